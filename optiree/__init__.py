@@ -1,0 +1,28 @@
+"""optiree: least-cost procurement of critical raw materials under geopolitical supply risk.
+
+>>> import optiree
+>>> problem = optiree.load_problem("examples/japan_2026.yaml")  # doctest: +SKIP
+>>> result = optiree.solve(problem)  # doctest: +SKIP
+>>> result.purchases  # doctest: +SKIP
+"""
+
+__version__ = "0.1.0"
+
+from optiree.errors import OptireeError, OutputError, SolverError
+from optiree.io import load_problem
+from optiree.results import TABLES, Result, Status
+from optiree.schema import Problem
+from optiree.solve import solve
+
+__all__ = [
+    "TABLES",
+    "OptireeError",
+    "OutputError",
+    "Problem",
+    "Result",
+    "SolverError",
+    "Status",
+    "__version__",
+    "load_problem",
+    "solve",
+]

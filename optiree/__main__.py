@@ -1,0 +1,5 @@
+import sys
+
+from optiree.cli import main
+
+sys.exit(main())

@@ -1,0 +1,18 @@
+"""The exceptions optiree raises.
+
+Invalid input is reported as :class:`pydantic.ValidationError`, whose ``loc`` names the offending
+field (``sources.2.capacity.Dy``); everything else optiree raises is a subclass of
+:class:`OptireeError`.
+"""
+
+
+class OptireeError(Exception):
+    """Base class of every exception optiree raises (other than pydantic's ValidationError)."""
+
+
+class SolverError(OptireeError):
+    """A solver is unknown, not installed, or failed in a way that left no usable answer."""
+
+
+class OutputError(OptireeError):
+    """Results could not be written where they were asked to go."""

@@ -1,0 +1,277 @@
+"""Prepared data -> the PuLP linear program (built here, never solved here).
+
+Variable and constraint names follow the formulation in docs/formulation.md:
+``buy(s,m,t)``, ``sub(k,t)``, ``stock(m,t)``, ``short(m,t)``; rows ``balance(m,t)``,
+``max_share(c,m,t)``, ``cover_without(c,m,t)``, ``stock_cover(m,t)`` and ``cap(id,m,t)``.
+A row whose left-hand side has no variable is not added: if it holds it cannot bind, and if it
+does not, the problem is infeasible and the row is listed in ``LpModel.impossible``.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+import pulp
+
+from optiree.prepare import KT, MT, SMT, ProblemData
+
+
+class Rule(StrEnum):
+    """The kinds of constraint rows, as they appear in the ``rule`` column of results."""
+
+    BALANCE = "balance"
+    MAX_SHARE = "max_share"
+    COVER_WITHOUT = "cover_without"
+    STOCK_COVER = "stock_cover"
+    CAP = "cap"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One constraint row and what it stands for."""
+
+    name: str
+    rule: Rule
+    subject: str | None
+    """Country for max_share and cover_without, cap id for cap, None otherwise."""
+    material: str
+    period: str
+    constraint: pulp.LpConstraint
+    parameter: float | None
+    """The share or cover the row enforces (None for balance and max_tonnes caps)."""
+    shift: float
+    """Constant moved to the right-hand side (the initial stock in the first period); adding it
+    back to both sides reads the row in the rule's own terms."""
+    per_point: float
+    """How much the right-hand side moves when ``parameter`` tightens by 0.01, at fixed
+    purchases [t]; 0 where ``parameter`` is None. For max_share it is filled in from the
+    solution (0.01 x total purchases), so it is 0 here."""
+
+
+@dataclass(frozen=True)
+class LpModel:
+    """The built LP and the maps from problem indices to its variables and rows."""
+
+    data: ProblemData
+    lp: pulp.LpProblem
+    buy: dict[SMT, pulp.LpVariable]
+    sub: dict[KT, pulp.LpVariable]
+    stock: dict[MT, pulp.LpVariable]
+    short: dict[MT, pulp.LpVariable]
+    rows: tuple[Row, ...]
+    impossible: tuple[str, ...]
+    """Rows with no variable that cannot hold, each as a plain sentence."""
+
+
+def _name(kind: str, *index: str) -> str:
+    return f"{kind}({','.join(index)})"
+
+
+def _expression(
+    terms: Iterable[tuple[pulp.LpVariable, float]], constant: float = 0.0
+) -> pulp.LpAffineExpression:
+    """Sum the coefficients of repeated variables (a pair list keeps only the last one)."""
+    coefficients: dict[pulp.LpVariable, float] = {}
+    for variable, coefficient in terms:
+        coefficients[variable] = coefficients.get(variable, 0.0) + coefficient
+    return pulp.LpAffineExpression(list(coefficients.items()), constant=constant)
+
+
+class _Builder:
+    def __init__(self, data: ProblemData) -> None:
+        self.data = data
+        self.lp = pulp.LpProblem(_lp_name(data.problem.name), pulp.LpMinimize)
+        self.rows: list[Row] = []
+        self.impossible: list[str] = []
+        d = data
+        self.buy = {
+            key: pulp.LpVariable(_name("buy", *key), 0, ub) for key, ub in d.capacity.items()
+        }
+        self.sub = {
+            key: pulp.LpVariable(_name("sub", *key), 0, ub) for key, ub in d.sub_capacity.items()
+        }
+        self.stock = {
+            (m, t): pulp.LpVariable(_name("stock", m, t), 0) for m in d.materials for t in d.periods
+        }
+        self.short = {
+            (m, t): pulp.LpVariable(_name("short", m, t), 0, d.demand[m, t])
+            for m in d.penalty
+            for t in d.periods
+            if d.demand[m, t] > 0
+        }
+        self.buy_by_mt: dict[MT, list[tuple[str, pulp.LpVariable]]] = {}
+        for (s, m, t), variable in self.buy.items():
+            self.buy_by_mt.setdefault((m, t), []).append((s, variable))
+        self.saved_by_mt: dict[MT, list[tuple[pulp.LpVariable, float]]] = {}
+        for (k, t), variable in self.sub.items():
+            for m, tonnes in d.saves[k].items():
+                if tonnes > 0:
+                    self.saved_by_mt.setdefault((m, t), []).append((variable, tonnes))
+
+    def opening(self, m: str, t: str) -> tuple[list[tuple[pulp.LpVariable, float]], float]:
+        """Opening stock of (m, t) as (terms, constant): last closing stock, or the initial."""
+        before = self.data.previous(t)
+        if before is None:
+            return [], self.data.initial[m]
+        return [(self.stock[m, before], 1.0)], 0.0
+
+    def add(
+        self,
+        rule: Rule,
+        index: tuple[str, ...],
+        terms: list[tuple[pulp.LpVariable, float]],
+        sense: int,
+        rhs: float,
+        *,
+        subject: str | None = None,
+        parameter: float | None = None,
+        shift: float = 0.0,
+        per_point: float = 0.0,
+        meaning: str = "",
+    ) -> None:
+        name = _name(rule.value, *index)
+        expression = _expression(terms)
+        if not expression:
+            holds = rhs >= 0 if sense == pulp.LpConstraintLE else rhs <= 0
+            if not holds:
+                self.impossible.append(f"{name}: {meaning}")
+            return
+        constraint = pulp.LpConstraint(expression, sense, name, rhs)
+        self.lp.addConstraint(constraint)
+        m, t = index[-2], index[-1]
+        self.rows.append(Row(name, rule, subject, m, t, constraint, parameter, shift, per_point))
+
+    def objective(self) -> None:
+        d = self.data
+        terms = [(v, d.price[key]) for key, v in self.buy.items()]
+        terms += [(v, d.sub_cost[key]) for key, v in self.sub.items()]
+        terms += [(v, d.holding[m]) for (m, _), v in self.stock.items() if d.holding[m] > 0]
+        terms += [(v, d.penalty[m]) for (m, _), v in self.short.items()]
+        self.lp.setObjective(_expression(terms))
+
+    def balance(self) -> None:
+        d = self.data
+        for m in d.materials:
+            for t in d.periods:
+                terms, initial = self.opening(m, t)
+                terms += [(v, 1.0) for _, v in self.buy_by_mt.get((m, t), [])]
+                terms += self.saved_by_mt.get((m, t), [])
+                if (m, t) in self.short:
+                    terms.append((self.short[m, t], 1.0))
+                terms.append((self.stock[m, t], -1.0))
+                self.add(
+                    Rule.BALANCE,
+                    (m, t),
+                    terms,
+                    pulp.LpConstraintGE,
+                    d.demand[m, t] - initial,
+                    shift=initial,
+                    meaning=f"demand of {d.demand[m, t]:g} t cannot be met",
+                )
+
+    def max_share(self) -> None:
+        d = self.data
+        for c, share in d.problem.security.max_country_share.items():
+            if share >= 1:
+                continue  # a share of all purchases cannot exceed 1: the row cannot bind
+            for (m, t), bought in self.buy_by_mt.items():
+                own = [(v, 1.0) for s, v in bought if d.country[s] == c]
+                if own:
+                    terms = own + [(v, -share) for _, v in bought]
+                    self.add(
+                        Rule.MAX_SHARE,
+                        (c, m, t),
+                        terms,
+                        pulp.LpConstraintLE,
+                        0.0,
+                        subject=c,
+                        parameter=share,
+                    )
+
+    def cover_without(self) -> None:
+        d = self.data
+        for rule in d.problem.security.min_cover_without:
+            c = rule.country
+            for m in rule.materials or d.materials:
+                for t in d.periods:
+                    need = rule.share * d.demand[m, t]
+                    if need <= 0:
+                        continue
+                    terms, initial = self.opening(m, t)
+                    terms += [
+                        (v, 1.0) for s, v in self.buy_by_mt.get((m, t), []) if d.country[s] != c
+                    ]
+                    terms += self.saved_by_mt.get((m, t), [])
+                    self.add(
+                        Rule.COVER_WITHOUT,
+                        (c, m, t),
+                        terms,
+                        pulp.LpConstraintGE,
+                        need - initial,
+                        subject=c,
+                        shift=initial,
+                        parameter=rule.share,
+                        per_point=0.01 * d.demand[m, t],
+                        meaning=f"{need:g} t must be coverable without {c} but only "
+                        f"{initial:g} t of stock is there and nothing else can supply",
+                    )
+
+    def stock_cover(self) -> None:
+        d = self.data
+        for m, cover in d.problem.security.min_stock_cover.items():
+            for t in d.periods:
+                need = cover * d.demand[m, t]
+                if need > 0:
+                    self.add(
+                        Rule.STOCK_COVER,
+                        (m, t),
+                        [(self.stock[m, t], 1.0)],
+                        pulp.LpConstraintGE,
+                        need,
+                        parameter=cover,
+                        per_point=0.01 * d.demand[m, t],
+                    )
+
+    def caps(self) -> None:
+        for row in self.data.caps:
+            m, t = row.material, row.period
+            terms = [(self.buy[s, m, t], 1.0) for s in row.sources]
+            self.add(
+                Rule.CAP,
+                (row.cap, m, t),
+                terms,
+                pulp.LpConstraintLE,
+                row.limit,
+                subject=row.cap,
+                parameter=row.share,
+                per_point=0.0 if row.share is None else 0.01 * row.capacity,
+            )
+
+    def model(self) -> LpModel:
+        return LpModel(
+            self.data,
+            self.lp,
+            self.buy,
+            self.sub,
+            self.stock,
+            self.short,
+            tuple(self.rows),
+            tuple(self.impossible),
+        )
+
+
+def _lp_name(name: str) -> str:
+    cleaned = "".join(ch if ch.isalnum() else "_" for ch in name)
+    return cleaned or "optiree"
+
+
+def build(data: ProblemData) -> LpModel:
+    """Build the LP of ``data``: variables with their bounds, the objective and every row."""
+    builder = _Builder(data)
+    builder.objective()
+    builder.balance()
+    builder.max_share()
+    builder.cover_without()
+    builder.stock_cover()
+    builder.caps()
+    return builder.model()

@@ -1,0 +1,98 @@
+"""Result -> a readable text summary (what ``optiree solve`` prints).
+
+Figures are rounded for reading; the CSV files written by ``Result.write`` keep full precision.
+"""
+
+from typing import TYPE_CHECKING
+
+import pandas as pd
+
+if TYPE_CHECKING:
+    from optiree.results import Result
+
+
+def _money(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def _tonnes(value: float) -> str:
+    return f"{value:,.1f}"
+
+
+def _table(frame: pd.DataFrame, fmt: dict[str, object] | None = None) -> str:
+    return "\n".join("  " + line for line in frame.to_string(formatters=fmt).splitlines())
+
+
+def summary(result: "Result") -> str:
+    """Status, total cost by component, purchases per material, substitution, stock, shortage,
+    country shares and the binding rules with their shadow prices."""
+    head = f"{result.problem_name}: {result.status.value} (solver: {result.solver})"
+    if not result.is_optimal:
+        return f"{head}\n{result.message}\n"
+    currency = result.currency
+    lines = [head, f"Total cost: {_money(result.total_cost or 0.0)} {currency}"]
+    by_component = result.costs.groupby("component", sort=False)["cost"].sum()
+    lines += [f"  {name:<13} {_money(cost):>20}" for name, cost in by_component.items()]
+    lines += _purchases(result)
+    lines += _section(
+        "Substitution [units]",
+        result.substitution.pivot(index="substitute", columns="period", values="units"),
+        _tonnes,
+    )
+    lines += _section(
+        "Closing stock [t]",
+        result.inventory.pivot(index="material", columns="period", values="closing"),
+        _tonnes,
+    )
+    short = result.shortage[result.shortage["tonnes"] > 0]
+    lines += _section(
+        "Shortage [t]", short.pivot(index="material", columns="period", values="tonnes"), _tonnes
+    )
+    shares = result.shares.pivot_table(
+        index=["material", "country"], columns="period", values="share", sort=False
+    )
+    percent = (shares * 100).fillna("-")
+    lines += _section(
+        "Share of purchases by country [%]", percent, lambda v: f"{v:.1f}" if v != "-" else v
+    )
+    lines += _binding(result)
+    return "\n".join(lines) + "\n"
+
+
+def _section(title: str, frame: pd.DataFrame, fmt: object) -> list[str]:
+    if frame.empty:
+        return []
+    frame = frame.fillna(0.0)
+    formatters = dict.fromkeys(frame.columns, fmt)
+    return ["", title, _table(frame, formatters)]
+
+
+def _purchases(result: "Result") -> list[str]:
+    lines = ["", "Purchases [t] by material, source and period"]
+    bought = result.purchases[result.purchases["tonnes"] > 0]
+    for material, rows in bought.groupby("material", sort=False):
+        plan = rows.pivot_table(
+            index=["source", "country"], columns="period", values="tonnes", sort=False
+        ).fillna(0.0)
+        lines += [f" {material}", _table(plan, dict.fromkeys(plan.columns, _tonnes))]
+    return lines
+
+
+def _binding(result: "Result") -> list[str]:
+    binding = result.binding
+    if binding.empty:
+        return ["", "No cap or security rule binds."]
+    columns = ["constraint", "value", "limit", "shadow_price", "cost_per_point"]
+    shown = binding[columns].set_index("constraint")
+    formatters = {
+        "value": _tonnes,
+        "limit": _tonnes,
+        "shadow_price": lambda v: f"{v:,.2f}",
+        "cost_per_point": lambda v: "" if pd.isna(v) else _money(v),
+    }
+    return [
+        "",
+        f"Binding rules (shadow_price: {result.currency} per tonne of tightening; "
+        f"cost_per_point: {result.currency} per 0.01 of the rule's share or cover)",
+        _table(shown, formatters),
+    ]

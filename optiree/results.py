@@ -1,0 +1,287 @@
+"""Solved LP -> a :class:`Result`: the plan and its prices as pandas tables.
+
+Every column is documented in docs/results.md; quantities are tonnes [t], money is in the
+problem's currency. Tables of a problem that was not solved to optimality are empty but keep
+their columns.
+"""
+
+import math
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+import pandas as pd
+import pulp
+
+from optiree.io import write_result
+from optiree.model import LpModel, Row, Rule
+from optiree.report import summary
+
+ZERO = 1e-9
+"""Solver values smaller than this in magnitude are reported as 0."""
+BINDING_TOLERANCE = 1e-6
+"""A row binds when its slack is at most this times max(1, |limit|)."""
+
+
+class Status(StrEnum):
+    """How a solve ended. A str enum: ``Status.OPTIMAL == "optimal"``."""
+
+    OPTIMAL = "optimal"
+    INFEASIBLE = "infeasible"
+    UNBOUNDED = "unbounded"
+    TIME_LIMIT = "time_limit"
+    ERROR = "error"
+
+
+COLUMNS = {
+    "costs": ["component", "item", "cost"],
+    "purchases": ["source", "country", "material", "period", "tonnes", "unit_price", "cost"],
+    "substitution": ["substitute", "period", "units", "unit_cost", "cost"],
+    "inventory": [
+        "material",
+        "period",
+        "opening",
+        "purchased",
+        "substituted",
+        "shortage",
+        "demand",
+        "closing",
+        "surplus",
+        "holding_cost",
+    ],
+    "shortage": ["material", "period", "demand", "tonnes", "penalty", "cost"],
+    "shares": ["material", "period", "country", "tonnes", "share"],
+    "constraints": [
+        "constraint",
+        "rule",
+        "subject",
+        "material",
+        "period",
+        "sense",
+        "value",
+        "limit",
+        "slack",
+        "shadow_price",
+        "cost_per_point",
+        "binding",
+    ],
+}
+TABLES = tuple(COLUMNS)
+
+
+@dataclass(frozen=True)
+class Result:
+    """The outcome of :func:`optiree.solve`. Tables are empty unless ``status`` is optimal.
+
+    ``total_cost`` equals ``costs.cost.sum()`` and is None unless optimal. See docs/results.md
+    for every column.
+    """
+
+    problem_name: str
+    status: Status
+    message: str
+    solver: str
+    currency: str
+    total_cost: float | None
+    costs: pd.DataFrame = field(repr=False)
+    purchases: pd.DataFrame = field(repr=False)
+    substitution: pd.DataFrame = field(repr=False)
+    inventory: pd.DataFrame = field(repr=False)
+    shortage: pd.DataFrame = field(repr=False)
+    shares: pd.DataFrame = field(repr=False)
+    constraints: pd.DataFrame = field(repr=False)
+
+    @property
+    def is_optimal(self) -> bool:
+        return self.status is Status.OPTIMAL
+
+    @property
+    def binding(self) -> pd.DataFrame:
+        """The security rules and caps that bind, dearest first."""
+        rows = self.constraints
+        rules = rows[(rows["rule"] != Rule.BALANCE) & rows["binding"]]
+        return rules.sort_values("shadow_price", ascending=False, kind="stable")
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """Every table by name, in the order of :data:`TABLES`."""
+        return {name: getattr(self, name) for name in TABLES}
+
+    def summary(self) -> str:
+        """A readable report: status, cost, the plan, shares and binding rules."""
+        return summary(self)
+
+    def write(self, directory: str | Path) -> Path:
+        """Save every table as ``<name>.csv`` and a ``summary.json`` in ``directory``."""
+        return write_result(self, Path(directory))
+
+
+def empty_result(name: str, status: Status, message: str, solver: str, currency: str) -> Result:
+    tables = {table: pd.DataFrame(columns=columns) for table, columns in COLUMNS.items()}
+    return Result(name, status, message, solver, currency, None, **tables)
+
+
+def _value(variable: pulp.LpVariable) -> float:
+    value = variable.varValue or 0.0
+    return 0.0 if abs(value) < ZERO else float(value)
+
+
+def _clean(value: float) -> float:
+    return 0.0 if abs(value) < ZERO else value
+
+
+def optimal_result(model: LpModel, solver: str) -> Result:
+    """Read the solution and the duals of a model solved to optimality."""
+    d = model.data
+    problem = d.problem
+    purchases = pd.DataFrame(
+        [
+            (s, d.country[s], m, t, tonnes, d.price[s, m, t], tonnes * d.price[s, m, t])
+            for (s, m, t), variable in model.buy.items()
+            for tonnes in [_value(variable)]
+        ],
+        columns=COLUMNS["purchases"],
+    )
+    substitution = _substitution(model)
+    inventory = _inventory(model, purchases, substitution)
+    shortage = pd.DataFrame(
+        [
+            (m, t, d.demand[m, t], tonnes, d.penalty[m], tonnes * d.penalty[m])
+            for m in d.penalty
+            for t in d.periods
+            for tonnes in [_value(model.short[m, t]) if (m, t) in model.short else 0.0]
+        ],
+        columns=COLUMNS["shortage"],
+    )
+    shares = _shares(purchases)
+    costs = pd.DataFrame(
+        [
+            ("purchases", s, c)
+            for s, c in purchases.groupby("source", sort=False)["cost"].sum().items()
+        ]
+        + [
+            ("substitution", k, c)
+            for k, c in substitution.groupby("substitute", sort=False)["cost"].sum().items()
+        ]
+        + [
+            ("holding", m, c)
+            for m, c in inventory.groupby("material", sort=False)["holding_cost"].sum().items()
+        ]
+        + [
+            ("shortage", m, c)
+            for m, c in shortage.groupby("material", sort=False)["cost"].sum().items()
+        ],
+        columns=COLUMNS["costs"],
+    )
+    constraints = _constraints(model, purchases)
+    return Result(
+        problem.name,
+        Status.OPTIMAL,
+        "optimal plan found",
+        solver,
+        problem.currency,
+        float(costs["cost"].sum()),
+        costs,
+        purchases,
+        substitution,
+        inventory,
+        shortage,
+        shares,
+        constraints,
+    )
+
+
+def _substitution(model: LpModel) -> pd.DataFrame:
+    d = model.data
+    saved = sorted({m for k in d.saves for m in d.saves[k]}, key=d.materials.index)
+    records = []
+    for (k, t), variable in model.sub.items():
+        units = _value(variable)
+        cost = d.sub_cost[k, t]
+        records.append(
+            [k, t, units, cost, units * cost] + [units * d.saves[k].get(m, 0.0) for m in saved]
+        )
+    return pd.DataFrame(records, columns=COLUMNS["substitution"] + [f"saved_{m}" for m in saved])
+
+
+def _inventory(model: LpModel, purchases: pd.DataFrame, substitution: pd.DataFrame) -> pd.DataFrame:
+    d = model.data
+    bought = purchases.groupby(["material", "period"])["tonnes"].sum()
+    records = []
+    for m in d.materials:
+        column = f"saved_{m}"
+        substituted = (
+            substitution.groupby("period")[column].sum() if column in substitution else pd.Series()
+        )
+        opening = d.initial[m]
+        for t in d.periods:
+            closing = _value(model.stock[m, t])
+            short = _value(model.short[m, t]) if (m, t) in model.short else 0.0
+            purchased = float(bought.get((m, t), 0.0))
+            saved = float(substituted.get(t, 0.0))
+            surplus = _clean(opening + purchased + saved + short - d.demand[m, t] - closing)
+            records.append(
+                (
+                    m,
+                    t,
+                    opening,
+                    purchased,
+                    saved,
+                    short,
+                    d.demand[m, t],
+                    closing,
+                    surplus,
+                    closing * d.holding[m],
+                )
+            )
+            opening = closing
+    return pd.DataFrame(records, columns=COLUMNS["inventory"])
+
+
+def _shares(purchases: pd.DataFrame) -> pd.DataFrame:
+    by_country = purchases.groupby(["material", "period", "country"], sort=False)["tonnes"].sum()
+    table = by_country.reset_index()
+    totals = table.groupby(["material", "period"], sort=False)["tonnes"].transform("sum")
+    table["share"] = (table["tonnes"] / totals).where(totals > 0)
+    return table[COLUMNS["shares"]]
+
+
+def _constraints(model: LpModel, purchases: pd.DataFrame) -> pd.DataFrame:
+    totals = purchases.groupby(["material", "period"])["tonnes"].sum()
+    by_country = purchases.groupby(["country", "material", "period"])["tonnes"].sum()
+    records = [_row_record(row, totals, by_country) for row in model.rows]
+    return pd.DataFrame(records, columns=COLUMNS["constraints"])
+
+
+def _row_record(row: Row, totals: pd.Series, by_country: pd.Series) -> tuple[object, ...]:
+    c = row.constraint
+    lhs = sum(coefficient * _value(v) for v, coefficient in c.items())
+    rhs = -c.constant
+    greater = c.sense == pulp.LpConstraintGE
+    pi = c.pi or 0.0
+    shadow = _clean(pi if greater else -pi)
+    per_point = row.per_point
+    if row.rule is Rule.MAX_SHARE:
+        # Rule form: tonnes from the country <= share x all purchases of (m, t).
+        total = float(totals.get((row.material, row.period), 0.0))
+        value = float(by_country.get((row.subject, row.material, row.period), 0.0))
+        limit = (row.parameter or 0.0) * total
+        per_point = 0.01 * total
+    else:
+        value, limit = lhs + row.shift, rhs + row.shift
+    slack = _clean(lhs - rhs if greater else rhs - lhs)
+    cost_per_point = shadow * per_point if row.parameter is not None else math.nan
+    binding = slack <= BINDING_TOLERANCE * max(1.0, abs(limit))
+    return (
+        row.name,
+        row.rule.value,
+        row.subject,
+        row.material,
+        row.period,
+        ">=" if greater else "<=",
+        _clean(value),
+        _clean(limit),
+        slack,
+        shadow,
+        cost_per_point,
+        binding,
+    )

@@ -1,0 +1,96 @@
+"""The solve pipeline: prepare -> build -> run the solver -> read the result.
+
+Each step is a function of its own (:func:`optiree.prepare.prepare`, :func:`optiree.model.build`,
+:func:`run_solver`, :func:`optiree.results.optimal_result`); :func:`solve` chains them.
+"""
+
+from typing import Literal
+
+import pulp
+
+from optiree.errors import SolverError
+from optiree.model import LpModel, build
+from optiree.prepare import prepare
+from optiree.results import Result, Status, empty_result, optimal_result
+from optiree.schema import Problem
+
+SolverName = Literal["highs", "cbc"]
+SOLVERS: dict[str, tuple[str, str]] = {
+    "highs": ("HiGHS", "HiGHS is not available: install it with `pip install highspy`"),
+    "cbc": (
+        "PULP_CBC_CMD",
+        "CBC is not available: install a PuLP release that bundles it (`pip install 'pulp<4'`)",
+    ),
+}
+INFEASIBLE_HINT = (
+    "no plan meets every demand, cap and security rule at once. Loosen a cap or a security "
+    "rule, add capacity or stock, or give the material a shortage_penalty so it may go short."
+)
+
+_OUTCOMES = {
+    pulp.LpStatusOptimal: (Status.OPTIMAL, "optimal plan found"),
+    pulp.LpStatusInfeasible: (Status.INFEASIBLE, f"infeasible: {INFEASIBLE_HINT}"),
+    pulp.LpStatusUnbounded: (
+        Status.UNBOUNDED,
+        "unbounded: some cost can fall without limit; check for a cost that should not be 0",
+    ),
+}
+
+
+def solver_for(name: str, time_limit: float | None = None) -> pulp.LpSolver:
+    """The PuLP solver object for ``name`` ("highs" or "cbc"), quiet, with an optional limit."""
+    if name not in SOLVERS:
+        raise SolverError(f"unknown solver {name!r}: choose one of {', '.join(SOLVERS)}")
+    if time_limit is not None and not time_limit > 0:
+        raise SolverError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
+    pulp_name, missing = SOLVERS[name]
+    options = {"msg": False} | ({"timeLimit": time_limit} if time_limit is not None else {})
+    solver = pulp.getSolver(pulp_name, **options)
+    if not solver.available():
+        raise SolverError(missing)
+    return solver
+
+
+def run_solver(model: LpModel, solver: pulp.LpSolver) -> tuple[Status, str]:
+    """Solve ``model.lp`` in place and say how it ended, in words."""
+    if model.impossible:
+        reasons = "; ".join(model.impossible)
+        return Status.INFEASIBLE, f"infeasible before solving: {reasons}"
+    try:
+        code = model.lp.solve(solver)
+    except pulp.PulpSolverError as error:
+        return Status.ERROR, f"the solver failed: {error}"
+    if code in _OUTCOMES:
+        return _OUTCOMES[code]
+    if code == pulp.LpStatusNotSolved and solver.timeLimit is not None:
+        return Status.TIME_LIMIT, f"stopped at the time limit of {solver.timeLimit} s"
+    found = model.lp.sol_status
+    return Status.ERROR, (
+        f"the solver ended with PuLP status {pulp.LpStatus.get(code, code)!r} "
+        f"(solution status {pulp.LpSolution.get(found, found)!r})"
+    )
+
+
+def solve(
+    problem: Problem, solver: SolverName = "highs", time_limit: float | None = None
+) -> Result:
+    """Find the least-cost plan of ``problem``.
+
+    Args:
+        problem: a validated :class:`optiree.Problem`.
+        solver: "highs" (default, through highspy) or "cbc" (bundled with PuLP).
+        time_limit: seconds the solver may take; None for no limit.
+
+    Returns:
+        A :class:`optiree.Result`; infeasible and unbounded problems give a status and a
+        message, not an exception.
+
+    Raises:
+        SolverError: the solver is unknown or not installed, or ``time_limit`` is not positive.
+    """
+    pulp_solver = solver_for(solver, time_limit)
+    model = build(prepare(problem))
+    status, message = run_solver(model, pulp_solver)
+    if status is Status.OPTIMAL:
+        return optimal_result(model, solver)
+    return empty_result(problem.name, status, message, solver, problem.currency)
