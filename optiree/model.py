@@ -85,16 +85,19 @@ class _Builder:
         self.impossible: list[str] = []
         d = data
         self.buy = {
-            key: pulp.LpVariable(_name("buy", *key), 0, ub) for key, ub in d.capacity.items()
+            key: self.lp.add_variable(_name("buy", *key), 0, ub) for key, ub in d.capacity.items()
         }
         self.sub = {
-            key: pulp.LpVariable(_name("sub", *key), 0, ub) for key, ub in d.sub_capacity.items()
+            key: self.lp.add_variable(_name("sub", *key), 0, ub)
+            for key, ub in d.sub_capacity.items()
         }
         self.stock = {
-            (m, t): pulp.LpVariable(_name("stock", m, t), 0) for m in d.materials for t in d.periods
+            (m, t): self.lp.add_variable(_name("stock", m, t), 0)
+            for m in d.materials
+            for t in d.periods
         }
         self.short = {
-            (m, t): pulp.LpVariable(_name("short", m, t), 0, d.demand[m, t])
+            (m, t): self.lp.add_variable(_name("short", m, t), 0, d.demand[m, t])
             for m in d.penalty
             for t in d.periods
             if d.demand[m, t] > 0

@@ -9,28 +9,49 @@ Units: quantities are tonnes (t) per period; prices and costs are in ``Problem.c
 tonne (or per unit of a substitute); shares are fractions in [0, 1].
 """
 
+import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
 from typing import Annotated, Any, Self
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
+    BeforeValidator,
     ConfigDict,
     Discriminator,
     Field,
-    StringConstraints,
     Tag,
     ValidationError,
     model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.]{0,63}")
+
+
+def _int_as_text(value: Any) -> Any:
+    """YAML reads a year label such as 2026 as a number; as an id it is the text '2026'."""
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def _check_id(value: str) -> str:
+    if not ID_PATTERN.fullmatch(value):
+        raise PydanticCustomError(
+            "id_format",
+            "an id is 1 to 64 ASCII letters, digits, '_' or '.', starting with a letter or digit "
+            "(such as 'NdPr' or '2026Q1')",
+        )
+    return value
+
+
 Id = Annotated[
     str,
-    StringConstraints(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.]*$", max_length=64),
+    BeforeValidator(_int_as_text),
+    AfterValidator(_check_id),
     Field(
-        description="Identifier: ASCII letters, digits, '_' and '.', starting with a letter or "
-        "digit, at most 64 characters (it appears verbatim in constraint names)."
+        json_schema_extra={"pattern": f"^{ID_PATTERN.pattern}$"},
+        description="Identifier: it appears verbatim in variable and constraint names.",
     ),
 ]
 NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False, strict=True)]

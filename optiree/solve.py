@@ -4,6 +4,7 @@ Each step is a function of its own (:func:`optiree.prepare.prepare`, :func:`opti
 :func:`run_solver`, :func:`optiree.results.optimal_result`); :func:`solve` chains them.
 """
 
+import warnings
 from typing import Literal
 
 import pulp
@@ -45,7 +46,10 @@ def solver_for(name: str, time_limit: float | None = None) -> pulp.LpSolver:
         raise SolverError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
     pulp_name, missing = SOLVERS[name]
     options = {"msg": False} | ({"timeLimit": time_limit} if time_limit is not None else {})
-    solver = pulp.getSolver(pulp_name, **options)
+    with warnings.catch_warnings():
+        # PuLP 3.3 warns that PULP_CBC_CMD goes away in PuLP 4; optiree pins PuLP < 4 for it.
+        warnings.filterwarnings("ignore", "PULP_CBC_CMD is deprecated", DeprecationWarning)
+        solver = pulp.getSolver(pulp_name, **options)
     if not solver.available():
         raise SolverError(missing)
     return solver

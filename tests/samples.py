@@ -1,0 +1,59 @@
+"""Small problem documents shared by the validation, file and command-line tests."""
+
+import copy
+from typing import Any
+
+
+def two_country() -> dict[str, Any]:
+    """China at 100/t and Lynas at 1.5x for Dy; at most 60% from China.
+
+    By hand: demand 50 t, so China 30 t x 100 + Lynas 20 t x 150 = 6,000.
+    """
+    return copy.deepcopy(
+        {
+            "name": "two country",
+            "materials": [{"id": "Dy", "name": "Dysprosium oxide"}],
+            "reference_prices": {"Dy": 100},
+            "sources": [
+                {"id": "china", "country": "CN", "capacity": {"Dy": 100}},
+                {"id": "lynas", "country": "AU", "price_multiplier": 1.5, "capacity": {"Dy": 100}},
+            ],
+            "demand": {"Dy": 50},
+            "security": {"max_country_share": {"CN": 0.6}},
+        }
+    )
+
+
+def full() -> dict[str, Any]:
+    """A document that uses every input field once (valid)."""
+    return copy.deepcopy(
+        {
+            "name": "full",
+            "description": "every field",
+            "currency": "USD",
+            "periods": ["A", "B"],
+            "materials": [{"id": "Dy"}, {"id": "Tb"}],
+            "reference_prices": {"Dy": 100, "Tb": {"A": 200, "B": 210}},
+            "sources": [
+                {"id": "china", "country": "CN", "capacity": {"Dy": 100, "Tb": 10}},
+                {
+                    "id": "lynas",
+                    "country": "AU",
+                    "price_multiplier": 1.5,
+                    "capacity": {"Dy": {"B": 5}},
+                    "prices": {"Dy": 140},
+                    "available_from": "B",
+                },
+            ],
+            "substitutes": [{"id": "ferrite", "saves": {"Dy": 0.1}, "cost": 5, "capacity": 10}],
+            "demand": {"Dy": 50, "Tb": {"A": 1, "B": 2}},
+            "stock": {"initial": {"Dy": 5}, "holding_cost": {"Dy": 1}},
+            "shortage_penalty": {"Tb": 1000},
+            "caps": [{"id": "dy_quota", "country": "CN", "materials": ["Dy"], "max_tonnes": 60}],
+            "security": {
+                "max_country_share": {"CN": 0.9},
+                "min_cover_without": [{"country": "CN", "share": 0.05, "materials": ["Dy"]}],
+                "min_stock_cover": {"Dy": 0.1},
+            },
+        }
+    )

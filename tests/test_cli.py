@@ -1,0 +1,90 @@
+"""The ``optiree`` command: output, files and exit codes (0 optimal, 1 not solved, 2 invalid)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from optiree.cli import main
+from tests.samples import two_country
+
+
+def _file(tmp_path: Path, document: dict[str, Any]) -> Path:
+    path = tmp_path / "problem.yaml"
+    path.write_text(yaml.safe_dump(document), encoding="utf-8")
+    return path
+
+
+def test_solve_prints_the_plan(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["solve", str(_file(tmp_path, two_country()))]) == 0
+    out = capsys.readouterr().out
+    assert "two country: optimal (solver: highs)" in out
+    assert "Total cost: 6,000 USD" in out
+    assert "max_share(CN,Dy,P1)" in out  # the binding 60% rule, with its shadow price
+    assert "50.00" in out
+
+
+def test_solve_with_cbc_writes_results(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "results"
+    code = main(
+        ["solve", str(_file(tmp_path, two_country())), "--solver", "cbc", "--out", str(out)]
+    )
+    assert code == 0
+    assert f"Results written to {out}" in capsys.readouterr().out
+    assert json.loads((out / "summary.json").read_text())["total_cost"] == pytest.approx(6000)
+
+
+def test_infeasible_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    document = two_country()
+    document["caps"] = [{"country": "CN", "max_tonnes": 0}]
+    document["sources"][1]["capacity"] = {"Dy": 10}
+    assert main(["solve", str(_file(tmp_path, document))]) == 1
+    assert "infeasible" in capsys.readouterr().out
+
+
+def test_invalid_input_exits_2_and_names_the_field(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    document = two_country()
+    document["sources"][0]["capacity"]["Tb"] = 5
+    out = tmp_path / "results"
+    for command in (["validate"], ["solve", "--out", str(out)]):
+        assert main([*command, str(_file(tmp_path, document))]) == 2
+        error = capsys.readouterr().err
+        assert "sources.0.capacity.Tb: unknown material 'Tb'" in error
+    assert not out.exists()
+
+
+def test_unreadable_files_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    empty = tmp_path / "empty.yaml"
+    empty.write_text("")
+    assert main(["validate", str(empty)]) == 2
+    assert "file: " in capsys.readouterr().err
+    assert main(["validate", str(tmp_path / "missing.yaml")]) == 2
+    assert "cannot read" in capsys.readouterr().err
+
+
+def test_validate_says_what_it_found(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(_file(tmp_path, two_country()))]) == 0
+    assert "1 materials, 2 sources, 1 periods" in capsys.readouterr().out
+
+
+def test_bad_time_limit_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["solve", str(_file(tmp_path, two_country())), "--time-limit", "0"]) == 2
+    assert "time_limit must be a positive" in capsys.readouterr().err
+
+
+def test_console_script_and_module_run(tmp_path: Path) -> None:
+    path = _file(tmp_path, two_country())
+    done = subprocess.run(
+        [sys.executable, "-m", "optiree", "solve", str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "Total cost: 6,000 USD" in done.stdout

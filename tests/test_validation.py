@@ -1,0 +1,240 @@
+"""Bad input gets a ValidationError whose path names the field (one per error, all at once)."""
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from pydantic import ValidationError
+
+from optiree import Problem
+from tests.samples import full
+
+Edit = Callable[[dict[str, Any]], object]
+
+BAD_INPUT: dict[str, tuple[Edit, str, str]] = {
+    # case: (edit of the valid document, expected path, words expected in the message)
+    "unknown material in capacity": (
+        lambda d: d["sources"][0]["capacity"].update(Xx=1),
+        "sources.0.capacity.Xx",
+        "unknown material 'Xx'",
+    ),
+    "unknown material in demand": (
+        lambda d: d["demand"].update(Xx=1),
+        "demand.Xx",
+        "unknown material",
+    ),
+    "unknown material in saves": (
+        lambda d: d["substitutes"][0]["saves"].update(Nd=1),
+        "substitutes.0.saves.Nd",
+        "unknown material",
+    ),
+    "unknown material in stock": (
+        lambda d: d["stock"]["initial"].update(Nd=1),
+        "stock.initial.Nd",
+        "unknown material",
+    ),
+    "unknown material in penalty": (
+        lambda d: d["shortage_penalty"].update(Nd=1),
+        "shortage_penalty.Nd",
+        "unknown material",
+    ),
+    "unknown material in cap": (
+        lambda d: d["caps"][0].update(materials=["Dy", "Nd"]),
+        "caps.0.materials.1",
+        "unknown material",
+    ),
+    "unknown material in stock cover": (
+        lambda d: d["security"]["min_stock_cover"].update(Nd=1),
+        "security.min_stock_cover.Nd",
+        "unknown material",
+    ),
+    "unknown period in demand": (
+        lambda d: d["demand"].update(Dy={"Z": 3}),
+        "demand.Dy.by_period.Z",
+        "unknown period 'Z'",
+    ),
+    "unknown period in a price": (
+        lambda d: d["reference_prices"].update(Tb={"A": 1, "Q": 2}),
+        "reference_prices.Tb.by_period.Q",
+        "unknown period",
+    ),
+    "unknown period in a cap": (
+        lambda d: d["caps"][0].update(periods=["B", "C"]),
+        "caps.0.periods.1",
+        "unknown period",
+    ),
+    "available_from not a period": (
+        lambda d: d["sources"][1].update(available_from="C"),
+        "sources.1.available_from",
+        "unknown period 'C'",
+    ),
+    "duplicate source": (
+        lambda d: d["sources"].append(dict(d["sources"][0])),
+        "sources.2.id",
+        "duplicate source 'china'",
+    ),
+    "duplicate material": (
+        lambda d: d["materials"].append({"id": "Dy"}),
+        "materials.2.id",
+        "duplicate material",
+    ),
+    "duplicate period": (lambda d: d.update(periods=["A", "B", "A"]), "periods.2", "duplicate"),
+    "negative capacity": (
+        lambda d: d["sources"][0]["capacity"].update(Dy=-1),
+        "sources.0.capacity.Dy.value",
+        "greater than or equal to 0",
+    ),
+    "NaN price": (
+        lambda d: d["reference_prices"].update(Dy=math.nan),
+        "reference_prices.Dy.value",
+        "finite number",
+    ),
+    "infinite demand": (
+        lambda d: d["demand"].update(Tb={"A": math.inf}),
+        "demand.Tb.by_period.A",
+        "finite number",
+    ),
+    "negative substitute cost": (
+        lambda d: d["substitutes"][0].update(cost=-5),
+        "substitutes.0.cost.value",
+        "greater than or equal to 0",
+    ),
+    "negative holding cost": (
+        lambda d: d["stock"]["holding_cost"].update(Dy=-1),
+        "stock.holding_cost.Dy",
+        "greater than or equal to 0",
+    ),
+    "share above 1": (
+        lambda d: d["security"]["max_country_share"].update(CN=1.5),
+        "security.max_country_share.CN",
+        "less than or equal to 1",
+    ),
+    "negative cover share": (
+        lambda d: d["security"]["min_cover_without"][0].update(share=-0.1),
+        "security.min_cover_without.0.share",
+        "greater than or equal to 0",
+    ),
+    "cap with both limits": (
+        lambda d: d["caps"][0].update(max_share_of_capacity=0.5),
+        "caps.0",
+        "exactly one of 'max_tonnes' or 'max_share_of_capacity'",
+    ),
+    "cap with no limit": (
+        lambda d: d["caps"][0].pop("max_tonnes"),
+        "caps.0",
+        "exactly one of 'max_tonnes' or 'max_share_of_capacity'",
+    ),
+    "cap with no target": (
+        lambda d: d["caps"][0].pop("country"),
+        "caps.0",
+        "exactly one of 'country' or 'source'",
+    ),
+    "cap with both targets": (
+        lambda d: d["caps"][0].update(source="china"),
+        "caps.0",
+        "exactly one of 'country' or 'source'",
+    ),
+    "cap naming an unknown source": (
+        lambda d: d["caps"].append({"source": "nope", "max_tonnes": 1}),
+        "caps.1.source",
+        "unknown source 'nope'; known: 'china', 'lynas'",
+    ),
+    "cap share above 1": (
+        lambda d: d["caps"].append({"country": "CN", "max_share_of_capacity": 2}),
+        "caps.1.max_share_of_capacity",
+        "less than or equal to 1",
+    ),
+    "unknown country in a rule": (
+        lambda d: d["security"]["max_country_share"].update(RU=0.5),
+        "security.max_country_share.RU",
+        "unknown country 'RU'",
+    ),
+    "no price where a source can sell": (
+        lambda d: d["reference_prices"].pop("Tb"),
+        "sources.0.capacity.Tb",
+        "no price is given",
+    ),
+    "no cost where a substitute can be used": (
+        lambda d: d["substitutes"][0].update(cost={"A": 5}),
+        "substitutes.0.cost",
+        "has no cost there",
+    ),
+    "a price for a material without capacity": (
+        lambda d: d["sources"][1]["prices"].update(Tb=5),
+        "sources.1.prices.Tb",
+        "no capacity",
+    ),
+    "material without demand": (lambda d: d["demand"].pop("Tb"), "demand", "'Tb'"),
+    "unknown key": (lambda d: d.update(sauces=[]), "sauces", "Extra inputs are not permitted"),
+    "text where a number goes": (
+        lambda d: d["demand"].update(Dy="12"),
+        "demand.Dy.value",
+        "valid number",
+    ),
+    "true where a number goes": (
+        lambda d: d["sources"][0]["capacity"].update(Dy=True),
+        "sources.0.capacity.Dy.value",
+        "valid number",
+    ),
+    "id with a hyphen": (
+        lambda d: d["materials"].append({"id": "Nd-Pr"}),
+        "materials.2.id",
+        "ASCII letters, digits",
+    ),
+    "no materials": (lambda d: d.update(materials=[]), "materials", "at least 1 item"),
+    "missing name": (lambda d: d.pop("name"), "name", "Field required"),
+}
+
+
+def _errors(document: dict[str, Any]) -> list[tuple[str, str]]:
+    with pytest.raises(ValidationError) as caught:
+        Problem.model_validate(document)
+    return [(".".join(map(str, e["loc"])), e["msg"]) for e in caught.value.errors()]
+
+
+def test_the_sample_is_valid() -> None:
+    assert Problem.model_validate(full()).name == "full"
+
+
+@pytest.mark.parametrize("case", list(BAD_INPUT))
+def test_bad_input_names_the_field(case: str) -> None:
+    edit, path, words = BAD_INPUT[case]
+    document = full()
+    edit(document)
+    errors = _errors(document)
+    assert any(loc == path and words in msg for loc, msg in errors), errors
+
+
+def test_every_error_is_reported_at_once() -> None:
+    document = full()
+    document["sources"][0]["capacity"].update(Xx=1, Yy=2)
+    document["demand"]["Dy"] = {"Z": 1}
+    locs = [loc for loc, _ in _errors(document)]
+    assert locs == ["sources.0.capacity.Xx", "sources.0.capacity.Yy", "demand.Dy.by_period.Z"]
+
+
+def test_year_labels_may_be_numbers() -> None:
+    document = full()
+    document.update(periods=[2026, 2027])
+    document["reference_prices"]["Tb"] = {2026: 200, 2027: 210}
+    document["sources"][1].update(capacity={"Dy": {2027: 5}}, available_from=2027)
+    document["demand"]["Tb"] = {2026: 1}
+    problem = Problem.model_validate(document)
+    assert problem.periods == ["2026", "2027"]
+    assert problem.sources[1].available_from == "2027"
+
+
+def test_problems_are_frozen() -> None:
+    problem = Problem.model_validate(full())
+    with pytest.raises(ValidationError, match="frozen"):
+        problem.name = "changed"  # type: ignore[misc]
+
+
+def test_default_is_one_period() -> None:
+    document = full()
+    del document["periods"]
+    document["reference_prices"]["Tb"] = 200
+    document["sources"][1] = {"id": "lynas", "country": "AU", "capacity": {"Dy": 5}}
+    document["demand"]["Tb"] = 1
+    assert Problem.model_validate(document).periods == ["P1"]
