@@ -1,0 +1,48 @@
+"""The problems shown in docs/ are valid, solve, and give the figures the text states."""
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+
+import optiree
+
+DOCS = Path(__file__).resolve().parents[1] / "docs"
+
+
+def _problems() -> list[tuple[str, str]]:
+    found = []
+    for page in sorted(DOCS.glob("*.md")):
+        for i, block in enumerate(re.findall(r"```yaml\n(.*?)```", page.read_text(), re.S)):
+            if "materials:" in block:
+                found.append((f"{page.name}#{i}", block))
+    return found
+
+
+PROBLEMS = _problems()
+
+
+def test_the_docs_show_problems() -> None:
+    assert len(PROBLEMS) >= 2, "expected the problems of input.md and user_guide.md"
+
+
+@pytest.mark.parametrize(("where", "block"), PROBLEMS, ids=[w for w, _ in PROBLEMS])
+def test_doc_problem_solves(where: str, block: str) -> None:
+    result = optiree.solve(optiree.Problem.model_validate(yaml.safe_load(block)))
+    assert result.status == "optimal", (where, result.message)
+
+
+def test_user_guide_figures() -> None:
+    block = dict(PROBLEMS)["user_guide.md#0"]
+    result = optiree.solve(optiree.Problem.model_validate(yaml.safe_load(block)))
+    # 30 t x 300,000 + 20 t x 450,000; one tonne moved costs 150,000; one point is 0.5 t.
+    assert result.total_cost == pytest.approx(18_000_000)
+    (rule,) = result.binding.itertuples()
+    assert rule.constraint == "max_share(CN,Dy,P1)"
+    assert rule.shadow_price == pytest.approx(150_000)
+    assert rule.cost_per_point == pytest.approx(75_000)
+    text = (DOCS / "user_guide.md").read_text()
+    assert "18 000 000" in text
+    assert "150 000 USD per tonne" in text
+    assert "75 000 USD" in text
