@@ -94,10 +94,14 @@ def prepare(problem: Problem) -> ProblemData:
                     continue
                 own = _defined_at(s.prices.get(m), t)
                 reference = _defined_at(problem.reference_prices.get(m), t)
-                if own is None and reference is None:
-                    raise AssertionError(f"validation let {s.id!r} sell {m!r} in {t!r} unpriced")
+                if own is None:
+                    if reference is None:
+                        raise AssertionError(
+                            f"validation let {s.id!r} sell {m!r} in {t!r} unpriced"
+                        )
+                    own = reference * s.price_multiplier
                 capacity[s.id, m, t] = tonnes
-                price[s.id, m, t] = own if own is not None else reference * s.price_multiplier
+                price[s.id, m, t] = own
 
     sub_capacity: dict[KT, float] = {}
     sub_cost: dict[KT, float] = {}
@@ -139,6 +143,8 @@ def _cap_rows(problem: Problem, capacity: dict[SMT, float]) -> list[CapRow]:
                     continue  # nothing to restrict: the row would read 0 <= limit
                 total = sum(capacity[s, m, t] for s in sources)
                 share = cap.max_share_of_capacity
-                limit = cap.max_tonnes if share is None else share * total
+                limit = share * total if share is not None else cap.max_tonnes
+                if limit is None:
+                    raise AssertionError(f"validation let cap {problem.cap_id(i)!r} have no limit")
                 rows.append(CapRow(problem.cap_id(i), m, t, sources, limit, share, total))
     return rows

@@ -3,7 +3,8 @@
 Figures are rounded for reading; the CSV files written by ``Result.write`` keep full precision.
 """
 
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -19,7 +20,7 @@ def _tonnes(value: float) -> str:
     return f"{value:,.1f}"
 
 
-def _table(frame: pd.DataFrame, fmt: dict[str, object] | None = None) -> str:
+def _table(frame: pd.DataFrame, fmt: Mapping[str, Callable[[Any], str]]) -> str:
     return "\n".join("  " + line for line in frame.to_string(formatters=fmt).splitlines())
 
 
@@ -59,7 +60,7 @@ def summary(result: "Result") -> str:
     return "\n".join(lines) + "\n"
 
 
-def _section(title: str, frame: pd.DataFrame, fmt: object) -> list[str]:
+def _section(title: str, frame: pd.DataFrame, fmt: Callable[[Any], str]) -> list[str]:
     if frame.empty:
         return []
     frame = frame.fillna(0.0)

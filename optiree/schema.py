@@ -67,16 +67,18 @@ def _per_period_tag(value: Any) -> str:
     return "by_period" if isinstance(value, Mapping) else "value"
 
 
-def per_period(item: Any) -> Any:
-    """A value that is either one number for every period or a dict period -> number."""
-    return Annotated[
-        Annotated[item, Tag("value")] | Annotated[dict[Id, item], Tag("by_period")],
-        Discriminator(_per_period_tag),
-    ]
-
-
-TonnesPerPeriod = per_period(Tonnes)
-PricePerPeriod = per_period(Price)
+BY_PERIOD = Discriminator(_per_period_tag)
+"""A value is one number for every period ("value") or a dict period -> number ("by_period")."""
+TonnesPerPeriod = Annotated[
+    Annotated[Tonnes, Tag("value")] | Annotated[dict[Id, Tonnes], Tag("by_period")], BY_PERIOD
+]
+PricePerPeriod = Annotated[
+    Annotated[Price, Tag("value")] | Annotated[dict[Id, Price], Tag("by_period")], BY_PERIOD
+]
+UnitsPerPeriod = Annotated[
+    Annotated[NonNegative, Tag("value")] | Annotated[dict[Id, NonNegative], Tag("by_period")],
+    BY_PERIOD,
+]
 
 
 class StrictModel(BaseModel):
@@ -117,7 +119,7 @@ class Substitute(StrictModel):
     """Material -> tonnes avoided per unit [t/unit]."""
     cost: PricePerPeriod
     """Cost per unit; a dict must give every period in which the substitute is available."""
-    capacity: per_period(NonNegative)
+    capacity: UnitsPerPeriod
     """At most this many units per period; a dict gives 0 for periods not listed."""
     available_from: Id | None = None
 
@@ -283,7 +285,7 @@ def _defined_in(value: Any, period: str) -> bool:
 
 
 def _positive_in(value: Any, period: str) -> bool:
-    return (value.get(period, 0.0) if isinstance(value, Mapping) else value) > 0
+    return bool((value.get(period, 0.0) if isinstance(value, Mapping) else value) > 0)
 
 
 def _cross_errors(p: Problem) -> Iterator[InitErrorDetails]:
@@ -300,7 +302,7 @@ def _cross_errors(p: Problem) -> Iterator[InitErrorDetails]:
         yield from _period_keys(price, ("reference_prices", key), periods)
 
     for i, s in enumerate(p.sources):
-        loc = ("sources", i)
+        loc: tuple[str | int, ...] = ("sources", i)
         if s.available_from is not None:
             yield from _unknown((*loc, "available_from"), s.available_from, periods, "period")
         for m, capacity in s.capacity.items():
