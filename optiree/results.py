@@ -153,22 +153,17 @@ def optimal_result(model: LpModel, solver: str) -> Result:
         columns=COLUMNS["shortage"],
     )
     shares = _shares(purchases)
+    parts = [
+        ("purchases", purchases, "source", "cost"),
+        ("substitution", substitution, "substitute", "cost"),
+        ("holding", inventory, "material", "holding_cost"),
+        ("shortage", shortage, "material", "cost"),
+    ]
     costs = pd.DataFrame(
         [
-            ("purchases", s, c)
-            for s, c in purchases.groupby("source", sort=False)["cost"].sum().items()
-        ]
-        + [
-            ("substitution", k, c)
-            for k, c in substitution.groupby("substitute", sort=False)["cost"].sum().items()
-        ]
-        + [
-            ("holding", m, c)
-            for m, c in inventory.groupby("material", sort=False)["holding_cost"].sum().items()
-        ]
-        + [
-            ("shortage", m, c)
-            for m, c in shortage.groupby("material", sort=False)["cost"].sum().items()
+            (component, item, cost)
+            for component, table, key, column in parts
+            for item, cost in table.groupby(key, sort=False)[column].sum().items()
         ],
         columns=COLUMNS["costs"],
     )
