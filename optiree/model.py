@@ -2,7 +2,8 @@
 
 Variable and constraint names follow the formulation in docs/formulation.md:
 ``buy(s,m,t)``, ``sub(k,t)``, ``stock(m,t)``, ``short(m,t)``; rows ``balance(m,t)``,
-``max_share(c,m,t)``, ``cover_without(c,m,t)``, ``stock_cover(m,t)`` and ``cap(id,m,t)``.
+``net_demand(m,t)``, ``max_share(c,m,t)``, ``cover_without(c,m,t)``, ``stock_cover(m,t)`` and
+``cap(id,m,t)``.
 A row whose left-hand side has no variable is not added: if it holds it cannot bind, and if it
 does not, the problem is infeasible and the row is listed in ``LpModel.impossible``.
 """
@@ -20,6 +21,7 @@ class Rule(StrEnum):
     """The kinds of constraint rows, as they appear in the ``rule`` column of results."""
 
     BALANCE = "balance"
+    NET_DEMAND = "net_demand"
     MAX_SHARE = "max_share"
     COVER_WITHOUT = "cover_without"
     STOCK_COVER = "stock_cover"
@@ -172,6 +174,16 @@ class _Builder:
                     meaning=f"demand of {d.demand[m, t]:g} t cannot be met",
                 )
 
+    def net_demand(self) -> None:
+        """Substitution and shortage together avoid at most the demand, so that neither can
+        turn into stock."""
+        d = self.data
+        for (m, t), saved in self.saved_by_mt.items():
+            terms = list(saved)
+            if (m, t) in self.short:
+                terms.append((self.short[m, t], 1.0))
+            self.add(Rule.NET_DEMAND, (m, t), terms, pulp.LpConstraintLE, d.demand[m, t])
+
     def max_share(self) -> None:
         d = self.data
         for c, share in d.problem.security.max_country_share.items():
@@ -221,19 +233,18 @@ class _Builder:
 
     def stock_cover(self) -> None:
         d = self.data
-        for m, cover in d.problem.security.min_stock_cover.items():
-            for t in d.periods:
-                need = cover * d.demand[m, t]
-                if need > 0:
-                    self.add(
-                        Rule.STOCK_COVER,
-                        (m, t),
-                        [(self.stock[m, t], 1.0)],
-                        pulp.LpConstraintGE,
-                        need,
-                        parameter=cover,
-                        per_point=0.01 * d.demand[m, t],
-                    )
+        for (m, t), cover in d.stock_cover.items():
+            need = cover * d.demand[m, t]
+            if need > 0:
+                self.add(
+                    Rule.STOCK_COVER,
+                    (m, t),
+                    [(self.stock[m, t], 1.0)],
+                    pulp.LpConstraintGE,
+                    need,
+                    parameter=cover,
+                    per_point=0.01 * d.demand[m, t],
+                )
 
     def caps(self) -> None:
         for row in self.data.caps:
@@ -273,6 +284,7 @@ def build(data: ProblemData) -> LpModel:
     builder = _Builder(data)
     builder.objective()
     builder.balance()
+    builder.net_demand()
     builder.max_share()
     builder.cover_without()
     builder.stock_cover()

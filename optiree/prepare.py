@@ -59,6 +59,8 @@ class ProblemData:
     penalty: dict[str, float]
     """Shortage penalty per tonne, only for materials that may go short."""
     caps: tuple[CapRow, ...]
+    stock_cover: dict[MT, float]
+    """Closing stock as a multiple of demand, where a cover rule applies and is positive."""
 
     def previous(self, period: str) -> str | None:
         """The period before ``period``, or None for the first."""
@@ -129,6 +131,12 @@ def prepare(problem: Problem) -> ProblemData:
         holding={m: problem.stock.holding_cost.get(m, 0.0) for m in problem.material_ids},
         penalty=dict(problem.shortage_penalty),
         caps=tuple(_cap_rows(problem, capacity)),
+        stock_cover={
+            (m, t): value_at(cover, t)
+            for m, cover in problem.security.min_stock_cover.items()
+            for t in periods
+            if value_at(cover, t) > 0
+        },
     )
 
 

@@ -21,7 +21,8 @@ def _tonnes(value: float) -> str:
 
 
 def _table(frame: pd.DataFrame, fmt: Mapping[str, Callable[[Any], str]]) -> str:
-    return "\n".join("  " + line for line in frame.to_string(formatters=fmt).splitlines())
+    text = frame.to_string(formatters=fmt, na_rep="-")
+    return "\n".join("  " + line for line in text.splitlines())
 
 
 def summary(result: "Result") -> str:
@@ -52,18 +53,19 @@ def summary(result: "Result") -> str:
     shares = result.shares.pivot_table(
         index=["material", "country"], columns="period", values="share", sort=False
     )
-    percent = (shares * 100).fillna("-")
-    lines += _section(
-        "Share of purchases by country [%]", percent, lambda v: f"{v:.1f}" if v != "-" else v
-    )
+    lines += _section("Share of purchases by country [%]", shares * 100, _share)
     lines += _binding(result)
     return "\n".join(lines) + "\n"
 
 
+def _share(value: float) -> str:
+    return f"{value:.1f}"
+
+
 def _section(title: str, frame: pd.DataFrame, fmt: Callable[[Any], str]) -> list[str]:
+    """A titled table; "-" marks what cannot happen (no variable, or no purchase to share)."""
     if frame.empty:
         return []
-    frame = frame.fillna(0.0)
     formatters = dict.fromkeys(frame.columns, fmt)
     return ["", title, _table(frame, formatters)]
 
@@ -71,10 +73,12 @@ def _section(title: str, frame: pd.DataFrame, fmt: Callable[[Any], str]) -> list
 def _purchases(result: "Result") -> list[str]:
     lines = ["", "Purchases [t] by material, source and period"]
     bought = result.purchases[result.purchases["tonnes"] > 0]
+    if bought.empty:
+        lines.append("  nothing is bought")
     for material, rows in bought.groupby("material", sort=False):
         plan = rows.pivot_table(
             index=["source", "country"], columns="period", values="tonnes", sort=False
-        ).fillna(0.0)
+        )
         lines += [f" {material}", _table(plan, dict.fromkeys(plan.columns, _tonnes))]
     return lines
 

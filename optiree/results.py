@@ -20,7 +20,7 @@ from optiree.report import summary
 ZERO = 1e-9
 """Solver values smaller than this in magnitude are reported as 0."""
 BINDING_TOLERANCE = 1e-6
-"""A row binds when its slack is at most this times max(1, |limit|)."""
+"""A row is tight when its slack is at most this times max(1, |limit|)."""
 
 
 class Status(StrEnum):
@@ -67,6 +67,8 @@ COLUMNS = {
     ],
 }
 TABLES = tuple(COLUMNS)
+RULES = (Rule.MAX_SHARE, Rule.COVER_WITHOUT, Rule.STOCK_COVER, Rule.CAP)
+"""The caps and security rules (the other rows, balance and net_demand, hold the plan together)."""
 
 
 @dataclass(frozen=True)
@@ -99,7 +101,7 @@ class Result:
     def binding(self) -> pd.DataFrame:
         """The security rules and caps that bind, dearest first."""
         rows = self.constraints
-        rules = rows[(rows["rule"] != Rule.BALANCE) & rows["binding"]]
+        rules = rows[rows["rule"].isin(RULES) & rows["binding"]]
         return rules.sort_values("shadow_price", ascending=False, kind="stable")
 
     def tables(self) -> dict[str, pd.DataFrame]:
@@ -265,7 +267,10 @@ def _row_record(row: Row, totals: pd.Series, by_country: pd.Series) -> tuple[obj
         value, limit = lhs + row.shift, rhs + row.shift
     slack = _clean(lhs - rhs if greater else rhs - lhs)
     cost_per_point = shadow * per_point if row.parameter is not None else math.nan
-    binding = slack <= BINDING_TOLERANCE * max(1.0, abs(limit))
+    tight = slack <= BINDING_TOLERANCE * max(1.0, abs(limit))
+    # A row that reads 0 <= 0 at no cost (a share rule in a period with no purchases) is tight
+    # but restricts nothing.
+    binding = tight and (shadow > 0 or abs(limit) > ZERO)
     return (
         row.name,
         row.rule.value,

@@ -75,7 +75,7 @@ TonnesPerPeriod = Annotated[
 PricePerPeriod = Annotated[
     Annotated[Price, Tag("value")] | Annotated[dict[Id, Price], Tag("by_period")], BY_PERIOD
 ]
-UnitsPerPeriod = Annotated[
+NumberPerPeriod = Annotated[
     Annotated[NonNegative, Tag("value")] | Annotated[dict[Id, NonNegative], Tag("by_period")],
     BY_PERIOD,
 ]
@@ -119,7 +119,7 @@ class Substitute(StrictModel):
     """Material -> tonnes avoided per unit [t/unit]."""
     cost: PricePerPeriod
     """Cost per unit; a dict must give every period in which the substitute is available."""
-    capacity: UnitsPerPeriod
+    capacity: NumberPerPeriod
     """At most this many units per period; a dict gives 0 for periods not listed."""
     available_from: Id | None = None
 
@@ -176,8 +176,9 @@ class Security(StrictModel):
     max_country_share: dict[Id, Share] = {}
     """Country -> largest share of each material's purchases in a period."""
     min_cover_without: list[CoverRule] = []
-    min_stock_cover: dict[Id, NonNegative] = {}
-    """Material -> closing stock as a multiple of that period's demand (2 = two periods)."""
+    min_stock_cover: dict[Id, NumberPerPeriod] = {}
+    """Material -> closing stock as a multiple of that period's demand (2 = two periods); a
+    dict gives 0 (no rule) for periods not listed, e.g. to let a stockpile build up."""
 
 
 class Problem(StrictModel):
@@ -399,3 +400,5 @@ def _cross_errors(p: Problem) -> Iterator[InitErrorDetails]:
     yield from _keys(
         security.min_stock_cover, ("security", "min_stock_cover"), materials, "material"
     )
+    for m, cover in security.min_stock_cover.items():
+        yield from _period_keys(cover, ("security", "min_stock_cover", m), periods)

@@ -59,6 +59,11 @@ BAD_INPUT: dict[str, tuple[Edit, str, str]] = {
         "reference_prices.Tb.by_period.Q",
         "unknown period",
     ),
+    "unknown period in a stock cover": (
+        lambda d: d["security"]["min_stock_cover"].update(Dy={"B": 1, "Q": 2}),
+        "security.min_stock_cover.Dy.by_period.Q",
+        "unknown period 'Q'",
+    ),
     "unknown period in a cap": (
         lambda d: d["caps"][0].update(periods=["B", "C"]),
         "caps.0.periods.1",
