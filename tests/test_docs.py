@@ -46,3 +46,24 @@ def test_user_guide_figures() -> None:
     assert "18 000 000" in text
     assert "150 000 USD per tonne" in text
     assert "75 000 USD" in text
+
+
+def _cost_block(text: str) -> list[str]:
+    """The "Total cost:" line and the component lines under it."""
+    lines = text.splitlines()
+    start = next(i for i, line in enumerate(lines) if line.startswith("Total cost:"))
+    block = [lines[start]]
+    for line in lines[start + 1 :]:
+        if not line.startswith("  "):
+            break
+        block.append(line)
+    return block
+
+
+def test_japan_case_study_shows_the_current_costs() -> None:
+    problem = optiree.load_problem(DOCS.parent / "examples" / "japan_2026.yaml")
+    expected = _cost_block(optiree.solve(problem).summary())
+    blocks = re.findall(r"```text\n(.*?)```", (DOCS / "japan.md").read_text(), re.S)
+    pasted = [_cost_block(block) for block in blocks if "Total cost:" in block]
+    assert pasted, "docs/japan.md should show the summary that `optiree solve` prints"
+    assert pasted[0] == expected
