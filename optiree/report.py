@@ -38,18 +38,22 @@ def summary(result: "Result") -> str:
     lines += _purchases(result)
     lines += _section(
         "Substitution [units]",
-        result.substitution.pivot(index="substitute", columns="period", values="units"),
+        result.substitution.pivot_table(
+            index="substitute", columns="period", values="units", sort=False
+        ),
         _tonnes,
     )
     lines += _section(
         "Closing stock [t]",
-        result.inventory.pivot(index="material", columns="period", values="closing"),
+        result.inventory.pivot_table(
+            index="material", columns="period", values="closing", sort=False
+        ),
         _tonnes,
     )
-    short = result.shortage[result.shortage["tonnes"] > 0]
-    lines += _section(
-        "Shortage [t]", short.pivot(index="material", columns="period", values="tonnes"), _tonnes
+    short = result.shortage.pivot_table(
+        index="material", columns="period", values="tonnes", sort=False
     )
+    lines += _section("Shortage [t]", short[short.sum(axis=1) > 0], _tonnes)
     shares = result.shares.pivot_table(
         index=["material", "country"], columns="period", values="share", sort=False
     )
@@ -71,15 +75,16 @@ def _section(title: str, frame: pd.DataFrame, fmt: Callable[[Any], str]) -> list
 
 
 def _purchases(result: "Result") -> list[str]:
-    lines = ["", "Purchases [t] by material, source and period"]
-    bought = result.purchases[result.purchases["tonnes"] > 0]
-    if bought.empty:
-        lines.append("  nothing is bought")
-    for material, rows in bought.groupby("material", sort=False):
+    lines = ["", "Purchases [t] by material, source and period (sources that buy nothing left out)"]
+    for material, rows in result.purchases.groupby("material", sort=False):
         plan = rows.pivot_table(
             index=["source", "country"], columns="period", values="tonnes", sort=False
         )
-        lines += [f" {material}", _table(plan, dict.fromkeys(plan.columns, _tonnes))]
+        plan = plan[plan.sum(axis=1) > 0]
+        if not plan.empty:
+            lines += [f" {material}", _table(plan, dict.fromkeys(plan.columns, _tonnes))]
+    if len(lines) == 2:
+        lines.append("  nothing is bought")
     return lines
 
 
