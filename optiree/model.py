@@ -171,8 +171,35 @@ class _Builder:
                     pulp.LpConstraintGE,
                     d.demand[m, t] - initial,
                     shift=initial,
-                    meaning=f"demand of {d.demand[m, t]:g} t cannot be met",
                 )
+
+    def supply_gaps(self) -> None:
+        """Record, per material, the first period by which the demand to date exceeds all that
+        could have come in to date: initial stock, capacity, substitution and allowed shortage
+        (caps and rules aside). Such a problem is infeasible whatever the rules say."""
+        d = self.data
+        capacity: dict[MT, float] = {}
+        for (_, m, t), tonnes in d.capacity.items():
+            capacity[m, t] = capacity.get((m, t), 0.0) + tonnes
+        saving: dict[MT, float] = {}
+        for (k, t), units in d.sub_capacity.items():
+            for m, per_unit in d.saves[k].items():
+                saving[m, t] = saving.get((m, t), 0.0) + units * per_unit
+        for m in d.materials:
+            available, needed = d.initial[m], 0.0
+            for t in d.periods:
+                demand = d.demand[m, t]
+                avoidable = saving.get((m, t), 0.0) + (demand if m in d.penalty else 0.0)
+                available += capacity.get((m, t), 0.0) + min(demand, avoidable)
+                needed += demand
+                if needed > available * (1 + 1e-9) + 1e-9:
+                    self.impossible.append(
+                        f"{_name(Rule.BALANCE.value, m, t)}: {needed:g} t of {m} are needed by "
+                        f"{t} but at most {available:g} t can come in by then (initial stock, "
+                        f"capacity, substitution and allowed shortage together); add capacity "
+                        f"or stock, or a shortage_penalty for {m}"
+                    )
+                    break
 
     def net_demand(self) -> None:
         """Substitution and shortage together avoid at most the demand, so that neither can
@@ -283,6 +310,7 @@ def build(data: ProblemData) -> LpModel:
     """Build the LP of ``data``: variables with their bounds, the objective and every row."""
     builder = _Builder(data)
     builder.objective()
+    builder.supply_gaps()
     builder.balance()
     builder.net_demand()
     builder.max_share()

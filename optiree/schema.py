@@ -81,6 +81,10 @@ NumberPerPeriod = Annotated[
 ]
 
 
+IdList = Annotated[list[Id], Field(min_length=1)]
+"""A non-empty list of ids (leave the field out to mean "all"); an id may appear once."""
+
+
 class StrictModel(BaseModel):
     """Shared base: unknown keys are errors and validated objects cannot be changed."""
 
@@ -103,7 +107,8 @@ class Source(StrictModel):
     """Material -> tonnes per period. A dict period -> tonnes gives 0 for periods not listed.
     The source supplies only the materials listed here."""
     price_multiplier: Multiplier = 1.0
-    """Price = reference price x multiplier, unless ``prices`` names the material."""
+    """Price = reference price x multiplier, where ``prices`` gives none for the material and
+    period."""
     prices: dict[Id, PricePerPeriod] = {}
     """Material -> price per tonne, overriding reference price x multiplier."""
     available_from: Id | None = None
@@ -143,9 +148,9 @@ class Cap(StrictModel):
     """Name used in constraint names and tables; default ``cap1``, ``cap2``... by position."""
     country: Id | None = None
     source: Id | None = None
-    materials: list[Id] | None = None
+    materials: IdList | None = None
     """Default: every material."""
-    periods: list[Id] | None = None
+    periods: IdList | None = None
     """Default: every period."""
     max_tonnes: Tonnes | None = None
     max_share_of_capacity: Share | None = None
@@ -168,7 +173,7 @@ class CoverRule(StrictModel):
 
     country: Id
     share: Share
-    materials: list[Id] | None = None
+    materials: IdList | None = None
     """Default: every material."""
 
 
@@ -240,7 +245,7 @@ def _known(ids: Iterable[str]) -> str:
 
 
 def _duplicates(
-    ids: list[str], prefix: tuple[str, ...], suffix: tuple[str, ...], what: str
+    ids: list[str], prefix: tuple[str | int, ...], suffix: tuple[str, ...], what: str
 ) -> Iterator[InitErrorDetails]:
     """One error at each repeat of an id, at ``(*prefix, index, *suffix)``."""
     counts = Counter(ids)
@@ -265,6 +270,15 @@ def _keys(
 ) -> Iterator[InitErrorDetails]:
     for key in mapping:
         yield from _unknown((*loc, key), key, known, what)
+
+
+def _id_list(
+    ids: list[str] | None, loc: tuple[str | int, ...], known: list[str], what: str
+) -> Iterator[InitErrorDetails]:
+    """Every id of an optional list is known and listed once."""
+    for j, ident in enumerate(ids or []):
+        yield from _unknown((*loc, j), ident, known, what)
+    yield from _duplicates(ids or [], loc, (), what)
 
 
 def _period_keys(
@@ -379,10 +393,8 @@ def _cross_errors(p: Problem) -> Iterator[InitErrorDetails]:
             yield from _unknown((*loc, "country"), cap.country, countries, "country")
         if cap.source is not None:
             yield from _unknown((*loc, "source"), cap.source, source_ids, "source")
-        for j, m in enumerate(cap.materials or []):
-            yield from _unknown((*loc, "materials", j), m, materials, "material")
-        for j, t in enumerate(cap.periods or []):
-            yield from _unknown((*loc, "periods", j), t, periods, "period")
+        yield from _id_list(cap.materials, (*loc, "materials"), materials, "material")
+        yield from _id_list(cap.periods, (*loc, "periods"), periods, "period")
 
     security = p.security
     yield from _keys(
@@ -395,8 +407,7 @@ def _cross_errors(p: Problem) -> Iterator[InitErrorDetails]:
     for i, rule in enumerate(security.min_cover_without):
         loc = ("security", "min_cover_without", i)
         yield from _unknown((*loc, "country"), rule.country, countries, "country")
-        for j, m in enumerate(rule.materials or []):
-            yield from _unknown((*loc, "materials", j), m, materials, "material")
+        yield from _id_list(rule.materials, (*loc, "materials"), materials, "material")
     yield from _keys(
         security.min_stock_cover, ("security", "min_stock_cover"), materials, "material"
     )

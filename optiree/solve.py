@@ -64,11 +64,14 @@ def run_solver(model: LpModel, solver: pulp.LpSolver) -> tuple[Status, str]:
         code = model.lp.solve(solver)
     except pulp.PulpSolverError as error:
         return Status.ERROR, f"the solver failed: {error}"
-    if code in _OUTCOMES:
-        return _OUTCOMES[code]
-    if code == pulp.LpStatusNotSolved and solver.timeLimit is not None:
-        return Status.TIME_LIMIT, f"stopped at the time limit of {solver.timeLimit} s"
     found = model.lp.sol_status
+    finished = code != pulp.LpStatusOptimal or found == pulp.LpSolutionOptimal
+    if finished and code in _OUTCOMES:
+        return _OUTCOMES[code]
+    if solver.timeLimit is not None and code in (pulp.LpStatusOptimal, pulp.LpStatusNotSolved):
+        # PuLP reports a run stopped by the limit as "Optimal" with a solution that is only
+        # "found", or as "Not Solved": neither is an optimal plan.
+        return Status.TIME_LIMIT, f"stopped at the time limit of {solver.timeLimit} s"
     return Status.ERROR, (
         f"the solver ended with PuLP status {pulp.LpStatus.get(code, code)!r} "
         f"(solution status {pulp.LpSolution.get(found, found)!r})"

@@ -120,6 +120,36 @@ BAD_INPUT: dict[str, tuple[Edit, str, str]] = {
         "security.min_cover_without.0.share",
         "greater than or equal to 0",
     ),
+    "cap listing no material": (
+        lambda d: d["caps"][0].update(materials=[]),
+        "caps.0.materials",
+        "at least 1 item",
+    ),
+    "cap listing no period": (
+        lambda d: d["caps"][0].update(periods=[]),
+        "caps.0.periods",
+        "at least 1 item",
+    ),
+    "cover rule listing no material": (
+        lambda d: d["security"]["min_cover_without"][0].update(materials=[]),
+        "security.min_cover_without.0.materials",
+        "at least 1 item",
+    ),
+    "cap listing a material twice": (
+        lambda d: d["caps"][0].update(materials=["Dy", "Tb", "Dy"]),
+        "caps.0.materials.2",
+        "duplicate material 'Dy'",
+    ),
+    "cap listing a period twice": (
+        lambda d: d["caps"][0].update(periods=["A", "A"]),
+        "caps.0.periods.1",
+        "duplicate period 'A'",
+    ),
+    "cover rule listing a material twice": (
+        lambda d: d["security"]["min_cover_without"][0].update(materials=["Dy", "Dy"]),
+        "security.min_cover_without.0.materials.1",
+        "duplicate material 'Dy'",
+    ),
     "cap with both limits": (
         lambda d: d["caps"][0].update(max_share_of_capacity=0.5),
         "caps.0",
