@@ -5,7 +5,8 @@ Variable and constraint names follow the formulation in docs/formulation.md:
 ``net_demand(m,t)``, ``max_share(c,m,t)``, ``cover_without(c,m,t)``, ``stock_cover(m,t)`` and
 ``cap(id,m,t)``.
 A row whose left-hand side has no variable is not added: if it holds it cannot bind, and if it
-does not, the problem is infeasible and the row is listed in ``LpModel.impossible``.
+does not, the problem is infeasible and the row is listed in ``LpModel.impossible``, as is the
+first period of each material whose demand to date exceeds all supply possible to date.
 """
 
 from collections.abc import Iterable
@@ -62,21 +63,20 @@ class LpModel:
     short: dict[MT, pulp.LpVariable]
     rows: tuple[Row, ...]
     impossible: tuple[str, ...]
-    """Rows with no variable that cannot hold, each as a plain sentence."""
+    """Why the problem is infeasible before solving, one plain sentence per row named: a
+    supply gap (see ``_Builder.supply_gaps``) or a row with no variable that cannot hold."""
 
 
 def _name(kind: str, *index: str) -> str:
     return f"{kind}({','.join(index)})"
 
 
-def _expression(
-    terms: Iterable[tuple[pulp.LpVariable, float]], constant: float = 0.0
-) -> pulp.LpAffineExpression:
+def _expression(terms: Iterable[tuple[pulp.LpVariable, float]]) -> pulp.LpAffineExpression:
     """Sum the coefficients of repeated variables (a pair list keeps only the last one)."""
     coefficients: dict[pulp.LpVariable, float] = {}
     for variable, coefficient in terms:
         coefficients[variable] = coefficients.get(variable, 0.0) + coefficient
-    return pulp.LpAffineExpression(list(coefficients.items()), constant=constant)
+    return pulp.LpAffineExpression(list(coefficients.items()))
 
 
 class _Builder:
