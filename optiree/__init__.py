@@ -12,6 +12,7 @@ from optiree.errors import OptireeError, OutputError, SolverError
 from optiree.io import load_problem
 from optiree.results import TABLES, Result, Status
 from optiree.schema import Problem
+from optiree.sensitivity import sensitivity
 from optiree.solve import solve
 
 __all__ = [
@@ -24,5 +25,6 @@ __all__ = [
     "Status",
     "__version__",
     "load_problem",
+    "sensitivity",
     "solve",
 ]

@@ -15,6 +15,7 @@ from optiree import __version__
 from optiree.errors import OutputError, SolverError
 from optiree.io import load_problem
 from optiree.schema import Problem
+from optiree.sensitivity import sensitivity_summary
 from optiree.solve import SOLVERS, solve
 
 EXIT_OK, EXIT_NOT_SOLVED, EXIT_INVALID = 0, 1, 2
@@ -60,6 +61,8 @@ def _solve(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INVALID
     print(result.summary(), end="")
+    if result.is_optimal:
+        print("\n" + sensitivity_summary(result), end="")
     if args.out is not None:
         try:
             print(f"Results written to {result.write(args.out)}")

@@ -9,6 +9,7 @@ import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pulp
@@ -35,7 +36,19 @@ class Status(StrEnum):
 
 COLUMNS = {
     "costs": ["component", "item", "cost"],
-    "purchases": ["source", "country", "material", "period", "tonnes", "unit_price", "cost"],
+    "purchases": [
+        "source",
+        "country",
+        "material",
+        "period",
+        "tonnes",
+        "capacity",
+        "unit_price",
+        "cost",
+        "reduced_cost",
+        "price_low",
+        "price_high",
+    ],
     "substitution": ["substitute", "period", "units", "unit_cost", "cost"],
     "inventory": [
         "material",
@@ -64,6 +77,8 @@ COLUMNS = {
         "shadow_price",
         "cost_per_point",
         "binding",
+        "allowable_decrease",
+        "allowable_increase",
     ],
 }
 TABLES = tuple(COLUMNS)
@@ -122,6 +137,38 @@ def empty_result(name: str, status: Status, message: str, solver: str, currency:
     return Result(name, status, message, solver, currency, None, **tables)
 
 
+class _Ranging:
+    """HiGHS's cost and bound ranging of the solved LP; NaN everywhere for other solvers."""
+
+    def __init__(self, ranging: Any) -> None:
+        self.ranging = ranging
+
+    def price_range(self, variable: pulp.LpVariable) -> tuple[float, float]:
+        """Lowest and highest price per tonne at which the plan stays optimal."""
+        if self.ranging is None:
+            return math.nan, math.nan
+        i = variable.index
+        return self.ranging.col_cost_dn.value_[i], self.ranging.col_cost_up.value_[i]
+
+    def limit_range(self, constraint: pulp.LpConstraint) -> tuple[float, float]:
+        """How far the row's limit can fall and rise [t] with the same shadow price."""
+        if self.ranging is None:
+            return math.nan, math.nan
+        i, rhs = constraint.index, -constraint.constant
+        down = self.ranging.row_bound_dn.value_[i]
+        up = self.ranging.row_bound_up.value_[i]
+        return _clean(max(rhs - down, 0.0)), _clean(max(up - rhs, 0.0))
+
+
+def _ranging(model: LpModel) -> _Ranging:
+    """Ranging from the HiGHS object PuLP keeps on the problem after solving, if any."""
+    highs = getattr(model.lp, "solverModel", None)
+    if highs is None or not hasattr(highs, "getRanging"):
+        return _Ranging(None)
+    _, ranging = highs.getRanging()
+    return _Ranging(ranging if ranging.valid else None)
+
+
 def _value(variable: pulp.LpVariable) -> float:
     value = variable.varValue or 0.0
     return 0.0 if abs(value) < ZERO else float(value)
@@ -135,11 +182,15 @@ def optimal_result(model: LpModel, solver: str) -> Result:
     """Read the solution and the duals of a model solved to optimality."""
     d = model.data
     problem = d.problem
+    ranging = _ranging(model)
     purchases = pd.DataFrame(
         [
-            (s, d.country[s], m, t, tonnes, d.price[s, m, t], tonnes * d.price[s, m, t])
+            (
+                *(s, d.country[s], m, t, tonnes, d.capacity[s, m, t], price, tonnes * price),
+                *(_clean(variable.dj or 0.0), *ranging.price_range(variable)),
+            )
             for (s, m, t), variable in model.buy.items()
-            for tonnes in [_value(variable)]
+            for tonnes, price in [(_value(variable), d.price[s, m, t])]
         ],
         columns=COLUMNS["purchases"],
     )
@@ -169,7 +220,7 @@ def optimal_result(model: LpModel, solver: str) -> Result:
         ],
         columns=COLUMNS["costs"],
     )
-    constraints = _constraints(model, purchases)
+    constraints = _constraints(model, purchases, ranging)
     return Result(
         problem.name,
         Status.OPTIMAL,
@@ -242,10 +293,13 @@ def _shares(purchases: pd.DataFrame) -> pd.DataFrame:
     return table[COLUMNS["shares"]]
 
 
-def _constraints(model: LpModel, purchases: pd.DataFrame) -> pd.DataFrame:
+def _constraints(model: LpModel, purchases: pd.DataFrame, ranging: "_Ranging") -> pd.DataFrame:
     totals = purchases.groupby(["material", "period"])["tonnes"].sum()
     by_country = purchases.groupby(["country", "material", "period"])["tonnes"].sum()
-    records = [_row_record(row, totals, by_country) for row in model.rows]
+    records = [
+        (*_row_record(row, totals, by_country), *ranging.limit_range(row.constraint))
+        for row in model.rows
+    ]
     return pd.DataFrame(records, columns=COLUMNS["constraints"])
 
 

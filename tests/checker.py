@@ -42,7 +42,19 @@ TOLERANCE = 1e-6
 
 COLUMNS = {
     "costs": ["component", "item", "cost"],
-    "purchases": ["source", "country", "material", "period", "tonnes", "unit_price", "cost"],
+    "purchases": [
+        "source",
+        "country",
+        "material",
+        "period",
+        "tonnes",
+        "capacity",
+        "unit_price",
+        "cost",
+        "reduced_cost",
+        "price_low",
+        "price_high",
+    ],
     "substitution": ["substitute", "period", "units", "unit_cost", "cost"],
     "inventory": [
         "material",
@@ -71,6 +83,8 @@ COLUMNS = {
         "shadow_price",
         "cost_per_point",
         "binding",
+        "allowable_decrease",
+        "allowable_increase",
     ],
 }
 """The columns each table must have (written out here, not read from optiree)."""

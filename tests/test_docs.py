@@ -67,3 +67,12 @@ def test_japan_case_study_shows_the_current_costs() -> None:
     pasted = [_cost_block(block) for block in blocks if "Total cost:" in block]
     assert pasted, "docs/japan.md should show the summary that `optiree solve` prints"
     assert pasted[0] == expected
+
+
+def test_sensitivity_page_shows_the_current_summary() -> None:
+    from optiree.sensitivity import sensitivity_summary
+
+    problem = optiree.load_problem(DOCS.parent / "examples" / "japan_2026.yaml")
+    expected = sensitivity_summary(optiree.solve(problem))
+    blocks = re.findall(r"```text\n(.*?)```", (DOCS / "sensitivity.md").read_text(), re.S)
+    assert expected in blocks
