@@ -7,6 +7,7 @@ import pytest
 import yaml
 
 import optiree
+from optiree.sensitivity import sensitivity_summary
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
@@ -70,8 +71,6 @@ def test_japan_case_study_shows_the_current_costs() -> None:
 
 
 def test_sensitivity_page_shows_the_current_summary() -> None:
-    from optiree.sensitivity import sensitivity_summary
-
     problem = optiree.load_problem(DOCS.parent / "examples" / "japan_2026.yaml")
     expected = sensitivity_summary(optiree.solve(problem))
     blocks = re.findall(r"```text\n(.*?)```", (DOCS / "sensitivity.md").read_text(), re.S)
