@@ -9,6 +9,7 @@
 __version__ = "0.1.0"
 
 from optiree.errors import OptireeError, OutputError, SolverError
+from optiree.frontier import frontier
 from optiree.io import load_problem
 from optiree.results import TABLES, Result, Status
 from optiree.schema import Problem
@@ -24,6 +25,7 @@ __all__ = [
     "SolverError",
     "Status",
     "__version__",
+    "frontier",
     "load_problem",
     "sensitivity",
     "solve",

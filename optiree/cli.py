@@ -9,11 +9,13 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import pandas as pd
 from pydantic import ValidationError
 
 from optiree import __version__
-from optiree.errors import OutputError, SolverError
-from optiree.io import load_problem
+from optiree.errors import OptireeError, OutputError, SolverError
+from optiree.frontier import frontier
+from optiree.io import load_problem, write_table
 from optiree.schema import Problem
 from optiree.sensitivity import sensitivity_summary
 from optiree.solve import SOLVERS, solve
@@ -72,6 +74,63 @@ def _solve(args: argparse.Namespace) -> int:
     return EXIT_OK if result.is_optimal else EXIT_NOT_SOLVED
 
 
+def format_frontier(table: pd.DataFrame) -> str:
+    """The frontier as text: level in % (shares) or multiples (cover), cost, cost per point."""
+    rule, subject, currency = (table.attrs[k] for k in ("rule", "subject", "currency"))
+    share = rule != "stock_cover"
+    shown = pd.DataFrame(
+        {
+            "level": table["level"] * (100 if share else 1),
+            f"total_cost [{currency}]": table["total_cost"],
+            "cost_per_point": table["marginal_cost_per_point"],
+            "breakpoint": table["breakpoint"].map({True: "*", False: ""}),
+        }
+    )
+    if rule == "stock_cover":
+        title = f"Frontier of stock_cover {subject} (level: closing stock in periods of demand)"
+    else:
+        verb = "bought from" if rule == "max_share" else "of demand coverable without"
+        title = f"Frontier of {rule} {subject} (level: % {verb} {subject})"
+    formatters = {
+        "level": lambda v: f"{v:.4f}",
+        f"total_cost [{currency}]": lambda v: f"{v:,.0f}",
+        "cost_per_point": lambda v: "" if pd.isna(v) else f"{v:,.0f}",
+    }
+    body = shown.to_string(index=False, formatters=formatters)
+    note = (
+        "cost_per_point: cost of tightening by one point (0.01) towards the next row; "
+        f"* a breakpoint; {table.attrs['solves']} solves"
+    )
+    return f"{title}\n{body}\n{note}\n"
+
+
+def _frontier(args: argparse.Namespace) -> int:
+    problem = _load(args.file)
+    if problem is None:
+        return EXIT_INVALID
+    try:
+        table = frontier(
+            problem,
+            args.country,
+            args.rule,
+            material=args.material,
+            points=args.points,
+            solver=args.solver,
+        )
+    except OptireeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_NOT_SOLVED
+    print(format_frontier(table), end="")
+    if args.out is not None:
+        try:
+            write_table(table, args.out)
+        except OutputError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_NOT_SOLVED
+        print(f"Frontier written to {args.out}")
+    return EXIT_OK
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
         prog="optiree",
@@ -88,6 +147,20 @@ def parser() -> argparse.ArgumentParser:
     )
     solve_cmd.add_argument("--time-limit", type=float, metavar="SECONDS")
     solve_cmd.set_defaults(run=_solve)
+
+    frontier_cmd = commands.add_parser(
+        "frontier", help="least cost as a security rule tightens, with its breakpoints"
+    )
+    frontier_cmd.add_argument("file", type=Path)
+    frontier_cmd.add_argument("--country", default="CN", help="country of the rule (default CN)")
+    frontier_cmd.add_argument(
+        "--rule", choices=["max_share", "cover_without", "stock_cover"], default="max_share"
+    )
+    frontier_cmd.add_argument("--material", help="material of a stock_cover frontier")
+    frontier_cmd.add_argument("--points", type=int, help="evenly spaced levels (default 11)")
+    frontier_cmd.add_argument("--solver", choices=list(SOLVERS), default="highs")
+    frontier_cmd.add_argument("--out", type=Path, help="CSV file to write the frontier to")
+    frontier_cmd.set_defaults(run=_frontier)
 
     validate_cmd = commands.add_parser("validate", help="check a problem file without solving")
     validate_cmd.add_argument("file", type=Path)

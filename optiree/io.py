@@ -13,6 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pandas as pd
 import yaml
 from pydantic import ValidationError
 
@@ -108,6 +109,15 @@ def summary_document(result: "Result") -> dict[str, Any]:
         "cost_by_component": {str(k): float(v) for k, v in by_component.items()},
         "tables": [f"{name}.csv" for name in result.tables()],
     }
+
+
+def write_table(table: pd.DataFrame, path: Path) -> Path:
+    """Write one table as CSV, whole or not at all."""
+    try:
+        _write_atomic(path, table.to_csv(index=False, lineterminator="\n"))
+    except OSError as error:
+        raise OutputError(f"cannot write {path}: {error}") from error
+    return path
 
 
 def write_result(result: "Result", directory: Path) -> Path:

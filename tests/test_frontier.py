@@ -1,0 +1,127 @@
+"""The cost-vs-security frontier on hand-solved problems."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+import optiree
+from optiree import Problem
+from optiree.cli import main
+from optiree.frontier import frontier
+
+
+def _three_sources(**extra: Any) -> Problem:
+    """Demand 100 t of Dy: China 100/t (100 t), Lynas 150/t (30 t), MP 200/t (100 t).
+
+    Largest share from China, sigma: China 100 sigma t, the rest from Lynas while it lasts,
+    then MP. For sigma >= 0.7: cost 10,000 sigma + 15,000 (1 - sigma) = 15,000 - 5,000 sigma,
+    50 per point. Below 0.7 Lynas is full: 10,000 sigma + 4,500 + 200 (70 - 100 sigma)
+    = 18,500 - 10,000 sigma, 100 per point. Lynas and MP hold 130 t, so sigma can reach 0.
+    Cover without China, gamma: Lynas covers 100 gamma at +50/t up to 0.3, MP at +100/t to 1.
+    """
+    document: dict[str, Any] = {
+        "name": "three sources",
+        "materials": [{"id": "Dy"}],
+        "reference_prices": {"Dy": 100},
+        "sources": [
+            {"id": "china", "country": "CN", "capacity": {"Dy": 100}},
+            {"id": "lynas", "country": "AU", "price_multiplier": 1.5, "capacity": {"Dy": 30}},
+            {"id": "mp", "country": "US", "price_multiplier": 2.0, "capacity": {"Dy": 100}},
+        ],
+        "demand": {"Dy": 100},
+    }
+    return Problem.model_validate(document | extra)
+
+
+def _cost(level: float, first: float, slope: float, knee: float, steeper: float) -> float:
+    """Piecewise linear cost by hand: ``slope`` per unit of level up to ``knee``, then
+    ``steeper``, from ``first`` at level 0 of tightening."""
+    return first + slope * min(level, knee) + steeper * max(level - knee, 0)
+
+
+@pytest.mark.parametrize("solver", ["highs", "cbc"])
+def test_max_share_frontier(solver: str) -> None:
+    table = frontier(_three_sources(), "CN", points=4, solver=solver)  # type: ignore[arg-type]
+    assert table["level"].iloc[0] == pytest.approx(1.0)  # the free plan buys all from China
+    assert table["level"].iloc[-1] == pytest.approx(0.0, abs=1e-9)
+    for row in table.itertuples():
+        tightened = 1 - row.level
+        assert row.total_cost == pytest.approx(_cost(tightened, 10_000, 5_000, 0.3, 10_000))
+    (knee,) = table.loc[table["breakpoint"], "level"]
+    # The crossing of two straight pieces: exact to the solver's precision (CBC's solution file
+    # carries about 8 significant digits).
+    assert knee == pytest.approx(0.7, abs=1e-7)
+    knee_row = int(table.index[table["breakpoint"]][0])
+    above = table["marginal_cost_per_point"].iloc[:knee_row]
+    below = table["marginal_cost_per_point"].iloc[knee_row:].dropna()
+    assert above.tolist() == pytest.approx([50] * len(above))
+    assert below.tolist() == pytest.approx([100] * len(below))
+    assert table.attrs["currency"] == "USD"
+
+
+def test_cover_without_frontier() -> None:
+    table = frontier(_three_sources(), "CN", "cover_without", points=4)
+    assert table["level"].tolist()[0] == pytest.approx(0.0)
+    assert table["level"].tolist()[-1] == pytest.approx(1.0)
+    for row in table.itertuples():
+        assert row.total_cost == pytest.approx(_cost(row.level, 10_000, 5_000, 0.3, 10_000))
+    assert table.loc[table["breakpoint"], "level"].tolist() == [pytest.approx(0.3, abs=1e-9)]
+
+
+def test_stock_cover_frontier() -> None:
+    """Two periods, holding 5/t a period. A cover of k keeps 100 k t at the end of A and of B:
+    A buys 100 k more (B's purchases stay at 100), held for two periods. Per point (k = 0.01):
+    1 t from Lynas at 150 + 2 x 5 holding = 160 up to k = 0.3, then MP: 210. Most: A can
+    buy 230 t, so k <= 1.3."""
+    problem = _three_sources(periods=["A", "B"], stock={"holding_cost": {"Dy": 5}})
+    table = frontier(problem, rule="stock_cover", material="Dy", points=3)
+    assert table["level"].iloc[-1] == pytest.approx(1.3)
+    for row in table.itertuples():
+        assert row.total_cost == pytest.approx(_cost(row.level, 20_000, 16_000, 0.3, 21_000))
+    assert table.loc[table["breakpoint"], "level"].tolist() == [pytest.approx(0.3, abs=1e-9)]
+
+
+def test_no_breakpoint_on_a_straight_line() -> None:
+    """Without MP the share curve is one straight piece from 1 down to 0.7 (Lynas' 30 t)."""
+    problem = _three_sources()
+    document = problem.model_dump()
+    document["sources"] = document["sources"][:2]
+    table = frontier(Problem.model_validate(document), "CN", points=5)
+    assert table["level"].iloc[-1] == pytest.approx(0.7)
+    assert not table["breakpoint"].any()
+
+
+def test_the_problems_own_rule_is_replaced() -> None:
+    """A 60% rule in the problem does not shorten the curve: it starts from the free plan."""
+    problem = _three_sources(security={"max_country_share": {"CN": 0.6}})
+    assert frontier(problem, "CN", points=2)["level"].iloc[0] == pytest.approx(1.0)
+
+
+def test_bad_arguments() -> None:
+    with pytest.raises(optiree.OptireeError, match="unknown country 'RU'"):
+        frontier(_three_sources(), "RU")
+    with pytest.raises(optiree.OptireeError, match="needs material"):
+        frontier(_three_sources(), rule="stock_cover")
+
+
+def test_infeasible_without_the_rule() -> None:
+    problem = _three_sources(demand={"Dy": 500})
+    with pytest.raises(optiree.OptireeError, match="infeasible"):
+        frontier(problem)
+
+
+def test_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "three.json"
+    path.write_text(_three_sources().model_dump_json())
+    out = tmp_path / "frontier.csv"
+    assert main(["frontier", str(path), "--points", "4", "--out", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "Frontier of max_share CN (level: % bought from CN)" in text
+    assert "70.0000" in text
+    assert "11,500" in text
+    assert out.read_text().splitlines()[0] == (
+        "rule,subject,level,total_cost,marginal_cost_per_point,breakpoint,status"
+    )
+    assert main(["frontier", str(path), "--country", "RU"]) == 1
+    assert "unknown country" in capsys.readouterr().err
