@@ -7,6 +7,7 @@ import pytest
 import yaml
 
 import optiree
+from optiree.cli import main
 from optiree.sensitivity import sensitivity_summary
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -75,3 +76,10 @@ def test_sensitivity_page_shows_the_current_summary() -> None:
     expected = sensitivity_summary(optiree.solve(problem))
     blocks = re.findall(r"```text\n(.*?)```", (DOCS / "sensitivity.md").read_text(), re.S)
     assert expected in blocks
+
+
+def test_frontier_page_shows_the_current_curve(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["frontier", str(DOCS.parent / "examples" / "japan_2026.yaml")]) == 0
+    printed = capsys.readouterr().out
+    blocks = re.findall(r"```text\n(.*?)```", (DOCS / "frontier.md").read_text(), re.S)
+    assert printed in blocks
