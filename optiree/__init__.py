@@ -8,7 +8,13 @@
 
 __version__ = "0.1.0"
 
-from optiree.errors import OptireeError, OutputError, SolverError
+from optiree.errors import (
+    MissingDependencyError,
+    OptireeError,
+    OutputError,
+    PlotError,
+    SolverError,
+)
 from optiree.frontier import frontier
 from optiree.io import load_problem
 from optiree.results import TABLES, Result, Status
@@ -18,8 +24,10 @@ from optiree.solve import solve
 
 __all__ = [
     "TABLES",
+    "MissingDependencyError",
     "OptireeError",
     "OutputError",
+    "PlotError",
     "Problem",
     "Result",
     "SolverError",

@@ -12,12 +12,13 @@ from pathlib import Path
 import pandas as pd
 from pydantic import ValidationError
 
-from optiree import __version__
-from optiree.errors import OptireeError, OutputError, SolverError
+from optiree import __version__, plots
+from optiree.errors import MissingDependencyError, OptireeError, OutputError, SolverError
 from optiree.frontier import frontier
+from optiree.html import write_report
 from optiree.io import load_problem, write_table
 from optiree.schema import Problem
-from optiree.sensitivity import sensitivity_summary
+from optiree.sensitivity import sensitivity, sensitivity_summary
 from optiree.solve import SOLVERS, solve
 
 EXIT_OK, EXIT_NOT_SOLVED, EXIT_INVALID = 0, 1, 2
@@ -68,9 +69,36 @@ def _solve(args: argparse.Namespace) -> int:
     if args.out is not None:
         try:
             print(f"Results written to {result.write(args.out)}")
+            if result.is_optimal:
+                figures = plots.write_figures(result, problem, args.out)
+                print(f"Figures written: {', '.join(path.name for path in figures)}")
+        except MissingDependencyError as error:
+            print(f"note: no figures written: {error}")
         except OutputError as error:
             print(f"error: {error}", file=sys.stderr)
             return EXIT_NOT_SOLVED
+    return EXIT_OK if result.is_optimal else EXIT_NOT_SOLVED
+
+
+def _report(args: argparse.Namespace) -> int:
+    problem = _load(args.file)
+    if problem is None:
+        return EXIT_INVALID
+    try:
+        result = solve(problem, solver=args.solver)
+        curve = tables = None
+        if result.is_optimal:
+            tables = sensitivity(result)
+            if args.country is not None:
+                curve = frontier(problem, args.country, solver=args.solver)
+        path = write_report(problem, result, args.out, frontier=curve, sensitivity=tables)
+    except SolverError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    except OptireeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_NOT_SOLVED
+    print(f"{problem.name}: {result.status.value}; report written to {path}")
     return EXIT_OK if result.is_optimal else EXIT_NOT_SOLVED
 
 
@@ -161,6 +189,17 @@ def parser() -> argparse.ArgumentParser:
     frontier_cmd.add_argument("--solver", choices=list(SOLVERS), default="highs")
     frontier_cmd.add_argument("--out", type=Path, help="CSV file to write the frontier to")
     frontier_cmd.set_defaults(run=_frontier)
+
+    report_cmd = commands.add_parser(
+        "report", help="solve and write one self-contained HTML page with tables and figures"
+    )
+    report_cmd.add_argument("file", type=Path)
+    report_cmd.add_argument("--out", type=Path, required=True, help="the HTML file to write")
+    report_cmd.add_argument(
+        "--country", help="add the frontier of this country's largest share (e.g. CN)"
+    )
+    report_cmd.add_argument("--solver", choices=list(SOLVERS), default="highs")
+    report_cmd.set_defaults(run=_report)
 
     validate_cmd = commands.add_parser("validate", help="check a problem file without solving")
     validate_cmd.add_argument("file", type=Path)

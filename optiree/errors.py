@@ -16,3 +16,11 @@ class SolverError(OptireeError):
 
 class OutputError(OptireeError):
     """Results could not be written where they were asked to go."""
+
+
+class MissingDependencyError(OptireeError, ImportError):
+    """An optional dependency is not installed (matplotlib, for figures and the report)."""
+
+
+class PlotError(OptireeError, ValueError):
+    """The data cannot be drawn: no optimal plan, or a frontier table without its columns."""

@@ -227,7 +227,8 @@ class _Tracer:
         tol = 2 * abs(b - a)
         if min(a, b) - tol <= crossing <= max(a, b) + tol:
             expected = left[0] * crossing + left[1]
-            if math.isclose(self.cost(crossing), expected, rel_tol=1e-9, abs_tol=1e-6):
+            # Agreement to the solver's own precision (HiGHS: about 1e-7 relative).
+            if math.isclose(self.cost(crossing), expected, rel_tol=1e-7, abs_tol=1e-6):
                 return crossing
         return (a + b) / 2
 
@@ -297,6 +298,7 @@ def frontier(
         for a, b in _merged(tracer.refine(low, high, tolerance), tolerance)
         if (kink := tracer.kink(a, b, low, high)) is not None
     ]
+    kinks = _apart(sorted(kinks), 10 * tolerance)
     every = sorted(set(levels) | set(kinks), key=lambda level: level * spec.tighter)
     table = _table(spec, every, set(kinks), tracer)
     table.attrs.update(
@@ -314,6 +316,16 @@ def _merged(brackets: list[tuple[float, float]], tolerance: float) -> list[tuple
         else:
             merged.append((a, b))
     return merged
+
+
+def _apart(levels: list[float], distance: float) -> list[float]:
+    """The sorted ``levels`` without any that lies within ``distance`` of the one kept before
+    it: two brackets around one breakpoint give it once."""
+    kept: list[float] = []
+    for level in levels:
+        if not kept or level - kept[-1] > distance:
+            kept.append(level)
+    return kept
 
 
 def _rule(problem: Problem, rule: str, country: str, material: str | None) -> _Rule:

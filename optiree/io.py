@@ -9,7 +9,7 @@ rename, so a reader never sees a half-written file.
 import json
 import os
 import re
-import tempfile
+import secrets
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -85,14 +85,19 @@ def load_problem(path: str | Path) -> Problem:
     return Problem.model_validate(parse_document(text, path))
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def write_atomic(path: Path, content: str | bytes) -> None:
+    """Write ``content`` (text as UTF-8) to ``path`` through a temporary file in the same
+    folder and a rename, so a reader sees the old file or the new one, never half of one.
+    The file gets the usual permissions (0666 less the umask)."""
+    data = content.encode("utf-8") if isinstance(content, str) else content
+    temporary = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
+    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as stream:
-            stream.write(text)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
         os.replace(temporary, path)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        temporary.unlink(missing_ok=True)
         raise
 
 
@@ -114,7 +119,7 @@ def summary_document(result: "Result") -> dict[str, Any]:
 def write_table(table: pd.DataFrame, path: Path) -> Path:
     """Write one table as CSV, whole or not at all."""
     try:
-        _write_atomic(path, table.to_csv(index=False, lineterminator="\n"))
+        write_atomic(path, table.to_csv(index=False, lineterminator="\n"))
     except OSError as error:
         raise OutputError(f"cannot write {path}: {error}") from error
     return path
@@ -125,9 +130,9 @@ def write_result(result: "Result", directory: Path) -> Path:
     try:
         directory.mkdir(parents=True, exist_ok=True)
         for name, table in result.tables().items():
-            _write_atomic(directory / f"{name}.csv", table.to_csv(index=False, lineterminator="\n"))
+            write_atomic(directory / f"{name}.csv", table.to_csv(index=False, lineterminator="\n"))
         text = json.dumps(summary_document(result), indent=2, allow_nan=False)
-        _write_atomic(directory / "summary.json", text + "\n")
+        write_atomic(directory / "summary.json", text + "\n")
     except OSError as error:
         raise OutputError(f"cannot write results to {directory}: {error}") from error
     return directory

@@ -35,8 +35,8 @@ class Row:
 
     name: str
     rule: Rule
-    subject: str | None
-    """Country for max_share and cover_without, cap id for cap, None otherwise."""
+    subject: str
+    """Country for max_share and cover_without, cap id for cap, "" otherwise."""
     material: str
     period: str
     constraint: pulp.LpConstraint
@@ -128,7 +128,7 @@ class _Builder:
         sense: int,
         rhs: float,
         *,
-        subject: str | None = None,
+        subject: str = "",
         parameter: float | None = None,
         shift: float = 0.0,
         per_point: float = 0.0,

@@ -1,7 +1,13 @@
 """Small problem documents shared by the validation, file and command-line tests."""
 
 import copy
+import math
+from pathlib import Path
 from typing import Any
+
+import pandas as pd
+
+JAPAN = Path(__file__).resolve().parents[1] / "examples" / "japan_2026.yaml"
 
 
 def two_country() -> dict[str, Any]:
@@ -57,3 +63,22 @@ def full() -> dict[str, Any]:
             },
         }
     )
+
+
+def frontier_table(rule: str = "max_share", subject: str = "CN") -> pd.DataFrame:
+    """A frontier by hand: free down to 60%, then 2,000 per point to 50%, then 6,000 per point
+    to 40%; no plan at 30%. Levels fall by 10 points a row, so costs rise by 20,000 and 60,000.
+    """
+    frame = pd.DataFrame(
+        {
+            "rule": rule,
+            "subject": subject,
+            "level": [1.0, 0.9, 0.8, 0.7, 0.6, 0.5, 0.4, 0.3],
+            "total_cost": [1e5, 1e5, 1e5, 1e5, 1e5, 1.2e5, 1.8e5, math.nan],
+            "marginal_cost_per_point": [0.0, 0.0, 0.0, 0.0, 2000.0, 6000.0, math.nan, math.nan],
+            "breakpoint": [False, False, False, False, True, True, False, False],
+            "status": ["optimal"] * 7 + ["infeasible"],
+        }
+    )
+    frame.attrs["currency"] = "EUR"
+    return frame

@@ -88,3 +88,32 @@ def test_console_script_and_module_run(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "Total cost: 6,000 USD" in done.stdout
+
+
+def test_solve_out_writes_figures(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "results"
+    assert main(["solve", str(_file(tmp_path, two_country())), "--out", str(out)]) == 0
+    assert "Figures written: sourcing_mix.png, stock_trajectory.png, cost_breakdown.png" in (
+        capsys.readouterr().out
+    )
+    for name in ("sourcing_mix", "stock_trajectory", "cost_breakdown"):
+        assert (out / f"{name}.png").read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_report_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    page = tmp_path / "report.html"
+    path = _file(tmp_path, two_country())
+    assert main(["report", str(path), "--out", str(page), "--country", "CN"]) == 0
+    assert f"two country: optimal; report written to {page}" in capsys.readouterr().out
+    text = page.read_text()
+    assert "max_share(CN,Dy,P1)" in text
+    assert text.count("data:image/png;base64,") == 4  # three plan figures and the frontier
+
+
+def test_report_of_an_infeasible_problem(tmp_path: Path) -> None:
+    document = two_country()
+    document["caps"] = [{"country": "CN", "max_tonnes": 0}]
+    document["sources"][1]["capacity"] = {"Dy": 10}
+    page = tmp_path / "report.html"
+    assert main(["report", str(_file(tmp_path, document)), "--out", str(page)]) == 1
+    assert "infeasible" in page.read_text()

@@ -1,6 +1,8 @@
 """Reading problem files and writing result folders."""
 
 import json
+import os
+import stat
 from pathlib import Path
 
 import pandas as pd
@@ -106,3 +108,14 @@ def test_write_into_a_file_is_an_output_error(tmp_path: Path) -> None:
     with pytest.raises(optiree.OutputError, match="cannot write results"):
         result.write(blocker)
     assert blocker.read_text() == "a file, not a folder"
+
+
+def test_written_files_follow_the_umask(tmp_path: Path) -> None:
+    """Files are 0666 less the umask, like any other file (a temporary file would be 0600)."""
+    old = os.umask(0o022)
+    try:
+        out = optiree.solve(optiree.Problem.model_validate(two_country())).write(tmp_path)
+    finally:
+        os.umask(old)
+    for path in out.iterdir():
+        assert stat.S_IMODE(path.stat().st_mode) == 0o644, path.name

@@ -1,7 +1,6 @@
 """Shadow prices with their ranges, entry prices and capacity values, derived by hand."""
 
 import math
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -9,9 +8,7 @@ import pytest
 import optiree
 from optiree import Problem
 from optiree.sensitivity import SENSITIVITY_TABLES, sensitivity, sensitivity_summary
-from tests.samples import two_country
-
-JAPAN = Path(__file__).resolve().parents[1] / "examples" / "japan_2026.yaml"
+from tests.samples import JAPAN, two_country
 
 
 def _solve(document: dict[str, Any], solver: str = "highs") -> optiree.Result:

@@ -1,0 +1,359 @@
+"""Problem + Result -> one self-contained HTML report.
+
+The page holds a summary, the plan's tables, every figure of :mod:`optiree.plots` (embedded as
+base64 PNG) and, when given, the cost-vs-security frontier and sensitivity tables. It uses no
+external file, stylesheet, script or font, so it opens offline and can be mailed as one file.
+Every piece of text from the input is HTML-escaped. Figures need matplotlib
+(``pip install 'optiree[plot]'``).
+
+Figures are rounded for reading as in :meth:`optiree.Result.summary`: tonnes to 0.1 t, money
+to whole units, shadow prices to 0.01; the CSV files of ``Result.write`` keep full precision.
+"""
+
+import base64
+import math
+import numbers
+from collections.abc import Callable, Mapping
+from html import escape
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from optiree import __version__, plots
+from optiree.errors import OutputError
+from optiree.io import write_atomic
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from optiree.results import Result
+    from optiree.schema import Problem
+
+Format = Callable[[Any], str]
+
+CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; margin: 2em auto;
+       max-width: 70em; padding: 0 1em; color: #222; line-height: 1.4; }
+h1 { margin-bottom: 0.2em; }
+h2 { border-bottom: 1px solid #ccc; margin-top: 2em; }
+table { border-collapse: collapse; margin: 0.5em 0 1.2em; font-size: 0.9em; }
+th, td { border: 1px solid #ddd; padding: 0.2em 0.6em; }
+thead th { background: #f2f2f2; }
+tbody th { text-align: left; font-weight: normal; }
+td.n { text-align: right; font-variant-numeric: tabular-nums; }
+figure { margin: 1em 0; }
+figure img { max-width: 100%; height: auto; }
+figcaption { color: #555; font-size: 0.9em; }
+.status { font-weight: bold; }
+.bad { color: #b00020; }
+.note { color: #555; }
+pre { white-space: pre-wrap; }
+"""
+
+
+def render_report(
+    problem: "Problem",
+    result: "Result",
+    *,
+    frontier: pd.DataFrame | None = None,
+    sensitivity: Mapping[str, pd.DataFrame] | None = None,
+) -> str:
+    """The report as HTML text (see :func:`write_report`).
+
+    Raises:
+        optiree.MissingDependencyError: matplotlib is not installed.
+        optiree.PlotError: ``frontier`` lacks a column or has no rows.
+    """
+    title = f"{problem.name}: procurement plan"
+    body = [f"<h1>{_e(problem.name)}</h1>"]
+    if problem.description:
+        body.append(f'<p class="note">{_e(problem.description)}</p>')
+    if not result.is_optimal:
+        body += _not_solved(result)
+    else:
+        body += _summary(result)
+        body += _figures(problem, result, frontier)
+        body += _tables(problem, result)
+        if frontier is not None:
+            body += _frontier_table(frontier)
+        if sensitivity:
+            body += _sensitivity(sensitivity)
+    body.append(f'<p class="note">Made by optiree {_e(__version__)}.</p>')
+    return "\n".join(
+        [
+            "<!DOCTYPE html>",
+            '<html lang="en">',
+            "<head>",
+            '<meta charset="utf-8">',
+            '<meta name="viewport" content="width=device-width, initial-scale=1">',
+            f"<title>{_e(title)}</title>",
+            f"<style>{CSS}</style>",
+            "</head>",
+            "<body>",
+            *body,
+            "</body>",
+            "</html>",
+            "",
+        ]
+    )
+
+
+def write_report(
+    problem: "Problem",
+    result: "Result",
+    path: str | Path,
+    *,
+    frontier: pd.DataFrame | None = None,
+    sensitivity: Mapping[str, pd.DataFrame] | None = None,
+) -> Path:
+    """Write the HTML report of ``result`` to ``path`` and return the path.
+
+    The page has the summary (status, total cost, cost by component), the purchases per
+    material, substitution, closing stock, shortage, country shares and the binding rules with
+    their shadow prices, every figure of :mod:`optiree.plots`, the ``frontier`` (a table of
+    :func:`optiree.plots.frontier_curve`'s schema) and the ``sensitivity`` tables (name ->
+    DataFrame) when given. A result that is not optimal gives a page that says so, with its
+    message. The file is written to a temporary file in the same folder and renamed into
+    place, so a reader never sees half a page; missing folders are created.
+
+    Raises:
+        optiree.OutputError: the file cannot be written.
+        optiree.MissingDependencyError: matplotlib is not installed.
+    """
+    path = Path(path)
+    text = render_report(problem, result, frontier=frontier, sensitivity=sensitivity)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomic(path, text)
+    except OSError as error:
+        raise OutputError(f"cannot write the report to {path}: {error}") from error
+    return path
+
+
+def _not_solved(result: "Result") -> list[str]:
+    return [
+        f'<p class="status bad">No plan: the problem is {_e(result.status.value)} '
+        f"(solver: {_e(result.solver)}).</p>",
+        f"<pre>{_e(result.message)}</pre>",
+    ]
+
+
+def _summary(result: "Result") -> list[str]:
+    currency = result.currency
+    total = result.total_cost or 0.0
+    by_component = result.costs.groupby("component", sort=False)["cost"].sum()
+    share = by_component / total * 100 if total else by_component * math.nan
+    costs = pd.DataFrame(
+        {f"cost [{currency}]": by_component, "share of total [%]": share},
+    ).rename_axis("component")
+    binding = result.binding
+    return [
+        '<h2 id="summary">Summary</h2>',
+        f'<p class="status">Status: {_e(result.status.value)} (solver: {_e(result.solver)})</p>',
+        f"<p>Total cost: <strong>{_e(_money(total))} {_e(currency)}</strong></p>",
+        _table(costs, {costs.columns[0]: _money, costs.columns[1]: _share}),
+        f"<p>{len(binding)} cap or security rule row(s) bind; see "
+        '<a href="#binding">binding rules</a>.</p>',
+    ]
+
+
+def _figures(problem: "Problem", result: "Result", frontier: pd.DataFrame | None) -> list[str]:
+    figures: list[tuple[str, Figure]] = [
+        ("Purchases by source and period [t]; black ticks: demand [t]", plots.sourcing_mix(result)),
+        (
+            f"Closing stock [t] with the {plots.REQUIREMENT_LABEL} [t]",
+            plots.stock_trajectory(result, problem),
+        ),
+        (f"Cost by component and item [{result.currency}]", plots.cost_breakdown(result)),
+    ]
+    if frontier is not None:
+        figures.append(
+            (
+                "Cost of security: least total cost as a rule is tightened",
+                plots.frontier_curve(frontier),
+            )
+        )
+    parts = ['<h2 id="figures">Figures</h2>']
+    for caption, figure in figures:
+        parts += [
+            "<figure>",
+            f'<img src="data:image/png;base64,{_png(figure)}" alt="{_e(caption)}">',
+            f"<figcaption>{_e(caption)}</figcaption>",
+            "</figure>",
+        ]
+    return parts
+
+
+def _png(figure: "Figure") -> str:
+    """The figure as base64 PNG text."""
+    return base64.b64encode(plots.png(figure)).decode("ascii")
+
+
+def _tables(problem: "Problem", result: "Result") -> list[str]:
+    names = {m.id: m.name for m in problem.materials}
+    parts = [
+        '<h2 id="purchases">Purchases [t] by material, source and period</h2>',
+        '<p class="note">Sources that buy none of a material are left out; '
+        '"-" marks a period in which the source cannot supply.</p>',
+    ]
+    for material, rows in result.purchases.groupby("material", sort=False):
+        plan = rows.pivot_table(
+            index=["source", "country"], columns="period", values="tonnes", sort=False
+        )
+        plan = plan[plan.sum(axis=1) > 0]
+        name = names.get(str(material))
+        heading = f"{material} ({name})" if name else str(material)
+        parts.append(f"<h3>{_e(heading)}</h3>")
+        parts.append(_table(plan, _tonnes) if not plan.empty else "<p>Nothing is bought.</p>")
+
+    parts.append('<h2 id="substitution">Substitution [units] by substitute and period</h2>')
+    units = result.substitution.pivot_table(
+        index="substitute", columns="period", values="units", sort=False
+    )
+    parts.append(_table(units, _tonnes) if not units.empty else "<p>No substitute is used.</p>")
+
+    parts.append('<h2 id="stock">Closing stock [t] by material and period</h2>')
+    closing = result.inventory.pivot_table(
+        index="material", columns="period", values="closing", sort=False
+    )
+    parts.append(_table(closing, _tonnes))
+
+    parts.append('<h2 id="shortage">Shortage [t]: demand left unmet</h2>')
+    short = result.shortage.pivot_table(
+        index="material", columns="period", values="tonnes", sort=False
+    )
+    short = short[short.sum(axis=1) > 0]
+    parts.append(_table(short, _tonnes) if not short.empty else "<p>All demand is met.</p>")
+
+    parts += [
+        '<h2 id="shares">Share of purchases by country [%]</h2>',
+        '<p class="note">"-": the country cannot supply the material in the period, or nothing '
+        "of it is bought.</p>",
+    ]
+    shares = result.shares.pivot_table(
+        index=["material", "country"], columns="period", values="share", sort=False
+    )
+    parts.append(_table(shares * 100, _share) if not shares.empty else "<p>No purchases.</p>")
+    parts += _binding(result)
+    return parts
+
+
+def _binding(result: "Result") -> list[str]:
+    currency = result.currency
+    parts = [
+        '<h2 id="binding">Binding rules</h2>',
+        f'<p class="note">Caps and security rules that bind, dearest first. Shadow price: '
+        f"{_e(currency)} per tonne of tightening; cost per point: {_e(currency)} per 0.01 of "
+        "the rule's share or cover.</p>",
+    ]
+    binding = result.binding
+    if binding.empty:
+        return [*parts, "<p>No cap or security rule binds.</p>"]
+    columns = {
+        "constraint": "constraint",
+        "rule": "rule",
+        "subject": "subject",
+        "material": "material",
+        "period": "period",
+        "value": "value [t]",
+        "limit": "limit [t]",
+        "shadow_price": f"shadow price [{currency}/t]",
+        "cost_per_point": f"cost per point [{currency}]",
+    }
+    shown = binding[list(columns)].rename(columns=columns).set_index("constraint")
+    formats: dict[str, Format] = {
+        "value [t]": _tonnes,
+        "limit [t]": _tonnes,
+        columns["shadow_price"]: _price,
+        columns["cost_per_point"]: _money,
+    }
+    return [*parts, _table(shown, formats)]
+
+
+def _frontier_table(frontier: pd.DataFrame) -> list[str]:
+    currency = str(frontier.attrs.get("currency", ""))
+    formats: dict[str, Format] = {
+        "level": _number,
+        "total_cost": _money,
+        "marginal_cost_per_point": _money,
+    }
+    return [
+        '<h2 id="frontier">Cost of security</h2>',
+        f'<p class="note">Least total cost [{_e(currency)}] at each level of the rule, from '
+        f"the loosest to the tightest; marginal cost per point [{_e(currency)}]: from this "
+        "level to the next, per 0.01 of the level.</p>",
+        _table(frontier, formats, index=False),
+    ]
+
+
+def _sensitivity(tables: Mapping[str, pd.DataFrame]) -> list[str]:
+    parts = ['<h2 id="sensitivity">Sensitivity</h2>']
+    for name, frame in tables.items():
+        index = not isinstance(frame.index, pd.RangeIndex)
+        parts += [f"<h3>{_e(name)}</h3>", _table(frame, _number, index=index)]
+    return parts
+
+
+def _table(frame: pd.DataFrame, fmt: Format | Mapping[str, Format], *, index: bool = True) -> str:
+    """An HTML table: the index levels as row headers (when ``index``), numbers right-aligned,
+    every cell escaped; ``fmt`` formats numbers (one function, or one per column)."""
+    names = [str(n) if n is not None else "" for n in frame.index.names] if index else []
+    header = "".join(f'<th scope="col">{_e(str(c))}</th>' for c in [*names, *frame.columns])
+    rows = []
+    for key, values in zip(frame.index, frame.itertuples(index=False), strict=True):
+        cells = ""
+        if index:
+            keys = key if isinstance(key, tuple) else (key,)
+            cells += "".join(f'<th scope="row">{_e(_plain(k))}</th>' for k in keys)
+        for column, value in zip(frame.columns, values, strict=True):
+            number = isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
+            use = fmt if callable(fmt) else fmt.get(str(column), _number)
+            text = (_dash(use)(value)) if number else _plain(value)
+            cells += f'<td class="n">{_e(text)}</td>' if number else f"<td>{_e(text)}</td>"
+        rows.append(f"<tr>{cells}</tr>")
+    return (
+        f"<table>\n<thead><tr>{header}</tr></thead>\n<tbody>\n"
+        + "\n".join(rows)
+        + "\n</tbody>\n</table>"
+    )
+
+
+def _dash(fmt: Format) -> Format:
+    """``fmt``, but "-" for a missing number (NaN)."""
+    return lambda value: "-" if isinstance(value, float) and math.isnan(value) else fmt(value)
+
+
+def _plain(value: Any) -> str:
+    """A non-numeric cell: "" for a missing value, the text otherwise."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value)
+
+
+def _e(text: str) -> str:
+    return escape(text, quote=True)
+
+
+def _money(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def _tonnes(value: float) -> str:
+    return f"{value:,.1f}"
+
+
+def _share(value: float) -> str:
+    return f"{value:.1f}"
+
+
+def _price(value: float) -> str:
+    return f"{value:,.2f}"
+
+
+def _number(value: float) -> str:
+    """Any number of a table of unknown meaning: whole above 1,000, 4 significant digits below."""
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:.4g}"

@@ -1,0 +1,447 @@
+"""Result -> figures: the sourcing mix, the stock trajectory, the cost breakdown and the
+cost-vs-security frontier, each a :class:`matplotlib.figure.Figure`.
+
+matplotlib is optional (``pip install 'optiree[plot]'``). It is imported when a figure is made,
+so ``import optiree.plots`` always works; without matplotlib the first figure asked for raises
+:class:`MissingDependencyError`. Figures are made without pyplot (no global state: safe in
+threads and without a display) and carry an Agg canvas, so ``fig.savefig("mix.png")`` works
+anywhere.
+
+Quantities are tonnes [t] per period; money is in the result's (or the frontier's) currency.
+"""
+
+import io
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from optiree.errors import MissingDependencyError, OutputError, PlotError
+from optiree.io import write_atomic
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
+
+    from optiree.results import Result
+    from optiree.schema import Problem
+
+NEEDS_MATPLOTLIB = "figures need matplotlib: pip install 'optiree[plot]'"
+FRONTIER_COLUMNS = (
+    "rule",
+    "subject",
+    "level",
+    "total_cost",
+    "marginal_cost_per_point",
+    "breakpoint",
+    "status",
+)
+SHARE_RULES = ("max_share", "cover_without")
+"""Rules whose level is a share in [0, 1], shown as a percentage."""
+PALETTE = (
+    "#4e79a7",
+    "#f28e2b",
+    "#59a14f",
+    "#e15759",
+    "#76b7b2",
+    "#edc948",
+    "#b07aa1",
+    "#ff9da7",
+    "#9c755f",
+    "#bab0ac",
+)
+"""Tableau 10: one colour per source (or cost component), repeated past ten."""
+COMPONENT_COLOURS = {
+    "purchases": "#4e79a7",
+    "substitution": "#59a14f",
+    "holding": "#edc948",
+    "shortage": "#e15759",
+}
+REQUIREMENT_LABEL = "stock-cover requirement (cover \N{MULTIPLICATION SIGN} demand)"
+
+
+def sourcing_mix(result: "Result") -> "Figure":
+    """Tonnes bought per period, stacked by source, one panel per material.
+
+    Each bar is ``result.purchases.tonnes`` [t] of one source in one period; a source has the
+    same colour in every panel, and sources that buy none of a material are left out of its
+    panel. A black tick marks each period's demand [t], so the gap to it is what stock,
+    substitution or shortage made up, and what lies above it went into stock.
+    """
+    _require_plan(result)
+    periods, materials = _periods(result), _materials(result)
+    purchases = result.purchases
+    sources = list(dict.fromkeys(purchases["source"]))
+    colours = _colours(sources)
+    countries = dict(zip(purchases["source"], purchases["country"], strict=True))
+    demand = _by_material(result.inventory, "demand", periods)
+    figure = _new_figure(10.0, 1.4 + 2.3 * len(materials))
+    panels = _panels(figure, len(materials))
+    x = np.arange(len(periods))
+    for ax, material in zip(panels, materials, strict=True):
+        rows = purchases[purchases["material"] == material]
+        tonnes = _pivot(rows, "source", periods)
+        bottom = np.zeros(len(periods))
+        for source, heights in tonnes.iterrows():
+            if heights.sum() <= 0:
+                continue
+            values = heights.to_numpy(dtype=float)
+            label = f"{source} ({countries[source]})"
+            ax.bar(x, values, 0.7, bottom=bottom, color=colours[str(source)], label=label)
+            bottom += values
+        ax.hlines(demand[material], x - 0.42, x + 0.42, colors="black", linewidth=1.6)
+        ax.plot([], [], color="black", linewidth=1.6, label="demand")
+        if not bottom.any():
+            _note(ax, f"no {material} is bought")
+        ax.set_title(_text(material), loc="left", fontsize=10, fontweight="bold")
+        ax.set_ylabel("Purchases [t]")
+        _period_axis(ax, periods)
+    panels[-1].set_xlabel("Period")
+    figure.suptitle(_text(f"Purchases by source [t per period]: {result.problem_name}"))
+    _figure_legend(figure, panels, "Source (country)")
+    return figure
+
+
+def stock_trajectory(result: "Result", problem: "Problem") -> "Figure":
+    """Closing stock [t] per material and period, with the stock-cover requirement.
+
+    The requirement, ``security.min_stock_cover`` x demand [t], is a step line over the
+    periods where a rule applies (a cover given as a dict is 0, no rule, in the periods it does
+    not list), so a closing stock on the line is a rule that binds.
+    """
+    _require_plan(result)
+    periods, materials = _periods(result), _materials(result)
+    if set(materials) != set(problem.material_ids):
+        raise PlotError(
+            f"the result (materials {', '.join(materials)}) is not of the problem "
+            f"{problem.name!r} (materials {', '.join(problem.material_ids)}): pass the problem "
+            "that was solved"
+        )
+    closing = _by_material(result.inventory, "closing", periods)
+    figure = _new_figure(10.0, 1.4 + 2.1 * len(materials))
+    panels = _panels(figure, len(materials))
+    x = np.arange(len(periods))
+    edges = np.arange(len(periods) + 1) - 0.5
+    for ax, material in zip(panels, materials, strict=True):
+        ax.plot(x, closing[material], marker="o", color=PALETTE[0], label="closing stock")
+        required = _cover_requirement(result, problem, material)
+        if required.notna().any():
+            values = required.to_numpy(dtype=float)
+            ax.step(
+                edges,
+                np.append(values, values[-1]),
+                where="post",
+                color="#e15759",
+                linestyle="--",
+                linewidth=1.6,
+                label=REQUIREMENT_LABEL,
+            )
+        if not closing[material].any():
+            _note(ax, f"no {material} in stock at the end of any period")
+        ax.set_ylim(bottom=0, top=None if ax.dataLim.ymax > 0 else 1.0)
+        ax.set_title(_text(material), loc="left", fontsize=10, fontweight="bold")
+        ax.set_ylabel("Closing stock [t]")
+        _period_axis(ax, periods)
+    panels[-1].set_xlabel("Period (stock at its end)")
+    figure.suptitle(_text(f"Closing stock [t]: {result.problem_name}"))
+    _figure_legend(figure, panels, None, loc="outside lower center")
+    return figure
+
+
+def _cover_requirement(result: "Result", problem: "Problem", material: str) -> "pd.Series[float]":
+    """Cover x demand [t] of ``material`` by period; NaN where no stock-cover rule applies."""
+    cover = problem.security.min_stock_cover.get(material, 0.0)
+    rows = result.inventory[result.inventory["material"] == material]
+    required = {}
+    for period, demand in zip(rows["period"], rows["demand"], strict=True):
+        kappa = cover.get(period, 0.0) if isinstance(cover, Mapping) else cover
+        required[period] = kappa * demand if kappa * demand > 0 else math.nan
+    return pd.Series(required, dtype=float, name="required")
+
+
+def cost_breakdown(result: "Result") -> "Figure":
+    """Total cost [currency] by component and item (the rows of ``result.costs``), as
+    horizontal bars coloured by component, each labelled with its amount."""
+    _require_plan(result)
+    costs = result.costs
+    currency = result.currency
+    scale, unit = _money_scale(float(costs["cost"].abs().max()))
+    figure = _new_figure(10.0, 1.6 + 0.32 * len(costs))
+    ax = figure.subplots()
+    y = np.arange(len(costs))
+    for component, colour in _component_colours(costs["component"]).items():
+        chosen = (costs["component"] == component).to_numpy()
+        amounts = costs["cost"].to_numpy(dtype=float)[chosen]
+        label = f"{component}: {amounts.sum() / scale:,.1f}"
+        bars = ax.barh(y[chosen], amounts, 0.7, color=colour, label=_text(label))
+        ax.bar_label(bars, [f"{a / scale:,.1f}" for a in amounts], padding=3, fontsize=8)
+    ax.set_yticks(
+        y, [_text(f"{c}: {i}") for c, i in zip(costs["component"], costs["item"], strict=True)]
+    )
+    ax.invert_yaxis()
+    ax.margins(x=0.12)
+    _money_axis(ax, "x", scale)
+    ax.set_xlabel(_text(f"Cost [{unit}{currency}]"))
+    figure.legend(title=_text(f"Component [{unit}{currency}]"), loc="outside right upper")
+    ax.grid(axis="x", alpha=0.3)
+    total = float(costs["cost"].sum())
+    figure.suptitle(
+        _text(f"Cost by component and item: {result.problem_name}\nTotal {total:,.0f} {currency}")
+    )
+    return figure
+
+
+def frontier_curve(frontier: pd.DataFrame) -> "Figure":
+    """Total cost [currency] against the level of a security rule, one panel per rule and
+    subject.
+
+    ``frontier`` has the columns of :data:`FRONTIER_COLUMNS`, rows from the loosest level to
+    the tightest, and ``frontier.attrs["currency"]``. Shares (``max_share``,
+    ``cover_without``) are shown in %, a stock cover as a multiple of a period's demand; the
+    axis runs from loose to tight. Breakpoints (where the slope changes) are ringed; each
+    linear piece between them is labelled with its marginal cost per point (0.01 of the
+    level): the piece's ``marginal_cost_per_point``, or its range where the cost is not
+    linear between breakpoints; a piece narrower than 2% of the axis is not labelled. Levels
+    without an optimal plan are marked with a cross on the axis.
+    """
+    missing = [c for c in FRONTIER_COLUMNS if c not in frontier.columns]
+    if missing:
+        raise PlotError(
+            f"the frontier table lacks the column(s) {', '.join(missing)}; found: "
+            f"{', '.join(map(str, frontier.columns)) or 'none'}"
+        )
+    if frontier.empty:
+        raise PlotError("the frontier table has no rows: nothing to draw")
+    currency = str(frontier.attrs.get("currency", ""))
+    groups = list(frontier.groupby(["rule", "subject"], sort=False, dropna=False))
+    figure = _new_figure(9.0, 1.0 + 4.0 * len(groups))
+    panels = _panels(figure, len(groups), sharex=False)
+    for ax, ((rule, subject), rows) in zip(panels, groups, strict=True):
+        _frontier_panel(ax, str(rule), str(subject), rows, currency)
+    figure.suptitle("Cost of security: total cost as a rule is tightened")
+    return figure
+
+
+def _frontier_panel(ax: "Axes", rule: str, subject: str, rows: pd.DataFrame, cur: str) -> None:
+    percent = rule in SHARE_RULES
+    x_all = rows["level"].to_numpy(dtype=float) * (100.0 if percent else 1.0)
+    optimal = (rows["status"].astype(str) == "optimal").to_numpy() & np.isfinite(
+        rows["total_cost"].to_numpy(dtype=float)
+    )
+    x = x_all[optimal]
+    cost = rows["total_cost"].to_numpy(dtype=float)[optimal]
+    marginal = rows["marginal_cost_per_point"].to_numpy(dtype=float)[optimal]
+    kink = rows["breakpoint"].to_numpy(dtype=bool)[optimal]
+    scale, unit = _money_scale(float(np.abs(cost).max()) if len(cost) else 1.0)
+    ax.plot(x, cost, marker="o", markersize=3, color=PALETTE[0], label="least total cost")
+    ax.plot(
+        x[kink],
+        cost[kink],
+        linestyle="none",
+        marker="o",
+        markersize=9,
+        markerfacecolor="none",
+        markeredgecolor="#e15759",
+        markeredgewidth=1.5,
+        label="breakpoint (slope changes)",
+    )
+    starts = sorted({0, *np.flatnonzero(kink).tolist()})
+    ends = [*starts[1:], len(x) - 1]
+    span = float(np.ptp(x)) if len(x) else 0.0
+    for start, end in zip(starts, ends, strict=True):
+        steps = marginal[start:end][np.isfinite(marginal[start:end])]
+        # A piece too narrow to see keeps its rings but gets no label to crowd its neighbours.
+        if not len(steps) or abs(x[end] - x[start]) < 0.02 * span:
+            continue
+        low, high = float(steps.min()), float(steps.max())
+        same = math.isclose(low, high, rel_tol=1e-6, abs_tol=0.5)
+        per_point = f"{low:,.0f}" if same else f"{low:,.0f} to {high:,.0f}"
+        ax.annotate(
+            _text(f"{per_point} {cur}/point"),
+            ((x[start] + x[end]) / 2, (cost[start] + cost[end]) / 2),
+            xytext=(6, -6),
+            textcoords="offset points",
+            ha="left",
+            va="top",
+            fontsize=8,
+            bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.8},
+        )
+    if not optimal.all():
+        ax.plot(
+            x_all[~optimal],
+            np.full((~optimal).sum(), 0.03),
+            linestyle="none",
+            marker="x",
+            color="0.4",
+            transform=ax.get_xaxis_transform(),
+            label="no optimal plan",
+        )
+    if rule == "max_share":
+        ax.invert_xaxis()
+    ax.margins(y=0.1)
+    ax.set_xlabel(_text(_level_label(rule, subject)))
+    ax.set_ylabel(_text(f"Total cost [{unit}{cur}]"))
+    _money_axis(ax, "y", scale)
+    ax.set_title(_text(f"{rule} {subject}"), loc="left", fontsize=10, fontweight="bold")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", fontsize=8)
+
+
+def _level_label(rule: str, subject: str) -> str:
+    labels = {
+        "max_share": f"Largest share of purchases from {subject} [%]",
+        "cover_without": f"Share of demand covered without {subject} [%]",
+        "stock_cover": f"Stock cover of {subject} [periods of demand]",
+    }
+    return labels.get(rule, f"Level of {rule} {subject}") + "  (tighter →)"
+
+
+def _new_figure(width: float, height: float) -> "Figure":
+    """A pyplot-free figure with an Agg canvas [inches]."""
+    try:
+        from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: PLC0415
+        from matplotlib.figure import Figure  # noqa: PLC0415
+    except ImportError as error:
+        raise MissingDependencyError(NEEDS_MATPLOTLIB) from error
+    figure = Figure(figsize=(width, height), layout="constrained")
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def _panels(figure: "Figure", count: int, *, sharex: bool = True) -> list["Axes"]:
+    grid = figure.subplots(count, 1, sharex=sharex, squeeze=False)
+    return [ax for (ax,) in grid]
+
+
+def _require_plan(result: "Result") -> None:
+    if not result.is_optimal:
+        raise PlotError(
+            f"{result.problem_name!r} has no plan to draw: it is {result.status.value} "
+            f"({result.message})"
+        )
+
+
+def _periods(result: "Result") -> list[str]:
+    return [str(t) for t in dict.fromkeys(result.inventory["period"])]
+
+
+def _materials(result: "Result") -> list[str]:
+    return [str(m) for m in dict.fromkeys(result.inventory["material"])]
+
+
+def _pivot(rows: pd.DataFrame, index: str, periods: Sequence[str]) -> pd.DataFrame:
+    """Tonnes by ``index`` (rows) and period (columns, in order); 0 where there is no row."""
+    table = rows.pivot_table(
+        index=index, columns="period", values="tonnes", aggfunc="sum", sort=False
+    )
+    return table.reindex(columns=list(periods)).fillna(0.0)
+
+
+def _by_material(inventory: pd.DataFrame, column: str, periods: Sequence[str]) -> pd.DataFrame:
+    """``inventory[column]`` with one column per material, indexed by period."""
+    table = inventory.pivot_table(
+        index="period", columns="material", values=column, aggfunc="sum", sort=False
+    )
+    return table.reindex(list(periods))
+
+
+def _colours(names: Sequence[str]) -> dict[str, str]:
+    return {name: PALETTE[i % len(PALETTE)] for i, name in enumerate(names)}
+
+
+def _component_colours(components: "pd.Series[Any]") -> dict[str, str]:
+    names = [str(c) for c in dict.fromkeys(components)]
+    extra = iter(c for c in PALETTE if c not in COMPONENT_COLOURS.values())
+    return {name: COMPONENT_COLOURS.get(name) or next(extra, PALETTE[-1]) for name in names}
+
+
+def _period_axis(ax: "Axes", periods: Sequence[str]) -> None:
+    crowded = len(periods) > 12
+    ax.set_xticks(
+        range(len(periods)),
+        [_text(t) for t in periods],
+        rotation=45 if crowded else 0,
+        ha="right" if crowded else "center",
+    )
+    ax.set_xlim(-0.6, len(periods) - 0.4)
+    ax.grid(axis="y", alpha=0.3)
+    _thousands(ax, "y")
+
+
+def _figure_legend(
+    figure: "Figure",
+    panels: Sequence["Axes"],
+    title: str | None,
+    loc: Literal["outside right upper", "outside lower center"] = "outside right upper",
+) -> None:
+    """One legend for the figure: every label of every panel, once."""
+    seen: dict[str, Any] = {}
+    for ax in panels:
+        handles, labels = ax.get_legend_handles_labels()
+        for handle, label in zip(handles, labels, strict=True):
+            seen.setdefault(label, handle)
+    if seen:
+        labels = [_text(label) for label in seen]
+        columns = len(labels) if loc.endswith("center") else 1
+        figure.legend(list(seen.values()), labels, loc=loc, title=title, ncols=columns)
+
+
+def _note(ax: "Axes", text: str) -> None:
+    ax.text(0.5, 0.5, _text(text), transform=ax.transAxes, ha="center", va="center", color="0.4")
+
+
+def _money_scale(largest: float) -> tuple[float, str]:
+    """Divisor and prefix that keep money ticks short: (1e6, "million ")."""
+    for divisor, prefix in ((1e9, "billion "), (1e6, "million "), (1e3, "thousand ")):
+        if largest >= 10 * divisor:
+            return divisor, prefix
+    return 1.0, ""
+
+
+def _money_axis(ax: "Axes", which: str, scale: float) -> None:
+    from matplotlib.ticker import FuncFormatter  # noqa: PLC0415
+
+    axis = ax.xaxis if which == "x" else ax.yaxis
+    axis.set_major_formatter(FuncFormatter(lambda value, _: f"{value / scale:,.10g}"))
+
+
+def _thousands(ax: "Axes", which: str) -> None:
+    from matplotlib.ticker import StrMethodFormatter  # noqa: PLC0415
+
+    axis = ax.xaxis if which == "x" else ax.yaxis
+    axis.set_major_formatter(StrMethodFormatter("{x:,.10g}"))
+
+
+def _text(text: str) -> str:
+    """User text shown verbatim: a ``$`` would otherwise start matplotlib mathtext."""
+    return text.replace("$", r"\$")
+
+
+def png(figure: "Figure") -> bytes:
+    """The figure as PNG bytes at 96 dpi, without metadata: the same figure gives the same
+    bytes."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=96, metadata={"Software": None})
+    return buffer.getvalue()
+
+
+def write_figures(result: "Result", problem: "Problem", directory: Path) -> list[Path]:
+    """Write ``sourcing_mix.png``, ``stock_trajectory.png`` and ``cost_breakdown.png`` of an
+    optimal result into ``directory``, each whole or not at all."""
+    figures = {
+        "sourcing_mix": sourcing_mix(result),
+        "stock_trajectory": stock_trajectory(result, problem),
+        "cost_breakdown": cost_breakdown(result),
+    }
+    written = []
+    for name, figure in figures.items():
+        path = directory / f"{name}.png"
+        try:
+            write_atomic(path, png(figure))
+        except OSError as error:
+            raise OutputError(f"cannot write {path}: {error}") from error
+        written.append(path)
+    return written

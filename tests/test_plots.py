@@ -1,0 +1,365 @@
+"""The figures: one panel per material, bars and lines that read back as the result's numbers,
+labels with units, readable tick labels, no pyplot, and a clear message without matplotlib."""
+
+import io
+import math
+import re
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.collections import LineCollection
+from matplotlib.figure import Figure
+
+import optiree
+from optiree import plots
+from tests import samples
+from tests.samples import JAPAN, frontier_table
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def japan() -> tuple[optiree.Problem, optiree.Result]:
+    problem = optiree.load_problem(JAPAN)
+    result = optiree.solve(problem)
+    assert result.is_optimal, result.message
+    return problem, result
+
+
+def _title(ax: Any) -> str:
+    return str(ax.get_title(loc="left"))
+
+
+def _periods(result: optiree.Result) -> list[str]:
+    return list(dict.fromkeys(result.inventory["period"]))
+
+
+def _png(figure: Figure) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png")
+    return buffer.getvalue()
+
+
+def test_sourcing_mix_bars_are_the_tonnes_bought(
+    japan: tuple[optiree.Problem, optiree.Result],
+) -> None:
+    _, result = japan
+    figure = plots.sourcing_mix(result)
+    assert isinstance(figure, Figure)
+    assert [_title(ax) for ax in figure.axes] == ["NdPr", "Dy", "Tb"]
+    periods = _periods(result)
+    purchases = result.purchases
+    for ax in figure.axes:
+        material = _title(ax)
+        rows = purchases[purchases["material"] == material]
+        tonnes = rows.pivot_table(
+            index="source", columns="period", values="tonnes", aggfunc="sum"
+        ).reindex(columns=periods, fill_value=math.nan)
+        buying = {s for s, row in tonnes.iterrows() if row.sum() > 0}
+        drawn = {}
+        for container in ax.containers:
+            source = container.get_label().split(" (")[0]
+            drawn[source] = [bar.get_height() for bar in container.patches]
+        assert set(drawn) == buying
+        for source, heights in drawn.items():
+            assert heights == pytest.approx(tonnes.loc[source].fillna(0.0).to_list())
+        stacked = np.sum(list(drawn.values()), axis=0)
+        bought = result.inventory[result.inventory["material"] == material]["purchased"]
+        assert stacked == pytest.approx(bought.to_list())
+        (ticks,) = [c for c in ax.collections if isinstance(c, LineCollection)]
+        demand = result.inventory[result.inventory["material"] == material]["demand"]
+        assert [segment[0][1] for segment in ticks.get_segments()] == demand.to_list()
+        assert "[t]" in ax.get_ylabel()
+    assert "[t" in figure.get_suptitle()
+
+
+def test_a_source_keeps_its_colour_in_every_panel(
+    japan: tuple[optiree.Problem, optiree.Result],
+) -> None:
+    _, result = japan
+    colours: dict[str, set[tuple[float, ...]]] = {}
+    for ax in plots.sourcing_mix(result).axes:
+        for container in ax.containers:
+            colours.setdefault(container.get_label(), set()).add(
+                tuple(container.patches[0].get_facecolor())
+            )
+    assert len(colours) == 5
+    assert all(len(found) == 1 for found in colours.values())
+    assert len({next(iter(found)) for found in colours.values()}) == 5
+
+
+def test_stock_trajectory_draws_closing_stock_and_the_cover_requirement(
+    japan: tuple[optiree.Problem, optiree.Result],
+) -> None:
+    problem, result = japan
+    figure = plots.stock_trajectory(result, problem)
+    assert [_title(ax) for ax in figure.axes] == ["NdPr", "Dy", "Tb"]
+    for ax in figure.axes:
+        material = _title(ax)
+        rows = result.inventory[result.inventory["material"] == material]
+        lines = {line.get_label(): line for line in ax.get_lines()}
+        assert list(lines["closing stock"].get_ydata()) == pytest.approx(rows["closing"].to_list())
+        assert "[t]" in ax.get_ylabel()
+        if material != "NdPr":  # Dy and Tb have no cover rule
+            assert plots.REQUIREMENT_LABEL not in lines
+            continue
+        # The rule starts in 2026Q2 at 2.0 quarters of 1,250 t.
+        step = lines[plots.REQUIREMENT_LABEL].get_ydata()
+        expected = [math.nan] + [2.0 * 1250] * 7
+        assert list(step[: len(expected)]) == pytest.approx(expected, nan_ok=True)
+        assert list(lines[plots.REQUIREMENT_LABEL].get_xdata()) == [
+            i - 0.5 for i in range(len(expected) + 1)
+        ]
+
+
+def test_a_single_stock_cover_applies_in_every_period() -> None:
+    document = samples.two_country()
+    document["periods"] = ["A", "B", "C"]
+    document["materials"].append({"id": "Tb"})
+    document["reference_prices"]["Tb"] = 1000
+    document["sources"][0]["capacity"]["Tb"] = 10
+    document["demand"] = {"Dy": {"A": 50, "B": 40, "C": 0}, "Tb": 1}
+    document["security"] = {"min_stock_cover": {"Dy": 0.5}}
+    problem = optiree.Problem.model_validate(document)
+    result = optiree.solve(problem)
+    figure = plots.stock_trajectory(result, problem)
+    dy = next(ax for ax in figure.axes if _title(ax) == "Dy")
+    (step,) = [line for line in dy.get_lines() if line.get_label() == plots.REQUIREMENT_LABEL]
+    # 0.5 x demand; no rule where the demand, and so the requirement, is 0.
+    assert list(step.get_ydata()[:3]) == pytest.approx([25, 20, math.nan], nan_ok=True)
+    tb = next(ax for ax in figure.axes if _title(ax) == "Tb")
+    assert [line.get_label() for line in tb.get_lines()] == ["closing stock"]
+
+
+def test_stock_trajectory_refuses_another_problem(
+    japan: tuple[optiree.Problem, optiree.Result],
+) -> None:
+    _, result = japan
+    other = optiree.Problem.model_validate(samples.two_country())
+    with pytest.raises(optiree.PlotError, match="pass the problem that was solved"):
+        plots.stock_trajectory(result, other)
+
+
+def test_cost_breakdown_bars_are_the_costs(japan: tuple[optiree.Problem, optiree.Result]) -> None:
+    _, result = japan
+    figure = plots.cost_breakdown(result)
+    (ax,) = figure.axes
+    widths = {}
+    for container in ax.containers:
+        for bar in container.patches:
+            widths[round(bar.get_y() + bar.get_height() / 2)] = bar.get_width()
+    assert [widths[i] for i in range(len(result.costs))] == pytest.approx(
+        result.costs["cost"].to_list()
+    )
+    labels = [tick.get_text() for tick in ax.get_yticklabels()]
+    assert labels == [
+        f"{c}: {i}" for c, i in zip(result.costs["component"], result.costs["item"], strict=True)
+    ]
+    assert "USD" in ax.get_xlabel()
+    assert "[" in ax.get_xlabel()
+    assert f"{result.total_cost:,.0f} USD" in figure.get_suptitle()
+
+
+def test_frontier_curve_draws_cost_against_level() -> None:
+    frontier = frontier_table()
+    figure = plots.frontier_curve(frontier)
+    (ax,) = figure.axes
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    curve = lines["least total cost"]
+    assert list(curve.get_xdata()) == pytest.approx([100, 90, 80, 70, 60, 50, 40])
+    assert list(curve.get_ydata()) == pytest.approx(frontier["total_cost"][:7].to_list())
+    kinks = lines["breakpoint (slope changes)"]
+    assert list(kinks.get_xdata()) == pytest.approx([60, 50])
+    assert list(lines["no optimal plan"].get_xdata()) == pytest.approx([30])
+    notes = [text.get_text() for text in ax.texts]
+    assert notes == ["0 EUR/point", "2,000 EUR/point", "6,000 EUR/point"]
+    assert "[%]" in ax.get_xlabel()
+    assert "CN" in ax.get_xlabel()
+    assert "EUR" in ax.get_ylabel()
+    assert ax.xaxis_inverted()  # a smaller share is tighter: tightening reads left to right
+
+
+def test_frontier_of_a_stock_cover_is_in_periods_of_demand() -> None:
+    frontier = frontier_table("stock_cover", "NdPr")
+    frontier["level"] = [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5]
+    (ax,) = plots.frontier_curve(frontier).axes
+    curve = next(line for line in ax.get_lines() if line.get_label() == "least total cost")
+    assert list(curve.get_xdata()) == pytest.approx([0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0])
+    assert "periods of demand" in ax.get_xlabel()
+    assert not ax.xaxis_inverted()
+
+
+def test_frontier_labels_a_curved_piece_with_its_range_and_not_a_sliver() -> None:
+    # A sliver from 0 to 0.005 at 50 per point, then a ring and a curved piece: 100 per point
+    # to 1.0, 120 per point to 2.0.
+    frontier = pd.DataFrame(
+        {
+            "rule": "stock_cover",
+            "subject": "NdPr",
+            "level": [0.0, 0.005, 1.0, 2.0],
+            "total_cost": [0.0, 25.0, 9975.0, 21975.0],
+            "marginal_cost_per_point": [50.0, 100.0, 120.0, math.nan],
+            "breakpoint": [False, True, False, False],
+            "status": "optimal",
+        }
+    )
+    frontier.attrs["currency"] = "EUR"
+    (ax,) = plots.frontier_curve(frontier).axes
+    assert [text.get_text() for text in ax.texts] == ["100 to 120 EUR/point"]
+
+
+def test_frontier_of_several_rules_has_a_panel_each() -> None:
+    frontier = pd.concat([frontier_table(), frontier_table("cover_without", "CN")])
+    frontier.attrs["currency"] = "EUR"
+    figure = plots.frontier_curve(frontier)
+    assert [_title(ax) for ax in figure.axes] == ["max_share CN", "cover_without CN"]
+
+
+def test_frontier_without_its_columns_is_refused() -> None:
+    frontier = frontier_table().drop(columns=["breakpoint", "status"])
+    with pytest.raises(
+        optiree.PlotError, match=r"lacks the column\(s\) breakpoint, status; found: rule"
+    ):
+        plots.frontier_curve(frontier)
+    with pytest.raises(optiree.PlotError, match="no rows"):
+        plots.frontier_curve(frontier_table().iloc[:0])
+
+
+def test_a_result_without_a_plan_has_no_figures() -> None:
+    document = samples.two_country()
+    document["demand"] = {"Dy": 500}
+    problem = optiree.Problem.model_validate(document)
+    result = optiree.solve(problem)
+    assert result.status == "infeasible"
+    for draw in (plots.sourcing_mix, plots.cost_breakdown):
+        with pytest.raises(optiree.PlotError, match="no plan to draw: it is infeasible"):
+            draw(result)
+    with pytest.raises(optiree.PlotError, match="infeasible"):
+        plots.stock_trajectory(result, problem)
+
+
+def test_dollar_signs_in_names_are_shown_not_parsed_as_maths() -> None:
+    document = samples.two_country()
+    document["name"] = r"Plan $\frac$ in US$"
+    document["currency"] = "US$"
+    problem = optiree.Problem.model_validate(document)
+    result = optiree.solve(problem)
+    for figure in (
+        plots.sourcing_mix(result),
+        plots.stock_trajectory(result, problem),
+        plots.cost_breakdown(result),
+    ):
+        assert _png(figure).startswith(b"\x89PNG")  # an unescaped $\frac$ fails to render
+    assert r"Plan \$\frac\$ in US\$" in plots.cost_breakdown(result).get_suptitle()
+
+
+def _overlaps(boxes: list[Any]) -> list[tuple[int, int]]:
+    return [
+        (i, j)
+        for i in range(len(boxes))
+        for j in range(i + 1, len(boxes))
+        if boxes[i].overlaps(boxes[j])
+    ]
+
+
+def test_japan_figures_have_tick_labels_that_do_not_overlap(
+    japan: tuple[optiree.Problem, optiree.Result],
+) -> None:
+    problem, result = japan
+    for figure in (
+        plots.sourcing_mix(result),
+        plots.stock_trajectory(result, problem),
+        plots.cost_breakdown(result),
+        plots.frontier_curve(frontier_table()),
+    ):
+        renderer = figure.canvas.get_renderer()
+        figure.draw(renderer)
+        for ax in figure.axes:
+            for labels in (ax.get_xticklabels(), ax.get_yticklabels()):
+                boxes = [t.get_window_extent(renderer) for t in labels if t.get_text()]
+                assert not _overlaps(boxes), (figure.get_suptitle(), _title(ax))
+
+
+def test_figures_need_no_pyplot_and_no_display(tmp_path: Path) -> None:
+    script = (
+        "import sys, optiree\n"
+        "from optiree import plots\n"
+        f"p = optiree.load_problem({str(JAPAN)!r}); r = optiree.solve(p)\n"
+        "plots.sourcing_mix(r).savefig(sys.argv[1])\n"
+        "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot was imported'\n"
+    )
+    target = tmp_path / "mix.png"
+    env = {"PATH": "", "MPLBACKEND": "", "DISPLAY": "", "MPLCONFIGDIR": str(tmp_path)}
+    subprocess.run([sys.executable, "-c", script, str(target)], check=True, env=env, cwd=ROOT)
+    assert target.read_bytes().startswith(b"\x89PNG")
+
+
+def test_without_matplotlib_the_message_says_how_to_install_it(
+    monkeypatch: pytest.MonkeyPatch, japan: tuple[optiree.Problem, optiree.Result]
+) -> None:
+    for name in [m for m in sys.modules if m == "matplotlib" or m.startswith("matplotlib.")]:
+        monkeypatch.setitem(sys.modules, name, None)
+    _, result = japan
+    with pytest.raises(
+        ImportError, match=r"figures need matplotlib: pip install 'optiree\[plot\]'"
+    ):
+        plots.sourcing_mix(result)
+    with pytest.raises(optiree.OptireeError):
+        plots.frontier_curve(frontier_table())
+
+
+def test_docs_report_quotes_the_japan_figures(
+    japan: tuple[optiree.Problem, optiree.Result],
+) -> None:
+    problem, result = japan
+    text = re.sub(r"\s+", " ", (ROOT / "docs" / "report.md").read_text())
+    costs = result.costs.set_index(["component", "item"])["cost"]
+    by_component = result.costs.groupby("component", sort=False)["cost"].sum() / 1e6
+    quoted = [
+        f"Of the {result.total_cost:,.0f} USD",
+        f"Dy ({costs['shortage', 'Dy'] / 1e6:,.1f} million USD)",
+        f"Tb ({costs['shortage', 'Tb'] / 1e6:,.1f} million USD)",
+        f"Lynas ({costs['purchases', 'lynas'] / 1e6:,.1f} million USD)",
+        f"China ({costs['purchases', 'china'] / 1e6:,.1f} million USD)",
+        "purchases {purchases:,.1f}, substitution {substitution:,.1f}, holding {holding:,.1f} "
+        "and shortage {shortage:,.1f} million USD".format(**by_component),
+    ]
+    inventory = result.inventory.set_index(["material", "period"])
+    ndpr = result.purchases[result.purchases["material"] == "NdPr"]
+    bought = ndpr.groupby("period")["tonnes"].sum()
+    quoted += [
+        f"({bought['2026Q1']:,.0f} t and {bought['2026Q2']:,.0f} t)",
+        f"to {inventory.loc[('NdPr', '2026Q1'), 'closing']:,.0f} t at the end of 2026Q1",
+    ]
+
+    def cost_at(share: float | None) -> float:
+        document = problem.model_dump(exclude_none=True)
+        document["security"]["max_country_share"] = {} if share is None else {"CN": share}
+        cost = optiree.solve(optiree.Problem.model_validate(document)).total_cost
+        assert cost is not None
+        return cost
+
+    free = cost_at(None)
+    start = 1000 / bought["2027Q1"]  # 80% of China's 1,250 t over all NdPr bought
+    assert cost_at(start + 1e-6) == pytest.approx(free)
+    per_point = (cost_at(0.51) - cost_at(start)) / ((start - 0.51) * 100)
+    rows = result.binding[result.binding["rule"] == "max_share"]
+    assert per_point == pytest.approx(rows["cost_per_point"].sum())
+    shares = result.shares.set_index(["material", "country", "period"])["share"]
+    quoted += [
+        f"The curve starts at {start:.1%}",
+        f"the plan costs {free:,.0f} USD",
+        f"every point costs {per_point:,.0f} USD",
+        f"({rows['cost_per_point'].iloc[0]:,.0f} USD each)",
+        f"60% rule costs {cost_at(0.6) - free:,.0f} USD",
+        f"At {shares['NdPr', 'CN', '2026Q3']:.1%} (China's",
+        f"2026Q1 ({shares['NdPr', 'CN', '2026Q1']:.1%}) and 2026Q2 "
+        f"({shares['NdPr', 'CN', '2026Q2']:.1%})",
+    ]
+    missing = [q for q in quoted if q not in text]
+    assert not missing, f"docs/report.md no longer shows: {missing}"
