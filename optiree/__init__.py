@@ -8,6 +8,7 @@
 
 __version__ = "0.1.0"
 
+from optiree.diagnose import Diagnosis, diagnose
 from optiree.errors import (
     MissingDependencyError,
     OptireeError,
@@ -24,6 +25,7 @@ from optiree.solve import solve
 
 __all__ = [
     "TABLES",
+    "Diagnosis",
     "MissingDependencyError",
     "OptireeError",
     "OutputError",
@@ -33,6 +35,7 @@ __all__ = [
     "SolverError",
     "Status",
     "__version__",
+    "diagnose",
     "frontier",
     "load_problem",
     "sensitivity",

@@ -13,10 +13,12 @@ import pandas as pd
 from pydantic import ValidationError
 
 from optiree import __version__, plots
+from optiree.diagnose import diagnose
 from optiree.errors import MissingDependencyError, OptireeError, OutputError, SolverError
 from optiree.frontier import frontier
 from optiree.html import write_report
 from optiree.io import load_problem, write_table
+from optiree.results import Status
 from optiree.schema import Problem
 from optiree.sensitivity import sensitivity, sensitivity_summary
 from optiree.solve import SOLVERS, solve
@@ -66,6 +68,8 @@ def _solve(args: argparse.Namespace) -> int:
     print(result.summary(), end="")
     if result.is_optimal:
         print("\n" + sensitivity_summary(result), end="")
+    elif result.status == Status.INFEASIBLE:
+        print("\n" + diagnose(problem, solver=args.solver).summary(), end="")
     if args.out is not None:
         try:
             print(f"Results written to {result.write(args.out)}")

@@ -12,6 +12,7 @@ first period of each material whose demand to date exceeds all supply possible t
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import NamedTuple
 
 import pulp
 
@@ -51,6 +52,16 @@ class Row:
     solution (0.01 x total purchases), so it is 0 here."""
 
 
+class Impossible(NamedTuple):
+    """A row found infeasible before solving, and why in words."""
+
+    row: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"{self.row}: {self.reason}"
+
+
 @dataclass(frozen=True)
 class LpModel:
     """The built LP and the maps from problem indices to its variables and rows."""
@@ -62,9 +73,10 @@ class LpModel:
     stock: dict[MT, pulp.LpVariable]
     short: dict[MT, pulp.LpVariable]
     rows: tuple[Row, ...]
-    impossible: tuple[str, ...]
-    """Why the problem is infeasible before solving, one plain sentence per row named: a
-    supply gap (see ``_Builder.supply_gaps``) or a row with no variable that cannot hold."""
+    impossible: tuple[Impossible, ...]
+    """Why the problem is infeasible before solving, one per row: a supply gap (see
+    ``_Builder.supply_gaps``) or a row with no variable that cannot hold (kept in the LP, where
+    it is infeasible, so that a relaxation can give it a slack)."""
 
 
 def _name(kind: str, *index: str) -> str:
@@ -84,7 +96,7 @@ class _Builder:
         self.data = data
         self.lp = pulp.LpProblem(_lp_name(data.problem.name), pulp.LpMinimize)
         self.rows: list[Row] = []
-        self.impossible: list[str] = []
+        self.impossible: list[Impossible] = []
         d = data
         self.buy = {
             key: self.lp.add_variable(_name("buy", *key), 0, ub) for key, ub in d.capacity.items()
@@ -137,10 +149,9 @@ class _Builder:
         name = _name(rule.value, *index)
         expression = _expression(terms)
         if not expression:
-            holds = rhs >= 0 if sense == pulp.LpConstraintLE else rhs <= 0
-            if not holds:
-                self.impossible.append(f"{name}: {meaning}")
-            return
+            if (rhs >= 0) if sense == pulp.LpConstraintLE else (rhs <= 0):
+                return  # 0 <= rhs or 0 >= rhs: it holds and cannot bind
+            self.impossible.append(Impossible(name, meaning))
         constraint = pulp.LpConstraint(expression, sense, name, rhs)
         self.lp.addConstraint(constraint)
         m, t = index[-2], index[-1]
@@ -193,12 +204,12 @@ class _Builder:
                 available += capacity.get((m, t), 0.0) + min(demand, avoidable)
                 needed += demand
                 if needed > available * (1 + 1e-9) + 1e-9:
-                    self.impossible.append(
-                        f"{_name(Rule.BALANCE.value, m, t)}: {needed:g} t of {m} are needed by "
-                        f"{t} but at most {available:g} t can come in by then (initial stock, "
-                        f"capacity, substitution and allowed shortage together); add capacity "
-                        f"or stock, or a shortage_penalty for {m}"
+                    reason = (
+                        f"{needed:g} t of {m} are needed by {t} but at most {available:g} t can "
+                        "come in by then (initial stock, capacity, substitution and allowed "
+                        f"shortage together); add capacity or stock, or a shortage_penalty for {m}"
                     )
+                    self.impossible.append(Impossible(_name(Rule.BALANCE.value, m, t), reason))
                     break
 
     def net_demand(self) -> None:

@@ -58,7 +58,7 @@ def solver_for(name: str, time_limit: float | None = None) -> pulp.LpSolver:
 def run_solver(model: LpModel, solver: pulp.LpSolver) -> tuple[Status, str]:
     """Solve ``model.lp`` in place and say how it ended, in words."""
     if model.impossible:
-        reasons = "; ".join(model.impossible)
+        reasons = "; ".join(str(reason) for reason in model.impossible)
         return Status.INFEASIBLE, f"infeasible before solving: {reasons}"
     try:
         code = model.lp.solve(solver)

@@ -43,7 +43,11 @@ def test_infeasible_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) 
     document["caps"] = [{"country": "CN", "max_tonnes": 0}]
     document["sources"][1]["capacity"] = {"Dy": 10}
     assert main(["solve", str(_file(tmp_path, document))]) == 1
-    assert "infeasible" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "infeasible" in out
+    # The diagnosis follows: Lynas holds 10 t of the 50 t, so the embargo must give 40 t.
+    assert "cap cap1 (at most 0.0 t from CN) must give 40.0 t" in out
+    assert "caps.0.max_tonnes" in out
 
 
 def test_invalid_input_exits_2_and_names_the_field(
