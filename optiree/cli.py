@@ -17,7 +17,7 @@ from optiree.diagnose import diagnose
 from optiree.errors import MissingDependencyError, OptireeError, OutputError, SolverError
 from optiree.frontier import frontier
 from optiree.html import write_report
-from optiree.io import load_problem, write_table
+from optiree.io import load_problem, write_atomic, write_table
 from optiree.results import Status
 from optiree.schema import Problem
 from optiree.sensitivity import sensitivity, sensitivity_summary
@@ -153,13 +153,18 @@ def _frontier(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_NOT_SOLVED
     print(format_frontier(table), end="")
-    if args.out is not None:
-        try:
-            write_table(table, args.out)
-        except OutputError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return EXIT_NOT_SOLVED
-        print(f"Frontier written to {args.out}")
+    try:
+        if args.out is not None:
+            print(f"Frontier written to {write_table(table, args.out)}")
+        if args.plot is not None:
+            write_atomic(args.plot, plots.png(plots.frontier_curve(table)))
+            print(f"Figure written to {args.plot}")
+    except MissingDependencyError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_NOT_SOLVED
+    except (OutputError, OSError) as error:
+        print(f"error: cannot write: {error}", file=sys.stderr)
+        return EXIT_NOT_SOLVED
     return EXIT_OK
 
 
@@ -192,6 +197,7 @@ def parser() -> argparse.ArgumentParser:
     frontier_cmd.add_argument("--points", type=int, help="evenly spaced levels (default 11)")
     frontier_cmd.add_argument("--solver", choices=list(SOLVERS), default="highs")
     frontier_cmd.add_argument("--out", type=Path, help="CSV file to write the frontier to")
+    frontier_cmd.add_argument("--plot", type=Path, help="PNG file to draw the frontier in")
     frontier_cmd.set_defaults(run=_frontier)
 
     report_cmd = commands.add_parser(

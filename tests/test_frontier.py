@@ -114,8 +114,11 @@ def test_infeasible_without_the_rule() -> None:
 def test_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "three.json"
     path.write_text(_three_sources().model_dump_json())
-    out = tmp_path / "frontier.csv"
-    assert main(["frontier", str(path), "--points", "4", "--out", str(out)]) == 0
+    out, plot = tmp_path / "frontier.csv", tmp_path / "frontier.png"
+    assert (
+        main(["frontier", str(path), "--points", "4", "--out", str(out), "--plot", str(plot)]) == 0
+    )
+    assert plot.read_bytes().startswith(b"\x89PNG")
     text = capsys.readouterr().out
     assert "Frontier of max_share CN (level: % bought from CN)" in text
     assert "70.0000" in text
