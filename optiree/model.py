@@ -77,6 +77,8 @@ class LpModel:
     """Why the problem is infeasible before solving, one per row: a supply gap (see
     ``_Builder.supply_gaps``) or a row with no variable that cannot hold (kept in the LP, where
     it is infeasible, so that a relaxation can give it a slack)."""
+    objective: pulp.LpAffineExpression
+    """The plan's total cost; the LP's objective unless the model was built into another LP."""
 
 
 def _name(kind: str, *index: str) -> str:
@@ -92,26 +94,29 @@ def _expression(terms: Iterable[tuple[pulp.LpVariable, float]]) -> pulp.LpAffine
 
 
 class _Builder:
-    def __init__(self, data: ProblemData) -> None:
+    def __init__(self, data: ProblemData, lp: pulp.LpProblem | None, prefix: str) -> None:
         self.data = data
-        self.lp = pulp.LpProblem(_lp_name(data.problem.name), pulp.LpMinimize)
+        self.own_lp = lp is None
+        self.lp = lp if lp is not None else pulp.LpProblem(_lp_name(data.problem.name))
+        self.prefix = prefix
         self.rows: list[Row] = []
         self.impossible: list[Impossible] = []
         d = data
         self.buy = {
-            key: self.lp.add_variable(_name("buy", *key), 0, ub) for key, ub in d.capacity.items()
+            key: self.lp.add_variable(prefix + _name("buy", *key), 0, ub)
+            for key, ub in d.capacity.items()
         }
         self.sub = {
-            key: self.lp.add_variable(_name("sub", *key), 0, ub)
+            key: self.lp.add_variable(prefix + _name("sub", *key), 0, ub)
             for key, ub in d.sub_capacity.items()
         }
         self.stock = {
-            (m, t): self.lp.add_variable(_name("stock", m, t), 0)
+            (m, t): self.lp.add_variable(prefix + _name("stock", m, t), 0)
             for m in d.materials
             for t in d.periods
         }
         self.short = {
-            (m, t): self.lp.add_variable(_name("short", m, t), 0, d.demand[m, t])
+            (m, t): self.lp.add_variable(prefix + _name("short", m, t), 0, d.demand[m, t])
             for m in d.penalty
             for t in d.periods
             if d.demand[m, t] > 0
@@ -146,13 +151,13 @@ class _Builder:
         per_point: float = 0.0,
         meaning: str = "",
     ) -> None:
-        name = _name(rule.value, *index)
+        name = _name(rule.value, *index)  # the row's name in tables; the LP's has the prefix
         expression = _expression(terms)
         if not expression:
             if (rhs >= 0) if sense == pulp.LpConstraintLE else (rhs <= 0):
                 return  # 0 <= rhs or 0 >= rhs: it holds and cannot bind
             self.impossible.append(Impossible(name, meaning))
-        constraint = pulp.LpConstraint(expression, sense, name, rhs)
+        constraint = pulp.LpConstraint(expression, sense, self.prefix + name, rhs)
         self.lp.addConstraint(constraint)
         m, t = index[-2], index[-1]
         self.rows.append(Row(name, rule, subject, m, t, constraint, parameter, shift, per_point))
@@ -163,7 +168,9 @@ class _Builder:
         terms += [(v, d.sub_cost[key]) for key, v in self.sub.items()]
         terms += [(v, d.holding[m]) for (m, _), v in self.stock.items() if d.holding[m] > 0]
         terms += [(v, d.penalty[m]) for (m, _), v in self.short.items()]
-        self.lp.setObjective(_expression(terms))
+        self.cost = _expression(terms)
+        if self.own_lp:
+            self.lp.setObjective(self.cost)
 
     def balance(self) -> None:
         d = self.data
@@ -309,6 +316,7 @@ class _Builder:
             self.short,
             tuple(self.rows),
             tuple(self.impossible),
+            self.cost,
         )
 
 
@@ -317,9 +325,14 @@ def _lp_name(name: str) -> str:
     return cleaned or "optiree"
 
 
-def build(data: ProblemData) -> LpModel:
-    """Build the LP of ``data``: variables with their bounds, the objective and every row."""
-    builder = _Builder(data)
+def build(data: ProblemData, lp: pulp.LpProblem | None = None, prefix: str = "") -> LpModel:
+    """Build the LP of ``data``: variables with their bounds, the objective and every row.
+
+    With ``lp``, the variables and rows are added to that problem (which keeps its own
+    objective: ``LpModel.objective`` is this model's cost, to weigh into it), their names
+    starting with ``prefix``: several scenarios can then share one LP.
+    """
+    builder = _Builder(data, lp, prefix)
     builder.objective()
     builder.supply_gaps()
     builder.balance()

@@ -186,6 +186,65 @@ class Security(StrictModel):
     dict gives 0 (no rule) for periods not listed, e.g. to let a stockpile build up."""
 
 
+class Disruption(StrictModel):
+    """An export cut or embargo: a share of the matching sources' capacity withheld, from
+    ``start`` for ``length`` periods."""
+
+    country: Id | None = None
+    source: Id | None = None
+    materials: IdList | None = None
+    """Default: every material."""
+    start: Id
+    """First period of the disruption."""
+    length: Annotated[int, Field(ge=1, strict=True)] | None = None
+    """Number of periods; none means to the end of the horizon (a longer one is cut there)."""
+    cut: Share = 1.0
+    """Share of capacity withheld: 1 is an embargo, 0.8 an 80% export cut."""
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Self:
+        if (self.country is None) == (self.source is None):
+            raise PydanticCustomError(
+                "disruption_target", "a disruption names exactly one of 'country' or 'source'"
+            )
+        return self
+
+
+class SourceChange(StrictModel):
+    """A change to one source: an outage (capacity_factor 0), a ramp, a price spike."""
+
+    source: Id
+    materials: IdList | None = None
+    """Default: every material the source supplies."""
+    periods: IdList | None = None
+    """Default: every period."""
+    capacity_factor: NonNegative = 1.0
+    """Capacity is multiplied by this (0: an outage)."""
+    price_factor: Multiplier = 1.0
+    """The price is multiplied by this."""
+
+
+class DemandChange(StrictModel):
+    material: Id
+    periods: IdList | None = None
+    """Default: every period."""
+    factor: NonNegative
+    """Demand is multiplied by this."""
+
+
+class Scenario(StrictModel):
+    """A named, optionally weighted set of changes to a problem (see ``optiree.apply``)."""
+
+    name: Id
+    probability: Share | None = None
+    """Weight of the scenario; give it for every scenario of a problem or for none (equal)."""
+    disruptions: list[Disruption] = []
+    caps: list[Cap] = []
+    """Extra caps, as in the problem."""
+    sources: list[SourceChange] = []
+    demand: list[DemandChange] = []
+
+
 class Problem(StrictModel):
     """A procurement problem: what is needed, where it can come from, and the rules."""
 
@@ -209,6 +268,9 @@ class Problem(StrictModel):
     the others must be met."""
     caps: list[Cap] = []
     security: Security = Security()
+    scenarios: list[Scenario] = []
+    """Disruptions to plan against or test a plan with (``optiree.apply``, ``stress_test``,
+    ``solve_stochastic``, ``sweep``); solving the problem itself ignores them."""
 
     @property
     def material_ids(self) -> list[str]:
@@ -388,13 +450,8 @@ def _cross_errors(p: Problem) -> Iterator[InitErrorDetails]:
     yield from _keys(p.shortage_penalty, ("shortage_penalty",), materials, "material")
 
     for i, cap in enumerate(p.caps):
-        loc = ("caps", i)
-        if cap.country is not None:
-            yield from _unknown((*loc, "country"), cap.country, countries, "country")
-        if cap.source is not None:
-            yield from _unknown((*loc, "source"), cap.source, source_ids, "source")
-        yield from _id_list(cap.materials, (*loc, "materials"), materials, "material")
-        yield from _id_list(cap.periods, (*loc, "periods"), periods, "period")
+        yield from _target_errors(p, cap, ("caps", i))
+        yield from _id_list(cap.periods, ("caps", i, "periods"), periods, "period")
 
     security = p.security
     yield from _keys(
@@ -413,3 +470,56 @@ def _cross_errors(p: Problem) -> Iterator[InitErrorDetails]:
     )
     for m, cover in security.min_stock_cover.items():
         yield from _period_keys(cover, ("security", "min_stock_cover", m), periods)
+
+    yield from _scenario_errors(p)
+
+
+def _target_errors(
+    p: Problem, target: Cap | Disruption, loc: tuple[str | int, ...]
+) -> Iterator[InitErrorDetails]:
+    """The country or source and the materials of a cap or a disruption are known."""
+    if target.country is not None:
+        yield from _unknown((*loc, "country"), target.country, p.countries, "country")
+    if target.source is not None:
+        sources = [s.id for s in p.sources]
+        yield from _unknown((*loc, "source"), target.source, sources, "source")
+    yield from _id_list(target.materials, (*loc, "materials"), p.material_ids, "material")
+
+
+def _scenario_errors(p: Problem) -> Iterator[InitErrorDetails]:
+    periods, materials, sources = p.periods, p.material_ids, [s.id for s in p.sources]
+    names = [scenario.name for scenario in p.scenarios]
+    yield from _duplicates(names, ("scenarios",), ("name",), "scenario")
+    given = [s.probability for s in p.scenarios if s.probability is not None]
+    if given and len(given) < len(p.scenarios):
+        yield error_detail(
+            ("scenarios",),
+            "probability_missing",
+            "give a probability for every scenario or for none (then they are equally likely)",
+            names,
+        )
+    elif given and abs(sum(given) - 1) > 1e-9:
+        yield error_detail(
+            ("scenarios",),
+            "probability_sum",
+            f"scenario probabilities sum to {sum(given):g}, not 1",
+            given,
+        )
+    for i, scenario in enumerate(p.scenarios):
+        loc: tuple[str | int, ...] = ("scenarios", i)
+        for j, disruption in enumerate(scenario.disruptions):
+            where = (*loc, "disruptions", j)
+            yield from _target_errors(p, disruption, where)
+            yield from _unknown((*where, "start"), disruption.start, periods, "period")
+        for j, cap in enumerate(scenario.caps):
+            yield from _target_errors(p, cap, (*loc, "caps", j))
+            yield from _id_list(cap.periods, (*loc, "caps", j, "periods"), periods, "period")
+        for j, change in enumerate(scenario.sources):
+            where = (*loc, "sources", j)
+            yield from _unknown((*where, "source"), change.source, sources, "source")
+            yield from _id_list(change.materials, (*where, "materials"), materials, "material")
+            yield from _id_list(change.periods, (*where, "periods"), periods, "period")
+        for j, scaled in enumerate(scenario.demand):
+            where = (*loc, "demand", j)
+            yield from _unknown((*where, "material"), scaled.material, materials, "material")
+            yield from _id_list(scaled.periods, (*where, "periods"), periods, "period")

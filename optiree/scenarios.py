@@ -1,0 +1,107 @@
+"""Scenarios: named changes to a problem (an embargo, an outage, a price spike, more demand).
+
+:func:`apply` turns a problem and a scenario into a new, validated problem; everything else
+that plans against disruptions (stress tests, the stochastic model, sweeps) goes through it.
+"""
+
+from collections.abc import Mapping
+from typing import Any
+
+from optiree.prepare import value_at
+from optiree.schema import Problem, Scenario
+
+
+def scenario_probabilities(problem: Problem) -> dict[str, float]:
+    """Each scenario's probability: as given, or equal when none is given."""
+    scenarios = problem.scenarios
+    if all(s.probability is not None for s in scenarios):
+        return {s.name: float(s.probability or 0.0) for s in scenarios}
+    return {s.name: 1 / len(scenarios) for s in scenarios}
+
+
+def apply(problem: Problem, scenario: Scenario, *, from_period: str | None = None) -> Problem:
+    """The problem as it stands under ``scenario``: validated, with no scenarios of its own.
+
+    Disruptions become caps named ``<scenario>.d<i>`` (a cut of 0.8 is a cap at 20% of the
+    matching sources' capacity); the scenario's caps are added as ``<scenario>.<id>``; source
+    and demand changes scale the numbers they name, period by period. With ``from_period``,
+    nothing changes before that period (what is already decided stays as planned).
+
+    Raises:
+        pydantic.ValidationError: the scenario names something the problem does not have; the
+            path starts at ``scenarios.0``.
+    """
+    checked = Problem.model_validate(
+        problem.model_dump() | {"scenarios": [scenario.model_dump()]}
+    ).scenarios[0]
+    periods = problem.periods
+    start = periods.index(from_period) if from_period is not None else 0
+    later = set(periods[start:])
+    document = problem.model_dump() | {"name": f"{problem.name} [{checked.name}]"}
+    document["scenarios"] = []
+
+    for i, disruption in enumerate(checked.disruptions):
+        first = periods.index(disruption.start)
+        last = len(periods) if disruption.length is None else first + disruption.length
+        window = [t for t in periods[first:last] if t in later]
+        if window:
+            target = {"country": disruption.country} if disruption.country else {}
+            target |= {"source": disruption.source} if disruption.source else {}
+            document["caps"].append(
+                target
+                | {
+                    "id": f"{checked.name}.d{i + 1}",
+                    "materials": disruption.materials,
+                    "periods": window,
+                    "max_share_of_capacity": 1 - disruption.cut,
+                }
+            )
+    for i, cap in enumerate(checked.caps):
+        window = [t for t in (cap.periods or periods) if t in later]
+        if window:
+            own = cap.id or f"cap{i + 1}"
+            document["caps"].append(
+                cap.model_dump() | {"id": f"{checked.name}.{own}", "periods": window}
+            )
+
+    sources = {s["id"]: s for s in document["sources"]}
+    for change in checked.sources:
+        source = sources[change.source]
+        affected = later & set(change.periods or periods)
+        for m in change.materials or list(source["capacity"]):
+            if m not in source["capacity"]:
+                continue
+            if change.capacity_factor != 1:
+                source["capacity"][m] = _scaled(
+                    source["capacity"][m], periods, affected, change.capacity_factor
+                )
+            if change.price_factor != 1:
+                prices = _prices(problem, source, m)
+                source["prices"][m] = _scaled(prices, list(prices), affected, change.price_factor)
+    for scaled in checked.demand:
+        affected = later & set(scaled.periods or periods)
+        material = scaled.material
+        document["demand"][material] = _scaled(
+            document["demand"][material], periods, affected, scaled.factor
+        )
+    return Problem.model_validate(document)
+
+
+def _scaled(
+    value: float | Mapping[str, float], periods: list[str], affected: set[str], factor: float
+) -> dict[str, float]:
+    """A per-period value as a dict over ``periods``, times ``factor`` in ``affected``."""
+    return {t: value_at(value, t) * (factor if t in affected else 1.0) for t in periods}
+
+
+def _prices(problem: Problem, source: dict[str, Any], material: str) -> dict[str, float]:
+    """The source's price of ``material`` in every period where it has one."""
+    own = source["prices"].get(material)
+    reference = problem.reference_prices.get(material)
+    prices = {}
+    for t in problem.periods:
+        if own is not None and (not isinstance(own, Mapping) or t in own):
+            prices[t] = value_at(own, t)
+        elif reference is not None and (not isinstance(reference, Mapping) or t in reference):
+            prices[t] = value_at(reference, t) * source["price_multiplier"]
+    return prices
