@@ -7,7 +7,7 @@ that plans against disruptions (stress tests, the stochastic model, sweeps) goes
 from collections.abc import Mapping
 from typing import Any
 
-from optiree.prepare import value_at
+from optiree.prepare import prepare, value_at
 from optiree.schema import Problem, Scenario
 
 
@@ -105,3 +105,41 @@ def _prices(problem: Problem, source: dict[str, Any], material: str) -> dict[str
         elif reference is not None and (not isinstance(reference, Mapping) or t in reference):
             prices[t] = value_at(reference, t) * source["price_multiplier"]
     return prices
+
+
+DEFAULT_PENALTY_FACTOR = 10.0
+"""Without a penalty of its own, a tonne short costs this many times the material's dearest
+price (an assumption: state your own with ``penalty``)."""
+
+
+def for_disruption(
+    problem: Problem,
+    *,
+    from_period: str | None = None,
+    penalty: float | Mapping[str, float] | None = None,
+) -> Problem:
+    """The problem as it is faced once a disruption may come: every material may go short, and
+    from ``from_period`` on the stock-cover rule no longer holds (the stock is there to be
+    drawn). Other rules stay.
+
+    A material short costs its own ``shortage_penalty``; failing that ``penalty`` (one number,
+    or per material); failing that :data:`DEFAULT_PENALTY_FACTOR` times its dearest price
+    among the sources.
+    """
+    data = prepare(problem)
+    dearest: dict[str, float] = {}
+    for (_, m, _), price in data.price.items():
+        dearest[m] = max(dearest.get(m, 0.0), price)
+    penalties = {}
+    for m in problem.material_ids:
+        given = penalty.get(m) if isinstance(penalty, Mapping) else penalty
+        fallback = given if given is not None else DEFAULT_PENALTY_FACTOR * dearest.get(m, 0.0)
+        penalties[m] = problem.shortage_penalty.get(m, fallback)
+    document = problem.model_dump()
+    document["shortage_penalty"] = penalties
+    if from_period is not None:
+        kept = problem.periods[: problem.periods.index(from_period)]
+        covers = document["security"]["min_stock_cover"]
+        for m, cover in covers.items():
+            covers[m] = {t: value_at(cover, t) for t in kept}
+    return Problem.model_validate(document)

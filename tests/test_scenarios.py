@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 import optiree
 from optiree import Problem
-from optiree.scenarios import apply, scenario_probabilities
+from optiree.scenarios import apply, for_disruption, scenario_probabilities
 from optiree.schema import Scenario
 
 
@@ -150,3 +150,15 @@ def test_solving_ignores_the_scenarios() -> None:
         _problem(scenarios=[{"name": "x", "disruptions": [{"country": "CN", "start": "A"}]}])
     )
     assert plain.total_cost == with_scenarios.total_cost == pytest.approx(15_000)
+
+
+def test_for_disruption_lets_every_material_go_short() -> None:
+    """Dy has no penalty: 10 x its dearest price (Lynas, 150) = 1,500 per tonne. The stock
+    rule holds in A only."""
+    problem = _problem(security={"min_stock_cover": {"Dy": 1.0}})
+    faced = for_disruption(problem, from_period="B")
+    assert faced.shortage_penalty == {"Dy": 1500.0}
+    assert faced.security.min_stock_cover == {"Dy": {"A": 1.0}}
+    assert for_disruption(problem, penalty=99.0).shortage_penalty == {"Dy": 99.0}
+    own = _problem(shortage_penalty={"Dy": 7.0})
+    assert for_disruption(own, penalty=99.0).shortage_penalty == {"Dy": 7.0}
