@@ -19,7 +19,8 @@ from optiree.errors import (
 from optiree.frontier import frontier
 from optiree.io import load_problem
 from optiree.results import TABLES, Result, Status
-from optiree.schema import Problem
+from optiree.scenarios import apply
+from optiree.schema import Problem, Scenario
 from optiree.sensitivity import sensitivity
 from optiree.solve import solve
 
@@ -32,9 +33,11 @@ __all__ = [
     "PlotError",
     "Problem",
     "Result",
+    "Scenario",
     "SolverError",
     "Status",
     "__version__",
+    "apply",
     "diagnose",
     "frontier",
     "load_problem",

@@ -17,7 +17,7 @@ def _problems() -> list[tuple[str, str]]:
     found = []
     for page in sorted(DOCS.glob("*.md")):
         for i, block in enumerate(re.findall(r"```yaml\n(.*?)```", page.read_text(), re.S)):
-            if "materials:" in block:
+            if re.search(r"^materials:", block, re.MULTILINE):  # a whole problem, not a part
                 found.append((f"{page.name}#{i}", block))
     return found
 
