@@ -83,3 +83,13 @@ def test_frontier_page_shows_the_current_curve(capsys: pytest.CaptureFixture[str
     printed = capsys.readouterr().out
     blocks = re.findall(r"```text\n(.*?)```", (DOCS / "frontier.md").read_text(), re.S)
     assert printed in blocks
+
+
+def test_input_reference_scenarios_fit_the_japan_case() -> None:
+    blocks = re.findall(r"```yaml\n(.*?)```", (DOCS / "input.md").read_text(), re.S)
+    (block,) = [b for b in blocks if b.startswith("scenarios:")]
+    japan = optiree.load_problem(DOCS.parent / "examples" / "japan_2026.yaml")
+    problem = optiree.Problem.model_validate(japan.model_dump() | yaml.safe_load(block))
+    assert [s.name for s in problem.scenarios] == ["dy_tb_embargo_3m", "lynas_outage", "calm"]
+    for scenario in problem.scenarios:
+        assert optiree.apply(problem, scenario).scenarios == []
