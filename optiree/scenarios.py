@@ -31,9 +31,9 @@ def apply(problem: Problem, scenario: Scenario, *, from_period: str | None = Non
         pydantic.ValidationError: the scenario names something the problem does not have; the
             path starts at ``scenarios.0``.
     """
-    checked = Problem.model_validate(
-        problem.model_dump() | {"scenarios": [scenario.model_dump()]}
-    ).scenarios[0]
+    # Checked alone against the problem: its ids, not its weight among others.
+    alone = scenario.model_dump() | {"probability": None}
+    checked = Problem.model_validate(problem.model_dump() | {"scenarios": [alone]}).scenarios[0]
     periods = problem.periods
     start = periods.index(from_period) if from_period is not None else 0
     later = set(periods[start:])

@@ -130,6 +130,11 @@ def test_bad_scenarios_name_the_field(
     assert any(loc == path and words in msg for loc, msg in errors), errors
 
 
+def test_apply_takes_a_weighted_scenario() -> None:
+    weighted = _scenario(probability=0.3, demand=[{"material": "Dy", "factor": 2}])
+    assert apply(_problem(), weighted).demand == {"Dy": dict.fromkeys("ABC", 100.0)}
+
+
 def test_apply_checks_a_scenario_from_elsewhere() -> None:
     with pytest.raises(ValidationError, match=r"scenarios\.0\.sources\.0\.source"):
         apply(_problem(), _scenario(sources=[{"source": "nope"}]))
