@@ -26,7 +26,7 @@ from optiree.model import build
 from optiree.prepare import prepare
 from optiree.solve import SolverName
 from tests.samples import two_country
-from tests.test_properties import problems
+from tests.strategies import problems
 
 Document = dict[str, Any]
 DOCS = Path(__file__).resolve().parents[1] / "docs"

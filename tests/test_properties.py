@@ -24,142 +24,9 @@ from optiree import Problem, Result
 from optiree.schema import Security
 from optiree.solve import SolverName
 from tests.checker import check
+from tests.strategies import SHARES, problems, subset_of, whole_floats
 
-MATERIALS = ("Nd", "Dy", "Tb")
-COUNTRIES = ("CN", "AU", "US")
-SHARES = (0.0, 0.1, 0.25, 0.4, 0.5, 0.6, 0.75, 0.9, 1.0)
 RELATIVE = 1e-6
-"""Relative tolerance of every cost comparison."""
-
-
-def _floats(low: int, high: int) -> st.SearchStrategy[float]:
-    return st.integers(low, high).map(float)
-
-
-def _subset(draw: st.DrawFn, items: list[str], min_size: int = 1) -> list[str]:
-    chosen = draw(st.lists(st.sampled_from(items), min_size=min_size, unique=True))
-    return [i for i in items if i in chosen]
-
-
-def _some(draw: st.DrawFn, items: list[str]) -> list[str]:
-    """None of ``items`` half the time, else a non-empty subset."""
-    return _subset(draw, items) if draw(st.booleans()) else []
-
-
-def _per_period(
-    draw: st.DrawFn, values: st.SearchStrategy[float], periods: list[str], *, full: bool
-) -> float | dict[str, float]:
-    """A scalar, or a dict over all periods (``full``) or over some of them."""
-    if draw(st.booleans()):
-        return draw(values)
-    listed = periods if full else _subset(draw, periods, min_size=0)
-    return {t: draw(values) for t in listed}
-
-
-@st.composite
-def problems(draw: st.DrawFn, *, elastic: bool = False) -> Problem:
-    """A random valid problem. ``elastic``: every material has a shortage penalty and the only
-    rules are caps and max_country_share."""
-    periods = [f"P{i + 1}" for i in range(draw(st.integers(1, 4)))]
-    materials = list(MATERIALS[: draw(st.integers(1, 3))])
-    countries = list(COUNTRIES[: draw(st.integers(1, 3))])
-
-    reference_prices = {
-        m: _per_period(draw, _floats(1, 100), periods, full=True) for m in materials
-    }
-    sources = []
-    for i in range(draw(st.integers(1, 5))):
-        supplied = _subset(draw, materials)
-        source: dict[str, Any] = {
-            "id": f"S{i + 1}",
-            "country": draw(st.sampled_from(countries)),
-            "capacity": {
-                m: _per_period(draw, _floats(0, 200), periods, full=False) for m in supplied
-            },
-            "price_multiplier": draw(st.sampled_from([0.5, 0.8, 1.0, 1.25, 2.0])),
-        }
-        priced = _subset(draw, supplied, min_size=0)
-        if priced:
-            # A dict that misses a period falls back to reference price x multiplier there.
-            source["prices"] = {
-                m: _per_period(draw, _floats(0, 120), periods, full=False) for m in priced
-            }
-        if draw(st.booleans()):
-            source["available_from"] = draw(st.sampled_from(periods))
-        sources.append(source)
-    present = list(dict.fromkeys(s["country"] for s in sources))
-
-    substitutes = []
-    for i in range(draw(st.integers(0, 2))):
-        substitute: dict[str, Any] = {
-            "id": f"K{i + 1}",
-            "saves": {
-                m: draw(st.sampled_from([0.0, 0.5, 1.0, 2.0])) for m in _subset(draw, materials)
-            },
-            "cost": _per_period(draw, _floats(0, 150), periods, full=True),
-            "capacity": _per_period(draw, _floats(0, 60), periods, full=False),
-        }
-        if draw(st.booleans()):
-            substitute["available_from"] = draw(st.sampled_from(periods))
-        substitutes.append(substitute)
-
-    demand = {m: _per_period(draw, _floats(0, 100), periods, full=False) for m in materials}
-    stock = {
-        "initial": {m: draw(_floats(0, 100)) for m in _subset(draw, materials, min_size=0)},
-        "holding_cost": {m: draw(_floats(0, 5)) for m in _subset(draw, materials, min_size=0)},
-    }
-    penalised = materials if elastic else _subset(draw, materials, min_size=0)
-    shortage_penalty = {m: draw(_floats(0, 300)) for m in penalised}
-
-    caps = []
-    for i in range(draw(st.integers(0, 2))):
-        cap: dict[str, Any] = {}
-        if draw(st.booleans()):
-            cap["id"] = f"quota{i + 1}"
-        if draw(st.booleans()):
-            cap["country"] = draw(st.sampled_from(present))
-        else:
-            cap["source"] = draw(st.sampled_from([s["id"] for s in sources]))
-        if draw(st.booleans()):
-            cap["materials"] = _subset(draw, materials)
-        if draw(st.booleans()):
-            cap["periods"] = _subset(draw, periods)
-        if draw(st.booleans()):
-            cap["max_tonnes"] = draw(_floats(0, 150))
-        else:
-            cap["max_share_of_capacity"] = draw(st.sampled_from(SHARES))
-        caps.append(cap)
-
-    # Each kind of rule in about half the problems, so that most problems stay feasible.
-    security: dict[str, Any] = {
-        "max_country_share": {c: draw(st.sampled_from(SHARES[3:])) for c in _some(draw, present)}
-    }
-    if not elastic:
-        security["min_cover_without"] = [
-            {"country": c, "share": draw(st.sampled_from([0.1, 0.2, 0.3]))}
-            | ({"materials": _subset(draw, materials)} if draw(st.booleans()) else {})
-            for c in _some(draw, present)
-        ]
-        covers = st.sampled_from([0.1, 0.5, 1.0])
-        security["min_stock_cover"] = {
-            m: _per_period(draw, covers, periods, full=False) for m in _some(draw, materials)
-        }
-
-    return Problem.model_validate(
-        {
-            "name": "random",
-            "periods": periods,
-            "materials": [{"id": m} for m in materials],
-            "reference_prices": reference_prices,
-            "sources": sources,
-            "substitutes": substitutes,
-            "demand": demand,
-            "stock": stock,
-            "shortage_penalty": shortage_penalty,
-            "caps": caps,
-            "security": security,
-        }
-    )
 
 
 def _solve(problem: Problem, solver: SolverName = "highs") -> Result:
@@ -223,9 +90,9 @@ def tightenings(draw: st.DrawFn) -> tuple[Problem, Problem, str]:
         else:
             cap["source"] = draw(st.sampled_from([s.id for s in problem.sources]))
         if draw(st.booleans()):
-            cap["materials"] = _subset(draw, materials)
+            cap["materials"] = subset_of(draw, materials)
         if draw(st.booleans()):
-            cap["max_tonnes"] = draw(_floats(0, 150))
+            cap["max_tonnes"] = draw(whole_floats(0, 150))
         else:
             cap["max_share_of_capacity"] = draw(st.sampled_from(SHARES))
         data["caps"] = [*data.get("caps", []), cap]
@@ -248,7 +115,7 @@ def tightenings(draw: st.DrawFn) -> tuple[Problem, Problem, str]:
         more = draw(st.sampled_from([0.1, 0.5]))
         old = covers.get(m, 0.0)
         if isinstance(old, dict):  # raise the periods listed and require some of the others
-            covers[m] = {t: old.get(t, 0.0) + more for t in _subset(draw, problem.periods)}
+            covers[m] = {t: old.get(t, 0.0) + more for t in subset_of(draw, problem.periods)}
             covers[m] |= {t: c + more for t, c in old.items()}
         else:
             covers[m] = old + more
@@ -256,7 +123,7 @@ def tightenings(draw: st.DrawFn) -> tuple[Problem, Problem, str]:
         i = draw(st.integers(0, len(problem.caps) - 1))
         cap = data["caps"][i]
         if "max_tonnes" in cap:
-            cap["max_tonnes"] = draw(_floats(0, int(cap["max_tonnes"])))
+            cap["max_tonnes"] = draw(whole_floats(0, int(cap["max_tonnes"])))
         else:
             old = cap["max_share_of_capacity"]
             cap["max_share_of_capacity"] = draw(st.sampled_from([s for s in SHARES if s <= old]))
