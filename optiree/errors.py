@@ -18,8 +18,22 @@ class OutputError(OptireeError):
     """Results could not be written where they were asked to go."""
 
 
+class ArgumentError(OptireeError, ValueError):
+    """An argument to an optiree function does not fit: the message says which and why."""
+
+
+class StressError(ArgumentError):
+    """A stress test was asked for with arguments that do not fit together."""
+
+
+class StochasticError(ArgumentError):
+    """The stochastic problem is not well posed: no scenarios, ``commit_periods`` out of range,
+    a fixed stock for an unknown material."""
+
+
 class MissingDependencyError(OptireeError, ImportError):
-    """An optional dependency is not installed (matplotlib, for figures and the report)."""
+    """An optional dependency is not installed: matplotlib (figures, the report), dask
+    (distributed sweeps) or pyarrow (Parquet files). The message says what to install."""
 
 
 class PlotError(OptireeError, ValueError):

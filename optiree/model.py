@@ -330,7 +330,9 @@ def build(data: ProblemData, lp: pulp.LpProblem | None = None, prefix: str = "")
 
     With ``lp``, the variables and rows are added to that problem (which keeps its own
     objective: ``LpModel.objective`` is this model's cost, to weigh into it), their names
-    starting with ``prefix``: several scenarios can then share one LP.
+    starting with ``prefix``: several scenarios can then share one LP. The duals of such a
+    shared LP are those of the whole (weighted by the objective's coefficients), so read a
+    scenario's shadow prices from a model of its own, not with ``optimal_result`` on this one.
     """
     builder = _Builder(data, lp, prefix)
     builder.objective()
