@@ -1,0 +1,520 @@
+"""Stress tests: how a plan that is already under way comes through a scenario.
+
+A plan is made on the problem as it stands. Then a disruption comes. By then the plan's first
+``k`` periods have been carried out: what was bought, substituted and stocked is done. The rest
+of the horizon is planned again, now under the scenario and with shortage allowed at its
+penalty. The stress test is the solve pipeline with one step added:
+
+1. check that the plan belongs to the problem (:func:`check_plan`);
+2. the problem the rest of the horizon faces (:func:`stressed_problem`): the scenario from
+   period ``k`` on, every material allowed to go short, the stock-cover rule lifted from
+   period ``k`` on (the stockpile is there to be drawn);
+3. its LP (:func:`optiree.model.build`), with the variables of the committed periods fixed
+   to the plan's values (:func:`fix_committed`);
+4. solved (:func:`optiree.solve.run_solver`) and read (:func:`optiree.results.optimal_result`);
+5. what a stress test reports (:class:`StressResult`): the cost split into the committed and
+   the re-planned part, unmet demand and the stock drawn.
+
+Units: tonnes [t] per period; money in the problem's currency.
+"""
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+import pandas as pd
+import pulp
+
+from optiree.errors import StressError
+from optiree.model import LpModel, build
+from optiree.prepare import prepare
+from optiree.results import BINDING_TOLERANCE, Result, Status, empty_result, optimal_result
+from optiree.scenarios import apply, for_disruption
+from optiree.schema import Problem, Scenario
+from optiree.solve import SolverName, run_solver, solver_for
+
+UNMET_COLUMNS = ["material", "period", "committed", "demand", "short", "penalty", "cost"]
+"""Columns of :attr:`StressResult.unmet`."""
+DRAWN_COLUMNS = ["material", "period", "committed", "opening", "closing", "drawn"]
+"""Columns of :attr:`StressResult.stock_drawn`."""
+PLAN_TOLERANCE = BINDING_TOLERANCE
+"""A committed row holds when the plan misses it by at most this times the row's scale
+(max(1, |limit|, the sum of |coefficient x value|)): CBC reports values to 8 significant
+digits, so a CBC plan can miss its own rows by about 1e-8 of their terms."""
+
+
+Key = TypeVar("Key", bound=tuple[str, ...])
+
+
+@dataclass(frozen=True)
+class StressResult:
+    """What a plan comes to under a scenario, its first ``commit_periods`` periods kept.
+
+    ``total_cost`` is the whole horizon's cost: ``committed_cost`` (the plan's own cost in the
+    committed periods) plus ``recourse_cost`` (the re-planned periods, shortage penalties
+    included). Both totals are None unless ``status`` is optimal; the tables are then empty.
+    """
+
+    scenario: str
+    """Name of the scenario."""
+    commit_periods: int
+    """How many periods, from the first, keep the plan's decisions."""
+    status: Status
+    message: str
+    currency: str
+    total_cost: float | None
+    """Cost of the whole horizon [money]."""
+    committed_cost: float
+    """The plan's cost in the committed periods [money]: purchases, substitution, holding and
+    shortage there."""
+    recourse_cost: float | None
+    """Cost of the re-planned periods [money]: ``total_cost - committed_cost``."""
+    unmet: pd.DataFrame = field(repr=False)
+    """One row per material and period: ``material``, ``period``, ``committed`` (True in the
+    committed periods), ``demand`` [t], ``short`` (unmet demand [t]), ``penalty`` [money/t],
+    ``cost`` [money]."""
+    stock_drawn: pd.DataFrame = field(repr=False)
+    """One row per material and period: ``material``, ``period``, ``committed``, ``opening``
+    and ``closing`` stock [t], ``drawn`` = max(opening - closing, 0) [t]."""
+    result: Result = field(repr=False)
+    """The full result of the stressed solve (every period, committed ones included)."""
+
+    def short_by_material(self) -> pd.Series:
+        """Tonnes short in the re-planned periods, per material [t]."""
+        later = self.unmet[~self.unmet["committed"]]
+        return later.groupby("material", sort=False)["short"].sum()
+
+    def drawn_by_material(self) -> pd.Series:
+        """Stock drawn in the re-planned periods, per material [t]."""
+        later = self.stock_drawn[~self.stock_drawn["committed"]]
+        return later.groupby("material", sort=False)["drawn"].sum()
+
+    def summary(self) -> str:
+        """Status, the cost split, and the shortage and stock drawn period by period."""
+        return _summary(self)
+
+
+def check_plan(problem: Problem, plan: Result) -> None:
+    """Check that ``plan`` is an optimal plan of ``problem``, or one of a variant of it.
+
+    A variant may differ in its rules (caps, security rules, penalties) but not in what the
+    fixed decisions depend on: the periods, materials, sources and substitutes and where each
+    can supply, the demand and the initial stock.
+
+    Raises:
+        StressError: the plan is not optimal, or it does not fit ``problem``; the message lists
+            every difference.
+    """
+    if not plan.is_optimal:
+        raise StressError(
+            f"the plan is {plan.status.value}, not optimal: only an optimal plan has decisions "
+            f"to keep ({plan.message})"
+        )
+    data = prepare(problem)
+    differences = []
+    listed = {
+        "periods": (_unique(plan.inventory["period"]), list(data.periods)),
+        "materials": (_unique(plan.inventory["material"]), list(data.materials)),
+        "sources": (
+            _unique(plan.purchases["source"]),
+            _unique(s for s, _, _ in data.capacity),
+        ),
+        "substitutes": (
+            _unique(plan.substitution["substitute"]),
+            _unique(k for k, _ in data.sub_capacity),
+        ),
+    }
+    for what, (planned, own) in listed.items():
+        if planned != own:
+            differences.append(f"{what}: the plan has {_ids(planned)}, the problem {_ids(own)}")
+    if not differences:
+        supplies = _keys(plan.purchases, "source", "material", "period")
+        substitutes = _keys(plan.substitution, "substitute", "period")
+        differences += _key_differences("supply", supplies, set(data.capacity))
+        differences += _key_differences("substitute use", substitutes, set(data.sub_capacity))
+        inventory = plan.inventory
+        demand = _values(inventory, ["material", "period"], "demand")
+        wrong = [f"{m},{t}" for (m, t), d in data.demand.items() if not _close(demand[m, t], d)]
+        if wrong:
+            differences.append(f"demand differs in ({'), ('.join(wrong)})")
+        first = inventory[inventory["period"] == data.periods[0]]
+        opening = dict(zip(first["material"], first["opening"], strict=True))
+        wrong = [m for m, tonnes in data.initial.items() if not _close(opening[m], tonnes)]
+        if wrong:
+            differences.append(f"initial stock differs for {_ids(wrong)}")
+    if differences:
+        raise StressError(
+            f"the plan ({plan.problem_name!r}) is not a plan of this problem ({problem.name!r}): "
+            + "; ".join(differences)
+            + ". Stress-test a plan solved from the same problem, or from a copy that differs "
+            "only in its rules."
+        )
+
+
+def stressed_problem(
+    problem: Problem,
+    scenario: Scenario,
+    commit_periods: int,
+    *,
+    penalty: float | Mapping[str, float] | None = None,
+) -> Problem:
+    """The problem the periods from ``commit_periods`` on are planned under.
+
+    ``for_disruption(apply(problem, scenario, from_period=t), from_period=t, penalty=penalty)``
+    with ``t`` the first re-planned period: the scenario changes nothing in the committed
+    periods, every material may go short, and the stock-cover rule no longer holds from ``t``
+    on. With every period committed nothing is re-planned, and the scenario (checked all the
+    same) changes nothing.
+    """
+    periods = problem.periods
+    _check_commit(commit_periods, len(periods))
+    if commit_periods < len(periods):
+        first = periods[commit_periods]
+        changed = apply(problem, scenario, from_period=first)
+        return for_disruption(changed, from_period=first, penalty=penalty)
+    changed = apply(problem, scenario)  # raises on a scenario the problem cannot have
+    unchanged = problem.model_copy(update={"name": changed.name})
+    return for_disruption(unchanged, penalty=penalty)
+
+
+def fix_committed(model: LpModel, plan: Result, commit_periods: int) -> None:
+    """Fix every variable of the first ``commit_periods`` periods to the plan's value.
+
+    ``buy``, ``sub``, ``stock`` and ``short`` get lower bound = upper bound = the plan's
+    tonnes bought, units used, closing stock and unmet demand; a material the plan could not
+    let go short is fixed at 0 short. The rows of the committed periods then hold only fixed
+    variables: one the plan misses by no more than its solver's rounding
+    (:data:`PLAN_TOLERANCE`) gets its limit moved onto the plan, so that the solver is not
+    handed a start it would call infeasible.
+
+    Raises:
+        StressError: the plan breaks a row of the model in the committed periods (a rule the
+            plan was not made under; the message names the rows), or its decisions there cost
+            something else in the model (another price, holding cost or penalty).
+    """
+    committed = set(model.data.periods[:commit_periods])
+    _fix(model.buy, _values(plan.purchases, ["source", "material", "period"], "tonnes"), committed)
+    _fix(model.sub, _values(plan.substitution, ["substitute", "period"], "units"), committed)
+    _fix(model.stock, _values(plan.inventory, ["material", "period"], "closing"), committed)
+    _fix(model.short, _values(plan.shortage, ["material", "period"], "tonnes"), committed)
+    broken = []
+    for row in model.rows:
+        if row.period not in committed:
+            continue
+        lhs, scale = _fixed_side(row.constraint)
+        limit = -row.constraint.constant
+        miss = limit - lhs if row.constraint.sense == pulp.LpConstraintGE else lhs - limit
+        if miss > PLAN_TOLERANCE * scale:
+            broken.append(row.name)
+        elif miss > 0:
+            row.constraint.constant = -lhs  # the plan's own rounding: move the limit onto it
+    if broken:
+        raise StressError(
+            f"the plan breaks {len(broken)} row(s) of this problem in the committed periods: "
+            f"{', '.join(broken)}. Was the plan made under other rules? Stress-test it against "
+            "the problem it was solved from, or commit fewer periods."
+        )
+    planned, fixed = _cost_in(plan, committed), _fixed_cost(model, committed)
+    if abs(fixed - planned) > PLAN_TOLERANCE * max(1.0, abs(planned)):
+        raise StressError(
+            f"the plan's decisions in the committed periods cost {planned:,.2f} in the plan but "
+            f"{fixed:,.2f} at this problem's prices: a price, holding cost or shortage penalty "
+            "differs there. Stress-test the plan against the problem it was solved from."
+        )
+
+
+def stress_test(
+    problem: Problem,
+    plan: Result,
+    scenario: Scenario | str,
+    commit_periods: int,
+    *,
+    solver: SolverName = "highs",
+    penalty: float | Mapping[str, float] | None = None,
+) -> StressResult:
+    """Keep the plan's first ``commit_periods`` periods and re-plan the rest under ``scenario``.
+
+    Args:
+        problem: the problem ``plan`` was solved from (or a copy differing only in its rules).
+        plan: an optimal :class:`optiree.Result` of ``problem``.
+        scenario: a :class:`optiree.schema.Scenario`, or the name of one of
+            ``problem.scenarios``.
+        commit_periods: how many periods, from the first, are already carried out: 0 re-plans
+            everything with full foresight of the scenario; ``len(problem.periods)`` changes
+            nothing.
+        solver: "highs" or "cbc".
+        penalty: the shortage penalty [money/t] of materials without one of their own (one
+            number, or per material); by default ``for_disruption``'s, 10 times the material's
+            dearest price.
+
+    Returns:
+        A :class:`StressResult`; a stressed problem without a plan (a hard rule that the
+        scenario makes impossible) gives its status and message, not an exception.
+
+    Raises:
+        StressError: the plan is not optimal or not a plan of ``problem``,
+            ``commit_periods`` is out of range, or the scenario is unknown.
+        pydantic.ValidationError: the scenario names something the problem does not have.
+        SolverError: the solver is unknown or not installed.
+    """
+    chosen = _scenario(problem, scenario)
+    _check_commit(commit_periods, len(problem.periods))
+    check_plan(problem, plan)
+    pulp_solver = solver_for(solver)
+    stressed = stressed_problem(problem, chosen, commit_periods, penalty=penalty)
+    model = build(prepare(stressed))
+    fix_committed(model, plan, commit_periods)
+    status, message = run_solver(model, pulp_solver)
+    committed = set(problem.periods[:commit_periods])
+    committed_cost = _cost_in(plan, committed)
+    if status is not Status.OPTIMAL:
+        result = empty_result(stressed.name, status, message, solver, stressed.currency)
+        return StressResult(
+            chosen.name,
+            commit_periods,
+            status,
+            message,
+            stressed.currency,
+            None,
+            committed_cost,
+            None,
+            pd.DataFrame(columns=UNMET_COLUMNS),
+            pd.DataFrame(columns=DRAWN_COLUMNS),
+            result,
+        )
+    result = optimal_result(model, solver)
+    total = result.total_cost if result.total_cost is not None else math.nan
+    return StressResult(
+        chosen.name,
+        commit_periods,
+        status,
+        message,
+        stressed.currency,
+        total,
+        committed_cost,
+        total - committed_cost,
+        _unmet(result, committed),
+        _stock_drawn(result, committed),
+        result,
+    )
+
+
+def stress_table(
+    problem: Problem,
+    plans: Mapping[str, Result],
+    scenarios: Sequence[Scenario | str],
+    commit_periods: int,
+    *,
+    solver: SolverName = "highs",
+    penalty: float | Mapping[str, float] | None = None,
+) -> pd.DataFrame:
+    """Stress-test each plan under each scenario, one row per plan and scenario.
+
+    Columns: ``plan``, ``scenario``, ``status``, ``total_cost``, ``committed_cost``,
+    ``recourse_cost``, ``shortage_cost`` [money]; then ``short_<m>`` (tonnes short) and
+    ``drawn_<m>`` (stock drawn) [t] for each material, both summed over the re-planned periods.
+    The plans may come from copies of ``problem`` that differ in their rules, such as plans
+    made with different stock covers (see :func:`check_plan`).
+    """
+    materials = problem.material_ids
+    records = []
+    for name, plan in plans.items():
+        for scenario in scenarios:
+            tested = stress_test(
+                problem, plan, scenario, commit_periods, solver=solver, penalty=penalty
+            )
+            record: dict[str, object] = {
+                "plan": name,
+                "scenario": tested.scenario,
+                "status": tested.status.value,
+                "total_cost": _or_nan(tested.total_cost),
+                "committed_cost": tested.committed_cost,
+                "recourse_cost": _or_nan(tested.recourse_cost),
+                "shortage_cost": math.nan,
+            }
+            short = tested.short_by_material()
+            drawn = tested.drawn_by_material()
+            if tested.status is Status.OPTIMAL:
+                record["shortage_cost"] = float(tested.unmet["cost"].sum())
+            for m in materials:
+                record[f"short_{m}"] = float(short.get(m, math.nan))
+            for m in materials:
+                record[f"drawn_{m}"] = float(drawn.get(m, math.nan))
+            records.append(record)
+    columns = ["plan", "scenario", "status", "total_cost", "committed_cost", "recourse_cost"]
+    columns += ["shortage_cost"] + [f"short_{m}" for m in materials]
+    columns += [f"drawn_{m}" for m in materials]
+    table = pd.DataFrame(records, columns=columns)
+    table.attrs["currency"] = problem.currency
+    return table
+
+
+def _scenario(problem: Problem, scenario: Scenario | str) -> Scenario:
+    if isinstance(scenario, Scenario):
+        return scenario
+    for own in problem.scenarios:
+        if own.name == scenario:
+            return own
+    known = ", ".join(repr(s.name) for s in problem.scenarios) or "none"
+    raise StressError(f"unknown scenario {scenario!r}; the problem's scenarios: {known}")
+
+
+def _check_commit(commit_periods: int, count: int) -> None:
+    if (
+        isinstance(commit_periods, bool)
+        or not isinstance(commit_periods, int)
+        or not 0 <= commit_periods <= count
+    ):
+        raise StressError(
+            f"commit_periods must be a whole number from 0 (nothing committed) to {count} "
+            f"(every period of the problem), got {commit_periods!r}"
+        )
+
+
+def _unique(ids: Iterable[object]) -> list[str]:
+    """The ids in order of first appearance, as text."""
+    return [str(v) for v in dict.fromkeys(ids)]
+
+
+def _ids(ids: list[str]) -> str:
+    return ", ".join(repr(i) for i in ids) or "none"
+
+
+def _close(a: float, b: float) -> bool:
+    return abs(a - b) <= PLAN_TOLERANCE * max(1.0, abs(b))
+
+
+def _keys(table: pd.DataFrame, *columns: str) -> set[tuple[str, ...]]:
+    return {tuple(str(v) for v in row) for row in table[list(columns)].itertuples(index=False)}
+
+
+def _key_differences(
+    what: str, planned: set[tuple[str, ...]], own: set[tuple[str, ...]]
+) -> list[str]:
+    found = []
+    for label, keys in (("the plan only", planned - own), ("the problem only", own - planned)):
+        if keys:
+            shown = sorted(keys)[:5]
+            more = f" and {len(keys) - 5} more" if len(keys) > 5 else ""
+            found.append(f"{what} in {label}: ({'), ('.join(map(','.join, shown))}){more}")
+    return found
+
+
+def _values(table: pd.DataFrame, keys: list[str], column: str) -> dict[tuple[str, ...], float]:
+    """``column`` of a result table by the tuple of ``keys``."""
+    return {
+        tuple(str(v) for v in row[:-1]): float(row[-1])
+        for row in table[[*keys, column]].itertuples(index=False)
+    }
+
+
+def _fix(
+    variables: Mapping[Key, pulp.LpVariable],
+    values: Mapping[tuple[str, ...], float],
+    committed: set[str],
+) -> None:
+    """Fix the variables of the committed periods (the last index) to ``values`` (0 if absent)."""
+    for key, variable in variables.items():
+        if key[-1] in committed:
+            value = max(values.get(key, 0.0), 0.0)
+            variable.lowBound = variable.upBound = value
+
+
+def _fixed_side(constraint: pulp.LpConstraint) -> tuple[float, float]:
+    """The left-hand side of a row whose variables are all fixed, and the scale its rounding is
+    judged against: max(1, |limit|, the sum of |coefficient x value|)."""
+    terms = [
+        coefficient * (variable.lowBound or 0.0) for variable, coefficient in constraint.items()
+    ]
+    scale = max(1.0, abs(constraint.constant), sum(abs(term) for term in terms))
+    return float(sum(terms)), scale
+
+
+def _fixed_cost(model: LpModel, committed: set[str]) -> float:
+    """The model's cost of its fixed variables in the committed periods [money]."""
+    fixed: set[str] = set()
+    for variables in (model.buy, model.sub, model.stock, model.short):
+        fixed.update(v.name for key, v in variables.items() if key[-1] in committed)
+    return float(
+        sum(c * (v.lowBound or 0.0) for v, c in model.objective.items() if v.name in fixed)
+    )
+
+
+def _cost_in(plan: Result, periods: set[str]) -> float:
+    """The plan's cost in ``periods`` [money]."""
+    parts = [
+        (plan.purchases, "cost"),
+        (plan.substitution, "cost"),
+        (plan.inventory, "holding_cost"),
+        (plan.shortage, "cost"),
+    ]
+    return float(sum(t.loc[t["period"].isin(periods), c].sum() for t, c in parts))
+
+
+def _unmet(result: Result, committed: set[str]) -> pd.DataFrame:
+    table = result.shortage.rename(columns={"tonnes": "short"})
+    table = table.assign(committed=table["period"].isin(committed))
+    return table[UNMET_COLUMNS].reset_index(drop=True)
+
+
+def _stock_drawn(result: Result, committed: set[str]) -> pd.DataFrame:
+    table = result.inventory
+    drawn = (table["opening"] - table["closing"]).clip(lower=0.0)
+    table = table.assign(committed=table["period"].isin(committed), drawn=drawn)
+    return table[DRAWN_COLUMNS].reset_index(drop=True)
+
+
+def _or_nan(value: float | None) -> float:
+    return math.nan if value is None else value
+
+
+def _money(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}"
+
+
+def _by_period(table: pd.DataFrame, column: str) -> list[str]:
+    """``column`` as a material x period table of the re-planned periods, rows with any."""
+    later = table[~table["committed"]]
+    grid = later.pivot_table(
+        index="material", columns="period", values=column, sort=False, aggfunc="sum"
+    )
+    grid = grid[grid.sum(axis=1) > 0]
+    if grid.empty:
+        return ["  none"]
+    grid = grid.assign(total=grid.sum(axis=1))
+    text = grid.to_string(float_format=lambda v: f"{v:,.1f}")
+    return ["  " + line for line in text.splitlines()]
+
+
+def _span(periods: list[str]) -> str:
+    if not periods:
+        return "no period"
+    return periods[0] if len(periods) == 1 else f"{periods[0]}-{periods[-1]}"
+
+
+def _summary(stress: StressResult) -> str:
+    result = stress.result
+    head = (
+        f"Stress test: scenario {stress.scenario!r}, {stress.commit_periods} period(s) "
+        f"committed: {stress.status.value} (solver: {result.solver})"
+    )
+    if stress.status is not Status.OPTIMAL:
+        return f"{head}\n{stress.message}\n"
+    periods = list(dict.fromkeys(stress.stock_drawn["period"]))
+    committed, later = periods[: stress.commit_periods], periods[stress.commit_periods :]
+    currency = stress.currency
+    span, again = _span(committed), _span(later)
+    shortage = float(stress.unmet.loc[~stress.unmet["committed"], "cost"].sum())
+    lines = [
+        head,
+        f"Total cost: {_money(stress.total_cost)} {currency}",
+        f"  {'committed':<10} {_money(stress.committed_cost):>20}  (the plan, {span})",
+        f"  {'recourse':<10} {_money(stress.recourse_cost):>20}  (re-planned, {again})",
+        f"  {'shortage':<10} {_money(shortage):>20}  (of the recourse: penalties)",
+        "Unmet demand in the re-planned periods [t]",
+        *_by_period(stress.unmet, "short"),
+        "Stock drawn in the re-planned periods [t]",
+        *_by_period(stress.stock_drawn, "drawn"),
+    ]
+    return "\n".join(lines) + "\n"
