@@ -19,9 +19,18 @@ from optiree.frontier import frontier
 from optiree.html import write_report
 from optiree.io import load_problem, write_atomic, write_table
 from optiree.results import Status
-from optiree.schema import Problem
+from optiree.schema import Problem, Scenario
 from optiree.sensitivity import sensitivity, sensitivity_summary
 from optiree.solve import SOLVERS, solve
+from optiree.sweep import (
+    SCHEDULER_ADDRESS,
+    TABLE_SUFFIXES,
+    random_scenarios,
+    require_pyarrow,
+    sweep,
+    sweep_summary,
+    write_sweep,
+)
 
 EXIT_OK, EXIT_NOT_SOLVED, EXIT_INVALID = 0, 1, 2
 
@@ -168,6 +177,59 @@ def _frontier(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _sweep_scenarios(args: argparse.Namespace, problem: Problem) -> tuple[list[Scenario], str]:
+    """The scenarios to sweep, and where they come from, in words."""
+    if args.out is not None and args.out.suffix.lower() not in TABLE_SUFFIXES:
+        raise OptireeError(f"--out {args.out}: give a file ending in .csv or .parquet")
+    if args.dask not in (None, "local") and not SCHEDULER_ADDRESS.fullmatch(args.dask):
+        raise OptireeError(
+            f"--dask {args.dask}: give 'local' or a scheduler's address such as tcp://host:8786"
+        )
+    if args.scenarios is None:
+        if not problem.scenarios:
+            raise OptireeError(
+                f"{args.file} has no scenarios: give --scenarios N to draw N at random"
+            )
+        return problem.scenarios, f"the scenarios of {args.file}"
+    materials = args.materials.split(",") if args.materials is not None else None
+    scenarios = random_scenarios(
+        problem, args.scenarios, seed=args.seed, country=args.country, materials=materials
+    )
+    return scenarios, f"random disruptions by {args.country}, seed {args.seed}"
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    problem = _load(args.file)
+    if problem is None:
+        return EXIT_INVALID
+    try:
+        scenarios, origin = _sweep_scenarios(args, problem)
+    except OptireeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    executor = "serial" if args.serial else args.dask
+    try:
+        if args.out is not None and args.out.suffix.lower() == ".parquet":
+            require_pyarrow()  # before the sweep, not after it
+        table = sweep(
+            problem,
+            scenarios,
+            executor="dask" if executor == "local" else executor,
+            solver=args.solver,
+        )
+        print(f"{problem.name}: sweep of {origin} (solver: {args.solver})")
+        print(sweep_summary(table), end="")
+        if args.out is not None:
+            print(f"Table written to {write_sweep(table, args.out)}")
+    except SolverError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_INVALID
+    except OptireeError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return EXIT_NOT_SOLVED
+    return EXIT_OK if (table["status"] == Status.OPTIMAL).all() else EXIT_NOT_SOLVED
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
         prog="optiree",
@@ -210,6 +272,37 @@ def parser() -> argparse.ArgumentParser:
     )
     report_cmd.add_argument("--solver", choices=list(SOLVERS), default="highs")
     report_cmd.set_defaults(run=_report)
+
+    sweep_cmd = commands.add_parser(
+        "sweep", help="solve many disruption scenarios, one plan each, and tabulate them"
+    )
+    sweep_cmd.add_argument("file", type=Path)
+    sweep_cmd.add_argument(
+        "--scenarios",
+        type=int,
+        metavar="N",
+        help="draw N random disruptions (default: the file's own scenarios)",
+    )
+    sweep_cmd.add_argument("--seed", type=int, default=0, help="seed of the draws (default 0)")
+    sweep_cmd.add_argument(
+        "--country", default="CN", help="country whose supply is disrupted (default CN)"
+    )
+    sweep_cmd.add_argument(
+        "--materials", help="materials the draws choose from, e.g. Dy,Tb (default all)"
+    )
+    where = sweep_cmd.add_mutually_exclusive_group()
+    where.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="run on dask: 'local' for a cluster on this machine, or a scheduler's address "
+        "(tcp://host:8786)",
+    )
+    where.add_argument("--serial", action="store_true", help="run in this process")
+    sweep_cmd.add_argument("--solver", choices=list(SOLVERS), default="highs")
+    sweep_cmd.add_argument(
+        "--out", type=Path, help="file to write the table to: .csv, or .parquet (pyarrow)"
+    )
+    sweep_cmd.set_defaults(run=_sweep)
 
     validate_cmd = commands.add_parser("validate", help="check a problem file without solving")
     validate_cmd.add_argument("file", type=Path)

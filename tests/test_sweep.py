@@ -1,0 +1,446 @@
+"""Sweeps: the random scenarios, the table checked by hand, every executor giving the same table,
+the command and its files."""
+
+import re
+import sys
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import distributed
+import pandas as pd
+import pytest
+import yaml
+from pydantic import ValidationError
+
+import optiree
+from optiree import MissingDependencyError, OptireeError, Problem
+from optiree.cli import main
+from optiree.scenarios import apply
+from optiree.schema import Scenario
+from optiree.sweep import first_change, random_scenarios, sweep, sweep_summary, write_sweep
+from tests.samples import JAPAN
+
+
+def _hand(**extra: Any) -> dict[str, Any]:
+    """Dy over A, B, C: China 100/t (60 t a period), Lynas 150/t (20 t); demand 50 t a period;
+    holding 1 per tonne and period; closing stock at least 0.2 x demand = 10 t (the rule the
+    sweep lifts from a scenario's first change)."""
+    return {
+        "name": "hand",
+        "periods": ["A", "B", "C"],
+        "materials": [{"id": "Dy"}],
+        "reference_prices": {"Dy": 100},
+        "sources": [
+            {"id": "china", "country": "CN", "capacity": {"Dy": 60}},
+            {"id": "lynas", "country": "AU", "price_multiplier": 1.5, "capacity": {"Dy": 20}},
+        ],
+        "demand": {"Dy": 50},
+        "stock": {"holding_cost": {"Dy": 1}},
+        "security": {"min_stock_cover": {"Dy": 0.2}},
+    } | extra
+
+
+HAND_SCENARIOS: list[dict[str, Any]] = [
+    {"name": "none", "probability": 0.4},
+    {
+        "name": "embargo_B",
+        "probability": 0.3,
+        "disruptions": [{"country": "CN", "start": "B", "length": 1}],
+    },
+    {"name": "embargo_BC", "probability": 0.2, "disruptions": [{"country": "CN", "start": "B"}]},
+    {
+        "name": "cut_C",
+        "probability": 0.1,
+        "disruptions": [{"country": "CN", "start": "C", "cut": 0.5}],
+    },
+]
+
+
+def _japan() -> Problem:
+    """The Japan case without its Dy/Tb embargo, so the draws decide it."""
+    document = optiree.load_problem(JAPAN).model_dump()
+    document["caps"] = [cap for cap in document["caps"] if cap["id"] != "cn_hre_embargo"]
+    return Problem.model_validate(document)
+
+
+@pytest.fixture(scope="module")
+def japan() -> Problem:
+    return _japan()
+
+
+@pytest.fixture(scope="module")
+def client() -> Iterator[Any]:
+    """One real dask cluster on loopback for the module: two worker processes."""
+    cluster = distributed.LocalCluster(
+        n_workers=2,
+        threads_per_worker=1,
+        processes=True,
+        host="127.0.0.1",
+        dashboard_address=None,
+    )
+    with cluster, distributed.Client(cluster) as dask_client:
+        yield dask_client
+
+
+# --- random scenarios -------------------------------------------------------------------------
+
+
+def test_the_same_seed_draws_the_same_scenarios(japan: Problem) -> None:
+    first = random_scenarios(japan, 50, seed=7)
+    assert first == random_scenarios(japan, 50, seed=7)
+    assert first != random_scenarios(japan, 50, seed=8)
+    assert random_scenarios(japan, 10, seed=7) == first[:10]  # each draw has its own stream
+    assert [s.name for s in first[:2]] == ["r0001", "r0002"]
+    assert random_scenarios(japan, 10_000, seed=1)[-1].name == "r10000"  # r0001 ... r9999, r10000
+
+
+def test_every_drawn_scenario_is_valid(japan: Problem) -> None:
+    drawn = random_scenarios(japan, 300, seed=3, materials=["Dy", "Tb"], max_length=3)
+    Problem.model_validate(japan.model_dump() | {"scenarios": [s.model_dump() for s in drawn]})
+    for scenario in drawn:
+        assert scenario.probability is None
+        assert len(scenario.disruptions) <= 1
+        for d in scenario.disruptions:
+            assert d.country == "CN"
+            assert d.materials in (["Dy"], ["Tb"], ["Dy", "Tb"])
+            assert d.length is not None
+            assert 1 <= d.length <= 3
+            assert japan.periods.index(d.start) + d.length <= len(japan.periods)
+            assert d.cut == 1.0 or 0.1 <= d.cut <= 0.9
+    for scenario in drawn[:20]:
+        assert apply(japan, scenario).scenarios == []
+
+
+def test_the_draws_are_uniform() -> None:
+    """4 periods, lengths 0..4, three materials (7 non-empty subsets), half embargoes."""
+    problem = Problem.model_validate(
+        _hand(periods=["A", "B", "C", "D"], materials=[{"id": m} for m in ("Dy", "Tb", "Nd")])
+        | {"demand": {"Dy": 1, "Tb": 1, "Nd": 1}}
+    )
+    n = 3500
+    drawn = random_scenarios(problem, n, seed=11, min_length=1)
+    disruptions = [s.disruptions[0] for s in drawn]
+    starts = Counter(d.start for d in disruptions)
+    subsets = Counter(tuple(d.materials or []) for d in disruptions)
+    embargoes = sum(d.cut == 1.0 for d in disruptions)
+    assert set(starts) == {"A", "B", "C", "D"}
+    assert all(abs(count - n / 4) < 0.1 * n / 4 for count in starts.values())
+    assert len(subsets) == 7
+    assert all(abs(count - n / 7) < 0.15 * n / 7 for count in subsets.values())
+    assert abs(embargoes - n / 2) < 0.05 * n
+    # Drawn lengths 1..4 are cut at the end: a start in D lasts one period.
+    assert {d.length for d in disruptions if d.start == "D"} == {1}
+    no_disruption = random_scenarios(problem, n, seed=11)
+    assert abs(sum(not s.disruptions for s in no_disruption) - n / 5) < 0.15 * n / 5
+
+
+@pytest.mark.parametrize(
+    ("arguments", "words"),
+    [
+        ({"n": 0}, "n must be a whole number of scenarios, at least 1; got 0"),
+        ({"country": "XX"}, "unknown country 'XX'; the sources' countries are: CN, AU"),
+        ({"materials": ["Dy", "Nd"]}, "unknown material(s) Nd; known: Dy"),
+        ({"materials": []}, "materials is empty"),
+        ({"min_length": 2, "max_length": 1}, "0 <= min_length <= max_length; got 2, 1"),
+        ({"cut_range": (0.5, 1.5)}, "cut_range must satisfy 0 <= low <= high <= 1"),
+        ({"embargo_probability": 2.0}, "embargo_probability must be in [0, 1]"),
+        ({"seed": -1}, "seed must be a whole number >= 0"),
+    ],
+)
+def test_bad_draws_say_what_is_wrong(arguments: dict[str, Any], words: str) -> None:
+    problem = Problem.model_validate(_hand())
+    call: dict[str, Any] = {"n": 3, "seed": 0} | arguments
+    with pytest.raises(OptireeError, match="cannot draw random scenarios") as caught:
+        random_scenarios(problem, **call)
+    assert words in str(caught.value)
+
+
+def test_every_mistake_at_once() -> None:
+    with pytest.raises(OptireeError) as caught:
+        random_scenarios(Problem.model_validate(_hand()), 0, seed=0, country="XX")
+    assert "at least 1" in str(caught.value)
+    assert "unknown country 'XX'" in str(caught.value)
+
+
+# --- the sweep, by hand -----------------------------------------------------------------------
+
+
+def test_sweep_by_hand() -> None:
+    """Shortage costs 1,000/t; the stock rule (closing >= 10 t) holds before the first change.
+
+    - none: rule in A, B, C: China 60 + 50 + 50 t, 10 t held each period:
+      16,000 + 30 = 16,030.
+    - embargo_B: B gets 10 t of China's spare in A (101/t), 20 t from Lynas in A (151/t) and
+      20 t from Lynas in B (150/t); C from China: 6,000 + 3,000 + 30 + 3,000 + 5,000 = 17,030.
+      Bought: China 110 t, Lynas 40 t of 150.
+    - embargo_BC: after A's 50 t, B and C get China's spare 10 t in A, Lynas 20 t in each
+      period: 70 of 100 t, 30 t short (in C: a tonne short in B would be held on):
+      6,000 + 9,000 + 30 + 30,000 = 45,030. China 60 t, Lynas 60 t.
+    - cut_C (China at 30 t in C): C gets 30 t from China, 10 t of spare held from B (101/t)
+      and 10 t from A (102/t), cheaper than Lynas: 15,000 + holding 10 + 20 = 15,030. The
+      rule holds in A and B (10 t and 20 t held) and not in C: cheaper than no disruption.
+    """
+    problem = Problem.model_validate(_hand())
+    scenarios = [Scenario.model_validate(s) for s in HAND_SCENARIOS]
+    table = sweep(problem, scenarios, executor="serial", penalty=1000)
+    assert list(table.columns) == [
+        "scenario",
+        "probability",
+        "status",
+        "total_cost",
+        "short_Dy",
+        "share_CN",
+        "share_AU",
+        "start",
+        "length",
+        "cut",
+        "materials",
+    ]
+    assert table["scenario"].tolist() == ["none", "embargo_B", "embargo_BC", "cut_C"]
+    assert table["probability"].tolist() == [0.4, 0.3, 0.2, 0.1]
+    assert (table["status"] == "optimal").all()
+    assert table["total_cost"].tolist() == pytest.approx([16_030, 17_030, 45_030, 15_030])
+    assert table["short_Dy"].tolist() == pytest.approx([0, 0, 30, 0])
+    assert table["share_CN"].tolist() == pytest.approx([1, 110 / 150, 0.5, 1])
+    assert table["share_AU"].tolist() == pytest.approx([0, 40 / 150, 0.5, 0])
+    assert table["start"].isna().tolist() == [True, False, False, False]
+    assert table["start"].tolist()[1:] == ["B", "B", "C"]
+    assert table["length"].tolist() == [0, 1, 2, 1]  # a disruption to the end: 2 periods
+    assert table["cut"].tolist()[1:] == [1.0, 1.0, 0.5]
+    assert table["materials"].tolist()[1:] == ["Dy", "Dy", "Dy"]
+    expected = (table["probability"] * table["total_cost"]).sum()
+    assert expected == pytest.approx(0.4 * 16_030 + 0.3 * 17_030 + 0.2 * 45_030 + 0.1 * 15_030)
+    assert table.attrs == {"currency": "USD", "solver": "highs"}
+
+
+def test_the_default_penalty_is_fixed_from_the_problem() -> None:
+    """No penalty given: 10 x the dearest price (Lynas, 150) = 1,500 per tonne short. An outage
+    of Lynas in the scenario leaves China dearest at 100 but the penalty stays at 1,500."""
+    problem = Problem.model_validate(_hand())
+    scenarios = [
+        Scenario.model_validate(HAND_SCENARIOS[2] | {"probability": None}),
+        Scenario.model_validate(
+            {
+                "name": "all_out",
+                "disruptions": [{"country": "CN", "start": "A"}],
+                "sources": [{"source": "lynas", "capacity_factor": 0}],
+            }
+        ),
+    ]
+    table = sweep(problem, scenarios, executor="serial")
+    assert table["total_cost"].tolist() == pytest.approx(
+        [6_000 + 9_000 + 30 + 30 * 1_500, 150 * 1_500]
+    )
+    assert table["length"].tolist() == [2, 3]  # the one disruption, beside other changes
+
+
+def test_a_scenario_without_a_plan_is_a_row_of_nan() -> None:
+    """30% of demand must be coverable without China: Lynas' 20 t of 50 t covers it until a
+    Lynas outage (shortage does not count as cover)."""
+    rule = {"min_cover_without": [{"country": "CN", "share": 0.3}]}
+    problem = Problem.model_validate(_hand(security=rule))
+    outage = Scenario.model_validate(
+        {"name": "out", "sources": [{"source": "lynas", "capacity_factor": 0}]}
+    )
+    table = sweep(problem, [Scenario(name="ok"), outage], executor="serial", penalty=1000)
+    assert table["status"].tolist() == ["optimal", "infeasible"]
+    assert table.iloc[1][["total_cost", "short_Dy", "share_CN", "share_AU"]].isna().all()
+    # Nothing changed in "ok" (length 0); "out" has no disruption to describe (length empty).
+    assert table["length"].iloc[0] == 0
+    assert table.iloc[1][["start", "length", "cut", "materials"]].isna().all()
+
+
+def test_first_change() -> None:
+    problem = Problem.model_validate(_hand())
+    assert first_change(problem, Scenario(name="x")) is None
+    for scenario, first in [
+        (
+            {"disruptions": [{"country": "CN", "start": "C"}, {"source": "lynas", "start": "B"}]},
+            "B",
+        ),
+        ({"demand": [{"material": "Dy", "factor": 2, "periods": ["C"]}]}, "C"),
+        ({"caps": [{"country": "CN", "max_tonnes": 5}]}, "A"),
+    ]:
+        assert first_change(problem, Scenario.model_validate({"name": "x"} | scenario)) == first
+
+
+def test_the_scenarios_are_checked_before_solving() -> None:
+    problem = Problem.model_validate(_hand())
+    with pytest.raises(ValidationError, match=r"scenarios\.1\.name"):
+        sweep(problem, [Scenario(name="a"), Scenario(name="a")], executor="serial")
+    unknown = Scenario.model_validate(
+        {"name": "a", "disruptions": [{"country": "RU", "start": "A"}]}
+    )
+    with pytest.raises(ValidationError, match="unknown country 'RU'"):
+        sweep(problem, [unknown], executor="serial")
+    with pytest.raises(OptireeError, match="nothing to sweep"):
+        sweep(problem, [], executor="serial")
+    with pytest.raises(OptireeError, match="unknown executor 'serail'"):
+        sweep(problem, [Scenario(name="a")], executor="serail")
+    with pytest.raises(OptireeError, match="unknown solver"):
+        sweep(problem, [Scenario(name="a")], solver="gurobi")  # type: ignore[arg-type]
+
+
+def test_no_progress_bar_when_not_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:
+    problem = Problem.model_validate(_hand())
+    sweep(problem, [Scenario(name="a")], executor="serial")
+    assert capsys.readouterr() == ("", "")
+
+
+# --- executors give the same table ------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def japan_draws(japan: Problem) -> list[Scenario]:
+    return random_scenarios(japan, 24, seed=2026)
+
+
+@pytest.fixture(scope="module")
+def japan_serial(japan: Problem, japan_draws: list[Scenario]) -> pd.DataFrame:
+    return sweep(japan, japan_draws, executor="serial")
+
+
+def test_processes_give_the_serial_table(
+    japan: Problem, japan_draws: list[Scenario], japan_serial: pd.DataFrame
+) -> None:
+    pd.testing.assert_frame_equal(sweep(japan, japan_draws), japan_serial, check_exact=True)
+
+
+def test_dask_gives_the_serial_table(
+    japan: Problem, japan_draws: list[Scenario], japan_serial: pd.DataFrame, client: Any
+) -> None:
+    for _ in range(2):  # twice on one client: nothing of the first sweep is left in the way
+        by_client = sweep(japan, japan_draws, executor=client)
+        pd.testing.assert_frame_equal(by_client, japan_serial, check_exact=True)
+    by_address = sweep(japan, japan_draws, executor=client.scheduler.address)
+    pd.testing.assert_frame_equal(by_address, japan_serial, check_exact=True)
+
+
+def test_dask_on_a_cluster_of_its_own() -> None:
+    problem = Problem.model_validate(_hand())
+    scenarios = [Scenario.model_validate(s) for s in HAND_SCENARIOS]
+    serial = sweep(problem, scenarios, executor="serial", penalty=1000)
+    own = sweep(problem, scenarios, executor="dask", penalty=1000)
+    pd.testing.assert_frame_equal(own, serial, check_exact=True)
+
+
+def test_dask_missing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    problem = Problem.model_validate(_hand())
+    with pytest.raises(MissingDependencyError, match=r"pip install 'optiree\[dask\]'"):
+        sweep(problem, [Scenario(name="a")], executor="dask")
+
+
+# --- the command ------------------------------------------------------------------------------
+
+
+def _file(tmp_path: Path, document: dict[str, Any]) -> Path:
+    path = tmp_path / "problem.yaml"
+    path.write_text(yaml.safe_dump(document), encoding="utf-8")
+    return path
+
+
+def test_command_writes_csv_and_parquet_that_read_back(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _file(tmp_path, _hand(shortage_penalty={"Dy": 1000}))
+    problem = optiree.load_problem(path)
+    expected = sweep(problem, random_scenarios(problem, 20, seed=5), executor="serial")
+    for name, read in [("table.csv", pd.read_csv), ("table.parquet", pd.read_parquet)]:
+        out = tmp_path / name
+        command = ["sweep", str(path), "--scenarios", "20", "--seed", "5", "--serial"]
+        assert main([*command, "--out", str(out)]) == 0
+        printed = capsys.readouterr().out
+        assert "hand: sweep of random disruptions by CN, seed 5 (solver: highs)" in printed
+        assert f"Table written to {out}" in printed
+        pd.testing.assert_frame_equal(read(out), expected, check_exact=True)
+
+
+def test_command_sweeps_the_file_scenarios(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _file(tmp_path, _hand(scenarios=HAND_SCENARIOS, shortage_penalty={"Dy": 1000}))
+    assert main(["sweep", str(path), "--serial"]) == 0
+    printed = capsys.readouterr().out
+    assert "4 scenarios: 4 optimal, 1 with a shortage" in printed
+    assert "Expected total cost: 22,030 USD" in printed
+    lines = printed.splitlines()
+    worst = lines[lines.index("Worst 4 by total cost:") + 2 :]
+    assert [line.split()[0] for line in worst] == ["embargo_BC", "embargo_B", "none", "cut_C"]
+
+
+def test_command_runs_on_a_dask_scheduler(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], client: Any
+) -> None:
+    path = _file(tmp_path, _hand(scenarios=HAND_SCENARIOS, shortage_penalty={"Dy": 1000}))
+    assert main(["sweep", str(path), "--dask", client.scheduler.address]) == 0
+    assert "Expected total cost: 22,030 USD" in capsys.readouterr().out
+
+
+def test_command_without_a_plan_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    outage = {"name": "out", "sources": [{"source": "lynas", "capacity_factor": 0}]}
+    rule = {"min_cover_without": [{"country": "CN", "share": 0.3}]}
+    path = _file(tmp_path, _hand(security=rule, scenarios=[{"name": "ok"}, outage]))
+    out = tmp_path / "table.csv"
+    assert main(["sweep", str(path), "--serial", "--out", str(out)]) == 1
+    assert "Expected total cost: not known, 1 not solved: out" in capsys.readouterr().out
+    assert pd.read_csv(out)["status"].tolist() == ["optimal", "infeasible"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "words"),
+    [
+        (["--scenarios", "0"], "n must be a whole number of scenarios, at least 1; got 0"),
+        (["--scenarios", "3", "--country", "XX"], "unknown country 'XX'"),
+        (["--scenarios", "3", "--materials", "Dy,Nd"], "unknown material(s) Nd"),
+        ([], "has no scenarios: give --scenarios N"),
+        (["--scenarios", "3", "--out", "table.xlsx"], "give a file ending in .csv or .parquet"),
+        (["--scenarios", "3", "--dask", "serial"], "give 'local' or a scheduler's address"),
+    ],
+)
+def test_command_bad_arguments_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], arguments: list[str], words: str
+) -> None:
+    assert main(["sweep", str(_file(tmp_path, _hand())), *arguments]) == 2
+    assert words in capsys.readouterr().err
+
+
+def test_command_invalid_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    document = _hand(scenarios=[{"name": "x", "disruptions": [{"country": "RU", "start": "A"}]}])
+    assert main(["sweep", str(_file(tmp_path, document))]) == 2
+    assert "scenarios.0.disruptions.0.country: unknown country 'RU'" in capsys.readouterr().err
+
+
+def test_parquet_without_pyarrow(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setitem(sys.modules, "pyarrow", None)
+    with pytest.raises(MissingDependencyError, match=r"pip install 'optiree\[parquet\]'"):
+        write_sweep(pd.DataFrame({"scenario": ["a"]}), tmp_path / "t.parquet")
+    out = tmp_path / "table.parquet"
+    command = ["sweep", str(_file(tmp_path, _hand())), "--scenarios", "2", "--out", str(out)]
+    assert main(command) == 1
+    captured = capsys.readouterr()
+    assert "pip install 'optiree[parquet]'" in captured.err
+    assert captured.out == ""  # checked before the sweep, not after it
+    assert not out.exists()
+
+
+def test_the_docs_show_the_current_japan_sweep(japan: Problem) -> None:
+    draws = random_scenarios(japan, 200, seed=2026, embargo_probability=1.0)
+    summary = sweep_summary(sweep(japan, draws, executor="serial"))
+    page = (Path(__file__).resolve().parents[1] / "docs" / "sweep.md").read_text()
+    assert summary in re.findall(r"```text\n(.*?)```", page, re.S)
+    # The figures of "a short disruption can cost less than none".
+    calm = sweep(japan, [Scenario(name="calm")], executor="serial")
+    late = Scenario.model_validate(
+        {
+            "name": "tb_2027Q4",
+            "disruptions": [{"country": "CN", "materials": ["Tb"], "start": "2027Q4"}],
+        }
+    )
+    tb = sweep(japan, [late], executor="serial")
+    assert f"costs {calm['total_cost'].iloc[0] / 1e6:,.0f} M USD" in page
+    assert f"costs {tb['total_cost'].iloc[0] / 1e6:,.0f} M USD" in page
