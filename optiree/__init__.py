@@ -10,11 +10,14 @@ __version__ = "0.1.0"
 
 from optiree.diagnose import Diagnosis, diagnose
 from optiree.errors import (
+    ArgumentError,
     MissingDependencyError,
     OptireeError,
     OutputError,
     PlotError,
     SolverError,
+    StochasticError,
+    StressError,
 )
 from optiree.frontier import frontier
 from optiree.io import load_problem
@@ -23,9 +26,13 @@ from optiree.scenarios import apply
 from optiree.schema import Problem, Scenario
 from optiree.sensitivity import sensitivity
 from optiree.solve import solve
+from optiree.stochastic import Risk, StochasticResult, solve_stochastic
+from optiree.stress import StressResult, stress_table, stress_test
+from optiree.sweep import random_scenarios, sweep
 
 __all__ = [
     "TABLES",
+    "ArgumentError",
     "Diagnosis",
     "MissingDependencyError",
     "OptireeError",
@@ -33,14 +40,24 @@ __all__ = [
     "PlotError",
     "Problem",
     "Result",
+    "Risk",
     "Scenario",
     "SolverError",
     "Status",
+    "StochasticError",
+    "StochasticResult",
+    "StressError",
+    "StressResult",
     "__version__",
     "apply",
     "diagnose",
     "frontier",
     "load_problem",
+    "random_scenarios",
     "sensitivity",
     "solve",
+    "solve_stochastic",
+    "stress_table",
+    "stress_test",
+    "sweep",
 ]
