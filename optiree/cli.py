@@ -54,6 +54,12 @@ def _load(path: Path) -> Problem | None:
     return None
 
 
+def _failed(error: OptireeError) -> int:
+    """Say what went wrong; exit 2 when the solver could not be used as asked, else 1."""
+    print(f"error: {error}", file=sys.stderr)
+    return EXIT_INVALID if isinstance(error, SolverError) else EXIT_NOT_SOLVED
+
+
 def _validate(args: argparse.Namespace) -> int:
     problem = _load(args.file)
     if problem is None:
@@ -72,8 +78,7 @@ def _solve(args: argparse.Namespace) -> int:
     try:
         result = solve(problem, solver=args.solver, time_limit=args.time_limit)
     except SolverError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_INVALID
+        return _failed(error)
     print(result.summary(), end="")
     if result.is_optimal:
         print("\n" + sensitivity_summary(result), end="")
@@ -105,12 +110,8 @@ def _report(args: argparse.Namespace) -> int:
             if args.country is not None:
                 curve = frontier(problem, args.country, solver=args.solver)
         path = write_report(problem, result, args.out, frontier=curve, sensitivity=tables)
-    except SolverError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_INVALID
     except OptireeError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_NOT_SOLVED
+        return _failed(error)
     print(f"{problem.name}: {result.status.value}; report written to {path}")
     return EXIT_OK if result.is_optimal else EXIT_NOT_SOLVED
 
@@ -221,12 +222,8 @@ def _sweep(args: argparse.Namespace) -> int:
         print(sweep_summary(table), end="")
         if args.out is not None:
             print(f"Table written to {write_sweep(table, args.out)}")
-    except SolverError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_INVALID
     except OptireeError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_NOT_SOLVED
+        return _failed(error)
     return EXIT_OK if (table["status"] == Status.OPTIMAL).all() else EXIT_NOT_SOLVED
 
 

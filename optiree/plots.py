@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from optiree.errors import MissingDependencyError, OutputError, PlotError
+from optiree.frontier import COLUMNS as FRONTIER
 from optiree.io import write_atomic
 
 if TYPE_CHECKING:
@@ -30,15 +31,6 @@ if TYPE_CHECKING:
     from optiree.schema import Problem
 
 NEEDS_MATPLOTLIB = "figures need matplotlib: pip install 'optiree[plot]'"
-FRONTIER_COLUMNS = (
-    "rule",
-    "subject",
-    "level",
-    "total_cost",
-    "marginal_cost_per_point",
-    "breakpoint",
-    "status",
-)
 SHARE_RULES = ("max_share", "cover_without")
 """Rules whose level is a share in [0, 1], shown as a percentage."""
 PALETTE = (
@@ -198,7 +190,7 @@ def frontier_curve(frontier: pd.DataFrame) -> "Figure":
     """Total cost [currency] against the level of a security rule, one panel per rule and
     subject.
 
-    ``frontier`` has the columns of :data:`FRONTIER_COLUMNS`, rows from the loosest level to
+    ``frontier`` has the columns of :data:`FRONTIER`, rows from the loosest level to
     the tightest, and ``frontier.attrs["currency"]``. Shares (``max_share``,
     ``cover_without``) are shown in %, a stock cover as a multiple of a period's demand; the
     axis runs from loose to tight. Breakpoints (where the slope changes) are ringed; each
@@ -207,7 +199,7 @@ def frontier_curve(frontier: pd.DataFrame) -> "Figure":
     linear between breakpoints; a piece narrower than 2% of the axis is not labelled. Levels
     without an optimal plan are marked with a cross on the axis.
     """
-    missing = [c for c in FRONTIER_COLUMNS if c not in frontier.columns]
+    missing = [c for c in FRONTIER if c not in frontier.columns]
     if missing:
         raise PlotError(
             f"the frontier table lacks the column(s) {', '.join(missing)}; found: "
