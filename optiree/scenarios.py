@@ -112,6 +112,24 @@ DEFAULT_PENALTY_FACTOR = 10.0
 price (an assumption: state your own with ``penalty``)."""
 
 
+def shortage_penalties(
+    problem: Problem, penalty: float | Mapping[str, float] | None = None
+) -> dict[str, float]:
+    """Every material's cost per tonne short: its own ``shortage_penalty``; failing that
+    ``penalty`` (one number, or per material); failing that :data:`DEFAULT_PENALTY_FACTOR`
+    times its dearest price among the sources. Work it out on the base problem and pass the
+    result on, so that a scenario's price spike does not move the penalty."""
+    dearest: dict[str, float] = {}
+    for (_, m, _), price in prepare(problem).price.items():
+        dearest[m] = max(dearest.get(m, 0.0), price)
+    penalties = {}
+    for m in problem.material_ids:
+        given = penalty.get(m) if isinstance(penalty, Mapping) else penalty
+        fallback = given if given is not None else DEFAULT_PENALTY_FACTOR * dearest.get(m, 0.0)
+        penalties[m] = problem.shortage_penalty.get(m, fallback)
+    return penalties
+
+
 def for_disruption(
     problem: Problem,
     *,
@@ -122,19 +140,9 @@ def for_disruption(
     from ``from_period`` on the stock-cover rule no longer holds (the stock is there to be
     drawn). Other rules stay.
 
-    A material short costs its own ``shortage_penalty``; failing that ``penalty`` (one number,
-    or per material); failing that :data:`DEFAULT_PENALTY_FACTOR` times its dearest price
-    among the sources.
+    A material short costs what :func:`shortage_penalties` gives.
     """
-    data = prepare(problem)
-    dearest: dict[str, float] = {}
-    for (_, m, _), price in data.price.items():
-        dearest[m] = max(dearest.get(m, 0.0), price)
-    penalties = {}
-    for m in problem.material_ids:
-        given = penalty.get(m) if isinstance(penalty, Mapping) else penalty
-        fallback = given if given is not None else DEFAULT_PENALTY_FACTOR * dearest.get(m, 0.0)
-        penalties[m] = problem.shortage_penalty.get(m, fallback)
+    penalties = shortage_penalties(problem, penalty)
     document = problem.model_dump()
     document["shortage_penalty"] = penalties
     if from_period is not None:

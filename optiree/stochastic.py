@@ -28,7 +28,12 @@ from optiree.errors import StochasticError
 from optiree.model import LpModel, build
 from optiree.prepare import ProblemData, prepare
 from optiree.results import Result, Status, empty_result, optimal_result
-from optiree.scenarios import apply, for_disruption, scenario_probabilities
+from optiree.scenarios import (
+    apply,
+    for_disruption,
+    scenario_probabilities,
+    shortage_penalties,
+)
 from optiree.schema import Problem, Scenario, Share, StrictModel
 from optiree.solve import SolverName, run_solver, solver_for
 
@@ -115,7 +120,7 @@ def two_stage(
     # The default penalty (a multiple of the dearest price) is resolved once, on the problem as
     # it stands: a scenario's price spike does not change what a tonne short costs, and the
     # committed periods cost the same in every scenario.
-    shared = for_disruption(problem, penalty=penalty).shortage_penalty
+    shared = shortage_penalties(problem, penalty)
     problems = {
         s.name: for_disruption(
             apply(problem, s, from_period=revealed), from_period=revealed, penalty=shared

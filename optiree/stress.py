@@ -30,7 +30,7 @@ from optiree.errors import StressError
 from optiree.model import LpModel, build
 from optiree.prepare import prepare
 from optiree.results import BINDING_TOLERANCE, Result, Status, empty_result, optimal_result
-from optiree.scenarios import apply, for_disruption
+from optiree.scenarios import apply, for_disruption, shortage_penalties
 from optiree.schema import Problem, Scenario
 from optiree.solve import SolverName, run_solver, solver_for
 
@@ -169,13 +169,14 @@ def stressed_problem(
     """
     periods = problem.periods
     _check_commit(commit_periods, len(periods))
+    penalties = shortage_penalties(problem, penalty)  # the base problem's, whatever the scenario
     if commit_periods < len(periods):
         first = periods[commit_periods]
         changed = apply(problem, scenario, from_period=first)
-        return for_disruption(changed, from_period=first, penalty=penalty)
+        return for_disruption(changed, from_period=first, penalty=penalties)
     changed = apply(problem, scenario)  # raises on a scenario the problem cannot have
     unchanged = problem.model_copy(update={"name": changed.name})
-    return for_disruption(unchanged, penalty=penalty)
+    return for_disruption(unchanged, penalty=penalties)
 
 
 def fix_committed(model: LpModel, plan: Result, commit_periods: int) -> None:

@@ -29,7 +29,12 @@ from tqdm import tqdm
 
 from optiree.errors import ArgumentError, MissingDependencyError, OptireeError, OutputError
 from optiree.io import write_atomic, write_table
-from optiree.scenarios import apply, for_disruption, scenario_probabilities
+from optiree.scenarios import (
+    apply,
+    for_disruption,
+    scenario_probabilities,
+    shortage_penalties,
+)
 from optiree.schema import Disruption, Problem, Scenario
 from optiree.solve import SolverName, solve, solver_for
 
@@ -251,7 +256,7 @@ def sweep(
     document = problem.model_dump() | {"scenarios": [s.model_dump() for s in listed]}
     checked = Problem.model_validate(document)
     solver_for(solver)
-    penalties = dict(for_disruption(problem, penalty=penalty).shortage_penalty)
+    penalties = shortage_penalties(problem, penalty)
     job = _Job(problem.model_dump_json(exclude={"scenarios"}), solver, penalties)
     texts = [s.model_dump_json() for s in checked.scenarios]
     # tqdm shows no bar when ``disable`` is None and stderr is not a terminal.

@@ -7,7 +7,7 @@ from pydantic import ValidationError
 
 import optiree
 from optiree import Problem
-from optiree.scenarios import apply, for_disruption, scenario_probabilities
+from optiree.scenarios import apply, for_disruption, scenario_probabilities, shortage_penalties
 from optiree.schema import Scenario
 
 
@@ -167,3 +167,17 @@ def test_for_disruption_lets_every_material_go_short() -> None:
     assert for_disruption(problem, penalty=99.0).shortage_penalty == {"Dy": 99.0}
     own = _problem(shortage_penalty={"Dy": 7.0})
     assert for_disruption(own, penalty=99.0).shortage_penalty == {"Dy": 7.0}
+
+
+def test_a_price_spike_does_not_move_the_default_penalty() -> None:
+    """The default penalty is worked out on the base problem: 10 x Lynas' 150 = 1,500 per
+    tonne, whether or not the scenario triples Lynas' price."""
+    spike = _scenario(sources=[{"source": "lynas", "price_factor": 3}])
+    base = shortage_penalties(_problem())
+    assert base == {"Dy": 1500.0}
+    assert for_disruption(apply(_problem(), spike)).shortage_penalty == {"Dy": 4500.0}
+    faced = for_disruption(apply(_problem(), spike), penalty=base)
+    assert faced.shortage_penalty == base
+    plan = optiree.solve(_problem())
+    stressed = optiree.stress_test(_problem(), plan, spike, 1)
+    assert stressed.result.shortage["penalty"].unique().tolist() == [1500.0]
