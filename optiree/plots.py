@@ -12,7 +12,7 @@ Quantities are tonnes [t] per period; money is in the result's (or the frontier'
 
 import io
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -22,6 +22,7 @@ import pandas as pd
 from optiree.errors import MissingDependencyError, OutputError, PlotError
 from optiree.frontier import COLUMNS as FRONTIER
 from optiree.io import write_atomic
+from optiree.prepare import value_at
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -149,7 +150,7 @@ def _cover_requirement(result: "Result", problem: "Problem", material: str) -> "
     rows = result.inventory[result.inventory["material"] == material]
     required = {}
     for period, demand in zip(rows["period"], rows["demand"], strict=True):
-        kappa = cover.get(period, 0.0) if isinstance(cover, Mapping) else cover
+        kappa = value_at(cover, period)
         required[period] = kappa * demand if kappa * demand > 0 else math.nan
     return pd.Series(required, dtype=float, name="required")
 

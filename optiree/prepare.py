@@ -73,7 +73,8 @@ def value_at(value: float | Mapping[str, float], period: str) -> float:
     return value.get(period, 0.0) if isinstance(value, Mapping) else value
 
 
-def _defined_at(value: float | Mapping[str, float] | None, period: str) -> float | None:
+def defined_at(value: float | Mapping[str, float] | None, period: str) -> float | None:
+    """A scalar, or a per-period dict's entry; None where nothing is given (prices, costs)."""
     if value is None or (isinstance(value, Mapping) and period not in value):
         return None
     return value_at(value, period)
@@ -94,8 +95,8 @@ def prepare(problem: Problem) -> ProblemData:
                 tonnes = value_at(cap, t)
                 if tonnes <= 0:
                     continue
-                own = _defined_at(s.prices.get(m), t)
-                reference = _defined_at(problem.reference_prices.get(m), t)
+                own = defined_at(s.prices.get(m), t)
+                reference = defined_at(problem.reference_prices.get(m), t)
                 if own is None:
                     if reference is None:
                         raise AssertionError(

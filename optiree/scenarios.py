@@ -7,7 +7,7 @@ that plans against disruptions (stress tests, the stochastic model, sweeps) goes
 from collections.abc import Mapping
 from typing import Any
 
-from optiree.prepare import prepare, value_at
+from optiree.prepare import defined_at, prepare, value_at
 from optiree.schema import Problem, Scenario
 
 
@@ -100,10 +100,10 @@ def _prices(problem: Problem, source: dict[str, Any], material: str) -> dict[str
     reference = problem.reference_prices.get(material)
     prices = {}
     for t in problem.periods:
-        if own is not None and (not isinstance(own, Mapping) or t in own):
-            prices[t] = value_at(own, t)
-        elif reference is not None and (not isinstance(reference, Mapping) or t in reference):
-            prices[t] = value_at(reference, t) * source["price_multiplier"]
+        if (price := defined_at(own, t)) is not None:
+            prices[t] = price
+        elif (price := defined_at(reference, t)) is not None:
+            prices[t] = price * source["price_multiplier"]
     return prices
 
 
