@@ -172,8 +172,8 @@ def _frontier(args: argparse.Namespace) -> int:
     except MissingDependencyError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_NOT_SOLVED
-    except (OutputError, OSError) as error:
-        print(f"error: cannot write: {error}", file=sys.stderr)
+    except OutputError as error:
+        print(f"error: {error}", file=sys.stderr)
         return EXIT_NOT_SOLVED
     return EXIT_OK
 

@@ -22,7 +22,6 @@ import numpy as np
 import pandas as pd
 
 from optiree import __version__, plots
-from optiree.errors import OutputError
 from optiree.io import write_atomic
 
 if TYPE_CHECKING:
@@ -124,12 +123,7 @@ def write_report(
     """
     path = Path(path)
     text = render_report(problem, result, frontier=frontier, sensitivity=sensitivity)
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(path, text)
-    except OSError as error:
-        raise OutputError(f"cannot write the report to {path}: {error}") from error
-    return path
+    return write_atomic(path, text, "the report")
 
 
 def _not_solved(result: "Result") -> list[str]:

@@ -85,20 +85,30 @@ def load_problem(path: str | Path) -> Problem:
     return Problem.model_validate(parse_document(text, path))
 
 
-def write_atomic(path: Path, content: str | bytes) -> None:
+def write_atomic(path: Path, content: str | bytes, what: str = "") -> Path:
     """Write ``content`` (text as UTF-8) to ``path`` through a temporary file in the same
     folder and a rename, so a reader sees the old file or the new one, never half of one.
-    The file gets the usual permissions (0666 less the umask)."""
+    Missing folders are made; the file gets the usual permissions (0666 less the umask).
+
+    Raises:
+        OutputError: "cannot write [<what> to] <path>: <reason>".
+    """
     data = content.encode("utf-8") if isinstance(content, str) else content
     temporary = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
-    handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
     try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        try:
+            with os.fdopen(handle, "wb") as stream:
+                stream.write(data)
+            os.replace(temporary, path)
+        except BaseException:
+            temporary.unlink(missing_ok=True)
+            raise
+    except OSError as error:
+        target = f"{what} to {path}" if what else str(path)
+        raise OutputError(f"cannot write {target}: {error.strerror or error}") from error
+    return path
 
 
 def summary_document(result: "Result") -> dict[str, Any]:
@@ -118,21 +128,14 @@ def summary_document(result: "Result") -> dict[str, Any]:
 
 def write_table(table: pd.DataFrame, path: Path) -> Path:
     """Write one table as CSV, whole or not at all."""
-    try:
-        write_atomic(path, table.to_csv(index=False, lineterminator="\n"))
-    except OSError as error:
-        raise OutputError(f"cannot write {path}: {error}") from error
-    return path
+    return write_atomic(path, table.to_csv(index=False, lineterminator="\n"))
 
 
 def write_result(result: "Result", directory: Path) -> Path:
     """Write every table of ``result`` as CSV and ``summary.json`` into ``directory``."""
-    try:
-        directory.mkdir(parents=True, exist_ok=True)
-        for name, table in result.tables().items():
-            write_atomic(directory / f"{name}.csv", table.to_csv(index=False, lineterminator="\n"))
-        text = json.dumps(summary_document(result), indent=2, allow_nan=False)
-        write_atomic(directory / "summary.json", text + "\n")
-    except OSError as error:
-        raise OutputError(f"cannot write results to {directory}: {error}") from error
+    for name, table in result.tables().items():
+        csv = table.to_csv(index=False, lineterminator="\n")
+        write_atomic(directory / f"{name}.csv", csv, "results")
+    text = json.dumps(summary_document(result), indent=2, allow_nan=False)
+    write_atomic(directory / "summary.json", text + "\n", "results")
     return directory

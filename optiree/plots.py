@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from optiree.errors import MissingDependencyError, OutputError, PlotError
+from optiree.errors import MissingDependencyError, PlotError
 from optiree.frontier import COLUMNS as FRONTIER
 from optiree.io import write_atomic
 from optiree.prepare import value_at
@@ -429,12 +429,7 @@ def write_figures(result: "Result", problem: "Problem", directory: Path) -> list
         "stock_trajectory": stock_trajectory(result, problem),
         "cost_breakdown": cost_breakdown(result),
     }
-    written = []
-    for name, figure in figures.items():
-        path = directory / f"{name}.png"
-        try:
-            write_atomic(path, png(figure))
-        except OSError as error:
-            raise OutputError(f"cannot write {path}: {error}") from error
-        written.append(path)
-    return written
+    return [
+        write_atomic(directory / f"{name}.png", png(figure), "a figure")
+        for name, figure in figures.items()
+    ]

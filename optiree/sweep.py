@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 from tqdm import tqdm
 
-from optiree.errors import ArgumentError, MissingDependencyError, OptireeError, OutputError
+from optiree.errors import ArgumentError, MissingDependencyError, OptireeError
 from optiree.io import write_atomic, write_table
 from optiree.scenarios import (
     apply,
@@ -505,12 +505,7 @@ def write_sweep(table: pd.DataFrame, path: str | Path) -> Path:
         return write_table(table, path)
     if suffix != ".parquet":
         raise ArgumentError(f"cannot write {path}: give a file ending in .csv or .parquet")
-    content = parquet_bytes(table)
-    try:
-        write_atomic(path, content)
-    except OSError as error:
-        raise OutputError(f"cannot write {path}: {error}") from error
-    return path
+    return write_atomic(path, parquet_bytes(table))
 
 
 def parquet_bytes(table: pd.DataFrame) -> bytes:

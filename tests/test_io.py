@@ -105,8 +105,10 @@ def test_writing_twice_gives_the_same_bytes(tmp_path: Path) -> None:
 def test_write_into_a_file_is_an_output_error(tmp_path: Path) -> None:
     blocker = _write(tmp_path / "taken", "a file, not a folder")
     result = optiree.solve(optiree.Problem.model_validate(two_country()))
-    with pytest.raises(optiree.OutputError, match="cannot write results"):
+    with pytest.raises(optiree.OutputError, match="cannot write results") as caught:
         result.write(blocker)
+    assert str(blocker / "costs.csv") in str(caught.value)  # the target, not a temporary file
+    assert ".tmp" not in str(caught.value)
     assert blocker.read_text() == "a file, not a folder"
 
 
