@@ -32,6 +32,7 @@ from it. See docs/diagnose.md.
 """
 
 import math
+import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -39,16 +40,19 @@ import pandas as pd
 import pulp
 
 from optiree.errors import OptireeError, SolverError
-from optiree.model import LpModel, Rule, build
+from optiree.model import LpModel, Row, Rule, build
 from optiree.prepare import CapRow, prepare
 from optiree.results import Status
 from optiree.schema import Problem
 from optiree.solve import SolverName, run_solver, solver_for
+from optiree.units import in_tonnes_of_oxide
 
 Method = Literal["priority", "tonnes"]
 METHODS: tuple[Method, ...] = ("priority", "tonnes")
 DEMAND = frozenset({Rule.BALANCE})
-CAPS = frozenset({Rule.CAP})
+CAPS = frozenset({Rule.CAP, Rule.CONTRACT})
+PHYSICAL = frozenset({Rule.NET_DEMAND, Rule.SEPARATION, Rule.RAMP, Rule.SUB_SHARE})
+"""Rows that never give, like capacities: a limit too tight shows up as unmet demand."""
 SECURITY = frozenset({Rule.MAX_SHARE, Rule.COVER_WITHOUT, Rule.STOCK_COVER})
 LOOSER_WHEN_HIGHER = frozenset({Rule.MAX_SHARE, Rule.CAP})
 """Rules whose parameter loosens upwards; the others (demand, covers) loosen downwards."""
@@ -128,12 +132,15 @@ class Diagnosis:
 
         Demand is reduced, not made elastic: a material's demand given as one number becomes a
         per-period mapping, changed only in the periods ``rules`` lists. The result has a plan
-        (the relaxed plan meets it). ``problem`` itself is not changed.
+        (the relaxed plan meets it). ``problem`` itself is not changed. A problem written in
+        other units than t REO comes back in t REO (see :mod:`optiree.units`), as the
+        diagnosis's figures are.
 
         Raises:
             OptireeError: ``problem`` lacks a rule the diagnosis names: apply a diagnosis to
                 the problem it was made from.
         """
+        problem = in_tonnes_of_oxide(problem)
         document = problem.model_dump()
         for rule, subject, period, value in zip(
             self.rules["rule"],
@@ -170,6 +177,7 @@ def diagnose(
     if method not in METHODS:
         raise OptireeError(f"unknown method {method!r}: choose one of {', '.join(METHODS)}")
     pulp_solver = solver_for(solver)
+    problem = in_tonnes_of_oxide(problem)  # figures and fields in t REO, as the model's
     model = build(prepare(problem))
     cost = model.lp.objective
     relaxable = _add_slacks(model)
@@ -199,8 +207,8 @@ def diagnose(
     readings = sorted(
         (reading for reading in _read(model, relaxable) if reading.gives),
         key=lambda g: (
-            d.periods.index(g.row.period),
-            d.materials.index(g.row.material),
+            _position(g.row.period, d.periods),
+            _position(g.row.material, d.materials),
             list(Rule).index(g.row.rule),
             g.row.name,
         ),
@@ -235,6 +243,14 @@ def diagnose(
     )
 
 
+def _position(label: str, ids: tuple[str, ...]) -> int:
+    """Where a row's material or period comes in ``ids``: of the first, for a total over several
+    ('NdPr+Dy', '2026Q1..2026Q4')."""
+    if label in ids:
+        return ids.index(label)
+    return ids.index(re.split(r"\+|\.\.", label, maxsplit=1)[0])
+
+
 # -- the relaxation LP --------------------------------------------------------------------------
 
 
@@ -267,8 +283,10 @@ def _add_slacks(model: LpModel) -> list[_Relaxable]:
     for row in model.rows:
         m, t = row.material, row.period
         parameter = row.parameter
-        if row.rule is Rule.NET_DEMAND:
-            continue
+        if row.rule in PHYSICAL or (row.rule is Rule.CONTRACT and _take_or_pay(model, row)):
+            continue  # physical, or already soft (its shortfall is paid for)
+        if row.rule is Rule.CONTRACT:
+            parameter = -row.constraint.constant  # the contracted tonnes
         if row.rule is Rule.BALANCE:
             if m in d.penalty or d.demand[m, t] <= 0:
                 continue  # it can already go short, or it asks for nothing
@@ -278,7 +296,7 @@ def _add_slacks(model: LpModel) -> list[_Relaxable]:
             parameter = d.demand[m, t]
         else:
             slack = lp.add_variable(f"relax_{row.name}", 0)
-        loosen = 1.0 if row.constraint.sense == pulp.LpConstraintGE else -1.0
+        loosen = -1.0 if row.constraint.sense == pulp.LpConstraintLE else 1.0
         row.constraint.expr.addterm(slack, loosen)
         relaxable.append(
             _Relaxable(
@@ -287,6 +305,10 @@ def _add_slacks(model: LpModel) -> list[_Relaxable]:
         )
     _check_impossible(model, relaxable)
     return relaxable
+
+
+def _take_or_pay(model: LpModel, row: Row) -> bool:
+    return (row.subject, row.material, row.period) in model.shortfall
 
 
 def _check_impossible(model: LpModel, relaxable: list[_Relaxable]) -> None:
@@ -386,6 +408,8 @@ def _reading(
         value, limit = lhs + r.shift, -r.constraint.constant + r.shift
         if r.rule is Rule.BALANCE:
             needed = parameter - relax_by  # the demand that is met
+        elif r.rule is Rule.CONTRACT:
+            needed = value  # the tonnes the relaxed plan takes
         elif r.rule is Rule.CAP:
             cap = caps[str(r.subject), m, t]
             capacity = cap.capacity
@@ -450,6 +474,13 @@ def _field(problem: Problem, row: _Relaxable, demand: float) -> _Field:
         target = _Target(row.rule, m, t if per_period else None)
         path = f"security.min_stock_cover.{m}" + (f".{t}" if per_period else "")
         return _Field(target, path, float(row.parameter or 0.0), math.inf)
+    elif row.rule is Rule.CONTRACT:
+        i = _contract_index(problem, subject)
+        contract = problem.contracts[i]
+        key = "min_tonnes" if contract.fixed_tonnes is None else "fixed_tonnes"
+        current = contract.min_tonnes if contract.fixed_tonnes is None else contract.fixed_tonnes
+        target = _Target(row.rule, subject, None)
+        return _Field(target, f"contracts.{i}.{key}", float(current or 0.0), math.inf)
     else:
         i = _cap_index(problem, subject)
         cap = problem.caps[i]
@@ -476,6 +507,16 @@ def _cap_index(problem: Problem, cap_id: str) -> int:
             return i
     raise OptireeError(
         f"the problem has no cap {cap_id!r}: apply a diagnosis to the problem it was made from"
+    )
+
+
+def _contract_index(problem: Problem, contract_id: str) -> int:
+    for i in range(len(problem.contracts)):
+        if problem.contract_id(i) == contract_id:
+            return i
+    raise OptireeError(
+        f"the problem has no contract {contract_id!r}: apply a diagnosis to the problem it was "
+        "made from"
     )
 
 
@@ -529,6 +570,10 @@ def _set(document: dict[str, Any], problem: Problem, target: _Target, value: flo
         security["min_stock_cover"][subject] = value
     elif target.rule is Rule.STOCK_COVER and period is not None:
         security["min_stock_cover"][subject][period] = value
+    elif target.rule is Rule.CONTRACT:
+        contract = document["contracts"][_contract_index(problem, subject)]
+        key = "min_tonnes" if contract["fixed_tonnes"] is None else "fixed_tonnes"
+        contract[key] = value
     elif target.rule is Rule.CAP:
         cap = document["caps"][_cap_index(problem, subject)]
         key = "max_tonnes" if cap["max_share_of_capacity"] is None else "max_share_of_capacity"
@@ -586,6 +631,15 @@ def _message(problem: Problem, g: _Reading) -> str:
             f"be held: the relaxed plan has {_tonnes(g.value)} t, {short} t short; {path} must "
             f"be at most {needed:.4g}"
         )
+    if row.rule is Rule.CONTRACT:
+        return _contract_message(problem, g, path)
+    return _cap_message(problem, g, path)
+
+
+def _cap_message(problem: Problem, g: _Reading, path: str) -> str:
+    row = g.row
+    subject, short, needed = str(row.subject), _tonnes(g.relax_by), g.needed
+    where = f"{row.material}, {row.period}"
     cap = problem.caps[_cap_index(problem, subject)]
     who = cap.country if cap.country is not None else f"source {cap.source}"
     if cap.max_share_of_capacity is not None:
@@ -599,4 +653,15 @@ def _message(problem: Problem, g: _Reading) -> str:
         f"{where}: cap {subject} (at most {_tonnes(g.limit)} t from {who}) must give {short} t: "
         f"the relaxed plan buys {_tonnes(g.value)} t from {who}; {path} must be at least "
         f"{_tonnes(needed)}"
+    )
+
+
+def _contract_message(problem: Problem, g: _Reading, path: str) -> str:
+    row = g.row
+    contract = problem.contracts[_contract_index(problem, str(row.subject))]
+    return (
+        f"{row.material}, {row.period}: contract {row.subject} asks {contract.source} for "
+        f"{_tonnes(g.limit)} t but the relaxed plan can take only {_tonnes(g.value)} t "
+        f"({_tonnes(g.relax_by)} t less) within the capacity, caps and rules; {path} must be "
+        f"at most {_tonnes(g.needed)}, or make it take-or-pay"
     )

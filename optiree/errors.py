@@ -22,6 +22,11 @@ class ArgumentError(OptireeError, ValueError):
     """An argument to an optiree function does not fit: the message says which and why."""
 
 
+class ScenarioError(ArgumentError):
+    """A scenario cannot be applied to the problem as written (the message says how to
+    rewrite it)."""
+
+
 class StressError(ArgumentError):
     """A stress test was asked for with arguments that do not fit together."""
 

@@ -1,22 +1,26 @@
 """Prepared data -> the PuLP linear program (built here, never solved here).
 
 Variable and constraint names follow the formulation in docs/formulation.md:
-``buy(s,m,t)``, ``sub(k,t)``, ``stock(m,t)``, ``short(m,t)``; rows ``balance(m,t)``,
-``net_demand(m,t)``, ``max_share(c,m,t)``, ``cover_without(c,m,t)``, ``stock_cover(m,t)`` and
-``cap(id,m,t)``.
+``buy(s,m,t)`` (and ``tier(s,m,j,t)`` for price band j >= 2), ``feed(f,t)``, ``sub(k,t)``,
+``stock(m,t)``, ``short(m,t)``, ``sell(m,t)``, ``waste(m,t)``, ``shortfall(id,m,t)``; rows
+``balance(m,t)``, ``net_demand(m,t)``, ``max_share(c,m,t)``, ``cover_without(c,m,t)``,
+``stock_cover(m,t)``, ``cap(id,m,t)``, ``contract(id,m,t)``, ``separation(s,t)``,
+``ramp(k,t)`` and ``sub_share(k,m,t)``. A cap or contract row that totals several materials or
+periods names them as ``NdPr+Dy`` and ``2026Q1..2026Q4``.
 A row whose left-hand side has no variable is not added: if it holds it cannot bind, and if it
 does not, the problem is infeasible and the row is listed in ``LpModel.impossible``, as is the
 first period of each material whose demand to date exceeds all supply possible to date.
 """
 
-from collections.abc import Iterable
+import math
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import pulp
 
-from optiree.prepare import KT, MT, SMT, ProblemData
+from optiree.prepare import FT, KT, MT, SMT, ProblemData
 
 
 class Rule(StrEnum):
@@ -28,6 +32,10 @@ class Rule(StrEnum):
     COVER_WITHOUT = "cover_without"
     STOCK_COVER = "stock_cover"
     CAP = "cap"
+    CONTRACT = "contract"
+    SEPARATION = "separation"
+    RAMP = "ramp"
+    SUB_SHARE = "sub_share"
 
 
 @dataclass(frozen=True)
@@ -37,9 +45,12 @@ class Row:
     name: str
     rule: Rule
     subject: str
-    """Country for max_share and cover_without, cap id for cap, "" otherwise."""
+    """Country for max_share and cover_without, cap or contract id, source for separation,
+    substitute for ramp and sub_share, "" otherwise."""
     material: str
+    """The material ("" for separation and ramp; 'a+b' for a total over materials)."""
     period: str
+    """The period ('a..c' or 'a+c' for a total over periods)."""
     constraint: pulp.LpConstraint
     parameter: float | None
     """The share or cover the row enforces (None for balance and max_tonnes caps)."""
@@ -69,9 +80,19 @@ class LpModel:
     data: ProblemData
     lp: pulp.LpProblem
     buy: dict[SMT, pulp.LpVariable]
+    """Tonnes bought directly in the first (or only) price band."""
+    tier: dict[tuple[str, str, str, str], pulp.LpVariable]
+    """(source, material, band, period) -> tonnes bought in band 2, 3... (band as text)."""
+    feed: dict[FT, pulp.LpVariable]
     sub: dict[KT, pulp.LpVariable]
     stock: dict[MT, pulp.LpVariable]
     short: dict[MT, pulp.LpVariable]
+    sell: dict[MT, pulp.LpVariable]
+    waste: dict[MT, pulp.LpVariable]
+    shortfall: dict[tuple[str, str, str], pulp.LpVariable]
+    """(contract, material, period) of a take-or-pay row -> tonnes paid for but not taken."""
+    supply: dict[SMT, list[tuple[pulp.LpVariable, float]]]
+    """Tonnes of each (source, material, period) delivered: bands and feeds' yields."""
     rows: tuple[Row, ...]
     impossible: tuple[Impossible, ...]
     """Why the problem is infeasible before solving, one per row: a supply gap (see
@@ -79,6 +100,19 @@ class LpModel:
     it is infeasible, so that a relaxation can give it a slack)."""
     objective: pulp.LpAffineExpression
     """The plan's total cost; the LP's objective unless the model was built into another LP."""
+
+    def decisions(self) -> dict[str, Mapping[Any, pulp.LpVariable]]:
+        """Every variable indexed by period (the period last in its key), by kind."""
+        return {
+            "buy": self.buy,
+            "tier": self.tier,
+            "feed": self.feed,
+            "sub": self.sub,
+            "stock": self.stock,
+            "short": self.short,
+            "sell": self.sell,
+            "waste": self.waste,
+        }
 
 
 def _name(kind: str, *index: str) -> str:
@@ -93,6 +127,9 @@ def _expression(terms: Iterable[tuple[pulp.LpVariable, float]]) -> pulp.LpAffine
     return pulp.LpAffineExpression(list(coefficients.items()))
 
 
+Terms = list[tuple[pulp.LpVariable, float]]
+
+
 class _Builder:
     def __init__(self, data: ProblemData, lp: pulp.LpProblem | None, prefix: str) -> None:
         self.data = data
@@ -102,35 +139,70 @@ class _Builder:
         self.rows: list[Row] = []
         self.impossible: list[Impossible] = []
         d = data
-        self.buy = {
-            key: self.lp.add_variable(prefix + _name("buy", *key), 0, ub)
-            for key, ub in d.capacity.items()
-        }
-        self.sub = {
-            key: self.lp.add_variable(prefix + _name("sub", *key), 0, ub)
-            for key, ub in d.sub_capacity.items()
-        }
+
+        def variable(kind: str, index: tuple[str, ...], ub: float | None) -> pulp.LpVariable:
+            return self.lp.add_variable(prefix + _name(kind, *index), 0, ub)
+
+        self.buy: dict[SMT, pulp.LpVariable] = {}
+        self.tier: dict[tuple[str, str, str, str], pulp.LpVariable] = {}
+        self.supply: dict[SMT, Terms] = {}
+        for (s, m, t), bands in d.segments.items():
+            self.buy[s, m, t] = variable("buy", (s, m, t), bands[0].width)
+            self.supply[s, m, t] = [(self.buy[s, m, t], 1.0)]
+            for j, band in enumerate(bands[1:], start=2):
+                key = (s, m, str(j), t)
+                self.tier[key] = variable("tier", key, band.width)
+                self.supply[s, m, t].append((self.tier[key], 1.0))
+        self.feed = {key: variable("feed", key, ub) for key, ub in d.feed_capacity.items()}
+        for (f, t), w in self.feed.items():
+            for m, per_tonne in d.yields[f].items():
+                self.supply.setdefault((d.feed_source[f], m, t), []).append((w, per_tonne))
+        self.sub = {key: variable("sub", key, ub) for key, ub in d.sub_capacity.items()}
         self.stock = {
-            (m, t): self.lp.add_variable(prefix + _name("stock", m, t), 0)
-            for m in d.materials
-            for t in d.periods
+            (m, t): variable("stock", (m, t), None) for m in d.materials for t in d.periods
         }
         self.short = {
-            (m, t): self.lp.add_variable(prefix + _name("short", m, t), 0, d.demand[m, t])
+            (m, t): variable("short", (m, t), d.demand[m, t])
             for m in d.penalty
             for t in d.periods
             if d.demand[m, t] > 0
         }
-        self.buy_by_mt: dict[MT, list[tuple[str, pulp.LpVariable]]] = {}
-        for (s, m, t), variable in self.buy.items():
-            self.buy_by_mt.setdefault((m, t), []).append((s, variable))
-        self.saved_by_mt: dict[MT, list[tuple[pulp.LpVariable, float]]] = {}
-        for (k, t), variable in self.sub.items():
+        self.sell = {
+            key: variable("sell", key, None if math.isinf(most) else most)
+            for key, most in d.max_sold.items()
+            if most > 0
+        }
+        self.waste = {
+            (m, t): variable("waste", (m, t), None) for m in d.disposal for t in d.periods
+        }
+        self.shortfall = {
+            (row.contract, row.material, row.period): variable(
+                "shortfall", (row.contract, row.material, row.period), row.tonnes
+            )
+            for row in d.contracts
+            if row.take_or_pay is not None and row.tonnes > 0
+        }
+        self.supply_by_mt: dict[MT, list[tuple[str, Terms]]] = {}
+        for (s, m, t), terms in self.supply.items():
+            self.supply_by_mt.setdefault((m, t), []).append((s, terms))
+        self.saved_by_mt: dict[MT, Terms] = {}
+        for (k, t), u in self.sub.items():
             for m, tonnes in d.saves[k].items():
                 if tonnes > 0:
-                    self.saved_by_mt.setdefault((m, t), []).append((variable, tonnes))
+                    self.saved_by_mt.setdefault((m, t), []).append((u, tonnes))
 
-    def opening(self, m: str, t: str) -> tuple[list[tuple[pulp.LpVariable, float]], float]:
+    def bought(self, m: str, t: str, country: str | None = None, *, without: bool = False) -> Terms:
+        """Tonnes of ``m`` delivered in ``t``: from every source, from ``country`` only, or
+        (``without``) from every source outside it."""
+        d = self.data
+        return [
+            term
+            for s, terms in self.supply_by_mt.get((m, t), [])
+            if country is None or (d.country[s] == country) != without
+            for term in terms
+        ]
+
+    def opening(self, m: str, t: str) -> tuple[Terms, float]:
         """Opening stock of (m, t) as (terms, constant): last closing stock, or the initial."""
         before = self.data.previous(t)
         if before is None:
@@ -141,55 +213,72 @@ class _Builder:
         self,
         rule: Rule,
         index: tuple[str, ...],
-        terms: list[tuple[pulp.LpVariable, float]],
+        terms: Terms,
         sense: int,
         rhs: float,
         *,
         subject: str = "",
+        material: str | None = None,
         parameter: float | None = None,
         shift: float = 0.0,
         per_point: float = 0.0,
         meaning: str = "",
     ) -> None:
+        """Add a row; ``material`` defaults to the second last index, the period is the last."""
         name = _name(rule.value, *index)  # the row's name in tables; the LP's has the prefix
         expression = _expression(terms)
         if not expression:
-            if (rhs >= 0) if sense == pulp.LpConstraintLE else (rhs <= 0):
-                return  # 0 <= rhs or 0 >= rhs: it holds and cannot bind
+            holds = {
+                pulp.LpConstraintLE: rhs >= 0,
+                pulp.LpConstraintGE: rhs <= 0,
+                pulp.LpConstraintEQ: rhs == 0,
+            }
+            if holds[sense]:
+                return  # 0 <= rhs, 0 >= rhs or 0 == 0: it holds and cannot bind
             self.impossible.append(Impossible(name, meaning))
         constraint = pulp.LpConstraint(expression, sense, self.prefix + name, rhs)
         self.lp.addConstraint(constraint)
-        m, t = index[-2], index[-1]
-        self.rows.append(Row(name, rule, subject, m, t, constraint, parameter, shift, per_point))
+        m = index[-2] if material is None else material
+        row = Row(name, rule, subject, m, index[-1], constraint, parameter, shift, per_point)
+        self.rows.append(row)
 
     def objective(self) -> None:
         d = self.data
-        terms = [(v, d.price[key]) for key, v in self.buy.items()]
+        terms: Terms = []
+        for (s, m, t), bands in d.segments.items():
+            terms.append((self.buy[s, m, t], bands[0].price))
+            terms += [(self.tier[s, m, str(j), t], b.price) for j, b in enumerate(bands[1:], 2)]
+        terms += [(w, d.feed_price[key]) for key, w in self.feed.items()]
         terms += [(v, d.sub_cost[key]) for key, v in self.sub.items()]
         terms += [(v, d.holding[m]) for (m, _), v in self.stock.items() if d.holding[m] > 0]
         terms += [(v, d.penalty[m]) for (m, _), v in self.short.items()]
+        terms += [(v, -d.salvage[key]) for key, v in self.sell.items() if d.salvage[key] > 0]
+        terms += [(v, d.disposal[m]) for (m, _), v in self.waste.items()]
+        prices = {(r.contract, r.material, r.period): r.take_or_pay for r in d.contracts}
+        terms += [(v, prices[key] or 0.0) for key, v in self.shortfall.items()]
         self.cost = _expression(terms)
         if self.own_lp:
             self.lp.setObjective(self.cost)
 
     def balance(self) -> None:
+        """Supply covers demand; what is left is stock, sold, or wasted (free unless a disposal
+        cost makes the row an equation with an explicit ``waste``)."""
         d = self.data
         for m in d.materials:
+            sense = pulp.LpConstraintEQ if m in d.disposal else pulp.LpConstraintGE
             for t in d.periods:
                 terms, initial = self.opening(m, t)
-                terms += [(v, 1.0) for _, v in self.buy_by_mt.get((m, t), [])]
+                terms += self.bought(m, t)
                 terms += self.saved_by_mt.get((m, t), [])
-                if (m, t) in self.short:
-                    terms.append((self.short[m, t], 1.0))
-                terms.append((self.stock[m, t], -1.0))
+                terms += [(v[m, t], sign) for v, sign in self.outlets if (m, t) in v]
                 self.add(
-                    Rule.BALANCE,
-                    (m, t),
-                    terms,
-                    pulp.LpConstraintGE,
-                    d.demand[m, t] - initial,
-                    shift=initial,
+                    Rule.BALANCE, (m, t), terms, sense, d.demand[m, t] - initial, shift=initial
                 )
+
+    @property
+    def outlets(self) -> list[tuple[dict[MT, pulp.LpVariable], float]]:
+        """Variables in the balance row besides purchases and substitution, with their sign."""
+        return [(self.short, 1.0), (self.stock, -1.0), (self.sell, -1.0), (self.waste, -1.0)]
 
     def supply_gaps(self) -> None:
         """Record, per material, the first period by which the demand to date exceeds all that
@@ -197,8 +286,8 @@ class _Builder:
         (caps and rules aside). Such a problem is infeasible whatever the rules say."""
         d = self.data
         capacity: dict[MT, float] = {}
-        for (_, m, t), tonnes in d.capacity.items():
-            capacity[m, t] = capacity.get((m, t), 0.0) + tonnes
+        for s, m, t in self.supply:
+            capacity[m, t] = capacity.get((m, t), 0.0) + d.supply_capacity((s, m, t))
         saving: dict[MT, float] = {}
         for (k, t), units in d.sub_capacity.items():
             for m, per_unit in d.saves[k].items():
@@ -234,10 +323,10 @@ class _Builder:
         for c, share in d.problem.security.max_country_share.items():
             if share >= 1:
                 continue  # a share of all purchases cannot exceed 1: the row cannot bind
-            for (m, t), bought in self.buy_by_mt.items():
-                own = [(v, 1.0) for s, v in bought if d.country[s] == c]
+            for m, t in self.supply_by_mt:
+                own = self.bought(m, t, c)
                 if own:
-                    terms = own + [(v, -share) for _, v in bought]
+                    terms = own + [(v, -share * a) for v, a in self.bought(m, t)]
                     self.add(
                         Rule.MAX_SHARE,
                         (c, m, t),
@@ -258,9 +347,7 @@ class _Builder:
                     if need <= 0:
                         continue
                     terms, initial = self.opening(m, t)
-                    terms += [
-                        (v, 1.0) for s, v in self.buy_by_mt.get((m, t), []) if d.country[s] != c
-                    ]
+                    terms += self.bought(m, t, c, without=True)
                     terms += self.saved_by_mt.get((m, t), [])
                     self.add(
                         Rule.COVER_WITHOUT,
@@ -293,11 +380,10 @@ class _Builder:
 
     def caps(self) -> None:
         for row in self.data.caps:
-            m, t = row.material, row.period
-            terms = [(self.buy[s, m, t], 1.0) for s in row.sources]
+            terms = [term for cell in row.cells for term in self.supply[cell]]
             self.add(
                 Rule.CAP,
-                (row.cap, m, t),
+                (row.cap, row.material, row.period),
                 terms,
                 pulp.LpConstraintLE,
                 row.limit,
@@ -306,14 +392,79 @@ class _Builder:
                 per_point=0.0 if row.share is None else 0.01 * row.capacity,
             )
 
+    def contracts(self) -> None:
+        for row in self.data.contracts:
+            index = (row.contract, row.material, row.period)
+            terms = [term for cell in row.cells for term in self.supply[cell]]
+            if index in self.shortfall:
+                terms.append((self.shortfall[index], 1.0))
+            self.add(
+                Rule.CONTRACT,
+                index,
+                terms,
+                pulp.LpConstraintEQ if row.fixed else pulp.LpConstraintGE,
+                row.tonnes,
+                subject=row.contract,
+                meaning=f"the contract asks for {row.tonnes:g} t but {row.source} cannot deliver "
+                f"any of {row.material} in {row.period}",
+            )
+
+    def separation(self) -> None:
+        for (s, t), most in self.data.separation.items():
+            terms = [term for m in self.data.materials for term in self.supply.get((s, m, t), [])]
+            self.add(
+                Rule.SEPARATION, (s, t), terms, pulp.LpConstraintLE, most, subject=s, material=""
+            )
+
+    def ramp(self) -> None:
+        """Use grows by at most max_increase + max_growth x the use of the period before."""
+        d = self.data
+        for k, (increase, growth, initial) in d.ramp.items():
+            before: pulp.LpVariable | None = None
+            for i, t in enumerate(d.periods):
+                u = self.sub.get((k, t))
+                if u is not None:
+                    terms: Terms = [(u, 1.0)]
+                    if before is not None:
+                        terms.append((before, -(1 + growth)))
+                    most = increase + ((1 + growth) * initial if i == 0 else 0.0)
+                    self.add(
+                        Rule.RAMP, (k, t), terms, pulp.LpConstraintLE, most, subject=k, material=""
+                    )
+                before = u
+
+    def sub_share(self) -> None:
+        """A substitute avoids at most its share of a material's demand."""
+        d = self.data
+        for (k, m, t), share in d.sub_share.items():
+            u, per_unit = self.sub.get((k, t)), d.saves[k].get(m, 0.0)
+            if u is None or per_unit <= 0 or share >= 1:
+                continue  # nothing to limit, or net_demand already does it
+            self.add(
+                Rule.SUB_SHARE,
+                (k, m, t),
+                [(u, per_unit)],
+                pulp.LpConstraintLE,
+                share * d.demand[m, t],
+                subject=k,
+                parameter=share,
+                per_point=0.01 * d.demand[m, t],
+            )
+
     def model(self) -> LpModel:
         return LpModel(
             self.data,
             self.lp,
             self.buy,
+            self.tier,
+            self.feed,
             self.sub,
             self.stock,
             self.short,
+            self.sell,
+            self.waste,
+            self.shortfall,
+            self.supply,
             tuple(self.rows),
             tuple(self.impossible),
             self.cost,
@@ -343,4 +494,8 @@ def build(data: ProblemData, lp: pulp.LpProblem | None = None, prefix: str = "")
     builder.cover_without()
     builder.stock_cover()
     builder.caps()
+    builder.contracts()
+    builder.separation()
+    builder.ramp()
+    builder.sub_share()
     return builder.model()

@@ -1,14 +1,17 @@
 """Validated problem -> the indexed numbers the LP is built from.
 
-Resolves every "scalar or per-period" input to one number per index, applies ``available_from``
-and ``price_multiplier``, and expands each cap into one row per material and period. Nothing here
-knows about PuLP.
+Converts the problem to tonnes of oxide (:mod:`optiree.units`), resolves every "scalar or
+per-period" input to one number per index, applies ``available_from``, ``price_multiplier``,
+tiers and price floors, and expands each cap and contract into its rows. Nothing here knows
+about PuLP.
 """
 
-from collections.abc import Mapping
-from dataclasses import dataclass
+import math
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, replace
 
-from optiree.schema import Problem
+from optiree.schema import Problem, Source, Tier, delivered
+from optiree.units import in_tonnes_of_oxide
 
 SMT = tuple[str, str, str]
 """(source, material, period)."""
@@ -16,49 +19,110 @@ KT = tuple[str, str]
 """(substitute, period)."""
 MT = tuple[str, str]
 """(material, period)."""
+FT = tuple[str, str]
+"""(feed, period)."""
+ST = tuple[str, str]
+"""(source, period)."""
+KMT = tuple[str, str, str]
+"""(substitute, material, period)."""
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One price band of a direct purchase: up to ``width`` tonnes at ``price`` per tonne."""
+
+    width: float
+    price: float
 
 
 @dataclass(frozen=True)
 class CapRow:
-    """One cap restricted to one material and period."""
+    """One row of a cap: one material and period, or a total over several (``sum_over``)."""
 
     cap: str
     material: str
+    """The material, or the materials of a total joined by '+'."""
     period: str
+    """The period, or the periods of a total: 'first..last' when they run on, else joined by
+    '+'."""
     sources: tuple[str, ...]
-    """Matching sources that can supply ``material`` in ``period``."""
+    """Matching sources that can supply some of the cells."""
+    cells: tuple[SMT, ...]
+    """The (source, material, period) whose tonnes the row adds up."""
     limit: float
-    """Largest total tonnes from ``sources`` [t]."""
+    """Largest total tonnes from ``cells`` [t]."""
     share: float | None
     """``max_share_of_capacity`` when the cap is a share; None for ``max_tonnes``."""
     capacity: float
-    """Total capacity of ``sources`` for this material and period [t]."""
+    """Total capacity of ``cells`` [t] (a feed's counts as its yield times its capacity)."""
+
+
+@dataclass(frozen=True)
+class ContractRow:
+    """One row of a contract: its tonnes over ``cells`` are at least (or exactly) ``tonnes``."""
+
+    contract: str
+    material: str
+    period: str
+    source: str
+    cells: tuple[SMT, ...]
+    tonnes: float
+    fixed: bool
+    """Exactly ``tonnes`` (a fixed volume) rather than at least."""
+    take_or_pay: float | None
+    """Price per tonne of shortfall below ``tonnes``; None for a hard minimum."""
+    capacity: float
+    """Most the cells can deliver [t]."""
 
 
 @dataclass(frozen=True)
 class ProblemData:
-    """A problem's numbers, one per index."""
+    """A problem's numbers, one per index, in t REO and currency per t REO."""
 
     problem: Problem
+    """The problem in tonnes of oxide (itself when its units are the default)."""
     periods: tuple[str, ...]
     materials: tuple[str, ...]
     country: dict[str, str]
     """Source -> country."""
     capacity: dict[SMT, float]
-    """Capacity [t] of every (source, material, period) that can supply; absent means none."""
+    """Capacity [t] of every direct purchase (source, material, period); absent means none."""
     price: dict[SMT, float]
-    """Price per tonne, same keys as ``capacity``."""
+    """Price per tonne of the first band, same keys as ``capacity``."""
+    segments: dict[SMT, tuple[Segment, ...]]
+    """The price bands of each direct purchase, cheapest first; their widths add up to the
+    capacity (one band without tiers)."""
+    feed_capacity: dict[FT, float]
+    """Tonnes of feed per period of every (feed, period) that can be bought."""
+    feed_price: dict[FT, float]
+    feed_source: dict[str, str]
+    """Feed -> the source that sells it."""
+    yields: dict[str, dict[str, float]]
+    """Feed -> material -> t per t of feed."""
+    separation: dict[ST, float]
+    """Shared limit [t] on all that source delivers in a period, where one is set."""
     sub_capacity: dict[KT, float]
     """Units per period of every (substitute, period) that can be used."""
     sub_cost: dict[KT, float]
     saves: dict[str, dict[str, float]]
     """Substitute -> material -> tonnes avoided per unit."""
+    ramp: dict[str, tuple[float, float, float]]
+    """Substitute -> (max_increase, max_growth, initial units) where a ramp is set."""
+    sub_share: dict[KMT, float]
+    """Largest share of demand a substitute may avoid, where a limit is set."""
     demand: dict[MT, float]
     initial: dict[str, float]
     holding: dict[str, float]
     penalty: dict[str, float]
     """Shortage penalty per tonne, only for materials that may go short."""
+    salvage: dict[MT, float]
+    """Price received per tonne sold on, for materials with a ``surplus`` entry."""
+    max_sold: dict[MT, float]
+    """Most tonnes sold per period (inf: no limit), same keys as ``salvage``."""
+    disposal: dict[str, float]
+    """Cost per tonne wasted, for materials where it is positive."""
     caps: tuple[CapRow, ...]
+    contracts: tuple[ContractRow, ...]
     stock_cover: dict[MT, float]
     """Closing stock as a multiple of demand, where a cover rule applies and is positive."""
 
@@ -66,6 +130,16 @@ class ProblemData:
         """The period before ``period``, or None for the first."""
         i = self.periods.index(period)
         return self.periods[i - 1] if i > 0 else None
+
+    def supply_capacity(self, cell: SMT) -> float:
+        """Most tonnes of a (source, material, period): direct capacity plus feeds' yields."""
+        s, m, t = cell
+        from_feeds = sum(
+            self.yields[f].get(m, 0.0) * self.feed_capacity.get((f, t), 0.0)
+            for f, seller in self.feed_source.items()
+            if seller == s
+        )
+        return self.capacity.get(cell, 0.0) + from_feeds
 
 
 def value_at(value: float | Mapping[str, float], period: str) -> float:
@@ -84,27 +158,67 @@ def _periods_from(periods: list[str], first: str | None) -> list[str]:
     return periods[periods.index(first) :] if first is not None else periods
 
 
+def _list_price(problem: Problem, s: Source, m: str, t: str) -> float | None:
+    """The source's own price of ``m`` in ``t``, or the reference price x its multiplier."""
+    own = defined_at(s.prices.get(m), t)
+    if own is not None:
+        return own
+    reference = defined_at(problem.reference_prices.get(m), t)
+    return None if reference is None else reference * s.price_multiplier
+
+
+def _floor(problem: Problem, s: Source, m: str, t: str) -> float:
+    """The least price per tonne the source is paid for ``m`` in ``t`` (0 without a floor)."""
+    floors = [defined_at(s.price_floor.get(m), t) or 0.0]
+    if s.price_floor_multiplier is not None:
+        reference = defined_at(problem.reference_prices.get(m), t) or 0.0
+        floors.append(s.price_floor_multiplier * reference)
+    return max(floors)
+
+
+def _segments(tiers: list[Tier], capacity: float, base: float | None) -> Iterator[Segment]:
+    """The bands of ``tiers`` cut at ``capacity``, priced in full (multipliers times ``base``)."""
+    bottom = 0.0
+    for tier in tiers:
+        top = min(capacity, math.inf if tier.up_to is None else tier.up_to)
+        if top > bottom:
+            price = tier.price
+            if price is None:
+                price = (base or 0.0) * (tier.price_multiplier or 1.0)
+            yield Segment(top - bottom, price)
+        bottom = max(bottom, top)
+
+
 def prepare(problem: Problem) -> ProblemData:
-    """Resolve a validated problem into per-index numbers."""
+    """Resolve a validated problem into per-index numbers in t REO."""
+    problem = in_tonnes_of_oxide(problem)
     periods = problem.periods
-    capacity: dict[SMT, float] = {}
-    price: dict[SMT, float] = {}
+    segments: dict[SMT, tuple[Segment, ...]] = {}
     for s in problem.sources:
         for m, cap in s.capacity.items():
             for t in _periods_from(periods, s.available_from):
                 tonnes = value_at(cap, t)
                 if tonnes <= 0:
                     continue
-                own = defined_at(s.prices.get(m), t)
-                reference = defined_at(problem.reference_prices.get(m), t)
-                if own is None:
-                    if reference is None:
-                        raise AssertionError(
-                            f"validation let {s.id!r} sell {m!r} in {t!r} unpriced"
-                        )
-                    own = reference * s.price_multiplier
-                capacity[s.id, m, t] = tonnes
-                price[s.id, m, t] = own
+                base = _list_price(problem, s, m, t)
+                tiers = s.tiers.get(m) or ([Tier(price=base)] if base is not None else [])
+                if not tiers or (base is None and any(tier.price is None for tier in tiers)):
+                    raise AssertionError(f"validation let {s.id!r} sell {m!r} in {t!r} unpriced")
+                floor = _floor(problem, s, m, t)
+                segments[s.id, m, t] = tuple(
+                    Segment(band.width, max(band.price, floor))
+                    for band in _segments(tiers, tonnes, base)
+                )
+
+    feed_capacity: dict[FT, float] = {}
+    feed_price: dict[FT, float] = {}
+    for s in problem.sources:
+        for feed in s.feeds:
+            for t in _periods_from(periods, s.available_from):
+                tonnes = value_at(feed.capacity, t)
+                if tonnes > 0:
+                    feed_capacity[feed.id, t] = tonnes
+                    feed_price[feed.id, t] = value_at(feed.price_per_tonne_feed, t)
 
     sub_capacity: dict[KT, float] = {}
     sub_cost: dict[KT, float] = {}
@@ -115,45 +229,148 @@ def prepare(problem: Problem) -> ProblemData:
                 sub_capacity[k.id, t] = units
                 sub_cost[k.id, t] = value_at(k.cost, t)
 
-    return ProblemData(
+    demand = {(m, t): value_at(problem.demand[m], t) for m in problem.material_ids for t in periods}
+    surplus = problem.surplus
+    data = ProblemData(
         problem=problem,
         periods=tuple(periods),
         materials=tuple(problem.material_ids),
         country={s.id: s.country for s in problem.sources},
-        capacity=capacity,
-        price=price,
+        capacity={key: sum(band.width for band in bands) for key, bands in segments.items()},
+        price={key: bands[0].price for key, bands in segments.items()},
+        segments=segments,
+        feed_capacity=feed_capacity,
+        feed_price=feed_price,
+        feed_source={feed.id: s.id for s in problem.sources for feed in s.feeds},
+        yields={feed.id: dict(feed.yields) for s in problem.sources for feed in s.feeds},
+        separation={
+            (s.id, t): value_at(s.separation_capacity, t)
+            for s in problem.sources
+            if s.separation_capacity is not None
+            for t in periods
+        },
         sub_capacity=sub_capacity,
         sub_cost=sub_cost,
         saves={k.id: dict(k.saves) for k in problem.substitutes},
-        demand={
-            (m, t): value_at(problem.demand[m], t) for m in problem.material_ids for t in periods
+        ramp={
+            k.id: (k.ramp.max_increase, k.ramp.max_growth, k.ramp.initial)
+            for k in problem.substitutes
+            if k.ramp is not None
         },
+        sub_share={
+            (k.id, m, t): value_at(share, t)
+            for k in problem.substitutes
+            for m, share in k.max_share_of_demand.items()
+            for t in periods
+        },
+        demand=demand,
         initial={m: problem.stock.initial.get(m, 0.0) for m in problem.material_ids},
         holding={m: problem.stock.holding_cost.get(m, 0.0) for m in problem.material_ids},
         penalty=dict(problem.shortage_penalty),
-        caps=tuple(_cap_rows(problem, capacity)),
-        stock_cover={
-            (m, t): value_at(cover, t)
-            for m, cover in problem.security.min_stock_cover.items()
-            for t in periods
-            if value_at(cover, t) > 0
+        salvage={
+            (m, t): value_at(rule.salvage_price, t) for m, rule in surplus.items() for t in periods
         },
+        max_sold={
+            (m, t): math.inf if rule.max_sold is None else value_at(rule.max_sold, t)
+            for m, rule in surplus.items()
+            for t in periods
+        },
+        disposal={m: rule.disposal_cost for m, rule in surplus.items() if rule.disposal_cost > 0},
+        caps=(),
+        contracts=(),
+        stock_cover=_stock_cover(problem),
     )
+    return _with_rows(data)
 
 
-def _cap_rows(problem: Problem, capacity: dict[SMT, float]) -> list[CapRow]:
-    rows = []
+def _stock_cover(problem: Problem) -> dict[MT, float]:
+    security = problem.security
+    covers = dict(security.min_stock_cover)
+    days = problem.period_days or 1.0
+    covers |= {
+        m: {t: value_at(given, t) / days for t in problem.periods}
+        for m, given in security.min_stock_days.items()
+    }
+    return {
+        (m, t): value_at(cover, t)
+        for m, cover in covers.items()
+        for t in problem.periods
+        if value_at(cover, t) > 0
+    }
+
+
+def _label(ids: list[str], order: tuple[str, ...]) -> str:
+    """One name for several periods: 'a..c' for a run of consecutive ones, else 'a+b'."""
+    if len(ids) == 1:
+        return ids[0]
+    where = [order.index(i) for i in ids]
+    if where == list(range(where[0], where[0] + len(ids))):
+        return f"{ids[0]}..{ids[-1]}"
+    return "+".join(ids)
+
+
+def _groups(
+    data: ProblemData, materials: list[str], periods: list[str], sum_over: Sequence[str]
+) -> Iterator[tuple[str, str, list[tuple[str, str]]]]:
+    """(material label, period label, (material, period) cells) of each row of a limit."""
+    by_material = [materials] if "materials" in sum_over else [[m] for m in materials]
+    by_period = [periods] if "periods" in sum_over else [[t] for t in periods]
+    for ms in by_material:
+        for ts in by_period:
+            yield "+".join(ms), _label(ts, data.periods), [(m, t) for m in ms for t in ts]
+
+
+def _delivers(data: ProblemData, cell: SMT) -> bool:
+    return data.supply_capacity(cell) > 0
+
+
+def _with_rows(data: ProblemData) -> ProblemData:
+    """``data`` with its cap and contract rows."""
+    problem = data.problem
+    caps = []
     for i, cap in enumerate(problem.caps):
         matching = [s.id for s in problem.sources if s.id == cap.source or s.country == cap.country]
-        for m in cap.materials or problem.material_ids:
-            for t in cap.periods or problem.periods:
-                sources = tuple(s for s in matching if (s, m, t) in capacity)
-                if not sources:
-                    continue  # nothing to restrict: the row would read 0 <= limit
-                total = sum(capacity[s, m, t] for s in sources)
-                share = cap.max_share_of_capacity
-                limit = share * total if share is not None else cap.max_tonnes
-                if limit is None:
-                    raise AssertionError(f"validation let cap {problem.cap_id(i)!r} have no limit")
-                rows.append(CapRow(problem.cap_id(i), m, t, sources, limit, share, total))
-    return rows
+        materials = cap.materials or problem.material_ids
+        for m_label, t_label, cells in _groups(
+            data, materials, cap.periods or problem.periods, cap.sum_over
+        ):
+            counted = tuple(
+                (s, m, t) for m, t in cells for s in matching if _delivers(data, (s, m, t))
+            )
+            if not counted:
+                continue  # nothing to restrict: the row would read 0 <= limit
+            total = sum(data.supply_capacity(cell) for cell in counted)
+            share = cap.max_share_of_capacity
+            limit = share * total if share is not None else cap.max_tonnes
+            if limit is None:
+                raise AssertionError(f"validation let cap {problem.cap_id(i)!r} have no limit")
+            sources = tuple(dict.fromkeys(s for s, _, _ in counted))
+            caps.append(
+                CapRow(problem.cap_id(i), m_label, t_label, sources, counted, limit, share, total)
+            )
+    contracts = []
+    by_id = {s.id: s for s in problem.sources}
+    for i, contract in enumerate(problem.contracts):
+        s = contract.source
+        materials = contract.materials or delivered(by_id[s])
+        for m_label, t_label, cells in _groups(
+            data, materials, contract.periods or problem.periods, contract.sum_over
+        ):
+            counted = tuple((s, m, t) for m, t in cells if _delivers(data, (s, m, t)))
+            tonnes = (
+                contract.fixed_tonnes if contract.fixed_tonnes is not None else contract.min_tonnes
+            )
+            contracts.append(
+                ContractRow(
+                    problem.contract_id(i),
+                    m_label,
+                    t_label,
+                    s,
+                    counted,
+                    tonnes or 0.0,
+                    contract.fixed_tonnes is not None,
+                    contract.take_or_pay,
+                    sum(data.supply_capacity(cell) for cell in counted),
+                )
+            )
+    return replace(data, caps=tuple(caps), contracts=tuple(contracts))

@@ -41,6 +41,7 @@ COLUMNS = {
         "country",
         "material",
         "period",
+        "tier",
         "tonnes",
         "capacity",
         "unit_price",
@@ -49,6 +50,20 @@ COLUMNS = {
         "price_low",
         "price_high",
     ],
+    "feeds": [
+        "source",
+        "country",
+        "feed",
+        "period",
+        "tonnes",
+        "capacity",
+        "unit_price",
+        "cost",
+        "reduced_cost",
+        "price_low",
+        "price_high",
+    ],
+    "supply": ["source", "country", "material", "period", "bought", "from_feeds", "tonnes"],
     "substitution": ["substitute", "period", "units", "unit_cost", "cost"],
     "inventory": [
         "material",
@@ -58,6 +73,7 @@ COLUMNS = {
         "substituted",
         "shortage",
         "demand",
+        "sold",
         "closing",
         "surplus",
         "holding_cost",
@@ -82,8 +98,19 @@ COLUMNS = {
     ],
 }
 TABLES = tuple(COLUMNS)
-RULES = (Rule.MAX_SHARE, Rule.COVER_WITHOUT, Rule.STOCK_COVER, Rule.CAP)
-"""The caps and security rules (the other rows, balance and net_demand, hold the plan together)."""
+SENSES = {pulp.LpConstraintGE: ">=", pulp.LpConstraintLE: "<=", pulp.LpConstraintEQ: "="}
+RULES = (
+    Rule.MAX_SHARE,
+    Rule.COVER_WITHOUT,
+    Rule.STOCK_COVER,
+    Rule.CAP,
+    Rule.CONTRACT,
+    Rule.SEPARATION,
+    Rule.RAMP,
+    Rule.SUB_SHARE,
+)
+"""The caps, contracts, limits and security rules (the other rows, balance and net_demand,
+hold the plan together)."""
 
 
 @dataclass(frozen=True)
@@ -102,6 +129,8 @@ class Result:
     total_cost: float | None
     costs: pd.DataFrame = field(repr=False)
     purchases: pd.DataFrame = field(repr=False)
+    feeds: pd.DataFrame = field(repr=False)
+    supply: pd.DataFrame = field(repr=False)
     substitution: pd.DataFrame = field(repr=False)
     inventory: pd.DataFrame = field(repr=False)
     shortage: pd.DataFrame = field(repr=False)
@@ -186,16 +215,30 @@ def optimal_result(model: LpModel, solver: str) -> Result:
     purchases = pd.DataFrame(
         [
             (
-                *(s, d.country[s], m, t, tonnes, d.capacity[s, m, t], price, tonnes * price),
+                *(s, d.country[s], m, t, j, tonnes, band.width, band.price, tonnes * band.price),
                 *(_clean(variable.dj or 0.0), *ranging.price_range(variable)),
             )
-            for (s, m, t), variable in model.buy.items()
-            for tonnes, price in [(_value(variable), d.price[s, m, t])]
+            for (s, m, t), bands in d.segments.items()
+            for j, band in enumerate(bands, start=1)
+            for variable in [model.buy[s, m, t] if j == 1 else model.tier[s, m, str(j), t]]
+            for tonnes in [_value(variable)]
         ],
         columns=COLUMNS["purchases"],
     )
+    feeds = pd.DataFrame(
+        [
+            (
+                *(s, d.country[s], f, t, tonnes, d.feed_capacity[f, t], price, tonnes * price),
+                *(_clean(variable.dj or 0.0), *ranging.price_range(variable)),
+            )
+            for (f, t), variable in model.feed.items()
+            for s, tonnes, price in [(d.feed_source[f], _value(variable), d.feed_price[f, t])]
+        ],
+        columns=COLUMNS["feeds"],
+    )
+    supply = _supply(model)
     substitution = _substitution(model)
-    inventory = _inventory(model, purchases, substitution)
+    inventory = _inventory(model, supply, substitution)
     shortage = pd.DataFrame(
         [
             (m, t, d.demand[m, t], tonnes, d.penalty[m], tonnes * d.penalty[m])
@@ -205,22 +248,24 @@ def optimal_result(model: LpModel, solver: str) -> Result:
         ],
         columns=COLUMNS["shortage"],
     )
-    shares = _shares(purchases)
+    shares = _shares(supply)
     parts = [
         ("purchases", purchases, "source", "cost"),
+        ("feeds", feeds, "feed", "cost"),
         ("substitution", substitution, "substitute", "cost"),
         ("holding", inventory, "material", "holding_cost"),
         ("shortage", shortage, "material", "cost"),
     ]
     costs = pd.DataFrame(
         [
-            (component, item, cost)
+            (component, str(item), float(cost))
             for component, table, key, column in parts
             for item, cost in table.groupby(key, sort=False)[column].sum().items()
-        ],
+        ]
+        + _other_costs(model),
         columns=COLUMNS["costs"],
     )
-    constraints = _constraints(model, purchases, ranging)
+    constraints = _constraints(model, supply, ranging)
     return Result(
         problem.name,
         Status.OPTIMAL,
@@ -230,12 +275,45 @@ def optimal_result(model: LpModel, solver: str) -> Result:
         float(costs["cost"].sum()),
         costs,
         purchases,
+        feeds,
+        supply,
         substitution,
         inventory,
         shortage,
         shares,
         constraints,
     )
+
+
+def _other_costs(model: LpModel) -> list[tuple[str, str, float]]:
+    """Sales of surplus (a negative cost), disposal and take-or-pay shortfall, where any."""
+    d = model.data
+    sold: dict[str, float] = {}
+    for (m, t), v in model.sell.items():
+        sold[m] = sold.get(m, 0.0) - _value(v) * d.salvage[m, t]
+    wasted: dict[str, float] = {}
+    for (m, _), v in model.waste.items():
+        wasted[m] = wasted.get(m, 0.0) + _value(v) * d.disposal[m]
+    paid: dict[str, float] = {}
+    prices = {(r.contract, r.material, r.period): r.take_or_pay or 0.0 for r in d.contracts}
+    for key, v in model.shortfall.items():
+        paid[key[0]] = paid.get(key[0], 0.0) + _value(v) * prices[key]
+    return [
+        (component, item, _clean(cost))
+        for component, table in (("sales", sold), ("disposal", wasted), ("take_or_pay", paid))
+        for item, cost in table.items()
+    ]
+
+
+def _supply(model: LpModel) -> pd.DataFrame:
+    """Tonnes delivered per source, material and period: bought directly and from feeds."""
+    d = model.data
+    records = []
+    for (s, m, t), terms in model.supply.items():
+        total = sum(a * _value(v) for v, a in terms)
+        direct = sum(_value(v) for v, _ in terms[: len(d.segments.get((s, m, t), ()))])
+        records.append((s, d.country[s], m, t, direct, _clean(total - direct), _clean(total)))
+    return pd.DataFrame(records, columns=COLUMNS["supply"])
 
 
 def _substitution(model: LpModel) -> pd.DataFrame:
@@ -251,9 +329,9 @@ def _substitution(model: LpModel) -> pd.DataFrame:
     return pd.DataFrame(records, columns=COLUMNS["substitution"] + [f"saved_{m}" for m in saved])
 
 
-def _inventory(model: LpModel, purchases: pd.DataFrame, substitution: pd.DataFrame) -> pd.DataFrame:
+def _inventory(model: LpModel, supply: pd.DataFrame, substitution: pd.DataFrame) -> pd.DataFrame:
     d = model.data
-    bought = purchases.groupby(["material", "period"])["tonnes"].sum()
+    bought = supply.groupby(["material", "period"])["tonnes"].sum()
     records = []
     for m in d.materials:
         column = f"saved_{m}"
@@ -264,38 +342,31 @@ def _inventory(model: LpModel, purchases: pd.DataFrame, substitution: pd.DataFra
         for t in d.periods:
             closing = _value(model.stock[m, t])
             short = _value(model.short[m, t]) if (m, t) in model.short else 0.0
+            sold = _value(model.sell[m, t]) if (m, t) in model.sell else 0.0
             purchased = float(bought.get((m, t), 0.0))
             saved = float(substituted.get(t, 0.0))
-            surplus = _clean(opening + purchased + saved + short - d.demand[m, t] - closing)
+            surplus = _clean(opening + purchased + saved + short - d.demand[m, t] - sold - closing)
             records.append(
                 (
-                    m,
-                    t,
-                    opening,
-                    purchased,
-                    saved,
-                    short,
-                    d.demand[m, t],
-                    closing,
-                    surplus,
-                    closing * d.holding[m],
+                    *(m, t, opening, purchased, saved, short, d.demand[m, t], sold),
+                    *(closing, surplus, closing * d.holding[m]),
                 )
             )
             opening = closing
     return pd.DataFrame(records, columns=COLUMNS["inventory"])
 
 
-def _shares(purchases: pd.DataFrame) -> pd.DataFrame:
-    by_country = purchases.groupby(["material", "period", "country"], sort=False)["tonnes"].sum()
+def _shares(supply: pd.DataFrame) -> pd.DataFrame:
+    by_country = supply.groupby(["material", "period", "country"], sort=False)["tonnes"].sum()
     table = by_country.reset_index()
     totals = table.groupby(["material", "period"], sort=False)["tonnes"].transform("sum")
     table["share"] = (table["tonnes"] / totals).where(totals > 0)
     return table[COLUMNS["shares"]]
 
 
-def _constraints(model: LpModel, purchases: pd.DataFrame, ranging: "_Ranging") -> pd.DataFrame:
-    totals = purchases.groupby(["material", "period"])["tonnes"].sum()
-    by_country = purchases.groupby(["country", "material", "period"])["tonnes"].sum()
+def _constraints(model: LpModel, supply: pd.DataFrame, ranging: "_Ranging") -> pd.DataFrame:
+    totals = supply.groupby(["material", "period"])["tonnes"].sum()
+    by_country = supply.groupby(["country", "material", "period"])["tonnes"].sum()
     records = [
         (*_row_record(row, totals, by_country), *ranging.limit_range(row.constraint))
         for row in model.rows
@@ -307,7 +378,7 @@ def _row_record(row: Row, totals: pd.Series, by_country: pd.Series) -> tuple[obj
     c = row.constraint
     lhs = sum(coefficient * _value(v) for v, coefficient in c.items())
     rhs = -c.constant
-    greater = c.sense == pulp.LpConstraintGE
+    greater = c.sense != pulp.LpConstraintLE  # an equation reads like a >= row
     pi = c.pi or 0.0
     shadow = _clean(pi if greater else -pi)
     per_point = row.per_point
@@ -320,6 +391,8 @@ def _row_record(row: Row, totals: pd.Series, by_country: pd.Series) -> tuple[obj
     else:
         value, limit = lhs + row.shift, rhs + row.shift
     slack = _clean(lhs - rhs if greater else rhs - lhs)
+    if c.sense == pulp.LpConstraintEQ:
+        slack = 0.0
     cost_per_point = shadow * per_point if row.parameter is not None else math.nan
     tight = slack <= BINDING_TOLERANCE * max(1.0, abs(limit))
     # A row that reads 0 <= 0 at no cost (a share rule in a period with no purchases) is tight
@@ -331,7 +404,7 @@ def _row_record(row: Row, totals: pd.Series, by_country: pd.Series) -> tuple[obj
         row.subject,
         row.material,
         row.period,
-        ">=" if greater else "<=",
+        SENSES[c.sense],
         _clean(value),
         _clean(limit),
         slack,

@@ -7,6 +7,7 @@ that plans against disruptions (stress tests, the stochastic model, sweeps) goes
 from collections.abc import Mapping
 from typing import Any
 
+from optiree.errors import ScenarioError
 from optiree.prepare import defined_at, prepare, value_at
 from optiree.schema import Problem, Scenario
 
@@ -78,6 +79,17 @@ def apply(problem: Problem, scenario: Scenario, *, from_period: str | None = Non
             if change.price_factor != 1:
                 prices = _prices(problem, source, m)
                 source["prices"][m] = _scaled(prices, list(prices), affected, change.price_factor)
+                _scale_tiers(source, m, affected == set(periods), change.price_factor)
+        if change.materials is None:  # the whole source: its feeds too
+            for feed in source["feeds"]:
+                for key, factor in (
+                    ("capacity", change.capacity_factor),
+                    ("price_per_tonne_feed", change.price_factor),
+                ):
+                    if factor != 1:
+                        value = feed[key]
+                        given = list(value) if isinstance(value, Mapping) else periods
+                        feed[key] = _scaled(value, given, affected, factor)
     for scaled in checked.demand:
         affected = later & set(scaled.periods or periods)
         material = scaled.material
@@ -92,6 +104,20 @@ def _scaled(
 ) -> dict[str, float]:
     """A per-period value as a dict over ``periods``, times ``factor`` in ``affected``."""
     return {t: value_at(value, t) * (factor if t in affected else 1.0) for t in periods}
+
+
+def _scale_tiers(source: dict[str, Any], material: str, everywhere: bool, factor: float) -> None:
+    """Scale the tier prices of ``material`` (those given as multipliers follow the list
+    price). A tier's own price holds in every period, so it can only change everywhere."""
+    tiers = [tier for tier in source["tiers"].get(material, []) if tier["price"] is not None]
+    if tiers and not everywhere:
+        raise ScenarioError(
+            f"source {source['id']!r} prices {material!r} by tiers with a price of their own, "
+            "which holds in every period: a price change in some periods only cannot scale it. "
+            "Give the tiers a price_multiplier of the list price instead"
+        )
+    for tier in tiers:
+        tier["price"] *= factor
 
 
 def _prices(problem: Problem, source: dict[str, Any], material: str) -> dict[str, float]:
@@ -117,10 +143,19 @@ def shortage_penalties(
 ) -> dict[str, float]:
     """Every material's cost per tonne short: its own ``shortage_penalty``; failing that
     ``penalty`` (one number, or per material); failing that :data:`DEFAULT_PENALTY_FACTOR`
-    times its dearest price among the sources. Work it out on the base problem and pass the
-    result on, so that a scenario's price spike does not move the penalty."""
+    times its dearest price among the sources (every price band, and a feed's price over its
+    yield of the material: what a tonne costs bought from the feed for it alone). Work it out
+    on the base problem and pass the result on, so that a scenario's price spike does not move
+    the penalty."""
+    data = prepare(problem)
+    offers = [(m, band.price) for (_, m, _), bands in data.segments.items() for band in bands]
+    offers += [
+        (m, price / data.yields[f][m])
+        for (f, _), price in data.feed_price.items()
+        for m in data.yields[f]
+    ]
     dearest: dict[str, float] = {}
-    for (_, m, _), price in prepare(problem).price.items():
+    for m, price in offers:
         dearest[m] = max(dearest.get(m, 0.0), price)
     penalties = {}
     for m in problem.material_ids:

@@ -5,14 +5,16 @@ numbers) are checked by the shared ``Annotated`` types below; rules that relate 
 other (unknown ids, unknown periods, prices missing where a source can sell) are checked by
 :meth:`Problem._cross_check`, which reports every offending field at once, each at its own path.
 
-Units: quantities are tonnes (t) per period; prices and costs are in ``Problem.currency`` per
-tonne (or per unit of a substitute); shares are fractions in [0, 1].
+Units: quantities are tonnes of rare-earth oxide (t REO) per period unless ``Problem.units`` says
+otherwise (demand and prices may be given per tonne or kg of oxide, metal or magnet alloy;
+:mod:`optiree.prepare` converts them); prices and costs are in ``Problem.currency``; shares are
+fractions in [0, 1].
 """
 
 import re
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping
-from typing import Annotated, Any, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -83,6 +85,20 @@ NumberPerPeriod = Annotated[
 
 IdList = Annotated[list[Id], Field(min_length=1)]
 """A non-empty list of ids (leave the field out to mean "all"); an id may appear once."""
+SharePerPeriod = Annotated[
+    Annotated[Share, Tag("value")] | Annotated[dict[Id, Share], Tag("by_period")], BY_PERIOD
+]
+SumOver = Annotated[
+    list[Literal["materials", "periods"]],
+    Field(max_length=2, description="Dimensions a limit is a total over (default: none)."),
+]
+"""``[]``: one limit per material and period; ``[periods]``: a total over the listed periods
+(an annual quota); ``[materials]``: a total over the listed materials; both: one total."""
+
+Unit = Literal["t REO", "kg REO", "t metal", "kg metal", "t magnet", "kg magnet"]
+"""A quantity unit: a mass (t or kg) of a material's oxide (REO), its metal, or the magnet alloy
+that contains it (see :attr:`Material.reo_per_tonne`)."""
+OxideUnit = Literal["t REO", "kg REO"]
 
 
 class StrictModel(BaseModel):
@@ -95,6 +111,59 @@ class Material(StrictModel):
     id: Id
     name: str | None = None
     """Human-readable name, used in reports only."""
+    reo_per_tonne: dict[Literal["metal", "magnet"], Multiplier] = {}
+    """Tonnes of this material's oxide (REO) in one tonne of its metal (about 1.17 for Nd) or in
+    one tonne of magnet alloy (about 0.35 for NdPr in NdFeB); needed where ``Problem.units``
+    gives demand or prices in metal or magnet."""
+
+
+class Units(StrictModel):
+    """The units the inputs are written in. optiree works and reports in t REO."""
+
+    demand: Unit = "t REO"
+    """Unit of ``demand``."""
+    prices: Unit = "t REO"
+    """Prices and costs of materials are in currency per this unit: reference and source
+    prices, tiers, floors, holding cost, shortage penalty, salvage, disposal, take-or-pay."""
+    quantities: OxideUnit = "t REO"
+    """Unit of every other quantity of material: capacities, caps, contracts, stock, yields,
+    substitute savings, sales limits."""
+
+
+class Tier(StrictModel):
+    """One band of a volume-tiered price: tonnes bought in a period above the previous band's
+    ``up_to`` and up to this one's are paid at this band's price."""
+
+    up_to: Tonnes | None = None
+    """Top of the band [t per period]; the last band leaves it out (it has no top)."""
+    price: Price | None = None
+    """Price per tonne in the band."""
+    price_multiplier: Multiplier | None = None
+    """Or: the band's price is the source's own price for the material times this."""
+
+    @model_validator(mode="after")
+    def _one_price(self) -> Self:
+        if (self.price is None) == (self.price_multiplier is None):
+            raise PydanticCustomError(
+                "tier_price", "a tier sets exactly one of 'price' or 'price_multiplier'"
+            )
+        return self
+
+
+class Feed(StrictModel):
+    """An ore or concentrate sold by the tonne: each tonne yields fixed tonnes of several
+    materials (co-products), which all arrive together."""
+
+    id: Id
+    yields: Annotated[
+        dict[Id, Annotated[float, Field(gt=0, allow_inf_nan=False, strict=True)]],
+        Field(min_length=1),
+    ]
+    """Material -> tonnes of it per tonne of feed (in ``units.quantities`` per t of feed)."""
+    price_per_tonne_feed: PricePerPeriod
+    """Price per tonne of feed; a dict must give every period in which the feed is sold."""
+    capacity: TonnesPerPeriod
+    """Tonnes of feed per period; a dict gives 0 for periods not listed."""
 
 
 class Source(StrictModel):
@@ -103,9 +172,9 @@ class Source(StrictModel):
     id: Id
     country: Id
     """Country the supply depends on (ISO code such as CN, AU); the unit of every country rule."""
-    capacity: Annotated[dict[Id, TonnesPerPeriod], Field(min_length=1)]
+    capacity: dict[Id, TonnesPerPeriod] = {}
     """Material -> tonnes per period. A dict period -> tonnes gives 0 for periods not listed.
-    The source supplies only the materials listed here."""
+    The source sells separately only the materials listed here (and what its feeds yield)."""
     price_multiplier: Multiplier = 1.0
     """Price = reference price x multiplier, where ``prices`` gives none for the material and
     period."""
@@ -113,6 +182,38 @@ class Source(StrictModel):
     """Material -> price per tonne, overriding reference price x multiplier."""
     available_from: Id | None = None
     """First period in which the source can supply; none means from the first period."""
+    tiers: dict[Id, Annotated[list[Tier], Field(min_length=1)]] = {}
+    """Material -> volume-tiered prices per period, replacing the flat price. Band prices must
+    not fall (a convex cost: a volume discount would need integer variables)."""
+    price_floor: dict[Id, PricePerPeriod] = {}
+    """Material -> least price per tonne paid, whatever the tier or list price."""
+    price_floor_multiplier: Multiplier | None = None
+    """Or: the least price is this times the material's reference price (2: twice China's)."""
+    feeds: list[Feed] = []
+    """Ores or concentrates sold by the tonne, each yielding several materials."""
+    separation_capacity: TonnesPerPeriod | None = None
+    """Most tonnes of all materials together per period (a shared separation plant), counting
+    what the feeds yield; none means no shared limit."""
+
+    @model_validator(mode="after")
+    def _sells_something(self) -> Self:
+        if not self.capacity and not self.feeds:
+            raise PydanticCustomError(
+                "source_empty", "a source sells materials ('capacity') or 'feeds', or both"
+            )
+        return self
+
+
+class Ramp(StrictModel):
+    """Units used in a period <= (1 + ``max_growth``) x units in the period before +
+    ``max_increase``."""
+
+    max_increase: NonNegative = 0.0
+    """Units per period by which use may grow."""
+    max_growth: NonNegative = 0.0
+    """Share of the previous period's use by which use may grow (0.5: by half)."""
+    initial: NonNegative = 0.0
+    """Units used in the period before the first."""
 
 
 class Substitute(StrictModel):
@@ -127,6 +228,10 @@ class Substitute(StrictModel):
     capacity: NumberPerPeriod
     """At most this many units per period; a dict gives 0 for periods not listed."""
     available_from: Id | None = None
+    ramp: Ramp | None = None
+    """How fast use can grow from one period to the next (production lines convert slowly)."""
+    max_share_of_demand: dict[Id, SharePerPeriod] = {}
+    """Material -> largest share of its demand the substitute may avoid in a period."""
 
 
 class Stock(StrictModel):
@@ -141,7 +246,8 @@ class Cap(StrictModel):
 
     For each listed material and period, the tonnes bought from all matching sources together
     are at most ``max_tonnes``, or at most ``max_share_of_capacity`` x their capacity
-    (0 is an embargo, 0.2 an 80% export cut).
+    (0 is an embargo, 0.2 an 80% export cut). With ``sum_over``, the limit is on a total over
+    the listed periods (an annual quota) or materials, or both.
     """
 
     id: Id | None = None
@@ -154,6 +260,7 @@ class Cap(StrictModel):
     """Default: every period."""
     max_tonnes: Tonnes | None = None
     max_share_of_capacity: Share | None = None
+    sum_over: SumOver = []
 
     @model_validator(mode="after")
     def _one_target_one_limit(self) -> Self:
@@ -166,6 +273,54 @@ class Cap(StrictModel):
                 "cap_limit", "a cap sets exactly one of 'max_tonnes' or 'max_share_of_capacity'"
             )
         return self
+
+
+class Contract(StrictModel):
+    """A supply contract with one source: a minimum (hard, or take-or-pay) or a fixed volume.
+
+    Counts the tonnes of the listed materials the source delivers (feeds' yields included), per
+    material and period, or totalled as ``sum_over`` says (a multi-year offtake is a total over
+    the periods).
+    """
+
+    id: Id | None = None
+    """Name used in constraint names and tables; default ``contract1``... by position."""
+    source: Id
+    materials: IdList | None = None
+    """Default: every material the source can deliver."""
+    periods: IdList | None = None
+    """Default: every period."""
+    sum_over: SumOver = []
+    min_tonnes: Tonnes | None = None
+    """At least this much is taken (or paid for, with ``take_or_pay``)."""
+    fixed_tonnes: Tonnes | None = None
+    """Exactly this much is taken."""
+    take_or_pay: Price | None = None
+    """Tonnes not taken below ``min_tonnes`` are paid at this price per tonne; leave out for a
+    hard minimum."""
+
+    @model_validator(mode="after")
+    def _one_volume(self) -> Self:
+        if (self.min_tonnes is None) == (self.fixed_tonnes is None):
+            raise PydanticCustomError(
+                "contract_volume", "a contract sets exactly one of 'min_tonnes' or 'fixed_tonnes'"
+            )
+        if self.take_or_pay is not None and self.min_tonnes is None:
+            raise PydanticCustomError(
+                "contract_take_or_pay", "'take_or_pay' prices the shortfall below 'min_tonnes'"
+            )
+        return self
+
+
+class Surplus(StrictModel):
+    """What becomes of material bought beyond demand and stock (a feed's co-products)."""
+
+    salvage_price: PricePerPeriod = 0.0
+    """Price per tonne received for material sold on; a dict gives 0 where silent."""
+    max_sold: TonnesPerPeriod | None = None
+    """Most tonnes that can be sold per period; none means no limit."""
+    disposal_cost: Price = 0.0
+    """Cost per tonne of material wasted (not sold, stocked or used); 0 is free disposal."""
 
 
 class CoverRule(StrictModel):
@@ -184,6 +339,8 @@ class Security(StrictModel):
     min_stock_cover: dict[Id, NumberPerPeriod] = {}
     """Material -> closing stock as a multiple of that period's demand (2 = two periods); a
     dict gives 0 (no rule) for periods not listed, e.g. to let a stockpile build up."""
+    min_stock_days: dict[Id, NumberPerPeriod] = {}
+    """Material -> closing stock in days of that period's demand (needs ``period_days``)."""
 
 
 class Disruption(StrictModel):
@@ -252,8 +409,11 @@ class Problem(StrictModel):
     description: str | None = None
     currency: str = "USD"
     """Label of the money unit of every price and cost, printed with results."""
+    units: Units = Units()
     periods: Annotated[list[Id], Field(min_length=1)] = ["P1"]
     """Ordered period labels; stock flows from each period to the next."""
+    period_days: Annotated[float, Field(gt=0, allow_inf_nan=False, strict=True)] | None = None
+    """Length of a period in days (91.25 for quarters), for ``min_stock_days``."""
     materials: Annotated[list[Material], Field(min_length=1)]
     reference_prices: dict[Id, PricePerPeriod] = {}
     """Material -> price per tonne of the reference (China) supply."""
@@ -267,6 +427,9 @@ class Problem(StrictModel):
     """Material -> cost per tonne of unmet demand. Listed materials may go short at this price;
     the others must be met."""
     caps: list[Cap] = []
+    contracts: list[Contract] = []
+    surplus: dict[Id, Surplus] = {}
+    """Material -> what becomes of material beyond demand and stock; default: free disposal."""
     security: Security = Security()
     scenarios: list[Scenario] = []
     """Disruptions to plan against or test a plan with (``optiree.apply``, ``stress_test``,
@@ -284,6 +447,10 @@ class Problem(StrictModel):
     def cap_id(self, index: int) -> str:
         """The id of ``caps[index]``: its own, or ``cap<index+1>``."""
         return self.caps[index].id or f"cap{index + 1}"
+
+    def contract_id(self, index: int) -> str:
+        """The id of ``contracts[index]``: its own, or ``contract<index+1>``."""
+        return self.contracts[index].id or f"contract{index + 1}"
 
     @model_validator(mode="after")
     def _cross_check(self) -> Self:
@@ -401,6 +568,7 @@ def _cross_errors(p: Problem) -> Iterator[InitErrorDetails]:
                 t
                 for t in _available(p, s.available_from)
                 if _positive_in(capacity, t)
+                and not _tier_priced(s.tiers.get(m))
                 and not (own is not None and _defined_in(own, t))
                 and not (reference is not None and _defined_in(reference, t))
             ]
@@ -413,8 +581,27 @@ def _cross_errors(p: Problem) -> Iterator[InitErrorDetails]:
                     m,
                 )
 
+        yield from _supply_errors(p, s, loc)
+    feed_ids = [(i, j, f.id) for i, s in enumerate(p.sources) for j, f in enumerate(s.feeds)]
+    seen: set[str] = set()
+    for i, j, ident in feed_ids:
+        if ident in seen:
+            yield error_detail(
+                ("sources", i, "feeds", j, "id"), "duplicate_id", f"duplicate feed {ident!r}", ident
+            )
+        seen.add(ident)
+
     for i, k in enumerate(p.substitutes):
         loc = ("substitutes", i)
+        for m, share in k.max_share_of_demand.items():
+            if m not in k.saves:
+                yield error_detail(
+                    (*loc, "max_share_of_demand", m),
+                    "share_without_saving",
+                    f"substitute {k.id!r} limits its share of {m!r} but saves none of it",
+                    m,
+                )
+            yield from _period_keys(share, (*loc, "max_share_of_demand", m), periods)
         if k.available_from is not None:
             yield from _unknown((*loc, "available_from"), k.available_from, periods, "period")
         yield from _keys(k.saves, (*loc, "saves"), materials, "material")
@@ -452,6 +639,12 @@ def _cross_errors(p: Problem) -> Iterator[InitErrorDetails]:
     for i, cap in enumerate(p.caps):
         yield from _target_errors(p, cap, ("caps", i))
         yield from _id_list(cap.periods, ("caps", i, "periods"), periods, "period")
+    yield from _contract_errors(p)
+    for m, surplus in p.surplus.items():
+        yield from _unknown(("surplus", m), m, materials, "material")
+        yield from _period_keys(surplus.salvage_price, ("surplus", m, "salvage_price"), periods)
+        yield from _period_keys(surplus.max_sold, ("surplus", m, "max_sold"), periods)
+    yield from _unit_errors(p)
 
     security = p.security
     yield from _keys(
@@ -470,8 +663,188 @@ def _cross_errors(p: Problem) -> Iterator[InitErrorDetails]:
     )
     for m, cover in security.min_stock_cover.items():
         yield from _period_keys(cover, ("security", "min_stock_cover", m), periods)
+    yield from _keys(security.min_stock_days, ("security", "min_stock_days"), materials, "material")
+    for m, days in security.min_stock_days.items():
+        loc = ("security", "min_stock_days", m)
+        yield from _period_keys(days, loc, periods)
+        if m in security.min_stock_cover:
+            yield error_detail(
+                loc,
+                "stock_rule_twice",
+                f"{m!r} has both min_stock_cover and min_stock_days: give one",
+                m,
+            )
+        if p.period_days is None:
+            yield error_detail(
+                loc,
+                "period_days_missing",
+                "min_stock_days needs period_days, the length of a period in days "
+                "(91.25 for quarters)",
+                m,
+            )
 
     yield from _scenario_errors(p)
+
+
+def _tier_priced(tiers: list[Tier] | None) -> bool:
+    """Tiers that give every band a price of its own need no list price."""
+    return bool(tiers) and all(tier.price is not None for tier in tiers or [])
+
+
+def _supply_errors(p: Problem, s: Source, loc: tuple[str | int, ...]) -> Iterator[InitErrorDetails]:
+    """Tiers, price floors, feeds and the separation limit of source ``s``."""
+    periods, materials = p.periods, p.material_ids
+    for m, tiers in s.tiers.items():
+        where = (*loc, "tiers", m)
+        if m not in s.capacity:
+            yield error_detail(
+                where,
+                "tiers_without_capacity",
+                f"source {s.id!r} has tiers for {m!r} but no capacity for it",
+                m,
+            )
+        yield from _tier_errors(tiers, where)
+    for m, floor in s.price_floor.items():
+        if m not in s.capacity:
+            yield error_detail(
+                (*loc, "price_floor", m),
+                "floor_without_capacity",
+                f"source {s.id!r} has a price floor for {m!r} but no capacity for it",
+                m,
+            )
+        yield from _period_keys(floor, (*loc, "price_floor", m), periods)
+    if s.price_floor_multiplier is not None:
+        for m, capacity in s.capacity.items():
+            reference = p.reference_prices.get(m)
+            missing = [
+                t
+                for t in _available(p, s.available_from)
+                if _positive_in(capacity, t) and not _defined_in(reference, t)
+            ]
+            if missing and m in materials:
+                yield error_detail(
+                    (*loc, "price_floor_multiplier"),
+                    "floor_without_reference",
+                    f"the price floor of {s.id!r} is a multiple of the reference price of {m!r}, "
+                    f"which is not given in {_known(missing)}",
+                    m,
+                )
+    for j, feed in enumerate(s.feeds):
+        where = (*loc, "feeds", j)
+        yield from _keys(feed.yields, (*where, "yields"), materials, "material")
+        per_tonne = sum(feed.yields.values()) * MASS[p.units.quantities.split()[0]]
+        if per_tonne > 1 + 1e-9:
+            yield error_detail(
+                (*where, "yields"),
+                "yields_above_one",
+                f"feed {feed.id!r} yields {per_tonne:g} t of material per tonne of feed: "
+                "a tonne of feed holds at most one tonne",
+                feed.yields,
+            )
+        yield from _period_keys(feed.capacity, (*where, "capacity"), periods)
+        yield from _period_keys(
+            feed.price_per_tonne_feed, (*where, "price_per_tonne_feed"), periods
+        )
+        unpriced = [
+            t
+            for t in _available(p, s.available_from)
+            if _positive_in(feed.capacity, t) and not _defined_in(feed.price_per_tonne_feed, t)
+        ]
+        if unpriced:
+            yield error_detail(
+                (*where, "price_per_tonne_feed"),
+                "missing_price",
+                f"feed {feed.id!r} can be bought in {_known(unpriced)} but has no price there",
+                feed.id,
+            )
+    yield from _period_keys(s.separation_capacity, (*loc, "separation_capacity"), periods)
+
+
+def _tier_errors(tiers: list[Tier], loc: tuple[str | int, ...]) -> Iterator[InitErrorDetails]:
+    """Bands rise in ``up_to``, only the last is open, one kind of price, prices never fall."""
+    kinds = {tier.price is None for tier in tiers}
+    if len(kinds) > 1:
+        yield error_detail(
+            loc,
+            "tier_kinds",
+            "give every tier a 'price' or every tier a 'price_multiplier', not a mix",
+            None,
+        )
+    for j, tier in enumerate(tiers):
+        last = j == len(tiers) - 1
+        if (tier.up_to is None) != last:
+            message = (
+                "the last tier has no 'up_to': it prices every tonne above the band before"
+                if last
+                else "every tier but the last needs 'up_to', the top of its band"
+            )
+            yield error_detail((*loc, j, "up_to"), "tier_up_to", message, tier.up_to)
+        if j == 0:
+            continue
+        before = tiers[j - 1]
+        if tier.up_to is not None and before.up_to is not None and tier.up_to <= before.up_to:
+            yield error_detail(
+                (*loc, j, "up_to"),
+                "tier_order",
+                f"tier up_to values must rise: {tier.up_to:g} follows {before.up_to:g}",
+                tier.up_to,
+            )
+        price, previous = (
+            (tier.price, before.price)
+            if tier.price is not None
+            else (tier.price_multiplier, before.price_multiplier)
+        )
+        if price is not None and previous is not None and price < previous:
+            yield error_detail(
+                (*loc, j),
+                "tier_not_convex",
+                f"the price falls from {previous:g} to {price:g} at tier {j + 1}: a volume "
+                "discount makes the cost non-convex, which needs integer variables (a "
+                "mixed-integer model) that optiree does not build; give tiers whose prices "
+                "never fall, or one flat price",
+                price,
+            )
+
+
+def _contract_errors(p: Problem) -> Iterator[InitErrorDetails]:
+    periods, sources = p.periods, {s.id: s for s in p.sources}
+    ids = [p.contract_id(i) for i in range(len(p.contracts))]
+    yield from _duplicates(ids, ("contracts",), ("id",), "contract")
+    for i, contract in enumerate(p.contracts):
+        loc: tuple[str | int, ...] = ("contracts", i)
+        yield from _unknown((*loc, "source"), contract.source, list(sources), "source")
+        source = sources.get(contract.source)
+        delivers = delivered(source) if source is not None else []
+        yield from _id_list(contract.materials, (*loc, "materials"), delivers, "material")
+        yield from _id_list(contract.periods, (*loc, "periods"), periods, "period")
+
+
+def delivered(source: Source) -> list[str]:
+    """The materials ``source`` can deliver: those it sells and those its feeds yield."""
+    yields = [m for feed in source.feeds for m in feed.yields]
+    return list(dict.fromkeys([*source.capacity, *yields]))
+
+
+MASS = {"t": 1.0, "kg": 0.001}
+"""Tonnes per unit of mass."""
+
+
+def _unit_errors(p: Problem) -> Iterator[InitErrorDetails]:
+    """Every material has the conversion factor the units ask for."""
+    units = p.units
+    for field, unit in (("demand", units.demand), ("prices", units.prices)):
+        basis = unit.split()[1]
+        if basis == "REO":
+            continue
+        for i, material in enumerate(p.materials):
+            if basis not in material.reo_per_tonne:
+                yield error_detail(
+                    ("materials", i, "reo_per_tonne"),
+                    "conversion_missing",
+                    f"units.{field} is {unit!r} but {material.id!r} has no reo_per_tonne.{basis}"
+                    f" (tonnes of oxide per tonne of {basis})",
+                    material.id,
+                )
 
 
 def _target_errors(

@@ -36,6 +36,7 @@ from optiree.scenarios import (
 )
 from optiree.schema import Problem, Scenario, Share, StrictModel
 from optiree.solve import SolverName, run_solver, solver_for
+from optiree.units import in_tonnes_of_oxide
 
 SEPARATOR = "|"
 """Between a scenario's name and its variable and row names in the extensive LP:
@@ -167,13 +168,7 @@ def _first_stage(model: LpModel, committed: Iterable[str]) -> dict[Key, pulp.LpV
     """The model's variables in the committed periods, by decision."""
     periods = set(committed)
     chosen: dict[Key, pulp.LpVariable] = {}
-    kinds: dict[str, dict[Any, pulp.LpVariable]] = {
-        "buy": model.buy,
-        "sub": model.sub,
-        "stock": model.stock,
-        "short": model.short,
-    }
-    for kind, variables in kinds.items():
+    for kind, variables in model.decisions().items():
         for index, variable in variables.items():
             if index[-1] in periods:
                 chosen[kind, tuple(index)] = variable
@@ -311,6 +306,8 @@ def _purchase_limits(problem: Problem, data: ProblemData) -> dict[CapTarget, flo
     limits: dict[CapTarget, float] = {}
     for row in data.caps:
         cap = caps[row.cap]
+        if cap.sum_over:
+            continue  # a total: kept as the base problem has it
         target = ("country", cap.country) if cap.country is not None else ("source", cap.source)
         key = (target[0], str(target[1]), row.material, row.period)
         limits[key] = min(limits.get(key, math.inf), row.limit, row.capacity)
@@ -339,10 +336,13 @@ def expected_value_problem(stages: TwoStage) -> Problem:
     applies. Those means become ``max_tonnes`` caps named ``mean1``, ``mean2``... (left out
     where they cannot bind). The committed periods are the same in every scenario, so they stay
     as they are. Security rules, stock and shortage penalties are the same in every scenario
-    and are kept.
+    and are kept. Feeds' capacity and price are averaged like a source's; price tiers, floors,
+    contracts, caps over several periods or materials (``sum_over``) and the other supply
+    terms are the base problem's. The problem is written in
+    t REO (see :mod:`optiree.units`).
     """
     names = list(stages.problems)
-    problems = [stages.problems[s] for s in names]
+    problems = [in_tonnes_of_oxide(stages.problems[s]) for s in names]
     weights = [stages.probability[s] for s in names]
     datas = [prepare(p) for p in problems]
     base = problems[0]
@@ -350,6 +350,8 @@ def expected_value_problem(stages: TwoStage) -> Problem:
 
     capacity = _mean_over([d.capacity for d in datas], weights, absent=0.0)
     price = _mean_over([d.price for d in datas], weights, absent=None)
+    feed_capacity = _mean_over([d.feed_capacity for d in datas], weights, absent=0.0)
+    feed_price = _mean_over([d.feed_price for d in datas], weights, absent=None)
     sub_capacity = _mean_over([d.sub_capacity for d in datas], weights, absent=0.0)
     sub_cost = _mean_over([d.sub_cost for d in datas], weights, absent=None)
     demand = _mean_over([d.demand for d in datas], weights, absent=0.0)
@@ -390,6 +392,12 @@ def expected_value_problem(stages: TwoStage) -> Problem:
         }
         source["price_multiplier"] = 1.0
         source["available_from"] = None
+        for feed in source["feeds"]:
+            f = feed["id"]
+            feed["capacity"] = {t: feed_capacity.get((f, t), 0.0) for t in periods}
+            feed["price_per_tonne_feed"] = {
+                t: feed_price[f, t] for t in periods if feed_capacity.get((f, t), 0.0) > 0
+            }
     for substitute in document["substitutes"]:
         k = substitute["id"]
         substitute["capacity"] = {t: sub_capacity.get((k, t), 0.0) for t in periods}
@@ -397,7 +405,7 @@ def expected_value_problem(stages: TwoStage) -> Problem:
         substitute["available_from"] = None
     document["demand"] = {m: {t: demand[m, t] for t in periods} for m in base.material_ids}
     document["shortage_penalty"] = {m: penalty.get(m, 0.0) for m in base.material_ids}
-    document["caps"] = caps
+    document["caps"] = caps + [cap for cap in document["caps"] if cap["sum_over"]]
     document["scenarios"] = []
     return Problem.model_validate(document)
 

@@ -132,6 +132,8 @@ def check_plan(problem: Problem, plan: Result) -> None:
         supplies = _keys(plan.purchases, "source", "material", "period")
         substitutes = _keys(plan.substitution, "substitute", "period")
         differences += _key_differences("supply", supplies, set(data.capacity))
+        feeds = _keys(plan.feeds, "feed", "period")
+        differences += _key_differences("feed", feeds, set(data.feed_capacity))
         differences += _key_differences("substitute use", substitutes, set(data.sub_capacity))
         inventory = plan.inventory
         demand = _values(inventory, ["material", "period"], "demand")
@@ -195,10 +197,8 @@ def fix_committed(model: LpModel, plan: Result, commit_periods: int) -> None:
             something else in the model (another price, holding cost or penalty).
     """
     committed = set(model.data.periods[:commit_periods])
-    _fix(model.buy, _values(plan.purchases, ["source", "material", "period"], "tonnes"), committed)
-    _fix(model.sub, _values(plan.substitution, ["substitute", "period"], "units"), committed)
-    _fix(model.stock, _values(plan.inventory, ["material", "period"], "closing"), committed)
-    _fix(model.short, _values(plan.shortage, ["material", "period"], "tonnes"), committed)
+    for kind, variables in model.decisions().items():
+        _fix(variables, plan_values(plan, kind), committed)
     broken = []
     for row in model.rows:
         if row.period not in committed:
@@ -402,6 +402,28 @@ def _key_differences(
     return found
 
 
+def plan_values(plan: Result, kind: str) -> dict[tuple[str, ...], float]:
+    """The plan's value of each variable of a kind of :meth:`LpModel.decisions`, by its key."""
+    if kind in ("buy", "tier"):
+        bands = plan.purchases
+        chosen = bands[bands["tier"] == 1] if kind == "buy" else bands[bands["tier"] > 1]
+        keys = (
+            ["source", "material", "period"]
+            if kind == "buy"
+            else ["source", "material", "tier", "period"]
+        )
+        return _values(chosen, keys, "tonnes")
+    table, keys, column = {
+        "feed": (plan.feeds, ["feed", "period"], "tonnes"),
+        "sub": (plan.substitution, ["substitute", "period"], "units"),
+        "stock": (plan.inventory, ["material", "period"], "closing"),
+        "short": (plan.shortage, ["material", "period"], "tonnes"),
+        "sell": (plan.inventory, ["material", "period"], "sold"),
+        "waste": (plan.inventory, ["material", "period"], "surplus"),
+    }[kind]
+    return _values(table, keys, column)
+
+
 def _values(table: pd.DataFrame, keys: list[str], column: str) -> dict[tuple[str, ...], float]:
     """``column`` of a result table by the tuple of ``keys``."""
     return {
@@ -435,7 +457,7 @@ def _fixed_side(constraint: pulp.LpConstraint) -> tuple[float, float]:
 def _fixed_cost(model: LpModel, committed: set[str]) -> float:
     """The model's cost of its fixed variables in the committed periods [money]."""
     fixed: set[str] = set()
-    for variables in (model.buy, model.sub, model.stock, model.short):
+    for variables in model.decisions().values():
         fixed.update(v.name for key, v in variables.items() if key[-1] in committed)
     return float(
         sum(c * (v.lowBound or 0.0) for v, c in model.objective.items() if v.name in fixed)
