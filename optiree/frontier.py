@@ -89,9 +89,9 @@ def _cover_without(problem: Problem, country: str, material: str | None) -> _Rul
         document["security"]["min_cover_without"] = rules
 
     def reached(result: Result) -> float:
-        # Cover without the country: opening stock + other purchases + substitution, / demand.
+        # Cover without the country: opening stock + other supply + substitution, / demand.
         inventory = result.inventory
-        bought = result.purchases[result.purchases["country"] != country]
+        bought = result.supply[result.supply["country"] != country]
         others = bought.groupby(["material", "period"])["tonnes"].sum()
         rows = inventory[inventory["demand"] > 0]
         if materials:
@@ -129,11 +129,17 @@ def _signature(result: Result) -> frozenset[str]:
     names = set(rows.loc[rows["binding"], "constraint"])
     p = result.purchases
     names |= {
-        f"buy@0({r.source},{r.material},{r.period})" for r in p[p["tonnes"] <= tol].itertuples()
+        f"buy@0({r.source},{r.material},{r.tier},{r.period})"
+        for r in p[p["tonnes"] <= tol].itertuples()
     }
     names |= {
-        f"buy@cap({r.source},{r.material},{r.period})"
+        f"buy@cap({r.source},{r.material},{r.tier},{r.period})"
         for r in p[p["tonnes"] >= p["capacity"] - tol].itertuples()
+    }
+    f = result.feeds
+    names |= {f"feed@0({r.feed},{r.period})" for r in f[f["tonnes"] <= tol].itertuples()}
+    names |= {
+        f"feed@cap({r.feed},{r.period})" for r in f[f["tonnes"] >= f["capacity"] - tol].itertuples()
     }
     i = result.inventory
     names |= {f"stock@0({r.material},{r.period})" for r in i[i["closing"] <= tol].itertuples()}

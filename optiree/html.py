@@ -192,7 +192,7 @@ def _tables(problem: "Problem", result: "Result") -> list[str]:
         '<p class="note">Sources that buy none of a material are left out; '
         '"-" marks a period in which the source cannot supply.</p>',
     ]
-    for material, rows in result.purchases.groupby("material", sort=False):
+    for material, rows in result.supply.groupby("material", sort=False):
         plan = rows.pivot_table(
             index=["source", "country"], columns="period", values="tonnes", sort=False
         )

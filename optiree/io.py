@@ -122,6 +122,11 @@ def summary_document(result: "Result") -> dict[str, Any]:
         "currency": result.currency,
         "total_cost": result.total_cost,
         "cost_by_component": {str(k): float(v) for k, v in by_component.items()},
+        "input_units": result.input_units.model_dump(),
+        "units": {
+            f"{table}.{column}": unit
+            for table, column, unit in result.units().itertuples(index=False)
+        },
         "tables": [f"{name}.csv" for name in result.tables()],
     }
 

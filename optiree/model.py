@@ -167,10 +167,10 @@ class _Builder:
             for t in d.periods
             if d.demand[m, t] > 0
         }
-        self.sell = {
+        self.sell = {  # selling at no price is free disposal: no variable needed
             key: variable("sell", key, None if math.isinf(most) else most)
             for key, most in d.max_sold.items()
-            if most > 0
+            if most > 0 and d.salvage[key] > 0
         }
         self.waste = {
             (m, t): variable("waste", (m, t), None) for m in d.disposal for t in d.periods
@@ -252,7 +252,7 @@ class _Builder:
         terms += [(v, d.sub_cost[key]) for key, v in self.sub.items()]
         terms += [(v, d.holding[m]) for (m, _), v in self.stock.items() if d.holding[m] > 0]
         terms += [(v, d.penalty[m]) for (m, _), v in self.short.items()]
-        terms += [(v, -d.salvage[key]) for key, v in self.sell.items() if d.salvage[key] > 0]
+        terms += [(v, -d.salvage[key]) for key, v in self.sell.items()]
         terms += [(v, d.disposal[m]) for (m, _), v in self.waste.items()]
         prices = {(r.contract, r.material, r.period): r.take_or_pay for r in d.contracts}
         terms += [(v, prices[key] or 0.0) for key, v in self.shortfall.items()]

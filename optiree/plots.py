@@ -57,16 +57,17 @@ REQUIREMENT_LABEL = "stock-cover requirement (cover \N{MULTIPLICATION SIGN} dema
 
 
 def sourcing_mix(result: "Result") -> "Figure":
-    """Tonnes bought per period, stacked by source, one panel per material.
+    """Tonnes delivered per period, stacked by source, one panel per material.
 
-    Each bar is ``result.purchases.tonnes`` [t] of one source in one period; a source has the
+    Each bar is ``result.supply.tonnes`` [t] of one source in one period (bought separately
+    and from its feeds); a source has the
     same colour in every panel, and sources that buy none of a material are left out of its
     panel. A black tick marks each period's demand [t], so the gap to it is what stock,
     substitution or shortage made up, and what lies above it went into stock.
     """
     _require_plan(result)
     periods, materials = _periods(result), _materials(result)
-    purchases = result.purchases
+    purchases = result.supply
     sources = list(dict.fromkeys(purchases["source"]))
     colours = _colours(sources)
     countries = dict(zip(purchases["source"], purchases["country"], strict=True))

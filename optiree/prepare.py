@@ -10,7 +10,7 @@ import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
-from optiree.schema import Problem, Source, Tier, delivered
+from optiree.schema import Problem, Source, Tier, Units, delivered
 from optiree.units import in_tonnes_of_oxide
 
 SMT = tuple[str, str, str]
@@ -81,6 +81,8 @@ class ProblemData:
 
     problem: Problem
     """The problem in tonnes of oxide (itself when its units are the default)."""
+    input_units: Units
+    """The units the problem was written in."""
     periods: tuple[str, ...]
     materials: tuple[str, ...]
     country: dict[str, str]
@@ -100,7 +102,8 @@ class ProblemData:
     yields: dict[str, dict[str, float]]
     """Feed -> material -> t per t of feed."""
     separation: dict[ST, float]
-    """Shared limit [t] on all that source delivers in a period, where one is set."""
+    """Shared limit [t] on all that source delivers in a period, where one is set (a dict
+    sets none in the periods it does not list)."""
     sub_capacity: dict[KT, float]
     """Units per period of every (substitute, period) that can be used."""
     sub_cost: dict[KT, float]
@@ -109,7 +112,8 @@ class ProblemData:
     ramp: dict[str, tuple[float, float, float]]
     """Substitute -> (max_increase, max_growth, initial units) where a ramp is set."""
     sub_share: dict[KMT, float]
-    """Largest share of demand a substitute may avoid, where a limit is set."""
+    """Largest share of demand a substitute may avoid, where a limit is set (a dict sets none
+    in the periods it does not list)."""
     demand: dict[MT, float]
     initial: dict[str, float]
     holding: dict[str, float]
@@ -191,6 +195,7 @@ def _segments(tiers: list[Tier], capacity: float, base: float | None) -> Iterato
 
 def prepare(problem: Problem) -> ProblemData:
     """Resolve a validated problem into per-index numbers in t REO."""
+    input_units = problem.units
     problem = in_tonnes_of_oxide(problem)
     periods = problem.periods
     segments: dict[SMT, tuple[Segment, ...]] = {}
@@ -233,6 +238,7 @@ def prepare(problem: Problem) -> ProblemData:
     surplus = problem.surplus
     data = ProblemData(
         problem=problem,
+        input_units=input_units,
         periods=tuple(periods),
         materials=tuple(problem.material_ids),
         country={s.id: s.country for s in problem.sources},
@@ -244,10 +250,10 @@ def prepare(problem: Problem) -> ProblemData:
         feed_source={feed.id: s.id for s in problem.sources for feed in s.feeds},
         yields={feed.id: dict(feed.yields) for s in problem.sources for feed in s.feeds},
         separation={
-            (s.id, t): value_at(s.separation_capacity, t)
+            (s.id, t): most
             for s in problem.sources
-            if s.separation_capacity is not None
             for t in periods
+            if (most := defined_at(s.separation_capacity, t)) is not None
         },
         sub_capacity=sub_capacity,
         sub_cost=sub_cost,
@@ -258,10 +264,11 @@ def prepare(problem: Problem) -> ProblemData:
             if k.ramp is not None
         },
         sub_share={
-            (k.id, m, t): value_at(share, t)
+            (k.id, m, t): limit
             for k in problem.substitutes
             for m, share in k.max_share_of_demand.items()
             for t in periods
+            if (limit := defined_at(share, t)) is not None
         },
         demand=demand,
         initial={m: problem.stock.initial.get(m, 0.0) for m in problem.material_ids},

@@ -32,7 +32,14 @@ def summary(result: "Result") -> str:
     if not result.is_optimal:
         return f"{head}\n{result.message}\n"
     currency = result.currency
-    lines = [head, f"Total cost: {_money(result.total_cost or 0.0)} {currency}"]
+    given = result.input_units
+    lines = [
+        head,
+        f"Units: tonnes of rare-earth oxide [t] (t REO), money in {currency}, prices in "
+        f"{currency}/t REO (input: demand in {given.demand}, prices per {given.prices}, "
+        f"quantities in {given.quantities})",
+        f"Total cost: {_money(result.total_cost or 0.0)} {currency}",
+    ]
     by_component = result.costs.groupby("component", sort=False)["cost"].sum()
     lines += [f"  {name:<13} {_money(cost):>20}" for name, cost in by_component.items()]
     lines += _purchases(result)
@@ -75,8 +82,11 @@ def _section(title: str, frame: pd.DataFrame, fmt: Callable[[Any], str]) -> list
 
 
 def _purchases(result: "Result") -> list[str]:
-    lines = ["", "Purchases [t] by material, source and period (sources that buy nothing left out)"]
-    for material, rows in result.purchases.groupby("material", sort=False):
+    lines = [
+        "",
+        "Supply [t] by material, source and period (sources that deliver nothing left out)",
+    ]
+    for material, rows in result.supply.groupby("material", sort=False):
         plan = rows.pivot_table(
             index=["source", "country"], columns="period", values="tonnes", sort=False
         )

@@ -17,6 +17,7 @@ import pulp
 from optiree.io import write_result
 from optiree.model import LpModel, Row, Rule
 from optiree.report import summary
+from optiree.schema import Units
 
 ZERO = 1e-9
 """Solver values smaller than this in magnitude are reported as 0."""
@@ -98,6 +99,56 @@ COLUMNS = {
     ],
 }
 TABLES = tuple(COLUMNS)
+TONNES = "t REO"
+MONEY = "{currency}"
+PRICE = "{currency}/t REO"
+COLUMN_UNITS = {
+    "costs": {"cost": MONEY},
+    "purchases": {
+        "tonnes": TONNES,
+        "capacity": TONNES,
+        "unit_price": PRICE,
+        "cost": MONEY,
+        "reduced_cost": PRICE,
+        "price_low": PRICE,
+        "price_high": PRICE,
+    },
+    "feeds": {
+        "tonnes": "t feed",
+        "capacity": "t feed",
+        "unit_price": "{currency}/t feed",
+        "cost": MONEY,
+        "reduced_cost": "{currency}/t feed",
+        "price_low": "{currency}/t feed",
+        "price_high": "{currency}/t feed",
+    },
+    "supply": {"bought": TONNES, "from_feeds": TONNES, "tonnes": TONNES},
+    "substitution": {
+        "units": "units",
+        "unit_cost": "{currency}/unit",
+        "cost": MONEY,
+        "saved_*": TONNES,
+    },
+    "inventory": {
+        **dict.fromkeys(
+            ["opening", "purchased", "substituted", "shortage", "demand", "sold", "closing"],
+            TONNES,
+        ),
+        "surplus": TONNES,
+        "holding_cost": MONEY,
+    },
+    "shortage": {"demand": TONNES, "tonnes": TONNES, "penalty": PRICE, "cost": MONEY},
+    "shares": {"tonnes": TONNES, "share": "fraction"},
+    "constraints": {
+        **dict.fromkeys(
+            ["value", "limit", "slack", "allowable_decrease", "allowable_increase"],
+            "t REO (units for ramp rows)",
+        ),
+        "shadow_price": "{currency}/t REO ({currency}/unit for ramp rows)",
+        "cost_per_point": "{currency} per 0.01",
+    },
+}
+"""The unit of every column that has one, by table (``{currency}`` is the problem's)."""
 SENSES = {pulp.LpConstraintGE: ">=", pulp.LpConstraintLE: "<=", pulp.LpConstraintEQ: "="}
 RULES = (
     Rule.MAX_SHARE,
@@ -136,6 +187,8 @@ class Result:
     shortage: pd.DataFrame = field(repr=False)
     shares: pd.DataFrame = field(repr=False)
     constraints: pd.DataFrame = field(repr=False)
+    input_units: Units = field(default_factory=Units)
+    """The units the problem was written in; every table is in t REO and ``currency``."""
 
     @property
     def is_optimal(self) -> bool:
@@ -147,6 +200,17 @@ class Result:
         rows = self.constraints
         rules = rows[rows["rule"].isin(RULES) & rows["binding"]]
         return rules.sort_values("shadow_price", ascending=False, kind="stable")
+
+    def units(self) -> pd.DataFrame:
+        """The unit of every column that has one: table, column, unit."""
+        return pd.DataFrame(
+            [
+                (table, column, unit.format(currency=self.currency))
+                for table, columns in COLUMN_UNITS.items()
+                for column, unit in columns.items()
+            ],
+            columns=["table", "column", "unit"],
+        )
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table by name, in the order of :data:`TABLES`."""
@@ -161,9 +225,18 @@ class Result:
         return write_result(self, Path(directory))
 
 
-def empty_result(name: str, status: Status, message: str, solver: str, currency: str) -> Result:
+def empty_result(
+    name: str,
+    status: Status,
+    message: str,
+    solver: str,
+    currency: str,
+    *,
+    units: Units | None = None,
+) -> Result:
     tables = {table: pd.DataFrame(columns=columns) for table, columns in COLUMNS.items()}
-    return Result(name, status, message, solver, currency, None, **tables)
+    given = units if units is not None else Units()
+    return Result(name, status, message, solver, currency, None, **tables, input_units=given)
 
 
 class _Ranging:
@@ -282,6 +355,7 @@ def optimal_result(model: LpModel, solver: str) -> Result:
         shortage,
         shares,
         constraints,
+        d.input_units,
     )
 
 

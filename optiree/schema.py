@@ -193,7 +193,8 @@ class Source(StrictModel):
     """Ores or concentrates sold by the tonne, each yielding several materials."""
     separation_capacity: TonnesPerPeriod | None = None
     """Most tonnes of all materials together per period (a shared separation plant), counting
-    what the feeds yield; none means no shared limit."""
+    what the feeds yield; none means no shared limit, and a dict sets none in the periods it
+    does not list."""
 
     @model_validator(mode="after")
     def _sells_something(self) -> Self:
@@ -231,7 +232,8 @@ class Substitute(StrictModel):
     ramp: Ramp | None = None
     """How fast use can grow from one period to the next (production lines convert slowly)."""
     max_share_of_demand: dict[Id, SharePerPeriod] = {}
-    """Material -> largest share of its demand the substitute may avoid in a period."""
+    """Material -> largest share of its demand the substitute may avoid in a period; a dict
+    sets no limit in the periods it does not list."""
 
 
 class Stock(StrictModel):

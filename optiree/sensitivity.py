@@ -50,7 +50,7 @@ def sensitivity(result: Result) -> dict[str, pd.DataFrame]:
     demand = demand.rename(columns={"limit": "demand", "shadow_price": "marginal_cost"})
 
     bought = result.purchases
-    keys = ["source", "country", "material", "period"]
+    keys = ["source", "country", "material", "period", "tier"]
     unused = bought[(bought["tonnes"] == 0) & (bought["reduced_cost"] > 0)]
     entry = unused[[*keys, "unit_price", "reduced_cost"]].assign(
         entry_price=unused["unit_price"] - unused["reduced_cost"],

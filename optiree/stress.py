@@ -66,8 +66,9 @@ class StressResult:
     total_cost: float | None
     """Cost of the whole horizon [money]."""
     committed_cost: float
-    """The plan's cost in the committed periods [money]: purchases, substitution, holding and
-    shortage there."""
+    """The plan's cost in the committed periods [money]: purchases, feeds, substitution,
+    holding and shortage there (sales of surplus, disposal and take-or-pay payments are left
+    to ``recourse_cost``)."""
     recourse_cost: float | None
     """Cost of the re-planned periods [money]: ``total_cost - committed_cost``."""
     unmet: pd.DataFrame = field(repr=False)
@@ -184,9 +185,10 @@ def stressed_problem(
 def fix_committed(model: LpModel, plan: Result, commit_periods: int) -> None:
     """Fix every variable of the first ``commit_periods`` periods to the plan's value.
 
-    ``buy``, ``sub``, ``stock`` and ``short`` get lower bound = upper bound = the plan's
-    tonnes bought, units used, closing stock and unmet demand; a material the plan could not
-    let go short is fixed at 0 short. The rows of the committed periods then hold only fixed
+    Every variable of :meth:`LpModel.decisions` (tonnes bought in each price band, feed
+    bought, units used, closing stock, unmet demand, tonnes sold and wasted) gets lower bound
+    = upper bound = the plan's value; a material the plan could not let go short is fixed at
+    0 short. The rows of the committed periods then hold only fixed
     variables: one the plan misses by no more than its solver's rounding
     (:data:`PLAN_TOLERANCE`) gets its limit moved onto the plan, so that the solver is not
     handed a start it would call infeasible.
@@ -468,6 +470,7 @@ def _cost_in(plan: Result, periods: set[str]) -> float:
     """The plan's cost in ``periods`` [money]."""
     parts = [
         (plan.purchases, "cost"),
+        (plan.feeds, "cost"),
         (plan.substitution, "cost"),
         (plan.inventory, "holding_cost"),
         (plan.shortage, "cost"),

@@ -50,6 +50,25 @@ def test_user_guide_figures() -> None:
     assert "75 000 USD" in text
 
 
+def test_units_example_figures() -> None:
+    (block,) = [b for w, b in PROBLEMS if "t magnet" in b]
+    result = optiree.solve(optiree.Problem.model_validate(yaml.safe_load(block)))
+    # 10,000 t of magnet x 0.35 = 3,500 t REO at 80 USD/kg = 80,000 USD/t.
+    assert result.total_cost == pytest.approx(280_000_000)
+    assert "280,000,000 USD" in (DOCS / "input.md").read_text()
+    assert "input: demand in t magnet, prices per kg REO" in result.summary()
+
+
+@pytest.mark.parametrize(
+    ("name", "cost"), [("co-products", 197_300), ("offtake", 11_000), ("ramp", 4_500)]
+)
+def test_supply_page_figures(name: str, cost: float) -> None:
+    (block,) = [b for w, b in PROBLEMS if w.startswith("supply.md") and f"name: {name}\n" in b]
+    result = optiree.solve(optiree.Problem.model_validate(yaml.safe_load(block)))
+    assert result.total_cost == pytest.approx(cost)
+    assert f"**{cost:,}**" in (DOCS / "supply.md").read_text()
+
+
 def _cost_block(text: str) -> list[str]:
     """The "Total cost:" line and the component lines under it."""
     lines = text.splitlines()

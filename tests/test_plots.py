@@ -53,7 +53,7 @@ def test_sourcing_mix_bars_are_the_tonnes_bought(
     assert isinstance(figure, Figure)
     assert [_title(ax) for ax in figure.axes] == ["NdPr", "Dy", "Tb"]
     periods = _periods(result)
-    purchases = result.purchases
+    purchases = result.supply
     for ax in figure.axes:
         material = _title(ax)
         rows = purchases[purchases["material"] == material]
@@ -330,7 +330,7 @@ def test_docs_report_quotes_the_japan_figures(
         "and shortage {shortage:,.1f} million USD".format(**by_component),
     ]
     inventory = result.inventory.set_index(["material", "period"])
-    ndpr = result.purchases[result.purchases["material"] == "NdPr"]
+    ndpr = result.supply[result.supply["material"] == "NdPr"]
     bought = ndpr.groupby("period")["tonnes"].sum()
     quoted += [
         f"({bought['2026Q1']:,.0f} t and {bought['2026Q2']:,.0f} t)",
