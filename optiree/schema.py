@@ -56,13 +56,16 @@ Id = Annotated[
         description="Identifier: it appears verbatim in variable and constraint names.",
     ),
 ]
-NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False, strict=True)]
+LARGEST = 1e12
+"""Largest number any input may hold: beyond it, sums of price x tonnes lose the precision a
+solver needs (HiGHS reads 1e20 as infinite), so bigger numbers are refused as typos."""
+NonNegative = Annotated[float, Field(ge=0, le=LARGEST, allow_inf_nan=False, strict=True)]
 Tonnes = Annotated[NonNegative, Field(description="Tonnes per period [t], finite, >= 0.")]
 Price = Annotated[NonNegative, Field(description="Money per tonne or per unit, finite, >= 0.")]
 Share = Annotated[
     float, Field(ge=0, le=1, allow_inf_nan=False, strict=True, description="A fraction in [0, 1].")
 ]
-Multiplier = Annotated[float, Field(gt=0, allow_inf_nan=False, strict=True)]
+Multiplier = Annotated[float, Field(gt=0, le=LARGEST, allow_inf_nan=False, strict=True)]
 
 
 def _per_period_tag(value: Any) -> str:
@@ -156,7 +159,7 @@ class Feed(StrictModel):
 
     id: Id
     yields: Annotated[
-        dict[Id, Annotated[float, Field(gt=0, allow_inf_nan=False, strict=True)]],
+        dict[Id, Annotated[float, Field(gt=0, le=LARGEST, allow_inf_nan=False, strict=True)]],
         Field(min_length=1),
     ]
     """Material -> tonnes of it per tonne of feed (in ``units.quantities`` per t of feed)."""
@@ -414,7 +417,7 @@ class Problem(StrictModel):
     units: Units = Units()
     periods: Annotated[list[Id], Field(min_length=1)] = ["P1"]
     """Ordered period labels; stock flows from each period to the next."""
-    period_days: Annotated[float, Field(gt=0, allow_inf_nan=False, strict=True)] | None = None
+    period_days: Multiplier | None = None
     """Length of a period in days (91.25 for quarters), for ``min_stock_days``."""
     materials: Annotated[list[Material], Field(min_length=1)]
     reference_prices: dict[Id, PricePerPeriod] = {}
