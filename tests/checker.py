@@ -2,34 +2,57 @@
 
 :func:`check` takes a :class:`optiree.Problem` and the :class:`optiree.Result` of solving it and
 lists every way the result's tables break the problem: a demand not met, a capacity exceeded, a
-cap or security rule broken, a price or cost that is not the one the problem gives, costs that do
-not add up to ``total_cost``, shadow prices that are not an optimal dual. It reads only the tables
-and the problem's own fields: the scalar-or-per-period inputs, ``available_from`` and the prices
-are resolved here, again, without ``optiree.prepare`` or ``optiree.model``, so a mistake there
-is not repeated here.
+cap, contract or security rule broken, a price or cost that is not the one the problem gives,
+costs that do not add up to ``total_cost``, shadow prices that are not an optimal dual. It reads
+only the tables and the problem's own fields: units, the scalar-or-per-period inputs,
+``available_from``, tiers, floors and the prices are resolved here, again, without
+``optiree.prepare``, ``optiree.model`` or ``optiree.units``, so a mistake there is not repeated
+here.
 
 Comparisons allow an error of ``TOLERANCE`` times the size of the numbers compared (at least 1),
 so a plan in millions of tonnes is held to the same relative accuracy as one in tonnes.
 
-The formulation checked, in the terms of the problem (every variable >= 0):
+The formulation checked (docs/formulation.md), in t REO after converting the problem's units
+(demand x t REO per unit, prices / t REO per unit, other material quantities x 1 or 0.001),
+every variable >= 0:
 
-- x[s,m,t] tonnes bought, at most the capacity, none before ``available_from``;
-- u[k,t] substitute units, at most the capacity; I[m,t] closing stock; z[m,t] shortage, only
-  for materials with a shortage penalty, at most the demand;
-- balance:        I[m,t-1] + sum_s x + sum_k saves[k,m] u + z - I[m,t] >= demand[m,t];
-- net_demand:     sum_k saves[k,m] u + z <= demand[m,t] (substitution and shortage avoid
-                  demand; neither can turn into stock);
-- max_share:      sum_{s of c} x <= share * sum_s x;
-- cover_without:  sum_{s not of c} x + sum_k saves[k,m] u + I[m,t-1] >= share * demand[m,t];
-- stock_cover:    I[m,t] >= cover[m,t] * demand[m,t] (a per-period cover is 0 where not listed);
-- cap:            sum over matching sources of x <= max_tonnes, or <= share * their capacity;
+- x[s,m,t,j] tonnes bought in band j, at most the band's width: tier j runs from the previous
+  tier's ``up_to`` to its own, cut at the capacity (one band of the capacity without tiers);
+  none before ``available_from``; price max(tier price or multiplier x list price, floor),
+  the floor ``price_floor`` or else ``price_floor_multiplier`` x the reference price;
+- w[f,t] tonnes of feed, at most its capacity, at its price per tonne of feed;
+  X[s,m,t] = sum_j x + sum_{f of s} yield[f,m] w[f,t] is what s delivers; every rule counts X;
+- u[k,t] substitute units, at most the capacity; I[m,t] closing stock; z[m,t] shortage (only
+  with a shortage penalty, at most the demand); v[m,t] sold on (a ``surplus`` entry with a
+  positive salvage price, at most ``max_sold``); e[m,t] wasted (a positive ``disposal_cost``);
+  o[G] take-or-pay shortfall of a contract row, at most its minimum b;
+- balance:        I[m,t-1] + sum_s X + sum_k saves u + z - I[m,t] - v - e >= demand (= with a
+                  disposal cost);
+- net_demand:     sum_k saves[k,m] u + z <= demand[m,t];
+- max_share:      sum_{s of c} X <= share * sum_s X;
+- cover_without:  sum_{s not of c} X + sum_k saves u + I[m,t-1] >= share * demand[m,t];
+- stock_cover:    I[m,t] >= cover[m,t] * demand[m,t] (cover = days / period_days for
+                  ``min_stock_days``; a per-period cover is 0 where not listed);
+- cap:            sum over a group of cells (``sum_over``) and matching sources of X <= max_tonnes,
+                  or <= share * sum of their most deliverable (capacity + yields x feed capacity);
+- contract:       sum over a group of the source's X + o >= min_tonnes (o only with
+                  take-or-pay), or = fixed_tonnes;
+- separation:     sum_m X[s,m,t] <= separation_capacity (a dict sets no limit where silent);
+- ramp:           u[k,t] - (1 + growth) u[k,t-1] <= increase (u[k,t-1] is the initial use in the
+                  first period, 0 where the substitute could not be used);
+- sub_share:      saves[k,m] u[k,t] <= share[k,m,t] * demand[m,t] (a dict of shares sets no
+                  limit where silent);
 
-with I[m,t-1] the initial stock in the first period, and the objective
-sum price x + sum cost u + sum holding I + sum penalty z.
+with I[m,t-1] the initial stock in the first period. The constraints table's value and limit
+are each row's two sides with the variables on the left, the opening stock moved to the value
+side (balance, cover_without) and max_share read as tonnes from the country against share x
+all tonnes. The objective is
+sum band price x + sum feed price w + sum cost u + sum holding I + sum penalty z - sum salvage v
++ sum disposal e + sum take_or_pay o.
 """
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -47,6 +70,7 @@ COLUMNS = {
         "country",
         "material",
         "period",
+        "tier",
         "tonnes",
         "capacity",
         "unit_price",
@@ -55,6 +79,20 @@ COLUMNS = {
         "price_low",
         "price_high",
     ],
+    "feeds": [
+        "source",
+        "country",
+        "feed",
+        "period",
+        "tonnes",
+        "capacity",
+        "unit_price",
+        "cost",
+        "reduced_cost",
+        "price_low",
+        "price_high",
+    ],
+    "supply": ["source", "country", "material", "period", "bought", "from_feeds", "tonnes"],
     "substitution": ["substitute", "period", "units", "unit_cost", "cost"],
     "inventory": [
         "material",
@@ -64,9 +102,12 @@ COLUMNS = {
         "substituted",
         "shortage",
         "demand",
+        "sold",
         "closing",
         "surplus",
         "holding_cost",
+        "sales",
+        "disposal_cost",
     ],
     "shortage": ["material", "period", "demand", "tonnes", "penalty", "cost"],
     "shares": ["material", "period", "country", "tonnes", "share"],
@@ -92,10 +133,19 @@ COLUMNS = {
 SMT = tuple[str, str, str]
 KT = tuple[str, str]
 MT = tuple[str, str]
+Var = tuple[str, ...]
+"""A variable of the LP: ("x", s, m, t, j), ("w", f, t), ("u", k, t), ("I", m, t), ("z", m, t),
+("v", m, t), ("e", m, t) or ("o", row name)."""
+Terms = list[tuple[Var, float]]
+
+MASS = {"t": 1.0, "kg": 0.001}
+"""Tonnes per unit of mass (written out here, not read from optiree)."""
 
 
-def value_in(value: float | Mapping[str, float], period: str) -> float:
+def value_in(value: float | Mapping[str, float] | None, period: str) -> float:
     """A scalar input, or a per-period dict in which a period not listed is 0."""
+    if value is None:
+        return 0.0
     if isinstance(value, Mapping):
         return float(value.get(period, 0.0))
     return float(value)
@@ -114,28 +164,159 @@ def periods_from(periods: list[str], first: str | None) -> list[str]:
     return list(periods) if first is None else list(periods[periods.index(first) :])
 
 
-@dataclass(frozen=True)
-class CapScope:
-    """One cap on one material and period: the matching sources and the most they may sell."""
+# -- units ----------------------------------------------------------------------------------------
 
-    cap: str
-    material: str
-    period: str
+
+def _times(value: Any, factor: float) -> Any:
+    """A number or a per-period dict of numbers times ``factor``; None stays None."""
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        return {key: v * factor for key, v in value.items()}
+    return value * factor
+
+
+def in_t_reo(problem: Problem) -> Problem:
+    """``problem`` rewritten in t REO and money per t REO, as the Units table of the docs says.
+
+    Demand is multiplied by the t REO in one unit of ``units.demand`` of its material, every
+    price or cost of a material divided by the t REO in one unit of ``units.prices``, every other
+    quantity of material multiplied by the tonnes in one ``units.quantities``. Feed tonnes and
+    prices and substitute units and costs stay as they are. A take-or-pay price of a contract
+    over several materials is converted by mass only.
+    """
+    units = problem.units
+    reo_per: dict[str, dict[str, float]] = {
+        m.id: {"REO": 1.0} | {str(k): v for k, v in m.reo_per_tonne.items()}
+        for m in problem.materials
+    }
+
+    def reo(unit: str, m: str) -> float:
+        mass, basis = unit.split()
+        return MASS[mass] * reo_per[m][basis]
+
+    def demand(m: str) -> float:
+        return reo(units.demand, m)
+
+    def price(m: str) -> float:
+        return 1.0 / reo(units.prices, m)
+
+    quantity = MASS[units.quantities.split()[0]]
+    if (units.demand, units.prices, units.quantities) == ("t REO", "t REO", "t REO"):
+        return problem
+    d = problem.model_dump()
+    d["units"] = {}
+    d["demand"] = {m: _times(v, demand(m)) for m, v in d["demand"].items()}
+    d["reference_prices"] = {m: _times(v, price(m)) for m, v in d["reference_prices"].items()}
+    d["shortage_penalty"] = {m: _times(v, price(m)) for m, v in d["shortage_penalty"].items()}
+    stock = d["stock"]
+    stock["holding_cost"] = {m: _times(v, price(m)) for m, v in stock["holding_cost"].items()}
+    stock["initial"] = {m: _times(v, quantity) for m, v in stock["initial"].items()}
+    for source in d["sources"]:
+        source["capacity"] = {m: _times(v, quantity) for m, v in source["capacity"].items()}
+        source["prices"] = {m: _times(v, price(m)) for m, v in source["prices"].items()}
+        source["price_floor"] = {m: _times(v, price(m)) for m, v in source["price_floor"].items()}
+        for m, tiers in source["tiers"].items():
+            for tier in tiers:
+                tier["up_to"] = _times(tier["up_to"], quantity)
+                tier["price"] = _times(tier["price"], price(m))
+        for feed in source["feeds"]:
+            feed["yields"] = {m: y * quantity for m, y in feed["yields"].items()}
+        source["separation_capacity"] = _times(source["separation_capacity"], quantity)
+    for substitute in d["substitutes"]:
+        substitute["saves"] = {m: a * quantity for m, a in substitute["saves"].items()}
+    for cap in d["caps"]:
+        cap["max_tonnes"] = _times(cap["max_tonnes"], quantity)
+    sources = {s.id: s for s in problem.sources}
+    for contract in d["contracts"]:
+        contract["min_tonnes"] = _times(contract["min_tonnes"], quantity)
+        contract["fixed_tonnes"] = _times(contract["fixed_tonnes"], quantity)
+        covered = contract["materials"] or delivered(sources[contract["source"]])
+        per = price(covered[0]) if len(covered) == 1 else 1.0 / MASS[units.prices.split()[0]]
+        contract["take_or_pay"] = _times(contract["take_or_pay"], per)
+    for m, surplus in d["surplus"].items():
+        surplus["salvage_price"] = _times(surplus["salvage_price"], price(m))
+        surplus["disposal_cost"] = _times(surplus["disposal_cost"], price(m))
+        surplus["max_sold"] = _times(surplus["max_sold"], quantity)
+    # Scenarios are not solved with the problem: leave them out rather than convert them.
+    d["scenarios"] = []
+    return Problem.model_validate(d)
+
+
+def delivered(source: Any) -> list[str]:
+    """The materials a source can deliver: those it sells and those its feeds yield."""
+    yields = [m for feed in source.feeds for m in feed.yields]
+    return list(dict.fromkeys([*source.capacity, *yields]))
+
+
+# -- the problem's numbers ------------------------------------------------------------------------
+
+
+class Band(NamedTuple):
+    width: float
+    price: float
+
+
+@dataclass(frozen=True)
+class Group:
+    """One cap or contract row: the cells it totals, the sources it counts and its bound."""
+
+    name: str
+    rule: str
+    subject: str
+    materials: tuple[str, ...]
+    periods: tuple[str, ...]
     sources: tuple[str, ...]
-    limit: float
-    share: float | None
-    capacity: float
+    sense: str
+    bound: float
+    share: float | None = None
+    capacity: float = 0.0
+    take_or_pay: float | None = None
+
+    @property
+    def cells(self) -> list[MT]:
+        return [(m, t) for m in self.materials for t in self.periods]
+
+
+def period_label(periods: list[str], chosen: tuple[str, ...]) -> str:
+    """``P1`` for one period, ``P1..P4`` for a run of consecutive ones, else ``P1+P3``."""
+    if len(chosen) == 1:
+        return chosen[0]
+    index = [periods.index(t) for t in chosen]
+    if index == list(range(index[0], index[0] + len(index))):
+        return f"{chosen[0]}..{chosen[-1]}"
+    return "+".join(chosen)
+
+
+def groups(
+    materials: list[str], periods: list[str], sum_over: Sequence[str]
+) -> Iterator[tuple[tuple[str, ...], tuple[str, ...]]]:
+    """The (materials, periods) totalled by each row of a cap or contract."""
+    by_material = [(m,) for m in materials] if "materials" not in sum_over else [tuple(materials)]
+    by_period = [(t,) for t in periods] if "periods" not in sum_over else [tuple(periods)]
+    for ms in by_material:
+        for ts in by_period:
+            yield ms, ts
 
 
 @dataclass
 class Numbers:
-    """A problem's inputs resolved to one number per index (zero capacities left out)."""
+    """A problem's inputs (in t REO) resolved to one number per index."""
 
     periods: list[str]
     materials: list[str]
     country: dict[str, str]
     capacity: dict[SMT, float] = field(default_factory=dict)
-    price: dict[SMT, float] = field(default_factory=dict)
+    """x-bar[s,m,t] on A: positive capacity, from ``available_from``."""
+    bands: dict[SMT, list[Band]] = field(default_factory=dict)
+    """The bands of each cell of A, band j at index j - 1 (zero widths kept)."""
+    feed_source: dict[str, str] = field(default_factory=dict)
+    yields: dict[str, dict[str, float]] = field(default_factory=dict)
+    feed_capacity: dict[KT, float] = field(default_factory=dict)
+    """w-bar[f,t] on B."""
+    feed_price: dict[KT, float] = field(default_factory=dict)
+    separation: dict[KT, float] = field(default_factory=dict)
+    """Shared limit of each source with one, in every period it sets one."""
     sub_capacity: dict[KT, float] = field(default_factory=dict)
     sub_cost: dict[KT, float] = field(default_factory=dict)
     saves: dict[str, dict[str, float]] = field(default_factory=dict)
@@ -143,32 +324,96 @@ class Numbers:
     initial: dict[str, float] = field(default_factory=dict)
     holding: dict[str, float] = field(default_factory=dict)
     penalty: dict[str, float] = field(default_factory=dict)
-    caps: dict[tuple[str, str, str], CapScope] = field(default_factory=dict)
+    salvage: dict[MT, float] = field(default_factory=dict)
+    """r[m,t] where v[m,t] exists: a surplus entry, a positive salvage price and a positive
+    (or no) sales limit."""
+    max_sold: dict[MT, float] = field(default_factory=dict)
+    """v-bar[m,t] where v exists (inf without a limit)."""
+    disposal: dict[str, float] = field(default_factory=dict)
+    """delta[m] > 0: the materials W whose balance is an equation."""
+    cover: dict[MT, float] = field(default_factory=dict)
+    """kappa[m,t] of min_stock_cover or min_stock_days / period_days."""
+    caps: dict[str, Group] = field(default_factory=dict)
+    contracts: dict[str, Group] = field(default_factory=dict)
 
     def previous(self, period: str) -> str | None:
         i = self.periods.index(period)
         return self.periods[i - 1] if i > 0 else None
 
+    def supply_terms(self, s: str, m: str, t: str) -> Terms:
+        """X[s,m,t] as a sum of variables: its bands and its feeds' yields."""
+        terms: Terms = [(("x", s, m, t, str(j)), 1.0) for j in range(1, self.n_bands(s, m, t) + 1)]
+        for f, source in self.feed_source.items():
+            if source == s and (f, t) in self.feed_capacity and m in self.yields[f]:
+                terms.append((("w", f, t), self.yields[f][m]))
+        return terms
+
+    def n_bands(self, s: str, m: str, t: str) -> int:
+        return len(self.bands.get((s, m, t), []))
+
+    def most(self, s: str, m: str, t: str) -> float:
+        """X-bar[s,m,t]: capacity plus yields x feed capacity."""
+        feeds = sum(
+            self.yields[f].get(m, 0.0) * self.feed_capacity.get((f, t), 0.0)
+            for f, source in self.feed_source.items()
+            if source == s
+        )
+        return self.capacity.get((s, m, t), 0.0) + feeds
+
+
+def _bands(tiers: list[Any], capacity: float, list_price: float | None, floor: float) -> list[Band]:
+    bands = []
+    low = 0.0
+    for tier in tiers:
+        high = math.inf if tier.up_to is None else float(tier.up_to)
+        width = max(0.0, min(high, capacity) - min(low, capacity))
+        price = tier.price if tier.price is not None else tier.price_multiplier * (list_price or 0)
+        bands.append(Band(width, max(float(price), floor)))
+        low = high
+    return bands
+
 
 def resolve(problem: Problem) -> Numbers:
-    """The numbers of ``problem``, resolved from its fields as the schema documents them."""
+    """The numbers of ``problem`` (in t REO), resolved from its fields as the docs say."""
+    problem = in_t_reo(problem)
     periods = list(problem.periods)
     materials = [m.id for m in problem.materials]
     n = Numbers(periods, materials, {s.id: s.country for s in problem.sources})
     for s in problem.sources:
+        available = periods_from(periods, s.available_from)
         for m, capacity in s.capacity.items():
-            for t in periods_from(periods, s.available_from):
+            for t in available:
                 tonnes = value_in(capacity, t)
                 if tonnes <= 0:
                     continue
                 n.capacity[s.id, m, t] = tonnes
+                reference = given_in(problem.reference_prices.get(m), t)
                 own = given_in(s.prices.get(m), t)
-                if own is not None:
-                    n.price[s.id, m, t] = own
+                if own is None and reference is not None:
+                    own = reference * s.price_multiplier
+                floor = given_in(s.price_floor.get(m), t)
+                if floor is None and s.price_floor_multiplier is not None and reference is not None:
+                    floor = s.price_floor_multiplier * reference
+                tiers = s.tiers.get(m)
+                if tiers:
+                    n.bands[s.id, m, t] = _bands(tiers, tonnes, own, floor or 0.0)
                 else:
-                    reference = given_in(problem.reference_prices.get(m), t)
-                    if reference is not None:
-                        n.price[s.id, m, t] = reference * s.price_multiplier
+                    price = math.nan if own is None else max(own, floor or 0.0)
+                    n.bands[s.id, m, t] = [Band(tonnes, price)]
+        for feed in s.feeds:
+            n.feed_source[feed.id] = s.id
+            n.yields[feed.id] = dict(feed.yields)
+            for t in available:
+                tonnes = value_in(feed.capacity, t)
+                if tonnes > 0:
+                    n.feed_capacity[feed.id, t] = tonnes
+                    feed_price = given_in(feed.price_per_tonne_feed, t)
+                    n.feed_price[feed.id, t] = math.nan if feed_price is None else feed_price
+        if s.separation_capacity is not None:
+            for t in periods:
+                most = given_in(s.separation_capacity, t)  # a dict sets no limit where silent
+                if most is not None:
+                    n.separation[s.id, t] = most
     for k in problem.substitutes:
         n.saves[k.id] = dict(k.saves)
         for t in periods_from(periods, k.available_from):
@@ -177,28 +422,77 @@ def resolve(problem: Problem) -> Numbers:
                 n.sub_capacity[k.id, t] = units
                 cost = given_in(k.cost, t)
                 n.sub_cost[k.id, t] = math.nan if cost is None else cost
+    security = problem.security
     for m in materials:
         for t in periods:
             n.demand[m, t] = value_in(problem.demand.get(m, 0.0), t)
+            if m in security.min_stock_cover:
+                n.cover[m, t] = value_in(security.min_stock_cover[m], t)
+            elif m in security.min_stock_days:
+                n.cover[m, t] = value_in(security.min_stock_days[m], t) / (
+                    problem.period_days or math.nan
+                )
         n.initial[m] = problem.stock.initial.get(m, 0.0)
         n.holding[m] = problem.stock.holding_cost.get(m, 0.0)
     n.penalty = dict(problem.shortage_penalty)
+    for m, surplus in problem.surplus.items():
+        for t in periods:
+            most = math.inf if surplus.max_sold is None else value_in(surplus.max_sold, t)
+            salvage = value_in(surplus.salvage_price, t)
+            if most > 0 and salvage > 0:
+                n.max_sold[m, t] = most
+                n.salvage[m, t] = salvage
+        if surplus.disposal_cost > 0:
+            n.disposal[m] = surplus.disposal_cost
+    _resolve_caps(problem, n)
+    _resolve_contracts(problem, n)
+    return n
+
+
+def _resolve_caps(problem: Problem, n: Numbers) -> None:
     for i, cap in enumerate(problem.caps):
         cap_id = cap.id if cap.id is not None else f"cap{i + 1}"
-        matching = [
+        matching = tuple(
             s.id
             for s in problem.sources
             if (cap.source is not None and s.id == cap.source)
             or (cap.country is not None and s.country == cap.country)
-        ]
-        for m in materials if cap.materials is None else cap.materials:
-            for t in periods if cap.periods is None else cap.periods:
-                sources = tuple(s for s in matching if (s, m, t) in n.capacity)
-                total = sum(n.capacity[s, m, t] for s in sources)
-                share = cap.max_share_of_capacity
-                limit = share * total if share is not None else float(cap.max_tonnes or 0.0)
-                n.caps[cap_id, m, t] = CapScope(cap_id, m, t, sources, limit, share, total)
-    return n
+        )
+        materials = n.materials if cap.materials is None else cap.materials
+        periods = n.periods if cap.periods is None else cap.periods
+        for ms, ts in groups(materials, periods, cap.sum_over):
+            name = f"cap({cap_id},{'+'.join(ms)},{period_label(n.periods, ts)})"
+            most = sum(n.most(s, m, t) for s in matching for m in ms for t in ts)
+            share = cap.max_share_of_capacity
+            bound = share * most if share is not None else float(cap.max_tonnes or 0.0)
+            n.caps[name] = Group(name, "cap", cap_id, ms, ts, matching, "<=", bound, share, most)
+
+
+def _resolve_contracts(problem: Problem, n: Numbers) -> None:
+    sources = {s.id: s for s in problem.sources}
+    for i, contract in enumerate(problem.contracts):
+        contract_id = contract.id if contract.id is not None else f"contract{i + 1}"
+        source = sources[contract.source]
+        materials = delivered(source) if contract.materials is None else contract.materials
+        periods = n.periods if contract.periods is None else contract.periods
+        fixed = contract.fixed_tonnes is not None
+        bound = (contract.fixed_tonnes if fixed else contract.min_tonnes) or 0.0
+        for ms, ts in groups(materials, periods, contract.sum_over):
+            name = f"contract({contract_id},{'+'.join(ms)},{period_label(n.periods, ts)})"
+            n.contracts[name] = Group(
+                name,
+                "contract",
+                contract_id,
+                ms,
+                ts,
+                (source.id,),
+                "=" if fixed else ">=",
+                bound,
+                take_or_pay=contract.take_or_pay,
+            )
+
+
+# -- comparisons ----------------------------------------------------------------------------------
 
 
 def _close(a: float, b: float, scale: float = 0.0) -> bool:
@@ -210,41 +504,61 @@ def _at_most(a: float, b: float, scale: float = 0.0) -> bool:
     return a - b <= TOLERANCE * max(1.0, abs(a), abs(b), scale)
 
 
-AT_LEAST = ("balance", "cover_without", "stock_cover")
-"""Rules that read ``value >= limit``; the others (net_demand, max_share, cap) read <=."""
+def _same_list(a: str, b: str) -> bool:
+    """Two '+'-joined lists of ids with the same members (the order is not documented)."""
+    return sorted(a.split("+")) == sorted(b.split("+"))
 
 
-class RuleRow(NamedTuple):
-    """One rule instance: its name, as in the constraints table, and how the plan meets it."""
+@dataclass
+class RuleRow:
+    """One row of the LP, as ``sum(a v for v, a in terms) <sense> rhs``, and how the
+    constraints table reads it: value and limit are the LP's sides plus ``shift`` (the opening
+    stock, moved to the value side), except for max_share (tonnes from the country and share x
+    all tonnes)."""
 
     name: str
     rule: str
     subject: str | None
     material: str
     period: str
-    value: float
-    limit: float
+    sense: str
+    terms: Terms
+    rhs: float
+    required: bool = True
+    """Whether the docs say the row is generated (else it may be left out)."""
+    shift: float = 0.0
+    per_point: float | None = None
+    """Tonnes the limit moves by when the rule's share or cover tightens by 0.01 (computed
+    for max_share from the plan)."""
+    share: float | None = None
+    """max_share's sigma."""
 
-    def holds(self) -> bool:
-        if self.rule in AT_LEAST:
-            return _at_most(self.limit, self.value)
-        return _at_most(self.value, self.limit)
 
-
-@dataclass
 class _Plan:
-    """The plan read from the tables, by index."""
+    """The plan read from the tables: every variable's value (0 where not listed)."""
 
-    bought: dict[SMT, float]
-    units: dict[KT, float]
-    closing: dict[MT, float]
-    short: dict[MT, float]
+    def __init__(self, n: Numbers) -> None:
+        self.n = n
+        self.values: dict[Var, float] = {}
 
-    def purchased(self, m: str, t: str, countries: Mapping[str, str], keep: Any = None) -> float:
+    def __getitem__(self, key: Var) -> float:
+        return self.values.get(key, 0.0)
+
+    def of(self, terms: Terms) -> float:
+        return sum(a * self[key] for key, a in terms)
+
+    def size(self, terms: Terms) -> float:
+        return sum(abs(a * self[key]) for key, a in terms)
+
+    def delivered(self, s: str, m: str, t: str) -> float:
+        return self.of(self.n.supply_terms(s, m, t))
+
+    def purchased(self, m: str, t: str, keep: Any = None) -> float:
+        """Tonnes of m delivered in t by the sources whose country ``keep`` accepts."""
         return sum(
-            tonnes
-            for (s, mm, tt), tonnes in self.bought.items()
-            if mm == m and tt == t and (keep is None or keep(countries[s]))
+            self.delivered(s, m, t)
+            for s, country in self.n.country.items()
+            if keep is None or keep(country)
         )
 
 
@@ -285,36 +599,106 @@ class _Checker:
 
     # -- the plan ---------------------------------------------------------------------------
 
-    def purchases(self) -> dict[SMT, float]:
+    def purchases(self, plan: _Plan) -> None:
+        """One row per band of every cell of A (bands of width 0 may be left out)."""
         n = self.n
-        bought: dict[SMT, float] = {}
-        for key, row in self._keyed("purchases", ["source", "material", "period"]).items():
-            s, m, t = key
-            where = f"purchases[{s},{m},{t}]"
+        rows = self._keyed("purchases", ["source", "material", "period", "tier"])
+        for key, row in rows.items():
+            s, m, t, j = key
+            where = f"purchases[{s},{m},{t},{j}]"
             tonnes = float(row["tonnes"])
             if s not in n.country or m not in n.materials or t not in n.periods:
                 self.fail(f"{where}: unknown source, material or period")
                 continue
-            bought[s, m, t] = tonnes
             if row["country"] != n.country[s]:
                 self.fail(f"{where}: country {row['country']!r}, expected {n.country[s]!r}")
             if tonnes < -TOLERANCE:
                 self.fail(f"{where}: negative tonnes {tonnes}")
-            capacity = n.capacity.get((s, m, t), 0.0)
-            if not _at_most(tonnes, capacity):
-                what = "capacity" if capacity > 0 else "availability (no capacity there)"
-                self.fail(f"{where}: {tonnes} t exceeds {what} {capacity} t")
-            price = n.price.get((s, m, t))
+            bands = n.bands.get((s, m, t), [])
+            band = bands[int(j) - 1] if j.isdigit() and 1 <= int(j) <= len(bands) else None
+            if band is None:
+                if abs(tonnes) > TOLERANCE:
+                    self.fail(f"{where}: {tonnes} t bought where there is no such band")
+                continue
+            plan.values["x", s, m, t, j] = tonnes
+            if not _at_most(tonnes, band.width):
+                what = "capacity" if (s, m, t) in n.capacity else "availability"
+                self.fail(f"{where}: {tonnes} t exceeds the band's {what} {band.width} t")
+            if not _close(float(row["capacity"]), band.width):
+                self.fail(f"{where}: capacity {row['capacity']}, expected {band.width}")
             unit_price = float(row["unit_price"])
-            if price is not None and not _close(unit_price, price):
-                self.fail(f"{where}: unit_price {unit_price}, expected {price}")
-            if price is not None and not _close(float(row["cost"]), tonnes * price):
-                self.fail(f"{where}: cost {row['cost']}, expected {tonnes * price}")
-        return bought
+            if not math.isnan(band.price):
+                if not _close(unit_price, band.price):
+                    self.fail(f"{where}: unit_price {unit_price}, expected {band.price}")
+                if not _close(float(row["cost"]), tonnes * band.price):
+                    self.fail(f"{where}: cost {row['cost']}, expected {tonnes * band.price}")
+        for (s, m, t), bands in n.bands.items():
+            for number, band in enumerate(bands, start=1):
+                if band.width > 0 and (s, m, t, str(number)) not in rows:
+                    self.fail(
+                        f"purchases[{s},{m},{t},{number}]: missing (a band of {band.width} t)"
+                    )
 
-    def substitution(self) -> dict[KT, float]:
+    def feeds(self, plan: _Plan) -> None:
         n = self.n
-        units: dict[KT, float] = {}
+        rows = self._keyed("feeds", ["feed", "period"])
+        for (f, t), row in rows.items():
+            where = f"feeds[{f},{t}]"
+            tonnes = float(row["tonnes"])
+            if f not in n.feed_source or t not in n.periods:
+                self.fail(f"{where}: unknown feed or period")
+                continue
+            s = n.feed_source[f]
+            if row["source"] != s or row["country"] != n.country[s]:
+                self.fail(f"{where}: source {row['source']!r} of {row['country']!r}, expected {s}")
+            capacity = n.feed_capacity.get((f, t), 0.0)
+            if tonnes < -TOLERANCE or not _at_most(tonnes, capacity):
+                self.fail(f"{where}: {tonnes} t of feed outside [0, capacity {capacity}]")
+            if (f, t) not in n.feed_capacity:
+                continue
+            plan.values["w", f, t] = tonnes
+            if not _close(float(row["capacity"]), capacity):
+                self.fail(f"{where}: capacity {row['capacity']}, expected {capacity}")
+            price = n.feed_price[f, t]
+            if not math.isnan(price):
+                if not _close(float(row["unit_price"]), price):
+                    self.fail(f"{where}: unit_price {row['unit_price']}, expected {price}")
+                if not _close(float(row["cost"]), tonnes * price):
+                    self.fail(f"{where}: cost {row['cost']}, expected {tonnes * price}")
+        for f, t in n.feed_capacity:
+            if (f, t) not in rows:
+                self.fail(f"feeds[{f},{t}]: missing")
+
+    def supply(self, plan: _Plan) -> None:
+        """What each source delivers: its bands, its feeds' yields, and their sum."""
+        n = self.n
+        rows = self._keyed("supply", ["source", "material", "period"])
+        for (s, m, t), row in rows.items():
+            where = f"supply[{s},{m},{t}]"
+            if s not in n.country or m not in n.materials or t not in n.periods:
+                self.fail(f"{where}: unknown source, material or period")
+                continue
+            if row["country"] != n.country[s]:
+                self.fail(f"{where}: country {row['country']!r}, expected {n.country[s]!r}")
+            terms = n.supply_terms(s, m, t)
+            bought = plan.of([(key, a) for key, a in terms if key[0] == "x"])
+            from_feeds = plan.of([(key, a) for key, a in terms if key[0] == "w"])
+            scale = plan.size(terms)
+            for column, expected in [
+                ("bought", bought),
+                ("from_feeds", from_feeds),
+                ("tonnes", bought + from_feeds),
+            ]:
+                if not _close(float(row[column]), expected, scale):
+                    self.fail(f"{where}: {column} {row[column]}, expected {expected}")
+        for s in n.country:
+            for m in n.materials:
+                for t in n.periods:
+                    if n.supply_terms(s, m, t) and (s, m, t) not in rows:
+                        self.fail(f"supply[{s},{m},{t}]: missing")
+
+    def substitution(self, plan: _Plan) -> None:
+        n = self.n
         table = self.result.substitution
         saved = sorted({m for k in n.saves.values() for m in k})
         for m in saved:
@@ -327,7 +711,7 @@ class _Checker:
             if k not in n.saves or t not in n.periods:
                 self.fail(f"{where}: unknown substitute or period")
                 continue
-            units[k, t] = used
+            plan.values["u", k, t] = used
             if used < -TOLERANCE:
                 self.fail(f"{where}: negative units {used}")
             capacity = n.sub_capacity.get((k, t), 0.0)
@@ -344,15 +728,19 @@ class _Checker:
                 expected = used * n.saves[k].get(m, 0.0)
                 if column in table.columns and not _close(float(row[column]), expected):
                     self.fail(f"{where}: {column} {row[column]}, expected {expected}")
-        return units
 
-    def saved(self, units: dict[KT, float], m: str, t: str) -> float:
-        saves = self.n.saves
-        return sum(u * saves.get(k, {}).get(m, 0.0) for (k, tt), u in units.items() if tt == t)
+    def saved(self, plan: _Plan, m: str, t: str) -> float:
+        return plan.of(self.saving_terms(m, t))
 
-    def shortage(self) -> dict[MT, float]:
+    def saving_terms(self, m: str, t: str) -> Terms:
+        return [
+            (("u", k, tt), self.n.saves[k].get(m, 0.0))
+            for (k, tt) in self.n.sub_capacity
+            if tt == t and self.n.saves[k].get(m, 0.0) != 0
+        ]
+
+    def shortage(self, plan: _Plan) -> None:
         n = self.n
-        short: dict[MT, float] = {}
         for key, row in self._keyed("shortage", ["material", "period"]).items():
             m, t = key
             where = f"shortage[{m},{t}]"
@@ -360,11 +748,11 @@ class _Checker:
             if m not in n.materials or t not in n.periods:
                 self.fail(f"{where}: unknown material or period")
                 continue
-            short[m, t] = tonnes
             if m not in n.penalty:
                 if abs(tonnes) > TOLERANCE:
                     self.fail(f"{where}: {tonnes} t short but {m} has no shortage_penalty")
                 continue
+            plan.values["z", m, t] = tonnes
             demand = n.demand[m, t]
             if tonnes < -TOLERANCE or not _at_most(tonnes, demand):
                 self.fail(f"{where}: {tonnes} t short outside [0, demand {demand}]")
@@ -375,12 +763,36 @@ class _Checker:
                 self.fail(f"{where}: penalty {row['penalty']}, expected {penalty}")
             if not _close(float(row["cost"]), tonnes * penalty):
                 self.fail(f"{where}: cost {row['cost']}, expected {tonnes * penalty}")
-        return short
 
-    def inventory(self, plan: _Plan) -> None:
-        """Balance, stock continuity and the inventory columns, per material and period."""
-        n = self.n
+    def stock_and_sales(self, plan: _Plan) -> dict[MT, pd.Series]:
+        """Closing stock I and sales v from the inventory table (checked in :meth:`inventory`)."""
         rows = self._keyed("inventory", ["material", "period"])
+        for (m, t), row in rows.items():
+            plan.values["I", m, t] = float(row["closing"])
+            if (m, t) in self.n.max_sold:
+                plan.values["v", m, t] = float(row["sold"])
+        return {(m, t): row for (m, t), row in rows.items()}
+
+    def shortfalls(self, plan: _Plan) -> None:
+        """Take-or-pay shortfall o of each contract row: its value less what was delivered."""
+        n = self.n
+        for _, row in self.result.constraints.iterrows():
+            group = self.group(str(row["constraint"]))
+            if group is None or group.rule != "contract" or group.take_or_pay is None:
+                continue
+            delivered = plan.of(self.group_terms(group))
+            plan.values["o", group.name] = float(row["value"]) - delivered
+        for name, group in n.contracts.items():
+            if group.take_or_pay is None:
+                continue
+            short = plan["o", name]
+            scale = group.bound + plan.size(self.group_terms(group))
+            if short < -TOLERANCE * max(1.0, scale) or not _at_most(short, group.bound, scale):
+                self.fail(f"{name}: take-or-pay shortfall {short} t outside [0, {group.bound}]")
+
+    def inventory(self, plan: _Plan, rows: dict[MT, pd.Series]) -> None:
+        """Balance, stock continuity, sales and waste, per material and period."""
+        n = self.n
         for m in n.materials:
             expected_opening = n.initial[m]
             for t in n.periods:
@@ -389,13 +801,13 @@ class _Checker:
                 if row is None:
                     self.fail(f"{where}: missing")
                     continue
-                opening, closing = float(row["opening"]), float(row["closing"])
+                opening, closing, sold = (float(row[c]) for c in ("opening", "closing", "sold"))
                 if not _close(opening, expected_opening):
                     what = "initial stock" if n.previous(t) is None else "previous closing"
                     self.fail(f"{where}: opening {opening} != {what} {expected_opening}")
-                purchased = plan.purchased(m, t, n.country)
-                saved = self.saved(plan.units, m, t)
-                short = plan.short.get((m, t), 0.0)
+                purchased = plan.purchased(m, t)
+                saved = self.saved(plan, m, t)
+                short = plan["z", m, t]
                 demand = n.demand[m, t]
                 for column, expected in [
                     ("purchased", purchased),
@@ -407,15 +819,25 @@ class _Checker:
                         self.fail(f"{where}: {column} {row[column]}, expected {expected}")
                 if closing < -TOLERANCE:
                     self.fail(f"{where}: negative closing stock {closing}")
-                supply = opening + purchased + saved + short - closing
-                scale = opening + purchased + saved + short + closing + demand
+                most = n.max_sold.get((m, t), 0.0)
+                if sold < -TOLERANCE or not _at_most(sold, most):
+                    self.fail(f"{where}: {sold} t sold outside [0, {most}]")
+                supply = opening + purchased + saved + short - closing - sold
+                scale = opening + purchased + saved + short + closing + sold + demand
                 if not _at_most(demand, supply, scale):
                     self.fail(f"{where}: demand {demand} t not met, only {supply} t supplied")
                 if not _close(float(row["surplus"]), supply - demand, scale):
                     self.fail(f"{where}: surplus {row['surplus']}, expected {supply - demand}")
-                holding = closing * n.holding[m]
-                if not _close(float(row["holding_cost"]), holding):
-                    self.fail(f"{where}: holding_cost {row['holding_cost']}, expected {holding}")
+                if m in n.disposal:
+                    plan.values["e", m, t] = supply - demand
+                money = {
+                    "holding_cost": closing * n.holding[m],
+                    "sales": sold * n.salvage.get((m, t), 0.0),
+                    "disposal_cost": (supply - demand) * n.disposal.get(m, 0.0),
+                }
+                for column, expected in money.items():
+                    if not _close(float(row[column]), expected, scale):
+                        self.fail(f"{where}: {column} {row[column]}, expected {expected}")
                 expected_opening = closing
         for key in rows:
             if key[0] not in n.materials or key[1] not in n.periods:
@@ -429,8 +851,8 @@ class _Checker:
             if m not in n.materials or t not in n.periods:
                 self.fail(f"{where}: unknown material or period")
                 continue
-            own = plan.purchased(m, t, n.country, lambda country, c=c: country == c)
-            total = plan.purchased(m, t, n.country)
+            own = plan.purchased(m, t, lambda country, c=c: country == c)
+            total = plan.purchased(m, t)
             if not _close(float(row["tonnes"]), own):
                 self.fail(f"{where}: tonnes {row['tonnes']}, expected {own}")
             share = float(row["share"])
@@ -438,72 +860,250 @@ class _Checker:
                 self.fail(f"{where}: share {share}, expected {own / total}")
             if total <= TOLERANCE and not math.isnan(share) and own > TOLERANCE:
                 self.fail(f"{where}: share {share} of nothing bought")
-        for s, m, t in plan.bought:
-            if plan.bought[s, m, t] > TOLERANCE and (m, t, n.country.get(s, "")) not in rows:
-                self.fail(f"shares[{m},{t},{n.country.get(s)}]: missing")
+        for s, c in n.country.items():
+            for m in n.materials:
+                for t in n.periods:
+                    if plan.delivered(s, m, t) > TOLERANCE and (m, t, c) not in rows:
+                        self.fail(f"shares[{m},{t},{c}]: missing")
 
     # -- the rules --------------------------------------------------------------------------
 
-    def rule_rows(self, plan: _Plan) -> Iterator["RuleRow"]:
-        """Every rule instance, with the value and limit the plan gives it."""
+    def group(self, name: str) -> Group | None:
+        """The cap or contract a constraints row names (materials in any order)."""
+        for groups in (self.n.caps, self.n.contracts):
+            for group in groups.values():
+                if self.same_name(group.name, name):
+                    return group
+        return None
+
+    def same_name(self, expected: str, name: str) -> bool:
+        rule, _, index = expected.partition("(")
+        if rule not in ("cap", "contract"):
+            return expected == name
+        got_rule, _, got_index = name.partition("(")
+        want, got = index.split(","), got_index.split(",")
+        return (
+            rule == got_rule
+            and len(want) == len(got) == 3
+            and want[0] == got[0]
+            and _same_list(want[1], got[1])
+            and want[2] == got[2]
+        )
+
+    def group_terms(self, group: Group) -> Terms:
+        return [
+            term
+            for m, t in group.cells
+            for s in group.sources
+            for term in self.n.supply_terms(s, m, t)
+        ]
+
+    def rule_rows(self) -> Iterator[RuleRow]:
+        """Every row of the LP the docs describe, with its terms and right-hand side."""
         n = self.n
+        security = self.problem.security
+        saved_by = {(m, t): self.saving_terms(m, t) for m in n.materials for t in n.periods}
+
+        def supply(m: str, t: str, keep: Any = None) -> Terms:
+            return [
+                term
+                for s, country in n.country.items()
+                if keep is None or keep(country)
+                for term in n.supply_terms(s, m, t)
+            ]
+
+        def opening(m: str, t: str) -> tuple[Terms, float]:
+            before = n.previous(t)
+            return ([], n.initial[m]) if before is None else ([(("I", m, before), 1.0)], 0.0)
+
         for m in n.materials:
             for t in n.periods:
-                opening = self.opening(plan, m, t)
-                value = (
-                    opening
-                    + plan.purchased(m, t, n.country)
-                    + self.saved(plan.units, m, t)
-                    + plan.short.get((m, t), 0.0)
-                    - plan.closing.get((m, t), 0.0)
-                )
-                yield RuleRow(f"balance({m},{t})", "balance", None, m, t, value, n.demand[m, t])
-                avoided = self.saved(plan.units, m, t) + plan.short.get((m, t), 0.0)
+                terms, initial = opening(m, t)
+                terms += supply(m, t) + saved_by[m, t] + [(("I", m, t), -1.0)]
+                if m in n.penalty:
+                    terms.append((("z", m, t), 1.0))
+                if (m, t) in n.max_sold:
+                    terms.append((("v", m, t), -1.0))
+                if m in n.disposal:
+                    terms.append((("e", m, t), -1.0))
+                sense = "=" if m in n.disposal else ">="
+                demand = n.demand[m, t]
                 yield RuleRow(
-                    f"net_demand({m},{t})", "net_demand", None, m, t, avoided, n.demand[m, t]
+                    f"balance({m},{t})",
+                    "balance",
+                    None,
+                    m,
+                    t,
+                    sense,
+                    terms,
+                    demand - initial,
+                    shift=initial,
                 )
-        security = self.problem.security
+                avoided = saved_by[m, t] + ([(("z", m, t), 1.0)] if m in n.penalty else [])
+                yield RuleRow(
+                    f"net_demand({m},{t})",
+                    "net_demand",
+                    None,
+                    m,
+                    t,
+                    "<=",
+                    avoided,
+                    demand,
+                    required=bool(saved_by[m, t]),
+                )
         for c, share in security.max_country_share.items():
             for m in n.materials:
                 for t in n.periods:
-                    own = plan.purchased(m, t, n.country, lambda country, c=c: country == c)
-                    total = plan.purchased(m, t, n.country)
+                    terms = [
+                        (key, (1.0 if n.country[key[1]] == c else 0.0) - share)
+                        for key, _ in supply(m, t)
+                        if key[0] == "x"
+                    ]
+                    terms += [
+                        (key, a * ((1.0 if n.country[n.feed_source[key[1]]] == c else 0.0) - share))
+                        for key, a in supply(m, t)
+                        if key[0] == "w"
+                    ]
+                    own = supply(m, t, lambda country, c=c: country == c)
                     yield RuleRow(
-                        f"max_share({c},{m},{t})", "max_share", c, m, t, own, share * total
+                        f"max_share({c},{m},{t})",
+                        "max_share",
+                        c,
+                        m,
+                        t,
+                        "<=",
+                        terms,
+                        0.0,
+                        required=share < 1 and bool(own),
+                        share=share,
                     )
         for rule in security.min_cover_without:
             c = rule.country
             for m in n.materials if rule.materials is None else rule.materials:
                 for t in n.periods:
-                    value = (
-                        plan.purchased(m, t, n.country, lambda country, c=c: country != c)
-                        + self.saved(plan.units, m, t)
-                        + self.opening(plan, m, t)
-                    )
+                    terms, initial = opening(m, t)
+                    terms += supply(m, t, lambda country, c=c: country != c) + saved_by[m, t]
                     limit = rule.share * n.demand[m, t]
                     yield RuleRow(
-                        f"cover_without({c},{m},{t})", "cover_without", c, m, t, value, limit
+                        f"cover_without({c},{m},{t})",
+                        "cover_without",
+                        c,
+                        m,
+                        t,
+                        ">=",
+                        terms,
+                        limit - initial,
+                        required=limit > 0,
+                        shift=initial,
+                        per_point=0.01 * n.demand[m, t],
                     )
-        for m, cover in security.min_stock_cover.items():
-            for t in n.periods:
-                closing = plan.closing.get((m, t), 0.0)
-                limit = value_in(cover, t) * n.demand[m, t]
-                yield RuleRow(f"stock_cover({m},{t})", "stock_cover", None, m, t, closing, limit)
-        for (cap, m, t), scope in n.caps.items():
-            value = sum(plan.bought.get((s, m, t), 0.0) for s in scope.sources)
-            yield RuleRow(f"cap({cap},{m},{t})", "cap", cap, m, t, value, scope.limit)
+        for (m, t), cover in n.cover.items():
+            limit = cover * n.demand[m, t]
+            yield RuleRow(
+                f"stock_cover({m},{t})",
+                "stock_cover",
+                None,
+                m,
+                t,
+                ">=",
+                [(("I", m, t), 1.0)],
+                limit,
+                required=limit > 0,
+                per_point=0.01 * n.demand[m, t],
+            )
+        for name, group in n.caps.items():
+            terms = self.group_terms(group)
+            yield RuleRow(
+                name,
+                "cap",
+                group.subject,
+                "+".join(group.materials),
+                period_label(n.periods, group.periods),
+                "<=",
+                terms,
+                group.bound,
+                required=bool(terms),
+                per_point=None if group.share is None else 0.01 * group.capacity,
+            )
+        for name, group in n.contracts.items():
+            terms = self.group_terms(group)
+            if group.take_or_pay is not None:
+                terms.append((("o", name), 1.0))
+            yield RuleRow(
+                name,
+                "contract",
+                group.subject,
+                "+".join(group.materials),
+                period_label(n.periods, group.periods),
+                group.sense,
+                terms,
+                group.bound,
+                # A minimum of 0 cannot bind.
+                required=bool(terms) and (group.sense == "=" or group.bound > 0),
+            )
+        for (s, t), most in n.separation.items():
+            terms = [term for m in n.materials for term in n.supply_terms(s, m, t)]
+            if terms:
+                yield RuleRow(f"separation({s},{t})", "separation", s, "", t, "<=", terms, most)
+        for k in self.problem.substitutes:
+            yield from self.substitute_rows(k)
 
-    def opening(self, plan: _Plan, m: str, t: str) -> float:
-        before = self.n.previous(t)
-        return self.n.initial[m] if before is None else plan.closing.get((m, before), 0.0)
+    def substitute_rows(self, k: Any) -> Iterator[RuleRow]:
+        """The ramp and sub_share rows of substitute ``k``."""
+        n = self.n
+        for t in n.periods:
+            if (k.id, t) not in n.sub_capacity:
+                continue
+            if k.ramp is not None:
+                growth = 1.0 + k.ramp.max_growth
+                before = n.previous(t)
+                terms: Terms = [(("u", k.id, t), 1.0)]
+                rhs = k.ramp.max_increase
+                if before is None:
+                    rhs += growth * k.ramp.initial
+                elif (k.id, before) in n.sub_capacity:
+                    terms.append((("u", k.id, before), -growth))
+                yield RuleRow(f"ramp({k.id},{t})", "ramp", k.id, "", t, "<=", terms, rhs)
+            for m, share in k.max_share_of_demand.items():
+                rho = given_in(share, t)  # a dict sets no limit where silent
+                if rho is None or rho >= 1:
+                    continue
+                a = n.saves[k.id].get(m, 0.0)
+                yield RuleRow(
+                    f"sub_share({k.id},{m},{t})",
+                    "sub_share",
+                    k.id,
+                    m,
+                    t,
+                    "<=",
+                    [(("u", k.id, t), a)],
+                    rho * n.demand[m, t],
+                    required=a > 0,
+                    per_point=0.01 * n.demand[m, t],
+                )
 
-    def rules(self, plan: _Plan) -> None:
-        """Every net demand row, cap and security rule holds."""
-        for row in self.rule_rows(plan):
+    def own_terms(self, row: RuleRow, plan: _Plan) -> tuple[float, float]:
+        """The row's value and limit in the rule's own terms, as the constraints table has
+        them."""
+        if row.rule == "max_share":
+            own = plan.purchased(row.material, row.period, lambda c: c == row.subject)
+            return own, (row.share or 0.0) * plan.purchased(row.material, row.period)
+        return plan.of(row.terms) + row.shift, row.rhs + row.shift
+
+    def rules(self, plan: _Plan, rows: list[RuleRow]) -> None:
+        """Every row of the LP but the balance (checked with the inventory) holds."""
+        for row in rows:
             if row.rule == "balance":
-                continue  # checked with the inventory
-            if not row.holds():
-                self.fail(f"{row.name}: broken, value {row.value} against limit {row.limit}")
+                continue
+            value, limit = self.own_terms(row, plan)
+            scale = plan.size(row.terms) + abs(row.rhs) + abs(row.shift)
+            holds = {
+                ">=": _at_most(limit, value, scale),
+                "<=": _at_most(value, limit, scale),
+                "=": _close(value, limit, scale),
+            }[row.sense]
+            if not holds:
+                self.fail(f"{row.name}: broken, value {value} {row.sense} limit {limit} is false")
 
     # -- money ------------------------------------------------------------------------------
 
@@ -511,22 +1111,42 @@ class _Checker:
         n = self.n
         total = self.result.total_cost
         parts: dict[str, dict[str, float]] = {
-            "purchases": {},
-            "substitution": {},
-            "holding": {},
-            "shortage": {},
+            name: {}
+            for name in (
+                "purchases",
+                "feeds",
+                "substitution",
+                "holding",
+                "shortage",
+                "sales",
+                "disposal",
+                "take_or_pay",
+            )
         }
-        for (s, m, t), tonnes in plan.bought.items():
-            price = n.price.get((s, m, t), 0.0)
-            parts["purchases"][s] = parts["purchases"].get(s, 0.0) + tonnes * price
-        for (k, t), used in plan.units.items():
-            cost = n.sub_cost.get((k, t), 0.0)
-            cost = 0.0 if math.isnan(cost) else cost
-            parts["substitution"][k] = parts["substitution"].get(k, 0.0) + used * cost
-        for (m, _), closing in plan.closing.items():
-            parts["holding"][m] = parts["holding"].get(m, 0.0) + closing * n.holding.get(m, 0.0)
-        for (m, _), short in plan.short.items():
-            parts["shortage"][m] = parts["shortage"].get(m, 0.0) + short * n.penalty.get(m, 0.0)
+
+        def add(component: str, item: str, cost: float) -> None:
+            parts[component][item] = parts[component].get(item, 0.0) + cost
+
+        for (s, m, t), bands in n.bands.items():
+            for j, band in enumerate(bands, start=1):
+                price = 0.0 if math.isnan(band.price) else band.price
+                add("purchases", s, plan["x", s, m, t, str(j)] * price)
+        for (f, t), price in n.feed_price.items():
+            add("feeds", f, plan["w", f, t] * (0.0 if math.isnan(price) else price))
+        for (k, t), cost in n.sub_cost.items():
+            add("substitution", k, plan["u", k, t] * (0.0 if math.isnan(cost) else cost))
+        for m in n.materials:
+            for t in n.periods:
+                add("holding", m, plan["I", m, t] * n.holding[m])
+                if m in n.penalty:
+                    add("shortage", m, plan["z", m, t] * n.penalty[m])
+                if (m, t) in n.max_sold:
+                    add("sales", m, -plan["v", m, t] * n.salvage[m, t])
+                if m in n.disposal:
+                    add("disposal", m, plan["e", m, t] * n.disposal[m])
+        for name, group in n.contracts.items():
+            if group.take_or_pay is not None:
+                add("take_or_pay", group.subject, plan["o", name] * group.take_or_pay)
         objective = sum(sum(items.values()) for items in parts.values())
         scale = sum(abs(v) for items in parts.values() for v in items.values())
 
@@ -551,95 +1171,92 @@ class _Checker:
 
     # -- the constraints table and its duals ------------------------------------------------
 
-    def constraints(self, plan: _Plan, duals: bool) -> None:
-        n = self.n
-        expected = {row.name: row for row in self.rule_rows(plan)}
+    def constraints(self, plan: _Plan, rows: list[RuleRow], duals: bool) -> None:
         table = self.result.constraints
-        listed: dict[str, float] = {}
-        for _, row in table.iterrows():
-            name = str(row["constraint"])
-            if name in listed:
-                self.fail(f"constraints: row {name} appears twice")
-            if name not in expected:
+        listed: dict[str, tuple[RuleRow, float]] = {}
+        by_name = {row.name: row for row in rows}
+        for _, record in table.iterrows():
+            name = str(record["constraint"])
+            row = by_name.get(name) or next((r for r in rows if self.same_name(r.name, name)), None)
+            if row is None:
                 self.fail(f"constraints: row {name} is not a rule of the problem")
                 continue
-            rule, subject, m, t, value, limit = expected[name][1:]
-            listed[name] = float(row["shadow_price"])
-            for column, label in [("rule", rule), ("material", m), ("period", t)]:
-                if str(row[column]) != label:
-                    self.fail(f"constraints[{name}]: {column} {row[column]!r}, expected {label!r}")
-            if subject is not None and str(row["subject"]) != subject:
-                self.fail(f"constraints[{name}]: subject {row['subject']!r}, expected {subject!r}")
-            greater = rule in AT_LEAST
-            if row["sense"] != (">=" if greater else "<="):
-                self.fail(f"constraints[{name}]: sense {row['sense']!r}")
-            scale = max(abs(value), abs(limit))
-            for column, want in [("value", value), ("limit", limit)]:
-                if not _close(float(row[column]), want, scale):
-                    self.fail(f"constraints[{name}]: {column} {row[column]}, expected {want}")
-            slack = value - limit if greater else limit - value
-            if not _close(float(row["slack"]), slack, scale):
-                self.fail(f"constraints[{name}]: slack {row['slack']}, expected {slack}")
-            shadow = float(row["shadow_price"])
+            if row.name in listed:
+                self.fail(f"constraints: row {name} appears twice")
+            shadow = float(record["shadow_price"])
+            listed[row.name] = (row, shadow)
+            self.constraint_row(plan, row, record)
+        for row in rows:
+            # A row without a variable (a constant such as the opening stock against a share
+            # of demand) is no row of an LP.
+            has_variable = any(a != 0 for _, a in row.terms)
+            if row.required and has_variable and row.name not in listed:
+                self.fail(f"constraints: row {row.name} is missing")
+        if duals:
+            self.duality(plan, list(listed.values()))
+
+    def constraint_row(self, plan: _Plan, row: RuleRow, record: pd.Series) -> None:
+        name = row.name
+        for column, label in [("rule", row.rule), ("period", row.period)]:
+            if str(record[column]) != label:
+                self.fail(f"constraints[{name}]: {column} {record[column]!r}, expected {label!r}")
+        material = "" if record["material"] is None else str(record["material"])
+        if not _same_list(material, row.material):
+            self.fail(f"constraints[{name}]: material {material!r}, expected {row.material!r}")
+        if row.subject is not None and str(record["subject"]) != row.subject:
+            self.fail(
+                f"constraints[{name}]: subject {record['subject']!r}, expected {row.subject!r}"
+            )
+        if record["sense"] != row.sense:
+            self.fail(f"constraints[{name}]: sense {record['sense']!r}, expected {row.sense!r}")
+        value, limit = self.own_terms(row, plan)
+        scale = max(abs(value), abs(limit), plan.size(row.terms))
+        for column, want in [("value", value), ("limit", limit)]:
+            if not _close(float(record[column]), want, scale):
+                self.fail(f"constraints[{name}]: {column} {record[column]}, expected {want}")
+        slack = {">=": value - limit, "<=": limit - value, "=": 0.0}[row.sense]
+        if not _close(float(record["slack"]), slack, scale):
+            self.fail(f"constraints[{name}]: slack {record['slack']}, expected {slack}")
+        shadow = float(record["shadow_price"])
+        if row.sense != "=":
             if not shadow >= -TOLERANCE * max(1.0, abs(shadow)):
                 self.fail(f"constraints[{name}]: negative shadow_price {shadow}")
             if slack > 1e-4 * max(1.0, scale) and shadow > 1e-4:
                 self.fail(f"constraints[{name}]: slack {slack} but shadow_price {shadow}")
-            # As documented: tight, and either a positive shadow price or a non-zero limit.
-            tight = float(row["slack"]) <= 1e-6 * max(1.0, abs(float(row["limit"])))
-            binding = tight and (shadow > 0 or abs(float(row["limit"])) > 1e-9)
-            if bool(row["binding"]) != binding:
-                self.fail(
-                    f"constraints[{name}]: binding {row['binding']} with slack {row['slack']}, "
-                    f"limit {row['limit']} and shadow_price {shadow}"
-                )
-            per_point = self.per_point(plan, rule, subject, m, t)
-            cost_per_point = float(row["cost_per_point"])
-            if per_point is None:
-                if not math.isnan(cost_per_point):
-                    self.fail(f"constraints[{name}]: cost_per_point {cost_per_point}, no parameter")
-            elif not _close(cost_per_point, shadow * per_point, abs(shadow * per_point)):
-                self.fail(
-                    f"constraints[{name}]: cost_per_point {cost_per_point}, "
-                    f"expected {shadow * per_point}"
-                )
-        for m in n.materials:
-            for t in n.periods:
-                if f"balance({m},{t})" not in listed:
-                    self.fail(f"constraints: row balance({m},{t}) is missing")
-        if duals:
-            self.duality(plan, listed)
+        # As documented: tight, and either a positive shadow price or a non-zero limit.
+        tight = float(record["slack"]) <= 1e-6 * max(1.0, abs(float(record["limit"])))
+        binding = tight and (shadow > 0 or abs(float(record["limit"])) > 1e-9)
+        if bool(record["binding"]) != binding:
+            self.fail(
+                f"constraints[{name}]: binding {record['binding']} with slack {record['slack']}, "
+                f"limit {record['limit']} and shadow_price {shadow}"
+            )
+        per_point = row.per_point
+        if row.rule == "max_share":
+            per_point = 0.01 * plan.purchased(row.material, row.period)
+        cost_per_point = float(record["cost_per_point"])
+        if per_point is None:
+            if not math.isnan(cost_per_point):
+                self.fail(f"constraints[{name}]: cost_per_point {cost_per_point}, no parameter")
+        elif not _close(cost_per_point, shadow * per_point, abs(shadow * per_point)):
+            self.fail(
+                f"constraints[{name}]: cost_per_point {cost_per_point}, "
+                f"expected {shadow * per_point}"
+            )
 
-    def per_point(
-        self, plan: _Plan, rule: str, subject: str | None, m: str, t: str
-    ) -> float | None:
-        """Tonnes the rule's limit moves by when its share or cover tightens by 0.01."""
+    def variables(self) -> tuple[dict[Var, float], dict[Var, float | None]]:
+        """Every variable of the LP: its objective coefficient and upper bound (None: none)."""
         n = self.n
-        if rule == "max_share":
-            return 0.01 * plan.purchased(m, t, n.country)
-        if rule in ("cover_without", "stock_cover"):
-            return 0.01 * n.demand[m, t]
-        if rule == "cap":
-            scope = n.caps[str(subject), m, t]
-            return None if scope.share is None else 0.01 * scope.capacity
-        return None
-
-    def duality(self, plan: _Plan, shadow: dict[str, float]) -> None:
-        """The shadow prices are an optimal dual: reduced costs of unbounded variables are
-        >= 0 and the dual objective equals the total cost.
-
-        Every row is read as ``sum_j a_j v_j >= b`` with multiplier y = shadow_price >= 0; the
-        dual objective is sum y b + sum over bounded variables of ub * min(0, reduced cost).
-        """
-        n = self.n
-        security = self.problem.security
-        # The LP's variables, ("x", s, m, t), ("u", k, t), ("I", m, t), ("z", m, t): their
-        # objective coefficient and upper bound (None: unbounded above).
-        cost: dict[tuple[str, ...], float] = {}
-        upper: dict[tuple[str, ...], float | None] = {}
-        for smt, capacity in n.capacity.items():
-            cost["x", *smt] = n.price.get(smt, 0.0)
-            upper["x", *smt] = capacity
+        cost: dict[Var, float] = {}
+        upper: dict[Var, float | None] = {}
+        for (s, m, t), bands in n.bands.items():
+            for j, band in enumerate(bands, start=1):
+                cost["x", s, m, t, str(j)] = 0.0 if math.isnan(band.price) else band.price
+                upper["x", s, m, t, str(j)] = band.width
+        for ft, tonnes in n.feed_capacity.items():
+            price = n.feed_price[ft]
+            cost["w", *ft] = 0.0 if math.isnan(price) else price
+            upper["w", *ft] = tonnes
         for kt, units in n.sub_capacity.items():
             unit = n.sub_cost[kt]
             cost["u", *kt] = 0.0 if math.isnan(unit) else unit
@@ -648,73 +1265,48 @@ class _Checker:
             for t in n.periods:
                 cost["I", m, t] = n.holding[m]
                 upper["I", m, t] = None
-                if m in n.penalty and n.demand[m, t] > 0:
+                if m in n.penalty:
                     cost["z", m, t] = n.penalty[m]
                     upper["z", m, t] = n.demand[m, t]
+                if (m, t) in n.max_sold:
+                    cost["v", m, t] = -n.salvage[m, t]
+                    most = n.max_sold[m, t]
+                    upper["v", m, t] = None if math.isinf(most) else most
+                if m in n.disposal:
+                    cost["e", m, t] = n.disposal[m]
+                    upper["e", m, t] = None
+        for name, group in n.contracts.items():
+            if group.take_or_pay is not None:
+                cost["o", name] = group.take_or_pay
+                upper["o", name] = group.bound
+        return cost, upper
+
+    def duality(self, plan: _Plan, listed: list[tuple[RuleRow, float]]) -> None:
+        """The shadow prices are an optimal dual: reduced costs of variables unbounded above are
+        >= 0 and the dual objective equals the total cost.
+
+        Every row is read as ``sum_j a_j v_j >= b`` (a <= row negated) with multiplier
+        y = shadow_price, >= 0 for inequalities and free for equations; the dual objective is
+        sum y b + sum over bounded variables of ub * min(0, reduced cost). Bounded variables are
+        the bands, feeds, substitutes, shortages, sales with a limit and take-or-pay shortfalls.
+        """
+        cost, upper = self.variables()
         reduced = dict(cost)
         # The size of the terms summed into each reduced cost: CBC reports duals to about
         # seven digits, so the error allowed grows with the terms, not with their sum.
         size = {key: abs(c) for key, c in cost.items()}
         dual_objective = 0.0
         magnitude = 0.0
-
-        def row(y: float, terms: list[tuple[tuple[str, ...], float]], rhs: float) -> None:
-            nonlocal dual_objective, magnitude
-            dual_objective += y * rhs
-            magnitude += abs(y * rhs)
-            for key, a in terms:
+        for row, y in listed:
+            sign = -1.0 if row.sense == "<=" else 1.0
+            dual_objective += y * sign * row.rhs
+            magnitude += abs(y * row.rhs)
+            for key, a in row.terms:
                 if key in reduced:
-                    reduced[key] -= y * a
+                    reduced[key] -= y * sign * a
                     size[key] += abs(y * a)
-
-        def supply(m: str, t: str, keep: Any) -> list[tuple[tuple[str, ...], float]]:
-            terms: list[tuple[tuple[str, ...], float]] = [
-                (("x", s, m, t), 1.0)
-                for (s, mm, tt) in n.capacity
-                if mm == m and tt == t and keep(n.country[s])
-            ]
-            terms += [
-                (("u", k, t), n.saves[k].get(m, 0.0)) for (k, tt) in n.sub_capacity if tt == t
-            ]
-            return terms
-
-        def opening(m: str, t: str) -> tuple[list[tuple[tuple[str, ...], float]], float]:
-            before = n.previous(t)
-            return ([], n.initial[m]) if before is None else ([(("I", m, before), 1.0)], 0.0)
-
-        for name, y in shadow.items():
-            rule, _, index = name.partition("(")
-            parts = index.rstrip(")").split(",")
-            m, t = parts[-2], parts[-1]
-            if rule == "balance":
-                terms, initial = opening(m, t)
-                terms += supply(m, t, lambda _c: True)
-                terms += [(("z", m, t), 1.0), (("I", m, t), -1.0)]
-                row(y, terms, n.demand[m, t] - initial)
-            elif rule == "net_demand":
-                terms = [(key, -a) for key, a in supply(m, t, lambda _c: False)]
-                row(y, [*terms, (("z", m, t), -1.0)], -n.demand[m, t])
-            elif rule == "max_share":
-                c = parts[0]
-                share = security.max_country_share[c]
-                terms = [
-                    (key, share - (1.0 if n.country[key[1]] == c else 0.0))
-                    for key, a in supply(m, t, lambda _c: True)
-                    if key[0] == "x"
-                ]
-                row(y, terms, 0.0)
-            elif rule == "cover_without":
-                c = parts[0]
-                share = next(r.share for r in security.min_cover_without if r.country == c)
-                terms, initial = opening(m, t)
-                terms += supply(m, t, lambda country, c=c: country != c)
-                row(y, terms, share * n.demand[m, t] - initial)
-            elif rule == "stock_cover":
-                cover = value_in(security.min_stock_cover[m], t)
-                row(y, [(("I", m, t), 1.0)], cover * n.demand[m, t])
-            elif rule == "cap":
-                scope = n.caps[parts[0], m, t]
-                row(y, [(("x", s, m, t), -1.0) for s in scope.sources], -scope.limit)
+                elif abs(a) > 0:
+                    self.fail(f"duals: {row.name} has a term in {key}, not a variable of the LP")
         for key, d in reduced.items():
             bound = upper[key]
             if bound is None:
@@ -735,19 +1327,20 @@ class _Checker:
             return self.violations
         if not self.columns():
             return self.violations
-        bought = self.purchases()
-        units = self.substitution()
-        short = self.shortage()
-        closing = {
-            (str(row["material"]), str(row["period"])): float(row["closing"])
-            for _, row in self.result.inventory.iterrows()
-        }
-        plan = _Plan(bought, units, closing, short)
-        self.inventory(plan)
+        plan = _Plan(self.n)
+        self.purchases(plan)
+        self.feeds(plan)
+        self.substitution(plan)
+        self.shortage(plan)
+        inventory = self.stock_and_sales(plan)
+        self.inventory(plan, inventory)
+        self.shortfalls(plan)
+        self.supply(plan)
         self.shares(plan)
-        self.rules(plan)
+        rows = list(self.rule_rows())
+        self.rules(plan, rows)
         self.costs(plan)
-        self.constraints(plan, duals)
+        self.constraints(plan, rows, duals)
         return self.violations
 
 

@@ -5,8 +5,15 @@ of input: scalar and per-period numbers, own prices that fall back to the refere
 sources and substitutes, stock and holding costs, caps in tonnes and as shares of capacity,
 every security rule and shortage penalties. Numbers are whole tonnes and round prices, so every
 optimum is exact to far better than the tests' tolerances.
+
+:func:`supply_documents` and :func:`supply_problems` add the supply-realism inputs: price
+tiers and floors, feeds with co-products, separation limits, contracts (hard, fixed,
+take-or-pay), caps and contracts over groups (``sum_over``), substitution ramps and shares of
+demand, surplus sales and disposal, ``min_stock_days``, and (:func:`written_in`) units other
+than t REO.
 """
 
+import copy
 from typing import Any
 
 from hypothesis import strategies as st
@@ -149,3 +156,327 @@ def problems(draw: st.DrawFn, *, elastic: bool = False) -> Problem:
             "security": security,
         }
     )
+
+
+# -- supply realism: tiers, floors, feeds, separation, ramps, contracts, surplus, units -----------
+
+UNITS = ("t REO", "kg REO", "t metal", "kg metal", "t magnet", "kg magnet")
+REO_PER_TONNE = {"metal": 1.25, "magnet": 0.375}
+"""t REO in a tonne of each material's metal or magnet: binary fractions, so that converting
+a document there and back loses nothing."""
+MASS = {"t": 1.0, "kg": 0.001}
+
+
+def _groups(draw: st.DrawFn) -> list[str]:
+    """A ``sum_over``: none, periods, materials or both."""
+    return draw(st.sampled_from([[], ["periods"], ["materials"], ["materials", "periods"]]))
+
+
+def _tiers(draw: st.DrawFn) -> list[dict[str, Any]]:
+    """One to three bands with rising tops (the first at least 1 t) and prices that never
+    fall: all absolute prices or all multiples of the list price."""
+    count = draw(st.integers(1, 3))
+    tops = sorted(
+        draw(st.lists(st.integers(1, 120), min_size=count - 1, max_size=count - 1, unique=True))
+    )
+    if draw(st.booleans()):
+        prices = sorted(draw(st.lists(st.integers(10, 150), min_size=count, max_size=count)))
+        tiers: list[dict[str, Any]] = [{"price": float(p)} for p in prices]
+    else:
+        factors = sorted(
+            draw(st.lists(st.sampled_from([1.0, 1.25, 1.5, 2.0]), min_size=count, max_size=count))
+        )
+        tiers = [{"price_multiplier": f} for f in factors]
+    for tier, top in zip(tiers, tops, strict=False):
+        tier["up_to"] = float(top)
+    return tiers
+
+
+def _supply_source(
+    draw: st.DrawFn, i: int, materials: list[str], periods: list[str], countries: list[str]
+) -> dict[str, Any]:
+    """A source with any of tiers, a floor, feeds and a separation limit."""
+    source: dict[str, Any] = {"id": f"S{i + 1}", "country": draw(st.sampled_from(countries))}
+    feeds = []
+    for j in range(draw(st.integers(0, 2))):
+        yields = {
+            m: draw(st.sampled_from([0.05, 0.1, 0.2, 0.3])) for m in subset_of(draw, materials)
+        }
+        feeds.append(
+            {
+                "id": f"F{i + 1}{j + 1}",
+                "yields": yields,
+                "price_per_tonne_feed": per_period(draw, whole_floats(1, 30), periods, full=True),
+                "capacity": per_period(draw, whole_floats(0, 200), periods, full=False),
+            }
+        )
+    supplied = subset_of(draw, materials, min_size=0 if feeds else 1)
+    source["capacity"] = {
+        m: per_period(draw, whole_floats(0, 200), periods, full=False) for m in supplied
+    }
+    source["price_multiplier"] = draw(st.sampled_from([0.5, 0.8, 1.0, 1.25, 2.0]))
+    priced = subset_of(draw, supplied, min_size=0) if supplied else []
+    if priced:
+        source["prices"] = {
+            m: per_period(draw, whole_floats(10, 120), periods, full=False) for m in priced
+        }
+    tiered = subset_of(draw, supplied, min_size=0) if supplied else []
+    if tiered:
+        source["tiers"] = {m: _tiers(draw) for m in tiered}
+    floor = draw(st.sampled_from(["none", "none", "price", "multiplier"])) if supplied else "none"
+    if floor == "price":
+        source["price_floor"] = {
+            m: per_period(draw, whole_floats(10, 150), periods, full=True)
+            for m in subset_of(draw, supplied)
+        }
+    elif floor == "multiplier":
+        source["price_floor_multiplier"] = draw(st.sampled_from([1.0, 1.5, 2.0]))
+    if feeds:
+        source["feeds"] = feeds
+    if draw(st.booleans()):
+        source["separation_capacity"] = per_period(draw, whole_floats(0, 250), periods, full=False)
+    if draw(st.integers(0, 3)) == 0:
+        source["available_from"] = draw(st.sampled_from(periods))
+    return source
+
+
+def _delivers(source: dict[str, Any]) -> list[str]:
+    yields = [m for feed in source.get("feeds", []) for m in feed["yields"]]
+    return list(dict.fromkeys([*source["capacity"], *yields]))
+
+
+@st.composite
+def supply_documents(draw: st.DrawFn) -> dict[str, Any]:
+    """A random valid problem document, in t REO, that uses the supply-realism inputs: tiers,
+    price floors, feeds with co-products, shared separation limits, caps and contracts over
+    groups (``sum_over``), hard, fixed and take-or-pay contracts, substitutes with ramps and
+    largest shares of demand, surplus sales and disposal, and min_stock_days.
+
+    Most materials have a shortage penalty and the hard rules are small, so that most draws
+    have a plan; salvage prices (at most 5) are below every purchase price (at least 5).
+    """
+    periods = [f"P{i + 1}" for i in range(draw(st.integers(1, 3)))]
+    materials = list(MATERIALS[: draw(st.integers(1, 3))])
+    countries = list(COUNTRIES[: draw(st.integers(1, 3))])
+    sources = [
+        _supply_source(draw, i, materials, periods, countries)
+        for i in range(draw(st.integers(1, 4)))
+    ]
+    present = list(dict.fromkeys(s["country"] for s in sources))
+
+    substitutes = []
+    for i in range(draw(st.integers(0, 2))):
+        saves = {m: draw(st.sampled_from([0.5, 1.0, 2.0])) for m in subset_of(draw, materials)}
+        substitute: dict[str, Any] = {
+            "id": f"K{i + 1}",
+            "saves": saves,
+            "cost": per_period(draw, whole_floats(0, 150), periods, full=True),
+            "capacity": per_period(draw, whole_floats(0, 60), periods, full=False),
+        }
+        if draw(st.booleans()):
+            substitute["ramp"] = {
+                "max_increase": draw(whole_floats(0, 20)),
+                "max_growth": draw(st.sampled_from([0.0, 0.25, 0.5, 1.0])),
+                "initial": draw(whole_floats(0, 10)),
+            }
+        shares = st.sampled_from([0.0, 0.1, 0.25, 0.5, 1.0])
+        limited = subset_of(draw, list(saves), min_size=0)
+        if limited:
+            substitute["max_share_of_demand"] = {
+                m: per_period(draw, shares, periods, full=False) for m in limited
+            }
+        if draw(st.integers(0, 3)) == 0:
+            substitute["available_from"] = draw(st.sampled_from(periods))
+        substitutes.append(substitute)
+
+    demand = {m: per_period(draw, whole_floats(0, 100), periods, full=False) for m in materials}
+    penalised = materials if draw(st.integers(0, 4)) else subset_of(draw, materials, min_size=0)
+    document: dict[str, Any] = {
+        "name": "supply",
+        "periods": periods,
+        "materials": [{"id": m, "reo_per_tonne": dict(REO_PER_TONNE)} for m in materials],
+        "reference_prices": {
+            m: per_period(draw, whole_floats(10, 100), periods, full=True) for m in materials
+        },
+        "sources": sources,
+        "substitutes": substitutes,
+        "demand": demand,
+        "stock": {
+            "initial": {m: draw(whole_floats(0, 50)) for m in subset_of(draw, materials, 0)},
+            "holding_cost": {m: draw(whole_floats(0, 5)) for m in subset_of(draw, materials, 0)},
+        },
+        "shortage_penalty": {m: draw(whole_floats(100, 400)) for m in penalised},
+    }
+
+    caps = []
+    for i in range(draw(st.integers(0, 2))):
+        cap: dict[str, Any] = {"id": f"quota{i + 1}", "sum_over": _groups(draw)}
+        if draw(st.booleans()):
+            cap["country"] = draw(st.sampled_from(present))
+        else:
+            cap["source"] = draw(st.sampled_from([s["id"] for s in sources]))
+        if draw(st.booleans()):
+            cap["materials"] = subset_of(draw, materials)
+        if draw(st.booleans()):
+            cap["periods"] = subset_of(draw, periods)
+        if draw(st.booleans()):
+            cap["max_tonnes"] = draw(whole_floats(0, 300))
+        else:
+            cap["max_share_of_capacity"] = draw(st.sampled_from(SHARES))
+        caps.append(cap)
+    document["caps"] = caps
+
+    contracts = []
+    for i in range(draw(st.integers(0, 2))):
+        source = draw(st.sampled_from(sources))
+        contract: dict[str, Any] = {"source": source["id"], "sum_over": _groups(draw)}
+        if draw(st.booleans()):
+            contract["id"] = f"deal{i + 1}"
+        if draw(st.booleans()):
+            contract["materials"] = subset_of(draw, _delivers(source))
+        if draw(st.booleans()):
+            contract["periods"] = subset_of(draw, periods)
+        kind = draw(st.sampled_from(["take_or_pay", "take_or_pay", "min", "fixed"]))
+        if kind == "take_or_pay":
+            contract["min_tonnes"] = draw(whole_floats(0, 200))
+            contract["take_or_pay"] = draw(whole_floats(0, 60))
+        elif kind == "min":
+            contract["min_tonnes"] = draw(whole_floats(0, 10))
+        else:
+            contract["fixed_tonnes"] = draw(whole_floats(0, 10))
+        contracts.append(contract)
+    document["contracts"] = contracts
+
+    surplus = {}
+    for m in subset_of(draw, materials, min_size=0):
+        entry: dict[str, Any] = {
+            "salvage_price": per_period(draw, whole_floats(0, 5), periods, full=False)
+        }
+        if draw(st.booleans()):
+            entry["max_sold"] = per_period(draw, whole_floats(0, 50), periods, full=False)
+        if draw(st.booleans()):
+            entry["disposal_cost"] = draw(whole_floats(1, 10))
+        surplus[m] = entry
+    document["surplus"] = surplus
+
+    security: dict[str, Any] = {
+        "max_country_share": {c: draw(st.sampled_from(SHARES[4:])) for c in some_of(draw, present)}
+    }
+    covered = some_of(draw, materials)
+    if covered:
+        document["period_days"] = draw(st.sampled_from([30.0, 91.25]))
+        by_days = subset_of(draw, covered, min_size=0)
+        security["min_stock_days"] = {
+            m: per_period(draw, st.sampled_from([5.0, 15.0, 30.0]), periods, full=False)
+            for m in by_days
+        }
+        security["min_stock_cover"] = {
+            m: draw(st.sampled_from([0.1, 0.25])) for m in covered if m not in by_days
+        }
+    if draw(st.integers(0, 3)) == 0:
+        security["min_cover_without"] = [
+            {"country": c, "share": draw(st.sampled_from([0.1, 0.2]))}
+            for c in some_of(draw, present)
+        ]
+    document["security"] = security
+    Problem.model_validate(document)  # a valid document, or the strategy is wrong
+    return document
+
+
+def _in_units(value: Any, factor: float) -> Any:
+    """A number or a per-period dict of numbers times ``factor``."""
+    if isinstance(value, dict):
+        return {key: v * factor for key, v in value.items()}
+    return value * factor
+
+
+def written_in(document: dict[str, Any], units: dict[str, str]) -> dict[str, Any]:
+    """The t REO ``document`` (of :func:`supply_documents`) written in ``units``: the same
+    problem, its demand per unit of ``units["demand"]``, prices per ``units["prices"]`` and
+    other quantities of material in ``units["quantities"]``. With prices per unit of metal or
+    magnet, take-or-pay contracts list their materials, so that the docs' rule (a contract over
+    one material is priced per unit of it, one over several per mass) is not left to read
+    "every material the source delivers"."""
+    d = copy.deepcopy(document)
+    reo: dict[str, dict[str, float]] = {
+        m["id"]: {"REO": 1.0, **m.get("reo_per_tonne", {})} for m in d["materials"]
+    }
+
+    def per_unit(unit: str, m: str) -> float:
+        """t REO in one ``unit`` of m."""
+        mass, basis = unit.split()
+        return MASS[mass] * reo[m][basis]
+
+    demand_unit = units.get("demand", "t REO")
+    price_unit = units.get("prices", "t REO")
+    quantity = 1 / MASS[units.get("quantities", "t REO").split()[0]]
+
+    def price(m: str) -> float:
+        return per_unit(price_unit, m)
+
+    def each(mapping: dict[str, Any], factor: Any) -> dict[str, Any]:
+        return {m: _in_units(v, factor(m)) for m, v in mapping.items()}
+
+    d["units"] = dict(units)
+    d["demand"] = each(d["demand"], lambda m: 1 / per_unit(demand_unit, m))
+    d["reference_prices"] = each(d.get("reference_prices", {}), price)
+    d["shortage_penalty"] = each(d.get("shortage_penalty", {}), price)
+    stock = d.setdefault("stock", {})
+    stock["initial"] = each(stock.get("initial", {}), lambda _: quantity)
+    stock["holding_cost"] = each(stock.get("holding_cost", {}), price)
+    for source in d["sources"]:
+        source["capacity"] = each(source.get("capacity", {}), lambda _: quantity)
+        for key in ("prices", "price_floor"):
+            if key in source:
+                source[key] = each(source[key], price)
+        for m, tiers in source.get("tiers", {}).items():
+            for tier in tiers:
+                if "up_to" in tier:
+                    tier["up_to"] *= quantity
+                if "price" in tier:
+                    tier["price"] *= price(m)
+        for feed in source.get("feeds", []):
+            feed["yields"] = each(feed["yields"], lambda _: quantity)
+        if "separation_capacity" in source:
+            source["separation_capacity"] = _in_units(source["separation_capacity"], quantity)
+    for substitute in d.get("substitutes", []):
+        substitute["saves"] = each(substitute["saves"], lambda _: quantity)
+    for cap in d.get("caps", []):
+        if "max_tonnes" in cap:
+            cap["max_tonnes"] *= quantity
+    sources = {s["id"]: s for s in d["sources"]}
+    for contract in d.get("contracts", []):
+        for key in ("min_tonnes", "fixed_tonnes"):
+            if key in contract:
+                contract[key] *= quantity
+        if "take_or_pay" in contract:
+            if not price_unit.endswith("REO"):
+                contract.setdefault("materials", _delivers(sources[contract["source"]]))
+            listed = contract.get("materials") or _delivers(sources[contract["source"]])
+            mass = MASS[price_unit.split()[0]]
+            contract["take_or_pay"] *= price(listed[0]) if len(listed) == 1 else mass
+    for m, entry in d.get("surplus", {}).items():
+        for key in ("salvage_price", "disposal_cost"):
+            if key in entry:
+                entry[key] = _in_units(entry[key], price(m))
+        if "max_sold" in entry:
+            entry["max_sold"] = _in_units(entry["max_sold"], quantity)
+    return d
+
+
+def units_of(draw: st.DrawFn) -> dict[str, str]:
+    """Units to write a document in: t REO (the default) half the time."""
+    if draw(st.booleans()):
+        return {}
+    return {
+        "demand": draw(st.sampled_from(UNITS)),
+        "prices": draw(st.sampled_from(UNITS)),
+        "quantities": draw(st.sampled_from(UNITS[:2])),
+    }
+
+
+@st.composite
+def supply_problems(draw: st.DrawFn) -> Problem:
+    """A problem of :func:`supply_documents`, written in random units."""
+    document = draw(supply_documents())
+    return Problem.model_validate(written_in(document, units_of(draw)))

@@ -10,13 +10,23 @@ Properties: an optimal plan passes the independent checker (``tests/checker.py``
 whose every material may go short and whose only rules are caps and country shares is always
 solvable; a tighter rule never lowers the cost and dropping the security rules never raises it;
 scaling every price and cost scales the optimum; HiGHS and CBC agree.
+
+The supply strategies (``supply_problems``) add tiers, price floors, feeds with co-products,
+separation limits, caps and contracts over groups, take-or-pay, ramps, shares of demand, sales
+and disposal of surplus, stock in days and units other than t REO. Over them: every optimal
+plan passes the checker with either solver, and the solvers agree on the cost; raising a
+contract minimum or tightening a cap, separation limit, ramp or share of demand never lowers the
+cost; the same problem in kg and in t has the same cost and plan; and the checker catches any
+number of a plan's tables changed by a tonne or more.
 """
 
+import copy
+import dataclasses
 import math
 from typing import Any
 
 import pytest
-from hypothesis import event, given, note
+from hypothesis import event, given, note, settings
 from hypothesis import strategies as st
 
 import optiree
@@ -24,7 +34,17 @@ from optiree import Problem, Result
 from optiree.schema import Security
 from optiree.solve import SolverName
 from tests.checker import check
-from tests.strategies import SHARES, problems, subset_of, whole_floats
+from tests.conftest import SOLVERS
+from tests.strategies import (
+    SHARES,
+    problems,
+    subset_of,
+    supply_documents,
+    supply_problems,
+    units_of,
+    whole_floats,
+    written_in,
+)
 
 RELATIVE = 1e-6
 
@@ -184,3 +204,204 @@ def test_highs_and_cbc_agree(problem: Problem) -> None:
     if highs.is_optimal:
         assert cbc.total_cost == pytest.approx(highs.total_cost, rel=RELATIVE, abs=RELATIVE)
         assert check(problem, cbc) == []
+
+
+# -- supply realism: tiers, floors, feeds, contracts, separation, ramps, surplus, units -----------
+
+_PROFILE = settings.default
+FEWER = settings(max_examples=max(10, (_PROFILE.max_examples if _PROFILE else 100) // 5))
+"""The supply problems are larger and solve twice per example: a fifth of the profile's
+examples (30 on ``ci``, 400 on ``thorough``)."""
+
+
+def _cost_scale(result: Result) -> float:
+    """The size of the cost terms: sales (negative) and purchases may nearly cancel."""
+    return max(1.0, float(result.costs["cost"].abs().sum()))
+
+
+@FEWER
+@given(supply_problems())
+def test_every_optimal_supply_plan_passes_the_checker(problem: Problem) -> None:
+    for solver in SOLVERS:
+        result = _solve(problem, solver)
+        if result.is_optimal:
+            assert check(problem, result) == [], solver
+
+
+@FEWER
+@given(supply_problems())
+def test_highs_and_cbc_agree_on_supply_problems(problem: Problem) -> None:
+    highs, cbc = _solve(problem, "highs"), _solve(problem, "cbc")
+    assert highs.status == cbc.status, (highs.message, cbc.message)
+    if highs.is_optimal:
+        # CBC's solution file has about eight significant digits: the error allowed grows with
+        # the cost terms, not with their (possibly cancelling) sum.
+        scale = _cost_scale(highs)
+        assert abs(_cost(cbc) - _cost(highs)) <= RELATIVE * scale, (
+            highs.total_cost,
+            cbc.total_cost,
+        )
+
+
+def _scale_by(value: Any, factor: float) -> Any:
+    """A number or a per-period dict of numbers times ``factor``, rounded down to whole."""
+    if isinstance(value, dict):
+        return {t: math.floor(v * factor) for t, v in value.items()}
+    return float(math.floor(value * factor))
+
+
+@st.composite
+def supply_tightenings(draw: st.DrawFn) -> tuple[Problem, Problem, str]:
+    """A supply problem and the same problem, in the same units, with a contract minimum
+    raised, a cap or separation limit lowered, or a ramp or share of demand tightened (or one
+    such rule added)."""
+    document = draw(supply_documents())
+    units = units_of(draw)
+    tighter = copy.deepcopy(document)
+    factor = draw(st.sampled_from([0.0, 0.5, 0.9]))
+    kinds = ["contract minimum", "cap", "separation", "ramp", "sub_share"]
+    if not document["substitutes"]:
+        kinds = kinds[:3]
+    kind = draw(st.sampled_from(kinds))
+    if kind == "contract minimum":
+        minimums = [c for c in tighter["contracts"] if "min_tonnes" in c]
+        if draw(st.booleans()) and minimums:
+            contract = draw(st.sampled_from(minimums))
+            contract["min_tonnes"] += draw(whole_floats(1, 50))
+        else:
+            source = draw(st.sampled_from(tighter["sources"]))
+            contract = {"id": "extra", "source": source["id"], "sum_over": ["periods"]}
+            contract["min_tonnes"] = draw(whole_floats(1, 50))
+            if draw(st.booleans()):
+                contract["take_or_pay"] = draw(whole_floats(0, 60))
+            tighter["contracts"].append(contract)
+    elif kind == "cap":
+        if draw(st.booleans()) and tighter["caps"]:
+            cap = draw(st.sampled_from(tighter["caps"]))
+            if "max_tonnes" in cap:
+                cap["max_tonnes"] = _scale_by(cap["max_tonnes"], factor)
+            else:
+                old = cap["max_share_of_capacity"]
+                cap["max_share_of_capacity"] = draw(
+                    st.sampled_from([s for s in SHARES if s <= old])
+                )
+        else:
+            tighter["caps"].append(
+                {
+                    "id": "extra",
+                    "country": draw(st.sampled_from([s["country"] for s in tighter["sources"]])),
+                    "sum_over": draw(st.sampled_from([[], ["periods"], ["materials", "periods"]])),
+                    "max_tonnes": draw(whole_floats(0, 200)),
+                }
+            )
+    elif kind == "separation":
+        source = draw(st.sampled_from(tighter["sources"]))
+        if "separation_capacity" in source:
+            source["separation_capacity"] = _scale_by(source["separation_capacity"], factor)
+        else:
+            source["separation_capacity"] = draw(whole_floats(0, 200))
+    elif kind == "ramp":
+        substitute = draw(st.sampled_from(tighter["substitutes"]))
+        if "ramp" in substitute:
+            ramp = substitute["ramp"]
+            key = draw(st.sampled_from(sorted(ramp)))
+            ramp[key] = ramp[key] * factor
+        else:
+            substitute["ramp"] = {"max_increase": draw(whole_floats(0, 20))}
+    else:
+        substitute = draw(st.sampled_from(tighter["substitutes"]))
+        shares = substitute.setdefault("max_share_of_demand", {})
+        m = draw(st.sampled_from(sorted(substitute["saves"])))
+        if m in shares:
+            old = shares[m]
+            shares[m] = (
+                {t: v * factor for t, v in old.items()} if isinstance(old, dict) else (old * factor)
+            )
+        else:
+            shares[m] = draw(st.sampled_from([0.0, 0.25, 0.5]))
+    event(f"tighten {kind}")
+    return (
+        Problem.model_validate(written_in(document, units)),
+        Problem.model_validate(written_in(tighter, units)),
+        kind,
+    )
+
+
+@FEWER
+@given(supply_tightenings())
+def test_a_tighter_supply_rule_never_lowers_the_cost(case: tuple[Problem, Problem, str]) -> None:
+    problem, tighter, kind = case
+    before, after = _solve(problem), _solve(tighter)
+    note(f"{kind}: {before.total_cost} -> {after.total_cost}")
+    assert _at_least(_cost(after), _cost(before))
+
+
+def _plan(result: Result) -> dict[tuple[str, ...], float]:
+    """Every quantity the plan decides, in t REO (feeds in t of feed, substitutes in units)."""
+    plan: dict[tuple[str, ...], float] = {}
+    tables = [
+        ("purchases", ["source", "material", "period", "tier"], "tonnes"),
+        ("feeds", ["feed", "period"], "tonnes"),
+        ("substitution", ["substitute", "period"], "units"),
+        ("inventory", ["material", "period"], "closing"),
+        ("inventory", ["material", "period"], "sold"),
+        ("shortage", ["material", "period"], "tonnes"),
+    ]
+    for table, keys, column in tables:
+        for _, row in getattr(result, table).iterrows():
+            plan[(table, column, *(str(row[k]) for k in keys))] = float(row[column])
+    return plan
+
+
+@FEWER
+@given(supply_documents(), st.sampled_from(["REO", "metal", "magnet"]))
+def test_a_problem_in_kg_has_the_plan_in_tonnes(document: dict[str, Any], basis: str) -> None:
+    """Demand, prices and quantities in kg give the cost and the plan (in t REO) they give in
+    tonnes."""
+    in_t = Problem.model_validate(
+        written_in(document, {"demand": f"t {basis}", "prices": f"t {basis}"})
+    )
+    in_kg = Problem.model_validate(
+        written_in(
+            document, {"demand": f"kg {basis}", "prices": f"kg {basis}", "quantities": "kg REO"}
+        )
+    )
+    tonnes, kg = _solve(in_t), _solve(in_kg)
+    assert tonnes.status == kg.status
+    if tonnes.is_optimal:
+        scale = _cost_scale(tonnes)
+        assert abs(_cost(kg) - _cost(tonnes)) <= RELATIVE * scale
+        want, got = _plan(tonnes), _plan(kg)
+        assert got.keys() == want.keys()
+        for key, value in want.items():
+            assert got[key] == pytest.approx(value, rel=RELATIVE, abs=RELATIVE), key
+
+
+CHECKED = {
+    "purchases": ["tonnes", "capacity", "unit_price", "cost"],
+    "feeds": ["tonnes", "capacity", "unit_price", "cost"],
+    "supply": ["bought", "from_feeds", "tonnes"],
+    "inventory": ["opening", "purchased", "sold", "closing", "surplus", "holding_cost"],
+    "costs": ["cost"],
+    "constraints": ["limit", "slack"],
+}
+"""Columns of plain numbers the checker re-derives (reduced costs and ranging it does not)."""
+
+
+@FEWER
+@given(supply_problems(), st.data())
+def test_the_checker_catches_a_changed_number(problem: Problem, data: st.DataObject) -> None:
+    """One number of an optimal supply plan's tables, moved by a tonne or a unit of money (or
+    more), is always caught."""
+    result = _solve(problem)
+    if not result.is_optimal:
+        return
+    tables = [t for t in CHECKED if len(getattr(result, t))]
+    table = data.draw(st.sampled_from(tables))
+    column = data.draw(st.sampled_from(CHECKED[table]))
+    frame = getattr(result, table).copy()
+    row = data.draw(st.integers(0, len(frame) - 1))
+    old = float(frame[column].iloc[row])
+    frame.loc[frame.index[row], column] = old + max(1.0, abs(old))
+    event(f"corrupt {table}.{column}")
+    assert check(problem, dataclasses.replace(result, **{table: frame})) != []
