@@ -137,8 +137,8 @@ class Tier(StrictModel):
     """One band of a volume-tiered price: tonnes bought in a period above the previous band's
     ``up_to`` and up to this one's are paid at this band's price."""
 
-    up_to: Tonnes | None = None
-    """Top of the band [t per period]; the last band leaves it out (it has no top)."""
+    up_to: Annotated[float, Field(gt=0, le=LARGEST, allow_inf_nan=False, strict=True)] | None = None
+    """Top of the band [t per period], above 0; the last band leaves it out (it has no top)."""
     price: Price | None = None
     """Price per tonne in the band."""
     price_multiplier: Multiplier | None = None

@@ -9,7 +9,9 @@ that nothing after it converts anything.
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from optiree.schema import MASS, Problem, Units
+from pydantic import ValidationError
+
+from optiree.schema import MASS, Problem, Units, delivered, error_detail
 
 DEFAULT = Units()
 REO_UNIT = "t REO"
@@ -58,6 +60,7 @@ def in_tonnes_of_oxide(problem: Problem) -> Problem:
         return 1 / tonnes_of_oxide(problem, units.prices, m)
 
     quantity = MASS[units.quantities.split()[0]]
+    sources = {source.id: source for source in problem.sources}
     d = problem.model_dump()
     d["units"] = DEFAULT.model_dump()
     _each(d["demand"], demand)
@@ -84,11 +87,30 @@ def in_tonnes_of_oxide(problem: Problem) -> Problem:
         contract["min_tonnes"] = _scale(contract["min_tonnes"], quantity)
         contract["fixed_tonnes"] = _scale(contract["fixed_tonnes"], quantity)
         # per t REO of its material; a contract over several materials counts REO tonnes
-        one = contract["materials"][0] if len(contract["materials"] or []) == 1 else None
+        materials = contract["materials"] or delivered(sources[contract["source"]])
+        one = materials[0] if len(materials) == 1 else None
         per = price(one) if one is not None else 1 / MASS[units.prices.split()[0]]
         contract["take_or_pay"] = _scale(contract["take_or_pay"], per)
     for m, surplus in d["surplus"].items():
         surplus["salvage_price"] = _scale(surplus["salvage_price"], price(m))
         surplus["disposal_cost"] = _scale(surplus["disposal_cost"], price(m))
         surplus["max_sold"] = _scale(surplus["max_sold"], quantity)
-    return Problem.model_validate(d)
+    try:
+        return Problem.model_validate(d)
+    except ValidationError as error:
+        # Numbers valid as written can fall outside the limits once converted (a price of 1e12
+        # per kg is 1e15 per tonne): say so at the field the user wrote.
+        raise ValidationError.from_exception_data(
+            "Problem",
+            [
+                error_detail(
+                    tuple(detail["loc"]),
+                    "unit_conversion",
+                    f"converted to t REO (units: demand in {units.demand}, prices per "
+                    f"{units.prices}, quantities in {units.quantities}) this value is not "
+                    f"valid: {detail['msg']}",
+                    detail.get("input"),
+                )
+                for detail in error.errors()
+            ],
+        ) from None
