@@ -456,6 +456,8 @@ class _Field:
     current: float
     upper: float
     """Largest valid value (1 for a share)."""
+    scale: float = 1.0
+    """Input units per unit of the row's parameter: days per period for a cover in days."""
 
 
 def _field(problem: Problem, row: _Relaxable, demand: float) -> _Field:
@@ -470,10 +472,14 @@ def _field(problem: Problem, row: _Relaxable, demand: float) -> _Field:
         i = _cover_index(problem, subject)
         path, current = f"security.min_cover_without.{i}.share", row.parameter
     elif row.rule is Rule.STOCK_COVER:
-        per_period = isinstance(security.min_stock_cover[m], dict)
+        in_days = m in security.min_stock_days
+        given = security.min_stock_days[m] if in_days else security.min_stock_cover[m]
+        per_period = isinstance(given, dict)
         target = _Target(row.rule, m, t if per_period else None)
-        path = f"security.min_stock_cover.{m}" + (f".{t}" if per_period else "")
-        return _Field(target, path, float(row.parameter or 0.0), math.inf)
+        key = "min_stock_days" if in_days else "min_stock_cover"
+        path = f"security.{key}.{m}" + (f".{t}" if per_period else "")
+        scale = (problem.period_days or 1.0) if in_days else 1.0
+        return _Field(target, path, float(row.parameter or 0.0) * scale, math.inf, scale)
     elif row.rule is Rule.CONTRACT:
         i = _contract_index(problem, subject)
         contract = problem.contracts[i]
@@ -530,7 +536,7 @@ def _rules(problem: Problem, readings: list[_Reading]) -> pd.DataFrame:
         fields.setdefault(found.path, (found, []))[1].append(reading)
     records = []
     for path, (found, group) in fields.items():
-        needed = [g.needed for g in group]
+        needed = [g.needed * found.scale for g in group]
         if found.target.rule in LOOSER_WHEN_HIGHER:
             value = max(needed)
             sufficient = min(found.upper, value + MARGIN * max(1.0, abs(value)))
@@ -566,10 +572,12 @@ def _set(document: dict[str, Any], problem: Problem, target: _Target, value: flo
         security["max_country_share"][subject] = value
     elif target.rule is Rule.COVER_WITHOUT:
         security["min_cover_without"][_cover_index(problem, subject)]["share"] = value
-    elif target.rule is Rule.STOCK_COVER and period is None:
-        security["min_stock_cover"][subject] = value
-    elif target.rule is Rule.STOCK_COVER and period is not None:
-        security["min_stock_cover"][subject][period] = value
+    elif target.rule is Rule.STOCK_COVER:
+        key = "min_stock_days" if subject in security["min_stock_days"] else "min_stock_cover"
+        if period is None:
+            security[key][subject] = value
+        else:
+            security[key][subject][period] = value
     elif target.rule is Rule.CONTRACT:
         contract = document["contracts"][_contract_index(problem, subject)]
         key = "min_tonnes" if contract["fixed_tonnes"] is None else "fixed_tonnes"
@@ -626,10 +634,11 @@ def _message(problem: Problem, g: _Reading) -> str:
             f"{needed:.4g}, or add supply from outside {subject}"
         )
     if row.rule is Rule.STOCK_COVER:
+        scale = _field(problem, row, g.demand).scale
         return (
             f"{where}: a closing stock of {g.parameter:g} x demand ({_tonnes(g.limit)} t) cannot "
             f"be held: the relaxed plan has {_tonnes(g.value)} t, {short} t short; {path} must "
-            f"be at most {needed:.4g}"
+            f"be at most {needed * scale:.4g}"
         )
     if row.rule is Rule.CONTRACT:
         return _contract_message(problem, g, path)

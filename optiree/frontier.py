@@ -110,6 +110,7 @@ def _stock_cover(problem: Problem, material: str) -> _Rule:
     def set_level(document: dict[str, Any], level: float | None) -> None:
         covers = document["security"]["min_stock_cover"]
         covers.pop(material, None)
+        document["security"]["min_stock_days"].pop(material, None)  # the level replaces it
         if level is not None:
             covers[material] = level
 

@@ -22,7 +22,6 @@ import pandas as pd
 from optiree.errors import MissingDependencyError, PlotError
 from optiree.frontier import COLUMNS as FRONTIER
 from optiree.io import write_atomic
-from optiree.prepare import value_at
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -32,6 +31,8 @@ if TYPE_CHECKING:
     from optiree.schema import Problem
 
 NEEDS_MATPLOTLIB = "figures need matplotlib: pip install 'optiree[plot]'"
+FIGURES = ("sourcing_mix.png", "stock_trajectory.png", "cost_breakdown.png")
+"""The files :func:`write_figures` writes."""
 SHARE_RULES = ("max_share", "cover_without")
 """Rules whose level is a share in [0, 1], shown as a percentage."""
 PALETTE = (
@@ -102,9 +103,10 @@ def sourcing_mix(result: "Result") -> "Figure":
 def stock_trajectory(result: "Result", problem: "Problem") -> "Figure":
     """Closing stock [t] per material and period, with the stock-cover requirement.
 
-    The requirement, ``security.min_stock_cover`` x demand [t], is a step line over the
-    periods where a rule applies (a cover given as a dict is 0, no rule, in the periods it does
-    not list), so a closing stock on the line is a rule that binds.
+    The requirement, cover x demand [t] (``security.min_stock_cover``, or
+    ``min_stock_days`` / ``period_days``), is a step line over the periods where a rule applies
+    (the limits of the ``stock_cover`` rows), so a closing stock on the line is a rule that
+    binds.
     """
     _require_plan(result)
     periods, materials = _periods(result), _materials(result)
@@ -121,7 +123,7 @@ def stock_trajectory(result: "Result", problem: "Problem") -> "Figure":
     edges = np.arange(len(periods) + 1) - 0.5
     for ax, material in zip(panels, materials, strict=True):
         ax.plot(x, closing[material], marker="o", color=PALETTE[0], label="closing stock")
-        required = _cover_requirement(result, problem, material)
+        required = _cover_requirement(result, material)
         if required.notna().any():
             values = required.to_numpy(dtype=float)
             ax.step(
@@ -145,15 +147,14 @@ def stock_trajectory(result: "Result", problem: "Problem") -> "Figure":
     return figure
 
 
-def _cover_requirement(result: "Result", problem: "Problem", material: str) -> "pd.Series[float]":
-    """Cover x demand [t] of ``material`` by period; NaN where no stock-cover rule applies."""
-    cover = problem.security.min_stock_cover.get(material, 0.0)
-    rows = result.inventory[result.inventory["material"] == material]
-    required = {}
-    for period, demand in zip(rows["period"], rows["demand"], strict=True):
-        kappa = value_at(cover, period)
-        required[period] = kappa * demand if kappa * demand > 0 else math.nan
-    return pd.Series(required, dtype=float, name="required")
+def _cover_requirement(result: "Result", material: str) -> "pd.Series[float]":
+    """Cover x demand [t] of ``material`` by period, the limits of its ``stock_cover`` rows
+    (from ``min_stock_cover`` or ``min_stock_days``); NaN where no rule applies."""
+    rows = result.constraints
+    rows = rows[(rows["rule"] == "stock_cover") & (rows["material"] == material)]
+    limits = dict(zip(rows["period"], rows["limit"], strict=True))
+    periods = result.inventory.loc[result.inventory["material"] == material, "period"]
+    return pd.Series({t: limits.get(t, math.nan) for t in periods}, dtype=float, name="required")
 
 
 def cost_breakdown(result: "Result") -> "Figure":
@@ -422,15 +423,14 @@ def png(figure: "Figure") -> bytes:
     return buffer.getvalue()
 
 
-def write_figures(result: "Result", problem: "Problem", directory: Path) -> list[Path]:
-    """Write ``sourcing_mix.png``, ``stock_trajectory.png`` and ``cost_breakdown.png`` of an
-    optimal result into ``directory``, each whole or not at all."""
-    figures = {
-        "sourcing_mix": sourcing_mix(result),
-        "stock_trajectory": stock_trajectory(result, problem),
-        "cost_breakdown": cost_breakdown(result),
-    }
+def write_figures(
+    result: "Result", problem: "Problem", directory: Path, *, overwrite: bool = True
+) -> list[Path]:
+    """Write :data:`FIGURES` (``sourcing_mix.png``, ``stock_trajectory.png`` and
+    ``cost_breakdown.png``) of an optimal result into ``directory``, each whole or not at all;
+    without ``overwrite`` an existing file is an :class:`optiree.OutputError`."""
+    figures = [sourcing_mix(result), stock_trajectory(result, problem), cost_breakdown(result)]
     return [
-        write_atomic(directory / f"{name}.png", png(figure), "a figure")
-        for name, figure in figures.items()
+        write_atomic(directory / name, png(figure), "a figure", overwrite=overwrite)
+        for name, figure in zip(FIGURES, figures, strict=True)
     ]

@@ -78,6 +78,8 @@ COLUMNS = {
         "closing",
         "surplus",
         "holding_cost",
+        "sales",
+        "disposal_cost",
     ],
     "shortage": ["material", "period", "demand", "tonnes", "penalty", "cost"],
     "shares": ["material", "period", "country", "tonnes", "share"],
@@ -136,6 +138,8 @@ COLUMN_UNITS = {
         ),
         "surplus": TONNES,
         "holding_cost": MONEY,
+        "sales": MONEY,
+        "disposal_cost": MONEY,
     },
     "shortage": {"demand": TONNES, "tonnes": TONNES, "penalty": PRICE, "cost": MONEY},
     "shares": {"tonnes": TONNES, "share": "fraction"},
@@ -220,9 +224,18 @@ class Result:
         """A readable report: status, cost, the plan, shares and binding rules."""
         return summary(self)
 
-    def write(self, directory: str | Path) -> Path:
-        """Save every table as ``<name>.csv`` and a ``summary.json`` in ``directory``."""
-        return write_result(self, Path(directory))
+    def write(self, directory: str | Path, overwrite: bool = False) -> Path:
+        """Save every table as ``<name>.csv`` and a ``summary.json`` in ``directory``.
+
+        A folder that holds results already is replaced only with ``overwrite``; the files are
+        swapped in so that an interruption leaves the old set or the new one (see
+        :func:`optiree.io.write_result`).
+
+        Raises:
+            optiree.OutputError: results are there and ``overwrite`` is False, or a file cannot
+                be written.
+        """
+        return write_result(self, Path(directory), overwrite=overwrite)
 
 
 def empty_result(
@@ -424,6 +437,7 @@ def _inventory(model: LpModel, supply: pd.DataFrame, substitution: pd.DataFrame)
                 (
                     *(m, t, opening, purchased, saved, short, d.demand[m, t], sold),
                     *(closing, surplus, closing * d.holding[m]),
+                    *(sold * d.salvage.get((m, t), 0.0), surplus * d.disposal.get(m, 0.0)),
                 )
             )
             opening = closing

@@ -172,8 +172,8 @@ def for_disruption(
     penalty: float | Mapping[str, float] | None = None,
 ) -> Problem:
     """The problem as it is faced once a disruption may come: every material may go short, and
-    from ``from_period`` on the stock-cover rule no longer holds (the stock is there to be
-    drawn). Other rules stay.
+    from ``from_period`` on the stock rules (``min_stock_cover`` and ``min_stock_days``) no
+    longer hold (the stock is there to be drawn). Other rules stay.
 
     A material short costs what :func:`shortage_penalties` gives.
     """
@@ -182,7 +182,8 @@ def for_disruption(
     document["shortage_penalty"] = penalties
     if from_period is not None:
         kept = problem.periods[: problem.periods.index(from_period)]
-        covers = document["security"]["min_stock_cover"]
-        for m, cover in covers.items():
-            covers[m] = {t: value_at(cover, t) for t in kept}
+        for rule in ("min_stock_cover", "min_stock_days"):
+            covers = document["security"][rule]
+            for m, cover in covers.items():
+                covers[m] = {t: value_at(cover, t) for t in kept}
     return Problem.model_validate(document)

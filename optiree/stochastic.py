@@ -47,8 +47,17 @@ DEFAULT_CVAR_ALPHA = 0.95
 ZERO = 1e-9
 """Solver values smaller than this in magnitude are read as 0."""
 FIRST_STAGE_COLUMNS = ["decision", "item", "material", "period", "value", "unit"]
-DECISIONS = {"buy": "t", "sub": "units", "stock": "t", "short": "t"}
-"""The first-stage decisions (the LP's variable kinds) and their units."""
+DECISIONS = {
+    "buy": "t",
+    "tier": "t",
+    "feed": "t feed",
+    "sub": "units",
+    "stock": "t",
+    "short": "t",
+    "sell": "t",
+    "waste": "t",
+}
+"""The first-stage decisions (the kinds of :meth:`LpModel.decisions`) and their units."""
 
 Key = tuple[str, tuple[str, ...]]
 """A first-stage decision: (kind, index), e.g. ("buy", ("china", "Dy", "P1"))."""
@@ -541,9 +550,10 @@ class StochasticResult:
     expected_value_cost: float | None
     """EEV [money]; +inf when no expected-value first stage serves every scenario."""
     first_stage: pd.DataFrame = field(repr=False)
-    """The committed decisions: ``decision`` (buy, sub, stock, short), ``item`` (the source,
-    substitute or material), ``material`` (empty for sub), ``period``, ``value`` and ``unit``
-    (t, or units for sub); stock is closing stock."""
+    """The committed decisions: ``decision`` (buy, tier, feed, sub, stock, short, sell,
+    waste), ``item`` (the source, "source (band j)" for a tier, the feed, substitute or
+    material), ``material`` (empty for feed and sub), ``period``, ``value`` and ``unit`` (t,
+    t feed, or units for sub); stock is closing stock."""
     scenario_costs: pd.DataFrame = field(repr=False)
     """One row per scenario: ``scenario``, ``probability``, ``cost`` (at the optimum),
     ``cost_wait_and_see`` (alone, full foresight), ``cost_expected_value`` (with the
@@ -744,9 +754,12 @@ def _first_stage_table(values: Mapping[Key, float]) -> pd.DataFrame:
     for (kind, index), value in values.items():
         if kind == "buy":
             item, material, period = index
-        elif kind == "sub":
+        elif kind == "tier":
+            source, material, band, period = index
+            item = f"{source} (band {band})"
+        elif kind in ("sub", "feed"):
             (item, period), material = index, ""
-        else:
+        else:  # stock, short, sell, waste: (material, period)
             (material, period), item = index, index[0]
         rows.append((kind, item, material, period, value, DECISIONS[kind]))
     return pd.DataFrame(rows, columns=FIRST_STAGE_COLUMNS)

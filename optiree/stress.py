@@ -67,8 +67,8 @@ class StressResult:
     """Cost of the whole horizon [money]."""
     committed_cost: float
     """The plan's cost in the committed periods [money]: purchases, feeds, substitution,
-    holding and shortage there (sales of surplus, disposal and take-or-pay payments are left
-    to ``recourse_cost``)."""
+    holding, shortage and disposal there, less sales of surplus (take-or-pay payments, which
+    may span periods, are left to ``recourse_cost``)."""
     recourse_cost: float | None
     """Cost of the re-planned periods [money]: ``total_cost - committed_cost``."""
     unmet: pd.DataFrame = field(repr=False)
@@ -207,7 +207,11 @@ def fix_committed(model: LpModel, plan: Result, commit_periods: int) -> None:
             continue
         lhs, scale = _fixed_side(row.constraint)
         limit = -row.constraint.constant
-        miss = limit - lhs if row.constraint.sense == pulp.LpConstraintGE else lhs - limit
+        miss = {
+            pulp.LpConstraintGE: limit - lhs,
+            pulp.LpConstraintLE: lhs - limit,
+            pulp.LpConstraintEQ: abs(lhs - limit),
+        }[row.constraint.sense]
         if miss > PLAN_TOLERANCE * scale:
             broken.append(row.name)
         elif miss > 0:
@@ -469,13 +473,15 @@ def _fixed_cost(model: LpModel, committed: set[str]) -> float:
 def _cost_in(plan: Result, periods: set[str]) -> float:
     """The plan's cost in ``periods`` [money]."""
     parts = [
-        (plan.purchases, "cost"),
-        (plan.feeds, "cost"),
-        (plan.substitution, "cost"),
-        (plan.inventory, "holding_cost"),
-        (plan.shortage, "cost"),
+        (plan.purchases, "cost", 1.0),
+        (plan.feeds, "cost", 1.0),
+        (plan.substitution, "cost", 1.0),
+        (plan.inventory, "holding_cost", 1.0),
+        (plan.inventory, "disposal_cost", 1.0),
+        (plan.inventory, "sales", -1.0),
+        (plan.shortage, "cost", 1.0),
     ]
-    return float(sum(t.loc[t["period"].isin(periods), c].sum() for t, c in parts))
+    return float(sum(sign * t.loc[t["period"].isin(periods), c].sum() for t, c, sign in parts))
 
 
 def _unmet(result: Result, committed: set[str]) -> pd.DataFrame:

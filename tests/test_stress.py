@@ -212,7 +212,8 @@ def test_committed_decisions_are_kept_on_the_japan_case(solver: SolverName) -> N
     assert stressed.status == "optimal", stressed.message
     committed = problem.periods[:3]
     tables = [
-        ("purchases", ["source", "material", "period"], "tonnes"),
+        ("purchases", ["source", "material", "tier", "period"], "tonnes"),
+        ("feeds", ["feed", "period"], "tonnes"),
         ("substitution", ["substitute", "period"], "units"),
         ("inventory", ["material", "period"], "closing"),
         ("shortage", ["material", "period"], "tonnes"),
@@ -223,9 +224,9 @@ def test_committed_decisions_are_kept_on_the_japan_case(solver: SolverName) -> N
         planned = planned[planned["period"].isin(committed)].set_index(keys)[column]
         kept = kept[kept["period"].isin(committed)].set_index(keys)[column]
         assert kept.loc[planned.index].tolist() == pytest.approx(planned.tolist(), abs=1e-6)
-    lynas = stressed.result.purchases.query("source == 'lynas' and period == '2026Q4'")
+    lynas = stressed.result.supply.query("source == 'lynas' and period == '2026Q4'")
     assert lynas["tonnes"].sum() == 0
-    planned_lynas = plan.purchases.query("source == 'lynas' and period == '2026Q4'")
+    planned_lynas = plan.supply.query("source == 'lynas' and period == '2026Q4'")
     assert planned_lynas["tonnes"].sum() > 0
     paid = _cost_in(stressed.result, committed)
     assert stressed.committed_cost == pytest.approx(_cost_in(plan, committed), rel=RELATIVE)
@@ -237,13 +238,18 @@ def test_committed_decisions_are_kept_on_the_japan_case(solver: SolverName) -> N
 
 
 def _cost_in(result: Result, periods: list[str]) -> float:
+    """What the plan pays in ``periods``: purchases, feeds, substitution, holding, disposal and
+    shortage, less sales."""
     parts = [
-        (result.purchases, "cost"),
-        (result.substitution, "cost"),
-        (result.inventory, "holding_cost"),
-        (result.shortage, "cost"),
+        (result.purchases, "cost", 1),
+        (result.feeds, "cost", 1),
+        (result.substitution, "cost", 1),
+        (result.inventory, "holding_cost", 1),
+        (result.inventory, "disposal_cost", 1),
+        (result.inventory, "sales", -1),
+        (result.shortage, "cost", 1),
     ]
-    return float(sum(t.loc[t["period"].isin(periods), c].sum() for t, c in parts))
+    return float(sum(sign * t.loc[t["period"].isin(periods), c].sum() for t, c, sign in parts))
 
 
 @pytest.mark.parametrize("planner", ["highs", "cbc"])
