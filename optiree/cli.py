@@ -1,10 +1,12 @@
 """The ``optiree`` command.
 
-Exit codes: 0 optimal (or valid, for ``validate``); 1 infeasible or not solved; 2 invalid input
-or usage (the message names the field).
+Exit codes: 0 optimal (or valid, for ``validate``); 1 infeasible or not solved, or the output
+could not be written; 2 invalid input or usage (the message names the field), including an
+output that exists already without ``--force`` (checked before anything is solved).
 """
 
 import argparse
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -17,8 +19,8 @@ from optiree.diagnose import diagnose
 from optiree.errors import MissingDependencyError, OptireeError, OutputError, SolverError
 from optiree.frontier import frontier
 from optiree.html import write_report
-from optiree.io import load_problem, write_atomic, write_table
-from optiree.results import Status
+from optiree.io import existing_results, load_problem, write_atomic, write_result, write_table
+from optiree.results import TABLES, Status
 from optiree.schema import Problem, Scenario
 from optiree.sensitivity import sensitivity, sensitivity_summary
 from optiree.solve import SOLVERS, solve
@@ -54,6 +56,37 @@ def _load(path: Path) -> Problem | None:
     return None
 
 
+def _taken(args: argparse.Namespace, *files: Path | None) -> bool:
+    """Whether an output exists and may not be replaced (no ``--force``); if so, say so."""
+    if args.force:
+        return False
+    for path in files:
+        if path is not None and os.path.lexists(path):
+            print(f"error: {path} already exists: give --force to replace it", file=sys.stderr)
+            return True
+    return False
+
+
+def _results_taken(args: argparse.Namespace) -> bool:
+    """Whether ``--out`` holds results or figures and may not be replaced; if so, say so."""
+    out: Path | None = args.out
+    if args.force or out is None:
+        return False
+    if out.exists() and not out.is_dir():
+        print(f"error: --out {out} is a file: give a folder", file=sys.stderr)
+        return True
+    found = [path.name for path in existing_results(out, TABLES)]
+    found += [name for name in plots.FIGURES if out.is_dir() and os.path.lexists(out / name)]
+    if found:
+        print(
+            f"error: {out} already holds results ({', '.join(found[:3])}"
+            f"{', ...' if len(found) > 3 else ''}): give --force to replace them",
+            file=sys.stderr,
+        )
+        return True
+    return False
+
+
 def _failed(error: OptireeError) -> int:
     """Say what went wrong; exit 2 when the solver could not be used as asked, else 1."""
     print(f"error: {error}", file=sys.stderr)
@@ -75,6 +108,8 @@ def _solve(args: argparse.Namespace) -> int:
     problem = _load(args.file)
     if problem is None:
         return EXIT_INVALID
+    if _results_taken(args):
+        return EXIT_INVALID
     try:
         result = solve(problem, solver=args.solver, time_limit=args.time_limit)
     except SolverError as error:
@@ -86,9 +121,10 @@ def _solve(args: argparse.Namespace) -> int:
         print("\n" + diagnose(problem, solver=args.solver).summary(), end="")
     if args.out is not None:
         try:
-            print(f"Results written to {result.write(args.out)}")
+            written = write_result(result, args.out, overwrite=args.force)
+            print(f"Results written to {written}")
             if result.is_optimal:
-                figures = plots.write_figures(result, problem, args.out)
+                figures = plots.write_figures(result, problem, args.out, overwrite=args.force)
                 print(f"Figures written: {', '.join(path.name for path in figures)}")
         except MissingDependencyError as error:
             print(f"note: no figures written: {error}")
@@ -102,6 +138,8 @@ def _report(args: argparse.Namespace) -> int:
     problem = _load(args.file)
     if problem is None:
         return EXIT_INVALID
+    if _taken(args, args.out):
+        return EXIT_INVALID
     try:
         result = solve(problem, solver=args.solver)
         curve = tables = None
@@ -109,7 +147,9 @@ def _report(args: argparse.Namespace) -> int:
             tables = sensitivity(result)
             if args.country is not None:
                 curve = frontier(problem, args.country, solver=args.solver)
-        path = write_report(problem, result, args.out, frontier=curve, sensitivity=tables)
+        path = write_report(
+            problem, result, args.out, frontier=curve, sensitivity=tables, overwrite=args.force
+        )
     except OptireeError as error:
         return _failed(error)
     print(f"{problem.name}: {result.status.value}; report written to {path}")
@@ -150,6 +190,8 @@ def _frontier(args: argparse.Namespace) -> int:
     problem = _load(args.file)
     if problem is None:
         return EXIT_INVALID
+    if _taken(args, args.out, args.plot):
+        return EXIT_INVALID
     try:
         table = frontier(
             problem,
@@ -165,9 +207,11 @@ def _frontier(args: argparse.Namespace) -> int:
     print(format_frontier(table), end="")
     try:
         if args.out is not None:
-            print(f"Frontier written to {write_table(table, args.out)}")
+            written = write_table(table, args.out, overwrite=args.force)
+            print(f"Frontier written to {written}")
         if args.plot is not None:
-            write_atomic(args.plot, plots.png(plots.frontier_curve(table)))
+            figure = plots.png(plots.frontier_curve(table))
+            write_atomic(args.plot, figure, "the figure", overwrite=args.force)
             print(f"Figure written to {args.plot}")
     except MissingDependencyError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -208,6 +252,8 @@ def _sweep(args: argparse.Namespace) -> int:
     except OptireeError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_INVALID
+    if _taken(args, args.out):
+        return EXIT_INVALID
     executor = "serial" if args.serial else args.dask
     try:
         if args.out is not None and args.out.suffix.lower() == ".parquet":
@@ -242,6 +288,9 @@ def parser() -> argparse.ArgumentParser:
         "--out", type=Path, help="folder to write the tables (CSV) and summary.json"
     )
     solve_cmd.add_argument("--time-limit", type=float, metavar="SECONDS")
+    solve_cmd.add_argument(
+        "--force", action="store_true", help="replace the results already in the --out folder"
+    )
     solve_cmd.set_defaults(run=_solve)
 
     frontier_cmd = commands.add_parser(
@@ -257,6 +306,9 @@ def parser() -> argparse.ArgumentParser:
     frontier_cmd.add_argument("--solver", choices=list(SOLVERS), default="highs")
     frontier_cmd.add_argument("--out", type=Path, help="CSV file to write the frontier to")
     frontier_cmd.add_argument("--plot", type=Path, help="PNG file to draw the frontier in")
+    frontier_cmd.add_argument(
+        "--force", action="store_true", help="replace the --out and --plot files if they exist"
+    )
     frontier_cmd.set_defaults(run=_frontier)
 
     report_cmd = commands.add_parser(
@@ -268,6 +320,9 @@ def parser() -> argparse.ArgumentParser:
         "--country", help="add the frontier of this country's largest share (e.g. CN)"
     )
     report_cmd.add_argument("--solver", choices=list(SOLVERS), default="highs")
+    report_cmd.add_argument(
+        "--force", action="store_true", help="replace the --out file if it exists"
+    )
     report_cmd.set_defaults(run=_report)
 
     sweep_cmd = commands.add_parser(
@@ -298,6 +353,9 @@ def parser() -> argparse.ArgumentParser:
     sweep_cmd.add_argument("--solver", choices=list(SOLVERS), default="highs")
     sweep_cmd.add_argument(
         "--out", type=Path, help="file to write the table to: .csv, or .parquet (pyarrow)"
+    )
+    sweep_cmd.add_argument(
+        "--force", action="store_true", help="replace the --out file if it exists"
     )
     sweep_cmd.set_defaults(run=_sweep)
 

@@ -106,6 +106,7 @@ def write_report(
     *,
     frontier: pd.DataFrame | None = None,
     sensitivity: Mapping[str, pd.DataFrame] | None = None,
+    overwrite: bool = True,
 ) -> Path:
     """Write the HTML report of ``result`` to ``path`` and return the path.
 
@@ -115,15 +116,16 @@ def write_report(
     :func:`optiree.plots.frontier_curve`'s schema) and the ``sensitivity`` tables (name ->
     DataFrame) when given. A result that is not optimal gives a page that says so, with its
     message. The file is written to a temporary file in the same folder and renamed into
-    place, so a reader never sees half a page; missing folders are created.
+    place, so a reader never sees half a page; missing folders are created. Without
+    ``overwrite`` an existing file is left alone and an error raised.
 
     Raises:
-        optiree.OutputError: the file cannot be written.
+        optiree.OutputError: the file cannot be written, or exists and ``overwrite`` is False.
         optiree.MissingDependencyError: matplotlib is not installed.
     """
     path = Path(path)
     text = render_report(problem, result, frontier=frontier, sensitivity=sensitivity)
-    return write_atomic(path, text, "the report")
+    return write_atomic(path, text, "the report", overwrite=overwrite)
 
 
 def _not_solved(result: "Result") -> list[str]:

@@ -1,17 +1,26 @@
 """Files in and out: problem documents (YAML or JSON) and result folders.
 
-Problems are read with a safe YAML loader that also reads ``1e6`` as a number (YAML 1.2) and
-refuses repeated keys; anything wrong with a file is reported as a pydantic ValidationError, like
-every other bad input. Results are written one file at a time through a temporary file and a
-rename, so a reader never sees a half-written file.
+Reading. Problems are read with a safe YAML loader (plain data only: no tag can run code or
+build an object) that also reads ``1e6`` as a number (YAML 1.2) and refuses repeated keys. Files
+larger than :data:`MAX_FILE_BYTES`, documents nested deeper than :data:`MAX_DEPTH` and documents
+with more than :data:`MAX_VALUES` values once every alias is expanded (an "alias bomb") are
+refused before they are built. Anything wrong with a file is reported as a pydantic
+ValidationError at the path ``file``, like every other bad input.
+
+Writing. Every file is written to a temporary file, flushed to disk and renamed into place, so
+a reader never sees half a file; an existing file or result set is replaced only when asked
+(``overwrite=True``). :func:`write_result` writes the whole result set before it replaces
+anything; see its docstring for what an interruption leaves.
 """
 
 import json
 import os
 import re
 import secrets
+import shutil
+from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import pandas as pd
 import yaml
@@ -23,13 +32,94 @@ from optiree.schema import Problem, error_detail
 if TYPE_CHECKING:
     from optiree.results import Result
 
+MAX_FILE_BYTES = 20_000_000
+"""The largest problem document read, in bytes (20 MB); larger files are refused unread."""
+
+MAX_DEPTH = 100
+"""The deepest nesting of lists and mappings in a problem document (a real one needs about 6)."""
+
+MAX_VALUES = 500_000
+"""The most values (scalars, lists and mappings, keys included) in a problem document, with
+every YAML alias counted in full at each use; the Japan example has about 300."""
+
+SUMMARY = "summary.json"
+"""The file of a result folder that is written last: present means the set is complete."""
+
+
+class _Refused(yaml.YAMLError):
+    """A document refused for its shape (too deep, too many values, a recursive alias)."""
+
+    def __init__(self, kind: str, message: str, mark: Any = None) -> None:
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+        super().__init__(where + message)
+        self.kind = kind
+
+
+def _too_deep(mark: Any = None) -> _Refused:
+    return _Refused(
+        "too_deep", f"lists and mappings are nested more than {MAX_DEPTH} levels deep", mark
+    )
+
+
+def _too_many(mark: Any = None) -> _Refused:
+    return _Refused(
+        "too_many_values",
+        f"more than {MAX_VALUES:,} values once aliases are expanded "
+        "(an alias used many times, or nested aliases, multiply the document)",
+        mark,
+    )
+
 
 class _Loader(yaml.SafeLoader):
-    """Safe loading, YAML 1.2 floats (``1e6``), and an error on a repeated key."""
+    """Safe loading, YAML 1.2 floats (``1e6``), an error on a repeated key, and limits.
+
+    The limits are checked while the document is composed (events to nodes), before any Python
+    object is built: each node counts one value and each alias counts every value of the node it
+    names, so a "billion laughs" document is refused after a few hundred nodes, in
+    milliseconds. An alias to a node that contains it (a recursive document) is refused.
+    """
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self._depth = 0
+        self._values = 0
+        self._sizes: dict[str, int] = {}  # anchor -> values of its node, aliases expanded
+
+    def _count(self, values: int, mark: Any) -> None:
+        self._values += values
+        if self._values > MAX_VALUES:
+            raise _too_many(mark)
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
+        event: Any = self.peek_event()  # type: ignore[no-untyped-call]
+        if isinstance(event, yaml.AliasEvent):
+            anchor = event.anchor
+            if anchor in self.anchors:  # an undefined alias is PyYAML's own error
+                if anchor not in self._sizes:
+                    raise _Refused(
+                        "recursive_alias",
+                        f"alias *{anchor} is used inside the node &{anchor} it names: "
+                        "a document cannot contain itself",
+                        event.start_mark,
+                    )
+                self._count(self._sizes[anchor], event.start_mark)
+            return cast(yaml.Node, super().compose_node(parent, index))
+        if self._depth >= MAX_DEPTH:
+            raise _too_deep(event.start_mark)
+        self._count(1, event.start_mark)
+        before = self._values
+        self._depth += 1
+        node = cast(yaml.Node, super().compose_node(parent, index))
+        self._depth -= 1
+        if event.anchor is not None:
+            self._sizes[event.anchor] = self._values - before + 1
+        return node
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
         for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # "<<: *defaults": merged keys may be given again, to override them
             key = self.construct_object(key_node, deep=deep)
             if key in seen:
                 raise yaml.constructor.ConstructorError(
@@ -46,69 +136,224 @@ _Loader.add_implicit_resolver(
 )
 
 
+class _RepeatedKeyError(ValueError):
+    pass
+
+
+def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    """A JSON object, refusing a key given twice (as YAML does)."""
+    document: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in document:
+            raise _RepeatedKeyError(f"key {key!r} appears twice in one object")
+        document[key] = value
+    return document
+
+
+def _check_json_shape(document: Any) -> None:
+    """Refuse a parsed JSON document deeper than MAX_DEPTH or with more than MAX_VALUES values
+    (iteratively: no recursion however deep)."""
+    values = 0
+    stack: list[tuple[Any, int]] = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        values += 1
+        if values > MAX_VALUES:
+            raise _too_many()
+        if isinstance(value, dict | list):
+            if depth > MAX_DEPTH:
+                raise _too_deep()
+            if isinstance(value, dict):
+                values += len(value)  # the keys
+                stack.extend((item, depth + 1) for item in value.values())
+            else:
+                stack.extend((item, depth + 1) for item in value)
+
+
 def _file_error(kind: str, message: str, path: Path) -> ValidationError:
     return ValidationError.from_exception_data(
         "Problem", [error_detail(("file",), kind, message, str(path))]
     )
 
 
+def _too_large(path: Path, size: int | None = None) -> ValidationError:
+    actual = f"{size:,} bytes, over" if size is not None else "over"
+    return _file_error(
+        "file_too_large",
+        f"{path} is {actual} the limit of {MAX_FILE_BYTES:,} bytes for a problem file "
+        "(optiree.io.MAX_FILE_BYTES)",
+        path,
+    )
+
+
+def _utf8_size(text: str) -> int:
+    return len(text) if text.isascii() else len(text.encode("utf-8", "surrogatepass"))
+
+
 def parse_document(text: str, path: Path) -> Any:
-    """The plain data of a YAML or JSON document (JSON when ``path`` ends in .json)."""
+    """The plain data of a YAML or JSON document (JSON when ``path`` ends in .json).
+
+    Raises:
+        pydantic.ValidationError: at ``loc`` ``("file",)`` when the text is empty, larger than
+            :data:`MAX_FILE_BYTES` (as UTF-8), does not parse, repeats a key in one mapping, is
+            nested deeper than :data:`MAX_DEPTH`, or holds more than :data:`MAX_VALUES` values
+            with its aliases expanded.
+    """
+    if len(text) > MAX_FILE_BYTES or _utf8_size(text) > MAX_FILE_BYTES:
+        raise _too_large(path, _utf8_size(text))
     if not text.strip():
         raise _file_error("empty_file", f"{path} is empty: expected a problem document", path)
+    is_json = path.suffix.lower() == ".json"
     try:
-        if path.suffix.lower() == ".json":
-            return json.loads(text)
+        if is_json:
+            document = json.loads(text, object_pairs_hook=_json_object)
+            _check_json_shape(document)
+            return document
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
     except json.JSONDecodeError as error:
         where = f"line {error.lineno}, column {error.colno}"
         raise _file_error(
             "json_syntax", f"{path}: invalid JSON at {where}: {error.msg}", path
         ) from None
+    except _RepeatedKeyError as error:
+        raise _file_error("json_syntax", f"{path}: invalid JSON: {error}", path) from None
+    except _Refused as error:
+        raise _file_error(error.kind, f"{path}: refused: {error}", path) from None
     except yaml.YAMLError as error:
         raise _file_error("yaml_syntax", f"{path}: invalid YAML: {error}", path) from None
+    except RecursionError:  # a safety net: the limits above come first
+        raise _file_error("too_deep", f"{path}: refused: {_too_deep()}", path) from None
+
+
+def _read_at_most(path: Path, size: int) -> bytes:
+    """The bytes of ``path``, expected to be ``size`` long, but no more than one byte past
+    MAX_FILE_BYTES should it have grown (or be a pipe, whose size reads as 0)."""
+    with path.open("rb") as stream:
+        chunks = [stream.read(size + 1)]
+        total = len(chunks[0])
+        while total > size and total <= MAX_FILE_BYTES:
+            chunk = stream.read(min(1 << 20, MAX_FILE_BYTES + 1 - total))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            total += len(chunk)
+    return b"".join(chunks)
 
 
 def load_problem(path: str | Path) -> Problem:
     """Read and validate a problem file (.yaml, .yml or .json).
 
+    The file's size is checked before it is read: files over :data:`MAX_FILE_BYTES` are refused
+    unread (and no more than that is ever read, whatever the file claims).
+
     Raises:
-        FileNotFoundError: no such file.
-        pydantic.ValidationError: the file is empty, does not parse, or is not a valid problem;
-            each error's ``loc`` names the field.
+        FileNotFoundError: no such file (and other OSErrors when it cannot be read).
+        pydantic.ValidationError: the file is too large, empty, not UTF-8, does not parse, or is
+            not a valid problem; each error's ``loc`` names the field (``file`` for the file).
     """
     path = Path(path)
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise _too_large(path, size)
+    data = _read_at_most(path, size)
+    if len(data) > MAX_FILE_BYTES:
+        raise _too_large(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise _file_error("encoding", f"{path} is not UTF-8 text: {error.reason}", path) from None
     return Problem.model_validate(parse_document(text, path))
 
 
-def write_atomic(path: Path, content: str | bytes, what: str = "") -> Path:
+def _sync_folder(folder: Path) -> None:
+    """Flush a folder's entries (renames) to disk, where the system allows it."""
+    try:
+        handle = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return  # e.g. Windows, where folders cannot be opened
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)
+
+
+def _write_new(path: Path, data: bytes) -> None:
+    """Create ``path`` (which must not exist), write ``data`` and flush it to disk; on any
+    failure, remove what was created. Permissions are 0666 less the umask."""
+    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+            stream.flush()
+            os.fsync(stream.fileno())
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+
+
+def _new_folder(parent: Path, prefix: str) -> Path:
+    """A new, empty folder in ``parent`` with a random name (0777 less the umask)."""
+    folder = parent / f"{prefix}{secrets.token_hex(8)}.tmp"
+    os.mkdir(folder)
+    return folder
+
+
+def _exists_error(path: Path) -> OutputError:
+    return OutputError(
+        f"{path} already exists: pass overwrite=True (--force on the command line) to replace it"
+    )
+
+
+def write_atomic(
+    path: Path, content: str | bytes, what: str = "", *, overwrite: bool = True
+) -> Path:
     """Write ``content`` (text as UTF-8) to ``path`` through a temporary file in the same
-    folder and a rename, so a reader sees the old file or the new one, never half of one.
-    Missing folders are made; the file gets the usual permissions (0666 less the umask).
+    folder, flushed to disk, and a rename, so a reader sees the old file or the new one, never
+    half of one; if anything fails, or the run is interrupted, the old file is left as it was
+    and the temporary file removed. Missing folders are made; the file gets the usual
+    permissions (0666 less the umask).
+
+    With ``overwrite=False`` an existing ``path`` is an error and is left untouched (checked
+    before writing, and again, atomically where the file system has hard links, when the file
+    is put in place).
 
     Raises:
-        OutputError: "cannot write [<what> to] <path>: <reason>".
+        OutputError: "cannot write [<what> to] <path>: <reason>", or "<path> already exists".
     """
+    path = Path(path)
     data = content.encode("utf-8") if isinstance(content, str) else content
     temporary = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        handle = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+        if not overwrite and os.path.lexists(path):
+            raise _exists_error(path)
+        _write_new(temporary, data)
         try:
-            with os.fdopen(handle, "wb") as stream:
-                stream.write(data)
-            os.replace(temporary, path)
-        except BaseException:
+            if overwrite:
+                os.replace(temporary, path)
+            elif not _placed_new(temporary, path):
+                raise _exists_error(path)
+        finally:
             temporary.unlink(missing_ok=True)
-            raise
     except OSError as error:
         target = f"{what} to {path}" if what else str(path)
         raise OutputError(f"cannot write {target}: {error.strerror or error}") from error
     return path
+
+
+def _placed_new(temporary: Path, path: Path) -> bool:
+    """Put ``temporary`` at ``path`` unless ``path`` exists; whether it was put there."""
+    try:
+        os.link(temporary, path)  # atomic: fails if path exists
+    except FileExistsError:
+        return False
+    except OSError:  # no hard links on this file system: check, then rename
+        if os.path.lexists(path):
+            return False
+        os.replace(temporary, path)
+    return True
 
 
 def summary_document(result: "Result") -> dict[str, Any]:
@@ -131,16 +376,150 @@ def summary_document(result: "Result") -> dict[str, Any]:
     }
 
 
-def write_table(table: pd.DataFrame, path: Path) -> Path:
-    """Write one table as CSV, whole or not at all."""
-    return write_atomic(path, table.to_csv(index=False, lineterminator="\n"))
+def table_csv(table: pd.DataFrame) -> str:
+    """A table as CSV text: a header, full precision, no index column, ``\\n`` line ends."""
+    return table.to_csv(index=False, lineterminator="\n")
 
 
-def write_result(result: "Result", directory: Path) -> Path:
-    """Write every table of ``result`` as CSV and ``summary.json`` into ``directory``."""
-    for name, table in result.tables().items():
-        csv = table.to_csv(index=False, lineterminator="\n")
-        write_atomic(directory / f"{name}.csv", csv, "results")
-    text = json.dumps(summary_document(result), indent=2, allow_nan=False)
-    write_atomic(directory / "summary.json", text + "\n", "results")
+def write_table(table: pd.DataFrame, path: Path, *, overwrite: bool = True) -> Path:
+    """Write one table as CSV, whole or not at all (see :func:`write_atomic`)."""
+    return write_atomic(path, table_csv(table), overwrite=overwrite)
+
+
+def result_files(tables: Iterable[str]) -> list[str]:
+    """The files of a result folder holding ``tables``, in the order they are written:
+    ``<table>.csv`` for each, then ``summary.json``."""
+    return [f"{name}.csv" for name in tables] + [SUMMARY]
+
+
+def existing_results(directory: Path, tables: Iterable[str]) -> list[Path]:
+    """The result files (``<table>.csv`` and ``summary.json``) already in ``directory``."""
+    directory = Path(directory)
+    if not directory.is_dir():
+        return []
+    return [directory / name for name in result_files(tables) if os.path.lexists(directory / name)]
+
+
+def write_result(result: "Result", directory: Path, *, overwrite: bool = False) -> Path:
+    """Write every table of ``result`` as ``<table>.csv``, then ``summary.json``, into
+    ``directory`` and return it.
+
+    Every file is first rendered in memory and written in full to a temporary folder; only
+    then is anything put in place:
+
+    - a new ``directory`` (it, or its parents, do not exist) is the temporary folder renamed:
+      it appears complete, or not at all;
+    - an existing folder that holds results (any ``<table>.csv`` or ``summary.json``) is an
+      error unless ``overwrite=True``; with it, ``summary.json`` is taken away first, each table
+      is replaced by a rename, and the new ``summary.json`` is put in last. Only these files
+      are touched: anything else in the folder (notes, figures) stays as it is.
+
+    If writing fails or is interrupted (an error, Ctrl-C), the folder is put back as it was
+    and the temporary files are removed. Only if the process is killed outright, or the machine
+    stops, during the final renames (a few milliseconds) can a mix of old and new tables be
+    left; ``summary.json`` is then missing, which marks the set incomplete, and the previous
+    files are in the hidden ``.optiree-*.tmp/old`` folder. So: a folder with a
+    ``summary.json`` holds one complete result set.
+
+    Raises:
+        OutputError: ``directory`` holds results and ``overwrite`` is False (nothing is
+            written), or the files cannot be written (nothing is changed).
+    """
+    directory = Path(directory)
+    files = {f"{name}.csv": table_csv(table) for name, table in result.tables().items()}
+    files[SUMMARY] = json.dumps(summary_document(result), indent=2, allow_nan=False) + "\n"
+    data = {name: text.encode("utf-8") for name, text in files.items()}
+    try:
+        if directory.is_dir():
+            existing = existing_results(directory, result.tables())
+            if existing and not overwrite:
+                raise OutputError(
+                    f"{directory} already holds results ({existing[0].name}, ...): pass "
+                    "overwrite=True (--force on the command line) to replace them"
+                )
+            _replace_results(directory, data)
+        elif os.path.lexists(directory):
+            raise OutputError(f"cannot write results to {directory}: it is not a folder")
+        else:
+            _new_results(directory, data)
+    except OSError as error:
+        raise OutputError(
+            f"cannot write results to {directory}: {error.strerror or error}"
+        ) from error
     return directory
+
+
+def _new_results(directory: Path, data: dict[str, bytes]) -> None:
+    """Write the files into a new sibling folder, then rename it to ``directory``."""
+    directory.parent.mkdir(parents=True, exist_ok=True)
+    staging = _new_folder(directory.parent, f".{directory.name}.")
+    try:
+        for name, content in data.items():
+            _write_new(staging / name, content)
+        _sync_folder(staging)
+        os.rename(staging, directory)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    _sync_folder(directory.parent)
+
+
+def _replace_results(directory: Path, data: dict[str, bytes]) -> None:
+    """Write the files into a hidden folder inside ``directory`` (the same file system, so
+    renames are atomic), then swap them in, ``summary.json`` out first and in last."""
+    staging = _new_folder(directory, ".optiree-")
+    new, old = staging / "new", staging / "old"
+    try:
+        os.mkdir(new)
+        os.mkdir(old)
+        for name, content in data.items():
+            _write_new(new / name, content)
+        _sync_folder(new)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    try:
+        _swap_in(directory, new, old, list(data))
+    except _NotRestoredError:
+        raise  # the previous files are in staging/old: keep them
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    shutil.rmtree(staging, ignore_errors=True)
+    _sync_folder(directory)
+
+
+class _NotRestoredError(OutputError):
+    """Writing results failed and the previous files could not all be put back."""
+
+
+def _swap_in(directory: Path, new: Path, old: Path, names: list[str]) -> None:
+    """Move each previous file to ``old`` and each file of ``new`` into ``directory``,
+    ``summary.json`` out first and in last; on failure put every previous file back."""
+    order = [name for name in names if name != SUMMARY] + [SUMMARY]
+    moved: list[str] = []  # previous files now in old/
+    placed: list[str] = []  # new files now in directory/
+    try:
+        if os.path.lexists(directory / SUMMARY):
+            os.replace(directory / SUMMARY, old / SUMMARY)
+            moved.append(SUMMARY)
+        for name in order:
+            target = directory / name
+            if name != SUMMARY and os.path.lexists(target):
+                os.replace(target, old / name)
+                moved.append(name)
+            os.replace(new / name, target)
+            placed.append(name)
+    except BaseException as failure:
+        try:
+            for name in reversed(order):
+                if name in moved:
+                    os.replace(old / name, directory / name)
+                elif name in placed:
+                    (directory / name).unlink()
+        except OSError as error:
+            raise _NotRestoredError(
+                f"cannot write results to {directory} ({failure}), nor put the previous "
+                f"files back ({error.strerror or error}): they are in {old}"
+            ) from failure
+        raise

@@ -121,3 +121,70 @@ def test_report_of_an_infeasible_problem(tmp_path: Path) -> None:
     page = tmp_path / "report.html"
     assert main(["report", str(_file(tmp_path, document)), "--out", str(page)]) == 1
     assert "infeasible" in page.read_text()
+
+
+def test_solve_refuses_to_overwrite_results_without_force(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = _file(tmp_path, two_country())
+    out = tmp_path / "results"
+    assert main(["solve", str(path), "--out", str(out)]) == 0
+    (out / "notes.txt").write_text("mine\n")
+    before = {p.name: p.read_bytes() for p in out.iterdir()}
+    capsys.readouterr()
+    assert main(["solve", str(path), "--out", str(out), "--solver", "cbc"]) == 2
+    captured = capsys.readouterr()
+    assert captured.err == (
+        f"error: {out} already holds results (costs.csv, purchases.csv, feeds.csv, ...): "
+        "give --force to replace them\n"
+    )
+    assert "optimal" not in captured.out  # refused before solving
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+    assert main(["solve", str(path), "--out", str(out), "--solver", "cbc", "--force"]) == 0
+    assert json.loads((out / "summary.json").read_text())["solver"] == "cbc"
+    assert (out / "notes.txt").read_text() == "mine\n"
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+def test_solve_refuses_a_folder_with_figures_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "results"
+    out.mkdir()
+    (out / "sourcing_mix.png").write_bytes(b"mine")
+    assert main(["solve", str(_file(tmp_path, two_country())), "--out", str(out)]) == 2
+    assert "already holds results (sourcing_mix.png)" in capsys.readouterr().err
+    assert [p.name for p in out.iterdir()] == ["sourcing_mix.png"]
+
+
+def test_solve_out_a_file_exits_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "results"
+    out.write_text("a file")
+    assert main(["solve", str(_file(tmp_path, two_country())), "--out", str(out)]) == 2
+    assert capsys.readouterr().err == f"error: --out {out} is a file: give a folder\n"
+
+
+@pytest.mark.parametrize(
+    ("command", "option"),
+    [
+        (["report"], "--out"),
+        (["frontier", "--points", "2"], "--out"),
+        (["frontier", "--points", "2"], "--plot"),
+        (["sweep", "--scenarios", "2", "--serial"], "--out"),
+    ],
+)
+def test_file_outputs_are_not_overwritten_without_force(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str], option: str
+) -> None:
+    taken = tmp_path / ("taken.png" if option == "--plot" else "taken.csv")
+    if command == ["report"]:
+        taken = tmp_path / "taken.html"
+    taken.write_text("mine\n")
+    name, *rest = command
+    argv = [name, str(_file(tmp_path, two_country())), *rest, option, str(taken)]
+    assert main(argv) == 2
+    assert capsys.readouterr().err == f"error: {taken} already exists: give --force to replace it\n"
+    assert taken.read_text() == "mine\n"
+    assert main([*argv, "--force"]) == 0
+    assert taken.read_bytes() != b"mine\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["problem.yaml", taken.name]

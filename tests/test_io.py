@@ -3,6 +3,8 @@
 import json
 import os
 import stat
+import time
+import tracemalloc
 from pathlib import Path
 
 import pandas as pd
@@ -11,6 +13,7 @@ import yaml
 from pydantic import ValidationError
 
 import optiree
+import optiree.io
 from tests.samples import two_country
 
 
@@ -107,8 +110,17 @@ def test_write_into_a_file_is_an_output_error(tmp_path: Path) -> None:
     result = optiree.solve(optiree.Problem.model_validate(two_country()))
     with pytest.raises(optiree.OutputError, match="cannot write results") as caught:
         result.write(blocker)
-    assert str(blocker / "costs.csv") in str(caught.value)  # the target, not a temporary file
+    assert f"{blocker}: it is not a folder" in str(caught.value)  # the target, not a temporary
     assert ".tmp" not in str(caught.value)
+    assert blocker.read_text() == "a file, not a folder"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["taken"]
+
+
+def test_write_under_a_file_is_an_output_error(tmp_path: Path) -> None:
+    blocker = _write(tmp_path / "taken", "a file, not a folder")
+    result = optiree.solve(optiree.Problem.model_validate(two_country()))
+    with pytest.raises(optiree.OutputError, match=f"cannot write results to {blocker / 'out'}"):
+        result.write(blocker / "out")
     assert blocker.read_text() == "a file, not a folder"
 
 
@@ -121,3 +133,131 @@ def test_written_files_follow_the_umask(tmp_path: Path) -> None:
         os.umask(old)
     for path in out.iterdir():
         assert stat.S_IMODE(path.stat().st_mode) == 0o644, path.name
+
+
+BILLION_LAUGHS = "\n".join(
+    [
+        'a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]',
+        *(
+            f"{name}: &{name} [{', '.join([f'*{previous}'] * 9)}]"
+            for previous, name in zip("abcdefgh", "bcdefghi", strict=True)
+        ),
+        "",
+    ]
+)
+
+
+def _refusal(path: Path) -> tuple[str, str, str]:
+    """The one error of loading ``path``: its loc, type and message."""
+    with pytest.raises(ValidationError) as caught:
+        optiree.load_problem(path)
+    (error,) = caught.value.errors()
+    return ".".join(map(str, error["loc"])), error["type"], error["msg"]
+
+
+def test_alias_bomb_is_refused_before_it_is_built(tmp_path: Path) -> None:
+    """Nine levels of nine aliases: 9**9 (387 million) strings once expanded."""
+    path = _write(tmp_path / "bomb.yaml", BILLION_LAUGHS)
+    tracemalloc.start()
+    started = time.perf_counter()
+    try:
+        loc, kind, message = _refusal(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert time.perf_counter() - started < 2
+    assert peak < 2_000_000
+    assert (loc, kind) == ("file", "too_many_values")
+    assert "more than 500,000 values once aliases are expanded" in message
+    assert "line 6" in message  # refused as soon as the count passes the limit
+
+
+def test_recursive_alias_is_refused(tmp_path: Path) -> None:
+    loc, kind, message = _refusal(_write(tmp_path / "loop.yaml", "name: &a [1, *a]\n"))
+    assert (loc, kind) == ("file", "recursive_alias")
+    assert "alias *a is used inside the node &a it names" in message
+
+
+def test_aliases_and_merge_keys_within_the_limit_are_read(tmp_path: Path) -> None:
+    text = yaml.safe_dump(two_country(), sort_keys=False)
+    text = text.replace("capacity:\n    Dy: 100\n", "capacity: &cap\n    Dy: 100\n", 1)
+    text = text.replace("capacity:\n    Dy: 100\n", "capacity: *cap\n", 1)
+    text = "defaults: &defaults {Dy: 50}\n" + text
+    text = text.replace("demand:\n  Dy: 50\n", "demand:\n  <<: *defaults\n  Dy: 50\n")
+    assert text.count("*cap") == 1
+    assert "<<: *defaults" in text
+    document = optiree.io.parse_document(text, Path("aliases.yaml"))
+    assert document.pop("defaults") == {"Dy": 50}
+    assert document == two_country()
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".json"])
+@pytest.mark.parametrize("depth", [101, 1_000_000])
+def test_deep_nesting_is_refused(tmp_path: Path, suffix: str, depth: int) -> None:
+    path = _write(tmp_path / f"deep{suffix}", "[" * depth + "]" * depth)
+    loc, kind, message = _refusal(path)
+    assert (loc, kind) == ("file", "too_deep")
+    assert "nested more than 100 levels deep" in message
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".json"])
+def test_nesting_up_to_the_limit_parses(suffix: str) -> None:
+    text = "[" * 100 + "]" * 100
+    document = optiree.io.parse_document(text, Path(f"ok{suffix}"))
+    for _ in range(99):
+        (document,) = document
+    assert document == []
+
+
+@pytest.mark.parametrize("suffix", [".yaml", ".json"])
+def test_too_many_values_are_refused(
+    tmp_path: Path, suffix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(optiree.io, "MAX_VALUES", 1_000)
+    path = _write(tmp_path / f"wide{suffix}", json.dumps({"name": list(range(1_000))}))
+    loc, kind, _ = _refusal(path)
+    assert (loc, kind) == ("file", "too_many_values")
+
+
+def test_oversized_file_is_refused_unread(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    path = tmp_path / "huge.yaml"
+    with path.open("wb") as stream:
+        stream.truncate(optiree.io.MAX_FILE_BYTES + 1)  # sparse: no disk used
+
+    def no_reading(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the file was opened")
+
+    monkeypatch.setattr(Path, "open", no_reading)
+    monkeypatch.setattr(Path, "read_text", no_reading)
+    monkeypatch.setattr(Path, "read_bytes", no_reading)
+    loc, kind, message = _refusal(path)
+    assert (loc, kind) == ("file", "file_too_large")
+    assert f"{path} is 20,000,001 bytes, over the limit of 20,000,000 bytes" in message
+
+
+def test_file_that_grows_past_the_limit_is_not_read_whole(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _write(tmp_path / "p.yaml", yaml.safe_dump(two_country()))
+    monkeypatch.setattr(optiree.io, "MAX_FILE_BYTES", 10)
+    real_stat = Path.stat
+    monkeypatch.setattr(Path, "stat", lambda self, **kw: real_stat(tmp_path / "none", **kw))
+    _write(tmp_path / "none", "")  # stat says 0 bytes, as it does for a pipe
+    loc, kind, message = _refusal(path)
+    assert (loc, kind) == ("file", "file_too_large")
+    assert f"{path} is over the limit of 10 bytes for a problem file" in message
+
+
+def test_oversized_text_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(optiree.io, "MAX_FILE_BYTES", 10)
+    assert optiree.io.parse_document("name: abc", Path("p.yaml")) == {"name": "abc"}
+    for text in ("name: abcdef", "n: \N{LATIN SMALL LETTER E WITH ACUTE}" * 3):  # 12, 15 bytes
+        with pytest.raises(ValidationError, match="over the limit of 10 bytes") as caught:
+            optiree.io.parse_document(text, Path("p.yaml"))
+        assert caught.value.errors()[0]["loc"] == ("file",)
+
+
+def test_json_key_given_twice_is_refused(tmp_path: Path) -> None:
+    loc, kind, message = _refusal(_write(tmp_path / "p.json", '{"name": "a", "name": "b"}'))
+    assert (loc, kind) == ("file", "json_syntax")
+    assert "key 'name' appears twice in one object" in message
