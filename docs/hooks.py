@@ -1,0 +1,282 @@
+"""MkDocs hooks: pages and files that are generated at build time, never committed.
+
+- ``schema.md``: the input reference, generated from the JSON schema of
+  :class:`optiree.Problem`: every model, field, type, default, constraint and description.
+- ``schema.json``: that JSON schema, to download (field docstrings included as descriptions).
+- ``examples/*``: the bundled examples, so that the pages' links to ``../examples/...`` (which
+  work on GitHub) work in the site too.
+"""
+
+import ast
+import inspect
+import itertools
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+from mkdocs.config.defaults import MkDocsConfig
+from mkdocs.structure.files import File, Files
+from mkdocs.structure.pages import Page
+from pydantic import BaseModel
+
+import optiree
+from optiree import schema as schema_module
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = ROOT / "examples"
+SCHEMA_PAGE = "schema.md"
+SCHEMA_FILE = "schema.json"
+_CONSTRAINTS = {
+    "minimum": "≥ {}",
+    "exclusiveMinimum": "> {}",
+    "maximum": "≤ {}",
+    "exclusiveMaximum": "< {}",
+    "minLength": "at least {} characters",
+    "maxLength": "at most {} characters",
+    "minItems": "at least {} items",
+    "maxItems": "at most {} items",
+    "minProperties": "at least {} entries",
+    "maxProperties": "at most {} entries",
+    "pattern": "pattern `{}`",
+}
+
+
+def attribute_docstrings(model: type[BaseModel]) -> dict[str, str]:
+    """The docstring under each field of ``model`` (and of its bases), by field name."""
+    found: dict[str, str] = {}
+    for cls in reversed(model.__mro__):
+        if not (isinstance(cls, type) and issubclass(cls, BaseModel)) or cls is BaseModel:
+            continue
+        try:
+            tree = ast.parse(inspect.getsource(cls))
+        except (OSError, TypeError):
+            continue
+        body = tree.body[0].body if isinstance(tree.body[0], ast.ClassDef) else []
+        for node, after in itertools.pairwise(body):
+            if (
+                isinstance(node, ast.AnnAssign)
+                and isinstance(node.target, ast.Name)
+                and isinstance(after, ast.Expr)
+                and isinstance(after.value, ast.Constant)
+                and isinstance(after.value.value, str)
+            ):
+                found[node.target.id] = inspect.cleandoc(after.value.value)
+    return found
+
+
+def problem_schema() -> dict[str, Any]:
+    """``optiree.Problem.model_json_schema()``, with each field's docstring as its description.
+
+    pydantic puts field docstrings in the schema only with ``use_attribute_docstrings``; a
+    description the schema already has is kept.
+    """
+    document = optiree.Problem.model_json_schema()
+    definitions = document.get("$defs", {})
+    for name, model_schema in [("Problem", document), *definitions.items()]:
+        model = getattr(schema_module, name, None)
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            continue
+        docstrings = attribute_docstrings(model)
+        for field, field_schema in model_schema.get("properties", {}).items():
+            if "description" not in field_schema and field in docstrings:
+                field_schema["description"] = docstrings[field]
+    return document
+
+
+def _text(text: str) -> str:
+    """Docstring text as one Markdown table cell: reST roles and literals as code, one line."""
+    text = re.sub(r":[a-z]+:`~?([^`]+)`", r"`\1`", text)
+    text = re.sub(r"``([^`]+)``", r"`\1`", text)
+    return " ".join(text.split()).replace("|", "\\|")
+
+
+ID_PATTERN = f"^{schema_module.ID_PATTERN.pattern}$"
+
+
+def _values(schema: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]] | None:
+    """The key and value schemas of a dict-valued field, or None for any other field."""
+    if isinstance(schema.get("additionalProperties"), dict):
+        return schema.get("propertyNames", {}), schema["additionalProperties"]
+    patterns = schema.get("patternProperties", {})
+    if len(patterns) == 1:
+        ((pattern, values),) = patterns.items()
+        return {"type": "string", "pattern": pattern}, values
+    return None
+
+
+def _type(schema: dict[str, Any]) -> str:
+    """A short type name: ``number``, ``list of Source``, ``dict of id to number``..."""
+    unions = [schema[key] for key in ("anyOf", "oneOf", "allOf") if key in schema]
+    keys_values = _values(schema)
+    if "$ref" in schema:
+        name = schema["$ref"].rsplit("/", 1)[-1]
+        text = f"[{name}](#{name.lower()})"
+    elif unions:
+        text = " or ".join(dict.fromkeys(_type(option) for option in unions[0]))
+    elif "const" in schema or "enum" in schema:
+        values = [schema["const"]] if "const" in schema else schema["enum"]
+        text = " or ".join(f"`{json.dumps(value)}`" for value in values)
+    elif schema.get("pattern") == ID_PATTERN:
+        text = "[id](#ids)"
+    elif schema.get("type") == "array":
+        text = f"list of {_type(schema.get('items', {}))}"
+    elif keys_values is not None:
+        value = _type(keys_values[1])
+        text = f"dict of {_type(keys_values[0])} to {f'({value})' if ' or ' in value else value}"
+    else:
+        text = str(schema.get("type", "any"))
+    return text
+
+
+def _bounds(schema: dict[str, Any], where: str, found: dict[str, list[str]]) -> None:
+    """Collect the constraints of ``schema`` and of the types inside it, by where they apply."""
+    for key, template in _CONSTRAINTS.items():
+        if key in schema and not (key == "pattern" and schema[key] == ID_PATTERN):
+            text = (
+                "not empty"
+                if key in {"minItems", "minProperties"} and schema[key] == 1
+                else (template.format(schema[key]))
+            )
+            if text not in found.setdefault(where, []):
+                found[where].append(text)
+    for key in ("anyOf", "oneOf", "allOf"):
+        for option in schema.get(key, []):
+            _bounds(option, where, found)
+    if isinstance(schema.get("items"), dict):
+        _bounds(schema["items"], "items", found)
+    if (keys_values := _values(schema)) is not None:
+        _bounds(keys_values[0], "keys", found)
+        _bounds(keys_values[1], "values", found)
+
+
+def _constraints(schema: dict[str, Any]) -> list[str]:
+    """The bounds, lengths and patterns anywhere in a field's schema, outside other models.
+
+    The pattern of an id is left out: the type says "id". Values of values are "values" too.
+    """
+    found: dict[str, list[str]] = {}
+    _bounds(schema, "", found)
+    return [
+        f"{where}: {', '.join(texts)}" if where else ", ".join(texts)
+        for where, texts in found.items()
+        if texts
+    ]
+
+
+def _descriptions(schema: dict[str, Any]) -> list[str]:
+    """The description of a field, else those of the types it is made of (ids aside)."""
+    if "description" in schema:
+        return [] if schema.get("pattern") == ID_PATTERN else [schema["description"]]
+    found: list[str] = []
+    for key in ("anyOf", "oneOf", "allOf"):
+        for option in schema.get(key, []):
+            found += _descriptions(option)
+    if isinstance(schema.get("items"), dict):
+        found += _descriptions(schema["items"])
+    if (keys_values := _values(schema)) is not None:
+        found += _descriptions(keys_values[1])
+    return list(dict.fromkeys(found))
+
+
+def _model_section(name: str, model_schema: dict[str, Any]) -> list[str]:
+    lines = [f"## {name}", ""]
+    if "description" in model_schema:
+        lines += [_text(model_schema["description"]), ""]
+    if model_schema.get("additionalProperties") is False:
+        lines += ["Other keys are errors.", ""]
+    required = set(model_schema.get("required", []))
+    lines += [
+        "| Field | Type | Default | Constraints | Description |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for field, field_schema in model_schema.get("properties", {}).items():
+        default = (
+            "required"
+            if field in required
+            else f"`{json.dumps(field_schema['default'])}`"
+            if "default" in field_schema
+            else ""
+        )
+        cells = [
+            f"`{field}`",
+            _text(_type(field_schema)),
+            default,
+            "; ".join(_text(c) for c in _constraints(field_schema)),
+            " ".join(_text(d) for d in _descriptions(field_schema)),
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return [*lines, ""]
+
+
+def schema_page(document: dict[str, Any]) -> str:
+    """The Markdown of the input reference generated from ``document``."""
+    definitions = document.get("$defs", {})
+    lines = [
+        "# Input schema",
+        "",
+        "Generated from the JSON schema of the input models (`optiree.Problem.model_json_schema()`)"
+        " when the site is built: every model, field, type, default and constraint. The",
+        "[input guide](input.md) explains them with examples and units. Download the schema as",
+        f"[{SCHEMA_FILE}]({SCHEMA_FILE}), for an editor that checks YAML or JSON against it.",
+        "",
+        "Models: " + ", ".join(f"[{name}](#{name.lower()})" for name in ["Problem", *definitions]),
+        "",
+        "## Ids",
+        "",
+        f"An **id** (of a material, source, country, period...) matches `{ID_PATTERN}`:",
+        "1 to 64 ASCII letters, digits, `_` or `.`, starting with a letter or digit. It appears",
+        "verbatim in the names of variables and constraints. A number such as `2026` is read as",
+        'the id `"2026"`.',
+        "",
+    ]
+    lines += _model_section("Problem", document)
+    for name, model_schema in definitions.items():
+        lines += _model_section(name, model_schema)
+    return "\n".join(lines)
+
+
+def on_files(files: Files, config: MkDocsConfig) -> Files:
+    """Add the generated schema page, the schema file and the examples to the site."""
+    document = problem_schema()
+    files.append(File.generated(config, SCHEMA_PAGE, content=schema_page(document)))
+    files.append(File.generated(config, SCHEMA_FILE, content=json.dumps(document, indent=2)))
+    for path in sorted(EXAMPLES.glob("*.*")):
+        if path.suffix in {".py", ".yaml", ".yml", ".json"}:
+            files.append(File.generated(config, f"examples/{path.name}", abs_src_path=str(path)))
+    return files
+
+
+def export_modules() -> dict[str, str]:
+    """The module each name of ``optiree/__init__.py`` is imported from, by name."""
+    tree = ast.parse(Path(optiree.__file__).read_text())
+    return {
+        alias.asname or alias.name: node.module
+        for node in tree.body
+        if isinstance(node, ast.ImportFrom) and node.module
+        for alias in node.names
+    }
+
+
+def exports_table() -> str:
+    """A table of ``optiree.__all__``: each name linked to where its module's page documents it."""
+    modules = export_modules()
+    lines = ["| Name | Kind | Summary |", "| --- | --- | --- |"]
+    for name in optiree.__all__:
+        value = getattr(optiree, name)
+        if name == "__version__":
+            lines.append(f"| `__version__` | `str` | The version, `{value}`. |")
+            continue
+        kind = "class" if isinstance(value, type) else "function" if callable(value) else "data"
+        summary = (inspect.getdoc(value) or "").split("\n\n")[0] if kind != "data" else ""
+        lines.append(f"| [`{name}`][{modules[name]}.{name}] | {kind} | {_text(summary)} |")
+    return "\n".join(lines)
+
+
+def on_page_markdown(markdown: str, page: Page, **_: Any) -> str:
+    """Fill in the exports table; point ``../examples/...`` links at the site's copies.
+
+    The pages link to ``../examples/...`` so that the links work on GitHub as well.
+    """
+    markdown = markdown.replace("<!-- optiree-exports -->", exports_table())
+    return markdown.replace("](../examples/", "](examples/")
