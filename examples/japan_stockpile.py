@@ -74,14 +74,42 @@ def baseline(problem: optiree.Problem) -> optiree.Problem:
 
     Two changes to japan_2026.yaml: the ``cn_hre_embargo`` cap is removed (the embargo is now a
     scenario), and so is ``max_country_share`` (at most 60% from China). With that rule, only
-    16.6 t of Dy a quarter come from outside China in 2026 (Lynas 15 t, recycling 1.6 t), so
-    China could sell at most 24.9 t and Dy would be short even without an embargo: the rule,
-    not the risk, would decide the stock. The NdPr export cuts of the yaml stay.
+    16.7 t of Dy a quarter come from outside China in 2026H1 (Lynas 15.1 t, recycling 1.6 t),
+    so China could sell at most 25 t and Dy would be short even without an embargo: the rule,
+    not the risk, would decide the stock. The NdPr export cuts of the yaml stay. And one
+    stand-in, see ``unbundled``.
     """
-    document = problem.model_dump()
+    document = unbundled(problem).model_dump()
     document["caps"] = [cap for cap in document["caps"] if cap["id"] != "cn_hre_embargo"]
     document["security"]["max_country_share"] = {}
     document["scenarios"] = SCENARIOS
+    return optiree.Problem.model_validate(document)
+
+
+def unbundled(problem: optiree.Problem) -> optiree.Problem:
+    """The Lynas feeds as separate capacities, each material at the price the feed's price is
+    built from (NdPr 110,000, Dy 309,000, Tb 1,356,000 USD/t), in the same tonnes per quarter.
+
+    A stand-in: ``solve_stochastic`` does not yet take feeds or sales of surplus (``KeyError:
+    'feed'`` and ``'sell'`` when it tabulates the first stage), so the ``surplus`` entry goes
+    too. The difference: Japan may take Lynas' Dy and Tb without its NdPr, so no NdPr is left
+    over to sell. With China selling Dy and Tb before the embargo, Japan needs Lynas less, so
+    the bundle matters less here than in docs/japan.md.
+    """
+    prices = {"NdPr": 110_000, "Dy": 309_000, "Tb": 1_356_000}
+    document = problem.model_dump()
+    document["surplus"] = {}
+    for source in document["sources"]:
+        feeds = source.pop("feeds")
+        if not feeds:
+            continue
+        capacity: dict[str, dict[str, float]] = {}
+        for feed in feeds:
+            for m, share in feed["yields"].items():
+                for t, tonnes in feed["capacity"].items():
+                    capacity.setdefault(m, {})[t] = round(share * tonnes, 6)
+        source["capacity"] = capacity
+        source["prices"] = {m: prices[m] for m in capacity}
     return optiree.Problem.model_validate(document)
 
 
@@ -201,7 +229,7 @@ def report_curve(
     at_end = stock[stock["period"] == last].set_index("material")["months"]
     optimum = {m: float(at_end[m]) for m in HEAVY}
     most = max(optimum.values())
-    levels = [0.0, 1.0, 2.0, 3.0, round(most, 2)]
+    levels = [0.0, 1.0, 2.0, 3.0, most]
     curve = cost_curve(problem, levels, optimum)
     limits = ", ".join(f"{m} {optimum[m]:.2f}" for m in HEAVY)
     print(

@@ -23,9 +23,9 @@ from optiree.stress import StressResult, stress_table, stress_test, stressed_pro
 
 PROBLEM_FILE = Path(__file__).with_name("japan_2026.yaml")
 HEAVY = ("Dy", "Tb")
-COVERS = {"no stock": 0.0, "60 days": 0.66, "6 months": 2.0, "12 months": 4.0}
-"""Plan -> closing stock of Dy and Tb, in quarters of demand (60 days is JOGMEC's target, the
-file's initial stock: 60 / 91.25 = 0.66 quarter)."""
+COVERS = {"no stock": 0.0, "60 days": 60 / 91.25, "6 months": 2.0, "12 months": 4.0}
+"""Plan -> closing stock of Dy and Tb, in quarters of demand (60 days is JOGMEC's target and
+the file's initial stock: 60 / 91.25 = 0.6575 quarter)."""
 SCENARIOS = {"no embargo": 0, "3 months": 1, "12 months": 4}
 """Scenario -> quarters in which China sells Japan no Dy or Tb."""
 CHINA_HEAVY_CAPACITY = 2.0
@@ -191,11 +191,12 @@ def main() -> None:
         for m, demand in (("Dy", 100.0), ("Tb", 20.0)):
             held = cell[name, "3 months"][f"{m} held [t]"]
             assert held >= cover * demand - TOLERANCE, (name, m, held)
-    # Without stock, the 3-month embargo leaves short what Lynas (30 t Dy, 6 t Tb), recycling
-    # (1.6, 0.36) and heavy-rare-earth-free magnets (12, 2) cannot bring: 56.4 t and 11.64 t.
+    # Without stock, the 3-month embargo leaves short what the Lynas feed (3,600 t a quarter
+    # yielding 29.88 t Dy and 6.12 t Tb), recycling (1.6, 0.36) and heavy-rare-earth-free
+    # magnets (12, 2) cannot bring: 56.52 t and 11.52 t.
     bare = cell["no stock", "3 months"]
-    assert abs(bare["Dy short [t]"] - 56.4) <= TOLERANCE
-    assert abs(bare["Tb short [t]"] - 11.64) <= TOLERANCE
+    assert abs(bare["Dy short [t]"] - (100 - 3600 * 0.0083 - 1.6 - 12)) <= TOLERANCE
+    assert abs(bare["Tb short [t]"] - (20 - 3600 * 0.0017 - 0.36 - 2)) <= TOLERANCE
     for label in SCENARIOS:
         stocked = [cell[name, label] for name in COVERS]
         for m in HEAVY:

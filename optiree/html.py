@@ -110,7 +110,7 @@ def write_report(
 ) -> Path:
     """Write the HTML report of ``result`` to ``path`` and return the path.
 
-    The page has the summary (status, total cost, cost by component), the purchases per
+    The page has the summary (status, total cost, cost by component), the supply per
     material, substitution, closing stock, shortage, country shares and the binding rules with
     their shadow prices, every figure of :mod:`optiree.plots`, the ``frontier`` (a table of
     :func:`optiree.plots.frontier_curve`'s schema) and the ``sensitivity`` tables (name ->
@@ -157,7 +157,7 @@ def _summary(result: "Result") -> list[str]:
 
 def _figures(problem: "Problem", result: "Result", frontier: pd.DataFrame | None) -> list[str]:
     figures: list[tuple[str, Figure]] = [
-        ("Purchases by source and period [t]; black ticks: demand [t]", plots.sourcing_mix(result)),
+        ("Supply by source and period [t]; black ticks: demand [t]", plots.sourcing_mix(result)),
         (
             f"Closing stock [t] with the {plots.REQUIREMENT_LABEL} [t]",
             plots.stock_trajectory(result, problem),
@@ -190,7 +190,7 @@ def _png(figure: "Figure") -> str:
 def _tables(problem: "Problem", result: "Result") -> list[str]:
     names = {m.id: m.name for m in problem.materials}
     parts = [
-        '<h2 id="purchases">Purchases [t] by material, source and period</h2>',
+        '<h2 id="supply">Supply [t] by material, source and period (feeds included)</h2>',
         '<p class="note">Sources that buy none of a material are left out; '
         '"-" marks a period in which the source cannot supply.</p>',
     ]
@@ -224,14 +224,14 @@ def _tables(problem: "Problem", result: "Result") -> list[str]:
     parts.append(_table(short, _tonnes) if not short.empty else "<p>All demand is met.</p>")
 
     parts += [
-        '<h2 id="shares">Share of purchases by country [%]</h2>',
+        '<h2 id="shares">Share of supply by country [%]</h2>',
         '<p class="note">"-": the country cannot supply the material in the period, or nothing '
         "of it is bought.</p>",
     ]
     shares = result.shares.pivot_table(
         index=["material", "country"], columns="period", values="share", sort=False
     )
-    parts.append(_table(shares * 100, _share) if not shares.empty else "<p>No purchases.</p>")
+    parts.append(_table(shares * 100, _share) if not shares.empty else "<p>Nothing delivered.</p>")
     parts += _binding(result)
     return parts
 

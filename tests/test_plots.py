@@ -83,14 +83,25 @@ def test_a_source_keeps_its_colour_in_every_panel(
 ) -> None:
     _, result = japan
     colours: dict[str, set[tuple[float, ...]]] = {}
+    panels: dict[str, int] = {}
     for ax in plots.sourcing_mix(result).axes:
         for container in ax.containers:
-            colours.setdefault(container.get_label(), set()).add(
-                tuple(container.patches[0].get_facecolor())
+            label = container.get_label()
+            panels[label] = panels.get(label, 0) + 1
+            colours.setdefault(label, set()).update(
+                tuple(bar.get_facecolor()) for bar in container.patches
             )
-    assert len(colours) == 5
+    # The sources that deliver something (result.supply, Lynas' feed yields included).
+    supply = result.supply
+    delivering = supply[supply["tonnes"] > 0]
+    expected = {
+        f"{s} ({c})" for s, c in zip(delivering["source"], delivering["country"], strict=True)
+    }
+    assert set(colours) == expected == {"lynas (MY)", "caremag (FR)", "jp_recycling (JP)"}
+    # Lynas is in all three panels, Caremag and recycling in Dy's and Tb's.
+    assert panels == {"lynas (MY)": 3, "caremag (FR)": 2, "jp_recycling (JP)": 2}
     assert all(len(found) == 1 for found in colours.values())
-    assert len({next(iter(found)) for found in colours.values()}) == 5
+    assert len({next(iter(found)) for found in colours.values()}) == len(colours)
 
 
 def test_stock_trajectory_draws_closing_stock_and_the_cover_requirement(
@@ -99,22 +110,27 @@ def test_stock_trajectory_draws_closing_stock_and_the_cover_requirement(
     problem, result = japan
     figure = plots.stock_trajectory(result, problem)
     assert [_title(ax) for ax in figure.axes] == ["NdPr", "Dy", "Tb"]
+    periods = _periods(result)
     for ax in figure.axes:
         material = _title(ax)
         rows = result.inventory[result.inventory["material"] == material]
         lines = {line.get_label(): line for line in ax.get_lines()}
         assert list(lines["closing stock"].get_ydata()) == pytest.approx(rows["closing"].to_list())
         assert "[t]" in ax.get_ylabel()
-        if material != "NdPr":  # Dy and Tb have no cover rule
+        if material != "NdPr":  # Dy and Tb have no stock rule
             assert plots.REQUIREMENT_LABEL not in lines
             continue
-        # The rule starts in 2026Q2 at 2.0 quarters of 1,250 t.
-        step = lines[plots.REQUIREMENT_LABEL].get_ydata()
-        expected = [math.nan] + [2.0 * 1250] * 7
-        assert list(step[: len(expected)]) == pytest.approx(expected, nan_ok=True)
-        assert list(lines[plots.REQUIREMENT_LABEL].get_xdata()) == [
-            i - 0.5 for i in range(len(expected) + 1)
-        ]
+        # The rule is min_stock_days: 60 days of a 91.25-day quarter's 1,250 t (821.9 t), in
+        # every quarter; the step line has one more point than periods, so the last one shows.
+        days = problem.security.min_stock_days["NdPr"]
+        assert (days, problem.period_days) == (60, 91.25)
+        expected = [days / problem.period_days * problem.demand["NdPr"]] * len(periods)
+        assert expected[0] == pytest.approx(821.9178, abs=1e-4)
+        step = lines[plots.REQUIREMENT_LABEL]
+        assert list(step.get_ydata()) == pytest.approx(expected + expected[-1:])
+        assert list(step.get_xdata()) == [i - 0.5 for i in range(len(periods) + 1)]
+        # The rule binds: the closing stock is on the line in every quarter.
+        assert rows["closing"].to_list() == pytest.approx(expected)
 
 
 def test_a_single_stock_cover_applies_in_every_period() -> None:
@@ -318,48 +334,76 @@ def test_docs_report_quotes_the_japan_figures(
 ) -> None:
     problem, result = japan
     text = re.sub(r"\s+", " ", (ROOT / "docs" / "report.md").read_text())
-    costs = result.costs.set_index(["component", "item"])["cost"]
-    by_component = result.costs.groupby("component", sort=False)["cost"].sum() / 1e6
-    quoted = [
-        f"Of the {result.total_cost:,.0f} USD",
-        f"Dy ({costs['shortage', 'Dy'] / 1e6:,.1f} million USD)",
-        f"Tb ({costs['shortage', 'Tb'] / 1e6:,.1f} million USD)",
-        f"Lynas ({costs['purchases', 'lynas'] / 1e6:,.1f} million USD)",
-        f"China ({costs['purchases', 'china'] / 1e6:,.1f} million USD)",
-        "purchases {purchases:,.1f}, substitution {substitution:,.1f}, holding {holding:,.1f} "
-        "and shortage {shortage:,.1f} million USD".format(**by_component),
-    ]
+    periods = _periods(result)
+    total = result.total_cost
+    assert total is not None
+
+    def million(cost: float) -> str:
+        return f"{cost / 1e6:,.1f}".replace("-", "\N{MINUS SIGN}")
+
+    # Sourcing mix: all the NdPr comes with the Lynas feed, the same tonnes every quarter, and
+    # what is above demand is sold; no other source delivers NdPr.
+    supply = result.supply[result.supply["tonnes"] > 0]
+    ndpr = supply[supply["material"] == "NdPr"]
+    assert set(ndpr["source"]) == {"lynas"}
+    assert (ndpr["bought"] == 0).all()
+    assert list(ndpr["period"]) == periods
+    (lynas_ndpr,) = set(ndpr["tonnes"].round(6))
     inventory = result.inventory.set_index(["material", "period"])
-    ndpr = result.supply[result.supply["material"] == "NdPr"]
-    bought = ndpr.groupby("period")["tonnes"].sum()
-    quoted += [
-        f"({bought['2026Q1']:,.0f} t and {bought['2026Q2']:,.0f} t)",
-        f"to {inventory.loc[('NdPr', '2026Q1'), 'closing']:,.0f} t at the end of 2026Q1",
+    ndpr_stock = inventory.loc["NdPr"]
+    (demand,) = set(ndpr_stock["demand"])
+    (sold,) = set(ndpr_stock["sold"].round(0))
+    assert lynas_ndpr - demand == pytest.approx(sold, abs=0.1)
+    assert "china" not in set(supply["source"])
+    assert set(supply.loc[supply["source"] == "caremag", "period"]) == set(periods[4:])
+    quoted = [
+        f"NdPr: one bar, Lynas (Malaysia), at {lynas_ndpr:,.0f} t every quarter, above the "
+        f"{demand:,.0f} t demand tick",
+        f"the {sold:,.0f} t a quarter above the tick are sold on",
     ]
-
-    def cost_at(share: float | None) -> float:
-        document = problem.model_dump(exclude_none=True)
-        document["security"]["max_country_share"] = {} if share is None else {"CN": share}
-        cost = optiree.solve(optiree.Problem.model_validate(document)).total_cost
-        assert cost is not None
-        return cost
-
-    free = cost_at(None)
-    start = 1000 / bought["2027Q1"]  # 80% of China's 1,250 t over all NdPr bought
-    assert cost_at(start + 1e-6) == pytest.approx(free)
-    per_point = (cost_at(0.51) - cost_at(start)) / ((start - 0.51) * 100)
-    rows = result.binding[result.binding["rule"] == "max_share"]
-    assert per_point == pytest.approx(rows["cost_per_point"].sum())
-    shares = result.shares.set_index(["material", "country", "period"])["share"]
+    # Stock trajectory: the 60-day rule binds in every quarter; Dy and Tb end with nothing.
+    rules = result.constraints[result.constraints["rule"] == "stock_cover"]
+    (limit,) = set(rules["limit"].round(6))
+    assert limit == pytest.approx(60 / 91.25 * demand)
+    assert ndpr_stock["closing"].to_list() == pytest.approx([limit] * len(periods))
+    assert (inventory.loc[["Dy", "Tb"], "closing"] == 0).all()
     quoted += [
-        f"The curve starts at {start:.1%}",
-        f"the plan costs {free:,.0f} USD",
-        f"every point costs {per_point:,.0f} USD",
-        f"({rows['cost_per_point'].iloc[0]:,.0f} USD each)",
-        f"60% rule costs {cost_at(0.6) - free:,.0f} USD",
-        f"At {shares['NdPr', 'CN', '2026Q3']:.1%} (China's",
-        f"2026Q1 ({shares['NdPr', 'CN', '2026Q1']:.1%}) and 2026Q2 "
-        f"({shares['NdPr', 'CN', '2026Q2']:.1%})",
+        f"NdPr sits on the dashed {limit:,.1f} t requirement (60 days of {demand:,.0f} t a "
+        f"quarter) in every quarter, from the initial {problem.stock.initial['NdPr']:,.0f} t",
     ]
+    # Cost breakdown: Lynas' cost is that of its two feeds (before and after the heavy rare
+    # earth expansion), the largest purchase; sales of the surplus NdPr are a negative cost.
+    costs = result.costs.set_index(["component", "item"])["cost"]
+    feeds = result.feeds[result.feeds["tonnes"] > 0].groupby("feed")["period"].agg(list)
+    assert feeds.to_dict() == {"mt_weld_reo": periods[:2], "mt_weld_reo_hre": periods[2:]}
+    bought = costs[["purchases", "feeds"]].sort_values(ascending=False)
+    assert list(bought.index[:3]) == [
+        ("feeds", "mt_weld_reo_hre"),
+        ("feeds", "mt_weld_reo"),
+        ("purchases", "caremag"),
+    ]
+    by_component = result.costs.groupby("component", sort=False)["cost"].sum()
+    assert round(by_component["shortage"] / total, 1) == 0.7
+    assert costs["sales", "NdPr"] < 0
+    legend = ", ".join(f"{c} {million(cost)}" for c, cost in by_component.iloc[:-1].items())
+    last, cost = by_component.index[-1], by_component.iloc[-1]
+    quoted += [
+        f"Of the {total:,.0f} USD",
+        f"Dy ({million(costs['shortage', 'Dy'])} million USD)",
+        f"Tb ({million(costs['shortage', 'Tb'])} million USD) are the two longest bars, seven "
+        "tenths of the total",
+        f"the Lynas feed ({million(costs['feeds', 'mt_weld_reo_hre'])} million USD from 2026Q3 "
+        f"and {million(costs['feeds', 'mt_weld_reo'])} million in 2026H1)",
+        f"Caremag ({million(costs['purchases', 'caremag'])} million USD)",
+        f"a negative bar of {million(-costs['sales', 'NdPr'])} million USD",
+        f"The legend gives each component's total: {legend} and {last} {million(cost)} million",
+    ]
+    # Frontier: China sells nothing, so the max_share frontier is one point at 0%.
+    shares = result.shares
+    assert (shares.loc[shares["country"] == "CN", "share"].fillna(0) == 0).all()
+    frontier = optiree.frontier(problem, "CN", "max_share")
+    assert frontier["level"].to_list() == [0.0]
+    assert frontier["total_cost"].to_list() == pytest.approx([total])
+    quoted += [f"it is one point at 0% ({frontier['total_cost'].iloc[0]:,.0f} USD)"]
     missing = [q for q in quoted if q not in text]
     assert not missing, f"docs/report.md no longer shows: {missing}"

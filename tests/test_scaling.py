@@ -30,16 +30,17 @@ def _times(value: Any, factor: float) -> Any:
 
 
 def scaled(problem: Problem, prices: float, quantities: float) -> Problem:
-    """``problem`` with every price x ``prices`` and every quantity x ``quantities`` (a
-    substitute's units stay; its cost per unit scales with money, its savings with tonnes)."""
+    """``problem`` with every price x ``prices`` and every quantity x ``quantities``; a
+    substitute's units scale with the tonnes (capacity x ``quantities``, the same tonnes saved
+    per unit) and its cost per unit with the prices."""
     d = problem.model_dump()
     d["reference_prices"] = {m: _times(v, prices) for m, v in d["reference_prices"].items()}
     for source in d["sources"]:
         source["capacity"] = {m: _times(v, quantities) for m, v in source["capacity"].items()}
         source["prices"] = {m: _times(v, prices) for m, v in source["prices"].items()}
-    for substitute in d["substitutes"]:
-        substitute["cost"] = _times(substitute["cost"], prices * quantities)
-        substitute["saves"] = {m: v * quantities for m, v in substitute["saves"].items()}
+    for substitute in d["substitutes"]:  # units scale with tonnes: as many more, as dear each
+        substitute["capacity"] = _times(substitute["capacity"], quantities)
+        substitute["cost"] = _times(substitute["cost"], prices)
     d["demand"] = {m: _times(v, quantities) for m, v in d["demand"].items()}
     d["stock"]["initial"] = {m: v * quantities for m, v in d["stock"]["initial"].items()}
     d["stock"]["holding_cost"] = {m: v * prices for m, v in d["stock"]["holding_cost"].items()}
