@@ -123,31 +123,27 @@ def _stock_cover(problem: Problem, material: str) -> _Rule:
     return _Rule("stock_cover", material, +1, set_level, reached, None)
 
 
+def _at(table: pd.DataFrame, kind: str, keys: list[str], chosen: "pd.Series[bool]") -> set[str]:
+    """``kind(key,...)`` for the rows ``chosen`` of ``table``."""
+    rows = table.loc[chosen, keys].astype(str)
+    return {f"{kind}({','.join(row)})" for row in zip(*(rows[k] for k in keys), strict=True)}
+
+
 def _signature(result: Result) -> frozenset[str]:
     """What fixes the optimal basis: binding rows and variables at a bound."""
     tol = 1e-7
     rows = result.constraints
     names = set(rows.loc[rows["binding"], "constraint"])
-    p = result.purchases
-    names |= {
-        f"buy@0({r.source},{r.material},{r.tier},{r.period})"
-        for r in p[p["tonnes"] <= tol].itertuples()
-    }
-    names |= {
-        f"buy@cap({r.source},{r.material},{r.tier},{r.period})"
-        for r in p[p["tonnes"] >= p["capacity"] - tol].itertuples()
-    }
-    f = result.feeds
-    names |= {f"feed@0({r.feed},{r.period})" for r in f[f["tonnes"] <= tol].itertuples()}
-    names |= {
-        f"feed@cap({r.feed},{r.period})" for r in f[f["tonnes"] >= f["capacity"] - tol].itertuples()
-    }
-    i = result.inventory
-    names |= {f"stock@0({r.material},{r.period})" for r in i[i["closing"] <= tol].itertuples()}
-    s = result.shortage
-    names |= {f"short@0({r.material},{r.period})" for r in s[s["tonnes"] <= tol].itertuples()}
-    u = result.substitution
-    names |= {f"sub@0({r.substitute},{r.period})" for r in u[u["units"] <= tol].itertuples()}
+    p, f = result.purchases, result.feeds
+    band = ["source", "material", "tier", "period"]
+    names |= _at(p, "buy@0", band, p["tonnes"] <= tol)
+    names |= _at(p, "buy@cap", band, p["tonnes"] >= p["capacity"] - tol)
+    names |= _at(f, "feed@0", ["feed", "period"], f["tonnes"] <= tol)
+    names |= _at(f, "feed@cap", ["feed", "period"], f["tonnes"] >= f["capacity"] - tol)
+    i, s, u = result.inventory, result.shortage, result.substitution
+    names |= _at(i, "stock@0", ["material", "period"], i["closing"] <= tol)
+    names |= _at(s, "short@0", ["material", "period"], s["tonnes"] <= tol)
+    names |= _at(u, "sub@0", ["substitute", "period"], u["units"] <= tol)
     return frozenset(names)
 
 
