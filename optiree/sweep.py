@@ -17,18 +17,25 @@ import re
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from io import BytesIO
 from multiprocessing import get_context
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import highspy
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 from tqdm import tqdm
 
+from optiree import handoff
 from optiree.errors import ArgumentError, MissingDependencyError, OptireeError
+from optiree.handoff import WarmStart
 from optiree.io import write_atomic, write_table
+from optiree.model import LpModel, Rule, build
+from optiree.prepare import prepare
+from optiree.results import ZERO, Status
 from optiree.scenarios import (
     apply,
     for_disruption,
@@ -195,8 +202,10 @@ class _Job:
     problem: str
     """The problem without its scenarios, as JSON (``Problem.model_dump_json``)."""
     solver: SolverName
-    penalties: dict[str, float]
+    penalties: tuple[tuple[str, float], ...]
     """Shortage penalty per tonne of every material, the same in every scenario."""
+    targets: tuple[tuple[str, str], ...]
+    """("country" or "source", id) of every disruption of the sweep, in order of appearance."""
 
 
 def sweep(
@@ -237,10 +246,10 @@ def sweep(
     Returns:
         A DataFrame: ``scenario``, ``probability``, ``status``, ``total_cost`` [currency],
         ``short_<material>`` (tonnes short over the horizon [t]), ``share_<country>`` (share
-        of all tonnes bought, over every material and period), and for a scenario with one
-        disruption its ``start``, ``length`` (periods), ``cut`` and ``materials``
-        (``Dy+Tb``); a scenario that changes nothing has length 0. Figures are NaN where the
-        plan is not optimal. ``attrs`` holds ``currency`` and ``solver``.
+        of all tonnes delivered, feeds' yields included, over every material and period), and
+        for a scenario with one disruption its ``start``, ``length`` (periods), ``cut`` and
+        ``materials`` (``Dy+Tb``); a scenario that changes nothing has length 0. Figures are
+        NaN where the plan is not optimal. ``attrs`` holds ``currency`` and ``solver``.
 
     Raises:
         pydantic.ValidationError: a scenario names something the problem does not have (at
@@ -257,7 +266,13 @@ def sweep(
     checked = Problem.model_validate(document)
     solver_for(solver)
     penalties = shortage_penalties(problem, penalty)
-    job = _Job(problem.model_dump_json(exclude={"scenarios"}), solver, penalties)
+    targets = dict.fromkeys(_target(d) for s in checked.scenarios for d in s.disruptions)
+    job = _Job(
+        problem.model_dump_json(exclude={"scenarios"}),
+        solver,
+        tuple(penalties.items()),
+        tuple(targets),
+    )
     texts = [s.model_dump_json() for s in checked.scenarios]
     # tqdm shows no bar when ``disable`` is None and stderr is not a terminal.
     with tqdm(
@@ -385,14 +400,21 @@ def _problem_from(text: str) -> Problem:
 def _solve_batch(job: _Job, scenarios: list[str]) -> list[dict[str, Any]]:
     """The figures of each scenario (JSON) of one batch: the task every executor runs."""
     problem = _problem_from(job.problem)
-    return [_figures(problem, Scenario.model_validate_json(text), job) for text in scenarios]
+    reuse = _reuse_for(job) if job.solver == "highs" else None
+    rows = []
+    for text in scenarios:
+        scenario = Scenario.model_validate_json(text)
+        row = reuse.figures(scenario) if reuse is not None else None
+        rows.append(row if row is not None else _figures(problem, scenario, job))
+    return rows
 
 
 def _figures(problem: Problem, scenario: Scenario, job: _Job) -> dict[str, Any]:
+    """A scenario's figures from a plan of its own, built and solved from scratch."""
     faced = for_disruption(
         apply(problem, scenario),
         from_period=first_change(problem, scenario),
-        penalty=job.penalties,
+        penalty=dict(job.penalties),
     )
     result = solve(faced, solver=job.solver)
     materials, countries = problem.material_ids, problem.countries
@@ -401,16 +423,183 @@ def _figures(problem: Problem, scenario: Scenario, job: _Job) -> dict[str, Any]:
         empty |= dict.fromkeys([f"share_{c}" for c in countries], math.nan)
         return {"status": result.status.value, "total_cost": math.nan} | empty
     short = result.shortage.groupby("material")["tonnes"].sum()
-    bought = result.purchases.groupby("country")["tonnes"].sum()
-    total = float(bought.sum())
-    return (
-        {"status": result.status.value, "total_cost": result.total_cost}
-        | {f"short_{m}": float(short.get(m, 0.0)) for m in materials}
-        | {
-            f"share_{c}": float(bought.get(c, 0.0)) / total if total > 0 else math.nan
-            for c in countries
-        }
+    bought = result.supply.groupby("country")["tonnes"].sum()
+    return _row(
+        problem,
+        result.total_cost,
+        {m: float(short.get(m, 0.0)) for m in materials},
+        {c: float(bought.get(c, 0.0)) for c in countries},
     )
+
+
+def _row(
+    problem: Problem, cost: float | None, short: dict[str, float], bought: dict[str, float]
+) -> dict[str, Any]:
+    """The figures of an optimal plan: its cost, tonnes short per material [t] and tonnes
+    delivered per country [t] (as shares)."""
+    total = sum(bought.values())
+    return (
+        {"status": Status.OPTIMAL.value, "total_cost": cost}
+        | {f"short_{m}": short[m] for m in problem.material_ids}
+        | {f"share_{c}": bought[c] / total if total > 0 else math.nan for c in problem.countries}
+    )
+
+
+def _target(disruption: Disruption) -> tuple[str, str]:
+    """("country", id) or ("source", id): what a disruption cuts."""
+    if disruption.country is not None:
+        return "country", disruption.country
+    return "source", str(disruption.source)
+
+
+@functools.lru_cache(maxsize=2)
+def _reuse_for(job: _Job) -> "_Reuse":
+    """The reused solver of a job, set up once per process."""
+    return _Reuse(_problem_from(job.problem), dict(job.penalties), job.targets)
+
+
+class _Reuse:
+    """One HiGHS instance for every scenario of a sweep that has the base LP's structure.
+
+    The base LP is the problem faced without a disruption (:func:`for_disruption` from no
+    period), plus one cap per disruption target (country or source) on all its materials and
+    periods at its full capacity, where it cannot bind. A scenario made only of disruptions,
+    one per target, material and period, is then the base LP with the bounds of some rows
+    changed: a disruption's cap rows get ``(1 - cut)`` x capacity in its periods and
+    materials, as :func:`optiree.scenarios.apply` caps them; the caps of other targets and
+    periods are free rows (no bound); and the rows :func:`for_disruption` leaves out from the
+    scenario's first change (the stock-cover rule) are free. Which rows those are is found by
+    building the LP from that period and comparing it, row by row, with the base LP; where it
+    differs in anything but those rows, or for any other kind of scenario, the scenario is
+    solved from scratch. Each solve starts from the base LP's optimal basis.
+    """
+
+    def __init__(
+        self, problem: Problem, penalties: dict[str, float], targets: tuple[tuple[str, str], ...]
+    ) -> None:
+        self.problem = problem
+        self.penalties = penalties
+        taken = {problem.cap_id(i) for i in range(len(problem.caps))}
+        names = [f"sweep{i}" for i in range(len(targets) + len(taken) + 1)]
+        self.cap_ids = dict(zip(targets, [n for n in names if n not in taken], strict=False))
+        document = problem.model_dump()
+        document["caps"] += [
+            {"id": cap_id, kind: target, "max_share_of_capacity": 1.0}
+            for (kind, target), cap_id in self.cap_ids.items()
+        ]
+        self.base = Problem.model_validate(document)
+        self.model = self._built(None)
+        self.arrays = handoff.lp_arrays(self.model.lp)
+        highs = self.arrays.highs
+        self.names = {c.name: i for i, c in enumerate(self.arrays.constraints)}
+        self.caps: dict[str, dict[tuple[str, str], int]] = {c: {} for c in self.cap_ids.values()}
+        for row in self.model.rows:
+            if row.rule is Rule.CAP and row.subject in self.caps:
+                self.caps[row.subject][row.material, row.period] = row.constraint.index
+        cap_rows = [i for rows in self.caps.values() for i in rows.values()]
+        self.full = highs.row_upper.copy()
+        """Each cap row's limit at full capacity [t]."""
+        self.row_upper = highs.row_upper.copy()
+        self.row_upper[cap_rows] = np.inf
+        self.lifted: dict[str | None, NDArray[np.intp] | None] = {None: np.array([], np.intp)}
+        self.solver = WarmStart(replace(highs, row_upper=self.row_upper), solver_for("highs"))
+        countries = {c: i for i, c in enumerate(problem.countries)}
+        materials = {m: i for i, m in enumerate(problem.material_ids)}
+        data = self.model.data
+        # tonnes delivered per unit of each variable, by the country of its source
+        delivered = [
+            (v, s, 1.0) for (s, *_), v in [*self.model.buy.items(), *self.model.tier.items()]
+        ]
+        delivered += [
+            (v, data.feed_source[f], sum(data.yields[f].values()))
+            for (f, _), v in self.model.feed.items()
+        ]
+        self.bought = (
+            np.array([v.index for v, _, _ in delivered], np.intp),
+            np.array([countries[data.country[s]] for _, s, _ in delivered], np.intp),
+            np.array([per_unit for _, _, per_unit in delivered], float),
+        )
+        self.short = (
+            np.array([v.index for v in self.model.short.values()], np.intp),
+            np.array([materials[m] for m, _ in self.model.short], np.intp),
+        )
+
+    def _built(self, first: str | None) -> LpModel:
+        faced = for_disruption(self.base, from_period=first, penalty=self.penalties)
+        return build(prepare(faced))
+
+    def lifted_rows(self, first: str | None) -> NDArray[np.intp] | None:
+        """The base rows that the LP faced from ``first`` does not have; None if that LP
+        differs from the base LP in anything else."""
+        if first not in self.lifted:
+            self.lifted[first] = self._compare(handoff.lp_arrays(self._built(first).lp))
+        return self.lifted[first]
+
+    def _compare(self, other: handoff.LpArrays) -> NDArray[np.intp] | None:
+        base, mine = self.arrays, other.highs
+        same_columns = [v.name for v in base.variables] == [v.name for v in other.variables]
+        if not same_columns or not all(
+            np.array_equal(getattr(base.highs, f), getattr(mine, f))
+            for f in ("cost", "col_lower", "col_upper")
+        ):
+            return None
+        kept = np.array([self.names.get(c.name, -1) for c in other.constraints], np.intp)
+        if (kept < 0).any():
+            return None
+        theirs, ours = base.highs, mine
+        for i, r in enumerate(kept.tolist()):
+            row = slice(ours.start[i], ours.start[i + 1])
+            own = slice(theirs.start[r], theirs.start[r + 1])
+            if not (
+                np.array_equal(ours.index[row], theirs.index[own])
+                and np.array_equal(ours.value[row], theirs.value[own])
+                and ours.row_lower[i] == theirs.row_lower[r]
+                and ours.row_upper[i] == theirs.row_upper[r]
+            ):
+                return None
+        return np.setdiff1d(np.arange(len(base.constraints)), kept)
+
+    def figures(self, scenario: Scenario) -> dict[str, Any] | None:
+        """The scenario's figures from the reused solver; None where it must be solved from
+        scratch (another kind of scenario, or no optimal plan: the fresh solve says why)."""
+        if scenario.caps or scenario.sources or scenario.demand:
+            return None
+        problem = self.problem
+        lifted = self.lifted_rows(first_change(problem, scenario))
+        if lifted is None:
+            return None
+        row_lower = self.arrays.highs.row_lower.copy()
+        row_upper = self.row_upper.copy()
+        row_lower[lifted], row_upper[lifted] = -np.inf, np.inf
+        periods = problem.periods
+        cut: set[int] = set()
+        for d in scenario.disruptions:
+            rows = self.caps[self.cap_ids[_target(d)]]
+            first = periods.index(d.start)
+            window = periods[first : len(periods) if d.length is None else first + d.length]
+            for m in d.materials or problem.material_ids:
+                for t in window:
+                    i = rows.get((m, t))
+                    if i is None:
+                        continue  # nothing the target sells: apply's cap has no row here
+                    if i in cut:
+                        return None  # two caps on one row: the LP has a row more
+                    cut.add(i)
+                    row_upper[i] = (1 - d.cut) * self.full[i]
+        status, x = self.solver.solve(row_lower=row_lower, row_upper=row_upper)
+        if status != highspy.HighsModelStatus.kOptimal:
+            return None
+        x = np.where(np.abs(x) < ZERO, 0.0, x)
+        cost = float(self.arrays.highs.cost @ x) + self.arrays.highs.offset
+        short = np.bincount(self.short[1], x[self.short[0]], len(problem.material_ids))
+        index, country, per_unit = self.bought
+        bought = np.bincount(country, x[index] * per_unit, len(problem.countries))
+        return _row(
+            problem,
+            cost,
+            dict(zip(problem.material_ids, short.tolist(), strict=True)),
+            dict(zip(problem.countries, bought.tolist(), strict=True)),
+        )
 
 
 def _parameters(problem: Problem, scenario: Scenario) -> dict[str, Any]:

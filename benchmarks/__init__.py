@@ -1,0 +1,1 @@
+"""Benchmarks of optiree against the floor (numpy + highspy): see docs/performance.md."""

@@ -1,0 +1,312 @@
+"""Time optiree against the floor (numpy + highspy), and a sweep against solving from scratch.
+
+    python benchmarks/run.py [--sizes 1000 10000 100000 1000000] [--seed 0] [--repeat N]
+        [--timeout S] [--stock] [--sweep N] [--out FILE]
+
+For each size, each measurement runs in a child process of its own (started with ``spawn``):
+
+- **optiree**: the instance as a validated :class:`optiree.Problem` (not timed), then
+  ``build`` (prepare and build the PuLP model), ``hand-off`` (collect it into arrays and pass
+  it to HiGHS), ``solve`` (HiGHS runs) and ``read-back`` (the solution into the PuLP objects,
+  then :func:`optiree.results.optimal_result`: the plan as DataFrames);
+- **floor**: the instance's arrays (not timed), then ``build`` (the sparse matrix, numpy) and
+  ``solve`` (one ``passModel``, the run and the solution read as arrays);
+- with ``--stock``, **PuLP stock**: the same PuLP model solved by ``pulp.HiGHS`` (PuLP's own
+  interface: hand-off, solve and write-back together).
+
+Times are wall-clock seconds, the median of ``--repeat`` runs in the same child. Peak memory
+is the child's peak resident set size (``VmHWM``, reset with ``/proc/self/clear_refs`` once
+the input is ready) during the measured runs, input included [MiB]. Both objectives must
+agree to 1e-9 relative. ``--sweep N`` times N random scenarios of the Japan case
+(examples/japan_2026.yaml) solved one by one from scratch with PuLP's stock HiGHS interface,
+from scratch with :func:`optiree.solve`, and by :func:`optiree.sweep.sweep` (serial, reusing
+one solver). The figures are printed and written as JSON to ``--out``.
+"""
+
+import argparse
+import json
+import multiprocessing
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import pulp
+
+from benchmarks import floor, generator
+from optiree import handoff, load_problem
+from optiree.model import build
+from optiree.prepare import prepare
+from optiree.results import optimal_result
+from optiree.scenarios import apply, for_disruption, shortage_penalties
+from optiree.solve import solve, solver_for
+from optiree.sweep import first_change, random_scenarios, sweep
+
+AGREEMENT = 1e-9
+"""Largest relative difference between optiree's and the floor's optimal cost."""
+DEFAULT_OUT = Path(tempfile.gettempdir()) / "optiree-benchmark.json"
+JAPAN = Path(__file__).resolve().parents[1] / "examples" / "japan_2026.yaml"
+REPEATS = {1_000: 7, 10_000: 5, 100_000: 3, 1_000_000: 1}
+"""Runs per measurement by default (the median is kept)."""
+
+Report = Callable[[str, Any], None]
+
+
+def _reset_peak() -> None:
+    """Start the peak resident set size afresh (Linux: VmHWM)."""
+    Path("/proc/self/clear_refs").write_text("5")
+
+
+def _peak_mib(process: str = "self") -> float:
+    """The peak resident set size of a process since its last reset [MiB]."""
+    for line in Path(f"/proc/{process}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status: the benchmark needs Linux")
+
+
+def _timed(stages: dict[str, list[float]], name: str, report: Report) -> Callable[[], None]:
+    """A function to call when stage ``name`` ends: records and reports its time."""
+    start = time.perf_counter()
+
+    def done() -> None:
+        stages.setdefault(name, []).append(time.perf_counter() - start)
+        report("stage", (name, stages[name][-1]))
+
+    return done
+
+
+def _optiree(size: int, seed: int, repeat: int, report: Report) -> None:
+    problem = generator.problem(generator.generate(size, seed))
+    _reset_peak()
+    stages: dict[str, list[float]] = {}
+    solver = solver_for("highs")
+    for _ in range(repeat):
+        done = _timed(stages, "build", report)
+        model = build(prepare(problem))
+        done()
+        done = _timed(stages, "hand-off", report)
+        arrays, highs = handoff.hand_over(model.lp, solver)
+        done()
+        done = _timed(stages, "solve", report)
+        highs.run()
+        done()
+        done = _timed(stages, "read-back", report)
+        status, _ = handoff.write_back(model.lp, arrays, highs)
+        result = optimal_result(model, "highs")
+        done()
+        if status != pulp.LpStatusOptimal:
+            raise RuntimeError(f"optiree did not solve size {size}: {pulp.LpStatus[status]}")
+    highs_arrays = arrays.highs
+    report(
+        "result",
+        {
+            "objective": result.total_cost,
+            "columns": len(highs_arrays.cost),
+            "rows": len(highs_arrays.row_lower),
+            "nonzeros": len(highs_arrays.value),
+            "peak_mib": _peak_mib(),
+        },
+    )
+
+
+def _floor(size: int, seed: int, repeat: int, report: Report) -> None:
+    instance = generator.generate(size, seed)
+    _reset_peak()
+    stages: dict[str, list[float]] = {}
+    for _ in range(repeat):
+        done = _timed(stages, "build", report)
+        lp = floor.build(instance)
+        done()
+        done = _timed(stages, "solve", report)
+        solution = floor.solve(lp)
+        done()
+        if solution.status != "Optimal":
+            raise RuntimeError(f"the floor did not solve size {size}: {solution.status}")
+    report(
+        "result",
+        {
+            "objective": solution.objective,
+            "columns": len(lp.cost),
+            "rows": len(lp.row_lower),
+            "nonzeros": len(lp.value),
+            "peak_mib": _peak_mib(),
+        },
+    )
+
+
+def _stock(size: int, seed: int, repeat: int, report: Report) -> None:
+    problem = generator.problem(generator.generate(size, seed))
+    _reset_peak()
+    stages: dict[str, list[float]] = {}
+    for _ in range(repeat):
+        model = build(prepare(problem))
+        done = _timed(stages, "hand-off+solve+write-back", report)
+        model.lp.solve(pulp.HiGHS(msg=False))
+        done()
+    report("result", {"objective": pulp.value(model.lp.objective), "peak_mib": _peak_mib()})
+
+
+def _child(kind: str, size: int, seed: int, repeat: int, queue: Any) -> None:
+    """Run one measurement, sending ("stage", (name, seconds)) as each stage ends, then
+    ("result", figures) or ("error", message)."""
+    measure = {"optiree": _optiree, "floor": _floor, "stock": _stock}[kind]
+    try:
+        measure(size, seed, repeat, lambda tag, value: queue.put((tag, value)))
+    except Exception as error:
+        queue.put(("error", f"{type(error).__name__}: {error}"))
+
+
+def _measure(kind: str, size: int, seed: int, repeat: int, timeout: float) -> dict[str, Any]:
+    """One measurement in a child process: the median time of each stage [s], the figures of
+    the result, and "error" if it failed or did not finish within ``timeout`` seconds."""
+    context = multiprocessing.get_context("spawn")
+    queue = context.Queue()
+    child = context.Process(target=_child, args=(kind, size, seed, repeat, queue))
+    child.start()
+    times: dict[str, list[float]] = {}
+    figures: dict[str, Any] = {}
+    deadline = time.monotonic() + timeout
+    while True:
+        left = deadline - time.monotonic()
+        try:
+            tag, value = queue.get(timeout=max(left, 0.001))
+        except Exception:
+            figures["peak_mib"] = _peak_mib(str(child.pid))  # so far
+            child.terminate()
+            figures["error"] = f"not finished within {timeout:g} s"
+            break
+        if tag == "stage":
+            name, seconds = value
+            times.setdefault(name, []).append(seconds)
+        elif tag == "result":
+            figures.update(value)
+            break
+        else:
+            figures["error"] = value
+            break
+    child.join()
+    return {"seconds": {k: statistics.median(v) for k, v in times.items()}} | figures
+
+
+def _size_figures(size: int, args: argparse.Namespace) -> dict[str, Any]:
+    repeat = args.repeat or REPEATS.get(size, 1)
+    kinds = ["optiree", "floor", *(["stock"] if args.stock else [])]
+    figures: dict[str, Any] = {"size": size, "columns": generator.columns(size)}
+    for kind in kinds:
+        figures[kind] = _measure(kind, size, args.seed, repeat, args.timeout)
+        figures[kind]["total"] = sum(figures[kind]["seconds"].values())
+    ours, base = figures["optiree"], figures["floor"]
+    if "error" not in ours and "error" not in base:
+        difference = abs(ours["objective"] - base["objective"]) / max(1.0, abs(base["objective"]))
+        figures["objective_difference"] = difference
+        figures["agree"] = difference <= AGREEMENT
+        figures["time_ratio"] = ours["total"] / base["total"]
+        figures["memory_ratio"] = ours["peak_mib"] / base["peak_mib"]
+    return figures
+
+
+def _sweep_figures(n: int) -> dict[str, Any]:
+    """Time a sweep of ``n`` random Japan scenarios three ways, in this process [s]."""
+    problem = load_problem(JAPAN)
+    draws = random_scenarios(problem, n, seed=2026)
+    penalties = shortage_penalties(problem)
+    faced = [
+        for_disruption(apply(problem, s), from_period=first_change(problem, s), penalty=penalties)
+        for s in draws
+    ]
+    start = time.perf_counter()
+    stock = []
+    for one in faced:
+        model = build(prepare(one))
+        model.lp.solve(pulp.HiGHS(msg=False))
+        stock.append(optimal_result(model, "highs").total_cost)
+    stock_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    fresh = [solve(one).total_cost for one in faced]
+    fresh_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    table = sweep(problem, draws, executor="serial", progress=False)
+    sweep_seconds = time.perf_counter() - start
+    costs = table["total_cost"].tolist()
+    difference = max(abs(a - b) / abs(a) for a, b in zip(stock, costs, strict=True))
+    return {
+        "scenarios": n,
+        "stock_from_scratch": stock_seconds,
+        "optiree_from_scratch": fresh_seconds,
+        "sweep_reusing": sweep_seconds,
+        "speed_up": stock_seconds / sweep_seconds,
+        "cost_difference": difference,
+        "same_costs": difference <= AGREEMENT and fresh == stock,
+    }
+
+
+def _cpu() -> str:
+    for line in Path("/proc/cpuinfo").read_text().splitlines():
+        if line.startswith("model name"):
+            return line.split(":", 1)[1].strip()
+    return platform.processor()
+
+
+def _line(label: str, measured: dict[str, Any]) -> str:
+    stages = "  ".join(f"{name} {seconds:8.3f}" for name, seconds in measured["seconds"].items())
+    peak = measured.get("peak_mib", float("nan"))
+    return f"  {label:<8} {stages}  total {measured['total']:8.3f}  peak {peak:,.0f}"
+
+
+def _print_size(f: dict[str, Any]) -> None:
+    print(f"size {f['size']:>9,}  columns {f['columns']:,}  (times [s], peak memory [MiB])")
+    for kind in ("optiree", "floor", "stock"):
+        if kind in f:
+            print(_line(kind, f[kind]))
+            if "error" in f[kind]:
+                print(f"  {kind}: {f[kind]['error']}")
+    if "time_ratio" in f:
+        print(
+            f"  optiree/floor: time {f['time_ratio']:.2f}x, peak memory {f['memory_ratio']:.2f}x;"
+            f" objectives differ by {f['objective_difference']:.1e} (agree: {f['agree']})"
+        )
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; 1 if an objective disagrees or a measurement failed, else 0."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=list(generator.SHAPES))
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--repeat", type=int, help="runs per measurement (default by size)")
+    parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per measurement")
+    parser.add_argument("--stock", action="store_true", help="also time PuLP's own interface")
+    parser.add_argument("--sweep", type=int, default=0, help="scenarios of the sweep benchmark")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    args = parser.parse_args(argv)
+    figures: dict[str, Any] = {
+        "machine": {"cpu": _cpu(), "cores": os.cpu_count(), "python": platform.python_version()},
+        "sizes": [],
+    }
+    for size in args.sizes:
+        figures["sizes"].append(_size_figures(size, args))
+        _print_size(figures["sizes"][-1])
+    if args.sweep:
+        figures["sweep"] = _sweep_figures(args.sweep)
+        w = figures["sweep"]
+        print(
+            f"sweep of {w['scenarios']} Japan scenarios: PuLP stock from scratch "
+            f"{w['stock_from_scratch']:.2f} s, optiree.solve from scratch "
+            f"{w['optiree_from_scratch']:.2f} s, sweep reusing one solver "
+            f"{w['sweep_reusing']:.2f} s: {w['speed_up']:.1f}x; same costs: {w['same_costs']}"
+        )
+    args.out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
+    print(f"figures written to {args.out}")
+    failed = [f for f in figures["sizes"] if not f.get("agree", False)]
+    return 1 if failed or not figures.get("sweep", {}).get("same_costs", True) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,314 @@
+"""A built PuLP problem -> HiGHS in one call, and the solution back into the PuLP objects.
+
+PuLP's own HiGHS interface (``pulp.HiGHS``) adds the columns and rows to HiGHS one call at a
+time. Here the problem is collected into arrays in one pass (:func:`lp_arrays`: column costs
+and bounds, the row-wise sparse matrix and row bounds), handed over with one ``passModel``
+(:meth:`HighsArrays.highs_lp`), and the solution is written back as PuLP's interface writes it
+(:func:`write_back`): ``varValue`` and ``dj`` of each variable, ``pi`` and ``slack`` of each
+constraint, ``status`` and ``sol_status`` of the problem, and the ``highspy.Highs`` object on
+``lp.solverModel``, with ``variable.index`` and ``constraint.index`` its column and row. The
+columns and rows are in the order PuLP's interface uses (variables sorted by name, constraints
+in the order they were added), so HiGHS receives the same LP and returns the same solution.
+
+The PuLP problem stays the model of record: it can still be written as an LP or MPS file,
+solved with CBC or inspected.
+"""
+
+import operator
+from dataclasses import dataclass
+from typing import Any
+
+import highspy
+import numpy as np
+import pulp
+from numpy.typing import NDArray
+
+_INDEX = operator.attrgetter("index")
+_LOW = operator.attrgetter("lowBound")
+_UP = operator.attrgetter("upBound")
+_CONSTANT = operator.attrgetter("constant")
+_SENSE = operator.attrgetter("sense")
+_STOPPED = (highspy.HighsModelStatus.kTimeLimit, highspy.HighsModelStatus.kIterationLimit)
+_OUTCOMES = {
+    highspy.HighsModelStatus.kOptimal: (pulp.LpStatusOptimal, pulp.LpSolutionOptimal),
+    highspy.HighsModelStatus.kInfeasible: (pulp.LpStatusInfeasible, pulp.LpSolutionInfeasible),
+    highspy.HighsModelStatus.kUnboundedOrInfeasible: (
+        pulp.LpStatusInfeasible,
+        pulp.LpSolutionInfeasible,
+    ),
+    highspy.HighsModelStatus.kUnbounded: (pulp.LpStatusUnbounded, pulp.LpSolutionUnbounded),
+    **dict.fromkeys(
+        (
+            highspy.HighsModelStatus.kObjectiveBound,
+            highspy.HighsModelStatus.kObjectiveTarget,
+            highspy.HighsModelStatus.kInterrupt,
+            *_STOPPED,
+        ),
+        (pulp.LpStatusOptimal, pulp.LpSolutionIntegerFeasible),
+    ),
+}
+"""HiGHS model status -> PuLP (status, solution status), as ``pulp.HiGHS`` maps them; any other
+status is (not solved, no solution found)."""
+_NOT_SOLVED = (pulp.LpStatusNotSolved, pulp.LpSolutionNoSolutionFound)
+
+FloatArray = NDArray[np.float64]
+IntArray = NDArray[np.int32]
+
+
+@dataclass(frozen=True)
+class HighsArrays:
+    """An LP in the arrays HiGHS takes: a minimisation, row-wise sparse matrix, ``inf`` for
+    no bound."""
+
+    cost: FloatArray
+    """Objective coefficient of each column."""
+    offset: float
+    """Constant of the objective."""
+    col_lower: FloatArray
+    col_upper: FloatArray
+    row_lower: FloatArray
+    row_upper: FloatArray
+    start: IntArray
+    """Row i's entries are ``index[start[i]:start[i + 1]]`` and ``value[...]``."""
+    index: IntArray
+    """Column of each non-zero entry."""
+    value: FloatArray
+    integer: NDArray[np.bool_] | None = None
+    """Which columns are integer; None for an LP."""
+
+    def highs_lp(self) -> highspy.HighsLp:
+        """The arrays as one ``highspy.HighsLp``, to hand over with ``Highs.passModel``."""
+        model = highspy.HighsLp()
+        model.num_col_ = len(self.cost)
+        model.num_row_ = len(self.row_lower)
+        model.offset_ = self.offset
+        model.col_cost_ = self.cost
+        model.col_lower_ = self.col_lower
+        model.col_upper_ = self.col_upper
+        model.row_lower_ = self.row_lower
+        model.row_upper_ = self.row_upper
+        matrix = model.a_matrix_
+        matrix.format_ = highspy.MatrixFormat.kRowwise
+        matrix.num_col_ = model.num_col_
+        matrix.num_row_ = model.num_row_
+        matrix.start_ = self.start
+        matrix.index_ = self.index
+        matrix.value_ = self.value
+        if self.integer is not None and self.integer.any():
+            kinds = (highspy.HighsVarType.kContinuous, highspy.HighsVarType.kInteger)
+            model.integrality_ = [kinds[flag] for flag in self.integer.tolist()]
+        return model
+
+
+@dataclass(frozen=True)
+class LpArrays:
+    """A PuLP problem as HiGHS takes it: column j is ``variables[j]``, row i ``constraints[i]``;
+    costs are negated for a maximisation."""
+
+    variables: list[pulp.LpVariable]
+    constraints: list[pulp.LpConstraint]
+    highs: HighsArrays
+
+
+def lp_arrays(lp: pulp.LpProblem, *, mip: bool = True) -> LpArrays:
+    """Collect ``lp`` into arrays in one pass; sets ``index`` on every variable and constraint.
+
+    Entries with a zero coefficient are left out, as PuLP's interface leaves them out;
+    ``mip=False`` makes integer variables continuous (PuLP's ``mip=False``).
+    """
+    variables = lp.variables()  # PuLP's column order: every variable in use, sorted by name
+    for j, variable in enumerate(variables):
+        variable.index = j
+    constraints = lp.constraints()
+    for i, constraint in enumerate(constraints):
+        constraint.index = i
+    sign = -1.0 if lp.sense == pulp.LpMaximize else 1.0
+    objective = lp.objective if lp.objective is not None else pulp.LpAffineExpression()
+    cost = np.zeros(len(variables))
+    cost[_indices(objective)] = sign * np.fromiter(objective.values(), np.float64, len(objective))
+
+    lengths = np.fromiter(map(len, constraints), np.int64, len(constraints))
+    index = np.empty(int(lengths.sum()), np.int32)
+    value = np.empty(len(index))
+    end = 0
+    for constraint, length in zip(constraints, lengths.tolist(), strict=True):
+        expression = constraint.expr
+        index[end : end + length] = _indices(expression)
+        value[end : end + length] = np.fromiter(expression.values(), np.float64, length)
+        end += length
+    kept = value != 0
+    rows = np.repeat(np.arange(len(constraints)), lengths)[kept]
+    start = np.zeros(len(constraints) + 1, np.int32)
+    np.cumsum(np.bincount(rows, minlength=len(constraints)), out=start[1:])
+
+    rhs = -np.fromiter(map(_CONSTANT, constraints), np.float64, len(constraints))
+    sense = np.fromiter(map(_SENSE, constraints), np.int8, len(constraints))
+    arrays = HighsArrays(
+        cost=cost,
+        offset=sign * float(objective.constant),
+        col_lower=_bounds(map(_LOW, variables), -np.inf),
+        col_upper=_bounds(map(_UP, variables), np.inf),
+        row_lower=np.where(sense == pulp.LpConstraintLE, -np.inf, rhs),
+        row_upper=np.where(sense == pulp.LpConstraintGE, np.inf, rhs),
+        start=start,
+        index=index[kept],
+        value=value[kept],
+        integer=np.fromiter((v.cat == pulp.LpInteger for v in variables), bool, len(variables))
+        if mip
+        else None,
+    )
+    return LpArrays(variables, constraints, arrays)
+
+
+def configured(solver: pulp.HiGHS) -> highspy.Highs:
+    """A ``highspy.Highs`` with the options of ``solver``, as PuLP's interface sets them:
+    ``msg``, ``timeLimit`` [s], ``threads``, ``gapRel``, ``gapAbs`` and any other option."""
+    highs = highspy.Highs()  # type: ignore[no-untyped-call]  # unannotated in highspy
+    options: dict[str, Any] = {
+        "output_flag": bool(solver.msg),
+        "time_limit": None if solver.timeLimit is None else float(solver.timeLimit),
+        "threads": solver.threads,
+        "mip_rel_gap": solver.gapRel,
+        "mip_abs_gap": solver.gapAbs,
+    }
+    for name, value in (options | solver.optionsDict).items():
+        if value is not None:
+            highs.setOptionValue(name, value)
+    return highs
+
+
+def write_back(lp: pulp.LpProblem, arrays: LpArrays, highs: highspy.Highs) -> tuple[int, int]:
+    """Write the solution of ``highs`` into the PuLP objects of ``arrays``; PuLP's status and
+    solution status of the run (also set on ``lp``)."""
+    solution = highs.getSolution()
+    if len(solution.col_value) == len(arrays.variables):
+        for variable, value, dual in zip(
+            arrays.variables, solution.col_value, solution.col_dual, strict=True
+        ):
+            variable.varValue = value
+            variable.dj = dual
+    if len(solution.row_value) == len(arrays.constraints):
+        # PuLP keeps the right-hand side on the left (constant = -rhs); slack is rhs - lhs for
+        # a <= row and lhs - rhs otherwise, as PuLP's interface reports it.
+        lower, upper = arrays.highs.row_lower, arrays.highs.row_upper
+        slack = np.asarray(solution.row_value) - np.where(np.isinf(upper), lower, upper)
+        slack[np.isinf(lower)] *= -1.0
+        for constraint, gap, dual in zip(
+            arrays.constraints, slack.tolist(), solution.row_dual, strict=True
+        ):
+            constraint.slack = gap
+            constraint.pi = dual
+    model_status = highs.getModelStatus()
+    unsolved = model_status in _STOPPED and highs.getObjectiveValue() == np.inf
+    status, found = _NOT_SOLVED if unsolved else _OUTCOMES.get(model_status, _NOT_SOLVED)
+    lp.assignStatus(status, found)
+    return status, found
+
+
+def passed(arrays: HighsArrays, solver: pulp.HiGHS) -> highspy.Highs:
+    """A new ``highspy.Highs``, configured as ``solver`` says, holding ``arrays``.
+
+    Raises:
+        pulp.PulpSolverError: HiGHS rejects the model.
+    """
+    highs = configured(solver)
+    if highs.passModel(arrays.highs_lp()) == highspy.HighsStatus.kError:
+        raise pulp.PulpSolverError("HiGHS rejected the model (see its log with msg=True)")
+    return highs
+
+
+def hand_over(lp: pulp.LpProblem, solver: pulp.HiGHS) -> tuple[LpArrays, highspy.Highs]:
+    """Collect ``lp`` into arrays and pass them to a new ``highspy.Highs`` (configured as
+    ``solver`` says) in one call; the Highs object is also left on ``lp.solverModel``.
+
+    Raises:
+        pulp.PulpSolverError: HiGHS rejects the model.
+    """
+    arrays = lp_arrays(lp, mip=solver.mip)
+    highs = passed(arrays.highs, solver)
+    lp.solverModel = highs
+    return arrays, highs
+
+
+def solve(lp: pulp.LpProblem, solver: pulp.HiGHS) -> int:
+    """Solve ``lp`` with HiGHS, handing it over in one call; PuLP's status code, as
+    ``lp.solve(solver)`` returns it, with the same values written into ``lp``.
+
+    The options of ``solver`` apply (``msg``, ``timeLimit`` [s], ``threads``...); the
+    ``highspy.Highs`` object is left on ``lp.solverModel`` (for ``getRanging`` and the like).
+
+    Raises:
+        pulp.PulpSolverError: HiGHS rejects the model.
+    """
+    was_none, dummy = lp.fixObjective()  # an empty objective gets PuLP's dummy variable
+    lp.startClock()
+    try:
+        arrays, highs = hand_over(lp, solver)
+        highs.run()
+        status, _ = write_back(lp, arrays, highs)
+    finally:
+        lp.stopClock()
+        lp.restoreObjective(was_none, dummy)
+    lp.solver = solver
+    return int(status)
+
+
+class WarmStart:
+    """One HiGHS instance for many solves of one LP that differ only in bounds, costs and
+    right-hand sides (a sweep of scenarios).
+
+    The base LP is solved once; every :meth:`solve` sets all bounds and costs (the base's
+    where none are given) and starts from the base's optimal basis, so that its answer does
+    not depend on what was solved before.
+    """
+
+    def __init__(self, base: HighsArrays, solver: pulp.HiGHS) -> None:
+        self.base = base
+        self.highs = passed(base, solver)
+        self.highs.run()
+        self.basis = self.highs.getBasis()
+        self.rows = np.arange(len(base.row_lower), dtype=np.int32)
+        self.columns = np.arange(len(base.cost), dtype=np.int32)
+
+    def solve(
+        self,
+        *,
+        cost: FloatArray | None = None,
+        col_lower: FloatArray | None = None,
+        col_upper: FloatArray | None = None,
+        row_lower: FloatArray | None = None,
+        row_upper: FloatArray | None = None,
+    ) -> tuple[highspy.HighsModelStatus, FloatArray]:
+        """Solve the base LP with these costs and bounds (the base's where None): the model
+        status and the value of every column."""
+        b, highs = self.base, self.highs
+        columns, rows = self.columns, self.rows
+        highs.changeColsCost(len(columns), columns, b.cost if cost is None else cost)
+        highs.changeColsBounds(
+            len(columns),
+            columns,
+            b.col_lower if col_lower is None else col_lower,
+            b.col_upper if col_upper is None else col_upper,
+        )
+        highs.changeRowsBounds(  # type: ignore[attr-defined]  # not in highspy's stubs
+            len(rows),
+            rows,
+            b.row_lower if row_lower is None else row_lower,
+            b.row_upper if row_upper is None else row_upper,
+        )
+        highs.clearSolver()  # nothing of the last solve is kept...
+        if self.basis.valid:
+            highs.setBasis(self.basis)  # ...but the base's basis
+        highs.run()
+        return highs.getModelStatus(), np.asarray(highs.getSolution().col_value)
+
+
+def _indices(variables: Any) -> IntArray:
+    """The ``index`` of each variable (or of each key of an expression)."""
+    return np.fromiter(map(_INDEX, variables), np.int32, len(variables))
+
+
+def _bounds(values: Any, missing: float) -> FloatArray:
+    """Bounds as floats, ``missing`` where PuLP has None (no bound)."""
+    bounds = np.array(list(values), dtype=np.float64)
+    return np.where(np.isnan(bounds), missing, bounds)
