@@ -6,18 +6,21 @@ their columns.
 """
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import pulp
 
 from optiree.io import write_result
 from optiree.model import LpModel, Row, Rule
+from optiree.prepare import ProblemData
 from optiree.report import summary
 from optiree.schema import Units
+from optiree.verify import TOLERANCE, verify
 
 ZERO = 1e-9
 """Solver values smaller than this in magnitude are reported as 0."""
@@ -193,6 +196,10 @@ class Result:
     constraints: pd.DataFrame = field(repr=False)
     input_units: Units = field(default_factory=Units)
     """The units the problem was written in; every table is in t REO and ``currency``."""
+    max_violation: float = math.nan
+    """The largest relative violation of any rule by the plan, as checked before it was
+    returned (:func:`optiree.verify.verify`; about 1e-9 or less for a solver's plan); NaN
+    without a plan."""
 
     @property
     def is_optimal(self) -> bool:
@@ -247,31 +254,47 @@ def empty_result(
     *,
     units: Units | None = None,
 ) -> Result:
-    tables = {table: pd.DataFrame(columns=columns) for table, columns in COLUMNS.items()}
-    given = units if units is not None else Units()
-    return Result(name, status, message, solver, currency, None, **tables, input_units=given)
+    empty = {table: pd.DataFrame(columns=columns) for table, columns in COLUMNS.items()}
+    return Result(
+        name,
+        status,
+        message,
+        solver,
+        currency,
+        None,
+        *(empty["costs"], empty["purchases"], empty["feeds"], empty["supply"]),
+        *(empty["substitution"], empty["inventory"], empty["shortage"], empty["shares"]),
+        empty["constraints"],
+        units if units is not None else Units(),
+    )
 
 
 class _Ranging:
-    """HiGHS's cost and bound ranging of the solved LP; NaN everywhere for other solvers."""
+    """HiGHS's cost and bound ranging of the solved LP; NaN everywhere for other solvers.
+
+    Each ``.value_`` of highspy's ranging copies a whole vector, so the four are read once."""
 
     def __init__(self, ranging: Any) -> None:
-        self.ranging = ranging
+        self.found = ranging is not None
+        if self.found:
+            self.cost_dn = np.asarray(ranging.col_cost_dn.value_, dtype=float)
+            self.cost_up = np.asarray(ranging.col_cost_up.value_, dtype=float)
+            self.bound_dn = np.asarray(ranging.row_bound_dn.value_, dtype=float)
+            self.bound_up = np.asarray(ranging.row_bound_up.value_, dtype=float)
 
     def price_range(self, variable: pulp.LpVariable) -> tuple[float, float]:
         """Lowest and highest price per tonne at which the plan stays optimal."""
-        if self.ranging is None:
+        if not self.found:
             return math.nan, math.nan
         i = variable.index
-        return self.ranging.col_cost_dn.value_[i], self.ranging.col_cost_up.value_[i]
+        return float(self.cost_dn[i]), float(self.cost_up[i])
 
     def limit_range(self, constraint: pulp.LpConstraint) -> tuple[float, float]:
         """How far the row's limit can fall and rise [t] with the same shadow price."""
-        if self.ranging is None:
+        if not self.found:
             return math.nan, math.nan
         i, rhs = constraint.index, -constraint.constant
-        down = self.ranging.row_bound_dn.value_[i]
-        up = self.ranging.row_bound_up.value_[i]
+        down, up = float(self.bound_dn[i]), float(self.bound_up[i])
         return _clean(max(rhs - down, 0.0)), _clean(max(up - rhs, 0.0))
 
 
@@ -293,11 +316,24 @@ def _clean(value: float) -> float:
     return 0.0 if abs(value) < ZERO else value
 
 
-def optimal_result(model: LpModel, solver: str) -> Result:
-    """Read the solution and the duals of a model solved to optimality."""
+def optimal_result(
+    model: LpModel,
+    solver: str,
+    status: Status = Status.OPTIMAL,
+    message: str = "optimal plan found",
+) -> Result:
+    """Read the solution and the duals of a solved model, and check the plan.
+
+    The plan is checked against every rule (:func:`optiree.verify.verify`) before it is
+    returned: one that breaks a rule by more than :data:`optiree.verify.TOLERANCE` (relative)
+    is not returned; the result has status "error" and says which row and by how much. With
+    another ``status`` than optimal (a run stopped by its time limit), the plan is the best
+    found and its duals, reduced costs and ranges are not read (NaN).
+    """
     d = model.data
     problem = d.problem
-    ranging = _ranging(model)
+    proved = status is Status.OPTIMAL
+    ranging = _ranging(model) if proved else _Ranging(None)
     purchases = pd.DataFrame(
         [
             (
@@ -352,10 +388,17 @@ def optimal_result(model: LpModel, solver: str) -> Result:
         columns=COLUMNS["costs"],
     )
     constraints = _constraints(model, supply, ranging)
-    return Result(
+    if not proved:  # a point, not a proved optimum: it has no valid duals
+        unknown = ["shadow_price", "cost_per_point"]
+        constraints[unknown] = math.nan
+        tight = constraints["slack"] <= BINDING_TOLERANCE * constraints["limit"].abs().clip(lower=1)
+        constraints["binding"] = tight & (constraints["limit"].abs() > ZERO)
+        for table in (purchases, feeds):
+            table["reduced_cost"] = math.nan
+    result = Result(
         problem.name,
-        Status.OPTIMAL,
-        "optimal plan found",
+        status,
+        message,
         solver,
         problem.currency,
         float(costs["cost"].sum()),
@@ -369,6 +412,37 @@ def optimal_result(model: LpModel, solver: str) -> Result:
         shares,
         constraints,
         d.input_units,
+    )
+    return _checked(d, result)
+
+
+def _checked(data: ProblemData, result: Result) -> Result:
+    """``result`` with its largest violation, or an error result if it breaks a rule."""
+    worst = verify(data, result.tables())
+    cost = result.total_cost
+    if worst.relative <= TOLERANCE and cost is not None and math.isfinite(cost):
+        return replace(result, max_violation=worst.relative)
+    broken = f"{worst}" if worst.relative > TOLERANCE else f"a total cost of {cost}"
+    if result.status is Status.TIME_LIMIT:
+        status = Status.TIME_LIMIT
+        message = (
+            f"{result.message.split(':')[0]} before a feasible plan was found (the solver's "
+            f"last point breaks {broken}): no plan; give it more time"
+        )
+    else:
+        status = Status.ERROR
+        message = (
+            f"the solver's plan ({result.status.value}) breaks {broken}, beyond the tolerance "
+            f"of {TOLERANCE:g}: it is not returned. Rescale the problem's numbers, try the "
+            "other solver, or report the problem"
+        )
+    return empty_result(
+        result.problem_name,
+        status,
+        message,
+        result.solver,
+        result.currency,
+        units=result.input_units,
     )
 
 

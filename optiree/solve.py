@@ -9,6 +9,7 @@ from typing import Literal
 
 import pulp
 
+from optiree import handoff
 from optiree.errors import SolverError
 from optiree.model import LpModel, build
 from optiree.prepare import prepare
@@ -28,6 +29,9 @@ INFEASIBLE_HINT = (
     "rule, add capacity or stock, or give the material a shortage_penalty so it may go short."
 )
 
+FOUND = (pulp.LpSolutionOptimal, pulp.LpSolutionIntegerFeasible)
+"""PuLP's solution statuses that leave a feasible point (LpSolutionIntegerFeasible is what it
+calls a feasible point found before a limit, in an LP too)."""
 _OUTCOMES = {
     pulp.LpStatusOptimal: (Status.OPTIMAL, "optimal plan found"),
     pulp.LpStatusInfeasible: (Status.INFEASIBLE, f"infeasible: {INFEASIBLE_HINT}"),
@@ -61,7 +65,10 @@ def run_solver(model: LpModel, solver: pulp.LpSolver) -> tuple[Status, str]:
         reasons = "; ".join(str(reason) for reason in model.impossible)
         return Status.INFEASIBLE, f"infeasible before solving: {reasons}"
     try:
-        code = model.lp.solve(solver)
+        if isinstance(solver, pulp.HiGHS):
+            code = handoff.solve(model.lp, solver)
+        else:
+            code = model.lp.solve(solver)
     except pulp.PulpSolverError as error:
         return Status.ERROR, f"the solver failed: {error}"
     found = model.lp.sol_status
@@ -75,6 +82,13 @@ def run_solver(model: LpModel, solver: pulp.LpSolver) -> tuple[Status, str]:
     return Status.ERROR, (
         f"the solver ended with PuLP status {pulp.LpStatus.get(code, code)!r} "
         f"(solution status {pulp.LpSolution.get(found, found)!r})"
+    )
+
+
+def _has_plan(model: LpModel) -> bool:
+    """Whether the solver left a value in every variable (a run stopped early may not)."""
+    return model.lp.sol_status in FOUND and all(
+        v.varValue is not None for v in model.lp.variables()
     )
 
 
@@ -98,6 +112,11 @@ def solve(
     pulp_solver = solver_for(solver, time_limit)
     model = build(prepare(problem))
     status, message = run_solver(model, pulp_solver)
-    if status is Status.OPTIMAL:
-        return optimal_result(model, solver)
-    return empty_result(problem.name, status, message, solver, problem.currency)
+    if status is Status.OPTIMAL or (status is Status.TIME_LIMIT and _has_plan(model)):
+        if status is Status.TIME_LIMIT:
+            message += ": the best plan found is returned (checked against every rule), not "
+            message += "proved optimal; it has no shadow prices"
+        return optimal_result(model, solver, status, message)
+    return empty_result(
+        problem.name, status, message, solver, problem.currency, units=problem.units
+    )

@@ -1,0 +1,213 @@
+"""Result tables -> the largest way they break the problem's rules.
+
+:func:`verify` checks a plan before :func:`optiree.solve` returns it, from the returned tables
+and the prepared numbers only: it does not read the LP, so a row built wrong, a variable read
+back wrong or a solver that stopped short is caught, not repeated. Every rule of
+docs/formulation.md is re-derived here: bounds, balance, net demand, country shares, cover,
+stock cover, caps, contracts, separation, ramps and substitute shares.
+
+A violation is measured in the row's own unit (tonnes, or units for ramps) and judged
+relative to the size of the numbers in the row: ``violation / max(1, |terms|)``.
+"""
+
+import math
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+
+import pandas as pd
+
+from optiree.prepare import MT, SMT, ProblemData
+
+TOLERANCE = 1e-6
+"""Largest relative violation a returned plan may have (solvers work to about 1e-7)."""
+
+
+@dataclass(frozen=True)
+class Violation:
+    """How far a plan breaks one row: ``amount`` in the row's unit, ``relative`` to its size."""
+
+    row: str
+    amount: float
+    relative: float
+
+    def __str__(self) -> str:
+        return f"{self.row} by {self.amount:.3g} (relative {self.relative:.2g})"
+
+
+def _violation(row: str, excess: float, terms: Iterable[float]) -> Violation:
+    size = max(1.0, sum(abs(term) for term in terms))
+    amount = math.inf if math.isnan(excess) or math.isnan(size) else max(0.0, excess)
+    return Violation(row, amount, amount / size)
+
+
+class _Plan:
+    """The plan's numbers by index, read from the result tables."""
+
+    def __init__(self, data: ProblemData, tables: dict[str, pd.DataFrame]) -> None:
+        self.data = data
+        supply = tables["supply"]
+        self.supply: dict[SMT, float] = {
+            (s, m, t): float(x)
+            for s, m, t, x in zip(
+                supply["source"],
+                supply["material"],
+                supply["period"],
+                supply["tonnes"],
+                strict=True,
+            )
+        }
+        self.by_mt: dict[MT, list[tuple[str, float]]] = {}
+        self.by_st: dict[tuple[str, str], float] = {}
+        for (s, m, t), x in self.supply.items():
+            self.by_mt.setdefault((m, t), []).append((s, x))
+            self.by_st[s, t] = self.by_st.get((s, t), 0.0) + x
+        units = tables["substitution"]
+        self.units = {
+            (k, t): float(u)
+            for k, t, u in zip(units["substitute"], units["period"], units["units"], strict=True)
+        }
+        self.saved_by_mt: dict[MT, float] = {}
+        for (k, t), u in self.units.items():
+            for m, per_unit in data.saves[k].items():
+                self.saved_by_mt[m, t] = self.saved_by_mt.get((m, t), 0.0) + u * per_unit
+        inventory = tables["inventory"]
+        keys = list(zip(inventory["material"], inventory["period"], strict=True))
+        self.closing_of = dict(zip(keys, map(float, inventory["closing"]), strict=True))
+        self.sold = dict(zip(keys, map(float, inventory["sold"]), strict=True))
+        self.surplus = dict(zip(keys, map(float, inventory["surplus"]), strict=True))
+        shortage = tables["shortage"]
+        self.short = {
+            (m, t): float(z)
+            for m, t, z in zip(
+                shortage["material"], shortage["period"], shortage["tonnes"], strict=True
+            )
+        }
+
+    def saved(self, m: str, t: str) -> float:
+        return self.saved_by_mt.get((m, t), 0.0)
+
+    def opening(self, m: str, t: str) -> float:
+        before = self.data.previous(t)
+        return self.data.initial[m] if before is None else self.closing(m, before)
+
+    def closing(self, m: str, t: str) -> float:
+        return self.closing_of[m, t]
+
+
+def _bounds(data: ProblemData, tables: dict[str, pd.DataFrame]) -> Iterator[Violation]:
+    """Every decision within its bounds: bands, feeds, substitutes, stock, shortage, sales."""
+    bands = tables["purchases"]
+    for s, m, t, j, x, width in zip(
+        bands["source"],
+        bands["material"],
+        bands["period"],
+        bands["tier"],
+        bands["tonnes"],
+        bands["capacity"],
+        strict=True,
+    ):
+        bands_of = data.segments.get((s, m, t), ())
+        most = bands_of[j - 1].width if 0 < j <= len(bands_of) else 0.0
+        name = f"buy({s},{m},{t},{j})"
+        yield _violation(name, x - most, [x, most])
+        yield _violation(name, -x, [x])
+        yield _violation(f"{name} width", abs(width - most), [width, most])
+    feeds = tables["feeds"]
+    for f, t, w in zip(feeds["feed"], feeds["period"], feeds["tonnes"], strict=True):
+        most = data.feed_capacity.get((f, t), 0.0)
+        yield _violation(f"feed({f},{t})", max(w - most, -w), [w, most])
+    subs = tables["substitution"]
+    for k, t, u in zip(subs["substitute"], subs["period"], subs["units"], strict=True):
+        most = data.sub_capacity.get((k, t), 0.0)
+        yield _violation(f"sub({k},{t})", max(u - most, -u), [u, most])
+    shortage = tables["shortage"]
+    for m, t, z in zip(shortage["material"], shortage["period"], shortage["tonnes"], strict=True):
+        most = data.demand[m, t] if m in data.penalty else 0.0
+        yield _violation(f"short({m},{t})", max(z - most, -z), [z, most])
+    inventory = tables["inventory"]
+    for m, t, closing, sold in zip(
+        inventory["material"],
+        inventory["period"],
+        inventory["closing"],
+        inventory["sold"],
+        strict=True,
+    ):
+        most = data.max_sold.get((m, t), 0.0) if data.salvage.get((m, t), 0.0) > 0 else 0.0
+        yield _violation(f"stock({m},{t})", -closing, [closing])
+        yield _violation(f"sell({m},{t})", max(sold - most, -sold), [sold])
+
+
+def _balance(plan: _Plan) -> Iterator[Violation]:
+    d = plan.data
+    for m in d.materials:
+        for t in d.periods:
+            delivered = sum(x for _, x in plan.by_mt.get((m, t), []))
+            saved = plan.saved(m, t)
+            short = plan.short.get((m, t), 0.0)
+            opening = plan.opening(m, t)
+            closing, sold = plan.closing(m, t), plan.sold[m, t]
+            terms = [opening, delivered, saved, short, closing, sold, d.demand[m, t]]
+            left = opening + delivered + saved + short - closing - sold - d.demand[m, t]
+            # >= 0: what is left is disposed of (at a cost, for a material that has one)
+            yield _violation(f"balance({m},{t})", -left, terms)
+            yield _violation(f"balance({m},{t}) surplus", abs(left - plan.surplus[m, t]), terms)
+            avoided = saved + short
+            yield _violation(f"net_demand({m},{t})", avoided - d.demand[m, t], [avoided])
+
+
+def _rules(plan: _Plan) -> Iterator[Violation]:
+    d = plan.data
+    security = d.problem.security
+    for c, share in security.max_country_share.items():
+        for (m, t), delivered in plan.by_mt.items():
+            own = sum(x for s, x in delivered if d.country[s] == c)
+            total = sum(x for _, x in delivered)
+            yield _violation(f"max_share({c},{m},{t})", own - share * total, [own, total])
+    for rule in security.min_cover_without:
+        c = rule.country
+        for m in rule.materials or d.materials:
+            for t in d.periods:
+                others = sum(x for s, x in plan.by_mt.get((m, t), []) if d.country[s] != c)
+                have = others + plan.saved(m, t) + plan.opening(m, t)
+                need = rule.share * d.demand[m, t]
+                yield _violation(f"cover_without({c},{m},{t})", need - have, [have, need])
+    for (m, t), cover in d.stock_cover.items():
+        need = cover * d.demand[m, t]
+        closing = plan.closing(m, t)
+        yield _violation(f"stock_cover({m},{t})", need - closing, [closing, need])
+    for cap in d.caps:
+        total = sum(plan.supply.get(cell, 0.0) for cell in cap.cells)
+        name = f"cap({cap.cap},{cap.material},{cap.period})"
+        yield _violation(name, total - cap.limit, [total, cap.limit])
+    for contract in d.contracts:
+        total = sum(plan.supply.get(cell, 0.0) for cell in contract.cells)
+        name = f"contract({contract.contract},{contract.material},{contract.period})"
+        if contract.fixed:
+            yield _violation(name, abs(total - contract.tonnes), [total, contract.tonnes])
+        elif contract.take_or_pay is None:
+            yield _violation(name, contract.tonnes - total, [total, contract.tonnes])
+    for (s, t), most in d.separation.items():
+        total = plan.by_st.get((s, t), 0.0)
+        yield _violation(f"separation({s},{t})", total - most, [total, most])
+    for k, (increase, growth, initial) in d.ramp.items():
+        before = initial
+        for t in d.periods:
+            u = plan.units.get((k, t), 0.0)
+            most = (1 + growth) * before + increase
+            yield _violation(f"ramp({k},{t})", u - most, [u, most])
+            before = u
+    for (k, m, t), share in d.sub_share.items():
+        avoided = plan.units.get((k, t), 0.0) * d.saves[k].get(m, 0.0)
+        most = share * d.demand[m, t]
+        yield _violation(f"sub_share({k},{m},{t})", avoided - most, [avoided, most])
+
+
+def verify(data: ProblemData, tables: dict[str, pd.DataFrame]) -> Violation:
+    """The largest relative violation of any rule by the plan in ``tables`` (a zero violation
+    named "none" when there is no row to check)."""
+    plan = _Plan(data, tables)
+    checks = [*_bounds(data, tables), *_balance(plan), *_rules(plan)]
+    worst = max(checks, key=lambda v: v.relative, default=Violation("none", 0.0, 0.0))
+    if math.isnan(worst.relative):
+        return Violation(worst.row, math.inf, math.inf)
+    return worst
