@@ -275,10 +275,24 @@ def _print_size(f: dict[str, Any]) -> None:
         )
 
 
+def _size(text: str) -> int:
+    """A size given as 1000 or 1e3."""
+    try:
+        return int(float(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of variables: {text!r}") from None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark; 1 if an objective disagrees or a measurement failed, else 0."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", type=int, nargs="+", default=list(generator.SHAPES))
+    parser.add_argument(
+        "--sizes",
+        type=_size,
+        nargs="+",
+        default=list(generator.SHAPES),
+        help=f"variables, as 1000 or 1e3 (known: {', '.join(map(str, generator.SHAPES))})",
+    )
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--repeat", type=int, help="runs per measurement (default by size)")
     parser.add_argument("--timeout", type=float, default=1800.0, help="seconds per measurement")

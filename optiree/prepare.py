@@ -162,6 +162,22 @@ def _periods_from(periods: list[str], first: str | None) -> list[str]:
     return periods[periods.index(first) :] if first is not None else periods
 
 
+def _offered(
+    periods: list[str],
+    first: str | None,
+    offer: tuple[str, float | Mapping[str, float], float | Mapping[str, float]],
+    amounts: dict[tuple[str, str], float],
+    prices: dict[tuple[str, str], float],
+) -> None:
+    """Record ``offer`` = (id, amount, price) in every period from ``first`` where the amount
+    is positive (feeds in tonnes, substitutes in units)."""
+    ident, amount, price = offer
+    for t in _periods_from(periods, first):
+        if value_at(amount, t) > 0:
+            amounts[ident, t] = value_at(amount, t)
+            prices[ident, t] = value_at(price, t)
+
+
 def _list_price(problem: Problem, s: Source, m: str, t: str) -> float | None:
     """The source's own price of ``m`` in ``t``, or the reference price x its multiplier."""
     own = defined_at(s.prices.get(m), t)
@@ -219,20 +235,12 @@ def prepare(problem: Problem) -> ProblemData:
     feed_price: dict[FT, float] = {}
     for s in problem.sources:
         for feed in s.feeds:
-            for t in _periods_from(periods, s.available_from):
-                tonnes = value_at(feed.capacity, t)
-                if tonnes > 0:
-                    feed_capacity[feed.id, t] = tonnes
-                    feed_price[feed.id, t] = value_at(feed.price_per_tonne_feed, t)
-
+            offer = (feed.id, feed.capacity, feed.price_per_tonne_feed)
+            _offered(periods, s.available_from, offer, feed_capacity, feed_price)
     sub_capacity: dict[KT, float] = {}
     sub_cost: dict[KT, float] = {}
     for k in problem.substitutes:
-        for t in _periods_from(periods, k.available_from):
-            units = value_at(k.capacity, t)
-            if units > 0:
-                sub_capacity[k.id, t] = units
-                sub_cost[k.id, t] = value_at(k.cost, t)
+        _offered(periods, k.available_from, (k.id, k.capacity, k.cost), sub_capacity, sub_cost)
 
     demand = {(m, t): value_at(problem.demand[m], t) for m in problem.material_ids for t in periods}
     surplus = problem.surplus

@@ -38,35 +38,12 @@ class Status(StrEnum):
     ERROR = "error"
 
 
+PRICED = ["tonnes", "capacity", "unit_price", "cost", "reduced_cost", "price_low", "price_high"]
+"""The columns of a table of bought variables (purchases, feeds)."""
 COLUMNS = {
     "costs": ["component", "item", "cost"],
-    "purchases": [
-        "source",
-        "country",
-        "material",
-        "period",
-        "tier",
-        "tonnes",
-        "capacity",
-        "unit_price",
-        "cost",
-        "reduced_cost",
-        "price_low",
-        "price_high",
-    ],
-    "feeds": [
-        "source",
-        "country",
-        "feed",
-        "period",
-        "tonnes",
-        "capacity",
-        "unit_price",
-        "cost",
-        "reduced_cost",
-        "price_low",
-        "price_high",
-    ],
+    "purchases": ["source", "country", "material", "period", "tier", *PRICED],
+    "feeds": ["source", "country", "feed", "period", *PRICED],
     "supply": ["source", "country", "material", "period", "bought", "from_feeds", "tonnes"],
     "substitution": ["substitute", "period", "units", "unit_cost", "cost"],
     "inventory": [

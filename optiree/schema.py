@@ -104,6 +104,12 @@ that contains it (see :attr:`Material.reo_per_tonne`)."""
 OxideUnit = Literal["t REO", "kg REO"]
 
 
+def _exactly_one(model: BaseModel, first: str, second: str, kind: str, who: str) -> None:
+    """Raise ``kind`` ("<who> exactly one of 'first' or 'second'") unless exactly one is set."""
+    if (getattr(model, first) is None) == (getattr(model, second) is None):
+        raise PydanticCustomError(kind, f"{who} exactly one of '{first}' or '{second}'")
+
+
 class StrictModel(BaseModel):
     """Shared base: unknown keys are errors and validated objects cannot be changed."""
 
@@ -146,10 +152,7 @@ class Tier(StrictModel):
 
     @model_validator(mode="after")
     def _one_price(self) -> Self:
-        if (self.price is None) == (self.price_multiplier is None):
-            raise PydanticCustomError(
-                "tier_price", "a tier sets exactly one of 'price' or 'price_multiplier'"
-            )
+        _exactly_one(self, "price", "price_multiplier", "tier_price", "a tier sets")
         return self
 
 
@@ -269,14 +272,8 @@ class Cap(StrictModel):
 
     @model_validator(mode="after")
     def _one_target_one_limit(self) -> Self:
-        if (self.country is None) == (self.source is None):
-            raise PydanticCustomError(
-                "cap_target", "a cap names exactly one of 'country' or 'source'"
-            )
-        if (self.max_tonnes is None) == (self.max_share_of_capacity is None):
-            raise PydanticCustomError(
-                "cap_limit", "a cap sets exactly one of 'max_tonnes' or 'max_share_of_capacity'"
-            )
+        _exactly_one(self, "country", "source", "cap_target", "a cap names")
+        _exactly_one(self, "max_tonnes", "max_share_of_capacity", "cap_limit", "a cap sets")
         return self
 
 
@@ -306,10 +303,7 @@ class Contract(StrictModel):
 
     @model_validator(mode="after")
     def _one_volume(self) -> Self:
-        if (self.min_tonnes is None) == (self.fixed_tonnes is None):
-            raise PydanticCustomError(
-                "contract_volume", "a contract sets exactly one of 'min_tonnes' or 'fixed_tonnes'"
-            )
+        _exactly_one(self, "min_tonnes", "fixed_tonnes", "contract_volume", "a contract sets")
         if self.take_or_pay is not None and self.min_tonnes is None:
             raise PydanticCustomError(
                 "contract_take_or_pay", "'take_or_pay' prices the shortfall below 'min_tonnes'"
@@ -365,10 +359,7 @@ class Disruption(StrictModel):
 
     @model_validator(mode="after")
     def _one_target(self) -> Self:
-        if (self.country is None) == (self.source is None):
-            raise PydanticCustomError(
-                "disruption_target", "a disruption names exactly one of 'country' or 'source'"
-            )
+        _exactly_one(self, "country", "source", "disruption_target", "a disruption names")
         return self
 
 

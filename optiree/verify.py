@@ -13,6 +13,7 @@ relative to the size of the numbers in the row: ``violation / max(1, |terms|)``.
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import pandas as pd
 
@@ -40,48 +41,39 @@ def _violation(row: str, excess: float, terms: Iterable[float]) -> Violation:
     return Violation(row, amount, amount / size)
 
 
+def _rows(table: pd.DataFrame, *columns: str) -> Iterator[tuple[Any, ...]]:
+    """The values of ``columns`` of ``table``, row by row."""
+    return zip(*(table[column] for column in columns), strict=True)
+
+
+def _by_key(table: pd.DataFrame, keys: tuple[str, ...], column: str) -> dict[Any, float]:
+    """``column`` of ``table`` by the tuple of ``keys``."""
+    return {tuple(row[:-1]): float(row[-1]) for row in _rows(table, *keys, column)}
+
+
 class _Plan:
     """The plan's numbers by index, read from the result tables."""
 
     def __init__(self, data: ProblemData, tables: dict[str, pd.DataFrame]) -> None:
         self.data = data
-        supply = tables["supply"]
-        self.supply: dict[SMT, float] = {
-            (s, m, t): float(x)
-            for s, m, t, x in zip(
-                supply["source"],
-                supply["material"],
-                supply["period"],
-                supply["tonnes"],
-                strict=True,
-            )
-        }
+        self.supply: dict[SMT, float] = _by_key(
+            tables["supply"], ("source", "material", "period"), "tonnes"
+        )
         self.by_mt: dict[MT, list[tuple[str, float]]] = {}
         self.by_st: dict[tuple[str, str], float] = {}
         for (s, m, t), x in self.supply.items():
             self.by_mt.setdefault((m, t), []).append((s, x))
             self.by_st[s, t] = self.by_st.get((s, t), 0.0) + x
-        units = tables["substitution"]
-        self.units = {
-            (k, t): float(u)
-            for k, t, u in zip(units["substitute"], units["period"], units["units"], strict=True)
-        }
+        self.units = _by_key(tables["substitution"], ("substitute", "period"), "units")
         self.saved_by_mt: dict[MT, float] = {}
         for (k, t), u in self.units.items():
             for m, per_unit in data.saves[k].items():
                 self.saved_by_mt[m, t] = self.saved_by_mt.get((m, t), 0.0) + u * per_unit
-        inventory = tables["inventory"]
-        keys = list(zip(inventory["material"], inventory["period"], strict=True))
-        self.closing_of = dict(zip(keys, map(float, inventory["closing"]), strict=True))
-        self.sold = dict(zip(keys, map(float, inventory["sold"]), strict=True))
-        self.surplus = dict(zip(keys, map(float, inventory["surplus"]), strict=True))
-        shortage = tables["shortage"]
-        self.short = {
-            (m, t): float(z)
-            for m, t, z in zip(
-                shortage["material"], shortage["period"], shortage["tonnes"], strict=True
-            )
-        }
+        inventory, mt = tables["inventory"], ("material", "period")
+        self.closing_of = _by_key(inventory, mt, "closing")
+        self.sold = _by_key(inventory, mt, "sold")
+        self.surplus = _by_key(inventory, mt, "surplus")
+        self.short = _by_key(tables["shortage"], mt, "tonnes")
 
     def saved(self, m: str, t: str) -> float:
         return self.saved_by_mt.get((m, t), 0.0)
@@ -96,42 +88,24 @@ class _Plan:
 
 def _bounds(data: ProblemData, tables: dict[str, pd.DataFrame]) -> Iterator[Violation]:
     """Every decision within its bounds: bands, feeds, substitutes, stock, shortage, sales."""
-    bands = tables["purchases"]
-    for s, m, t, j, x, width in zip(
-        bands["source"],
-        bands["material"],
-        bands["period"],
-        bands["tier"],
-        bands["tonnes"],
-        bands["capacity"],
-        strict=True,
-    ):
+    band = ("source", "material", "period", "tier", "tonnes", "capacity")
+    for s, m, t, j, x, width in _rows(tables["purchases"], *band):
         bands_of = data.segments.get((s, m, t), ())
         most = bands_of[j - 1].width if 0 < j <= len(bands_of) else 0.0
         name = f"buy({s},{m},{t},{j})"
         yield _violation(name, x - most, [x, most])
         yield _violation(name, -x, [x])
         yield _violation(f"{name} width", abs(width - most), [width, most])
-    feeds = tables["feeds"]
-    for f, t, w in zip(feeds["feed"], feeds["period"], feeds["tonnes"], strict=True):
+    for f, t, w in _rows(tables["feeds"], "feed", "period", "tonnes"):
         most = data.feed_capacity.get((f, t), 0.0)
         yield _violation(f"feed({f},{t})", max(w - most, -w), [w, most])
-    subs = tables["substitution"]
-    for k, t, u in zip(subs["substitute"], subs["period"], subs["units"], strict=True):
+    for k, t, u in _rows(tables["substitution"], "substitute", "period", "units"):
         most = data.sub_capacity.get((k, t), 0.0)
         yield _violation(f"sub({k},{t})", max(u - most, -u), [u, most])
-    shortage = tables["shortage"]
-    for m, t, z in zip(shortage["material"], shortage["period"], shortage["tonnes"], strict=True):
+    for m, t, z in _rows(tables["shortage"], "material", "period", "tonnes"):
         most = data.demand[m, t] if m in data.penalty else 0.0
         yield _violation(f"short({m},{t})", max(z - most, -z), [z, most])
-    inventory = tables["inventory"]
-    for m, t, closing, sold in zip(
-        inventory["material"],
-        inventory["period"],
-        inventory["closing"],
-        inventory["sold"],
-        strict=True,
-    ):
+    for m, t, closing, sold in _rows(tables["inventory"], "material", "period", "closing", "sold"):
         most = data.max_sold.get((m, t), 0.0) if data.salvage.get((m, t), 0.0) > 0 else 0.0
         yield _violation(f"stock({m},{t})", -closing, [closing])
         yield _violation(f"sell({m},{t})", max(sold - most, -sold), [sold])
