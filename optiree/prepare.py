@@ -137,6 +137,8 @@ class ProblemData:
 
     def supply_capacity(self, cell: SMT) -> float:
         """Most tonnes of a (source, material, period): direct capacity plus feeds' yields."""
+        if not self.feed_source:
+            return self.capacity.get(cell, 0.0)
         s, m, t = cell
         from_feeds = sum(
             self.yields[f].get(m, 0.0) * self.feed_capacity.get((f, t), 0.0)
@@ -222,13 +224,13 @@ def prepare(problem: Problem) -> ProblemData:
                 if tonnes <= 0:
                     continue
                 base = _list_price(problem, s, m, t)
-                tiers = s.tiers.get(m) or ([Tier(price=base)] if base is not None else [])
-                if not tiers or (base is None and any(tier.price is None for tier in tiers)):
+                tiers = s.tiers.get(m)
+                if base is None and (not tiers or any(tier.price is None for tier in tiers)):
                     raise AssertionError(f"validation let {s.id!r} sell {m!r} in {t!r} unpriced")
                 floor = _floor(problem, s, m, t)
+                bands = _segments(tiers, tonnes, base) if tiers else [Segment(tonnes, base or 0.0)]
                 segments[s.id, m, t] = tuple(
-                    Segment(band.width, max(band.price, floor))
-                    for band in _segments(tiers, tonnes, base)
+                    Segment(band.width, max(band.price, floor)) for band in bands
                 )
 
     feed_capacity: dict[FT, float] = {}
