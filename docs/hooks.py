@@ -2,14 +2,13 @@
 
 - ``schema.md``: the input reference, generated from the JSON schema of
   :class:`optiree.Problem`: every model, field, type, default, constraint and description.
-- ``schema.json``: that JSON schema, to download (field docstrings included as descriptions).
+- ``schema.json``: that JSON schema, to download (field docstrings are its descriptions).
 - ``examples/*``: the bundled examples, so that the pages' links to ``../examples/...`` (which
   work on GitHub) work in the site too.
 """
 
 import ast
 import inspect
-import itertools
 import json
 import re
 from pathlib import Path
@@ -18,7 +17,6 @@ from typing import Any
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
-from pydantic import BaseModel
 
 import optiree
 from optiree import schema as schema_module
@@ -40,48 +38,6 @@ _CONSTRAINTS = {
     "maxProperties": "at most {} entries",
     "pattern": "pattern `{}`",
 }
-
-
-def attribute_docstrings(model: type[BaseModel]) -> dict[str, str]:
-    """The docstring under each field of ``model`` (and of its bases), by field name."""
-    found: dict[str, str] = {}
-    for cls in reversed(model.__mro__):
-        if not (isinstance(cls, type) and issubclass(cls, BaseModel)) or cls is BaseModel:
-            continue
-        try:
-            tree = ast.parse(inspect.getsource(cls))
-        except (OSError, TypeError):
-            continue
-        body = tree.body[0].body if isinstance(tree.body[0], ast.ClassDef) else []
-        for node, after in itertools.pairwise(body):
-            if (
-                isinstance(node, ast.AnnAssign)
-                and isinstance(node.target, ast.Name)
-                and isinstance(after, ast.Expr)
-                and isinstance(after.value, ast.Constant)
-                and isinstance(after.value.value, str)
-            ):
-                found[node.target.id] = inspect.cleandoc(after.value.value)
-    return found
-
-
-def problem_schema() -> dict[str, Any]:
-    """``optiree.Problem.model_json_schema()``, with each field's docstring as its description.
-
-    pydantic puts field docstrings in the schema only with ``use_attribute_docstrings``; a
-    description the schema already has is kept.
-    """
-    document = optiree.Problem.model_json_schema()
-    definitions = document.get("$defs", {})
-    for name, model_schema in [("Problem", document), *definitions.items()]:
-        model = getattr(schema_module, name, None)
-        if not (isinstance(model, type) and issubclass(model, BaseModel)):
-            continue
-        docstrings = attribute_docstrings(model)
-        for field, field_schema in model_schema.get("properties", {}).items():
-            if "description" not in field_schema and field in docstrings:
-                field_schema["description"] = docstrings[field]
-    return document
 
 
 def _text(text: str) -> str:
@@ -238,7 +194,7 @@ def schema_page(document: dict[str, Any]) -> str:
 
 def on_files(files: Files, config: MkDocsConfig) -> Files:
     """Add the generated schema page, the schema file and the examples to the site."""
-    document = problem_schema()
+    document = optiree.Problem.model_json_schema()
     files.append(File.generated(config, SCHEMA_PAGE, content=schema_page(document)))
     files.append(File.generated(config, SCHEMA_FILE, content=json.dumps(document, indent=2)))
     for path in sorted(EXAMPLES.glob("*.*")):

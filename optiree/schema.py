@@ -111,9 +111,10 @@ def _exactly_one(model: BaseModel, first: str, second: str, kind: str, who: str)
 
 
 class StrictModel(BaseModel):
-    """Shared base: unknown keys are errors and validated objects cannot be changed."""
+    """Shared base: unknown keys are errors, validated objects cannot be changed, and each
+    field's docstring is its description in the JSON schema."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 class Material(StrictModel):
