@@ -503,19 +503,40 @@ def _shares(supply: pd.DataFrame) -> pd.DataFrame:
     return table[COLUMNS["shares"]]
 
 
+def _activities(model: LpModel) -> Any:
+    """Each row's left-hand side at the solution, from HiGHS (by ``constraint.index``), or
+    None where the model was solved otherwise (it is then summed term by term)."""
+    highs = getattr(model.lp, "solverModel", None)
+    if highs is None or not hasattr(highs, "getSolution"):
+        return None
+    solution = highs.getSolution()
+    if not solution.value_valid:
+        return None
+    return np.asarray(solution.row_value, dtype=float)
+
+
 def _constraints(model: LpModel, supply: pd.DataFrame, ranging: "_Ranging") -> pd.DataFrame:
     totals = supply.groupby(["material", "period"])["tonnes"].sum()
     by_country = supply.groupby(["country", "material", "period"])["tonnes"].sum()
+    activities = _activities(model)
     records = [
-        (*_row_record(row, totals, by_country), *ranging.limit_range(row.constraint))
+        (
+            *_row_record(row, totals, by_country, activities),
+            *ranging.limit_range(row.constraint),
+        )
         for row in model.rows
     ]
     return pd.DataFrame(records, columns=COLUMNS["constraints"])
 
 
-def _row_record(row: Row, totals: pd.Series, by_country: pd.Series) -> tuple[object, ...]:
+def _row_record(
+    row: Row, totals: pd.Series, by_country: pd.Series, activities: Any
+) -> tuple[object, ...]:
     c = row.constraint
-    lhs = sum(coefficient * _value(v) for v, coefficient in c.items())
+    if activities is not None:
+        lhs = float(activities[c.index])
+    else:
+        lhs = sum(coefficient * _value(v) for v, coefficient in c.items())
     rhs = -c.constant
     greater = c.sense != pulp.LpConstraintLE  # an equation reads like a >= row
     pi = c.pi or 0.0

@@ -15,6 +15,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from optiree.prepare import MT, SMT, ProblemData
@@ -43,7 +44,7 @@ def _violation(row: str, excess: float, terms: Iterable[float]) -> Violation:
 
 def _rows(table: pd.DataFrame, *columns: str) -> Iterator[tuple[Any, ...]]:
     """The values of ``columns`` of ``table``, row by row."""
-    return zip(*(table[column] for column in columns), strict=True)
+    return zip(*(table[column].tolist() for column in columns), strict=True)
 
 
 def _by_key(table: pd.DataFrame, keys: tuple[str, ...], column: str) -> dict[Any, float]:
@@ -86,29 +87,54 @@ class _Plan:
         return self.closing_of[m, t]
 
 
+def _within(
+    table: pd.DataFrame, keys: tuple[str, ...], value: str, most: list[float], kind: str
+) -> Violation:
+    """The worst of ``0 <= table[value] <= most``, row by row (vectorised: one per variable),
+    named ``kind(key,...)``."""
+    if table.empty:
+        return Violation("none", 0.0, 0.0)
+    x = table[value].to_numpy(dtype=float)
+    top = np.asarray(most, dtype=float)
+    excess = np.maximum(x - top, -x)
+    excess = np.where(np.isnan(excess), np.inf, np.maximum(excess, 0.0))
+    size = np.abs(x) + np.where(np.isinf(top), 0.0, np.abs(top))
+    relative = excess / np.maximum(1.0, size)
+    i = int(np.argmax(relative))
+    index = ",".join(str(table[key].iloc[i]) for key in keys)
+    return Violation(f"{kind}({index})", float(excess[i]), float(relative[i]))
+
+
 def _bounds(data: ProblemData, tables: dict[str, pd.DataFrame]) -> Iterator[Violation]:
-    """Every decision within its bounds: bands, feeds, substitutes, stock, shortage, sales."""
-    band = ("source", "material", "period", "tier", "tonnes", "capacity")
-    for s, m, t, j, x, width in _rows(tables["purchases"], *band):
-        bands_of = data.segments.get((s, m, t), ())
-        most = bands_of[j - 1].width if 0 < j <= len(bands_of) else 0.0
-        name = f"buy({s},{m},{t},{j})"
-        yield _violation(name, x - most, [x, most])
-        yield _violation(name, -x, [x])
-        yield _violation(f"{name} width", abs(width - most), [width, most])
-    for f, t, w in _rows(tables["feeds"], "feed", "period", "tonnes"):
-        most = data.feed_capacity.get((f, t), 0.0)
-        yield _violation(f"feed({f},{t})", max(w - most, -w), [w, most])
-    for k, t, u in _rows(tables["substitution"], "substitute", "period", "units"):
-        most = data.sub_capacity.get((k, t), 0.0)
-        yield _violation(f"sub({k},{t})", max(u - most, -u), [u, most])
-    for m, t, z in _rows(tables["shortage"], "material", "period", "tonnes"):
-        most = data.demand[m, t] if m in data.penalty else 0.0
-        yield _violation(f"short({m},{t})", max(z - most, -z), [z, most])
-    for m, t, closing, sold in _rows(tables["inventory"], "material", "period", "closing", "sold"):
-        most = data.max_sold.get((m, t), 0.0) if data.salvage.get((m, t), 0.0) > 0 else 0.0
-        yield _violation(f"stock({m},{t})", -closing, [closing])
-        yield _violation(f"sell({m},{t})", max(sold - most, -sold), [sold])
+    """Every decision within its bounds: bands (and each band's width as prepared), feeds,
+    substitutes, shortage, stock and sales."""
+    bands = tables["purchases"]
+    widths = [
+        segments[j - 1].width if 0 < j <= len(segments) else 0.0
+        for s, m, t, j in _rows(bands, "source", "material", "period", "tier")
+        for segments in [data.segments.get((s, m, t), ())]
+    ]
+    band = ("source", "material", "period", "tier")
+    yield _within(bands, band, "tonnes", widths, "buy")
+    stated = bands["capacity"].to_numpy(dtype=float) if not bands.empty else np.zeros(0)
+    gap = np.abs(stated - np.asarray(widths, dtype=float))
+    yield _within(bands.assign(gap=gap), band, "gap", [0.0] * len(widths), "band width")
+    feeds = tables["feeds"]
+    most = [data.feed_capacity.get(key, 0.0) for key in _rows(feeds, "feed", "period")]
+    yield _within(feeds, ("feed", "period"), "tonnes", most, "feed")
+    subs = tables["substitution"]
+    most = [data.sub_capacity.get(key, 0.0) for key in _rows(subs, "substitute", "period")]
+    yield _within(subs, ("substitute", "period"), "units", most, "sub")
+    short, mt = tables["shortage"], ("material", "period")
+    most = [data.demand[m, t] if m in data.penalty else 0.0 for m, t in _rows(short, *mt)]
+    yield _within(short, mt, "tonnes", most, "short")
+    inventory = tables["inventory"]
+    yield _within(inventory, mt, "closing", [math.inf] * len(inventory), "stock")
+    most = [
+        data.max_sold.get(key, 0.0) if data.salvage.get(key, 0.0) > 0 else 0.0
+        for key in _rows(inventory, *mt)
+    ]
+    yield _within(inventory, mt, "sold", most, "sell")
 
 
 def _balance(plan: _Plan) -> Iterator[Violation]:

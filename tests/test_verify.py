@@ -151,3 +151,16 @@ def test_a_run_stopped_without_a_point_returns_no_plan() -> None:
     assert result.status == "time_limit"
     assert result.total_cost is None
     assert result.purchases.empty
+
+
+def test_negative_stock_and_unpriced_sales_are_named() -> None:
+    """A closing stock of -2 t breaks its bound; so does a sale where nothing may be sold."""
+    problem = Problem.model_validate(capped())
+    tables = optiree.solve(problem).tables()
+    bad = _changed(tables, "inventory", lambda f: f["material"] == "Dy", "closing", -2.0)
+    worst = verify(prepare(problem), bad)
+    assert worst.row in {"stock(Dy,P1)", "stock_cover(Dy,P1)"}
+    assert worst.relative > TOLERANCE
+    sold = _changed(tables, "inventory", lambda f: f["material"] == "Dy", "sold", 3.0)
+    worst = verify(prepare(problem), sold)
+    assert worst.relative > TOLERANCE
