@@ -525,6 +525,16 @@ def _defined_in(value: Any, period: str) -> bool:
     return not isinstance(value, Mapping) or period in value
 
 
+def _missing(p: Problem, available_from: str | None, amount: Any, given: Any) -> list[str]:
+    """The periods, from ``available_from`` on, where ``amount`` is positive but ``given`` (a
+    price or cost) has no value."""
+    return [
+        t
+        for t in _available(p, available_from)
+        if _positive_in(amount, t) and (given is None or not _defined_in(given, t))
+    ]
+
+
 def _positive_in(value: Any, period: str) -> bool:
     return bool((value.get(period, 0.0) if isinstance(value, Mapping) else value) > 0)
 
@@ -604,11 +614,7 @@ def _cross_errors(p: Problem) -> Iterator[InitErrorDetails]:
         yield from _keys(k.saves, (*loc, "saves"), materials, "material")
         yield from _period_keys(k.capacity, (*loc, "capacity"), periods)
         yield from _period_keys(k.cost, (*loc, "cost"), periods)
-        uncosted = [
-            t
-            for t in _available(p, k.available_from)
-            if _positive_in(k.capacity, t) and not _defined_in(k.cost, t)
-        ]
+        uncosted = _missing(p, k.available_from, k.capacity, k.cost)
         if uncosted:
             yield error_detail(
                 (*loc, "cost"),
@@ -712,12 +718,7 @@ def _supply_errors(p: Problem, s: Source, loc: tuple[str | int, ...]) -> Iterato
         yield from _period_keys(floor, (*loc, "price_floor", m), periods)
     if s.price_floor_multiplier is not None:
         for m, capacity in s.capacity.items():
-            reference = p.reference_prices.get(m)
-            missing = [
-                t
-                for t in _available(p, s.available_from)
-                if _positive_in(capacity, t) and not _defined_in(reference, t)
-            ]
+            missing = _missing(p, s.available_from, capacity, p.reference_prices.get(m))
             if missing and m in materials:
                 yield error_detail(
                     (*loc, "price_floor_multiplier"),
@@ -742,11 +743,7 @@ def _supply_errors(p: Problem, s: Source, loc: tuple[str | int, ...]) -> Iterato
         yield from _period_keys(
             feed.price_per_tonne_feed, (*where, "price_per_tonne_feed"), periods
         )
-        unpriced = [
-            t
-            for t in _available(p, s.available_from)
-            if _positive_in(feed.capacity, t) and not _defined_in(feed.price_per_tonne_feed, t)
-        ]
+        unpriced = _missing(p, s.available_from, feed.capacity, feed.price_per_tonne_feed)
         if unpriced:
             yield error_detail(
                 (*where, "price_per_tonne_feed"),

@@ -498,6 +498,11 @@ def test_stock_in_days(solver: SolverName) -> None:
             "period_days",
         ),
         (
+            lambda d: d["sources"][0].update(price_floor_multiplier=2),
+            ("sources", 0, "price_floor_multiplier"),
+            "reference price",
+        ),
+        (
             lambda d: d.update(
                 contracts=[{"source": "china", "materials": ["Tb"], "min_tonnes": 1}]
             ),
