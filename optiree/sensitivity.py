@@ -27,12 +27,16 @@ def sensitivity(result: Result) -> dict[str, pd.DataFrame]:
       rule's limit over which they hold; highest shadow price first.
     - ``demand``: ``marginal_cost`` of one more tonne of demand per material and period, with
       its range.
-    - ``entry``: sources not used, and the ``entry_price`` [money/t] below which each would be
-      bought (price minus reduced cost); closest to entering first.
-    - ``capacity``: sources bought to their capacity, and the ``capacity_value`` [money/t] of one
-      more tonne of it; most valuable first.
+    - ``entry``: sources (price bands, feeds) not used, and the ``entry_price`` [money/t, per
+      tonne of feed for a feed] below which each would be bought (price minus reduced cost);
+      closest to entering first.
+    - ``capacity``: sources (bands, feeds) bought to their capacity, and the
+      ``capacity_value`` [money/t] of one more tonne of it; most valuable first.
     - ``prices``: for sources in use, the range ``price_low``-``price_high`` of their price over
       which the plan stays the same (HiGHS only).
+
+    A feed's row has its id in ``feed``, an empty ``material`` and ``tier`` 0; a purchase's has
+    an empty ``feed``.
 
     Raises:
         OptireeError: the result is not optimal, so there are no prices to read.
@@ -49,8 +53,8 @@ def sensitivity(result: Result) -> dict[str, pd.DataFrame]:
     demand = demand.assign(**{limit: rows.loc[demand.index, limit] for limit in limits})
     demand = demand.rename(columns={"limit": "demand", "shadow_price": "marginal_cost"})
 
-    bought = result.purchases
-    keys = ["source", "country", "material", "period", "tier"]
+    bought = _offers(result)
+    keys = ["source", "country", "material", "feed", "period", "tier"]
     unused = bought[(bought["tonnes"] == 0) & (bought["reduced_cost"] > 0)]
     entry = unused[[*keys, "unit_price", "reduced_cost"]].assign(
         entry_price=unused["unit_price"] - unused["reduced_cost"],
@@ -69,6 +73,22 @@ def sensitivity(result: Result) -> dict[str, pd.DataFrame]:
         ).reset_index(drop=True),
         "prices": prices.reset_index(drop=True),
     }
+
+
+def _offers(result: Result) -> pd.DataFrame:
+    """Purchases and feeds in one table: a feed's row has its ``feed`` id, no material and
+    tier 0 (its figures are per tonne of feed); a purchase's has ``feed`` empty."""
+    purchases = result.purchases.assign(feed="")
+    feeds = result.feeds.assign(material="", tier=0)
+    return pd.concat([purchases, feeds[purchases.columns]], ignore_index=True)
+
+
+def _what(row: object) -> str:
+    """A purchase as "source material", a feed as "source feed <id>"."""
+    feed = getattr(row, "feed", "")
+    return _label(
+        getattr(row, "source", ""), f"feed {feed}" if feed else getattr(row, "material", "")
+    )
 
 
 def _money(value: object) -> str:
@@ -107,18 +127,19 @@ def sensitivity_summary(result: Result, top: int = TOP) -> str:
             rules, ["rule", "subject", "material"], "shadow_price", top, order
         ).itertuples()
     ] or ["  none: no cap or security rule costs anything"]
-    lines.append(" Capacity worth most, per extra tonne:")
+    lines.append(" Capacity worth most, per extra tonne (of feed, for a feed):")
     lines += [
-        f"  {c.source} {c.material}: {_money(c.capacity_value)} ({c.periods})"
+        f"  {_what(c)}: {_money(c.capacity_value)} ({c.periods})"
         for c in _grouped(
-            tables["capacity"], ["source", "material"], "capacity_value", top, order
+            tables["capacity"], ["source", "material", "feed"], "capacity_value", top, order
         ).itertuples()
     ] or ["  none: no source is bought to its capacity at a cost"]
     lines.append(" Sources not used, and the price below which each would be bought:")
     lines += [
-        f"  {e.source} {e.material}: below {_money(e.entry_price)} (now {_money(e.unit_price)};"
-        f" {e.periods})"
-        for e in _grouped(entry, ["source", "material"], "closeness", top, order).itertuples()
+        f"  {_what(e)}: below {_money(e.entry_price)} (now {_money(e.unit_price)}; {e.periods})"
+        for e in _grouped(
+            entry, ["source", "material", "feed"], "closeness", top, order
+        ).itertuples()
     ] or ["  none"]
     lines.append(" Ranges over which these hold: optiree.sensitivity(result) (HiGHS only).")
     return "\n".join(lines) + "\n"

@@ -15,6 +15,7 @@ from pydantic import ValidationError
 import optiree
 from optiree import Problem, Result
 from optiree.scenarios import for_disruption
+from optiree.sensitivity import sensitivity_summary
 from optiree.solve import SolverName
 from tests.checker import check
 
@@ -687,3 +688,18 @@ def test_stock_days_are_diagnosed_frontiered_and_lifted() -> None:
 
     faced = for_disruption(feasible, from_period="Q2")
     assert faced.security.min_stock_days["Dy"] == {"Q1": 45}
+
+
+def test_sensitivity_values_a_feed_at_capacity() -> None:
+    """The feed capped at 10,000 t (exactly the 10 t of Dy), and China selling Dy at 25,000:
+    one more tonne of feed replaces 0.001 t of China's Dy (25) for 20, and its 0.05 t of NdPr
+    is wasted at 2 (0.1): it is worth 25 - 20 - 0.1 = 4.9. The summary names it as a feed."""
+    document = feed_problem()
+    document["sources"][1]["feeds"][0]["capacity"] = 10_000
+    document["sources"][0]["capacity"]["Dy"] = 100
+    document["sources"][0]["prices"]["Dy"] = 25_000
+    result = _solve(document, "highs")
+    capacity = optiree.sensitivity(result)["capacity"].set_index("feed")
+    assert capacity.loc["mtweld", "capacity_value"] == _approx(4.9)
+    assert capacity.loc["mtweld", "material"] == ""
+    assert "lynas feed mtweld: 4.90" in sensitivity_summary(result)
