@@ -560,13 +560,7 @@ def _cross_errors(p: Problem) -> Iterator[InitErrorDetails]:
             yield from _unknown((*loc, "capacity", m), m, materials, "material")
             yield from _period_keys(capacity, (*loc, "capacity", m), periods)
         for m, price in s.prices.items():
-            if m not in s.capacity:
-                yield error_detail(
-                    (*loc, "prices", m),
-                    "price_without_capacity",
-                    f"source {s.id!r} has a price for {m!r} but no capacity for it",
-                    m,
-                )
+            yield from _capacity_for(s, m, (*loc, "prices", m), "price", "a price")
             yield from _period_keys(price, (*loc, "prices", m), periods)
         for m, capacity in s.capacity.items():
             own = s.prices.get(m)
@@ -689,6 +683,20 @@ def _cross_errors(p: Problem) -> Iterator[InitErrorDetails]:
     yield from _scenario_errors(p)
 
 
+def _capacity_for(
+    s: Source, m: str, loc: tuple[str | int, ...], kind: str, what: str
+) -> Iterator[InitErrorDetails]:
+    """An error at ``loc`` if ``s`` prices ``m`` (``what``: "a price", "tiers"...) without
+    selling it."""
+    if m not in s.capacity:
+        yield error_detail(
+            loc,
+            f"{kind}_without_capacity",
+            f"source {s.id!r} has {what} for {m!r} but no capacity for it",
+            m,
+        )
+
+
 def _tier_priced(tiers: list[Tier] | None) -> bool:
     """Tiers that give every band a price of its own need no list price."""
     return bool(tiers) and all(tier.price is not None for tier in tiers or [])
@@ -699,22 +707,10 @@ def _supply_errors(p: Problem, s: Source, loc: tuple[str | int, ...]) -> Iterato
     periods, materials = p.periods, p.material_ids
     for m, tiers in s.tiers.items():
         where = (*loc, "tiers", m)
-        if m not in s.capacity:
-            yield error_detail(
-                where,
-                "tiers_without_capacity",
-                f"source {s.id!r} has tiers for {m!r} but no capacity for it",
-                m,
-            )
+        yield from _capacity_for(s, m, where, "tiers", "tiers")
         yield from _tier_errors(tiers, where)
     for m, floor in s.price_floor.items():
-        if m not in s.capacity:
-            yield error_detail(
-                (*loc, "price_floor", m),
-                "floor_without_capacity",
-                f"source {s.id!r} has a price floor for {m!r} but no capacity for it",
-                m,
-            )
+        yield from _capacity_for(s, m, (*loc, "price_floor", m), "floor", "a price floor")
         yield from _period_keys(floor, (*loc, "price_floor", m), periods)
     if s.price_floor_multiplier is not None:
         for m, capacity in s.capacity.items():
