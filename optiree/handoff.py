@@ -23,6 +23,8 @@ import numpy as np
 import pulp
 from numpy.typing import NDArray
 
+from optiree.collector import paused
+
 _INDEX = operator.attrgetter("index")
 _LOW = operator.attrgetter("lowBound")
 _UP = operator.attrgetter("upBound")
@@ -110,6 +112,7 @@ class LpArrays:
     highs: HighsArrays
 
 
+@paused
 def lp_arrays(lp: pulp.LpProblem, *, mip: bool = True) -> LpArrays:
     """Collect ``lp`` into arrays in one pass; sets ``index`` on every variable and constraint.
 

@@ -13,13 +13,14 @@ first period of each material whose demand to date exceeds all supply possible t
 """
 
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, NamedTuple
 
 import pulp
 
+from optiree.collector import paused
 from optiree.prepare import FT, KT, MT, SMT, ProblemData
 
 
@@ -115,19 +116,23 @@ class LpModel:
         }
 
 
+Terms = list[tuple[pulp.LpVariable, float]]
+
+
 def _name(kind: str, *index: str) -> str:
     return f"{kind}({','.join(index)})"
 
 
-def _expression(terms: Iterable[tuple[pulp.LpVariable, float]]) -> pulp.LpAffineExpression:
-    """Sum the coefficients of repeated variables (a pair list keeps only the last one)."""
+def _expression(terms: Terms) -> pulp.LpAffineExpression:
+    """The sum of ``terms``, with the coefficients of a repeated variable added up (built from
+    the pairs alone, a repeated variable would keep only its last coefficient)."""
+    expression = pulp.LpAffineExpression(terms)
+    if len(expression) == len(terms):
+        return expression  # no variable repeats: the common case, without a Python loop
     coefficients: dict[pulp.LpVariable, float] = {}
     for variable, coefficient in terms:
         coefficients[variable] = coefficients.get(variable, 0.0) + coefficient
     return pulp.LpAffineExpression(list(coefficients.items()))
-
-
-Terms = list[tuple[pulp.LpVariable, float]]
 
 
 class _Builder:
@@ -323,14 +328,18 @@ class _Builder:
         for c, share in d.problem.security.max_country_share.items():
             if share >= 1:
                 continue  # a share of all purchases cannot exceed 1: the row cannot bind
-            for m, t in self.supply_by_mt:
-                own = self.bought(m, t, c)
+            for (m, t), sellers in self.supply_by_mt.items():
+                # Tonnes from c less share x all tonnes: a - share x a for c's terms (first),
+                # -share x a for the others.
+                own = [(v, a - share * a) for s, ts in sellers if d.country[s] == c for v, a in ts]
                 if own:
-                    terms = own + [(v, -share * a) for v, a in self.bought(m, t)]
+                    others = [
+                        (v, -share * a) for s, ts in sellers if d.country[s] != c for v, a in ts
+                    ]
                     self.add(
                         Rule.MAX_SHARE,
                         (c, m, t),
-                        terms,
+                        own + others,
                         pulp.LpConstraintLE,
                         0.0,
                         subject=c,
@@ -476,6 +485,7 @@ def _lp_name(name: str) -> str:
     return cleaned or "optiree"
 
 
+@paused
 def build(data: ProblemData, lp: pulp.LpProblem | None = None, prefix: str = "") -> LpModel:
     """Build the LP of ``data``: variables with their bounds, the objective and every row.
 

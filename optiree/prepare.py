@@ -10,6 +10,7 @@ import math
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from optiree.collector import paused
 from optiree.schema import Problem, Source, Tier, Units, delivered
 from optiree.units import in_tonnes_of_oxide
 
@@ -211,6 +212,7 @@ def _segments(tiers: list[Tier], capacity: float, base: float | None) -> Iterato
         bottom = max(bottom, top)
 
 
+@paused
 def prepare(problem: Problem) -> ProblemData:
     """Resolve a validated problem into per-index numbers in t REO."""
     input_units = problem.units

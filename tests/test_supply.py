@@ -353,6 +353,23 @@ def test_quota_over_materials(solver: SolverName) -> None:
     assert _row(result, "cap(q,NdPr+Dy,P1)")["shadow_price"] == _approx(50)
 
 
+def test_quota_over_materials_counts_each_yield_of_a_feed(solver: SolverName) -> None:
+    """A feed yields 0.05 t NdPr and 0.001 t Dy a tonne (20 a tonne); Dy short costs 30,000/t,
+    China sells NdPr at 100. Demand 50 t NdPr, 1 t Dy. Australia may deliver 25.5 t of both
+    together: a tonne of feed counts 0.051 t, so at most 500 t of feed (10,000), giving 25 t
+    NdPr and 0.5 t Dy; China sells the other 25 t NdPr (2,500) and 0.5 t Dy is short (15,000).
+    Cost 27,500. A tonne of feed is worth 30 + 5 - 20 = 15 net, and a tonne more of quota
+    allows 1/0.051 t more of it: shadow price 15/0.051."""
+    document = feed_problem(disposal_cost=0.0)
+    document["demand"] = {"NdPr": 50, "Dy": 1}
+    document["shortage_penalty"] = {"Dy": 30_000}
+    document["caps"] = [{"id": "q", "country": "AU", "sum_over": ["materials"], "max_tonnes": 25.5}]
+    result = _solve(document, solver)
+    assert result.total_cost == _approx(27_500)
+    assert result.feeds["tonnes"].sum() == _approx(500)
+    assert _row(result, "cap(q,NdPr+Dy,P1)")["shadow_price"] == _approx(15 / 0.051)
+
+
 # -- substitution ramps and shares --------------------------------------------------------------
 
 
