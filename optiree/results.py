@@ -6,6 +6,7 @@ their columns.
 """
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
@@ -15,6 +16,8 @@ import numpy as np
 import pandas as pd
 import pulp
 
+from optiree.collector import paused
+from optiree.handoff import FloatArray
 from optiree.io import write_result
 from optiree.model import LpModel, Row, Rule
 from optiree.prepare import ProblemData
@@ -259,12 +262,12 @@ class _Ranging:
             self.bound_dn = np.asarray(ranging.row_bound_dn.value_, dtype=float)
             self.bound_up = np.asarray(ranging.row_bound_up.value_, dtype=float)
 
-    def price_range(self, variable: pulp.LpVariable) -> tuple[float, float]:
-        """Lowest and highest price per tonne at which the plan stays optimal."""
+    def price_ranges(self, variables: Sequence[pulp.LpVariable]) -> tuple[FloatArray, FloatArray]:
+        """Lowest and highest price per tonne at which the plan stays optimal, per variable."""
         if not self.found:
-            return math.nan, math.nan
-        i = variable.index
-        return float(self.cost_dn[i]), float(self.cost_up[i])
+            return np.full(len(variables), math.nan), np.full(len(variables), math.nan)
+        i = np.fromiter((variable.index for variable in variables), np.int64, len(variables))
+        return self.cost_dn[i], self.cost_up[i]
 
     def limit_range(self, constraint: pulp.LpConstraint) -> tuple[float, float]:
         """How far the row's limit can fall and rise [t] with the same shadow price."""
@@ -284,6 +287,64 @@ def _ranging(model: LpModel) -> _Ranging:
     return _Ranging(ranging if ranging.valid else None)
 
 
+def _frame(table: str, columns: dict[str, Any]) -> pd.DataFrame:
+    """Results table ``table`` from its columns (with no row, as from no records: no dtypes)."""
+    if not len(next(iter(columns.values()))):
+        return pd.DataFrame(columns=COLUMNS[table])
+    return pd.DataFrame(columns, columns=COLUMNS[table])
+
+
+def _columns(records: list[tuple[Any, ...]], width: int) -> list[tuple[Any, ...]]:
+    """``records`` (tuples of ``width`` fields) as ``width`` columns."""
+    return list(zip(*records, strict=True)) if records else [()] * width
+
+
+def _located(
+    data: ProblemData,
+    sources: Sequence[str],
+    what: str,
+    items: Sequence[str],
+    periods: Sequence[str],
+) -> dict[str, list[str]]:
+    """The key columns of a table by source: source, its country, ``what`` and period."""
+    return {
+        "source": list(sources),
+        "country": [data.country[s] for s in sources],
+        what: list(items),
+        "period": list(periods),
+    }
+
+
+def _cleaned(values: FloatArray) -> FloatArray:
+    return np.where(np.abs(values) < ZERO, 0.0, values)
+
+
+def _values(variables: Sequence[pulp.LpVariable]) -> FloatArray:
+    """The solution values of ``variables`` (0 where none was read, or below ``ZERO``)."""
+    return _cleaned(np.array([v.varValue or 0.0 for v in variables], dtype=float))
+
+
+def _priced(
+    variables: Sequence[pulp.LpVariable],
+    capacity: Sequence[float],
+    price: Sequence[float],
+    ranging: "_Ranging",
+) -> dict[str, FloatArray]:
+    """The :data:`PRICED` columns of bought variables."""
+    tonnes = _values(variables)
+    unit_price = np.array(price, dtype=float)
+    low, high = ranging.price_ranges(variables)
+    return {
+        "tonnes": tonnes,
+        "capacity": np.array(capacity, dtype=float),
+        "unit_price": unit_price,
+        "cost": tonnes * unit_price,
+        "reduced_cost": _cleaned(np.array([v.dj or 0.0 for v in variables], dtype=float)),
+        "price_low": low,
+        "price_high": high,
+    }
+
+
 def _value(variable: pulp.LpVariable) -> float:
     value = variable.varValue or 0.0
     return 0.0 if abs(value) < ZERO else float(value)
@@ -293,6 +354,7 @@ def _clean(value: float) -> float:
     return 0.0 if abs(value) < ZERO else value
 
 
+@paused
 def optimal_result(
     model: LpModel,
     solver: str,
@@ -311,29 +373,32 @@ def optimal_result(
     problem = d.problem
     proved = status is Status.OPTIMAL
     ranging = _ranging(model) if proved else _Ranging(None)
-    purchases = pd.DataFrame(
-        [
-            (
-                *(s, d.country[s], m, t, j, tonnes, band.width, band.price, tonnes * band.price),
-                *(_clean(variable.dj or 0.0), *ranging.price_range(variable)),
-            )
-            for (s, m, t), bands in d.segments.items()
-            for j, band in enumerate(bands, start=1)
-            for variable in [model.buy[s, m, t] if j == 1 else model.tier[s, m, str(j), t]]
-            for tonnes in [_value(variable)]
-        ],
-        columns=COLUMNS["purchases"],
+    bands = [
+        (s, m, t, j, band.width, band.price, variable)
+        for (s, m, t), bands in d.segments.items()
+        for j, band in enumerate(bands, start=1)
+        for variable in [model.buy[s, m, t] if j == 1 else model.tier[s, m, str(j), t]]
+    ]
+    sources, materials, periods, tiers, widths, prices, variables = _columns(bands, 7)
+    purchases = _frame(
+        "purchases",
+        {
+            **_located(d, sources, "material", materials, periods),
+            "tier": np.array(tiers, dtype=np.int64),
+            **_priced(variables, widths, prices, ranging),
+        },
     )
-    feeds = pd.DataFrame(
-        [
-            (
-                *(s, d.country[s], f, t, tonnes, d.feed_capacity[f, t], price, tonnes * price),
-                *(_clean(variable.dj or 0.0), *ranging.price_range(variable)),
-            )
-            for (f, t), variable in model.feed.items()
-            for s, tonnes, price in [(d.feed_source[f], _value(variable), d.feed_price[f, t])]
-        ],
-        columns=COLUMNS["feeds"],
+    feeds_ = [
+        (d.feed_source[f], f, t, d.feed_capacity[f, t], d.feed_price[f, t], variable)
+        for (f, t), variable in model.feed.items()
+    ]
+    sources, feed_ids, periods, widths, prices, variables = _columns(feeds_, 6)
+    feeds = _frame(
+        "feeds",
+        {
+            **_located(d, sources, "feed", feed_ids, periods),
+            **_priced(variables, widths, prices, ranging),
+        },
     )
     supply = _supply(model)
     substitution = _substitution(model)
@@ -446,12 +511,33 @@ def _other_costs(model: LpModel) -> list[tuple[str, str, float]]:
 def _supply(model: LpModel) -> pd.DataFrame:
     """Tonnes delivered per source, material and period: bought directly and from feeds."""
     d = model.data
-    records = []
-    for (s, m, t), terms in model.supply.items():
-        total = sum(a * _value(v) for v, a in terms)
-        direct = sum(_value(v) for v, _ in terms[: len(d.segments.get((s, m, t), ()))])
-        records.append((s, d.country[s], m, t, direct, _clean(total - direct), _clean(total)))
-    return pd.DataFrame(records, columns=COLUMNS["supply"])
+    cells = list(model.supply)
+    terms = list(model.supply.values())
+    x = _values([v for supplied in terms for v, _ in supplied])
+    yields = np.array([a for supplied in terms for _, a in supplied], dtype=float)
+    bought = np.array(  # a cell's first terms are its price bands, then feeds' yields
+        [
+            i < len(d.segments.get(cell, ()))
+            for cell, supplied in model.supply.items()
+            for i in range(len(supplied))
+        ],
+        dtype=bool,
+    )
+    cell = np.repeat(np.arange(len(cells)), np.array([len(t) for t in terms], dtype=np.int64))
+    total = np.asarray(np.bincount(cell, weights=yields * x, minlength=len(cells)), dtype=float)
+    direct = np.asarray(
+        np.bincount(cell[bought], weights=x[bought], minlength=len(cells)), dtype=float
+    )
+    sources, materials, periods = _columns(cells, 3)
+    return _frame(
+        "supply",
+        {
+            **_located(d, sources, "material", materials, periods),
+            "bought": direct,
+            "from_feeds": _cleaned(total - direct),
+            "tonnes": _cleaned(total),
+        },
+    )
 
 
 def _substitution(model: LpModel) -> pd.DataFrame:
@@ -469,12 +555,12 @@ def _substitution(model: LpModel) -> pd.DataFrame:
 
 def _inventory(model: LpModel, supply: pd.DataFrame, substitution: pd.DataFrame) -> pd.DataFrame:
     d = model.data
-    bought = supply.groupby(["material", "period"])["tonnes"].sum()
+    bought = supply.groupby(["material", "period"])["tonnes"].sum().to_dict()
     records = []
     for m in d.materials:
         column = f"saved_{m}"
         substituted = (
-            substitution.groupby("period")[column].sum() if column in substitution else pd.Series()
+            substitution.groupby("period")[column].sum().to_dict() if column in substitution else {}
         )
         opening = d.initial[m]
         for t in d.periods:
@@ -516,8 +602,8 @@ def _activities(model: LpModel) -> Any:
 
 
 def _constraints(model: LpModel, supply: pd.DataFrame, ranging: "_Ranging") -> pd.DataFrame:
-    totals = supply.groupby(["material", "period"])["tonnes"].sum()
-    by_country = supply.groupby(["country", "material", "period"])["tonnes"].sum()
+    totals = supply.groupby(["material", "period"])["tonnes"].sum().to_dict()
+    by_country = supply.groupby(["country", "material", "period"])["tonnes"].sum().to_dict()
     activities = _activities(model)
     records = [
         (
@@ -530,7 +616,7 @@ def _constraints(model: LpModel, supply: pd.DataFrame, ranging: "_Ranging") -> p
 
 
 def _row_record(
-    row: Row, totals: pd.Series, by_country: pd.Series, activities: Any
+    row: Row, totals: dict[Any, float], by_country: dict[Any, float], activities: Any
 ) -> tuple[object, ...]:
     c = row.constraint
     if activities is not None:
