@@ -151,14 +151,15 @@ class ProblemData:
 
 def value_at(value: float | Mapping[str, float], period: str) -> float:
     """A scalar, or a per-period dict where an unlisted period is 0."""
-    return value.get(period, 0.0) if isinstance(value, Mapping) else value
+    # A check against the concrete number types: a Mapping check costs ten times more.
+    return value if isinstance(value, float | int) else value.get(period, 0.0)
 
 
 def defined_at(value: float | Mapping[str, float] | None, period: str) -> float | None:
     """A scalar, or a per-period dict's entry; None where nothing is given (prices, costs)."""
-    if value is None or (isinstance(value, Mapping) and period not in value):
-        return None
-    return value_at(value, period)
+    if value is None or isinstance(value, float | int):
+        return value
+    return value.get(period)
 
 
 def _periods_from(periods: list[str], first: str | None) -> list[str]:
@@ -192,11 +193,11 @@ def _list_price(problem: Problem, s: Source, m: str, t: str) -> float | None:
 
 def _floor(problem: Problem, s: Source, m: str, t: str) -> float:
     """The least price per tonne the source is paid for ``m`` in ``t`` (0 without a floor)."""
-    floors = [defined_at(s.price_floor.get(m), t) or 0.0]
-    if s.price_floor_multiplier is not None:
-        reference = defined_at(problem.reference_prices.get(m), t) or 0.0
-        floors.append(s.price_floor_multiplier * reference)
-    return max(floors)
+    floor = defined_at(s.price_floor.get(m), t) or 0.0
+    if s.price_floor_multiplier is None:
+        return floor
+    reference = defined_at(problem.reference_prices.get(m), t) or 0.0
+    return max(floor, s.price_floor_multiplier * reference)
 
 
 def _segments(tiers: list[Tier], capacity: float, base: float | None) -> Iterator[Segment]:
@@ -230,10 +231,13 @@ def prepare(problem: Problem) -> ProblemData:
                 if base is None and (not tiers or any(tier.price is None for tier in tiers)):
                     raise AssertionError(f"validation let {s.id!r} sell {m!r} in {t!r} unpriced")
                 floor = _floor(problem, s, m, t)
-                bands = _segments(tiers, tonnes, base) if tiers else [Segment(tonnes, base or 0.0)]
-                segments[s.id, m, t] = tuple(
-                    Segment(band.width, max(band.price, floor)) for band in bands
-                )
+                if tiers:
+                    segments[s.id, m, t] = tuple(
+                        Segment(band.width, max(band.price, floor))
+                        for band in _segments(tiers, tonnes, base)
+                    )
+                else:
+                    segments[s.id, m, t] = (Segment(tonnes, max(base or 0.0, floor)),)
 
     feed_capacity: dict[FT, float] = {}
     feed_price: dict[FT, float] = {}

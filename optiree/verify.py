@@ -65,6 +65,10 @@ class _Plan:
         for (s, m, t), x in self.supply.items():
             self.by_mt.setdefault((m, t), []).append((s, x))
             self.by_st[s, t] = self.by_st.get((s, t), 0.0) + x
+        self.delivered: dict[MT, float] = {
+            mt: sum(x for _, x in sellers) for mt, sellers in self.by_mt.items()
+        }
+        """Tonnes delivered of each (material, period), from every source."""
         self.units = _by_key(tables["substitution"], ("substitute", "period"), "units")
         self.saved_by_mt: dict[MT, float] = {}
         for (k, t), u in self.units.items():
@@ -141,7 +145,7 @@ def _balance(plan: _Plan) -> Iterator[Violation]:
     d = plan.data
     for m in d.materials:
         for t in d.periods:
-            delivered = sum(x for _, x in plan.by_mt.get((m, t), []))
+            delivered = plan.delivered.get((m, t), 0.0)
             saved = plan.saved(m, t)
             short = plan.short.get((m, t), 0.0)
             opening = plan.opening(m, t)
@@ -161,7 +165,7 @@ def _rules(plan: _Plan) -> Iterator[Violation]:
     for c, share in security.max_country_share.items():
         for (m, t), delivered in plan.by_mt.items():
             own = sum(x for s, x in delivered if d.country[s] == c)
-            total = sum(x for _, x in delivered)
+            total = plan.delivered[m, t]
             yield _violation(f"max_share({c},{m},{t})", own - share * total, [own, total])
     for rule in security.min_cover_without:
         c = rule.country
