@@ -7,13 +7,16 @@ and ``short`` (material, period); rows are built block by block, each block a fi
 candidate entries per row, of which those with a zero coefficient are dropped.
 """
 
+import math
 from dataclasses import dataclass
 
 import highspy
 import numpy as np
+import pulp
 from numpy.typing import NDArray
 
 from benchmarks.generator import CN_CAP_SHARE, COVER_WITHOUT_CN, MAX_SHARE, STOCK_COVER, Instance
+from optiree.collector import paused
 from optiree.handoff import HighsArrays
 
 FloatArray = NDArray[np.float64]
@@ -145,3 +148,34 @@ def solve(lp: HighsArrays) -> FloorSolution:
         col_value=np.asarray(solution.col_value),
         row_dual=np.asarray(solution.row_dual),
     )
+
+
+@paused
+def pulp_objects(lp: HighsArrays) -> pulp.LpProblem:
+    """The PuLP objects of ``lp`` and nothing else: a variable per column with its bounds, a
+    row per row from its (variable, coefficient) pairs, the objective; the collector paused as
+    optiree pauses it. No model logic and nothing solved: the least a PuLP model of record of
+    this LP costs to make."""
+    problem = pulp.LpProblem("floor")
+    upper = [None if math.isinf(u) else u for u in lp.col_upper.tolist()]
+    lower = [None if math.isinf(v) else v for v in lp.col_lower.tolist()]
+    x = [
+        problem.add_variable(f"x{j}", lo, up)
+        for j, (lo, up) in enumerate(zip(lower, upper, strict=True))
+    ]
+    problem.setObjective(pulp.LpAffineExpression(list(zip(x, lp.cost.tolist(), strict=True))))
+    start, index, value = lp.start.tolist(), lp.index.tolist(), lp.value.tolist()
+    rows = zip(lp.row_lower.tolist(), lp.row_upper.tolist(), strict=True)
+    for i, (low, high) in enumerate(rows):
+        cut = slice(start[i], start[i + 1])
+        terms = pulp.LpAffineExpression(
+            [(x[j], a) for j, a in zip(index[cut], value[cut], strict=True)]
+        )
+        if low == high:
+            sense, rhs = pulp.LpConstraintEQ, low
+        elif math.isinf(high):
+            sense, rhs = pulp.LpConstraintGE, low
+        else:
+            sense, rhs = pulp.LpConstraintLE, high
+        problem.addConstraint(pulp.LpConstraint(terms, sense, f"r{i}", rhs))
+    return problem

@@ -11,6 +11,9 @@ For each size, each measurement runs in a child process of its own (started with
   then :func:`optiree.results.optimal_result`: the plan as DataFrames);
 - **floor**: the instance's arrays (not timed), then ``build`` (the sparse matrix, numpy) and
   ``solve`` (one ``passModel``, the run and the solution read as arrays);
+- **pulp**: the floor's arrays (not timed), then ``objects``: the PuLP objects of the same LP
+  made straight from them (a variable per column, a row per row, no model logic, nothing
+  solved: :func:`benchmarks.floor.pulp_objects`), what keeping a PuLP model costs at least;
 - with ``--stock``, **PuLP stock**: the same PuLP model solved by ``pulp.HiGHS`` (PuLP's own
   interface: hand-off, solve and write-back together).
 
@@ -142,6 +145,17 @@ def _floor(size: int, seed: int, repeat: int, report: Report) -> None:
     )
 
 
+def _pulp(size: int, seed: int, repeat: int, report: Report) -> None:
+    lp = floor.build(generator.generate(size, seed))
+    _reset_peak()
+    stages: dict[str, list[float]] = {}
+    for _ in range(repeat):
+        done = _timed(stages, "objects", report)
+        floor.pulp_objects(lp)
+        done()
+    report("result", {"peak_mib": _peak_mib()})
+
+
 def _stock(size: int, seed: int, repeat: int, report: Report) -> None:
     problem = generator.problem(generator.generate(size, seed))
     _reset_peak()
@@ -157,7 +171,7 @@ def _stock(size: int, seed: int, repeat: int, report: Report) -> None:
 def _child(kind: str, size: int, seed: int, repeat: int, queue: Any) -> None:
     """Run one measurement, sending ("stage", (name, seconds)) as each stage ends, then
     ("result", figures) or ("error", message)."""
-    measure = {"optiree": _optiree, "floor": _floor, "stock": _stock}[kind]
+    measure = {"optiree": _optiree, "floor": _floor, "pulp": _pulp, "stock": _stock}[kind]
     try:
         measure(size, seed, repeat, lambda tag, value: queue.put((tag, value)))
     except Exception as error:
@@ -198,7 +212,7 @@ def _measure(kind: str, size: int, seed: int, repeat: int, timeout: float) -> di
 
 def _size_figures(size: int, args: argparse.Namespace) -> dict[str, Any]:
     repeat = args.repeat or REPEATS.get(size, 1)
-    kinds = ["optiree", "floor", *(["stock"] if args.stock else [])]
+    kinds = ["optiree", "floor", "pulp", *(["stock"] if args.stock else [])]
     figures: dict[str, Any] = {"size": size, "columns": generator.columns(size)}
     for kind in kinds:
         figures[kind] = _measure(kind, size, args.seed, repeat, args.timeout)
@@ -210,6 +224,8 @@ def _size_figures(size: int, args: argparse.Namespace) -> dict[str, Any]:
         figures["agree"] = difference <= AGREEMENT
         figures["time_ratio"] = ours["total"] / base["total"]
         figures["memory_ratio"] = ours["peak_mib"] / base["peak_mib"]
+    if "error" not in base and "error" not in figures["pulp"]:
+        figures["pulp_ratio"] = figures["pulp"]["total"] / base["total"]
     return figures
 
 
@@ -263,7 +279,7 @@ def _line(label: str, measured: dict[str, Any]) -> str:
 
 def _print_size(f: dict[str, Any]) -> None:
     print(f"size {f['size']:>9,}  columns {f['columns']:,}  (times [s], peak memory [MiB])")
-    for kind in ("optiree", "floor", "stock"):
+    for kind in ("optiree", "floor", "pulp", "stock"):
         if kind in f:
             print(_line(kind, f[kind]))
             if "error" in f[kind]:
@@ -273,6 +289,8 @@ def _print_size(f: dict[str, Any]) -> None:
             f"  optiree/floor: time {f['time_ratio']:.2f}x, peak memory {f['memory_ratio']:.2f}x;"
             f" objectives differ by {f['objective_difference']:.1e} (agree: {f['agree']})"
         )
+    if "pulp_ratio" in f:
+        print(f"  pulp/floor: time {f['pulp_ratio']:.2f}x (making the PuLP objects alone)")
 
 
 def _size(text: str) -> int:

@@ -2,6 +2,7 @@
 generator is deterministic and makes the stated size, and the floor's LP is optiree's LP."""
 
 import numpy as np
+import pulp
 import pytest
 
 import optiree
@@ -51,3 +52,17 @@ def test_the_floor_is_optiree_s_lp() -> None:
     result = optiree.solve(problem)
     assert solution.status == "Optimal"
     assert result.total_cost == pytest.approx(solution.objective, rel=1e-9)
+
+
+def test_the_pulp_objects_are_the_floor_s_lp() -> None:
+    """What the benchmark times as the least PuLP cost is a model of the same LP."""
+    lp = floor.build(generator.generate(SMALL, seed=1))
+    problem = floor.pulp_objects(lp)
+    arrays = handoff.lp_arrays(problem).highs
+    assert (len(arrays.cost), len(arrays.row_lower), len(arrays.value)) == (
+        len(lp.cost),
+        len(lp.row_lower),
+        len(lp.value),
+    )
+    assert handoff.solve(problem, pulp.HiGHS(msg=False)) == pulp.LpStatusOptimal
+    assert pulp.value(problem.objective) == pytest.approx(floor.solve(lp).objective, rel=1e-9)
