@@ -50,6 +50,33 @@ def per_period(
     return {t: draw(values) for t in listed}
 
 
+def _limited(
+    draw: st.DrawFn,
+    cap: dict[str, Any],
+    present: list[str],
+    sources: list[dict[str, Any]],
+    materials: list[str],
+    periods: list[str],
+    *,
+    most: int,
+) -> dict[str, Any]:
+    """``cap`` with what it limits drawn: a country's or a source's deliveries, of some
+    materials and periods, to a tonnage up to ``most`` or a share of capacity."""
+    if draw(st.booleans()):
+        cap["country"] = draw(st.sampled_from(present))
+    else:
+        cap["source"] = draw(st.sampled_from([s["id"] for s in sources]))
+    if draw(st.booleans()):
+        cap["materials"] = subset_of(draw, materials)
+    if draw(st.booleans()):
+        cap["periods"] = subset_of(draw, periods)
+    if draw(st.booleans()):
+        cap["max_tonnes"] = draw(whole_floats(0, most))
+    else:
+        cap["max_share_of_capacity"] = draw(st.sampled_from(SHARES))
+    return cap
+
+
 @st.composite
 def problems(draw: st.DrawFn, *, elastic: bool = False) -> Problem:
     """A random valid problem. ``elastic``: every material has a shortage penalty and the only
@@ -112,19 +139,7 @@ def problems(draw: st.DrawFn, *, elastic: bool = False) -> Problem:
         cap: dict[str, Any] = {}
         if draw(st.booleans()):
             cap["id"] = f"quota{i + 1}"
-        if draw(st.booleans()):
-            cap["country"] = draw(st.sampled_from(present))
-        else:
-            cap["source"] = draw(st.sampled_from([s["id"] for s in sources]))
-        if draw(st.booleans()):
-            cap["materials"] = subset_of(draw, materials)
-        if draw(st.booleans()):
-            cap["periods"] = subset_of(draw, periods)
-        if draw(st.booleans()):
-            cap["max_tonnes"] = draw(whole_floats(0, 150))
-        else:
-            cap["max_share_of_capacity"] = draw(st.sampled_from(SHARES))
-        caps.append(cap)
+        caps.append(_limited(draw, cap, present, sources, materials, periods, most=150))
 
     # Each kind of rule in about half the problems, so that most problems stay feasible.
     security: dict[str, Any] = {
@@ -310,20 +325,8 @@ def supply_documents(draw: st.DrawFn) -> dict[str, Any]:
 
     caps = []
     for i in range(draw(st.integers(0, 2))):
-        cap: dict[str, Any] = {"id": f"quota{i + 1}", "sum_over": _groups(draw)}
-        if draw(st.booleans()):
-            cap["country"] = draw(st.sampled_from(present))
-        else:
-            cap["source"] = draw(st.sampled_from([s["id"] for s in sources]))
-        if draw(st.booleans()):
-            cap["materials"] = subset_of(draw, materials)
-        if draw(st.booleans()):
-            cap["periods"] = subset_of(draw, periods)
-        if draw(st.booleans()):
-            cap["max_tonnes"] = draw(whole_floats(0, 300))
-        else:
-            cap["max_share_of_capacity"] = draw(st.sampled_from(SHARES))
-        caps.append(cap)
+        cap = {"id": f"quota{i + 1}", "sum_over": _groups(draw)}
+        caps.append(_limited(draw, cap, present, sources, materials, periods, most=300))
     document["caps"] = caps
 
     contracts = []
