@@ -346,8 +346,7 @@ def _priced(
 
 
 def _value(variable: pulp.LpVariable) -> float:
-    value = variable.varValue or 0.0
-    return 0.0 if abs(value) < ZERO else float(value)
+    return _clean(float(variable.varValue or 0.0))
 
 
 def _clean(value: float) -> float:
@@ -373,13 +372,13 @@ def optimal_result(
     problem = d.problem
     proved = status is Status.OPTIMAL
     ranging = _ranging(model) if proved else _Ranging(None)
-    bands = [
+    priced_bands = [
         (s, m, t, j, band.width, band.price, variable)
         for (s, m, t), bands in d.segments.items()
         for j, band in enumerate(bands, start=1)
         for variable in [model.buy[s, m, t] if j == 1 else model.tier[s, m, str(j), t]]
     ]
-    sources, materials, periods, tiers, widths, prices, variables = _columns(bands, 7)
+    sources, materials, periods, tiers, widths, prices, variables = _columns(priced_bands, 7)
     purchases = _frame(
         "purchases",
         {
@@ -388,11 +387,11 @@ def optimal_result(
             **_priced(variables, widths, prices, ranging),
         },
     )
-    feeds_ = [
+    offered = [
         (d.feed_source[f], f, t, d.feed_capacity[f, t], d.feed_price[f, t], variable)
         for (f, t), variable in model.feed.items()
     ]
-    sources, feed_ids, periods, widths, prices, variables = _columns(feeds_, 6)
+    sources, feed_ids, periods, widths, prices, variables = _columns(offered, 6)
     feeds = _frame(
         "feeds",
         {
@@ -518,7 +517,7 @@ def _supply(model: LpModel) -> pd.DataFrame:
     bought = np.array(  # a cell's first terms are its price bands, then feeds' yields
         [
             i < len(d.segments.get(cell, ()))
-            for cell, supplied in model.supply.items()
+            for cell, supplied in zip(cells, terms, strict=True)
             for i in range(len(supplied))
         ],
         dtype=bool,
