@@ -48,9 +48,9 @@ from optiree import handoff, load_problem
 from optiree.model import build
 from optiree.prepare import prepare
 from optiree.results import optimal_result
-from optiree.scenarios import apply, for_disruption, shortage_penalties
+from optiree.scenarios import apply, for_disruption
 from optiree.solve import solve, solver_for
-from optiree.sweep import first_change, random_scenarios, sweep
+from optiree.sweep import random_scenarios, sweep
 
 AGREEMENT = 1e-9
 """Largest relative difference between optiree's and the floor's optimal cost."""
@@ -233,11 +233,8 @@ def _sweep_figures(n: int) -> dict[str, Any]:
     """Time a sweep of ``n`` random Japan scenarios three ways, in this process [s]."""
     problem = load_problem(JAPAN)
     draws = random_scenarios(problem, n, seed=2026)
-    penalties = shortage_penalties(problem)
-    faced = [
-        for_disruption(apply(problem, s), from_period=first_change(problem, s), penalty=penalties)
-        for s in draws
-    ]
+    base = for_disruption(problem)
+    faced = [apply(base, s) for s in draws]
     start = time.perf_counter()
     stock = []
     for one in faced:

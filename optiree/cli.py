@@ -16,11 +16,18 @@ from pydantic import ValidationError
 
 from optiree import __version__, plots
 from optiree.diagnose import diagnose
-from optiree.errors import MissingDependencyError, OptireeError, OutputError, SolverError
+from optiree.errors import (
+    MissingDependencyError,
+    OptireeError,
+    OutputError,
+    ScenarioError,
+    SolverError,
+)
 from optiree.frontier import frontier
 from optiree.html import write_report
 from optiree.io import existing_results, load_problem, write_atomic, write_result, write_table
 from optiree.results import TABLES, Status
+from optiree.scenarios import NO_DISRUPTION, disrupted
 from optiree.schema import Problem, Scenario
 from optiree.sensitivity import sensitivity, sensitivity_summary
 from optiree.solve import SOLVERS, solve
@@ -29,12 +36,14 @@ from optiree.sweep import (
     TABLE_SUFFIXES,
     random_scenarios,
     require_pyarrow,
+    scenario_summary,
     sweep,
     sweep_summary,
     write_sweep,
 )
 
 EXIT_OK, EXIT_NOT_SOLVED, EXIT_INVALID = 0, 1, 2
+ALL_SCENARIOS = "all"
 
 
 def format_validation_error(error: ValidationError, path: Path) -> str:
@@ -88,9 +97,10 @@ def _results_taken(args: argparse.Namespace) -> bool:
 
 
 def _failed(error: OptireeError) -> int:
-    """Say what went wrong; exit 2 when the solver could not be used as asked, else 1."""
+    """Say what went wrong; exit 2 when the solver or a scenario could not be used as asked,
+    else 1."""
     print(f"error: {error}", file=sys.stderr)
-    return EXIT_INVALID if isinstance(error, SolverError) else EXIT_NOT_SOLVED
+    return EXIT_INVALID if isinstance(error, SolverError | ScenarioError) else EXIT_NOT_SOLVED
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -110,9 +120,12 @@ def _solve(args: argparse.Namespace) -> int:
         return EXIT_INVALID
     if _results_taken(args):
         return EXIT_INVALID
+    if args.scenario == ALL_SCENARIOS:
+        return _solve_all(args, problem)
     try:
-        result = solve(problem, solver=args.solver, time_limit=args.time_limit)
-    except SolverError as error:
+        faced = problem if args.scenario is None else disrupted(problem, args.scenario)
+        result = solve(faced, solver=args.solver, time_limit=args.time_limit)
+    except OptireeError as error:
         return _failed(error)
     print(result.summary(), end="")
     if result.is_optimal:
@@ -132,6 +145,35 @@ def _solve(args: argparse.Namespace) -> int:
             print(f"error: {error}", file=sys.stderr)
             return EXIT_NOT_SOLVED
     return EXIT_OK if result.is_optimal else EXIT_NOT_SOLVED
+
+
+def _solve_all(args: argparse.Namespace, problem: Problem) -> int:
+    """``solve --scenario all``: every scenario of the file beside no disruption, a row each."""
+    if not problem.scenarios:
+        print(f"error: --scenario all: {args.file} has no scenarios", file=sys.stderr)
+        return EXIT_INVALID
+    if any(s.name == NO_DISRUPTION for s in problem.scenarios):
+        print(
+            f"error: --scenario all: a scenario of {args.file} is called {NO_DISRUPTION!r}, the "
+            "name of the row without disruption: rename it",
+            file=sys.stderr,
+        )
+        return EXIT_INVALID
+    if args.out is not None:
+        print("error: --scenario all writes no --out folder: solve one scenario", file=sys.stderr)
+        return EXIT_INVALID
+    scenarios = [Scenario(name=NO_DISRUPTION)]
+    scenarios += [s.model_copy(update={"probability": None}) for s in problem.scenarios]
+    try:
+        table = sweep(problem, scenarios, executor="serial", solver=args.solver, progress=False)
+    except OptireeError as error:
+        return _failed(error)
+    print(
+        f"{problem.name}: each scenario of {args.file} planned with foresight (solver: "
+        f"{args.solver}); '{NO_DISRUPTION}' is the file with no disruption"
+    )
+    print(scenario_summary(table), end="")
+    return EXIT_OK if (table["status"] == Status.OPTIMAL).all() else EXIT_NOT_SOLVED
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -288,6 +330,13 @@ def parser() -> argparse.ArgumentParser:
         "--out", type=Path, help="folder to write the tables (CSV) and summary.json"
     )
     solve_cmd.add_argument("--time-limit", type=float, metavar="SECONDS")
+    solve_cmd.add_argument(
+        "--scenario",
+        metavar="NAME",
+        help=f"plan under the file's scenario NAME (every material may go short, the stock "
+        f"may be drawn); '{NO_DISRUPTION}': the same terms with no disruption; "
+        f"'{ALL_SCENARIOS}': one row per scenario, side by side",
+    )
     solve_cmd.add_argument(
         "--force", action="store_true", help="replace the results already in the --out folder"
     )

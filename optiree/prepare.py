@@ -130,6 +130,32 @@ class ProblemData:
     contracts: tuple[ContractRow, ...]
     stock_cover: dict[MT, float]
     """Closing stock as a multiple of demand, where a cover rule applies and is positive."""
+    below_cost: dict[str, float]
+    """Cost per tonne below the stock target per period, for materials whose target is a
+    strategic stock (it may be drawn below); the others' targets are hard."""
+    terminal: dict[str, float]
+    """Cost per tonne still below the target at the end, same keys as ``below_cost``."""
+
+    def offers(self) -> Iterator[tuple[str, str, float]]:
+        """(material, period, price per tonne) of every way to buy a material: each price
+        band, and each feed at its price over its yield of the material (what a tonne costs
+        bought from the feed for that material alone)."""
+        for (_, m, t), bands in self.segments.items():
+            for band in bands:
+                yield m, t, band.price
+        for (f, t), price in self.feed_price.items():
+            for m, per_tonne in self.yields[f].items():
+                if per_tonne > 0:
+                    yield m, t, price / per_tonne
+
+    def below_target_cost(self, material: str, period: str, below: float, charged: float) -> float:
+        """What a strategic stock's gap costs in ``period`` [money]: the ``charged`` tonnes
+        (those below target beyond the period's shortage) at ``below_cost``, and in the last
+        period the ``below`` tonnes at the terminal price (rebuilding them after the horizon)."""
+        if material not in self.below_cost:
+            return 0.0
+        end = below * self.terminal[material] if period == self.periods[-1] else 0.0
+        return charged * self.below_cost[material] + end
 
     def previous(self, period: str) -> str | None:
         """The period before ``period``, or None for the first."""
@@ -302,8 +328,25 @@ def prepare(problem: Problem) -> ProblemData:
         caps=(),
         contracts=(),
         stock_cover=_stock_cover(problem),
+        below_cost=dict(problem.stock.below_target_cost),
+        terminal={},
     )
-    return _with_rows(data)
+    return _with_rows(replace(data, terminal=_terminal(data)))
+
+
+def _terminal(data: ProblemData) -> dict[str, float]:
+    """Each strategic stock's cost per tonne left below target at the end: its own
+    ``terminal_price``, else the replacement price (the lowest price the material is offered at
+    in the last period, failing that in any period; 0 if it is never offered)."""
+    last = data.periods[-1]
+    cheapest: dict[str, float] = {}
+    at_end: dict[str, float] = {}
+    for m, t, price in data.offers():
+        cheapest[m] = min(cheapest.get(m, math.inf), price)
+        if t == last:
+            at_end[m] = min(at_end.get(m, math.inf), price)
+    given = data.problem.stock.terminal_price
+    return {m: given.get(m, at_end.get(m, cheapest.get(m, 0.0))) for m in data.below_cost}
 
 
 def _stock_cover(problem: Problem) -> dict[MT, float]:

@@ -63,6 +63,9 @@ COLUMNS = {
         "holding_cost",
         "sales",
         "disposal_cost",
+        "below_target",
+        "gap_charged",
+        "below_target_cost",
     ],
     "shortage": ["material", "period", "demand", "tonnes", "penalty", "cost"],
     "shares": ["material", "period", "country", "tonnes", "share"],
@@ -123,6 +126,9 @@ COLUMN_UNITS = {
         "holding_cost": MONEY,
         "sales": MONEY,
         "disposal_cost": MONEY,
+        "below_target": TONNES,
+        "gap_charged": TONNES,
+        "below_target_cost": MONEY,
     },
     "shortage": {"demand": TONNES, "tonnes": TONNES, "penalty": PRICE, "cost": MONEY},
     "shares": {"tonnes": TONNES, "share": "fraction"},
@@ -412,11 +418,13 @@ def optimal_result(
         columns=COLUMNS["shortage"],
     )
     shares = _shares(supply)
+    strategic = inventory[inventory["material"].isin(list(d.below_cost))]
     parts = [
         ("purchases", purchases, "source", "cost"),
         ("feeds", feeds, "feed", "cost"),
         ("substitution", substitution, "substitute", "cost"),
         ("holding", inventory, "material", "holding_cost"),
+        ("below_target", strategic, "material", "below_target_cost"),
         ("shortage", shortage, "material", "cost"),
     ]
     costs = pd.DataFrame(
@@ -502,7 +510,11 @@ def _other_costs(model: LpModel) -> list[tuple[str, str, float]]:
         paid[key[0]] = paid.get(key[0], 0.0) + _value(v) * prices[key]
     return [
         (component, item, _clean(cost))
-        for component, table in (("sales", sold), ("disposal", wasted), ("take_or_pay", paid))
+        for component, table in (
+            ("sales", sold),
+            ("disposal", wasted),
+            ("take_or_pay", paid),
+        )
         for item, cost in table.items()
     ]
 
@@ -563,6 +575,8 @@ def _inventory(model: LpModel, supply: pd.DataFrame, substitution: pd.DataFrame)
         )
         opening = d.initial[m]
         for t in d.periods:
+            below = _value(model.below[m, t]) if (m, t) in model.below else 0.0
+            charged = _value(model.gap[m, t]) if (m, t) in model.gap else below
             closing = _value(model.stock[m, t])
             short = _value(model.short[m, t]) if (m, t) in model.short else 0.0
             sold = _value(model.sell[m, t]) if (m, t) in model.sell else 0.0
@@ -574,6 +588,7 @@ def _inventory(model: LpModel, supply: pd.DataFrame, substitution: pd.DataFrame)
                     *(m, t, opening, purchased, saved, short, d.demand[m, t], sold),
                     *(closing, surplus, closing * d.holding[m]),
                     *(sold * d.salvage.get((m, t), 0.0), surplus * d.disposal.get(m, 0.0)),
+                    *(below, charged, d.below_target_cost(m, t, below, charged)),
                 )
             )
             opening = closing

@@ -10,6 +10,7 @@ from typing import Any
 from optiree.errors import ScenarioError
 from optiree.prepare import defined_at, prepare, value_at
 from optiree.schema import Problem, Scenario
+from optiree.units import in_tonnes_of_oxide
 
 
 def scenario_probabilities(problem: Problem) -> dict[str, float]:
@@ -141,49 +142,83 @@ price (an assumption: state your own with ``penalty``)."""
 def shortage_penalties(
     problem: Problem, penalty: float | Mapping[str, float] | None = None
 ) -> dict[str, float]:
-    """Every material's cost per tonne short: its own ``shortage_penalty``; failing that
-    ``penalty`` (one number, or per material); failing that :data:`DEFAULT_PENALTY_FACTOR`
-    times its dearest price among the sources (every price band, and a feed's price over its
-    yield of the material: what a tonne costs bought from the feed for it alone). Work it out
-    on the base problem and pass the result on, so that a scenario's price spike does not move
-    the penalty."""
-    data = prepare(problem)
-    offers = [(m, band.price) for (_, m, _), bands in data.segments.items() for band in bands]
-    offers += [
-        (m, price / data.yields[f][m])
-        for (f, _), price in data.feed_price.items()
-        for m in data.yields[f]
-    ]
+    """Every material's cost per tonne short [money/t REO]: its own ``shortage_penalty``;
+    failing that ``penalty`` (one number, or per material); failing that
+    :data:`DEFAULT_PENALTY_FACTOR` times its dearest price among the sources (every price band,
+    and a feed's price over its yield of the material: what a tonne costs bought from the feed
+    for it alone)."""
+    tonnes = in_tonnes_of_oxide(problem)
     dearest: dict[str, float] = {}
-    for m, price in offers:
+    for m, _, price in prepare(tonnes).offers():
         dearest[m] = max(dearest.get(m, 0.0), price)
     penalties = {}
     for m in problem.material_ids:
         given = penalty.get(m) if isinstance(penalty, Mapping) else penalty
         fallback = given if given is not None else DEFAULT_PENALTY_FACTOR * dearest.get(m, 0.0)
-        penalties[m] = problem.shortage_penalty.get(m, fallback)
+        penalties[m] = tonnes.shortage_penalty.get(m, fallback)
     return penalties
 
 
 def for_disruption(
+    problem: Problem, *, penalty: float | Mapping[str, float] | None = None
+) -> Problem:
+    """The problem as it is faced when a disruption may come, in t REO: every material may go
+    short, at :func:`shortage_penalties`; and every stock target is a strategic stock, drawn in
+    a disruption and rebuilt after it (``stock.below_target_cost``, by default the material's
+    shortage penalty / (2 x the number of periods), so that a tonne drawn and never rebuilt
+    within the horizon costs at most half a tonne short; ``stock.terminal_price``, by default
+    the replacement price). Other rules stay.
+
+    Everything a scenario could move (penalties, gap costs, terminal prices) is resolved here
+    and written into the problem, so :func:`apply` a scenario to the result: the same terms then
+    price every scenario and the problem without one, and a disruption never lowers the cost.
+    """
+    tonnes = in_tonnes_of_oxide(problem)
+    penalties = shortage_penalties(tonnes, penalty)
+    document = tonnes.model_dump()
+    document["shortage_penalty"] = penalties
+    stock = document["stock"]
+    targets = dict.fromkeys(m for m, _ in prepare(tonnes).stock_cover)
+    share = 1 / (2 * len(problem.periods))
+    stock["below_target_cost"] = {
+        m: stock["below_target_cost"].get(m, share * penalties[m]) for m in targets
+    }
+    stock["terminal_price"] = prepare(Problem.model_validate(document)).terminal
+    return Problem.model_validate(document)
+
+
+NO_DISRUPTION = "none"
+"""The name that stands for no disruption: the baseline every scenario is compared with."""
+
+
+def disrupted(
     problem: Problem,
+    scenario: Scenario | str | None = None,
     *,
-    from_period: str | None = None,
     penalty: float | Mapping[str, float] | None = None,
 ) -> Problem:
-    """The problem as it is faced once a disruption may come: every material may go short, and
-    from ``from_period`` on the stock rules (``min_stock_cover`` and ``min_stock_days``) no
-    longer hold (the stock is there to be drawn). Other rules stay.
+    """The problem faced under ``scenario``: ``apply(for_disruption(problem, penalty=penalty),
+    scenario)``. ``scenario`` is a :class:`~optiree.schema.Scenario`, the name of one of
+    ``problem.scenarios``, or None (or :data:`NO_DISRUPTION`) for the problem faced with no
+    disruption, which no disruption can cost less than.
 
-    A material short costs what :func:`shortage_penalties` gives.
+    Raises:
+        ScenarioError: no scenario of the problem has that name (the message lists them).
     """
-    penalties = shortage_penalties(problem, penalty)
-    document = problem.model_dump()
-    document["shortage_penalty"] = penalties
-    if from_period is not None:
-        kept = problem.periods[: problem.periods.index(from_period)]
-        for rule in ("min_stock_cover", "min_stock_days"):
-            covers = document["security"][rule]
-            for m, cover in covers.items():
-                covers[m] = {t: value_at(cover, t) for t in kept}
-    return Problem.model_validate(document)
+    faced = for_disruption(problem, penalty=penalty)
+    if scenario is None or scenario == NO_DISRUPTION:
+        return faced.model_copy(update={"scenarios": []})
+    return apply(faced, named(problem, scenario) if isinstance(scenario, str) else scenario)
+
+
+def named(problem: Problem, name: str) -> Scenario:
+    """The scenario of ``problem`` called ``name``.
+
+    Raises:
+        ScenarioError: there is none (the message lists the names there are).
+    """
+    for scenario in problem.scenarios:
+        if scenario.name == name:
+            return scenario
+    known = ", ".join(s.name for s in problem.scenarios) or "none"
+    raise ScenarioError(f"no scenario {name!r} in {problem.name!r}; its scenarios: {known}")

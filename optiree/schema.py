@@ -248,6 +248,16 @@ class Stock(StrictModel):
     """Material -> tonnes in stock before the first period (default 0)."""
     holding_cost: dict[Id, Price] = {}
     """Material -> cost per tonne of closing stock per period (default 0)."""
+    below_target_cost: dict[Id, Price] = {}
+    """Material -> cost per tonne of closing stock below its target (``security.min_stock_cover``
+    or ``min_stock_days``) per period. Given, the target is a strategic stock: it may be drawn
+    below (in a disruption, to avoid going short) and is rebuilt as soon as rebuilding costs
+    less than the gap left open; it must be lower than the material's ``shortage_penalty``. Not
+    given, the target is a hard rule. See docs/formulation.md, "Strategic stock"."""
+    terminal_price: dict[Id, Price] = {}
+    """Material -> cost per tonne still below the target at the end of the horizon: what
+    rebuilding it after the horizon costs (only with ``below_target_cost``; default: the
+    material's replacement price, the lowest price it is offered at in the last period)."""
 
 
 class Cap(StrictModel):
@@ -631,6 +641,7 @@ def _cross_errors(p: Problem) -> Iterator[InitErrorDetails]:
 
     yield from _keys(p.stock.initial, ("stock", "initial"), materials, "material")
     yield from _keys(p.stock.holding_cost, ("stock", "holding_cost"), materials, "material")
+    yield from _strategic_stock_errors(p)
     yield from _keys(p.shortage_penalty, ("shortage_penalty",), materials, "material")
 
     for i, cap in enumerate(p.caps):
@@ -681,6 +692,44 @@ def _cross_errors(p: Problem) -> Iterator[InitErrorDetails]:
             )
 
     yield from _scenario_errors(p)
+
+
+def _strategic_stock_errors(p: "Problem") -> Iterator[InitErrorDetails]:
+    """A strategic stock needs a target to fall below, and a gap that costs less than going
+    short (else the plan would hold the stock and leave demand unmet)."""
+    stock, security = p.stock, p.security
+    materials = p.material_ids
+    loc = ("stock", "below_target_cost")
+    yield from _keys(stock.below_target_cost, loc, materials, "material")
+    yield from _keys(stock.terminal_price, ("stock", "terminal_price"), materials, "material")
+    targets = {*security.min_stock_cover, *security.min_stock_days}
+    for m, cost in stock.below_target_cost.items():
+        if m in materials and m not in targets:
+            yield error_detail(
+                (*loc, m),
+                "no_stock_target",
+                f"{m!r} has no stock target to fall below: give security.min_stock_days or "
+                f"min_stock_cover for {m!r}, or remove stock.below_target_cost.{m}",
+                cost,
+            )
+        penalty = p.shortage_penalty.get(m)
+        if penalty is not None and cost >= penalty > 0:
+            yield error_detail(
+                (*loc, m),
+                "gap_not_below_penalty",
+                f"a tonne below the stock target ({cost:g} a period) must cost less than a tonne "
+                f"short ({penalty:g}), or the plan keeps stock while demand goes unmet",
+                cost,
+            )
+    for m, price in stock.terminal_price.items():
+        if m in materials and m not in stock.below_target_cost:
+            yield error_detail(
+                ("stock", "terminal_price", m),
+                "terminal_without_gap",
+                f"a terminal price prices the gap below a strategic stock left at the end: give "
+                f"stock.below_target_cost.{m} too, or remove stock.terminal_price.{m}",
+                price,
+            )
 
 
 def _capacity_for(

@@ -28,12 +28,7 @@ from optiree.errors import StochasticError
 from optiree.model import LpModel, build
 from optiree.prepare import ProblemData, prepare
 from optiree.results import Result, Status, empty_result, optimal_result
-from optiree.scenarios import (
-    apply,
-    for_disruption,
-    scenario_probabilities,
-    shortage_penalties,
-)
+from optiree.scenarios import apply, for_disruption, scenario_probabilities
 from optiree.schema import Problem, Scenario, Share, StrictModel
 from optiree.solve import SolverName, run_solver, solver_for
 from optiree.units import in_tonnes_of_oxide
@@ -82,9 +77,10 @@ class TwoStage:
 
     problem: Problem
     problems: dict[str, Problem]
-    """Scenario name -> ``for_disruption(apply(problem, scenario, from_period=revealed),
-    from_period=revealed, penalty=...)``, the penalty of each material resolved once on
-    ``problem`` (its own, else ``penalty``, else 10 x its dearest price there)."""
+    """Scenario name -> ``apply(for_disruption(problem, penalty=...), scenario,
+    from_period=revealed)``: shortage penalties (its own, else ``penalty``, else 10 x the
+    dearest price), strategic stocks' gap costs and terminal prices resolved once on
+    ``problem``."""
     probability: dict[str, float]
     committed: tuple[str, ...]
     """The periods decided now (the first stage)."""
@@ -127,16 +123,11 @@ def two_stage(
             f"got {commit_periods!r}"
         )
     revealed = periods[commit_periods]
-    # The default penalty (a multiple of the dearest price) is resolved once, on the problem as
-    # it stands: a scenario's price spike does not change what a tonne short costs, and the
-    # committed periods cost the same in every scenario.
-    shared = shortage_penalties(problem, penalty)
-    problems = {
-        s.name: for_disruption(
-            apply(problem, s, from_period=revealed), from_period=revealed, penalty=shared
-        )
-        for s in problem.scenarios
-    }
+    # What a tonne short or below a stock target costs is resolved once, on the problem as it
+    # stands: a scenario's price spike does not change it, and the committed periods cost the
+    # same in every scenario.
+    faced = for_disruption(problem, penalty=penalty)
+    problems = {s.name: apply(faced, s, from_period=revealed) for s in problem.scenarios}
     return TwoStage(
         problem,
         problems,

@@ -26,11 +26,11 @@ from typing import TypeVar
 import pandas as pd
 import pulp
 
-from optiree.errors import StressError
+from optiree.errors import ScenarioError, StressError
 from optiree.model import LpModel, build
 from optiree.prepare import prepare
 from optiree.results import BINDING_TOLERANCE, Result, Status, empty_result, optimal_result
-from optiree.scenarios import apply, for_disruption, shortage_penalties
+from optiree.scenarios import apply, for_disruption, named
 from optiree.schema import Problem, Scenario
 from optiree.solve import SolverName, run_solver, solver_for
 
@@ -164,22 +164,19 @@ def stressed_problem(
 ) -> Problem:
     """The problem the periods from ``commit_periods`` on are planned under.
 
-    ``for_disruption(apply(problem, scenario, from_period=t), from_period=t, penalty=penalty)``
-    with ``t`` the first re-planned period: the scenario changes nothing in the committed
-    periods, every material may go short, and the stock-cover rule no longer holds from ``t``
-    on. With every period committed nothing is re-planned, and the scenario (checked all the
-    same) changes nothing.
+    ``apply(for_disruption(problem, penalty=penalty), scenario, from_period=t)`` with ``t`` the
+    first re-planned period: every material may go short, every stock target is a strategic
+    stock that may be drawn and is rebuilt (:func:`optiree.scenarios.for_disruption`), and the
+    scenario changes nothing in the committed periods. With every period committed nothing is
+    re-planned, and the scenario (checked all the same) changes nothing.
     """
     periods = problem.periods
     _check_commit(commit_periods, len(periods))
-    penalties = shortage_penalties(problem, penalty)  # the base problem's, whatever the scenario
+    faced = for_disruption(problem, penalty=penalty)
     if commit_periods < len(periods):
-        first = periods[commit_periods]
-        changed = apply(problem, scenario, from_period=first)
-        return for_disruption(changed, from_period=first, penalty=penalties)
-    changed = apply(problem, scenario)  # raises on a scenario the problem cannot have
-    unchanged = problem.model_copy(update={"name": changed.name})
-    return for_disruption(unchanged, penalty=penalties)
+        return apply(faced, scenario, from_period=periods[commit_periods])
+    changed = apply(faced, scenario)  # raises on a scenario the problem cannot have
+    return faced.model_copy(update={"name": changed.name, "scenarios": []})
 
 
 def fix_committed(model: LpModel, plan: Result, commit_periods: int) -> None:
@@ -360,11 +357,10 @@ def stress_table(
 def _scenario(problem: Problem, scenario: Scenario | str) -> Scenario:
     if isinstance(scenario, Scenario):
         return scenario
-    for own in problem.scenarios:
-        if own.name == scenario:
-            return own
-    known = ", ".join(repr(s.name) for s in problem.scenarios) or "none"
-    raise StressError(f"unknown scenario {scenario!r}; the problem's scenarios: {known}")
+    try:
+        return named(problem, scenario)
+    except ScenarioError as error:
+        raise StressError(str(error)) from None
 
 
 def _check_commit(commit_periods: int, count: int) -> None:
@@ -423,6 +419,7 @@ def plan_values(plan: Result, kind: str) -> dict[tuple[str, ...], float]:
         "feed": (plan.feeds, ["feed", "period"], "tonnes"),
         "sub": (plan.substitution, ["substitute", "period"], "units"),
         "stock": (plan.inventory, ["material", "period"], "closing"),
+        "below": (plan.inventory, ["material", "period"], "below_target"),
         "short": (plan.shortage, ["material", "period"], "tonnes"),
         "sell": (plan.inventory, ["material", "period"], "sold"),
         "waste": (plan.inventory, ["material", "period"], "surplus"),
@@ -478,6 +475,7 @@ def _cost_in(plan: Result, periods: set[str]) -> float:
         (plan.substitution, "cost", 1.0),
         (plan.inventory, "holding_cost", 1.0),
         (plan.inventory, "disposal_cost", 1.0),
+        (plan.inventory, "below_target_cost", 1.0),
         (plan.inventory, "sales", -1.0),
         (plan.shortage, "cost", 1.0),
     ]

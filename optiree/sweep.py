@@ -1,9 +1,10 @@
 """Sweeps: one least-cost plan per scenario, for many scenarios, in parallel; one table back.
 
 Each scenario is solved on its own, as if it were known in advance (perfect foresight):
-:func:`optiree.scenarios.apply` puts it into the problem, :func:`optiree.scenarios.for_disruption`
-lets every material go short and lifts the stock-cover rule from the scenario's first change,
-and :func:`optiree.solve` finds the plan. :func:`random_scenarios` draws the scenarios of a
+:func:`optiree.scenarios.for_disruption` lets every material go short and makes every stock
+target a strategic stock (drawn in a disruption, rebuilt after it),
+:func:`optiree.scenarios.apply` puts the scenario into that problem, and :func:`optiree.solve`
+finds the plan. :func:`random_scenarios` draws the scenarios of a
 Monte Carlo sweep; :func:`sweep` runs them serially, on local processes or on dask, with the
 same table whatever runs them. The distribution, the executors and the columns are described
 in docs/sweep.md.
@@ -26,22 +27,16 @@ from typing import TYPE_CHECKING, Any
 import highspy
 import numpy as np
 import pandas as pd
-from numpy.typing import NDArray
 from tqdm import tqdm
 
 from optiree import handoff
 from optiree.errors import ArgumentError, MissingDependencyError, OptireeError
 from optiree.handoff import WarmStart
 from optiree.io import write_atomic, write_table
-from optiree.model import LpModel, Rule, build
+from optiree.model import Rule, build
 from optiree.prepare import prepare
 from optiree.results import ZERO, Status
-from optiree.scenarios import (
-    apply,
-    for_disruption,
-    scenario_probabilities,
-    shortage_penalties,
-)
+from optiree.scenarios import apply, for_disruption, scenario_probabilities
 from optiree.schema import Disruption, Problem, Scenario
 from optiree.solve import SolverName, solve, solver_for
 
@@ -184,26 +179,15 @@ def _subset(rng: np.random.Generator, pool: list[str]) -> list[str]:
             return chosen
 
 
-def first_change(problem: Problem, scenario: Scenario) -> str | None:
-    """The first period that a disruption, a cap, a source or a demand change of ``scenario``
-    touches; None when it changes nothing."""
-    periods = problem.periods
-    touched = [d.start for d in scenario.disruptions]
-    touched += [t for cap in scenario.caps for t in cap.periods or periods]
-    touched += [t for change in scenario.sources for t in change.periods or periods]
-    touched += [t for change in scenario.demand for t in change.periods or periods]
-    return min(touched, key=periods.index) if touched else None
-
-
 @dataclass(frozen=True)
 class _Job:
     """What every batch needs besides its scenarios, in plain data (sent to each task)."""
 
     problem: str
-    """The problem without its scenarios, as JSON (``Problem.model_dump_json``)."""
+    """The problem faced (:func:`optiree.scenarios.for_disruption`) without its scenarios, as
+    JSON (``Problem.model_dump_json``): its shortage penalties, strategic stocks and terminal
+    prices are the same in every scenario."""
     solver: SolverName
-    penalties: tuple[tuple[str, float], ...]
-    """Shortage penalty per tonne of every material, the same in every scenario."""
     targets: tuple[tuple[str, str], ...]
     """("country" or "source", id) of every disruption of the sweep, in order of appearance."""
 
@@ -219,14 +203,12 @@ def sweep(
 ) -> pd.DataFrame:
     """Solve ``problem`` under each scenario on its own; one row per scenario, in input order.
 
-    A scenario's plan is ``solve(for_disruption(apply(problem, s), from_period=first,
-    penalty=...))``: it knows the scenario from the start, every material may go short, and
-    the stock-cover rule holds before ``first``, the scenario's first change
-    (:func:`first_change`), and not from it on (in no period if the disruption starts in the
-    first period; in every period if the scenario changes nothing). Shortage penalties are
-    fixed once for all scenarios from ``problem`` (its own ``shortage_penalty``, else
-    ``penalty``, else 10 times the material's dearest price), so that one tonne short costs
-    the same in every scenario.
+    A scenario's plan is ``solve(apply(for_disruption(problem, penalty=penalty), s))``: it
+    knows the scenario from the start, every material may go short, and every stock target is
+    a strategic stock, drawn in the disruption and rebuilt after it. Shortage penalties (the
+    problem's own ``shortage_penalty``, else ``penalty``, else 10 times the material's dearest
+    price), gap costs and terminal prices are fixed once for all scenarios from ``problem``, so
+    a scenario made only of disruptions never costs less than one that changes nothing.
 
     Args:
         problem: the validated problem; its own ``scenarios`` are ignored.
@@ -265,14 +247,9 @@ def sweep(
     document = problem.model_dump() | {"scenarios": [s.model_dump() for s in listed]}
     checked = Problem.model_validate(document)
     solver_for(solver)
-    penalties = shortage_penalties(problem, penalty)
+    faced = for_disruption(problem, penalty=penalty)
     targets = dict.fromkeys(_target(d) for s in checked.scenarios for d in s.disruptions)
-    job = _Job(
-        problem.model_dump_json(exclude={"scenarios"}),
-        solver,
-        tuple(penalties.items()),
-        tuple(targets),
-    )
+    job = _Job(faced.model_dump_json(exclude={"scenarios"}), solver, tuple(targets))
     texts = [s.model_dump_json() for s in checked.scenarios]
     # tqdm shows no bar when ``disable`` is None and stderr is not a terminal.
     with tqdm(
@@ -411,12 +388,7 @@ def _solve_batch(job: _Job, scenarios: list[str]) -> list[dict[str, Any]]:
 
 def _figures(problem: Problem, scenario: Scenario, job: _Job) -> dict[str, Any]:
     """A scenario's figures from a plan of its own, built and solved from scratch."""
-    faced = for_disruption(
-        apply(problem, scenario),
-        from_period=first_change(problem, scenario),
-        penalty=dict(job.penalties),
-    )
-    result = solve(faced, solver=job.solver)
+    result = solve(apply(problem, scenario), solver=job.solver)
     materials, countries = problem.material_ids, problem.countries
     if not result.is_optimal:
         empty = dict.fromkeys([f"short_{m}" for m in materials], math.nan)
@@ -455,30 +427,24 @@ def _target(disruption: Disruption) -> tuple[str, str]:
 @functools.lru_cache(maxsize=2)
 def _reuse_for(job: _Job) -> "_Reuse":
     """The reused solver of a job, set up once per process."""
-    return _Reuse(_problem_from(job.problem), dict(job.penalties), job.targets)
+    return _Reuse(_problem_from(job.problem), job.targets)
 
 
 class _Reuse:
     """One HiGHS instance for every scenario of a sweep that has the base LP's structure.
 
-    The base LP is the problem faced without a disruption (:func:`for_disruption` from no
-    period), plus one cap per disruption target (country or source) on all its materials and
-    periods at its full capacity, where it cannot bind. A scenario made only of disruptions,
-    one per target, material and period, is then the base LP with the bounds of some rows
-    changed: a disruption's cap rows get ``(1 - cut)`` x capacity in its periods and
-    materials, as :func:`optiree.scenarios.apply` caps them; the caps of other targets and
-    periods are free rows (no bound); and the rows :func:`for_disruption` leaves out from the
-    scenario's first change (the stock-cover rule) are free. Which rows those are is found by
-    building the LP from that period and comparing it, row by row, with the base LP; where it
-    differs in anything but those rows, or for any other kind of scenario, the scenario is
-    solved from scratch. Each solve starts from the base LP's optimal basis.
+    The base LP is the problem faced (:func:`optiree.scenarios.for_disruption`: every material
+    may go short, every stock target a strategic stock), plus one cap per disruption target
+    (country or source) on all its materials and periods at its full capacity, where it cannot
+    bind. A scenario made only of disruptions, one per target, material and period, is then the
+    base LP with the bounds of some rows changed: a disruption's cap rows get ``(1 - cut)`` x
+    capacity in its periods and materials, as :func:`optiree.scenarios.apply` caps them, and
+    the caps of other targets and periods are free rows (no bound). Any other kind of scenario
+    is solved from scratch. Each solve starts from the base LP's optimal basis.
     """
 
-    def __init__(
-        self, problem: Problem, penalties: dict[str, float], targets: tuple[tuple[str, str], ...]
-    ) -> None:
+    def __init__(self, problem: Problem, targets: tuple[tuple[str, str], ...]) -> None:
         self.problem = problem
-        self.penalties = penalties
         taken = {problem.cap_id(i) for i in range(len(problem.caps))}
         names = [f"sweep{i}" for i in range(len(targets) + len(taken) + 1)]
         self.cap_ids = dict(zip(targets, [n for n in names if n not in taken], strict=False))
@@ -487,11 +453,9 @@ class _Reuse:
             {"id": cap_id, kind: target, "max_share_of_capacity": 1.0}
             for (kind, target), cap_id in self.cap_ids.items()
         ]
-        self.base = Problem.model_validate(document)
-        self.model = self._built(None)
+        self.model = build(prepare(Problem.model_validate(document)))
         self.arrays = handoff.lp_arrays(self.model.lp)
         highs = self.arrays.highs
-        self.names = {c.name: i for i, c in enumerate(self.arrays.constraints)}
         self.caps: dict[str, dict[tuple[str, str], int]] = {c: {} for c in self.cap_ids.values()}
         for row in self.model.rows:
             if row.rule is Rule.CAP and row.subject in self.caps:
@@ -501,7 +465,6 @@ class _Reuse:
         """Each cap row's limit at full capacity [t]."""
         self.row_upper = highs.row_upper.copy()
         self.row_upper[cap_rows] = np.inf
-        self.lifted: dict[str | None, NDArray[np.intp] | None] = {None: np.array([], np.intp)}
         self.solver = WarmStart(replace(highs, row_upper=self.row_upper), solver_for("highs"))
         countries = {c: i for i, c in enumerate(problem.countries)}
         materials = {m: i for i, m in enumerate(problem.material_ids)}
@@ -524,53 +487,13 @@ class _Reuse:
             np.array([materials[m] for m, _ in self.model.short], np.intp),
         )
 
-    def _built(self, first: str | None) -> LpModel:
-        faced = for_disruption(self.base, from_period=first, penalty=self.penalties)
-        return build(prepare(faced))
-
-    def lifted_rows(self, first: str | None) -> NDArray[np.intp] | None:
-        """The base rows that the LP faced from ``first`` does not have; None if that LP
-        differs from the base LP in anything else."""
-        if first not in self.lifted:
-            self.lifted[first] = self._compare(handoff.lp_arrays(self._built(first).lp))
-        return self.lifted[first]
-
-    def _compare(self, other: handoff.LpArrays) -> NDArray[np.intp] | None:
-        base, mine = self.arrays, other.highs
-        same_columns = [v.name for v in base.variables] == [v.name for v in other.variables]
-        if not same_columns or not all(
-            np.array_equal(getattr(base.highs, f), getattr(mine, f))
-            for f in ("cost", "col_lower", "col_upper")
-        ):
-            return None
-        kept = np.array([self.names.get(c.name, -1) for c in other.constraints], np.intp)
-        if (kept < 0).any():
-            return None
-        theirs, ours = base.highs, mine
-        for i, r in enumerate(kept.tolist()):
-            row = slice(ours.start[i], ours.start[i + 1])
-            own = slice(theirs.start[r], theirs.start[r + 1])
-            if not (
-                np.array_equal(ours.index[row], theirs.index[own])
-                and np.array_equal(ours.value[row], theirs.value[own])
-                and ours.row_lower[i] == theirs.row_lower[r]
-                and ours.row_upper[i] == theirs.row_upper[r]
-            ):
-                return None
-        return np.setdiff1d(np.arange(len(base.constraints)), kept)
-
     def figures(self, scenario: Scenario) -> dict[str, Any] | None:
         """The scenario's figures from the reused solver; None where it must be solved from
         scratch (another kind of scenario, or no optimal plan: the fresh solve says why)."""
         if scenario.caps or scenario.sources or scenario.demand:
             return None
         problem = self.problem
-        lifted = self.lifted_rows(first_change(problem, scenario))
-        if lifted is None:
-            return None
-        row_lower = self.arrays.highs.row_lower.copy()
         row_upper = self.row_upper.copy()
-        row_lower[lifted], row_upper[lifted] = -np.inf, np.inf
         periods = problem.periods
         cut: set[int] = set()
         for d in scenario.disruptions:
@@ -586,7 +509,7 @@ class _Reuse:
                         return None  # two caps on one row: the LP has a row more
                     cut.add(i)
                     row_upper[i] = (1 - d.cut) * self.full[i]
-        status, x = self.solver.solve(row_lower=row_lower, row_upper=row_upper)
+        status, x = self.solver.solve(row_upper=row_upper)
         if status != highspy.HighsModelStatus.kOptimal:
             return None
         x = np.where(np.abs(x) < ZERO, 0.0, x)
@@ -678,6 +601,33 @@ def sweep_summary(table: pd.DataFrame, worst: int = 5) -> str:
     lines.append(f"Worst {len(head)} by total cost:")
     lines.append(shown_table.to_string(index=False, formatters=formatters, na_rep="-"))
     return "\n".join(lines) + "\n"
+
+
+def scenario_summary(table: pd.DataFrame) -> str:
+    """A sweep's rows side by side, in input order: status, total cost, the cost above the
+    first row (the baseline) [money], tonnes short per material [t], shares per country [%]."""
+    currency = table.attrs.get("currency", "")
+    base = table["total_cost"].iloc[0]
+    shown = pd.DataFrame(
+        {
+            "scenario": table["scenario"],
+            "status": table["status"],
+            f"total_cost [{currency}]": table["total_cost"],
+            f"above_{table['scenario'].iloc[0]} [{currency}]": table["total_cost"] - base,
+        }
+    )
+    for column in table.filter(regex="^short_").columns:
+        shown[f"{column} [t]"] = table[column]
+    for column in table.filter(regex="^share_").columns:
+        shown[f"{column} [%]"] = 100 * table[column]
+    formatters = {
+        str(c): (lambda v: f"{v:,.0f}")
+        for c in shown.columns
+        if str(c).startswith(("total_cost", "above_"))
+    }
+    formatters |= {str(c): (lambda v: f"{v:,.1f}") for c in shown.columns if "[t]" in str(c)}
+    formatters |= {str(c): (lambda v: f"{v:.1f}") for c in shown.columns if "[%]" in str(c)}
+    return shown.to_string(index=False, formatters=formatters, na_rep="-") + "\n"
 
 
 def write_sweep(table: pd.DataFrame, path: str | Path) -> Path:

@@ -66,7 +66,8 @@ def in_tonnes_of_oxide(problem: Problem) -> Problem:
     _each(d["demand"], demand)
     _each(d["reference_prices"], price)
     _each(d["shortage_penalty"], price)
-    _each(d["stock"]["holding_cost"], price)
+    for key in ("holding_cost", "below_target_cost", "terminal_price"):
+        _each(d["stock"][key], price)
     _each(d["stock"]["initial"], lambda _: quantity)
     for source in d["sources"]:
         _each(source["capacity"], lambda _: quantity)

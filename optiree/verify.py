@@ -78,6 +78,8 @@ class _Plan:
         self.closing_of = _by_key(inventory, mt, "closing")
         self.sold = _by_key(inventory, mt, "sold")
         self.surplus = _by_key(inventory, mt, "surplus")
+        self.below = _by_key(inventory, mt, "below_target")
+        self.charged = _by_key(inventory, mt, "gap_charged")
         self.short = _by_key(tables["shortage"], mt, "tonnes")
 
     def saved(self, m: str, t: str) -> float:
@@ -134,6 +136,9 @@ def _bounds(data: ProblemData, tables: dict[str, pd.DataFrame]) -> Iterator[Viol
     yield _within(short, mt, "tonnes", most, "short")
     inventory = tables["inventory"]
     yield _within(inventory, mt, "closing", [math.inf] * len(inventory), "stock")
+    most = [math.inf if m in data.below_cost else 0.0 for m, _ in _rows(inventory, *mt)]
+    yield _within(inventory, mt, "below_target", most, "below")
+    yield _within(inventory, mt, "gap_charged", most, "gap")
     most = [
         data.max_sold.get(key, 0.0) if data.salvage.get(key, 0.0) > 0 else 0.0
         for key in _rows(inventory, *mt)
@@ -178,7 +183,10 @@ def _rules(plan: _Plan) -> Iterator[Violation]:
     for (m, t), cover in d.stock_cover.items():
         need = cover * d.demand[m, t]
         closing = plan.closing(m, t)
-        yield _violation(f"stock_cover({m},{t})", need - closing, [closing, need])
+        below = plan.below[m, t]  # a strategic stock's gap (0 for a hard target: bounds)
+        yield _violation(f"stock_cover({m},{t})", need - closing - below, [closing, below, need])
+        short, charged = plan.short.get((m, t), 0.0), plan.charged[m, t]
+        yield _violation(f"stock_gap({m},{t})", below - short - charged, [below, short, charged])
     for cap in d.caps:
         total = sum(plan.supply.get(cell, 0.0) for cell in cap.cells)
         name = f"cap({cap.cap},{cap.material},{cap.period})"

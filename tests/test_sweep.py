@@ -19,7 +19,7 @@ from optiree import MissingDependencyError, OptireeError, Problem
 from optiree.cli import main
 from optiree.scenarios import apply
 from optiree.schema import Scenario
-from optiree.sweep import first_change, random_scenarios, sweep, sweep_summary, write_sweep
+from optiree.sweep import random_scenarios, sweep, sweep_summary, write_sweep
 from tests.samples import JAPAN
 
 
@@ -250,20 +250,6 @@ def test_a_scenario_without_a_plan_is_a_row_of_nan() -> None:
     # Nothing changed in "ok" (length 0); "out" has no disruption to describe (length empty).
     assert table["length"].iloc[0] == 0
     assert table.iloc[1][["start", "length", "cut", "materials"]].isna().all()
-
-
-def test_first_change() -> None:
-    problem = Problem.model_validate(_hand())
-    assert first_change(problem, Scenario(name="x")) is None
-    for scenario, first in [
-        (
-            {"disruptions": [{"country": "CN", "start": "C"}, {"source": "lynas", "start": "B"}]},
-            "B",
-        ),
-        ({"demand": [{"material": "Dy", "factor": 2, "periods": ["C"]}]}, "C"),
-        ({"caps": [{"country": "CN", "max_tonnes": 5}]}, "A"),
-    ]:
-        assert first_change(problem, Scenario.model_validate({"name": "x"} | scenario)) == first
 
 
 def test_the_scenarios_are_checked_before_solving() -> None:
