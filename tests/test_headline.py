@@ -247,7 +247,7 @@ def test_the_headline_never_hides_a_shortage_no_plan_can_avoid(problem: optiree.
         assert head.status == "random: optimal (solver: highs)"
         return
     assert head.status == "random: optimal, but demand is not met (solver: highs)"
-    penalty = sum(numbers.penalty[m] * tonnes for m, tonnes in short.items())
+    penalty = sum(numbers.penalty[m] * short.get(m, 0.0) for m in numbers.materials)
     match = PENALTY.search(head.unmet)
     assert match is not None, head.unmet
     assert _number(match.group(1)) == pytest.approx(penalty, abs=0.5 + 1e-9 * penalty)
@@ -255,3 +255,27 @@ def test_the_headline_never_hides_a_shortage_no_plan_can_avoid(problem: optiree.
     assert (match.group(2) is not None) == (total > 0)
     if total > 0:
         assert _number(match.group(2)) == pytest.approx(100 * penalty / total, rel=0.05, abs=0.05)
+
+
+def test_the_docs_show_the_headline_optiree_prints() -> None:
+    """docs/user_guide.md's short-of-Dy problem: one mine, 30 t a quarter against 40 and 60 t.
+    By hand: 60 t bought for 6,000 USD, 40 t of 100 t unmet (40.0%) at 1,000 USD a tonne,
+    40,000 USD of a total 46,000 USD (86.96%, shown as 87.0%)."""
+    docs = Path(__file__).resolve().parents[1] / "docs"
+    guide = (docs / "user_guide.md").read_text()
+    (block,) = [b for b in re.findall(r"```yaml\n(.*?)```", guide, re.S) if "short of Dy" in b]
+    result = _solve(yaml.safe_load(block))
+    assert result.total_cost == pytest.approx(46_000)
+    ((material, *figures),) = result.unmet.itertuples(index=False, name=None)
+    assert material == "Dy"
+    assert figures == pytest.approx([100, 40, 0.4, 40_000])
+    shown = str(result) + "\n"
+    assert shown == (
+        "short of Dy: optimal, but demand is not met (solver: highs)\n"
+        "Unmet demand over the horizon: Dy 40.0 t (40.0% of its demand); shortage penalty "
+        "40,000 USD, 87.0% of the total cost\n"
+    )
+    for page in ("user_guide.md", "results.md"):
+        assert shown in re.findall(r"```text\n(.*?)```", (docs / page).read_text(), re.S), page
+    assert '"unmet_tonnes": {"Dy": 40.0}' in guide
+    assert "| Dy | 100.0 | 40.0 | 0.4 | 40000.0 |" in (docs / "results.md").read_text()
