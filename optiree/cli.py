@@ -26,6 +26,7 @@ from optiree.errors import (
 from optiree.frontier import frontier
 from optiree.html import write_report
 from optiree.io import existing_results, load_problem, write_atomic, write_result, write_table
+from optiree.report import headline
 from optiree.results import TABLES, Status
 from optiree.scenarios import NO_DISRUPTION, disrupted
 from optiree.schema import Problem, Scenario
@@ -194,7 +195,7 @@ def _report(args: argparse.Namespace) -> int:
         )
     except OptireeError as error:
         return _failed(error)
-    print(f"{problem.name}: {result.status.value}; report written to {path}")
+    print(f"{headline(result)}\nReport written to {path}")
     return EXIT_OK if result.is_optimal else EXIT_NOT_SOLVED
 
 

@@ -23,6 +23,7 @@ import pandas as pd
 
 from optiree import __version__, plots
 from optiree.io import write_atomic
+from optiree.report import headline
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -48,6 +49,7 @@ figcaption { color: #555; font-size: 0.9em; }
 .status { font-weight: bold; }
 .bad { color: #b00020; }
 .note { color: #555; }
+.unmet { border-left: 4px solid #b00020; background: #fdecee; padding: 0.5em 1em; }
 pre { white-space: pre-wrap; }
 """
 
@@ -145,9 +147,12 @@ def _summary(result: "Result") -> list[str]:
         {f"cost [{currency}]": by_component, "share of total [%]": share},
     ).rename_axis("component")
     binding = result.binding
+    head = headline(result)
+    unmet = [] if head.unmet is None else [f'<p class="unmet">{_e(head.unmet)}</p>']
     return [
         '<h2 id="summary">Summary</h2>',
-        f'<p class="status">Status: {_e(result.status.value)} (solver: {_e(result.solver)})</p>',
+        f'<p class="status{"" if head.unmet is None else " bad"}">{_e(head.status)}</p>',
+        *unmet,
         f"<p>Total cost: <strong>{_e(_money(total))} {_e(currency)}</strong></p>",
         _table(costs, {costs.columns[0]: _money, costs.columns[1]: _share}),
         f"<p>{len(binding)} cap or security rule row(s) bind; see "

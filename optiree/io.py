@@ -357,8 +357,10 @@ def _placed_new(temporary: Path, path: Path) -> bool:
 
 
 def summary_document(result: "Result") -> dict[str, Any]:
-    """The JSON-ready summary of a result: status, costs by component, the tables written."""
+    """The JSON-ready summary of a result: status, costs by component, the tonnes of demand
+    left unmet per material over the horizon, the tables written."""
     by_component = result.costs.groupby("component", sort=False)["cost"].sum()
+    unmet = result.unmet
     return {
         "problem": result.problem_name,
         "status": result.status.value,
@@ -367,6 +369,9 @@ def summary_document(result: "Result") -> dict[str, Any]:
         "currency": result.currency,
         "total_cost": result.total_cost,
         "cost_by_component": {str(k): float(v) for k, v in by_component.items()},
+        "unmet_tonnes": {
+            str(m): float(t) for m, t in zip(unmet["material"], unmet["tonnes"], strict=True)
+        },
         "input_units": result.input_units.model_dump(),
         "units": {
             f"{table}.{column}": unit

@@ -4,6 +4,7 @@ Figures are rounded for reading; the CSV files written by ``Result.write`` keep 
 """
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
@@ -25,10 +26,60 @@ def _table(frame: pd.DataFrame, fmt: Mapping[str, Callable[[Any], str]]) -> str:
     return "\n".join("  " + line for line in text.splitlines())
 
 
+@dataclass(frozen=True)
+class Headline:
+    """The first words of every summary of a result: ``optiree solve``, ``str(result)``,
+    ``optiree report`` and the HTML report's summary."""
+
+    status: str
+    """The problem, its status and solver, and ", but demand is not met" when so."""
+    unmet: str | None
+    """Which materials go short, by how many tonnes over the horizon and what share of their
+    demand, and what share of the total cost is shortage penalty; None when all demand is met
+    (or there is no plan)."""
+
+    def __str__(self) -> str:
+        return self.status if self.unmet is None else f"{self.status}\n{self.unmet}"
+
+
+def headline(result: "Result") -> Headline:
+    """The headline of ``result``. An optimal plan that leaves demand unmet stays "optimal",
+    and the words around it say so, e.g. ``Japan: optimal, but demand is not met (solver:
+    highs)`` and ``Unmet demand over the horizon: Dy 240.1 t (30.0% of its demand), Tb 52.3 t
+    (32.7% of its demand); shortage penalty 3,637,352,000 USD, 70.0% of the total cost``."""
+    name, solver = result.problem_name, f"(solver: {result.solver})"
+    unmet = result.unmet
+    short = unmet[unmet["tonnes"] > 0] if result.is_optimal else unmet.iloc[:0]
+    if short.empty:
+        return Headline(f"{name}: {result.status.value} {solver}", None)
+    materials = ", ".join(
+        f"{material} {_figure(tonnes)} t ({_figure(share * 100)}% of its demand)"
+        for material, tonnes, share in zip(
+            short["material"], short["tonnes"].tolist(), short["share"].tolist(), strict=True
+        )
+    )
+    penalty = float(short["cost"].sum())
+    total = result.total_cost or 0.0
+    cost = f"shortage penalty {_money(penalty)} {result.currency}"
+    if total > 0:
+        cost += f", {_figure(penalty / total * 100)}% of the total cost"
+    return Headline(
+        f"{name}: {result.status.value}, but demand is not met {solver}",
+        f"Unmet demand over the horizon: {materials}; {cost}",
+    )
+
+
+def _figure(value: float) -> str:
+    """One decimal, or two significant digits where one decimal would show a positive value
+    as 0.0 (a headline must not round a shortage away)."""
+    return f"{value:,.1f}" if value >= 0.05 or value <= 0 else f"{value:.2g}"
+
+
 def summary(result: "Result") -> str:
-    """Status, total cost by component, purchases per material, substitution, stock, shortage,
-    country shares and the binding rules with their shadow prices."""
-    head = f"{result.problem_name}: {result.status.value} (solver: {result.solver})"
+    """The headline (:func:`headline`), then the total cost by component, purchases per
+    material, substitution, stock, shortage, country shares and the binding rules with their
+    shadow prices."""
+    head = str(headline(result))
     if not result.is_optimal:
         return f"{head}\n{result.message}\n"
     currency = result.currency

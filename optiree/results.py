@@ -21,7 +21,7 @@ from optiree.handoff import FloatArray
 from optiree.io import write_result
 from optiree.model import LpModel, Row, Rule
 from optiree.prepare import ProblemData
-from optiree.report import summary
+from optiree.report import headline, summary
 from optiree.schema import Units
 from optiree.verify import TOLERANCE, verify
 
@@ -87,6 +87,8 @@ COLUMNS = {
     ],
 }
 TABLES = tuple(COLUMNS)
+UNMET_COLUMNS = ["material", "demand", "tonnes", "share", "cost"]
+"""Columns of :attr:`Result.unmet`."""
 TONNES = "t REO"
 MONEY = "{currency}"
 PRICE = "{currency}/t REO"
@@ -197,6 +199,25 @@ class Result:
         rows = self.constraints
         rules = rows[rows["rule"].isin(RULES) & rows["binding"]]
         return rules.sort_values("shadow_price", ascending=False, kind="stable")
+
+    @property
+    def unmet(self) -> pd.DataFrame:
+        """Demand left unmet over the horizon, one row per material (0 t where it is all met):
+        ``demand`` [t] (summed over the periods), ``tonnes`` short [t], ``share`` of the demand
+        left unmet (a fraction; NaN for a material with no demand) and ``cost``, the shortage
+        penalty paid [currency]. Empty, with these columns, without a plan."""
+        if self.inventory.empty:
+            return pd.DataFrame(columns=UNMET_COLUMNS)
+        totals = self.inventory.groupby("material", sort=False)[["demand", "shortage"]].sum()
+        cost = self.shortage.groupby("material", sort=False)["cost"].sum()
+        table = totals.rename(columns={"shortage": "tonnes"}).reset_index()
+        table["share"] = (table["tonnes"] / table["demand"]).where(table["demand"] > 0)
+        table["cost"] = table["material"].map(cost).fillna(0.0).astype(float)
+        return table[UNMET_COLUMNS]
+
+    def __str__(self) -> str:
+        """The first lines of :meth:`summary`: status, solver and any demand left unmet."""
+        return str(headline(self))
 
     def units(self) -> pd.DataFrame:
         """The unit of every column that has one: table, column, unit."""

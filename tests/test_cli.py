@@ -108,7 +108,10 @@ def test_report_command(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> N
     page = tmp_path / "report.html"
     path = _file(tmp_path, two_country())
     assert main(["report", str(path), "--out", str(page), "--country", "CN"]) == 0
-    assert f"two country: optimal; report written to {page}" in capsys.readouterr().out
+    assert capsys.readouterr().out.splitlines() == [
+        "two country: optimal (solver: highs)",
+        f"Report written to {page}",
+    ]
     text = page.read_text()
     assert "max_share(CN,Dy,P1)" in text
     assert text.count("data:image/png;base64,") == 4  # three plan figures and the frontier

@@ -277,6 +277,7 @@ def test_summary_has_no_timestamp(tmp_path: Path) -> None:
         "currency",
         "total_cost",
         "cost_by_component",
+        "unmet_tonnes",
         "input_units",
         "units",
         "tables",
