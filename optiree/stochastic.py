@@ -251,9 +251,10 @@ def build_extensive(
     cvar = None
     objective = expected
     if chosen_risk is not None and chosen_risk.weight > 0:
-        # Costs are never negative, so the value at risk, a minimiser, is not either: eta >= 0
-        # loses nothing and keeps a solver off the flat ray eta -> -inf when alpha = 0.
-        eta = lp.add_variable(f"cvar{SEPARATOR}eta", 0)
+        # eta, the value at risk, is free: a scenario's cost is negative when sales of surplus
+        # exceed purchases. (When alpha = 0 the objective is flat along eta -> -inf, below every
+        # cost; a simplex solver still ends at a vertex, at a cost.)
+        eta = lp.add_variable(f"cvar{SEPARATOR}eta")
         tail = []
         for scenario, model in models.items():
             excess = lp.add_variable(f"cvar{SEPARATOR}excess({scenario})", 0)
