@@ -163,11 +163,39 @@ def lp_arrays(lp: pulp.LpProblem, *, mip: bool = True) -> LpArrays:
     return LpArrays(variables, constraints, arrays)
 
 
+SMALL_MATRIX_VALUE = 1e-12
+"""HiGHS's ``small_matrix_value``: matrix entries at or below it in magnitude are dropped. Its
+least allowed value (the default, 1e-9, drops yields and savings a problem may hold); CBC drops
+the same entries. The input's floor on yields and savings, ``MIN_PER_UNIT`` in
+:mod:`optiree.schema`, keeps every coefficient it allows above it (docs/formulation.md)."""
+
+
+class QuietHighs(highspy.Highs):
+    """``highspy.Highs`` that prints nothing while it is built.
+
+    highspy's constructor sets its callback (``enableCallbacks``), the first call that logs,
+    while ``output_flag`` is still at its default (on): HiGHS then prints its banner on stdout
+    before any option can be set. Here output is off for that call; the options set after it
+    (:func:`configured`) decide whether HiGHS logs.
+    """
+
+    _built = False
+
+    def enableCallbacks(self) -> None:  # noqa: N802  # highspy's name, overridden
+        if not self._built:
+            self.setOptionValue("output_flag", False)
+            self._built = True
+        super().enableCallbacks()  # type: ignore[no-untyped-call]  # unannotated in highspy
+
+
 def configured(solver: pulp.HiGHS) -> highspy.Highs:
     """A ``highspy.Highs`` with the options of ``solver``, as PuLP's interface sets them:
-    ``msg``, ``timeLimit`` [s], ``threads``, ``gapRel``, ``gapAbs`` and any other option."""
-    highs = highspy.Highs()  # type: ignore[no-untyped-call]  # unannotated in highspy
+    ``msg`` (HiGHS's log on stdout; nothing is printed without it), ``timeLimit`` [s],
+    ``threads``, ``gapRel``, ``gapAbs`` and any other option; and ``small_matrix_value`` at
+    :data:`SMALL_MATRIX_VALUE` unless ``solver`` sets it."""
+    highs = QuietHighs()  # type: ignore[no-untyped-call]  # unannotated in highspy
     options: dict[str, Any] = {
+        "small_matrix_value": SMALL_MATRIX_VALUE,
         "output_flag": bool(solver.msg),
         "time_limit": None if solver.timeLimit is None else float(solver.timeLimit),
         "threads": solver.threads,
