@@ -165,9 +165,9 @@ def lp_arrays(lp: pulp.LpProblem, *, mip: bool = True) -> LpArrays:
 
 SMALL_MATRIX_VALUE = 1e-12
 """HiGHS's ``small_matrix_value``: matrix entries at or below it in magnitude are dropped. Its
-least allowed value (the default, 1e-9, drops yields and savings a problem may hold); CBC drops
-the same entries. The input's floor on yields and savings, ``MIN_PER_UNIT`` in
-:mod:`optiree.schema`, keeps every coefficient it allows above it (docs/formulation.md)."""
+least allowed value, and what CBC drops too (HiGHS's default, 1e-9, drops a yield at the
+input's floor, ``optiree.schema.MIN_PER_UNIT``, times a share of 0.001). See
+docs/formulation.md, "Coefficients the solvers keep"."""
 
 
 class QuietHighs(highspy.Highs):
