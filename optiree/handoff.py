@@ -9,6 +9,9 @@ constraint, ``status`` and ``sol_status`` of the problem, and the ``highspy.High
 ``lp.solverModel``, with ``variable.index`` and ``constraint.index`` its column and row. The
 columns and rows are in the order PuLP's interface uses (variables sorted by name, constraints
 in the order they were added), so HiGHS receives the same LP and returns the same solution.
+Two options differ from PuLP's: HiGHS keeps matrix entries down to 1e-12
+(:data:`SMALL_MATRIX_VALUE`), and prints nothing, its banner included, unless ``msg`` asks
+(:class:`QuietHighs`).
 
 The PuLP problem stays the model of record: it can still be written as an LP or MPS file,
 solved with CBC or inspected.
