@@ -125,14 +125,14 @@ def _solve(args: argparse.Namespace) -> int:
         return _solve_all(args, problem)
     try:
         faced = problem if args.scenario is None else disrupted(problem, args.scenario)
-        result = solve(faced, solver=args.solver, time_limit=args.time_limit)
+        result = solve(faced, solver=args.solver, time_limit=args.time_limit, log=args.verbose)
     except OptireeError as error:
         return _failed(error)
     print(result.summary(), end="")
     if result.is_optimal:
         print("\n" + sensitivity_summary(result), end="")
     elif result.status == Status.INFEASIBLE:
-        print("\n" + diagnose(problem, solver=args.solver).summary(), end="")
+        print("\n" + diagnose(faced, solver=args.solver, log=args.verbose).summary(), end="")
     if args.out is not None:
         try:
             written = write_result(result, args.out, overwrite=args.force)
@@ -184,12 +184,12 @@ def _report(args: argparse.Namespace) -> int:
     if _taken(args, args.out):
         return EXIT_INVALID
     try:
-        result = solve(problem, solver=args.solver)
+        result = solve(problem, solver=args.solver, log=args.verbose)
         curve = tables = None
         if result.is_optimal:
             tables = sensitivity(result)
             if args.country is not None:
-                curve = frontier(problem, args.country, solver=args.solver)
+                curve = frontier(problem, args.country, solver=args.solver, log=args.verbose)
         path = write_report(
             problem, result, args.out, frontier=curve, sensitivity=tables, overwrite=args.force
         )
@@ -243,6 +243,7 @@ def _frontier(args: argparse.Namespace) -> int:
             material=args.material,
             points=args.points,
             solver=args.solver,
+            log=args.verbose,
         )
     except OptireeError as error:
         print(f"error: {error}", file=sys.stderr)
@@ -316,6 +317,15 @@ def _sweep(args: argparse.Namespace) -> int:
     return EXIT_OK if (table["status"] == Status.OPTIMAL).all() else EXIT_NOT_SOLVED
 
 
+def _verbose_flag(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--verbose",
+        action="store_true",
+        help="print the solver's log as it runs (on stdout, before the results); by default "
+        "nothing from the solver is printed",
+    )
+
+
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(
         prog="optiree",
@@ -341,6 +351,7 @@ def parser() -> argparse.ArgumentParser:
     solve_cmd.add_argument(
         "--force", action="store_true", help="replace the results already in the --out folder"
     )
+    _verbose_flag(solve_cmd)
     solve_cmd.set_defaults(run=_solve)
 
     frontier_cmd = commands.add_parser(
@@ -359,6 +370,7 @@ def parser() -> argparse.ArgumentParser:
     frontier_cmd.add_argument(
         "--force", action="store_true", help="replace the --out and --plot files if they exist"
     )
+    _verbose_flag(frontier_cmd)
     frontier_cmd.set_defaults(run=_frontier)
 
     report_cmd = commands.add_parser(
@@ -373,6 +385,7 @@ def parser() -> argparse.ArgumentParser:
     report_cmd.add_argument(
         "--force", action="store_true", help="replace the --out file if it exists"
     )
+    _verbose_flag(report_cmd)
     report_cmd.set_defaults(run=_report)
 
     sweep_cmd = commands.add_parser(

@@ -155,7 +155,11 @@ class Diagnosis:
 
 
 def diagnose(
-    problem: Problem, solver: SolverName = "highs", *, method: Method = "priority"
+    problem: Problem,
+    solver: SolverName = "highs",
+    *,
+    method: Method = "priority",
+    log: bool = False,
 ) -> Diagnosis:
     """Find what has to give, and by how much, for ``problem`` to have a plan.
 
@@ -166,6 +170,7 @@ def diagnose(
             then caps only what no security rule could, then the security rules, each in the
             fewest tonnes. "tonnes": the smallest total relaxation in tonnes, whatever gives
             (its ties go to rules before caps before demand). Both then take the cheapest plan.
+        log: print the solver's log of every solve on stdout; by default nothing is printed.
 
     Returns:
         A :class:`Diagnosis`; ``feasible`` is True, with empty tables, when nothing has to give.
@@ -176,7 +181,7 @@ def diagnose(
     """
     if method not in METHODS:
         raise OptireeError(f"unknown method {method!r}: choose one of {', '.join(METHODS)}")
-    pulp_solver = solver_for(solver)
+    pulp_solver = solver_for(solver, log=log)
     problem = in_tonnes_of_oxide(problem)  # figures and fields in t REO, as the model's
     model = build(prepare(problem))
     cost = model.lp.objective

@@ -150,10 +150,11 @@ def _signature(result: Result) -> frozenset[str]:
 class _Tracer:
     """Solves the problem at given levels of one rule, remembering every solve."""
 
-    def __init__(self, problem: Problem, rule: _Rule, solver: SolverName) -> None:
+    def __init__(self, problem: Problem, rule: _Rule, solver: SolverName, log: bool) -> None:
         self.document = problem.model_dump()
         self.rule = rule
         self.solver = solver
+        self.log = log
         self.solved: dict[float, Result] = {}
 
     def at(self, level: float | None) -> Result:
@@ -164,7 +165,7 @@ class _Tracer:
             raise OptireeError(f"the frontier needed more than {MAX_SOLVES} solves")
         document = copy.deepcopy(self.document)
         self.rule.set_level(document, level)
-        result = solve(Problem.model_validate(document), solver=self.solver)
+        result = solve(Problem.model_validate(document), solver=self.solver, log=self.log)
         if level is not None:
             self.solved[level] = result
         return result
@@ -256,6 +257,7 @@ def frontier(
     points: int | None = None,
     solver: SolverName = "highs",
     tolerance: float = 1e-6,
+    log: bool = False,
 ) -> pd.DataFrame:
     """Least total cost as one security rule tightens, from the plan's own level to the
     tightest feasible one, with the breakpoints of the curve.
@@ -271,6 +273,7 @@ def frontier(
         points: evenly spaced levels to solve besides the ends and breakpoints (default 11).
         solver: "highs" or "cbc".
         tolerance: breakpoints are located to this distance in level.
+        log: print the solver's log of every solve on stdout; by default nothing is printed.
 
     Returns:
         A DataFrame, loosest level first: ``rule``, ``subject``, ``level`` (share in [0, 1], or
@@ -283,7 +286,7 @@ def frontier(
         OptireeError: the problem has no plan even without the rule, or the names are unknown.
     """
     spec = _rule(problem, rule, country, material)
-    tracer = _Tracer(problem, spec, solver)
+    tracer = _Tracer(problem, spec, solver, log)
     free = tracer.at(None)
     if not free.is_optimal:
         raise OptireeError(

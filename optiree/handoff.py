@@ -9,6 +9,9 @@ constraint, ``status`` and ``sol_status`` of the problem, and the ``highspy.High
 ``lp.solverModel``, with ``variable.index`` and ``constraint.index`` its column and row. The
 columns and rows are in the order PuLP's interface uses (variables sorted by name, constraints
 in the order they were added), so HiGHS receives the same LP and returns the same solution.
+Two options differ from PuLP's: HiGHS keeps matrix entries down to 1e-12
+(:data:`SMALL_MATRIX_VALUE`), and prints nothing, its banner included, unless ``msg`` asks
+(:class:`QuietHighs`).
 
 The PuLP problem stays the model of record: it can still be written as an LP or MPS file,
 solved with CBC or inspected.
@@ -163,11 +166,39 @@ def lp_arrays(lp: pulp.LpProblem, *, mip: bool = True) -> LpArrays:
     return LpArrays(variables, constraints, arrays)
 
 
+SMALL_MATRIX_VALUE = 1e-12
+"""HiGHS's ``small_matrix_value``: matrix entries at or below it in magnitude are dropped. Its
+least allowed value, and what CBC drops too (HiGHS's default, 1e-9, drops a yield at the
+input's floor, ``optiree.schema.MIN_PER_UNIT``, times a share of 0.001). See
+docs/formulation.md, "Coefficients the solvers keep"."""
+
+
+class QuietHighs(highspy.Highs):
+    """``highspy.Highs`` that prints nothing while it is built.
+
+    highspy's constructor sets its callback (``enableCallbacks``), the first call that logs,
+    while ``output_flag`` is still at its default (on): HiGHS then prints its banner on stdout
+    before any option can be set. Here output is off for that call; the options set after it
+    (:func:`configured`) decide whether HiGHS logs.
+    """
+
+    _built = False
+
+    def enableCallbacks(self) -> None:  # noqa: N802  # highspy's name, overridden
+        if not self._built:
+            self.setOptionValue("output_flag", False)
+            self._built = True
+        super().enableCallbacks()  # type: ignore[no-untyped-call]  # unannotated in highspy
+
+
 def configured(solver: pulp.HiGHS) -> highspy.Highs:
     """A ``highspy.Highs`` with the options of ``solver``, as PuLP's interface sets them:
-    ``msg``, ``timeLimit`` [s], ``threads``, ``gapRel``, ``gapAbs`` and any other option."""
-    highs = highspy.Highs()  # type: ignore[no-untyped-call]  # unannotated in highspy
+    ``msg`` (HiGHS's log on stdout; nothing is printed without it), ``timeLimit`` [s],
+    ``threads``, ``gapRel``, ``gapAbs`` and any other option; and ``small_matrix_value`` at
+    :data:`SMALL_MATRIX_VALUE` unless ``solver`` sets it."""
+    highs = QuietHighs()  # type: ignore[no-untyped-call]  # unannotated in highspy
     options: dict[str, Any] = {
+        "small_matrix_value": SMALL_MATRIX_VALUE,
         "output_flag": bool(solver.msg),
         "time_limit": None if solver.timeLimit is None else float(solver.timeLimit),
         "threads": solver.threads,

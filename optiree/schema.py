@@ -166,7 +166,8 @@ class Feed(StrictModel):
         dict[Id, Annotated[float, Field(gt=0, le=LARGEST, allow_inf_nan=False, strict=True)]],
         Field(min_length=1),
     ]
-    """Material -> tonnes of it per tonne of feed (in ``units.quantities`` per t of feed)."""
+    """Material -> tonnes of it per tonne of feed (in ``units.quantities`` per t of feed); at
+    least 1e-6 t (``MIN_PER_UNIT``)."""
     price_per_tonne_feed: PricePerPeriod
     """Price per tonne of feed; a dict must give every period in which the feed is sold."""
     capacity: TonnesPerPeriod
@@ -230,7 +231,7 @@ class Substitute(StrictModel):
     id: Id
     name: str | None = None
     saves: Annotated[dict[Id, Tonnes], Field(min_length=1)]
-    """Material -> tonnes avoided per unit [t/unit]."""
+    """Material -> tonnes avoided per unit [t/unit]: 0, or at least 1e-6 t (``MIN_PER_UNIT``)."""
     cost: PricePerPeriod
     """Cost per unit; a dict must give every period in which the substitute is available."""
     capacity: NumberPerPeriod
@@ -653,6 +654,7 @@ def _cross_errors(p: Problem) -> Iterator[InitErrorDetails]:
         yield from _period_keys(surplus.salvage_price, ("surplus", m, "salvage_price"), periods)
         yield from _period_keys(surplus.max_sold, ("surplus", m, "max_sold"), periods)
     yield from _unit_errors(p)
+    yield from _coefficient_errors(p)
 
     security = p.security
     yield from _keys(
@@ -866,6 +868,40 @@ def delivered(source: Source) -> list[str]:
 
 MASS = {"t": 1.0, "kg": 0.001}
 """Tonnes per unit of mass."""
+MIN_PER_UNIT = 1e-6
+"""Smallest feed yield [t per t of feed] and substitute saving [t per unit] other than 0 (1 g):
+the model multiplies them by shares down to 1e-6, and HiGHS and CBC drop matrix entries at or
+below 1e-12, which would leave a feed's or a substitute's tonnes out of a row unseen."""
+
+
+def _coefficient_errors(p: Problem) -> Iterator[InitErrorDetails]:
+    """Every yield and saving other than 0 is at least :data:`MIN_PER_UNIT` in tonnes."""
+    unit = p.units.quantities
+    tonnes = MASS[unit.split()[0]]
+    least = f"{MIN_PER_UNIT / tonnes:g} {unit}"
+    for i, source in enumerate(p.sources):
+        for j, feed in enumerate(source.feeds):
+            for m, value in feed.yields.items():
+                if value * tonnes < MIN_PER_UNIT:
+                    yield error_detail(
+                        ("sources", i, "feeds", j, "yields", m),
+                        "yield_too_small",
+                        f"a yield of {value:g} {unit} of {m!r} per t of feed is below the "
+                        f"least optiree keeps, {least} per t: leave {m!r} out of the feed, "
+                        "or count the feed in larger lots (yields, capacity and price per kt)",
+                        value,
+                    )
+    for i, substitute in enumerate(p.substitutes):
+        for m, value in substitute.saves.items():
+            if 0 < value * tonnes < MIN_PER_UNIT:
+                yield error_detail(
+                    ("substitutes", i, "saves", m),
+                    "saving_too_small",
+                    f"a saving of {value:g} {unit} of {m!r} per unit is below the least "
+                    f"optiree keeps, {least} per unit: count the substitute in larger lots "
+                    "(saves, capacity and cost per thousand units), or give 0",
+                    value,
+                )
 
 
 def _unit_errors(p: Problem) -> Iterator[InitErrorDetails]:

@@ -42,14 +42,15 @@ _OUTCOMES = {
 }
 
 
-def solver_for(name: str, time_limit: float | None = None) -> pulp.LpSolver:
-    """The PuLP solver object for ``name`` ("highs" or "cbc"), quiet, with an optional limit."""
+def solver_for(name: str, time_limit: float | None = None, *, log: bool = False) -> pulp.LpSolver:
+    """The PuLP solver object for ``name`` ("highs" or "cbc"), with an optional limit; silent
+    unless ``log``, which prints the solver's log on stdout as it runs."""
     if name not in SOLVERS:
         raise SolverError(f"unknown solver {name!r}: choose one of {', '.join(SOLVERS)}")
     if time_limit is not None and not time_limit > 0:
         raise SolverError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
     pulp_name, missing = SOLVERS[name]
-    options = {"msg": False} | ({"timeLimit": time_limit} if time_limit is not None else {})
+    options = {"msg": log} | ({"timeLimit": time_limit} if time_limit is not None else {})
     with warnings.catch_warnings():
         # PuLP 3.3 warns that PULP_CBC_CMD goes away in PuLP 4; optiree pins PuLP < 4 for it.
         warnings.filterwarnings("ignore", "PULP_CBC_CMD is deprecated", DeprecationWarning)
@@ -93,7 +94,11 @@ def _has_plan(model: LpModel) -> bool:
 
 
 def solve(
-    problem: Problem, solver: SolverName = "highs", time_limit: float | None = None
+    problem: Problem,
+    solver: SolverName = "highs",
+    time_limit: float | None = None,
+    *,
+    log: bool = False,
 ) -> Result:
     """Find the least-cost plan of ``problem``.
 
@@ -101,6 +106,7 @@ def solve(
         problem: a validated :class:`optiree.Problem`.
         solver: "highs" (default, through highspy) or "cbc" (bundled with PuLP).
         time_limit: seconds the solver may take; None for no limit.
+        log: print the solver's log on stdout as it runs; by default nothing is printed.
 
     Returns:
         A :class:`optiree.Result`; infeasible and unbounded problems give a status and a
@@ -109,7 +115,7 @@ def solve(
     Raises:
         SolverError: the solver is unknown or not installed, or ``time_limit`` is not positive.
     """
-    pulp_solver = solver_for(solver, time_limit)
+    pulp_solver = solver_for(solver, time_limit, log=log)
     model = build(prepare(problem))
     status, message = run_solver(model, pulp_solver)
     if status is Status.OPTIMAL or (status is Status.TIME_LIMIT and _has_plan(model)):

@@ -242,9 +242,10 @@ def build_extensive(
     cvar = None
     objective = expected
     if chosen_risk is not None and chosen_risk.weight > 0:
-        # Costs are never negative, so the value at risk, a minimiser, is not either: eta >= 0
-        # loses nothing and keeps a solver off the flat ray eta -> -inf when alpha = 0.
-        eta = lp.add_variable(f"cvar{SEPARATOR}eta", 0)
+        # eta, the value at risk, is free: a scenario's cost is negative when sales of surplus
+        # exceed purchases. (When alpha = 0 the objective is flat along eta -> -inf, below every
+        # cost; a simplex solver still ends at a vertex, at a cost.)
+        eta = lp.add_variable(f"cvar{SEPARATOR}eta")
         tail = []
         for scenario, model in models.items():
             excess = lp.add_variable(f"cvar{SEPARATOR}excess({scenario})", 0)
@@ -455,6 +456,8 @@ def _solve_alone(
     solver: SolverName,
     stock: Mapping[str, float],
     fixed: Mapping[Key, float] | None = None,
+    *,
+    log: bool,
 ) -> _Alone:
     """Solve ``problem`` alone: with the first stage ``fixed`` (a recourse), or free (full
     foresight); the closing stock of the last committed period fixed where ``stock`` says."""
@@ -463,7 +466,7 @@ def _solve_alone(
     variables = _first_stage(model, stages.committed)
     if fixed is not None:
         _fix(variables, fixed)
-    status, message = run_solver(model, solver_for(solver))
+    status, message = run_solver(model, solver_for(solver, log=log))
     if status is not Status.OPTIMAL:
         failed = empty_result(problem.name, status, message, solver, problem.currency)
         return _Alone(failed, {})
@@ -589,6 +592,7 @@ def solve_stochastic(
     solver: SolverName = "highs",
     penalty: float | Mapping[str, float] | None = None,
     first_stage_stock: Mapping[str, float] | None = None,
+    log: bool = False,
 ) -> StochasticResult:
     """The least expected-cost (or risk-weighted) plan that commits the first periods now.
 
@@ -606,6 +610,7 @@ def solve_stochastic(
         first_stage_stock: material -> closing stock [t] at the end of the last committed
             period, fixed instead of chosen (a what-if; it holds in every problem solved,
             including the benchmarks).
+        log: print the solver's log of every solve on stdout; by default nothing is printed.
 
     Raises:
         pydantic.ValidationError: bad scenarios or ``risk``.
@@ -616,7 +621,7 @@ def solve_stochastic(
     chosen_risk = _risk(risk)
     stages = two_stage(problem, scenarios, commit_periods=commit_periods, penalty=penalty)
     stock = _fixed_stock(stages, first_stage_stock)
-    pulp_solver = solver_for(solver)
+    pulp_solver = solver_for(solver, log=log)
     extensive = build_extensive(stages, chosen_risk, stock)
     alpha = chosen_risk.cvar_alpha if chosen_risk is not None else DEFAULT_CVAR_ALPHA
 
@@ -638,15 +643,17 @@ def solve_stochastic(
 
     names = list(stages.problems)
     p = [stages.probability[s] for s in names]
-    recourse = {s: _solve_alone(stages.problems[s], stages, solver, stock, values) for s in names}
+    recourse = {
+        s: _solve_alone(stages.problems[s], stages, solver, stock, values, log=log) for s in names
+    }
     broken = [s for s in names if not recourse[s].result.is_optimal]
     if broken:
         reasons = "; ".join(f"{s}: {recourse[s].result.message}" for s in broken)
         return failed(Status.ERROR, f"the recourse at the optimal first stage failed: {reasons}")
     costs = [recourse[s].result.total_cost or 0.0 for s in names]
 
-    ws_costs = _wait_and_see(stages, solver, stock)
-    ev, ev_costs = _expected_value_solution(stages, chosen_risk, solver, stock)
+    ws_costs = _wait_and_see(stages, solver, stock, log=log)
+    ev, ev_costs = _expected_value_solution(stages, chosen_risk, solver, stock, log=log)
     eev: float | None
     if ev.is_optimal:
         infeasible = any(math.isinf(c) for c in ev_costs)
@@ -677,13 +684,23 @@ def solve_stochastic(
     )
 
 
-def _wait_and_see(stages: TwoStage, solver: SolverName, stock: Mapping[str, float]) -> list[float]:
+def _wait_and_see(
+    stages: TwoStage, solver: SolverName, stock: Mapping[str, float], *, log: bool
+) -> list[float]:
     """Each scenario's least cost alone, with full foresight (+inf where it has no plan)."""
-    return [_cost(_solve_alone(p, stages, solver, stock).result) for p in stages.problems.values()]
+    return [
+        _cost(_solve_alone(p, stages, solver, stock, log=log).result)
+        for p in stages.problems.values()
+    ]
 
 
 def _expected_value_solution(
-    stages: TwoStage, risk: Risk | None, solver: SolverName, stock: Mapping[str, float]
+    stages: TwoStage,
+    risk: Risk | None,
+    solver: SolverName,
+    stock: Mapping[str, float],
+    *,
+    log: bool,
 ) -> tuple[Result, list[float]]:
     """The expected-value plan, and each scenario's least cost with its first stage (+inf where
     that leaves the scenario no plan; NaN when the EV problem has none).
@@ -694,7 +711,7 @@ def _expected_value_solution(
     its optimum (row ``_ev|optimal``), so that EEV does not depend on the solver's choice.
     """
     mean = expected_value_problem(stages)
-    alone = _solve_alone(mean, stages, solver, stock)
+    alone = _solve_alone(mean, stages, solver, stock, log=log)
     if not alone.result.is_optimal or alone.result.total_cost is None:
         return alone.result, [math.nan] * len(stages.problems)
     optimum = alone.result.total_cost
@@ -711,16 +728,16 @@ def _expected_value_solution(
     extensive.lp.addConstraint(
         pulp.LpConstraint(model.objective, pulp.LpConstraintLE, f"{prefix}optimal", optimum)
     )
-    status, _ = run_solver(model, solver_for(solver))
+    status, _ = run_solver(model, solver_for(solver, log=log))
     if status is Status.OPTIMAL:
         first = {key: _value(v) for key, v in extensive.first_stage.items()}
     else:  # no EV-optimal first stage serves every scenario: some cost is infinite
         first = alone.first_stage
     costs = [
-        _cost(_solve_alone(p, stages, solver, stock, first).result)
+        _cost(_solve_alone(p, stages, solver, stock, first, log=log).result)
         for p in stages.problems.values()
     ]
-    return _solve_alone(mean, stages, solver, stock, first).result, costs
+    return _solve_alone(mean, stages, solver, stock, first, log=log).result, costs
 
 
 def _scenario_table(

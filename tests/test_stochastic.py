@@ -328,6 +328,72 @@ def test_cvar_tail_mixes_the_embargo_with_calm(
     assert result.cvar == pytest.approx((costs["calm"] + costs["embargo"]) / 2)
 
 
+def _sales_beat_purchases() -> Problem:
+    """Every scenario earns money: Dy bought at 10/t sells on at 30/t, at most 10 t a period.
+
+    No demand; China sells up to 15 t in P1 and 20 t in P2; holding 4/t per period. P1 is
+    decided now; with probability 0.1 China stops selling in P2. With y t carried into P2 (P1:
+    buy 10 + y, sell 10), the first stage costs 10 (10 + y) - 300 + 4 y = -200 + 14 y, y <= 5:
+      calm:    + 10 (10 - y) - 300 (buy the rest, sell 10) -> -400 + 4 y
+      embargo: - 30 y (sell what was carried)              -> -200 - 16 y
+    Expected cost -380 + 2 y: risk-neutral, y = 0 (calm -400, embargo -200, E = -380,
+    CVaR 95% = -200). CVaR 90% is the embargo's cost (exactly the worst 10%), slope -16, so
+    half the weight on it gives the slope 0.5 x 2 + 0.5 x (-16) = -7: y = 5, calm -380,
+    embargo -280, E = 0.9 x (-380) + 0.1 x (-280) = -370, CVaR = -280, objective
+    0.5 x (-370) + 0.5 x (-280) = -325. (A value at risk held at >= 0 would price the tail at 0
+    and return y = 0 with an objective of -190.)
+    """
+    document: dict[str, Any] = {
+        "name": "sales beat purchases",
+        "periods": ["P1", "P2"],
+        "materials": [{"id": "Dy"}],
+        "reference_prices": {"Dy": 10},
+        "sources": [{"id": "china", "country": "CN", "capacity": {"Dy": {"P1": 15, "P2": 20}}}],
+        "demand": {"Dy": 0},
+        "stock": {"holding_cost": {"Dy": 4}},
+        "surplus": {"Dy": {"salvage_price": 30, "max_sold": 10}},
+        "scenarios": [
+            {"name": "calm", "probability": 0.9},
+            {
+                "name": "embargo",
+                "probability": 0.1,
+                "disruptions": [{"country": "CN", "start": "P2"}],
+            },
+        ],
+    }
+    return Problem.model_validate(document)
+
+
+def test_cvar_of_costs_that_are_all_negative(solver: SolverName) -> None:
+    risk = Risk(cvar_alpha=0.9, weight=0.5)
+    result = solve_stochastic(_sales_beat_purchases(), risk=risk, solver=solver)
+    assert result.status == "optimal", result.message
+    assert _first(result, "buy", "china", "P1") == pytest.approx(15)
+    assert _first(result, "sell", "Dy", "P1") == pytest.approx(10)
+    assert _first(result, "stock", "Dy", "P1") == pytest.approx(5)
+    assert _costs(result) == pytest.approx({"calm": -380, "embargo": -280})
+    assert result.expected_cost == pytest.approx(-370)
+    assert result.cvar_alpha == 0.9
+    assert result.cvar == pytest.approx(-280)
+    assert result.objective == pytest.approx(-325)
+
+    neutral = solve_stochastic(_sales_beat_purchases(), solver=solver)
+    assert _first(neutral, "stock", "Dy", "P1") == pytest.approx(0, abs=1e-9)
+    assert _costs(neutral) == pytest.approx({"calm": -400, "embargo": -200})
+    assert neutral.objective == pytest.approx(-380)
+    assert neutral.cvar == pytest.approx(-200)  # CVaR 95%: the embargo
+
+
+def test_cvar_at_level_zero_is_the_expected_cost(solver: SolverName) -> None:
+    """alpha = 0: CVaR is the mean, so any weight gives the risk-neutral plan (y = 0, -380);
+    the free value at risk does not make the LP unbounded."""
+    risk = Risk(cvar_alpha=0.0, weight=1.0)
+    result = solve_stochastic(_sales_beat_purchases(), risk=risk, solver=solver)
+    assert result.status == "optimal", result.message
+    assert result.objective == pytest.approx(-380)
+    assert result.cvar == pytest.approx(-380)
+
+
 def test_a_fixed_first_stage_stock() -> None:
     """Stock fixed at 10 t: RP is the expected cost at y = 10, 2,250 + 50 = 2,300; at 0 it is
     4,800, the EEV's plan."""
@@ -364,6 +430,9 @@ def test_conditional_value_at_risk_by_hand() -> None:
     # worst 40%: 0.2 at 400 and 0.2 at 200
     assert conditional_value_at_risk(costs, p, 0.6) == pytest.approx(300)
     assert conditional_value_at_risk([1.0, math.inf], [1.0, 0.0], 0.5) == 1.0
+    # negative costs: worst 50% is 0.1 at -280 and 0.4 at -400
+    assert conditional_value_at_risk([-400.0, -280.0], [0.9, 0.1], 0.5) == pytest.approx(-376)
+    assert conditional_value_at_risk([-400.0, -280.0], [0.9, 0.1], 0.9) == pytest.approx(-280)
 
 
 def test_summary_shows_the_figures() -> None:
