@@ -637,10 +637,11 @@ def test_every_reported_value_suffices_on_random_infeasible_problems(
     """Random problems with every feature (tiers, floors, feeds, separation, hard, fixed and
     take-or-pay contracts and caps per cell or summed, substitution with ramps and shares,
     surplus, every security rule), drawn tight so that most have no plan. diagnose never
-    raises; each row's slack is the gap between its value and its limit; every field it names
-    moves only in its loosening direction; the problem with every field at its sufficient value
-    (set here from the ``field`` paths, and by ``apply``: the same problem) has a plan, which
-    the independent checker accepts. With one field to change, that one change suffices."""
+    raises; each row's slack is the gap between its value and its limit (to within the
+    solver's precision); every field it names moves only in its loosening direction; the
+    problem with every field at its sufficient value (set here from the ``field`` paths, and
+    by ``apply``: the same problem) has a plan, which the independent checker accepts. With
+    one field to change, that one change suffices."""
     problem = Problem.model_validate(document)
     diagnosis = diagnose(problem, solver, method=method)
     note(diagnosis.summary())
@@ -650,9 +651,10 @@ def test_every_reported_value_suffices_on_random_infeasible_problems(
         return
     table = diagnosis.relaxations
     assert (table["relax_by"] > 0).all()
+    room = 1e-6 * max(1.0, diagnosis.total_relaxation)  # CBC's 8 digits, kept by each step
     for row in table.itertuples():
         gap = abs(row.value - row.limit)
-        assert row.relax_by == pytest.approx(gap, rel=1e-6, abs=1e-5), row.constraint
+        assert gap - room <= row.relax_by <= gap + room, row.constraint
     changed = problem.model_dump()
     for row in diagnosis.rules.itertuples():
         assert _looser(row.rule, row.current, row.sufficient), row.field
