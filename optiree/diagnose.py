@@ -376,7 +376,7 @@ class _Reading:
     limit: float
     """Right-hand side [t] (share x purchases for max_share)."""
     relax_by: float
-    """Slack [t]."""
+    """How far the plan misses ``limit`` [t]: the slack that this row needs."""
     parameter: float
     """Share, cover, cap (share or tonnes) or demand; NaN where none."""
     needed: float
@@ -386,6 +386,10 @@ class _Reading:
     """Tonnes of the material bought in the period, from every source."""
     capacity: float
     """Capacity of the sources a cap matches [t]; NaN for other rules."""
+    least: float = 0.0
+    """For demand: the least it may fall to and keep this plan, the tonnes substitution and
+    shortage avoid (``net_demand``) and each substitute's saving over its largest share of
+    demand (``sub_share``) [t]; 0 for other rules."""
 
     @property
     def gives(self) -> bool:
@@ -409,7 +413,32 @@ def _read(model: LpModel, relaxable: list[_Relaxable]) -> list[_Reading]:
         key = (d.country[s], m, t)
         by_country[key] = by_country.get(key, 0.0) + tonnes
     caps = {(c.cap, c.material, c.period): c for c in d.caps}
-    return [_reading(r, bought, by_country, caps, d.demand) for r in relaxable]
+    slacks = {r.slack.name for r in relaxable}
+    least: dict[tuple[str, str], float] = {}
+    for row in model.rows:
+        if row.rule in (Rule.NET_DEMAND, Rule.SUB_SHARE) and row.parameter != 0:
+            avoided = _lhs(row.constraint, slacks) / (row.parameter or 1.0)
+            mt = (row.material, row.period)
+            least[mt] = max(least.get(mt, 0.0), avoided)
+    readings = [_reading(r, bought, by_country, caps, d.demand) for r in relaxable]
+    return [
+        replace(g, least=least.get((g.row.material, g.row.period), 0.0))
+        if g.row.rule is Rule.BALANCE
+        else g
+        for g in readings
+    ]
+
+
+def _lhs(constraint: pulp.LpConstraint, without: set[str]) -> float:
+    """The left-hand side of ``constraint`` at the current solution, leaving out the variables
+    named in ``without``."""
+    return float(
+        sum(
+            coefficient * _value(variable)
+            for variable, coefficient in constraint.items()
+            if variable.name not in without
+        )
+    )
 
 
 def _reading(
@@ -420,7 +449,6 @@ def _reading(
     demand: dict[tuple[str, str], float],
 ) -> _Reading:
     m, t = r.material, r.period
-    relax_by = max(0.0, _value(r.slack))
     total = bought.get((m, t), 0.0)
     # A cap or contract row over several materials or periods has no one demand.
     asked = demand.get((m, t), math.nan)
@@ -432,14 +460,10 @@ def _reading(
         limit = parameter * total
         needed = value / total if total > 0 else math.nan
     else:
-        lhs = sum(
-            coefficient * _value(variable)
-            for variable, coefficient in r.constraint.items()
-            if variable is not r.slack
-        )
-        value, limit = lhs + r.shift, -r.constraint.constant + r.shift
+        value = _lhs(r.constraint, {r.slack.name}) + r.shift
+        limit = -r.constraint.constant + r.shift
         if r.rule is Rule.BALANCE:
-            needed = parameter - relax_by  # the demand that is met
+            needed = value  # the demand that is met
         elif r.rule is Rule.CONTRACT:
             needed = value  # the tonnes the relaxed plan takes
         elif r.rule is Rule.CAP:
@@ -451,6 +475,10 @@ def _reading(
                 needed = value / cap.capacity
         else:  # cover_without and stock_cover: a multiple of the demand
             needed = value / asked
+    # What the row needs of its slack: a solver may leave a row more slack than that, within
+    # the room each step keeps.
+    over = value - limit if r.constraint.sense == pulp.LpConstraintLE else limit - value
+    relax_by = max(0.0, over)
     return _Reading(r, value, limit, relax_by, parameter, needed, asked, total, capacity)
 
 
@@ -575,6 +603,12 @@ def _rules(problem: Problem, readings: list[_Reading], margin: float) -> pd.Data
         needed = [g.needed * found.scale for g in group]
         if found.exact:
             sufficient = max(0.0, min(needed))
+        elif found.target.rule is Rule.BALANCE:
+            # Lower demand also lowers what substitution and shortage may avoid: not below
+            # what the plan avoids.
+            value = min(needed)
+            scale = max(1.0, abs(found.current), abs(value))
+            sufficient = max(0.0, *(g.least for g in group), value - margin * scale)
         elif found.target.rule in LOOSER_WHEN_HIGHER:
             value = max(needed)
             scale = max(1.0, abs(found.current), abs(value))
