@@ -10,7 +10,13 @@
   shortage penalty can already go short, so its balance row never needs to give.)
 - ``max_share(c,m,t)``: tonnes from the country above share x purchases;
 - ``cover_without(c,m,t)`` and ``stock_cover(m,t)``: tonnes of cover or stock missing;
-- ``cap(id,m,t)``: tonnes above the cap.
+- ``cap(id,m,t)``: tonnes above the cap;
+- ``contract(id,m,t)`` of a hard contract: tonnes it cannot take (the rows of a fixed contract
+  share one slack: one ``fixed_tonnes`` sets them all). A take-or-pay row is already soft.
+
+Every figure is read from the LP: a row's value is its own expression at the relaxed plan, and
+what a source delivers is ``LpModel.supply`` (every price band and feed yield), so a tonne is
+counted exactly where the rule counts it, summed rows (``sum_over``) included.
 
 ``net_demand`` rows and variable bounds (capacities) do not give: they are physical, and a
 capacity that is too small shows up as unmet demand. A ``cover_without`` row with no variable
@@ -44,7 +50,7 @@ from optiree.model import LpModel, Row, Rule, build
 from optiree.prepare import CapRow, prepare
 from optiree.results import Status
 from optiree.schema import Problem
-from optiree.solve import SolverName, run_solver, solver_for
+from optiree.solve import SolverName, precision, run_solver, solver_for
 from optiree.units import in_tonnes_of_oxide
 
 Method = Literal["priority", "tonnes"]
@@ -60,11 +66,13 @@ LOOSER_WHEN_HIGHER = frozenset({Rule.MAX_SHARE, Rule.CAP})
 RELAX_TOLERANCE = 1e-6
 """A row gives when its slack exceeds this times max(1, |limit|) [t]."""
 FIX_TOLERANCE = 1e-9
-"""Each step keeps the optimum of the steps before: at most optimum x (1 + 1e-12) + this [t].
+"""Each step keeps the optimum of the steps before: at most optimum x (1 + r) + this [t], r
+the larger of 1e-12 and the solver's :func:`optiree.solve.precision` (CBC reports 8 digits).
 Kept far below :data:`RELAX_TOLERANCE`: the cost step uses all of this room."""
 MARGIN = 1e-9
-"""Sufficient values are moved this far (times max(1, |value|)) in the loosening direction, so
-that solver round-off cannot leave the relaxed problem a hair short of feasible."""
+"""Sufficient values are moved this far (or the solver's precision, if more), times
+max(1, |current|, |value|), in the loosening direction, so that solver round-off cannot leave
+the relaxed problem a hair short of feasible."""
 
 RELAXATION_COLUMNS = [
     "constraint",
@@ -134,7 +142,8 @@ class Diagnosis:
         per-period mapping, changed only in the periods ``rules`` lists. The result has a plan
         (the relaxed plan meets it). ``problem`` itself is not changed. A problem written in
         other units than t REO comes back in t REO (see :mod:`optiree.units`), as the
-        diagnosis's figures are.
+        diagnosis's figures are. Each ``sufficient`` value makes every row of its field hold at
+        the relaxed plan, so with one row in ``rules`` that one change suffices.
 
         Raises:
             OptireeError: ``problem`` lacks a rule the diagnosis names: apply a diagnosis to
@@ -182,6 +191,7 @@ def diagnose(
     if method not in METHODS:
         raise OptireeError(f"unknown method {method!r}: choose one of {', '.join(METHODS)}")
     pulp_solver = solver_for(solver, log=log)
+    rounding = precision(pulp_solver)
     problem = in_tonnes_of_oxide(problem)  # figures and fields in t REO, as the model's
     model = build(prepare(problem))
     cost = model.lp.objective
@@ -195,7 +205,7 @@ def diagnose(
 
     steps = [(DEMAND, "least unmet demand"), (CAPS, "least cap relaxation")]
     if method == "tonnes":
-        _keep(model, total, "keep_total")
+        _keep(model, total, "keep_total", rounding)
     else:
         steps.append((SECURITY, "least security rule relaxation"))
     for rules, what in steps:
@@ -204,7 +214,7 @@ def diagnose(
             part = pulp.lpSum(slacks)
             model.lp.setObjective(part)
             _run(model, pulp_solver, what)
-            _keep(model, part, "keep_" + "_".join(what.split()))
+            _keep(model, part, "keep_" + "_".join(what.split()), rounding)
     model.lp.setObjective(cost)
     _run(model, pulp_solver, "cheapest relaxed plan")
 
@@ -243,7 +253,7 @@ def diagnose(
         feasible=False,
         total_relaxation=float(relaxations["relax_by"].sum()),
         relaxations=relaxations,
-        rules=_rules(problem, readings),
+        rules=_rules(problem, readings, max(MARGIN, rounding)),
         messages=[_message(problem, g) for g in readings],
     )
 
@@ -281,9 +291,17 @@ def _name(kind: str, *index: str) -> str:
 
 
 def _add_slacks(model: LpModel) -> list[_Relaxable]:
-    """Give every row that may give a slack variable, and add the empty rows that cannot hold."""
+    """Give every row that may give a slack variable, and add the empty rows that cannot hold.
+
+    The rows of a fixed contract share one slack: they all come from one ``fixed_tonnes``, so
+    they can only give together and by the same tonnes. Unmet demand also lowers the bound of
+    the material's ``sub_share`` rows (a share of the demand that is left), as lowering the
+    demand in the input does.
+    """
     d, lp = model.data, model.lp
     net_demand = {(r.material, r.period): r for r in model.rows if r.rule is Rule.NET_DEMAND}
+    unmet: dict[tuple[str, str], pulp.LpVariable] = {}
+    fixed: dict[str, pulp.LpVariable] = {}
     relaxable = []
     for row in model.rows:
         m, t = row.material, row.period
@@ -295,10 +313,14 @@ def _add_slacks(model: LpModel) -> list[_Relaxable]:
         if row.rule is Rule.BALANCE:
             if m in d.penalty or d.demand[m, t] <= 0:
                 continue  # it can already go short, or it asks for nothing
-            slack = lp.add_variable(f"relax_{row.name}", 0, d.demand[m, t])
+            slack = unmet[m, t] = lp.add_variable(f"relax_{row.name}", 0, d.demand[m, t])
             if (m, t) in net_demand:  # unmet demand is avoided demand, like a shortage
                 net_demand[m, t].constraint.expr.addterm(slack, 1.0)
             parameter = d.demand[m, t]
+        elif row.rule is Rule.CONTRACT and row.constraint.sense == pulp.LpConstraintEQ:
+            if row.subject not in fixed:
+                fixed[row.subject] = lp.add_variable(f"relax_{_name('contract', row.subject)}", 0)
+            slack = fixed[row.subject]
         else:
             slack = lp.add_variable(f"relax_{row.name}", 0)
         loosen = -1.0 if row.constraint.sense == pulp.LpConstraintLE else 1.0
@@ -308,6 +330,10 @@ def _add_slacks(model: LpModel) -> list[_Relaxable]:
                 row.name, row.rule, row.subject, m, t, parameter, row.shift, row.constraint, slack
             )
         )
+    for row in model.rows:
+        if row.rule is Rule.SUB_SHARE and (row.material, row.period) in unmet:
+            # saved <= share x (demand - unmet)
+            row.constraint.expr.addterm(unmet[row.material, row.period], row.parameter or 0.0)
     _check_impossible(model, relaxable)
     return relaxable
 
@@ -334,10 +360,11 @@ def _run(model: LpModel, solver: pulp.LpSolver, what: str) -> None:
         raise SolverError(f"diagnose: the {what} LP did not solve to optimality: {message}")
 
 
-def _keep(model: LpModel, expression: pulp.LpAffineExpression, name: str) -> None:
-    """Keep the optimum just found: ``expression`` at most its value, within a tolerance."""
+def _keep(model: LpModel, expression: pulp.LpAffineExpression, name: str, rounding: float) -> None:
+    """Keep the optimum just found: ``expression`` at most its value, within a tolerance
+    (``rounding``: the relative precision of the values the solver reported)."""
     best = max(0.0, float(pulp.value(expression) or 0.0))
-    limit = best * (1 + 1e-12) + FIX_TOLERANCE
+    limit = best * (1 + max(1e-12, rounding)) + FIX_TOLERANCE
     model.lp.addConstraint(pulp.LpConstraint(expression, pulp.LpConstraintLE, name, limit))
 
 
@@ -354,7 +381,7 @@ class _Reading:
     limit: float
     """Right-hand side [t] (share x purchases for max_share)."""
     relax_by: float
-    """Slack [t]."""
+    """How far the plan misses ``limit`` [t]: the slack that this row needs."""
     parameter: float
     """Share, cover, cap (share or tonnes) or demand; NaN where none."""
     needed: float
@@ -364,6 +391,10 @@ class _Reading:
     """Tonnes of the material bought in the period, from every source."""
     capacity: float
     """Capacity of the sources a cap matches [t]; NaN for other rules."""
+    least: float = 0.0
+    """For demand: the least it may fall to and keep this plan, the tonnes substitution and
+    shortage avoid (``net_demand``) and each substitute's saving over its largest share of
+    demand (``sub_share``) [t]; 0 for other rules."""
 
     @property
     def gives(self) -> bool:
@@ -375,16 +406,44 @@ def _value(variable: pulp.LpVariable) -> float:
 
 
 def _read(model: LpModel, relaxable: list[_Relaxable]) -> list[_Reading]:
+    """Every relaxable row at the current solution. Tonnes are counted as the model counts
+    them: what a source delivers is ``LpModel.supply`` (every price band and every feed's
+    yield), and a row's own figures are its constraint's expression."""
     d = model.data
     bought: dict[tuple[str, str], float] = {}
     by_country: dict[tuple[str, str, str], float] = {}
-    for (s, m, t), variable in model.buy.items():
-        tonnes = _value(variable)
+    for (s, m, t), terms in model.supply.items():
+        tonnes = sum(per_unit * _value(variable) for variable, per_unit in terms)
         bought[m, t] = bought.get((m, t), 0.0) + tonnes
         key = (d.country[s], m, t)
         by_country[key] = by_country.get(key, 0.0) + tonnes
     caps = {(c.cap, c.material, c.period): c for c in d.caps}
-    return [_reading(r, bought, by_country, caps, d.demand) for r in relaxable]
+    slacks = {r.slack.name for r in relaxable}
+    least: dict[tuple[str, str], float] = {}
+    for row in model.rows:
+        if row.rule in (Rule.NET_DEMAND, Rule.SUB_SHARE) and row.parameter != 0:
+            avoided = _lhs(row.constraint, slacks) / (row.parameter or 1.0)
+            mt = (row.material, row.period)
+            least[mt] = max(least.get(mt, 0.0), avoided)
+    readings = [_reading(r, bought, by_country, caps, d.demand) for r in relaxable]
+    return [
+        replace(g, least=least.get((g.row.material, g.row.period), 0.0))
+        if g.row.rule is Rule.BALANCE
+        else g
+        for g in readings
+    ]
+
+
+def _lhs(constraint: pulp.LpConstraint, without: set[str]) -> float:
+    """The left-hand side of ``constraint`` at the current solution, leaving out the variables
+    named in ``without``."""
+    return float(
+        sum(
+            coefficient * _value(variable)
+            for variable, coefficient in constraint.items()
+            if variable.name not in without
+        )
+    )
 
 
 def _reading(
@@ -395,8 +454,9 @@ def _reading(
     demand: dict[tuple[str, str], float],
 ) -> _Reading:
     m, t = r.material, r.period
-    relax_by = max(0.0, _value(r.slack))
     total = bought.get((m, t), 0.0)
+    # A cap or contract row over several materials or periods has no one demand.
+    asked = demand.get((m, t), math.nan)
     parameter = math.nan if r.parameter is None else r.parameter
     capacity = math.nan
     if r.rule is Rule.MAX_SHARE:
@@ -405,14 +465,10 @@ def _reading(
         limit = parameter * total
         needed = value / total if total > 0 else math.nan
     else:
-        lhs = sum(
-            coefficient * _value(variable)
-            for variable, coefficient in r.constraint.items()
-            if variable is not r.slack
-        )
-        value, limit = lhs + r.shift, -r.constraint.constant + r.shift
+        value = _lhs(r.constraint, {r.slack.name}) + r.shift
+        limit = -r.constraint.constant + r.shift
         if r.rule is Rule.BALANCE:
-            needed = parameter - relax_by  # the demand that is met
+            needed = value  # the demand that is met
         elif r.rule is Rule.CONTRACT:
             needed = value  # the tonnes the relaxed plan takes
         elif r.rule is Rule.CAP:
@@ -423,8 +479,12 @@ def _reading(
             else:
                 needed = value / cap.capacity
         else:  # cover_without and stock_cover: a multiple of the demand
-            needed = value / demand[m, t]
-    return _Reading(r, value, limit, relax_by, parameter, needed, demand[m, t], total, capacity)
+            needed = value / asked
+    # What the row needs of its slack: a solver may leave a row more slack than that, within
+    # the room each step keeps.
+    over = value - limit if r.constraint.sense == pulp.LpConstraintLE else limit - value
+    relax_by = max(0.0, over)
+    return _Reading(r, value, limit, relax_by, parameter, needed, asked, total, capacity)
 
 
 def _feasible(name: str, solver: str, method: str) -> Diagnosis:
@@ -463,6 +523,9 @@ class _Field:
     """Largest valid value (1 for a share)."""
     scale: float = 1.0
     """Input units per unit of the row's parameter: days per period for a cover in days."""
+    exact: bool = False
+    """An equation's number (``fixed_tonnes``): set to what the relaxed plan takes, with no
+    margin, since either side of it would leave that plan."""
 
 
 def _field(problem: Problem, row: _Relaxable, demand: float) -> _Field:
@@ -491,7 +554,8 @@ def _field(problem: Problem, row: _Relaxable, demand: float) -> _Field:
         key = "min_tonnes" if contract.fixed_tonnes is None else "fixed_tonnes"
         current = contract.min_tonnes if contract.fixed_tonnes is None else contract.fixed_tonnes
         target = _Target(row.rule, subject, None)
-        return _Field(target, f"contracts.{i}.{key}", float(current or 0.0), math.inf)
+        exact = contract.fixed_tonnes is not None
+        return _Field(target, f"contracts.{i}.{key}", float(current or 0.0), math.inf, exact=exact)
     else:
         i = _cap_index(problem, subject)
         cap = problem.caps[i]
@@ -531,10 +595,10 @@ def _contract_index(problem: Problem, contract_id: str) -> int:
     )
 
 
-def _rules(problem: Problem, readings: list[_Reading]) -> pd.DataFrame:
+def _rules(problem: Problem, readings: list[_Reading], margin: float) -> pd.DataFrame:
     """One row per input field: the value that makes every one of its rows hold at the relaxed
-    plan (the largest share or cap needed, the smallest cover or demand), moved by
-    :data:`MARGIN` in the loosening direction."""
+    plan (the largest share or cap needed, the smallest cover, demand or minimum tonnes), moved
+    by ``margin`` (relative) in the loosening direction (a fixed volume: what the plan takes)."""
     fields: dict[str, tuple[_Field, list[_Reading]]] = {}
     for reading in readings:
         found = _field(problem, reading.row, reading.demand)
@@ -542,12 +606,22 @@ def _rules(problem: Problem, readings: list[_Reading]) -> pd.DataFrame:
     records = []
     for path, (found, group) in fields.items():
         needed = [g.needed * found.scale for g in group]
-        if found.target.rule in LOOSER_WHEN_HIGHER:
+        if found.exact:
+            sufficient = max(0.0, min(needed))
+        elif found.target.rule is Rule.BALANCE:
+            # Lower demand also lowers what substitution and shortage may avoid: not below
+            # what the plan avoids.
+            value = min(needed)
+            scale = max(1.0, abs(found.current), abs(value))
+            sufficient = max(0.0, *(g.least for g in group), value - margin * scale)
+        elif found.target.rule in LOOSER_WHEN_HIGHER:
             value = max(needed)
-            sufficient = min(found.upper, value + MARGIN * max(1.0, abs(value)))
+            scale = max(1.0, abs(found.current), abs(value))
+            sufficient = min(found.upper, value + margin * scale)
         else:
             value = min(needed)
-            sufficient = max(0.0, value - MARGIN * max(1.0, abs(value)))
+            scale = max(1.0, abs(found.current), abs(value))
+            sufficient = max(0.0, value - margin * scale)
         target = found.target
         records.append(
             (

@@ -60,6 +60,12 @@ def solver_for(name: str, time_limit: float | None = None, *, log: bool = False)
     return solver
 
 
+def precision(solver: pulp.LpSolver) -> float:
+    """Relative precision of the values ``solver`` reports: HiGHS's arrive as doubles (see
+    :mod:`optiree.handoff`); CBC writes its solution file with 8 significant digits."""
+    return 1e-15 if isinstance(solver, pulp.HiGHS) else 1e-7
+
+
 def run_solver(model: LpModel, solver: pulp.LpSolver) -> tuple[Status, str]:
     """Solve ``model.lp`` in place and say how it ended, in words."""
     if model.impossible:

@@ -7,8 +7,8 @@ penalty. The stress test is the solve pipeline with one step added:
 
 1. check that the plan belongs to the problem (:func:`check_plan`);
 2. the problem the rest of the horizon faces (:func:`stressed_problem`): the scenario from
-   period ``k`` on, every material allowed to go short, the stock-cover rule lifted from
-   period ``k`` on (the stockpile is there to be drawn);
+   period ``k`` on, every material allowed to go short, every stock target a strategic stock
+   (drawn in the disruption and rebuilt after it, :func:`optiree.scenarios.for_disruption`);
 3. its LP (:func:`optiree.model.build`), with the variables of the committed periods fixed
    to the plan's values (:func:`fix_committed`);
 4. solved (:func:`optiree.solve.run_solver`) and read (:func:`optiree.results.optimal_result`);

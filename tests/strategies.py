@@ -483,3 +483,51 @@ def supply_problems(draw: st.DrawFn) -> Problem:
     """A problem of :func:`supply_documents`, written in random units."""
     document = draw(supply_documents())
     return Problem.model_validate(written_in(document, units_of(draw)))
+
+
+@st.composite
+def squeezed_documents(draw: st.DrawFn) -> dict[str, Any]:
+    """A document of :func:`supply_documents` with its rules drawn tight, so that most draws
+    have no plan: few or no shortage penalties, low country shares, high covers and stock
+    rules, large hard and fixed contracts and tight caps, per material and period or summed
+    (``sum_over``). Every feature of :func:`supply_documents` stays in play (tiers, feeds,
+    take-or-pay contracts, substitution, separation, surplus)."""
+    document = draw(supply_documents())
+    materials = [m["id"] for m in document["materials"]]
+    periods = document["periods"]
+    sources = document["sources"]
+    present = list(dict.fromkeys(s["country"] for s in sources))
+    document["shortage_penalty"] = {
+        m: price
+        for m, price in document["shortage_penalty"].items()
+        if m in subset_of(draw, materials, min_size=0)
+    }
+    security = document["security"]
+    tight = st.sampled_from([0.0, 0.25, 0.5, 0.75])
+    security["max_country_share"] = {c: draw(tight) for c in some_of(draw, present)}
+    security["min_cover_without"] = [
+        {"country": c, "share": draw(st.sampled_from([0.25, 0.5, 0.9]))}
+        | ({"materials": subset_of(draw, materials)} if draw(st.booleans()) else {})
+        for c in some_of(draw, present)
+    ]
+    if draw(st.booleans()):
+        covers = st.sampled_from([0.5, 1.0, 2.0])
+        security["min_stock_cover"] = {
+            m: per_period(draw, covers, periods, full=False)
+            for m in subset_of(draw, materials)
+            if m not in security.get("min_stock_days", {})
+        }
+    if draw(st.booleans()):
+        source = draw(st.sampled_from(sources))
+        contract: dict[str, Any] = {"id": "squeeze", "source": source["id"]}
+        contract["sum_over"] = _groups(draw)
+        if draw(st.booleans()):
+            contract["materials"] = subset_of(draw, _delivers(source))
+        key = draw(st.sampled_from(["min_tonnes", "fixed_tonnes"]))
+        contract[key] = draw(whole_floats(20, 400))
+        document["contracts"].append(contract)
+    if draw(st.booleans()):
+        cap = {"id": "squeeze", "sum_over": _groups(draw)}
+        document["caps"].append(_limited(draw, cap, present, sources, materials, periods, most=30))
+    Problem.model_validate(document)  # a valid document, or the strategy is wrong
+    return document

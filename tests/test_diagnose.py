@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import given, note, settings
+from hypothesis import event, given, note, settings
+from hypothesis import strategies as st
 
 import optiree
 from optiree import OptireeError, Problem
@@ -25,15 +26,19 @@ from optiree.diagnose import RELAXATION_COLUMNS, RULE_COLUMNS, Diagnosis, Method
 from optiree.model import build
 from optiree.prepare import prepare
 from optiree.solve import SolverName
+from tests.checker import check
+from tests.conftest import SOLVERS
 from tests.samples import two_country
-from tests.strategies import problems
+from tests.strategies import problems, squeezed_documents, units_of, written_in
 
 Document = dict[str, Any]
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
 
 def _approx(value: object) -> Any:
-    return pytest.approx(value, rel=1e-6, abs=1e-6)
+    """Equal to within 1e-6 relative, or 1e-5 t: CBC reports 8 significant digits, so a figure
+    of 0 read as the difference of two of about 100 t can be a few 1e-6 t off."""
+    return pytest.approx(value, rel=1e-6, abs=1e-5)
 
 
 def _diagnose(
@@ -390,6 +395,215 @@ def test_a_cap_and_a_cover_rule_together(solver: SolverName) -> None:
     assert _applied_cost(problem, diagnosis, solver) == _approx(1200)
 
 
+# -- every tonne a rule counts: price bands, feeds, summed rows, fixed volumes, substitution ----
+
+
+def _china_share(china: dict[str, Any]) -> Document:
+    """Nd: demand 100 t; ``china`` (CN) can deliver 90 t, Australia 10 t at 15; at most 50%
+    from China."""
+    return {
+        "name": "china share",
+        "materials": [{"id": "Nd"}],
+        "reference_prices": {"Nd": 10},
+        "sources": [
+            {"id": "CN1", "country": "CN"} | china,
+            {"id": "AU1", "country": "AU", "capacity": {"Nd": 10}, "prices": {"Nd": 15}},
+        ],
+        "demand": {"Nd": 100},
+        "security": {"max_country_share": {"CN": 0.5}},
+    }
+
+
+def _check_china_share(document: Document, solver: SolverName, cost: float) -> None:
+    """By hand: every tonne is needed, so China delivers 90 t of the 100 t: 40 t more than
+    50% of 100 t allows, a share of 0.9."""
+    problem, diagnosis = _diagnose(document, solver)
+    _same(_relaxed(diagnosis), {"max_share(CN,Nd,P1)": (40, 0.5, 0.9)})
+    row = diagnosis.relaxations.iloc[0]
+    assert (row["value"], row["limit"]) == (_approx(90), _approx(50))
+    _same(_rules(diagnosis), {"security.max_country_share.CN": (0.5, 0.9, 40)})
+    (message,) = diagnosis.messages
+    _says(message, "other countries supply 10.0 t", "90.0 t of the 100.0 t bought come from CN")
+    _says(message, "(90%)", "security.max_country_share.CN must be at least 0.9")
+    assert _applied_cost(problem, diagnosis, solver) == _approx(cost)
+
+
+def test_a_feed_counts_toward_its_country_share(solver: SolverName) -> None:
+    """China sells no Nd directly, only ore yielding 0.3 t of Nd per tonne, 300 t at 3 a
+    tonne: 90 t of Nd. The feed's tonnes are China's (diagnose once read 0 t and asked for a
+    share of 1e-9). Relaxed: 300 t of ore x 3 + 10 t x 15 = 1,050."""
+    feed = {"id": "ore", "yields": {"Nd": 0.3}, "price_per_tonne_feed": 3, "capacity": 300}
+    _check_china_share(_china_share({"capacity": {}, "feeds": [feed]}), solver, 1050)
+
+
+def test_every_price_band_counts_toward_its_country_share(solver: SolverName) -> None:
+    """China sells 90 t of Nd in two bands: 20 t at 10, then 70 t at 12. All 90 t are China's
+    (diagnose once read the first band only: 20 t of 30 t, a share of 0.667). Relaxed:
+    20 x 10 + 70 x 12 + 10 x 15 = 1,190."""
+    tiers = [{"up_to": 20, "price": 10}, {"price": 12}]
+    _check_china_share(_china_share({"capacity": {"Nd": 90}, "tiers": {"Nd": tiers}}), solver, 1190)
+
+
+def test_a_cap_and_a_contract_summed_over_materials_and_periods(solver: SolverName) -> None:
+    """Nd 50 t and Dy 20 t a period, in P1 and P2; China sells both (100 t a period each, at
+    10), Australia 20 t of Nd a period at 15. China may sell at most 80 t of Nd and Dy over
+    both periods together (cap ``quota``); Australia must deliver at least 60 t of Nd over
+    both periods (contract ``offtake``).
+
+    By hand: 140 t are needed and Australia can deliver only 40 t, so China sells 100 t: the
+    cap gives 20 t (max_tonnes 100) and the contract 20 t (min_tonnes 40); demand gives
+    nothing. Relaxed: 100 t x 10 + 40 t x 15 = 1,600.
+    """
+    document: Document = {
+        "name": "summed",
+        "periods": ["P1", "P2"],
+        "materials": [{"id": "Nd"}, {"id": "Dy"}],
+        "reference_prices": {"Nd": 10, "Dy": 10},
+        "sources": [
+            {"id": "CN1", "country": "CN", "capacity": {"Nd": 100, "Dy": 100}},
+            {"id": "AU1", "country": "AU", "capacity": {"Nd": 20}, "prices": {"Nd": 15}},
+        ],
+        "demand": {"Nd": 50, "Dy": 20},
+        "caps": [
+            {
+                "id": "quota",
+                "country": "CN",
+                "sum_over": ["materials", "periods"],
+                "max_tonnes": 80,
+            }
+        ],
+        "contracts": [
+            {
+                "id": "offtake",
+                "source": "AU1",
+                "materials": ["Nd"],
+                "sum_over": ["periods"],
+                "min_tonnes": 60,
+            }
+        ],
+    }
+    problem, diagnosis = _diagnose(document, solver)
+    _same(
+        _relaxed(diagnosis),
+        {
+            "cap(quota,Nd+Dy,P1..P2)": (20, 80, 100),
+            "contract(offtake,Nd,P1..P2)": (20, 60, 40),
+        },
+    )
+    _same(
+        _rules(diagnosis),
+        {"caps.0.max_tonnes": (80, 100, 20), "contracts.0.min_tonnes": (60, 40, 20)},
+    )
+    cap, contract = diagnosis.messages
+    _says(cap, "Nd+Dy, P1..P2", "cap quota (at most 80.0 t from CN)", "buys 100.0 t from CN")
+    _says(contract, "Nd, P1..P2", "contract offtake asks AU1 for 60.0 t", "only 40.0 t")
+    assert _applied_cost(problem, diagnosis, solver) == _approx(1600)
+
+
+def test_a_fixed_contract_gives_in_every_period_alike(solver: SolverName) -> None:
+    """Nd 25 t in P1 and 50 t in P2. Australia must deliver exactly 30 t a period (contract
+    ``deal``) but can deliver only 20 t in P1 (40 t in P2); China 5 t in P1, 100 t in P2 at
+    10; 60% of demand must be coverable without China.
+
+    By hand: one ``fixed_tonnes`` sets both periods, so it falls to 20 t in both (10 t in each
+    row). Then Australia delivers 20 t in P2, where 30 t must be coverable without China, and
+    there is no stock to carry (P1 buys all it can use): the cover rule gives 10 t (a share of
+    0.4). Lowering the contract in P1 alone (and keeping 30 t in P2) would leave a plan that
+    the changed input does not allow. Relaxed: Australia 40 t x 15 + China 35 t x 10 = 950.
+    """
+    document: Document = {
+        "name": "fixed",
+        "periods": ["P1", "P2"],
+        "materials": [{"id": "Nd"}],
+        "reference_prices": {"Nd": 10},
+        "sources": [
+            {"id": "CN1", "country": "CN", "capacity": {"Nd": {"P1": 5, "P2": 100}}},
+            {
+                "id": "AU1",
+                "country": "AU",
+                "capacity": {"Nd": {"P1": 20, "P2": 40}},
+                "prices": {"Nd": 15},
+            },
+        ],
+        "demand": {"Nd": {"P1": 25, "P2": 50}},
+        "contracts": [{"id": "deal", "source": "AU1", "fixed_tonnes": 30}],
+        "security": {"min_cover_without": [{"country": "CN", "share": 0.6}]},
+    }
+    problem, diagnosis = _diagnose(document, solver)
+    _same(
+        _relaxed(diagnosis),
+        {
+            "contract(deal,Nd,P1)": (10, 30, 20),
+            "contract(deal,Nd,P2)": (10, 30, 20),
+            "cover_without(CN,Nd,P2)": (10, 0.6, 0.4),
+        },
+    )
+    _same(
+        _rules(diagnosis),
+        {
+            "contracts.0.fixed_tonnes": (30, 20, 20),
+            "security.min_cover_without.0.share": (0.6, 0.4, 10),
+        },
+    )
+    assert _applied_cost(problem, diagnosis, solver) == _approx(950)
+
+
+def test_unmet_demand_lowers_what_a_substitute_may_save(solver: SolverName) -> None:
+    """Nd: demand 100 t; China sells 40 t at 10; a substitute saves 1 t of Nd a unit, 100
+    units at 1, but at most half of the demand.
+
+    By hand: with demand d the plan meets at most 40 + d / 2, so d = 80 at most: 20 t of
+    demand cannot be met (not 10 t: with demand at 90, the substitute may save only 45 t).
+    Relaxed: 40 t x 10 + 40 units x 1 = 440.
+    """
+    document: Document = {
+        "name": "substitute share",
+        "materials": [{"id": "Nd"}],
+        "reference_prices": {"Nd": 10},
+        "sources": [{"id": "CN1", "country": "CN", "capacity": {"Nd": 40}}],
+        "substitutes": [
+            {
+                "id": "ferrite",
+                "saves": {"Nd": 1},
+                "cost": 1,
+                "capacity": 100,
+                "max_share_of_demand": {"Nd": 0.5},
+            }
+        ],
+        "demand": {"Nd": 100},
+    }
+    problem, diagnosis = _diagnose(document, solver)
+    _same(_relaxed(diagnosis), {"balance(Nd,P1)": (20, 100, 80)})
+    _same(_rules(diagnosis), {"demand.Nd.P1": (100, 80, 20)})
+    assert _applied_cost(problem, diagnosis, solver) == _approx(440)
+
+
+def test_demand_falls_no_lower_than_what_substitution_saves() -> None:
+    """Nd 24 t and Dy 1 t in P1; no Nd for sale before P2; a substitute saves 0.5 t of Nd and
+    2 t of Dy a unit (at 4 a unit). HiGHS only: the relaxed plan sits on two opposite bounds
+    at once (Dy saved exactly equal to its demand), and CBC reports its plan to 8 significant
+    digits, too coarse to keep both to the 1e-7 t a solver allows.
+
+    By hand: Dy is met only by substitution and may not be over-saved, so exactly 0.5 units
+    are used; they save 0.25 t of Nd, the only Nd in P1: 23.75 t cannot be met. Demand falls
+    to exactly 0.25 t, not a hair below (then the 0.5 units would save more Nd than is
+    demanded). Relaxed: 0.5 units x 4 = 2.
+    """
+    document: Document = {
+        "name": "joint saving",
+        "periods": ["P1", "P2"],
+        "materials": [{"id": "Nd"}, {"id": "Dy"}],
+        "reference_prices": {"Nd": 10, "Dy": 10},
+        "sources": [{"id": "CN1", "country": "CN", "capacity": {"Nd": 10}, "available_from": "P2"}],
+        "substitutes": [{"id": "K1", "saves": {"Nd": 0.5, "Dy": 2}, "cost": 4, "capacity": 27}],
+        "demand": {"Nd": {"P1": 24}, "Dy": {"P1": 1}},
+    }
+    problem, diagnosis = _diagnose(document, "highs")
+    _same(_relaxed(diagnosis), {"balance(Nd,P1)": (23.75, 24, 0.25)})
+    _same(_rules(diagnosis), {"demand.Nd.P1": (24, 0.25, 23.75)})
+    assert _applied_cost(problem, diagnosis, "highs") == _approx(2)
+
+
 # -- errors ----------------------------------------------------------------------------------------
 
 
@@ -418,6 +632,72 @@ def test_applying_the_diagnosis_always_gives_a_plan(problem: Problem) -> None:
             assert (diagnosis.relaxations["relax_by"] > 0).all()
             relaxed = optiree.solve(diagnosis.apply(problem))
             assert relaxed.status == "optimal", relaxed.message
+
+
+def _set_field(document: Document, periods: list[str], path: str, value: float) -> None:
+    """Set the number at ``path`` (``security.max_country_share.CN``, ``caps.1.max_tonnes``,
+    ``demand.Nd.P2``...) in a ``model_dump``; a one-number demand becomes a per-period one."""
+    *parents, last = path.split(".")
+    node: Any = document
+    for key in parents:
+        child = node[int(key)] if isinstance(node, list) else node[key]
+        if not isinstance(child, dict | list):  # a scalar given for every period
+            child = dict.fromkeys(periods, child)
+            node[key] = child
+        node = child
+    node[int(last) if isinstance(node, list) else last] = value
+
+
+def _looser(rule: str, current: float, sufficient: float) -> bool:
+    """``sufficient`` is ``current`` or loosens it: a share or cap up, anything else down."""
+    if rule in ("max_share", "cap"):
+        return sufficient >= current
+    return sufficient <= current
+
+
+@settings(max_examples=max(40, settings().max_examples // 2))
+@given(squeezed_documents(), st.sampled_from(SOLVERS), st.sampled_from(["priority", "tonnes"]))
+def test_every_reported_value_suffices_on_random_infeasible_problems(
+    document: Document, solver: SolverName, method: Method
+) -> None:
+    """Random problems with every feature (tiers, floors, feeds, separation, hard, fixed and
+    take-or-pay contracts and caps per cell or summed, substitution with ramps and shares,
+    surplus, every security rule), drawn tight so that most have no plan. diagnose never
+    raises; every field it names moves only in its loosening direction; the problem with
+    every field at its sufficient value (set here from the ``field`` paths, and by ``apply``:
+    the same problem) has a plan, which the independent checker accepts. With one field to
+    change, that one change suffices."""
+    problem = Problem.model_validate(document)
+    diagnosis = diagnose(problem, solver, method=method)
+    note(diagnosis.summary())
+    assert diagnosis.feasible == (optiree.solve(problem, solver).status == "optimal")
+    event("feasible" if diagnosis.feasible else f"{len(diagnosis.rules)} field(s) to change")
+    if diagnosis.feasible:
+        return
+    table = diagnosis.relaxations
+    assert (table["relax_by"] > 0).all()
+    changed = problem.model_dump()
+    for row in diagnosis.rules.itertuples():
+        assert _looser(row.rule, row.current, row.sufficient), row.field
+        _set_field(changed, problem.periods, row.field, row.sufficient)
+    relaxed = Problem.model_validate(changed)
+    assert relaxed == diagnosis.apply(problem)
+    result = optiree.solve(relaxed, solver)
+    assert result.status == "optimal", result.message
+    assert check(relaxed, result, duals=False) == []
+
+
+@settings(max_examples=max(20, settings().max_examples // 8))
+@given(squeezed_documents(), st.data())
+def test_a_diagnosis_in_other_units_gives_a_plan(document: Document, data: st.DataObject) -> None:
+    """The same random problems written in kg, metal or magnet: the diagnosis is in t REO, and
+    ``apply`` returns a t REO problem that has a plan."""
+    problem = Problem.model_validate(written_in(document, units_of(data.draw)))
+    diagnosis = diagnose(problem)
+    note(diagnosis.summary())
+    if not diagnosis.feasible:
+        result = optiree.solve(diagnosis.apply(problem))
+        assert result.status == "optimal", result.message
 
 
 # -- the examples in docs/diagnose.md --------------------------------------------------------------
