@@ -327,3 +327,17 @@ def test_a_strategic_stock_is_drawn_in_an_embargo_and_rebuilt_after_it(
     supply = hit.supply.pivot_table(index="source", columns="period", values="tonnes")
     assert supply.loc["recycling", "D"] == pytest.approx(10)
     assert supply.loc["alt", ["B", "C"]].tolist() == pytest.approx([4, 4])
+
+
+def test_a_strategic_stock_is_no_rule_for_diagnose_to_relax(solver: SolverName) -> None:
+    """The stockpile above, with a hard contract for 5 t from China in the embargoed B: the
+    embargo cap (0 t) must give 5 t, and nothing of the strategic stock's rows (its gap is a
+    cost, not a rule) is named."""
+    document = STOCKPILE | {
+        "contracts": [{"id": "deal", "source": "cn", "periods": ["B"], "min_tonnes": 5}]
+    }
+    faced = disrupted(Problem.model_validate(document), "embargo")
+    diagnosis = optiree.diagnose(faced, solver=solver)
+    assert set(diagnosis.relaxations["rule"]) == {"cap"}
+    assert diagnosis.total_relaxation == pytest.approx(5)
+    assert optiree.solve(diagnosis.apply(faced), solver=solver).is_optimal
