@@ -184,14 +184,15 @@ def _report(args: argparse.Namespace) -> int:
     if _taken(args, args.out):
         return EXIT_INVALID
     try:
-        result = solve(problem, solver=args.solver, log=args.verbose)
+        faced = problem if args.scenario is None else disrupted(problem, args.scenario)
+        result = solve(faced, solver=args.solver, log=args.verbose)
         curve = tables = None
         if result.is_optimal:
             tables = sensitivity(result)
             if args.country is not None:
-                curve = frontier(problem, args.country, solver=args.solver, log=args.verbose)
+                curve = frontier(faced, args.country, solver=args.solver, log=args.verbose)
         path = write_report(
-            problem, result, args.out, frontier=curve, sensitivity=tables, overwrite=args.force
+            faced, result, args.out, frontier=curve, sensitivity=tables, overwrite=args.force
         )
     except OptireeError as error:
         return _failed(error)
@@ -380,6 +381,12 @@ def parser() -> argparse.ArgumentParser:
     report_cmd.add_argument("--out", type=Path, required=True, help="the HTML file to write")
     report_cmd.add_argument(
         "--country", help="add the frontier of this country's largest share (e.g. CN)"
+    )
+    report_cmd.add_argument(
+        "--scenario",
+        metavar="NAME",
+        help=f"report the plan under the file's scenario NAME ('{NO_DISRUPTION}': the same "
+        "terms without disruption)",
     )
     report_cmd.add_argument("--solver", choices=list(SOLVERS), default="highs")
     report_cmd.add_argument(

@@ -10,6 +10,46 @@ import pandas as pd
 JAPAN = Path(__file__).resolve().parents[1] / "examples" / "japan_2026.yaml"
 
 
+def stockpile() -> dict[str, Any]:
+    """A strategic stockpile drawn in a two-period embargo and rebuilt after it, worked out by
+    hand in docs/formulation.md and tests/test_common_sense.py: 4,040 without the embargo,
+    10,226 with it."""
+    return copy.deepcopy(
+        {
+            "name": "stockpile",
+            "periods": ["A", "B", "C", "D"],
+            "materials": [{"id": "X"}],
+            "sources": [
+                {"id": "cn", "country": "CN", "capacity": {"X": 10}, "prices": {"X": 100}},
+                {
+                    "id": "alt",
+                    "country": "AU",
+                    "capacity": {"X": {"B": 4, "C": 4}},
+                    "prices": {"X": 300},
+                },
+                {
+                    "id": "recycling",
+                    "country": "JP",
+                    "capacity": {"X": 10},
+                    "prices": {"X": 200},
+                    "available_from": "D",
+                },
+            ],
+            "demand": {"X": 10},
+            "stock": {
+                "initial": {"X": 10},
+                "holding_cost": {"X": 1},
+                "below_target_cost": {"X": 150},
+            },
+            "shortage_penalty": {"X": 1000},
+            "security": {"min_stock_cover": {"X": 1.0}},
+            "scenarios": [
+                {"name": "embargo", "disruptions": [{"country": "CN", "start": "B", "length": 2}]}
+            ],
+        }
+    )
+
+
 def two_country() -> dict[str, Any]:
     """China at 100/t and Lynas at 1.5x for Dy; at most 60% from China.
 

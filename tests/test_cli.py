@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from optiree.cli import main
-from tests.samples import two_country
+from tests.samples import stockpile, two_country
 
 
 def _file(tmp_path: Path, document: dict[str, Any]) -> Path:
@@ -191,3 +191,32 @@ def test_file_outputs_are_not_overwritten_without_force(
     assert main([*argv, "--force"]) == 0
     assert taken.read_bytes() != b"mine\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["problem.yaml", taken.name]
+
+
+def test_solve_a_scenario_and_all_of_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The stockpile of docs/formulation.md: 4,040 without the embargo, 10,226 with it."""
+    path = _file(tmp_path, stockpile())
+    assert main(["solve", str(path), "--scenario", "embargo"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("stockpile [embargo]: optimal, but demand is not met")
+    assert "Total cost: 10,226 USD" in out
+    assert main(["solve", str(path), "--scenario", "none"]) == 0
+    assert "Total cost: 4,040 USD" in capsys.readouterr().out
+    assert main(["solve", str(path), "--scenario", "all"]) == 0
+    rows = [line.split() for line in capsys.readouterr().out.splitlines()[2:]]
+    assert [row[:4] for row in rows] == [
+        ["none", "optimal", "4,040", "0"],
+        ["embargo", "optimal", "10,226", "6,186"],
+    ]
+    assert main(["solve", str(path), "--scenario", "nope"]) == 2
+    assert "no scenario 'nope' in 'stockpile'; its scenarios: embargo" in capsys.readouterr().err
+
+
+def test_report_of_a_scenario(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    page = tmp_path / "report.html"
+    path = _file(tmp_path, stockpile())
+    assert main(["report", str(path), "--scenario", "embargo", "--out", str(page)]) == 0
+    assert "stockpile [embargo]: optimal, but demand is not met" in capsys.readouterr().out
+    assert "10,226" in page.read_text(encoding="utf-8")

@@ -30,6 +30,7 @@ from optiree.solve import SolverName
 from optiree.stochastic import solve_stochastic
 from optiree.stress import stress_test
 from optiree.sweep import sweep
+from tests.samples import stockpile
 from tests.strategies import subset_of, supply_documents
 
 _PROFILE = settings.default
@@ -264,31 +265,6 @@ def _least_shortage(problem: Problem) -> float | None:
 # -- a strategic stockpile worked out by hand (docs/formulation.md, "Strategic stock") -----
 
 
-STOCKPILE: dict[str, Any] = {
-    "name": "stockpile",
-    "periods": ["A", "B", "C", "D"],
-    "materials": [{"id": "X"}],
-    "sources": [
-        {"id": "cn", "country": "CN", "capacity": {"X": 10}, "prices": {"X": 100}},
-        {"id": "alt", "country": "AU", "capacity": {"X": {"B": 4, "C": 4}}, "prices": {"X": 300}},
-        {
-            "id": "recycling",
-            "country": "JP",
-            "capacity": {"X": 10},
-            "prices": {"X": 200},
-            "available_from": "D",
-        },
-    ],
-    "demand": {"X": 10},
-    "stock": {"initial": {"X": 10}, "holding_cost": {"X": 1}, "below_target_cost": {"X": 150}},
-    "shortage_penalty": {"X": 1000},
-    "security": {"min_stock_cover": {"X": 1.0}},
-    "scenarios": [
-        {"name": "embargo", "disruptions": [{"country": "CN", "start": "B", "length": 2}]}
-    ],
-}
-
-
 def test_a_strategic_stock_is_drawn_in_an_embargo_and_rebuilt_after_it(
     solver: SolverName,
 ) -> None:
@@ -309,7 +285,7 @@ def test_a_strategic_stock_is_drawn_in_an_embargo_and_rebuilt_after_it(
     Cost: A 1,000 + 10; B 1,200 + 6 holding + 2,000 short + 2 x 150; C 1,200 + 10 x 150;
     D 1,000 + 2,000 + 10 = 10,226.
     """
-    problem = Problem.model_validate(STOCKPILE)
+    problem = Problem.model_validate(stockpile())
     calm = optiree.solve(disrupted(problem), solver=solver)
     assert calm.total_cost == pytest.approx(4040)
     hit = optiree.solve(disrupted(problem, "embargo"), solver=solver)
@@ -333,7 +309,7 @@ def test_a_strategic_stock_is_no_rule_for_diagnose_to_relax(solver: SolverName) 
     """The stockpile above, with a hard contract for 5 t from China in the embargoed B: the
     embargo cap (0 t) must give 5 t, and nothing of the strategic stock's rows (its gap is a
     cost, not a rule) is named."""
-    document = STOCKPILE | {
+    document = stockpile() | {
         "contracts": [{"id": "deal", "source": "cn", "periods": ["B"], "min_tonnes": 5}]
     }
     faced = disrupted(Problem.model_validate(document), "embargo")
