@@ -25,14 +25,18 @@ every variable >= 0:
 - u[k,t] substitute units, at most the capacity; I[m,t] closing stock; z[m,t] shortage (only
   with a shortage penalty, at most the demand); v[m,t] sold on (a ``surplus`` entry with a
   positive salvage price, at most ``max_sold``); e[m,t] wasted (a positive ``disposal_cost``);
-  o[G] take-or-pay shortfall of a contract row, at most its minimum b;
+  o[G] take-or-pay shortfall of a contract row, at most its minimum b; b[m,t] tonnes below a
+  strategic stock's target (a material with a ``below_target_cost`` beta[m], where
+  cover x demand > 0) and g[m,t] those of them charged (where z[m,t] also exists);
 - balance:        I[m,t-1] + sum_s X + sum_k saves u + z - I[m,t] - v - e >= demand (= with a
                   disposal cost);
 - net_demand:     sum_k saves[k,m] u + z <= demand[m,t];
 - max_share:      sum_{s of c} X <= share * sum_s X;
 - cover_without:  sum_{s not of c} X + sum_k saves u + I[m,t-1] >= share * demand[m,t];
-- stock_cover:    I[m,t] >= cover[m,t] * demand[m,t] (cover = days / period_days for
-                  ``min_stock_days``; a per-period cover is 0 where not listed);
+- stock_cover:    I[m,t] + b[m,t] >= cover[m,t] * demand[m,t] (cover = days / period_days for
+                  ``min_stock_days``; a per-period cover is 0 where not listed; b only for a
+                  strategic stock);
+- stock_gap:      g[m,t] - b[m,t] + z[m,t] >= 0 (where both b and z exist);
 - cap:            sum over a group of cells (``sum_over``) and matching sources of X <= max_tonnes,
                   or <= share * sum of their most deliverable (capacity + yields x feed capacity);
 - contract:       sum over a group of the source's X + o >= min_tonnes (o only with
@@ -48,7 +52,10 @@ are each row's two sides with the variables on the left, the opening stock moved
 side (balance, cover_without) and max_share read as tonnes from the country against share x
 all tonnes. The objective is
 sum band price x + sum feed price w + sum cost u + sum holding I + sum penalty z - sum salvage v
-+ sum disposal e + sum take_or_pay o.
++ sum disposal e + sum take_or_pay o + sum beta g (beta b where there is no g)
++ sum terminal b[m,last period]; terminal[m] is ``terminal_price``, else the lowest price of a
+first tonne of m in the last period (the first band of each source, a feed's price over its
+yield of m), failing that in any period, else 0.
 """
 
 import math
@@ -108,6 +115,9 @@ COLUMNS = {
         "holding_cost",
         "sales",
         "disposal_cost",
+        "below_target",
+        "gap_charged",
+        "below_target_cost",
     ],
     "shortage": ["material", "period", "demand", "tonnes", "penalty", "cost"],
     "shares": ["material", "period", "country", "tonnes", "share"],
@@ -135,7 +145,7 @@ KT = tuple[str, str]
 MT = tuple[str, str]
 Var = tuple[str, ...]
 """A variable of the LP: ("x", s, m, t, j), ("w", f, t), ("u", k, t), ("I", m, t), ("z", m, t),
-("v", m, t), ("e", m, t) or ("o", row name)."""
+("v", m, t), ("e", m, t), ("b", m, t), ("g", m, t) or ("o", row name)."""
 Terms = list[tuple[Var, float]]
 
 MASS = {"t": 1.0, "kg": 0.001}
@@ -210,7 +220,8 @@ def in_t_reo(problem: Problem) -> Problem:
     d["reference_prices"] = {m: _times(v, price(m)) for m, v in d["reference_prices"].items()}
     d["shortage_penalty"] = {m: _times(v, price(m)) for m, v in d["shortage_penalty"].items()}
     stock = d["stock"]
-    stock["holding_cost"] = {m: _times(v, price(m)) for m, v in stock["holding_cost"].items()}
+    for key in ("holding_cost", "below_target_cost", "terminal_price"):
+        stock[key] = {m: _times(v, price(m)) for m, v in stock[key].items()}
     stock["initial"] = {m: _times(v, quantity) for m, v in stock["initial"].items()}
     for source in d["sources"]:
         source["capacity"] = {m: _times(v, quantity) for m, v in source["capacity"].items()}
@@ -333,6 +344,10 @@ class Numbers:
     """delta[m] > 0: the materials W whose balance is an equation."""
     cover: dict[MT, float] = field(default_factory=dict)
     """kappa[m,t] of min_stock_cover or min_stock_days / period_days."""
+    below_cost: dict[str, float] = field(default_factory=dict)
+    """beta[m]: the strategic stocks' cost per tonne below target per period."""
+    terminal: dict[str, float] = field(default_factory=dict)
+    """Cost per tonne of a strategic stock still below target at the end."""
     caps: dict[str, Group] = field(default_factory=dict)
     contracts: dict[str, Group] = field(default_factory=dict)
 
@@ -347,6 +362,21 @@ class Numbers:
             if source == s and (f, t) in self.feed_capacity and m in self.yields[f]:
                 terms.append((("w", f, t), self.yields[f][m]))
         return terms
+
+    def below(self, m: str, t: str) -> bool:
+        """Whether b[m,t] exists: a strategic stock with a positive target in t."""
+        return m in self.below_cost and self.cover.get((m, t), 0.0) * self.demand[m, t] > 0
+
+    def gap(self, m: str, t: str) -> bool:
+        """Whether g[m,t] exists: b[m,t] and z[m,t] both do."""
+        return self.below(m, t) and m in self.penalty
+
+    def below_target_cost(self, m: str, t: str, below: float, charged: float) -> float:
+        """beta x the charged tonnes, plus in the last period terminal x the tonnes below."""
+        if m not in self.below_cost:
+            return 0.0
+        end = self.terminal[m] * below if t == self.periods[-1] else 0.0
+        return self.below_cost[m] * charged + end
 
     def n_bands(self, s: str, m: str, t: str) -> int:
         return len(self.bands.get((s, m, t), []))
@@ -444,9 +474,30 @@ def resolve(problem: Problem) -> Numbers:
                 n.salvage[m, t] = salvage
         if surplus.disposal_cost > 0:
             n.disposal[m] = surplus.disposal_cost
+    n.below_cost = dict(problem.stock.below_target_cost)
+    n.terminal = {
+        m: problem.stock.terminal_price.get(m, replacement_price(n, m)) for m in n.below_cost
+    }
     _resolve_caps(problem, n)
     _resolve_contracts(problem, n)
     return n
+
+
+def replacement_price(n: Numbers, m: str) -> float:
+    """The lowest price a first tonne of ``m`` is offered at in the last period (a source's
+    first band, a feed's price per tonne of feed over its yield of m), failing that in any
+    period; 0 where m is never offered."""
+    offers: list[tuple[str, float]] = [
+        (t, bands[0].price) for (_, material, t), bands in n.bands.items() if material == m
+    ]
+    offers += [
+        (t, price / n.yields[f][m])
+        for (f, t), price in n.feed_price.items()
+        if n.yields[f].get(m, 0.0) > 0
+    ]
+    offers = [(t, price) for t, price in offers if not math.isnan(price)]
+    last = [price for t, price in offers if t == n.periods[-1]]
+    return min(last or [price for _, price in offers] or [0.0])
 
 
 def _resolve_caps(problem: Problem, n: Numbers) -> None:
@@ -765,12 +816,18 @@ class _Checker:
                 self.fail(f"{where}: cost {row['cost']}, expected {tonnes * penalty}")
 
     def stock_and_sales(self, plan: _Plan) -> dict[MT, pd.Series]:
-        """Closing stock I and sales v from the inventory table (checked in :meth:`inventory`)."""
+        """Closing stock I, sales v and a strategic stock's tonnes below target b and charged g
+        from the inventory table (checked in :meth:`inventory`)."""
+        n = self.n
         rows = self._keyed("inventory", ["material", "period"])
         for (m, t), row in rows.items():
             plan.values["I", m, t] = float(row["closing"])
-            if (m, t) in self.n.max_sold:
+            if (m, t) in n.max_sold:
                 plan.values["v", m, t] = float(row["sold"])
+            if m in n.materials and t in n.periods and n.below(m, t):
+                plan.values["b", m, t] = float(row["below_target"])
+                if n.gap(m, t):
+                    plan.values["g", m, t] = float(row["gap_charged"])
         return {(m, t): row for (m, t), row in rows.items()}
 
     def shortfalls(self, plan: _Plan) -> None:
@@ -838,10 +895,34 @@ class _Checker:
                 for column, expected in money.items():
                     if not _close(float(row[column]), expected, scale):
                         self.fail(f"{where}: {column} {row[column]}, expected {expected}")
+                self.below_target(plan, m, t, row)
                 expected_opening = closing
         for key in rows:
             if key[0] not in n.materials or key[1] not in n.periods:
                 self.fail(f"inventory[{','.join(key)}]: unknown material or period")
+
+    def below_target(self, plan: _Plan, m: str, t: str, row: pd.Series) -> None:
+        """A strategic stock's tonnes below target b >= 0 (0 without b), those charged (g >= 0
+        where g exists, else b) and their cost."""
+        n = self.n
+        where = f"inventory[{m},{t}]"
+        below, charged = float(row["below_target"]), float(row["gap_charged"])
+        if not n.below(m, t):
+            if abs(below) > TOLERANCE:
+                self.fail(f"{where}: {below} t below a target that cannot be drawn below")
+        elif below < -TOLERANCE:
+            self.fail(f"{where}: negative below_target {below}")
+        if n.gap(m, t):
+            if charged < -TOLERANCE:
+                self.fail(f"{where}: negative gap_charged {charged}")
+            paid = plan["g", m, t]
+        else:
+            paid = plan["b", m, t]
+            if not _close(charged, paid):
+                self.fail(f"{where}: gap_charged {charged}, expected below_target {paid}")
+        cost = n.below_target_cost(m, t, plan["b", m, t], paid)
+        if not _close(float(row["below_target_cost"]), cost, abs(below) + abs(charged)):
+            self.fail(f"{where}: below_target_cost {row['below_target_cost']}, expected {cost}")
 
     def shares(self, plan: _Plan) -> None:
         n = self.n
@@ -999,6 +1080,7 @@ class _Checker:
                     )
         for (m, t), cover in n.cover.items():
             limit = cover * n.demand[m, t]
+            below = [(("b", m, t), 1.0)] if n.below(m, t) else []
             yield RuleRow(
                 f"stock_cover({m},{t})",
                 "stock_cover",
@@ -1006,11 +1088,14 @@ class _Checker:
                 m,
                 t,
                 ">=",
-                [(("I", m, t), 1.0)],
+                [(("I", m, t), 1.0), *below],
                 limit,
                 required=limit > 0,
                 per_point=0.01 * n.demand[m, t],
             )
+            if n.gap(m, t):
+                gap: Terms = [(("g", m, t), 1.0), (("b", m, t), -1.0), (("z", m, t), 1.0)]
+                yield RuleRow(f"stock_gap({m},{t})", "stock_gap", None, m, t, ">=", gap, 0.0)
         for name, group in n.caps.items():
             terms = self.group_terms(group)
             yield RuleRow(
@@ -1117,6 +1202,7 @@ class _Checker:
                 "feeds",
                 "substitution",
                 "holding",
+                "below_target",
                 "shortage",
                 "sales",
                 "disposal",
@@ -1144,6 +1230,9 @@ class _Checker:
                     add("sales", m, -plan["v", m, t] * n.salvage[m, t])
                 if m in n.disposal:
                     add("disposal", m, plan["e", m, t] * n.disposal[m])
+                if m in n.below_cost:
+                    charged = plan["g" if n.gap(m, t) else "b", m, t]
+                    add("below_target", m, n.below_target_cost(m, t, plan["b", m, t], charged))
         for name, group in n.contracts.items():
             if group.take_or_pay is not None:
                 add("take_or_pay", group.subject, plan["o", name] * group.take_or_pay)
@@ -1275,6 +1364,12 @@ class _Checker:
                 if m in n.disposal:
                     cost["e", m, t] = n.disposal[m]
                     upper["e", m, t] = None
+                if n.below(m, t):
+                    cost["b", m, t] = n.below_target_cost(m, t, 1.0, 0.0 if n.gap(m, t) else 1.0)
+                    upper["b", m, t] = None
+                if n.gap(m, t):
+                    cost["g", m, t] = n.below_cost[m]
+                    upper["g", m, t] = None
         for name, group in n.contracts.items():
             if group.take_or_pay is not None:
                 cost["o", name] = group.take_or_pay

@@ -9,7 +9,8 @@ optimum is exact to far better than the tests' tolerances.
 :func:`supply_documents` and :func:`supply_problems` add the supply-realism inputs: price
 tiers and floors, feeds with co-products, separation limits, contracts (hard, fixed,
 take-or-pay), caps and contracts over groups (``sum_over``), substitution ramps and shares of
-demand, surplus sales and disposal, ``min_stock_days``, and (:func:`written_in`) units other
+demand, surplus sales and disposal, ``min_stock_days``, strategic stocks
+(``below_target_cost``, ``terminal_price``), and (:func:`written_in`) units other
 than t REO.
 """
 
@@ -265,7 +266,9 @@ def supply_documents(draw: st.DrawFn) -> dict[str, Any]:
     """A random valid problem document, in t REO, that uses the supply-realism inputs: tiers,
     price floors, feeds with co-products, shared separation limits, caps and contracts over
     groups (``sum_over``), hard, fixed and take-or-pay contracts, substitutes with ramps and
-    largest shares of demand, surplus sales and disposal, and min_stock_days.
+    largest shares of demand, surplus sales and disposal, min_stock_days, and strategic stocks (a
+    ``below_target_cost`` on some materials with a stock target, sometimes a
+    ``terminal_price``).
 
     Most materials have a shortage penalty and the hard rules are small, so that most draws
     have a plan; salvage prices (at most 5) are below every purchase price (at least 5).
@@ -376,6 +379,13 @@ def supply_documents(draw: st.DrawFn) -> dict[str, Any]:
         security["min_stock_cover"] = {
             m: draw(st.sampled_from([0.1, 0.25])) for m in covered if m not in by_days
         }
+        strategic = subset_of(draw, covered) if draw(st.integers(0, 3)) else []
+        # Below every shortage penalty (at least 100), as validation requires.
+        document["stock"]["below_target_cost"] = {
+            m: draw(st.sampled_from([1.0, 5.0, 20.0, 50.0])) for m in strategic
+        }
+        priced = subset_of(draw, strategic, min_size=0) if strategic else []
+        document["stock"]["terminal_price"] = {m: draw(whole_floats(0, 200)) for m in priced}
     if draw(st.integers(0, 3)) == 0:
         security["min_cover_without"] = [
             {"country": c, "share": draw(st.sampled_from([0.1, 0.2]))}
@@ -426,7 +436,8 @@ def written_in(document: dict[str, Any], units: dict[str, str]) -> dict[str, Any
     d["shortage_penalty"] = each(d.get("shortage_penalty", {}), price)
     stock = d.setdefault("stock", {})
     stock["initial"] = each(stock.get("initial", {}), lambda _: quantity)
-    stock["holding_cost"] = each(stock.get("holding_cost", {}), price)
+    for key in ("holding_cost", "below_target_cost", "terminal_price"):
+        stock[key] = each(stock.get(key, {}), price)
     for source in d["sources"]:
         source["capacity"] = each(source.get("capacity", {}), lambda _: quantity)
         for key in ("prices", "price_floor"):

@@ -13,11 +13,11 @@ scaling every price and cost scales the optimum; HiGHS and CBC agree.
 
 The supply strategies (``supply_problems``) add tiers, price floors, feeds with co-products,
 separation limits, caps and contracts over groups, take-or-pay, ramps, shares of demand, sales
-and disposal of surplus, stock in days and units other than t REO. Over them: every optimal
-plan passes the checker with either solver, and the solvers agree on the cost; raising a
-contract minimum or tightening a cap, separation limit, ramp or share of demand never lowers the
-cost; the same problem in kg and in t has the same cost and plan; and the checker catches any
-number of a plan's tables changed by a tonne or more.
+and disposal of surplus, stock in days, strategic stocks and units other than t REO. Over them:
+every optimal plan passes the checker with either solver, and the solvers agree on the cost;
+raising a contract minimum or tightening a cap, separation limit, ramp or share of demand never
+lowers the cost; the same problem in kg and in t has the same cost and plan; and the checker
+catches any number of a plan's tables changed by a tonne or more.
 """
 
 import copy
@@ -381,7 +381,17 @@ CHECKED = {
     "purchases": ["tonnes", "capacity", "unit_price", "cost"],
     "feeds": ["tonnes", "capacity", "unit_price", "cost"],
     "supply": ["bought", "from_feeds", "tonnes"],
-    "inventory": ["opening", "purchased", "sold", "closing", "surplus", "holding_cost"],
+    "inventory": [
+        "opening",
+        "purchased",
+        "sold",
+        "closing",
+        "surplus",
+        "holding_cost",
+        "below_target",
+        "gap_charged",
+        "below_target_cost",
+    ],
     "costs": ["cost"],
     "constraints": ["limit", "slack"],
 }

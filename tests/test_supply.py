@@ -487,6 +487,70 @@ def test_stock_in_days(solver: SolverName) -> None:
     assert row["limit"] == _approx(6_000 / 91.25)
 
 
+def strategic_problem(capacity: dict[str, float], price: float, cover: float) -> Document:
+    """NdPr, 100 t demand a period, a stock target of ``cover`` x a period's demand that may be
+    drawn below at 20 per tonne and period; going short costs 1,000 per tonne."""
+    source = {"id": "china", "country": "CN", "capacity": {"NdPr": capacity}, "prices": {}}
+    source["prices"] = {"NdPr": price}
+    return {
+        "name": "strategic",
+        "periods": list(capacity),
+        "materials": [{"id": "NdPr"}],
+        "sources": [source],
+        "demand": {"NdPr": 100},
+        "stock": {"initial": {"NdPr": 50}, "below_target_cost": {"NdPr": 20}},
+        "shortage_penalty": {"NdPr": 1000},
+        "security": {"min_stock_cover": {"NdPr": cover}},
+    }
+
+
+def test_strategic_stock_is_drawn_while_short_and_rebuilt(solver: SolverName) -> None:
+    """Target 30 t, holding 1 a tonne. China sells 100 t in P1, nothing in P2 and 1,000 t in P3,
+    at 100. P1 buys all 100 t and keeps the 50 t stock (each tonne saves 1,000 short in P2;
+    going short in P1 instead would hold more stock). P2 has no supply:
+    the whole stock is used and 50 t go short; the 30 t below target are fewer than the tonnes
+    short, so none is charged, and the target costs nothing there (shadow price 0; a hard
+    target would cost 1,000 a tonne). P3 buys 130 t and rebuilds the stock (100 + 1 a tonne,
+    against 20 + a terminal price of 100 for a tonne left below).
+    Cost 100 x 100 + 50 x 1,000 + 130 x 100 + (50 + 30) x 1 = 73,080."""
+    document = strategic_problem({"P1": 100, "P2": 0, "P3": 1000}, 100, 0.3)
+    document["stock"]["holding_cost"] = {"NdPr": 1}
+    result = _solve(document, solver)
+    assert result.total_cost == _approx(73_080)
+    inventory = result.inventory.set_index("period")
+    assert inventory["closing"].tolist() == _approx([50, 0, 30])
+    assert inventory["shortage"].tolist() == _approx([0, 50, 0])
+    # below_target in P2 is any of 30..50 t: while as many tonnes go short, no tonne is charged.
+    assert inventory["gap_charged"].tolist() == _approx([0, 0, 0])
+    assert inventory["below_target_cost"].tolist() == _approx([0, 0, 0])
+    assert _row(result, "stock_cover(NdPr,P2)")["shadow_price"] == _approx(0)
+
+
+def test_a_gap_left_at_the_end_costs_its_replacement(solver: SolverName) -> None:
+    """Target 50 t. China sells 200 t in P1 at 120 and nothing in P2; no stock to start. P1
+    buys all 200 t (a tonne carried saves 1,000 short in P2); P2 uses the 100 t carried and
+    ends 50 t below target, none short: 50 t charged at 20, and at the end at the terminal
+    price. Without a ``terminal_price`` that is the replacement price: nothing is offered in
+    P2, so the lowest price in any period, 120: 24,000 + 50 x 20 + 50 x 120 = 31,000. A tonne
+    more of target in P2 costs 20 + 120 (stock_cover's shadow price), a tonne more charged 20
+    (stock_gap's). A terminal price of 0 leaves 25,000, and the target's shadow price 20."""
+    document = strategic_problem({"P1": 200, "P2": 0}, 120, 0.5)
+    document["stock"]["initial"] = {}
+    result = _solve(document, solver)
+    assert result.total_cost == _approx(31_000)
+    last = result.inventory.set_index("period").loc["P2"]
+    assert [last["closing"], last["below_target"], last["gap_charged"]] == _approx([0, 50, 50])
+    assert last["below_target_cost"] == _approx(50 * 20 + 50 * 120)
+    costs = result.costs.set_index(["component", "item"])["cost"]
+    assert costs["below_target", "NdPr"] == _approx(7_000)
+    assert _row(result, "stock_cover(NdPr,P2)")["shadow_price"] == _approx(140)
+    assert _row(result, "stock_gap(NdPr,P2)")["shadow_price"] == _approx(20)
+    document["stock"]["terminal_price"] = {"NdPr": 0}
+    result = _solve(document, solver)
+    assert result.total_cost == _approx(25_000)
+    assert _row(result, "stock_cover(NdPr,P2)")["shadow_price"] == _approx(20)
+
+
 @pytest.mark.parametrize(
     ("change", "loc", "words"),
     [
