@@ -57,7 +57,7 @@ Method = Literal["priority", "tonnes"]
 METHODS: tuple[Method, ...] = ("priority", "tonnes")
 DEMAND = frozenset({Rule.BALANCE})
 CAPS = frozenset({Rule.CAP, Rule.CONTRACT})
-PHYSICAL = frozenset({Rule.NET_DEMAND, Rule.SEPARATION, Rule.RAMP, Rule.SUB_SHARE, Rule.STOCK_GAP})
+PHYSICAL = frozenset({Rule.NET_DEMAND, Rule.SEPARATION, Rule.RAMP, Rule.SUB_SHARE, Rule.STOCK_END})
 """Rows that never give, like capacities: a limit too tight shows up as unmet demand."""
 SECURITY = frozenset({Rule.MAX_SHARE, Rule.COVER_WITHOUT, Rule.STOCK_COVER})
 LOOSER_WHEN_HIGHER = frozenset({Rule.MAX_SHARE, Rule.CAP})

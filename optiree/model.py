@@ -2,11 +2,11 @@
 
 Variable and constraint names follow the formulation in docs/formulation.md:
 ``buy(s,m,t)`` (and ``tier(s,m,j,t)`` for price band j >= 2), ``feed(f,t)``, ``sub(k,t)``,
-``stock(m,t)``, ``below(m,t)`` and ``gap(m,t)`` (a strategic stock's tonnes below its target,
-and those of them not matched by tonnes short), ``short(m,t)``, ``sell(m,t)``, ``waste(m,t)``,
-``shortfall(id,m,t)``; rows
+``stock(m,t)``, ``gap(m,t)`` and ``below(m,t)`` (a strategic stock's tonnes below its target
+not matched by tonnes short, and all its tonnes below target at the end), ``short(m,t)``,
+``sell(m,t)``, ``waste(m,t)``, ``shortfall(id,m,t)``; rows
 ``balance(m,t)``, ``net_demand(m,t)``, ``max_share(c,m,t)``, ``cover_without(c,m,t)``,
-``stock_cover(m,t)``, ``stock_gap(m,t)``, ``cap(id,m,t)``, ``contract(id,m,t)``,
+``stock_cover(m,t)``, ``stock_end(m,t)``, ``cap(id,m,t)``, ``contract(id,m,t)``,
 ``separation(s,t)``, ``ramp(k,t)`` and ``sub_share(k,m,t)``. A cap or contract row that totals
 several materials or periods names them as ``NdPr+Dy`` and ``2026Q1..2026Q4``.
 A row whose left-hand side has no variable is not added: if it holds it cannot bind, and if it
@@ -34,7 +34,7 @@ class Rule(StrEnum):
     MAX_SHARE = "max_share"
     COVER_WITHOUT = "cover_without"
     STOCK_COVER = "stock_cover"
-    STOCK_GAP = "stock_gap"
+    STOCK_END = "stock_end"
     CAP = "cap"
     CONTRACT = "contract"
     SEPARATION = "separation"
@@ -90,12 +90,12 @@ class LpModel:
     feed: dict[FT, pulp.LpVariable]
     sub: dict[KT, pulp.LpVariable]
     stock: dict[MT, pulp.LpVariable]
-    below: dict[MT, pulp.LpVariable]
-    """Tonnes of closing stock below a strategic stock's target (materials with a
-    ``below_target_cost``, periods with a target)."""
     gap: dict[MT, pulp.LpVariable]
-    """Tonnes below target beyond that period's shortage, which cost ``below_target_cost``
-    (materials that may go short; for the others the whole ``below`` costs it)."""
+    """Tonnes of closing stock below a strategic stock's target beyond that period's shortage,
+    which cost ``below_target_cost`` (materials with one, periods with a target)."""
+    below: dict[MT, pulp.LpVariable]
+    """Tonnes below target at the end, which cost the terminal price: the last period of a
+    strategic stock that may go short (without shortage every tonne below is in ``gap``)."""
     short: dict[MT, pulp.LpVariable]
     sell: dict[MT, pulp.LpVariable]
     waste: dict[MT, pulp.LpVariable]
@@ -119,8 +119,8 @@ class LpModel:
             "feed": self.feed,
             "sub": self.sub,
             "stock": self.stock,
-            "below": self.below,
             "gap": self.gap,
+            "below": self.below,
             "short": self.short,
             "sell": self.sell,
             "waste": self.waste,
@@ -177,18 +177,23 @@ class _Builder:
         self.stock = {
             (m, t): variable("stock", (m, t), None) for m in d.materials for t in d.periods
         }
-        self.below = {
-            (m, t): variable("below", (m, t), None)
-            for (m, t), cover in d.stock_cover.items()
-            if m in d.below_cost and cover * d.demand[m, t] > 0
-        }
         self.short = {
             (m, t): variable("short", (m, t), d.demand[m, t])
             for m in d.penalty
             for t in d.periods
             if d.demand[m, t] > 0
         }
-        self.gap = {key: variable("gap", key, None) for key in self.below if key in self.short}
+        self.gap = {
+            (m, t): variable("gap", (m, t), None)
+            for (m, t), cover in d.stock_cover.items()
+            if m in d.below_cost and cover * d.demand[m, t] > 0
+        }
+        last = d.periods[-1]
+        self.below = {
+            (m, t): variable("below", (m, t), None)
+            for m, t in self.gap
+            if t == last and (m, t) in self.short
+        }
         self.sell = {  # selling at no price is free disposal: no variable needed
             key: variable("sell", key, None if math.isinf(most) else most)
             for key, most in d.max_sold.items()
@@ -273,10 +278,11 @@ class _Builder:
         terms += [(w, d.feed_price[key]) for key, w in self.feed.items()]
         terms += [(v, d.sub_cost[key]) for key, v in self.sub.items()]
         terms += [(v, d.holding[m]) for (m, _), v in self.stock.items() if d.holding[m] > 0]
-        for (m, t), v in self.below.items():  # linear in (below, gap): read its two slopes
-            gap = self.gap.get((m, t), v)
-            terms += [(gap, d.below_target_cost(m, t, 0.0, 1.0))]
-            terms += [(v, d.below_target_cost(m, t, 1.0, 0.0))]
+        for (m, t), v in self.gap.items():  # linear in (below, charged): read its two slopes
+            # without an end row (no shortage), every tonne below is charged: below = gap
+            below = 1.0 if (m, t) not in self.below else 0.0
+            terms.append((v, d.below_target_cost(m, t, below, 1.0)))
+        terms += [(v, d.below_target_cost(m, t, 1.0, 0.0)) for (m, t), v in self.below.items()]
         terms += [(v, d.penalty[m]) for (m, _), v in self.short.items()]
         terms += [(v, -d.salvage[key]) for key, v in self.sell.items()]
         terms += [(v, d.disposal[m]) for (m, _), v in self.waste.items()]
@@ -394,31 +400,33 @@ class _Builder:
                     )
 
     def stock_cover(self) -> None:
-        """Closing stock at least the target; a strategic stock may fall below it by
-        ``below(m,t)``, at its cost per tonne and period (and, at the end, what rebuilding the
-        gap after the horizon costs)."""
+        """Closing stock at least the target. A strategic stock may fall below it: the tonnes
+        below beyond the period's shortage, ``gap(m,t)``, cost ``below_target_cost`` (while a
+        material goes short, no tonne could have rebuilt its stock that demand did not need
+        more, so a gap as large as the shortage costs nothing more)."""
         d = self.data
         for (m, t), cover in d.stock_cover.items():
             need = cover * d.demand[m, t]
             if need > 0:
-                gap = [(self.below[m, t], 1.0)] if (m, t) in self.below else []
+                strategic = [v for v in (self.gap, self.short) if (m, t) in self.gap]
                 self.add(
                     Rule.STOCK_COVER,
                     (m, t),
-                    [(self.stock[m, t], 1.0), *gap],
+                    [(self.stock[m, t], 1.0), *[(v[m, t], 1.0) for v in strategic if (m, t) in v]],
                     pulp.LpConstraintGE,
                     need,
                     parameter=cover,
                     per_point=0.01 * d.demand[m, t],
                 )
 
-    def stock_gap(self) -> None:
-        """The tonnes below target that cost ``below_target_cost`` are those beyond the
-        period's shortage: while a material goes short, no tonne could have rebuilt its stock
-        that demand did not need more, so a gap as large as the shortage costs nothing more."""
-        for (m, t), gap in self.gap.items():
-            terms = [(gap, 1.0), (self.below[m, t], -1.0), (self.short[m, t], 1.0)]
-            self.add(Rule.STOCK_GAP, (m, t), terms, pulp.LpConstraintGE, 0.0)
+    def stock_end(self) -> None:
+        """At the end, every tonne a strategic stock is below target, ``below(m,t)``, costs
+        what rebuilding it after the horizon costs (the terminal price), shortage or not."""
+        d = self.data
+        for (m, t), below in self.below.items():
+            need = d.stock_cover[m, t] * d.demand[m, t]
+            terms = [(self.stock[m, t], 1.0), (below, 1.0)]
+            self.add(Rule.STOCK_END, (m, t), terms, pulp.LpConstraintGE, need)
 
     def caps(self) -> None:
         for row in self.data.caps:
@@ -502,8 +510,8 @@ class _Builder:
             self.feed,
             self.sub,
             self.stock,
-            self.below,
             self.gap,
+            self.below,
             self.short,
             self.sell,
             self.waste,
@@ -538,7 +546,7 @@ def build(data: ProblemData, lp: pulp.LpProblem | None = None, prefix: str = "")
     builder.max_share()
     builder.cover_without()
     builder.stock_cover()
-    builder.stock_gap()
+    builder.stock_end()
     builder.caps()
     builder.contracts()
     builder.separation()

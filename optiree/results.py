@@ -596,10 +596,12 @@ def _inventory(model: LpModel, supply: pd.DataFrame, substitution: pd.DataFrame)
         )
         opening = d.initial[m]
         for t in d.periods:
-            below = _value(model.below[m, t]) if (m, t) in model.below else 0.0
-            charged = _value(model.gap[m, t]) if (m, t) in model.gap else below
             closing = _value(model.stock[m, t])
             short = _value(model.short[m, t]) if (m, t) in model.short else 0.0
+            below = charged = 0.0
+            if (m, t) in model.gap:  # a strategic stock: what the plan is below its target
+                below = _clean(max(0.0, d.stock_cover[m, t] * d.demand[m, t] - closing))
+                charged = _clean(max(0.0, below - short))
             sold = _value(model.sell[m, t]) if (m, t) in model.sell else 0.0
             purchased = float(bought.get((m, t), 0.0))
             saved = float(substituted.get(t, 0.0))

@@ -48,6 +48,8 @@ DECISIONS = {
     "feed": "t feed",
     "sub": "units",
     "stock": "t",
+    "below": "t",
+    "gap": "t",
     "short": "t",
     "sell": "t",
     "waste": "t",
@@ -544,8 +546,8 @@ class StochasticResult:
     expected_value_cost: float | None
     """EEV [money]; +inf when no expected-value first stage serves every scenario."""
     first_stage: pd.DataFrame = field(repr=False)
-    """The committed decisions: ``decision`` (buy, tier, feed, sub, stock, short, sell,
-    waste), ``item`` (the source, "source (band j)" for a tier, the feed, substitute or
+    """The committed decisions: ``decision`` (buy, tier, feed, sub, stock, below, gap,
+    short, sell, waste), ``item`` (the source, "source (band j)" for a tier, the feed, substitute or
     material), ``material`` (empty for feed and sub), ``period``, ``value`` and ``unit`` (t,
     t feed, or units for sub); stock is closing stock."""
     scenario_costs: pd.DataFrame = field(repr=False)
@@ -767,7 +769,7 @@ def _first_stage_table(values: Mapping[Key, float]) -> pd.DataFrame:
             item = f"{source} (band {band})"
         elif kind in ("sub", "feed"):
             (item, period), material = index, ""
-        else:  # stock, short, sell, waste: (material, period)
+        else:  # stock, below, gap, short, sell, waste: (material, period)
             (material, period), item = index, index[0]
         rows.append((kind, item, material, period, value, DECISIONS[kind]))
     return pd.DataFrame(rows, columns=FIRST_STAGE_COLUMNS)

@@ -183,10 +183,11 @@ def _rules(plan: _Plan) -> Iterator[Violation]:
     for (m, t), cover in d.stock_cover.items():
         need = cover * d.demand[m, t]
         closing = plan.closing(m, t)
-        below = plan.below[m, t]  # a strategic stock's gap (0 for a hard target: bounds)
-        yield _violation(f"stock_cover({m},{t})", need - closing - below, [closing, below, need])
-        short, charged = plan.short.get((m, t), 0.0), plan.charged[m, t]
-        yield _violation(f"stock_gap({m},{t})", below - short - charged, [below, short, charged])
+        below, charged = plan.below[m, t], plan.charged[m, t]  # 0 for a hard target: bounds
+        short = plan.short.get((m, t), 0.0) if m in d.below_cost else 0.0
+        have = closing + charged + short  # a strategic stock's gap matched by shortage is free
+        yield _violation(f"stock_cover({m},{t})", need - have, [closing, charged, short, need])
+        yield _violation(f"below_target({m},{t})", abs(max(0.0, need - closing) - below), [need])
     for cap in d.caps:
         total = sum(plan.supply.get(cell, 0.0) for cell in cap.cells)
         name = f"cap({cap.cap},{cap.material},{cap.period})"

@@ -159,11 +159,20 @@ def test_solving_ignores_the_scenarios() -> None:
 
 def test_for_disruption_lets_every_material_go_short() -> None:
     """Dy has no penalty: 10 x its dearest price (Lynas, 150) = 1,500 per tonne. The stock
-    rule holds in A only."""
+    rule stays and becomes a strategic stock: a tonne below target costs 1,500 / (2 x 3
+    periods) = 250 a period, and one left at the end China's 100 (the cheapest price in C)."""
     problem = _problem(security={"min_stock_cover": {"Dy": 1.0}})
-    faced = for_disruption(problem, from_period="B")
+    faced = for_disruption(problem)
     assert faced.shortage_penalty == {"Dy": 1500.0}
-    assert faced.security.min_stock_cover == {"Dy": {"A": 1.0}}
+    assert faced.security.min_stock_cover == {"Dy": 1.0}
+    assert faced.stock.below_target_cost == {"Dy": 250.0}
+    assert faced.stock.terminal_price == {"Dy": 100.0}
+    own = _problem(
+        security={"min_stock_cover": {"Dy": 1.0}},
+        stock={"below_target_cost": {"Dy": 40.0}, "terminal_price": {"Dy": 7.0}},
+    )
+    assert for_disruption(own).stock.below_target_cost == {"Dy": 40.0}
+    assert for_disruption(own).stock.terminal_price == {"Dy": 7.0}
     assert for_disruption(problem, penalty=99.0).shortage_penalty == {"Dy": 99.0}
     own = _problem(shortage_penalty={"Dy": 7.0})
     assert for_disruption(own, penalty=99.0).shortage_penalty == {"Dy": 7.0}

@@ -663,7 +663,7 @@ def test_textbook_facts(case: tuple[Problem, list[Scenario], int, Risk | None]) 
 @settings(max_examples=EXAMPLES)
 @given(st.data())
 def test_one_certain_scenario_is_the_deterministic_problem(data: st.DataObject) -> None:
-    """RP = WS = EEV = CVaR = the optimum of for_disruption(apply(...)), the penalty being the
+    """RP = WS = EEV = CVaR = the optimum of apply(for_disruption(...)), the penalty being the
     problem's own (resolved before the scenario's price changes)."""
     problem = data.draw(problems())
     assume(len(problem.periods) >= 2)
@@ -671,10 +671,9 @@ def test_one_certain_scenario_is_the_deterministic_problem(data: st.DataObject) 
     (scenario,) = data.draw(scenario_lists(problem, count=1))
     certain = scenario.model_copy(update={"probability": data.draw(st.sampled_from([None, 1.0]))})
     revealed = problem.periods[commit]
-    # The default shortage penalty is the one of the problem as it stands (see two_stage).
-    penalty = for_disruption(problem).shortage_penalty
-    applied = apply(problem, certain, from_period=revealed)
-    deterministic = optiree.solve(for_disruption(applied, from_period=revealed, penalty=penalty))
+    # Penalties and strategic stocks are those of the problem as it stands (see two_stage).
+    applied = apply(for_disruption(problem), certain, from_period=revealed)
+    deterministic = optiree.solve(applied)
     result = solve_stochastic(problem, [certain], commit_periods=commit)
     assert result.status == deterministic.status, (result.message, deterministic.message)
     if result.is_optimal:

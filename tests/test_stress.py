@@ -156,7 +156,7 @@ def test_nothing_committed_is_the_best_response_with_foresight(solver: SolverNam
     """k = 0 is the problem under the embargo, solved directly: A buys 80 t from China (40 for
     B, held at 1 per tonne), B buys nothing, C buys 40 t: 8,000 + 40 + 4,000 = 12,040,
     whatever the plan. Keeping A as planned costs more: 12,080 and 41,000."""
-    direct = for_disruption(apply(_problem(), EMBARGO_B, from_period="A"), from_period="A")
+    direct = apply(for_disruption(_problem()), EMBARGO_B)
     solved = optiree.solve(direct, solver)
     assert solved.total_cost == pytest.approx(12_040)
     for document in ({"security": STOCK_RULE}, {}):

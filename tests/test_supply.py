@@ -751,11 +751,11 @@ def days_problem(days: float) -> Document:
     }
 
 
-def test_stock_days_are_diagnosed_frontiered_and_lifted() -> None:
+def test_stock_days_are_diagnosed_frontiered_and_made_strategic() -> None:
     """90 days of a 90-day quarter is one quarter of demand: 100 t kept at the end of each
     quarter, but only 50 t can be put by in Q1 (150 bought, 100 used). Diagnose lowers the rule
-    to 45 days (50 t); the frontier replaces the days by its cover levels; a disruption from Q2
-    lifts the rule from Q2 on."""
+    to 45 days (50 t); the frontier replaces the days by its cover levels; in a disruption the
+    rule is a strategic stock (a tonne below it costs 10 x 10 / (2 x 2) = 25 a quarter)."""
     problem = Problem.model_validate(days_problem(90))
     assert optiree.solve(problem).status == "infeasible"
     rules = optiree.diagnose(problem).rules.set_index("field")
@@ -767,8 +767,9 @@ def test_stock_days_are_diagnosed_frontiered_and_lifted() -> None:
     # the tightest cover: 50 t at the end of Q1 (one half of a quarter's demand)
     assert curve["level"].max() == pytest.approx(0.5, rel=1e-5)
 
-    faced = for_disruption(feasible, from_period="Q2")
-    assert faced.security.min_stock_days["Dy"] == {"Q1": 45}
+    faced = for_disruption(feasible)
+    assert faced.security.min_stock_days["Dy"] == 45
+    assert faced.stock.below_target_cost == {"Dy": 25.0}
 
 
 def test_sensitivity_values_a_feed_at_capacity() -> None:
