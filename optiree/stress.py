@@ -420,6 +420,7 @@ def plan_values(plan: Result, kind: str) -> dict[tuple[str, ...], float]:
         "sub": (plan.substitution, ["substitute", "period"], "units"),
         "stock": (plan.inventory, ["material", "period"], "closing"),
         "below": (plan.inventory, ["material", "period"], "below_target"),
+        "gap": (plan.inventory, ["material", "period"], "gap_charged"),
         "short": (plan.shortage, ["material", "period"], "tonnes"),
         "sell": (plan.inventory, ["material", "period"], "sold"),
         "waste": (plan.inventory, ["material", "period"], "surplus"),
