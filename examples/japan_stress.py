@@ -177,9 +177,21 @@ def main() -> None:
     assert abs(
         cell["60 days", NO_DISRUPTION]["cost [M USD]"] - plans["60 days"].total_cost / 1e6
     ) <= 1e-9 * plans["60 days"].total_cost
+    # With 60 days only the two Dy/Tb embargoes leave demand unmet, after drawing the whole
+    # stock; from 4 months on nothing is short; under the long embargoes more stock costs less.
     _, *disrupted = names
     heavy_cut = [s for s in disrupted if cell["60 days", s]["Dy short [t]"] > TOLERANCE]
-    print(f"\nDy short with 60 days of stock under: {', '.join(heavy_cut)}")
+    assert heavy_cut == ["controls_2026", "embargo_1y"], heavy_cut
+    for scenario in heavy_cut:
+        row = cell["60 days", scenario]
+        for m in HEAVY:
+            assert abs(row[f"{m} drawn [t]"] - row[f"{m} held [t]"]) <= TOLERANCE, row
+        costs = [cell[name, scenario]["cost [M USD]"] for name in COVERS]
+        assert all(a > b for a, b in itertools.pairwise(costs)), costs
+    for name in list(COVERS)[1:]:
+        for scenario in names:
+            row = cell[name, scenario]
+            assert row["NdPr short [t]"] == row["Dy short [t]"] == row["Tb short [t]"] == 0
 
     cbc = stress_table(base, plans, scenarios, commit, solver="cbc")
     gap = ((cbc["total_cost"] - table["total_cost"]).abs() / table["total_cost"]).max()
