@@ -174,9 +174,10 @@ def main() -> None:
         for scenario in names:
             assert cell[name, scenario]["cost [M USD]"] >= calm["cost [M USD]"] * (1 - 1e-9)
         assert calm["Dy short [t]"] == calm["Tb short [t]"] == calm["NdPr short [t]"] == 0
-    assert abs(
-        cell["60 days", NO_DISRUPTION]["cost [M USD]"] - plans["60 days"].total_cost / 1e6
-    ) <= 1e-9 * plans["60 days"].total_cost
+    assert (
+        abs(cell["60 days", NO_DISRUPTION]["cost [M USD]"] - plans["60 days"].total_cost / 1e6)
+        <= 1e-9 * plans["60 days"].total_cost
+    )
     # With 60 days only the two Dy/Tb embargoes leave demand unmet, after drawing the whole
     # stock; from 4 months on nothing is short; under the long embargoes more stock costs less.
     _, *disrupted = names
