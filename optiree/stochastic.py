@@ -48,6 +48,8 @@ DECISIONS = {
     "feed": "t feed",
     "sub": "units",
     "stock": "t",
+    "below": "t",
+    "gap": "t",
     "short": "t",
     "sell": "t",
     "waste": "t",
