@@ -90,7 +90,6 @@ scenario = scenarios[0]
     "sweep.md": """
 import optiree
 from optiree.scenarios import apply, for_disruption
-from optiree.sweep import first_change
 problem = optiree.load_problem("problem.yaml")
 s = problem.scenarios[1]
 """,

@@ -475,6 +475,9 @@ def test_the_page_shows_the_small_example() -> None:
     problem = Problem.model_validate(yaml.safe_load(block))
     plan = _plan(problem, "highs")
     assert plan.total_cost == pytest.approx(18_180)
+    assert stress_test(problem, plan, "embargo_B", commit_periods=0).total_cost == pytest.approx(
+        18_220
+    )
     stressed = stress_test(problem, plan, "embargo_B", commit_periods=1)
     assert stressed.summary() in _text_blocks()
 

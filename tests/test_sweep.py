@@ -1,7 +1,6 @@
 """Sweeps: the random scenarios, the table checked by hand, every executor giving the same table,
 the command and its files."""
 
-import re
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -17,9 +16,9 @@ from pydantic import ValidationError
 import optiree
 from optiree import MissingDependencyError, OptireeError, Problem
 from optiree.cli import main
-from optiree.scenarios import apply
+from optiree.scenarios import apply, disrupted
 from optiree.schema import Scenario
-from optiree.sweep import random_scenarios, sweep, sweep_summary, write_sweep
+from optiree.sweep import random_scenarios, sweep, write_sweep
 from tests.samples import JAPAN
 
 
@@ -58,16 +57,10 @@ HAND_SCENARIOS: list[dict[str, Any]] = [
 ]
 
 
-def _japan() -> Problem:
-    """The Japan case without its Dy/Tb embargo, so the draws decide it."""
-    document = optiree.load_problem(JAPAN).model_dump()
-    document["caps"] = [cap for cap in document["caps"] if cap["id"] != "cn_hre_embargo"]
-    return Problem.model_validate(document)
-
-
 @pytest.fixture(scope="module")
 def japan() -> Problem:
-    return _japan()
+    """The Japan case as the file has it: before China's 2026 controls."""
+    return optiree.load_problem(JAPAN)
 
 
 @pytest.fixture(scope="module")
@@ -415,18 +408,28 @@ def test_parquet_without_pyarrow(
 
 
 def test_the_docs_show_the_current_japan_sweep(japan: Problem) -> None:
-    draws = random_scenarios(japan, 200, seed=2026, embargo_probability=1.0)
-    summary = sweep_summary(sweep(japan, draws, executor="serial"))
+    """docs/sweep.md's claims and its table by length, recomputed from a sweep of the file (the
+    command's output itself is checked by tests/test_doc_snippets.py)."""
+    table = sweep(japan, random_scenarios(japan, 300, seed=1), executor="serial")
     page = (Path(__file__).resolve().parents[1] / "docs" / "sweep.md").read_text()
-    assert summary in re.findall(r"```text\n(.*?)```", page, re.S)
-    # The figures of "a short disruption can cost less than none".
-    calm = sweep(japan, [Scenario(name="calm")], executor="serial")
-    late = Scenario.model_validate(
-        {
-            "name": "tb_2027Q4",
-            "disruptions": [{"country": "CN", "materials": ["Tb"], "start": "2027Q4"}],
-        }
-    )
-    tb = sweep(japan, [late], executor="serial")
-    assert f"costs {calm['total_cost'].iloc[0] / 1e6:,.0f} M USD" in page
-    assert f"costs {tb['total_cost'].iloc[0] / 1e6:,.0f} M USD" in page
+    none = optiree.solve(disrupted(japan)).total_cost
+    assert none is not None
+    calm = table[table["length"] == 0]
+    assert calm["total_cost"].tolist() == pytest.approx([none] * len(calm), rel=1e-9)
+    assert table["total_cost"].min() >= none * (1 - 1e-9)
+    assert f"The {len(calm)} draws of length 0 cost {none:,.0f} USD" in page
+    embargo_1y = optiree.solve(disrupted(japan, "embargo_1y")).total_cost
+    assert table["total_cost"].max() == pytest.approx(embargo_1y, rel=1e-9)
+    assert (table["short_NdPr"] == 0).all()
+    short = table[["short_NdPr", "short_Dy", "short_Tb"]].sum(axis=1) > 1e-6
+    assert f"**{short.sum()} draws leave demand unmet**" in page
+    assert table.loc[short, "cut"].min() == 0.54
+    assert table.loc[short, "length"].min() == 2
+    for length, group in table.groupby("length"):
+        row = (
+            f"| {length} | {len(group)} | {short[group.index].sum()} | "
+            f"{group['total_cost'].mean() / 1e6:,.0f} | {group['short_Dy'].mean():.1f} | "
+            f"{group['short_Tb'].mean():.1f} |"
+        )
+        assert row in page, row
+    assert table.groupby("length")["total_cost"].mean().is_monotonic_increasing
