@@ -25,18 +25,19 @@ every variable >= 0:
 - u[k,t] substitute units, at most the capacity; I[m,t] closing stock; z[m,t] shortage (only
   with a shortage penalty, at most the demand); v[m,t] sold on (a ``surplus`` entry with a
   positive salvage price, at most ``max_sold``); e[m,t] wasted (a positive ``disposal_cost``);
-  o[G] take-or-pay shortfall of a contract row, at most its minimum b; b[m,t] tonnes below a
-  strategic stock's target (a material with a ``below_target_cost`` beta[m], where
-  cover x demand > 0) and g[m,t] those of them charged (where z[m,t] also exists);
+  o[G] take-or-pay shortfall of a contract row, at most its minimum b; g[m,t] the tonnes a
+  strategic stock (a material with a ``below_target_cost`` beta[m]) is below its target beyond
+  the period's shortage, where cover x demand > 0; b[m,T] its tonnes below target in the last
+  period T, where z[m,T] also exists;
 - balance:        I[m,t-1] + sum_s X + sum_k saves u + z - I[m,t] - v - e >= demand (= with a
                   disposal cost);
 - net_demand:     sum_k saves[k,m] u + z <= demand[m,t];
 - max_share:      sum_{s of c} X <= share * sum_s X;
 - cover_without:  sum_{s not of c} X + sum_k saves u + I[m,t-1] >= share * demand[m,t];
-- stock_cover:    I[m,t] + b[m,t] >= cover[m,t] * demand[m,t] (cover = days / period_days for
-                  ``min_stock_days``; a per-period cover is 0 where not listed; b only for a
-                  strategic stock);
-- stock_gap:      g[m,t] - b[m,t] + z[m,t] >= 0 (where both b and z exist);
+- stock_cover:    I[m,t] + g[m,t] + z[m,t] >= cover[m,t] * demand[m,t] (cover = days /
+                  period_days for ``min_stock_days``; a per-period cover is 0 where not listed;
+                  g and z only for a strategic stock, z where it exists);
+- stock_end:      I[m,T] + b[m,T] >= cover[m,T] * demand[m,T] (where b exists);
 - cap:            sum over a group of cells (``sum_over``) and matching sources of X <= max_tonnes,
                   or <= share * sum of their most deliverable (capacity + yields x feed capacity);
 - contract:       sum over a group of the source's X + o >= min_tonnes (o only with
@@ -363,13 +364,14 @@ class Numbers:
                 terms.append((("w", f, t), self.yields[f][m]))
         return terms
 
-    def below(self, m: str, t: str) -> bool:
-        """Whether b[m,t] exists: a strategic stock with a positive target in t."""
+    def gap(self, m: str, t: str) -> bool:
+        """Whether g[m,t] exists: a strategic stock with a positive target in t."""
         return m in self.below_cost and self.cover.get((m, t), 0.0) * self.demand[m, t] > 0
 
-    def gap(self, m: str, t: str) -> bool:
-        """Whether g[m,t] exists: b[m,t] and z[m,t] both do."""
-        return self.below(m, t) and m in self.penalty
+    def end(self, m: str, t: str) -> bool:
+        """Whether b[m,t] exists: g[m,t] in the last period, where z[m,t] also exists (without
+        it, every tonne below target is charged: b would be g)."""
+        return t == self.periods[-1] and self.gap(m, t) and m in self.penalty
 
     def below_target_cost(self, m: str, t: str, below: float, charged: float) -> float:
         """beta x the charged tonnes, plus in the last period terminal x the tonnes below."""
@@ -824,10 +826,10 @@ class _Checker:
             plan.values["I", m, t] = float(row["closing"])
             if (m, t) in n.max_sold:
                 plan.values["v", m, t] = float(row["sold"])
-            if m in n.materials and t in n.periods and n.below(m, t):
-                plan.values["b", m, t] = float(row["below_target"])
-                if n.gap(m, t):
-                    plan.values["g", m, t] = float(row["gap_charged"])
+            if m in n.materials and t in n.periods and n.gap(m, t):
+                plan.values["g", m, t] = float(row["gap_charged"])
+                if n.end(m, t):
+                    plan.values["b", m, t] = float(row["below_target"])
         return {(m, t): row for (m, t), row in rows.items()}
 
     def shortfalls(self, plan: _Plan) -> None:
@@ -902,27 +904,30 @@ class _Checker:
                 self.fail(f"inventory[{','.join(key)}]: unknown material or period")
 
     def below_target(self, plan: _Plan, m: str, t: str, row: pd.Series) -> None:
-        """A strategic stock's tonnes below target b >= 0 (0 without b), those charged (g >= 0
-        where g exists, else b) and their cost."""
+        """A strategic stock's tonnes below target, max(0, target - closing) (0 for a hard
+        target), those charged g >= 0 and their cost: beta g, and at the end terminal x the
+        tonnes below (b, or g where there is no b)."""
         n = self.n
         where = f"inventory[{m},{t}]"
         below, charged = float(row["below_target"]), float(row["gap_charged"])
-        if not n.below(m, t):
-            if abs(below) > TOLERANCE:
-                self.fail(f"{where}: {below} t below a target that cannot be drawn below")
-        elif below < -TOLERANCE:
-            self.fail(f"{where}: negative below_target {below}")
-        if n.gap(m, t):
-            if charged < -TOLERANCE:
-                self.fail(f"{where}: negative gap_charged {charged}")
-            paid = plan["g", m, t]
-        else:
-            paid = plan["b", m, t]
-            if not _close(charged, paid):
-                self.fail(f"{where}: gap_charged {charged}, expected below_target {paid}")
-        cost = n.below_target_cost(m, t, plan["b", m, t], paid)
+        target = n.cover.get((m, t), 0.0) * n.demand[m, t]
+        expected = max(0.0, target - float(row["closing"])) if n.gap(m, t) else 0.0
+        if not _close(below, expected, target):
+            self.fail(f"{where}: below_target {below}, expected {expected}")
+        if not n.gap(m, t) and abs(charged) > TOLERANCE:
+            self.fail(f"{where}: {charged} t charged below a target that cannot be drawn below")
+        if charged < -TOLERANCE:
+            self.fail(f"{where}: negative gap_charged {charged}")
+        cost = self._below_target_cost(plan, m, t)
         if not _close(float(row["below_target_cost"]), cost, abs(below) + abs(charged)):
             self.fail(f"{where}: below_target_cost {row['below_target_cost']}, expected {cost}")
+
+    def _below_target_cost(self, plan: _Plan, m: str, t: str) -> float:
+        n = self.n
+        if not n.gap(m, t):
+            return 0.0
+        charged = plan["g", m, t]
+        return n.below_target_cost(m, t, plan["b", m, t] if n.end(m, t) else charged, charged)
 
     def shares(self, plan: _Plan) -> None:
         n = self.n
@@ -1080,7 +1085,9 @@ class _Checker:
                     )
         for (m, t), cover in n.cover.items():
             limit = cover * n.demand[m, t]
-            below = [(("b", m, t), 1.0)] if n.below(m, t) else []
+            strategic: Terms = [(("g", m, t), 1.0)] if n.gap(m, t) else []
+            if n.gap(m, t) and m in n.penalty:
+                strategic.append((("z", m, t), 1.0))
             yield RuleRow(
                 f"stock_cover({m},{t})",
                 "stock_cover",
@@ -1088,14 +1095,14 @@ class _Checker:
                 m,
                 t,
                 ">=",
-                [(("I", m, t), 1.0), *below],
+                [(("I", m, t), 1.0), *strategic],
                 limit,
                 required=limit > 0,
                 per_point=0.01 * n.demand[m, t],
             )
-            if n.gap(m, t):
-                gap: Terms = [(("g", m, t), 1.0), (("b", m, t), -1.0), (("z", m, t), 1.0)]
-                yield RuleRow(f"stock_gap({m},{t})", "stock_gap", None, m, t, ">=", gap, 0.0)
+            if n.end(m, t):
+                end: Terms = [(("I", m, t), 1.0), (("b", m, t), 1.0)]
+                yield RuleRow(f"stock_end({m},{t})", "stock_end", None, m, t, ">=", end, limit)
         for name, group in n.caps.items():
             terms = self.group_terms(group)
             yield RuleRow(
@@ -1231,8 +1238,7 @@ class _Checker:
                 if m in n.disposal:
                     add("disposal", m, plan["e", m, t] * n.disposal[m])
                 if m in n.below_cost:
-                    charged = plan["g" if n.gap(m, t) else "b", m, t]
-                    add("below_target", m, n.below_target_cost(m, t, plan["b", m, t], charged))
+                    add("below_target", m, self._below_target_cost(plan, m, t))
         for name, group in n.contracts.items():
             if group.take_or_pay is not None:
                 add("take_or_pay", group.subject, plan["o", name] * group.take_or_pay)
@@ -1364,12 +1370,13 @@ class _Checker:
                 if m in n.disposal:
                     cost["e", m, t] = n.disposal[m]
                     upper["e", m, t] = None
-                if n.below(m, t):
-                    cost["b", m, t] = n.below_target_cost(m, t, 1.0, 0.0 if n.gap(m, t) else 1.0)
-                    upper["b", m, t] = None
                 if n.gap(m, t):
-                    cost["g", m, t] = n.below_cost[m]
+                    ends = n.end(m, t)
+                    cost["g", m, t] = n.below_target_cost(m, t, 0.0 if ends else 1.0, 1.0)
                     upper["g", m, t] = None
+                if n.end(m, t):
+                    cost["b", m, t] = n.below_target_cost(m, t, 1.0, 0.0)
+                    upper["b", m, t] = None
         for name, group in n.contracts.items():
             if group.take_or_pay is not None:
                 cost["o", name] = group.take_or_pay

@@ -520,7 +520,8 @@ def test_strategic_stock_is_drawn_while_short_and_rebuilt(solver: SolverName) ->
     inventory = result.inventory.set_index("period")
     assert inventory["closing"].tolist() == _approx([50, 0, 30])
     assert inventory["shortage"].tolist() == _approx([0, 50, 0])
-    # below_target in P2 is any of 30..50 t: while as many tonnes go short, no tonne is charged.
+    # 30 t below target in P2, none charged: as many tonnes go short.
+    assert inventory["below_target"].tolist() == _approx([0, 30, 0])
     assert inventory["gap_charged"].tolist() == _approx([0, 0, 0])
     assert inventory["below_target_cost"].tolist() == _approx([0, 0, 0])
     assert _row(result, "stock_cover(NdPr,P2)")["shadow_price"] == _approx(0)
@@ -532,8 +533,9 @@ def test_a_gap_left_at_the_end_costs_its_replacement(solver: SolverName) -> None
     ends 50 t below target, none short: 50 t charged at 20, and at the end at the terminal
     price. Without a ``terminal_price`` that is the replacement price: nothing is offered in
     P2, so the lowest price in any period, 120: 24,000 + 50 x 20 + 50 x 120 = 31,000. A tonne
-    more of target in P2 costs 20 + 120 (stock_cover's shadow price), a tonne more charged 20
-    (stock_gap's). A terminal price of 0 leaves 25,000, and the target's shadow price 20."""
+    more of target in P2 costs 20 + 120: 20 charged (stock_cover's shadow price) and 120 to
+    rebuild after the horizon (stock_end's). A terminal price of 0 leaves 25,000, and
+    stock_end's shadow price 0."""
     document = strategic_problem({"P1": 200, "P2": 0}, 120, 0.5)
     document["stock"]["initial"] = {}
     result = _solve(document, solver)
@@ -543,12 +545,13 @@ def test_a_gap_left_at_the_end_costs_its_replacement(solver: SolverName) -> None
     assert last["below_target_cost"] == _approx(50 * 20 + 50 * 120)
     costs = result.costs.set_index(["component", "item"])["cost"]
     assert costs["below_target", "NdPr"] == _approx(7_000)
-    assert _row(result, "stock_cover(NdPr,P2)")["shadow_price"] == _approx(140)
-    assert _row(result, "stock_gap(NdPr,P2)")["shadow_price"] == _approx(20)
+    assert _row(result, "stock_cover(NdPr,P2)")["shadow_price"] == _approx(20)
+    assert _row(result, "stock_end(NdPr,P2)")["shadow_price"] == _approx(120)
     document["stock"]["terminal_price"] = {"NdPr": 0}
     result = _solve(document, solver)
     assert result.total_cost == _approx(25_000)
     assert _row(result, "stock_cover(NdPr,P2)")["shadow_price"] == _approx(20)
+    assert _row(result, "stock_end(NdPr,P2)")["shadow_price"] == _approx(0)
 
 
 @pytest.mark.parametrize(
