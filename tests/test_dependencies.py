@@ -13,7 +13,7 @@ from packaging.version import Version
 
 ROOT = Path(__file__).resolve().parents[1]
 CONSTRAINTS = ROOT / ".ci" / "lowest-constraints.txt"
-TRANSITIVE = {"distributed"}
+TRANSITIVE = {"distributed", "pyparsing"}
 """Pinned in the constraints file for a floor to install, though pyproject.toml names none."""
 
 
