@@ -59,7 +59,7 @@ def test_readme_first_command_on_a_fresh_copy(tmp_path: Path) -> None:
         ROOT,
         copy,
         ignore=shutil.ignore_patterns(
-            ".git", ".venv", "*.egg-info", "build", "__pycache__", ".*_cache", ".hypothesis"
+            ".git", ".venv*", "*.egg-info", "build", "__pycache__", ".*_cache", ".hypothesis"
         ),
     )
     first = _readme_commands()[0]

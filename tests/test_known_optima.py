@@ -5,7 +5,9 @@ that binds (the marginal cost of tightening it by one tonne) with its cost per p
 marginal cost of tightening its share or cover by 0.01). Each then checks one shadow price by
 finite difference, re-solving with the rule tightened a little, and passes the result through
 the independent checker. The instances avoid degenerate optima wherever a dual is asserted, so
-the duals are unique; the one exception (an embargo) says so.
+the duals are unique; the one exception (an embargo) says so. Each asserted plan is the only
+optimal plan and each asserted dual the only optimal dual: ``tests.unique.assert_unique``
+checks both on the LP, so any solver, in any release, must return them.
 """
 
 import dataclasses
@@ -19,6 +21,7 @@ from optiree import Problem, Result
 from optiree.solve import SolverName
 from tests.checker import COLUMNS, check
 from tests.samples import two_country
+from tests.unique import assert_unique
 
 Document = dict[str, Any]
 
@@ -89,7 +92,8 @@ def test_cheapest_capacity_is_used_first(solver: SolverName) -> None:
         ],
         "demand": {"Nd": 100},
     }
-    _, result = _solve(document, solver)
+    problem, result = _solve(document, solver)
+    assert_unique(problem, ["balance(Nd,P1)"])
     assert result.total_cost == _approx(1200)
     assert _plan(result) == _approx({("A", "Nd", "P1"): 60, ("B", "Nd", "P1"): 40})
     prices = result.purchases.set_index("source")["unit_price"]
@@ -110,7 +114,8 @@ def test_docs_worked_example(solver: SolverName) -> None:
     By hand: China 30 t, Lynas 20 t: 3,000 + 3,000 = 6,000. Shadow price of the share rule
     150 - 100 = 50, cost per point 50 x 0.5 t = 25; balance 0.6 x 100 + 0.4 x 150 = 120.
     """
-    _, result = _solve(two_country(), solver)
+    problem, result = _solve(two_country(), solver)
+    assert_unique(problem, ["max_share(CN,Dy,P1)", "balance(Dy,P1)"])
     assert result.total_cost == _approx(6000)
     assert _plan(result) == _approx({("china", "Dy", "P1"): 30, ("lynas", "Dy", "P1"): 20})
     share = _row(result, "max_share(CN,Dy,P1)")
@@ -146,7 +151,8 @@ def test_max_country_share(solver: SolverName) -> None:
     Cost per point: 4 x 0.01 x 100 t bought = 4 (one point moves 1 t from CN to AU at +4).
     """
     document = _max_share()
-    _, result = _solve(document, solver)
+    problem, result = _solve(document, solver)
+    assert_unique(problem, ["max_share(CN,Nd,P1)", "balance(Nd,P1)"])
     assert result.total_cost == _approx(1160)
     assert _plan(result) == _approx({("CN1", "Nd", "P1"): 60, ("AU1", "Nd", "P1"): 40})
     share = _row(result, "max_share(CN,Nd,P1)")
@@ -189,7 +195,8 @@ def test_min_cover_without(solver: SolverName) -> None:
         "stock": {"initial": {"Nd": 10}},
         "security": {"min_cover_without": [{"country": "CN", "share": 0.3}]},
     }
-    _, result = _solve(document, solver)
+    problem, result = _solve(document, solver)
+    assert_unique(problem, ["cover_without(CN,Nd,P1)", "balance(Nd,P1)"])
     assert result.total_cost == _approx(980)
     assert _plan(result) == _approx({("CN1", "Nd", "P1"): 70, ("AU1", "Nd", "P1"): 20})
     cover = _row(result, "cover_without(CN,Nd,P1)")
@@ -233,7 +240,11 @@ def test_min_stock_cover_buys_early_when_cheap(solver: SolverName) -> None:
         "stock": {"holding_cost": {"Nd": 1}},
         "security": {"min_stock_cover": {"Nd": 0.5}},
     }
-    _, result = _solve(document, solver)
+    problem, result = _solve(document, solver)
+    periods = ("P1", "P2", "P3")
+    assert_unique(
+        problem, [f"{rule}(Nd,{t})" for rule in ("stock_cover", "balance") for t in periods]
+    )
     assert result.total_cost == _approx(3900)
     assert _plan(result) == _approx({("CN1", "Nd", "P1"): 250, ("CN1", "Nd", "P3"): 100})
     assert result.inventory["closing"].tolist() == _approx([150, 50, 50])
@@ -293,7 +304,11 @@ def test_caps_in_tonnes_and_as_share_of_capacity(solver: SolverName) -> None:
             {"id": "embargo", "country": "CN", "materials": ["Dy"], "max_share_of_capacity": 0},
         ],
     }
-    _, result = _solve(document, solver)
+    problem, result = _solve(document, solver)
+    # The embargo's dual is not unique (see above): only its lower bound is asserted.
+    assert_unique(
+        problem, ["cap(quota,Nd,P1)", "cap(cut,Nd,P1)", "balance(Nd,P1)", "balance(Dy,P1)"]
+    )
     assert result.total_cost == _approx(2640)
     assert _plan(result) == _approx(
         {
@@ -336,10 +351,13 @@ def test_caps_in_tonnes_and_as_share_of_capacity(solver: SolverName) -> None:
 def test_substitution_when_cheaper_than_the_tonnes_it_saves(solver: SolverName) -> None:
     """Demand 100 t of Nd and 10 t of Dy in P1 and P2, bought from CN at 10 and 100.
     A substitute saves 1 t of Nd and 0.1 t of Dy per unit, worth 10 + 0.1 x 100 = 20; it costs
-    18 in P1 and 25 in P2, up to 50 units a period.
+    18 in P1 and 25 in P2, up to 50 units a period. Holding stock costs 1 a tonne a period.
 
     By hand: P1 uses all 50 units (18 < 20): 900, and buys 50 t Nd and 5 t Dy: 500 + 500.
     P2 uses none (25 > 20) and buys 100 t Nd and 10 t Dy: 1,000 + 1,000. Cost 3,900.
+    The holding cost makes this plan the only optimum: P2's tonnes bought in P1 would cost
+    10 + 1 and 100 + 1 (with no holding cost any split of P2's purchases between P1 and P2
+    costs the same, and solvers differ in the one they return), so no stock is held.
     Purchases stay strictly inside their bounds, so the balance duals are the prices: 10 for
     Nd and 100 for Dy in both periods; the net_demand rows (savings <= demand) have slack.
     """
@@ -358,8 +376,10 @@ def test_substitution_when_cheaper_than_the_tonnes_it_saves(solver: SolverName) 
             }
         ],
         "demand": {"Nd": 100, "Dy": 10},
+        "stock": {"holding_cost": {"Nd": 1, "Dy": 1}},
     }
-    _, result = _solve(document, solver)
+    problem, result = _solve(document, solver)
+    assert_unique(problem, [f"balance({m},{t})" for m in ("Nd", "Dy") for t in ("P1", "P2")])
     assert result.total_cost == _approx(3900)
     assert _plan(result) == _approx(
         {
@@ -409,7 +429,8 @@ def test_shortage_penalty_below_and_above_the_price(solver: SolverName) -> None:
         "demand": {"Nd": 100, "Dy": 10},
         "shortage_penalty": {"Nd": 20, "Dy": 150},
     }
-    _, result = _solve(document, solver)
+    problem, result = _solve(document, solver)
+    assert_unique(problem, ["balance(Nd,P1)", "balance(Dy,P1)"])
     assert result.total_cost == _approx(2500)
     assert _plan(result) == _approx({("CN1", "Nd", "P1"): 60, ("CN1", "Dy", "P1"): 8})
     short = result.shortage.set_index("material")
@@ -445,7 +466,8 @@ def test_available_from(solver: SolverName) -> None:
         "demand": {"Nd": 100},
         "stock": {"holding_cost": {"Nd": 0.5}},
     }
-    _, result = _solve(document, solver)
+    problem, result = _solve(document, solver)
+    assert_unique(problem, ["balance(Nd,P1)", "balance(Nd,P2)"])
     assert result.total_cost == _approx(3000)
     assert _plan(result) == _approx({("CN1", "Nd", "P1"): 100, ("AU1", "Nd", "P2"): 100})
     offered = set(zip(result.purchases["source"], result.purchases["period"], strict=True))

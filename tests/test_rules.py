@@ -4,6 +4,7 @@ import pytest
 
 import optiree
 from optiree import Problem
+from tests.unique import slopes
 
 
 def _one_source_two_periods(**extra: object) -> Problem:
@@ -76,9 +77,18 @@ def test_rules_that_read_zero_at_no_cost_do_not_bind() -> None:
     assert result.total_cost == pytest.approx(500)
     rows = result.constraints.set_index("constraint")
     assert rows.loc["max_share(CN,X,P2)", ["value", "limit", "slack"]].tolist() == [0, 0, 0]
-    assert not rows.loc["max_share(CN,X,P2)", "binding"]
+    # The P2 row's dual is not unique: loosening it saves nothing, tightening it forces AU
+    # tonnes into P2 (600 each, against 125 for a P1 tonne; 1/0.75 of one per unit of the row):
+    # 475 / 0.75 = 633.3. Any shadow price in [0, 633.3] is optimal, so the row binds exactly
+    # when the solver's dual is positive; HiGHS's is 0.
+    p2 = rows.loc["max_share(CN,X,P2)"]
+    assert 0 <= p2["shadow_price"] <= 475 / 0.75 + 1e-6
+    assert p2["binding"] == (p2["shadow_price"] > 0)
     assert rows.loc["max_share(CN,X,P1)", "binding"]
-    assert result.binding["constraint"].tolist() == ["max_share(CN,X,P1)"]
+    binding = ["max_share(CN,X,P1)"] + (["max_share(CN,X,P2)"] if p2["binding"] else [])
+    assert result.binding["constraint"].tolist() == binding
+    below, above = slopes(problem, "max_share(CN,X,P2)")
+    assert (below, above) == (pytest.approx(-475 / 0.75), pytest.approx(0))
 
 
 def test_summary_marks_what_cannot_happen() -> None:

@@ -18,6 +18,7 @@ from optiree import Problem
 from optiree.solve import SolverName
 from tests.checker import check
 from tests.strategies import problems
+from tests.unique import assert_unique_plan
 
 PRICE_FACTORS = (1e-3, 1e7)
 QUANTITY_FACTORS = (1e-4, 1e6)
@@ -89,7 +90,9 @@ def mixed() -> dict[str, Any]:
             },
         ],
         "demand": {"NdPr": 9e5, "Dy": 60.0, "Tb": 3e-4},
-        "stock": {"initial": {"Tb": 1e-4}, "holding_cost": {"Tb": 1e5, "NdPr": 1e-4}},
+        # Holding costs on every material make each period buy its own demand: the plan is the
+        # only optimum (with Dy free to hold, P2's Dy could be bought in P1 at the same cost).
+        "stock": {"initial": {"Tb": 1e-4}, "holding_cost": {"Tb": 1e5, "NdPr": 1e-4, "Dy": 1.0}},
         "security": {"max_country_share": {"CN": 0.6}},
     }
 
@@ -116,8 +119,10 @@ def test_mixed_magnitudes_solve_right(solver: SolverName) -> None:
 
 
 def test_scaled_copies_agree_on_the_plan() -> None:
-    """The mixed problem and its copy with prices x 1e-3 and tonnes x 1e3 buy the same plan."""
+    """The mixed problem and its copy with prices x 1e-3 and tonnes x 1e3 buy the same plan
+    (the only optimal plan, so any solver must find it)."""
     problem = Problem.model_validate(mixed())
+    assert_unique_plan(problem)
     plain = optiree.solve(problem)
     other = optiree.solve(scaled(problem, 1e-3, 1e3))
     assert plain.total_cost is not None

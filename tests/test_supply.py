@@ -6,7 +6,7 @@ runs with every solver, passes the result through the independent checker, and c
 shadow price by finite difference where the optimum is not degenerate.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import pytest
@@ -18,6 +18,7 @@ from optiree.scenarios import for_disruption
 from optiree.sensitivity import sensitivity_summary
 from optiree.solve import SolverName
 from tests.checker import check
+from tests.unique import assert_unique_duals, assert_unique_plan
 
 Document = dict[str, Any]
 
@@ -28,6 +29,15 @@ def _solve(document: Document, solver: SolverName) -> Result:
     assert result.status == "optimal", result.message
     assert check(problem, result) == []
     return result
+
+
+def unique(document: Document, rows: Sequence[str] = (), kinds: tuple[str, ...] = ()) -> None:
+    """The shadow prices of ``rows`` are unique, and so are the variables of ``kinds`` (the
+    whole plan is not always: with no holding cost, tonnes may move between periods)."""
+    problem = Problem.model_validate(document)
+    assert_unique_duals(problem, rows)
+    if kinds:
+        assert_unique_plan(problem, kinds)
 
 
 def _approx(value: object) -> Any:
@@ -95,6 +105,7 @@ def test_feed_brings_co_products_to_sale_and_waste(solver: SolverName) -> None:
     demand is a tonne less to waste, so its shadow price is -2."""
     document = feed_problem()
     result = _solve(document, solver)
+    unique(document, ["balance(Dy,P1)", "balance(NdPr,P1)"])
     assert result.total_cost == _approx(200_000 - 3_000 + 300)
     feeds = result.feeds.set_index(["feed", "period"])
     assert feeds.loc[("mtweld", "P1"), "tonnes"] == _approx(10_000)
@@ -156,6 +167,7 @@ def test_shared_separation_capacity(solver: SolverName) -> None:
         "security": {"max_country_share": {"CN": 0.5}},
     }
     result = _solve(document, solver)
+    unique(document, ["separation(lynas,P1)"])
     assert result.total_cost == _approx(37_000)
     row = _row(result, "separation(lynas,P1)")
     assert row["rule"] == "separation"
@@ -201,6 +213,7 @@ def test_tiers_fill_the_cheaper_band_first(solver: SolverName) -> None:
     """30 t at 100, 30 t at 120, 10 t at 150 (cheaper than Lynas' 160): 8,100. One more tonne
     comes from the third band: balance shadow price 150."""
     result = _solve(tier_problem(), solver)
+    unique(tier_problem(), ["balance(NdPr,P1)"])
     assert result.total_cost == _approx(8_100)
     bands = result.purchases.set_index(["source", "tier"])
     assert bands.loc[("china", 1), "tonnes"] == _approx(30)
@@ -219,6 +232,7 @@ def test_price_floor_and_share_rule(solver: SolverName) -> None:
     document["sources"][1]["price_floor_multiplier"] = 2.0
     document["security"] = {"max_country_share": {"CN": 0.8}}
     result = _solve(document, solver)
+    unique(document, ["max_share(CN,NdPr,P1)", "balance(NdPr,P1)"])
     assert result.total_cost == _approx(8_920)
     lynas = result.purchases[result.purchases["source"] == "lynas"]
     assert lynas["unit_price"].tolist() == [_approx(200)]
@@ -268,6 +282,7 @@ def test_take_or_pay_over_the_horizon(solver: SolverName) -> None:
     take-or-pay price, 100; one more tonne of demand costs 50."""
     document = contract_problem(min_tonnes=80, sum_over=["periods"], take_or_pay=100)
     result = _solve(document, solver)
+    unique(document, ["contract(offtake,NdPr,P1..P2)", "balance(NdPr,P2)"])
     assert result.total_cost == _approx(11_000)
     row = _row(result, "contract(offtake,NdPr,P1..P2)")
     assert row["period"] == "P1..P2"
@@ -294,6 +309,7 @@ def test_fixed_volume_per_period(solver: SolverName) -> None:
     more contracted tonne replaces a China tonne: 150 - 100 = 50."""
     document = contract_problem(fixed_tonnes=25)
     result = _solve(document, solver)
+    unique(document, ["contract(offtake,NdPr,P1)"])
     assert result.total_cost == _approx(8_500)
     row = _row(result, "contract(offtake,NdPr,P1)")
     assert row["sense"] == "="
@@ -320,6 +336,7 @@ def test_annual_quota(solver: SolverName) -> None:
     document["contracts"] = []
     document["caps"] = [{"id": "quota", "country": "CN", "sum_over": ["periods"], "max_tonnes": 50}]
     result = _solve(document, solver)
+    unique(document, ["cap(quota,NdPr,P1..P2)"])
     assert result.total_cost == _approx(6_500)
     assert _row(result, "cap(quota,NdPr,P1..P2)")["shadow_price"] == _approx(50)
 
@@ -349,6 +366,7 @@ def test_quota_over_materials(solver: SolverName) -> None:
         "caps": [{"id": "q", "country": "CN", "sum_over": ["materials"], "max_tonnes": 40}],
     }
     result = _solve(document, solver)
+    unique(document, ["cap(q,NdPr+Dy,P1)"])
     assert result.total_cost == _approx(23_500)
     assert _row(result, "cap(q,NdPr+Dy,P1)")["shadow_price"] == _approx(50)
 
@@ -365,6 +383,7 @@ def test_quota_over_materials_counts_each_yield_of_a_feed(solver: SolverName) ->
     document["shortage_penalty"] = {"Dy": 30_000}
     document["caps"] = [{"id": "q", "country": "AU", "sum_over": ["materials"], "max_tonnes": 25.5}]
     result = _solve(document, solver)
+    unique(document, ["cap(q,NdPr+Dy,P1)"], kinds=("feed",))
     assert result.total_cost == _approx(27_500)
     assert result.feeds["tonnes"].sum() == _approx(500)
     assert _row(result, "cap(q,NdPr+Dy,P1)")["shadow_price"] == _approx(15 / 0.051)
@@ -400,6 +419,7 @@ def test_ramp_by_units(solver: SolverName) -> None:
     limit: 100; in P1: 150."""
     document = ramp_problem({"max_increase": 5})
     result = _solve(document, solver)
+    unique(document, [f"ramp(ferrite,{t})" for t in ("P1", "P2", "P3")], kinds=("sub",))
     assert result.total_cost == _approx(4_500)
     assert result.substitution["units"].tolist() == [_approx(5), _approx(10), _approx(15)]
     for period, shadow in [("P1", 150), ("P2", 100), ("P3", 50)]:
@@ -417,7 +437,9 @@ def test_ramp_by_units(solver: SolverName) -> None:
 def test_ramp_by_growth(solver: SolverName) -> None:
     """From 2 units before the start, growth 50% plus 4: 7, 14.5, then 25.75 capped at the
     demand of 20. Units 41.5 (2,075); bought 13 + 5.5 = 18.5 t (1,850). Cost 3,925."""
-    result = _solve(ramp_problem({"max_increase": 4, "max_growth": 0.5, "initial": 2}), solver)
+    document = ramp_problem({"max_increase": 4, "max_growth": 0.5, "initial": 2})
+    result = _solve(document, solver)
+    unique(document, kinds=("sub",))
     assert result.total_cost == _approx(3_925)
     assert result.substitution["units"].tolist() == [_approx(7), _approx(14.5), _approx(20)]
 
@@ -425,7 +447,9 @@ def test_ramp_by_growth(solver: SolverName) -> None:
 def test_share_of_demand(solver: SolverName) -> None:
     """At most 25% of demand: 5 units a period (750), 45 t bought (4,500): 5,250. A tonne more
     of the limit saves 50; a point is 0.2 t: 10."""
-    result = _solve(ramp_problem(share=0.25), solver)
+    document = ramp_problem(share=0.25)
+    result = _solve(document, solver)
+    unique(document, ["sub_share(ferrite,Dy,P2)"])
     assert result.total_cost == _approx(5_250)
     row = _row(result, "sub_share(ferrite,Dy,P2)")
     assert row["shadow_price"] == _approx(50)
@@ -626,7 +650,9 @@ def test_disposal_cost_without_salvage(solver: SolverName) -> None:
 def test_limits_given_by_period_are_silent_elsewhere(solver: SolverName) -> None:
     """A share limit for P1 only leaves P2 and P3 free: 5 units in P1, 20 in P2 and P3;
     cost 45 x 50 + 15 x 100 = 3,750. A separation limit for P1 only works the same way."""
-    result = _solve(ramp_problem(share={"P1": 0.25}), solver)
+    document = ramp_problem(share={"P1": 0.25})
+    result = _solve(document, solver)
+    unique(document, kinds=("sub",))
     assert result.total_cost == _approx(3_750)
     assert result.substitution["units"].tolist() == [_approx(5), _approx(20), _approx(20)]
 
@@ -776,11 +802,14 @@ def test_stock_days_are_diagnosed_frontiered_and_made_strategic() -> None:
 
 
 def test_sensitivity_values_a_feed_at_capacity() -> None:
-    """The feed capped at 10,000 t (exactly the 10 t of Dy), and China selling Dy at 25,000:
-    one more tonne of feed replaces 0.001 t of China's Dy (25) for 20, and its 0.05 t of NdPr
-    is wasted at 2 (0.1): it is worth 25 - 20 - 0.1 = 4.9. The summary names it as a feed."""
+    """The feed capped at 9,990 t (9.99 t of Dy), and China selling Dy at 25,000 (the other
+    0.01 t): one more tonne of feed replaces 0.001 t of China's Dy (25) for 20, and its 0.05 t
+    of NdPr is wasted at 2 (0.1): it is worth 25 - 20 - 0.1 = 4.9. The summary names it as a
+    feed. (Capped at exactly the 10,000 t of the 10 t of Dy, China would sell none, and a tonne
+    of feed more would be worth 0 while a tonne less costs 4.9: its value would not be unique.)
+    """
     document = feed_problem()
-    document["sources"][1]["feeds"][0]["capacity"] = 10_000
+    document["sources"][1]["feeds"][0]["capacity"] = 9_990
     document["sources"][0]["capacity"]["Dy"] = 100
     document["sources"][0]["prices"]["Dy"] = 25_000
     result = _solve(document, "highs")
@@ -788,3 +817,8 @@ def test_sensitivity_values_a_feed_at_capacity() -> None:
     assert capacity.loc["mtweld", "capacity_value"] == _approx(4.9)
     assert capacity.loc["mtweld", "material"] == ""
     assert "lynas feed mtweld: 4.90" in sensitivity_summary(result)
+    costs = []
+    for capacity in (9_989, 9_990, 9_991):  # a tonne less costs what a tonne more saves
+        document["sources"][1]["feeds"][0]["capacity"] = capacity
+        costs.append(_solve(document, "highs").total_cost)
+    assert [costs[0] - costs[1], costs[1] - costs[2]] == _approx([4.9, 4.9])
