@@ -97,7 +97,7 @@ def levers(problem: optiree.Problem, result: optiree.Result) -> pd.DataFrame:
     table["from stock"] = inventory["opening"].first() - inventory["closing"].last()
     table["short"] = inventory["shortage"].sum()
     table["sold"] = inventory["sold"].sum()
-    return table.fillna(0.0).round(6) + 0.0  # + 0.0: no "-0.0" printed
+    return table.fillna(0.0)
 
 
 def stock_story(result: optiree.Result) -> pd.DataFrame:
