@@ -8,6 +8,7 @@ import yaml
 
 import optiree
 from optiree.cli import main
+from optiree.scenarios import disrupted
 from optiree.sensitivity import sensitivity_summary
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
@@ -69,24 +70,27 @@ def test_supply_page_figures(name: str, cost: float) -> None:
     assert f"**{cost:,}**" in (DOCS / "supply.md").read_text()
 
 
-def _cost_block(text: str) -> list[str]:
-    """The "Total cost:" line and the component lines under it."""
+def _opening(text: str) -> list[str]:
+    """The first lines of a summary: the headline, the units, "Total cost:" and the component
+    lines under it."""
     lines = text.splitlines()
     start = next(i for i, line in enumerate(lines) if line.startswith("Total cost:"))
-    block = [lines[start]]
-    for line in lines[start + 1 :]:
-        if not line.startswith("  "):
-            break
-        block.append(line)
-    return block
+    end = start + 1
+    while end < len(lines) and lines[end].startswith("  "):
+        end += 1
+    return lines[:end]
 
 
-def test_japan_case_study_shows_the_current_costs() -> None:
+@pytest.mark.parametrize("scenario", [None, "controls_2026"])
+def test_japan_case_study_shows_the_current_costs(scenario: str | None) -> None:
+    """docs/japan.md pastes the opening of `optiree solve` on the file as it stands, and of
+    `optiree solve --scenario controls_2026` (headline with the unmet demand, cost block)."""
     problem = optiree.load_problem(DOCS.parent / "examples" / "japan_2026.yaml")
-    expected = _cost_block(optiree.solve(problem).summary())
+    faced = problem if scenario is None else disrupted(problem, scenario)
+    expected = _opening(optiree.solve(faced).summary())
     blocks = re.findall(r"```text\n(.*?)```", (DOCS / "japan.md").read_text(), re.S)
-    pasted = [_cost_block(block) for block in blocks if "Total cost:" in block]
-    assert pasted, "docs/japan.md should show the summary that `optiree solve` prints"
+    pasted = [_opening(block) for block in blocks if block.startswith(expected[0])]
+    assert pasted, f"docs/japan.md should show the summary that starts {expected[0]!r}"
     assert pasted[0] == expected
 
 

@@ -11,6 +11,9 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = sorted((ROOT / "examples").glob("*.py"))
 PROBLEM_FILES = sorted((ROOT / "examples").glob("*.yaml"))
+QUOTED = {"japan_2026.py": ROOT / "docs" / "japan.md"}
+"""The page that pastes what a script prints: each of its text blocks whose first line the
+script prints must be in the script's output as it stands."""
 
 
 def test_examples_exist() -> None:
@@ -26,6 +29,16 @@ def test_example_script_runs(script: Path, tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
     assert "optimal" in done.stdout
+    if script.name in QUOTED:
+        blocks = re.findall(r"```text\n(.*?)```", QUOTED[script.name].read_text(), re.S)
+        printed = [b for b in blocks if b.splitlines()[0] in done.stdout.splitlines()]
+        assert len(printed) >= 3, (
+            f"{QUOTED[script.name].name} should paste what {script.name} prints"
+        )
+        for block in printed:
+            assert block in done.stdout, (
+                f"{QUOTED[script.name].name} pastes another output:\n{block}"
+            )
 
 
 @pytest.mark.parametrize("problem", PROBLEM_FILES, ids=[p.name for p in PROBLEM_FILES])
