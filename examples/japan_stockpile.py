@@ -133,7 +133,7 @@ def plot(curve: pd.DataFrame, optimum: float, path: Path) -> None:
             linewidth=2.5 if mean else 1.5,
         )
     ax.axvline(optimum, color="grey", linestyle=":", label=f"optimum ({optimum:.2f} months)")
-    ax.set_xlabel("Dy and Tb stock at the end of 2026Q2 [months of demand]")
+    ax.set_xlabel("Dy and Tb stock at the end of 2026Q1 [months of demand]")
     ax.set_ylabel("Cost 2026-2027 [M USD]")
     ax.set_title("Japan: cost of each scenario against the Dy/Tb stockpile")
     ax.grid(alpha=0.3)
