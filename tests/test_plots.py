@@ -97,9 +97,9 @@ def test_a_source_keeps_its_colour_in_every_panel(
     expected = {
         f"{s} ({c})" for s, c in zip(delivering["source"], delivering["country"], strict=True)
     }
-    assert set(colours) == expected == {"lynas (MY)", "caremag (FR)", "jp_recycling (JP)"}
-    # Lynas is in all three panels, Caremag and recycling in Dy's and Tb's.
-    assert panels == {"lynas (MY)": 3, "caremag (FR)": 2, "jp_recycling (JP)": 2}
+    assert set(colours) == expected == {"china (CN)", "lynas (MY)"}
+    # China and Lynas are in all three panels.
+    assert panels == {"china (CN)": 3, "lynas (MY)": 3}
     assert all(len(found) == 1 for found in colours.values())
     assert len({next(iter(found)) for found in colours.values()}) == len(colours)
 
@@ -117,15 +117,13 @@ def test_stock_trajectory_draws_closing_stock_and_the_cover_requirement(
         lines = {line.get_label(): line for line in ax.get_lines()}
         assert list(lines["closing stock"].get_ydata()) == pytest.approx(rows["closing"].to_list())
         assert "[t]" in ax.get_ylabel()
-        if material != "NdPr":  # Dy and Tb have no stock rule
-            assert plots.REQUIREMENT_LABEL not in lines
-            continue
-        # The rule is min_stock_days: 60 days of a 91.25-day quarter's 1,250 t (821.9 t), in
-        # every quarter; the step line has one more point than periods, so the last one shows.
-        days = problem.security.min_stock_days["NdPr"]
+        # The rule is min_stock_days: 60 days of a 91.25-day quarter's demand (821.9 t of
+        # NdPr), in every quarter; the step line has one more point than periods, so the last
+        # one shows.
+        days = problem.security.min_stock_days[material]
         assert (days, problem.period_days) == (60, 91.25)
-        expected = [days / problem.period_days * problem.demand["NdPr"]] * len(periods)
-        assert expected[0] == pytest.approx(821.9178, abs=1e-4)
+        expected = [days / problem.period_days * problem.demand[material]] * len(periods)
+        assert material != "NdPr" or expected[0] == pytest.approx(821.9178, abs=1e-4)
         step = lines[plots.REQUIREMENT_LABEL]
         assert list(step.get_ydata()) == pytest.approx(expected + expected[-1:])
         assert list(step.get_xdata()) == [i - 0.5 for i in range(len(periods) + 1)]
@@ -341,69 +339,55 @@ def test_docs_report_quotes_the_japan_figures(
     def million(cost: float) -> str:
         return f"{cost / 1e6:,.1f}".replace("-", "\N{MINUS SIGN}")
 
-    # Sourcing mix: all the NdPr comes with the Lynas feed, the same tonnes every quarter, and
-    # what is above demand is sold; no other source delivers NdPr.
-    supply = result.supply[result.supply["tonnes"] > 0]
-    ndpr = supply[supply["material"] == "NdPr"]
-    assert set(ndpr["source"]) == {"lynas"}
-    assert (ndpr["bought"] == 0).all()
-    assert list(ndpr["period"]) == periods
-    (lynas_ndpr,) = set(ndpr["tonnes"].round(6))
-    inventory = result.inventory.set_index(["material", "period"])
-    ndpr_stock = inventory.loc["NdPr"]
-    (demand,) = set(ndpr_stock["demand"])
-    (sold,) = set(ndpr_stock["sold"].round(0))
-    assert lynas_ndpr - demand == pytest.approx(sold, abs=0.1)
-    assert "china" not in set(supply["source"])
-    assert set(supply.loc[supply["source"] == "caremag", "period"]) == set(periods[4:])
-    quoted = [
-        f"NdPr: one bar, Lynas (Malaysia), at {lynas_ndpr:,.0f} t every quarter, above the "
-        f"{demand:,.0f} t demand tick",
-        f"the {sold:,.0f} t a quarter above the tick are sold on",
-    ]
-    # Stock trajectory: the 60-day rule binds in every quarter; Dy and Tb end with nothing.
+    # Sourcing mix: China and the Lynas feed only; Lynas's NdPr is the JARE minimum, the same
+    # every quarter, and the rest of the demand comes from China.
+    supply = result.supply[result.supply["tonnes"] > 1e-9]
+    assert set(supply["source"]) == {"china", "lynas"}
+    assert (supply.loc[supply["source"] == "lynas", "bought"] == 0).all()  # all from the feed
+    delivered = supply.pivot_table("tonnes", ["material", "period"], "source").round(1)
+    (contract,) = problem.contracts
+    assert set(delivered.loc["NdPr", "lynas"]) == {contract.min_tonnes}
+    (china_ndpr,) = set(delivered.loc["NdPr", "china"])
+    quoted = [f"NdPr: China {china_ndpr:,.1f} t and Lynas (Malaysia) {contract.min_tonnes:,.1f} t"]
+    for material in ("Dy", "Tb"):
+        first, later = delivered.loc[material].iloc[0], delivered.loc[material].iloc[-1]
+        assert (delivered.loc[material].iloc[:2] == first).all().all()
+        assert (delivered.loc[material].iloc[2:] == later).all().all()
+        quoted.append(
+            f"{first['china']:,.1f} t" + (" from China and " if material == "Dy" else " and ")
+        )
+        quoted.append(f"{later['china']:,.1f} t and {later['lynas']:,.1f} t")
+    assert (result.substitution["units"] == 0).all()
+    # Stock trajectory: every material on its 60-day requirement in every quarter; none below.
     rules = result.constraints[result.constraints["rule"] == "stock_cover"]
-    (limit,) = set(rules["limit"].round(6))
-    assert limit == pytest.approx(60 / 91.25 * demand)
-    assert ndpr_stock["closing"].to_list() == pytest.approx([limit] * len(periods))
-    assert (inventory.loc[["Dy", "Tb"], "closing"] == 0).all()
-    quoted += [
-        f"NdPr sits on the dashed {limit:,.1f} t requirement (60 days of {demand:,.0f} t a "
-        f"quarter) in every quarter, from the initial {problem.stock.initial['NdPr']:,.0f} t",
-    ]
-    # Cost breakdown: Lynas' cost is that of its two feeds (before and after the heavy rare
-    # earth expansion), the largest purchase; sales of the surplus NdPr are a negative cost.
+    inventory = result.inventory.set_index(["material", "period"])
+    for material, limit in rules.groupby("material")["limit"]:
+        (days,) = set(limit.round(6))
+        assert days == pytest.approx(60 / 91.25 * problem.demand[material])
+        closing = inventory.loc[material, "closing"].to_list()
+        assert closing == pytest.approx([days] * len(periods))
+        quoted.append(f"{days:,.1f} t")
+    assert (result.inventory["below_target"] == 0).all()
+    # Cost breakdown: China the largest purchase, then the two Lynas feeds; nothing short, sold
+    # or paid for untaken.
     costs = result.costs.set_index(["component", "item"])["cost"]
-    feeds = result.feeds[result.feeds["tonnes"] > 0].groupby("feed")["period"].agg(list)
-    assert feeds.to_dict() == {"mt_weld_reo": periods[:2], "mt_weld_reo_hre": periods[2:]}
     bought = costs[["purchases", "feeds"]].sort_values(ascending=False)
     assert list(bought.index[:3]) == [
+        ("purchases", "china"),
         ("feeds", "mt_weld_reo_hre"),
         ("feeds", "mt_weld_reo"),
-        ("purchases", "caremag"),
     ]
     by_component = result.costs.groupby("component", sort=False)["cost"].sum()
-    assert round(by_component["shortage"] / total, 1) == 0.7
-    assert costs["sales", "NdPr"] < 0
+    for component in ("below_target", "shortage", "sales", "take_or_pay"):
+        assert by_component[component] == 0
     legend = ", ".join(f"{c} {million(cost)}" for c, cost in by_component.iloc[:-1].items())
     last, cost = by_component.index[-1], by_component.iloc[-1]
     quoted += [
-        f"Of the {total:,.0f} USD",
-        f"Dy ({million(costs['shortage', 'Dy'])} million USD)",
-        f"Tb ({million(costs['shortage', 'Tb'])} million USD) are the two longest bars, seven "
-        "tenths of the total",
+        f"Of the {total:,.0f} USD, purchases from China ({million(costs['purchases', 'china'])} "
+        "million USD) are the longest bar",
         f"the Lynas feed ({million(costs['feeds', 'mt_weld_reo_hre'])} million USD from 2026Q3 "
         f"and {million(costs['feeds', 'mt_weld_reo'])} million in 2026H1)",
-        f"Caremag ({million(costs['purchases', 'caremag'])} million USD)",
-        f"a negative bar of {million(-costs['sales', 'NdPr'])} million USD",
         f"The legend gives each component's total: {legend} and {last} {million(cost)} million",
     ]
-    # Frontier: China sells nothing, so the max_share frontier is one point at 0%.
-    shares = result.shares
-    assert (shares.loc[shares["country"] == "CN", "share"].fillna(0) == 0).all()
-    frontier = optiree.frontier(problem, "CN", "max_share")
-    assert frontier["level"].to_list() == [0.0]
-    assert frontier["total_cost"].to_list() == pytest.approx([total])
-    quoted += [f"it is one point at 0% ({frontier['total_cost'].iloc[0]:,.0f} USD)"]
     missing = [q for q in quoted if q not in text]
     assert not missing, f"docs/report.md no longer shows: {missing}"

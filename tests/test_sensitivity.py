@@ -96,24 +96,27 @@ def test_no_sensitivity_without_a_plan() -> None:
 
 
 def test_summary_groups_periods() -> None:
-    """On the Japan case the Tb embargo costs the same in all eight quarters: one line. The
-    24 binding rows (the Dy and Tb embargo and the NdPr 60-day stock in each quarter) are three
-    rules, one line each, showing the largest figure over their periods."""
+    """On the Japan case the JARE offtake costs the same in 2026Q3-2027Q4 and less in 2026H1:
+    one line. The 32 binding rows (the three 60-day stocks and the JARE minimum in each quarter)
+    are four rules, one line each, showing the largest figure over their periods."""
     result = optiree.solve(optiree.load_problem(JAPAN))
     text = sensitivity_summary(result)
-    line = next(line for line in text.splitlines() if "cn_hre_embargo Tb" in line)
-    assert "2026Q1 2026Q2 2026Q3 2026Q4 2027Q1 2027Q2 2027Q3 2027Q4" in line
     binding = result.binding
-    assert len(binding) == 24
+    assert len(binding) == 32
     groups = binding.groupby(["rule", "subject", "material"], sort=False)["shadow_price"]
-    assert groups.ngroups == 3
+    assert groups.ngroups == 4
     rules = text.split(" Rules that cost most")[1].split(" Capacity worth most")[0]
     lines = rules.strip().splitlines()
     assert len(lines) == 1 + groups.ngroups  # the heading and one line per rule
-    # Dy's embargo costs 7,594,000 per t while Dy is short and 206,000 from 2027Q3; the NdPr
-    # stock 960 per t in each quarter and 87,360 at the end: one line each, the largest shown.
-    for material, label in (("Dy", "cap cn_hre_embargo Dy"), ("NdPr", "stock_cover NdPr")):
-        prices = binding.loc[binding["material"] == material, "shadow_price"]
+    # The contract costs 15,589.20 per t in 2026H1 and 17,246.80 after (the feed's Dy and Tb
+    # yield doubles); the NdPr stock 960 per t in each quarter and 96,960 at the end: one line
+    # each, the largest shown.
+    ndpr = binding[binding["material"] == "NdPr"]
+    for rule, label in (
+        ("contract", "contract jare_ndpr NdPr"),
+        ("stock_cover", "stock_cover NdPr"),
+    ):
+        prices = ndpr.loc[ndpr["rule"] == rule, "shadow_price"]
         assert prices.nunique() == 2
         (line,) = [line for line in lines if label in line]
         assert f"{label}: {prices.max():,.2f} per t (" in line
