@@ -7,12 +7,17 @@ point is an optimal solve of the problem with that level.
 
 Where the cost curve changes slope. At a fixed set of binding rows and of variables at their
 bounds (the optimal basis), the plan moves smoothly with the level; the curve bends where that
-set changes. optiree samples the range, and wherever two neighbouring points differ in that
-set it bisects between them until they are ``tolerance`` apart, and reports the point as a
-breakpoint. For cover and stock rules the level moves a right-hand side, so the pieces between
-breakpoints are straight lines. For the largest-share rule the level multiplies purchases
-(x_c <= share * sum x), so a piece is straight while total purchases stay fixed, and curved
-where stock or substitution let them move.
+set changes. optiree samples the range; between two neighbouring points in different bases it
+extends the piece through each end (its slope from the duals of the rule's rows, by the
+envelope theorem, and its curvature from a second solved point in the same basis) to where the
+two meet, solves there, and reports that level as a breakpoint when the cost there lies on both
+pieces and each piece is confirmed to run on to it (the duals' slope there, or at
+``tolerance`` from it, is the piece's). Otherwise that level splits the bracket and both halves
+are searched the same way, down to ``tolerance``. For cover and stock rules the level moves a
+right-hand side, so the pieces between breakpoints are straight lines and the curve is convex:
+each breakpoint takes two or three solves and is exact. For the largest-share rule the level
+multiplies purchases (x_c <= share * sum x), so a piece is straight while total purchases stay
+fixed, and curved where stock or substitution let them move; the curve need not be convex.
 
 The tightest level is found by bisection on feasibility to ``1e-9`` and then reported as the
 level the plan at that bound actually reaches.
@@ -212,30 +217,40 @@ class _Tracer:
             self.solved[level] = result
         return result
 
+    def meets(self, level: float) -> bool:
+        """A plan meets the rule at ``level``: it is optimal and the level it reaches is at
+        least as tight (a strategic stock may fall below its target at a cost: such a plan is
+        optimal but does not meet the level)."""
+        result = self.at(level)
+        if not result.is_optimal:
+            return False
+        reached = self.rule.reached(result) * self.rule.tighter
+        return reached >= level * self.rule.tighter - FEASIBILITY_TOLERANCE * max(1.0, abs(level))
+
     def tightest(self, loosest: float) -> float:
-        """The tightest feasible level, found by bisection and read off the plan there."""
+        """The tightest level a plan meets, found by bisection and read off the plan there."""
         rule = self.rule
         if rule.ceiling is not None:
             bound = rule.ceiling
         else:
             bound = max(1.0, 2 * loosest)
-            while self.at(bound).is_optimal:
+            while self.meets(bound):
                 bound *= 2
                 if bound > 1e6:
                     raise OptireeError(f"{rule.name} {rule.subject} has no tightest level")
-        if self.at(bound).is_optimal:
+        if self.meets(bound):
             return bound
         feasible, infeasible = loosest, bound
         while abs(infeasible - feasible) > FEASIBILITY_TOLERANCE:
             middle = (feasible + infeasible) / 2
-            if self.at(middle).is_optimal:
+            if self.meets(middle):
                 feasible = middle
             else:
                 infeasible = middle
-        # The plan at the last feasible level may reach a little further: that level is met.
+        # The plan at the last level met may reach a little further: that level is met.
         reached = rule.reached(self.at(feasible))
         tighter = reached * rule.tighter > feasible * rule.tighter
-        return reached if tighter and self.at(reached).is_optimal else feasible
+        return reached if tighter and self.meets(reached) else feasible
 
     def cost(self, level: float) -> float:
         return float(self.at(level).total_cost or math.nan)
@@ -407,8 +422,8 @@ def _apart(kinks: list[float], levels: list[float], distance: float) -> list[flo
     within ``distance`` of the one kept before it is dropped (two brackets around one
     breakpoint, or a piece narrower than ``distance``)."""
     kept: list[float] = []
-    for kink in sorted(kinks):
-        kink = next((level for level in levels if abs(level - kink) <= distance), kink)
+    for found in sorted(kinks):
+        kink = next((level for level in levels if abs(level - found) <= distance), found)
         if not kept or kink - kept[-1] > distance:
             kept.append(kink)
     return kept

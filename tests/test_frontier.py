@@ -132,25 +132,17 @@ def test_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert "unknown country" in capsys.readouterr().err
 
 
-def _four_sources(**extra: Any) -> Problem:
+def _four_sources() -> Problem:
     """Demand 100 t of Dy; China 100/t (100 t), then A 150/t (20 t), B 200/t (20 t),
     C 300/t (30 t), D 500/t (100 t). With China's share at most sigma the other 100 (1 - sigma)
     t come from A, B, C, D in turn: the slope changes where each fills, at sigma = 0.8, 0.6 and
     0.3 (and the cover without China at 0.2, 0.4, 0.7). Per point: 50, 100, 200, 400."""
-    document: dict[str, Any] = {
-        "name": "four sources",
-        "materials": [{"id": "Dy"}],
-        "reference_prices": {"Dy": 100},
-        "sources": [
-            {"id": "china", "country": "CN", "capacity": {"Dy": 100}},
-            {"id": "a", "country": "AU", "price_multiplier": 1.5, "capacity": {"Dy": 20}},
-            {"id": "b", "country": "US", "price_multiplier": 2.0, "capacity": {"Dy": 20}},
-            {"id": "c", "country": "VN", "price_multiplier": 3.0, "capacity": {"Dy": 30}},
-            {"id": "d", "country": "BR", "price_multiplier": 5.0, "capacity": {"Dy": 100}},
-        ],
-        "demand": {"Dy": 100},
-    }
-    return Problem.model_validate(document | extra)
+    others = [("a", "AU", 1.5, 20), ("b", "US", 2.0, 20), ("c", "VN", 3.0, 30), ("d", "BR", 5, 100)]
+    sources = [{"id": "china", "country": "CN", "capacity": {"Dy": 100}}] + [
+        {"id": i, "country": c, "price_multiplier": m, "capacity": {"Dy": t}}
+        for i, c, m, t in others
+    ]
+    return _three_sources(name="four sources", sources=sources)
 
 
 def _four_cost(tightened: float) -> float:
@@ -203,3 +195,20 @@ def test_slope_from_the_duals_is_the_finite_difference(rule: str, material: str 
         middle, step = (low + high) / 2, abs(high - low) / 1000
         difference = (tracer.cost(middle + step) - tracer.cost(middle - step)) / (2 * step)
         assert tracer.slope(middle) == pytest.approx(difference, rel=1e-5)
+
+
+def test_stock_cover_frontier_of_a_strategic_stock_ends_where_the_stock_can_go() -> None:
+    """A strategic stock may fall below its target at a cost, so every target has an optimal
+    plan; the frontier ends where a plan can still hold the target (1.3, as without the cost)
+    and the costs up to there are those of test_stock_cover_frontier."""
+    problem = _three_sources(
+        periods=["A", "B"],
+        stock={"holding_cost": {"Dy": 5}, "below_target_cost": {"Dy": 1_000}},
+        shortage_penalty={"Dy": 10_000},
+        security={"min_stock_cover": {"Dy": 0.5}},  # replaced by each level
+    )
+    table = frontier(problem, rule="stock_cover", material="Dy", points=3)
+    assert table["level"].iloc[-1] == pytest.approx(1.3)
+    for row in table.itertuples():
+        assert row.total_cost == pytest.approx(_cost(row.level, 20_000, 16_000, 0.3, 21_000))
+    assert table.loc[table["breakpoint"], "level"].tolist() == [pytest.approx(0.3, abs=1e-9)]
