@@ -7,12 +7,17 @@ point is an optimal solve of the problem with that level.
 
 Where the cost curve changes slope. At a fixed set of binding rows and of variables at their
 bounds (the optimal basis), the plan moves smoothly with the level; the curve bends where that
-set changes. optiree samples the range, and wherever two neighbouring points differ in that
-set it bisects between them until they are ``tolerance`` apart, and reports the point as a
-breakpoint. For cover and stock rules the level moves a right-hand side, so the pieces between
-breakpoints are straight lines. For the largest-share rule the level multiplies purchases
-(x_c <= share * sum x), so a piece is straight while total purchases stay fixed, and curved
-where stock or substitution let them move.
+set changes. optiree samples the range; between two neighbouring points in different bases it
+extends the piece through each end (its slope from the duals of the rule's rows, by the
+envelope theorem, and its curvature from a second solved point in the same basis) to where the
+two meet, solves there, and reports that level as a breakpoint when the cost there lies on both
+pieces and each piece is confirmed to run on to it (the duals' slope there, or at
+``tolerance`` from it, is the piece's). Otherwise that level splits the bracket and both halves
+are searched the same way, down to ``tolerance``. For cover and stock rules the level moves a
+right-hand side, so the pieces between breakpoints are straight lines and the curve is convex:
+each breakpoint takes two or three solves and is exact. For the largest-share rule the level
+multiplies purchases (x_c <= share * sum x), so a piece is straight while total purchases stay
+fixed, and curved where stock or substitution let them move; the curve need not be convex.
 
 The tightest level is found by bisection on feasibility to ``1e-9`` and then reported as the
 level the plan at that bound actually reaches.
@@ -44,7 +49,8 @@ COLUMNS = [
 ]
 DEFAULT_POINTS = 11
 FEASIBILITY_TOLERANCE = 1e-9
-MAX_SOLVES = 400
+MAX_SOLVES = 1000
+SLOPE_TOLERANCE = 1e-3
 
 
 @dataclass(frozen=True)
@@ -61,6 +67,8 @@ class _Rule:
     """The level the plan reaches (the loosest level at which it would still be feasible)."""
     ceiling: float | None
     """The level cannot be tightened past this (1 for shares); None: no such bound."""
+    column: str = "subject"
+    """The column of the constraints table that names the rule's subject in its rows."""
 
 
 def _max_share(problem: Problem, country: str) -> _Rule:
@@ -109,10 +117,9 @@ def _cover_without(problem: Problem, country: str, material: str | None) -> _Rul
 def _stock_cover(problem: Problem, material: str) -> _Rule:
     def set_level(document: dict[str, Any], level: float | None) -> None:
         covers = document["security"]["min_stock_cover"]
-        covers.pop(material, None)
         document["security"]["min_stock_days"].pop(material, None)  # the level replaces it
-        if level is not None:
-            covers[material] = level
+        # Without the rule: a target of 0 (a strategic stock's cost below target needs one).
+        covers[material] = 0.0 if level is None else level
 
     def reached(result: Result) -> float:
         rows = result.inventory[
@@ -120,7 +127,7 @@ def _stock_cover(problem: Problem, material: str) -> _Rule:
         ]
         return float((rows["closing"] / rows["demand"]).min()) if not rows.empty else 0.0
 
-    return _Rule("stock_cover", material, +1, set_level, reached, None)
+    return _Rule("stock_cover", material, +1, set_level, reached, None, "material")
 
 
 def _at(table: pd.DataFrame, kind: str, keys: list[str], chosen: "pd.Series[bool]") -> set[str]:
@@ -147,6 +154,43 @@ def _signature(result: Result) -> frozenset[str]:
     return frozenset(names)
 
 
+@dataclass(frozen=True)
+class _Piece:
+    """The cost near ``level`` on one piece of the curve: a parabola with the cost, slope and
+    curvature there (a line where the curvature is 0)."""
+
+    level: float
+    cost: float
+    slope: float
+    curvature: float
+
+    def __call__(self, level: float) -> float:
+        step = level - self.level
+        return self.cost + self.slope * step + self.curvature * step * step / 2
+
+    def slope_at(self, level: float) -> float:
+        return self.slope + self.curvature * (level - self.level)
+
+    def meets(self, other: "_Piece", low: float, high: float) -> float:
+        """The level in (low, high) where the two pieces meet (the one nearest the middle),
+        NaN if they do not."""
+        # self(x) - other(x) = p x^2 + q x + r in x = level - self.level.
+        shift = other.level - self.level
+        p = (self.curvature - other.curvature) / 2
+        q = self.slope - other.slope + other.curvature * shift
+        r = self.cost - other.cost + other.slope * shift - other.curvature * shift * shift / 2
+        if abs(p) * (high - low) <= 1e-12 * abs(q):
+            roots = [-r / q] if q != 0 else []
+        else:
+            disc = q * q - 4 * p * r
+            roots = (
+                [] if disc < 0 else [(-q + sign * math.sqrt(disc)) / (2 * p) for sign in (1, -1)]
+            )
+        inside = [self.level + root for root in roots if low < self.level + root < high]
+        middle = (low + high) / 2
+        return min(inside, key=lambda level: abs(level - middle), default=math.nan)
+
+
 class _Tracer:
     """Solves the problem at given levels of one rule, remembering every solve."""
 
@@ -156,6 +200,9 @@ class _Tracer:
         self.solver = solver
         self.log = log
         self.solved: dict[float, Result] = {}
+        self.bases: dict[float, frozenset[str]] = {}
+        self.ends: set[float] = set()
+        """The loosest and tightest levels, once known."""
 
     def at(self, level: float | None) -> Result:
         """The result at ``level`` (None: without the rule); each level is solved once."""
@@ -170,82 +217,134 @@ class _Tracer:
             self.solved[level] = result
         return result
 
+    def meets(self, level: float) -> bool:
+        """A plan meets the rule at ``level``: it is optimal and the level it reaches is at
+        least as tight (a strategic stock may fall below its target at a cost: such a plan is
+        optimal but does not meet the level)."""
+        result = self.at(level)
+        if not result.is_optimal:
+            return False
+        reached = self.rule.reached(result) * self.rule.tighter
+        return reached >= level * self.rule.tighter - FEASIBILITY_TOLERANCE * max(1.0, abs(level))
+
     def tightest(self, loosest: float) -> float:
-        """The tightest feasible level, found by bisection and read off the plan there."""
+        """The tightest level a plan meets, found by bisection and read off the plan there."""
         rule = self.rule
         if rule.ceiling is not None:
             bound = rule.ceiling
         else:
             bound = max(1.0, 2 * loosest)
-            while self.at(bound).is_optimal:
+            while self.meets(bound):
                 bound *= 2
                 if bound > 1e6:
                     raise OptireeError(f"{rule.name} {rule.subject} has no tightest level")
-        if self.at(bound).is_optimal:
+        if self.meets(bound):
             return bound
         feasible, infeasible = loosest, bound
         while abs(infeasible - feasible) > FEASIBILITY_TOLERANCE:
             middle = (feasible + infeasible) / 2
-            if self.at(middle).is_optimal:
+            if self.meets(middle):
                 feasible = middle
             else:
                 infeasible = middle
-        # The plan at the last feasible level may reach a little further: that level is met.
+        # The plan at the last level met may reach a little further: that level is met.
         reached = rule.reached(self.at(feasible))
         tighter = reached * rule.tighter > feasible * rule.tighter
-        return reached if tighter and self.at(reached).is_optimal else feasible
+        return reached if tighter and self.meets(reached) else feasible
 
     def cost(self, level: float) -> float:
         return float(self.at(level).total_cost or math.nan)
 
-    def line(self, level: float, low: float, high: float) -> tuple[float, float] | None:
-        """(slope, intercept) of cost in level through ``level`` and the solved level in
-        [low, high] with the same basis farthest from it; None if there is none."""
-        basis = _signature(self.at(level))
-        alike = [
-            other
-            for other, result in self.solved.items()
-            if min(low, high) <= other <= max(low, high)
-            and other != level
-            and result.is_optimal
-            and _signature(result) == basis
+    def basis(self, level: float) -> frozenset[str]:
+        """The signature of the optimal basis at ``level`` (see :func:`_signature`)."""
+        if level not in self.bases:
+            self.bases[level] = _signature(self.at(level))
+        return self.bases[level]
+
+    def slope(self, level: float) -> float:
+        """d cost / d level at ``level``, from the duals of the rule's rows (envelope theorem):
+        tightening by 0.01 costs the sum of their ``cost_per_point``; NaN without duals."""
+        rows = self.at(level).constraints
+        mine = rows[
+            (rows["rule"] == self.rule.name) & (rows[self.rule.column] == self.rule.subject)
         ]
-        if not alike:
-            return None
-        other = max(alike, key=lambda candidate: abs(candidate - level))
-        slope = (self.cost(other) - self.cost(level)) / (other - level)
-        return slope, self.cost(level) - slope * level
+        return self.rule.tighter * 100 * float(mine["cost_per_point"].sum(skipna=False))
 
-    def kink(self, a: float, b: float, low: float, high: float) -> float | None:
-        """Where the cost curve bends between the bases at ``a`` and ``b`` (a bracket inside
-        the grid step from ``low`` to ``high``): the crossing of the two cost lines, when the
-        cost there lies on them (it does where both pieces are straight); else the middle of
-        the bracket if the slopes on either side differ; None if they do not (a change of
-        basis that leaves the slope as it was)."""
-        left, right = self.line(a, low, a), self.line(b, b, high)
-        if left is None or right is None:
-            return None
-        if math.isclose(left[0], right[0], rel_tol=1e-6, abs_tol=1e-9):
-            return None
-        crossing = (right[1] - left[1]) / (left[0] - right[0])
-        tol = 2 * abs(b - a)
-        if min(a, b) - tol <= crossing <= max(a, b) + tol:
-            expected = left[0] * crossing + left[1]
-            # Agreement to the solver's own precision (HiGHS: about 1e-7 relative).
-            if math.isclose(self.cost(crossing), expected, rel_tol=1e-7, abs_tol=1e-6):
-                return crossing
-        return (a + b) / 2
+    def piece(self, end: float, other: float) -> _Piece:
+        """The piece of the curve through ``end``, as seen from ``other``: its cost and slope
+        at ``end`` and its curvature, from the nearest level solved beyond ``end`` (away from
+        ``other``) in the same basis (0 if there is none: a straight piece)."""
+        side, basis = math.copysign(1.0, end - other), self.basis(end)
+        beyond = [
+            level
+            for level in list(self.solved)
+            if (level - end) * side > 0 and self.basis(level) == basis
+        ]
+        slope, curvature = self.slope(end), 0.0
+        if beyond:
+            nearest = min(beyond, key=lambda level: abs(level - end))
+            curvature = (slope - self.slope(nearest)) / (end - nearest)
+        return _Piece(end, self.cost(end), slope, curvature)
 
-    def refine(self, low: float, high: float, tolerance: float) -> list[tuple[float, float]]:
-        """Brackets (a, b), at most ``tolerance`` wide, between ``low`` and ``high`` across
-        which the basis changes. Every level in between is feasible: feasibility is monotone
-        in the level and both ends are feasible."""
-        if _signature(self.at(low)) == _signature(self.at(high)):
+    def on(self, level: float, piece: _Piece) -> bool:
+        """The cost at ``level`` lies on ``piece``, to the solver's own precision (HiGHS: about
+        1e-7 relative)."""
+        return math.isclose(self.cost(level), piece(level), rel_tol=1e-7, abs_tol=1e-6)
+
+    def reaches(self, piece: _Piece, level: float) -> bool:
+        """``piece`` runs on to ``level``: the cost there lies on it and so does the slope of
+        the duals (except at the ends of the range, where the duals may give the slope beyond)."""
+        if not self.on(level, piece):
+            return False
+        slope = self.slope(level)
+        return level in self.ends or math.isclose(
+            slope, piece.slope_at(level), rel_tol=SLOPE_TOLERANCE
+        )
+
+    def breakpoints(self, a: float, b: float, tolerance: float) -> list[float]:
+        """The levels strictly between ``a`` and ``b`` where the cost curve changes slope.
+
+        Where the basis is the same at both ends, or the piece through one end runs on to the
+        other, there is none. Else the pieces through the ends, extended, meet at x. x is the
+        breakpoint if one piece runs on to x and the other to x +- ``tolerance`` (towards its
+        end): on straight pieces that takes two solves. Else x (or the middle, where the pieces
+        do not meet well inside the bracket) splits the bracket in two, each searched the same
+        way, down to ``tolerance``; a bracket that narrow gives where its pieces meet."""
+        if self.basis(a) == self.basis(b):
             return []
-        if abs(high - low) <= tolerance:
-            return [(low, high)]
-        middle = (low + high) / 2
-        return self.refine(low, middle, tolerance) + self.refine(middle, high, tolerance)
+        left, right = self.piece(a, b), self.piece(b, a)
+        if self.reaches(left, b) or self.reaches(right, a):
+            return []
+        low, high = min(a, b), max(a, b)
+        crossing = float(left.meets(right, low, high))
+        if high - low <= tolerance:
+            return [(a + b) / 2 if math.isnan(crossing) else crossing]
+        end = min((a, b), key=lambda level: abs(level - crossing))
+        if abs(end - crossing) <= tolerance / 1000:
+            crossing = end  # at a solved end, which may be the breakpoint itself
+        if not math.isnan(crossing) and all(
+            self.on(crossing, piece)
+            and (
+                self.reaches(piece, crossing)
+                or self.reaches(piece, crossing + math.copysign(tolerance, piece.level - crossing))
+            )
+            for piece in (left, right)
+        ):
+            return [crossing]
+        inside = low + tolerance / 2 < crossing < high - tolerance / 2
+        split = crossing if inside else (a + b) / 2
+        return self.breakpoints(a, split, tolerance) + self.breakpoints(split, b, tolerance)
+
+    def bends(self, before: float, level: float, after: float) -> bool:
+        """The slope changes at the solved ``level`` between the pieces from ``before`` and to
+        ``after`` (each one piece): each one's slope at ``level`` is the model's of the piece
+        through its other end where ``level``'s cost lies on it, else the duals' at ``level``."""
+        here = self.slope(level)
+        slopes = [
+            piece.slope_at(level) if self.on(level, piece := self.piece(other, level)) else here
+            for other in (before, after)
+        ]
+        return not math.isclose(*slopes, rel_tol=1e-6, abs_tol=1e-9)
 
 
 def frontier(
@@ -295,17 +394,22 @@ def frontier(
         )
     loosest = spec.reached(free)
     tightest = tracer.tightest(loosest)
+    tracer.ends = {loosest, tightest}
     count = DEFAULT_POINTS if points is None else points
     grid = {loosest + (tightest - loosest) * i / (count + 1) for i in range(count + 2)}
     levels = sorted(grid, key=lambda level: level * spec.tighter)
     kinks = [
         kink
         for low, high in itertools.pairwise(levels)
-        for a, b in _merged(tracer.refine(low, high, tolerance), tolerance)
-        if (kink := tracer.kink(a, b, low, high)) is not None
+        for kink in tracer.breakpoints(low, high, tolerance)
     ]
-    kinks = _apart(sorted(kinks), 10 * tolerance)
+    kinks = _apart(kinks, levels, 10 * tolerance)
     every = sorted(set(levels) | set(kinks), key=lambda level: level * spec.tighter)
+    kinks += [
+        level
+        for before, level, after in zip(every, every[1:], every[2:], strict=False)
+        if level in grid and tracer.bends(before, level, after)
+    ]
     table = _table(spec, every, set(kinks), tracer)
     table.attrs.update(
         currency=problem.currency, rule=rule, subject=spec.subject, solves=len(tracer.solved) + 1
@@ -313,24 +417,15 @@ def frontier(
     return table
 
 
-def _merged(brackets: list[tuple[float, float]], tolerance: float) -> list[tuple[float, float]]:
-    """Brackets that touch (a degenerate level between two bases) as one."""
-    merged: list[tuple[float, float]] = []
-    for a, b in brackets:
-        if merged and abs(a - merged[-1][1]) <= tolerance:
-            merged[-1] = (merged[-1][0], b)
-        else:
-            merged.append((a, b))
-    return merged
-
-
-def _apart(levels: list[float], distance: float) -> list[float]:
-    """The sorted ``levels`` without any that lies within ``distance`` of the one kept before
-    it: two brackets around one breakpoint give it once."""
+def _apart(kinks: list[float], levels: list[float], distance: float) -> list[float]:
+    """The breakpoints, each once: one within ``distance`` of a grid level is that level, one
+    within ``distance`` of the one kept before it is dropped (two brackets around one
+    breakpoint, or a piece narrower than ``distance``)."""
     kept: list[float] = []
-    for level in levels:
-        if not kept or level - kept[-1] > distance:
-            kept.append(level)
+    for found in sorted(kinks):
+        kink = next((level for level in levels if abs(level - found) <= distance), found)
+        if not kept or kink - kept[-1] > distance:
+            kept.append(kink)
     return kept
 
 
