@@ -187,7 +187,9 @@ def _rules(plan: _Plan) -> Iterator[Violation]:
         short = plan.short.get((m, t), 0.0) if m in d.below_cost else 0.0
         have = closing + charged + short  # a strategic stock's gap matched by shortage is free
         yield _violation(f"stock_cover({m},{t})", need - have, [closing, charged, short, need])
-        yield _violation(f"below_target({m},{t})", abs(max(0.0, need - closing) - below), [need])
+        if m in d.below_cost:  # the tonnes below a strategic stock's target, read off the plan
+            gap = abs(max(0.0, need - closing) - below)
+            yield _violation(f"below_target({m},{t})", gap, [need, closing])
     for cap in d.caps:
         total = sum(plan.supply.get(cell, 0.0) for cell in cap.cells)
         name = f"cap({cap.cap},{cap.material},{cap.period})"

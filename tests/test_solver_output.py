@@ -105,11 +105,12 @@ def test_the_commands_print_only_their_results(
     _no_solver_words(done.stderr)
 
 
-def test_the_report_command_prints_one_line(tmp_path: Path) -> None:
+def test_the_report_command_prints_its_headline_and_path(tmp_path: Path) -> None:
     path = _file(tmp_path, _with_scenario())
     done = _run("-m", "optiree", "report", str(path), "--out", str(tmp_path / "r.html"))
     assert done.returncode == 0, done.stderr
-    assert done.stdout == f"two country: optimal; report written to {tmp_path / 'r.html'}\n"
+    page = tmp_path / "r.html"
+    assert done.stdout == f"two country: optimal (solver: highs)\nReport written to {page}\n"
 
 
 @pytest.mark.parametrize(

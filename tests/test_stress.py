@@ -412,7 +412,9 @@ def test_a_plan_made_under_other_rules_or_prices() -> None:
 
 def test_bad_scenarios_and_solvers() -> None:
     bare = _plan(_problem(), "highs")
-    with pytest.raises(StressError, match="unknown scenario 'nope'; the problem's scenarios: none"):
+    with pytest.raises(
+        StressError, match="no scenario 'nope' in 'three periods'; its scenarios: none"
+    ):
         stress_test(_problem(), bare, "nope", 1)
     russia = _scenario(disruptions=[{"country": "RU", "start": "B"}])
     with pytest.raises(ValidationError, match="unknown country 'RU'"):

@@ -24,8 +24,9 @@ from tests.samples import JAPAN
 
 def _hand(**extra: Any) -> dict[str, Any]:
     """Dy over A, B, C: China 100/t (60 t a period), Lynas 150/t (20 t); demand 50 t a period;
-    holding 1 per tonne and period; closing stock at least 0.2 x demand = 10 t (the rule the
-    sweep lifts from a scenario's first change)."""
+    holding 1 per tonne and period; closing stock at least 0.2 x demand = 10 t (a strategic
+    stock in a sweep: drawn below at the penalty / 6 a tonne and period, and a gap left at the
+    end costs China's 100 more)."""
     return {
         "name": "hand",
         "periods": ["A", "B", "C"],
@@ -161,19 +162,22 @@ def test_every_mistake_at_once() -> None:
 
 
 def test_sweep_by_hand() -> None:
-    """Shortage costs 1,000/t; the stock rule (closing >= 10 t) holds before the first change.
+    """Shortage costs 1,000/t, a tonne below the 10 t target 1,000 / 6 a period (the default:
+    the penalty over twice the periods), one left below it at the end China's 100 more.
 
-    - none: rule in A, B, C: China 60 + 50 + 50 t, 10 t held each period:
-      16,000 + 30 = 16,030.
-    - embargo_B: B gets 10 t of China's spare in A (101/t), 20 t from Lynas in A (151/t) and
-      20 t from Lynas in B (150/t); C from China: 6,000 + 3,000 + 30 + 3,000 + 5,000 = 17,030.
-      Bought: China 110 t, Lynas 40 t of 150.
-    - embargo_BC: after A's 50 t, B and C get China's spare 10 t in A, Lynas 20 t in each
-      period: 70 of 100 t, 30 t short (in C: a tonne short in B would be held on):
-      6,000 + 9,000 + 30 + 30,000 = 45,030. China 60 t, Lynas 60 t.
-    - cut_C (China at 30 t in C): C gets 30 t from China, 10 t of spare held from B (101/t)
-      and 10 t from A (102/t), cheaper than Lynas: 15,000 + holding 10 + 20 = 15,030. The
-      rule holds in A and B (10 t and 20 t held) and not in C: cheaper than no disruption.
+    - none: China 60 + 50 + 50 t, 10 t held each period: 16,000 + 30 = 16,030.
+    - embargo_B: A buys China's 60 t and Lynas' 20 t (30 t held), B Lynas' 20 t and draws the
+      stock to 0 (10 t below target, charged: 1,666.67, against 10,000 to keep it by going
+      short), C China's 60 t (rebuilt, 10 held): 6,000 + 3,000 + 30 + 3,000 + 1,666.67 +
+      6,000 + 10 = 19,706.67. Bought: China 120 t, Lynas 40 t of 160.
+    - embargo_BC: A as above, then Lynas' 20 t in B and in C: 30 + 40 of 100 t, 30 t short.
+      With s t held at the end of B, s t are short in B, and 10 - s t below target beyond
+      them are charged: s = 5 costs 5 in holding, and nothing is charged. The 10 t below at
+      the end cost 100 each: 6,000 + 9,000 + 30 + 5 + 30,000 + 1,000 = 46,035. China 60 t,
+      Lynas 60 t.
+    - cut_C (China at 30 t in C): China's spare 10 t held from A and B (20 t in stock by B),
+      C buys China's 30 t and 10 t from Lynas and keeps its 10 t: 12,000 + 3,000 + 1,500 +
+      holding 10 + 20 + 10 = 16,540: more than no disruption (the rule is not lifted).
     """
     problem = Problem.model_validate(_hand())
     scenarios = [Scenario.model_validate(s) for s in HAND_SCENARIOS]
@@ -194,23 +198,29 @@ def test_sweep_by_hand() -> None:
     assert table["scenario"].tolist() == ["none", "embargo_B", "embargo_BC", "cut_C"]
     assert table["probability"].tolist() == [0.4, 0.3, 0.2, 0.1]
     assert (table["status"] == "optimal").all()
-    assert table["total_cost"].tolist() == pytest.approx([16_030, 17_030, 45_030, 15_030])
+    costs = [16_030, 18_000 + 40 + 10_000 / 6, 46_035, 16_540]
+    assert table["total_cost"].tolist() == pytest.approx(costs)
     assert table["short_Dy"].tolist() == pytest.approx([0, 0, 30, 0])
-    assert table["share_CN"].tolist() == pytest.approx([1, 110 / 150, 0.5, 1])
-    assert table["share_AU"].tolist() == pytest.approx([0, 40 / 150, 0.5, 0])
+    assert table["share_CN"].tolist() == pytest.approx([1, 120 / 160, 0.5, 150 / 160])
+    assert table["share_AU"].tolist() == pytest.approx([0, 40 / 160, 0.5, 10 / 160])
     assert table["start"].isna().tolist() == [True, False, False, False]
     assert table["start"].tolist()[1:] == ["B", "B", "C"]
     assert table["length"].tolist() == [0, 1, 2, 1]  # a disruption to the end: 2 periods
     assert table["cut"].tolist()[1:] == [1.0, 1.0, 0.5]
     assert table["materials"].tolist()[1:] == ["Dy", "Dy", "Dy"]
     expected = (table["probability"] * table["total_cost"]).sum()
-    assert expected == pytest.approx(0.4 * 16_030 + 0.3 * 17_030 + 0.2 * 45_030 + 0.1 * 15_030)
+    assert expected == pytest.approx(
+        sum(p * c for p, c in zip([0.4, 0.3, 0.2, 0.1], costs, strict=True))
+    )
     assert table.attrs == {"currency": "USD", "solver": "highs"}
 
 
 def test_the_default_penalty_is_fixed_from_the_problem() -> None:
     """No penalty given: 10 x the dearest price (Lynas, 150) = 1,500 per tonne short. An outage
-    of Lynas in the scenario leaves China dearest at 100 but the penalty stays at 1,500."""
+    of Lynas in the scenario leaves China dearest at 100 but the penalty stays at 1,500, and
+    the terminal price China's 100. embargo_BC as in test_sweep_by_hand, its 30 t short at
+    1,500; all_out: 150 t short, the stock 10 t below target throughout (free: as many tonnes
+    are short) and at the end (100 each)."""
     problem = Problem.model_validate(_hand())
     scenarios = [
         Scenario.model_validate(HAND_SCENARIOS[2] | {"probability": None}),
@@ -224,7 +234,7 @@ def test_the_default_penalty_is_fixed_from_the_problem() -> None:
     ]
     table = sweep(problem, scenarios, executor="serial")
     assert table["total_cost"].tolist() == pytest.approx(
-        [6_000 + 9_000 + 30 + 30 * 1_500, 150 * 1_500]
+        [6_000 + 9_000 + 35 + 30 * 1_500 + 1_000, 150 * 1_500 + 1_000]
     )
     assert table["length"].tolist() == [2, 3]  # the one disruption, beside other changes
 
@@ -347,10 +357,10 @@ def test_command_sweeps_the_file_scenarios(
     assert main(["sweep", str(path), "--serial"]) == 0
     printed = capsys.readouterr().out
     assert "4 scenarios: 4 optimal, 1 with a shortage" in printed
-    assert "Expected total cost: 22,030 USD" in printed
+    assert "Expected total cost: 23,185 USD" in printed
     lines = printed.splitlines()
     worst = lines[lines.index("Worst 4 by total cost:") + 2 :]
-    assert [line.split()[0] for line in worst] == ["embargo_BC", "embargo_B", "none", "cut_C"]
+    assert [line.split()[0] for line in worst] == ["embargo_BC", "embargo_B", "cut_C", "none"]
 
 
 def test_command_runs_on_a_dask_scheduler(
@@ -358,7 +368,7 @@ def test_command_runs_on_a_dask_scheduler(
 ) -> None:
     path = _file(tmp_path, _hand(scenarios=HAND_SCENARIOS, shortage_penalty={"Dy": 1000}))
     assert main(["sweep", str(path), "--dask", client.scheduler.address]) == 0
-    assert "Expected total cost: 22,030 USD" in capsys.readouterr().out
+    assert "Expected total cost: 23,185 USD" in capsys.readouterr().out
 
 
 def test_command_without_a_plan_exits_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
