@@ -159,7 +159,8 @@ def _committed_rows(result: StochasticResult) -> dict[str, pd.DataFrame]:
 def _assert_first_stage_shared(result: StochasticResult) -> None:
     """Every recourse plan makes the same committed decisions, and they are ``first_stage``."""
     tables = _committed_rows(result)
-    first = result.first_stage[result.first_stage["decision"] != "short"]
+    # shortage, and a strategic stock's gap (read off the stock), follow from these
+    first = result.first_stage[~result.first_stage["decision"].isin(["short", "gap", "below"])]
     expected = first.sort_values(["decision", "item", "material", "period"]).reset_index(drop=True)[
         ["decision", "item", "material", "period", "value"]
     ]
