@@ -216,8 +216,11 @@ def report_curve(
     more = {"Dy": optimum["Dy"] / MONTHS_PER_PERIOD * demand_in(problem, "Dy", last) + 1.0}
     beyond = solve_stochastic(problem, commit_periods=COMMIT_PERIODS, first_stage_stock=more)
     assert beyond.expected_cost is not None
-    first = beyond.first_stage.set_index(["decision", "material", "period"])["value"]
-    short_now = float(first.get(("short", "Dy", last), 0.0))
+    first = beyond.first_stage
+    chosen = (
+        (first["decision"] == "short") & (first["material"] == "Dy") & (first["period"] == last)
+    )
+    short_now = float(first.loc[chosen, "value"].sum())
     assert math.isclose(short_now, 1.0, rel_tol=TOLERANCE), short_now
     extra = beyond.expected_cost - result.expected_cost
     worth = problem.shortage_penalty["Dy"] - extra
