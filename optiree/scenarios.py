@@ -180,9 +180,8 @@ def for_disruption(
     stock = document["stock"]
     targets = dict.fromkeys(m for m, _ in prepare(tonnes).stock_cover)
     share = 1 / (2 * len(problem.periods))
-    stock["below_target_cost"] = {
-        m: stock["below_target_cost"].get(m, share * penalties[m]) for m in targets
-    }
+    stock["below_target_cost"] = {m: share * penalties[m] for m in targets}
+    stock["below_target_cost"] |= tonnes.stock.below_target_cost  # the problem's own win
     stock["terminal_price"] = prepare(Problem.model_validate(document)).terminal
     return Problem.model_validate(document)
 
