@@ -217,7 +217,7 @@ def _list_price(problem: Problem, s: Source, m: str, t: str) -> float | None:
     return None if reference is None else reference * s.price_multiplier
 
 
-def _floor(problem: Problem, s: Source, m: str, t: str) -> float:
+def floor_price(problem: Problem, s: Source, m: str, t: str) -> float:
     """The least price per tonne the source is paid for ``m`` in ``t`` (0 without a floor)."""
     floor = defined_at(s.price_floor.get(m), t) or 0.0
     if s.price_floor_multiplier is None:
@@ -256,7 +256,7 @@ def prepare(problem: Problem) -> ProblemData:
                 tiers = s.tiers.get(m)
                 if base is None and (not tiers or any(tier.price is None for tier in tiers)):
                     raise AssertionError(f"validation let {s.id!r} sell {m!r} in {t!r} unpriced")
-                floor = _floor(problem, s, m, t)
+                floor = floor_price(problem, s, m, t)
                 if tiers:
                     segments[s.id, m, t] = tuple(
                         Segment(band.width, max(band.price, floor))

@@ -26,7 +26,7 @@ from pydantic import Field
 
 from optiree.errors import StochasticError
 from optiree.model import LpModel, build
-from optiree.prepare import ProblemData, prepare
+from optiree.prepare import ProblemData, floor_price, prepare
 from optiree.results import Result, Status, empty_result, optimal_result
 from optiree.scenarios import apply, for_disruption, scenario_probabilities
 from optiree.schema import Problem, Scenario, Share, StrictModel
@@ -384,8 +384,15 @@ def expected_value_problem(stages: TwoStage) -> Problem:
     document = base.model_dump()
     document["name"] = f"{stages.problem.name} [expected value]"
     document["reference_prices"] = {}
+    own = {source.id: source for source in base.sources}
     for source in document["sources"]:
         s = source["id"]
+        if source["price_floor_multiplier"] is not None:  # a multiple of the prices dropped
+            source["price_floor"] = {
+                m: {t: floor_price(base, own[s], m, t) for t in periods}
+                for m in source["capacity"]
+            }
+            source["price_floor_multiplier"] = None
         source["capacity"] = {
             m: {t: capacity.get((s, m, t), 0.0) for t in periods} for m in source["capacity"]
         }
