@@ -183,8 +183,9 @@ def fix_committed(model: LpModel, plan: Result, commit_periods: int) -> None:
     """Fix every variable of the first ``commit_periods`` periods to the plan's value.
 
     Every variable of :meth:`LpModel.decisions` (tonnes bought in each price band, feed
-    bought, units used, closing stock, unmet demand, tonnes sold and wasted) gets lower bound
-    = upper bound = the plan's value; a material the plan could not let go short is fixed at
+    bought, units used, closing stock, a strategic stock's gap, unmet demand, tonnes sold and
+    wasted) and the take-or-pay shortfall of a committed contract row gets lower bound = upper
+    bound = the plan's value; a material the plan could not let go short is fixed at
     0 short. The rows of the committed periods then hold only fixed
     variables: one the plan misses by no more than its solver's rounding
     (:data:`PLAN_TOLERANCE`) gets its limit moved onto the plan, so that the solver is not
@@ -198,6 +199,7 @@ def fix_committed(model: LpModel, plan: Result, commit_periods: int) -> None:
     committed = set(model.data.periods[:commit_periods])
     for kind, variables in model.decisions().items():
         _fix(variables, plan_values(plan, kind), committed)
+    _fix(model.shortfall, _shortfalls(model, plan), committed)
     broken = []
     for row in model.rows:
         if row.period not in committed:
@@ -426,6 +428,19 @@ def plan_values(plan: Result, kind: str) -> dict[tuple[str, ...], float]:
         "waste": (plan.inventory, ["material", "period"], "surplus"),
     }[kind]
     return _values(table, keys, column)
+
+
+def _shortfalls(model: LpModel, plan: Result) -> dict[tuple[str, ...], float]:
+    """The take-or-pay tonnes the plan pays for but does not take, by (contract, material,
+    period) of its rows: the contracted tonnes less what the plan takes from the row's cells."""
+    taken = _values(plan.supply, ["source", "material", "period"], "tonnes")
+    return {
+        (row.contract, row.material, row.period): max(
+            0.0, row.tonnes - sum(taken.get(cell, 0.0) for cell in row.cells)
+        )
+        for row in model.data.contracts
+        if (row.contract, row.material, row.period) in model.shortfall
+    }
 
 
 def _values(table: pd.DataFrame, keys: list[str], column: str) -> dict[tuple[str, ...], float]:

@@ -490,3 +490,27 @@ def test_the_page_shows_the_current_japan_table(capsys: pytest.CaptureFixture[st
     start = printed.index("Committed:")
     table = printed[start : printed.index("\nChecked.")].rstrip() + "\n"
     assert table in _text_blocks(), "paste the new table into docs/stress_test.md"
+
+
+def test_a_take_or_pay_shortfall_in_the_committed_periods_is_kept(solver: SolverName) -> None:
+    """Lynas owes 10 t a period under take-or-pay at 60 but has nothing in A: the plan pays
+    600 for A's 10 t and takes B's 10 t (150 against 60 + China's 100). China stopped in B:
+    A is kept (5,000 + 600), B buys Lynas' 50 t: 7,500; 13,100 in all."""
+    document = {
+        "name": "owed",
+        "periods": ["A", "B"],
+        "materials": [{"id": "Dy"}],
+        "sources": [
+            {"id": "china", "country": "CN", "capacity": {"Dy": 100}, "prices": {"Dy": 100}},
+            {"id": "lynas", "country": "AU", "capacity": {"Dy": {"B": 50}}, "prices": {"Dy": 150}},
+        ],
+        "demand": {"Dy": 50},
+        "stock": {"holding_cost": {"Dy": 1}},  # no buying ahead: the plan is unique
+        "contracts": [{"source": "lynas", "min_tonnes": 10, "take_or_pay": 60}],
+    }
+    problem = Problem.model_validate(document)
+    plan = optiree.solve(problem, solver=solver)
+    assert plan.total_cost == pytest.approx(11_100)
+    embargo = _scenario(disruptions=[{"country": "CN", "start": "B"}])
+    stressed = stress_test(problem, plan, embargo, 1, solver=solver)
+    assert stressed.total_cost == pytest.approx(13_100)
