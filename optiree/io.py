@@ -194,7 +194,8 @@ def parse_document(text: str, path: Path) -> Any:
     """The plain data of a YAML or JSON document (JSON when ``path`` ends in .json).
 
     Raises:
-        pydantic.ValidationError: at ``loc`` ``("file",)`` when the text is empty, larger than
+        pydantic.ValidationError: at ``loc`` ``("file",)`` when the text is empty, holds a lone
+            surrogate (no UTF-8 file can), is larger than
             :data:`MAX_FILE_BYTES` (as UTF-8), does not parse, repeats a key in one mapping, is
             nested deeper than :data:`MAX_DEPTH`, or holds more than :data:`MAX_VALUES` values
             with its aliases expanded.
@@ -203,6 +204,16 @@ def parse_document(text: str, path: Path) -> Any:
         raise _too_large(path, _utf8_size(text))
     if not text.strip():
         raise _file_error("empty_file", f"{path} is empty: expected a problem document", path)
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError as error:  # a lone surrogate: text no file can hold
+            raise _file_error(
+                "not_text",
+                f"{path}: character {error.start} is {text[error.start]!r}, half of a UTF-16 "
+                "pair and not a character: give the text as it was read from a UTF-8 file",
+                path,
+            ) from None
     is_json = path.suffix.lower() == ".json"
     try:
         if is_json:

@@ -389,8 +389,7 @@ def expected_value_problem(stages: TwoStage) -> Problem:
         s = source["id"]
         if source["price_floor_multiplier"] is not None:  # a multiple of the prices dropped
             source["price_floor"] = {
-                m: {t: floor_price(base, own[s], m, t) for t in periods}
-                for m in source["capacity"]
+                m: {t: floor_price(base, own[s], m, t) for t in periods} for m in source["capacity"]
             }
             source["price_floor_multiplier"] = None
         source["capacity"] = {

@@ -528,6 +528,10 @@ def squeezed_documents(draw: st.DrawFn) -> dict[str, Any]:
             for m in subset_of(draw, materials)
             if m not in security.get("min_stock_days", {})
         }
+    ruled = {*security.get("min_stock_cover", {}), *security.get("min_stock_days", {})}
+    stock = document["stock"]  # a strategic stock needs the target it may fall below
+    for key in ("below_target_cost", "terminal_price"):
+        stock[key] = {m: v for m, v in stock.get(key, {}).items() if m in ruled}
     if draw(st.booleans()):
         source = draw(st.sampled_from(sources))
         contract: dict[str, Any] = {"id": "squeeze", "source": source["id"]}

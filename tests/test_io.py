@@ -261,3 +261,14 @@ def test_json_key_given_twice_is_refused(tmp_path: Path) -> None:
     loc, kind, message = _refusal(_write(tmp_path / "p.json", '{"name": "a", "name": "b"}'))
     assert (loc, kind) == ("file", "json_syntax")
     assert "key 'name' appears twice in one object" in message
+
+
+def test_a_lone_surrogate_is_named_as_not_text() -> None:
+    """Text handed in from Python can hold half a UTF-16 pair, which no UTF-8 file can: the
+    error is at ``file`` and says which character."""
+    with pytest.raises(ValidationError) as caught:
+        optiree.io.parse_document("name: a\udc00b", Path("p.yaml"))
+    (detail,) = caught.value.errors()
+    assert detail["loc"] == ("file",)
+    assert detail["type"] == "not_text"
+    assert "character 7 is '\\udc00'" in detail["msg"]
