@@ -170,6 +170,30 @@ def _check_json_shape(document: Any) -> None:
                 stack.extend((item, depth + 1) for item in value)
 
 
+def _refuse_surrogates(document: Any, path: Path) -> None:
+    """Refuse a key or string holding half a UTF-16 pair (from a JSON or YAML escape such as
+    "\\udc00", or text handed in from Python): no UTF-8 file can hold it, and it is no
+    character (iteratively: no recursion however deep)."""
+    stack = [document]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value)
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str) and not value.isascii():
+            try:
+                value.encode("utf-8")
+            except UnicodeEncodeError as error:
+                raise _file_error(
+                    "not_text",
+                    f"{path}: the text {value!r} holds {value[error.start]!r}, half of a UTF-16 "
+                    "pair and not a character: write the character itself",
+                    path,
+                ) from None
+
+
 def _file_error(kind: str, message: str, path: Path) -> ValidationError:
     return ValidationError.from_exception_data(
         "Problem", [error_detail(("file",), kind, message, str(path))]
@@ -204,16 +228,12 @@ def parse_document(text: str, path: Path) -> Any:
         raise _too_large(path, _utf8_size(text))
     if not text.strip():
         raise _file_error("empty_file", f"{path} is empty: expected a problem document", path)
-    if not text.isascii():
-        try:
-            text.encode("utf-8")
-        except UnicodeEncodeError as error:  # a lone surrogate: text no file can hold
-            raise _file_error(
-                "not_text",
-                f"{path}: character {error.start} is {text[error.start]!r}, half of a UTF-16 "
-                "pair and not a character: give the text as it was read from a UTF-8 file",
-                path,
-            ) from None
+    document = _parsed(text, path)
+    _refuse_surrogates(document, path)
+    return document
+
+
+def _parsed(text: str, path: Path) -> Any:
     is_json = path.suffix.lower() == ".json"
     try:
         if is_json:

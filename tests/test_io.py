@@ -264,11 +264,17 @@ def test_json_key_given_twice_is_refused(tmp_path: Path) -> None:
 
 
 def test_a_lone_surrogate_is_named_as_not_text() -> None:
-    """Text handed in from Python can hold half a UTF-16 pair, which no UTF-8 file can: the
-    error is at ``file`` and says which character."""
-    with pytest.raises(ValidationError) as caught:
-        optiree.io.parse_document("name: a\udc00b", Path("p.yaml"))
-    (detail,) = caught.value.errors()
-    assert detail["loc"] == ("file",)
-    assert detail["type"] == "not_text"
-    assert "character 7 is '\\udc00'" in detail["msg"]
+    """Half a UTF-16 pair, written as a JSON escape or handed in from Python in a key or a
+    value, is no character: the error is at ``file`` and shows it."""
+    for text, path in [
+        ('{"name": "a\\udc00b"}', "p.json"),
+        ('{"a\\udc00": 1}', "p.json"),
+        ('name: "a\\udc00b"', "p.yaml"),
+        ('{"name": "a\udc00b"}', "p.json"),
+    ]:
+        with pytest.raises(ValidationError) as caught:
+            optiree.io.parse_document(text, Path(path))
+        (detail,) = caught.value.errors()
+        assert detail["loc"] == ("file",)
+        assert detail["type"] == "not_text"
+        assert "holds '\\udc00', half of a UTF-16 pair" in detail["msg"]
