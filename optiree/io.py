@@ -252,6 +252,8 @@ def _parsed(text: str, path: Path) -> Any:
         raise _file_error(error.kind, f"{path}: refused: {error}", path) from None
     except yaml.YAMLError as error:
         raise _file_error("yaml_syntax", f"{path}: invalid YAML: {error}", path) from None
+    except (ValueError, OverflowError) as error:  # PyYAML 6.0 on an escape out of range
+        raise _file_error("yaml_syntax", f"{path}: invalid YAML: {error}", path) from None
     except RecursionError:  # a safety net: the limits above come first
         raise _file_error("too_deep", f"{path}: refused: {_too_deep()}", path) from None
 
