@@ -408,11 +408,13 @@ class _Builder:
         for (m, t), cover in d.stock_cover.items():
             need = cover * d.demand[m, t]
             if need > 0:
-                strategic = [v for v in (self.gap, self.short) if (m, t) in self.gap]
+                terms: Terms = [(self.stock[m, t], 1.0)]
+                if (m, t) in self.gap:  # a strategic stock: its charged gap and shortage count
+                    terms += [(v[m, t], 1.0) for v in (self.gap, self.short) if (m, t) in v]
                 self.add(
                     Rule.STOCK_COVER,
                     (m, t),
-                    [(self.stock[m, t], 1.0), *[(v[m, t], 1.0) for v in strategic if (m, t) in v]],
+                    terms,
                     pulp.LpConstraintGE,
                     need,
                     parameter=cover,
