@@ -22,8 +22,8 @@ is the child's peak resident set size (``VmHWM``, reset with ``/proc/self/clear_
 the input is ready) during the measured runs, input included [MiB]. Both objectives must
 agree to 1e-9 relative. ``--sweep N`` times N random scenarios of the Japan case
 (examples/japan_2026.yaml) solved one by one from scratch with PuLP's stock HiGHS interface,
-from scratch with :func:`optiree.solve`, and by :func:`optiree.sweep.sweep` (serial, reusing
-one solver). The figures are printed and written as JSON to ``--out``.
+from scratch with :func:`optiree.solve`, and by :func:`optiree.disruption.sweep.sweep` (serial,
+reusing one solver). The figures are printed and written as JSON to ``--out``.
 """
 
 import argparse
@@ -45,12 +45,12 @@ import pulp
 
 from benchmarks import floor, generator
 from optiree import handoff, load_problem
+from optiree.disruption.scenarios import apply, for_disruption
+from optiree.disruption.sweep import random_scenarios, sweep
 from optiree.model import build
 from optiree.prepare import prepare
 from optiree.results import optimal_result
-from optiree.scenarios import apply, for_disruption
 from optiree.solve import solve, solver_for
-from optiree.sweep import random_scenarios, sweep
 
 AGREEMENT = 1e-9
 """Largest relative difference between optiree's and the floor's optimal cost."""

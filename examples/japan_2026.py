@@ -25,7 +25,7 @@ from pathlib import Path
 import pandas as pd
 
 import optiree
-from optiree.scenarios import NO_DISRUPTION, disrupted
+from optiree.disruption.scenarios import NO_DISRUPTION, disrupted
 
 PROBLEM_FILE = Path(__file__).with_name("japan_2026.yaml")
 STOCK_DAYS = (0, 60, 90, 120, 180)

@@ -19,7 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 import optiree
-from optiree.stochastic import StochasticResult, solve_stochastic
+from optiree.disruption.stochastic import StochasticResult, solve_stochastic
 
 PROBLEM_FILE = Path(__file__).with_name("japan_2026.yaml")
 MONTHS_PER_PERIOD = 3

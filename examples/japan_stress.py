@@ -18,9 +18,9 @@ from typing import Any
 import pandas as pd
 
 import optiree
-from optiree.scenarios import NO_DISRUPTION, for_disruption
+from optiree.disruption.scenarios import NO_DISRUPTION, for_disruption
+from optiree.disruption.stress import stress_table
 from optiree.schema import Scenario
-from optiree.stress import stress_table
 
 PROBLEM_FILE = Path(__file__).with_name("japan_2026.yaml")
 HEAVY = ("Dy", "Tb")

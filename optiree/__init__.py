@@ -6,9 +6,11 @@
 >>> result.purchases  # doctest: +SKIP
 """
 
-__version__ = "0.1.0"
-
 from optiree.diagnose import Diagnosis, diagnose
+from optiree.disruption.scenarios import apply
+from optiree.disruption.stochastic import Risk, StochasticResult, solve_stochastic
+from optiree.disruption.stress import StressResult, stress_table, stress_test
+from optiree.disruption.sweep import random_scenarios, sweep
 from optiree.errors import (
     ArgumentError,
     MissingDependencyError,
@@ -23,13 +25,10 @@ from optiree.errors import (
 from optiree.frontier import frontier
 from optiree.io import load_problem
 from optiree.results import TABLES, Result, Status
-from optiree.scenarios import apply
 from optiree.schema import Problem, Scenario
 from optiree.sensitivity import sensitivity
 from optiree.solve import solve
-from optiree.stochastic import Risk, StochasticResult, solve_stochastic
-from optiree.stress import StressResult, stress_table, stress_test
-from optiree.sweep import random_scenarios, sweep
+from optiree.version import __version__
 
 __all__ = [
     "TABLES",

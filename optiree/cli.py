@@ -14,8 +14,19 @@ from pathlib import Path
 import pandas as pd
 from pydantic import ValidationError
 
-from optiree import __version__, plots
+from optiree import plots
 from optiree.diagnose import diagnose
+from optiree.disruption.scenarios import NO_DISRUPTION, disrupted
+from optiree.disruption.sweep import (
+    SCHEDULER_ADDRESS,
+    TABLE_SUFFIXES,
+    random_scenarios,
+    require_pyarrow,
+    scenario_summary,
+    sweep,
+    sweep_summary,
+    write_sweep,
+)
 from optiree.errors import (
     MissingDependencyError,
     OptireeError,
@@ -28,20 +39,10 @@ from optiree.html import write_report
 from optiree.io import existing_results, load_problem, write_atomic, write_result, write_table
 from optiree.report import headline
 from optiree.results import TABLES, Status
-from optiree.scenarios import NO_DISRUPTION, disrupted
 from optiree.schema import Problem, Scenario
 from optiree.sensitivity import sensitivity, sensitivity_summary
 from optiree.solve import SOLVERS, solve
-from optiree.sweep import (
-    SCHEDULER_ADDRESS,
-    TABLE_SUFFIXES,
-    random_scenarios,
-    require_pyarrow,
-    scenario_summary,
-    sweep,
-    sweep_summary,
-    write_sweep,
-)
+from optiree.version import __version__
 
 EXIT_OK, EXIT_NOT_SOLVED, EXIT_INVALID = 0, 1, 2
 ALL_SCENARIOS = "all"

@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from optiree import __version__, plots
+from optiree import plots
 from optiree.io import write_atomic
 from optiree.report import headline
+from optiree.version import __version__
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure

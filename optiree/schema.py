@@ -29,6 +29,8 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
+from optiree.errors import ArgumentError
+
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.]{0,63}")
 
 
@@ -115,6 +117,40 @@ class StrictModel(BaseModel):
     field's docstring is its description in the JSON schema."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+
+    def derive(self, **changes: object) -> Self:
+        """The one way to derive a changed input: a copy with ``changes`` (field name -> new
+        value, a validated model or plain data) put in, then validated as a whole, as if read
+        from a file, so that every check runs again (a derived problem is never trusted).
+
+        >>> security = problem.security.derive(max_country_share={"CN": 0.5})  # doctest: +SKIP
+        >>> tighter = problem.derive(security=security)  # doctest: +SKIP
+
+        Raises:
+            ArgumentError: a name in ``changes`` is not a field of this model.
+            pydantic.ValidationError: the changed input breaks a rule (its ``loc`` names it).
+        """
+        fields = type(self).model_fields
+        unknown = sorted(set(changes) - set(fields))
+        if unknown:
+            raise ArgumentError(
+                f"{type(self).__name__} has no field {', '.join(map(repr, unknown))}; its "
+                f"fields are {', '.join(fields)}"
+            )
+        document = self.model_dump()
+        document.update({name: _plain(value) for name, value in changes.items()})
+        return self.model_validate(document)
+
+
+def _plain(value: object) -> object:
+    """``value`` with every model in it dumped to plain data."""
+    if isinstance(value, BaseModel):
+        return value.model_dump()
+    if isinstance(value, Mapping):
+        return {key: _plain(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return value
 
 
 class Material(StrictModel):

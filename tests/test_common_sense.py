@@ -21,15 +21,15 @@ from hypothesis import strategies as st
 
 import optiree
 from optiree import Problem
+from optiree.disruption.scenarios import apply, disrupted
+from optiree.disruption.stochastic import solve_stochastic
+from optiree.disruption.stress import stress_test
+from optiree.disruption.sweep import sweep
 from optiree.errors import ScenarioError
 from optiree.model import build
 from optiree.prepare import prepare
-from optiree.scenarios import apply, disrupted
 from optiree.schema import Scenario
 from optiree.solve import SolverName
-from optiree.stochastic import solve_stochastic
-from optiree.stress import stress_test
-from optiree.sweep import sweep
 from tests.samples import stockpile
 from tests.strategies import subset_of, supply_documents
 

@@ -89,7 +89,7 @@ scenario = scenarios[0]
 """,
     "sweep.md": """
 import optiree
-from optiree.scenarios import apply, for_disruption
+from optiree.disruption.scenarios import apply, for_disruption
 problem = optiree.load_problem("problem.yaml")
 s = problem.scenarios[1]
 """,

@@ -9,7 +9,7 @@ import yaml
 
 import optiree
 from optiree.cli import main
-from optiree.scenarios import disrupted
+from optiree.disruption.scenarios import disrupted
 from optiree.sensitivity import sensitivity_summary
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"

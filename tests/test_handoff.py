@@ -22,11 +22,11 @@ from hypothesis import strategies as st
 
 import optiree
 from optiree import Problem, handoff
+from optiree.disruption.sweep import random_scenarios, sweep
 from optiree.model import LpModel, build
 from optiree.prepare import prepare
 from optiree.results import optimal_result
 from optiree.schema import Scenario
-from optiree.sweep import random_scenarios, sweep
 from tests.samples import JAPAN, two_country
 from tests.strategies import problems
 

@@ -7,7 +7,12 @@ from pydantic import ValidationError
 
 import optiree
 from optiree import Problem
-from optiree.scenarios import apply, for_disruption, scenario_probabilities, shortage_penalties
+from optiree.disruption.scenarios import (
+    apply,
+    for_disruption,
+    scenario_probabilities,
+    shortage_penalties,
+)
 from optiree.schema import Scenario
 
 

@@ -17,9 +17,9 @@ import yaml
 import optiree
 from optiree.cli import main
 from optiree.diagnose import diagnose
+from optiree.disruption.stochastic import solve_stochastic
 from optiree.frontier import frontier
 from optiree.solve import SolverName
-from optiree.stochastic import solve_stochastic
 from tests.samples import two_country
 
 SOLVER_WORDS = ("Running HiGHS", "Copyright", "Coefficient ranges", "Model status", "CBC", "Clp0")
@@ -64,7 +64,7 @@ def test_the_python_functions_print_nothing(tmp_path: Path) -> None:
         import optiree
         from optiree.diagnose import diagnose
         from optiree.frontier import frontier
-        from optiree.stochastic import solve_stochastic
+        from optiree.disruption.stochastic import solve_stochastic
 
         problem = optiree.load_problem({str(path)!r})
         strict = optiree.Problem.model_validate(

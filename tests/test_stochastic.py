@@ -1,4 +1,4 @@
-"""Two-stage stochastic planning (optiree.stochastic).
+"""Two-stage stochastic planning (optiree.disruption.stochastic).
 
 Hand-solved instances with every solver, the textbook facts (WS <= RP <= EEV, so EVPI >= 0 and
 VSS >= 0; one certain scenario is the deterministic problem; the first stage is the same in
@@ -20,10 +20,8 @@ from pydantic import ValidationError
 
 import optiree
 from optiree import Problem
-from optiree.scenarios import apply, for_disruption
-from optiree.schema import Scenario
-from optiree.solve import SolverName
-from optiree.stochastic import (
+from optiree.disruption.scenarios import apply, for_disruption
+from optiree.disruption.stochastic import (
     SEPARATOR,
     Risk,
     StochasticError,
@@ -34,6 +32,8 @@ from optiree.stochastic import (
     solve_stochastic,
     two_stage,
 )
+from optiree.schema import Scenario
+from optiree.solve import SolverName
 from tests.checker import check
 from tests.strategies import problems
 

@@ -1,4 +1,4 @@
-"""Stress tests of plans (optiree.stress), solved by hand and run with every solver.
+"""Stress tests of plans (optiree.disruption.stress), solved by hand and run with every solver.
 
 The small case: Dy over periods A, B, C; China (CN) sells at 100/t, up to 200 t a period; Lynas
 (AU) at 1.5 x 100 = 150/t, up to 20 t; demand 40 t a period; holding 1 per tonne and period.
@@ -27,11 +27,8 @@ from pydantic import ValidationError
 
 import optiree
 from optiree import Problem, Result
-from optiree.errors import OptireeError, SolverError
-from optiree.scenarios import apply, for_disruption
-from optiree.schema import Scenario
-from optiree.solve import SolverName
-from optiree.stress import (
+from optiree.disruption.scenarios import apply, for_disruption
+from optiree.disruption.stress import (
     DRAWN_COLUMNS,
     UNMET_COLUMNS,
     StressError,
@@ -39,6 +36,9 @@ from optiree.stress import (
     stress_test,
     stressed_problem,
 )
+from optiree.errors import OptireeError, SolverError
+from optiree.schema import Scenario
+from optiree.solve import SolverName
 from tests.checker import check
 from tests.samples import JAPAN
 from tests.strategies import problems

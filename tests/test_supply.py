@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 import optiree
 from optiree import Problem, Result
-from optiree.scenarios import for_disruption
+from optiree.disruption.scenarios import for_disruption
 from optiree.sensitivity import sensitivity_summary
 from optiree.solve import SolverName
 from tests.checker import check

@@ -16,9 +16,9 @@ from pydantic import ValidationError
 import optiree
 from optiree import MissingDependencyError, OptireeError, Problem
 from optiree.cli import main
-from optiree.scenarios import apply, disrupted
+from optiree.disruption.scenarios import apply, disrupted
+from optiree.disruption.sweep import random_scenarios, sweep, write_sweep
 from optiree.schema import Scenario
-from optiree.sweep import random_scenarios, sweep, write_sweep
 from tests.samples import JAPAN
 
 

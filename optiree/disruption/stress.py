@@ -8,7 +8,8 @@ penalty. The stress test is the solve pipeline with one step added:
 1. check that the plan belongs to the problem (:func:`check_plan`);
 2. the problem the rest of the horizon faces (:func:`stressed_problem`): the scenario from
    period ``k`` on, every material allowed to go short, every stock target a strategic stock
-   (drawn in the disruption and rebuilt after it, :func:`optiree.scenarios.for_disruption`);
+   (drawn in the disruption and rebuilt after it,
+   :func:`optiree.disruption.scenarios.for_disruption`);
 3. its LP (:func:`optiree.model.build`), with the variables of the committed periods fixed
    to the plan's values (:func:`fix_committed`);
 4. solved (:func:`optiree.solve.run_solver`) and read (:func:`optiree.results.optimal_result`);
@@ -26,11 +27,11 @@ from typing import TypeVar
 import pandas as pd
 import pulp
 
+from optiree.disruption.scenarios import apply, for_disruption, named
 from optiree.errors import ScenarioError, StressError
 from optiree.model import LpModel, build
 from optiree.prepare import prepare
 from optiree.results import BINDING_TOLERANCE, Result, Status, empty_result, optimal_result
-from optiree.scenarios import apply, for_disruption, named
 from optiree.schema import Problem, Scenario
 from optiree.solve import SolverName, run_solver, solver_for
 
@@ -166,7 +167,8 @@ def stressed_problem(
 
     ``apply(for_disruption(problem, penalty=penalty), scenario, from_period=t)`` with ``t`` the
     first re-planned period: every material may go short, every stock target is a strategic
-    stock that may be drawn and is rebuilt (:func:`optiree.scenarios.for_disruption`), and the
+    stock that may be drawn and is rebuilt (:func:`optiree.disruption.scenarios.for_disruption`),
+    and the
     scenario changes nothing in the committed periods. With every period committed nothing is
     re-planned, and the scenario (checked all the same) changes nothing.
     """

@@ -1,10 +1,10 @@
 """Sweeps: one least-cost plan per scenario, for many scenarios, in parallel; one table back.
 
 Each scenario is solved on its own, as if it were known in advance (perfect foresight):
-:func:`optiree.scenarios.for_disruption` lets every material go short and makes every stock
-target a strategic stock (drawn in a disruption, rebuilt after it),
-:func:`optiree.scenarios.apply` puts the scenario into that problem, and :func:`optiree.solve`
-finds the plan. :func:`random_scenarios` draws the scenarios of a
+:func:`optiree.disruption.scenarios.for_disruption` lets every material go short and makes every
+stock target a strategic stock (drawn in a disruption, rebuilt after it),
+:func:`optiree.disruption.scenarios.apply` puts the scenario into that problem, and
+:func:`optiree.solve` finds the plan. :func:`random_scenarios` draws the scenarios of a
 Monte Carlo sweep; :func:`sweep` runs them serially, on local processes or on dask, with the
 same table whatever runs them. The distribution, the executors and the columns are described
 in docs/sweep.md.
@@ -30,13 +30,13 @@ import pandas as pd
 from tqdm import tqdm
 
 from optiree import handoff
+from optiree.disruption.scenarios import apply, for_disruption, scenario_probabilities
 from optiree.errors import ArgumentError, MissingDependencyError, OptireeError
 from optiree.handoff import WarmStart
 from optiree.io import write_atomic, write_table
 from optiree.model import Rule, build
 from optiree.prepare import prepare
 from optiree.results import ZERO, Status
-from optiree.scenarios import apply, for_disruption, scenario_probabilities
 from optiree.schema import Disruption, Problem, Scenario
 from optiree.solve import SolverName, solve, solver_for
 
@@ -184,7 +184,8 @@ class _Job:
     """What every batch needs besides its scenarios, in plain data (sent to each task)."""
 
     problem: str
-    """The problem faced (:func:`optiree.scenarios.for_disruption`) without its scenarios, as
+    """The problem faced (:func:`optiree.disruption.scenarios.for_disruption`) without its
+    scenarios, as
     JSON (``Problem.model_dump_json``): its shortage penalties, strategic stocks and terminal
     prices are the same in every scenario."""
     solver: SolverName
@@ -433,13 +434,13 @@ def _reuse_for(job: _Job) -> "_Reuse":
 class _Reuse:
     """One HiGHS instance for every scenario of a sweep that has the base LP's structure.
 
-    The base LP is the problem faced (:func:`optiree.scenarios.for_disruption`: every material
-    may go short, every stock target a strategic stock), plus one cap per disruption target
+    The base LP is the problem faced (:func:`optiree.disruption.scenarios.for_disruption`: every
+    material may go short, every stock target a strategic stock), plus one cap per disruption target
     (country or source) on all its materials and periods at its full capacity, where it cannot
     bind. A scenario made only of disruptions, one per target, material and period, is then the
     base LP with the bounds of some rows changed: a disruption's cap rows get ``(1 - cut)`` x
-    capacity in its periods and materials, as :func:`optiree.scenarios.apply` caps them, and
-    the caps of other targets and periods are free rows (no bound). Any other kind of scenario
+    capacity in its periods and materials, as :func:`optiree.disruption.scenarios.apply` caps them,
+    and the caps of other targets and periods are free rows (no bound). Any other kind of scenario
     is solved from scratch. Each solve starts from the base LP's optimal basis.
     """
 

@@ -24,11 +24,11 @@ import pandas as pd
 import pulp
 from pydantic import Field
 
+from optiree.disruption.scenarios import apply, for_disruption, scenario_probabilities
 from optiree.errors import StochasticError
 from optiree.model import LpModel, build
 from optiree.prepare import ProblemData, floor_price, prepare
 from optiree.results import Result, Status, empty_result, optimal_result
-from optiree.scenarios import apply, for_disruption, scenario_probabilities
 from optiree.schema import Problem, Scenario, Share, StrictModel
 from optiree.solve import SolverName, run_solver, solver_for
 from optiree.units import in_tonnes_of_oxide
@@ -614,7 +614,7 @@ def solve_stochastic(
             (1 - weight) E[cost] + weight CVaR_alpha[cost]; None: the expected cost.
         solver: "highs" or "cbc".
         penalty: shortage penalty per tonne for materials without one (see
-            :func:`optiree.scenarios.for_disruption`).
+            :func:`optiree.disruption.scenarios.for_disruption`).
         first_stage_stock: material -> closing stock [t] at the end of the last committed
             period, fixed instead of chosen (a what-if; it holds in every problem solved,
             including the benchmarks).

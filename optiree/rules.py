@@ -1,0 +1,199 @@
+"""The rule catalogue: every kind of constraint row, declared once.
+
+Each :class:`Rule` has one :class:`RuleSpec` in :data:`CATALOGUE`: what its row counts, its
+family, the input field that sets it, the unit of its parameter, the direction that loosens
+it and whether a frontier can sweep it. The model names its rows by ``Rule``; results, verify,
+diagnose, frontier, plots and the CLI read the declaration instead of keeping their own idea
+of a rule. Adding a rule means a member here, its row in ``model.py``, its check in
+``verify.py`` and its input field in ``schema.py``.
+"""
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Rule(StrEnum):
+    """The kinds of constraint rows, as they appear in the ``rule`` column of results."""
+
+    BALANCE = "balance"
+    NET_DEMAND = "net_demand"
+    MAX_SHARE = "max_share"
+    COVER_WITHOUT = "cover_without"
+    STOCK_COVER = "stock_cover"
+    STOCK_END = "stock_end"
+    CAP = "cap"
+    CONTRACT = "contract"
+    SEPARATION = "separation"
+    RAMP = "ramp"
+    SUB_SHARE = "sub_share"
+
+
+class Family(StrEnum):
+    """What a rule is for, which decides how a diagnosis treats it."""
+
+    DEMAND = "demand"
+    """Demand must be met (the balance row)."""
+    PHYSICAL = "physical"
+    """What the world allows: the flows add up, plants have a size, lines ramp up."""
+    COMMERCIAL = "commercial"
+    """Caps and contracts: what was agreed or imposed on purchases."""
+    SECURITY = "security"
+    """Security rules the buyer sets itself: shares, cover without a country, stock cover."""
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """One rule, declared."""
+
+    rule: Rule
+    family: Family
+    counts: str
+    """What the row counts, in words (the left-hand side against the limit)."""
+    subject: str
+    """What the ``subject`` column of its rows names ("" when rows have no subject)."""
+    field: str
+    """The input field that sets it, as a dotted path of the problem file."""
+    unit: str
+    """The unit of its parameter (the share, cover or limit it enforces)."""
+    loosens: int
+    """+1 when a higher parameter loosens it (a largest share, a cap), -1 when a lower one
+    does (a least cover or stock), 0 when it has no parameter to move."""
+    limits: bool
+    """A cap, contract, limit or security rule (reported among the binding rules); False for
+    the rows that hold the plan together (balance, net demand, stock at the end)."""
+    frontier_axis: str | None = None
+    """The label of its level on a frontier's axis ({subject} filled in), None when no frontier
+    sweeps it."""
+
+
+CATALOGUE: dict[Rule, RuleSpec] = {
+    spec.rule: spec
+    for spec in (
+        RuleSpec(
+            Rule.BALANCE,
+            Family.DEMAND,
+            "supply + stock drawn + substitution + shortage against demand [t]",
+            "",
+            "demand",
+            "t",
+            0,
+            limits=False,
+        ),
+        RuleSpec(
+            Rule.NET_DEMAND,
+            Family.PHYSICAL,
+            "demand left to buy after substitution [t]",
+            "",
+            "substitutes",
+            "t",
+            0,
+            limits=False,
+        ),
+        RuleSpec(
+            Rule.MAX_SHARE,
+            Family.SECURITY,
+            "purchases from the country against a share of all purchases [t]",
+            "country",
+            "security.max_country_share",
+            "share",
+            +1,
+            limits=True,
+            frontier_axis="Largest share of purchases from {subject} [%]",
+        ),
+        RuleSpec(
+            Rule.COVER_WITHOUT,
+            Family.SECURITY,
+            "opening stock + supply from other countries + substitution against a share of "
+            "demand [t]",
+            "country",
+            "security.min_cover_without",
+            "share",
+            -1,
+            limits=True,
+            frontier_axis="Share of demand covered without {subject} [%]",
+        ),
+        RuleSpec(
+            Rule.STOCK_COVER,
+            Family.SECURITY,
+            "closing stock (+ its gap and shortage for a strategic stock) against the target [t]",
+            "",
+            "security.min_stock_cover",
+            "periods of demand",
+            -1,
+            limits=True,
+            frontier_axis="Stock cover of {subject} [periods of demand]",
+        ),
+        RuleSpec(
+            Rule.STOCK_END,
+            Family.PHYSICAL,
+            "closing stock of the last period + tonnes below target at the end [t]",
+            "",
+            "stock.below_target_cost",
+            "t",
+            0,
+            limits=False,
+        ),
+        RuleSpec(
+            Rule.CAP,
+            Family.COMMERCIAL,
+            "purchases from the capped sources, countries, materials and periods [t]",
+            "cap",
+            "caps",
+            "t",
+            +1,
+            limits=True,
+        ),
+        RuleSpec(
+            Rule.CONTRACT,
+            Family.COMMERCIAL,
+            "purchases under the contract (+ tonnes paid for but not taken) [t]",
+            "contract",
+            "contracts",
+            "t",
+            -1,
+            limits=True,
+        ),
+        RuleSpec(
+            Rule.SEPARATION,
+            Family.PHYSICAL,
+            "feed a source separates against its plant's size [t feed]",
+            "source",
+            "sources.separation",
+            "t feed",
+            0,
+            limits=True,
+        ),
+        RuleSpec(
+            Rule.RAMP,
+            Family.PHYSICAL,
+            "units of a substitute against last period's and its ramp [units]",
+            "substitute",
+            "substitutes.ramp",
+            "units",
+            0,
+            limits=True,
+        ),
+        RuleSpec(
+            Rule.SUB_SHARE,
+            Family.PHYSICAL,
+            "demand a substitute replaces against its largest share of demand [t]",
+            "substitute",
+            "substitutes.max_share",
+            "share",
+            0,
+            limits=True,
+        ),
+    )
+}
+
+LIMITS = tuple(rule for rule, spec in CATALOGUE.items() if spec.limits)
+"""The caps, contracts, limits and security rules (the other rows, balance, net_demand and
+stock_end, hold the plan together)."""
+
+FRONTIER_RULES = tuple(rule for rule, spec in CATALOGUE.items() if spec.frontier_axis)
+"""The rules a frontier can sweep."""
+
+
+def family(rule: Rule) -> Family:
+    """The family of ``rule``."""
+    return CATALOGUE[rule].family
