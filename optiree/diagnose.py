@@ -46,9 +46,10 @@ import pandas as pd
 import pulp
 
 from optiree.errors import OptireeError, SolverError
-from optiree.model import LpModel, Row, Rule, build
+from optiree.model import LpModel, Row, build
 from optiree.prepare import CapRow, prepare
 from optiree.results import Status
+from optiree.rules import Rule
 from optiree.schema import Problem
 from optiree.solve import SolverName, precision, run_solver, solver_for
 from optiree.units import in_tonnes_of_oxide

@@ -17,29 +17,13 @@ first period of each material whose demand to date exceeds all supply possible t
 import math
 from collections.abc import Mapping
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any, NamedTuple
 
 import pulp
 
 from optiree.collector import paused
 from optiree.prepare import FT, KT, MT, SMT, ProblemData
-
-
-class Rule(StrEnum):
-    """The kinds of constraint rows, as they appear in the ``rule`` column of results."""
-
-    BALANCE = "balance"
-    NET_DEMAND = "net_demand"
-    MAX_SHARE = "max_share"
-    COVER_WITHOUT = "cover_without"
-    STOCK_COVER = "stock_cover"
-    STOCK_END = "stock_end"
-    CAP = "cap"
-    CONTRACT = "contract"
-    SEPARATION = "separation"
-    RAMP = "ramp"
-    SUB_SHARE = "sub_share"
+from optiree.rules import Rule
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,10 @@ import pulp
 from optiree.collector import paused
 from optiree.handoff import FloatArray
 from optiree.io import write_result
-from optiree.model import LpModel, Row, Rule
+from optiree.model import LpModel, Row
 from optiree.prepare import ProblemData
 from optiree.report import headline, summary
+from optiree.rules import Rule
 from optiree.schema import Units
 from optiree.verify import TOLERANCE, verify
 

@@ -9,8 +9,8 @@ import math
 import pandas as pd
 
 from optiree.errors import OptireeError
-from optiree.model import Rule
 from optiree.results import RULES, Result
+from optiree.rules import Rule
 
 SENSITIVITY_TABLES = ("rules", "demand", "entry", "capacity", "prices")
 TOP = 5

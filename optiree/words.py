@@ -53,3 +53,12 @@ def cell(value: float) -> str:
     """Any number of a table of unknown meaning: whole above 1,000, 4 significant digits
     below."""
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
+
+
+# --- the plan: a solved problem's headline and summary (results, report, html, cli) ---
+
+
+# --- analyses: sensitivity, frontier, diagnose ---
+
+
+# --- disruption: scenarios, stress tests, the stochastic model, sweeps ---

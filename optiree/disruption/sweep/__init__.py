@@ -34,9 +34,10 @@ from optiree.disruption.scenarios import apply, for_disruption, scenario_probabi
 from optiree.errors import ArgumentError, MissingDependencyError, OptireeError
 from optiree.handoff import WarmStart
 from optiree.io import write_atomic, write_table
-from optiree.model import Rule, build
+from optiree.model import build
 from optiree.prepare import prepare
 from optiree.results import ZERO, Status
+from optiree.rules import Rule
 from optiree.schema import Disruption, Problem, Scenario
 from optiree.solve import SolverName, solve, solver_for
 
