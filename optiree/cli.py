@@ -10,11 +10,11 @@ import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TypeAlias
 
 import pandas as pd
 from pydantic import ValidationError
 
-from optiree import plots
 from optiree.diagnose import diagnose
 from optiree.disruption.scenarios import NO_DISRUPTION, disrupted
 from optiree.disruption.sweep import (
@@ -28,23 +28,28 @@ from optiree.disruption.sweep import (
     write_sweep,
 )
 from optiree.errors import (
+    ArgumentError,
     MissingDependencyError,
     OptireeError,
     OutputError,
     ScenarioError,
     SolverError,
 )
+from optiree.files import result_files, write_atomic, write_table
 from optiree.frontier import frontier
 from optiree.html import write_report
-from optiree.io import existing_results, load_problem, write_atomic, write_result, write_table
-from optiree.report import headline
-from optiree.results import TABLES, Status
+from optiree.io import load_problem
+from optiree.plots import FIGURES, frontier_curve, png, write_figures
+from optiree.results import TABLES, Result, Status
 from optiree.schema import Problem, Scenario
 from optiree.sensitivity import sensitivity, sensitivity_summary
 from optiree.solve import SOLVERS, solve
 from optiree.version import __version__
+from optiree.words import headline
 
 EXIT_OK, EXIT_NOT_SOLVED, EXIT_INVALID = 0, 1, 2
+Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+"""The sub-commands of ``optiree``, to which each command adds its parser."""
 ALL_SCENARIOS = "all"
 
 
@@ -57,45 +62,64 @@ def format_validation_error(error: ValidationError, path: Path) -> str:
     return "\n".join(lines)
 
 
-def _load(path: Path) -> Problem | None:
+class _Stop(Exception):  # noqa: N818  # not an error: how a command ends early
+    """Ends a command before its work: :func:`main` prints ``message`` (if any) on stderr and
+    exits with ``code``."""
+
+    def __init__(self, code: int, message: str | None = None) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+
+
+def _load(path: Path) -> Problem:
+    """The problem in ``path``; stops with exit 2 when it cannot be read or is invalid."""
     try:
         return load_problem(path)
     except ValidationError as error:
-        print(format_validation_error(error, path), file=sys.stderr)
+        raise _Stop(EXIT_INVALID, format_validation_error(error, path)) from None
     except OSError as error:
-        print(f"cannot read {path}: {error.strerror or error}", file=sys.stderr)
-    return None
+        raise _Stop(EXIT_INVALID, f"cannot read {path}: {error.strerror or error}") from None
 
 
-def _taken(args: argparse.Namespace, *files: Path | None) -> bool:
-    """Whether an output exists and may not be replaced (no ``--force``); if so, say so."""
-    if args.force:
-        return False
+def _refuse_taken(args: argparse.Namespace, *files: Path | None) -> None:
+    """Stop (exit 2) when an output exists and may not be replaced (no ``--force``)."""
     for path in files:
-        if path is not None and os.path.lexists(path):
-            print(f"error: {path} already exists: give --force to replace it", file=sys.stderr)
-            return True
-    return False
+        if path is not None and os.path.lexists(path) and not args.force:
+            raise _Stop(EXIT_INVALID, f"error: {path} already exists: give --force to replace it")
 
 
-def _results_taken(args: argparse.Namespace) -> bool:
-    """Whether ``--out`` holds results or figures and may not be replaced; if so, say so."""
+def _refuse_taken_results(args: argparse.Namespace) -> None:
+    """Stop (exit 2) when ``--out`` holds results or figures and may not be replaced."""
     out: Path | None = args.out
     if args.force or out is None:
-        return False
+        return
     if out.exists() and not out.is_dir():
-        print(f"error: --out {out} is a file: give a folder", file=sys.stderr)
-        return True
-    found = [path.name for path in existing_results(out, TABLES)]
-    found += [name for name in plots.FIGURES if out.is_dir() and os.path.lexists(out / name)]
+        raise _Stop(EXIT_INVALID, f"error: --out {out} is a file: give a folder")
+    found = _results_in(out)
     if found:
-        print(
-            f"error: {out} already holds results ({', '.join(found[:3])}"
-            f"{', ...' if len(found) > 3 else ''}): give --force to replace them",
-            file=sys.stderr,
+        raise _Stop(
+            EXIT_INVALID,
+            f"error: {out} already holds results ({_first_three(found)}): give --force to "
+            "replace them",
         )
-        return True
-    return False
+
+
+def _results_in(out: Path) -> list[str]:
+    """The result tables, summary and figures already in the folder ``out``."""
+    if not out.is_dir():
+        return []
+    return [name for name in [*result_files(TABLES), *FIGURES] if os.path.lexists(out / name)]
+
+
+def _first_three(names: list[str]) -> str:
+    return ", ".join(names[:3]) + (", ..." if len(names) > 3 else "")
+
+
+def _exit(done: bool) -> int:
+    """The exit code of a command that ran: 0 when it did all it was asked (an optimal plan,
+    every scenario planned), else 1."""
+    return EXIT_OK if done else EXIT_NOT_SOLVED
 
 
 def _failed(error: OptireeError) -> int:
@@ -107,8 +131,6 @@ def _failed(error: OptireeError) -> int:
 
 def _validate(args: argparse.Namespace) -> int:
     problem = _load(args.file)
-    if problem is None:
-        return EXIT_INVALID
     print(
         f"{args.file}: valid problem {problem.name!r}: {len(problem.materials)} materials, "
         f"{len(problem.sources)} sources, {len(problem.periods)} periods"
@@ -116,54 +138,56 @@ def _validate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _faced(problem: Problem, scenario: str | None) -> Problem:
+    """The problem under the file's scenario ``scenario``, or as written."""
+    return problem if scenario is None else disrupted(problem, scenario)
+
+
 def _solve(args: argparse.Namespace) -> int:
     problem = _load(args.file)
-    if problem is None:
-        return EXIT_INVALID
-    if _results_taken(args):
-        return EXIT_INVALID
+    _refuse_taken_results(args)
     if args.scenario == ALL_SCENARIOS:
         return _solve_all(args, problem)
     try:
-        faced = problem if args.scenario is None else disrupted(problem, args.scenario)
+        faced = _faced(problem, args.scenario)
         result = solve(faced, solver=args.solver, time_limit=args.time_limit, log=args.verbose)
     except OptireeError as error:
         return _failed(error)
     print(result.summary(), end="")
+    _explain(args, faced, result)
+    if args.out is not None and not _write_solved(args, problem, result):
+        return EXIT_NOT_SOLVED
+    return _exit(result.is_optimal)
+
+
+def _explain(args: argparse.Namespace, faced: Problem, result: Result) -> None:
+    """After the plan: what its prices say, or why there is none (an infeasible problem)."""
     if result.is_optimal:
         print("\n" + sensitivity_summary(result), end="")
     elif result.status == Status.INFEASIBLE:
         print("\n" + diagnose(faced, solver=args.solver, log=args.verbose).summary(), end="")
-    if args.out is not None:
-        try:
-            written = write_result(result, args.out, overwrite=args.force)
-            print(f"Results written to {written}")
-            if result.is_optimal:
-                figures = plots.write_figures(result, problem, args.out, overwrite=args.force)
-                print(f"Figures written: {', '.join(path.name for path in figures)}")
-        except MissingDependencyError as error:
-            print(f"note: no figures written: {error}")
-        except OutputError as error:
-            print(f"error: {error}", file=sys.stderr)
-            return EXIT_NOT_SOLVED
-    return EXIT_OK if result.is_optimal else EXIT_NOT_SOLVED
+
+
+def _write_solved(args: argparse.Namespace, problem: Problem, result: Result) -> bool:
+    """Write the tables and, for a plan, its figures into ``--out``; whether that went well
+    (figures left out for want of matplotlib are only a note)."""
+    try:
+        written = result.write(args.out, overwrite=args.force)
+        print(f"Results written to {written}")
+        if result.is_optimal:
+            figures = write_figures(result, problem, args.out, overwrite=args.force)
+            print(f"Figures written: {', '.join(path.name for path in figures)}")
+    except MissingDependencyError as error:
+        print(f"note: no figures written: {error}")
+    except OutputError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return False
+    return True
 
 
 def _solve_all(args: argparse.Namespace, problem: Problem) -> int:
     """``solve --scenario all``: every scenario of the file beside no disruption, a row each."""
-    if not problem.scenarios:
-        print(f"error: --scenario all: {args.file} has no scenarios", file=sys.stderr)
-        return EXIT_INVALID
-    if any(s.name == NO_DISRUPTION for s in problem.scenarios):
-        print(
-            f"error: --scenario all: a scenario of {args.file} is called {NO_DISRUPTION!r}, the "
-            "name of the row without disruption: rename it",
-            file=sys.stderr,
-        )
-        return EXIT_INVALID
-    if args.out is not None:
-        print("error: --scenario all writes no --out folder: solve one scenario", file=sys.stderr)
-        return EXIT_INVALID
+    _refuse_all(args, problem)
     scenarios = [Scenario(name=NO_DISRUPTION)]
     scenarios += [s.model_copy(update={"probability": None}) for s in problem.scenarios]
     try:
@@ -175,30 +199,50 @@ def _solve_all(args: argparse.Namespace, problem: Problem) -> int:
         f"{args.solver}); '{NO_DISRUPTION}' is the file with no disruption"
     )
     print(scenario_summary(table), end="")
-    return EXIT_OK if (table["status"] == Status.OPTIMAL).all() else EXIT_NOT_SOLVED
+    return _exit(bool((table["status"] == Status.OPTIMAL).all()))
+
+
+def _refuse_all(args: argparse.Namespace, problem: Problem) -> None:
+    """Stop (exit 2) when ``solve --scenario all`` cannot run on this file with these
+    options."""
+    if not problem.scenarios:
+        raise _Stop(EXIT_INVALID, f"error: --scenario all: {args.file} has no scenarios")
+    if any(s.name == NO_DISRUPTION for s in problem.scenarios):
+        raise _Stop(
+            EXIT_INVALID,
+            f"error: --scenario all: a scenario of {args.file} is called {NO_DISRUPTION!r}, "
+            "the name of the row without disruption: rename it",
+        )
+    if args.out is not None:
+        raise _Stop(
+            EXIT_INVALID, "error: --scenario all writes no --out folder: solve one scenario"
+        )
 
 
 def _report(args: argparse.Namespace) -> int:
     problem = _load(args.file)
-    if problem is None:
-        return EXIT_INVALID
-    if _taken(args, args.out):
-        return EXIT_INVALID
+    _refuse_taken(args, args.out)
     try:
-        faced = problem if args.scenario is None else disrupted(problem, args.scenario)
+        faced = _faced(problem, args.scenario)
         result = solve(faced, solver=args.solver, log=args.verbose)
         curve = tables = None
         if result.is_optimal:
             tables = sensitivity(result)
-            if args.country is not None:
-                curve = frontier(faced, args.country, solver=args.solver, log=args.verbose)
+            curve = _report_frontier(args, faced)
         path = write_report(
             faced, result, args.out, frontier=curve, sensitivity=tables, overwrite=args.force
         )
     except OptireeError as error:
         return _failed(error)
     print(f"{headline(result)}\nReport written to {path}")
-    return EXIT_OK if result.is_optimal else EXIT_NOT_SOLVED
+    return _exit(result.is_optimal)
+
+
+def _report_frontier(args: argparse.Namespace, faced: Problem) -> pd.DataFrame | None:
+    """The frontier of ``--country``'s largest share, when asked for."""
+    if args.country is None:
+        return None
+    return frontier(faced, args.country, solver=args.solver, log=args.verbose)
 
 
 def format_frontier(table: pd.DataFrame) -> str:
@@ -233,10 +277,7 @@ def format_frontier(table: pd.DataFrame) -> str:
 
 def _frontier(args: argparse.Namespace) -> int:
     problem = _load(args.file)
-    if problem is None:
-        return EXIT_INVALID
-    if _taken(args, args.out, args.plot):
-        return EXIT_INVALID
+    _refuse_taken(args, args.out, args.plot)
     try:
         table = frontier(
             problem,
@@ -251,34 +292,35 @@ def _frontier(args: argparse.Namespace) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_NOT_SOLVED
     print(format_frontier(table), end="")
+    return _write_frontier(args, table)
+
+
+def _write_frontier(args: argparse.Namespace, table: pd.DataFrame) -> int:
+    """Write the frontier to ``--out`` (CSV) and draw it in ``--plot`` (PNG), as asked."""
     try:
         if args.out is not None:
             written = write_table(table, args.out, overwrite=args.force)
             print(f"Frontier written to {written}")
         if args.plot is not None:
-            figure = plots.png(plots.frontier_curve(table))
+            figure = png(frontier_curve(table))
             write_atomic(args.plot, figure, "the figure", overwrite=args.force)
             print(f"Figure written to {args.plot}")
-    except MissingDependencyError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_NOT_SOLVED
-    except OutputError as error:
+    except (MissingDependencyError, OutputError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_NOT_SOLVED
     return EXIT_OK
 
 
 def _sweep_scenarios(args: argparse.Namespace, problem: Problem) -> tuple[list[Scenario], str]:
-    """The scenarios to sweep, and where they come from, in words."""
-    if args.out is not None and args.out.suffix.lower() not in TABLE_SUFFIXES:
-        raise OptireeError(f"--out {args.out}: give a file ending in .csv or .parquet")
-    if args.dask not in (None, "local") and not SCHEDULER_ADDRESS.fullmatch(args.dask):
-        raise OptireeError(
-            f"--dask {args.dask}: give 'local' or a scheduler's address such as tcp://host:8786"
-        )
+    """The scenarios to sweep, and where they come from, in words.
+
+    Raises:
+        ArgumentError: ``--out`` or ``--dask`` does not fit, or there is nothing to sweep.
+    """
+    _check_sweep_options(args)
     if args.scenarios is None:
         if not problem.scenarios:
-            raise OptireeError(
+            raise ArgumentError(
                 f"{args.file} has no scenarios: give --scenarios N to draw N at random"
             )
         return problem.scenarios, f"the scenarios of {args.file}"
@@ -289,34 +331,53 @@ def _sweep_scenarios(args: argparse.Namespace, problem: Problem) -> tuple[list[S
     return scenarios, f"random disruptions by {args.country}, seed {args.seed}"
 
 
+def _check_sweep_options(args: argparse.Namespace) -> None:
+    if args.out is not None and args.out.suffix.lower() not in TABLE_SUFFIXES:
+        raise ArgumentError(f"--out {args.out}: give a file ending in .csv or .parquet")
+    if args.dask not in (None, "local") and not SCHEDULER_ADDRESS.fullmatch(args.dask):
+        raise ArgumentError(
+            f"--dask {args.dask}: give 'local' or a scheduler's address such as tcp://host:8786"
+        )
+
+
 def _sweep(args: argparse.Namespace) -> int:
     problem = _load(args.file)
-    if problem is None:
-        return EXIT_INVALID
     try:
         scenarios, origin = _sweep_scenarios(args, problem)
     except OptireeError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_INVALID
-    if _taken(args, args.out):
-        return EXIT_INVALID
-    executor = "serial" if args.serial else args.dask
+        raise _Stop(EXIT_INVALID, f"error: {error}") from None
+    _refuse_taken(args, args.out)
     try:
-        if args.out is not None and args.out.suffix.lower() == ".parquet":
-            require_pyarrow()  # before the sweep, not after it
-        table = sweep(
-            problem,
-            scenarios,
-            executor="dask" if executor == "local" else executor,
-            solver=args.solver,
-        )
-        print(f"{problem.name}: sweep of {origin} (solver: {args.solver})")
-        print(sweep_summary(table), end="")
-        if args.out is not None:
-            print(f"Table written to {write_sweep(table, args.out)}")
+        table = _swept(args, problem, scenarios, origin)
     except OptireeError as error:
         return _failed(error)
-    return EXIT_OK if (table["status"] == Status.OPTIMAL).all() else EXIT_NOT_SOLVED
+    return _exit(bool((table["status"] == Status.OPTIMAL).all()))
+
+
+def _swept(
+    args: argparse.Namespace, problem: Problem, scenarios: list[Scenario], origin: str
+) -> pd.DataFrame:
+    """Sweep ``scenarios``, print the summary and write the table to ``--out``, if given."""
+    if args.out is not None and args.out.suffix.lower() == ".parquet":
+        require_pyarrow()  # before the sweep, not after it
+    table = sweep(problem, scenarios, executor=_executor(args), solver=args.solver)
+    print(f"{problem.name}: sweep of {origin} (solver: {args.solver})")
+    print(sweep_summary(table), end="")
+    if args.out is not None:
+        print(f"Table written to {write_sweep(table, args.out)}")
+    return table
+
+
+def _executor(args: argparse.Namespace) -> str | None:
+    """Where ``optiree sweep`` runs: "serial", "dask" (a local cluster), a scheduler's address,
+    or None (sweep's default)."""
+    if args.serial:
+        return "serial"
+    return "dask" if args.dask == "local" else args.dask
+
+
+def _solver_flag(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--solver", choices=list(SOLVERS), default="highs")
 
 
 def _verbose_flag(command: argparse.ArgumentParser) -> None:
@@ -335,10 +396,18 @@ def parser() -> argparse.ArgumentParser:
     )
     root.add_argument("--version", action="version", version=f"optiree {__version__}")
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for add in (_solve_command, _frontier_command, _report_command, _sweep_command):
+        add(commands)
+    validate_cmd = commands.add_parser("validate", help="check a problem file without solving")
+    validate_cmd.add_argument("file", type=Path)
+    validate_cmd.set_defaults(run=_validate)
+    return root
 
+
+def _solve_command(commands: Commands) -> None:
     solve_cmd = commands.add_parser("solve", help="solve a problem file and print the plan")
     solve_cmd.add_argument("file", type=Path, help="problem file (.yaml, .yml or .json)")
-    solve_cmd.add_argument("--solver", choices=list(SOLVERS), default="highs")
+    _solver_flag(solve_cmd)
     solve_cmd.add_argument(
         "--out", type=Path, help="folder to write the tables (CSV) and summary.json"
     )
@@ -356,6 +425,8 @@ def parser() -> argparse.ArgumentParser:
     _verbose_flag(solve_cmd)
     solve_cmd.set_defaults(run=_solve)
 
+
+def _frontier_command(commands: Commands) -> None:
     frontier_cmd = commands.add_parser(
         "frontier", help="least cost as a security rule tightens, with its breakpoints"
     )
@@ -366,7 +437,7 @@ def parser() -> argparse.ArgumentParser:
     )
     frontier_cmd.add_argument("--material", help="material of a stock_cover frontier")
     frontier_cmd.add_argument("--points", type=int, help="evenly spaced levels (default 11)")
-    frontier_cmd.add_argument("--solver", choices=list(SOLVERS), default="highs")
+    _solver_flag(frontier_cmd)
     frontier_cmd.add_argument("--out", type=Path, help="CSV file to write the frontier to")
     frontier_cmd.add_argument("--plot", type=Path, help="PNG file to draw the frontier in")
     frontier_cmd.add_argument(
@@ -375,6 +446,8 @@ def parser() -> argparse.ArgumentParser:
     _verbose_flag(frontier_cmd)
     frontier_cmd.set_defaults(run=_frontier)
 
+
+def _report_command(commands: Commands) -> None:
     report_cmd = commands.add_parser(
         "report", help="solve and write one self-contained HTML page with tables and figures"
     )
@@ -389,13 +462,15 @@ def parser() -> argparse.ArgumentParser:
         help=f"report the plan under the file's scenario NAME ('{NO_DISRUPTION}': the same "
         "terms without disruption)",
     )
-    report_cmd.add_argument("--solver", choices=list(SOLVERS), default="highs")
+    _solver_flag(report_cmd)
     report_cmd.add_argument(
         "--force", action="store_true", help="replace the --out file if it exists"
     )
     _verbose_flag(report_cmd)
     report_cmd.set_defaults(run=_report)
 
+
+def _sweep_command(commands: Commands) -> None:
     sweep_cmd = commands.add_parser(
         "sweep", help="solve many disruption scenarios, one plan each, and tabulate them"
     )
@@ -421,7 +496,7 @@ def parser() -> argparse.ArgumentParser:
         "(tcp://host:8786)",
     )
     where.add_argument("--serial", action="store_true", help="run in this process")
-    sweep_cmd.add_argument("--solver", choices=list(SOLVERS), default="highs")
+    _solver_flag(sweep_cmd)
     sweep_cmd.add_argument(
         "--out", type=Path, help="file to write the table to: .csv, or .parquet (pyarrow)"
     )
@@ -430,15 +505,15 @@ def parser() -> argparse.ArgumentParser:
     )
     sweep_cmd.set_defaults(run=_sweep)
 
-    validate_cmd = commands.add_parser("validate", help="check a problem file without solving")
-    validate_cmd.add_argument("file", type=Path)
-    validate_cmd.set_defaults(run=_validate)
-    return root
-
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    return int(args.run(args))
+    try:
+        return int(args.run(args))
+    except _Stop as stop:
+        if stop.message is not None:
+            print(stop.message, file=sys.stderr)
+        return stop.code
 
 
 if __name__ == "__main__":

@@ -287,6 +287,61 @@ def solve(lp: pulp.LpProblem, solver: pulp.HiGHS) -> int:
     return int(status)
 
 
+# --- reading a solved LP back: what results ask of HiGHS (ranging, row activities) ---
+
+
+@dataclass(frozen=True)
+class Ranging:
+    """HiGHS's cost and bound ranging of a solved LP, by column and by row index."""
+
+    cost_low: FloatArray
+    """Lowest cost of each column at which the basis stays optimal."""
+    cost_high: FloatArray
+    """Highest cost of each column at which the basis stays optimal."""
+    bound_low: FloatArray
+    """Lowest bound of each row at which its dual value holds."""
+    bound_high: FloatArray
+    """Highest bound of each row at which its dual value holds."""
+
+
+def _solved_highs(lp: pulp.LpProblem) -> Any:
+    """The ``highspy.Highs`` object PuLP (or :func:`solve`) left on ``lp``, or None."""
+    highs = getattr(lp, "solverModel", None)
+    return highs if isinstance(highs, highspy.Highs) else None
+
+
+def ranging(lp: pulp.LpProblem) -> Ranging | None:
+    """The ranging of ``lp``'s last solve; None when HiGHS did not solve it or has no valid
+    ranging. Each ``.value_`` of highspy's ranging copies a whole vector: each is read once."""
+    highs = _solved_highs(lp)
+    if highs is None:
+        return None
+    _, found = highs.getRanging()
+    if not found.valid:
+        return None
+    return Ranging(
+        cost_low=np.asarray(found.col_cost_dn.value_, dtype=float),
+        cost_high=np.asarray(found.col_cost_up.value_, dtype=float),
+        bound_low=np.asarray(found.row_bound_dn.value_, dtype=float),
+        bound_high=np.asarray(found.row_bound_up.value_, dtype=float),
+    )
+
+
+def row_activities(lp: pulp.LpProblem) -> FloatArray | None:
+    """Each row's left-hand side at the solution of ``lp``'s last solve, by
+    ``constraint.index``; None when HiGHS did not solve it or left no valid solution."""
+    highs = _solved_highs(lp)
+    if highs is None:
+        return None
+    solution = highs.getSolution()
+    if not solution.value_valid:
+        return None
+    return np.asarray(solution.row_value, dtype=float)
+
+
+# --- end of reading a solved LP back ---
+
+
 class WarmStart:
     """One HiGHS instance for many solves of one LP that differ only in bounds, costs and
     right-hand sides (a sweep of scenarios).

@@ -13,7 +13,7 @@ to whole units, shadow prices to 0.01; the CSV files of ``Result.write`` keep fu
 import base64
 import math
 import numbers
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from html import escape
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,10 +21,18 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from optiree import plots
-from optiree.io import write_atomic
-from optiree.report import headline
+from optiree.files import write_atomic
+from optiree.plots import (
+    REQUIREMENT_LABEL,
+    cost_breakdown,
+    frontier_curve,
+    png,
+    sourcing_mix,
+    stock_trajectory,
+)
+from optiree.results import COLUMN_UNITS, TONNE
 from optiree.version import __version__
+from optiree.words import cell, headline, money, share, tonnes
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -143,9 +151,9 @@ def _summary(result: "Result") -> list[str]:
     currency = result.currency
     total = result.total_cost or 0.0
     by_component = result.costs.groupby("component", sort=False)["cost"].sum()
-    share = by_component / total * 100 if total else by_component * math.nan
+    shares = by_component / total * 100 if total else by_component * math.nan
     costs = pd.DataFrame(
-        {f"cost [{currency}]": by_component, "share of total [%]": share},
+        {f"cost [{_unit('costs', 'cost', currency)}]": by_component, "share of total [%]": shares},
     ).rename_axis("component")
     binding = result.binding
     head = headline(result)
@@ -154,8 +162,8 @@ def _summary(result: "Result") -> list[str]:
         '<h2 id="summary">Summary</h2>',
         f'<p class="status{"" if head.unmet is None else " bad"}">{_e(head.status)}</p>',
         *unmet,
-        f"<p>Total cost: <strong>{_e(_money(total))} {_e(currency)}</strong></p>",
-        _table(costs, {costs.columns[0]: _money, costs.columns[1]: _share}),
+        f"<p>Total cost: <strong>{_e(money(total))} {_e(currency)}</strong></p>",
+        _table(costs, {costs.columns[0]: money, costs.columns[1]: share}),
         f"<p>{len(binding)} cap or security rule row(s) bind; see "
         '<a href="#binding">binding rules</a>.</p>',
     ]
@@ -163,18 +171,18 @@ def _summary(result: "Result") -> list[str]:
 
 def _figures(problem: "Problem", result: "Result", frontier: pd.DataFrame | None) -> list[str]:
     figures: list[tuple[str, Figure]] = [
-        ("Supply by source and period [t]; black ticks: demand [t]", plots.sourcing_mix(result)),
+        ("Supply by source and period [t]; black ticks: demand [t]", sourcing_mix(result)),
         (
-            f"Closing stock [t] with the {plots.REQUIREMENT_LABEL} [t]",
-            plots.stock_trajectory(result, problem),
+            f"Closing stock [t] with the {REQUIREMENT_LABEL} [t]",
+            stock_trajectory(result, problem),
         ),
-        (f"Cost by component and item [{result.currency}]", plots.cost_breakdown(result)),
+        (f"Cost by component and item [{result.currency}]", cost_breakdown(result)),
     ]
     if frontier is not None:
         figures.append(
             (
                 "Cost of security: least total cost as a rule is tightened",
-                plots.frontier_curve(frontier),
+                frontier_curve(frontier),
             )
         )
     parts = ['<h2 id="figures">Figures</h2>']
@@ -190,7 +198,7 @@ def _figures(problem: "Problem", result: "Result", frontier: pd.DataFrame | None
 
 def _png(figure: "Figure") -> str:
     """The figure as base64 PNG text."""
-    return base64.b64encode(plots.png(figure)).decode("ascii")
+    return base64.b64encode(png(figure)).decode("ascii")
 
 
 def _tables(problem: "Problem", result: "Result") -> list[str]:
@@ -208,26 +216,26 @@ def _tables(problem: "Problem", result: "Result") -> list[str]:
         name = names.get(str(material))
         heading = f"{material} ({name})" if name else str(material)
         parts.append(f"<h3>{_e(heading)}</h3>")
-        parts.append(_table(plan, _tonnes) if not plan.empty else "<p>Nothing is bought.</p>")
+        parts.append(_table(plan, tonnes) if not plan.empty else "<p>Nothing is bought.</p>")
 
     parts.append('<h2 id="substitution">Substitution [units] by substitute and period</h2>')
     units = result.substitution.pivot_table(
         index="substitute", columns="period", values="units", sort=False
     )
-    parts.append(_table(units, _tonnes) if not units.empty else "<p>No substitute is used.</p>")
+    parts.append(_table(units, tonnes) if not units.empty else "<p>No substitute is used.</p>")
 
     parts.append('<h2 id="stock">Closing stock [t] by material and period</h2>')
     closing = result.inventory.pivot_table(
         index="material", columns="period", values="closing", sort=False
     )
-    parts.append(_table(closing, _tonnes))
+    parts.append(_table(closing, tonnes))
 
     parts.append('<h2 id="shortage">Shortage [t]: demand left unmet</h2>')
     short = result.shortage.pivot_table(
         index="material", columns="period", values="tonnes", sort=False
     )
     short = short[short.sum(axis=1) > 0]
-    parts.append(_table(short, _tonnes) if not short.empty else "<p>All demand is met.</p>")
+    parts.append(_table(short, tonnes) if not short.empty else "<p>All demand is met.</p>")
 
     parts += [
         '<h2 id="shares">Share of supply by country [%]</h2>',
@@ -237,7 +245,7 @@ def _tables(problem: "Problem", result: "Result") -> list[str]:
     shares = result.shares.pivot_table(
         index=["material", "country"], columns="period", values="share", sort=False
     )
-    parts.append(_table(shares * 100, _share) if not shares.empty else "<p>Nothing delivered.</p>")
+    parts.append(_table(shares * 100, share) if not shares.empty else "<p>Nothing delivered.</p>")
     parts += _binding(result)
     return parts
 
@@ -259,17 +267,17 @@ def _binding(result: "Result") -> list[str]:
         "subject": "subject",
         "material": "material",
         "period": "period",
-        "value": "value [t]",
-        "limit": "limit [t]",
-        "shadow_price": f"shadow price [{currency}/t]",
-        "cost_per_point": f"cost per point [{currency}]",
+        "value": f"value [{TONNE}]",
+        "limit": f"limit [{TONNE}]",
+        "shadow_price": f"shadow price [{_unit('costs', 'cost', currency)}/{TONNE}]",
+        "cost_per_point": f"cost per point [{_unit('costs', 'cost', currency)}]",
     }
     shown = binding[list(columns)].rename(columns=columns).set_index("constraint")
     formats: dict[str, Format] = {
-        "value [t]": _tonnes,
-        "limit [t]": _tonnes,
+        columns["value"]: tonnes,
+        columns["limit"]: tonnes,
         columns["shadow_price"]: _price,
-        columns["cost_per_point"]: _money,
+        columns["cost_per_point"]: money,
     }
     return [*parts, _table(shown, formats)]
 
@@ -277,9 +285,9 @@ def _binding(result: "Result") -> list[str]:
 def _frontier_table(frontier: pd.DataFrame) -> list[str]:
     currency = str(frontier.attrs.get("currency", ""))
     formats: dict[str, Format] = {
-        "level": _number,
-        "total_cost": _money,
-        "marginal_cost_per_point": _money,
+        "level": cell,
+        "total_cost": money,
+        "marginal_cost_per_point": money,
     }
     return [
         '<h2 id="frontier">Cost of security</h2>',
@@ -294,32 +302,43 @@ def _sensitivity(tables: Mapping[str, pd.DataFrame]) -> list[str]:
     parts = ['<h2 id="sensitivity">Sensitivity</h2>']
     for name, frame in tables.items():
         index = not isinstance(frame.index, pd.RangeIndex)
-        parts += [f"<h3>{_e(name)}</h3>", _table(frame, _number, index=index)]
+        parts += [f"<h3>{_e(name)}</h3>", _table(frame, cell, index=index)]
     return parts
 
 
 def _table(frame: pd.DataFrame, fmt: Format | Mapping[str, Format], *, index: bool = True) -> str:
     """An HTML table: the index levels as row headers (when ``index``), numbers right-aligned,
-    every cell escaped; ``fmt`` formats numbers (one function, or one per column)."""
+    every cell escaped; ``fmt`` formats numbers (one function, or one per column, :func:`cell`
+    for the others)."""
     names = [str(n) if n is not None else "" for n in frame.index.names] if index else []
     header = "".join(f'<th scope="col">{_e(str(c))}</th>' for c in [*names, *frame.columns])
-    rows = []
-    for key, values in zip(frame.index, frame.itertuples(index=False), strict=True):
-        cells = ""
-        if index:
-            keys = key if isinstance(key, tuple) else (key,)
-            cells += "".join(f'<th scope="row">{_e(_plain(k))}</th>' for k in keys)
-        for column, value in zip(frame.columns, values, strict=True):
-            number = isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
-            use = fmt if callable(fmt) else fmt.get(str(column), _number)
-            text = (_dash(use)(value)) if number else _plain(value)
-            cells += f'<td class="n">{_e(text)}</td>' if number else f"<td>{_e(text)}</td>"
-        rows.append(f"<tr>{cells}</tr>")
+    formats = [fmt if callable(fmt) else fmt.get(str(column), cell) for column in frame.columns]
+    rows = [
+        f"<tr>{_row_headers(key) if index else ''}{_cells(values, formats)}</tr>"
+        for key, values in zip(frame.index, frame.itertuples(index=False), strict=True)
+    ]
     return (
         f"<table>\n<thead><tr>{header}</tr></thead>\n<tbody>\n"
         + "\n".join(rows)
         + "\n</tbody>\n</table>"
     )
+
+
+def _row_headers(key: Any) -> str:
+    """The row's index value(s) as row headers."""
+    keys = key if isinstance(key, tuple) else (key,)
+    return "".join(f'<th scope="row">{_e(_plain(k))}</th>' for k in keys)
+
+
+def _cells(values: Sequence[Any], formats: Sequence[Format]) -> str:
+    """The row's cells: numbers formatted and right-aligned, anything else as text."""
+    return "".join(_cell(value, fmt) for value, fmt in zip(values, formats, strict=True))
+
+
+def _cell(value: Any, fmt: Format) -> str:
+    if isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_):
+        return f'<td class="n">{_e(_dash(fmt)(value))}</td>'
+    return f"<td>{_e(_plain(value))}</td>"
 
 
 def _dash(fmt: Format) -> Format:
@@ -338,24 +357,11 @@ def _e(text: str) -> str:
     return escape(text, quote=True)
 
 
-def _money(value: float) -> str:
-    return f"{value:,.0f}"
-
-
-def _tonnes(value: float) -> str:
-    return f"{value:,.1f}"
-
-
-def _share(value: float) -> str:
-    return f"{value:.1f}"
-
-
 def _price(value: float) -> str:
-    return f"{value:,.2f}"
+    """A price to the cent (a shadow price)."""
+    return money(value, cents=True)
 
 
-def _number(value: float) -> str:
-    """Any number of a table of unknown meaning: whole above 1,000, 4 significant digits below."""
-    if abs(value) >= 1000:
-        return f"{value:,.0f}"
-    return f"{value:.4g}"
+def _unit(table: str, column: str, currency: str) -> str:
+    """The unit of a column of the results (:data:`optiree.results.COLUMN_UNITS`)."""
+    return COLUMN_UNITS[table][column].format(currency=currency)

@@ -1,36 +1,22 @@
-"""Files in and out: problem documents (YAML or JSON) and result folders.
+"""Reading a problem document (YAML or JSON); writing files is :mod:`optiree.files`.
 
-Reading. Problems are read with a safe YAML loader (plain data only: no tag can run code or
+Problems are read with a safe YAML loader (plain data only: no tag can run code or
 build an object) that also reads ``1e6`` as a number (YAML 1.2) and refuses repeated keys. Files
 larger than :data:`MAX_FILE_BYTES`, documents nested deeper than :data:`MAX_DEPTH` and documents
 with more than :data:`MAX_VALUES` values once every alias is expanded (an "alias bomb") are
 refused before they are built. Anything wrong with a file is reported as a pydantic
 ValidationError at the path ``file``, like every other bad input.
-
-Writing. Every file is written to a temporary file, flushed to disk and renamed into place, so
-a reader never sees half a file; an existing file or result set is replaced only when asked
-(``overwrite=True``). :func:`write_result` writes the whole result set before it replaces
-anything; see its docstring for what an interruption leaves.
 """
 
 import json
-import os
 import re
-import secrets
-import shutil
-from collections.abc import Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, cast
+from typing import Any, cast
 
-import pandas as pd
 import yaml
 from pydantic import ValidationError
 
-from optiree.errors import OutputError
 from optiree.schema import Problem, error_detail
-
-if TYPE_CHECKING:
-    from optiree.results import Result
 
 MAX_FILE_BYTES = 20_000_000
 """The largest problem document read, in bytes (20 MB); larger files are refused unread."""
@@ -41,9 +27,6 @@ MAX_DEPTH = 100
 MAX_VALUES = 500_000
 """The most values (scalars, lists and mappings, keys included) in a problem document, with
 every YAML alias counted in full at each use; the Japan example has about 300."""
-
-SUMMARY = "summary.json"
-"""The file of a result folder that is written last: present means the set is complete."""
 
 
 class _Refused(yaml.YAMLError):
@@ -296,268 +279,3 @@ def load_problem(path: str | Path) -> Problem:
     except UnicodeDecodeError as error:
         raise _file_error("encoding", f"{path} is not UTF-8 text: {error.reason}", path) from None
     return Problem.model_validate(parse_document(text, path))
-
-
-def _sync_folder(folder: Path) -> None:
-    """Flush a folder's entries (renames) to disk, where the system allows it."""
-    try:
-        handle = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return  # e.g. Windows, where folders cannot be opened
-    try:
-        os.fsync(handle)
-    except OSError:
-        pass
-    finally:
-        os.close(handle)
-
-
-def _write_new(path: Path, data: bytes) -> None:
-    """Create ``path`` (which must not exist), write ``data`` and flush it to disk; on any
-    failure, remove what was created. Permissions are 0666 less the umask."""
-    handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-    except BaseException:
-        path.unlink(missing_ok=True)
-        raise
-
-
-def _new_folder(parent: Path, prefix: str) -> Path:
-    """A new, empty folder in ``parent`` with a random name (0777 less the umask)."""
-    folder = parent / f"{prefix}{secrets.token_hex(8)}.tmp"
-    os.mkdir(folder)
-    return folder
-
-
-def _exists_error(path: Path) -> OutputError:
-    return OutputError(
-        f"{path} already exists: pass overwrite=True (--force on the command line) to replace it"
-    )
-
-
-def write_atomic(
-    path: Path, content: str | bytes, what: str = "", *, overwrite: bool = True
-) -> Path:
-    """Write ``content`` (text as UTF-8) to ``path`` through a temporary file in the same
-    folder, flushed to disk, and a rename, so a reader sees the old file or the new one, never
-    half of one; if anything fails, or the run is interrupted, the old file is left as it was
-    and the temporary file removed. Missing folders are made; the file gets the usual
-    permissions (0666 less the umask).
-
-    With ``overwrite=False`` an existing ``path`` is an error and is left untouched (checked
-    before writing, and again, atomically where the file system has hard links, when the file
-    is put in place).
-
-    Raises:
-        OutputError: "cannot write [<what> to] <path>: <reason>", or "<path> already exists".
-    """
-    path = Path(path)
-    data = content.encode("utf-8") if isinstance(content, str) else content
-    temporary = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        if not overwrite and os.path.lexists(path):
-            raise _exists_error(path)
-        _write_new(temporary, data)
-        try:
-            if overwrite:
-                os.replace(temporary, path)
-            elif not _placed_new(temporary, path):
-                raise _exists_error(path)
-        finally:
-            temporary.unlink(missing_ok=True)
-    except OSError as error:
-        target = f"{what} to {path}" if what else str(path)
-        raise OutputError(f"cannot write {target}: {error.strerror or error}") from error
-    return path
-
-
-def _placed_new(temporary: Path, path: Path) -> bool:
-    """Put ``temporary`` at ``path`` unless ``path`` exists; whether it was put there."""
-    try:
-        os.link(temporary, path)  # atomic: fails if path exists
-    except FileExistsError:
-        return False
-    except OSError:  # no hard links on this file system: check, then rename
-        if os.path.lexists(path):
-            return False
-        os.replace(temporary, path)
-    return True
-
-
-def summary_document(result: "Result") -> dict[str, Any]:
-    """The JSON-ready summary of a result: status, costs by component, the tonnes of demand
-    left unmet per material over the horizon, the tables written."""
-    by_component = result.costs.groupby("component", sort=False)["cost"].sum()
-    unmet = result.unmet
-    return {
-        "problem": result.problem_name,
-        "status": result.status.value,
-        "message": result.message,
-        "solver": result.solver,
-        "currency": result.currency,
-        "total_cost": result.total_cost,
-        "cost_by_component": {str(k): float(v) for k, v in by_component.items()},
-        "unmet_tonnes": {
-            str(m): float(t) for m, t in zip(unmet["material"], unmet["tonnes"], strict=True)
-        },
-        "input_units": result.input_units.model_dump(),
-        "units": {
-            f"{table}.{column}": unit
-            for table, column, unit in result.units().itertuples(index=False)
-        },
-        "tables": [f"{name}.csv" for name in result.tables()],
-    }
-
-
-def table_csv(table: pd.DataFrame) -> str:
-    """A table as CSV text: a header, full precision, no index column, ``\\n`` line ends."""
-    return table.to_csv(index=False, lineterminator="\n")
-
-
-def write_table(table: pd.DataFrame, path: Path, *, overwrite: bool = True) -> Path:
-    """Write one table as CSV, whole or not at all (see :func:`write_atomic`)."""
-    return write_atomic(path, table_csv(table), overwrite=overwrite)
-
-
-def result_files(tables: Iterable[str]) -> list[str]:
-    """The files of a result folder holding ``tables``, in the order they are written:
-    ``<table>.csv`` for each, then ``summary.json``."""
-    return [f"{name}.csv" for name in tables] + [SUMMARY]
-
-
-def existing_results(directory: Path, tables: Iterable[str]) -> list[Path]:
-    """The result files (``<table>.csv`` and ``summary.json``) already in ``directory``."""
-    directory = Path(directory)
-    if not directory.is_dir():
-        return []
-    return [directory / name for name in result_files(tables) if os.path.lexists(directory / name)]
-
-
-def write_result(result: "Result", directory: Path, *, overwrite: bool = False) -> Path:
-    """Write every table of ``result`` as ``<table>.csv``, then ``summary.json``, into
-    ``directory`` and return it.
-
-    Every file is first rendered in memory and written in full to a temporary folder; only
-    then is anything put in place:
-
-    - a new ``directory`` (it, or its parents, do not exist) is the temporary folder renamed:
-      it appears complete, or not at all;
-    - an existing folder that holds results (any ``<table>.csv`` or ``summary.json``) is an
-      error unless ``overwrite=True``; with it, ``summary.json`` is taken away first, each table
-      is replaced by a rename, and the new ``summary.json`` is put in last. Only these files
-      are touched: anything else in the folder (notes, figures) stays as it is.
-
-    If writing fails or is interrupted (an error, Ctrl-C), the folder is put back as it was
-    and the temporary files are removed. Only if the process is killed outright, or the machine
-    stops, during the final renames (a few milliseconds) can a mix of old and new tables be
-    left; ``summary.json`` is then missing, which marks the set incomplete, and the previous
-    files are in the hidden ``.optiree-*.tmp/old`` folder. So: a folder with a
-    ``summary.json`` holds one complete result set.
-
-    Raises:
-        OutputError: ``directory`` holds results and ``overwrite`` is False (nothing is
-            written), or the files cannot be written (nothing is changed).
-    """
-    directory = Path(directory)
-    files = {f"{name}.csv": table_csv(table) for name, table in result.tables().items()}
-    files[SUMMARY] = json.dumps(summary_document(result), indent=2, allow_nan=False) + "\n"
-    data = {name: text.encode("utf-8") for name, text in files.items()}
-    try:
-        if directory.is_dir():
-            existing = existing_results(directory, result.tables())
-            if existing and not overwrite:
-                raise OutputError(
-                    f"{directory} already holds results ({existing[0].name}, ...): pass "
-                    "overwrite=True (--force on the command line) to replace them"
-                )
-            _replace_results(directory, data)
-        elif os.path.lexists(directory):
-            raise OutputError(f"cannot write results to {directory}: it is not a folder")
-        else:
-            _new_results(directory, data)
-    except OSError as error:
-        raise OutputError(
-            f"cannot write results to {directory}: {error.strerror or error}"
-        ) from error
-    return directory
-
-
-def _new_results(directory: Path, data: dict[str, bytes]) -> None:
-    """Write the files into a new sibling folder, then rename it to ``directory``."""
-    directory.parent.mkdir(parents=True, exist_ok=True)
-    staging = _new_folder(directory.parent, f".{directory.name}.")
-    try:
-        for name, content in data.items():
-            _write_new(staging / name, content)
-        _sync_folder(staging)
-        os.rename(staging, directory)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    _sync_folder(directory.parent)
-
-
-def _replace_results(directory: Path, data: dict[str, bytes]) -> None:
-    """Write the files into a hidden folder inside ``directory`` (the same file system, so
-    renames are atomic), then swap them in, ``summary.json`` out first and in last."""
-    staging = _new_folder(directory, ".optiree-")
-    new, old = staging / "new", staging / "old"
-    try:
-        os.mkdir(new)
-        os.mkdir(old)
-        for name, content in data.items():
-            _write_new(new / name, content)
-        _sync_folder(new)
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    try:
-        _swap_in(directory, new, old, list(data))
-    except _NotRestoredError:
-        raise  # the previous files are in staging/old: keep them
-    except BaseException:
-        shutil.rmtree(staging, ignore_errors=True)
-        raise
-    shutil.rmtree(staging, ignore_errors=True)
-    _sync_folder(directory)
-
-
-class _NotRestoredError(OutputError):
-    """Writing results failed and the previous files could not all be put back."""
-
-
-def _swap_in(directory: Path, new: Path, old: Path, names: list[str]) -> None:
-    """Move each previous file to ``old`` and each file of ``new`` into ``directory``,
-    ``summary.json`` out first and in last; on failure put every previous file back."""
-    order = [name for name in names if name != SUMMARY] + [SUMMARY]
-    moved: list[str] = []  # previous files now in old/
-    placed: list[str] = []  # new files now in directory/
-    try:
-        if os.path.lexists(directory / SUMMARY):
-            os.replace(directory / SUMMARY, old / SUMMARY)
-            moved.append(SUMMARY)
-        for name in order:
-            target = directory / name
-            if name != SUMMARY and os.path.lexists(target):
-                os.replace(target, old / name)
-                moved.append(name)
-            os.replace(new / name, target)
-            placed.append(name)
-    except BaseException as failure:
-        try:
-            for name in reversed(order):
-                if name in moved:
-                    os.replace(old / name, directory / name)
-                elif name in placed:
-                    (directory / name).unlink()
-        except OSError as error:
-            raise _NotRestoredError(
-                f"cannot write results to {directory} ({failure}), nor put the previous "
-                f"files back ({error.strerror or error}): they are in {old}"
-            ) from failure
-        raise

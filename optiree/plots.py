@@ -20,8 +20,9 @@ import numpy as np
 import pandas as pd
 
 from optiree.errors import MissingDependencyError, PlotError
+from optiree.files import write_atomic
 from optiree.frontier import COLUMNS as FRONTIER
-from optiree.io import write_atomic
+from optiree.words import money
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -119,32 +120,37 @@ def stock_trajectory(result: "Result", problem: "Problem") -> "Figure":
     closing = _by_material(result.inventory, "closing", periods)
     figure = _new_figure(10.0, 1.4 + 2.1 * len(materials))
     panels = _panels(figure, len(materials))
-    x = np.arange(len(periods))
-    edges = np.arange(len(periods) + 1) - 0.5
     for ax, material in zip(panels, materials, strict=True):
-        ax.plot(x, closing[material], marker="o", color=PALETTE[0], label="closing stock")
-        required = _cover_requirement(result, material)
-        if required.notna().any():
-            values = required.to_numpy(dtype=float)
-            ax.step(
-                edges,
-                np.append(values, values[-1]),
-                where="post",
-                color="#e15759",
-                linestyle="--",
-                linewidth=1.6,
-                label=REQUIREMENT_LABEL,
-            )
-        if not closing[material].any():
-            _note(ax, f"no {material} in stock at the end of any period")
-        ax.set_ylim(bottom=0, top=None if ax.dataLim.ymax > 0 else 1.0)
-        ax.set_title(_text(material), loc="left", fontsize=10, fontweight="bold")
-        ax.set_ylabel("Closing stock [t]")
+        _stock_panel(ax, material, closing[material], _cover_requirement(result, material))
         _period_axis(ax, periods)
     panels[-1].set_xlabel("Period (stock at its end)")
     figure.suptitle(_text(f"Closing stock [t]: {result.problem_name}"))
     _figure_legend(figure, panels, None, loc="outside lower center")
     return figure
+
+
+def _stock_panel(
+    ax: "Axes", material: str, closing: "pd.Series[float]", required: "pd.Series[float]"
+) -> None:
+    """One material's closing stock [t] by period, with its requirement where a rule applies."""
+    x = np.arange(len(closing))
+    ax.plot(x, closing, marker="o", color=PALETTE[0], label="closing stock")
+    if required.notna().any():
+        values = required.to_numpy(dtype=float)
+        ax.step(
+            np.arange(len(closing) + 1) - 0.5,
+            np.append(values, values[-1]),
+            where="post",
+            color="#e15759",
+            linestyle="--",
+            linewidth=1.6,
+            label=REQUIREMENT_LABEL,
+        )
+    if not closing.any():
+        _note(ax, f"no {material} in stock at the end of any period")
+    ax.set_ylim(bottom=0, top=None if ax.dataLim.ymax > 0 else 1.0)
+    ax.set_title(_text(material), loc="left", fontsize=10, fontweight="bold")
+    ax.set_ylabel("Closing stock [t]")
 
 
 def _cover_requirement(result: "Result", material: str) -> "pd.Series[float]":
@@ -184,7 +190,7 @@ def cost_breakdown(result: "Result") -> "Figure":
     ax.grid(axis="x", alpha=0.3)
     total = float(costs["cost"].sum())
     figure.suptitle(
-        _text(f"Cost by component and item: {result.problem_name}\nTotal {total:,.0f} {currency}")
+        _text(f"Cost by component and item: {result.problem_name}\nTotal {money(total)} {currency}")
     )
     return figure
 

@@ -6,7 +6,7 @@ their columns.
 """
 
 import math
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from pathlib import Path
@@ -15,16 +15,19 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pulp
+from numpy.typing import NDArray
 
 from optiree.collector import paused
-from optiree.handoff import FloatArray
-from optiree.io import write_result
+from optiree.files import write_tables
+from optiree.handoff import ranging, row_activities
 from optiree.model import LpModel, Row
 from optiree.prepare import ProblemData
-from optiree.report import headline, summary
 from optiree.rules import Rule
 from optiree.schema import Units
 from optiree.verify import TOLERANCE, verify
+from optiree.words import headline, plan_summary
+
+FloatArray = NDArray[np.float64]
 
 ZERO = 1e-9
 """Solver values smaller than this in magnitude are reported as 0."""
@@ -90,7 +93,9 @@ COLUMNS = {
 TABLES = tuple(COLUMNS)
 UNMET_COLUMNS = ["material", "demand", "tonnes", "share", "cost"]
 """Columns of :attr:`Result.unmet`."""
-TONNES = "t REO"
+TONNE = "t"
+"""The symbol of a tonne (of rare-earth oxide) in short labels: headings and report columns."""
+TONNES = f"{TONNE} REO"
 MONEY = "{currency}"
 PRICE = "{currency}/t REO"
 COLUMN_UNITS = {
@@ -216,6 +221,46 @@ class Result:
         table["cost"] = table["material"].map(cost).fillna(0.0).astype(float)
         return table[UNMET_COLUMNS]
 
+    @classmethod
+    def build(
+        cls,
+        *,
+        name: str,
+        status: Status,
+        message: str,
+        solver: str,
+        currency: str,
+        units: Units | None = None,
+        tables: Mapping[str, pd.DataFrame] | None = None,
+    ) -> "Result":
+        """The one way a result is made: with ``tables`` (one of each of :data:`TABLES`), whose
+        total cost is the sum of ``costs.cost``; without, a result with no plan (every table
+        empty with its columns, no total cost). ``units``: the units the problem was written
+        in (t REO throughout by default)."""
+        if tables is None:
+            tables = {table: pd.DataFrame(columns=columns) for table, columns in COLUMNS.items()}
+            total = None
+        else:
+            total = float(tables["costs"]["cost"].sum())
+        return cls(
+            problem_name=name,
+            status=status,
+            message=message,
+            solver=solver,
+            currency=currency,
+            total_cost=total,
+            costs=tables["costs"],
+            purchases=tables["purchases"],
+            feeds=tables["feeds"],
+            supply=tables["supply"],
+            substitution=tables["substitution"],
+            inventory=tables["inventory"],
+            shortage=tables["shortage"],
+            shares=tables["shares"],
+            constraints=tables["constraints"],
+            input_units=units if units is not None else Units(),
+        )
+
     def __str__(self) -> str:
         """The first lines of :meth:`summary`: status, solver and any demand left unmet."""
         return str(headline(self))
@@ -237,20 +282,47 @@ class Result:
 
     def summary(self) -> str:
         """A readable report: status, cost, the plan, shares and binding rules."""
-        return summary(self)
+        return plan_summary(self)
 
     def write(self, directory: str | Path, overwrite: bool = False) -> Path:
         """Save every table as ``<name>.csv`` and a ``summary.json`` in ``directory``.
 
         A folder that holds results already is replaced only with ``overwrite``; the files are
         swapped in so that an interruption leaves the old set or the new one (see
-        :func:`optiree.io.write_result`).
+        :func:`optiree.files.write_tables`).
 
         Raises:
             optiree.OutputError: results are there and ``overwrite`` is False, or a file cannot
                 be written.
         """
-        return write_result(self, Path(directory), overwrite=overwrite)
+        return write_tables(
+            Path(directory), self.tables(), summary_document(self), overwrite=overwrite
+        )
+
+
+def summary_document(result: Result) -> dict[str, Any]:
+    """The JSON-ready summary of a result: status, costs by component, the tonnes of demand
+    left unmet per material over the horizon, the tables written."""
+    by_component = result.costs.groupby("component", sort=False)["cost"].sum()
+    unmet = result.unmet
+    return {
+        "problem": result.problem_name,
+        "status": result.status.value,
+        "message": result.message,
+        "solver": result.solver,
+        "currency": result.currency,
+        "total_cost": result.total_cost,
+        "cost_by_component": {str(k): float(v) for k, v in by_component.items()},
+        "unmet_tonnes": {
+            str(m): float(t) for m, t in zip(unmet["material"], unmet["tonnes"], strict=True)
+        },
+        "input_units": result.input_units.model_dump(),
+        "units": {
+            f"{table}.{column}": unit
+            for table, column, unit in result.units().itertuples(index=False)
+        },
+        "tables": [f"{name}.csv" for name in result.tables()],
+    }
 
 
 def empty_result(
@@ -262,57 +334,34 @@ def empty_result(
     *,
     units: Units | None = None,
 ) -> Result:
-    empty = {table: pd.DataFrame(columns=columns) for table, columns in COLUMNS.items()}
-    return Result(
-        name,
-        status,
-        message,
-        solver,
-        currency,
-        None,
-        *(empty["costs"], empty["purchases"], empty["feeds"], empty["supply"]),
-        *(empty["substitution"], empty["inventory"], empty["shortage"], empty["shares"]),
-        empty["constraints"],
-        units if units is not None else Units(),
+    """A result with no plan (see :meth:`Result.build`)."""
+    return Result.build(
+        name=name, status=status, message=message, solver=solver, currency=currency, units=units
     )
 
 
 class _Ranging:
-    """HiGHS's cost and bound ranging of the solved LP; NaN everywhere for other solvers.
+    """The cost and bound ranging of the solved LP (from HiGHS, through
+    :func:`optiree.handoff.ranging`); NaN everywhere without one (another solver, or a plan
+    that is not a proved optimum)."""
 
-    Each ``.value_`` of highspy's ranging copies a whole vector, so the four are read once."""
-
-    def __init__(self, ranging: Any) -> None:
-        self.found = ranging is not None
-        if self.found:
-            self.cost_dn = np.asarray(ranging.col_cost_dn.value_, dtype=float)
-            self.cost_up = np.asarray(ranging.col_cost_up.value_, dtype=float)
-            self.bound_dn = np.asarray(ranging.row_bound_dn.value_, dtype=float)
-            self.bound_up = np.asarray(ranging.row_bound_up.value_, dtype=float)
+    def __init__(self, lp: pulp.LpProblem | None) -> None:
+        self.found = ranging(lp) if lp is not None else None
 
     def price_ranges(self, variables: Sequence[pulp.LpVariable]) -> tuple[FloatArray, FloatArray]:
         """Lowest and highest price per tonne at which the plan stays optimal, per variable."""
-        if not self.found:
+        if self.found is None:
             return np.full(len(variables), math.nan), np.full(len(variables), math.nan)
         i = np.fromiter((variable.index for variable in variables), np.int64, len(variables))
-        return self.cost_dn[i], self.cost_up[i]
+        return self.found.cost_low[i], self.found.cost_high[i]
 
     def limit_range(self, constraint: pulp.LpConstraint) -> tuple[float, float]:
         """How far the row's limit can fall and rise [t] with the same shadow price."""
-        if not self.found:
+        if self.found is None:
             return math.nan, math.nan
         i, rhs = constraint.index, -constraint.constant
-        down, up = float(self.bound_dn[i]), float(self.bound_up[i])
+        down, up = float(self.found.bound_low[i]), float(self.found.bound_high[i])
         return _clean(max(rhs - down, 0.0)), _clean(max(up - rhs, 0.0))
-
-
-def _ranging(model: LpModel) -> _Ranging:
-    """Ranging from the HiGHS object PuLP keeps on the problem after solving, if any."""
-    highs = getattr(model.lp, "solverModel", None)
-    if highs is None or not hasattr(highs, "getRanging"):
-        return _Ranging(None)
-    _, ranging = highs.getRanging()
-    return _Ranging(ranging if ranging.valid else None)
 
 
 def _frame(table: str, columns: dict[str, Any]) -> pd.DataFrame:
@@ -356,12 +405,12 @@ def _priced(
     variables: Sequence[pulp.LpVariable],
     capacity: Sequence[float],
     price: Sequence[float],
-    ranging: "_Ranging",
+    ranges: _Ranging,
 ) -> dict[str, FloatArray]:
     """The :data:`PRICED` columns of bought variables."""
     tonnes = _values(variables)
     unit_price = np.array(price, dtype=float)
-    low, high = ranging.price_ranges(variables)
+    low, high = ranges.price_ranges(variables)
     return {
         "tonnes": tonnes,
         "capacity": np.array(capacity, dtype=float),
@@ -397,9 +446,43 @@ def optimal_result(
     found and its duals, reduced costs and ranges are not read (NaN).
     """
     d = model.data
-    problem = d.problem
     proved = status is Status.OPTIMAL
-    ranging = _ranging(model) if proved else _Ranging(None)
+    ranges = _Ranging(model.lp if proved else None)
+    purchases = _purchases(model, ranges)
+    feeds = _feeds(model, ranges)
+    supply = _supply(model)
+    substitution = _substitution(model)
+    inventory = _inventory(model, supply, substitution)
+    shortage = _shortage(model)
+    constraints = _constraints(model, supply, ranges)
+    if not proved:
+        _unproved(constraints, purchases, feeds)
+    tables = {
+        "purchases": purchases,
+        "feeds": feeds,
+        "supply": supply,
+        "substitution": substitution,
+        "inventory": inventory,
+        "shortage": shortage,
+        "shares": _shares(supply),
+        "constraints": constraints,
+    }
+    tables["costs"] = _costs(model, tables)
+    result = Result.build(
+        name=d.problem.name,
+        status=status,
+        message=message,
+        solver=solver,
+        currency=d.problem.currency,
+        units=d.input_units,
+        tables=tables,
+    )
+    return _checked(d, result)
+
+
+def _purchases(model: LpModel, ranges: _Ranging) -> pd.DataFrame:
+    """One row per price band of each source, material and period."""
+    d = model.data
     priced_bands = [
         (s, m, t, j, band.width, band.price, variable)
         for (s, m, t), bands in d.segments.items()
@@ -407,30 +490,37 @@ def optimal_result(
         for variable in [model.buy[s, m, t] if j == 1 else model.tier[s, m, str(j), t]]
     ]
     sources, materials, periods, tiers, widths, prices, variables = _columns(priced_bands, 7)
-    purchases = _frame(
+    return _frame(
         "purchases",
         {
             **_located(d, sources, "material", materials, periods),
             "tier": np.array(tiers, dtype=np.int64),
-            **_priced(variables, widths, prices, ranging),
+            **_priced(variables, widths, prices, ranges),
         },
     )
+
+
+def _feeds(model: LpModel, ranges: _Ranging) -> pd.DataFrame:
+    """One row per feed offered in a period."""
+    d = model.data
     offered = [
         (d.feed_source[f], f, t, d.feed_capacity[f, t], d.feed_price[f, t], variable)
         for (f, t), variable in model.feed.items()
     ]
     sources, feed_ids, periods, widths, prices, variables = _columns(offered, 6)
-    feeds = _frame(
+    return _frame(
         "feeds",
         {
             **_located(d, sources, "feed", feed_ids, periods),
-            **_priced(variables, widths, prices, ranging),
+            **_priced(variables, widths, prices, ranges),
         },
     )
-    supply = _supply(model)
-    substitution = _substitution(model)
-    inventory = _inventory(model, supply, substitution)
-    shortage = pd.DataFrame(
+
+
+def _shortage(model: LpModel) -> pd.DataFrame:
+    """One row per material with a shortage penalty and period (0 t where none may go)."""
+    d = model.data
+    return pd.DataFrame(
         [
             (m, t, d.demand[m, t], tonnes, d.penalty[m], tonnes * d.penalty[m])
             for m in d.penalty
@@ -439,17 +529,22 @@ def optimal_result(
         ],
         columns=COLUMNS["shortage"],
     )
-    shares = _shares(supply)
-    strategic = inventory[inventory["material"].isin(list(d.below_cost))]
+
+
+def _costs(model: LpModel, tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """The cost of each component by item (from the other ``tables``), then sales, disposal
+    and take-or-pay."""
+    inventory = tables["inventory"]
+    strategic = inventory[inventory["material"].isin(list(model.data.below_cost))]
     parts = [
-        ("purchases", purchases, "source", "cost"),
-        ("feeds", feeds, "feed", "cost"),
-        ("substitution", substitution, "substitute", "cost"),
+        ("purchases", tables["purchases"], "source", "cost"),
+        ("feeds", tables["feeds"], "feed", "cost"),
+        ("substitution", tables["substitution"], "substitute", "cost"),
         ("holding", inventory, "material", "holding_cost"),
         ("below_target", strategic, "material", "below_target_cost"),
-        ("shortage", shortage, "material", "cost"),
+        ("shortage", tables["shortage"], "material", "cost"),
     ]
-    costs = pd.DataFrame(
+    return pd.DataFrame(
         [
             (component, str(item), float(cost))
             for component, table, key, column in parts
@@ -458,33 +553,17 @@ def optimal_result(
         + _other_costs(model),
         columns=COLUMNS["costs"],
     )
-    constraints = _constraints(model, supply, ranging)
-    if not proved:  # a point, not a proved optimum: it has no valid duals
-        unknown = ["shadow_price", "cost_per_point"]
-        constraints[unknown] = math.nan
-        tight = constraints["slack"] <= BINDING_TOLERANCE * constraints["limit"].abs().clip(lower=1)
-        constraints["binding"] = tight & (constraints["limit"].abs() > ZERO)
-        for table in (purchases, feeds):
-            table["reduced_cost"] = math.nan
-    result = Result(
-        problem.name,
-        status,
-        message,
-        solver,
-        problem.currency,
-        float(costs["cost"].sum()),
-        costs,
-        purchases,
-        feeds,
-        supply,
-        substitution,
-        inventory,
-        shortage,
-        shares,
-        constraints,
-        d.input_units,
-    )
-    return _checked(d, result)
+
+
+def _unproved(constraints: pd.DataFrame, purchases: pd.DataFrame, feeds: pd.DataFrame) -> None:
+    """Mark a plan that is a point, not a proved optimum: it has no valid duals (NaN), and a
+    row binds where it is tight."""
+    unknown = ["shadow_price", "cost_per_point"]
+    constraints[unknown] = math.nan
+    tight = constraints["slack"] <= BINDING_TOLERANCE * constraints["limit"].abs().clip(lower=1)
+    constraints["binding"] = tight & (constraints["limit"].abs() > ZERO)
+    for table in (purchases, feeds):
+        table["reduced_cost"] = math.nan
 
 
 def _checked(data: ProblemData, result: Result) -> Result:
@@ -507,12 +586,12 @@ def _checked(data: ProblemData, result: Result) -> Result:
             f"of {TOLERANCE:g}: it is not returned. Rescale the problem's numbers, try the "
             "other solver, or report the problem"
         )
-    return empty_result(
-        result.problem_name,
-        status,
-        message,
-        result.solver,
-        result.currency,
+    return Result.build(
+        name=result.problem_name,
+        status=status,
+        message=message,
+        solver=result.solver,
+        currency=result.currency,
         units=result.input_units,
     )
 
@@ -520,25 +599,25 @@ def _checked(data: ProblemData, result: Result) -> Result:
 def _other_costs(model: LpModel) -> list[tuple[str, str, float]]:
     """Sales of surplus (a negative cost), disposal and take-or-pay shortfall, where any."""
     d = model.data
-    sold: dict[str, float] = {}
-    for (m, t), v in model.sell.items():
-        sold[m] = sold.get(m, 0.0) - _value(v) * d.salvage[m, t]
-    wasted: dict[str, float] = {}
-    for (m, _), v in model.waste.items():
-        wasted[m] = wasted.get(m, 0.0) + _value(v) * d.disposal[m]
-    paid: dict[str, float] = {}
     prices = {(r.contract, r.material, r.period): r.take_or_pay or 0.0 for r in d.contracts}
-    for key, v in model.shortfall.items():
-        paid[key[0]] = paid.get(key[0], 0.0) + _value(v) * prices[key]
+    components = (
+        ("sales", ((m, -(_value(v) * d.salvage[m, t])) for (m, t), v in model.sell.items())),
+        ("disposal", ((m, _value(v) * d.disposal[m]) for (m, _), v in model.waste.items())),
+        ("take_or_pay", ((k[0], _value(v) * prices[k]) for k, v in model.shortfall.items())),
+    )
     return [
         (component, item, _clean(cost))
-        for component, table in (
-            ("sales", sold),
-            ("disposal", wasted),
-            ("take_or_pay", paid),
-        )
-        for item, cost in table.items()
+        for component, costs in components
+        for item, cost in _by_item(costs).items()
     ]
+
+
+def _by_item(costs: Iterable[tuple[str, float]]) -> dict[str, float]:
+    """The costs summed by item, in the order the items come."""
+    total: dict[str, float] = {}
+    for item, cost in costs:
+        total[item] = total.get(item, 0.0) + cost
+    return total
 
 
 def _supply(model: LpModel) -> pd.DataFrame:
@@ -627,26 +706,14 @@ def _shares(supply: pd.DataFrame) -> pd.DataFrame:
     return table[COLUMNS["shares"]]
 
 
-def _activities(model: LpModel) -> Any:
-    """Each row's left-hand side at the solution, from HiGHS (by ``constraint.index``), or
-    None where the model was solved otherwise (it is then summed term by term)."""
-    highs = getattr(model.lp, "solverModel", None)
-    if highs is None or not hasattr(highs, "getSolution"):
-        return None
-    solution = highs.getSolution()
-    if not solution.value_valid:
-        return None
-    return np.asarray(solution.row_value, dtype=float)
-
-
-def _constraints(model: LpModel, supply: pd.DataFrame, ranging: "_Ranging") -> pd.DataFrame:
+def _constraints(model: LpModel, supply: pd.DataFrame, ranges: _Ranging) -> pd.DataFrame:
     totals = supply.groupby(["material", "period"])["tonnes"].sum().to_dict()
     by_country = supply.groupby(["country", "material", "period"])["tonnes"].sum().to_dict()
-    activities = _activities(model)
+    activities = row_activities(model.lp)
     records = [
         (
             *_row_record(row, totals, by_country, activities),
-            *ranging.limit_range(row.constraint),
+            *ranges.limit_range(row.constraint),
         )
         for row in model.rows
     ]
@@ -654,29 +721,19 @@ def _constraints(model: LpModel, supply: pd.DataFrame, ranging: "_Ranging") -> p
 
 
 def _row_record(
-    row: Row, totals: dict[Any, float], by_country: dict[Any, float], activities: Any
+    row: Row,
+    totals: dict[Any, float],
+    by_country: dict[Any, float],
+    activities: FloatArray | None,
 ) -> tuple[object, ...]:
     c = row.constraint
-    if activities is not None:
-        lhs = float(activities[c.index])
-    else:
-        lhs = sum(coefficient * _value(v) for v, coefficient in c.items())
+    lhs = _lhs(c, activities)
     rhs = -c.constant
     greater = c.sense != pulp.LpConstraintLE  # an equation reads like a >= row
     pi = c.pi or 0.0
     shadow = _clean(pi if greater else -pi)
-    per_point = row.per_point
-    if row.rule is Rule.MAX_SHARE:
-        # Rule form: tonnes from the country <= share x all purchases of (m, t).
-        total = float(totals.get((row.material, row.period), 0.0))
-        value = float(by_country.get((row.subject, row.material, row.period), 0.0))
-        limit = (row.parameter or 0.0) * total
-        per_point = 0.01 * total
-    else:
-        value, limit = lhs + row.shift, rhs + row.shift
-    slack = _clean(lhs - rhs if greater else rhs - lhs)
-    if c.sense == pulp.LpConstraintEQ:
-        slack = 0.0
+    value, limit, per_point = _as_read(row, lhs, rhs, totals, by_country)
+    slack = 0.0 if c.sense == pulp.LpConstraintEQ else _clean(lhs - rhs if greater else rhs - lhs)
     cost_per_point = shadow * per_point if row.parameter is not None else math.nan
     tight = slack <= BINDING_TOLERANCE * max(1.0, abs(limit))
     # A row that reads 0 <= 0 at no cost (a share rule in a period with no purchases) is tight
@@ -696,3 +753,27 @@ def _row_record(
         cost_per_point,
         binding,
     )
+
+
+def _lhs(constraint: pulp.LpConstraint, activities: FloatArray | None) -> float:
+    """The row's left-hand side at the solution: from the solver where it gave them, else
+    summed term by term."""
+    if activities is not None:
+        return float(activities[constraint.index])
+    return float(sum(coefficient * _value(v) for v, coefficient in constraint.items()))
+
+
+def _as_read(
+    row: Row,
+    lhs: float,
+    rhs: float,
+    totals: dict[Any, float],
+    by_country: dict[Any, float],
+) -> tuple[float, float, float]:
+    """The row's value and limit as its rule reads, and the tonnes of one point (0.01) of it."""
+    if row.rule is not Rule.MAX_SHARE:
+        return lhs + row.shift, rhs + row.shift, row.per_point
+    # Rule form: tonnes from the country <= share x all purchases of (m, t).
+    total = float(totals.get((row.material, row.period), 0.0))
+    value = float(by_country.get((row.subject, row.material, row.period), 0.0))
+    return value, (row.parameter or 0.0) * total, 0.01 * total

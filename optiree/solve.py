@@ -9,8 +9,8 @@ from typing import Literal
 
 import pulp
 
-from optiree import handoff
 from optiree.errors import SolverError
+from optiree.handoff import solve as solve_with_highs
 from optiree.model import LpModel, build
 from optiree.prepare import prepare
 from optiree.results import Result, Status, empty_result, optimal_result
@@ -45,10 +45,7 @@ _OUTCOMES = {
 def solver_for(name: str, time_limit: float | None = None, *, log: bool = False) -> pulp.LpSolver:
     """The PuLP solver object for ``name`` ("highs" or "cbc"), with an optional limit; silent
     unless ``log``, which prints the solver's log on stdout as it runs."""
-    if name not in SOLVERS:
-        raise SolverError(f"unknown solver {name!r}: choose one of {', '.join(SOLVERS)}")
-    if time_limit is not None and not time_limit > 0:
-        raise SolverError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
+    _check_solver(name, time_limit)
     pulp_name, missing = SOLVERS[name]
     options = {"msg": log} | ({"timeLimit": time_limit} if time_limit is not None else {})
     with warnings.catch_warnings():
@@ -58,6 +55,13 @@ def solver_for(name: str, time_limit: float | None = None, *, log: bool = False)
     if not solver.available():
         raise SolverError(missing)
     return solver
+
+
+def _check_solver(name: str, time_limit: float | None) -> None:
+    if name not in SOLVERS:
+        raise SolverError(f"unknown solver {name!r}: choose one of {', '.join(SOLVERS)}")
+    if time_limit is not None and not time_limit > 0:
+        raise SolverError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
 
 
 def precision(solver: pulp.LpSolver) -> float:
@@ -72,20 +76,28 @@ def run_solver(model: LpModel, solver: pulp.LpSolver) -> tuple[Status, str]:
         reasons = "; ".join(str(reason) for reason in model.impossible)
         return Status.INFEASIBLE, f"infeasible before solving: {reasons}"
     try:
-        if isinstance(solver, pulp.HiGHS):
-            code = handoff.solve(model.lp, solver)
-        else:
-            code = model.lp.solve(solver)
+        code = _run(model.lp, solver)
     except pulp.PulpSolverError as error:
         return Status.ERROR, f"the solver failed: {error}"
-    found = model.lp.sol_status
+    return _outcome(code, model.lp.sol_status, solver.timeLimit)
+
+
+def _run(lp: pulp.LpProblem, solver: pulp.LpSolver) -> int:
+    """Solve ``lp`` in place (HiGHS through :mod:`optiree.handoff`); PuLP's status code."""
+    if isinstance(solver, pulp.HiGHS):
+        return solve_with_highs(lp, solver)
+    return int(lp.solve(solver))
+
+
+def _outcome(code: int, found: int, time_limit: float | None) -> tuple[Status, str]:
+    """How a run that ended with PuLP's ``code`` and solution status ``found`` ended."""
     finished = code != pulp.LpStatusOptimal or found == pulp.LpSolutionOptimal
     if finished and code in _OUTCOMES:
         return _OUTCOMES[code]
-    if solver.timeLimit is not None and code in (pulp.LpStatusOptimal, pulp.LpStatusNotSolved):
+    if time_limit is not None and code in (pulp.LpStatusOptimal, pulp.LpStatusNotSolved):
         # PuLP reports a run stopped by the limit as "Optimal" with a solution that is only
         # "found", or as "Not Solved": neither is an optimal plan.
-        return Status.TIME_LIMIT, f"stopped at the time limit of {solver.timeLimit} s"
+        return Status.TIME_LIMIT, f"stopped at the time limit of {time_limit} s"
     return Status.ERROR, (
         f"the solver ended with PuLP status {pulp.LpStatus.get(code, code)!r} "
         f"(solution status {pulp.LpSolution.get(found, found)!r})"
@@ -124,10 +136,11 @@ def solve(
     pulp_solver = solver_for(solver, time_limit, log=log)
     model = build(prepare(problem))
     status, message = run_solver(model, pulp_solver)
-    if status is Status.OPTIMAL or (status is Status.TIME_LIMIT and _has_plan(model)):
-        if status is Status.TIME_LIMIT:
-            message += ": the best plan found is returned (checked against every rule), not "
-            message += "proved optimal; it has no shadow prices"
+    if status is Status.OPTIMAL:
+        return optimal_result(model, solver, status, message)
+    if status is Status.TIME_LIMIT and _has_plan(model):
+        message += ": the best plan found is returned (checked against every rule), not "
+        message += "proved optimal; it has no shadow prices"
         return optimal_result(model, solver, status, message)
     return empty_result(
         problem.name, status, message, solver, problem.currency, units=problem.units

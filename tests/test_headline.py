@@ -15,8 +15,8 @@ from hypothesis import given
 import optiree
 from optiree.cli import main
 from optiree.html import render_report
-from optiree.report import headline
 from optiree.solve import SolverName
+from optiree.words import headline
 from tests import samples
 from tests.checker import resolve
 from tests.strategies import problems

@@ -13,7 +13,7 @@ import yaml
 
 import optiree
 import optiree.io
-from optiree.io import SUMMARY, write_atomic, write_result
+from optiree.files import SUMMARY, write_atomic
 from optiree.solve import SolverName
 from tests.samples import JAPAN, full, two_country
 
@@ -61,7 +61,7 @@ def _fail_on_call(
 @pytest.fixture
 def previous(tmp_path: Path) -> Path:
     """A folder holding the results of an infeasible problem, and a user's own files."""
-    out = write_result(_result(_infeasible()), tmp_path / "out")
+    out = _result(_infeasible()).write(tmp_path / "out")
     (out / "notes.txt").write_text("my notes\n")
     (out / "sourcing_mix.png").write_bytes(b"\x89PNG a figure")
     (out / "drafts").mkdir()
@@ -72,7 +72,7 @@ def previous(tmp_path: Path) -> Path:
 def test_existing_results_are_not_overwritten(previous: Path) -> None:
     before = _contents(previous)
     with pytest.raises(optiree.OutputError) as caught:
-        write_result(_result(), previous)
+        _result().write(previous)
     assert str(caught.value) == (
         f"{previous} already holds results (costs.csv, ...): pass overwrite=True "
         "(--force on the command line) to replace them"
@@ -85,17 +85,17 @@ def test_any_result_file_counts_as_results(tmp_path: Path, only: list[str]) -> N
     for name in only:
         (tmp_path / name).write_text("old\n")
     with pytest.raises(optiree.OutputError, match="already holds results"):
-        write_result(_result(), tmp_path)
+        _result().write(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == only
 
 
 def test_overwrite_replaces_results_and_keeps_other_files(previous: Path) -> None:
     mine = {k: v for k, v in _contents(previous).items() if k not in RESULT_FILES}
     result = _result()
-    assert write_result(result, previous, overwrite=True) == previous
+    assert result.write(previous, overwrite=True) == previous
     after = _contents(previous)
     assert {k: v for k, v in after.items() if k not in RESULT_FILES} == mine
-    fresh = _contents(write_result(result, previous.parent / "fresh"))
+    fresh = _contents(result.write(previous.parent / "fresh"))
     assert {k: v for k, v in after.items() if k in RESULT_FILES} == fresh
     assert sorted(fresh) == sorted(RESULT_FILES)
     assert not [p for p in previous.parent.iterdir() if p.name.startswith(".")]
@@ -103,7 +103,7 @@ def test_overwrite_replaces_results_and_keeps_other_files(previous: Path) -> Non
 
 def test_a_folder_without_results_is_written_into(tmp_path: Path) -> None:
     (tmp_path / "notes.txt").write_text("my notes\n")
-    write_result(_result(), tmp_path)
+    _result().write(tmp_path)
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted([*RESULT_FILES, "notes.txt"])
 
 
@@ -118,7 +118,7 @@ def test_interrupted_overwrite_leaves_the_previous_results(
     calls = _fail_on_call(monkeypatch, "replace", call, error)
     expected = optiree.OutputError if isinstance(error, OSError) else KeyboardInterrupt
     with pytest.raises(expected):
-        write_result(result, previous, overwrite=True)
+        result.write(previous, overwrite=True)
     assert calls[0] >= call
     assert _contents(previous) == before  # no temporary folder left either
 
@@ -132,7 +132,7 @@ def test_failure_while_writing_leaves_the_previous_results(
     result = _result()
     _fail_on_call(monkeypatch, "fsync", call, OSError(28, "No space left on device"))
     with pytest.raises(optiree.OutputError, match="No space left on device"):
-        write_result(result, previous, overwrite=True)
+        result.write(previous, overwrite=True)
     assert _contents(previous) == before
 
 
@@ -144,7 +144,7 @@ def test_interrupted_write_into_a_folder_without_results(
     result = _result()
     _fail_on_call(monkeypatch, "replace", call, KeyboardInterrupt())
     with pytest.raises(KeyboardInterrupt):
-        write_result(result, tmp_path)
+        result.write(tmp_path)
     assert _contents(tmp_path) == {"notes.txt": b"my notes\n"}
 
 
@@ -155,7 +155,7 @@ def test_interrupted_new_folder_is_not_created(
     result = _result()
     _fail_on_call(monkeypatch, name, call, KeyboardInterrupt())
     with pytest.raises(KeyboardInterrupt):
-        write_result(result, tmp_path / "new" / "out")
+        result.write(tmp_path / "new" / "out")
     assert list((tmp_path / "new").iterdir()) == []
 
 
@@ -175,7 +175,7 @@ def test_when_the_previous_files_cannot_be_put_back_the_error_says_where_they_ar
 
     monkeypatch.setattr(os, "replace", broken_from_the_fifth)
     with pytest.raises(optiree.OutputError, match="nor put the previous files back") as caught:
-        write_result(result, previous, overwrite=True)
+        result.write(previous, overwrite=True)
     monkeypatch.undo()
     (kept,) = previous.glob(".optiree-*.tmp")
     assert str(kept / "old") in str(caught.value)
@@ -228,7 +228,7 @@ def test_write_atomic_never_replaces_a_file_that_appears_meanwhile(
 
 def _written_twice(document: dict[str, Any], solver: SolverName, tmp_path: Path) -> list[Path]:
     problem = optiree.Problem.model_validate(document)
-    return [write_result(optiree.solve(problem, solver=solver), tmp_path / name) for name in "ab"]
+    return [optiree.solve(problem, solver=solver).write(tmp_path / name) for name in "ab"]
 
 
 @pytest.mark.parametrize(
@@ -268,7 +268,7 @@ def test_same_bytes_in_separate_processes(solver: SolverName, tmp_path: Path) ->
 
 
 def test_summary_has_no_timestamp(tmp_path: Path) -> None:
-    summary = yaml.safe_load((write_result(_result(), tmp_path / "o") / SUMMARY).read_text())
+    summary = yaml.safe_load((_result().write(tmp_path / "o") / SUMMARY).read_text())
     assert set(summary) == {
         "problem",
         "status",

@@ -32,8 +32,8 @@ from tqdm import tqdm
 from optiree import handoff
 from optiree.disruption.scenarios import apply, for_disruption, scenario_probabilities
 from optiree.errors import ArgumentError, MissingDependencyError, OptireeError
+from optiree.files import write_atomic, write_table
 from optiree.handoff import WarmStart
-from optiree.io import write_atomic, write_table
 from optiree.model import build
 from optiree.prepare import prepare
 from optiree.results import ZERO, Status
