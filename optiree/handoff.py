@@ -216,27 +216,37 @@ def write_back(lp: pulp.LpProblem, arrays: LpArrays, highs: highspy.Highs) -> tu
     solution status of the run (also set on ``lp``)."""
     solution = highs.getSolution()
     if len(solution.col_value) == len(arrays.variables):
-        for variable, value, dual in zip(
-            arrays.variables, solution.col_value, solution.col_dual, strict=True
-        ):
-            variable.varValue = value
-            variable.dj = dual
+        _write_columns(arrays, solution)
     if len(solution.row_value) == len(arrays.constraints):
-        # PuLP keeps the right-hand side on the left (constant = -rhs); slack is rhs - lhs for
-        # a <= row and lhs - rhs otherwise, as PuLP's interface reports it.
-        lower, upper = arrays.highs.row_lower, arrays.highs.row_upper
-        slack = np.asarray(solution.row_value) - np.where(np.isinf(upper), lower, upper)
-        slack[np.isinf(lower)] *= -1.0
-        for constraint, gap, dual in zip(
-            arrays.constraints, slack.tolist(), solution.row_dual, strict=True
-        ):
-            constraint.slack = gap
-            constraint.pi = dual
+        _write_rows(arrays, solution)
     model_status = highs.getModelStatus()
     unsolved = model_status in _STOPPED and highs.getObjectiveValue() == np.inf
     status, found = _NOT_SOLVED if unsolved else _OUTCOMES.get(model_status, _NOT_SOLVED)
     lp.assignStatus(status, found)
     return status, found
+
+
+def _write_columns(arrays: LpArrays, solution: highspy.HighsSolution) -> None:
+    """Each variable's ``varValue`` and ``dj`` (reduced cost)."""
+    for variable, value, dual in zip(
+        arrays.variables, solution.col_value, solution.col_dual, strict=True
+    ):
+        variable.varValue = value
+        variable.dj = dual
+
+
+def _write_rows(arrays: LpArrays, solution: highspy.HighsSolution) -> None:
+    """Each constraint's ``slack`` and ``pi`` (dual value)."""
+    # PuLP keeps the right-hand side on the left (constant = -rhs); slack is rhs - lhs for
+    # a <= row and lhs - rhs otherwise, as PuLP's interface reports it.
+    lower, upper = arrays.highs.row_lower, arrays.highs.row_upper
+    slack = np.asarray(solution.row_value) - np.where(np.isinf(upper), lower, upper)
+    slack[np.isinf(lower)] *= -1.0
+    for constraint, gap, dual in zip(
+        arrays.constraints, slack.tolist(), solution.row_dual, strict=True
+    ):
+        constraint.slack = gap
+        constraint.pi = dual
 
 
 def passed(arrays: HighsArrays, solver: pulp.HiGHS) -> highspy.Highs:

@@ -143,14 +143,18 @@ def _check_json_shape(document: Any) -> None:
         values += 1
         if values > MAX_VALUES:
             raise _too_many()
-        if isinstance(value, dict | list):
-            if depth > MAX_DEPTH:
-                raise _too_deep()
-            if isinstance(value, dict):
-                values += len(value)  # the keys
-                stack.extend((item, depth + 1) for item in value.values())
-            else:
-                stack.extend((item, depth + 1) for item in value)
+        if isinstance(value, dict | list) and depth > MAX_DEPTH:
+            raise _too_deep()
+        keys, items = _contents(value)
+        values += keys
+        stack.extend((item, depth + 1) for item in items)
+
+
+def _contents(value: Any) -> tuple[int, list[Any]]:
+    """The number of keys and the values a JSON mapping or list holds (none for a scalar)."""
+    if isinstance(value, dict):
+        return len(value), list(value.values())
+    return 0, value if isinstance(value, list) else []
 
 
 def _refuse_surrogates(document: Any, path: Path) -> None:
@@ -166,15 +170,20 @@ def _refuse_surrogates(document: Any, path: Path) -> None:
         elif isinstance(value, list):
             stack.extend(value)
         elif isinstance(value, str) and not value.isascii():
-            try:
-                value.encode("utf-8")
-            except UnicodeEncodeError as error:
-                raise _file_error(
-                    "not_text",
-                    f"{path}: the text {value!r} holds {value[error.start]!r}, half of a UTF-16 "
-                    "pair and not a character: write the character itself",
-                    path,
-                ) from None
+            _refuse_surrogate(value, path)
+
+
+def _refuse_surrogate(text: str, path: Path) -> None:
+    """Refuse ``text`` if it holds half a UTF-16 pair."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as error:
+        raise _file_error(
+            "not_text",
+            f"{path}: the text {text!r} holds {text[error.start]!r}, half of a UTF-16 "
+            "pair and not a character: write the character itself",
+            path,
+        ) from None
 
 
 def _file_error(kind: str, message: str, path: Path) -> ValidationError:
