@@ -107,8 +107,6 @@ def _refuse_taken_results(args: argparse.Namespace) -> None:
 
 def _results_in(out: Path) -> list[str]:
     """The result tables, summary and figures already in the folder ``out``."""
-    if not out.is_dir():
-        return []
     return [name for name in [*result_files(TABLES), *FIGURES] if os.path.lexists(out / name)]
 
 

@@ -138,8 +138,6 @@ def result_files(tables: Iterable[str]) -> list[str]:
 def existing_results(directory: Path, tables: Iterable[str]) -> list[Path]:
     """The result files (``<table>.csv`` and ``summary.json``) already in ``directory``."""
     directory = Path(directory)
-    if not directory.is_dir():
-        return []
     return [directory / name for name in result_files(tables) if os.path.lexists(directory / name)]
 
 
@@ -175,9 +173,8 @@ def write_tables(
             written), or the files cannot be written (nothing is changed).
     """
     directory = Path(directory)
-    files = {f"{name}.csv": table_csv(table) for name, table in tables.items()}
-    files[SUMMARY] = json.dumps(document, indent=2, allow_nan=False) + "\n"
-    data = {name: text.encode("utf-8") for name, text in files.items()}
+    data = {f"{name}.csv": table_csv(table).encode("utf-8") for name, table in tables.items()}
+    data[SUMMARY] = (json.dumps(document, indent=2, allow_nan=False) + "\n").encode("utf-8")
     try:
         if directory.is_dir():
             _refuse_existing(directory, tables, overwrite=overwrite)
@@ -208,9 +205,7 @@ def _new_results(directory: Path, data: dict[str, bytes]) -> None:
     directory.parent.mkdir(parents=True, exist_ok=True)
     staging = _new_folder(directory.parent, f".{directory.name}.")
     try:
-        for name, content in data.items():
-            _write_new(staging / name, content)
-        _sync_folder(staging)
+        _write_all(staging, data)
         os.rename(staging, directory)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
@@ -226,9 +221,7 @@ def _replace_results(directory: Path, data: dict[str, bytes]) -> None:
     try:
         os.mkdir(new)
         os.mkdir(old)
-        for name, content in data.items():
-            _write_new(new / name, content)
-        _sync_folder(new)
+        _write_all(new, data)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
@@ -241,6 +234,13 @@ def _replace_results(directory: Path, data: dict[str, bytes]) -> None:
         raise
     shutil.rmtree(staging, ignore_errors=True)
     _sync_folder(directory)
+
+
+def _write_all(folder: Path, data: Mapping[str, bytes]) -> None:
+    """Create each file of ``data`` (name -> content) in ``folder``, then flush the folder."""
+    for name, content in data.items():
+        _write_new(folder / name, content)
+    _sync_folder(folder)
 
 
 class _NotRestoredError(OutputError):
@@ -261,13 +261,7 @@ def _swap_in(directory: Path, new: Path, old: Path, names: list[str]) -> None:
             os.replace(new / name, directory / name)
             placed.append(name)
     except BaseException as failure:
-        try:
-            _put_back(directory, old, reversed(order), moved, placed)
-        except OSError as error:
-            raise _NotRestoredError(
-                f"cannot write results to {directory} ({failure}), nor put the previous "
-                f"files back ({error.strerror or error}): they are in {old}"
-            ) from failure
+        _put_back(directory, old, reversed(order), moved, placed, failure=failure)
         raise
 
 
@@ -279,11 +273,28 @@ def _move_aside(directory: Path, old: Path, name: str, moved: list[str]) -> None
 
 
 def _put_back(
-    directory: Path, old: Path, names: Iterable[str], moved: list[str], placed: list[str]
+    directory: Path,
+    old: Path,
+    names: Iterable[str],
+    moved: list[str],
+    placed: list[str],
+    *,
+    failure: BaseException,
 ) -> None:
-    """Undo :func:`_swap_in`: each previous file back from ``old``, each new one removed."""
-    for name in names:
-        if name in moved:
-            os.replace(old / name, directory / name)
-        elif name in placed:
-            (directory / name).unlink()
+    """Undo :func:`_swap_in` after ``failure``: each previous file back from ``old``, each new
+    one removed.
+
+    Raises:
+        _NotRestoredError: a previous file cannot be put back (the rest stay in ``old``).
+    """
+    try:
+        for name in names:
+            if name in moved:
+                os.replace(old / name, directory / name)
+            elif name in placed:
+                (directory / name).unlink()
+    except OSError as error:
+        raise _NotRestoredError(
+            f"cannot write results to {directory} ({failure}), nor put the previous "
+            f"files back ({error.strerror or error}): they are in {old}"
+        ) from failure

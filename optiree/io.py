@@ -76,16 +76,7 @@ class _Loader(yaml.SafeLoader):
     def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node:
         event: Any = self.peek_event()  # type: ignore[no-untyped-call]
         if isinstance(event, yaml.AliasEvent):
-            anchor = event.anchor
-            if anchor in self.anchors:  # an undefined alias is PyYAML's own error
-                if anchor not in self._sizes:
-                    raise _Refused(
-                        "recursive_alias",
-                        f"alias *{anchor} is used inside the node &{anchor} it names: "
-                        "a document cannot contain itself",
-                        event.start_mark,
-                    )
-                self._count(self._sizes[anchor], event.start_mark)
+            self._count_alias(event)
             return cast(yaml.Node, super().compose_node(parent, index))
         if self._depth >= MAX_DEPTH:
             raise _too_deep(event.start_mark)
@@ -97,6 +88,20 @@ class _Loader(yaml.SafeLoader):
         if event.anchor is not None:
             self._sizes[event.anchor] = self._values - before + 1
         return node
+
+    def _count_alias(self, event: Any) -> None:
+        """Count every value of the node an alias names, refusing one used inside it."""
+        anchor = event.anchor
+        if anchor not in self.anchors:  # an undefined alias is PyYAML's own error
+            return
+        if anchor not in self._sizes:
+            raise _Refused(
+                "recursive_alias",
+                f"alias *{anchor} is used inside the node &{anchor} it names: "
+                "a document cannot contain itself",
+                event.start_mark,
+            )
+        self._count(self._sizes[anchor], event.start_mark)
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
@@ -145,16 +150,17 @@ def _check_json_shape(document: Any) -> None:
             raise _too_many()
         if isinstance(value, dict | list) and depth > MAX_DEPTH:
             raise _too_deep()
-        keys, items = _contents(value)
-        values += keys
+        keys, items = _keys_and_values(value)
+        values += len(keys)
         stack.extend((item, depth + 1) for item in items)
 
 
-def _contents(value: Any) -> tuple[int, list[Any]]:
-    """The number of keys and the values a JSON mapping or list holds (none for a scalar)."""
+def _keys_and_values(value: Any) -> tuple[list[Any], list[Any]]:
+    """The keys and the values a mapping holds, or no keys and the items of a list (nothing
+    for a scalar)."""
     if isinstance(value, dict):
-        return len(value), list(value.values())
-    return 0, value if isinstance(value, list) else []
+        return list(value), list(value.values())
+    return [], value if isinstance(value, list) else []
 
 
 def _refuse_surrogates(document: Any, path: Path) -> None:
@@ -164,12 +170,10 @@ def _refuse_surrogates(document: Any, path: Path) -> None:
     stack = [document]
     while stack:
         value = stack.pop()
-        if isinstance(value, dict):
-            stack.extend(value)
-            stack.extend(value.values())
-        elif isinstance(value, list):
-            stack.extend(value)
-        elif isinstance(value, str) and not value.isascii():
+        keys, items = _keys_and_values(value)
+        stack.extend(keys)
+        stack.extend(items)
+        if isinstance(value, str) and not value.isascii():
             _refuse_surrogate(value, path)
 
 
@@ -242,9 +246,8 @@ def _parsed(text: str, path: Path) -> Any:
         raise _file_error("json_syntax", f"{path}: invalid JSON: {error}", path) from None
     except _Refused as error:
         raise _file_error(error.kind, f"{path}: refused: {error}", path) from None
-    except yaml.YAMLError as error:
-        raise _file_error("yaml_syntax", f"{path}: invalid YAML: {error}", path) from None
-    except (ValueError, OverflowError) as error:  # PyYAML 6.0 on an escape out of range
+    except (yaml.YAMLError, ValueError, OverflowError) as error:  # PyYAML 6.0 raises
+        # ValueError or OverflowError on an escape out of range
         raise _file_error("yaml_syntax", f"{path}: invalid YAML: {error}", path) from None
     except RecursionError:  # a safety net: the limits above come first
         raise _file_error("too_deep", f"{path}: refused: {_too_deep()}", path) from None

@@ -325,21 +325,6 @@ def summary_document(result: Result) -> dict[str, Any]:
     }
 
 
-def empty_result(
-    name: str,
-    status: Status,
-    message: str,
-    solver: str,
-    currency: str,
-    *,
-    units: Units | None = None,
-) -> Result:
-    """A result with no plan (see :meth:`Result.build`)."""
-    return Result.build(
-        name=name, status=status, message=message, solver=solver, currency=currency, units=units
-    )
-
-
 class _Ranging:
     """The cost and bound ranging of the solved LP (from HiGHS, through
     :func:`optiree.handoff.ranging`); NaN everywhere without one (another solver, or a plan
@@ -573,19 +558,7 @@ def _checked(data: ProblemData, result: Result) -> Result:
     if worst.relative <= TOLERANCE and cost is not None and math.isfinite(cost):
         return replace(result, max_violation=worst.relative)
     broken = f"{worst}" if worst.relative > TOLERANCE else f"a total cost of {cost}"
-    if result.status is Status.TIME_LIMIT:
-        status = Status.TIME_LIMIT
-        message = (
-            f"{result.message.split(':')[0]} before a feasible plan was found (the solver's "
-            f"last point breaks {broken}): no plan; give it more time"
-        )
-    else:
-        status = Status.ERROR
-        message = (
-            f"the solver's plan ({result.status.value}) breaks {broken}, beyond the tolerance "
-            f"of {TOLERANCE:g}: it is not returned. Rescale the problem's numbers, try the "
-            "other solver, or report the problem"
-        )
+    status, message = _refusal(result, broken)
     return Result.build(
         name=result.problem_name,
         status=status,
@@ -593,6 +566,21 @@ def _checked(data: ProblemData, result: Result) -> Result:
         solver=result.solver,
         currency=result.currency,
         units=result.input_units,
+    )
+
+
+def _refusal(result: Result, broken: str) -> tuple[Status, str]:
+    """Why a plan that breaks a rule (``broken`` says which, by how much) is not returned: a
+    run stopped at its time limit found no feasible plan; any other is a solver's error."""
+    if result.status is Status.TIME_LIMIT:
+        return Status.TIME_LIMIT, (
+            f"{result.message.split(':')[0]} before a feasible plan was found (the solver's "
+            f"last point breaks {broken}): no plan; give it more time"
+        )
+    return Status.ERROR, (
+        f"the solver's plan ({result.status.value}) breaks {broken}, beyond the tolerance "
+        f"of {TOLERANCE:g}: it is not returned. Rescale the problem's numbers, try the "
+        "other solver, or report the problem"
     )
 
 

@@ -13,7 +13,7 @@ from optiree.errors import SolverError
 from optiree.handoff import solve as solve_with_highs
 from optiree.model import LpModel, build
 from optiree.prepare import prepare
-from optiree.results import Result, Status, empty_result, optimal_result
+from optiree.results import Result, Status, optimal_result
 from optiree.schema import Problem
 
 SolverName = Literal["highs", "cbc"]
@@ -45,7 +45,8 @@ _OUTCOMES = {
 def solver_for(name: str, time_limit: float | None = None, *, log: bool = False) -> pulp.LpSolver:
     """The PuLP solver object for ``name`` ("highs" or "cbc"), with an optional limit; silent
     unless ``log``, which prints the solver's log on stdout as it runs."""
-    _check_solver(name, time_limit)
+    _check_name(name)
+    _check_time_limit(time_limit)
     pulp_name, missing = SOLVERS[name]
     options = {"msg": log} | ({"timeLimit": time_limit} if time_limit is not None else {})
     with warnings.catch_warnings():
@@ -57,9 +58,12 @@ def solver_for(name: str, time_limit: float | None = None, *, log: bool = False)
     return solver
 
 
-def _check_solver(name: str, time_limit: float | None) -> None:
+def _check_name(name: str) -> None:
     if name not in SOLVERS:
         raise SolverError(f"unknown solver {name!r}: choose one of {', '.join(SOLVERS)}")
+
+
+def _check_time_limit(time_limit: float | None) -> None:
     if time_limit is not None and not time_limit > 0:
         raise SolverError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
 
@@ -91,8 +95,7 @@ def _run(lp: pulp.LpProblem, solver: pulp.LpSolver) -> int:
 
 def _outcome(code: int, found: int, time_limit: float | None) -> tuple[Status, str]:
     """How a run that ended with PuLP's ``code`` and solution status ``found`` ended."""
-    finished = code != pulp.LpStatusOptimal or found == pulp.LpSolutionOptimal
-    if finished and code in _OUTCOMES:
+    if code in _OUTCOMES and _final(code, found):
         return _OUTCOMES[code]
     if time_limit is not None and code in (pulp.LpStatusOptimal, pulp.LpStatusNotSolved):
         # PuLP reports a run stopped by the limit as "Optimal" with a solution that is only
@@ -102,6 +105,12 @@ def _outcome(code: int, found: int, time_limit: float | None) -> tuple[Status, s
         f"the solver ended with PuLP status {pulp.LpStatus.get(code, code)!r} "
         f"(solution status {pulp.LpSolution.get(found, found)!r})"
     )
+
+
+def _final(code: int, found: int) -> bool:
+    """Whether PuLP's ``code`` says how the run ended: any but an "Optimal" whose solution is
+    only found, not optimal (a point from a run stopped early)."""
+    return bool(code != pulp.LpStatusOptimal or found == pulp.LpSolutionOptimal)
 
 
 def _has_plan(model: LpModel) -> bool:
@@ -142,6 +151,11 @@ def solve(
         message += ": the best plan found is returned (checked against every rule), not "
         message += "proved optimal; it has no shadow prices"
         return optimal_result(model, solver, status, message)
-    return empty_result(
-        problem.name, status, message, solver, problem.currency, units=problem.units
+    return Result.build(
+        name=problem.name,
+        status=status,
+        message=message,
+        solver=solver,
+        currency=problem.currency,
+        units=problem.units,
     )

@@ -28,7 +28,7 @@ from optiree.disruption.scenarios import apply, for_disruption, scenario_probabi
 from optiree.errors import StochasticError
 from optiree.model import LpModel, build
 from optiree.prepare import ProblemData, floor_price, prepare
-from optiree.results import Result, Status, empty_result, optimal_result
+from optiree.results import Result, Status, optimal_result
 from optiree.schema import Problem, Scenario, Share, StrictModel
 from optiree.solve import SolverName, run_solver, solver_for
 from optiree.units import in_tonnes_of_oxide
@@ -476,7 +476,13 @@ def _solve_alone(
         _fix(variables, fixed)
     status, message = run_solver(model, solver_for(solver, log=log))
     if status is not Status.OPTIMAL:
-        failed = empty_result(problem.name, status, message, solver, problem.currency)
+        failed = Result.build(
+            name=problem.name,
+            status=status,
+            message=message,
+            solver=solver,
+            currency=problem.currency,
+        )
         return _Alone(failed, {})
     values = {key: _value(v) for key, v in variables.items()}
     return _Alone(optimal_result(model, solver), values)

@@ -31,7 +31,7 @@ from optiree.disruption.scenarios import apply, for_disruption, named
 from optiree.errors import ScenarioError, StressError
 from optiree.model import LpModel, build
 from optiree.prepare import prepare
-from optiree.results import BINDING_TOLERANCE, Result, Status, empty_result, optimal_result
+from optiree.results import BINDING_TOLERANCE, Result, Status, optimal_result
 from optiree.schema import Problem, Scenario
 from optiree.solve import SolverName, run_solver, solver_for
 
@@ -277,7 +277,13 @@ def stress_test(
     committed = set(problem.periods[:commit_periods])
     committed_cost = _cost_in(plan, committed)
     if status is not Status.OPTIMAL:
-        result = empty_result(stressed.name, status, message, solver, stressed.currency)
+        result = Result.build(
+            name=stressed.name,
+            status=status,
+            message=message,
+            solver=solver,
+            currency=stressed.currency,
+        )
         return StressResult(
             chosen.name,
             commit_periods,
