@@ -97,7 +97,7 @@ TONNE = "t"
 """The symbol of a tonne (of rare-earth oxide) in short labels: headings and report columns."""
 TONNES = f"{TONNE} REO"
 MONEY = "{currency}"
-PRICE = "{currency}/t REO"
+PRICE = f"{MONEY}/{TONNES}"
 COLUMN_UNITS = {
     "costs": {"cost": MONEY},
     "purchases": {

@@ -27,6 +27,7 @@ from optiree.model import LpModel, build
 from optiree.prepare import prepare
 from optiree.results import optimal_result
 from optiree.schema import Scenario
+from optiree.solve import solver_for
 from tests.samples import JAPAN, two_country
 from tests.strategies import problems
 
@@ -238,6 +239,25 @@ def test_cbc_stays_on_pulps_path() -> None:
     result = optiree.solve(Problem.model_validate(two_country()), "cbc")
     assert result.total_cost == pytest.approx(6_000)
     assert result.purchases["price_low"].isna().all()  # no HiGHS ranging: CBC solved it
+
+
+def test_ranging_and_row_activities_are_read_through_the_adapter() -> None:
+    """What results.py asks of the adapter: answers after a HiGHS solve, None otherwise."""
+    lp = _maximisation()
+    assert handoff.ranging(lp) is None
+    assert handoff.row_activities(lp) is None  # not solved yet
+    handoff.solve(lp, _stock())
+    found, rows = handoff.ranging(lp), handoff.row_activities(lp)
+    assert found is not None
+    assert rows is not None
+    assert all(len(found.cost_low) > v.index for v in lp.variables())
+    assert len(found.cost_low) == len(found.cost_high)
+    assert len(found.bound_low) == len(found.bound_high) == len(rows) == 1
+    assert rows[lp.constraints()[0].index] == pytest.approx(5)  # total: x + y, with x = 4, y = 1
+    by_cbc = _maximisation()
+    by_cbc.solve(solver_for("cbc"))
+    assert handoff.ranging(by_cbc) is None
+    assert handoff.row_activities(by_cbc) is None
 
 
 # --- the warm-started solver of sweeps ----------------------------------------------------------

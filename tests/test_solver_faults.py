@@ -32,7 +32,7 @@ def test_a_solver_crash_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
     def crash(lp: pulp.LpProblem, solver: pulp.LpSolver) -> int:
         raise pulp.PulpSolverError("HiGHS stopped: out of memory")
 
-    monkeypatch.setattr(solve_module.handoff, "solve", crash)
+    monkeypatch.setattr(solve_module, "solve_with_highs", crash)
     result = optiree.solve(PROBLEM)
     assert result.status == "error"
     assert "out of memory" in result.message
@@ -44,7 +44,7 @@ def test_a_status_pulp_does_not_map_is_reported(monkeypatch: pytest.MonkeyPatch)
         lp.sol_status = pulp.LpSolutionNoSolutionFound
         return pulp.LpStatusUndefined
 
-    monkeypatch.setattr(solve_module.handoff, "solve", odd)
+    monkeypatch.setattr(solve_module, "solve_with_highs", odd)
     result = optiree.solve(PROBLEM)
     assert result.status == "error"
     assert "Undefined" in result.message
