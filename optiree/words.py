@@ -174,25 +174,25 @@ def plan_summary(result: Plan) -> str:
     lines += [f"  {name:<13} {money(cost):>20}" for name, cost in by_component.items()]
     lines += _plan_supply(result)
     lines += _plan_section(
-        "Substitution [units]", _by_period(result.substitution, "substitute", "units"), tonnes
+        "Substitution [units]", _plan_pivot(result.substitution, "substitute", "units"), tonnes
     )
     lines += _plan_section(
-        "Closing stock [t]", _by_period(result.inventory, "material", "closing"), tonnes
+        "Closing stock [t]", _plan_pivot(result.inventory, "material", "closing"), tonnes
     )
-    short = _by_period(result.shortage, "material", "tonnes")
+    short = _plan_pivot(result.shortage, "material", "tonnes")
     lines += _plan_section("Shortage [t]", short[short.sum(axis=1) > 0], tonnes)
-    shares = _by_period(result.shares, ["material", "country"], "share")
+    shares = _plan_pivot(result.shares, ["material", "country"], "share")
     lines += _plan_section("Share of purchases by country [%]", shares * 100, share)
     lines += _plan_binding(result)
     return "\n".join(lines) + "\n"
 
 
-def _by_period(table: pd.DataFrame, index: str | list[str], values: str) -> pd.DataFrame:
+def _plan_pivot(table: pd.DataFrame, index: str | list[str], values: str) -> pd.DataFrame:
     """``values`` of ``table`` with a row per ``index`` and a column per period."""
     return table.pivot_table(index=index, columns="period", values=values, sort=False)
 
 
-def _indented(frame: pd.DataFrame, fmt: Mapping[str, Callable[[Any], str]]) -> str:
+def _plan_indented(frame: pd.DataFrame, fmt: Mapping[str, Callable[[Any], str]]) -> str:
     text = frame.to_string(formatters=fmt, na_rep=MISSING)
     return "\n".join("  " + line for line in text.splitlines())
 
@@ -202,7 +202,7 @@ def _plan_section(title: str, frame: pd.DataFrame, fmt: Callable[[Any], str]) ->
     if frame.empty:
         return []
     formatters = dict.fromkeys(frame.columns, fmt)
-    return ["", title, _indented(frame, formatters)]
+    return ["", title, _plan_indented(frame, formatters)]
 
 
 def _plan_supply(result: Plan) -> list[str]:
@@ -211,16 +211,16 @@ def _plan_supply(result: Plan) -> list[str]:
         "Supply [t] by material, source and period (sources that deliver nothing left out)",
     ]
     for material, rows in result.supply.groupby("material", sort=False):
-        plan = _by_period(rows, ["source", "country"], "tonnes")
+        plan = _plan_pivot(rows, ["source", "country"], "tonnes")
         plan = plan[plan.sum(axis=1) > 0]
         if not plan.empty:
-            lines += [f" {material}", _indented(plan, dict.fromkeys(plan.columns, tonnes))]
+            lines += [f" {material}", _plan_indented(plan, dict.fromkeys(plan.columns, tonnes))]
     if len(lines) == 2:
         lines.append("  nothing is bought")
     return lines
 
 
-def _price(value: float) -> str:
+def _plan_price(value: float) -> str:
     return money(value, cents=True)
 
 
@@ -233,18 +233,18 @@ def _plan_binding(result: Plan) -> list[str]:
     formatters = {
         "value": tonnes,
         "limit": tonnes,
-        "shadow_price": _price,
-        "cost_per_point": _money_or_blank,
+        "shadow_price": _plan_price,
+        "cost_per_point": _plan_money_or_blank,
     }
     return [
         "",
         f"Binding rules (shadow_price: {result.currency} per tonne of tightening; "
         f"cost_per_point: {result.currency} per 0.01 of the rule's share or cover)",
-        _indented(shown, formatters),
+        _plan_indented(shown, formatters),
     ]
 
 
-def _money_or_blank(value: float) -> str:
+def _plan_money_or_blank(value: float) -> str:
     """Money, or nothing for a missing figure (a row with no share or cover to count)."""
     return "" if pd.isna(value) else money(value)
 
