@@ -643,7 +643,7 @@ def _sells_unpriced(p: Problem, s: Source, m: str, t: str) -> bool:
     own, reference = s.prices.get(m), p.reference_prices.get(m)
     return (
         _positive_in(s.capacity[m], t)
-        and not _tier_priced(s.tiers.get(m))
+        and not tier_priced(s.tiers.get(m))
         and not (own is not None and _defined_in(own, t))
         and not (reference is not None and _defined_in(reference, t))
     )
@@ -838,7 +838,7 @@ def _capacity_for(
         )
 
 
-def _tier_priced(tiers: list[Tier] | None) -> bool:
+def tier_priced(tiers: list[Tier] | None) -> bool:
     """Tiers that give every band a price of its own need no list price."""
     return bool(tiers) and all(tier.price is not None for tier in tiers or [])
 
