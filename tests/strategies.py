@@ -261,6 +261,118 @@ def _delivers(source: dict[str, Any]) -> list[str]:
     return list(dict.fromkeys([*source["capacity"], *yields]))
 
 
+def _supply_substitute(
+    draw: st.DrawFn, i: int, materials: list[str], periods: list[str]
+) -> dict[str, Any]:
+    """A substitute, sometimes with a ramp, largest shares of demand and a first period."""
+    saves = {m: draw(st.sampled_from([0.5, 1.0, 2.0])) for m in subset_of(draw, materials)}
+    substitute: dict[str, Any] = {
+        "id": f"K{i + 1}",
+        "saves": saves,
+        "cost": per_period(draw, whole_floats(0, 150), periods, full=True),
+        "capacity": per_period(draw, whole_floats(0, 60), periods, full=False),
+    }
+    if draw(st.booleans()):
+        substitute["ramp"] = {
+            "max_increase": draw(whole_floats(0, 20)),
+            "max_growth": draw(st.sampled_from([0.0, 0.25, 0.5, 1.0])),
+            "initial": draw(whole_floats(0, 10)),
+        }
+    shares = st.sampled_from([0.0, 0.1, 0.25, 0.5, 1.0])
+    limited = subset_of(draw, list(saves), min_size=0)
+    if limited:
+        substitute["max_share_of_demand"] = {
+            m: per_period(draw, shares, periods, full=False) for m in limited
+        }
+    if draw(st.integers(0, 3)) == 0:
+        substitute["available_from"] = draw(st.sampled_from(periods))
+    return substitute
+
+
+def _supply_contract(
+    draw: st.DrawFn, i: int, sources: list[dict[str, Any]], periods: list[str]
+) -> dict[str, Any]:
+    """A hard, fixed or take-or-pay contract with one of ``sources``, over groups."""
+    source = draw(st.sampled_from(sources))
+    contract: dict[str, Any] = {"source": source["id"], "sum_over": _groups(draw)}
+    if draw(st.booleans()):
+        contract["id"] = f"deal{i + 1}"
+    if draw(st.booleans()):
+        contract["materials"] = subset_of(draw, _delivers(source))
+    if draw(st.booleans()):
+        contract["periods"] = subset_of(draw, periods)
+    kind = draw(st.sampled_from(["take_or_pay", "take_or_pay", "min", "fixed"]))
+    if kind == "take_or_pay":
+        contract["min_tonnes"] = draw(whole_floats(0, 200))
+        contract["take_or_pay"] = draw(whole_floats(0, 60))
+    elif kind == "min":
+        contract["min_tonnes"] = draw(whole_floats(0, 10))
+    else:
+        contract["fixed_tonnes"] = draw(whole_floats(0, 10))
+    return contract
+
+
+def _surplus_entry(draw: st.DrawFn, periods: list[str]) -> dict[str, Any]:
+    """Salvage prices (at most 5), sometimes a sales limit and a disposal cost."""
+    entry: dict[str, Any] = {
+        "salvage_price": per_period(draw, whole_floats(0, 5), periods, full=False)
+    }
+    if draw(st.booleans()):
+        entry["max_sold"] = per_period(draw, whole_floats(0, 50), periods, full=False)
+    if draw(st.booleans()):
+        entry["disposal_cost"] = draw(whole_floats(1, 10))
+    return entry
+
+
+def _supply_security(
+    draw: st.DrawFn,
+    document: dict[str, Any],
+    materials: list[str],
+    periods: list[str],
+    present: list[str],
+) -> dict[str, Any]:
+    """Country shares, stock targets (setting ``document``'s period_days and strategic stock
+    costs where there are any) and sometimes cover rules."""
+    security: dict[str, Any] = {
+        "max_country_share": {c: draw(st.sampled_from(SHARES[4:])) for c in some_of(draw, present)}
+    }
+    covered = some_of(draw, materials)
+    if covered:
+        _stock_targets(draw, document, security, covered, periods)
+    if draw(st.integers(0, 3)) == 0:
+        security["min_cover_without"] = [
+            {"country": c, "share": draw(st.sampled_from([0.1, 0.2]))}
+            for c in some_of(draw, present)
+        ]
+    return security
+
+
+def _stock_targets(
+    draw: st.DrawFn,
+    document: dict[str, Any],
+    security: dict[str, Any],
+    covered: list[str],
+    periods: list[str],
+) -> None:
+    """Stock targets in days or cover on the ``covered`` materials, some strategic."""
+    document["period_days"] = draw(st.sampled_from([30.0, 91.25]))
+    by_days = subset_of(draw, covered, min_size=0)
+    security["min_stock_days"] = {
+        m: per_period(draw, st.sampled_from([5.0, 15.0, 30.0]), periods, full=False)
+        for m in by_days
+    }
+    security["min_stock_cover"] = {
+        m: draw(st.sampled_from([0.1, 0.25])) for m in covered if m not in by_days
+    }
+    strategic = subset_of(draw, covered) if draw(st.integers(0, 3)) else []
+    # Below every shortage penalty (at least 100), as validation requires.
+    document["stock"]["below_target_cost"] = {
+        m: draw(st.sampled_from([1.0, 5.0, 20.0, 50.0])) for m in strategic
+    }
+    priced = subset_of(draw, strategic, min_size=0) if strategic else []
+    document["stock"]["terminal_price"] = {m: draw(whole_floats(0, 200)) for m in priced}
+
+
 @st.composite
 def supply_documents(draw: st.DrawFn) -> dict[str, Any]:
     """A random valid problem document, in t REO, that uses the supply-realism inputs: tiers,
@@ -282,30 +394,9 @@ def supply_documents(draw: st.DrawFn) -> dict[str, Any]:
     ]
     present = list(dict.fromkeys(s["country"] for s in sources))
 
-    substitutes = []
-    for i in range(draw(st.integers(0, 2))):
-        saves = {m: draw(st.sampled_from([0.5, 1.0, 2.0])) for m in subset_of(draw, materials)}
-        substitute: dict[str, Any] = {
-            "id": f"K{i + 1}",
-            "saves": saves,
-            "cost": per_period(draw, whole_floats(0, 150), periods, full=True),
-            "capacity": per_period(draw, whole_floats(0, 60), periods, full=False),
-        }
-        if draw(st.booleans()):
-            substitute["ramp"] = {
-                "max_increase": draw(whole_floats(0, 20)),
-                "max_growth": draw(st.sampled_from([0.0, 0.25, 0.5, 1.0])),
-                "initial": draw(whole_floats(0, 10)),
-            }
-        shares = st.sampled_from([0.0, 0.1, 0.25, 0.5, 1.0])
-        limited = subset_of(draw, list(saves), min_size=0)
-        if limited:
-            substitute["max_share_of_demand"] = {
-                m: per_period(draw, shares, periods, full=False) for m in limited
-            }
-        if draw(st.integers(0, 3)) == 0:
-            substitute["available_from"] = draw(st.sampled_from(periods))
-        substitutes.append(substitute)
+    substitutes = [
+        _supply_substitute(draw, i, materials, periods) for i in range(draw(st.integers(0, 2)))
+    ]
 
     demand = {m: per_period(draw, whole_floats(0, 100), periods, full=False) for m in materials}
     penalised = materials if draw(st.integers(0, 4)) else subset_of(draw, materials, min_size=0)
@@ -331,67 +422,13 @@ def supply_documents(draw: st.DrawFn) -> dict[str, Any]:
         cap = {"id": f"quota{i + 1}", "sum_over": _groups(draw)}
         caps.append(_limited(draw, cap, present, sources, materials, periods, most=300))
     document["caps"] = caps
-
-    contracts = []
-    for i in range(draw(st.integers(0, 2))):
-        source = draw(st.sampled_from(sources))
-        contract: dict[str, Any] = {"source": source["id"], "sum_over": _groups(draw)}
-        if draw(st.booleans()):
-            contract["id"] = f"deal{i + 1}"
-        if draw(st.booleans()):
-            contract["materials"] = subset_of(draw, _delivers(source))
-        if draw(st.booleans()):
-            contract["periods"] = subset_of(draw, periods)
-        kind = draw(st.sampled_from(["take_or_pay", "take_or_pay", "min", "fixed"]))
-        if kind == "take_or_pay":
-            contract["min_tonnes"] = draw(whole_floats(0, 200))
-            contract["take_or_pay"] = draw(whole_floats(0, 60))
-        elif kind == "min":
-            contract["min_tonnes"] = draw(whole_floats(0, 10))
-        else:
-            contract["fixed_tonnes"] = draw(whole_floats(0, 10))
-        contracts.append(contract)
-    document["contracts"] = contracts
-
-    surplus = {}
-    for m in subset_of(draw, materials, min_size=0):
-        entry: dict[str, Any] = {
-            "salvage_price": per_period(draw, whole_floats(0, 5), periods, full=False)
-        }
-        if draw(st.booleans()):
-            entry["max_sold"] = per_period(draw, whole_floats(0, 50), periods, full=False)
-        if draw(st.booleans()):
-            entry["disposal_cost"] = draw(whole_floats(1, 10))
-        surplus[m] = entry
-    document["surplus"] = surplus
-
-    security: dict[str, Any] = {
-        "max_country_share": {c: draw(st.sampled_from(SHARES[4:])) for c in some_of(draw, present)}
+    document["contracts"] = [
+        _supply_contract(draw, i, sources, periods) for i in range(draw(st.integers(0, 2)))
+    ]
+    document["surplus"] = {
+        m: _surplus_entry(draw, periods) for m in subset_of(draw, materials, min_size=0)
     }
-    covered = some_of(draw, materials)
-    if covered:
-        document["period_days"] = draw(st.sampled_from([30.0, 91.25]))
-        by_days = subset_of(draw, covered, min_size=0)
-        security["min_stock_days"] = {
-            m: per_period(draw, st.sampled_from([5.0, 15.0, 30.0]), periods, full=False)
-            for m in by_days
-        }
-        security["min_stock_cover"] = {
-            m: draw(st.sampled_from([0.1, 0.25])) for m in covered if m not in by_days
-        }
-        strategic = subset_of(draw, covered) if draw(st.integers(0, 3)) else []
-        # Below every shortage penalty (at least 100), as validation requires.
-        document["stock"]["below_target_cost"] = {
-            m: draw(st.sampled_from([1.0, 5.0, 20.0, 50.0])) for m in strategic
-        }
-        priced = subset_of(draw, strategic, min_size=0) if strategic else []
-        document["stock"]["terminal_price"] = {m: draw(whole_floats(0, 200)) for m in priced}
-    if draw(st.integers(0, 3)) == 0:
-        security["min_cover_without"] = [
-            {"country": c, "share": draw(st.sampled_from([0.1, 0.2]))}
-            for c in some_of(draw, present)
-        ]
-    document["security"] = security
+    document["security"] = _supply_security(draw, document, materials, periods, present)
     Problem.model_validate(document)  # a valid document, or the strategy is wrong
     return document
 
@@ -411,71 +448,101 @@ def written_in(document: dict[str, Any], units: dict[str, str]) -> dict[str, Any
     one material is priced per unit of it, one over several per mass) is not left to read
     "every material the source delivers"."""
     d = copy.deepcopy(document)
-    reo: dict[str, dict[str, float]] = {
-        m["id"]: {"REO": 1.0, **m.get("reo_per_tonne", {})} for m in d["materials"]
-    }
+    writer = _Writer(d, units)
+    d["units"] = dict(units)
+    d["demand"] = writer.each(d["demand"], writer.demand)
+    d["reference_prices"] = writer.each(d.get("reference_prices", {}), writer.price)
+    d["shortage_penalty"] = writer.each(d.get("shortage_penalty", {}), writer.price)
+    writer.stock(d.setdefault("stock", {}))
+    for source in d["sources"]:
+        writer.source(source)
+    for substitute in d.get("substitutes", []):
+        substitute["saves"] = writer.each(substitute["saves"], writer.quantity)
+    for cap in d.get("caps", []):
+        if "max_tonnes" in cap:
+            cap["max_tonnes"] *= writer.per_quantity
+    for contract in d.get("contracts", []):
+        writer.contract(contract)
+    for m, entry in d.get("surplus", {}).items():
+        writer.surplus(m, entry)
+    return d
 
-    def per_unit(unit: str, m: str) -> float:
+
+class _Writer:
+    """The factors from t REO to ``units`` for the materials of a document, applied part by
+    part (each part edited in place)."""
+
+    def __init__(self, d: dict[str, Any], units: dict[str, str]) -> None:
+        self.reo: dict[str, dict[str, float]] = {
+            m["id"]: {"REO": 1.0, **m.get("reo_per_tonne", {})} for m in d["materials"]
+        }
+        self.sources = {s["id"]: s for s in d["sources"]}
+        self.demand_unit = units.get("demand", "t REO")
+        self.price_unit = units.get("prices", "t REO")
+        self.per_quantity = 1 / MASS[units.get("quantities", "t REO").split()[0]]
+
+    def per_unit(self, unit: str, m: str) -> float:
         """t REO in one ``unit`` of m."""
         mass, basis = unit.split()
-        return MASS[mass] * reo[m][basis]
+        return MASS[mass] * self.reo[m][basis]
 
-    demand_unit = units.get("demand", "t REO")
-    price_unit = units.get("prices", "t REO")
-    quantity = 1 / MASS[units.get("quantities", "t REO").split()[0]]
+    def demand(self, m: str) -> float:
+        return 1 / self.per_unit(self.demand_unit, m)
 
-    def price(m: str) -> float:
-        return per_unit(price_unit, m)
+    def price(self, m: str) -> float:
+        return self.per_unit(self.price_unit, m)
 
+    def quantity(self, _: str) -> float:
+        return self.per_quantity
+
+    @staticmethod
     def each(mapping: dict[str, Any], factor: Any) -> dict[str, Any]:
         return {m: _in_units(v, factor(m)) for m, v in mapping.items()}
 
-    d["units"] = dict(units)
-    d["demand"] = each(d["demand"], lambda m: 1 / per_unit(demand_unit, m))
-    d["reference_prices"] = each(d.get("reference_prices", {}), price)
-    d["shortage_penalty"] = each(d.get("shortage_penalty", {}), price)
-    stock = d.setdefault("stock", {})
-    stock["initial"] = each(stock.get("initial", {}), lambda _: quantity)
-    for key in ("holding_cost", "below_target_cost", "terminal_price"):
-        stock[key] = each(stock.get(key, {}), price)
-    for source in d["sources"]:
-        source["capacity"] = each(source.get("capacity", {}), lambda _: quantity)
+    def stock(self, stock: dict[str, Any]) -> None:
+        stock["initial"] = self.each(stock.get("initial", {}), self.quantity)
+        for key in ("holding_cost", "below_target_cost", "terminal_price"):
+            stock[key] = self.each(stock.get(key, {}), self.price)
+
+    def source(self, source: dict[str, Any]) -> None:
+        source["capacity"] = self.each(source.get("capacity", {}), self.quantity)
         for key in ("prices", "price_floor"):
             if key in source:
-                source[key] = each(source[key], price)
+                source[key] = self.each(source[key], self.price)
         for m, tiers in source.get("tiers", {}).items():
             for tier in tiers:
-                if "up_to" in tier:
-                    tier["up_to"] *= quantity
-                if "price" in tier:
-                    tier["price"] *= price(m)
+                self.tier(m, tier)
         for feed in source.get("feeds", []):
-            feed["yields"] = each(feed["yields"], lambda _: quantity)
+            feed["yields"] = self.each(feed["yields"], self.quantity)
         if "separation_capacity" in source:
-            source["separation_capacity"] = _in_units(source["separation_capacity"], quantity)
-    for substitute in d.get("substitutes", []):
-        substitute["saves"] = each(substitute["saves"], lambda _: quantity)
-    for cap in d.get("caps", []):
-        if "max_tonnes" in cap:
-            cap["max_tonnes"] *= quantity
-    sources = {s["id"]: s for s in d["sources"]}
-    for contract in d.get("contracts", []):
+            source["separation_capacity"] = _in_units(
+                source["separation_capacity"], self.per_quantity
+            )
+
+    def tier(self, m: str, tier: dict[str, Any]) -> None:
+        if "up_to" in tier:
+            tier["up_to"] *= self.per_quantity
+        if "price" in tier:
+            tier["price"] *= self.price(m)
+
+    def contract(self, contract: dict[str, Any]) -> None:
         for key in ("min_tonnes", "fixed_tonnes"):
             if key in contract:
-                contract[key] *= quantity
+                contract[key] *= self.per_quantity
         if "take_or_pay" in contract:
-            if not price_unit.endswith("REO"):
-                contract.setdefault("materials", _delivers(sources[contract["source"]]))
-            listed = contract.get("materials") or _delivers(sources[contract["source"]])
-            mass = MASS[price_unit.split()[0]]
-            contract["take_or_pay"] *= price(listed[0]) if len(listed) == 1 else mass
-    for m, entry in d.get("surplus", {}).items():
+            source = self.sources[contract["source"]]
+            if not self.price_unit.endswith("REO"):
+                contract.setdefault("materials", _delivers(source))
+            listed = contract.get("materials") or _delivers(source)
+            mass = MASS[self.price_unit.split()[0]]
+            contract["take_or_pay"] *= self.price(listed[0]) if len(listed) == 1 else mass
+
+    def surplus(self, m: str, entry: dict[str, Any]) -> None:
         for key in ("salvage_price", "disposal_cost"):
             if key in entry:
-                entry[key] = _in_units(entry[key], price(m))
+                entry[key] = _in_units(entry[key], self.price(m))
         if "max_sold" in entry:
-            entry["max_sold"] = _in_units(entry["max_sold"], quantity)
-    return d
+            entry["max_sold"] = _in_units(entry["max_sold"], self.per_quantity)
 
 
 def units_of(draw: st.DrawFn) -> dict[str, str]:
