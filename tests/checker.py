@@ -563,12 +563,7 @@ def replacement_price(n: Numbers, m: str) -> float:
 def _resolve_caps(problem: Problem, n: Numbers) -> None:
     for i, cap in enumerate(problem.caps):
         cap_id = cap.id if cap.id is not None else f"cap{i + 1}"
-        matching = tuple(
-            s.id
-            for s in problem.sources
-            if (cap.source is not None and s.id == cap.source)
-            or (cap.country is not None and s.country == cap.country)
-        )
+        matching = _matching(problem, cap)
         materials = n.materials if cap.materials is None else cap.materials
         periods = n.periods if cap.periods is None else cap.periods
         for ms, ts in groups(materials, periods, cap.sum_over):
@@ -577,6 +572,16 @@ def _resolve_caps(problem: Problem, n: Numbers) -> None:
             share = cap.max_share_of_capacity
             bound = share * most if share is not None else float(cap.max_tonnes or 0.0)
             n.caps[name] = Group(name, "cap", cap_id, ms, ts, matching, "<=", bound, share, most)
+
+
+def _matching(problem: Problem, cap: Any) -> tuple[str, ...]:
+    """The sources a cap names, by id or by country."""
+    return tuple(
+        s.id
+        for s in problem.sources
+        if (cap.source is not None and s.id == cap.source)
+        or (cap.country is not None and s.country == cap.country)
+    )
 
 
 def _resolve_contracts(problem: Problem, n: Numbers) -> None:
@@ -671,6 +676,43 @@ class _Plan:
             for s, country in self.n.country.items()
             if keep is None or keep(country)
         )
+
+
+def _has_variable(row: RuleRow) -> bool:
+    return any(a != 0 for _, a in row.terms)
+
+
+class _Dual:
+    """The dual objective and the reduced costs of the LP's variables, summed row by row."""
+
+    def __init__(self, cost: dict[Var, float]) -> None:
+        self.reduced = dict(cost)
+        # The size of the terms summed into each reduced cost: CBC reports duals to about
+        # seven digits, so the error allowed grows with the terms, not with their sum.
+        self.size = {key: abs(c) for key, c in cost.items()}
+        self.objective = 0.0
+        self.magnitude = 0.0
+
+    def add_row(self, row: RuleRow, y: float) -> list[Var]:
+        """Add ``row`` with multiplier ``y``; the terms it has outside the variables."""
+        sign = -1.0 if row.sense == "<=" else 1.0
+        self.objective += y * sign * row.rhs
+        self.magnitude += abs(y * row.rhs)
+        strangers = []
+        for key, a in row.terms:
+            if key in self.reduced:
+                self.reduced[key] -= y * sign * a
+                self.size[key] += abs(y * a)
+            elif abs(a) > 0:
+                strangers.append(key)
+        return strangers
+
+    def add_bound(self, key: Var, bound: float) -> None:
+        """A variable bounded above by ``bound`` adds bound * min(0, reduced cost)."""
+        d = self.reduced[key]
+        if d < TOLERANCE * max(1.0, self.size[key]):
+            self.objective += bound * min(0.0, d)
+            self.magnitude += bound * self.size[key]
 
 
 class _Parts:
@@ -777,70 +819,83 @@ class _Checker:
             self.fail(f"{where}: {tonnes} t exceeds the band's {what} {band.width} t")
         if not _close(float(row["capacity"]), band.width):
             self.fail(f"{where}: capacity {row['capacity']}, expected {band.width}")
-        unit_price = float(row["unit_price"])
-        if not math.isnan(band.price):
-            if not _close(unit_price, band.price):
-                self.fail(f"{where}: unit_price {unit_price}, expected {band.price}")
-            if not _close(float(row["cost"]), tonnes * band.price):
-                self.fail(f"{where}: cost {row['cost']}, expected {tonnes * band.price}")
+        self.priced(where, row, ("unit_price", band.price), tonnes)
 
     def feeds(self, plan: _Plan) -> None:
         n = self.n
         rows = self._keyed("feeds", ["feed", "period"])
-        for (f, t), row in rows.items():
-            where = f"feeds[{f},{t}]"
-            tonnes = float(row["tonnes"])
-            if f not in n.feed_source or t not in n.periods:
-                self.fail(f"{where}: unknown feed or period")
-                continue
-            s = n.feed_source[f]
-            if row["source"] != s or row["country"] != n.country[s]:
-                self.fail(f"{where}: source {row['source']!r} of {row['country']!r}, expected {s}")
-            capacity = n.feed_capacity.get((f, t), 0.0)
-            if tonnes < -TOLERANCE or not _at_most(tonnes, capacity):
-                self.fail(f"{where}: {tonnes} t of feed outside [0, capacity {capacity}]")
-            if (f, t) not in n.feed_capacity:
-                continue
-            plan.values["w", f, t] = tonnes
-            if not _close(float(row["capacity"]), capacity):
-                self.fail(f"{where}: capacity {row['capacity']}, expected {capacity}")
-            price = n.feed_price[f, t]
-            if not math.isnan(price):
-                if not _close(float(row["unit_price"]), price):
-                    self.fail(f"{where}: unit_price {row['unit_price']}, expected {price}")
-                if not _close(float(row["cost"]), tonnes * price):
-                    self.fail(f"{where}: cost {row['cost']}, expected {tonnes * price}")
+        for key, row in rows.items():
+            self.feed_row(plan, key, row)
         for f, t in n.feed_capacity:
             if (f, t) not in rows:
                 self.fail(f"feeds[{f},{t}]: missing")
+
+    def feed_row(self, plan: _Plan, key: tuple[str, ...], row: pd.Series) -> None:
+        """One row of feeds: a known feed of its source, within its capacity, at its price."""
+        n = self.n
+        f, t = key
+        where = f"feeds[{f},{t}]"
+        tonnes = float(row["tonnes"])
+        if f not in n.feed_source or t not in n.periods:
+            self.fail(f"{where}: unknown feed or period")
+            return
+        s = n.feed_source[f]
+        if row["source"] != s or row["country"] != n.country[s]:
+            self.fail(f"{where}: source {row['source']!r} of {row['country']!r}, expected {s}")
+        capacity = n.feed_capacity.get((f, t), 0.0)
+        if tonnes < -TOLERANCE or not _at_most(tonnes, capacity):
+            self.fail(f"{where}: {tonnes} t of feed outside [0, capacity {capacity}]")
+        if (f, t) not in n.feed_capacity:
+            return
+        plan.values["w", f, t] = tonnes
+        if not _close(float(row["capacity"]), capacity):
+            self.fail(f"{where}: capacity {row['capacity']}, expected {capacity}")
+        self.priced(where, row, ("unit_price", n.feed_price[f, t]), tonnes)
+
+    def priced(self, where: str, row: pd.Series, price: tuple[str, float], amount: float) -> None:
+        """A row's price per unit (``price``: its column and expected value) and its cost for
+        ``amount`` units, where the price is known (not nan)."""
+        column, expected = price
+        if math.isnan(expected):
+            return
+        if not _close(float(row[column]), expected):
+            self.fail(f"{where}: {column} {row[column]}, expected {expected}")
+        if not _close(float(row["cost"]), amount * expected):
+            self.fail(f"{where}: cost {row['cost']}, expected {amount * expected}")
 
     def supply(self, plan: _Plan) -> None:
         """What each source delivers: its bands, its feeds' yields, and their sum."""
         n = self.n
         rows = self._keyed("supply", ["source", "material", "period"])
-        for (s, m, t), row in rows.items():
-            where = f"supply[{s},{m},{t}]"
-            if s not in n.country or m not in n.materials or t not in n.periods:
-                self.fail(f"{where}: unknown source, material or period")
-                continue
-            if row["country"] != n.country[s]:
-                self.fail(f"{where}: country {row['country']!r}, expected {n.country[s]!r}")
-            terms = n.supply_terms(s, m, t)
-            bought = plan.of([(key, a) for key, a in terms if key[0] == "x"])
-            from_feeds = plan.of([(key, a) for key, a in terms if key[0] == "w"])
-            scale = plan.size(terms)
-            for column, expected in [
-                ("bought", bought),
-                ("from_feeds", from_feeds),
-                ("tonnes", bought + from_feeds),
-            ]:
-                if not _close(float(row[column]), expected, scale):
-                    self.fail(f"{where}: {column} {row[column]}, expected {expected}")
+        for key, row in rows.items():
+            self.supply_row(plan, key, row)
         for s in n.country:
             for m in n.materials:
                 for t in n.periods:
                     if n.supply_terms(s, m, t) and (s, m, t) not in rows:
                         self.fail(f"supply[{s},{m},{t}]: missing")
+
+    def supply_row(self, plan: _Plan, key: tuple[str, ...], row: pd.Series) -> None:
+        """One row of supply: bought, from feeds and their sum, for a known cell."""
+        n = self.n
+        s, m, t = key
+        where = f"supply[{s},{m},{t}]"
+        if s not in n.country or m not in n.materials or t not in n.periods:
+            self.fail(f"{where}: unknown source, material or period")
+            return
+        if row["country"] != n.country[s]:
+            self.fail(f"{where}: country {row['country']!r}, expected {n.country[s]!r}")
+        terms = n.supply_terms(s, m, t)
+        bought = plan.of([(key, a) for key, a in terms if key[0] == "x"])
+        from_feeds = plan.of([(key, a) for key, a in terms if key[0] == "w"])
+        scale = plan.size(terms)
+        for column, expected in [
+            ("bought", bought),
+            ("from_feeds", from_feeds),
+            ("tonnes", bought + from_feeds),
+        ]:
+            if not _close(float(row[column]), expected, scale):
+                self.fail(f"{where}: {column} {row[column]}, expected {expected}")
 
     def substitution(self, plan: _Plan) -> None:
         n = self.n
@@ -850,29 +905,32 @@ class _Checker:
             if f"saved_{m}" not in table.columns:
                 self.fail(f"substitution: missing column saved_{m}")
         for key, row in self._keyed("substitution", ["substitute", "period"]).items():
-            k, t = key
-            where = f"substitution[{k},{t}]"
-            used = float(row["units"])
-            if k not in n.saves or t not in n.periods:
-                self.fail(f"{where}: unknown substitute or period")
-                continue
-            plan.values["u", k, t] = used
-            if used < -TOLERANCE:
-                self.fail(f"{where}: negative units {used}")
-            capacity = n.sub_capacity.get((k, t), 0.0)
-            if not _at_most(used, capacity):
-                self.fail(f"{where}: {used} units exceed capacity {capacity}")
-            cost = n.sub_cost.get((k, t))
-            if cost is not None and not math.isnan(cost):
-                if not _close(float(row["unit_cost"]), cost):
-                    self.fail(f"{where}: unit_cost {row['unit_cost']}, expected {cost}")
-                if not _close(float(row["cost"]), used * cost):
-                    self.fail(f"{where}: cost {row['cost']}, expected {used * cost}")
-            for m in saved:
-                column = f"saved_{m}"
-                expected = used * n.saves[k].get(m, 0.0)
-                if column in table.columns and not _close(float(row[column]), expected):
-                    self.fail(f"{where}: {column} {row[column]}, expected {expected}")
+            self.substitution_row(plan, key, row, [m for m in saved if f"saved_{m}" in table])
+
+    def substitution_row(
+        self, plan: _Plan, key: tuple[str, ...], row: pd.Series, saved: list[str]
+    ) -> None:
+        """One row of substitution: known, within capacity, at its cost, saving what it
+        saves of the ``saved`` materials (those with a column)."""
+        n = self.n
+        k, t = key
+        where = f"substitution[{k},{t}]"
+        used = float(row["units"])
+        if k not in n.saves or t not in n.periods:
+            self.fail(f"{where}: unknown substitute or period")
+            return
+        plan.values["u", k, t] = used
+        if used < -TOLERANCE:
+            self.fail(f"{where}: negative units {used}")
+        capacity = n.sub_capacity.get((k, t), 0.0)
+        if not _at_most(used, capacity):
+            self.fail(f"{where}: {used} units exceed capacity {capacity}")
+        self.priced(where, row, ("unit_cost", n.sub_cost.get((k, t), math.nan)), used)
+        for m in saved:
+            column = f"saved_{m}"
+            expected = used * n.saves[k].get(m, 0.0)
+            if not _close(float(row[column]), expected):
+                self.fail(f"{where}: {column} {row[column]}, expected {expected}")
 
     def saved(self, plan: _Plan, m: str, t: str) -> float:
         return plan.of(self.saving_terms(m, t))
@@ -1039,25 +1097,30 @@ class _Checker:
     def shares(self, plan: _Plan) -> None:
         n = self.n
         rows = self._keyed("shares", ["material", "period", "country"])
-        for (m, t, c), row in rows.items():
-            where = f"shares[{m},{t},{c}]"
-            if m not in n.materials or t not in n.periods:
-                self.fail(f"{where}: unknown material or period")
-                continue
-            own = plan.purchased(m, t, lambda country, c=c: country == c)
-            total = plan.purchased(m, t)
-            if not _close(float(row["tonnes"]), own):
-                self.fail(f"{where}: tonnes {row['tonnes']}, expected {own}")
-            share = float(row["share"])
-            if total > TOLERANCE and not _close(share, own / total):
-                self.fail(f"{where}: share {share}, expected {own / total}")
-            if total <= TOLERANCE and not math.isnan(share) and own > TOLERANCE:
-                self.fail(f"{where}: share {share} of nothing bought")
+        for key, row in rows.items():
+            self.share_of(plan, key, row)
         for s, c in n.country.items():
             for m in n.materials:
                 for t in n.periods:
                     if plan.delivered(s, m, t) > TOLERANCE and (m, t, c) not in rows:
                         self.fail(f"shares[{m},{t},{c}]: missing")
+
+    def share_of(self, plan: _Plan, key: tuple[str, ...], row: pd.Series) -> None:
+        """One row of shares: a country's tonnes of a material and period, and their share."""
+        m, t, c = key
+        where = f"shares[{m},{t},{c}]"
+        if m not in self.n.materials or t not in self.n.periods:
+            self.fail(f"{where}: unknown material or period")
+            return
+        own = plan.purchased(m, t, lambda country: country == c)
+        total = plan.purchased(m, t)
+        if not _close(float(row["tonnes"]), own):
+            self.fail(f"{where}: tonnes {row['tonnes']}, expected {own}")
+        share = float(row["share"])
+        if total > TOLERANCE and not _close(share, own / total):
+            self.fail(f"{where}: share {share}, expected {own / total}")
+        if total <= TOLERANCE and not math.isnan(share) and own > TOLERANCE:
+            self.fail(f"{where}: share {share} of nothing bought")
 
     # -- the rules --------------------------------------------------------------------------
 
@@ -1409,28 +1472,29 @@ class _Checker:
     # -- the constraints table and its duals ------------------------------------------------
 
     def constraints(self, plan: _Plan, rows: list[RuleRow], duals: bool) -> None:
-        table = self.result.constraints
         listed: dict[str, tuple[RuleRow, float]] = {}
         by_name = {row.name: row for row in rows}
-        for _, record in table.iterrows():
+        for _, record in self.result.constraints.iterrows():
             name = str(record["constraint"])
-            row = by_name.get(name) or next((r for r in rows if self.same_name(r.name, name)), None)
+            row = by_name.get(name) or self.named(rows, name)
             if row is None:
                 self.fail(f"constraints: row {name} is not a rule of the problem")
                 continue
             if row.name in listed:
                 self.fail(f"constraints: row {name} appears twice")
-            shadow = float(record["shadow_price"])
-            listed[row.name] = (row, shadow)
+            listed[row.name] = (row, float(record["shadow_price"]))
             self.constraint_row(plan, row, record)
         for row in rows:
             # A row without a variable (a constant such as the opening stock against a share
             # of demand) is no row of an LP.
-            has_variable = any(a != 0 for _, a in row.terms)
-            if row.required and has_variable and row.name not in listed:
+            if row.required and _has_variable(row) and row.name not in listed:
                 self.fail(f"constraints: row {row.name} is missing")
         if duals:
             self.duality(plan, list(listed.values()))
+
+    def named(self, rows: list[RuleRow], name: str) -> RuleRow | None:
+        """The row of ``rows`` a constraints row names (materials in any order), if any."""
+        return next((r for r in rows if self.same_name(r.name, name)), None)
 
     def constraint_row(self, plan: _Plan, row: RuleRow, record: pd.Series) -> None:
         self.constraint_labels(row, record)
@@ -1559,33 +1623,20 @@ class _Checker:
         the bands, feeds, substitutes, shortages, sales with a limit and take-or-pay shortfalls.
         """
         cost, upper = self.variables()
-        reduced = dict(cost)
-        # The size of the terms summed into each reduced cost: CBC reports duals to about
-        # seven digits, so the error allowed grows with the terms, not with their sum.
-        size = {key: abs(c) for key, c in cost.items()}
-        dual_objective = 0.0
-        magnitude = 0.0
+        dual = _Dual(cost)
         for row, y in listed:
-            sign = -1.0 if row.sense == "<=" else 1.0
-            dual_objective += y * sign * row.rhs
-            magnitude += abs(y * row.rhs)
-            for key, a in row.terms:
-                if key in reduced:
-                    reduced[key] -= y * sign * a
-                    size[key] += abs(y * a)
-                elif abs(a) > 0:
-                    self.fail(f"duals: {row.name} has a term in {key}, not a variable of the LP")
-        for key, d in reduced.items():
+            for key in dual.add_row(row, y):
+                self.fail(f"duals: {row.name} has a term in {key}, not a variable of the LP")
+        for key, d in dual.reduced.items():
             bound = upper[key]
             if bound is None:
-                if d < -TOLERANCE * max(1.0, size[key]):
+                if d < -TOLERANCE * max(1.0, dual.size[key]):
                     self.fail(f"duals: reduced cost {d} < 0 for unbounded {key}")
-            elif d < TOLERANCE * max(1.0, size[key]):
-                dual_objective += bound * min(0.0, d)
-                magnitude += bound * size[key]
+            else:
+                dual.add_bound(key, bound)
         total = self.result.total_cost or 0.0
-        if not _close(dual_objective, total, magnitude):
-            self.fail(f"duals: dual objective {dual_objective} != total_cost {total}")
+        if not _close(dual.objective, total, dual.magnitude):
+            self.fail(f"duals: dual objective {dual.objective} != total_cost {total}")
 
     # -- all --------------------------------------------------------------------------------
 
