@@ -78,70 +78,51 @@ def _limited(
     return cap
 
 
-@st.composite
-def problems(draw: st.DrawFn, *, elastic: bool = False) -> Problem:
-    """A random valid problem. ``elastic``: every material has a shortage penalty and the only
-    rules are caps and max_country_share."""
-    periods = [f"P{i + 1}" for i in range(draw(st.integers(1, 4)))]
-    materials = list(MATERIALS[: draw(st.integers(1, 3))])
-    countries = list(COUNTRIES[: draw(st.integers(1, 3))])
-
-    reference_prices = {
-        m: per_period(draw, whole_floats(1, 100), periods, full=True) for m in materials
-    }
-    sources = []
-    for i in range(draw(st.integers(1, 5))):
-        supplied = subset_of(draw, materials)
-        source: dict[str, Any] = {
-            "id": f"S{i + 1}",
-            "country": draw(st.sampled_from(countries)),
-            "capacity": {
-                m: per_period(draw, whole_floats(0, 200), periods, full=False) for m in supplied
-            },
-            "price_multiplier": draw(st.sampled_from([0.5, 0.8, 1.0, 1.25, 2.0])),
-        }
-        priced = subset_of(draw, supplied, min_size=0)
-        if priced:
-            # A dict that misses a period falls back to reference price x multiplier there.
-            source["prices"] = {
-                m: per_period(draw, whole_floats(0, 120), periods, full=False) for m in priced
-            }
-        if draw(st.booleans()):
-            source["available_from"] = draw(st.sampled_from(periods))
-        sources.append(source)
-    present = list(dict.fromkeys(s["country"] for s in sources))
-
-    substitutes = []
-    for i in range(draw(st.integers(0, 2))):
-        substitute: dict[str, Any] = {
-            "id": f"K{i + 1}",
-            "saves": {
-                m: draw(st.sampled_from([0.0, 0.5, 1.0, 2.0])) for m in subset_of(draw, materials)
-            },
-            "cost": per_period(draw, whole_floats(0, 150), periods, full=True),
-            "capacity": per_period(draw, whole_floats(0, 60), periods, full=False),
-        }
-        if draw(st.booleans()):
-            substitute["available_from"] = draw(st.sampled_from(periods))
-        substitutes.append(substitute)
-
-    demand = {m: per_period(draw, whole_floats(0, 100), periods, full=False) for m in materials}
-    stock = {
-        "initial": {m: draw(whole_floats(0, 100)) for m in subset_of(draw, materials, min_size=0)},
-        "holding_cost": {
-            m: draw(whole_floats(0, 5)) for m in subset_of(draw, materials, min_size=0)
+def _random_source(
+    draw: st.DrawFn, i: int, materials: list[str], periods: list[str], countries: list[str]
+) -> dict[str, Any]:
+    """A source selling some materials, sometimes at its own prices or from a later period."""
+    supplied = subset_of(draw, materials)
+    source: dict[str, Any] = {
+        "id": f"S{i + 1}",
+        "country": draw(st.sampled_from(countries)),
+        "capacity": {
+            m: per_period(draw, whole_floats(0, 200), periods, full=False) for m in supplied
         },
+        "price_multiplier": draw(st.sampled_from([0.5, 0.8, 1.0, 1.25, 2.0])),
     }
-    penalised = materials if elastic else subset_of(draw, materials, min_size=0)
-    shortage_penalty = {m: draw(whole_floats(0, 300)) for m in penalised}
+    priced = subset_of(draw, supplied, min_size=0)
+    if priced:
+        # A dict that misses a period falls back to reference price x multiplier there.
+        source["prices"] = {
+            m: per_period(draw, whole_floats(0, 120), periods, full=False) for m in priced
+        }
+    if draw(st.booleans()):
+        source["available_from"] = draw(st.sampled_from(periods))
+    return source
 
-    caps = []
-    for i in range(draw(st.integers(0, 2))):
-        cap: dict[str, Any] = {}
-        if draw(st.booleans()):
-            cap["id"] = f"quota{i + 1}"
-        caps.append(_limited(draw, cap, present, sources, materials, periods, most=150))
 
+def _random_substitute(
+    draw: st.DrawFn, i: int, materials: list[str], periods: list[str]
+) -> dict[str, Any]:
+    """A substitute saving some materials, sometimes from a later period."""
+    substitute: dict[str, Any] = {
+        "id": f"K{i + 1}",
+        "saves": {
+            m: draw(st.sampled_from([0.0, 0.5, 1.0, 2.0])) for m in subset_of(draw, materials)
+        },
+        "cost": per_period(draw, whole_floats(0, 150), periods, full=True),
+        "capacity": per_period(draw, whole_floats(0, 60), periods, full=False),
+    }
+    if draw(st.booleans()):
+        substitute["available_from"] = draw(st.sampled_from(periods))
+    return substitute
+
+
+def _random_security(
+    draw: st.DrawFn, materials: list[str], periods: list[str], present: list[str], *, elastic: bool
+) -> dict[str, Any]:
+    """Country shares; unless ``elastic``, cover rules and stock covers too."""
     # Each kind of rule in about half the problems, so that most problems stay feasible.
     security: dict[str, Any] = {
         "max_country_share": {c: draw(st.sampled_from(SHARES[3:])) for c in some_of(draw, present)}
@@ -156,6 +137,68 @@ def problems(draw: st.DrawFn, *, elastic: bool = False) -> Problem:
         security["min_stock_cover"] = {
             m: per_period(draw, covers, periods, full=False) for m in some_of(draw, materials)
         }
+    return security
+
+
+def _demand(draw: st.DrawFn, materials: list[str], periods: list[str]) -> dict[str, Any]:
+    return {m: per_period(draw, whole_floats(0, 100), periods, full=False) for m in materials}
+
+
+def _reference_prices(
+    draw: st.DrawFn, materials: list[str], periods: list[str], *, least: int
+) -> dict[str, Any]:
+    """A reference price from ``least`` to 100 for every material in every period."""
+    return {m: per_period(draw, whole_floats(least, 100), periods, full=True) for m in materials}
+
+
+def _stock(draw: st.DrawFn, materials: list[str], *, most: int) -> dict[str, Any]:
+    """Initial stock (up to ``most``) and holding costs of some materials."""
+    return {
+        "initial": {m: draw(whole_floats(0, most)) for m in subset_of(draw, materials, 0)},
+        "holding_cost": {m: draw(whole_floats(0, 5)) for m in subset_of(draw, materials, 0)},
+    }
+
+
+def _named_cap(draw: st.DrawFn, i: int) -> dict[str, Any]:
+    """Cap i, with its own id half the time."""
+    return {"id": f"quota{i + 1}"} if draw(st.booleans()) else {}
+
+
+def _quota(draw: st.DrawFn, i: int) -> dict[str, Any]:
+    """Cap i, named, over a drawn group."""
+    return {"id": f"quota{i + 1}", "sum_over": _groups(draw)}
+
+
+@st.composite
+def problems(draw: st.DrawFn, *, elastic: bool = False) -> Problem:
+    """A random valid problem. ``elastic``: every material has a shortage penalty and the only
+    rules are caps and max_country_share."""
+    periods = [f"P{i + 1}" for i in range(draw(st.integers(1, 4)))]
+    materials = list(MATERIALS[: draw(st.integers(1, 3))])
+    countries = list(COUNTRIES[: draw(st.integers(1, 3))])
+
+    reference_prices = _reference_prices(draw, materials, periods, least=1)
+    sources = [
+        _random_source(draw, i, materials, periods, countries)
+        for i in range(draw(st.integers(1, 5)))
+    ]
+    present = list(dict.fromkeys(s["country"] for s in sources))
+
+    substitutes = [
+        _random_substitute(draw, i, materials, periods) for i in range(draw(st.integers(0, 2)))
+    ]
+
+    demand = _demand(draw, materials, periods)
+    stock = _stock(draw, materials, most=100)
+    penalised = materials if elastic else subset_of(draw, materials, min_size=0)
+    shortage_penalty = {m: draw(whole_floats(0, 300)) for m in penalised}
+
+    caps = [
+        _limited(draw, _named_cap(draw, i), present, sources, materials, periods, most=150)
+        for i in range(draw(st.integers(0, 2)))
+    ]
+
+    security = _random_security(draw, materials, periods, present, elastic=elastic)
 
     return Problem.model_validate(
         {
@@ -213,40 +256,14 @@ def _supply_source(
 ) -> dict[str, Any]:
     """A source with any of tiers, a floor, feeds and a separation limit."""
     source: dict[str, Any] = {"id": f"S{i + 1}", "country": draw(st.sampled_from(countries))}
-    feeds = []
-    for j in range(draw(st.integers(0, 2))):
-        yields = {
-            m: draw(st.sampled_from([0.05, 0.1, 0.2, 0.3])) for m in subset_of(draw, materials)
-        }
-        feeds.append(
-            {
-                "id": f"F{i + 1}{j + 1}",
-                "yields": yields,
-                "price_per_tonne_feed": per_period(draw, whole_floats(1, 30), periods, full=True),
-                "capacity": per_period(draw, whole_floats(0, 200), periods, full=False),
-            }
-        )
+    feeds = [_supply_feed(draw, i, j, materials, periods) for j in range(draw(st.integers(0, 2)))]
     supplied = subset_of(draw, materials, min_size=0 if feeds else 1)
     source["capacity"] = {
         m: per_period(draw, whole_floats(0, 200), periods, full=False) for m in supplied
     }
     source["price_multiplier"] = draw(st.sampled_from([0.5, 0.8, 1.0, 1.25, 2.0]))
-    priced = subset_of(draw, supplied, min_size=0) if supplied else []
-    if priced:
-        source["prices"] = {
-            m: per_period(draw, whole_floats(10, 120), periods, full=False) for m in priced
-        }
-    tiered = subset_of(draw, supplied, min_size=0) if supplied else []
-    if tiered:
-        source["tiers"] = {m: _tiers(draw) for m in tiered}
-    floor = draw(st.sampled_from(["none", "none", "price", "multiplier"])) if supplied else "none"
-    if floor == "price":
-        source["price_floor"] = {
-            m: per_period(draw, whole_floats(10, 150), periods, full=True)
-            for m in subset_of(draw, supplied)
-        }
-    elif floor == "multiplier":
-        source["price_floor_multiplier"] = draw(st.sampled_from([1.0, 1.5, 2.0]))
+    if supplied:
+        _supply_prices(draw, source, supplied, periods)
     if feeds:
         source["feeds"] = feeds
     if draw(st.booleans()):
@@ -254,6 +271,42 @@ def _supply_source(
     if draw(st.integers(0, 3)) == 0:
         source["available_from"] = draw(st.sampled_from(periods))
     return source
+
+
+def _supply_feed(
+    draw: st.DrawFn, i: int, j: int, materials: list[str], periods: list[str]
+) -> dict[str, Any]:
+    """Feed j of source i, yielding some materials."""
+    yields = {m: draw(st.sampled_from([0.05, 0.1, 0.2, 0.3])) for m in subset_of(draw, materials)}
+    return {
+        "id": f"F{i + 1}{j + 1}",
+        "yields": yields,
+        "price_per_tonne_feed": per_period(draw, whole_floats(1, 30), periods, full=True),
+        "capacity": per_period(draw, whole_floats(0, 200), periods, full=False),
+    }
+
+
+def _supply_prices(
+    draw: st.DrawFn, source: dict[str, Any], supplied: list[str], periods: list[str]
+) -> None:
+    """Own prices, tiers and a floor (a price or a multiple of the reference) on some of the
+    ``supplied`` materials."""
+    priced = subset_of(draw, supplied, min_size=0)
+    if priced:
+        source["prices"] = {
+            m: per_period(draw, whole_floats(10, 120), periods, full=False) for m in priced
+        }
+    tiered = subset_of(draw, supplied, min_size=0)
+    if tiered:
+        source["tiers"] = {m: _tiers(draw) for m in tiered}
+    floor = draw(st.sampled_from(["none", "none", "price", "multiplier"]))
+    if floor == "price":
+        source["price_floor"] = {
+            m: per_period(draw, whole_floats(10, 150), periods, full=True)
+            for m in subset_of(draw, supplied)
+        }
+    elif floor == "multiplier":
+        source["price_floor_multiplier"] = draw(st.sampled_from([1.0, 1.5, 2.0]))
 
 
 def _delivers(source: dict[str, Any]) -> list[str]:
@@ -398,30 +451,24 @@ def supply_documents(draw: st.DrawFn) -> dict[str, Any]:
         _supply_substitute(draw, i, materials, periods) for i in range(draw(st.integers(0, 2)))
     ]
 
-    demand = {m: per_period(draw, whole_floats(0, 100), periods, full=False) for m in materials}
+    demand = _demand(draw, materials, periods)
     penalised = materials if draw(st.integers(0, 4)) else subset_of(draw, materials, min_size=0)
     document: dict[str, Any] = {
         "name": "supply",
         "periods": periods,
         "materials": [{"id": m, "reo_per_tonne": dict(REO_PER_TONNE)} for m in materials],
-        "reference_prices": {
-            m: per_period(draw, whole_floats(10, 100), periods, full=True) for m in materials
-        },
+        "reference_prices": _reference_prices(draw, materials, periods, least=10),
         "sources": sources,
         "substitutes": substitutes,
         "demand": demand,
-        "stock": {
-            "initial": {m: draw(whole_floats(0, 50)) for m in subset_of(draw, materials, 0)},
-            "holding_cost": {m: draw(whole_floats(0, 5)) for m in subset_of(draw, materials, 0)},
-        },
+        "stock": _stock(draw, materials, most=50),
         "shortage_penalty": {m: draw(whole_floats(100, 400)) for m in penalised},
     }
 
-    caps = []
-    for i in range(draw(st.integers(0, 2))):
-        cap = {"id": f"quota{i + 1}", "sum_over": _groups(draw)}
-        caps.append(_limited(draw, cap, present, sources, materials, periods, most=300))
-    document["caps"] = caps
+    document["caps"] = [
+        _limited(draw, _quota(draw, i), present, sources, materials, periods, most=300)
+        for i in range(draw(st.integers(0, 2)))
+    ]
     document["contracts"] = [
         _supply_contract(draw, i, sources, periods) for i in range(draw(st.integers(0, 2)))
     ]
@@ -563,6 +610,44 @@ def supply_problems(draw: st.DrawFn) -> Problem:
     return Problem.model_validate(written_in(document, units_of(draw)))
 
 
+def _squeeze_security(
+    draw: st.DrawFn, document: dict[str, Any], materials: list[str], present: list[str]
+) -> None:
+    """Low country shares, high cover rules, sometimes high stock covers; strategic stocks
+    kept only where a stock target is left."""
+    security = document["security"]
+    tight = st.sampled_from([0.0, 0.25, 0.5, 0.75])
+    security["max_country_share"] = {c: draw(tight) for c in some_of(draw, present)}
+    security["min_cover_without"] = [
+        {"country": c, "share": draw(st.sampled_from([0.25, 0.5, 0.9]))}
+        | ({"materials": subset_of(draw, materials)} if draw(st.booleans()) else {})
+        for c in some_of(draw, present)
+    ]
+    if draw(st.booleans()):
+        covers = st.sampled_from([0.5, 1.0, 2.0])
+        security["min_stock_cover"] = {
+            m: per_period(draw, covers, document["periods"], full=False)
+            for m in subset_of(draw, materials)
+            if m not in security.get("min_stock_days", {})
+        }
+    ruled = {*security.get("min_stock_cover", {}), *security.get("min_stock_days", {})}
+    stock = document["stock"]  # a strategic stock needs the target it may fall below
+    for key in ("below_target_cost", "terminal_price"):
+        stock[key] = {m: v for m, v in stock.get(key, {}).items() if m in ruled}
+
+
+def _squeeze_contract(draw: st.DrawFn, sources: list[dict[str, Any]]) -> dict[str, Any]:
+    """A large hard or fixed contract with one of ``sources``."""
+    source = draw(st.sampled_from(sources))
+    contract: dict[str, Any] = {"id": "squeeze", "source": source["id"]}
+    contract["sum_over"] = _groups(draw)
+    if draw(st.booleans()):
+        contract["materials"] = subset_of(draw, _delivers(source))
+    key = draw(st.sampled_from(["min_tonnes", "fixed_tonnes"]))
+    contract[key] = draw(whole_floats(20, 400))
+    return contract
+
+
 @st.composite
 def squeezed_documents(draw: st.DrawFn) -> dict[str, Any]:
     """A document of :func:`supply_documents` with its rules drawn tight, so that most draws
@@ -580,34 +665,9 @@ def squeezed_documents(draw: st.DrawFn) -> dict[str, Any]:
         for m, price in document["shortage_penalty"].items()
         if m in subset_of(draw, materials, min_size=0)
     }
-    security = document["security"]
-    tight = st.sampled_from([0.0, 0.25, 0.5, 0.75])
-    security["max_country_share"] = {c: draw(tight) for c in some_of(draw, present)}
-    security["min_cover_without"] = [
-        {"country": c, "share": draw(st.sampled_from([0.25, 0.5, 0.9]))}
-        | ({"materials": subset_of(draw, materials)} if draw(st.booleans()) else {})
-        for c in some_of(draw, present)
-    ]
+    _squeeze_security(draw, document, materials, present)
     if draw(st.booleans()):
-        covers = st.sampled_from([0.5, 1.0, 2.0])
-        security["min_stock_cover"] = {
-            m: per_period(draw, covers, periods, full=False)
-            for m in subset_of(draw, materials)
-            if m not in security.get("min_stock_days", {})
-        }
-    ruled = {*security.get("min_stock_cover", {}), *security.get("min_stock_days", {})}
-    stock = document["stock"]  # a strategic stock needs the target it may fall below
-    for key in ("below_target_cost", "terminal_price"):
-        stock[key] = {m: v for m, v in stock.get(key, {}).items() if m in ruled}
-    if draw(st.booleans()):
-        source = draw(st.sampled_from(sources))
-        contract: dict[str, Any] = {"id": "squeeze", "source": source["id"]}
-        contract["sum_over"] = _groups(draw)
-        if draw(st.booleans()):
-            contract["materials"] = subset_of(draw, _delivers(source))
-        key = draw(st.sampled_from(["min_tonnes", "fixed_tonnes"]))
-        contract[key] = draw(whole_floats(20, 400))
-        document["contracts"].append(contract)
+        document["contracts"].append(_squeeze_contract(draw, sources))
     if draw(st.booleans()):
         cap = {"id": "squeeze", "sum_over": _groups(draw)}
         document["caps"].append(_limited(draw, cap, present, sources, materials, periods, most=30))
