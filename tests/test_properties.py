@@ -92,62 +92,87 @@ def test_elastic_problems_are_always_optimal(problem: Problem) -> None:
     assert check(problem, result) == []
 
 
+def _add_a_cap(draw: st.DrawFn, problem: Problem, data: dict[str, Any]) -> None:
+    """A cap more, on a country or a source."""
+    cap: dict[str, Any] = {"id": "extra"}
+    if draw(st.booleans()):
+        cap["country"] = draw(st.sampled_from(problem.countries))
+    else:
+        cap["source"] = draw(st.sampled_from([s.id for s in problem.sources]))
+    if draw(st.booleans()):
+        cap["materials"] = subset_of(draw, problem.material_ids)
+    if draw(st.booleans()):
+        cap["max_tonnes"] = draw(whole_floats(0, 150))
+    else:
+        cap["max_share_of_capacity"] = draw(st.sampled_from(SHARES))
+    data["caps"] = [*data.get("caps", []), cap]
+
+
+def _lower_a_country_share(draw: st.DrawFn, problem: Problem, data: dict[str, Any]) -> None:
+    """A country's largest share lowered (or set)."""
+    c = draw(st.sampled_from(problem.countries))
+    shares = data["security"].setdefault("max_country_share", {})
+    old = shares.get(c, 1.0)
+    shares[c] = draw(st.sampled_from([s for s in SHARES if s <= old]))
+
+
+def _raise_a_cover(draw: st.DrawFn, problem: Problem, data: dict[str, Any]) -> None:
+    """The share of demand coverable without a country raised (or a rule added)."""
+    c = draw(st.sampled_from(problem.countries))
+    rules = data["security"].setdefault("min_cover_without", [])
+    rule = next((r for r in rules if r["country"] == c), None)
+    if rule is None:
+        rule = {"country": c, "share": 0.0}
+        rules.append(rule)
+    rule["share"] = draw(st.sampled_from([s for s in SHARES if s >= rule["share"]]))
+
+
+def _raise_a_stock_cover(draw: st.DrawFn, problem: Problem, data: dict[str, Any]) -> None:
+    """A material's stock cover raised (or set)."""
+    m = draw(st.sampled_from(problem.material_ids))
+    covers = data["security"].setdefault("min_stock_cover", {})
+    more = draw(st.sampled_from([0.1, 0.5]))
+    old = covers.get(m, 0.0)
+    if isinstance(old, dict):  # raise the periods listed and require some of the others
+        covers[m] = {t: old.get(t, 0.0) + more for t in subset_of(draw, problem.periods)}
+        covers[m] |= {t: c + more for t, c in old.items()}
+    else:
+        covers[m] = old + more
+
+
+def _tighten_a_cap(draw: st.DrawFn, problem: Problem, data: dict[str, Any]) -> None:
+    """A cap's tonnes or share lowered."""
+    i = draw(st.integers(0, len(problem.caps) - 1))
+    cap = data["caps"][i]
+    if "max_tonnes" in cap:
+        cap["max_tonnes"] = draw(whole_floats(0, int(cap["max_tonnes"])))
+    else:
+        old = cap["max_share_of_capacity"]
+        cap["max_share_of_capacity"] = draw(st.sampled_from([s for s in SHARES if s <= old]))
+
+
+RULE_TIGHTENINGS: dict[str, Callable[[st.DrawFn, Problem, dict[str, Any]], None]] = {
+    "new cap": _add_a_cap,
+    "max_country_share": _lower_a_country_share,
+    "min_cover_without": _raise_a_cover,
+    "min_stock_cover": _raise_a_stock_cover,
+    "cap": _tighten_a_cap,
+}
+"""Kind -> how to tighten a problem's document (edited in place) by one rule; the last needs
+a cap."""
+
+
 @st.composite
 def tightenings(draw: st.DrawFn) -> tuple[Problem, Problem, str]:
     """A problem and the same problem with one rule tighter (or one cap more)."""
     problem = draw(problems())
     data = _as_dict(problem)
-    security = data.setdefault("security", {})
-    countries = problem.countries
-    materials = problem.material_ids
-    kinds = ["new cap", "max_country_share", "min_cover_without", "min_stock_cover"]
-    if problem.caps:
-        kinds.append("cap")
+    data.setdefault("security", {})
+    kinds = list(RULE_TIGHTENINGS)
+    if not problem.caps:
+        kinds = kinds[:4]
     kind = draw(st.sampled_from(kinds))
-    if kind == "new cap":
-        cap: dict[str, Any] = {"id": "extra"}
-        if draw(st.booleans()):
-            cap["country"] = draw(st.sampled_from(countries))
-        else:
-            cap["source"] = draw(st.sampled_from([s.id for s in problem.sources]))
-        if draw(st.booleans()):
-            cap["materials"] = subset_of(draw, materials)
-        if draw(st.booleans()):
-            cap["max_tonnes"] = draw(whole_floats(0, 150))
-        else:
-            cap["max_share_of_capacity"] = draw(st.sampled_from(SHARES))
-        data["caps"] = [*data.get("caps", []), cap]
-    elif kind == "max_country_share":
-        c = draw(st.sampled_from(countries))
-        shares = security.setdefault("max_country_share", {})
-        old = shares.get(c, 1.0)
-        shares[c] = draw(st.sampled_from([s for s in SHARES if s <= old]))
-    elif kind == "min_cover_without":
-        c = draw(st.sampled_from(countries))
-        rules = security.setdefault("min_cover_without", [])
-        rule = next((r for r in rules if r["country"] == c), None)
-        if rule is None:
-            rule = {"country": c, "share": 0.0}
-            rules.append(rule)
-        rule["share"] = draw(st.sampled_from([s for s in SHARES if s >= rule["share"]]))
-    elif kind == "min_stock_cover":
-        m = draw(st.sampled_from(materials))
-        covers = security.setdefault("min_stock_cover", {})
-        more = draw(st.sampled_from([0.1, 0.5]))
-        old = covers.get(m, 0.0)
-        if isinstance(old, dict):  # raise the periods listed and require some of the others
-            covers[m] = {t: old.get(t, 0.0) + more for t in subset_of(draw, problem.periods)}
-            covers[m] |= {t: c + more for t, c in old.items()}
-        else:
-            covers[m] = old + more
-    else:
-        i = draw(st.integers(0, len(problem.caps) - 1))
-        cap = data["caps"][i]
-        if "max_tonnes" in cap:
-            cap["max_tonnes"] = draw(whole_floats(0, int(cap["max_tonnes"])))
-        else:
-            old = cap["max_share_of_capacity"]
-            cap["max_share_of_capacity"] = draw(st.sampled_from([s for s in SHARES if s <= old]))
+    RULE_TIGHTENINGS[kind](draw, problem, data)
     event(f"tighten {kind}")
     return problem, Problem.model_validate(data), kind
 
