@@ -490,12 +490,26 @@ def _resolve_feeds(s: Any, n: Numbers) -> None:
     for feed in s.feeds:
         n.feed_source[feed.id] = s.id
         n.yields[feed.id] = dict(feed.yields)
-        for t in periods_from(n.periods, s.available_from):
-            tonnes = value_in(feed.capacity, t)
-            if tonnes > 0:
-                n.feed_capacity[feed.id, t] = tonnes
-                feed_price = given_in(feed.price_per_tonne_feed, t)
-                n.feed_price[feed.id, t] = math.nan if feed_price is None else feed_price
+        offer = (feed.id, feed.capacity, feed.price_per_tonne_feed)
+        _resolve_offer(n, s.available_from, offer, (n.feed_capacity, n.feed_price))
+
+
+def _resolve_offer(
+    n: Numbers,
+    first: str | None,
+    offer: tuple[str, Any, Any],
+    into: tuple[dict[KT, float], dict[KT, float]],
+) -> None:
+    """Record ``offer`` = (id, amount, price) ``into`` (amounts, prices) in every period from
+    ``first`` where the amount is positive; nan where no price is given."""
+    ident, amount, price = offer
+    amounts, prices = into
+    for t in periods_from(n.periods, first):
+        most = value_in(amount, t)
+        if most > 0:
+            amounts[ident, t] = most
+            given = given_in(price, t)
+            prices[ident, t] = math.nan if given is None else given
 
 
 def _resolve_separation(s: Any, n: Numbers) -> None:
@@ -509,12 +523,8 @@ def _resolve_separation(s: Any, n: Numbers) -> None:
 def _resolve_substitutes(problem: Problem, n: Numbers) -> None:
     for k in problem.substitutes:
         n.saves[k.id] = dict(k.saves)
-        for t in periods_from(n.periods, k.available_from):
-            units = value_in(k.capacity, t)
-            if units > 0:
-                n.sub_capacity[k.id, t] = units
-                cost = given_in(k.cost, t)
-                n.sub_cost[k.id, t] = math.nan if cost is None else cost
+        offer = (k.id, k.capacity, k.cost)
+        _resolve_offer(n, k.available_from, offer, (n.sub_capacity, n.sub_cost))
 
 
 def _resolve_material(problem: Problem, m: str, n: Numbers) -> None:
