@@ -15,15 +15,17 @@ first period of each material whose demand to date exceeds all supply possible t
 """
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import pulp
 
 from optiree.collector import paused
+from optiree.errors import ArgumentError
 from optiree.prepare import FT, KT, MT, SMT, ProblemData
 from optiree.rules import Rule
+from optiree.schema import Problem
 
 
 @dataclass(frozen=True)
@@ -539,3 +541,182 @@ def build(data: ProblemData, lp: pulp.LpProblem | None = None, prefix: str = "")
     builder.ramp()
     builder.sub_share()
     return builder.model()
+
+
+# -- the input number behind each rule's rows -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Setting:
+    """The input number a rule's row comes from, and how to set it: what a diagnosis changes.
+
+    Read by :func:`setting`; each rule that can give has its function in :data:`SETTINGS`."""
+
+    rule: Rule
+    subject: str
+    """The country, cap or contract id, or the material (demand and stock cover)."""
+    period: str | None
+    """The period the number is for; None when one number holds for every period."""
+    path: str
+    """Where the number is in the input, e.g. ``caps.1.max_tonnes``."""
+    current: float
+    put: Callable[[Problem, float], Problem]
+    """The problem with the number set to a value (derived, so validated again)."""
+    upper: float = math.inf
+    """Largest valid value (1 for a share)."""
+    scale: float = 1.0
+    """Input units per unit of the row's parameter: days per period for a cover in days."""
+    exact: bool = False
+    """An equation's number (``fixed_tonnes``): set to what a plan takes, with no margin, since
+    either side of it would leave that plan."""
+
+
+def _demand_setting(
+    problem: Problem, material: str, period: str | None, parameter: float | None
+) -> Setting:
+    if period is None:
+        raise ArgumentError(f"no input field for the demand of {material}: it needs its period")
+
+    def put(problem: Problem, value: float) -> Problem:
+        given = problem.demand[material]
+        per_period = given if isinstance(given, dict) else dict.fromkeys(problem.periods, given)
+        return problem.derive(demand={**problem.demand, material: per_period | {period: value}})
+
+    path = f"demand.{material}.{period}"
+    return Setting(Rule.BALANCE, material, period, path, float(parameter or 0.0), put)
+
+
+def _max_share_setting(
+    problem: Problem, country: str, period: str | None, parameter: float | None
+) -> Setting:
+    def put(problem: Problem, value: float) -> Problem:
+        shares = {**problem.security.max_country_share, country: value}
+        return problem.derive(security=problem.security.derive(max_country_share=shares))
+
+    path = f"security.max_country_share.{country}"
+    current = float(parameter or 0.0)
+    return Setting(Rule.MAX_SHARE, country, None, path, current, put, upper=1.0)
+
+
+def _cover_without_setting(
+    problem: Problem, country: str, period: str | None, parameter: float | None
+) -> Setting:
+    i = _cover_index(problem, country)
+
+    def put(problem: Problem, value: float) -> Problem:
+        rules = list(problem.security.min_cover_without)
+        rules[i] = rules[i].derive(share=value)
+        return problem.derive(security=problem.security.derive(min_cover_without=rules))
+
+    path = f"security.min_cover_without.{i}.share"
+    current = float(parameter or 0.0)
+    return Setting(Rule.COVER_WITHOUT, country, None, path, current, put, upper=1.0)
+
+
+def _stock_cover_setting(
+    problem: Problem, material: str, period: str | None, parameter: float | None
+) -> Setting:
+    security = problem.security
+    key = "min_stock_days" if material in security.min_stock_days else "min_stock_cover"
+    given = getattr(security, key)[material]
+    at = period if isinstance(given, dict) else None
+
+    def put(problem: Problem, value: float) -> Problem:
+        targets = getattr(problem.security, key)
+        target = value if at is None else {**targets[material], at: value}
+        changed = problem.security.derive(**{key: {**targets, material: target}})
+        return problem.derive(security=changed)
+
+    scale = (problem.period_days or 1.0) if key == "min_stock_days" else 1.0
+    path = f"security.{key}.{material}" + (f".{at}" if at is not None else "")
+    current = float(parameter or 0.0) * scale
+    return Setting(Rule.STOCK_COVER, material, at, path, current, put, scale=scale)
+
+
+def _cap_setting(
+    problem: Problem, cap_id: str, period: str | None, parameter: float | None
+) -> Setting:
+    i = _cap_index(problem, cap_id)
+    cap = problem.caps[i]
+    by_share = cap.max_share_of_capacity is not None
+    key = "max_share_of_capacity" if by_share else "max_tonnes"
+
+    def put(problem: Problem, value: float) -> Problem:
+        caps = list(problem.caps)
+        caps[i] = caps[i].derive(**{key: value})
+        return problem.derive(caps=caps)
+
+    current = float(getattr(cap, key) or 0.0)
+    upper = 1.0 if by_share else math.inf
+    return Setting(Rule.CAP, cap_id, None, f"caps.{i}.{key}", current, put, upper=upper)
+
+
+def _contract_setting(
+    problem: Problem, contract_id: str, period: str | None, parameter: float | None
+) -> Setting:
+    i = _contract_index(problem, contract_id)
+    contract = problem.contracts[i]
+    exact = contract.fixed_tonnes is not None
+    key = "fixed_tonnes" if exact else "min_tonnes"
+
+    def put(problem: Problem, value: float) -> Problem:
+        contracts = list(problem.contracts)
+        contracts[i] = contracts[i].derive(**{key: value})
+        return problem.derive(contracts=contracts)
+
+    path, current = f"contracts.{i}.{key}", float(getattr(contract, key) or 0.0)
+    return Setting(Rule.CONTRACT, contract_id, None, path, current, put, exact=exact)
+
+
+SETTINGS: dict[Rule, Callable[[Problem, str, str | None, float | None], Setting]] = {
+    Rule.BALANCE: _demand_setting,
+    Rule.MAX_SHARE: _max_share_setting,
+    Rule.COVER_WITHOUT: _cover_without_setting,
+    Rule.STOCK_COVER: _stock_cover_setting,
+    Rule.CAP: _cap_setting,
+    Rule.CONTRACT: _contract_setting,
+}
+"""How to find, and set, the input number behind a row of each rule that can give (the
+physical rules never do)."""
+
+
+def setting(
+    problem: Problem, rule: Rule, subject: str, period: str | None, parameter: float | None = None
+) -> Setting:
+    """The input number of ``problem`` behind the rows of ``rule`` on ``subject`` (the
+    material for demand and stock cover) in ``period``; ``parameter`` is the row's own (its
+    share, cover or demand), read as the current value where the row has it.
+
+    Raises:
+        ArgumentError: ``problem`` has no such rule (a diagnosis applied to another problem).
+    """
+    return SETTINGS[rule](problem, subject, period, parameter)
+
+
+def _cover_index(problem: Problem, country: str) -> int:
+    for i, rule in enumerate(problem.security.min_cover_without):
+        if rule.country == country:
+            return i
+    raise ArgumentError(
+        f"the problem has no min_cover_without rule for {country!r}: apply a diagnosis to the "
+        "problem it was made from"
+    )
+
+
+def _cap_index(problem: Problem, cap_id: str) -> int:
+    for i in range(len(problem.caps)):
+        if problem.cap_id(i) == cap_id:
+            return i
+    raise ArgumentError(
+        f"the problem has no cap {cap_id!r}: apply a diagnosis to the problem it was made from"
+    )
+
+
+def _contract_index(problem: Problem, contract_id: str) -> int:
+    for i in range(len(problem.contracts)):
+        if problem.contract_id(i) == contract_id:
+            return i
+    raise ArgumentError(
+        f"the problem has no contract {contract_id!r}: apply a diagnosis to the problem it was "
+        "made from"
+    )
