@@ -104,6 +104,11 @@ def _label(*parts: object) -> str:
     return " ".join(str(part) for part in parts if part)
 
 
+def _price(row: object, column: str) -> str:
+    """The money in ``column`` of a table's row, with cents."""
+    return money(float(getattr(row, column)), cents=True)
+
+
 def _what(row: object) -> str:
     """A purchase as "source material", a feed as "source feed <id>"."""
     feed = getattr(row, "feed", "")
@@ -143,19 +148,18 @@ def sensitivity_text(
     lines = [f"What matters most ({currency}; the largest figure over the periods shown)"]
     lines.append(" Rules that cost most, per tonne tightened:")
     lines += [
-        f"  {_label(r.rule, r.subject, r.material)}: {money(float(r.shadow_price), cents=True)} per t "
+        f"  {_label(r.rule, r.subject, r.material)}: {_price(r, 'shadow_price')} per t "
         f"({r.periods})"
         for r in per_tonne.itertuples()
     ] or ["  none: no cap or security rule costs anything"]
     lines.append(" Capacity worth most, per extra tonne (of feed, for a feed):")
     lines += [
-        f"  {_what(c)}: {money(float(c.capacity_value), cents=True)} ({c.periods})"
-        for c in worth.itertuples()
+        f"  {_what(c)}: {_price(c, 'capacity_value')} ({c.periods})" for c in worth.itertuples()
     ] or ["  none: no source is bought to its capacity at a cost"]
     lines.append(" Sources not used, and the price below which each would be bought:")
     lines += [
-        f"  {_what(e)}: below {money(float(e.entry_price), cents=True)} "
-        f"(now {money(float(e.unit_price), cents=True)}; {e.periods})"
+        f"  {_what(e)}: below {_price(e, 'entry_price')} "
+        f"(now {_price(e, 'unit_price')}; {e.periods})"
         for e in unused.itertuples()
     ] or ["  none"]
     lines.append(" Ranges over which these hold: optiree.sensitivity(result) (HiGHS only).")
