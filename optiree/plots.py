@@ -199,9 +199,9 @@ def frontier_curve(frontier: pd.DataFrame, currency: str = "") -> "Figure":
     (``max_share``, ``cover_without``) are shown in %, a stock cover as a multiple of a
     period's demand; the axis runs from loose to tight. Breakpoints (where the slope changes)
     are ringed; each linear piece between them is labelled with its marginal cost per point
-    (0.01 of the level): the piece's ``marginal_cost_per_point``, or its range where the cost is not
-    linear between breakpoints; a piece narrower than 2% of the axis is not labelled. Levels
-    without an optimal plan are marked with a cross on the axis.
+    (0.01 of the level): the piece's ``marginal_cost_per_point``, or its range where the cost
+    is not linear between breakpoints; a piece narrower than 2% of the axis is not labelled.
+    Levels without an optimal plan are marked with a cross on the axis.
     """
     missing = [c for c in FRONTIER if c not in frontier.columns]
     if missing:
