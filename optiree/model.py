@@ -140,69 +140,105 @@ class _Builder:
         self.prefix = prefix
         self.rows: list[Row] = []
         self.impossible: list[Impossible] = []
-        d = data
-
-        def variable(kind: str, index: tuple[str, ...], ub: float | None) -> pulp.LpVariable:
-            return self.lp.add_variable(prefix + _name(kind, *index), 0, ub)
-
         self.buy: dict[SMT, pulp.LpVariable] = {}
         self.tier: dict[tuple[str, str, str, str], pulp.LpVariable] = {}
         self.supply: dict[SMT, Terms] = {}
-        for (s, m, t), bands in d.segments.items():
-            self.buy[s, m, t] = variable("buy", (s, m, t), bands[0].width)
+        self.purchases()
+        self.feed = self.feeds()
+        self.sub = {key: self.variable("sub", key, ub) for key, ub in data.sub_capacity.items()}
+        self.stock = {
+            (m, t): self.variable("stock", (m, t), None)
+            for m in data.materials
+            for t in data.periods
+        }
+        self.short = self.shortages()
+        self.gap = self.gaps()
+        self.below = self.belows()
+        self.sell = self.sales()
+        self.waste = {
+            (m, t): self.variable("waste", (m, t), None)
+            for m in data.disposal
+            for t in data.periods
+        }
+        self.shortfall = self.shortfalls()
+        self.supply_by_mt: dict[MT, list[tuple[str, Terms]]] = {}
+        for (s, m, t), terms in self.supply.items():
+            self.supply_by_mt.setdefault((m, t), []).append((s, terms))
+        self.saved_by_mt = self.savings()
+
+    def variable(self, kind: str, index: tuple[str, ...], ub: float | None) -> pulp.LpVariable:
+        return self.lp.add_variable(self.prefix + _name(kind, *index), 0, ub)
+
+    def purchases(self) -> None:
+        """``buy`` in each cell's first price band, ``tier`` in the others."""
+        for (s, m, t), bands in self.data.segments.items():
+            self.buy[s, m, t] = self.variable("buy", (s, m, t), bands[0].width)
             self.supply[s, m, t] = [(self.buy[s, m, t], 1.0)]
             for j, band in enumerate(bands[1:], start=2):
                 key = (s, m, str(j), t)
-                self.tier[key] = variable("tier", key, band.width)
+                self.tier[key] = self.variable("tier", key, band.width)
                 self.supply[s, m, t].append((self.tier[key], 1.0))
-        self.feed = {key: variable("feed", key, ub) for key, ub in d.feed_capacity.items()}
-        for (f, t), w in self.feed.items():
+
+    def feeds(self) -> dict[FT, pulp.LpVariable]:
+        """Tonnes of each feed, whose yields its source delivers."""
+        d = self.data
+        feed = {key: self.variable("feed", key, ub) for key, ub in d.feed_capacity.items()}
+        for (f, t), w in feed.items():
             for m, per_tonne in d.yields[f].items():
                 self.supply.setdefault((d.feed_source[f], m, t), []).append((w, per_tonne))
-        self.sub = {key: variable("sub", key, ub) for key, ub in d.sub_capacity.items()}
-        self.stock = {
-            (m, t): variable("stock", (m, t), None) for m in d.materials for t in d.periods
-        }
-        self.short = {
-            (m, t): variable("short", (m, t), d.demand[m, t])
+        return feed
+
+    def shortages(self) -> dict[MT, pulp.LpVariable]:
+        d = self.data
+        return {
+            (m, t): self.variable("short", (m, t), d.demand[m, t])
             for m in d.penalty
             for t in d.periods
             if d.demand[m, t] > 0
         }
-        self.gap = {
-            (m, t): variable("gap", (m, t), None)
+
+    def gaps(self) -> dict[MT, pulp.LpVariable]:
+        d = self.data
+        return {
+            (m, t): self.variable("gap", (m, t), None)
             for (m, t), cover in d.stock_cover.items()
             if m in d.below_cost and cover * d.demand[m, t] > 0
         }
-        last = d.periods[-1]
-        self.below = {
-            (m, t): variable("below", (m, t), None)
+
+    def belows(self) -> dict[MT, pulp.LpVariable]:
+        last = self.data.periods[-1]
+        return {
+            (m, t): self.variable("below", (m, t), None)
             for m, t in self.gap
             if t == last and (m, t) in self.short
         }
-        self.sell = {  # selling at no price is free disposal: no variable needed
-            key: variable("sell", key, None if math.isinf(most) else most)
+
+    def sales(self) -> dict[MT, pulp.LpVariable]:
+        """Selling at no price is free disposal: no variable needed."""
+        d = self.data
+        return {
+            key: self.variable("sell", key, None if math.isinf(most) else most)
             for key, most in d.max_sold.items()
             if most > 0 and d.salvage[key] > 0
         }
-        self.waste = {
-            (m, t): variable("waste", (m, t), None) for m in d.disposal for t in d.periods
-        }
-        self.shortfall = {
-            (row.contract, row.material, row.period): variable(
+
+    def shortfalls(self) -> dict[tuple[str, str, str], pulp.LpVariable]:
+        return {
+            (row.contract, row.material, row.period): self.variable(
                 "shortfall", (row.contract, row.material, row.period), row.tonnes
             )
-            for row in d.contracts
+            for row in self.data.contracts
             if row.take_or_pay is not None and row.tonnes > 0
         }
-        self.supply_by_mt: dict[MT, list[tuple[str, Terms]]] = {}
-        for (s, m, t), terms in self.supply.items():
-            self.supply_by_mt.setdefault((m, t), []).append((s, terms))
-        self.saved_by_mt: dict[MT, Terms] = {}
+
+    def savings(self) -> dict[MT, Terms]:
+        """Tonnes of each (material, period) substitutes save."""
+        saved_by_mt: dict[MT, Terms] = {}
         for (k, t), u in self.sub.items():
-            for m, tonnes in d.saves[k].items():
+            for m, tonnes in self.data.saves[k].items():
                 if tonnes > 0:
-                    self.saved_by_mt.setdefault((m, t), []).append((u, tonnes))
+                    saved_by_mt.setdefault((m, t), []).append((u, tonnes))
+        return saved_by_mt
 
     def bought(self, m: str, t: str, country: str | None = None, *, without: bool = False) -> Terms:
         """Tonnes of ``m`` delivered in ``t``: from every source, from ``country`` only, or
@@ -257,18 +293,10 @@ class _Builder:
 
     def objective(self) -> None:
         d = self.data
-        terms: Terms = []
-        for (s, m, t), bands in d.segments.items():
-            terms.append((self.buy[s, m, t], bands[0].price))
-            terms += [(self.tier[s, m, str(j), t], b.price) for j, b in enumerate(bands[1:], 2)]
+        terms = self.purchase_costs()
         terms += [(w, d.feed_price[key]) for key, w in self.feed.items()]
         terms += [(v, d.sub_cost[key]) for key, v in self.sub.items()]
-        terms += [(v, d.holding[m]) for (m, _), v in self.stock.items() if d.holding[m] > 0]
-        for (m, t), v in self.gap.items():  # linear in (below, charged): read its two slopes
-            # without an end row (no shortage), every tonne below is charged: below = gap
-            below = 1.0 if (m, t) not in self.below else 0.0
-            terms.append((v, d.below_target_cost(m, t, below, 1.0)))
-        terms += [(v, d.below_target_cost(m, t, 1.0, 0.0)) for (m, t), v in self.below.items()]
+        terms += self.stock_costs()
         terms += [(v, d.penalty[m]) for (m, _), v in self.short.items()]
         terms += [(v, -d.salvage[key]) for key, v in self.sell.items()]
         terms += [(v, d.disposal[m]) for (m, _), v in self.waste.items()]
@@ -277,6 +305,25 @@ class _Builder:
         self.cost = _expression(terms)
         if self.own_lp:
             self.lp.setObjective(self.cost)
+
+    def purchase_costs(self) -> Terms:
+        terms: Terms = []
+        for (s, m, t), bands in self.data.segments.items():
+            terms.append((self.buy[s, m, t], bands[0].price))
+            terms += [(self.tier[s, m, str(j), t], b.price) for j, b in enumerate(bands[1:], 2)]
+        return terms
+
+    def stock_costs(self) -> Terms:
+        """Holding, and a strategic stock's tonnes below target (charged gap, and below at
+        the end)."""
+        d = self.data
+        terms = [(v, d.holding[m]) for (m, _), v in self.stock.items() if d.holding[m] > 0]
+        for (m, t), v in self.gap.items():  # linear in (below, charged): read its two slopes
+            # without an end row (no shortage), every tonne below is charged: below = gap
+            below = 1.0 if (m, t) not in self.below else 0.0
+            terms.append((v, d.below_target_cost(m, t, below, 1.0)))
+        terms += [(v, d.below_target_cost(m, t, 1.0, 0.0)) for (m, t), v in self.below.items()]
+        return terms
 
     def balance(self) -> None:
         """Supply covers demand; what is left is stock, sold, or wasted (free unless a disposal
@@ -337,18 +384,12 @@ class _Builder:
             self.add(Rule.NET_DEMAND, (m, t), terms, pulp.LpConstraintLE, d.demand[m, t])
 
     def max_share(self) -> None:
-        d = self.data
-        for c, share in d.problem.security.max_country_share.items():
+        for c, share in self.data.problem.security.max_country_share.items():
             if share >= 1:
                 continue  # a share of all purchases cannot exceed 1: the row cannot bind
             for (m, t), sellers in self.supply_by_mt.items():
-                # Tonnes from c less share x all tonnes: a - share x a for c's terms (first),
-                # -share x a for the others.
-                own = [(v, a - share * a) for s, ts in sellers if d.country[s] == c for v, a in ts]
+                own, others = self.share_terms(c, share, sellers)
                 if own:
-                    others = [
-                        (v, -share * a) for s, ts in sellers if d.country[s] != c for v, a in ts
-                    ]
                     self.add(
                         Rule.MAX_SHARE,
                         (c, m, t),
@@ -358,6 +399,16 @@ class _Builder:
                         subject=c,
                         parameter=share,
                     )
+
+    def share_terms(
+        self, c: str, share: float, sellers: list[tuple[str, Terms]]
+    ) -> tuple[Terms, Terms]:
+        """Tonnes from c less share x all tonnes: a - share x a for c's terms (first), -share x
+        a for the others'."""
+        country = self.data.country
+        own = [(v, a - share * a) for s, ts in sellers if country[s] == c for v, a in ts]
+        others = [(v, -share * a) for s, ts in sellers if country[s] != c for v, a in ts]
+        return own, others
 
     def cover_without(self) -> None:
         d = self.data
