@@ -71,10 +71,7 @@ class _Plan:
         }
         """Tonnes delivered of each (material, period), from every source."""
         self.units = _by_key(tables["substitution"], ("substitute", "period"), "units")
-        self.saved_by_mt: dict[MT, float] = {}
-        for (k, t), u in self.units.items():
-            for m, per_unit in data.saves[k].items():
-                self.saved_by_mt[m, t] = self.saved_by_mt.get((m, t), 0.0) + u * per_unit
+        self.saved_by_mt = self._savings()
         inventory, mt = tables["inventory"], ("material", "period")
         self.closing_of = _by_key(inventory, mt, "closing")
         self.sold = _by_key(inventory, mt, "sold")
@@ -83,8 +80,21 @@ class _Plan:
         self.charged = _by_key(inventory, mt, "gap_charged")
         self.short = _by_key(tables["shortage"], mt, "tonnes")
 
+    def _savings(self) -> dict[MT, float]:
+        """Tonnes of each (material, period) the substitutes save."""
+        saved: dict[MT, float] = {}
+        for (k, t), u in self.units.items():
+            for m, per_unit in self.data.saves[k].items():
+                saved[m, t] = saved.get((m, t), 0.0) + u * per_unit
+        return saved
+
     def saved(self, m: str, t: str) -> float:
         return self.saved_by_mt.get((m, t), 0.0)
+
+    def without(self, country: str, m: str, t: str) -> float:
+        """Tonnes of (m, t) delivered from outside ``country``."""
+        d = self.data
+        return sum(x for s, x in self.by_mt.get((m, t), []) if d.country[s] != country)
 
     def opening(self, m: str, t: str) -> float:
         before = self.data.previous(t)
@@ -116,12 +126,7 @@ def _bounds(data: ProblemData, tables: dict[str, pd.DataFrame]) -> Iterator[Viol
     """Every decision within its bounds: bands (and each band's width as prepared), feeds,
     substitutes, shortage, stock and sales."""
     yield from _bands(data, tables["purchases"])
-    feeds = tables["feeds"]
-    most = [data.feed_capacity.get(key, 0.0) for key in _rows(feeds, "feed", "period")]
-    yield _within(feeds, ("feed", "period"), "tonnes", most, "feed")
-    subs = tables["substitution"]
-    most = [data.sub_capacity.get(key, 0.0) for key in _rows(subs, "substitute", "period")]
-    yield _within(subs, ("substitute", "period"), "units", most, "sub")
+    yield from _use_bounds(data, tables["feeds"], tables["substitution"])
     short, mt = tables["shortage"], ("material", "period")
     most = [data.demand[m, t] if m in data.penalty else 0.0 for m, t in _rows(short, *mt)]
     yield _within(short, mt, "tonnes", most, "short")
@@ -140,6 +145,14 @@ def _bands(data: ProblemData, bands: pd.DataFrame) -> Iterator[Violation]:
     stated = bands["capacity"].to_numpy(dtype=float) if not bands.empty else np.zeros(0)
     gap = np.abs(stated - np.asarray(widths, dtype=float))
     yield _within(bands.assign(gap=gap), band, "gap", [0.0] * len(widths), "band width")
+
+
+def _use_bounds(data: ProblemData, feeds: pd.DataFrame, subs: pd.DataFrame) -> Iterator[Violation]:
+    """Feeds and substitutes within their capacities."""
+    most = [data.feed_capacity.get(key, 0.0) for key in _rows(feeds, "feed", "period")]
+    yield _within(feeds, ("feed", "period"), "tonnes", most, "feed")
+    most = [data.sub_capacity.get(key, 0.0) for key in _rows(subs, "substitute", "period")]
+    yield _within(subs, ("substitute", "period"), "units", most, "sub")
 
 
 def _stock_bounds(data: ProblemData, inventory: pd.DataFrame) -> Iterator[Violation]:
@@ -189,8 +202,7 @@ def _cover_without(plan: _Plan) -> Iterator[Violation]:
         c = rule.country
         for m in rule.materials or d.materials:
             for t in d.periods:
-                others = sum(x for s, x in plan.by_mt.get((m, t), []) if d.country[s] != c)
-                have = others + plan.saved(m, t) + plan.opening(m, t)
+                have = plan.without(c, m, t) + plan.saved(m, t) + plan.opening(m, t)
                 need = rule.share * d.demand[m, t]
                 yield _violation(f"cover_without({c},{m},{t})", need - have, [have, need])
 
