@@ -15,7 +15,7 @@ first period of each material whose demand to date exceeds all supply possible t
 """
 
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
@@ -296,15 +296,20 @@ class _Builder:
         terms = self.purchase_costs()
         terms += [(w, d.feed_price[key]) for key, w in self.feed.items()]
         terms += [(v, d.sub_cost[key]) for key, v in self.sub.items()]
-        terms += self.stock_costs()
-        terms += [(v, d.penalty[m]) for (m, _), v in self.short.items()]
+        terms += self.stock_costs() + self.outlet_costs()
+        self.cost = _expression(terms)
+        if self.own_lp:
+            self.lp.setObjective(self.cost)
+
+    def outlet_costs(self) -> Terms:
+        """Shortage, sales (at minus their price), waste and take-or-pay shortfall."""
+        d = self.data
+        terms = [(v, d.penalty[m]) for (m, _), v in self.short.items()]
         terms += [(v, -d.salvage[key]) for key, v in self.sell.items()]
         terms += [(v, d.disposal[m]) for (m, _), v in self.waste.items()]
         prices = {(r.contract, r.material, r.period): r.take_or_pay for r in d.contracts}
         terms += [(v, prices[key] or 0.0) for key, v in self.shortfall.items()]
-        self.cost = _expression(terms)
-        if self.own_lp:
-            self.lp.setObjective(self.cost)
+        return terms
 
     def purchase_costs(self) -> Terms:
         terms: Terms = []
@@ -333,30 +338,31 @@ class _Builder:
             sense = pulp.LpConstraintEQ if m in d.disposal else pulp.LpConstraintGE
             for t in d.periods:
                 terms, initial = self.opening(m, t)
-                terms += self.bought(m, t)
-                terms += self.saved_by_mt.get((m, t), [])
-                terms += [(v[m, t], sign) for v, sign in self.outlets if (m, t) in v]
+                terms += self.bought(m, t) + self.saved(m, t) + self.outgoing(m, t)
                 self.add(
                     Rule.BALANCE, (m, t), terms, sense, d.demand[m, t] - initial, shift=initial
                 )
 
-    @property
-    def outlets(self) -> list[tuple[dict[MT, pulp.LpVariable], float]]:
-        """Variables in the balance row besides purchases and substitution, with their sign."""
-        return [(self.short, 1.0), (self.stock, -1.0), (self.sell, -1.0), (self.waste, -1.0)]
+    def outgoing(self, m: str, t: str) -> Terms:
+        """Variables in the balance row besides purchases and substitution, with their sign:
+        shortage, closing stock, sales and waste."""
+        outlets = [(self.short, 1.0), (self.stock, -1.0), (self.sell, -1.0), (self.waste, -1.0)]
+        return [(v[m, t], sign) for v, sign in outlets if (m, t) in v]
+
+    def saved(self, m: str, t: str) -> Terms:
+        """Tonnes of m substitutes save in t."""
+        return self.saved_by_mt.get((m, t), [])
+
+    def delivered(self, cells: Iterable[SMT]) -> Terms:
+        """Tonnes delivered in ``cells`` (source, material, period)."""
+        return [term for cell in cells for term in self.supply.get(cell, [])]
 
     def supply_gaps(self) -> None:
         """Record, per material, the first period by which the demand to date exceeds all that
         could have come in to date: initial stock, capacity, substitution and allowed shortage
         (caps and rules aside). Such a problem is infeasible whatever the rules say."""
         d = self.data
-        capacity: dict[MT, float] = {}
-        for s, m, t in self.supply:
-            capacity[m, t] = capacity.get((m, t), 0.0) + d.supply_capacity((s, m, t))
-        saving: dict[MT, float] = {}
-        for (k, t), units in d.sub_capacity.items():
-            for m, per_unit in d.saves[k].items():
-                saving[m, t] = saving.get((m, t), 0.0) + units * per_unit
+        capacity, saving = self.most_in()
         for m in d.materials:
             available, needed = d.initial[m], 0.0
             for t in d.periods:
@@ -372,6 +378,18 @@ class _Builder:
                     )
                     self.impossible.append(Impossible(_name(Rule.BALANCE.value, m, t), reason))
                     break
+
+    def most_in(self) -> tuple[dict[MT, float], dict[MT, float]]:
+        """The most tonnes each (material, period) can come in: by capacity, by substitution."""
+        d = self.data
+        capacity: dict[MT, float] = {}
+        for s, m, t in self.supply:
+            capacity[m, t] = capacity.get((m, t), 0.0) + d.supply_capacity((s, m, t))
+        saving: dict[MT, float] = {}
+        for (k, t), units in d.sub_capacity.items():
+            for m, per_unit in d.saves[k].items():
+                saving[m, t] = saving.get((m, t), 0.0) + units * per_unit
+        return capacity, saving
 
     def net_demand(self) -> None:
         """Substitution and shortage together avoid at most the demand, so that neither can
@@ -420,8 +438,7 @@ class _Builder:
                     if need <= 0:
                         continue
                     terms, initial = self.opening(m, t)
-                    terms += self.bought(m, t, c, without=True)
-                    terms += self.saved_by_mt.get((m, t), [])
+                    terms += self.bought(m, t, c, without=True) + self.saved(m, t)
                     self.add(
                         Rule.COVER_WITHOUT,
                         (c, m, t),
@@ -445,18 +462,22 @@ class _Builder:
         for (m, t), cover in d.stock_cover.items():
             need = cover * d.demand[m, t]
             if need > 0:
-                terms: Terms = [(self.stock[m, t], 1.0)]
-                if (m, t) in self.gap:  # a strategic stock: its charged gap and shortage count
-                    terms += [(v[m, t], 1.0) for v in (self.gap, self.short) if (m, t) in v]
                 self.add(
                     Rule.STOCK_COVER,
                     (m, t),
-                    terms,
+                    self.held(m, t),
                     pulp.LpConstraintGE,
                     need,
                     parameter=cover,
                     per_point=0.01 * d.demand[m, t],
                 )
+
+    def held(self, m: str, t: str) -> Terms:
+        """Closing stock, and for a strategic stock its charged gap and shortage."""
+        terms: Terms = [(self.stock[m, t], 1.0)]
+        if (m, t) in self.gap:
+            terms += [(v[m, t], 1.0) for v in (self.gap, self.short) if (m, t) in v]
+        return terms
 
     def stock_end(self) -> None:
         """At the end, every tonne a strategic stock is below target, ``below(m,t)``, costs
@@ -469,11 +490,10 @@ class _Builder:
 
     def caps(self) -> None:
         for row in self.data.caps:
-            terms = [term for cell in row.cells for term in self.supply[cell]]
             self.add(
                 Rule.CAP,
                 (row.cap, row.material, row.period),
-                terms,
+                self.delivered(row.cells),
                 pulp.LpConstraintLE,
                 row.limit,
                 subject=row.cap,
@@ -484,7 +504,7 @@ class _Builder:
     def contracts(self) -> None:
         for row in self.data.contracts:
             index = (row.contract, row.material, row.period)
-            terms = [term for cell in row.cells for term in self.supply[cell]]
+            terms = self.delivered(row.cells)
             if index in self.shortfall:
                 terms.append((self.shortfall[index], 1.0))
             self.add(
@@ -500,7 +520,7 @@ class _Builder:
 
     def separation(self) -> None:
         for (s, t), most in self.data.separation.items():
-            terms = [term for m in self.data.materials for term in self.supply.get((s, m, t), [])]
+            terms = self.delivered((s, m, t) for m in self.data.materials)
             self.add(
                 Rule.SEPARATION, (s, t), terms, pulp.LpConstraintLE, most, subject=s, material=""
             )
