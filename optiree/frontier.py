@@ -130,10 +130,7 @@ def _max_share(problem: Problem, country: str, material: str | None) -> _Rule:
 
 def _cover_without(problem: Problem, country: str, material: str | None) -> _Rule:
     _check_country(problem, country)
-    if material is not None and material not in problem.material_ids:
-        raise ArgumentError(f"unknown material {material!r}")
-    existing = next((r for r in problem.security.min_cover_without if r.country == country), None)
-    materials = [material] if material else (existing.materials if existing else None)
+    materials = _cover_materials(problem, country, material)
 
     def set_level(problem: Problem, level: float | None) -> Problem:
         rules = [r for r in problem.security.min_cover_without if r.country != country]
@@ -142,21 +139,34 @@ def _cover_without(problem: Problem, country: str, material: str | None) -> _Rul
         return problem.derive(security=problem.security.derive(min_cover_without=rules))
 
     def reached(result: Result) -> float:
-        # Cover without the country: opening stock + other supply + substitution, / demand.
-        inventory = result.inventory
-        bought = result.supply[result.supply["country"] != country]
-        others = bought.groupby(["material", "period"])["tonnes"].sum()
-        rows = inventory[inventory["demand"] > 0]
-        if materials:
-            rows = rows[rows["material"].isin(materials)]
-        covered = [
-            (row.opening + others.get((row.material, row.period), 0.0) + row.substituted)
-            / row.demand
-            for row in rows.itertuples()
-        ]
-        return min(1.0, min(covered, default=1.0))
+        return _covered_without(result, country, materials)
 
     return _Rule(CATALOGUE[Rule.COVER_WITHOUT], country, set_level, reached)
+
+
+def _cover_materials(problem: Problem, country: str, material: str | None) -> list[str] | None:
+    """The materials a cover rule without ``country`` covers: ``material``, else those of the
+    problem's own rule; None: all."""
+    if material is not None and material not in problem.material_ids:
+        raise ArgumentError(f"unknown material {material!r}")
+    existing = next((r for r in problem.security.min_cover_without if r.country == country), None)
+    return [material] if material else (existing.materials if existing else None)
+
+
+def _covered_without(result: Result, country: str, materials: list[str] | None) -> float:
+    """The least share of demand the plan covers without ``country``: opening stock + other
+    supply + substitution, / demand (of ``materials``; None: all)."""
+    inventory = result.inventory
+    bought = result.supply[result.supply["country"] != country]
+    others = bought.groupby(["material", "period"])["tonnes"].sum()
+    rows = inventory[inventory["demand"] > 0]
+    if materials:
+        rows = rows[rows["material"].isin(materials)]
+    covered = [
+        (row.opening + others.get((row.material, row.period), 0.0) + row.substituted) / row.demand
+        for row in rows.itertuples()
+    ]
+    return min(1.0, min(covered, default=1.0))
 
 
 def _stock_cover(problem: Problem, country: str, material: str | None) -> _Rule:
@@ -295,14 +305,7 @@ class _Tracer:
     def tightest(self, loosest: float) -> float:
         """The tightest level a plan meets, found by bisection and read off the plan there."""
         rule = self.rule
-        if rule.ceiling is not None:
-            bound = rule.ceiling
-        else:
-            bound = max(1.0, 2 * loosest)
-            while self.meets(bound):
-                bound *= 2
-                if bound > 1e6:
-                    raise OptireeError(f"{rule.name} {rule.subject} has no tightest level")
+        bound = rule.ceiling if rule.ceiling is not None else self.unmet(loosest)
         if self.meets(bound):
             return bound
         feasible, infeasible = loosest, bound
@@ -316,6 +319,15 @@ class _Tracer:
         reached = rule.reached(self.at(feasible))
         tighter = reached * rule.tighter > feasible * rule.tighter
         return reached if tighter and self.meets(reached) else feasible
+
+    def unmet(self, loosest: float) -> float:
+        """A level no plan meets, for a rule with no ceiling: doubled until one fails."""
+        bound = max(1.0, 2 * loosest)
+        while self.meets(bound):
+            bound *= 2
+            if bound > 1e6:
+                raise OptireeError(f"{self.rule.name} {self.rule.subject} has no tightest level")
+        return bound
 
     def cost(self, level: float) -> float:
         return float(self.at(level).total_cost or math.nan)
@@ -392,16 +404,35 @@ class _Tracer:
         crossing = float(left.meets(right, low, high))
         if high - low <= tolerance:
             return [(a + b) / 2 if math.isnan(crossing) else crossing]
-        end = min((a, b), key=lambda level: abs(level - crossing))
-        if abs(end - crossing) <= tolerance / 1000:
-            crossing = end  # at a solved end, which may be the breakpoint itself
+        crossing = _snap(crossing, (a, b), tolerance / 1000)
         if not math.isnan(crossing) and all(
             self.confirms(piece, crossing, tolerance) for piece in (left, right)
         ):
             return [crossing]
-        inside = low + tolerance / 2 < crossing < high - tolerance / 2
-        split = crossing if inside else (a + b) / 2
+        split = _split(crossing, low, high, tolerance / 2)
         return self.breakpoints(a, split, tolerance) + self.breakpoints(split, b, tolerance)
+
+    def trace(self, grid: set[float], tolerance: float) -> tuple[list[float], set[float]]:
+        """The ``grid`` levels and the breakpoints, loosest first, and the breakpoints: those
+        between grid levels, and the grid levels where the slope changes."""
+        levels = sorted(grid, key=self.looseness)
+        kinks = [
+            kink
+            for low, high in itertools.pairwise(levels)
+            for kink in self.breakpoints(low, high, tolerance)
+        ]
+        kinks = _apart(kinks, levels, 10 * tolerance)
+        every = sorted(set(levels) | set(kinks), key=self.looseness)
+        kinks += [
+            level
+            for before, level, after in zip(every, every[1:], every[2:], strict=False)
+            if level in grid and self.bends(before, level, after)
+        ]
+        return every, set(kinks)
+
+    def looseness(self, level: float) -> float:
+        """Sorts levels loosest first."""
+        return level * self.rule.tighter
 
     def bends(self, before: float, level: float, after: float) -> bool:
         """The slope changes at the solved ``level`` between the pieces from ``before`` and to
@@ -463,22 +494,23 @@ def frontier(
     tracer.ends = {loosest, tightest}
     count = DEFAULT_POINTS if points is None else points
     grid = {loosest + (tightest - loosest) * i / (count + 1) for i in range(count + 2)}
-    levels = sorted(grid, key=lambda level: level * spec.tighter)
-    kinks = [
-        kink
-        for low, high in itertools.pairwise(levels)
-        for kink in tracer.breakpoints(low, high, tolerance)
-    ]
-    kinks = _apart(kinks, levels, 10 * tolerance)
-    every = sorted(set(levels) | set(kinks), key=lambda level: level * spec.tighter)
-    kinks += [
-        level
-        for before, level, after in zip(every, every[1:], every[2:], strict=False)
-        if level in grid and tracer.bends(before, level, after)
-    ]
-    table = _table(spec, every, set(kinks), tracer)
+    every, kinks = tracer.trace(grid, tolerance)
+    table = _table(spec, every, kinks, tracer)
     solves = len(tracer.solved) + 1
     return Frontier(table, spec.spec.rule, spec.subject, problem.currency, solves)
+
+
+def _snap(crossing: float, ends: tuple[float, float], distance: float) -> float:
+    """``crossing``, or the end within ``distance`` of it (a solved end may be the breakpoint
+    itself)."""
+    end = min(ends, key=lambda level: abs(level - crossing))
+    return end if abs(end - crossing) <= distance else crossing
+
+
+def _split(crossing: float, low: float, high: float, margin: float) -> float:
+    """Where to split the bracket (low, high): at ``crossing`` when it lies more than
+    ``margin`` inside, else in the middle."""
+    return crossing if low + margin < crossing < high - margin else (low + high) / 2
 
 
 def _apart(kinks: list[float], levels: list[float], distance: float) -> list[float]:

@@ -14,6 +14,7 @@ does not, the problem is infeasible and the row is listed in ``LpModel.impossibl
 first period of each material whose demand to date exceeds all supply possible to date.
 """
 
+import itertools
 import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
@@ -146,20 +147,12 @@ class _Builder:
         self.purchases()
         self.feed = self.feeds()
         self.sub = {key: self.variable("sub", key, ub) for key, ub in data.sub_capacity.items()}
-        self.stock = {
-            (m, t): self.variable("stock", (m, t), None)
-            for m in data.materials
-            for t in data.periods
-        }
+        self.stock = self.free("stock", data.materials)
         self.short = self.shortages()
         self.gap = self.gaps()
         self.below = self.belows()
         self.sell = self.sales()
-        self.waste = {
-            (m, t): self.variable("waste", (m, t), None)
-            for m in data.disposal
-            for t in data.periods
-        }
+        self.waste = self.free("waste", data.disposal)
         self.shortfall = self.shortfalls()
         self.supply_by_mt: dict[MT, list[tuple[str, Terms]]] = {}
         for (s, m, t), terms in self.supply.items():
@@ -168,6 +161,11 @@ class _Builder:
 
     def variable(self, kind: str, index: tuple[str, ...], ub: float | None) -> pulp.LpVariable:
         return self.lp.add_variable(self.prefix + _name(kind, *index), 0, ub)
+
+    def free(self, kind: str, materials: Iterable[str]) -> dict[MT, pulp.LpVariable]:
+        """A variable with no upper bound for each of ``materials`` in every period."""
+        cells = itertools.product(materials, self.data.periods)
+        return {(m, t): self.variable(kind, (m, t), None) for m, t in cells}
 
     def purchases(self) -> None:
         """``buy`` in each cell's first price band, ``tier`` in the others."""
@@ -190,12 +188,8 @@ class _Builder:
 
     def shortages(self) -> dict[MT, pulp.LpVariable]:
         d = self.data
-        return {
-            (m, t): self.variable("short", (m, t), d.demand[m, t])
-            for m in d.penalty
-            for t in d.periods
-            if d.demand[m, t] > 0
-        }
+        cells = itertools.product(d.penalty, d.periods)
+        return {mt: self.variable("short", mt, d.demand[mt]) for mt in cells if d.demand[mt] > 0}
 
     def gaps(self) -> dict[MT, pulp.LpVariable]:
         d = self.data
@@ -672,7 +666,8 @@ def _max_share_setting(
 def _cover_without_setting(
     problem: Problem, country: str, period: str | None, parameter: float | None
 ) -> Setting:
-    i = _cover_index(problem, country)
+    countries = [rule.country for rule in problem.security.min_cover_without]
+    i = _index(countries, country, f"min_cover_without rule for {country!r}")
 
     def put(problem: Problem, value: float) -> Problem:
         rules = list(problem.security.min_cover_without)
@@ -707,7 +702,7 @@ def _stock_cover_setting(
 def _cap_setting(
     problem: Problem, cap_id: str, period: str | None, parameter: float | None
 ) -> Setting:
-    i = _cap_index(problem, cap_id)
+    i = _index([problem.cap_id(i) for i in range(len(problem.caps))], cap_id, f"cap {cap_id!r}")
     cap = problem.caps[i]
     by_share = cap.max_share_of_capacity is not None
     key = "max_share_of_capacity" if by_share else "max_tonnes"
@@ -725,7 +720,8 @@ def _cap_setting(
 def _contract_setting(
     problem: Problem, contract_id: str, period: str | None, parameter: float | None
 ) -> Setting:
-    i = _contract_index(problem, contract_id)
+    ids = [problem.contract_id(i) for i in range(len(problem.contracts))]
+    i = _index(ids, contract_id, f"contract {contract_id!r}")
     contract = problem.contracts[i]
     exact = contract.fixed_tonnes is not None
     key = "fixed_tonnes" if exact else "min_tonnes"
@@ -764,30 +760,10 @@ def setting(
     return SETTINGS[rule](problem, subject, period, parameter)
 
 
-def _cover_index(problem: Problem, country: str) -> int:
-    for i, rule in enumerate(problem.security.min_cover_without):
-        if rule.country == country:
-            return i
-    raise ArgumentError(
-        f"the problem has no min_cover_without rule for {country!r}: apply a diagnosis to the "
-        "problem it was made from"
-    )
-
-
-def _cap_index(problem: Problem, cap_id: str) -> int:
-    for i in range(len(problem.caps)):
-        if problem.cap_id(i) == cap_id:
-            return i
-    raise ArgumentError(
-        f"the problem has no cap {cap_id!r}: apply a diagnosis to the problem it was made from"
-    )
-
-
-def _contract_index(problem: Problem, contract_id: str) -> int:
-    for i in range(len(problem.contracts)):
-        if problem.contract_id(i) == contract_id:
-            return i
-    raise ArgumentError(
-        f"the problem has no contract {contract_id!r}: apply a diagnosis to the problem it was "
-        "made from"
-    )
+def _index(ids: list[str], wanted: str, what: str) -> int:
+    """Where ``wanted`` is in ``ids``, the ids of the problem's ``what``."""
+    if wanted not in ids:
+        raise ArgumentError(
+            f"the problem has no {what}: apply a diagnosis to the problem it was made from"
+        )
+    return ids.index(wanted)
