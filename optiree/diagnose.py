@@ -48,7 +48,7 @@ import pulp
 
 from optiree.errors import ArgumentError, OptireeError, SolverError
 from optiree.model import LpModel, Row, Setting, build, setting
-from optiree.prepare import CapRow, prepare
+from optiree.prepare import prepare
 from optiree.results import Status
 from optiree.rules import CATALOGUE, Family, Rule
 from optiree.schema import Problem
@@ -196,13 +196,13 @@ def diagnose(
 
     model.lp.setObjective(total)
     _run(model, pulp_solver, "smallest total relaxation")
-    if not any(reading.gives for reading in _read(model, relaxable)):
+    if not _giving(model, relaxable):
         return _feasible(problem.name, solver, method)
     _relax_in_steps(model, relaxable, method, total, (pulp_solver, rounding))
     model.lp.setObjective(cost)
     _run(model, pulp_solver, "cheapest relaxed plan")
 
-    readings = _sorted(model, (reading for reading in _read(model, relaxable) if reading.gives))
+    readings = _sorted(model, _giving(model, relaxable))
     relaxations = _relaxations(readings)
     return Diagnosis(
         problem.name,
@@ -225,19 +225,29 @@ def _relax_in_steps(
 ) -> None:
     """The steps after the smallest total: least unmet demand, least cap relaxation (and, by
     priority, least security rule relaxation), each keeping the optimum of the steps before."""
-    pulp_solver, rounding = solving
+    rounding = solving[1]
     steps = [(DEMAND, "least unmet demand"), (CAPS, "least cap relaxation")]
     if method == "tonnes":
         _keep(model, total, "keep_total", rounding)
     else:
         steps.append((SECURITY, "least security rule relaxation"))
     for rules, what in steps:
-        slacks = [r.slack for r in relaxable if r.rule in rules]
-        if slacks:
-            part = pulp.lpSum(slacks)
-            model.lp.setObjective(part)
-            _run(model, pulp_solver, what)
-            _keep(model, part, "keep_" + "_".join(what.split()), rounding)
+        _step(model, [r.slack for r in relaxable if r.rule in rules], what, solving)
+
+
+def _step(
+    model: LpModel,
+    slacks: list[pulp.LpVariable],
+    what: str,
+    solving: tuple[pulp.LpSolver, float],
+) -> None:
+    """Minimise the sum of ``slacks`` (if any), then keep its optimum."""
+    if slacks:
+        pulp_solver, rounding = solving
+        part = pulp.lpSum(slacks)
+        model.lp.setObjective(part)
+        _run(model, pulp_solver, what)
+        _keep(model, part, "keep_" + "_".join(what.split()), rounding)
 
 
 def _sorted(model: LpModel, readings: Iterable["_Reading"]) -> list["_Reading"]:
@@ -395,12 +405,16 @@ def _take_or_pay(model: LpModel, row: Row) -> bool:
 
 def _check_impossible(model: LpModel, relaxable: list[_Relaxable]) -> None:
     """Every row the model found impossible before solving can give here."""
-    covered = {r.name for r in relaxable} | {
-        row.name for row in model.rows if row.rule is Rule.BALANCE
-    }
+    covered = _covered(model, relaxable)
     unknown = [str(entry) for entry in model.impossible if entry.row not in covered]
     if unknown:
         raise OptireeError(f"diagnose cannot relax rows the model found impossible: {unknown}")
+
+
+def _covered(model: LpModel, relaxable: list[_Relaxable]) -> set[str]:
+    """The rows that can give, and every demand row (which either gives or may go short)."""
+    balance = {row.name for row in model.rows if row.rule is Rule.BALANCE}
+    return {r.name for r in relaxable} | balance
 
 
 def _run(model: LpModel, solver: pulp.LpSolver, what: str) -> None:
@@ -460,23 +474,13 @@ def _read(model: LpModel, relaxable: list[_Relaxable]) -> list[_Reading]:
     """Every relaxable row at the current solution. Tonnes are counted as the model counts
     them: what a source delivers is ``LpModel.supply`` (every price band and every feed's
     yield), and a row's own figures are its constraint's expression."""
-    d = model.data
-    bought: dict[tuple[str, str], float] = {}
-    by_country: dict[tuple[str, str, str], float] = {}
-    for (s, m, t), terms in model.supply.items():
-        tonnes = sum(per_unit * _value(variable) for variable, per_unit in terms)
-        bought[m, t] = bought.get((m, t), 0.0) + tonnes
-        key = (d.country[s], m, t)
-        by_country[key] = by_country.get(key, 0.0) + tonnes
-    caps = {(c.cap, c.material, c.period): c for c in d.caps}
-    least = _least(model, {r.slack.name for r in relaxable})
-    readings = [_reading(r, bought, by_country, caps, d.demand) for r in relaxable]
-    return [
-        replace(g, least=least.get((g.row.material, g.row.period), 0.0))
-        if g.row.rule is Rule.BALANCE
-        else g
-        for g in readings
-    ]
+    reader = _Reader(model, _least(model, {r.slack.name for r in relaxable}))
+    return [reader.read(r) for r in relaxable]
+
+
+def _giving(model: LpModel, relaxable: list[_Relaxable]) -> list[_Reading]:
+    """The rows that give at the current solution."""
+    return [reading for reading in _read(model, relaxable) if reading.gives]
 
 
 def _least(model: LpModel, slacks: set[str]) -> dict[tuple[str, str], float]:
@@ -503,45 +507,72 @@ def _lhs(constraint: pulp.LpConstraint, without: set[str]) -> float:
     )
 
 
-def _reading(
-    r: _Relaxable,
-    bought: dict[tuple[str, str], float],
-    by_country: dict[tuple[str, str, str], float],
-    caps: dict[tuple[str, str, str], CapRow],
-    demand: dict[tuple[str, str], float],
-) -> _Reading:
-    m, t = r.material, r.period
-    total = bought.get((m, t), 0.0)
-    # A cap or contract row over several materials or periods has no one demand.
-    asked = demand.get((m, t), math.nan)
-    parameter = math.nan if r.parameter is None else r.parameter
-    capacity = math.nan
-    if r.rule is Rule.MAX_SHARE:
-        # Rule form: tonnes from the country <= share x all purchases of (m, t).
-        value = by_country.get((str(r.subject), m, t), 0.0)
-        limit = parameter * total
-        needed = value / total if total > 0 else math.nan
-    else:
-        value = _lhs(r.constraint, {r.slack.name}) + r.shift
-        limit = -r.constraint.constant + r.shift
-        if r.rule is Rule.BALANCE:
-            needed = value  # the demand that is met
-        elif r.rule is Rule.CONTRACT:
-            needed = value  # the tonnes the relaxed plan takes
-        elif r.rule is Rule.CAP:
-            cap = caps[str(r.subject), m, t]
-            capacity = cap.capacity
-            if cap.share is None:
-                parameter, needed = cap.limit, value  # max_tonnes
+class _Reader:
+    """Reads relaxable rows at the current solution, in their rules' own terms."""
+
+    def __init__(self, model: LpModel, least: dict[tuple[str, str], float]) -> None:
+        d = model.data
+        self.least = least
+        """The least each demand may fall to and keep the plan (see :func:`_least`)."""
+        self.demand = d.demand
+        self.bought: dict[tuple[str, str], float] = {}
+        """Tonnes of each (material, period) bought, from every source."""
+        self.by_country: dict[tuple[str, str, str], float] = {}
+        for (s, m, t), terms in model.supply.items():
+            tonnes = sum(per_unit * _value(variable) for variable, per_unit in terms)
+            self.bought[m, t] = self.bought.get((m, t), 0.0) + tonnes
+            key = (d.country[s], m, t)
+            self.by_country[key] = self.by_country.get(key, 0.0) + tonnes
+        self.caps = {(c.cap, c.material, c.period): c for c in d.caps}
+
+    def read(self, r: _Relaxable) -> _Reading:
+        m, t = r.material, r.period
+        total = self.bought.get((m, t), 0.0)
+        # A cap or contract row over several materials or periods has no one demand.
+        asked = self.demand.get((m, t), math.nan)
+        parameter = math.nan if r.parameter is None else r.parameter
+        capacity = math.nan
+        if r.rule is Rule.MAX_SHARE:
+            # Rule form: tonnes from the country <= share x all purchases of (m, t).
+            value = self.by_country.get((str(r.subject), m, t), 0.0)
+            limit = parameter * total
+            needed = value / total if total > 0 else math.nan
+        else:
+            value = _lhs(r.constraint, {r.slack.name}) + r.shift
+            limit = -r.constraint.constant + r.shift
+            if r.rule is Rule.CAP:
+                parameter, needed, capacity = self.cap(r, value, parameter)
             else:
-                needed = value / cap.capacity
-        else:  # cover_without and stock_cover: a multiple of the demand
-            needed = value / asked
-    # What the row needs of its slack: a solver may leave a row more slack than that, within
-    # the room each step keeps.
-    over = value - limit if r.constraint.sense == pulp.LpConstraintLE else limit - value
-    relax_by = max(0.0, over)
-    return _Reading(r, value, limit, relax_by, parameter, needed, asked, total, capacity)
+                needed = _NEEDED.get(r.rule, _share_of_demand)(value, asked)
+        # What the row needs of its slack: a solver may leave a row more slack than that,
+        # within the room each step keeps.
+        over = value - limit if r.constraint.sense == pulp.LpConstraintLE else limit - value
+        relax_by = max(0.0, over)
+        least = self.least.get((m, t), 0.0) if r.rule is Rule.BALANCE else 0.0
+        return _Reading(r, value, limit, relax_by, parameter, needed, asked, total, capacity, least)
+
+    def cap(self, r: _Relaxable, value: float, parameter: float) -> tuple[float, float, float]:
+        """A cap's parameter (its tonnes, for max_tonnes), the parameter needed and the
+        capacity it is a share of."""
+        cap = self.caps[str(r.subject), r.material, r.period]
+        if cap.share is None:
+            return cap.limit, value, cap.capacity  # max_tonnes
+        return parameter, value / cap.capacity, cap.capacity
+
+
+def _as_is(value: float, asked: float) -> float:
+    """The row's own value: the demand that is met, the tonnes a contract takes."""
+    return value
+
+
+def _share_of_demand(value: float, asked: float) -> float:
+    """A cover as a multiple of the demand (cover_without, stock_cover)."""
+    return value / asked
+
+
+_NEEDED = {Rule.BALANCE: _as_is, Rule.CONTRACT: _as_is}
+"""The parameter that would just hold, from a row's value and demand, where it is not a
+multiple of the demand."""
 
 
 def _feasible(name: str, solver: str, method: str) -> Diagnosis:
@@ -572,15 +603,17 @@ def _sufficient(found: Setting, group: list[_Reading], margin: float) -> float:
     needed = [g.needed * found.scale for g in group]
     if found.exact:
         return max(0.0, min(needed))
-    value = max(needed) if found.rule in LOOSER_WHEN_HIGHER else min(needed)
-    moved = margin * max(1.0, abs(found.current), abs(value))
     if found.rule in LOOSER_WHEN_HIGHER:
-        return min(found.upper, value + moved)
-    if found.rule is Rule.BALANCE:
-        # Lower demand also lowers what substitution and shortage may avoid: not below
-        # what the plan avoids.
-        return max(0.0, *(g.least for g in group), value - moved)
-    return max(0.0, value - moved)
+        value = max(needed)
+        return min(found.upper, value + margin * max(1.0, abs(found.current), abs(value)))
+    value = min(needed)
+    return max(_floor(found, group), value - margin * max(1.0, abs(found.current), abs(value)))
+
+
+def _floor(found: Setting, group: list[_Reading]) -> float:
+    """The least a value that loosens downwards may fall to: 0, and for demand what the plan
+    avoids (lower demand also lowers what substitution and shortage may avoid)."""
+    return max(0.0, *(g.least for g in group)) if found.rule is Rule.BALANCE else 0.0
 
 
 def _rules(problem: Problem, readings: list[_Reading], margin: float) -> pd.DataFrame:
@@ -631,10 +664,18 @@ def _party(problem: Problem, row: _Relaxable) -> tuple[str, bool]:
     """Who a cap limits (a country, or "source <id>") and whether it is a share of capacity,
     or who a contract is with; "" otherwise."""
     if row.rule is Rule.CAP:
-        cap = next(c for i, c in enumerate(problem.caps) if problem.cap_id(i) == row.subject)
-        who = cap.country if cap.country is not None else f"source {cap.source}"
-        return who, cap.max_share_of_capacity is not None
+        return _cap_party(problem, str(row.subject))
     if row.rule is Rule.CONTRACT:
-        contracts = enumerate(problem.contracts)
-        return next(c.source for i, c in contracts if problem.contract_id(i) == row.subject), False
+        return _contract_source(problem, str(row.subject)), False
     return "", False
+
+
+def _contract_source(problem: Problem, contract_id: str) -> str:
+    contracts = enumerate(problem.contracts)
+    return next(c.source for i, c in contracts if problem.contract_id(i) == contract_id)
+
+
+def _cap_party(problem: Problem, cap_id: str) -> tuple[str, bool]:
+    cap = next(c for i, c in enumerate(problem.caps) if problem.cap_id(i) == cap_id)
+    who = cap.country if cap.country is not None else f"source {cap.source}"
+    return who, cap.max_share_of_capacity is not None
