@@ -615,7 +615,7 @@ def build(data: ProblemData, lp: pulp.LpProblem | None = None, prefix: str = "")
 class Setting:
     """The input number a rule's row comes from, and how to set it: what a diagnosis changes.
 
-    Read by :func:`setting`; each rule that can give has its function in :data:`SETTINGS`."""
+    Read by :func:`setting`; each rule that can give has its functions in :data:`SETTINGS`."""
 
     rule: Rule
     subject: str
@@ -625,8 +625,8 @@ class Setting:
     path: str
     """Where the number is in the input, e.g. ``caps.1.max_tonnes``."""
     current: float
-    put: Callable[[Problem, float], Problem]
-    """The problem with the number set to a value (derived, so validated again)."""
+    setter: "Callable[[Problem, str, str | None, float], Problem]"
+    """Sets the number of (subject, period) in a problem (derived, so validated again)."""
     upper: float = math.inf
     """Largest valid value (1 for a share)."""
     scale: float = 1.0
@@ -635,104 +635,137 @@ class Setting:
     """An equation's number (``fixed_tonnes``): set to what a plan takes, with no margin, since
     either side of it would leave that plan."""
 
+    def put(self, problem: Problem, value: float) -> Problem:
+        """``problem`` with this number set to ``value``."""
+        return self.setter(problem, self.subject, self.period, value)
+
 
 def _demand_setting(
     problem: Problem, material: str, period: str | None, parameter: float | None
 ) -> Setting:
     if period is None:
         raise ArgumentError(f"no input field for the demand of {material}: it needs its period")
+    path, current = f"demand.{material}.{period}", float(parameter or 0.0)
+    return Setting(Rule.BALANCE, material, period, path, current, _set_demand)
 
-    def put(problem: Problem, value: float) -> Problem:
-        given = problem.demand[material]
-        per_period = given if isinstance(given, dict) else dict.fromkeys(problem.periods, given)
-        return problem.derive(demand={**problem.demand, material: per_period | {period: value}})
 
-    path = f"demand.{material}.{period}"
-    return Setting(Rule.BALANCE, material, period, path, float(parameter or 0.0), put)
+def _set_demand(problem: Problem, material: str, period: str | None, value: float) -> Problem:
+    """Demand of ``material`` in ``period``: one number for all periods becomes a mapping."""
+    given = problem.demand[material]
+    per_period = given if isinstance(given, dict) else dict.fromkeys(problem.periods, given)
+    changed = {**problem.demand, material: per_period | {str(period): value}}
+    return problem.derive(demand=changed)
 
 
 def _max_share_setting(
     problem: Problem, country: str, period: str | None, parameter: float | None
 ) -> Setting:
-    def put(problem: Problem, value: float) -> Problem:
-        shares = {**problem.security.max_country_share, country: value}
-        return problem.derive(security=problem.security.derive(max_country_share=shares))
-
     path = f"security.max_country_share.{country}"
     current = float(parameter or 0.0)
-    return Setting(Rule.MAX_SHARE, country, None, path, current, put, upper=1.0)
+    return Setting(Rule.MAX_SHARE, country, None, path, current, _set_max_share, upper=1.0)
+
+
+def _set_max_share(problem: Problem, country: str, period: str | None, value: float) -> Problem:
+    shares = {**problem.security.max_country_share, country: value}
+    return problem.derive(security=problem.security.derive(max_country_share=shares))
 
 
 def _cover_without_setting(
     problem: Problem, country: str, period: str | None, parameter: float | None
 ) -> Setting:
-    countries = [rule.country for rule in problem.security.min_cover_without]
-    i = _index(countries, country, f"min_cover_without rule for {country!r}")
-
-    def put(problem: Problem, value: float) -> Problem:
-        rules = list(problem.security.min_cover_without)
-        rules[i] = rules[i].derive(share=value)
-        return problem.derive(security=problem.security.derive(min_cover_without=rules))
-
-    path = f"security.min_cover_without.{i}.share"
+    path = f"security.min_cover_without.{_cover_index(problem, country)}.share"
     current = float(parameter or 0.0)
-    return Setting(Rule.COVER_WITHOUT, country, None, path, current, put, upper=1.0)
+    return Setting(Rule.COVER_WITHOUT, country, None, path, current, _set_cover, upper=1.0)
+
+
+def _set_cover(problem: Problem, country: str, period: str | None, value: float) -> Problem:
+    i = _cover_index(problem, country)
+    rules = list(problem.security.min_cover_without)
+    rules[i] = rules[i].derive(share=value)
+    return problem.derive(security=problem.security.derive(min_cover_without=rules))
+
+
+def _cover_index(problem: Problem, country: str) -> int:
+    countries = [rule.country for rule in problem.security.min_cover_without]
+    return _index(countries, country, f"min_cover_without rule for {country!r}")
 
 
 def _stock_cover_setting(
     problem: Problem, material: str, period: str | None, parameter: float | None
 ) -> Setting:
-    security = problem.security
-    key = "min_stock_days" if material in security.min_stock_days else "min_stock_cover"
-    given = getattr(security, key)[material]
-    at = period if isinstance(given, dict) else None
-
-    def put(problem: Problem, value: float) -> Problem:
-        targets = getattr(problem.security, key)
-        target = value if at is None else {**targets[material], at: value}
-        changed = problem.security.derive(**{key: {**targets, material: target}})
-        return problem.derive(security=changed)
-
+    key = _stock_key(problem, material)
+    at = period if isinstance(getattr(problem.security, key)[material], dict) else None
     scale = (problem.period_days or 1.0) if key == "min_stock_days" else 1.0
     path = f"security.{key}.{material}" + (f".{at}" if at is not None else "")
     current = float(parameter or 0.0) * scale
-    return Setting(Rule.STOCK_COVER, material, at, path, current, put, scale=scale)
+    return Setting(Rule.STOCK_COVER, material, at, path, current, _set_stock, scale=scale)
+
+
+def _stock_key(problem: Problem, material: str) -> str:
+    """Where the stock target of ``material`` is given: in days, or in periods of demand."""
+    return "min_stock_days" if material in problem.security.min_stock_days else "min_stock_cover"
+
+
+def _set_stock(problem: Problem, material: str, period: str | None, value: float) -> Problem:
+    key = _stock_key(problem, material)
+    targets = getattr(problem.security, key)
+    target = value if period is None else {**targets[material], period: value}
+    changed = problem.security.derive(**{key: {**targets, material: target}})
+    return problem.derive(security=changed)
 
 
 def _cap_setting(
     problem: Problem, cap_id: str, period: str | None, parameter: float | None
 ) -> Setting:
-    i = _index([problem.cap_id(i) for i in range(len(problem.caps))], cap_id, f"cap {cap_id!r}")
-    cap = problem.caps[i]
-    by_share = cap.max_share_of_capacity is not None
-    key = "max_share_of_capacity" if by_share else "max_tonnes"
+    i = _cap_index(problem, cap_id)
+    key = _cap_key(problem, i)
+    current = float(getattr(problem.caps[i], key) or 0.0)
+    upper = 1.0 if key == "max_share_of_capacity" else math.inf
+    return Setting(Rule.CAP, cap_id, None, f"caps.{i}.{key}", current, _set_cap, upper=upper)
 
-    def put(problem: Problem, value: float) -> Problem:
-        caps = list(problem.caps)
-        caps[i] = caps[i].derive(**{key: value})
-        return problem.derive(caps=caps)
 
-    current = float(getattr(cap, key) or 0.0)
-    upper = 1.0 if by_share else math.inf
-    return Setting(Rule.CAP, cap_id, None, f"caps.{i}.{key}", current, put, upper=upper)
+def _cap_index(problem: Problem, cap_id: str) -> int:
+    return _index([problem.cap_id(i) for i in range(len(problem.caps))], cap_id, f"cap {cap_id!r}")
+
+
+def _cap_key(problem: Problem, i: int) -> str:
+    """What the cap sets: a share of capacity, or tonnes."""
+    by_share = problem.caps[i].max_share_of_capacity is not None
+    return "max_share_of_capacity" if by_share else "max_tonnes"
+
+
+def _set_cap(problem: Problem, cap_id: str, period: str | None, value: float) -> Problem:
+    i = _cap_index(problem, cap_id)
+    caps = list(problem.caps)
+    caps[i] = caps[i].derive(**{_cap_key(problem, i): value})
+    return problem.derive(caps=caps)
 
 
 def _contract_setting(
     problem: Problem, contract_id: str, period: str | None, parameter: float | None
 ) -> Setting:
+    i = _contract_index(problem, contract_id)
+    exact = problem.contracts[i].fixed_tonnes is not None
+    key = _contract_key(problem, i)
+    path, current = f"contracts.{i}.{key}", float(getattr(problem.contracts[i], key) or 0.0)
+    return Setting(Rule.CONTRACT, contract_id, None, path, current, _set_contract, exact=exact)
+
+
+def _contract_index(problem: Problem, contract_id: str) -> int:
     ids = [problem.contract_id(i) for i in range(len(problem.contracts))]
-    i = _index(ids, contract_id, f"contract {contract_id!r}")
-    contract = problem.contracts[i]
-    exact = contract.fixed_tonnes is not None
-    key = "fixed_tonnes" if exact else "min_tonnes"
+    return _index(ids, contract_id, f"contract {contract_id!r}")
 
-    def put(problem: Problem, value: float) -> Problem:
-        contracts = list(problem.contracts)
-        contracts[i] = contracts[i].derive(**{key: value})
-        return problem.derive(contracts=contracts)
 
-    path, current = f"contracts.{i}.{key}", float(getattr(contract, key) or 0.0)
-    return Setting(Rule.CONTRACT, contract_id, None, path, current, put, exact=exact)
+def _contract_key(problem: Problem, i: int) -> str:
+    """What the contract sets: a fixed volume, or a minimum."""
+    return "min_tonnes" if problem.contracts[i].fixed_tonnes is None else "fixed_tonnes"
+
+
+def _set_contract(problem: Problem, contract_id: str, period: str | None, value: float) -> Problem:
+    i = _contract_index(problem, contract_id)
+    contracts = list(problem.contracts)
+    contracts[i] = contracts[i].derive(**{_contract_key(problem, i): value})
+    return problem.derive(contracts=contracts)
 
 
 SETTINGS: dict[Rule, Callable[[Problem, str, str | None, float | None], Setting]] = {
