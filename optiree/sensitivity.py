@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from optiree.errors import OptireeError
+from optiree.errors import ArgumentError
 from optiree.results import RULES, Result
 from optiree.rules import Rule
 from optiree.words import sensitivity_text
@@ -71,10 +71,10 @@ def sensitivity(result: Result) -> Sensitivity:
     an empty ``feed``.
 
     Raises:
-        OptireeError: the result is not optimal, so there are no prices to read.
+        ArgumentError: the result is not optimal, so there are no prices to read.
     """
     if not result.is_optimal:
-        raise OptireeError(f"no sensitivity for a result that is {result.status.value}")
+        raise ArgumentError(f"no sensitivity for a result that is {result.status.value}")
     rows = result.constraints
     limits = ["allowable_decrease", "allowable_increase"]
     columns = ["constraint", "rule", "subject", "material", "period", "value", "limit"]
