@@ -9,8 +9,8 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from optiree.errors import ArgumentError
-from optiree.results import RULES, Result
-from optiree.rules import Rule
+from optiree.results import Result
+from optiree.rules import LIMITS, Rule
 from optiree.words import sensitivity_text
 
 SENSITIVITY_TABLES = ("rules", "demand", "entry", "capacity", "prices")
@@ -78,7 +78,7 @@ def sensitivity(result: Result) -> Sensitivity:
     rows = result.constraints
     limits = ["allowable_decrease", "allowable_increase"]
     columns = ["constraint", "rule", "subject", "material", "period", "value", "limit"]
-    rules = rows[rows["rule"].isin(RULES)][
+    rules = rows[rows["rule"].isin(LIMITS)][
         [*columns, "shadow_price", "cost_per_point", "binding", *limits]
     ].sort_values("shadow_price", ascending=False, kind="stable")
     demand = rows[rows["rule"] == Rule.BALANCE][["material", "period", "limit", "shadow_price"]]
