@@ -4,8 +4,11 @@ Each :class:`Rule` has one :class:`RuleSpec` in :data:`CATALOGUE`: what its row 
 family, the input field that sets it, the unit of its parameter, the direction that loosens
 it and whether a frontier can sweep it. The model names its rows by ``Rule``; results, verify,
 diagnose, frontier, plots and the CLI read the declaration instead of keeping their own idea
-of a rule. Adding a rule means a member here, its row in ``model.py``, its check in
-``verify.py`` and its input field in ``schema.py``.
+of a rule. Adding a rule means a member here, its input field in ``schema.py``, its row (and,
+for a rule that can give, the input number behind it, :data:`optiree.model.SETTINGS`) in
+``model.py`` and its check in ``verify.py``. A diagnosis reads the family and the direction
+from here and the setting from the model; a rule a frontier sweeps also needs its way of being
+set and read off a plan in ``frontier.py``.
 """
 
 from dataclasses import dataclass
