@@ -11,7 +11,6 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-import pandas as pd
 from pydantic import ValidationError
 
 from optiree import plots
@@ -39,8 +38,9 @@ from optiree.html import write_report
 from optiree.io import existing_results, load_problem, write_atomic, write_result, write_table
 from optiree.report import headline
 from optiree.results import TABLES, Status
+from optiree.rules import FRONTIER_RULES
 from optiree.schema import Problem, Scenario
-from optiree.sensitivity import sensitivity, sensitivity_summary
+from optiree.sensitivity import sensitivity
 from optiree.solve import SOLVERS, solve
 from optiree.version import __version__
 
@@ -131,7 +131,7 @@ def _solve(args: argparse.Namespace) -> int:
         return _failed(error)
     print(result.summary(), end="")
     if result.is_optimal:
-        print("\n" + sensitivity_summary(result), end="")
+        print("\n" + sensitivity(result).summary(), end="")
     elif result.status == Status.INFEASIBLE:
         print("\n" + diagnose(faced, solver=args.solver, log=args.verbose).summary(), end="")
     if args.out is not None:
@@ -189,7 +189,7 @@ def _report(args: argparse.Namespace) -> int:
         result = solve(faced, solver=args.solver, log=args.verbose)
         curve = tables = None
         if result.is_optimal:
-            tables = sensitivity(result)
+            tables = sensitivity(result).tables()
             if args.country is not None:
                 curve = frontier(faced, args.country, solver=args.solver, log=args.verbose)
         path = write_report(
@@ -201,36 +201,6 @@ def _report(args: argparse.Namespace) -> int:
     return EXIT_OK if result.is_optimal else EXIT_NOT_SOLVED
 
 
-def format_frontier(table: pd.DataFrame) -> str:
-    """The frontier as text: level in % (shares) or multiples (cover), cost, cost per point."""
-    rule, subject, currency = (table.attrs[k] for k in ("rule", "subject", "currency"))
-    share = rule != "stock_cover"
-    shown = pd.DataFrame(
-        {
-            "level": table["level"] * (100 if share else 1),
-            f"total_cost [{currency}]": table["total_cost"],
-            "cost_per_point": table["marginal_cost_per_point"],
-            "breakpoint": table["breakpoint"].map({True: "*", False: ""}),
-        }
-    )
-    if rule == "stock_cover":
-        title = f"Frontier of stock_cover {subject} (level: closing stock in periods of demand)"
-    else:
-        verb = "bought from" if rule == "max_share" else "of demand coverable without"
-        title = f"Frontier of {rule} {subject} (level: % {verb} {subject})"
-    formatters = {
-        "level": lambda v: f"{v:.4f}",
-        f"total_cost [{currency}]": lambda v: f"{v:,.0f}",
-        "cost_per_point": lambda v: "" if pd.isna(v) else f"{v:,.0f}",
-    }
-    body = shown.to_string(index=False, formatters=formatters)
-    note = (
-        "cost_per_point: cost of tightening by one point (0.01) towards the next row; "
-        f"* a breakpoint; {table.attrs['solves']} solves"
-    )
-    return f"{title}\n{body}\n{note}\n"
-
-
 def _frontier(args: argparse.Namespace) -> int:
     problem = _load(args.file)
     if problem is None:
@@ -238,7 +208,7 @@ def _frontier(args: argparse.Namespace) -> int:
     if _taken(args, args.out, args.plot):
         return EXIT_INVALID
     try:
-        table = frontier(
+        curve = frontier(
             problem,
             args.country,
             args.rule,
@@ -250,13 +220,13 @@ def _frontier(args: argparse.Namespace) -> int:
     except OptireeError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_NOT_SOLVED
-    print(format_frontier(table), end="")
+    print(curve.summary(), end="")
     try:
         if args.out is not None:
-            written = write_table(table, args.out, overwrite=args.force)
+            written = write_table(curve.table, args.out, overwrite=args.force)
             print(f"Frontier written to {written}")
         if args.plot is not None:
-            figure = plots.png(plots.frontier_curve(table))
+            figure = plots.png(plots.frontier_curve(curve.table, curve.currency))
             write_atomic(args.plot, figure, "the figure", overwrite=args.force)
             print(f"Figure written to {args.plot}")
     except MissingDependencyError as error:
@@ -362,7 +332,7 @@ def parser() -> argparse.ArgumentParser:
     frontier_cmd.add_argument("file", type=Path)
     frontier_cmd.add_argument("--country", default="CN", help="country of the rule (default CN)")
     frontier_cmd.add_argument(
-        "--rule", choices=["max_share", "cover_without", "stock_cover"], default="max_share"
+        "--rule", choices=[rule.value for rule in FRONTIER_RULES], default="max_share"
     )
     frontier_cmd.add_argument("--material", help="material of a stock_cover frontier")
     frontier_cmd.add_argument("--points", type=int, help="evenly spaced levels (default 11)")

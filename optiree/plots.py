@@ -22,6 +22,7 @@ import pandas as pd
 from optiree.errors import MissingDependencyError, PlotError
 from optiree.frontier import COLUMNS as FRONTIER
 from optiree.io import write_atomic
+from optiree.rules import CATALOGUE, FRONTIER_RULES, Rule
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
 NEEDS_MATPLOTLIB = "figures need matplotlib: pip install 'optiree[plot]'"
 FIGURES = ("sourcing_mix.png", "stock_trajectory.png", "cost_breakdown.png")
 """The files :func:`write_figures` writes."""
-SHARE_RULES = ("max_share", "cover_without")
+SHARE_RULES = tuple(rule.value for rule in FRONTIER_RULES if CATALOGUE[rule].in_percent)
 """Rules whose level is a share in [0, 1], shown as a percentage."""
 PALETTE = (
     "#4e79a7",
@@ -189,18 +190,18 @@ def cost_breakdown(result: "Result") -> "Figure":
     return figure
 
 
-def frontier_curve(frontier: pd.DataFrame) -> "Figure":
+def frontier_curve(frontier: pd.DataFrame, currency: str = "") -> "Figure":
     """Total cost [currency] against the level of a security rule, one panel per rule and
     subject.
 
     ``frontier`` has the columns of :data:`FRONTIER`, rows from the loosest level to
-    the tightest, and ``frontier.attrs["currency"]``. Shares (``max_share``,
-    ``cover_without``) are shown in %, a stock cover as a multiple of a period's demand; the
-    axis runs from loose to tight. Breakpoints (where the slope changes) are ringed; each
-    linear piece between them is labelled with its marginal cost per point (0.01 of the
-    level): the piece's ``marginal_cost_per_point``, or its range where the cost is not
-    linear between breakpoints; a piece narrower than 2% of the axis is not labelled. Levels
-    without an optimal plan are marked with a cross on the axis.
+    the tightest (a :attr:`optiree.frontier.Frontier.table`), costs in ``currency``. Shares
+    (``max_share``, ``cover_without``) are shown in %, a stock cover as a multiple of a
+    period's demand; the axis runs from loose to tight. Breakpoints (where the slope changes)
+    are ringed; each linear piece between them is labelled with its marginal cost per point
+    (0.01 of the level): the piece's ``marginal_cost_per_point``, or its range where the cost
+    is not linear between breakpoints; a piece narrower than 2% of the axis is not labelled.
+    Levels without an optimal plan are marked with a cross on the axis.
     """
     missing = [c for c in FRONTIER if c not in frontier.columns]
     if missing:
@@ -210,7 +211,6 @@ def frontier_curve(frontier: pd.DataFrame) -> "Figure":
         )
     if frontier.empty:
         raise PlotError("the frontier table has no rows: nothing to draw")
-    currency = str(frontier.attrs.get("currency", ""))
     groups = list(frontier.groupby(["rule", "subject"], sort=False, dropna=False))
     figure = _new_figure(9.0, 1.0 + 4.0 * len(groups))
     panels = _panels(figure, len(groups), sharex=False)
@@ -286,12 +286,9 @@ def _frontier_panel(ax: "Axes", rule: str, subject: str, rows: pd.DataFrame, cur
 
 
 def _level_label(rule: str, subject: str) -> str:
-    labels = {
-        "max_share": f"Largest share of purchases from {subject} [%]",
-        "cover_without": f"Share of demand covered without {subject} [%]",
-        "stock_cover": f"Stock cover of {subject} [periods of demand]",
-    }
-    return labels.get(rule, f"Level of {rule} {subject}") + "  (tighter →)"
+    axis = CATALOGUE[Rule(rule)].frontier_axis if rule in FRONTIER_RULES else None
+    label = f"Level of {rule} {subject}" if axis is None else axis.format(subject=subject)
+    return label + "  (tighter →)"
 
 
 def _new_figure(width: float, height: float) -> "Figure":

@@ -8,6 +8,10 @@ objects matching a :class:`typing.Protocol` declared here).
 """
 
 import math
+from collections.abc import Callable
+from typing import Protocol
+
+import pandas as pd
 
 MISSING = "-"
 """What a missing figure (None or NaN) reads as."""
@@ -59,6 +63,268 @@ def cell(value: float) -> str:
 
 
 # --- analyses: sensitivity, frontier, diagnose ---
+
+
+def _level(value: float) -> str:
+    return f"{value:.4f}"
+
+
+def _whole(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def _whole_or_blank(value: float) -> str:
+    return "" if pd.isna(value) else f"{value:,.0f}"
+
+
+def frontier_text(
+    table: pd.DataFrame, *, title: str, currency: str, solves: int, percent: bool
+) -> str:
+    """A frontier's table as text under ``title``: its level (in % where ``percent``), total
+    cost, cost per point and breakpoints."""
+    cost = f"total_cost [{currency}]"
+    shown = pd.DataFrame(
+        {
+            "level": table["level"] * (100 if percent else 1),
+            cost: table["total_cost"],
+            "cost_per_point": table["marginal_cost_per_point"],
+            "breakpoint": table["breakpoint"].map({True: "*", False: ""}),
+        }
+    )
+    formatters = {"level": _level, cost: _whole, "cost_per_point": _whole_or_blank}
+    body = shown.to_string(index=False, formatters=formatters)
+    note = (
+        "cost_per_point: cost of tightening by one point (0.01) towards the next row; "
+        f"* a breakpoint; {solves} solves"
+    )
+    return f"{title}\n{body}\n{note}\n"
+
+
+def _label(*parts: object) -> str:
+    return " ".join(str(part) for part in parts if part)
+
+
+def _price(row: object, column: str) -> str:
+    """The money in ``column`` of a table's row, with cents."""
+    return money(float(getattr(row, column)), cents=True)
+
+
+def _what(row: object) -> str:
+    """A purchase as "source material", a feed as "source feed <id>"."""
+    feed = getattr(row, "feed", "")
+    return _label(
+        getattr(row, "source", ""), f"feed {feed}" if feed else getattr(row, "material", "")
+    )
+
+
+def _grouped(
+    table: pd.DataFrame, keys: list[str], value: str, top: int, order: list[str]
+) -> pd.DataFrame:
+    """One row per group of rows alike but for the period: the row where ``value`` is
+    largest, with ``periods`` listing every period of the group in problem order."""
+    best = table.sort_values(value, ascending=False, kind="stable").drop_duplicates(keys)
+    spans = table.groupby(keys, sort=False, dropna=False)["period"].agg(
+        lambda periods: " ".join(sorted(periods, key=order.index))
+    )
+    return best.merge(spans.rename("periods").reset_index(), on=keys, how="left").head(top)
+
+
+def sensitivity_text(
+    rules: pd.DataFrame,
+    capacity: pd.DataFrame,
+    entry: pd.DataFrame,
+    *,
+    order: list[str],
+    currency: str,
+    top: int,
+) -> str:
+    """The rules that cost most, the capacity worth most, the sources nearest to entering
+    (sensitivity's tables), each grouped over the periods (in ``order``) where it applies."""
+    costly = rules[rules["shadow_price"] > 0].fillna({"subject": ""})
+    near = entry.assign(closeness=-entry["gap"])
+    per_tonne = _grouped(costly, ["rule", "subject", "material"], "shadow_price", top, order)
+    worth = _grouped(capacity, ["source", "material", "feed"], "capacity_value", top, order)
+    unused = _grouped(near, ["source", "material", "feed"], "closeness", top, order)
+    lines = [f"What matters most ({currency}; the largest figure over the periods shown)"]
+    lines.append(" Rules that cost most, per tonne tightened:")
+    lines += [
+        f"  {_label(r.rule, r.subject, r.material)}: {_price(r, 'shadow_price')} per t "
+        f"({r.periods})"
+        for r in per_tonne.itertuples()
+    ] or ["  none: no cap or security rule costs anything"]
+    lines.append(" Capacity worth most, per extra tonne (of feed, for a feed):")
+    lines += [
+        f"  {_what(c)}: {_price(c, 'capacity_value')} ({c.periods})" for c in worth.itertuples()
+    ] or ["  none: no source is bought to its capacity at a cost"]
+    lines.append(" Sources not used, and the price below which each would be bought:")
+    lines += [
+        f"  {_what(e)}: below {_price(e, 'entry_price')} "
+        f"(now {_price(e, 'unit_price')}; {e.periods})"
+        for e in unused.itertuples()
+    ] or ["  none"]
+    lines.append(" Ranges over which these hold: optiree.sensitivity(result) (HiGHS only).")
+    return "\n".join(lines) + "\n"
+
+
+def diagnosis_text(
+    headline: str, *, total: float, rules: pd.DataFrame | None, messages: list[str]
+) -> str:
+    """A diagnosis in words under its ``headline``: what has to give (one message per row),
+    then the input fields to change (``rules``; None when the problem is feasible)."""
+    if rules is None:
+        return headline + "\n"
+    count = len(messages)
+    lines = [
+        headline,
+        f"What has to give: {tonnes(total)} t in {count} row{'s' if count != 1 else ''}",
+        *(f"- {message}" for message in messages),
+        "",
+        "Input to change (a value enough for every row above; apply() sets them all):",
+    ]
+    shown = rules[["field", "current", "sufficient", "relax_by"]].rename(
+        columns={"relax_by": "relax_by [t]"}
+    )
+    text = shown.to_string(
+        index=False,
+        formatters={"current": number, "sufficient": number, "relax_by [t]": tonnes},
+    )
+    lines += ["  " + line for line in text.splitlines()]
+    return "\n".join(lines) + "\n"
+
+
+class Relaxed(Protocol):
+    """The figures of a row that gives at a diagnosis's relaxed plan [t]."""
+
+    @property
+    def value(self) -> float: ...
+    @property
+    def limit(self) -> float: ...
+    @property
+    def relax_by(self) -> float: ...
+    @property
+    def parameter(self) -> float: ...
+    @property
+    def needed(self) -> float: ...
+    @property
+    def demand(self) -> float: ...
+    @property
+    def bought(self) -> float: ...
+    @property
+    def capacity(self) -> float: ...
+
+
+class _Gives(Protocol):
+    def __call__(self, g: Relaxed, *, subject: str, where: str, path: str, short: str) -> str: ...
+
+
+def _unmet(g: Relaxed, *, subject: str, where: str, path: str, short: str) -> str:
+    material = subject  # the material, for demand
+    return (
+        f"{where}: {short} t of the {tonnes(g.demand)} t demand cannot be met (the relaxed "
+        f"plan supplies {tonnes(g.needed)} t); add supply, lower {path} to "
+        f"{tonnes(g.needed)} t, or give {material} a shortage_penalty"
+    )
+
+
+def _share_gives(g: Relaxed, *, subject: str, where: str, path: str, short: str) -> str:
+    share = percent(g.parameter)
+    return (
+        f"{where}: at most {share} from {subject} cannot hold: other countries supply "
+        f"{tonnes(g.bought - g.value)} t, so {tonnes(g.value)} t of the "
+        f"{tonnes(g.bought)} t bought come from {subject} ({percent(g.needed)}), {short} t "
+        f"more than {share} allows; {path} must be at least {g.needed:.4g}"
+    )
+
+
+def _cover_gives(g: Relaxed, *, subject: str, where: str, path: str, short: str) -> str:
+    return (
+        f"{where}: {percent(g.parameter)} of demand ({tonnes(g.limit)} t) must be "
+        f"coverable without {subject}, but other sources, substitution and opening stock "
+        f"give only {tonnes(g.value)} t: {short} t short; {path} must be at most "
+        f"{g.needed:.4g}, or add supply from outside {subject}"
+    )
+
+
+def _below_target(g: Relaxed, needed: float, *, where: str, path: str, short: str) -> str:
+    return (
+        f"{where}: a closing stock of {g.parameter:g} x demand ({tonnes(g.limit)} t) cannot "
+        f"be held: the relaxed plan has {tonnes(g.value)} t, {short} t short; {path} must "
+        f"be at most {needed:.4g}"
+    )
+
+
+def _cap_gives(g: Relaxed, who: str, *, subject: str, where: str, path: str, short: str) -> str:
+    return (
+        f"{where}: cap {subject} (at most {tonnes(g.limit)} t from {who}) must give {short} t: "
+        f"the relaxed plan buys {tonnes(g.value)} t from {who}; {path} must be at least "
+        f"{tonnes(g.needed)}"
+    )
+
+
+def _share_cap_gives(
+    g: Relaxed, who: str, *, subject: str, where: str, path: str, short: str
+) -> str:
+    return (
+        f"{where}: cap {subject} ({percent(g.parameter)} of {who}'s "
+        f"{tonnes(g.capacity)} t capacity: at most {tonnes(g.limit)} t) must give {short} "
+        f"t: the relaxed plan buys {tonnes(g.value)} t from {who} ({percent(g.needed)} of "
+        f"capacity); {path} must be at least {g.needed:.4g}"
+    )
+
+
+def _contract_gives(
+    g: Relaxed, source: str, *, subject: str, where: str, path: str, short: str
+) -> str:
+    return (
+        f"{where}: contract {subject} asks {source} for "
+        f"{tonnes(g.limit)} t but the relaxed plan can take only {tonnes(g.value)} t "
+        f"({short} t less) within the capacity, caps and rules; {path} must be "
+        f"at most {tonnes(g.needed)}, or make it take-or-pay"
+    )
+
+
+def _rule_gives(g: Relaxed, *, subject: str, where: str, path: str, short: str) -> str:
+    return (
+        f"{where}: the rule on {subject or 'it'} must give {short} t (the relaxed plan has "
+        f"{tonnes(g.value)} t against {tonnes(g.limit)} t); {path} must be at most "
+        f"{g.needed:.4g}"
+    )
+
+
+_GIVES: dict[str, _Gives] = {
+    "balance": _unmet,
+    "max_share": _share_gives,
+    "cover_without": _cover_gives,
+}
+"""The sentence of each rule that gives without more facts; another rule (a new security rule,
+a cover of the demand) reads as :func:`_rule_gives`."""
+
+
+def diagnosis_message(
+    rule: str,
+    subject: str,
+    *,
+    where: str,
+    figures: Relaxed,
+    path: str,
+    scale: float,
+    party: str,
+    by_share: bool,
+) -> str:
+    """One sentence on a row that gives at the relaxed plan: what cannot hold, the figures,
+    what to change (``path``, in its units: ``scale`` per unit of the row's parameter).
+    ``party``: who a cap limits, or the source of a contract; ``by_share``: a cap on a share
+    of capacity."""
+    words = {"subject": subject, "where": where, "path": path, "short": tonnes(figures.relax_by)}
+    if rule == "stock_cover":
+        needed = figures.needed * scale
+        return _below_target(figures, needed, where=where, path=path, short=words["short"])
+    if rule == "cap":
+        cap: Callable[..., str] = _share_cap_gives if by_share else _cap_gives
+        return cap(figures, party, **words)
+    if rule == "contract":
+        return _contract_gives(figures, party, **words)
+    return _GIVES.get(rule, _rule_gives)(figures, **words)
 
 
 # --- disruption: scenarios, stress tests, the stochastic model, sweeps ---
