@@ -120,8 +120,8 @@ def main() -> None:
         + ", ".join(f"{m} {penalty:,.0f}" for m, penalty in faced.shortage_penalty.items())
     )
 
-    table = stress_table(base, plans, scenarios, commit, solver="highs")
-    foresight = stress_table(base, {"any": plans["60 days"]}, scenarios, 0)
+    table = stress_table(base, plans, scenarios, commit, solver="highs").table
+    foresight = stress_table(base, {"any": plans["60 days"]}, scenarios, 0).table
     best = dict(zip(foresight["scenario"], foresight["total_cost"], strict=True))
     rows: list[dict[str, Any]] = []
     for record in table.to_dict("records"):
@@ -194,7 +194,7 @@ def main() -> None:
             row = cell[name, scenario]
             assert row["NdPr short [t]"] == row["Dy short [t]"] == row["Tb short [t]"] == 0
 
-    cbc = stress_table(base, plans, scenarios, commit, solver="cbc")
+    cbc = stress_table(base, plans, scenarios, commit, solver="cbc").table
     gap = ((cbc["total_cost"] - table["total_cost"]).abs() / table["total_cost"]).max()
     assert gap <= COST_AGREEMENT, gap
     print(f"\nChecked. CBC agrees on every stressed cost (largest relative gap {gap:.1e}).")
