@@ -378,7 +378,7 @@ def stress_table(
     return StressTable(pd.DataFrame(records, columns=columns), problem.currency)
 
 
-def _record(plan: str, tested: StressResult, materials: list[str]) -> dict[str, object]:
+def _record(plan: str, tested: StressResult, materials: list[str]) -> dict[str, float | str]:
     """One row of :func:`stress_table`."""
     optimal = tested.status is Status.OPTIMAL
     short = tested.short_by_material()

@@ -15,14 +15,11 @@ HiGHS instance), :mod:`~optiree.disruption.sweep.executors` (serial, processes, 
 :mod:`~optiree.disruption.sweep.table` (the :class:`Sweep` result and its files).
 """
 
-import sys
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from tqdm import tqdm
-
 from optiree.disruption.scenarios import for_disruption, scenario_probabilities
-from optiree.disruption.sweep.batch import Job, target
+from optiree.disruption.sweep.batch import Job
 from optiree.disruption.sweep.draws import CUT_RANGE, EMBARGO_PROBABILITY, random_scenarios
 from optiree.disruption.sweep.executors import EXECUTORS, SCHEDULER_ADDRESS, run
 from optiree.disruption.sweep.table import (
@@ -112,18 +109,7 @@ def sweep(
         raise ArgumentError("nothing to sweep: give at least one scenario")
     checked = problem.derive(scenarios=listed)
     solver_for(solver)
-    faced = for_disruption(problem, penalty=penalty)
-    targets = dict.fromkeys(target(d) for s in checked.scenarios for d in s.disruptions)
-    job = Job(faced.model_dump_json(exclude={"scenarios"}), solver, tuple(targets))
-    texts = [s.model_dump_json() for s in checked.scenarios]
-    # tqdm shows no bar when ``disable`` is None and stderr is not a terminal.
-    with tqdm(
-        total=len(texts),
-        desc="sweep",
-        unit="scenario",
-        file=sys.stderr,
-        disable=not progress or None,
-    ) as bar:
-        rows = run(job, texts, executor, bar)
+    job = Job.of(for_disruption(problem, penalty=penalty), checked.scenarios, solver)
+    rows = run(job, checked.scenarios, executor, progress=progress)
     table = sweep_table(problem, checked.scenarios, scenario_probabilities(checked), rows)
     return Sweep(table, problem.currency, solver)

@@ -4,6 +4,7 @@ prices each scenario of a batch on one reused, warm-started HiGHS instance where
 
 import functools
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +34,12 @@ class Job:
     solver: SolverName
     targets: tuple[Target, ...]
     """("country" or "source", id) of every disruption of the sweep, in order of appearance."""
+
+    @classmethod
+    def of(cls, faced: Problem, scenarios: Iterable[Scenario], solver: SolverName) -> "Job":
+        """The job of sweeping ``scenarios`` over the problem ``faced``."""
+        targets = dict.fromkeys(target(d) for s in scenarios for d in s.disruptions)
+        return cls(faced.model_dump_json(exclude={"scenarios"}), solver, tuple(targets))
 
 
 def target(disruption: Disruption) -> Target:
