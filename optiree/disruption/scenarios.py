@@ -10,6 +10,8 @@ from optiree.errors import ScenarioError
 from optiree.prepare import defined_at, prepare, value_at
 from optiree.schema import (
     Cap,
+    DemandChange,
+    Disruption,
     Feed,
     PricePerPeriod,
     Problem,
@@ -17,6 +19,7 @@ from optiree.schema import (
     Source,
     SourceChange,
     Tier,
+    TonnesPerPeriod,
 )
 from optiree.units import in_tonnes_of_oxide
 
@@ -47,15 +50,7 @@ def apply(problem: Problem, scenario: Scenario, *, from_period: str | None = Non
     alone = scenario.derive(probability=None)
     checked = problem.derive(scenarios=[alone]).scenarios[0]
     periods = problem.periods
-    start = periods.index(from_period) if from_period is not None else 0
-    later = set(periods[start:])
-    sources = {source.id: source for source in problem.sources}
-    for change in checked.sources:
-        sources[change.source] = _changed_source(problem, sources[change.source], change, later)
-    demand = dict(problem.demand)
-    for scaled in checked.demand:
-        affected = later & set(scaled.periods or periods)
-        demand[scaled.material] = _scaled(demand[scaled.material], periods, affected, scaled.factor)
+    later = set(periods[periods.index(from_period) :] if from_period is not None else periods)
     return problem.derive(
         name=f"{problem.name} [{checked.name}]",
         scenarios=[],
@@ -64,40 +59,75 @@ def apply(problem: Problem, scenario: Scenario, *, from_period: str | None = Non
             *_disruption_caps(checked, periods, later),
             *_scenario_caps(checked, periods, later),
         ],
-        sources=list(sources.values()),
-        demand=demand,
+        sources=_changed_sources(problem, checked.sources, later),
+        demand=_changed_demand(problem, checked.demand, later),
     )
 
 
+def _within(periods: list[str], later: set[str]) -> list[str]:
+    """The periods from ``later``, in order."""
+    return [t for t in periods if t in later]
+
+
 def _disruption_caps(scenario: Scenario, periods: list[str], later: set[str]) -> list[Cap]:
-    """A cap ``<scenario>.d<i>`` per disruption with periods in ``later``."""
+    """A cap ``<scenario>.d<i>`` per disruption with periods in ``later``: at ``1 - cut`` of
+    the capacity of what it names."""
     caps = []
-    for i, disruption in enumerate(scenario.disruptions):
-        first = periods.index(disruption.start)
-        last = len(periods) if disruption.length is None else first + disruption.length
-        window = [t for t in periods[first:last] if t in later]
+    for i, disruption in enumerate(scenario.disruptions, start=1):
+        window = _within(disruption_periods(periods, disruption), later)
         if window:
-            cap = Cap(
-                id=f"{scenario.name}.d{i + 1}",
-                country=disruption.country,
-                source=disruption.source,
-                materials=disruption.materials,
-                periods=window,
-                max_share_of_capacity=1 - disruption.cut,
-            )
-            caps.append(cap)
+            caps.append(_disruption_cap(f"{scenario.name}.d{i}", disruption, window))
     return caps
+
+
+def _disruption_cap(name: str, disruption: Disruption, window: list[str]) -> Cap:
+    return Cap(
+        id=name,
+        country=disruption.country,
+        source=disruption.source,
+        materials=disruption.materials,
+        periods=window,
+        max_share_of_capacity=1 - disruption.cut,
+    )
+
+
+def disruption_periods(periods: list[str], disruption: Disruption) -> list[str]:
+    """The periods a disruption lasts, cut at the end of ``periods``."""
+    first = periods.index(disruption.start)
+    last = len(periods) if disruption.length is None else first + disruption.length
+    return periods[first:last]
 
 
 def _scenario_caps(scenario: Scenario, periods: list[str], later: set[str]) -> list[Cap]:
     """The scenario's own caps, as ``<scenario>.<id>``, in their periods in ``later``."""
     caps = []
-    for i, cap in enumerate(scenario.caps):
-        window = [t for t in (cap.periods or periods) if t in later]
+    for i, cap in enumerate(scenario.caps, start=1):
+        window = _within(cap.periods or periods, later)
         if window:
-            own = cap.id or f"cap{i + 1}"
-            caps.append(cap.derive(id=f"{scenario.name}.{own}", periods=window))
+            caps.append(cap.derive(id=f"{scenario.name}.{cap.id or f'cap{i}'}", periods=window))
     return caps
+
+
+def _changed_sources(
+    problem: Problem, changes: list[SourceChange], later: set[str]
+) -> list[Source]:
+    """The problem's sources with ``changes`` applied in order."""
+    sources = {source.id: source for source in problem.sources}
+    for change in changes:
+        sources[change.source] = _changed_source(problem, sources[change.source], change, later)
+    return list(sources.values())
+
+
+def _changed_demand(
+    problem: Problem, changes: list[DemandChange], later: set[str]
+) -> dict[str, TonnesPerPeriod]:
+    """The problem's demand with ``changes`` applied in order."""
+    periods = problem.periods
+    demand = dict(problem.demand)
+    for scaled in changes:
+        affected = later & set(scaled.periods or periods)
+        demand[scaled.material] = _scaled(demand[scaled.material], periods, affected, scaled.factor)
+    return demand
 
 
 def _changed_source(
@@ -107,15 +137,17 @@ def _changed_source(
     periods = problem.periods
     affected = later & set(change.periods or periods)
     materials = [m for m in change.materials or list(source.capacity) if m in source.capacity]
-    capacity = dict(source.capacity)
-    if change.capacity_factor != 1:
-        for m in materials:
-            capacity[m] = _scaled(capacity[m], periods, affected, change.capacity_factor)
+    factor = change.capacity_factor
+    capacity = source.capacity | {
+        m: _scaled(source.capacity[m], periods, affected, factor) for m in materials if factor != 1
+    }
     prices, tiers = _scaled_prices(problem, source, materials, affected, change.price_factor)
-    feeds = source.feeds
-    if change.materials is None:  # the whole source: its feeds too
-        feeds = [_scaled_feed(feed, periods, affected, change) for feed in feeds]
-    return source.derive(capacity=capacity, prices=prices, tiers=tiers, feeds=feeds)
+    return source.derive(
+        capacity=capacity,
+        prices=prices,
+        tiers=tiers,
+        feeds=_scaled_feeds(source, change, periods, affected),
+    )
 
 
 def _scaled_prices(
@@ -132,6 +164,15 @@ def _scaled_prices(
             if m in tiers:
                 tiers[m] = _scaled_tiers(source, m, everywhere, factor)
     return prices, tiers
+
+
+def _scaled_feeds(
+    source: Source, change: SourceChange, periods: list[str], affected: set[str]
+) -> list[Feed]:
+    """The source's feeds, scaled when the change is to the whole source."""
+    if change.materials is not None:
+        return source.feeds
+    return [_scaled_feed(feed, periods, affected, change) for feed in source.feeds]
 
 
 def _scaled_feed(feed: Feed, periods: list[str], affected: set[str], change: SourceChange) -> Feed:
@@ -158,18 +199,27 @@ def _scaled(
 
 def _scaled_tiers(source: Source, material: str, everywhere: bool, factor: float) -> list[Tier]:
     """The tiers of ``material`` with their own prices scaled (those given as multipliers
-    follow the list price). A tier's own price holds in every period, so it can only change
-    everywhere."""
+    follow the list price)."""
     tiers = source.tiers[material]
-    if not everywhere and any(tier.price is not None for tier in tiers):
-        raise ScenarioError(
-            f"source {source.id!r} prices {material!r} by tiers with a price of their own, "
-            "which holds in every period: a price change in some periods only cannot scale it. "
-            "Give the tiers a price_multiplier of the list price instead"
-        )
+    if not everywhere:
+        _check_tiers(source.id, material, tiers)
     return [
         tier if tier.price is None else tier.derive(price=tier.price * factor) for tier in tiers
     ]
+
+
+def _check_tiers(source: str, material: str, tiers: list[Tier]) -> None:
+    """A tier's own price holds in every period, so it can only change everywhere.
+
+    Raises:
+        ScenarioError: a tier has a price of its own.
+    """
+    if any(tier.price is not None for tier in tiers):
+        raise ScenarioError(
+            f"source {source!r} prices {material!r} by tiers with a price of their own, "
+            "which holds in every period: a price change in some periods only cannot scale it. "
+            "Give the tiers a price_multiplier of the list price instead"
+        )
 
 
 def _prices(problem: Problem, source: Source, material: str) -> dict[str, float]:

@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 
-from optiree.disruption.scenarios import apply
+from optiree.disruption.scenarios import apply, disruption_periods
 from optiree.handoff import RowBoundSweep, lp_arrays
 from optiree.model import LpModel, build
 from optiree.prepare import prepare
@@ -57,32 +57,36 @@ def _problem_from(text: str) -> Problem:
 
 def solve_batch(job: Job, scenarios: list[str]) -> list[dict[str, Any]]:
     """The figures of each scenario (JSON) of one batch: the task every executor runs."""
-    problem = _problem_from(job.problem)
-    reuse = _reuse_for(job) if job.solver == "highs" else None
-    rows = []
-    for text in scenarios:
-        scenario = Scenario.model_validate_json(text)
-        row = reuse.figures(scenario) if reuse is not None else None
-        rows.append(row if row is not None else _figures(problem, scenario, job))
-    return rows
+    return [_scenario_row(job, Scenario.model_validate_json(text)) for text in scenarios]
+
+
+def _scenario_row(job: Job, scenario: Scenario) -> dict[str, Any]:
+    """The scenario's figures: from the reused HiGHS instance where it can, else from
+    scratch."""
+    row = _reuse_for(job).figures(scenario) if job.solver == "highs" else None
+    return row if row is not None else _figures(_problem_from(job.problem), scenario, job)
 
 
 def _figures(problem: Problem, scenario: Scenario, job: Job) -> dict[str, Any]:
     """A scenario's figures from a plan of its own, built and solved from scratch."""
     result = solve(apply(problem, scenario), solver=job.solver)
-    materials, countries = problem.material_ids, problem.countries
     if not result.is_optimal:
-        empty = dict.fromkeys([f"short_{m}" for m in materials], math.nan)
-        empty |= dict.fromkeys([f"share_{c}" for c in countries], math.nan)
-        return {"status": result.status.value, "total_cost": math.nan} | empty
+        return _failed_row(problem, result.status.value)
     short = result.shortage.groupby("material")["tonnes"].sum()
     bought = result.supply.groupby("country")["tonnes"].sum()
     return _row(
         problem,
         result.total_cost,
-        {m: float(short.get(m, 0.0)) for m in materials},
-        {c: float(bought.get(c, 0.0)) for c in countries},
+        {m: float(short.get(m, 0.0)) for m in problem.material_ids},
+        {c: float(bought.get(c, 0.0)) for c in problem.countries},
     )
+
+
+def _failed_row(problem: Problem, status: str) -> dict[str, Any]:
+    """The figures of a scenario without an optimal plan: its status, NaN elsewhere."""
+    empty = dict.fromkeys([f"short_{m}" for m in problem.material_ids], math.nan)
+    empty |= dict.fromkeys([f"share_{c}" for c in problem.countries], math.nan)
+    return {"status": status, "total_cost": math.nan} | empty
 
 
 def _row(
@@ -113,11 +117,15 @@ def _cap_ids(problem: Problem, targets: tuple[Target, ...]) -> dict[Target, str]
 
 def _with_caps(problem: Problem, cap_ids: dict[Target, str]) -> Problem:
     """``problem`` with a cap per target at its full capacity (where it cannot bind)."""
-    added = [
-        Cap.model_validate({"id": cap_id, kind: who, "max_share_of_capacity": 1.0})
-        for (kind, who), cap_id in cap_ids.items()
-    ]
+    added = [_full_cap(cap_id, who) for who, cap_id in cap_ids.items()]
     return problem.derive(caps=[*problem.caps, *added])
+
+
+def _full_cap(cap_id: str, who: Target) -> Cap:
+    """A cap at the full capacity of a country or source, on every material and period."""
+    kind, name = who
+    country, source = (name, None) if kind == "country" else (None, name)
+    return Cap(id=cap_id, country=country, source=source, max_share_of_capacity=1.0)
 
 
 def _cap_rows(model: LpModel, cap_ids: dict[Target, str]) -> dict[str, dict[tuple[str, str], int]]:
@@ -129,18 +137,34 @@ def _cap_rows(model: LpModel, cap_ids: dict[Target, str]) -> dict[str, dict[tupl
     return caps
 
 
-def _delivered(model: LpModel, countries: list[str]) -> tuple[Any, Any, Any]:
-    """Column, country (index) and tonnes delivered per unit of each variable that delivers."""
+def _deliveries(model: LpModel) -> list[tuple[Any, str, float]]:
+    """Each variable that delivers, its source and the tonnes it delivers per unit (a feed's
+    yields together)."""
     data = model.data
-    index = {c: i for i, c in enumerate(countries)}
     delivered = [(v, s, 1.0) for (s, *_), v in [*model.buy.items(), *model.tier.items()]]
-    delivered += [
+    return delivered + [
         (v, data.feed_source[f], sum(data.yields[f].values())) for (f, _), v in model.feed.items()
     ]
+
+
+def _delivered(model: LpModel, countries: list[str]) -> tuple[Any, Any, Any]:
+    """Column, country (index) and tonnes delivered per unit of each variable that delivers."""
+    index = {c: i for i, c in enumerate(countries)}
+    country = model.data.country
+    delivered = _deliveries(model)
     return (
         np.array([v.index for v, _, _ in delivered], np.intp),
-        np.array([index[data.country[s]] for _, s, _ in delivered], np.intp),
+        np.array([index[country[s]] for _, s, _ in delivered], np.intp),
         np.array([per_unit for _, _, per_unit in delivered], float),
+    )
+
+
+def _shortages(model: LpModel, materials: list[str]) -> tuple[Any, Any]:
+    """Column and material (index) of each shortage variable."""
+    index = {m: i for i, m in enumerate(materials)}
+    return (
+        np.array([v.index for v in model.short.values()], np.intp),
+        np.array([index[m] for m, _ in model.short], np.intp),
     )
 
 
@@ -167,18 +191,12 @@ class _Reuse:
         cap_rows = [i for rows in self.caps.values() for i in rows.values()]
         self.solver = RowBoundSweep(arrays, solver_for("highs"), cap_rows)
         self.bought = _delivered(model, problem.countries)
-        materials = {m: i for i, m in enumerate(problem.material_ids)}
-        self.short = (
-            np.array([v.index for v in model.short.values()], np.intp),
-            np.array([materials[m] for m, _ in model.short], np.intp),
-        )
+        self.short = _shortages(model, problem.material_ids)
 
     def figures(self, scenario: Scenario) -> dict[str, Any] | None:
         """The scenario's figures from the reused solver; None where it must be solved from
         scratch (another kind of scenario, or no optimal plan: the fresh solve says why)."""
-        if scenario.caps or scenario.sources or scenario.demand:
-            return None
-        row_upper = self._row_upper(scenario)
+        row_upper = self._row_upper(scenario) if _only_disruptions(scenario) else None
         if row_upper is None:
             return None
         x = self.solver.optimum(row_upper)
@@ -212,10 +230,13 @@ class _Reuse:
     def _rows_of(self, disruption: Disruption) -> list[int]:
         """The cap rows of the disruption's target in its materials and periods (none where
         the target sells nothing: apply's cap has no row there)."""
-        periods = self.problem.periods
         rows = self.caps[self.cap_ids[target(disruption)]]
-        first = periods.index(disruption.start)
-        end = len(periods) if disruption.length is None else first + disruption.length
+        window = disruption_periods(self.problem.periods, disruption)
         materials = disruption.materials or self.problem.material_ids
-        cells = [(m, t) for m in materials for t in periods[first:end]]
+        cells = [(m, t) for m in materials for t in window]
         return [rows[cell] for cell in cells if cell in rows]
+
+
+def _only_disruptions(scenario: Scenario) -> bool:
+    """Whether the scenario changes nothing but by disruptions."""
+    return not (scenario.caps or scenario.sources or scenario.demand)

@@ -47,62 +47,72 @@ def random_scenarios(
         ArgumentError: ``n`` is below 1, ``country`` or a material is unknown, or a
             distribution parameter is out of range; every mistake is listed.
     """
-    pool = list(problem.material_ids if materials is None else materials)
-    longest = len(problem.periods) if max_length is None else max_length
-    mistakes = [
-        mistake
-        for mistake in (
-            _count_mistake(n),
-            _seed_mistake(seed),
-            _country_mistake(problem, country),
-            *_material_mistakes(problem, pool),
-            _length_mistake(min_length, longest),
-            _probability_mistake(embargo_probability),
-            _cut_mistake(cut_range),
-        )
-        if mistake is not None
-    ]
+    draw = _Draw(
+        problem,
+        country=country,
+        pool=list(problem.material_ids if materials is None else materials),
+        lengths=(min_length, len(problem.periods) if max_length is None else max_length),
+        embargo_probability=embargo_probability,
+        cut_range=cut_range,
+    )
+    mistakes = _mistakes(n, seed, draw)
     if mistakes:
         raise ArgumentError("cannot draw random scenarios: " + "; ".join(mistakes))
-    draw = _Draw(
-        problem.periods, country, pool, (min_length, longest), embargo_probability, cut_range
-    )
     return [
-        draw.scenario(f"r{i:04d}", rng)
+        _scenario(draw, f"r{i:04d}", rng)
         for i, rng in enumerate(np.random.default_rng(seed).spawn(n), start=1)
     ]
 
 
 @dataclass(frozen=True)
 class _Draw:
-    """The distribution of :func:`random_scenarios`, drawing one scenario per random stream."""
+    """The distribution of :func:`random_scenarios`."""
 
-    periods: list[str]
+    problem: Problem
     country: str
     pool: list[str]
+    """The materials a disruption may cut."""
     lengths: tuple[int, int]
     """The shortest and longest disruption [periods]."""
     embargo_probability: float
     cut_range: tuple[float, float]
 
-    def scenario(self, name: str, rng: np.random.Generator) -> Scenario:
-        """One scenario; the draws come in the same order whether it changes anything or not."""
-        periods = self.periods
-        first = int(rng.integers(len(periods)))
-        length = int(rng.integers(self.lengths[0], self.lengths[1] + 1))
-        embargo = bool(rng.random() < self.embargo_probability)
-        depth = round(float(rng.uniform(*self.cut_range)), 2)
-        chosen = _subset(rng, self.pool)
-        if length == 0:
-            return Scenario(name=name, disruptions=[])
-        disruption = Disruption(
-            country=self.country,
-            materials=chosen,
-            start=periods[first],
-            length=min(length, len(periods) - first),
-            cut=1.0 if embargo else depth,
-        )
-        return Scenario(name=name, disruptions=[disruption])
+
+def _scenario(draw: _Draw, name: str, rng: np.random.Generator) -> Scenario:
+    """One scenario from its own random stream; the draws come in the same order whether it
+    changes anything or not."""
+    periods = draw.problem.periods
+    first = int(rng.integers(len(periods)))
+    length = int(rng.integers(draw.lengths[0], draw.lengths[1] + 1))
+    embargo = bool(rng.random() < draw.embargo_probability)
+    depth = round(float(rng.uniform(*draw.cut_range)), 2)
+    chosen = _subset(rng, draw.pool)
+    if length == 0:
+        return Scenario(name=name, disruptions=[])
+    disruption = Disruption(
+        country=draw.country,
+        materials=chosen,
+        start=periods[first],
+        length=min(length, len(periods) - first),
+        cut=1.0 if embargo else depth,
+    )
+    return Scenario(name=name, disruptions=[disruption])
+
+
+def _mistakes(n: int, seed: int, draw: _Draw) -> list[str]:
+    """Everything wrong with the arguments of :func:`random_scenarios`, in words."""
+    found = (
+        _count_mistake(n),
+        _seed_mistake(seed),
+        _country_mistake(draw.problem, draw.country),
+        _unknown_mistake(draw.problem, draw.pool),
+        _repeated_mistake(draw.pool),
+        _empty_mistake(draw.pool),
+        _length_mistake(*draw.lengths),
+        _probability_mistake(draw.embargo_probability),
+        _cut_mistake(draw.cut_range),
+    )
+    return [mistake for mistake in found if mistake is not None]
 
 
 def _count_mistake(n: int) -> str | None:
@@ -124,19 +134,23 @@ def _country_mistake(problem: Problem, country: str) -> str | None:
     return f"unknown country {country!r}; the sources' countries are: {known}"
 
 
-def _material_mistakes(problem: Problem, pool: list[str]) -> list[str | None]:
-    """Unknown, repeated, or no materials at all."""
-    mistakes: list[str | None] = []
+def _unknown_mistake(problem: Problem, pool: list[str]) -> str | None:
     unknown = [m for m in pool if m not in problem.material_ids]
-    if unknown:
-        known = ", ".join(problem.material_ids)
-        mistakes.append(f"unknown material(s) {', '.join(unknown)}; known: {known}")
+    if not unknown:
+        return None
+    known = ", ".join(problem.material_ids)
+    return f"unknown material(s) {', '.join(unknown)}; known: {known}"
+
+
+def _repeated_mistake(pool: list[str]) -> str | None:
     repeated = sorted({m for m in pool if pool.count(m) > 1})
-    if repeated:
-        mistakes.append(f"material(s) listed twice: {', '.join(repeated)}")
-    if not pool:
-        mistakes.append("materials is empty: name at least one, or leave it out for all")
-    return mistakes
+    return f"material(s) listed twice: {', '.join(repeated)}" if repeated else None
+
+
+def _empty_mistake(pool: list[str]) -> str | None:
+    if pool:
+        return None
+    return "materials is empty: name at least one, or leave it out for all"
 
 
 def _length_mistake(shortest: int, longest: int) -> str | None:

@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from optiree.disruption.scenarios import disruption_periods
 from optiree.errors import ArgumentError, MissingDependencyError
 from optiree.io import write_atomic, write_table
 from optiree.schema import Problem, Scenario
@@ -84,10 +85,9 @@ def _parameters(problem: Problem, scenario: Scenario) -> dict[str, Any]:
     if len(scenario.disruptions) != 1:
         return {"start": None, "length": math.nan, "cut": math.nan, "materials": None}
     (disruption,) = scenario.disruptions
-    left = len(periods) - periods.index(disruption.start)
     return {
         "start": disruption.start,
-        "length": left if disruption.length is None else min(disruption.length, left),
+        "length": len(disruption_periods(periods, disruption)),
         "cut": disruption.cut,
         "materials": "+".join(disruption.materials or problem.material_ids),
     }
