@@ -8,7 +8,7 @@ from typing import Any
 
 from optiree.disruption.stochastic.stages import TwoStage
 from optiree.prepare import ProblemData, floor_price, prepare
-from optiree.schema import Cap, Feed, Problem, Source, Substitute
+from optiree.schema import Cap, Feed, PricePerPeriod, Problem, Source, Substitute
 from optiree.units import in_tonnes_of_oxide
 
 
@@ -26,14 +26,18 @@ def _mean_over(
 ) -> dict[Any, float]:
     """Per key, the weighted mean over the tables: a table without the key counts ``absent``,
     or (None) is left out and the others' weights renormalised."""
-    keys = list(dict.fromkeys(k for table in tables for k in table))
     means = {}
-    for key in keys:
+    for key in _keys(tables):
         pairs = _weighted(tables, weights, key, absent)
         chosen = [w for _, w in pairs]
         if sum(chosen) > 0:
             means[key] = _mean([v for v, _ in pairs], chosen)
     return means
+
+
+def _keys(tables: Sequence[Mapping[Any, Any]]) -> list[Any]:
+    """Every key of the tables, in order of first appearance."""
+    return list(dict.fromkeys(k for table in tables for k in table))
 
 
 def _weighted(
@@ -91,16 +95,16 @@ def expected_value_problem(stages: TwoStage) -> Problem:
     terms are the base problem's. The problem is written in
     t REO (see :mod:`optiree.units`).
     """
-    means = _Means(stages)
+    means = _means(stages)
     base = means.base
     return base.derive(
         name=f"{stages.problem.name} [expected value]",
         reference_prices={},
-        sources=[means.source(source) for source in base.sources],
-        substitutes=[means.substitute(substitute) for substitute in base.substitutes],
-        demand={m: {t: means.mean.demand[m, t] for t in base.periods} for m in base.material_ids},
-        shortage_penalty={m: means.mean.penalty.get(m, 0.0) for m in base.material_ids},
-        caps=[*means.caps(), *(cap for cap in base.caps if cap.sum_over)],
+        sources=[_mean_source(means, source) for source in base.sources],
+        substitutes=[_mean_substitute(means, substitute) for substitute in base.substitutes],
+        demand=_per_period(means.average.demand, base.material_ids, base.periods),
+        shortage_penalty={m: means.average.penalty.get(m, 0.0) for m in base.material_ids},
+        caps=[*_mean_caps(means), *_totals(base)],
         scenarios=[],
     )
 
@@ -120,105 +124,140 @@ class _Averages:
     demand: dict[Any, float]
     penalty: dict[Any, float]
 
-    @classmethod
-    def of(cls, datas: Sequence[ProblemData], weights: Sequence[float]) -> "_Averages":
-        """The means over ``datas``, weighted by ``weights``."""
-        (capacity, price, feed_capacity, feed_price, sub_capacity, sub_cost, demand, penalty) = zip(
-            *[
-                (
-                    d.capacity,
-                    d.price,
-                    d.feed_capacity,
-                    d.feed_price,
-                    d.sub_capacity,
-                    d.sub_cost,
-                    d.demand,
-                    d.penalty,
-                )
-                for d in datas
-            ],
-            strict=True,
-        )
-        return cls(
-            capacity=_mean_over(capacity, weights, absent=0.0),
-            price=_mean_over(price, weights, absent=None),
-            feed_capacity=_mean_over(feed_capacity, weights, absent=0.0),
-            feed_price=_mean_over(feed_price, weights, absent=None),
-            sub_capacity=_mean_over(sub_capacity, weights, absent=0.0),
-            sub_cost=_mean_over(sub_cost, weights, absent=None),
-            demand=_mean_over(demand, weights, absent=0.0),
-            penalty=_mean_over(penalty, weights, absent=0.0),
-        )
 
-
+@dataclass(frozen=True)
 class _Means:
-    """The probability-weighted means over the scenario problems (in t REO), index by index,
-    and the base problem's parts with them put in."""
+    """The scenario problems (in t REO), their data and weights, and their averages."""
 
-    def __init__(self, stages: TwoStage) -> None:
-        names = list(stages.problems)
-        self.problems = [in_tonnes_of_oxide(stages.problems[s]) for s in names]
-        self.weights = [stages.probability[s] for s in names]
-        self.datas = [prepare(p) for p in self.problems]
-        self.base = self.problems[0]
-        self.periods = self.base.periods
-        self.mean = _Averages.of(self.datas, self.weights)
+    problems: list[Problem]
+    datas: list[ProblemData]
+    weights: list[float]
+    base: Problem
+    """The first scenario's problem: what is not averaged is taken from it."""
+    average: _Averages
 
-    def source(self, source: Source) -> Source:
-        """The source with its mean capacity and prices (over the scenarios in which it has
-        capacity), its floor as prices, available from the first period."""
-        s, periods = source.id, self.periods
-        floor = source.price_floor
-        if source.price_floor_multiplier is not None:  # a multiple of the prices dropped
-            floor = {
-                m: {t: floor_price(self.base, source, m, t) for t in periods}
-                for m in source.capacity
-            }
-        capacity = {
-            m: {t: self.mean.capacity.get((s, m, t), 0.0) for t in periods} for m in source.capacity
-        }
-        prices = {
-            m: {t: self.mean.price[s, m, t] for t in periods if capacity[m][t] > 0}
-            for m in source.capacity
-        }
-        return source.derive(
-            price_floor=floor,
-            price_floor_multiplier=None,
-            capacity=capacity,
-            prices=prices,
-            price_multiplier=1.0,
-            available_from=None,
-            feeds=[self.feed(feed) for feed in source.feeds],
-        )
 
-    def feed(self, feed: Feed) -> Feed:
-        """The feed with its mean capacity and price."""
-        f, periods = feed.id, self.periods
-        capacity = {t: self.mean.feed_capacity.get((f, t), 0.0) for t in periods}
-        price = {t: self.mean.feed_price[f, t] for t in periods if capacity[t] > 0}
-        return feed.derive(capacity=capacity, price_per_tonne_feed=price)
+def _means(stages: TwoStage) -> _Means:
+    names = list(stages.problems)
+    problems = [in_tonnes_of_oxide(stages.problems[s]) for s in names]
+    datas = [prepare(p) for p in problems]
+    weights = [stages.probability[s] for s in names]
+    return _Means(problems, datas, weights, problems[0], _averages(datas, weights))
 
-    def substitute(self, substitute: Substitute) -> Substitute:
-        """The substitute with its mean capacity and cost, available from the first period."""
-        k, periods = substitute.id, self.periods
-        capacity = {t: self.mean.sub_capacity.get((k, t), 0.0) for t in periods}
-        cost = {t: self.mean.sub_cost[k, t] for t in periods if capacity[t] > 0}
-        return substitute.derive(capacity=capacity, cost=cost, available_from=None)
 
-    def caps(self) -> list[Cap]:
-        """A ``max_tonnes`` cap ``mean<i>`` per capped target, material and period where the
-        mean of what can be bought from it is below its mean capacity."""
-        limits = [_purchase_limits(p, d) for p, d in zip(self.problems, self.datas, strict=True)]
-        caps: list[Cap] = []
-        for target in dict.fromkeys(k for table in limits for k in table):
-            values = [
-                table.get(target, _capacity_of(p, d.capacity, target))
-                for table, p, d in zip(limits, self.problems, self.datas, strict=True)
-            ]
-            limit = _mean(values, self.weights)
-            if limit < _capacity_of(self.base, self.mean.capacity, target):
-                caps.append(_cap(f"mean{len(caps) + 1}", target, max(limit, 0.0)))
-        return caps
+def _averages(datas: Sequence[ProblemData], weights: Sequence[float]) -> _Averages:
+    """The means over ``datas``, weighted by ``weights``."""
+    (capacity, price, feed_capacity, feed_price, sub_capacity, sub_cost, demand, penalty) = zip(
+        *[
+            (
+                d.capacity,
+                d.price,
+                d.feed_capacity,
+                d.feed_price,
+                d.sub_capacity,
+                d.sub_cost,
+                d.demand,
+                d.penalty,
+            )
+            for d in datas
+        ],
+        strict=True,
+    )
+    return _Averages(
+        capacity=_mean_over(capacity, weights, absent=0.0),
+        price=_mean_over(price, weights, absent=None),
+        feed_capacity=_mean_over(feed_capacity, weights, absent=0.0),
+        feed_price=_mean_over(feed_price, weights, absent=None),
+        sub_capacity=_mean_over(sub_capacity, weights, absent=0.0),
+        sub_cost=_mean_over(sub_cost, weights, absent=None),
+        demand=_mean_over(demand, weights, absent=0.0),
+        penalty=_mean_over(penalty, weights, absent=0.0),
+    )
+
+
+def _per_period(
+    values: Mapping[Any, float], items: list[str], periods: list[str]
+) -> dict[str, dict[str, float]]:
+    """Item -> period -> the value at (item, period)."""
+    return {i: {t: values[i, t] for t in periods} for i in items}
+
+
+def _totals(problem: Problem) -> list[Cap]:
+    """The caps over several periods or materials (``sum_over``), kept as they are."""
+    return [cap for cap in problem.caps if cap.sum_over]
+
+
+def _mean_source(means: _Means, source: Source) -> Source:
+    """The source with its mean capacity and prices (over the scenarios in which it has
+    capacity), its floor as prices, available from the first period."""
+    periods, average = means.base.periods, means.average.capacity
+    capacity = {
+        m: {t: average.get((source.id, m, t), 0.0) for t in periods} for m in source.capacity
+    }
+    price = means.average.price
+    return source.derive(
+        price_floor=_floor(means.base, source),
+        price_floor_multiplier=None,
+        capacity=capacity,
+        prices={m: _sold_at(price, (source.id, m), capacity[m]) for m in source.capacity},
+        price_multiplier=1.0,
+        available_from=None,
+        feeds=[_mean_feed(means, feed) for feed in source.feeds],
+    )
+
+
+def _floor(problem: Problem, source: Source) -> dict[str, PricePerPeriod]:
+    """The source's least prices; a multiple of the reference prices (dropped) as prices."""
+    if source.price_floor_multiplier is None:
+        return source.price_floor
+    return {
+        m: {t: floor_price(problem, source, m, t) for t in problem.periods} for m in source.capacity
+    }
+
+
+def _sold_at(
+    price: Mapping[Any, float], key: tuple[str, ...], capacity: Mapping[str, float]
+) -> dict[str, float]:
+    """The mean price at ``key`` in each period with capacity."""
+    return {t: price[(*key, t)] for t, tonnes in capacity.items() if tonnes > 0}
+
+
+def _mean_feed(means: _Means, feed: Feed) -> Feed:
+    """The feed with its mean capacity and price."""
+    average = means.average.feed_capacity
+    capacity = {t: average.get((feed.id, t), 0.0) for t in means.base.periods}
+    price = _sold_at(means.average.feed_price, (feed.id,), capacity)
+    return feed.derive(capacity=capacity, price_per_tonne_feed=price)
+
+
+def _mean_substitute(means: _Means, substitute: Substitute) -> Substitute:
+    """The substitute with its mean capacity and cost, available from the first period."""
+    average = means.average.sub_capacity
+    capacity = {t: average.get((substitute.id, t), 0.0) for t in means.base.periods}
+    cost = _sold_at(means.average.sub_cost, (substitute.id,), capacity)
+    return substitute.derive(capacity=capacity, cost=cost, available_from=None)
+
+
+def _mean_caps(means: _Means) -> list[Cap]:
+    """A ``max_tonnes`` cap ``mean<i>`` per capped target, material and period where the
+    mean of what can be bought from it is below its mean capacity."""
+    limits = [_purchase_limits(p, d) for p, d in zip(means.problems, means.datas, strict=True)]
+    caps: list[Cap] = []
+    for target in _keys(limits):
+        limit = _mean_limit(means, limits, target)
+        if limit < _capacity_of(means.base, means.average.capacity, target):
+            caps.append(_cap(f"mean{len(caps) + 1}", target, max(limit, 0.0)))
+    return caps
+
+
+def _mean_limit(means: _Means, limits: list[dict[CapTarget, float]], target: CapTarget) -> float:
+    """The mean of the most that can be bought from a target: its least cap in each scenario,
+    or its capacity where no cap applies."""
+    values = [
+        table.get(target, _capacity_of(p, d.capacity, target))
+        for table, p, d in zip(limits, means.problems, means.datas, strict=True)
+    ]
+    return _mean(values, means.weights)
 
 
 def _cap(name: str, target: CapTarget, tonnes: float) -> Cap:

@@ -73,13 +73,18 @@ def _fix(variables: Mapping[Key, pulp.LpVariable], values: Mapping[Key, float]) 
     if missing:
         raise OptireeError(f"no first-stage value for {', '.join(missing)}")
     for key, variable in variables.items():
-        value = values[key]
-        if variable.lowBound is not None:
-            value = max(value, variable.lowBound)
-        if variable.upBound is not None:
-            value = min(value, variable.upBound)
+        value = _within_bounds(values[key], variable)
         variable.lowBound = value
         variable.upBound = value
+
+
+def _within_bounds(value: float, variable: pulp.LpVariable) -> float:
+    """``value`` moved into the variable's bounds."""
+    if variable.lowBound is not None:
+        value = max(value, variable.lowBound)
+    if variable.upBound is not None:
+        value = min(value, variable.upBound)
+    return value
 
 
 @dataclass(frozen=True)
@@ -102,8 +107,8 @@ def conditional_value_at_risk(
     """CVaR_alpha of a discrete cost distribution: min over eta of
     eta + 1/(1 - alpha) sum_s p_s max(cost_s - eta, 0), the mean cost over the worst 1 - alpha
     of probability. Scenarios of probability 0 do not count; an infinite cost gives infinity."""
-    pairs = [(c, p) for c, p in zip(costs, probabilities, strict=True) if p > 0]
-    if any(math.isinf(c) for c, _ in pairs):
+    pairs = _likely(costs, probabilities)
+    if _any_infinite(pairs):
         return math.inf
     return min(eta + sum(p * max(c - eta, 0.0) for c, p in pairs) / (1 - alpha) for eta, _ in pairs)
 
@@ -112,14 +117,23 @@ def risk_objective(
     costs: Sequence[float], probabilities: Sequence[float], risk: Risk | None
 ) -> float:
     """(1 - weight) E[cost] + weight CVaR_alpha[cost]: the expected cost without ``risk``."""
-    pairs = [(c, p) for c, p in zip(costs, probabilities, strict=True) if p > 0]
-    if any(math.isinf(c) for c, _ in pairs):
+    pairs = _likely(costs, probabilities)
+    if _any_infinite(pairs):
         return math.inf
     expected = sum(p * c for c, p in pairs)
     if risk is None or risk.weight == 0:
         return expected
     tail = conditional_value_at_risk(costs, probabilities, risk.cvar_alpha)
     return (1 - risk.weight) * expected + risk.weight * tail
+
+
+def _likely(costs: Sequence[float], probabilities: Sequence[float]) -> list[tuple[float, float]]:
+    """(cost, probability) of the scenarios of positive probability."""
+    return [(c, p) for c, p in zip(costs, probabilities, strict=True) if p > 0]
+
+
+def _any_infinite(pairs: list[tuple[float, float]]) -> bool:
+    return any(math.isinf(c) for c, _ in pairs)
 
 
 SCENARIO_COLUMNS = ["scenario", "probability", "cost", "cost_wait_and_see", "cost_expected_value"]
@@ -269,26 +283,19 @@ class _Solving:
 
     def result(self, extensive: Extensive, pulp_solver: Any) -> StochasticResult:
         """Solve the extensive form, then each scenario's recourse at its first stage."""
-        impossible = [
-            f"{scenario}: {reason}"
-            for scenario, model in extensive.models.items()
-            for reason in model.impossible
-        ]
+        impossible = _impossible(extensive)
         if impossible:
-            return self.failed(
-                Status.INFEASIBLE, f"infeasible before solving: {'; '.join(impossible)}"
-            )
+            return self.failed(Status.INFEASIBLE, f"infeasible before solving: {impossible}")
         status, message = run_solver(next(iter(extensive.models.values())), pulp_solver)
         if status is not Status.OPTIMAL:
             return self.failed(status, message)
         objective = _evaluate(extensive.lp.objective)
         values = {key: _value(v) for key, v in extensive.first_stage.items()}
         plans = {s: self.alone(p, values).result for s, p in self.stages.problems.items()}
-        broken = [f"{s}: {plan.message}" for s, plan in plans.items() if not plan.is_optimal]
+        broken = _failures(plans)
         if broken:
-            reasons = "; ".join(broken)
             return self.failed(
-                Status.ERROR, f"the recourse at the optimal first stage failed: {reasons}"
+                Status.ERROR, f"the recourse at the optimal first stage failed: {broken}"
             )
         return self.optimal(objective, values, plans, message)
 
@@ -412,6 +419,21 @@ class _Solving:
         return {key: _value(v) for key, v in extensive.first_stage.items()}
 
 
+def _impossible(extensive: Extensive) -> str:
+    """Why some scenario's model is infeasible before solving, if it is ("" if not)."""
+    reasons = [
+        f"{scenario}: {reason}"
+        for scenario, model in extensive.models.items()
+        for reason in model.impossible
+    ]
+    return "; ".join(reasons)
+
+
+def _failures(plans: Mapping[str, Result]) -> str:
+    """The scenarios without an optimal plan and why ("" if none)."""
+    return "; ".join(f"{s}: {plan.message}" for s, plan in plans.items() if not plan.is_optimal)
+
+
 def _scenario_table(
     stages: TwoStage,
     plans: Mapping[str, Result],
@@ -430,19 +452,43 @@ def _scenario_table(
 
 
 def _first_stage_table(values: Mapping[Key, float]) -> pd.DataFrame:
-    rows = []
-    for (kind, index), value in values.items():
-        if kind == "buy":
-            item, material, period = index
-        elif kind == "tier":
-            source, material, band, period = index
-            item = f"{source} (band {band})"
-        elif kind in ("sub", "feed"):
-            (item, period), material = index, ""
-        else:  # stock, below, gap, short, sell, waste: (material, period)
-            (material, period), item = index, index[0]
-        rows.append((kind, item, material, period, value, DECISIONS[kind]))
+    rows = [
+        (kind, *_ITEMS.get(kind, _material_item)(index), value, DECISIONS[kind])
+        for (kind, index), value in values.items()
+    ]
     return pd.DataFrame(rows, columns=FIRST_STAGE_COLUMNS)
+
+
+Item = tuple[str, str, str]
+"""The item, material and period of a first-stage decision."""
+
+
+def _bought(index: tuple[str, ...]) -> Item:
+    """buy: (source, material, period)."""
+    item, material, period = index
+    return item, material, period
+
+
+def _tier(index: tuple[str, ...]) -> Item:
+    """tier: (source, material, band, period)."""
+    source, material, band, period = index
+    return f"{source} (band {band})", material, period
+
+
+def _used(index: tuple[str, ...]) -> Item:
+    """sub and feed: (substitute or feed, period); no material."""
+    item, period = index
+    return item, "", period
+
+
+def _material_item(index: tuple[str, ...]) -> Item:
+    """stock, below, gap, short, sell, waste: (material, period)."""
+    material, period = index
+    return material, material, period
+
+
+_ITEMS = {"buy": _bought, "tier": _tier, "sub": _used, "feed": _used}
+"""How each kind of decision names its item, material and period (others: by material)."""
 
 
 def _empty(

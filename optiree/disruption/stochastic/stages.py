@@ -69,12 +69,7 @@ def two_stage(
             "no scenarios: pass scenarios=[...] or list them under the problem's 'scenarios'"
         )
     periods = problem.periods
-    if not _whole(commit_periods) or not 1 <= commit_periods < len(periods):
-        raise StochasticError(
-            f"commit_periods must be a whole number from 1 to {len(periods) - 1} (the problem "
-            f"has {len(periods)} periods, and at least one must be left for the recourse), "
-            f"got {commit_periods!r}"
-        )
+    _check_recourse_left(commit_periods, len(periods))
     revealed = periods[commit_periods]
     # What a tonne short or below a stock target costs is resolved once, on the problem as it
     # stands: a scenario's price spike does not change it, and the committed periods cost the
@@ -90,6 +85,15 @@ def two_stage(
     )
 
 
+def _check_recourse_left(commit_periods: int, count: int) -> None:
+    if not _whole(commit_periods) or not 1 <= commit_periods < count:
+        raise StochasticError(
+            f"commit_periods must be a whole number from 1 to {count - 1} (the problem "
+            f"has {count} periods, and at least one must be left for the recourse), "
+            f"got {commit_periods!r}"
+        )
+
+
 def _whole(number: object) -> bool:
     """Whether ``number`` is a whole number (an int, not a bool)."""
     return isinstance(number, int) and not isinstance(number, bool)
@@ -102,18 +106,30 @@ def as_risk(risk: Risk | Mapping[str, Any] | None) -> Risk | None:
 
 
 def fixed_stock(stages: TwoStage, stock: Mapping[str, float] | None) -> dict[str, float]:
+    """The closing stock to fix at the end of the committed periods, per material [t].
+
+    Raises:
+        StochasticError: an unknown material, or tonnes that are not finite and >= 0.
+    """
     if not stock:
         return {}
-    known = stages.problem.material_ids
+    _check_stock_materials(stages.problem.material_ids, stock)
+    _check_stock_tonnes(stock)
+    return {m: float(tonnes) for m, tonnes in stock.items()}
+
+
+def _check_stock_materials(known: list[str], stock: Mapping[str, float]) -> None:
     unknown = [m for m in stock if m not in known]
     if unknown:
         raise StochasticError(
             f"first_stage_stock names unknown material(s) {', '.join(map(repr, unknown))}; "
             f"known: {', '.join(map(repr, known))}"
         )
+
+
+def _check_stock_tonnes(stock: Mapping[str, float]) -> None:
     bad = [m for m, tonnes in stock.items() if not (math.isfinite(tonnes) and tonnes >= 0)]
     if bad:
         raise StochasticError(
             f"first_stage_stock must be finite tonnes >= 0; not so for {', '.join(bad)}"
         )
-    return {m: float(tonnes) for m, tonnes in stock.items()}
