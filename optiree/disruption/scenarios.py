@@ -125,7 +125,7 @@ def _changed_demand(
     periods = problem.periods
     demand = dict(problem.demand)
     for scaled in changes:
-        affected = later & set(scaled.periods or periods)
+        affected = _affected(scaled.periods, periods, later)
         demand[scaled.material] = _scaled(demand[scaled.material], periods, affected, scaled.factor)
     return demand
 
@@ -135,12 +135,9 @@ def _changed_source(
 ) -> Source:
     """``source`` with ``change`` applied in its periods within ``later``."""
     periods = problem.periods
-    affected = later & set(change.periods or periods)
+    affected = _affected(change.periods, periods, later)
     materials = [m for m in change.materials or list(source.capacity) if m in source.capacity]
-    factor = change.capacity_factor
-    capacity = source.capacity | {
-        m: _scaled(source.capacity[m], periods, affected, factor) for m in materials if factor != 1
-    }
+    capacity = _scaled_capacity(source, materials, periods, affected, change.capacity_factor)
     prices, tiers = _scaled_prices(problem, source, materials, affected, change.price_factor)
     return source.derive(
         capacity=capacity,
@@ -148,6 +145,22 @@ def _changed_source(
         tiers=tiers,
         feeds=_scaled_feeds(source, change, periods, affected),
     )
+
+
+def _affected(periods: list[str] | None, every: list[str], later: set[str]) -> set[str]:
+    """The periods a change names (default: ``every`` one) that are in ``later``."""
+    return later & set(periods or every)
+
+
+def _scaled_capacity(
+    source: Source, materials: list[str], periods: list[str], affected: set[str], factor: float
+) -> dict[str, TonnesPerPeriod]:
+    """The source's capacity with that of ``materials`` times ``factor`` in ``affected``."""
+    if factor == 1:
+        return dict(source.capacity)
+    return source.capacity | {
+        m: _scaled(source.capacity[m], periods, affected, factor) for m in materials
+    }
 
 
 def _scaled_prices(

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 from optiree.disruption.scenarios import for_disruption, scenario_probabilities
-from optiree.disruption.sweep.batch import Job
+from optiree.disruption.sweep.batch import job_for
 from optiree.disruption.sweep.draws import CUT_RANGE, EMBARGO_PROBABILITY, random_scenarios
 from optiree.disruption.sweep.executors import EXECUTORS, SCHEDULER_ADDRESS, run
 from optiree.disruption.sweep.table import (
@@ -109,7 +109,7 @@ def sweep(
         raise ArgumentError("nothing to sweep: give at least one scenario")
     checked = problem.derive(scenarios=listed)
     solver_for(solver)
-    job = Job.of(for_disruption(problem, penalty=penalty), checked.scenarios, solver)
+    job = job_for(for_disruption(problem, penalty=penalty), checked.scenarios, solver)
     rows = run(job, checked.scenarios, executor, progress=progress)
     table = sweep_table(problem, checked.scenarios, scenario_probabilities(checked), rows)
     return Sweep(table, problem.currency, solver)

@@ -35,11 +35,11 @@ class Job:
     targets: tuple[Target, ...]
     """("country" or "source", id) of every disruption of the sweep, in order of appearance."""
 
-    @classmethod
-    def of(cls, faced: Problem, scenarios: Iterable[Scenario], solver: SolverName) -> "Job":
-        """The job of sweeping ``scenarios`` over the problem ``faced``."""
-        targets = dict.fromkeys(target(d) for s in scenarios for d in s.disruptions)
-        return cls(faced.model_dump_json(exclude={"scenarios"}), solver, tuple(targets))
+
+def job_for(faced: Problem, scenarios: Iterable[Scenario], solver: SolverName) -> Job:
+    """The job of sweeping ``scenarios`` over the problem ``faced``."""
+    targets = dict.fromkeys(target(d) for s in scenarios for d in s.disruptions)
+    return Job(faced.model_dump_json(exclude={"scenarios"}), solver, tuple(targets))
 
 
 def target(disruption: Disruption) -> Target:
@@ -233,8 +233,7 @@ class _Reuse:
         rows = self.caps[self.cap_ids[target(disruption)]]
         window = disruption_periods(self.problem.periods, disruption)
         materials = disruption.materials or self.problem.material_ids
-        cells = [(m, t) for m in materials for t in window]
-        return [rows[cell] for cell in cells if cell in rows]
+        return [rows[m, t] for m in materials for t in window if (m, t) in rows]
 
 
 def _only_disruptions(scenario: Scenario) -> bool:
