@@ -26,10 +26,27 @@ from optiree.units import in_tonnes_of_oxide
 
 def scenario_probabilities(problem: Problem) -> dict[str, float]:
     """Each scenario's probability: as given, or equal when none is given."""
-    scenarios = problem.scenarios
-    if all(s.probability is not None for s in scenarios):
-        return {s.name: float(s.probability or 0.0) for s in scenarios}
-    return {s.name: 1 / len(scenarios) for s in scenarios}
+    given = {s.name: s.probability for s in problem.scenarios}
+    if None in given.values():
+        return dict.fromkeys(given, 1 / len(given))
+    return {name: float(p or 0.0) for name, p in given.items()}
+
+
+Target = tuple[str, str]
+"""("country", id) or ("source", id): what a cap or disruption names."""
+
+
+def target_of(named: Cap | Disruption) -> Target:
+    """("country", id) or ("source", id): what a cap or a disruption names."""
+    if named.country is not None:
+        return "country", named.country
+    return "source", str(named.source)
+
+
+def country_and_source(target: Target) -> tuple[str | None, str | None]:
+    """The ``country`` and ``source`` fields of a cap on ``target`` (one of them None)."""
+    kind, who = target
+    return (who, None) if kind == "country" else (None, who)
 
 
 def apply(problem: Problem, scenario: Scenario, *, from_period: str | None = None) -> Problem:
@@ -265,12 +282,17 @@ def shortage_penalties(
     dearest: dict[str, float] = {}
     for m, _, price in prepare(tonnes).offers():
         dearest[m] = max(dearest.get(m, 0.0), price)
-    penalties = {}
-    for m in problem.material_ids:
-        given = penalty.get(m) if isinstance(penalty, Mapping) else penalty
-        fallback = given if given is not None else DEFAULT_PENALTY_FACTOR * dearest.get(m, 0.0)
-        penalties[m] = tonnes.shortage_penalty.get(m, fallback)
-    return penalties
+    own = tonnes.shortage_penalty
+    return {m: own.get(m, _fallback(penalty, m, dearest)) for m in problem.material_ids}
+
+
+def _fallback(
+    penalty: float | Mapping[str, float] | None, material: str, dearest: Mapping[str, float]
+) -> float:
+    """``penalty`` for the material, else :data:`DEFAULT_PENALTY_FACTOR` times its dearest
+    price."""
+    given = penalty.get(material) if isinstance(penalty, Mapping) else penalty
+    return given if given is not None else DEFAULT_PENALTY_FACTOR * dearest.get(material, 0.0)
 
 
 def for_disruption(
@@ -319,8 +341,8 @@ def disrupted(
         ScenarioError: no scenario of the problem has that name (the message lists them).
     """
     faced = for_disruption(problem, penalty=penalty)
-    if scenario is None or scenario == NO_DISRUPTION:
-        return faced.model_copy(update={"scenarios": []})
+    if scenario in (None, NO_DISRUPTION):
+        return faced.derive(scenarios=[])
     return apply(faced, named(problem, scenario) if isinstance(scenario, str) else scenario)
 
 
@@ -330,8 +352,8 @@ def named(problem: Problem, name: str) -> Scenario:
     Raises:
         ScenarioError: there is none (the message lists the names there are).
     """
-    for scenario in problem.scenarios:
-        if scenario.name == name:
-            return scenario
-    known = ", ".join(s.name for s in problem.scenarios) or "none"
+    by_name = {scenario.name: scenario for scenario in problem.scenarios}
+    if name in by_name:
+        return by_name[name]
+    known = ", ".join(by_name) or "none"
     raise ScenarioError(f"no scenario {name!r} in {problem.name!r}; its scenarios: {known}")

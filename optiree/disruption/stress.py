@@ -201,7 +201,7 @@ def stressed_problem(
     if commit_periods < len(periods):
         return apply(faced, scenario, from_period=periods[commit_periods])
     changed = apply(faced, scenario)  # raises on a scenario the problem cannot have
-    return faced.model_copy(update={"name": changed.name, "scenarios": []})
+    return faced.derive(name=changed.name, scenarios=[])
 
 
 def fix_committed(model: LpModel, plan: Result, commit_periods: int) -> None:

@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from optiree.disruption.scenarios import country_and_source, target_of
 from optiree.disruption.stochastic.stages import TwoStage
 from optiree.prepare import ProblemData, floor_price, prepare
 from optiree.schema import Cap, Feed, PricePerPeriod, Problem, Source, Substitute
@@ -62,8 +63,7 @@ def _purchase_limits(problem: Problem, data: ProblemData) -> dict[CapTarget, flo
         cap = caps[row.cap]
         if cap.sum_over:
             continue  # a total: kept as the base problem has it
-        target = ("country", cap.country) if cap.country is not None else ("source", cap.source)
-        key = (target[0], str(target[1]), row.material, row.period)
+        key = (*target_of(cap), row.material, row.period)
         limits[key] = min(limits.get(key, math.inf), row.limit, row.capacity)
     return limits
 
@@ -72,8 +72,12 @@ def _capacity_of(
     problem: Problem, capacity: Mapping[tuple[str, str, str], float], target: CapTarget
 ) -> float:
     kind, who, m, t = target
-    matching = [s.id for s in problem.sources if (s.country if kind == "country" else s.id) == who]
-    return sum(capacity.get((s, m, t), 0.0) for s in matching)
+    return sum(capacity.get((s.id, m, t), 0.0) for s in problem.sources if _on(s, kind, who))
+
+
+def _on(source: Source, kind: str, who: str) -> bool:
+    """Whether a cap on ``kind`` ("country" or "source") ``who`` applies to ``source``."""
+    return (source.country if kind == "country" else source.id) == who
 
 
 def expected_value_problem(stages: TwoStage) -> Problem:
@@ -263,10 +267,11 @@ def _mean_limit(means: _Means, limits: list[dict[CapTarget, float]], target: Cap
 def _cap(name: str, target: CapTarget, tonnes: float) -> Cap:
     """A cap of ``tonnes`` on a target in one material and period."""
     kind, who, m, t = target
+    country, source = country_and_source((kind, who))
     return Cap(
         id=name,
-        country=who if kind == "country" else None,
-        source=who if kind == "source" else None,
+        country=country,
+        source=source,
         materials=[m],
         periods=[t],
         max_tonnes=tonnes,

@@ -3,14 +3,21 @@ prices each scenario of a batch on one reused, warm-started HiGHS instance where
 (:class:`_Reuse`) and from scratch otherwise."""
 
 import functools
+import itertools
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
-from optiree.disruption.scenarios import apply, disruption_periods
+from optiree.disruption.scenarios import (
+    Target,
+    apply,
+    country_and_source,
+    disruption_periods,
+    target_of,
+)
 from optiree.handoff import RowBoundSweep, lp_arrays
 from optiree.model import LpModel, build
 from optiree.prepare import prepare
@@ -18,9 +25,6 @@ from optiree.results import ZERO, Status
 from optiree.rules import Rule
 from optiree.schema import Cap, Disruption, Problem, Scenario
 from optiree.solve import SolverName, solve, solver_for
-
-Target = tuple[str, str]
-"""("country", id) or ("source", id): what a disruption cuts."""
 
 
 @dataclass(frozen=True)
@@ -38,15 +42,8 @@ class Job:
 
 def job_for(faced: Problem, scenarios: Iterable[Scenario], solver: SolverName) -> Job:
     """The job of sweeping ``scenarios`` over the problem ``faced``."""
-    targets = dict.fromkeys(target(d) for s in scenarios for d in s.disruptions)
+    targets = dict.fromkeys(target_of(d) for s in scenarios for d in s.disruptions)
     return Job(faced.model_dump_json(exclude={"scenarios"}), solver, tuple(targets))
-
-
-def target(disruption: Disruption) -> Target:
-    """("country", id) or ("source", id): what a disruption cuts."""
-    if disruption.country is not None:
-        return "country", disruption.country
-    return "source", str(disruption.source)
 
 
 @functools.lru_cache(maxsize=2)
@@ -111,8 +108,8 @@ def _reuse_for(job: Job) -> "_Reuse":
 def _cap_ids(problem: Problem, targets: tuple[Target, ...]) -> dict[Target, str]:
     """A cap id of its own for each target, ``sweep0``, ``sweep1``... skipping the problem's."""
     taken = {problem.cap_id(i) for i in range(len(problem.caps))}
-    names = [f"sweep{i}" for i in range(len(targets) + len(taken) + 1)]
-    return dict(zip(targets, [n for n in names if n not in taken], strict=False))
+    free = (name for name in map("sweep{}".format, itertools.count()) if name not in taken)
+    return dict(zip(targets, free, strict=False))
 
 
 def _with_caps(problem: Problem, cap_ids: dict[Target, str]) -> Problem:
@@ -123,8 +120,7 @@ def _with_caps(problem: Problem, cap_ids: dict[Target, str]) -> Problem:
 
 def _full_cap(cap_id: str, who: Target) -> Cap:
     """A cap at the full capacity of a country or source, on every material and period."""
-    kind, name = who
-    country, source = (name, None) if kind == "country" else (None, name)
+    country, source = country_and_source(who)
     return Cap(id=cap_id, country=country, source=source, max_share_of_capacity=1.0)
 
 
@@ -220,22 +216,29 @@ class _Reuse:
         row_upper = self.solver.row_upper.copy()
         cut: set[int] = set()
         for d in scenario.disruptions:
-            rows = self._rows_of(d)
-            if len(set(rows)) < len(rows) or not cut.isdisjoint(rows):
+            rows = _rows_of(self.caps[self.cap_ids[target_of(d)]], d, self.problem)
+            if _twice(rows, cut):
                 return None
             cut.update(rows)
             row_upper[rows] = (1 - d.cut) * self.solver.full[rows]
         return row_upper
 
-    def _rows_of(self, disruption: Disruption) -> list[int]:
-        """The cap rows of the disruption's target in its materials and periods (none where
-        the target sells nothing: apply's cap has no row there)."""
-        rows = self.caps[self.cap_ids[target(disruption)]]
-        window = disruption_periods(self.problem.periods, disruption)
-        materials = disruption.materials or self.problem.material_ids
-        return [rows[m, t] for m in materials for t in window if (m, t) in rows]
+
+def _rows_of(
+    rows: Mapping[tuple[str, str], int], disruption: Disruption, problem: Problem
+) -> list[int]:
+    """The cap ``rows`` (by material and period) in the disruption's materials and periods
+    (none where the target sells nothing: apply's cap has no row there)."""
+    window = disruption_periods(problem.periods, disruption)
+    materials = disruption.materials or problem.material_ids
+    return [rows[m, t] for m in materials for t in window if (m, t) in rows]
+
+
+def _twice(rows: list[int], cut: set[int]) -> bool:
+    """Whether a row comes twice in ``rows``, or is in ``cut`` already."""
+    return len(set(rows)) < len(rows) or not cut.isdisjoint(rows)
 
 
 def _only_disruptions(scenario: Scenario) -> bool:
     """Whether the scenario changes nothing but by disruptions."""
-    return not (scenario.caps or scenario.sources or scenario.demand)
+    return not any((scenario.caps, scenario.sources, scenario.demand))
