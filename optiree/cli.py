@@ -21,9 +21,7 @@ from optiree.disruption.sweep import (
     TABLE_SUFFIXES,
     random_scenarios,
     require_pyarrow,
-    scenario_summary,
     sweep,
-    sweep_summary,
     write_sweep,
 )
 from optiree.errors import (
@@ -167,15 +165,15 @@ def _solve_all(args: argparse.Namespace, problem: Problem) -> int:
     scenarios = [Scenario(name=NO_DISRUPTION)]
     scenarios += [s.model_copy(update={"probability": None}) for s in problem.scenarios]
     try:
-        table = sweep(problem, scenarios, executor="serial", solver=args.solver, progress=False)
+        swept = sweep(problem, scenarios, executor="serial", solver=args.solver, progress=False)
     except OptireeError as error:
         return _failed(error)
     print(
         f"{problem.name}: each scenario of {args.file} planned with foresight (solver: "
         f"{args.solver}); '{NO_DISRUPTION}' is the file with no disruption"
     )
-    print(scenario_summary(table), end="")
-    return EXIT_OK if (table["status"] == Status.OPTIMAL).all() else EXIT_NOT_SOLVED
+    print(swept.side_by_side(), end="")
+    return EXIT_OK if swept.all_optimal else EXIT_NOT_SOLVED
 
 
 def _report(args: argparse.Namespace) -> int:
@@ -274,19 +272,19 @@ def _sweep(args: argparse.Namespace) -> int:
     try:
         if args.out is not None and args.out.suffix.lower() == ".parquet":
             require_pyarrow()  # before the sweep, not after it
-        table = sweep(
+        swept = sweep(
             problem,
             scenarios,
             executor="dask" if executor == "local" else executor,
             solver=args.solver,
         )
         print(f"{problem.name}: sweep of {origin} (solver: {args.solver})")
-        print(sweep_summary(table), end="")
+        print(swept.summary(), end="")
         if args.out is not None:
-            print(f"Table written to {write_sweep(table, args.out)}")
+            print(f"Table written to {write_sweep(swept.table, args.out)}")
     except OptireeError as error:
         return _failed(error)
-    return EXIT_OK if (table["status"] == Status.OPTIMAL).all() else EXIT_NOT_SOLVED
+    return EXIT_OK if swept.all_optimal else EXIT_NOT_SOLVED
 
 
 def _verbose_flag(command: argparse.ArgumentParser) -> None:

@@ -9,7 +9,7 @@ objects matching a :class:`typing.Protocol` declared here).
 
 import math
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 import pandas as pd
 
@@ -328,3 +328,270 @@ def diagnosis_message(
 
 
 # --- disruption: scenarios, stress tests, the stochastic model, sweeps ---
+
+
+def sweep_summary(table: pd.DataFrame, currency: str, worst: int = 5) -> str:
+    """The text ``optiree sweep`` prints: counts, the expected cost, the ``worst`` scenarios
+    (a sweep's table, see :func:`optiree.disruption.sweep.sweep`)."""
+    optimal = table["status"] == "optimal"
+    short = table.filter(regex="^short_").sum(axis=1) > 0
+    lines = [
+        f"{len(table)} scenarios: {int(optimal.sum())} optimal, "
+        f"{int((short & optimal).sum())} with a shortage",
+        _expected_cost(table, optimal, currency),
+    ]
+    head = table[optimal].sort_values("total_cost", ascending=False, kind="stable").head(worst)
+    if head.empty:
+        return "\n".join(lines) + "\n"
+    cost = f"total_cost [{currency}]"
+    shown = head.drop(columns=["status", "probability"]).rename(columns={"total_cost": cost})
+    names = [str(c) for c in shown.columns]
+    formatters: dict[str, Any] = {cost: money, "cut": "{:.2f}".format, "length": "{:.0f}".format}
+    formatters |= {c: tonnes for c in names if c.startswith("short_")}
+    formatters |= {c: "{:.3f}".format for c in names if c.startswith("share_")}
+    lines.append(f"Worst {len(head)} by total cost:")
+    lines.append(shown.to_string(index=False, formatters=formatters, na_rep=MISSING))
+    return "\n".join(lines) + "\n"
+
+
+def _expected_cost(table: pd.DataFrame, optimal: pd.Series, currency: str) -> str:
+    """The expected cost over a sweep's scenarios, or which ones were not solved."""
+    if optimal.all():
+        expected = float((table["probability"] * table["total_cost"]).sum())
+        return f"Expected total cost: {money(expected)} {currency}"
+    failed = table.loc[~optimal, "scenario"].tolist()
+    shown = ", ".join(failed[:10]) + (", ..." if len(failed) > 10 else "")
+    return f"Expected total cost: not known, {len(failed)} not solved: {shown}"
+
+
+def scenario_summary(table: pd.DataFrame, currency: str) -> str:
+    """A sweep's rows side by side, in input order: status, total cost, the cost above the
+    first row (the baseline) [money], tonnes short per material [t], shares per country [%]."""
+    base = table["total_cost"].iloc[0]
+    shown = pd.DataFrame(
+        {
+            "scenario": table["scenario"],
+            "status": table["status"],
+            f"total_cost [{currency}]": table["total_cost"],
+            f"above_{table['scenario'].iloc[0]} [{currency}]": table["total_cost"] - base,
+        }
+    )
+    for column in table.filter(regex="^short_").columns:
+        shown[f"{column} [t]"] = table[column]
+    for column in table.filter(regex="^share_").columns:
+        shown[f"{column} [%]"] = 100 * table[column]
+    names = [str(c) for c in shown.columns]
+    formatters: dict[str, Any] = {c: money for c in names if c.startswith(("total_cost", "above_"))}
+    formatters |= {c: tonnes for c in names if "[t]" in c}
+    formatters |= {c: share for c in names if "[%]" in c}
+    return shown.to_string(index=False, formatters=formatters, na_rep=MISSING) + "\n"
+
+
+class _Valued(Protocol):
+    """A status: its ``value`` is its word (``optimal``)."""
+
+    @property
+    def value(self) -> str: ...
+
+
+class _Solved(Protocol):
+    @property
+    def solver(self) -> str: ...
+
+
+class StressOutcome(Protocol):
+    """What :func:`stress_summary` reads (``optiree.disruption.stress.StressResult``)."""
+
+    @property
+    def scenario(self) -> str: ...
+    @property
+    def commit_periods(self) -> int: ...
+    @property
+    def status(self) -> _Valued: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def total_cost(self) -> float | None: ...
+    @property
+    def committed_cost(self) -> float: ...
+    @property
+    def recourse_cost(self) -> float | None: ...
+    @property
+    def unmet(self) -> pd.DataFrame: ...
+    @property
+    def stock_drawn(self) -> pd.DataFrame: ...
+    @property
+    def result(self) -> _Solved: ...
+
+
+def stress_summary(stress: StressOutcome) -> str:
+    """Status, the cost split, and the shortage and stock drawn period by period."""
+    head = (
+        f"Stress test: scenario {stress.scenario!r}, {stress.commit_periods} period(s) "
+        f"committed: {stress.status.value} (solver: {stress.result.solver})"
+    )
+    if stress.status.value != "optimal":
+        return f"{head}\n{stress.message}\n"
+    periods = list(dict.fromkeys(stress.stock_drawn["period"]))
+    span = _span(periods[: stress.commit_periods])
+    again = _span(periods[stress.commit_periods :])
+    shortage = float(stress.unmet.loc[~stress.unmet["committed"], "cost"].sum())
+    lines = [
+        head,
+        f"Total cost: {money(stress.total_cost)} {stress.currency}",
+        f"  {'committed':<10} {money(stress.committed_cost):>20}  (the plan, {span})",
+        f"  {'recourse':<10} {money(stress.recourse_cost):>20}  (re-planned, {again})",
+        f"  {'shortage':<10} {money(shortage):>20}  (of the recourse: penalties)",
+        "Unmet demand in the re-planned periods [t]",
+        *_by_period(stress.unmet, "short"),
+        "Stock drawn in the re-planned periods [t]",
+        *_by_period(stress.stock_drawn, "drawn"),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _by_period(table: pd.DataFrame, column: str) -> list[str]:
+    """``column`` as a material x period table of the re-planned periods, rows with any."""
+    later = table[~table["committed"]]
+    grid = later.pivot_table(
+        index="material", columns="period", values=column, sort=False, aggfunc="sum"
+    )
+    grid = grid[grid.sum(axis=1) > 0]
+    if grid.empty:
+        return ["  none"]
+    grid = grid.assign(total=grid.sum(axis=1))
+    return _indented(grid.to_string(float_format=tonnes))
+
+
+def _indented(text: str) -> list[str]:
+    """The lines of ``text``, each indented by two spaces."""
+    return ["  " + line for line in text.splitlines()]
+
+
+def _span(periods: list[str]) -> str:
+    """The first and last of ``periods`` (``2026Q1-2026Q4``)."""
+    if not periods:
+        return "no period"
+    return periods[0] if len(periods) == 1 else f"{periods[0]}-{periods[-1]}"
+
+
+class _Risk(Protocol):
+    @property
+    def weight(self) -> float: ...
+    @property
+    def cvar_alpha(self) -> float: ...
+
+
+class TwoStageOutcome(Protocol):
+    """What :func:`stochastic_summary` reads
+    (``optiree.disruption.stochastic.StochasticResult``)."""
+
+    @property
+    def problem_name(self) -> str: ...
+    @property
+    def status(self) -> _Valued: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def solver(self) -> str: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def committed(self) -> tuple[str, ...]: ...
+    @property
+    def revealed(self) -> str: ...
+    @property
+    def risk(self) -> _Risk | None: ...
+    @property
+    def cvar_alpha(self) -> float: ...
+    @property
+    def objective(self) -> float | None: ...
+    @property
+    def expected_cost(self) -> float | None: ...
+    @property
+    def cvar(self) -> float | None: ...
+    @property
+    def wait_and_see(self) -> float | None: ...
+    @property
+    def expected_value_cost(self) -> float | None: ...
+    @property
+    def vss(self) -> float | None: ...
+    @property
+    def evpi(self) -> float | None: ...
+    @property
+    def scenario_costs(self) -> pd.DataFrame: ...
+
+
+def stochastic_summary(result: TwoStageOutcome, first_stage: pd.DataFrame) -> str:
+    """The figures, the scenario costs and the first-stage decisions ``first_stage`` (the rows
+    to show), rounded for reading."""
+    head = f"{result.problem_name}: two-stage, {result.status.value} (solver: {result.solver})"
+    committed = ", ".join(result.committed)
+    lines = [
+        head,
+        f"Decided now: {committed}; the scenario is known from {result.revealed} on.",
+    ]
+    if result.status.value != "optimal":
+        return "\n".join([*lines, result.message, ""])
+    lines.append(f"Minimises {_goal(result.risk)}.")
+    lines += _two_stage_figures(result)
+    lines += _scenario_costs(result.scenario_costs, result.currency)
+    lines.append("\nFirst stage, the same in every scenario (stock is closing stock)")
+    if first_stage.empty:
+        lines.append("  nothing")
+    else:
+        lines += _indented(first_stage.to_string(index=False, formatters={"value": _cents}))
+    return "\n".join(lines) + "\n"
+
+
+def _cents(value: float) -> str:
+    return money(value, cents=True)
+
+
+def _goal(risk: _Risk | None) -> str:
+    """What the two-stage objective minimises."""
+    if risk is None or risk.weight == 0:
+        return "the expected cost"
+    return f"{1 - risk.weight:g} x expected cost + {risk.weight:g} x CVaR {risk.cvar_alpha:.0%}"
+
+
+def _two_stage_figures(result: TwoStageOutcome) -> list[str]:
+    """The objective, the expected cost, the CVaR and the benchmarks, one a line."""
+    alpha = f"CVaR {result.cvar_alpha:.0%}"
+    figures = [
+        ("Objective, RP", result.objective),
+        ("Expected cost", result.expected_cost),
+        (f"{alpha} (mean of the worst {1 - result.cvar_alpha:.0%})", result.cvar),
+        ("Wait-and-see, WS (full foresight)", result.wait_and_see),
+        ("Expected-value solution, EEV", result.expected_value_cost),
+        ("VSS = EEV - RP", result.vss),
+        ("EVPI = RP - WS", result.evpi),
+    ]
+    width = max(len(label) for label, _ in figures)
+    lines = [f"Figures [{result.currency}]"]
+    return lines + [f"  {label:<{width}} {money(value):>20}" for label, value in figures]
+
+
+def _scenario_costs(table: pd.DataFrame, currency: str) -> list[str]:
+    """Each scenario's probability, costs and tonnes short."""
+    formats: dict[str, Any] = {
+        "probability": "{:.3f}".format,
+        "cost": money,
+        "cost_wait_and_see": money,
+        "cost_expected_value": money,
+    }
+    formats |= {c: tonnes for c in table.columns if c.startswith("shortage_")}
+    text = table.to_string(index=False, formatters=formats)
+    return [f"\nScenarios [{currency}; shortage in t over the horizon]", *_indented(text)]
+
+
+def stress_table_summary(table: pd.DataFrame, currency: str) -> str:
+    """A stress table (``optiree.disruption.stress.stress_table``) for reading: money whole
+    [currency], tonnes to 0.1 [t]."""
+    money_columns = ["total_cost", "committed_cost", "recourse_cost", "shortage_cost"]
+    shown = table.rename(columns={c: f"{c} [{currency}]" for c in money_columns})
+    formatters: dict[str, Any] = {f"{c} [{currency}]": money for c in money_columns}
+    formatters |= {c: tonnes for c in table.columns if c.startswith(("short_", "drawn_"))}
+    return shown.to_string(index=False, formatters=formatters, na_rep=MISSING) + "\n"
