@@ -246,7 +246,7 @@ def _sweep_figures(n: int) -> dict[str, Any]:
     fresh = [solve(one).total_cost for one in faced]
     fresh_seconds = time.perf_counter() - start
     start = time.perf_counter()
-    table = sweep(problem, draws, executor="serial", progress=False)
+    table = sweep(problem, draws, executor="serial", progress=False).table
     sweep_seconds = time.perf_counter() - start
     costs = table["total_cost"].tolist()
     difference = max(abs(a - b) / abs(a) for a, b in zip(stock, costs, strict=True))

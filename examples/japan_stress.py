@@ -92,36 +92,25 @@ def moved(scenario: Scenario, start: str, periods: list[str]) -> Scenario:
     return scenario.model_copy(update={"disruptions": disruptions})
 
 
-def main() -> None:
-    file = optiree.load_problem(PROBLEM_FILE)
-    base = baseline(file)
-    periods = base.periods
-
+def make_plans(base: optiree.Problem) -> tuple[dict[str, optiree.Result], dict[str, str]]:
+    """Each plan of COVERS, and the quarter from which it holds its stock."""
     print("China up to 2x the Dy/Tb demand: from when can each plan hold its stock?")
     plans: dict[str, optiree.Result] = {}
     starts: dict[str, str] = {}
     for name, cover in COVERS.items():
         if cover is None:
-            starts[name], plans[name] = periods[0], optiree.solve(base, solver="highs")
+            starts[name], plans[name] = base.periods[0], optiree.solve(base, solver="highs")
         else:
             starts[name], plans[name] = first_reachable(base, cover)
         print(f"  {name}: held from {starts[name]}, plan cost {plans[name].total_cost:,.0f} USD")
+    return plans, starts
 
-    # Commit every quarter in which a plan is still building its stock; the disruption comes
-    # the quarter after.
-    commit = max(periods.index(first) for first in starts.values()) + 1
-    start, last = periods[commit], periods[commit - 1]
-    scenarios = [Scenario(name=NO_DISRUPTION)]
-    scenarios += [moved(s, start, periods) for s in base.scenarios]
-    faced = for_disruption(base)
-    print(
-        f"\nCommitted: {periods[0]}-{last}; each of the file's scenarios moved to start in "
-        f"{start}. Shortage penalty [USD/t]: "
-        + ", ".join(f"{m} {penalty:,.0f}" for m, penalty in faced.shortage_penalty.items())
-    )
 
-    table = stress_table(base, plans, scenarios, commit, solver="highs")
-    foresight = stress_table(base, {"any": plans["60 days"]}, scenarios, 0)
+def report_rows(
+    table: pd.DataFrame, foresight: pd.DataFrame, plans: dict[str, optiree.Result], last: str
+) -> list[dict[str, Any]]:
+    """One row per plan and scenario: its cost, the foresight cost, the stock held at the end
+    of ``last``, and what is short and drawn after."""
     best = dict(zip(foresight["scenario"], foresight["total_cost"], strict=True))
     rows: list[dict[str, Any]] = []
     for record in table.to_dict("records"):
@@ -143,43 +132,48 @@ def main() -> None:
                 "Tb drawn [t]": record["drawn_Tb"],
             }
         )
-    report = pd.DataFrame(rows)
-    print(
-        f"\nEach plan, its first {commit} quarters kept, re-planned under each scenario "
-        f"(held: at the end of {last}; short and drawn: {start}-{periods[-1]})"
-    )
-    print(report.to_string(index=False, float_format=lambda v: f"{v:,.1f}", na_rep="-"))
+    return rows
 
-    # What docs/stress_test.md claims, recomputed from the table.
-    assert list(report["status"]) == ["optimal"] * len(report)
-    assert (commit, start) == (3, "2026Q4"), (commit, start)
-    cell = {(str(row["plan"]), str(row["scenario"])): row for row in rows}
-    names = [s.name for s in scenarios]
+
+def check_held(cell: dict[tuple[str, str], dict[str, Any]], base: optiree.Problem) -> None:
+    """With no disruption each plan holds its cover of Dy and Tb."""
     for name, cover in COVERS.items():
         quarters = 60 / base.period_days if cover is None else cover
         for m, demand in (("Dy", 100.0), ("Tb", 20.0)):
             held = cell[name, NO_DISRUPTION][f"{m} held [t]"]
             assert held >= quarters * demand - TOLERANCE, (name, m, held)
+
+
+def check_more_stock(cell: dict[tuple[str, str], dict[str, Any]], names: list[str]) -> None:
+    """More stock never means more shortage, and never a plan below the full foresight."""
     for scenario in names:
         stocked = [cell[name, scenario] for name in COVERS]
-        # More stock never means more shortage, and never a plan below the full foresight.
         for m in ("NdPr", *HEAVY):
             tonnes = [row[f"{m} short [t]"] for row in stocked]
             assert all(a >= b - TOLERANCE for a, b in itertools.pairwise(tonnes)), tonnes
         for row in stocked:
             assert row["cost [M USD]"] >= row["foresight [M USD]"] * (1 - 1e-9), row
+
+
+def check_calm(
+    cell: dict[tuple[str, str], dict[str, Any]], names: list[str], plan: optiree.Result
+) -> None:
+    """A disruption never pays; with none, the 60-day plan is the foresight plan."""
     for name in COVERS:
         calm = cell[name, NO_DISRUPTION]
-        # A disruption never pays; with none, the 60-day plan is the foresight plan.
         for scenario in names:
             assert cell[name, scenario]["cost [M USD]"] >= calm["cost [M USD]"] * (1 - 1e-9)
         assert calm["Dy short [t]"] == calm["Tb short [t]"] == calm["NdPr short [t]"] == 0
     assert (
-        abs(cell["60 days", NO_DISRUPTION]["cost [M USD]"] - plans["60 days"].total_cost / 1e6)
-        <= 1e-9 * plans["60 days"].total_cost
+        abs(cell["60 days", NO_DISRUPTION]["cost [M USD]"] - plan.total_cost / 1e6)
+        <= 1e-9 * plan.total_cost
     )
-    # With 60 days only the two Dy/Tb embargoes leave demand unmet, after drawing the whole
-    # stock; from 4 months on nothing is short; under the long embargoes more stock costs less.
+
+
+def check_heavy_cut(cell: dict[tuple[str, str], dict[str, Any]], names: list[str]) -> None:
+    """With 60 days only the two Dy/Tb embargoes leave demand unmet, after drawing the whole
+    stock; from 4 months on nothing is short; under the long embargoes more stock costs
+    less."""
     _, *disrupted = names
     heavy_cut = [s for s in disrupted if cell["60 days", s]["Dy short [t]"] > TOLERANCE]
     assert heavy_cut == ["controls_2026", "embargo_1y"], heavy_cut
@@ -194,7 +188,47 @@ def main() -> None:
             row = cell[name, scenario]
             assert row["NdPr short [t]"] == row["Dy short [t]"] == row["Tb short [t]"] == 0
 
-    cbc = stress_table(base, plans, scenarios, commit, solver="cbc")
+
+def main() -> None:
+    file = optiree.load_problem(PROBLEM_FILE)
+    base = baseline(file)
+    periods = base.periods
+    plans, starts = make_plans(base)
+
+    # Commit every quarter in which a plan is still building its stock; the disruption comes
+    # the quarter after.
+    commit = max(periods.index(first) for first in starts.values()) + 1
+    start, last = periods[commit], periods[commit - 1]
+    scenarios = [Scenario(name=NO_DISRUPTION)]
+    scenarios += [moved(s, start, periods) for s in base.scenarios]
+    faced = for_disruption(base)
+    print(
+        f"\nCommitted: {periods[0]}-{last}; each of the file's scenarios moved to start in "
+        f"{start}. Shortage penalty [USD/t]: "
+        + ", ".join(f"{m} {penalty:,.0f}" for m, penalty in faced.shortage_penalty.items())
+    )
+
+    table = stress_table(base, plans, scenarios, commit, solver="highs").table
+    foresight = stress_table(base, {"any": plans["60 days"]}, scenarios, 0).table
+    rows = report_rows(table, foresight, plans, last)
+    report = pd.DataFrame(rows)
+    print(
+        f"\nEach plan, its first {commit} quarters kept, re-planned under each scenario "
+        f"(held: at the end of {last}; short and drawn: {start}-{periods[-1]})"
+    )
+    print(report.to_string(index=False, float_format=lambda v: f"{v:,.1f}", na_rep="-"))
+
+    # What docs/stress_test.md claims, recomputed from the table.
+    assert list(report["status"]) == ["optimal"] * len(report)
+    assert (commit, start) == (3, "2026Q4"), (commit, start)
+    cell = {(str(row["plan"]), str(row["scenario"])): row for row in rows}
+    names = [s.name for s in scenarios]
+    check_held(cell, base)
+    check_more_stock(cell, names)
+    check_calm(cell, names, plans["60 days"])
+    check_heavy_cut(cell, names)
+
+    cbc = stress_table(base, plans, scenarios, commit, solver="cbc").table
     gap = ((cbc["total_cost"] - table["total_cost"]).abs() / table["total_cost"]).max()
     assert gap <= COST_AGREEMENT, gap
     print(f"\nChecked. CBC agrees on every stressed cost (largest relative gap {gap:.1e}).")

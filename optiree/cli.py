@@ -12,7 +12,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TypeAlias
 
-import pandas as pd
 from pydantic import ValidationError
 
 from optiree.diagnose import diagnose
@@ -20,11 +19,10 @@ from optiree.disruption.scenarios import NO_DISRUPTION, disrupted
 from optiree.disruption.sweep import (
     SCHEDULER_ADDRESS,
     TABLE_SUFFIXES,
+    Sweep,
     random_scenarios,
     require_pyarrow,
-    scenario_summary,
     sweep,
-    sweep_summary,
     write_sweep,
 )
 from optiree.errors import (
@@ -36,13 +34,14 @@ from optiree.errors import (
     SolverError,
 )
 from optiree.files import result_files, write_atomic, write_table
-from optiree.frontier import frontier
+from optiree.frontier import Frontier, frontier
 from optiree.html import write_report
 from optiree.io import load_problem
 from optiree.plots import FIGURES, frontier_curve, png, write_figures
 from optiree.results import TABLES, Result, Status
+from optiree.rules import FRONTIER_RULES
 from optiree.schema import Problem, Scenario
-from optiree.sensitivity import sensitivity, sensitivity_summary
+from optiree.sensitivity import sensitivity
 from optiree.solve import SOLVERS, solve
 from optiree.version import __version__
 from optiree.words import headline
@@ -161,7 +160,7 @@ def _solve(args: argparse.Namespace) -> int:
 def _explain(args: argparse.Namespace, faced: Problem, result: Result) -> None:
     """After the plan: what its prices say, or why there is none (an infeasible problem)."""
     if result.is_optimal:
-        print("\n" + sensitivity_summary(result), end="")
+        print("\n" + sensitivity(result).summary(), end="")
     elif result.status == Status.INFEASIBLE:
         print("\n" + diagnose(faced, solver=args.solver, log=args.verbose).summary(), end="")
 
@@ -189,15 +188,15 @@ def _solve_all(args: argparse.Namespace, problem: Problem) -> int:
     scenarios = [Scenario(name=NO_DISRUPTION)]
     scenarios += [s.model_copy(update={"probability": None}) for s in problem.scenarios]
     try:
-        table = sweep(problem, scenarios, executor="serial", solver=args.solver, progress=False)
+        swept = sweep(problem, scenarios, executor="serial", solver=args.solver, progress=False)
     except OptireeError as error:
         return _failed(error)
     print(
         f"{problem.name}: each scenario of {args.file} planned with foresight (solver: "
         f"{args.solver}); '{NO_DISRUPTION}' is the file with no disruption"
     )
-    print(scenario_summary(table), end="")
-    return _exit(bool((table["status"] == Status.OPTIMAL).all()))
+    print(swept.side_by_side(), end="")
+    return _exit(swept.all_optimal)
 
 
 def _refuse_all(args: argparse.Namespace, problem: Problem) -> None:
@@ -225,7 +224,7 @@ def _report(args: argparse.Namespace) -> int:
         result = solve(faced, solver=args.solver, log=args.verbose)
         curve = tables = None
         if result.is_optimal:
-            tables = sensitivity(result)
+            tables = sensitivity(result).tables()
             curve = _report_frontier(args, faced)
         path = write_report(
             faced, result, args.out, frontier=curve, sensitivity=tables, overwrite=args.force
@@ -236,48 +235,18 @@ def _report(args: argparse.Namespace) -> int:
     return _exit(result.is_optimal)
 
 
-def _report_frontier(args: argparse.Namespace, faced: Problem) -> pd.DataFrame | None:
+def _report_frontier(args: argparse.Namespace, faced: Problem) -> Frontier | None:
     """The frontier of ``--country``'s largest share, when asked for."""
     if args.country is None:
         return None
     return frontier(faced, args.country, solver=args.solver, log=args.verbose)
 
 
-def format_frontier(table: pd.DataFrame) -> str:
-    """The frontier as text: level in % (shares) or multiples (cover), cost, cost per point."""
-    rule, subject, currency = (table.attrs[k] for k in ("rule", "subject", "currency"))
-    share = rule != "stock_cover"
-    shown = pd.DataFrame(
-        {
-            "level": table["level"] * (100 if share else 1),
-            f"total_cost [{currency}]": table["total_cost"],
-            "cost_per_point": table["marginal_cost_per_point"],
-            "breakpoint": table["breakpoint"].map({True: "*", False: ""}),
-        }
-    )
-    if rule == "stock_cover":
-        title = f"Frontier of stock_cover {subject} (level: closing stock in periods of demand)"
-    else:
-        verb = "bought from" if rule == "max_share" else "of demand coverable without"
-        title = f"Frontier of {rule} {subject} (level: % {verb} {subject})"
-    formatters = {
-        "level": lambda v: f"{v:.4f}",
-        f"total_cost [{currency}]": lambda v: f"{v:,.0f}",
-        "cost_per_point": lambda v: "" if pd.isna(v) else f"{v:,.0f}",
-    }
-    body = shown.to_string(index=False, formatters=formatters)
-    note = (
-        "cost_per_point: cost of tightening by one point (0.01) towards the next row; "
-        f"* a breakpoint; {table.attrs['solves']} solves"
-    )
-    return f"{title}\n{body}\n{note}\n"
-
-
 def _frontier(args: argparse.Namespace) -> int:
     problem = _load(args.file)
     _refuse_taken(args, args.out, args.plot)
     try:
-        table = frontier(
+        curve = frontier(
             problem,
             args.country,
             args.rule,
@@ -289,18 +258,18 @@ def _frontier(args: argparse.Namespace) -> int:
     except OptireeError as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_NOT_SOLVED
-    print(format_frontier(table), end="")
-    return _write_frontier(args, table)
+    print(curve.summary(), end="")
+    return _write_frontier(args, curve)
 
 
-def _write_frontier(args: argparse.Namespace, table: pd.DataFrame) -> int:
+def _write_frontier(args: argparse.Namespace, curve: Frontier) -> int:
     """Write the frontier to ``--out`` (CSV) and draw it in ``--plot`` (PNG), as asked."""
     try:
         if args.out is not None:
-            written = write_table(table, args.out, overwrite=args.force)
+            written = write_table(curve.table, args.out, overwrite=args.force)
             print(f"Frontier written to {written}")
         if args.plot is not None:
-            figure = png(frontier_curve(table))
+            figure = png(frontier_curve(curve.table, curve.currency))
             write_atomic(args.plot, figure, "the figure", overwrite=args.force)
             print(f"Figure written to {args.plot}")
     except (MissingDependencyError, OutputError) as error:
@@ -346,24 +315,24 @@ def _sweep(args: argparse.Namespace) -> int:
         raise _Stop(EXIT_INVALID, f"error: {error}") from None
     _refuse_taken(args, args.out)
     try:
-        table = _swept(args, problem, scenarios, origin)
+        swept = _swept(args, problem, scenarios, origin)
     except OptireeError as error:
         return _failed(error)
-    return _exit(bool((table["status"] == Status.OPTIMAL).all()))
+    return _exit(swept.all_optimal)
 
 
 def _swept(
     args: argparse.Namespace, problem: Problem, scenarios: list[Scenario], origin: str
-) -> pd.DataFrame:
+) -> Sweep:
     """Sweep ``scenarios``, print the summary and write the table to ``--out``, if given."""
     if args.out is not None and args.out.suffix.lower() == ".parquet":
         require_pyarrow()  # before the sweep, not after it
-    table = sweep(problem, scenarios, executor=_executor(args), solver=args.solver)
+    swept = sweep(problem, scenarios, executor=_executor(args), solver=args.solver)
     print(f"{problem.name}: sweep of {origin} (solver: {args.solver})")
-    print(sweep_summary(table), end="")
+    print(swept.summary(), end="")
     if args.out is not None:
-        print(f"Table written to {write_sweep(table, args.out)}")
-    return table
+        print(f"Table written to {write_sweep(swept.table, args.out)}")
+    return swept
 
 
 def _executor(args: argparse.Namespace) -> str | None:
@@ -431,7 +400,7 @@ def _frontier_command(commands: Commands) -> None:
     frontier_cmd.add_argument("file", type=Path)
     frontier_cmd.add_argument("--country", default="CN", help="country of the rule (default CN)")
     frontier_cmd.add_argument(
-        "--rule", choices=["max_share", "cover_without", "stock_cover"], default="max_share"
+        "--rule", choices=[rule.value for rule in FRONTIER_RULES], default="max_share"
     )
     frontier_cmd.add_argument("--material", help="material of a stock_cover frontier")
     frontier_cmd.add_argument("--points", type=int, help="evenly spaced levels (default 11)")

@@ -39,29 +39,37 @@ from it. See docs/diagnose.md.
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from typing import Any, Literal
+from typing import Literal
 
 import pandas as pd
 import pulp
 
-from optiree.errors import OptireeError, SolverError
-from optiree.model import LpModel, Row, build
-from optiree.prepare import CapRow, prepare
+from optiree.errors import ArgumentError, OptireeError, SolverError
+from optiree.model import LpModel, Row, Setting, build, setting
+from optiree.prepare import prepare
 from optiree.results import Status
-from optiree.rules import Rule
+from optiree.rules import CATALOGUE, Family, Rule
 from optiree.schema import Problem
 from optiree.solve import SolverName, precision, run_solver, solver_for
 from optiree.units import in_tonnes_of_oxide
+from optiree.words import diagnosis_message, diagnosis_text
 
 Method = Literal["priority", "tonnes"]
 METHODS: tuple[Method, ...] = ("priority", "tonnes")
-DEMAND = frozenset({Rule.BALANCE})
-CAPS = frozenset({Rule.CAP, Rule.CONTRACT})
-PHYSICAL = frozenset({Rule.NET_DEMAND, Rule.SEPARATION, Rule.RAMP, Rule.SUB_SHARE, Rule.STOCK_END})
+
+
+def _family(family: Family) -> frozenset[Rule]:
+    return frozenset(rule for rule, spec in CATALOGUE.items() if spec.family is family)
+
+
+DEMAND = _family(Family.DEMAND)
+CAPS = _family(Family.COMMERCIAL)
+PHYSICAL = _family(Family.PHYSICAL)
 """Rows that never give, like capacities: a limit too tight shows up as unmet demand."""
-SECURITY = frozenset({Rule.MAX_SHARE, Rule.COVER_WITHOUT, Rule.STOCK_COVER})
-LOOSER_WHEN_HIGHER = frozenset({Rule.MAX_SHARE, Rule.CAP})
+SECURITY = _family(Family.SECURITY)
+LOOSER_WHEN_HIGHER = frozenset(rule for rule, spec in CATALOGUE.items() if spec.loosens > 0)
 """Rules whose parameter loosens upwards; the others (demand, covers) loosen downwards."""
 
 RELAX_TOLERANCE = 1e-6
@@ -114,27 +122,14 @@ class Diagnosis:
 
     def summary(self) -> str:
         """The diagnosis in words, then the input fields to change (figures rounded)."""
-        verdict = "feasible as given; nothing has to give" if self.feasible else "infeasible"
-        lines = [f"{self.problem_name}: {verdict} (solver: {self.solver}, method: {self.method})"]
-        if self.feasible:
-            return lines[0] + "\n"
-        count = len(self.relaxations)
-        lines += [
-            f"What has to give: {_tonnes(self.total_relaxation)} t in {count} "
-            f"row{'s' if count != 1 else ''}",
-            *(f"- {message}" for message in self.messages),
-            "",
-            "Input to change (a value enough for every row above; apply() sets them all):",
-        ]
-        shown = self.rules[["field", "current", "sufficient", "relax_by"]].rename(
-            columns={"relax_by": "relax_by [t]"}
+        return diagnosis_text(
+            f"{self.problem_name}: "
+            + ("feasible as given; nothing has to give" if self.feasible else "infeasible")
+            + f" (solver: {self.solver}, method: {self.method})",
+            total=self.total_relaxation,
+            rules=None if self.feasible else self.rules,
+            messages=self.messages,
         )
-        text = shown.to_string(
-            index=False,
-            formatters={"current": _number, "sufficient": _number, "relax_by [t]": _tonnes},
-        )
-        lines += ["  " + line for line in text.splitlines()]
-        return "\n".join(lines) + "\n"
 
     def apply(self, problem: Problem) -> Problem:
         """A copy of ``problem`` with every field of ``rules`` set to its ``sufficient`` value.
@@ -147,11 +142,10 @@ class Diagnosis:
         the relaxed plan, so with one row in ``rules`` that one change suffices.
 
         Raises:
-            OptireeError: ``problem`` lacks a rule the diagnosis names: apply a diagnosis to
+            ArgumentError: ``problem`` lacks a rule the diagnosis names: apply a diagnosis to
                 the problem it was made from.
         """
         problem = in_tonnes_of_oxide(problem)
-        document = problem.model_dump()
         for rule, subject, period, value in zip(
             self.rules["rule"],
             self.rules["subject"],
@@ -159,9 +153,10 @@ class Diagnosis:
             self.rules["sufficient"],
             strict=True,
         ):
-            target = _Target(Rule(rule), str(subject), period if isinstance(period, str) else None)
-            _set(document, problem, target, float(value))
-        return Problem.model_validate(document)
+            at = period if isinstance(period, str) else None
+            found = setting(problem, Rule(rule), str(subject), at)
+            problem = found.put(problem, float(value))
+        return problem
 
 
 def diagnose(
@@ -187,10 +182,10 @@ def diagnose(
 
     Raises:
         SolverError: the solver is unknown or not installed, or failed on the relaxation LP.
-        OptireeError: ``method`` is neither "priority" nor "tonnes".
+        ArgumentError: ``method`` is neither "priority" nor "tonnes".
     """
     if method not in METHODS:
-        raise OptireeError(f"unknown method {method!r}: choose one of {', '.join(METHODS)}")
+        raise ArgumentError(f"unknown method {method!r}: choose one of {', '.join(METHODS)}")
     pulp_solver = solver_for(solver, log=log)
     rounding = precision(pulp_solver)
     problem = in_tonnes_of_oxide(problem)  # figures and fields in t REO, as the model's
@@ -201,35 +196,77 @@ def diagnose(
 
     model.lp.setObjective(total)
     _run(model, pulp_solver, "smallest total relaxation")
-    if not any(reading.gives for reading in _read(model, relaxable)):
+    if not _giving(model, relaxable):
         return _feasible(problem.name, solver, method)
+    _relax_in_steps(model, relaxable, method, total, (pulp_solver, rounding))
+    model.lp.setObjective(cost)
+    _run(model, pulp_solver, "cheapest relaxed plan")
 
+    readings = _sorted(model, _giving(model, relaxable))
+    relaxations = _relaxations(readings)
+    return Diagnosis(
+        problem.name,
+        solver,
+        method,
+        feasible=False,
+        total_relaxation=float(relaxations["relax_by"].sum()),
+        relaxations=relaxations,
+        rules=_rules(problem, readings, max(MARGIN, rounding)),
+        messages=[_message(problem, g) for g in readings],
+    )
+
+
+def _relax_in_steps(
+    model: LpModel,
+    relaxable: list["_Relaxable"],
+    method: Method,
+    total: pulp.LpAffineExpression,
+    solving: tuple[pulp.LpSolver, float],
+) -> None:
+    """The steps after the smallest total: least unmet demand, least cap relaxation (and, by
+    priority, least security rule relaxation), each keeping the optimum of the steps before."""
+    rounding = solving[1]
     steps = [(DEMAND, "least unmet demand"), (CAPS, "least cap relaxation")]
     if method == "tonnes":
         _keep(model, total, "keep_total", rounding)
     else:
         steps.append((SECURITY, "least security rule relaxation"))
     for rules, what in steps:
-        slacks = [r.slack for r in relaxable if r.rule in rules]
-        if slacks:
-            part = pulp.lpSum(slacks)
-            model.lp.setObjective(part)
-            _run(model, pulp_solver, what)
-            _keep(model, part, "keep_" + "_".join(what.split()), rounding)
-    model.lp.setObjective(cost)
-    _run(model, pulp_solver, "cheapest relaxed plan")
+        _step(model, [r.slack for r in relaxable if r.rule in rules], what, solving)
 
+
+def _step(
+    model: LpModel,
+    slacks: list[pulp.LpVariable],
+    what: str,
+    solving: tuple[pulp.LpSolver, float],
+) -> None:
+    """Minimise the sum of ``slacks`` (if any), then keep its optimum."""
+    if slacks:
+        pulp_solver, rounding = solving
+        part = pulp.lpSum(slacks)
+        model.lp.setObjective(part)
+        _run(model, pulp_solver, what)
+        _keep(model, part, "keep_" + "_".join(what.split()), rounding)
+
+
+def _sorted(model: LpModel, readings: Iterable["_Reading"]) -> list["_Reading"]:
+    """The rows that give, by period, material, rule (in the catalogue's order) and name."""
     d = model.data
-    readings = sorted(
-        (reading for reading in _read(model, relaxable) if reading.gives),
+    order = list(Rule)
+    return sorted(
+        readings,
         key=lambda g: (
             _position(g.row.period, d.periods),
             _position(g.row.material, d.materials),
-            list(Rule).index(g.row.rule),
+            order.index(g.row.rule),
             g.row.name,
         ),
     )
-    relaxations = pd.DataFrame(
+
+
+def _relaxations(readings: list["_Reading"]) -> pd.DataFrame:
+    return pd.DataFrame(
         [
             (
                 g.row.name,
@@ -246,16 +283,6 @@ def diagnose(
             for g in readings
         ],
         columns=RELAXATION_COLUMNS,
-    )
-    return Diagnosis(
-        problem.name,
-        solver,
-        method,
-        feasible=False,
-        total_relaxation=float(relaxations["relax_by"].sum()),
-        relaxations=relaxations,
-        rules=_rules(problem, readings, max(MARGIN, rounding)),
-        messages=[_message(problem, g) for g in readings],
     )
 
 
@@ -291,6 +318,72 @@ def _name(kind: str, *index: str) -> str:
     return f"{kind}({','.join(index)})"
 
 
+class _Slacks:
+    """Gives every row that may give a slack variable (see :func:`_add_slacks`)."""
+
+    def __init__(self, model: LpModel) -> None:
+        self.model = model
+        self.net_demand = {
+            (r.material, r.period): r for r in model.rows if r.rule is Rule.NET_DEMAND
+        }
+        self.unmet: dict[tuple[str, str], pulp.LpVariable] = {}
+        """Unmet demand of (material, period)."""
+        self.fixed: dict[str, pulp.LpVariable] = {}
+        """The one slack of each fixed contract's rows."""
+
+    def gives(self, row: Row) -> bool:
+        """The row may give: not physical, not already soft (a take-or-pay contract's shortfall
+        is paid for), and not demand that may already go short or asks for nothing."""
+        d = self.model.data
+        if row.rule in PHYSICAL or (row.rule is Rule.CONTRACT and _take_or_pay(self.model, row)):
+            return False
+        if row.rule is Rule.BALANCE:
+            m, t = row.material, row.period
+            return m not in d.penalty and d.demand[m, t] > 0
+        return True
+
+    def slack(self, row: Row) -> tuple[pulp.LpVariable, float | None]:
+        """The row's slack and its parameter in the rule's terms."""
+        lp = self.model.lp
+        if row.rule is Rule.BALANCE:
+            return self.unmet_demand(row), self.model.data.demand[row.material, row.period]
+        if row.rule is Rule.CONTRACT:
+            tonnes = -row.constraint.constant  # the contracted tonnes
+            if row.constraint.sense == pulp.LpConstraintEQ:
+                if row.subject not in self.fixed:
+                    name = f"relax_{_name('contract', row.subject)}"
+                    self.fixed[row.subject] = lp.add_variable(name, 0)
+                return self.fixed[row.subject], tonnes
+            return lp.add_variable(f"relax_{row.name}", 0), tonnes
+        return lp.add_variable(f"relax_{row.name}", 0), row.parameter
+
+    def unmet_demand(self, row: Row) -> pulp.LpVariable:
+        """Unmet demand is avoided demand, like a shortage: it joins the ``net_demand`` row."""
+        mt = (row.material, row.period)
+        slack = self.unmet[mt] = self.model.lp.add_variable(
+            f"relax_{row.name}", 0, self.model.data.demand[mt]
+        )
+        if mt in self.net_demand:
+            self.net_demand[mt].constraint.expr.addterm(slack, 1.0)
+        return slack
+
+    def add(self, row: Row) -> "_Relaxable":
+        slack, parameter = self.slack(row)
+        loosen = -1.0 if row.constraint.sense == pulp.LpConstraintLE else 1.0
+        row.constraint.expr.addterm(slack, loosen)
+        m, t = row.material, row.period
+        return _Relaxable(
+            row.name, row.rule, row.subject, m, t, parameter, row.shift, row.constraint, slack
+        )
+
+    def lower_sub_shares(self) -> None:
+        """saved <= share x (demand - unmet), as lowering the demand in the input does."""
+        for row in self.model.rows:
+            if row.rule is Rule.SUB_SHARE and (row.material, row.period) in self.unmet:
+                unmet = self.unmet[row.material, row.period]
+                row.constraint.expr.addterm(unmet, row.parameter or 0.0)
+
+
 def _add_slacks(model: LpModel) -> list[_Relaxable]:
     """Give every row that may give a slack variable, and add the empty rows that cannot hold.
 
@@ -299,42 +392,9 @@ def _add_slacks(model: LpModel) -> list[_Relaxable]:
     the material's ``sub_share`` rows (a share of the demand that is left), as lowering the
     demand in the input does.
     """
-    d, lp = model.data, model.lp
-    net_demand = {(r.material, r.period): r for r in model.rows if r.rule is Rule.NET_DEMAND}
-    unmet: dict[tuple[str, str], pulp.LpVariable] = {}
-    fixed: dict[str, pulp.LpVariable] = {}
-    relaxable = []
-    for row in model.rows:
-        m, t = row.material, row.period
-        parameter = row.parameter
-        if row.rule in PHYSICAL or (row.rule is Rule.CONTRACT and _take_or_pay(model, row)):
-            continue  # physical, or already soft (its shortfall is paid for)
-        if row.rule is Rule.CONTRACT:
-            parameter = -row.constraint.constant  # the contracted tonnes
-        if row.rule is Rule.BALANCE:
-            if m in d.penalty or d.demand[m, t] <= 0:
-                continue  # it can already go short, or it asks for nothing
-            slack = unmet[m, t] = lp.add_variable(f"relax_{row.name}", 0, d.demand[m, t])
-            if (m, t) in net_demand:  # unmet demand is avoided demand, like a shortage
-                net_demand[m, t].constraint.expr.addterm(slack, 1.0)
-            parameter = d.demand[m, t]
-        elif row.rule is Rule.CONTRACT and row.constraint.sense == pulp.LpConstraintEQ:
-            if row.subject not in fixed:
-                fixed[row.subject] = lp.add_variable(f"relax_{_name('contract', row.subject)}", 0)
-            slack = fixed[row.subject]
-        else:
-            slack = lp.add_variable(f"relax_{row.name}", 0)
-        loosen = -1.0 if row.constraint.sense == pulp.LpConstraintLE else 1.0
-        row.constraint.expr.addterm(slack, loosen)
-        relaxable.append(
-            _Relaxable(
-                row.name, row.rule, row.subject, m, t, parameter, row.shift, row.constraint, slack
-            )
-        )
-    for row in model.rows:
-        if row.rule is Rule.SUB_SHARE and (row.material, row.period) in unmet:
-            # saved <= share x (demand - unmet)
-            row.constraint.expr.addterm(unmet[row.material, row.period], row.parameter or 0.0)
+    slacks = _Slacks(model)
+    relaxable = [slacks.add(row) for row in model.rows if slacks.gives(row)]
+    slacks.lower_sub_shares()
     _check_impossible(model, relaxable)
     return relaxable
 
@@ -345,12 +405,16 @@ def _take_or_pay(model: LpModel, row: Row) -> bool:
 
 def _check_impossible(model: LpModel, relaxable: list[_Relaxable]) -> None:
     """Every row the model found impossible before solving can give here."""
-    covered = {r.name for r in relaxable} | {
-        row.name for row in model.rows if row.rule is Rule.BALANCE
-    }
+    covered = _covered(model, relaxable)
     unknown = [str(entry) for entry in model.impossible if entry.row not in covered]
     if unknown:
-        raise AssertionError(f"diagnose cannot relax rows the model found impossible: {unknown}")
+        raise OptireeError(f"diagnose cannot relax rows the model found impossible: {unknown}")
+
+
+def _covered(model: LpModel, relaxable: list[_Relaxable]) -> set[str]:
+    """The rows that can give, and every demand row (which either gives or may go short)."""
+    balance = {row.name for row in model.rows if row.rule is Rule.BALANCE}
+    return {r.name for r in relaxable} | balance
 
 
 def _run(model: LpModel, solver: pulp.LpSolver, what: str) -> None:
@@ -410,29 +474,25 @@ def _read(model: LpModel, relaxable: list[_Relaxable]) -> list[_Reading]:
     """Every relaxable row at the current solution. Tonnes are counted as the model counts
     them: what a source delivers is ``LpModel.supply`` (every price band and every feed's
     yield), and a row's own figures are its constraint's expression."""
-    d = model.data
-    bought: dict[tuple[str, str], float] = {}
-    by_country: dict[tuple[str, str, str], float] = {}
-    for (s, m, t), terms in model.supply.items():
-        tonnes = sum(per_unit * _value(variable) for variable, per_unit in terms)
-        bought[m, t] = bought.get((m, t), 0.0) + tonnes
-        key = (d.country[s], m, t)
-        by_country[key] = by_country.get(key, 0.0) + tonnes
-    caps = {(c.cap, c.material, c.period): c for c in d.caps}
-    slacks = {r.slack.name for r in relaxable}
+    reader = _Reader(model, _least(model, {r.slack.name for r in relaxable}))
+    return [reader.read(r) for r in relaxable]
+
+
+def _giving(model: LpModel, relaxable: list[_Relaxable]) -> list[_Reading]:
+    """The rows that give at the current solution."""
+    return [reading for reading in _read(model, relaxable) if reading.gives]
+
+
+def _least(model: LpModel, slacks: set[str]) -> dict[tuple[str, str], float]:
+    """The least demand of each (material, period) that keeps the plan: what substitution and
+    shortage avoid (``net_demand``), each substitute's saving over its share (``sub_share``)."""
     least: dict[tuple[str, str], float] = {}
     for row in model.rows:
         if row.rule in (Rule.NET_DEMAND, Rule.SUB_SHARE) and row.parameter != 0:
             avoided = _lhs(row.constraint, slacks) / (row.parameter or 1.0)
             mt = (row.material, row.period)
             least[mt] = max(least.get(mt, 0.0), avoided)
-    readings = [_reading(r, bought, by_country, caps, d.demand) for r in relaxable]
-    return [
-        replace(g, least=least.get((g.row.material, g.row.period), 0.0))
-        if g.row.rule is Rule.BALANCE
-        else g
-        for g in readings
-    ]
+    return least
 
 
 def _lhs(constraint: pulp.LpConstraint, without: set[str]) -> float:
@@ -447,45 +507,72 @@ def _lhs(constraint: pulp.LpConstraint, without: set[str]) -> float:
     )
 
 
-def _reading(
-    r: _Relaxable,
-    bought: dict[tuple[str, str], float],
-    by_country: dict[tuple[str, str, str], float],
-    caps: dict[tuple[str, str, str], CapRow],
-    demand: dict[tuple[str, str], float],
-) -> _Reading:
-    m, t = r.material, r.period
-    total = bought.get((m, t), 0.0)
-    # A cap or contract row over several materials or periods has no one demand.
-    asked = demand.get((m, t), math.nan)
-    parameter = math.nan if r.parameter is None else r.parameter
-    capacity = math.nan
-    if r.rule is Rule.MAX_SHARE:
-        # Rule form: tonnes from the country <= share x all purchases of (m, t).
-        value = by_country.get((str(r.subject), m, t), 0.0)
-        limit = parameter * total
-        needed = value / total if total > 0 else math.nan
-    else:
-        value = _lhs(r.constraint, {r.slack.name}) + r.shift
-        limit = -r.constraint.constant + r.shift
-        if r.rule is Rule.BALANCE:
-            needed = value  # the demand that is met
-        elif r.rule is Rule.CONTRACT:
-            needed = value  # the tonnes the relaxed plan takes
-        elif r.rule is Rule.CAP:
-            cap = caps[str(r.subject), m, t]
-            capacity = cap.capacity
-            if cap.share is None:
-                parameter, needed = cap.limit, value  # max_tonnes
+class _Reader:
+    """Reads relaxable rows at the current solution, in their rules' own terms."""
+
+    def __init__(self, model: LpModel, least: dict[tuple[str, str], float]) -> None:
+        d = model.data
+        self.least = least
+        """The least each demand may fall to and keep the plan (see :func:`_least`)."""
+        self.demand = d.demand
+        self.bought: dict[tuple[str, str], float] = {}
+        """Tonnes of each (material, period) bought, from every source."""
+        self.by_country: dict[tuple[str, str, str], float] = {}
+        for (s, m, t), terms in model.supply.items():
+            tonnes = sum(per_unit * _value(variable) for variable, per_unit in terms)
+            self.bought[m, t] = self.bought.get((m, t), 0.0) + tonnes
+            key = (d.country[s], m, t)
+            self.by_country[key] = self.by_country.get(key, 0.0) + tonnes
+        self.caps = {(c.cap, c.material, c.period): c for c in d.caps}
+
+    def read(self, r: _Relaxable) -> _Reading:
+        m, t = r.material, r.period
+        total = self.bought.get((m, t), 0.0)
+        # A cap or contract row over several materials or periods has no one demand.
+        asked = self.demand.get((m, t), math.nan)
+        parameter = math.nan if r.parameter is None else r.parameter
+        capacity = math.nan
+        if r.rule is Rule.MAX_SHARE:
+            # Rule form: tonnes from the country <= share x all purchases of (m, t).
+            value = self.by_country.get((str(r.subject), m, t), 0.0)
+            limit = parameter * total
+            needed = value / total if total > 0 else math.nan
+        else:
+            value = _lhs(r.constraint, {r.slack.name}) + r.shift
+            limit = -r.constraint.constant + r.shift
+            if r.rule is Rule.CAP:
+                parameter, needed, capacity = self.cap(r, value, parameter)
             else:
-                needed = value / cap.capacity
-        else:  # cover_without and stock_cover: a multiple of the demand
-            needed = value / asked
-    # What the row needs of its slack: a solver may leave a row more slack than that, within
-    # the room each step keeps.
-    over = value - limit if r.constraint.sense == pulp.LpConstraintLE else limit - value
-    relax_by = max(0.0, over)
-    return _Reading(r, value, limit, relax_by, parameter, needed, asked, total, capacity)
+                needed = _NEEDED.get(r.rule, _share_of_demand)(value, asked)
+        # What the row needs of its slack: a solver may leave a row more slack than that,
+        # within the room each step keeps.
+        over = value - limit if r.constraint.sense == pulp.LpConstraintLE else limit - value
+        relax_by = max(0.0, over)
+        least = self.least.get((m, t), 0.0) if r.rule is Rule.BALANCE else 0.0
+        return _Reading(r, value, limit, relax_by, parameter, needed, asked, total, capacity, least)
+
+    def cap(self, r: _Relaxable, value: float, parameter: float) -> tuple[float, float, float]:
+        """A cap's parameter (its tonnes, for max_tonnes), the parameter needed and the
+        capacity it is a share of."""
+        cap = self.caps[str(r.subject), r.material, r.period]
+        if cap.share is None:
+            return cap.limit, value, cap.capacity  # max_tonnes
+        return parameter, value / cap.capacity, cap.capacity
+
+
+def _as_is(value: float, asked: float) -> float:
+    """The row's own value: the demand that is met, the tonnes a contract takes."""
+    return value
+
+
+def _share_of_demand(value: float, asked: float) -> float:
+    """A cover as a multiple of the demand (cover_without, stock_cover)."""
+    return value / asked
+
+
+_NEEDED = {Rule.BALANCE: _as_is, Rule.CONTRACT: _as_is}
+"""The parameter that would just hold, from a row's value and demand, where it is not a
+multiple of the demand."""
 
 
 def _feasible(name: str, solver: str, method: str) -> Diagnosis:
@@ -504,253 +591,91 @@ def _feasible(name: str, solver: str, method: str) -> Diagnosis:
 # -- the input fields to change -----------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class _Target:
-    """Which input number a row comes from: rule, subject (country, cap id or material) and
-    period (None when one number holds for every period)."""
-
-    rule: Rule
-    subject: str
-    period: str | None
+def _field(problem: Problem, row: _Relaxable) -> Setting:
+    """The input number that ``row`` comes from (demand and stock cover: of its material)."""
+    return setting(problem, row.rule, row.subject or row.material, row.period, row.parameter)
 
 
-@dataclass(frozen=True)
-class _Field:
-    target: _Target
-    path: str
-    """Where the number is in the input document, e.g. ``caps.1.max_tonnes``."""
-    current: float
-    upper: float
-    """Largest valid value (1 for a share)."""
-    scale: float = 1.0
-    """Input units per unit of the row's parameter: days per period for a cover in days."""
-    exact: bool = False
-    """An equation's number (``fixed_tonnes``): set to what the relaxed plan takes, with no
-    margin, since either side of it would leave that plan."""
+def _sufficient(found: Setting, group: list[_Reading], margin: float) -> float:
+    """The value that makes every row of ``group`` hold at the relaxed plan (the largest share
+    or cap needed, the smallest cover, demand or minimum tonnes), moved by ``margin``
+    (relative) in the loosening direction (a fixed volume: what the plan takes)."""
+    needed = [g.needed * found.scale for g in group]
+    if found.exact:
+        return max(0.0, min(needed))
+    if found.rule in LOOSER_WHEN_HIGHER:
+        value = max(needed)
+        return min(found.upper, value + margin * max(1.0, abs(found.current), abs(value)))
+    value = min(needed)
+    return max(_floor(found, group), value - margin * max(1.0, abs(found.current), abs(value)))
 
 
-def _field(problem: Problem, row: _Relaxable, demand: float) -> _Field:
-    """The input number that ``row`` comes from."""
-    m, t, subject = row.material, row.period, str(row.subject)
-    security = problem.security
-    if row.rule is Rule.BALANCE:
-        return _Field(_Target(row.rule, m, t), f"demand.{m}.{t}", demand, math.inf)
-    if row.rule is Rule.MAX_SHARE:
-        path, current = f"security.max_country_share.{subject}", row.parameter
-    elif row.rule is Rule.COVER_WITHOUT:
-        i = _cover_index(problem, subject)
-        path, current = f"security.min_cover_without.{i}.share", row.parameter
-    elif row.rule is Rule.STOCK_COVER:
-        in_days = m in security.min_stock_days
-        given = security.min_stock_days[m] if in_days else security.min_stock_cover[m]
-        per_period = isinstance(given, dict)
-        target = _Target(row.rule, m, t if per_period else None)
-        key = "min_stock_days" if in_days else "min_stock_cover"
-        path = f"security.{key}.{m}" + (f".{t}" if per_period else "")
-        scale = (problem.period_days or 1.0) if in_days else 1.0
-        return _Field(target, path, float(row.parameter or 0.0) * scale, math.inf, scale)
-    elif row.rule is Rule.CONTRACT:
-        i = _contract_index(problem, subject)
-        contract = problem.contracts[i]
-        key = "min_tonnes" if contract.fixed_tonnes is None else "fixed_tonnes"
-        current = contract.min_tonnes if contract.fixed_tonnes is None else contract.fixed_tonnes
-        target = _Target(row.rule, subject, None)
-        exact = contract.fixed_tonnes is not None
-        return _Field(target, f"contracts.{i}.{key}", float(current or 0.0), math.inf, exact=exact)
-    else:
-        i = _cap_index(problem, subject)
-        cap = problem.caps[i]
-        if cap.max_share_of_capacity is None:
-            path = f"caps.{i}.max_tonnes"
-            return _Field(_Target(row.rule, subject, None), path, cap.max_tonnes or 0.0, math.inf)
-        path, current = f"caps.{i}.max_share_of_capacity", cap.max_share_of_capacity
-    return _Field(_Target(row.rule, subject, None), path, float(current or 0.0), 1.0)
-
-
-def _cover_index(problem: Problem, country: str) -> int:
-    for i, rule in enumerate(problem.security.min_cover_without):
-        if rule.country == country:
-            return i
-    raise OptireeError(
-        f"the problem has no min_cover_without rule for {country!r}: apply a diagnosis to the "
-        "problem it was made from"
-    )
-
-
-def _cap_index(problem: Problem, cap_id: str) -> int:
-    for i in range(len(problem.caps)):
-        if problem.cap_id(i) == cap_id:
-            return i
-    raise OptireeError(
-        f"the problem has no cap {cap_id!r}: apply a diagnosis to the problem it was made from"
-    )
-
-
-def _contract_index(problem: Problem, contract_id: str) -> int:
-    for i in range(len(problem.contracts)):
-        if problem.contract_id(i) == contract_id:
-            return i
-    raise OptireeError(
-        f"the problem has no contract {contract_id!r}: apply a diagnosis to the problem it was "
-        "made from"
-    )
+def _floor(found: Setting, group: list[_Reading]) -> float:
+    """The least a value that loosens downwards may fall to: 0, and for demand what the plan
+    avoids (lower demand also lowers what substitution and shortage may avoid)."""
+    return max(0.0, *(g.least for g in group)) if found.rule is Rule.BALANCE else 0.0
 
 
 def _rules(problem: Problem, readings: list[_Reading], margin: float) -> pd.DataFrame:
     """One row per input field: the value that makes every one of its rows hold at the relaxed
-    plan (the largest share or cap needed, the smallest cover, demand or minimum tonnes), moved
-    by ``margin`` (relative) in the loosening direction (a fixed volume: what the plan takes)."""
-    fields: dict[str, tuple[_Field, list[_Reading]]] = {}
+    plan, moved by ``margin`` (see :func:`_sufficient`)."""
+    fields: dict[str, tuple[Setting, list[_Reading]]] = {}
     for reading in readings:
-        found = _field(problem, reading.row, reading.demand)
+        found = _field(problem, reading.row)
         fields.setdefault(found.path, (found, []))[1].append(reading)
-    records = []
-    for path, (found, group) in fields.items():
-        needed = [g.needed * found.scale for g in group]
-        if found.exact:
-            sufficient = max(0.0, min(needed))
-        elif found.target.rule is Rule.BALANCE:
-            # Lower demand also lowers what substitution and shortage may avoid: not below
-            # what the plan avoids.
-            value = min(needed)
-            scale = max(1.0, abs(found.current), abs(value))
-            sufficient = max(0.0, *(g.least for g in group), value - margin * scale)
-        elif found.target.rule in LOOSER_WHEN_HIGHER:
-            value = max(needed)
-            scale = max(1.0, abs(found.current), abs(value))
-            sufficient = min(found.upper, value + margin * scale)
-        else:
-            value = min(needed)
-            scale = max(1.0, abs(found.current), abs(value))
-            sufficient = max(0.0, value - margin * scale)
-        target = found.target
-        records.append(
-            (
-                target.rule.value,
-                target.subject,
-                target.period,
-                path,
-                found.current,
-                sufficient,
-                sum(g.relax_by for g in group),
-                len(group),
-            )
+    records = [
+        (
+            found.rule.value,
+            found.subject,
+            found.period,
+            path,
+            found.current,
+            _sufficient(found, group, margin),
+            sum(g.relax_by for g in group),
+            len(group),
         )
+        for path, (found, group) in fields.items()
+    ]
     table = pd.DataFrame(records, columns=RULE_COLUMNS)
     return table.sort_values("relax_by", ascending=False, kind="stable").reset_index(drop=True)
-
-
-def _set(document: dict[str, Any], problem: Problem, target: _Target, value: float) -> None:
-    """Set the input number of ``target`` in ``document`` (a ``model_dump``) to ``value``."""
-    security, subject, period = document["security"], target.subject, target.period
-    if target.rule is Rule.BALANCE and period is not None:
-        demand = document["demand"][subject]
-        if not isinstance(demand, dict):
-            demand = dict.fromkeys(problem.periods, demand)
-        document["demand"][subject] = demand | {period: value}
-    elif target.rule is Rule.MAX_SHARE:
-        security["max_country_share"][subject] = value
-    elif target.rule is Rule.COVER_WITHOUT:
-        security["min_cover_without"][_cover_index(problem, subject)]["share"] = value
-    elif target.rule is Rule.STOCK_COVER:
-        key = "min_stock_days" if subject in security["min_stock_days"] else "min_stock_cover"
-        if period is None:
-            security[key][subject] = value
-        else:
-            security[key][subject][period] = value
-    elif target.rule is Rule.CONTRACT:
-        contract = document["contracts"][_contract_index(problem, subject)]
-        key = "min_tonnes" if contract["fixed_tonnes"] is None else "fixed_tonnes"
-        contract[key] = value
-    elif target.rule is Rule.CAP:
-        cap = document["caps"][_cap_index(problem, subject)]
-        key = "max_tonnes" if cap["max_share_of_capacity"] is None else "max_share_of_capacity"
-        cap[key] = value
-    else:
-        raise OptireeError(f"no input field for {target}: a demand row needs its period")
 
 
 # -- words --------------------------------------------------------------------------------------
 
 
-def _tonnes(value: float) -> str:
-    return f"{value:,.1f}"
-
-
-def _number(value: float) -> str:
-    """A share, cover or tonnage for reading: 4 significant digits, or to 0.1 from 100 up."""
-    return f"{value:,.1f}" if abs(value) >= 100 else f"{value:.4g}"
-
-
-def _percent(share: float) -> str:
-    return f"{100 * share:.3g}%"
-
-
 def _message(problem: Problem, g: _Reading) -> str:
     """One sentence on a row that gives: what cannot hold, the figures, what to change."""
     row = g.row
-    subject, short, needed = str(row.subject), _tonnes(g.relax_by), g.needed
-    path = _field(problem, row, g.demand).path
-    where = f"{row.material}, {row.period}"
-    if row.rule is Rule.BALANCE:
-        return (
-            f"{where}: {short} t of the {_tonnes(g.demand)} t demand cannot be met (the relaxed "
-            f"plan supplies {_tonnes(needed)} t); add supply, lower {path} to "
-            f"{_tonnes(needed)} t, or give {row.material} a shortage_penalty"
-        )
-    if row.rule is Rule.MAX_SHARE:
-        share = _percent(g.parameter)
-        return (
-            f"{where}: at most {share} from {subject} cannot hold: other countries supply "
-            f"{_tonnes(g.bought - g.value)} t, so {_tonnes(g.value)} t of the "
-            f"{_tonnes(g.bought)} t bought come from {subject} ({_percent(needed)}), {short} t "
-            f"more than {share} allows; {path} must be at least {needed:.4g}"
-        )
-    if row.rule is Rule.COVER_WITHOUT:
-        return (
-            f"{where}: {_percent(g.parameter)} of demand ({_tonnes(g.limit)} t) must be "
-            f"coverable without {subject}, but other sources, substitution and opening stock "
-            f"give only {_tonnes(g.value)} t: {short} t short; {path} must be at most "
-            f"{needed:.4g}, or add supply from outside {subject}"
-        )
-    if row.rule is Rule.STOCK_COVER:
-        scale = _field(problem, row, g.demand).scale
-        return (
-            f"{where}: a closing stock of {g.parameter:g} x demand ({_tonnes(g.limit)} t) cannot "
-            f"be held: the relaxed plan has {_tonnes(g.value)} t, {short} t short; {path} must "
-            f"be at most {needed * scale:.4g}"
-        )
+    found = _field(problem, row)
+    party, by_share = _party(problem, row)
+    return diagnosis_message(
+        row.rule.value,
+        row.subject or row.material,
+        where=f"{row.material}, {row.period}",
+        figures=g,
+        path=found.path,
+        scale=found.scale,
+        party=party,
+        by_share=by_share,
+    )
+
+
+def _party(problem: Problem, row: _Relaxable) -> tuple[str, bool]:
+    """Who a cap limits (a country, or "source <id>") and whether it is a share of capacity,
+    or who a contract is with; "" otherwise."""
+    if row.rule is Rule.CAP:
+        return _cap_party(problem, str(row.subject))
     if row.rule is Rule.CONTRACT:
-        return _contract_message(problem, g, path)
-    return _cap_message(problem, g, path)
+        return _contract_source(problem, str(row.subject)), False
+    return "", False
 
 
-def _cap_message(problem: Problem, g: _Reading, path: str) -> str:
-    row = g.row
-    subject, short, needed = str(row.subject), _tonnes(g.relax_by), g.needed
-    where = f"{row.material}, {row.period}"
-    cap = problem.caps[_cap_index(problem, subject)]
+def _contract_source(problem: Problem, contract_id: str) -> str:
+    contracts = enumerate(problem.contracts)
+    return next(c.source for i, c in contracts if problem.contract_id(i) == contract_id)
+
+
+def _cap_party(problem: Problem, cap_id: str) -> tuple[str, bool]:
+    cap = next(c for i, c in enumerate(problem.caps) if problem.cap_id(i) == cap_id)
     who = cap.country if cap.country is not None else f"source {cap.source}"
-    if cap.max_share_of_capacity is not None:
-        return (
-            f"{where}: cap {subject} ({_percent(g.parameter)} of {who}'s "
-            f"{_tonnes(g.capacity)} t capacity: at most {_tonnes(g.limit)} t) must give {short} "
-            f"t: the relaxed plan buys {_tonnes(g.value)} t from {who} ({_percent(needed)} of "
-            f"capacity); {path} must be at least {needed:.4g}"
-        )
-    return (
-        f"{where}: cap {subject} (at most {_tonnes(g.limit)} t from {who}) must give {short} t: "
-        f"the relaxed plan buys {_tonnes(g.value)} t from {who}; {path} must be at least "
-        f"{_tonnes(needed)}"
-    )
-
-
-def _contract_message(problem: Problem, g: _Reading, path: str) -> str:
-    row = g.row
-    contract = problem.contracts[_contract_index(problem, str(row.subject))]
-    return (
-        f"{row.material}, {row.period}: contract {row.subject} asks {contract.source} for "
-        f"{_tonnes(g.limit)} t but the relaxed plan can take only {_tonnes(g.value)} t "
-        f"({_tonnes(g.relax_by)} t less) within the capacity, caps and rules; {path} must be "
-        f"at most {_tonnes(g.needed)}, or make it take-or-pay"
-    )
+    return who, cap.max_share_of_capacity is not None

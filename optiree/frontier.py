@@ -23,21 +23,20 @@ The tightest level is found by bisection on feasibility to ``1e-9`` and then rep
 level the plan at that bound actually reaches.
 """
 
-import copy
 import itertools
 import math
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Literal
+from dataclasses import dataclass, field
 
 import pandas as pd
 
-from optiree.errors import OptireeError
+from optiree.errors import ArgumentError, OptireeError
 from optiree.results import Result
-from optiree.schema import Problem
+from optiree.rules import CATALOGUE, FRONTIER_RULES, Rule, RuleSpec
+from optiree.schema import CoverRule, Problem
 from optiree.solve import SolverName, solve
+from optiree.words import frontier_text
 
-RuleName = Literal["max_share", "cover_without", "stock_cover"]
 COLUMNS = [
     "rule",
     "subject",
@@ -54,80 +53,157 @@ SLOPE_TOLERANCE = 1e-3
 
 
 @dataclass(frozen=True)
-class _Rule:
-    """How to set one rule's level in a problem, and read the level a plan reaches."""
+class Frontier:
+    """Least total cost as one security rule tightens: what :func:`frontier` returns."""
 
-    name: RuleName
+    table: pd.DataFrame = field(repr=False)
+    """Loosest level first: ``rule``, ``subject``, ``level`` (share in [0, 1], or cover as a
+    multiple of demand), ``total_cost``, ``marginal_cost_per_point`` (cost of tightening by
+    0.01 from this row to the next, averaged over the step; NaN on the last), ``breakpoint``
+    (the slope changes here), ``status``."""
+    rule: Rule
     subject: str
-    tighter: int
-    """+1 when tightening raises the level (cover, stock), -1 when it lowers it (share)."""
-    set_level: Callable[[dict[str, Any], float | None], None]
-    """Write the level into a problem document; None removes the rule."""
+    """The country of a share or cover rule, the material of a stock cover."""
+    currency: str
+    solves: int
+    """How many times the problem was solved."""
+
+    def summary(self) -> str:
+        """The frontier as text: level in % (shares) or multiples (cover), cost, cost per
+        point."""
+        spec = CATALOGUE[self.rule]
+        return frontier_text(
+            self.table,
+            title=f"Frontier of {self.rule.value} {self.subject} "
+            f"(level: {spec.frontier_level.format(subject=self.subject)})",
+            currency=self.currency,
+            solves=self.solves,
+            percent=spec.in_percent,
+        )
+
+
+@dataclass(frozen=True)
+class _Rule:
+    """How to set one rule's level in a problem, and read the level a plan reaches; what the
+    rule is (its direction, its tightest level) is its declaration in the catalogue."""
+
+    spec: RuleSpec
+    subject: str
+    set_level: Callable[[Problem, float | None], Problem]
+    """The problem with the rule at a level; None removes the rule."""
     reached: Callable[[Result], float]
     """The level the plan reaches (the loosest level at which it would still be feasible)."""
-    ceiling: float | None
-    """The level cannot be tightened past this (1 for shares); None: no such bound."""
     column: str = "subject"
     """The column of the constraints table that names the rule's subject in its rows."""
 
+    @property
+    def name(self) -> str:
+        return self.spec.rule.value
 
-def _max_share(problem: Problem, country: str) -> _Rule:
-    def set_level(document: dict[str, Any], level: float | None) -> None:
-        shares = document["security"]["max_country_share"]
-        shares.pop(country, None)
+    @property
+    def tighter(self) -> int:
+        """+1 when tightening raises the level (cover, stock), -1 when it lowers it (share)."""
+        return -self.spec.loosens
+
+    @property
+    def ceiling(self) -> float | None:
+        """The level cannot be tightened past this (0 or 1 for shares); None: no such bound."""
+        return self.spec.tightest
+
+
+def _max_share(problem: Problem, country: str, material: str | None) -> _Rule:
+    _check_country(problem, country)
+
+    def set_level(problem: Problem, level: float | None) -> Problem:
+        shares = {c: s for c, s in problem.security.max_country_share.items() if c != country}
         if level is not None:
             shares[country] = level
+        return problem.derive(security=problem.security.derive(max_country_share=shares))
 
     def reached(result: Result) -> float:
         shares = result.shares
         own = shares[(shares["country"] == country) & (shares["tonnes"] > 0)]
         return float(own["share"].max()) if not own.empty else 0.0
 
-    return _Rule("max_share", country, -1, set_level, reached, 0.0)
+    return _Rule(CATALOGUE[Rule.MAX_SHARE], country, set_level, reached)
 
 
 def _cover_without(problem: Problem, country: str, material: str | None) -> _Rule:
-    existing = next((r for r in problem.security.min_cover_without if r.country == country), None)
-    materials = [material] if material else (existing.materials if existing else None)
+    _check_country(problem, country)
+    materials = _cover_materials(problem, country, material)
 
-    def set_level(document: dict[str, Any], level: float | None) -> None:
-        rules = [r for r in document["security"]["min_cover_without"] if r["country"] != country]
+    def set_level(problem: Problem, level: float | None) -> Problem:
+        rules = [r for r in problem.security.min_cover_without if r.country != country]
         if level is not None:
-            rules.append({"country": country, "share": level, "materials": materials})
-        document["security"]["min_cover_without"] = rules
+            rules.append(CoverRule(country=country, share=level, materials=materials))
+        return problem.derive(security=problem.security.derive(min_cover_without=rules))
 
     def reached(result: Result) -> float:
-        # Cover without the country: opening stock + other supply + substitution, / demand.
-        inventory = result.inventory
-        bought = result.supply[result.supply["country"] != country]
-        others = bought.groupby(["material", "period"])["tonnes"].sum()
-        rows = inventory[inventory["demand"] > 0]
-        if materials:
-            rows = rows[rows["material"].isin(materials)]
-        covered = [
-            (row.opening + others.get((row.material, row.period), 0.0) + row.substituted)
-            / row.demand
-            for row in rows.itertuples()
-        ]
-        return min(1.0, min(covered, default=1.0))
+        return _covered_without(result, country, materials)
 
-    return _Rule("cover_without", country, +1, set_level, reached, 1.0)
+    return _Rule(CATALOGUE[Rule.COVER_WITHOUT], country, set_level, reached)
 
 
-def _stock_cover(problem: Problem, material: str) -> _Rule:
-    def set_level(document: dict[str, Any], level: float | None) -> None:
-        covers = document["security"]["min_stock_cover"]
-        document["security"]["min_stock_days"].pop(material, None)  # the level replaces it
+def _cover_materials(problem: Problem, country: str, material: str | None) -> list[str] | None:
+    """The materials a cover rule without ``country`` covers: ``material``, else those of the
+    problem's own rule; None: all."""
+    if material is not None and material not in problem.material_ids:
+        raise ArgumentError(f"unknown material {material!r}")
+    existing = next((r for r in problem.security.min_cover_without if r.country == country), None)
+    return [material] if material else (existing.materials if existing else None)
+
+
+def _covered_without(result: Result, country: str, materials: list[str] | None) -> float:
+    """The least share of demand the plan covers without ``country``: opening stock + other
+    supply + substitution, / demand (of ``materials``; None: all)."""
+    inventory = result.inventory
+    bought = result.supply[result.supply["country"] != country]
+    others = bought.groupby(["material", "period"])["tonnes"].sum()
+    rows = inventory[inventory["demand"] > 0]
+    if materials:
+        rows = rows[rows["material"].isin(materials)]
+    covered = [
+        (row.opening + others.get((row.material, row.period), 0.0) + row.substituted) / row.demand
+        for row in rows.itertuples()
+    ]
+    return min(1.0, min(covered, default=1.0))
+
+
+def _stock_cover(problem: Problem, country: str, material: str | None) -> _Rule:
+    if material is None or material not in problem.material_ids:
+        known = ", ".join(problem.material_ids)
+        raise ArgumentError(f"a stock_cover frontier needs material= one of: {known}")
+    chosen = material
+
+    def set_level(problem: Problem, level: float | None) -> Problem:
+        security = problem.security
+        days = {m: v for m, v in security.min_stock_days.items() if m != chosen}  # replaced
         # Without the rule: a target of 0 (a strategic stock's cost below target needs one).
-        covers[material] = 0.0 if level is None else level
+        covers = {**security.min_stock_cover, chosen: 0.0 if level is None else level}
+        changed = security.derive(min_stock_days=days, min_stock_cover=covers)
+        return problem.derive(security=changed)
 
     def reached(result: Result) -> float:
         rows = result.inventory[
-            (result.inventory["material"] == material) & (result.inventory["demand"] > 0)
+            (result.inventory["material"] == chosen) & (result.inventory["demand"] > 0)
         ]
         return float((rows["closing"] / rows["demand"]).min()) if not rows.empty else 0.0
 
-    return _Rule("stock_cover", material, +1, set_level, reached, None, "material")
+    return _Rule(CATALOGUE[Rule.STOCK_COVER], chosen, set_level, reached, "material")
+
+
+_FRONTIERS: dict[Rule, Callable[[Problem, str, str | None], _Rule]] = {
+    Rule.MAX_SHARE: _max_share,
+    Rule.COVER_WITHOUT: _cover_without,
+    Rule.STOCK_COVER: _stock_cover,
+}
+"""How to sweep each rule of :data:`optiree.rules.FRONTIER_RULES`."""
+
+
+def _check_country(problem: Problem, country: str) -> None:
+    if country not in problem.countries:
+        known = ", ".join(problem.countries)
+        raise ArgumentError(f"unknown country {country!r}; the sources' countries are: {known}")
 
 
 def _at(table: pd.DataFrame, kind: str, keys: list[str], chosen: "pd.Series[bool]") -> set[str]:
@@ -195,7 +271,7 @@ class _Tracer:
     """Solves the problem at given levels of one rule, remembering every solve."""
 
     def __init__(self, problem: Problem, rule: _Rule, solver: SolverName, log: bool) -> None:
-        self.document = problem.model_dump()
+        self.problem = problem
         self.rule = rule
         self.solver = solver
         self.log = log
@@ -210,9 +286,8 @@ class _Tracer:
             return self.solved[level]
         if len(self.solved) >= MAX_SOLVES:
             raise OptireeError(f"the frontier needed more than {MAX_SOLVES} solves")
-        document = copy.deepcopy(self.document)
-        self.rule.set_level(document, level)
-        result = solve(Problem.model_validate(document), solver=self.solver, log=self.log)
+        changed = self.rule.set_level(self.problem, level)
+        result = solve(changed, solver=self.solver, log=self.log)
         if level is not None:
             self.solved[level] = result
         return result
@@ -230,14 +305,7 @@ class _Tracer:
     def tightest(self, loosest: float) -> float:
         """The tightest level a plan meets, found by bisection and read off the plan there."""
         rule = self.rule
-        if rule.ceiling is not None:
-            bound = rule.ceiling
-        else:
-            bound = max(1.0, 2 * loosest)
-            while self.meets(bound):
-                bound *= 2
-                if bound > 1e6:
-                    raise OptireeError(f"{rule.name} {rule.subject} has no tightest level")
+        bound = rule.ceiling if rule.ceiling is not None else self.unmet(loosest)
         if self.meets(bound):
             return bound
         feasible, infeasible = loosest, bound
@@ -251,6 +319,15 @@ class _Tracer:
         reached = rule.reached(self.at(feasible))
         tighter = reached * rule.tighter > feasible * rule.tighter
         return reached if tighter and self.meets(reached) else feasible
+
+    def unmet(self, loosest: float) -> float:
+        """A level no plan meets, for a rule with no ceiling: doubled until one fails."""
+        bound = max(1.0, 2 * loosest)
+        while self.meets(bound):
+            bound *= 2
+            if bound > 1e6:
+                raise OptireeError(f"{self.rule.name} {self.rule.subject} has no tightest level")
+        return bound
 
     def cost(self, level: float) -> float:
         return float(self.at(level).total_cost or math.nan)
@@ -301,6 +378,14 @@ class _Tracer:
             slope, piece.slope_at(level), rel_tol=SLOPE_TOLERANCE
         )
 
+    def confirms(self, piece: _Piece, crossing: float, tolerance: float) -> bool:
+        """``piece`` runs on to ``crossing``, or to ``tolerance`` from it towards its end, and
+        the cost at ``crossing`` lies on it."""
+        towards = crossing + math.copysign(tolerance, piece.level - crossing)
+        return self.on(crossing, piece) and (
+            self.reaches(piece, crossing) or self.reaches(piece, towards)
+        )
+
     def breakpoints(self, a: float, b: float, tolerance: float) -> list[float]:
         """The levels strictly between ``a`` and ``b`` where the cost curve changes slope.
 
@@ -319,21 +404,35 @@ class _Tracer:
         crossing = float(left.meets(right, low, high))
         if high - low <= tolerance:
             return [(a + b) / 2 if math.isnan(crossing) else crossing]
-        end = min((a, b), key=lambda level: abs(level - crossing))
-        if abs(end - crossing) <= tolerance / 1000:
-            crossing = end  # at a solved end, which may be the breakpoint itself
+        crossing = _snap(crossing, (a, b), tolerance / 1000)
         if not math.isnan(crossing) and all(
-            self.on(crossing, piece)
-            and (
-                self.reaches(piece, crossing)
-                or self.reaches(piece, crossing + math.copysign(tolerance, piece.level - crossing))
-            )
-            for piece in (left, right)
+            self.confirms(piece, crossing, tolerance) for piece in (left, right)
         ):
             return [crossing]
-        inside = low + tolerance / 2 < crossing < high - tolerance / 2
-        split = crossing if inside else (a + b) / 2
+        split = _split(crossing, low, high, tolerance / 2)
         return self.breakpoints(a, split, tolerance) + self.breakpoints(split, b, tolerance)
+
+    def trace(self, grid: set[float], tolerance: float) -> tuple[list[float], set[float]]:
+        """The ``grid`` levels and the breakpoints, loosest first, and the breakpoints: those
+        between grid levels, and the grid levels where the slope changes."""
+        levels = sorted(grid, key=self.looseness)
+        kinks = [
+            kink
+            for low, high in itertools.pairwise(levels)
+            for kink in self.breakpoints(low, high, tolerance)
+        ]
+        kinks = _apart(kinks, levels, 10 * tolerance)
+        every = sorted(set(levels) | set(kinks), key=self.looseness)
+        kinks += [
+            level
+            for before, level, after in zip(every, every[1:], every[2:], strict=False)
+            if level in grid and self.bends(before, level, after)
+        ]
+        return every, set(kinks)
+
+    def looseness(self, level: float) -> float:
+        """Sorts levels loosest first."""
+        return level * self.rule.tighter
 
     def bends(self, before: float, level: float, after: float) -> bool:
         """The slope changes at the solved ``level`` between the pieces from ``before`` and to
@@ -350,14 +449,14 @@ class _Tracer:
 def frontier(
     problem: Problem,
     country: str = "CN",
-    rule: RuleName = "max_share",
+    rule: Rule | str = Rule.MAX_SHARE,
     *,
     material: str | None = None,
     points: int | None = None,
     solver: SolverName = "highs",
     tolerance: float = 1e-6,
     log: bool = False,
-) -> pd.DataFrame:
+) -> Frontier:
     """Least total cost as one security rule tightens, from the plan's own level to the
     tightest feasible one, with the breakpoints of the curve.
 
@@ -375,21 +474,19 @@ def frontier(
         log: print the solver's log of every solve on stdout; by default nothing is printed.
 
     Returns:
-        A DataFrame, loosest level first: ``rule``, ``subject``, ``level`` (share in [0, 1], or
-        cover as a multiple of demand), ``total_cost``, ``marginal_cost_per_point`` (cost of
-        tightening by 0.01 from this row to the next, averaged over the step; NaN on the
-        last), ``breakpoint`` (the slope changes here), ``status``. ``attrs`` holds
-        ``currency``, ``rule``, ``subject`` and ``solves``.
+        A :class:`Frontier`: its ``table``, loosest level first (see :attr:`Frontier.table`),
+        with the ``rule``, ``subject``, ``currency`` and the number of ``solves``.
 
     Raises:
-        OptireeError: the problem has no plan even without the rule, or the names are unknown.
+        ArgumentError: the rule, country or material is unknown.
+        OptireeError: the problem has no plan even without the rule.
     """
     spec = _rule(problem, rule, country, material)
     tracer = _Tracer(problem, spec, solver, log)
     free = tracer.at(None)
     if not free.is_optimal:
         raise OptireeError(
-            f"no frontier: the problem without its {rule} rule on {spec.subject} is "
+            f"no frontier: the problem without its {spec.name} rule on {spec.subject} is "
             f"{free.status.value}: {free.message}"
         )
     loosest = spec.reached(free)
@@ -397,24 +494,23 @@ def frontier(
     tracer.ends = {loosest, tightest}
     count = DEFAULT_POINTS if points is None else points
     grid = {loosest + (tightest - loosest) * i / (count + 1) for i in range(count + 2)}
-    levels = sorted(grid, key=lambda level: level * spec.tighter)
-    kinks = [
-        kink
-        for low, high in itertools.pairwise(levels)
-        for kink in tracer.breakpoints(low, high, tolerance)
-    ]
-    kinks = _apart(kinks, levels, 10 * tolerance)
-    every = sorted(set(levels) | set(kinks), key=lambda level: level * spec.tighter)
-    kinks += [
-        level
-        for before, level, after in zip(every, every[1:], every[2:], strict=False)
-        if level in grid and tracer.bends(before, level, after)
-    ]
-    table = _table(spec, every, set(kinks), tracer)
-    table.attrs.update(
-        currency=problem.currency, rule=rule, subject=spec.subject, solves=len(tracer.solved) + 1
-    )
-    return table
+    every, kinks = tracer.trace(grid, tolerance)
+    table = _table(spec, every, kinks, tracer)
+    solves = len(tracer.solved) + 1
+    return Frontier(table, spec.spec.rule, spec.subject, problem.currency, solves)
+
+
+def _snap(crossing: float, ends: tuple[float, float], distance: float) -> float:
+    """``crossing``, or the end within ``distance`` of it (a solved end may be the breakpoint
+    itself)."""
+    end = min(ends, key=lambda level: abs(level - crossing))
+    return end if abs(end - crossing) <= distance else crossing
+
+
+def _split(crossing: float, low: float, high: float, margin: float) -> float:
+    """Where to split the bracket (low, high): at ``crossing`` when it lies more than
+    ``margin`` inside, else in the middle."""
+    return crossing if low + margin < crossing < high - margin else (low + high) / 2
 
 
 def _apart(kinks: list[float], levels: list[float], distance: float) -> list[float]:
@@ -430,21 +526,11 @@ def _apart(kinks: list[float], levels: list[float], distance: float) -> list[flo
 
 
 def _rule(problem: Problem, rule: str, country: str, material: str | None) -> _Rule:
-    if rule == "stock_cover":
-        if material not in problem.material_ids:
-            known = ", ".join(problem.material_ids)
-            raise OptireeError(f"a stock_cover frontier needs material= one of: {known}")
-        return _stock_cover(problem, material)
-    if country not in problem.countries:
-        known = ", ".join(problem.countries)
-        raise OptireeError(f"unknown country {country!r}; the sources' countries are: {known}")
-    if rule == "max_share":
-        return _max_share(problem, country)
-    if rule == "cover_without":
-        if material is not None and material not in problem.material_ids:
-            raise OptireeError(f"unknown material {material!r}")
-        return _cover_without(problem, country, material)
-    raise OptireeError(f"unknown rule {rule!r}: choose max_share, cover_without or stock_cover")
+    if rule not in FRONTIER_RULES:
+        *most, last = FRONTIER_RULES
+        choices = f"{', '.join(most)} or {last}"
+        raise ArgumentError(f"unknown rule {rule!r}: choose {choices}")
+    return _FRONTIERS[Rule(rule)](problem, country, material)
 
 
 def _table(spec: _Rule, levels: list[float], kinks: set[float], tracer: _Tracer) -> pd.DataFrame:

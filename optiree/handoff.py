@@ -18,7 +18,7 @@ solved with CBC or inspected.
 """
 
 import operator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import highspy
@@ -411,3 +411,32 @@ def _bounds(values: Any, missing: float) -> FloatArray:
     """Bounds as floats, ``missing`` where PuLP has None (no bound)."""
     bounds = np.array(list(values), dtype=np.float64)
     return np.where(np.isnan(bounds), missing, bounds)
+
+
+class RowBoundSweep:
+    """One LP solved again and again with other row upper bounds (a sweep of scenarios that
+    only tighten caps), on one warm-started HiGHS instance (:class:`WarmStart`).
+
+    ``free_rows`` are the rows the sweep sets: in the base LP they have no upper bound, and a
+    scenario gives each its bound, a share of :attr:`full`, their limit in ``arrays``
+    (:func:`lp_arrays`).
+    """
+
+    def __init__(self, arrays: HighsArrays, solver: pulp.HiGHS, free_rows: list[int]) -> None:
+        self.arrays = arrays
+        self.full = arrays.row_upper.copy()
+        """Each row's upper bound in ``arrays``."""
+        self.row_upper = arrays.row_upper.copy()
+        """Each row's upper bound in the base LP: none on ``free_rows``."""
+        self.row_upper[free_rows] = np.inf
+        self.warm = WarmStart(replace(arrays, row_upper=self.row_upper), solver)
+
+    def optimum(self, row_upper: FloatArray) -> FloatArray | None:
+        """The value of every column at the optimum with these row upper bounds; None where
+        HiGHS finds no optimal solution."""
+        status, x = self.warm.solve(row_upper=row_upper)
+        return x if status == highspy.HighsModelStatus.kOptimal else None
+
+    def cost(self, x: FloatArray) -> float:
+        """The objective at ``x``, its constant included."""
+        return float(self.arrays.cost @ x) + self.arrays.offset

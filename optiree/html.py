@@ -37,6 +37,7 @@ from optiree.words import cell, headline, money, share, tonnes
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
+    from optiree.frontier import Frontier
     from optiree.results import Result
     from optiree.schema import Problem
 
@@ -67,7 +68,7 @@ def render_report(
     problem: "Problem",
     result: "Result",
     *,
-    frontier: pd.DataFrame | None = None,
+    frontier: "Frontier | None" = None,
     sensitivity: Mapping[str, pd.DataFrame] | None = None,
 ) -> str:
     """The report as HTML text (see :func:`write_report`).
@@ -115,7 +116,7 @@ def write_report(
     result: "Result",
     path: str | Path,
     *,
-    frontier: pd.DataFrame | None = None,
+    frontier: "Frontier | None" = None,
     sensitivity: Mapping[str, pd.DataFrame] | None = None,
     overwrite: bool = True,
 ) -> Path:
@@ -123,8 +124,8 @@ def write_report(
 
     The page has the summary (status, total cost, cost by component), the supply per
     material, substitution, closing stock, shortage, country shares and the binding rules with
-    their shadow prices, every figure of :mod:`optiree.plots`, the ``frontier`` (a table of
-    :func:`optiree.plots.frontier_curve`'s schema) and the ``sensitivity`` tables (name ->
+    their shadow prices, every figure of :mod:`optiree.plots`, the ``frontier`` (a
+    :class:`optiree.frontier.Frontier`) and the ``sensitivity`` tables (name ->
     DataFrame) when given. A result that is not optimal gives a page that says so, with its
     message. The file is written to a temporary file in the same folder and renamed into
     place, so a reader never sees half a page; missing folders are created. Without
@@ -169,7 +170,7 @@ def _summary(result: "Result") -> list[str]:
     ]
 
 
-def _figures(problem: "Problem", result: "Result", frontier: pd.DataFrame | None) -> list[str]:
+def _figures(problem: "Problem", result: "Result", frontier: "Frontier | None") -> list[str]:
     figures: list[tuple[str, Figure]] = [
         ("Supply by source and period [t]; black ticks: demand [t]", sourcing_mix(result)),
         (
@@ -182,7 +183,7 @@ def _figures(problem: "Problem", result: "Result", frontier: pd.DataFrame | None
         figures.append(
             (
                 "Cost of security: least total cost as a rule is tightened",
-                frontier_curve(frontier),
+                frontier_curve(frontier.table, frontier.currency),
             )
         )
     parts = ['<h2 id="figures">Figures</h2>']
@@ -282,8 +283,8 @@ def _binding(result: "Result") -> list[str]:
     return [*parts, _table(shown, formats)]
 
 
-def _frontier_table(frontier: pd.DataFrame) -> list[str]:
-    currency = str(frontier.attrs.get("currency", ""))
+def _frontier_table(frontier: "Frontier") -> list[str]:
+    currency = frontier.currency
     formats: dict[str, Format] = {
         "level": cell,
         "total_cost": money,
@@ -294,7 +295,7 @@ def _frontier_table(frontier: pd.DataFrame) -> list[str]:
         f'<p class="note">Least total cost [{_e(currency)}] at each level of the rule, from '
         f"the loosest to the tightest; marginal cost per point [{_e(currency)}]: from this "
         "level to the next, per 0.01 of the level.</p>",
-        _table(frontier, formats, index=False),
+        _table(frontier.table, formats, index=False),
     ]
 
 

@@ -14,16 +14,19 @@ does not, the problem is infeasible and the row is listed in ``LpModel.impossibl
 first period of each material whose demand to date exceeds all supply possible to date.
 """
 
+import itertools
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import pulp
 
 from optiree.collector import paused
+from optiree.errors import ArgumentError
 from optiree.prepare import FT, KT, MT, SMT, ProblemData
 from optiree.rules import Rule
+from optiree.schema import Problem
 
 
 @dataclass(frozen=True)
@@ -138,69 +141,98 @@ class _Builder:
         self.prefix = prefix
         self.rows: list[Row] = []
         self.impossible: list[Impossible] = []
-        d = data
-
-        def variable(kind: str, index: tuple[str, ...], ub: float | None) -> pulp.LpVariable:
-            return self.lp.add_variable(prefix + _name(kind, *index), 0, ub)
-
         self.buy: dict[SMT, pulp.LpVariable] = {}
         self.tier: dict[tuple[str, str, str, str], pulp.LpVariable] = {}
         self.supply: dict[SMT, Terms] = {}
-        for (s, m, t), bands in d.segments.items():
-            self.buy[s, m, t] = variable("buy", (s, m, t), bands[0].width)
-            self.supply[s, m, t] = [(self.buy[s, m, t], 1.0)]
-            for j, band in enumerate(bands[1:], start=2):
-                key = (s, m, str(j), t)
-                self.tier[key] = variable("tier", key, band.width)
-                self.supply[s, m, t].append((self.tier[key], 1.0))
-        self.feed = {key: variable("feed", key, ub) for key, ub in d.feed_capacity.items()}
-        for (f, t), w in self.feed.items():
-            for m, per_tonne in d.yields[f].items():
-                self.supply.setdefault((d.feed_source[f], m, t), []).append((w, per_tonne))
-        self.sub = {key: variable("sub", key, ub) for key, ub in d.sub_capacity.items()}
-        self.stock = {
-            (m, t): variable("stock", (m, t), None) for m in d.materials for t in d.periods
-        }
-        self.short = {
-            (m, t): variable("short", (m, t), d.demand[m, t])
-            for m in d.penalty
-            for t in d.periods
-            if d.demand[m, t] > 0
-        }
-        self.gap = {
-            (m, t): variable("gap", (m, t), None)
-            for (m, t), cover in d.stock_cover.items()
-            if m in d.below_cost and cover * d.demand[m, t] > 0
-        }
-        last = d.periods[-1]
-        self.below = {
-            (m, t): variable("below", (m, t), None)
-            for m, t in self.gap
-            if t == last and (m, t) in self.short
-        }
-        self.sell = {  # selling at no price is free disposal: no variable needed
-            key: variable("sell", key, None if math.isinf(most) else most)
-            for key, most in d.max_sold.items()
-            if most > 0 and d.salvage[key] > 0
-        }
-        self.waste = {
-            (m, t): variable("waste", (m, t), None) for m in d.disposal for t in d.periods
-        }
-        self.shortfall = {
-            (row.contract, row.material, row.period): variable(
-                "shortfall", (row.contract, row.material, row.period), row.tonnes
-            )
-            for row in d.contracts
-            if row.take_or_pay is not None and row.tonnes > 0
-        }
+        self.purchases()
+        self.feed = self.feeds()
+        self.sub = {key: self.variable("sub", key, ub) for key, ub in data.sub_capacity.items()}
+        self.stock = self.free("stock", data.materials)
+        self.short = self.shortages()
+        self.gap = self.gaps()
+        self.below = self.belows()
+        self.sell = self.sales()
+        self.waste = self.free("waste", data.disposal)
+        self.shortfall = self.shortfalls()
         self.supply_by_mt: dict[MT, list[tuple[str, Terms]]] = {}
         for (s, m, t), terms in self.supply.items():
             self.supply_by_mt.setdefault((m, t), []).append((s, terms))
-        self.saved_by_mt: dict[MT, Terms] = {}
+        self.saved_by_mt = self.savings()
+
+    def variable(self, kind: str, index: tuple[str, ...], ub: float | None) -> pulp.LpVariable:
+        return self.lp.add_variable(self.prefix + _name(kind, *index), 0, ub)
+
+    def free(self, kind: str, materials: Iterable[str]) -> dict[MT, pulp.LpVariable]:
+        """A variable with no upper bound for each of ``materials`` in every period."""
+        cells = itertools.product(materials, self.data.periods)
+        return {(m, t): self.variable(kind, (m, t), None) for m, t in cells}
+
+    def purchases(self) -> None:
+        """``buy`` in each cell's first price band, ``tier`` in the others."""
+        for (s, m, t), bands in self.data.segments.items():
+            self.buy[s, m, t] = self.variable("buy", (s, m, t), bands[0].width)
+            self.supply[s, m, t] = [(self.buy[s, m, t], 1.0)]
+            for j, band in enumerate(bands[1:], start=2):
+                key = (s, m, str(j), t)
+                self.tier[key] = self.variable("tier", key, band.width)
+                self.supply[s, m, t].append((self.tier[key], 1.0))
+
+    def feeds(self) -> dict[FT, pulp.LpVariable]:
+        """Tonnes of each feed, whose yields its source delivers."""
+        d = self.data
+        feed = {key: self.variable("feed", key, ub) for key, ub in d.feed_capacity.items()}
+        for (f, t), w in feed.items():
+            for m, per_tonne in d.yields[f].items():
+                self.supply.setdefault((d.feed_source[f], m, t), []).append((w, per_tonne))
+        return feed
+
+    def shortages(self) -> dict[MT, pulp.LpVariable]:
+        d = self.data
+        cells = itertools.product(d.penalty, d.periods)
+        return {mt: self.variable("short", mt, d.demand[mt]) for mt in cells if d.demand[mt] > 0}
+
+    def gaps(self) -> dict[MT, pulp.LpVariable]:
+        d = self.data
+        return {
+            (m, t): self.variable("gap", (m, t), None)
+            for (m, t), cover in d.stock_cover.items()
+            if m in d.below_cost and cover * d.demand[m, t] > 0
+        }
+
+    def belows(self) -> dict[MT, pulp.LpVariable]:
+        last = self.data.periods[-1]
+        return {
+            (m, t): self.variable("below", (m, t), None)
+            for m, t in self.gap
+            if t == last and (m, t) in self.short
+        }
+
+    def sales(self) -> dict[MT, pulp.LpVariable]:
+        """Selling at no price is free disposal: no variable needed."""
+        d = self.data
+        return {
+            key: self.variable("sell", key, None if math.isinf(most) else most)
+            for key, most in d.max_sold.items()
+            if most > 0 and d.salvage[key] > 0
+        }
+
+    def shortfalls(self) -> dict[tuple[str, str, str], pulp.LpVariable]:
+        return {
+            (row.contract, row.material, row.period): self.variable(
+                "shortfall", (row.contract, row.material, row.period), row.tonnes
+            )
+            for row in self.data.contracts
+            if row.take_or_pay is not None and row.tonnes > 0
+        }
+
+    def savings(self) -> dict[MT, Terms]:
+        """Tonnes of each (material, period) substitutes save."""
+        saved_by_mt: dict[MT, Terms] = {}
         for (k, t), u in self.sub.items():
-            for m, tonnes in d.saves[k].items():
+            for m, tonnes in self.data.saves[k].items():
                 if tonnes > 0:
-                    self.saved_by_mt.setdefault((m, t), []).append((u, tonnes))
+                    saved_by_mt.setdefault((m, t), []).append((u, tonnes))
+        return saved_by_mt
 
     def bought(self, m: str, t: str, country: str | None = None, *, without: bool = False) -> Terms:
         """Tonnes of ``m`` delivered in ``t``: from every source, from ``country`` only, or
@@ -255,26 +287,42 @@ class _Builder:
 
     def objective(self) -> None:
         d = self.data
-        terms: Terms = []
-        for (s, m, t), bands in d.segments.items():
-            terms.append((self.buy[s, m, t], bands[0].price))
-            terms += [(self.tier[s, m, str(j), t], b.price) for j, b in enumerate(bands[1:], 2)]
+        terms = self.purchase_costs()
         terms += [(w, d.feed_price[key]) for key, w in self.feed.items()]
         terms += [(v, d.sub_cost[key]) for key, v in self.sub.items()]
-        terms += [(v, d.holding[m]) for (m, _), v in self.stock.items() if d.holding[m] > 0]
+        terms += self.stock_costs() + self.outlet_costs()
+        self.cost = _expression(terms)
+        if self.own_lp:
+            self.lp.setObjective(self.cost)
+
+    def outlet_costs(self) -> Terms:
+        """Shortage, sales (at minus their price), waste and take-or-pay shortfall."""
+        d = self.data
+        terms = [(v, d.penalty[m]) for (m, _), v in self.short.items()]
+        terms += [(v, -d.salvage[key]) for key, v in self.sell.items()]
+        terms += [(v, d.disposal[m]) for (m, _), v in self.waste.items()]
+        prices = {(r.contract, r.material, r.period): r.take_or_pay for r in d.contracts}
+        terms += [(v, prices[key] or 0.0) for key, v in self.shortfall.items()]
+        return terms
+
+    def purchase_costs(self) -> Terms:
+        terms: Terms = []
+        for (s, m, t), bands in self.data.segments.items():
+            terms.append((self.buy[s, m, t], bands[0].price))
+            terms += [(self.tier[s, m, str(j), t], b.price) for j, b in enumerate(bands[1:], 2)]
+        return terms
+
+    def stock_costs(self) -> Terms:
+        """Holding, and a strategic stock's tonnes below target (charged gap, and below at
+        the end)."""
+        d = self.data
+        terms = [(v, d.holding[m]) for (m, _), v in self.stock.items() if d.holding[m] > 0]
         for (m, t), v in self.gap.items():  # linear in (below, charged): read its two slopes
             # without an end row (no shortage), every tonne below is charged: below = gap
             below = 1.0 if (m, t) not in self.below else 0.0
             terms.append((v, d.below_target_cost(m, t, below, 1.0)))
         terms += [(v, d.below_target_cost(m, t, 1.0, 0.0)) for (m, t), v in self.below.items()]
-        terms += [(v, d.penalty[m]) for (m, _), v in self.short.items()]
-        terms += [(v, -d.salvage[key]) for key, v in self.sell.items()]
-        terms += [(v, d.disposal[m]) for (m, _), v in self.waste.items()]
-        prices = {(r.contract, r.material, r.period): r.take_or_pay for r in d.contracts}
-        terms += [(v, prices[key] or 0.0) for key, v in self.shortfall.items()]
-        self.cost = _expression(terms)
-        if self.own_lp:
-            self.lp.setObjective(self.cost)
+        return terms
 
     def balance(self) -> None:
         """Supply covers demand; what is left is stock, sold, or wasted (free unless a disposal
@@ -284,30 +332,31 @@ class _Builder:
             sense = pulp.LpConstraintEQ if m in d.disposal else pulp.LpConstraintGE
             for t in d.periods:
                 terms, initial = self.opening(m, t)
-                terms += self.bought(m, t)
-                terms += self.saved_by_mt.get((m, t), [])
-                terms += [(v[m, t], sign) for v, sign in self.outlets if (m, t) in v]
+                terms += self.bought(m, t) + self.saved(m, t) + self.outgoing(m, t)
                 self.add(
                     Rule.BALANCE, (m, t), terms, sense, d.demand[m, t] - initial, shift=initial
                 )
 
-    @property
-    def outlets(self) -> list[tuple[dict[MT, pulp.LpVariable], float]]:
-        """Variables in the balance row besides purchases and substitution, with their sign."""
-        return [(self.short, 1.0), (self.stock, -1.0), (self.sell, -1.0), (self.waste, -1.0)]
+    def outgoing(self, m: str, t: str) -> Terms:
+        """Variables in the balance row besides purchases and substitution, with their sign:
+        shortage, closing stock, sales and waste."""
+        outlets = [(self.short, 1.0), (self.stock, -1.0), (self.sell, -1.0), (self.waste, -1.0)]
+        return [(v[m, t], sign) for v, sign in outlets if (m, t) in v]
+
+    def saved(self, m: str, t: str) -> Terms:
+        """Tonnes of m substitutes save in t."""
+        return self.saved_by_mt.get((m, t), [])
+
+    def delivered(self, cells: Iterable[SMT]) -> Terms:
+        """Tonnes delivered in ``cells`` (source, material, period)."""
+        return [term for cell in cells for term in self.supply.get(cell, [])]
 
     def supply_gaps(self) -> None:
         """Record, per material, the first period by which the demand to date exceeds all that
         could have come in to date: initial stock, capacity, substitution and allowed shortage
         (caps and rules aside). Such a problem is infeasible whatever the rules say."""
         d = self.data
-        capacity: dict[MT, float] = {}
-        for s, m, t in self.supply:
-            capacity[m, t] = capacity.get((m, t), 0.0) + d.supply_capacity((s, m, t))
-        saving: dict[MT, float] = {}
-        for (k, t), units in d.sub_capacity.items():
-            for m, per_unit in d.saves[k].items():
-                saving[m, t] = saving.get((m, t), 0.0) + units * per_unit
+        capacity, saving = self.most_in()
         for m in d.materials:
             available, needed = d.initial[m], 0.0
             for t in d.periods:
@@ -324,6 +373,18 @@ class _Builder:
                     self.impossible.append(Impossible(_name(Rule.BALANCE.value, m, t), reason))
                     break
 
+    def most_in(self) -> tuple[dict[MT, float], dict[MT, float]]:
+        """The most tonnes each (material, period) can come in: by capacity, by substitution."""
+        d = self.data
+        capacity: dict[MT, float] = {}
+        for s, m, t in self.supply:
+            capacity[m, t] = capacity.get((m, t), 0.0) + d.supply_capacity((s, m, t))
+        saving: dict[MT, float] = {}
+        for (k, t), units in d.sub_capacity.items():
+            for m, per_unit in d.saves[k].items():
+                saving[m, t] = saving.get((m, t), 0.0) + units * per_unit
+        return capacity, saving
+
     def net_demand(self) -> None:
         """Substitution and shortage together avoid at most the demand, so that neither can
         turn into stock."""
@@ -335,18 +396,12 @@ class _Builder:
             self.add(Rule.NET_DEMAND, (m, t), terms, pulp.LpConstraintLE, d.demand[m, t])
 
     def max_share(self) -> None:
-        d = self.data
-        for c, share in d.problem.security.max_country_share.items():
+        for c, share in self.data.problem.security.max_country_share.items():
             if share >= 1:
                 continue  # a share of all purchases cannot exceed 1: the row cannot bind
             for (m, t), sellers in self.supply_by_mt.items():
-                # Tonnes from c less share x all tonnes: a - share x a for c's terms (first),
-                # -share x a for the others.
-                own = [(v, a - share * a) for s, ts in sellers if d.country[s] == c for v, a in ts]
+                own, others = self.share_terms(c, share, sellers)
                 if own:
-                    others = [
-                        (v, -share * a) for s, ts in sellers if d.country[s] != c for v, a in ts
-                    ]
                     self.add(
                         Rule.MAX_SHARE,
                         (c, m, t),
@@ -356,6 +411,16 @@ class _Builder:
                         subject=c,
                         parameter=share,
                     )
+
+    def share_terms(
+        self, c: str, share: float, sellers: list[tuple[str, Terms]]
+    ) -> tuple[Terms, Terms]:
+        """Tonnes from c less share x all tonnes: a - share x a for c's terms (first), -share x
+        a for the others'."""
+        country = self.data.country
+        own = [(v, a - share * a) for s, ts in sellers if country[s] == c for v, a in ts]
+        others = [(v, -share * a) for s, ts in sellers if country[s] != c for v, a in ts]
+        return own, others
 
     def cover_without(self) -> None:
         d = self.data
@@ -367,8 +432,7 @@ class _Builder:
                     if need <= 0:
                         continue
                     terms, initial = self.opening(m, t)
-                    terms += self.bought(m, t, c, without=True)
-                    terms += self.saved_by_mt.get((m, t), [])
+                    terms += self.bought(m, t, c, without=True) + self.saved(m, t)
                     self.add(
                         Rule.COVER_WITHOUT,
                         (c, m, t),
@@ -392,18 +456,22 @@ class _Builder:
         for (m, t), cover in d.stock_cover.items():
             need = cover * d.demand[m, t]
             if need > 0:
-                terms: Terms = [(self.stock[m, t], 1.0)]
-                if (m, t) in self.gap:  # a strategic stock: its charged gap and shortage count
-                    terms += [(v[m, t], 1.0) for v in (self.gap, self.short) if (m, t) in v]
                 self.add(
                     Rule.STOCK_COVER,
                     (m, t),
-                    terms,
+                    self.held(m, t),
                     pulp.LpConstraintGE,
                     need,
                     parameter=cover,
                     per_point=0.01 * d.demand[m, t],
                 )
+
+    def held(self, m: str, t: str) -> Terms:
+        """Closing stock, and for a strategic stock its charged gap and shortage."""
+        terms: Terms = [(self.stock[m, t], 1.0)]
+        if (m, t) in self.gap:
+            terms += [(v[m, t], 1.0) for v in (self.gap, self.short) if (m, t) in v]
+        return terms
 
     def stock_end(self) -> None:
         """At the end, every tonne a strategic stock is below target, ``below(m,t)``, costs
@@ -416,11 +484,10 @@ class _Builder:
 
     def caps(self) -> None:
         for row in self.data.caps:
-            terms = [term for cell in row.cells for term in self.supply[cell]]
             self.add(
                 Rule.CAP,
                 (row.cap, row.material, row.period),
-                terms,
+                self.delivered(row.cells),
                 pulp.LpConstraintLE,
                 row.limit,
                 subject=row.cap,
@@ -431,7 +498,7 @@ class _Builder:
     def contracts(self) -> None:
         for row in self.data.contracts:
             index = (row.contract, row.material, row.period)
-            terms = [term for cell in row.cells for term in self.supply[cell]]
+            terms = self.delivered(row.cells)
             if index in self.shortfall:
                 terms.append((self.shortfall[index], 1.0))
             self.add(
@@ -447,7 +514,7 @@ class _Builder:
 
     def separation(self) -> None:
         for (s, t), most in self.data.separation.items():
-            terms = [term for m in self.data.materials for term in self.supply.get((s, m, t), [])]
+            terms = self.delivered((s, m, t) for m in self.data.materials)
             self.add(
                 Rule.SEPARATION, (s, t), terms, pulp.LpConstraintLE, most, subject=s, material=""
             )
@@ -539,3 +606,197 @@ def build(data: ProblemData, lp: pulp.LpProblem | None = None, prefix: str = "")
     builder.ramp()
     builder.sub_share()
     return builder.model()
+
+
+# -- the input number behind each rule's rows -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Setting:
+    """The input number a rule's row comes from, and how to set it: what a diagnosis changes.
+
+    Read by :func:`setting`; each rule that can give has its functions in :data:`SETTINGS`."""
+
+    rule: Rule
+    subject: str
+    """The country, cap or contract id, or the material (demand and stock cover)."""
+    period: str | None
+    """The period the number is for; None when one number holds for every period."""
+    path: str
+    """Where the number is in the input, e.g. ``caps.1.max_tonnes``."""
+    current: float
+    setter: "Callable[[Problem, str, str | None, float], Problem]"
+    """Sets the number of (subject, period) in a problem (derived, so validated again)."""
+    upper: float = math.inf
+    """Largest valid value (1 for a share)."""
+    scale: float = 1.0
+    """Input units per unit of the row's parameter: days per period for a cover in days."""
+    exact: bool = False
+    """An equation's number (``fixed_tonnes``): set to what a plan takes, with no margin, since
+    either side of it would leave that plan."""
+
+    def put(self, problem: Problem, value: float) -> Problem:
+        """``problem`` with this number set to ``value``."""
+        return self.setter(problem, self.subject, self.period, value)
+
+
+def _demand_setting(
+    problem: Problem, material: str, period: str | None, parameter: float | None
+) -> Setting:
+    if period is None:
+        raise ArgumentError(f"no input field for the demand of {material}: it needs its period")
+    path, current = f"demand.{material}.{period}", float(parameter or 0.0)
+    return Setting(Rule.BALANCE, material, period, path, current, _set_demand)
+
+
+def _set_demand(problem: Problem, material: str, period: str | None, value: float) -> Problem:
+    """Demand of ``material`` in ``period``: one number for all periods becomes a mapping."""
+    given = problem.demand[material]
+    per_period = given if isinstance(given, dict) else dict.fromkeys(problem.periods, given)
+    changed = {**problem.demand, material: per_period | {str(period): value}}
+    return problem.derive(demand=changed)
+
+
+def _max_share_setting(
+    problem: Problem, country: str, period: str | None, parameter: float | None
+) -> Setting:
+    path = f"security.max_country_share.{country}"
+    current = float(parameter or 0.0)
+    return Setting(Rule.MAX_SHARE, country, None, path, current, _set_max_share, upper=1.0)
+
+
+def _set_max_share(problem: Problem, country: str, period: str | None, value: float) -> Problem:
+    shares = {**problem.security.max_country_share, country: value}
+    return problem.derive(security=problem.security.derive(max_country_share=shares))
+
+
+def _cover_without_setting(
+    problem: Problem, country: str, period: str | None, parameter: float | None
+) -> Setting:
+    path = f"security.min_cover_without.{_cover_index(problem, country)}.share"
+    current = float(parameter or 0.0)
+    return Setting(Rule.COVER_WITHOUT, country, None, path, current, _set_cover, upper=1.0)
+
+
+def _set_cover(problem: Problem, country: str, period: str | None, value: float) -> Problem:
+    i = _cover_index(problem, country)
+    rules = list(problem.security.min_cover_without)
+    rules[i] = rules[i].derive(share=value)
+    return problem.derive(security=problem.security.derive(min_cover_without=rules))
+
+
+def _cover_index(problem: Problem, country: str) -> int:
+    countries = [rule.country for rule in problem.security.min_cover_without]
+    return _index(countries, country, f"min_cover_without rule for {country!r}")
+
+
+def _stock_cover_setting(
+    problem: Problem, material: str, period: str | None, parameter: float | None
+) -> Setting:
+    key = _stock_key(problem, material)
+    at = period if isinstance(getattr(problem.security, key)[material], dict) else None
+    scale = (problem.period_days or 1.0) if key == "min_stock_days" else 1.0
+    path = f"security.{key}.{material}" + (f".{at}" if at is not None else "")
+    current = float(parameter or 0.0) * scale
+    return Setting(Rule.STOCK_COVER, material, at, path, current, _set_stock, scale=scale)
+
+
+def _stock_key(problem: Problem, material: str) -> str:
+    """Where the stock target of ``material`` is given: in days, or in periods of demand."""
+    return "min_stock_days" if material in problem.security.min_stock_days else "min_stock_cover"
+
+
+def _set_stock(problem: Problem, material: str, period: str | None, value: float) -> Problem:
+    key = _stock_key(problem, material)
+    targets = getattr(problem.security, key)
+    target = value if period is None else {**targets[material], period: value}
+    changed = problem.security.derive(**{key: {**targets, material: target}})
+    return problem.derive(security=changed)
+
+
+def _cap_setting(
+    problem: Problem, cap_id: str, period: str | None, parameter: float | None
+) -> Setting:
+    i = _cap_index(problem, cap_id)
+    key = _cap_key(problem, i)
+    current = float(getattr(problem.caps[i], key) or 0.0)
+    upper = 1.0 if key == "max_share_of_capacity" else math.inf
+    return Setting(Rule.CAP, cap_id, None, f"caps.{i}.{key}", current, _set_cap, upper=upper)
+
+
+def _cap_index(problem: Problem, cap_id: str) -> int:
+    return _index([problem.cap_id(i) for i in range(len(problem.caps))], cap_id, f"cap {cap_id!r}")
+
+
+def _cap_key(problem: Problem, i: int) -> str:
+    """What the cap sets: a share of capacity, or tonnes."""
+    by_share = problem.caps[i].max_share_of_capacity is not None
+    return "max_share_of_capacity" if by_share else "max_tonnes"
+
+
+def _set_cap(problem: Problem, cap_id: str, period: str | None, value: float) -> Problem:
+    i = _cap_index(problem, cap_id)
+    caps = list(problem.caps)
+    caps[i] = caps[i].derive(**{_cap_key(problem, i): value})
+    return problem.derive(caps=caps)
+
+
+def _contract_setting(
+    problem: Problem, contract_id: str, period: str | None, parameter: float | None
+) -> Setting:
+    i = _contract_index(problem, contract_id)
+    exact = problem.contracts[i].fixed_tonnes is not None
+    key = _contract_key(problem, i)
+    path, current = f"contracts.{i}.{key}", float(getattr(problem.contracts[i], key) or 0.0)
+    return Setting(Rule.CONTRACT, contract_id, None, path, current, _set_contract, exact=exact)
+
+
+def _contract_index(problem: Problem, contract_id: str) -> int:
+    ids = [problem.contract_id(i) for i in range(len(problem.contracts))]
+    return _index(ids, contract_id, f"contract {contract_id!r}")
+
+
+def _contract_key(problem: Problem, i: int) -> str:
+    """What the contract sets: a fixed volume, or a minimum."""
+    return "min_tonnes" if problem.contracts[i].fixed_tonnes is None else "fixed_tonnes"
+
+
+def _set_contract(problem: Problem, contract_id: str, period: str | None, value: float) -> Problem:
+    i = _contract_index(problem, contract_id)
+    contracts = list(problem.contracts)
+    contracts[i] = contracts[i].derive(**{_contract_key(problem, i): value})
+    return problem.derive(contracts=contracts)
+
+
+SETTINGS: dict[Rule, Callable[[Problem, str, str | None, float | None], Setting]] = {
+    Rule.BALANCE: _demand_setting,
+    Rule.MAX_SHARE: _max_share_setting,
+    Rule.COVER_WITHOUT: _cover_without_setting,
+    Rule.STOCK_COVER: _stock_cover_setting,
+    Rule.CAP: _cap_setting,
+    Rule.CONTRACT: _contract_setting,
+}
+"""How to find, and set, the input number behind a row of each rule that can give (the
+physical rules never do)."""
+
+
+def setting(
+    problem: Problem, rule: Rule, subject: str, period: str | None, parameter: float | None = None
+) -> Setting:
+    """The input number of ``problem`` behind the rows of ``rule`` on ``subject`` (the
+    material for demand and stock cover) in ``period``; ``parameter`` is the row's own (its
+    share, cover or demand), read as the current value where the row has it.
+
+    Raises:
+        ArgumentError: ``problem`` has no such rule (a diagnosis applied to another problem).
+    """
+    return SETTINGS[rule](problem, subject, period, parameter)
+
+
+def _index(ids: list[str], wanted: str, what: str) -> int:
+    """Where ``wanted`` is in ``ids``, the ids of the problem's ``what``."""
+    if wanted not in ids:
+        raise ArgumentError(
+            f"the problem has no {what}: apply a diagnosis to the problem it was made from"
+        )
+    return ids.index(wanted)

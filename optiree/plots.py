@@ -18,10 +18,12 @@ from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 from optiree.errors import MissingDependencyError, PlotError
 from optiree.files import write_atomic
 from optiree.frontier import COLUMNS as FRONTIER
+from optiree.rules import CATALOGUE, FRONTIER_RULES, Rule
 from optiree.words import money
 
 if TYPE_CHECKING:
@@ -34,7 +36,7 @@ if TYPE_CHECKING:
 NEEDS_MATPLOTLIB = "figures need matplotlib: pip install 'optiree[plot]'"
 FIGURES = ("sourcing_mix.png", "stock_trajectory.png", "cost_breakdown.png")
 """The files :func:`write_figures` writes."""
-SHARE_RULES = ("max_share", "cover_without")
+SHARE_RULES = tuple(rule.value for rule in FRONTIER_RULES if CATALOGUE[rule].in_percent)
 """Rules whose level is a share in [0, 1], shown as a percentage."""
 PALETTE = (
     "#4e79a7",
@@ -195,18 +197,18 @@ def cost_breakdown(result: "Result") -> "Figure":
     return figure
 
 
-def frontier_curve(frontier: pd.DataFrame) -> "Figure":
+def frontier_curve(frontier: pd.DataFrame, currency: str = "") -> "Figure":
     """Total cost [currency] against the level of a security rule, one panel per rule and
     subject.
 
     ``frontier`` has the columns of :data:`FRONTIER`, rows from the loosest level to
-    the tightest, and ``frontier.attrs["currency"]``. Shares (``max_share``,
-    ``cover_without``) are shown in %, a stock cover as a multiple of a period's demand; the
-    axis runs from loose to tight. Breakpoints (where the slope changes) are ringed; each
-    linear piece between them is labelled with its marginal cost per point (0.01 of the
-    level): the piece's ``marginal_cost_per_point``, or its range where the cost is not
-    linear between breakpoints; a piece narrower than 2% of the axis is not labelled. Levels
-    without an optimal plan are marked with a cross on the axis.
+    the tightest (a :attr:`optiree.frontier.Frontier.table`), costs in ``currency``. Shares
+    (``max_share``, ``cover_without``) are shown in %, a stock cover as a multiple of a
+    period's demand; the axis runs from loose to tight. Breakpoints (where the slope changes)
+    are ringed; each linear piece between them is labelled with its marginal cost per point
+    (0.01 of the level): the piece's ``marginal_cost_per_point``, or its range where the cost
+    is not linear between breakpoints; a piece narrower than 2% of the axis is not labelled.
+    Levels without an optimal plan are marked with a cross on the axis.
     """
     missing = [c for c in FRONTIER if c not in frontier.columns]
     if missing:
@@ -216,7 +218,6 @@ def frontier_curve(frontier: pd.DataFrame) -> "Figure":
         )
     if frontier.empty:
         raise PlotError("the frontier table has no rows: nothing to draw")
-    currency = str(frontier.attrs.get("currency", ""))
     groups = list(frontier.groupby(["rule", "subject"], sort=False, dropna=False))
     figure = _new_figure(9.0, 1.0 + 4.0 * len(groups))
     panels = _panels(figure, len(groups), sharex=False)
@@ -249,27 +250,7 @@ def _frontier_panel(ax: "Axes", rule: str, subject: str, rows: pd.DataFrame, cur
         markeredgewidth=1.5,
         label="breakpoint (slope changes)",
     )
-    starts = sorted({0, *np.flatnonzero(kink).tolist()})
-    ends = [*starts[1:], len(x) - 1]
-    span = float(np.ptp(x)) if len(x) else 0.0
-    for start, end in zip(starts, ends, strict=True):
-        steps = marginal[start:end][np.isfinite(marginal[start:end])]
-        # A piece too narrow to see keeps its rings but gets no label to crowd its neighbours.
-        if not len(steps) or abs(x[end] - x[start]) < 0.02 * span:
-            continue
-        low, high = float(steps.min()), float(steps.max())
-        same = math.isclose(low, high, rel_tol=1e-6, abs_tol=0.5)
-        per_point = f"{low:,.0f}" if same else f"{low:,.0f} to {high:,.0f}"
-        ax.annotate(
-            _text(f"{per_point} {cur}/point"),
-            ((x[start] + x[end]) / 2, (cost[start] + cost[end]) / 2),
-            xytext=(6, -6),
-            textcoords="offset points",
-            ha="left",
-            va="top",
-            fontsize=8,
-            bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.8},
-        )
+    _label_pieces(ax, x, cost, marginal, kink, currency=cur)
     if not optimal.all():
         ax.plot(
             x_all[~optimal],
@@ -291,13 +272,45 @@ def _frontier_panel(ax: "Axes", rule: str, subject: str, rows: pd.DataFrame, cur
     ax.legend(loc="upper left", fontsize=8)
 
 
+def _label_pieces(
+    ax: "Axes",
+    x: NDArray[np.float64],
+    cost: NDArray[np.float64],
+    marginal: NDArray[np.float64],
+    kink: NDArray[np.bool_],
+    *,
+    currency: str,
+) -> None:
+    """Label each linear piece between breakpoints (``kink``) with its marginal cost per point
+    [``currency``], or its range where the cost is not linear; a piece narrower than 2% of
+    the axis is not labelled."""
+    starts = sorted({0, *np.flatnonzero(kink).tolist()})
+    ends = [*starts[1:], len(x) - 1]
+    span = float(np.ptp(x)) if len(x) else 0.0
+    for start, end in zip(starts, ends, strict=True):
+        steps = marginal[start:end][np.isfinite(marginal[start:end])]
+        # A piece too narrow to see keeps its rings but gets no label to crowd its neighbours.
+        if not len(steps) or abs(x[end] - x[start]) < 0.02 * span:
+            continue
+        low, high = float(steps.min()), float(steps.max())
+        same = math.isclose(low, high, rel_tol=1e-6, abs_tol=0.5)
+        per_point = money(low) if same else f"{money(low)} to {money(high)}"
+        ax.annotate(
+            _text(f"{per_point} {currency}/point"),
+            ((x[start] + x[end]) / 2, (cost[start] + cost[end]) / 2),
+            xytext=(6, -6),
+            textcoords="offset points",
+            ha="left",
+            va="top",
+            fontsize=8,
+            bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.8},
+        )
+
+
 def _level_label(rule: str, subject: str) -> str:
-    labels = {
-        "max_share": f"Largest share of purchases from {subject} [%]",
-        "cover_without": f"Share of demand covered without {subject} [%]",
-        "stock_cover": f"Stock cover of {subject} [periods of demand]",
-    }
-    return labels.get(rule, f"Level of {rule} {subject}") + "  (tighter →)"
+    axis = CATALOGUE[Rule(rule)].frontier_axis if rule in FRONTIER_RULES else None
+    label = f"Level of {rule} {subject}" if axis is None else axis.format(subject=subject)
+    return label + "  (tighter →)"
 
 
 def _new_figure(width: float, height: float) -> "Figure":

@@ -7,11 +7,12 @@ about PuLP.
 """
 
 import math
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 
 from optiree.collector import paused
-from optiree.schema import Problem, Source, Tier, Units, delivered
+from optiree.errors import ArgumentError
+from optiree.schema import Cap, Contract, Problem, Source, Tier, Units, delivered, tier_priced
 from optiree.units import in_tonnes_of_oxide
 
 SMT = tuple[str, str, str]
@@ -140,9 +141,15 @@ class ProblemData:
         """(material, period, price per tonne) of every way to buy a material: each price
         band, and each feed at its price over its yield of the material (what a tonne costs
         bought from the feed for that material alone)."""
+        yield from self._band_offers()
+        yield from self._feed_offers()
+
+    def _band_offers(self) -> Iterator[tuple[str, str, float]]:
         for (_, m, t), bands in self.segments.items():
             for band in bands:
                 yield m, t, band.price
+
+    def _feed_offers(self) -> Iterator[tuple[str, str, float]]:
         for (f, t), price in self.feed_price.items():
             for m, per_tonne in self.yields[f].items():
                 if per_tonne > 0:
@@ -232,11 +239,156 @@ def _segments(tiers: list[Tier], capacity: float, base: float | None) -> Iterato
     for tier in tiers:
         top = min(capacity, math.inf if tier.up_to is None else tier.up_to)
         if top > bottom:
-            price = tier.price
-            if price is None:
-                price = (base or 0.0) * (tier.price_multiplier or 1.0)
-            yield Segment(top - bottom, price)
+            yield Segment(top - bottom, _band_price(tier, base))
         bottom = max(bottom, top)
+
+
+def _band_price(tier: Tier, base: float | None) -> float:
+    """The price of a band: its own, or its multiplier times ``base``."""
+    if tier.price is not None:
+        return tier.price
+    return (base or 0.0) * (tier.price_multiplier or 1.0)
+
+
+def _unvalidated(what: str) -> ArgumentError:
+    """The error for a problem that breaks a rule validation enforces (built without it)."""
+    return ArgumentError(
+        f"{what}: pass a validated Problem (optiree.read or Problem.model_validate), not one "
+        "built with model_construct"
+    )
+
+
+def _base_price(problem: Problem, s: Source, m: str, t: str) -> float | None:
+    """The list price of ``m`` from ``s`` in ``t``; None where its tiers price every band."""
+    base = _list_price(problem, s, m, t)
+    if base is None and not tier_priced(s.tiers.get(m)):
+        raise _unvalidated(f"source {s.id!r} sells {m!r} in {t!r} without a price")
+    return base
+
+
+def _bands(problem: Problem, s: Source, m: str, t: str, tonnes: float) -> tuple[Segment, ...]:
+    """The price bands of ``tonnes`` of ``m`` from ``s`` in ``t``, each at least the floor."""
+    base = _base_price(problem, s, m, t)
+    tiers = s.tiers.get(m)
+    floor = floor_price(problem, s, m, t)
+    if tiers:
+        return tuple(
+            Segment(band.width, max(band.price, floor)) for band in _segments(tiers, tonnes, base)
+        )
+    return (Segment(tonnes, max(base or 0.0, floor)),)
+
+
+def _direct_segments(problem: Problem) -> dict[SMT, tuple[Segment, ...]]:
+    """The price bands of every direct purchase with capacity."""
+    segments: dict[SMT, tuple[Segment, ...]] = {}
+    for s in problem.sources:
+        for m, cap in s.capacity.items():
+            segments |= _material_segments(problem, s, m, cap)
+    return segments
+
+
+def _material_segments(
+    problem: Problem, s: Source, m: str, cap: float | Mapping[str, float]
+) -> dict[SMT, tuple[Segment, ...]]:
+    """The price bands of ``m`` from ``s`` in each period it has capacity ``cap``."""
+    tonnes = {t: value_at(cap, t) for t in _periods_from(problem.periods, s.available_from)}
+    return {(s.id, m, t): _bands(problem, s, m, t, most) for t, most in tonnes.items() if most > 0}
+
+
+def _feed_offers(problem: Problem) -> tuple[dict[FT, float], dict[FT, float]]:
+    """Tonnes and price of every feed in the periods it can be bought."""
+    capacity: dict[FT, float] = {}
+    price: dict[FT, float] = {}
+    for s in problem.sources:
+        for feed in s.feeds:
+            offer = (feed.id, feed.capacity, feed.price_per_tonne_feed)
+            _offered(problem.periods, s.available_from, offer, capacity, price)
+    return capacity, price
+
+
+def _substitute_offers(problem: Problem) -> tuple[dict[KT, float], dict[KT, float]]:
+    """Units and cost of every substitute in the periods it can be used."""
+    capacity: dict[KT, float] = {}
+    cost: dict[KT, float] = {}
+    for k in problem.substitutes:
+        _offered(problem.periods, k.available_from, (k.id, k.capacity, k.cost), capacity, cost)
+    return capacity, cost
+
+
+def _separation(problem: Problem) -> dict[ST, float]:
+    return {
+        (s.id, t): most
+        for s in problem.sources
+        for t in problem.periods
+        if (most := defined_at(s.separation_capacity, t)) is not None
+    }
+
+
+def _ramps(problem: Problem) -> dict[str, tuple[float, float, float]]:
+    return {
+        k.id: (k.ramp.max_increase, k.ramp.max_growth, k.ramp.initial)
+        for k in problem.substitutes
+        if k.ramp is not None
+    }
+
+
+def _sub_shares(problem: Problem) -> dict[KMT, float]:
+    return {
+        (k.id, m, t): limit
+        for k in problem.substitutes
+        for m, share in k.max_share_of_demand.items()
+        for t in problem.periods
+        if (limit := defined_at(share, t)) is not None
+    }
+
+
+def _salvage(problem: Problem) -> dict[MT, float]:
+    return {
+        (m, t): value_at(rule.salvage_price, t)
+        for m, rule in problem.surplus.items()
+        for t in problem.periods
+    }
+
+
+def _max_sold(problem: Problem) -> dict[MT, float]:
+    return {
+        (m, t): math.inf if rule.max_sold is None else value_at(rule.max_sold, t)
+        for m, rule in problem.surplus.items()
+        for t in problem.periods
+    }
+
+
+def _disposal(problem: Problem) -> dict[str, float]:
+    return {m: rule.disposal_cost for m, rule in problem.surplus.items() if rule.disposal_cost > 0}
+
+
+def _capacities(segments: dict[SMT, tuple[Segment, ...]]) -> dict[SMT, float]:
+    return {key: sum(band.width for band in bands) for key, bands in segments.items()}
+
+
+def _first_prices(segments: dict[SMT, tuple[Segment, ...]]) -> dict[SMT, float]:
+    return {key: bands[0].price for key, bands in segments.items()}
+
+
+def _feed_sources(problem: Problem) -> dict[str, str]:
+    return {feed.id: s.id for s in problem.sources for feed in s.feeds}
+
+
+def _yields(problem: Problem) -> dict[str, dict[str, float]]:
+    return {feed.id: dict(feed.yields) for s in problem.sources for feed in s.feeds}
+
+
+def _demand(problem: Problem) -> dict[MT, float]:
+    return {
+        (m, t): value_at(problem.demand[m], t)
+        for m in problem.material_ids
+        for t in problem.periods
+    }
+
+
+def _per_material(problem: Problem, given: Mapping[str, float]) -> dict[str, float]:
+    """``given`` for every material, 0 where it is silent."""
+    return {m: given.get(m, 0.0) for m in problem.material_ids}
 
 
 @paused
@@ -244,100 +396,56 @@ def prepare(problem: Problem) -> ProblemData:
     """Resolve a validated problem into per-index numbers in t REO."""
     input_units = problem.units
     problem = in_tonnes_of_oxide(problem)
-    periods = problem.periods
-    segments: dict[SMT, tuple[Segment, ...]] = {}
-    for s in problem.sources:
-        for m, cap in s.capacity.items():
-            for t in _periods_from(periods, s.available_from):
-                tonnes = value_at(cap, t)
-                if tonnes <= 0:
-                    continue
-                base = _list_price(problem, s, m, t)
-                tiers = s.tiers.get(m)
-                if base is None and (not tiers or any(tier.price is None for tier in tiers)):
-                    raise AssertionError(f"validation let {s.id!r} sell {m!r} in {t!r} unpriced")
-                floor = floor_price(problem, s, m, t)
-                if tiers:
-                    segments[s.id, m, t] = tuple(
-                        Segment(band.width, max(band.price, floor))
-                        for band in _segments(tiers, tonnes, base)
-                    )
-                else:
-                    segments[s.id, m, t] = (Segment(tonnes, max(base or 0.0, floor)),)
-
-    feed_capacity: dict[FT, float] = {}
-    feed_price: dict[FT, float] = {}
-    for s in problem.sources:
-        for feed in s.feeds:
-            offer = (feed.id, feed.capacity, feed.price_per_tonne_feed)
-            _offered(periods, s.available_from, offer, feed_capacity, feed_price)
-    sub_capacity: dict[KT, float] = {}
-    sub_cost: dict[KT, float] = {}
-    for k in problem.substitutes:
-        _offered(periods, k.available_from, (k.id, k.capacity, k.cost), sub_capacity, sub_cost)
-
-    demand = {(m, t): value_at(problem.demand[m], t) for m in problem.material_ids for t in periods}
-    surplus = problem.surplus
+    segments = _direct_segments(problem)
+    feed_capacity, feed_price = _feed_offers(problem)
+    sub_capacity, sub_cost = _substitute_offers(problem)
     data = ProblemData(
         problem=problem,
         input_units=input_units,
-        periods=tuple(periods),
+        periods=tuple(problem.periods),
         materials=tuple(problem.material_ids),
         country={s.id: s.country for s in problem.sources},
-        capacity={key: sum(band.width for band in bands) for key, bands in segments.items()},
-        price={key: bands[0].price for key, bands in segments.items()},
+        capacity=_capacities(segments),
+        price=_first_prices(segments),
         segments=segments,
         feed_capacity=feed_capacity,
         feed_price=feed_price,
-        feed_source={feed.id: s.id for s in problem.sources for feed in s.feeds},
-        yields={feed.id: dict(feed.yields) for s in problem.sources for feed in s.feeds},
-        separation={
-            (s.id, t): most
-            for s in problem.sources
-            for t in periods
-            if (most := defined_at(s.separation_capacity, t)) is not None
-        },
+        feed_source=_feed_sources(problem),
+        yields=_yields(problem),
+        separation=_separation(problem),
         sub_capacity=sub_capacity,
         sub_cost=sub_cost,
         saves={k.id: dict(k.saves) for k in problem.substitutes},
-        ramp={
-            k.id: (k.ramp.max_increase, k.ramp.max_growth, k.ramp.initial)
-            for k in problem.substitutes
-            if k.ramp is not None
-        },
-        sub_share={
-            (k.id, m, t): limit
-            for k in problem.substitutes
-            for m, share in k.max_share_of_demand.items()
-            for t in periods
-            if (limit := defined_at(share, t)) is not None
-        },
-        demand=demand,
-        initial={m: problem.stock.initial.get(m, 0.0) for m in problem.material_ids},
-        holding={m: problem.stock.holding_cost.get(m, 0.0) for m in problem.material_ids},
+        ramp=_ramps(problem),
+        sub_share=_sub_shares(problem),
+        demand=_demand(problem),
+        initial=_per_material(problem, problem.stock.initial),
+        holding=_per_material(problem, problem.stock.holding_cost),
         penalty=dict(problem.shortage_penalty),
-        salvage={
-            (m, t): value_at(rule.salvage_price, t) for m, rule in surplus.items() for t in periods
-        },
-        max_sold={
-            (m, t): math.inf if rule.max_sold is None else value_at(rule.max_sold, t)
-            for m, rule in surplus.items()
-            for t in periods
-        },
-        disposal={m: rule.disposal_cost for m, rule in surplus.items() if rule.disposal_cost > 0},
+        salvage=_salvage(problem),
+        max_sold=_max_sold(problem),
+        disposal=_disposal(problem),
         caps=(),
         contracts=(),
         stock_cover=_stock_cover(problem),
         below_cost=dict(problem.stock.below_target_cost),
         terminal={},
     )
-    return _with_rows(replace(data, terminal=_terminal(data)))
+    data = replace(data, terminal=_terminal(data))
+    return replace(data, caps=_cap_rows(data), contracts=_contract_rows(data))
 
 
 def _terminal(data: ProblemData) -> dict[str, float]:
     """Each strategic stock's cost per tonne left below target at the end: its own
     ``terminal_price``, else the replacement price (the lowest price the material is offered at
     in the last period, failing that in any period; 0 if it is never offered)."""
+    cheapest, at_end = _cheapest(data)
+    given = data.problem.stock.terminal_price
+    return {m: given.get(m, at_end.get(m, cheapest.get(m, 0.0))) for m in data.below_cost}
+
+
+def _cheapest(data: ProblemData) -> tuple[dict[str, float], dict[str, float]]:
+    """Material -> the lowest price it is offered at in any period, and in the last."""
     last = data.periods[-1]
     cheapest: dict[str, float] = {}
     at_end: dict[str, float] = {}
@@ -345,18 +453,24 @@ def _terminal(data: ProblemData) -> dict[str, float]:
         cheapest[m] = min(cheapest.get(m, math.inf), price)
         if t == last:
             at_end[m] = min(at_end.get(m, math.inf), price)
-    given = data.problem.stock.terminal_price
-    return {m: given.get(m, at_end.get(m, cheapest.get(m, 0.0))) for m in data.below_cost}
+    return cheapest, at_end
+
+
+def _covers(problem: Problem) -> dict[str, float | Mapping[str, float]]:
+    """Material -> closing stock as a multiple of demand: cover rules and day rules."""
+    security = problem.security
+    covers: dict[str, float | Mapping[str, float]] = dict(security.min_stock_cover)
+    return covers | {m: _in_periods(problem, given) for m, given in security.min_stock_days.items()}
+
+
+def _in_periods(problem: Problem, days: float | Mapping[str, float]) -> dict[str, float]:
+    """A stock rule in ``days`` of demand as periods of demand, in each period."""
+    length = problem.period_days or 1.0
+    return {t: value_at(days, t) / length for t in problem.periods}
 
 
 def _stock_cover(problem: Problem) -> dict[MT, float]:
-    security = problem.security
-    covers = dict(security.min_stock_cover)
-    days = problem.period_days or 1.0
-    covers |= {
-        m: {t: value_at(given, t) / days for t in problem.periods}
-        for m, given in security.min_stock_days.items()
-    }
+    covers = _covers(problem)
     return {
         (m, t): value_at(cover, t)
         for m, cover in covers.items()
@@ -376,67 +490,118 @@ def _label(ids: list[str], order: tuple[str, ...]) -> str:
 
 
 def _groups(
-    data: ProblemData, materials: list[str], periods: list[str], sum_over: Sequence[str]
+    data: ProblemData, materials: list[str], limit: Cap | Contract
 ) -> Iterator[tuple[str, str, list[tuple[str, str]]]]:
-    """(material label, period label, (material, period) cells) of each row of a limit."""
-    by_material = [materials] if "materials" in sum_over else [[m] for m in materials]
-    by_period = [periods] if "periods" in sum_over else [[t] for t in periods]
-    for ms in by_material:
-        for ts in by_period:
-            yield "+".join(ms), _label(ts, data.periods), [(m, t) for m in ms for t in ts]
+    """(material label, period label, (material, period) cells) of each row of ``limit`` (a
+    cap or a contract) over ``materials`` and its periods (default: every period)."""
+    periods = limit.periods or data.problem.periods
+    for ms in _split(materials, "materials" in limit.sum_over):
+        for ts in _split(periods, "periods" in limit.sum_over):
+            yield "+".join(ms), _label(ts, data.periods), _cells(ms, ts)
+
+
+def _cells(materials: list[str], periods: list[str]) -> list[tuple[str, str]]:
+    """Every (material, period) of ``materials`` and ``periods``."""
+    return [(m, t) for m in materials for t in periods]
+
+
+def _split(ids: list[str], total: bool) -> list[list[str]]:
+    """``ids`` as one group for a ``total``, else one group each."""
+    return [ids] if total else [[i] for i in ids]
+
+
+def _counted(
+    data: ProblemData, cells: list[tuple[str, str]], sources: list[str]
+) -> tuple[SMT, ...]:
+    """The (source, material, period) of ``cells`` and ``sources`` that can deliver."""
+    return tuple((s, m, t) for m, t in cells for s in sources if _delivers(data, (s, m, t)))
 
 
 def _delivers(data: ProblemData, cell: SMT) -> bool:
     return data.supply_capacity(cell) > 0
 
 
-def _with_rows(data: ProblemData) -> ProblemData:
-    """``data`` with its cap and contract rows."""
+def _cap_rows(data: ProblemData) -> tuple[CapRow, ...]:
+    """The rows of every cap, in order."""
     problem = data.problem
-    caps = []
-    for i, cap in enumerate(problem.caps):
-        matching = [s.id for s in problem.sources if s.id == cap.source or s.country == cap.country]
-        materials = cap.materials or problem.material_ids
-        for m_label, t_label, cells in _groups(
-            data, materials, cap.periods or problem.periods, cap.sum_over
-        ):
-            counted = tuple(
-                (s, m, t) for m, t in cells for s in matching if _delivers(data, (s, m, t))
-            )
-            if not counted:
-                continue  # nothing to restrict: the row would read 0 <= limit
-            total = sum(data.supply_capacity(cell) for cell in counted)
-            share = cap.max_share_of_capacity
-            limit = share * total if share is not None else cap.max_tonnes
-            if limit is None:
-                raise AssertionError(f"validation let cap {problem.cap_id(i)!r} have no limit")
-            sources = tuple(dict.fromkeys(s for s, _, _ in counted))
-            caps.append(
-                CapRow(problem.cap_id(i), m_label, t_label, sources, counted, limit, share, total)
-            )
-    contracts = []
-    by_id = {s.id: s for s in problem.sources}
-    for i, contract in enumerate(problem.contracts):
-        s = contract.source
-        materials = contract.materials or delivered(by_id[s])
-        for m_label, t_label, cells in _groups(
-            data, materials, contract.periods or problem.periods, contract.sum_over
-        ):
-            counted = tuple((s, m, t) for m, t in cells if _delivers(data, (s, m, t)))
-            tonnes = (
-                contract.fixed_tonnes if contract.fixed_tonnes is not None else contract.min_tonnes
-            )
-            contracts.append(
-                ContractRow(
-                    problem.contract_id(i),
-                    m_label,
-                    t_label,
-                    s,
-                    counted,
-                    tonnes or 0.0,
-                    contract.fixed_tonnes is not None,
-                    contract.take_or_pay,
-                    sum(data.supply_capacity(cell) for cell in counted),
-                )
-            )
-    return replace(data, caps=tuple(caps), contracts=tuple(contracts))
+    return tuple(row for i in range(len(problem.caps)) for row in _cap(data, i))
+
+
+def _cap(data: ProblemData, i: int) -> Iterator[CapRow]:
+    """The rows of ``caps[i]`` that restrict something (one that counts nothing would read
+    0 <= limit)."""
+    problem = data.problem
+    cap = problem.caps[i]
+    matching = _matching(problem, cap)
+    materials = cap.materials or problem.material_ids
+    for m_label, t_label, cells in _groups(data, materials, cap):
+        counted = _counted(data, cells, matching)
+        if counted:
+            yield _cap_row(data, i, (m_label, t_label), counted)
+
+
+def _matching(problem: Problem, cap: Cap) -> list[str]:
+    """The sources a cap names, itself or by their country."""
+    return [s.id for s in problem.sources if s.id == cap.source or s.country == cap.country]
+
+
+def _cap_row(
+    data: ProblemData, i: int, labels: tuple[str, str], counted: tuple[SMT, ...]
+) -> CapRow:
+    """The row of ``caps[i]`` over the ``counted`` cells, named by (material, period) ``labels``."""
+    problem = data.problem
+    cap = problem.caps[i]
+    total = sum(data.supply_capacity(cell) for cell in counted)
+    share = cap.max_share_of_capacity
+    limit = _cap_limit(problem, i, total)
+    sources = tuple(dict.fromkeys(s for s, _, _ in counted))
+    return CapRow(problem.cap_id(i), *labels, sources, counted, limit, share, total)
+
+
+def _cap_limit(problem: Problem, i: int, total: float) -> float:
+    """The most tonnes a row of ``caps[i]`` allows over cells of ``total`` capacity."""
+    cap = problem.caps[i]
+    share = cap.max_share_of_capacity
+    limit = share * total if share is not None else cap.max_tonnes
+    if limit is None:
+        raise _unvalidated(f"cap {problem.cap_id(i)!r} has no limit")
+    return limit
+
+
+def _contract_rows(data: ProblemData) -> tuple[ContractRow, ...]:
+    """The rows of every contract, in order."""
+    problem = data.problem
+    return tuple(row for i in range(len(problem.contracts)) for row in _contract(data, i))
+
+
+def _contract_materials(problem: Problem, contract: Contract) -> list[str]:
+    """The materials a contract counts: those listed, else all its source delivers."""
+    source = next(s for s in problem.sources if s.id == contract.source)
+    return contract.materials or delivered(source)
+
+
+def _contract_tonnes(contract: Contract) -> float:
+    """The contract's volume: fixed or least tonnes."""
+    tonnes = contract.fixed_tonnes if contract.fixed_tonnes is not None else contract.min_tonnes
+    return tonnes or 0.0
+
+
+def _contract(data: ProblemData, i: int) -> Iterator[ContractRow]:
+    """The rows of ``contracts[i]``."""
+    problem = data.problem
+    contract = problem.contracts[i]
+    s = contract.source
+    materials = _contract_materials(problem, contract)
+    for m_label, t_label, cells in _groups(data, materials, contract):
+        counted = _counted(data, cells, [s])
+        yield ContractRow(
+            problem.contract_id(i),
+            m_label,
+            t_label,
+            s,
+            counted,
+            _contract_tonnes(contract),
+            contract.fixed_tonnes is not None,
+            contract.take_or_pay,
+            sum(data.supply_capacity(cell) for cell in counted),
+        )

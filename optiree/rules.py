@@ -4,8 +4,11 @@ Each :class:`Rule` has one :class:`RuleSpec` in :data:`CATALOGUE`: what its row 
 family, the input field that sets it, the unit of its parameter, the direction that loosens
 it and whether a frontier can sweep it. The model names its rows by ``Rule``; results, verify,
 diagnose, frontier, plots and the CLI read the declaration instead of keeping their own idea
-of a rule. Adding a rule means a member here, its row in ``model.py``, its check in
-``verify.py`` and its input field in ``schema.py``.
+of a rule. Adding a rule means a member here, its input field in ``schema.py``, its row (and,
+for a rule that can give, the input number behind it, :data:`optiree.model.SETTINGS`) in
+``model.py`` and its check in ``verify.py``. A diagnosis reads the family and the direction
+from here and the setting from the model; a rule a frontier sweeps also needs its way of being
+set and read off a plan in ``frontier.py``.
 """
 
 from dataclasses import dataclass
@@ -56,14 +59,30 @@ class RuleSpec:
     unit: str
     """The unit of its parameter (the share, cover or limit it enforces)."""
     loosens: int
-    """+1 when a higher parameter loosens it (a largest share, a cap), -1 when a lower one
-    does (a least cover or stock), 0 when it has no parameter to move."""
+    """+1 when a higher parameter loosens it (a largest share, a cap, a plant's size), -1 when
+    a lower one does (demand, a least cover or stock, a contract's tonnes), 0 when it has no
+    parameter to move."""
     limits: bool
     """A cap, contract, limit or security rule (reported among the binding rules); False for
     the rows that hold the plan together (balance, net demand, stock at the end)."""
     frontier_axis: str | None = None
     """The label of its level on a frontier's axis ({subject} filled in), None when no frontier
     sweeps it."""
+    frontier_level: str = ""
+    """What a frontier's level is, in words ({subject} filled in): the title of its table."""
+
+    @property
+    def in_percent(self) -> bool:
+        """Its level is a share, shown in percent."""
+        return self.unit == "share"
+
+    @property
+    def tightest(self) -> float | None:
+        """The level no plan can be tighter than: 0 for a largest share, 1 for a least share,
+        None when there is no such bound (a cover in periods of demand)."""
+        if not self.in_percent:
+            return None
+        return 0.0 if self.loosens > 0 else 1.0
 
 
 CATALOGUE: dict[Rule, RuleSpec] = {
@@ -76,15 +95,15 @@ CATALOGUE: dict[Rule, RuleSpec] = {
             "",
             "demand",
             "t",
-            0,
+            -1,
             limits=False,
         ),
         RuleSpec(
             Rule.NET_DEMAND,
             Family.PHYSICAL,
-            "demand left to buy after substitution [t]",
+            "substitution + shortage against demand [t]",
             "",
-            "substitutes",
+            "demand",
             "t",
             0,
             limits=False,
@@ -99,6 +118,7 @@ CATALOGUE: dict[Rule, RuleSpec] = {
             +1,
             limits=True,
             frontier_axis="Largest share of purchases from {subject} [%]",
+            frontier_level="% bought from {subject}",
         ),
         RuleSpec(
             Rule.COVER_WITHOUT,
@@ -111,6 +131,7 @@ CATALOGUE: dict[Rule, RuleSpec] = {
             -1,
             limits=True,
             frontier_axis="Share of demand covered without {subject} [%]",
+            frontier_level="% of demand coverable without {subject}",
         ),
         RuleSpec(
             Rule.STOCK_COVER,
@@ -122,13 +143,14 @@ CATALOGUE: dict[Rule, RuleSpec] = {
             -1,
             limits=True,
             frontier_axis="Stock cover of {subject} [periods of demand]",
+            frontier_level="closing stock in periods of demand",
         ),
         RuleSpec(
             Rule.STOCK_END,
             Family.PHYSICAL,
             "closing stock of the last period + tonnes below target at the end [t]",
             "",
-            "stock.below_target_cost",
+            "security.min_stock_cover",
             "t",
             0,
             limits=False,
@@ -139,7 +161,7 @@ CATALOGUE: dict[Rule, RuleSpec] = {
             "purchases from the capped sources, countries, materials and periods [t]",
             "cap",
             "caps",
-            "t",
+            "t (max_tonnes) or share (max_share_of_capacity)",
             +1,
             limits=True,
         ),
@@ -158,9 +180,9 @@ CATALOGUE: dict[Rule, RuleSpec] = {
             Family.PHYSICAL,
             "feed a source separates against its plant's size [t feed]",
             "source",
-            "sources.separation",
+            "sources.separation_capacity",
             "t feed",
-            0,
+            +1,
             limits=True,
         ),
         RuleSpec(
@@ -170,7 +192,7 @@ CATALOGUE: dict[Rule, RuleSpec] = {
             "substitute",
             "substitutes.ramp",
             "units",
-            0,
+            +1,
             limits=True,
         ),
         RuleSpec(
@@ -178,9 +200,9 @@ CATALOGUE: dict[Rule, RuleSpec] = {
             Family.PHYSICAL,
             "demand a substitute replaces against its largest share of demand [t]",
             "substitute",
-            "substitutes.max_share",
+            "substitutes.max_share_of_demand",
             "share",
-            0,
+            +1,
             limits=True,
         ),
     )

@@ -13,7 +13,7 @@ fractions in [0, 1].
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
@@ -587,49 +587,70 @@ def _positive_in(value: Any, period: str) -> bool:
 
 
 def _cross_errors(p: Problem) -> Iterator[InitErrorDetails]:
-    periods, materials = p.periods, p.material_ids
-    countries, source_ids = p.countries, [s.id for s in p.sources]
-    yield from _duplicates(periods, ("periods",), (), "period")
-    yield from _duplicates(materials, ("materials",), ("id",), "material")
-    yield from _duplicates(source_ids, ("sources",), ("id",), "source")
+    """Every cross-field check, in the order its errors are reported."""
+    for check in CROSS_CHECKS:
+        yield from check(p)
+
+
+def _check_unique_ids(p: Problem) -> Iterator[InitErrorDetails]:
+    """Periods, materials, sources, substitutes and caps are each named once."""
+    yield from _duplicates(p.periods, ("periods",), (), "period")
+    yield from _duplicates(p.material_ids, ("materials",), ("id",), "material")
+    yield from _duplicates([s.id for s in p.sources], ("sources",), ("id",), "source")
     yield from _duplicates([k.id for k in p.substitutes], ("substitutes",), ("id",), "substitute")
     yield from _duplicates([p.cap_id(i) for i in range(len(p.caps))], ("caps",), ("id",), "cap")
 
-    for key, price in p.reference_prices.items():
-        yield from _unknown(("reference_prices", key), key, materials, "material")
-        yield from _period_keys(price, ("reference_prices", key), periods)
 
+def _check_reference_prices(p: Problem) -> Iterator[InitErrorDetails]:
+    """Reference prices are for known materials and periods."""
+    for key, price in p.reference_prices.items():
+        yield from _unknown(("reference_prices", key), key, p.material_ids, "material")
+        yield from _period_keys(price, ("reference_prices", key), p.periods)
+
+
+def _check_sources(p: Problem) -> Iterator[InitErrorDetails]:
+    """Each source's periods, materials, prices, tiers, floors and feeds."""
     for i, s in enumerate(p.sources):
         loc: tuple[str | int, ...] = ("sources", i)
         if s.available_from is not None:
-            yield from _unknown((*loc, "available_from"), s.available_from, periods, "period")
+            yield from _unknown((*loc, "available_from"), s.available_from, p.periods, "period")
         for m, capacity in s.capacity.items():
-            yield from _unknown((*loc, "capacity", m), m, materials, "material")
-            yield from _period_keys(capacity, (*loc, "capacity", m), periods)
+            yield from _unknown((*loc, "capacity", m), m, p.material_ids, "material")
+            yield from _period_keys(capacity, (*loc, "capacity", m), p.periods)
         for m, price in s.prices.items():
             yield from _capacity_for(s, m, (*loc, "prices", m), "price", "a price")
-            yield from _period_keys(price, (*loc, "prices", m), periods)
-        for m, capacity in s.capacity.items():
-            own = s.prices.get(m)
-            reference = p.reference_prices.get(m)
-            unpriced = [
-                t
-                for t in _available(p, s.available_from)
-                if _positive_in(capacity, t)
-                and not _tier_priced(s.tiers.get(m))
-                and not (own is not None and _defined_in(own, t))
-                and not (reference is not None and _defined_in(reference, t))
-            ]
-            if unpriced and m in materials:
-                yield error_detail(
-                    (*loc, "capacity", m),
-                    "missing_price",
-                    f"source {s.id!r} can supply {m!r} in {_known(unpriced)} but no price is "
-                    f"given there: add reference_prices.{m} or sources[{i}].prices.{m}",
-                    m,
-                )
-
+            yield from _period_keys(price, (*loc, "prices", m), p.periods)
+        for m in s.capacity:
+            yield from _unpriced_capacity(p, i, s, m)
         yield from _supply_errors(p, s, loc)
+
+
+def _unpriced_capacity(p: Problem, i: int, s: Source, m: str) -> Iterator[InitErrorDetails]:
+    """``sources[i]`` (``s``) has a price for ``m`` wherever it can sell it."""
+    unpriced = [t for t in _available(p, s.available_from) if _sells_unpriced(p, s, m, t)]
+    if unpriced and m in p.material_ids:
+        yield error_detail(
+            ("sources", i, "capacity", m),
+            "missing_price",
+            f"source {s.id!r} can supply {m!r} in {_known(unpriced)} but no price is "
+            f"given there: add reference_prices.{m} or sources[{i}].prices.{m}",
+            m,
+        )
+
+
+def _sells_unpriced(p: Problem, s: Source, m: str, t: str) -> bool:
+    """``s`` can sell ``m`` in ``t``, with no tiers, own price or reference price for it there."""
+    own, reference = s.prices.get(m), p.reference_prices.get(m)
+    return (
+        _positive_in(s.capacity[m], t)
+        and not tier_priced(s.tiers.get(m))
+        and not (own is not None and _defined_in(own, t))
+        and not (reference is not None and _defined_in(reference, t))
+    )
+
+
+def _check_feed_ids(p: Problem) -> Iterator[InitErrorDetails]:
+    """A feed id is used once across all sources."""
     feed_ids = [(i, j, f.id) for i, s in enumerate(p.sources) for j, f in enumerate(s.feeds)]
     seen: set[str] = set()
     for i, j, ident in feed_ids:
@@ -639,22 +660,17 @@ def _cross_errors(p: Problem) -> Iterator[InitErrorDetails]:
             )
         seen.add(ident)
 
+
+def _check_substitutes(p: Problem) -> Iterator[InitErrorDetails]:
+    """Each substitute's shares, periods, savings and costs."""
     for i, k in enumerate(p.substitutes):
-        loc = ("substitutes", i)
-        for m, share in k.max_share_of_demand.items():
-            if m not in k.saves:
-                yield error_detail(
-                    (*loc, "max_share_of_demand", m),
-                    "share_without_saving",
-                    f"substitute {k.id!r} limits its share of {m!r} but saves none of it",
-                    m,
-                )
-            yield from _period_keys(share, (*loc, "max_share_of_demand", m), periods)
+        loc: tuple[str | int, ...] = ("substitutes", i)
+        yield from _share_errors(p, k, loc)
         if k.available_from is not None:
-            yield from _unknown((*loc, "available_from"), k.available_from, periods, "period")
-        yield from _keys(k.saves, (*loc, "saves"), materials, "material")
-        yield from _period_keys(k.capacity, (*loc, "capacity"), periods)
-        yield from _period_keys(k.cost, (*loc, "cost"), periods)
+            yield from _unknown((*loc, "available_from"), k.available_from, p.periods, "period")
+        yield from _keys(k.saves, (*loc, "saves"), p.material_ids, "material")
+        yield from _period_keys(k.capacity, (*loc, "capacity"), p.periods)
+        yield from _period_keys(k.cost, (*loc, "cost"), p.periods)
         uncosted = _missing(p, k.available_from, k.capacity, k.cost)
         if uncosted:
             yield error_detail(
@@ -664,10 +680,28 @@ def _cross_errors(p: Problem) -> Iterator[InitErrorDetails]:
                 k.id,
             )
 
-    yield from _keys(p.demand, ("demand",), materials, "material")
+
+def _share_errors(
+    p: Problem, k: Substitute, loc: tuple[str | int, ...]
+) -> Iterator[InitErrorDetails]:
+    """A substitute limits its share only of materials it saves, in known periods."""
+    for m, share in k.max_share_of_demand.items():
+        if m not in k.saves:
+            yield error_detail(
+                (*loc, "max_share_of_demand", m),
+                "share_without_saving",
+                f"substitute {k.id!r} limits its share of {m!r} but saves none of it",
+                m,
+            )
+        yield from _period_keys(share, (*loc, "max_share_of_demand", m), p.periods)
+
+
+def _check_demand(p: Problem) -> Iterator[InitErrorDetails]:
+    """Demand is given for every material, and only for known materials and periods."""
+    yield from _keys(p.demand, ("demand",), p.material_ids, "material")
     for m, value in p.demand.items():
-        yield from _period_keys(value, ("demand", m), periods)
-    missing = [m for m in materials if m not in p.demand]
+        yield from _period_keys(value, ("demand", m), p.periods)
+    missing = [m for m in p.material_ids if m not in p.demand]
     if missing:
         yield error_detail(
             ("demand",),
@@ -676,60 +710,80 @@ def _cross_errors(p: Problem) -> Iterator[InitErrorDetails]:
             missing,
         )
 
-    yield from _keys(p.stock.initial, ("stock", "initial"), materials, "material")
-    yield from _keys(p.stock.holding_cost, ("stock", "holding_cost"), materials, "material")
-    yield from _strategic_stock_errors(p)
-    yield from _keys(p.shortage_penalty, ("shortage_penalty",), materials, "material")
 
+def _check_stock(p: Problem) -> Iterator[InitErrorDetails]:
+    """Stock and shortage penalties are for known materials; strategic stocks are consistent."""
+    yield from _keys(p.stock.initial, ("stock", "initial"), p.material_ids, "material")
+    yield from _keys(p.stock.holding_cost, ("stock", "holding_cost"), p.material_ids, "material")
+    yield from _strategic_stock_errors(p)
+    yield from _keys(p.shortage_penalty, ("shortage_penalty",), p.material_ids, "material")
+
+
+def _check_caps(p: Problem) -> Iterator[InitErrorDetails]:
+    """Each cap names a known target, materials and periods."""
     for i, cap in enumerate(p.caps):
         yield from _target_errors(p, cap, ("caps", i))
-        yield from _id_list(cap.periods, ("caps", i, "periods"), periods, "period")
-    yield from _contract_errors(p)
-    for m, surplus in p.surplus.items():
-        yield from _unknown(("surplus", m), m, materials, "material")
-        yield from _period_keys(surplus.salvage_price, ("surplus", m, "salvage_price"), periods)
-        yield from _period_keys(surplus.max_sold, ("surplus", m, "max_sold"), periods)
-    yield from _unit_errors(p)
-    yield from _coefficient_errors(p)
+        yield from _id_list(cap.periods, ("caps", i, "periods"), p.periods, "period")
 
+
+def _check_surplus(p: Problem) -> Iterator[InitErrorDetails]:
+    """Surplus terms are for known materials and periods."""
+    for m, surplus in p.surplus.items():
+        yield from _unknown(("surplus", m), m, p.material_ids, "material")
+        yield from _period_keys(surplus.salvage_price, ("surplus", m, "salvage_price"), p.periods)
+        yield from _period_keys(surplus.max_sold, ("surplus", m, "max_sold"), p.periods)
+
+
+def _check_security(p: Problem) -> Iterator[InitErrorDetails]:
+    """The security rules name known countries, materials and periods."""
     security = p.security
     yield from _keys(
-        security.max_country_share, ("security", "max_country_share"), countries, "country"
+        security.max_country_share, ("security", "max_country_share"), p.countries, "country"
     )
-    cover_countries = [rule.country for rule in security.min_cover_without]
+    yield from _cover_rule_errors(p)
+    yield from _keys(
+        security.min_stock_cover, ("security", "min_stock_cover"), p.material_ids, "material"
+    )
+    for m, cover in security.min_stock_cover.items():
+        yield from _period_keys(cover, ("security", "min_stock_cover", m), p.periods)
+    yield from _keys(
+        security.min_stock_days, ("security", "min_stock_days"), p.material_ids, "material"
+    )
+    for m, days in security.min_stock_days.items():
+        yield from _stock_days_errors(p, m, days)
+
+
+def _cover_rule_errors(p: Problem) -> Iterator[InitErrorDetails]:
+    """One cover rule per country, each naming a known country and materials."""
+    rules = p.security.min_cover_without
+    cover_countries = [rule.country for rule in rules]
     yield from _duplicates(
         cover_countries, ("security", "min_cover_without"), ("country",), "cover rule country"
     )
-    for i, rule in enumerate(security.min_cover_without):
+    for i, rule in enumerate(rules):
         loc = ("security", "min_cover_without", i)
-        yield from _unknown((*loc, "country"), rule.country, countries, "country")
-        yield from _id_list(rule.materials, (*loc, "materials"), materials, "material")
-    yield from _keys(
-        security.min_stock_cover, ("security", "min_stock_cover"), materials, "material"
-    )
-    for m, cover in security.min_stock_cover.items():
-        yield from _period_keys(cover, ("security", "min_stock_cover", m), periods)
-    yield from _keys(security.min_stock_days, ("security", "min_stock_days"), materials, "material")
-    for m, days in security.min_stock_days.items():
-        loc = ("security", "min_stock_days", m)
-        yield from _period_keys(days, loc, periods)
-        if m in security.min_stock_cover:
-            yield error_detail(
-                loc,
-                "stock_rule_twice",
-                f"{m!r} has both min_stock_cover and min_stock_days: give one",
-                m,
-            )
-        if p.period_days is None:
-            yield error_detail(
-                loc,
-                "period_days_missing",
-                "min_stock_days needs period_days, the length of a period in days "
-                "(91.25 for quarters)",
-                m,
-            )
+        yield from _unknown((*loc, "country"), rule.country, p.countries, "country")
+        yield from _id_list(rule.materials, (*loc, "materials"), p.material_ids, "material")
 
-    yield from _scenario_errors(p)
+
+def _stock_days_errors(p: Problem, m: str, days: Any) -> Iterator[InitErrorDetails]:
+    """A stock rule in days of ``m``: known periods, not twice, and a length of period."""
+    loc = ("security", "min_stock_days", m)
+    yield from _period_keys(days, loc, p.periods)
+    if m in p.security.min_stock_cover:
+        yield error_detail(
+            loc,
+            "stock_rule_twice",
+            f"{m!r} has both min_stock_cover and min_stock_days: give one",
+            m,
+        )
+    if p.period_days is None:
+        yield error_detail(
+            loc,
+            "period_days_missing",
+            "min_stock_days needs period_days, the length of a period in days (91.25 for quarters)",
+            m,
+        )
 
 
 def _strategic_stock_errors(p: "Problem") -> Iterator[InitErrorDetails]:
@@ -784,57 +838,67 @@ def _capacity_for(
         )
 
 
-def _tier_priced(tiers: list[Tier] | None) -> bool:
+def tier_priced(tiers: list[Tier] | None) -> bool:
     """Tiers that give every band a price of its own need no list price."""
     return bool(tiers) and all(tier.price is not None for tier in tiers or [])
 
 
 def _supply_errors(p: Problem, s: Source, loc: tuple[str | int, ...]) -> Iterator[InitErrorDetails]:
     """Tiers, price floors, feeds and the separation limit of source ``s``."""
-    periods, materials = p.periods, p.material_ids
     for m, tiers in s.tiers.items():
         where = (*loc, "tiers", m)
         yield from _capacity_for(s, m, where, "tiers", "tiers")
         yield from _tier_errors(tiers, where)
     for m, floor in s.price_floor.items():
         yield from _capacity_for(s, m, (*loc, "price_floor", m), "floor", "a price floor")
-        yield from _period_keys(floor, (*loc, "price_floor", m), periods)
+        yield from _period_keys(floor, (*loc, "price_floor", m), p.periods)
     if s.price_floor_multiplier is not None:
         for m, capacity in s.capacity.items():
-            missing = _missing(p, s.available_from, capacity, p.reference_prices.get(m))
-            if missing and m in materials:
-                yield error_detail(
-                    (*loc, "price_floor_multiplier"),
-                    "floor_without_reference",
-                    f"the price floor of {s.id!r} is a multiple of the reference price of {m!r}, "
-                    f"which is not given in {_known(missing)}",
-                    m,
-                )
+            yield from _floor_reference_errors(p, s, m, capacity, loc)
     for j, feed in enumerate(s.feeds):
-        where = (*loc, "feeds", j)
-        yield from _keys(feed.yields, (*where, "yields"), materials, "material")
-        per_tonne = sum(feed.yields.values()) * MASS[p.units.quantities.split()[0]]
-        if per_tonne > 1 + 1e-9:
-            yield error_detail(
-                (*where, "yields"),
-                "yields_above_one",
-                f"feed {feed.id!r} yields {per_tonne:g} t of material per tonne of feed: "
-                "a tonne of feed holds at most one tonne",
-                feed.yields,
-            )
-        yield from _period_keys(feed.capacity, (*where, "capacity"), periods)
-        yield from _period_keys(
-            feed.price_per_tonne_feed, (*where, "price_per_tonne_feed"), periods
+        yield from _feed_errors(p, s, feed, (*loc, "feeds", j))
+    yield from _period_keys(s.separation_capacity, (*loc, "separation_capacity"), p.periods)
+
+
+def _floor_reference_errors(
+    p: Problem, s: Source, m: str, capacity: Any, loc: tuple[str | int, ...]
+) -> Iterator[InitErrorDetails]:
+    """A floor that multiplies the reference price of ``m`` needs that price where ``s`` sells."""
+    missing = _missing(p, s.available_from, capacity, p.reference_prices.get(m))
+    if missing and m in p.material_ids:
+        yield error_detail(
+            (*loc, "price_floor_multiplier"),
+            "floor_without_reference",
+            f"the price floor of {s.id!r} is a multiple of the reference price of {m!r}, "
+            f"which is not given in {_known(missing)}",
+            m,
         )
-        unpriced = _missing(p, s.available_from, feed.capacity, feed.price_per_tonne_feed)
-        if unpriced:
-            yield error_detail(
-                (*where, "price_per_tonne_feed"),
-                "missing_price",
-                f"feed {feed.id!r} can be bought in {_known(unpriced)} but has no price there",
-                feed.id,
-            )
-    yield from _period_keys(s.separation_capacity, (*loc, "separation_capacity"), periods)
+
+
+def _feed_errors(
+    p: Problem, s: Source, feed: Feed, where: tuple[str | int, ...]
+) -> Iterator[InitErrorDetails]:
+    """A feed yields known materials, at most a tonne per tonne, and is priced where sold."""
+    yield from _keys(feed.yields, (*where, "yields"), p.material_ids, "material")
+    per_tonne = sum(feed.yields.values()) * MASS[p.units.quantities.split()[0]]
+    if per_tonne > 1 + 1e-9:
+        yield error_detail(
+            (*where, "yields"),
+            "yields_above_one",
+            f"feed {feed.id!r} yields {per_tonne:g} t of material per tonne of feed: "
+            "a tonne of feed holds at most one tonne",
+            feed.yields,
+        )
+    yield from _period_keys(feed.capacity, (*where, "capacity"), p.periods)
+    yield from _period_keys(feed.price_per_tonne_feed, (*where, "price_per_tonne_feed"), p.periods)
+    unpriced = _missing(p, s.available_from, feed.capacity, feed.price_per_tonne_feed)
+    if unpriced:
+        yield error_detail(
+            (*where, "price_per_tonne_feed"),
+            "missing_price",
+            f"feed {feed.id!r} can be bought in {_known(unpriced)} but has no price there",
+            feed.id,
+        )
 
 
 def _tier_errors(tiers: list[Tier], loc: tuple[str | int, ...]) -> Iterator[InitErrorDetails]:
@@ -848,39 +912,50 @@ def _tier_errors(tiers: list[Tier], loc: tuple[str | int, ...]) -> Iterator[Init
             None,
         )
     for j, tier in enumerate(tiers):
-        last = j == len(tiers) - 1
-        if (tier.up_to is None) != last:
-            message = (
-                "the last tier has no 'up_to': it prices every tonne above the band before"
-                if last
-                else "every tier but the last needs 'up_to', the top of its band"
-            )
-            yield error_detail((*loc, j, "up_to"), "tier_up_to", message, tier.up_to)
-        if j == 0:
-            continue
-        before = tiers[j - 1]
-        if tier.up_to is not None and before.up_to is not None and tier.up_to <= before.up_to:
-            yield error_detail(
-                (*loc, j, "up_to"),
-                "tier_order",
-                f"tier up_to values must rise: {tier.up_to:g} follows {before.up_to:g}",
-                tier.up_to,
-            )
-        price, previous = (
-            (tier.price, before.price)
-            if tier.price is not None
-            else (tier.price_multiplier, before.price_multiplier)
+        yield from _tier_top_errors(tier, j == len(tiers) - 1, (*loc, j))
+        if j > 0:
+            yield from _tier_order_errors(tiers[j - 1], tier, (*loc, j), j)
+
+
+def _tier_top_errors(
+    tier: Tier, last: bool, loc: tuple[str | int, ...]
+) -> Iterator[InitErrorDetails]:
+    """Every band but the ``last`` has a top; the last has none."""
+    if (tier.up_to is None) != last:
+        message = (
+            "the last tier has no 'up_to': it prices every tonne above the band before"
+            if last
+            else "every tier but the last needs 'up_to', the top of its band"
         )
-        if price is not None and previous is not None and price < previous:
-            yield error_detail(
-                (*loc, j),
-                "tier_not_convex",
-                f"the price falls from {previous:g} to {price:g} at tier {j + 1}: a volume "
-                "discount makes the cost non-convex, which needs integer variables (a "
-                "mixed-integer model) that optiree does not build; give tiers whose prices "
-                "never fall, or one flat price",
-                price,
-            )
+        yield error_detail((*loc, "up_to"), "tier_up_to", message, tier.up_to)
+
+
+def _tier_order_errors(
+    before: Tier, tier: Tier, loc: tuple[str | int, ...], j: int
+) -> Iterator[InitErrorDetails]:
+    """Band ``j`` (``tier``) tops the band ``before`` it and costs no less."""
+    if tier.up_to is not None and before.up_to is not None and tier.up_to <= before.up_to:
+        yield error_detail(
+            (*loc, "up_to"),
+            "tier_order",
+            f"tier up_to values must rise: {tier.up_to:g} follows {before.up_to:g}",
+            tier.up_to,
+        )
+    price, previous = (
+        (tier.price, before.price)
+        if tier.price is not None
+        else (tier.price_multiplier, before.price_multiplier)
+    )
+    if price is not None and previous is not None and price < previous:
+        yield error_detail(
+            loc,
+            "tier_not_convex",
+            f"the price falls from {previous:g} to {price:g} at tier {j + 1}: a volume "
+            "discount makes the cost non-convex, which needs integer variables (a "
+            "mixed-integer model) that optiree does not build; give tiers whose prices "
+            "never fall, or one flat price",
+            price,
+        )
 
 
 def _contract_errors(p: Problem) -> Iterator[InitErrorDetails]:
@@ -971,9 +1046,20 @@ def _target_errors(
 
 
 def _scenario_errors(p: Problem) -> Iterator[InitErrorDetails]:
-    periods, materials, sources = p.periods, p.material_ids, [s.id for s in p.sources]
+    """Scenarios are named once, weighted all or none, and change known things."""
     names = [scenario.name for scenario in p.scenarios]
     yield from _duplicates(names, ("scenarios",), ("name",), "scenario")
+    yield from _probability_errors(p, names)
+    for i, scenario in enumerate(p.scenarios):
+        loc: tuple[str | int, ...] = ("scenarios", i)
+        yield from _disruption_errors(p, scenario, loc)
+        yield from _scenario_cap_errors(p, scenario, loc)
+        yield from _source_change_errors(p, scenario, loc)
+        yield from _demand_change_errors(p, scenario, loc)
+
+
+def _probability_errors(p: Problem, names: list[str]) -> Iterator[InitErrorDetails]:
+    """Probabilities are given for every scenario or none, and sum to 1."""
     given = [s.probability for s in p.scenarios if s.probability is not None]
     if given and len(given) < len(p.scenarios):
         yield error_detail(
@@ -989,21 +1075,59 @@ def _scenario_errors(p: Problem) -> Iterator[InitErrorDetails]:
             f"scenario probabilities sum to {sum(given):g}, not 1",
             given,
         )
-    for i, scenario in enumerate(p.scenarios):
-        loc: tuple[str | int, ...] = ("scenarios", i)
-        for j, disruption in enumerate(scenario.disruptions):
-            where = (*loc, "disruptions", j)
-            yield from _target_errors(p, disruption, where)
-            yield from _unknown((*where, "start"), disruption.start, periods, "period")
-        for j, cap in enumerate(scenario.caps):
-            yield from _target_errors(p, cap, (*loc, "caps", j))
-            yield from _id_list(cap.periods, (*loc, "caps", j, "periods"), periods, "period")
-        for j, change in enumerate(scenario.sources):
-            where = (*loc, "sources", j)
-            yield from _unknown((*where, "source"), change.source, sources, "source")
-            yield from _id_list(change.materials, (*where, "materials"), materials, "material")
-            yield from _id_list(change.periods, (*where, "periods"), periods, "period")
-        for j, scaled in enumerate(scenario.demand):
-            where = (*loc, "demand", j)
-            yield from _unknown((*where, "material"), scaled.material, materials, "material")
-            yield from _id_list(scaled.periods, (*where, "periods"), periods, "period")
+
+
+def _disruption_errors(
+    p: Problem, scenario: Scenario, loc: tuple[str | int, ...]
+) -> Iterator[InitErrorDetails]:
+    for j, disruption in enumerate(scenario.disruptions):
+        where = (*loc, "disruptions", j)
+        yield from _target_errors(p, disruption, where)
+        yield from _unknown((*where, "start"), disruption.start, p.periods, "period")
+
+
+def _scenario_cap_errors(
+    p: Problem, scenario: Scenario, loc: tuple[str | int, ...]
+) -> Iterator[InitErrorDetails]:
+    for j, cap in enumerate(scenario.caps):
+        yield from _target_errors(p, cap, (*loc, "caps", j))
+        yield from _id_list(cap.periods, (*loc, "caps", j, "periods"), p.periods, "period")
+
+
+def _source_change_errors(
+    p: Problem, scenario: Scenario, loc: tuple[str | int, ...]
+) -> Iterator[InitErrorDetails]:
+    sources = [s.id for s in p.sources]
+    for j, change in enumerate(scenario.sources):
+        where = (*loc, "sources", j)
+        yield from _unknown((*where, "source"), change.source, sources, "source")
+        yield from _id_list(change.materials, (*where, "materials"), p.material_ids, "material")
+        yield from _id_list(change.periods, (*where, "periods"), p.periods, "period")
+
+
+def _demand_change_errors(
+    p: Problem, scenario: Scenario, loc: tuple[str | int, ...]
+) -> Iterator[InitErrorDetails]:
+    for j, scaled in enumerate(scenario.demand):
+        where = (*loc, "demand", j)
+        yield from _unknown((*where, "material"), scaled.material, p.material_ids, "material")
+        yield from _id_list(scaled.periods, (*where, "periods"), p.periods, "period")
+
+
+CROSS_CHECKS: tuple[Callable[[Problem], Iterator[InitErrorDetails]], ...] = (
+    _check_unique_ids,
+    _check_reference_prices,
+    _check_sources,
+    _check_feed_ids,
+    _check_substitutes,
+    _check_demand,
+    _check_stock,
+    _check_caps,
+    _contract_errors,
+    _check_surplus,
+    _unit_errors,
+    _coefficient_errors,
+    _check_security,
+    _scenario_errors,
+)
+"""The cross-field checks of a :class:`Problem`, one per rule, in the order they report."""

@@ -7,11 +7,27 @@ that nothing after it converts anything.
 """
 
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
-from optiree.schema import MASS, Problem, Units, delivered, error_detail
+from optiree.schema import (
+    MASS,
+    Cap,
+    Contract,
+    Problem,
+    Scenario,
+    Source,
+    Stock,
+    StrictModel,
+    Surplus,
+    Tier,
+    Units,
+    delivered,
+    error_detail,
+)
+
+M = TypeVar("M", bound=StrictModel)
 
 DEFAULT = Units()
 REO_UNIT = "t REO"
@@ -35,10 +51,103 @@ def _scale(value: Any, factor: float) -> Any:
     return None if value is None else value * factor
 
 
-def _each(mapping: dict[str, Any], factor: Callable[[str], float]) -> None:
-    """Scale every entry of a material -> value mapping in place by its material's factor."""
-    for m, value in mapping.items():
-        mapping[m] = _scale(value, factor(m))
+def _each(mapping: Mapping[str, Any], factor: Callable[[str], float]) -> dict[str, Any]:
+    """Every entry of a material -> value mapping scaled by its material's factor."""
+    return {m: _scale(value, factor(m)) for m, value in mapping.items()}
+
+
+def _unchecked(model: M, **changes: object) -> M:
+    """``model`` with ``changes``, not validated on its own: the converted problem is validated
+    as a whole (:meth:`StrictModel.derive`), so that an error names the field the user wrote."""
+    return model.model_copy(update=changes)
+
+
+class _Conversion:
+    """The factors from a problem's units to t REO, and each model of it converted."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        self.units = problem.units
+        self.sources = {source.id: source for source in problem.sources}
+        self.tonnes = MASS[self.units.quantities.split()[0]]
+        """t per unit of every other quantity of material."""
+
+    def demand(self, m: str) -> float:
+        return tonnes_of_oxide(self.problem, self.units.demand, m)
+
+    def price(self, m: str) -> float:
+        return 1 / tonnes_of_oxide(self.problem, self.units.prices, m)
+
+    def quantity(self, _: str) -> float:
+        return self.tonnes
+
+    def converted(self) -> Problem:
+        """The problem in t REO, validated as a whole."""
+        p = self.problem
+        return p.derive(
+            units=DEFAULT,
+            demand=_each(p.demand, self.demand),
+            reference_prices=_each(p.reference_prices, self.price),
+            shortage_penalty=_each(p.shortage_penalty, self.price),
+            stock=self.stock(p.stock),
+            sources=[self.source(source) for source in p.sources],
+            substitutes=[_unchecked(k, saves=_each(k.saves, self.quantity)) for k in p.substitutes],
+            caps=[self.cap(cap) for cap in p.caps],
+            contracts=[self.contract(contract) for contract in p.contracts],
+            surplus={m: self.surplus(m, surplus) for m, surplus in p.surplus.items()},
+            scenarios=[self.scenario(scenario) for scenario in p.scenarios],
+        )
+
+    def stock(self, stock: Stock) -> Stock:
+        return _unchecked(
+            stock,
+            holding_cost=_each(stock.holding_cost, self.price),
+            below_target_cost=_each(stock.below_target_cost, self.price),
+            terminal_price=_each(stock.terminal_price, self.price),
+            initial=_each(stock.initial, self.quantity),
+        )
+
+    def source(self, source: Source) -> Source:
+        return _unchecked(
+            source,
+            capacity=_each(source.capacity, self.quantity),
+            prices=_each(source.prices, self.price),
+            price_floor=_each(source.price_floor, self.price),
+            tiers={m: [self.tier(m, tier) for tier in tiers] for m, tiers in source.tiers.items()},
+            feeds=[_unchecked(f, yields=_each(f.yields, self.quantity)) for f in source.feeds],
+            separation_capacity=_scale(source.separation_capacity, self.tonnes),
+        )
+
+    def tier(self, m: str, tier: Tier) -> Tier:
+        return _unchecked(
+            tier, up_to=_scale(tier.up_to, self.tonnes), price=_scale(tier.price, self.price(m))
+        )
+
+    def cap(self, cap: Cap) -> Cap:
+        return _unchecked(cap, max_tonnes=_scale(cap.max_tonnes, self.tonnes))
+
+    def scenario(self, scenario: Scenario) -> Scenario:
+        return _unchecked(scenario, caps=[self.cap(cap) for cap in scenario.caps])
+
+    def contract(self, contract: Contract) -> Contract:
+        # per t REO of its material; a contract over several materials counts REO tonnes
+        materials = contract.materials or delivered(self.sources[contract.source])
+        one = materials[0] if len(materials) == 1 else None
+        per = self.price(one) if one is not None else 1 / MASS[self.units.prices.split()[0]]
+        return _unchecked(
+            contract,
+            min_tonnes=_scale(contract.min_tonnes, self.tonnes),
+            fixed_tonnes=_scale(contract.fixed_tonnes, self.tonnes),
+            take_or_pay=_scale(contract.take_or_pay, per),
+        )
+
+    def surplus(self, m: str, surplus: Surplus) -> Surplus:
+        return _unchecked(
+            surplus,
+            salvage_price=_scale(surplus.salvage_price, self.price(m)),
+            disposal_cost=_scale(surplus.disposal_cost, self.price(m)),
+            max_sold=_scale(surplus.max_sold, self.tonnes),
+        )
 
 
 def in_tonnes_of_oxide(problem: Problem) -> Problem:
@@ -52,52 +161,8 @@ def in_tonnes_of_oxide(problem: Problem) -> Problem:
     units = problem.units
     if units == DEFAULT:
         return problem
-
-    def demand(m: str) -> float:
-        return tonnes_of_oxide(problem, units.demand, m)
-
-    def price(m: str) -> float:
-        return 1 / tonnes_of_oxide(problem, units.prices, m)
-
-    quantity = MASS[units.quantities.split()[0]]
-    sources = {source.id: source for source in problem.sources}
-    d = problem.model_dump()
-    d["units"] = DEFAULT.model_dump()
-    _each(d["demand"], demand)
-    _each(d["reference_prices"], price)
-    _each(d["shortage_penalty"], price)
-    for key in ("holding_cost", "below_target_cost", "terminal_price"):
-        _each(d["stock"][key], price)
-    _each(d["stock"]["initial"], lambda _: quantity)
-    for source in d["sources"]:
-        _each(source["capacity"], lambda _: quantity)
-        _each(source["prices"], price)
-        _each(source["price_floor"], price)
-        for m, tiers in source["tiers"].items():
-            for tier in tiers:
-                tier["up_to"] = _scale(tier["up_to"], quantity)
-                tier["price"] = _scale(tier["price"], price(m))
-        for feed in source["feeds"]:
-            _each(feed["yields"], lambda _: quantity)
-        source["separation_capacity"] = _scale(source["separation_capacity"], quantity)
-    for substitute in d["substitutes"]:
-        _each(substitute["saves"], lambda _: quantity)
-    for cap in [*d["caps"], *(c for scenario in d["scenarios"] for c in scenario["caps"])]:
-        cap["max_tonnes"] = _scale(cap["max_tonnes"], quantity)
-    for contract in d["contracts"]:
-        contract["min_tonnes"] = _scale(contract["min_tonnes"], quantity)
-        contract["fixed_tonnes"] = _scale(contract["fixed_tonnes"], quantity)
-        # per t REO of its material; a contract over several materials counts REO tonnes
-        materials = contract["materials"] or delivered(sources[contract["source"]])
-        one = materials[0] if len(materials) == 1 else None
-        per = price(one) if one is not None else 1 / MASS[units.prices.split()[0]]
-        contract["take_or_pay"] = _scale(contract["take_or_pay"], per)
-    for m, surplus in d["surplus"].items():
-        surplus["salvage_price"] = _scale(surplus["salvage_price"], price(m))
-        surplus["disposal_cost"] = _scale(surplus["disposal_cost"], price(m))
-        surplus["max_sold"] = _scale(surplus["max_sold"], quantity)
     try:
-        return Problem.model_validate(d)
+        return _Conversion(problem).converted()
     except ValidationError as error:
         # Numbers valid as written can fall outside the limits once converted (a price of 1e12
         # per kg is 1e15 per tonne): say so at the field the user wrote.

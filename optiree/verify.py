@@ -11,7 +11,7 @@ relative to the size of the numbers in the row: ``violation / max(1, |terms|)``.
 """
 
 import math
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 
 from optiree.prepare import MT, SMT, ProblemData
+from optiree.rules import LIMITS, Rule
 
 TOLERANCE = 1e-6
 """Largest relative violation a returned plan may have (solvers work to about 1e-7)."""
@@ -70,10 +71,7 @@ class _Plan:
         }
         """Tonnes delivered of each (material, period), from every source."""
         self.units = _by_key(tables["substitution"], ("substitute", "period"), "units")
-        self.saved_by_mt: dict[MT, float] = {}
-        for (k, t), u in self.units.items():
-            for m, per_unit in data.saves[k].items():
-                self.saved_by_mt[m, t] = self.saved_by_mt.get((m, t), 0.0) + u * per_unit
+        self.saved_by_mt = self._savings()
         inventory, mt = tables["inventory"], ("material", "period")
         self.closing_of = _by_key(inventory, mt, "closing")
         self.sold = _by_key(inventory, mt, "sold")
@@ -82,8 +80,21 @@ class _Plan:
         self.charged = _by_key(inventory, mt, "gap_charged")
         self.short = _by_key(tables["shortage"], mt, "tonnes")
 
+    def _savings(self) -> dict[MT, float]:
+        """Tonnes of each (material, period) the substitutes save."""
+        saved: dict[MT, float] = {}
+        for (k, t), u in self.units.items():
+            for m, per_unit in self.data.saves[k].items():
+                saved[m, t] = saved.get((m, t), 0.0) + u * per_unit
+        return saved
+
     def saved(self, m: str, t: str) -> float:
         return self.saved_by_mt.get((m, t), 0.0)
+
+    def without(self, country: str, m: str, t: str) -> float:
+        """Tonnes of (m, t) delivered from outside ``country``."""
+        d = self.data
+        return sum(x for s, x in self.by_mt.get((m, t), []) if d.country[s] != country)
 
     def opening(self, m: str, t: str) -> float:
         before = self.data.previous(t)
@@ -114,7 +125,16 @@ def _within(
 def _bounds(data: ProblemData, tables: dict[str, pd.DataFrame]) -> Iterator[Violation]:
     """Every decision within its bounds: bands (and each band's width as prepared), feeds,
     substitutes, shortage, stock and sales."""
-    bands = tables["purchases"]
+    yield from _bands(data, tables["purchases"])
+    yield from _use_bounds(data, tables["feeds"], tables["substitution"])
+    short, mt = tables["shortage"], ("material", "period")
+    most = [data.demand[m, t] if m in data.penalty else 0.0 for m, t in _rows(short, *mt)]
+    yield _within(short, mt, "tonnes", most, "short")
+    yield from _stock_bounds(data, tables["inventory"])
+
+
+def _bands(data: ProblemData, bands: pd.DataFrame) -> Iterator[Violation]:
+    """Each price band within its width, and its width the one prepared."""
     widths = [
         segments[j - 1].width if 0 < j <= len(segments) else 0.0
         for s, m, t, j in _rows(bands, "source", "material", "period", "tier")
@@ -125,16 +145,19 @@ def _bounds(data: ProblemData, tables: dict[str, pd.DataFrame]) -> Iterator[Viol
     stated = bands["capacity"].to_numpy(dtype=float) if not bands.empty else np.zeros(0)
     gap = np.abs(stated - np.asarray(widths, dtype=float))
     yield _within(bands.assign(gap=gap), band, "gap", [0.0] * len(widths), "band width")
-    feeds = tables["feeds"]
+
+
+def _use_bounds(data: ProblemData, feeds: pd.DataFrame, subs: pd.DataFrame) -> Iterator[Violation]:
+    """Feeds and substitutes within their capacities."""
     most = [data.feed_capacity.get(key, 0.0) for key in _rows(feeds, "feed", "period")]
     yield _within(feeds, ("feed", "period"), "tonnes", most, "feed")
-    subs = tables["substitution"]
     most = [data.sub_capacity.get(key, 0.0) for key in _rows(subs, "substitute", "period")]
     yield _within(subs, ("substitute", "period"), "units", most, "sub")
-    short, mt = tables["shortage"], ("material", "period")
-    most = [data.demand[m, t] if m in data.penalty else 0.0 for m, t in _rows(short, *mt)]
-    yield _within(short, mt, "tonnes", most, "short")
-    inventory = tables["inventory"]
+
+
+def _stock_bounds(data: ProblemData, inventory: pd.DataFrame) -> Iterator[Violation]:
+    """Stock, tonnes below a strategic stock's target, and sales within their bounds."""
+    mt = ("material", "period")
     yield _within(inventory, mt, "closing", [math.inf] * len(inventory), "stock")
     most = [math.inf if m in data.below_cost else 0.0 for m, _ in _rows(inventory, *mt)]
     yield _within(inventory, mt, "below_target", most, "below")
@@ -164,46 +187,67 @@ def _balance(plan: _Plan) -> Iterator[Violation]:
             yield _violation(f"net_demand({m},{t})", avoided - d.demand[m, t], [avoided])
 
 
-def _rules(plan: _Plan) -> Iterator[Violation]:
+def _max_share(plan: _Plan) -> Iterator[Violation]:
     d = plan.data
-    security = d.problem.security
-    for c, share in security.max_country_share.items():
+    for c, share in d.problem.security.max_country_share.items():
         for (m, t), delivered in plan.by_mt.items():
             own = sum(x for s, x in delivered if d.country[s] == c)
             total = plan.delivered[m, t]
             yield _violation(f"max_share({c},{m},{t})", own - share * total, [own, total])
-    for rule in security.min_cover_without:
+
+
+def _cover_without(plan: _Plan) -> Iterator[Violation]:
+    d = plan.data
+    for rule in d.problem.security.min_cover_without:
         c = rule.country
         for m in rule.materials or d.materials:
             for t in d.periods:
-                others = sum(x for s, x in plan.by_mt.get((m, t), []) if d.country[s] != c)
-                have = others + plan.saved(m, t) + plan.opening(m, t)
+                have = plan.without(c, m, t) + plan.saved(m, t) + plan.opening(m, t)
                 need = rule.share * d.demand[m, t]
                 yield _violation(f"cover_without({c},{m},{t})", need - have, [have, need])
+
+
+def _stock_cover(plan: _Plan) -> Iterator[Violation]:
+    d = plan.data
     for (m, t), cover in d.stock_cover.items():
         need = cover * d.demand[m, t]
         closing = plan.closing(m, t)
-        below, charged = plan.below[m, t], plan.charged[m, t]  # 0 for a hard target: bounds
+        charged = plan.charged[m, t]  # 0 for a hard target: bounds
         short = plan.short.get((m, t), 0.0) if m in d.below_cost else 0.0
         have = closing + charged + short  # a strategic stock's gap matched by shortage is free
         yield _violation(f"stock_cover({m},{t})", need - have, [closing, charged, short, need])
         if m in d.below_cost:  # the tonnes below a strategic stock's target, read off the plan
-            gap = abs(max(0.0, need - closing) - below)
+            gap = abs(max(0.0, need - closing) - plan.below[m, t])
             yield _violation(f"below_target({m},{t})", gap, [need, closing])
-    for cap in d.caps:
+
+
+def _caps(plan: _Plan) -> Iterator[Violation]:
+    for cap in plan.data.caps:
         total = sum(plan.supply.get(cell, 0.0) for cell in cap.cells)
         name = f"cap({cap.cap},{cap.material},{cap.period})"
         yield _violation(name, total - cap.limit, [total, cap.limit])
-    for contract in d.contracts:
+
+
+def _contracts(plan: _Plan) -> Iterator[Violation]:
+    """A fixed volume is met exactly, a minimum at least; a take-or-pay shortfall is paid for
+    (its bounds are checked with the other decisions')."""
+    for contract in plan.data.contracts:
         total = sum(plan.supply.get(cell, 0.0) for cell in contract.cells)
         name = f"contract({contract.contract},{contract.material},{contract.period})"
         if contract.fixed:
             yield _violation(name, abs(total - contract.tonnes), [total, contract.tonnes])
         elif contract.take_or_pay is None:
             yield _violation(name, contract.tonnes - total, [total, contract.tonnes])
-    for (s, t), most in d.separation.items():
+
+
+def _separation(plan: _Plan) -> Iterator[Violation]:
+    for (s, t), most in plan.data.separation.items():
         total = plan.by_st.get((s, t), 0.0)
         yield _violation(f"separation({s},{t})", total - most, [total, most])
+
+
+def _ramp(plan: _Plan) -> Iterator[Violation]:
+    d = plan.data
     for k, (increase, growth, initial) in d.ramp.items():
         before = initial
         for t in d.periods:
@@ -211,10 +255,33 @@ def _rules(plan: _Plan) -> Iterator[Violation]:
             most = (1 + growth) * before + increase
             yield _violation(f"ramp({k},{t})", u - most, [u, most])
             before = u
+
+
+def _sub_share(plan: _Plan) -> Iterator[Violation]:
+    d = plan.data
     for (k, m, t), share in d.sub_share.items():
         avoided = plan.units.get((k, t), 0.0) * d.saves[k].get(m, 0.0)
         most = share * d.demand[m, t]
         yield _violation(f"sub_share({k},{m},{t})", avoided - most, [avoided, most])
+
+
+CHECKS: dict[Rule, Callable[[_Plan], Iterator[Violation]]] = {
+    Rule.MAX_SHARE: _max_share,
+    Rule.COVER_WITHOUT: _cover_without,
+    Rule.STOCK_COVER: _stock_cover,
+    Rule.CAP: _caps,
+    Rule.CONTRACT: _contracts,
+    Rule.SEPARATION: _separation,
+    Rule.RAMP: _ramp,
+    Rule.SUB_SHARE: _sub_share,
+}
+"""The check of each rule of :data:`optiree.rules.LIMITS` (balance, net demand and the end
+stock are checked by :func:`_balance`)."""
+
+
+def _rules(plan: _Plan) -> Iterator[Violation]:
+    for rule in LIMITS:
+        yield from CHECKS[rule](plan)
 
 
 def verify(data: ProblemData, tables: dict[str, pd.DataFrame]) -> Violation:

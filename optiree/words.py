@@ -252,4 +252,533 @@ def _plan_money_or_blank(value: float) -> str:
 # --- analyses: sensitivity, frontier, diagnose ---
 
 
+def _level(value: float) -> str:
+    return f"{value:.4f}"
+
+
+def _whole(value: float) -> str:
+    return f"{value:,.0f}"
+
+
+def _whole_or_blank(value: float) -> str:
+    return "" if pd.isna(value) else f"{value:,.0f}"
+
+
+def frontier_text(
+    table: pd.DataFrame, *, title: str, currency: str, solves: int, percent: bool
+) -> str:
+    """A frontier's table as text under ``title``: its level (in % where ``percent``), total
+    cost, cost per point and breakpoints."""
+    cost = f"total_cost [{currency}]"
+    shown = pd.DataFrame(
+        {
+            "level": table["level"] * (100 if percent else 1),
+            cost: table["total_cost"],
+            "cost_per_point": table["marginal_cost_per_point"],
+            "breakpoint": table["breakpoint"].map({True: "*", False: ""}),
+        }
+    )
+    formatters = {"level": _level, cost: _whole, "cost_per_point": _whole_or_blank}
+    body = shown.to_string(index=False, formatters=formatters)
+    note = (
+        "cost_per_point: cost of tightening by one point (0.01) towards the next row; "
+        f"* a breakpoint; {solves} solves"
+    )
+    return f"{title}\n{body}\n{note}\n"
+
+
+def _label(*parts: object) -> str:
+    return " ".join(str(part) for part in parts if part)
+
+
+def _price(row: object, column: str) -> str:
+    """The money in ``column`` of a table's row, with cents."""
+    return money(float(getattr(row, column)), cents=True)
+
+
+def _what(row: object) -> str:
+    """A purchase as "source material", a feed as "source feed <id>"."""
+    feed = getattr(row, "feed", "")
+    return _label(
+        getattr(row, "source", ""), f"feed {feed}" if feed else getattr(row, "material", "")
+    )
+
+
+def _grouped(
+    table: pd.DataFrame, keys: list[str], value: str, top: int, order: list[str]
+) -> pd.DataFrame:
+    """One row per group of rows alike but for the period: the row where ``value`` is
+    largest, with ``periods`` listing every period of the group in problem order."""
+    best = table.sort_values(value, ascending=False, kind="stable").drop_duplicates(keys)
+    spans = table.groupby(keys, sort=False, dropna=False)["period"].agg(
+        lambda periods: " ".join(sorted(periods, key=order.index))
+    )
+    return best.merge(spans.rename("periods").reset_index(), on=keys, how="left").head(top)
+
+
+def sensitivity_text(
+    rules: pd.DataFrame,
+    capacity: pd.DataFrame,
+    entry: pd.DataFrame,
+    *,
+    order: list[str],
+    currency: str,
+    top: int,
+) -> str:
+    """The rules that cost most, the capacity worth most, the sources nearest to entering
+    (sensitivity's tables), each grouped over the periods (in ``order``) where it applies."""
+    costly = rules[rules["shadow_price"] > 0].fillna({"subject": ""})
+    near = entry.assign(closeness=-entry["gap"])
+    per_tonne = _grouped(costly, ["rule", "subject", "material"], "shadow_price", top, order)
+    worth = _grouped(capacity, ["source", "material", "feed"], "capacity_value", top, order)
+    unused = _grouped(near, ["source", "material", "feed"], "closeness", top, order)
+    lines = [f"What matters most ({currency}; the largest figure over the periods shown)"]
+    lines.append(" Rules that cost most, per tonne tightened:")
+    lines += [
+        f"  {_label(r.rule, r.subject, r.material)}: {_price(r, 'shadow_price')} per t "
+        f"({r.periods})"
+        for r in per_tonne.itertuples()
+    ] or ["  none: no cap or security rule costs anything"]
+    lines.append(" Capacity worth most, per extra tonne (of feed, for a feed):")
+    lines += [
+        f"  {_what(c)}: {_price(c, 'capacity_value')} ({c.periods})" for c in worth.itertuples()
+    ] or ["  none: no source is bought to its capacity at a cost"]
+    lines.append(" Sources not used, and the price below which each would be bought:")
+    lines += [
+        f"  {_what(e)}: below {_price(e, 'entry_price')} "
+        f"(now {_price(e, 'unit_price')}; {e.periods})"
+        for e in unused.itertuples()
+    ] or ["  none"]
+    lines.append(" Ranges over which these hold: optiree.sensitivity(result) (HiGHS only).")
+    return "\n".join(lines) + "\n"
+
+
+def diagnosis_text(
+    headline: str, *, total: float, rules: pd.DataFrame | None, messages: list[str]
+) -> str:
+    """A diagnosis in words under its ``headline``: what has to give (one message per row),
+    then the input fields to change (``rules``; None when the problem is feasible)."""
+    if rules is None:
+        return headline + "\n"
+    count = len(messages)
+    lines = [
+        headline,
+        f"What has to give: {tonnes(total)} t in {count} row{'s' if count != 1 else ''}",
+        *(f"- {message}" for message in messages),
+        "",
+        "Input to change (a value enough for every row above; apply() sets them all):",
+    ]
+    shown = rules[["field", "current", "sufficient", "relax_by"]].rename(
+        columns={"relax_by": "relax_by [t]"}
+    )
+    text = shown.to_string(
+        index=False,
+        formatters={"current": number, "sufficient": number, "relax_by [t]": tonnes},
+    )
+    lines += ["  " + line for line in text.splitlines()]
+    return "\n".join(lines) + "\n"
+
+
+class Relaxed(Protocol):
+    """The figures of a row that gives at a diagnosis's relaxed plan [t]."""
+
+    @property
+    def value(self) -> float: ...
+    @property
+    def limit(self) -> float: ...
+    @property
+    def relax_by(self) -> float: ...
+    @property
+    def parameter(self) -> float: ...
+    @property
+    def needed(self) -> float: ...
+    @property
+    def demand(self) -> float: ...
+    @property
+    def bought(self) -> float: ...
+    @property
+    def capacity(self) -> float: ...
+
+
+class _Gives(Protocol):
+    def __call__(self, g: Relaxed, *, subject: str, where: str, path: str, short: str) -> str: ...
+
+
+def _unmet(g: Relaxed, *, subject: str, where: str, path: str, short: str) -> str:
+    material = subject  # the material, for demand
+    return (
+        f"{where}: {short} t of the {tonnes(g.demand)} t demand cannot be met (the relaxed "
+        f"plan supplies {tonnes(g.needed)} t); add supply, lower {path} to "
+        f"{tonnes(g.needed)} t, or give {material} a shortage_penalty"
+    )
+
+
+def _share_gives(g: Relaxed, *, subject: str, where: str, path: str, short: str) -> str:
+    share = percent(g.parameter)
+    return (
+        f"{where}: at most {share} from {subject} cannot hold: other countries supply "
+        f"{tonnes(g.bought - g.value)} t, so {tonnes(g.value)} t of the "
+        f"{tonnes(g.bought)} t bought come from {subject} ({percent(g.needed)}), {short} t "
+        f"more than {share} allows; {path} must be at least {g.needed:.4g}"
+    )
+
+
+def _cover_gives(g: Relaxed, *, subject: str, where: str, path: str, short: str) -> str:
+    return (
+        f"{where}: {percent(g.parameter)} of demand ({tonnes(g.limit)} t) must be "
+        f"coverable without {subject}, but other sources, substitution and opening stock "
+        f"give only {tonnes(g.value)} t: {short} t short; {path} must be at most "
+        f"{g.needed:.4g}, or add supply from outside {subject}"
+    )
+
+
+def _below_target(g: Relaxed, needed: float, *, where: str, path: str, short: str) -> str:
+    return (
+        f"{where}: a closing stock of {g.parameter:g} x demand ({tonnes(g.limit)} t) cannot "
+        f"be held: the relaxed plan has {tonnes(g.value)} t, {short} t short; {path} must "
+        f"be at most {needed:.4g}"
+    )
+
+
+def _cap_gives(g: Relaxed, who: str, *, subject: str, where: str, path: str, short: str) -> str:
+    return (
+        f"{where}: cap {subject} (at most {tonnes(g.limit)} t from {who}) must give {short} t: "
+        f"the relaxed plan buys {tonnes(g.value)} t from {who}; {path} must be at least "
+        f"{tonnes(g.needed)}"
+    )
+
+
+def _share_cap_gives(
+    g: Relaxed, who: str, *, subject: str, where: str, path: str, short: str
+) -> str:
+    return (
+        f"{where}: cap {subject} ({percent(g.parameter)} of {who}'s "
+        f"{tonnes(g.capacity)} t capacity: at most {tonnes(g.limit)} t) must give {short} "
+        f"t: the relaxed plan buys {tonnes(g.value)} t from {who} ({percent(g.needed)} of "
+        f"capacity); {path} must be at least {g.needed:.4g}"
+    )
+
+
+def _contract_gives(
+    g: Relaxed, source: str, *, subject: str, where: str, path: str, short: str
+) -> str:
+    return (
+        f"{where}: contract {subject} asks {source} for "
+        f"{tonnes(g.limit)} t but the relaxed plan can take only {tonnes(g.value)} t "
+        f"({short} t less) within the capacity, caps and rules; {path} must be "
+        f"at most {tonnes(g.needed)}, or make it take-or-pay"
+    )
+
+
+def _rule_gives(g: Relaxed, *, subject: str, where: str, path: str, short: str) -> str:
+    return (
+        f"{where}: the rule on {subject or 'it'} must give {short} t (the relaxed plan has "
+        f"{tonnes(g.value)} t against {tonnes(g.limit)} t); {path} must be at most "
+        f"{g.needed:.4g}"
+    )
+
+
+_GIVES: dict[str, _Gives] = {
+    "balance": _unmet,
+    "max_share": _share_gives,
+    "cover_without": _cover_gives,
+}
+"""The sentence of each rule that gives without more facts; another rule (a new security rule,
+a cover of the demand) reads as :func:`_rule_gives`."""
+
+
+def diagnosis_message(
+    rule: str,
+    subject: str,
+    *,
+    where: str,
+    figures: Relaxed,
+    path: str,
+    scale: float,
+    party: str,
+    by_share: bool,
+) -> str:
+    """One sentence on a row that gives at the relaxed plan: what cannot hold, the figures,
+    what to change (``path``, in its units: ``scale`` per unit of the row's parameter).
+    ``party``: who a cap limits, or the source of a contract; ``by_share``: a cap on a share
+    of capacity."""
+    words = {"subject": subject, "where": where, "path": path, "short": tonnes(figures.relax_by)}
+    if rule == "stock_cover":
+        needed = figures.needed * scale
+        return _below_target(figures, needed, where=where, path=path, short=words["short"])
+    if rule == "cap":
+        cap: Callable[..., str] = _share_cap_gives if by_share else _cap_gives
+        return cap(figures, party, **words)
+    if rule == "contract":
+        return _contract_gives(figures, party, **words)
+    return _GIVES.get(rule, _rule_gives)(figures, **words)
+
+
 # --- disruption: scenarios, stress tests, the stochastic model, sweeps ---
+
+
+def sweep_summary(table: pd.DataFrame, currency: str, worst: int = 5) -> str:
+    """The text ``optiree sweep`` prints: counts, the expected cost, the ``worst`` scenarios
+    (a sweep's table, see :func:`optiree.disruption.sweep.sweep`)."""
+    optimal = table["status"] == "optimal"
+    short = table.filter(regex="^short_").sum(axis=1) > 0
+    lines = [
+        f"{len(table)} scenarios: {int(optimal.sum())} optimal, "
+        f"{int((short & optimal).sum())} with a shortage",
+        _expected_cost(table, optimal, currency),
+    ]
+    head = table[optimal].sort_values("total_cost", ascending=False, kind="stable").head(worst)
+    if head.empty:
+        return "\n".join(lines) + "\n"
+    cost = f"total_cost [{currency}]"
+    shown = head.drop(columns=["status", "probability"]).rename(columns={"total_cost": cost})
+    names = [str(c) for c in shown.columns]
+    formatters: dict[str, Any] = {cost: money, "cut": "{:.2f}".format, "length": "{:.0f}".format}
+    formatters |= {c: tonnes for c in names if c.startswith("short_")}
+    formatters |= {c: "{:.3f}".format for c in names if c.startswith("share_")}
+    lines.append(f"Worst {len(head)} by total cost:")
+    lines.append(shown.to_string(index=False, formatters=formatters, na_rep=MISSING))
+    return "\n".join(lines) + "\n"
+
+
+def _expected_cost(table: pd.DataFrame, optimal: pd.Series, currency: str) -> str:
+    """The expected cost over a sweep's scenarios, or which ones were not solved."""
+    if optimal.all():
+        expected = float((table["probability"] * table["total_cost"]).sum())
+        return f"Expected total cost: {money(expected)} {currency}"
+    failed = table.loc[~optimal, "scenario"].tolist()
+    shown = ", ".join(failed[:10]) + (", ..." if len(failed) > 10 else "")
+    return f"Expected total cost: not known, {len(failed)} not solved: {shown}"
+
+
+def scenario_summary(table: pd.DataFrame, currency: str) -> str:
+    """A sweep's rows side by side, in input order: status, total cost, the cost above the
+    first row (the baseline) [money], tonnes short per material [t], shares per country [%]."""
+    base = table["total_cost"].iloc[0]
+    shown = pd.DataFrame(
+        {
+            "scenario": table["scenario"],
+            "status": table["status"],
+            f"total_cost [{currency}]": table["total_cost"],
+            f"above_{table['scenario'].iloc[0]} [{currency}]": table["total_cost"] - base,
+        }
+    )
+    for column in table.filter(regex="^short_").columns:
+        shown[f"{column} [t]"] = table[column]
+    for column in table.filter(regex="^share_").columns:
+        shown[f"{column} [%]"] = 100 * table[column]
+    names = [str(c) for c in shown.columns]
+    formatters: dict[str, Any] = {c: money for c in names if c.startswith(("total_cost", "above_"))}
+    formatters |= {c: tonnes for c in names if "[t]" in c}
+    formatters |= {c: share for c in names if "[%]" in c}
+    return shown.to_string(index=False, formatters=formatters, na_rep=MISSING) + "\n"
+
+
+class _Valued(Protocol):
+    """A status: its ``value`` is its word (``optimal``)."""
+
+    @property
+    def value(self) -> str: ...
+
+
+class _Solved(Protocol):
+    @property
+    def solver(self) -> str: ...
+
+
+class StressOutcome(Protocol):
+    """What :func:`stress_summary` reads (``optiree.disruption.stress.StressResult``)."""
+
+    @property
+    def scenario(self) -> str: ...
+    @property
+    def commit_periods(self) -> int: ...
+    @property
+    def status(self) -> _Valued: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def total_cost(self) -> float | None: ...
+    @property
+    def committed_cost(self) -> float: ...
+    @property
+    def recourse_cost(self) -> float | None: ...
+    @property
+    def unmet(self) -> pd.DataFrame: ...
+    @property
+    def stock_drawn(self) -> pd.DataFrame: ...
+    @property
+    def result(self) -> _Solved: ...
+
+
+def stress_summary(stress: StressOutcome) -> str:
+    """Status, the cost split, and the shortage and stock drawn period by period."""
+    head = (
+        f"Stress test: scenario {stress.scenario!r}, {stress.commit_periods} period(s) "
+        f"committed: {stress.status.value} (solver: {stress.result.solver})"
+    )
+    if stress.status.value != "optimal":
+        return f"{head}\n{stress.message}\n"
+    periods = list(dict.fromkeys(stress.stock_drawn["period"]))
+    span = _span(periods[: stress.commit_periods])
+    again = _span(periods[stress.commit_periods :])
+    shortage = float(stress.unmet.loc[~stress.unmet["committed"], "cost"].sum())
+    lines = [
+        head,
+        f"Total cost: {money(stress.total_cost)} {stress.currency}",
+        f"  {'committed':<10} {money(stress.committed_cost):>20}  (the plan, {span})",
+        f"  {'recourse':<10} {money(stress.recourse_cost):>20}  (re-planned, {again})",
+        f"  {'shortage':<10} {money(shortage):>20}  (of the recourse: penalties)",
+        "Unmet demand in the re-planned periods [t]",
+        *_by_period(stress.unmet, "short"),
+        "Stock drawn in the re-planned periods [t]",
+        *_by_period(stress.stock_drawn, "drawn"),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _by_period(table: pd.DataFrame, column: str) -> list[str]:
+    """``column`` as a material x period table of the re-planned periods, rows with any."""
+    later = table[~table["committed"]]
+    grid = later.pivot_table(
+        index="material", columns="period", values=column, sort=False, aggfunc="sum"
+    )
+    grid = grid[grid.sum(axis=1) > 0]
+    if grid.empty:
+        return ["  none"]
+    grid = grid.assign(total=grid.sum(axis=1))
+    return _indented(grid.to_string(float_format=tonnes))
+
+
+def _indented(text: str) -> list[str]:
+    """The lines of ``text``, each indented by two spaces."""
+    return ["  " + line for line in text.splitlines()]
+
+
+def _span(periods: list[str]) -> str:
+    """The first and last of ``periods`` (``2026Q1-2026Q4``)."""
+    if not periods:
+        return "no period"
+    return periods[0] if len(periods) == 1 else f"{periods[0]}-{periods[-1]}"
+
+
+class _Risk(Protocol):
+    @property
+    def weight(self) -> float: ...
+    @property
+    def cvar_alpha(self) -> float: ...
+
+
+class TwoStageOutcome(Protocol):
+    """What :func:`stochastic_summary` reads
+    (``optiree.disruption.stochastic.StochasticResult``)."""
+
+    @property
+    def problem_name(self) -> str: ...
+    @property
+    def status(self) -> _Valued: ...
+    @property
+    def message(self) -> str: ...
+    @property
+    def solver(self) -> str: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def committed(self) -> tuple[str, ...]: ...
+    @property
+    def revealed(self) -> str: ...
+    @property
+    def risk(self) -> _Risk | None: ...
+    @property
+    def cvar_alpha(self) -> float: ...
+    @property
+    def objective(self) -> float | None: ...
+    @property
+    def expected_cost(self) -> float | None: ...
+    @property
+    def cvar(self) -> float | None: ...
+    @property
+    def wait_and_see(self) -> float | None: ...
+    @property
+    def expected_value_cost(self) -> float | None: ...
+    @property
+    def vss(self) -> float | None: ...
+    @property
+    def evpi(self) -> float | None: ...
+    @property
+    def scenario_costs(self) -> pd.DataFrame: ...
+
+
+def stochastic_summary(result: TwoStageOutcome, first_stage: pd.DataFrame) -> str:
+    """The figures, the scenario costs and the first-stage decisions ``first_stage`` (the rows
+    to show), rounded for reading."""
+    head = f"{result.problem_name}: two-stage, {result.status.value} (solver: {result.solver})"
+    committed = ", ".join(result.committed)
+    lines = [
+        head,
+        f"Decided now: {committed}; the scenario is known from {result.revealed} on.",
+    ]
+    if result.status.value != "optimal":
+        return "\n".join([*lines, result.message, ""])
+    lines.append(f"Minimises {_goal(result.risk)}.")
+    lines += _two_stage_figures(result)
+    lines += _scenario_costs(result.scenario_costs, result.currency)
+    lines.append("\nFirst stage, the same in every scenario (stock is closing stock)")
+    if first_stage.empty:
+        lines.append("  nothing")
+    else:
+        lines += _indented(first_stage.to_string(index=False, formatters={"value": _cents}))
+    return "\n".join(lines) + "\n"
+
+
+def _cents(value: float) -> str:
+    return money(value, cents=True)
+
+
+def _goal(risk: _Risk | None) -> str:
+    """What the two-stage objective minimises."""
+    if risk is None or risk.weight == 0:
+        return "the expected cost"
+    return f"{1 - risk.weight:g} x expected cost + {risk.weight:g} x CVaR {risk.cvar_alpha:.0%}"
+
+
+def _two_stage_figures(result: TwoStageOutcome) -> list[str]:
+    """The objective, the expected cost, the CVaR and the benchmarks, one a line."""
+    alpha = f"CVaR {result.cvar_alpha:.0%}"
+    figures = [
+        ("Objective, RP", result.objective),
+        ("Expected cost", result.expected_cost),
+        (f"{alpha} (mean of the worst {1 - result.cvar_alpha:.0%})", result.cvar),
+        ("Wait-and-see, WS (full foresight)", result.wait_and_see),
+        ("Expected-value solution, EEV", result.expected_value_cost),
+        ("VSS = EEV - RP", result.vss),
+        ("EVPI = RP - WS", result.evpi),
+    ]
+    width = max(len(label) for label, _ in figures)
+    lines = [f"Figures [{result.currency}]"]
+    return lines + [f"  {label:<{width}} {money(value):>20}" for label, value in figures]
+
+
+def _scenario_costs(table: pd.DataFrame, currency: str) -> list[str]:
+    """Each scenario's probability, costs and tonnes short."""
+    formats: dict[str, Any] = {
+        "probability": "{:.3f}".format,
+        "cost": money,
+        "cost_wait_and_see": money,
+        "cost_expected_value": money,
+    }
+    formats |= {c: tonnes for c in table.columns if c.startswith("shortage_")}
+    text = table.to_string(index=False, formatters=formats)
+    return [f"\nScenarios [{currency}; shortage in t over the horizon]", *_indented(text)]
+
+
+def stress_table_summary(table: pd.DataFrame, currency: str) -> str:
+    """A stress table (``optiree.disruption.stress.stress_table``) for reading: money whole
+    [currency], tonnes to 0.1 [t]."""
+    money_columns = ["total_cost", "committed_cost", "recourse_cost", "shortage_cost"]
+    shown = table.rename(columns={c: f"{c} [{currency}]" for c in money_columns})
+    formatters: dict[str, Any] = {f"{c} [{currency}]": money for c in money_columns}
+    formatters |= {c: tonnes for c in table.columns if c.startswith(("short_", "drawn_"))}
+    return shown.to_string(index=False, formatters=formatters, na_rep=MISSING) + "\n"

@@ -197,62 +197,90 @@ def in_t_reo(problem: Problem) -> Problem:
     over several materials is converted by mass only.
     """
     units = problem.units
-    reo_per: dict[str, dict[str, float]] = {
-        m.id: {"REO": 1.0} | {str(k): v for k, v in m.reo_per_tonne.items()}
-        for m in problem.materials
-    }
-
-    def reo(unit: str, m: str) -> float:
-        mass, basis = unit.split()
-        return MASS[mass] * reo_per[m][basis]
-
-    def demand(m: str) -> float:
-        return reo(units.demand, m)
-
-    def price(m: str) -> float:
-        return 1.0 / reo(units.prices, m)
-
-    quantity = MASS[units.quantities.split()[0]]
     if (units.demand, units.prices, units.quantities) == ("t REO", "t REO", "t REO"):
         return problem
-    d = problem.model_dump()
-    d["units"] = {}
-    d["demand"] = {m: _times(v, demand(m)) for m, v in d["demand"].items()}
-    d["reference_prices"] = {m: _times(v, price(m)) for m, v in d["reference_prices"].items()}
-    d["shortage_penalty"] = {m: _times(v, price(m)) for m, v in d["shortage_penalty"].items()}
-    stock = d["stock"]
-    for key in ("holding_cost", "below_target_cost", "terminal_price"):
-        stock[key] = {m: _times(v, price(m)) for m, v in stock[key].items()}
-    stock["initial"] = {m: _times(v, quantity) for m, v in stock["initial"].items()}
-    for source in d["sources"]:
-        source["capacity"] = {m: _times(v, quantity) for m, v in source["capacity"].items()}
-        source["prices"] = {m: _times(v, price(m)) for m, v in source["prices"].items()}
-        source["price_floor"] = {m: _times(v, price(m)) for m, v in source["price_floor"].items()}
+    return _InTReo(problem).converted()
+
+
+class _InTReo:
+    """The factors of a problem's units to t REO, applied to its dumped document part by part."""
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        self.units = problem.units
+        self.reo_per: dict[str, dict[str, float]] = {
+            m.id: {"REO": 1.0} | {str(k): v for k, v in m.reo_per_tonne.items()}
+            for m in problem.materials
+        }
+        self.quantity = MASS[self.units.quantities.split()[0]]
+
+    def reo(self, unit: str, m: str) -> float:
+        mass, basis = unit.split()
+        return MASS[mass] * self.reo_per[m][basis]
+
+    def demand(self, m: str) -> float:
+        return self.reo(self.units.demand, m)
+
+    def price(self, m: str) -> float:
+        return 1.0 / self.reo(self.units.prices, m)
+
+    def prices(self, by_material: dict[str, Any]) -> dict[str, Any]:
+        return {m: _times(v, self.price(m)) for m, v in by_material.items()}
+
+    def quantities(self, by_material: dict[str, Any]) -> dict[str, Any]:
+        return {m: _times(v, self.quantity) for m, v in by_material.items()}
+
+    def converted(self) -> Problem:
+        d = self.problem.model_dump()
+        d["units"] = {}
+        d["demand"] = {m: _times(v, self.demand(m)) for m, v in d["demand"].items()}
+        d["reference_prices"] = self.prices(d["reference_prices"])
+        d["shortage_penalty"] = self.prices(d["shortage_penalty"])
+        self.stock(d["stock"])
+        for source in d["sources"]:
+            self.source(source)
+        for substitute in d["substitutes"]:
+            substitute["saves"] = {m: a * self.quantity for m, a in substitute["saves"].items()}
+        for cap in d["caps"]:
+            cap["max_tonnes"] = _times(cap["max_tonnes"], self.quantity)
+        for contract in d["contracts"]:
+            self.contract(contract)
+        for m, surplus in d["surplus"].items():
+            self.surplus(m, surplus)
+        # Scenarios are not solved with the problem: leave them out rather than convert them.
+        d["scenarios"] = []
+        return Problem.model_validate(d)
+
+    def stock(self, stock: dict[str, Any]) -> None:
+        for key in ("holding_cost", "below_target_cost", "terminal_price"):
+            stock[key] = self.prices(stock[key])
+        stock["initial"] = self.quantities(stock["initial"])
+
+    def source(self, source: dict[str, Any]) -> None:
+        source["capacity"] = self.quantities(source["capacity"])
+        source["prices"] = self.prices(source["prices"])
+        source["price_floor"] = self.prices(source["price_floor"])
         for m, tiers in source["tiers"].items():
             for tier in tiers:
-                tier["up_to"] = _times(tier["up_to"], quantity)
-                tier["price"] = _times(tier["price"], price(m))
+                tier["up_to"] = _times(tier["up_to"], self.quantity)
+                tier["price"] = _times(tier["price"], self.price(m))
         for feed in source["feeds"]:
-            feed["yields"] = {m: y * quantity for m, y in feed["yields"].items()}
-        source["separation_capacity"] = _times(source["separation_capacity"], quantity)
-    for substitute in d["substitutes"]:
-        substitute["saves"] = {m: a * quantity for m, a in substitute["saves"].items()}
-    for cap in d["caps"]:
-        cap["max_tonnes"] = _times(cap["max_tonnes"], quantity)
-    sources = {s.id: s for s in problem.sources}
-    for contract in d["contracts"]:
-        contract["min_tonnes"] = _times(contract["min_tonnes"], quantity)
-        contract["fixed_tonnes"] = _times(contract["fixed_tonnes"], quantity)
+            feed["yields"] = {m: y * self.quantity for m, y in feed["yields"].items()}
+        source["separation_capacity"] = _times(source["separation_capacity"], self.quantity)
+
+    def contract(self, contract: dict[str, Any]) -> None:
+        sources = {s.id: s for s in self.problem.sources}
+        contract["min_tonnes"] = _times(contract["min_tonnes"], self.quantity)
+        contract["fixed_tonnes"] = _times(contract["fixed_tonnes"], self.quantity)
         covered = contract["materials"] or delivered(sources[contract["source"]])
-        per = price(covered[0]) if len(covered) == 1 else 1.0 / MASS[units.prices.split()[0]]
+        mass_only = 1.0 / MASS[self.units.prices.split()[0]]
+        per = self.price(covered[0]) if len(covered) == 1 else mass_only
         contract["take_or_pay"] = _times(contract["take_or_pay"], per)
-    for m, surplus in d["surplus"].items():
-        surplus["salvage_price"] = _times(surplus["salvage_price"], price(m))
-        surplus["disposal_cost"] = _times(surplus["disposal_cost"], price(m))
-        surplus["max_sold"] = _times(surplus["max_sold"], quantity)
-    # Scenarios are not solved with the problem: leave them out rather than convert them.
-    d["scenarios"] = []
-    return Problem.model_validate(d)
+
+    def surplus(self, m: str, surplus: dict[str, Any]) -> None:
+        surplus["salvage_price"] = _times(surplus["salvage_price"], self.price(m))
+        surplus["disposal_cost"] = _times(surplus["disposal_cost"], self.price(m))
+        surplus["max_sold"] = _times(surplus["max_sold"], self.quantity)
 
 
 def delivered(source: Any) -> list[str]:
@@ -412,70 +440,15 @@ def resolve(problem: Problem) -> Numbers:
     materials = [m.id for m in problem.materials]
     n = Numbers(periods, materials, {s.id: s.country for s in problem.sources})
     for s in problem.sources:
-        available = periods_from(periods, s.available_from)
-        for m, capacity in s.capacity.items():
-            for t in available:
-                tonnes = value_in(capacity, t)
-                if tonnes <= 0:
-                    continue
-                n.capacity[s.id, m, t] = tonnes
-                reference = given_in(problem.reference_prices.get(m), t)
-                own = given_in(s.prices.get(m), t)
-                if own is None and reference is not None:
-                    own = reference * s.price_multiplier
-                floor = given_in(s.price_floor.get(m), t)
-                if floor is None and s.price_floor_multiplier is not None and reference is not None:
-                    floor = s.price_floor_multiplier * reference
-                tiers = s.tiers.get(m)
-                if tiers:
-                    n.bands[s.id, m, t] = _bands(tiers, tonnes, own, floor or 0.0)
-                else:
-                    price = math.nan if own is None else max(own, floor or 0.0)
-                    n.bands[s.id, m, t] = [Band(tonnes, price)]
-        for feed in s.feeds:
-            n.feed_source[feed.id] = s.id
-            n.yields[feed.id] = dict(feed.yields)
-            for t in available:
-                tonnes = value_in(feed.capacity, t)
-                if tonnes > 0:
-                    n.feed_capacity[feed.id, t] = tonnes
-                    feed_price = given_in(feed.price_per_tonne_feed, t)
-                    n.feed_price[feed.id, t] = math.nan if feed_price is None else feed_price
-        if s.separation_capacity is not None:
-            for t in periods:
-                most = given_in(s.separation_capacity, t)  # a dict sets no limit where silent
-                if most is not None:
-                    n.separation[s.id, t] = most
-    for k in problem.substitutes:
-        n.saves[k.id] = dict(k.saves)
-        for t in periods_from(periods, k.available_from):
-            units = value_in(k.capacity, t)
-            if units > 0:
-                n.sub_capacity[k.id, t] = units
-                cost = given_in(k.cost, t)
-                n.sub_cost[k.id, t] = math.nan if cost is None else cost
-    security = problem.security
+        _resolve_direct(problem, s, n)
+        _resolve_feeds(s, n)
+        _resolve_separation(s, n)
+    _resolve_substitutes(problem, n)
     for m in materials:
-        for t in periods:
-            n.demand[m, t] = value_in(problem.demand.get(m, 0.0), t)
-            if m in security.min_stock_cover:
-                n.cover[m, t] = value_in(security.min_stock_cover[m], t)
-            elif m in security.min_stock_days:
-                n.cover[m, t] = value_in(security.min_stock_days[m], t) / (
-                    problem.period_days or math.nan
-                )
-        n.initial[m] = problem.stock.initial.get(m, 0.0)
-        n.holding[m] = problem.stock.holding_cost.get(m, 0.0)
+        _resolve_material(problem, m, n)
     n.penalty = dict(problem.shortage_penalty)
     for m, surplus in problem.surplus.items():
-        for t in periods:
-            most = math.inf if surplus.max_sold is None else value_in(surplus.max_sold, t)
-            salvage = value_in(surplus.salvage_price, t)
-            if most > 0 and salvage > 0:
-                n.max_sold[m, t] = most
-                n.salvage[m, t] = salvage
-        if surplus.disposal_cost > 0:
-            n.disposal[m] = surplus.disposal_cost
+        _resolve_surplus(m, surplus, n)
     n.below_cost = dict(problem.stock.below_target_cost)
     n.terminal = {
         m: problem.stock.terminal_price.get(m, replacement_price(n, m)) for m in n.below_cost
@@ -483,6 +456,101 @@ def resolve(problem: Problem) -> Numbers:
     _resolve_caps(problem, n)
     _resolve_contracts(problem, n)
     return n
+
+
+def _resolve_direct(problem: Problem, s: Any, n: Numbers) -> None:
+    """Capacity and bands of each material source ``s`` sells, in each period it can."""
+    for m, capacity in s.capacity.items():
+        for t in periods_from(n.periods, s.available_from):
+            tonnes = value_in(capacity, t)
+            if tonnes > 0:
+                n.capacity[s.id, m, t] = tonnes
+                n.bands[s.id, m, t] = _cell_bands(problem, s, m, t, tonnes)
+
+
+def _cell_bands(problem: Problem, s: Any, m: str, t: str, tonnes: float) -> list[Band]:
+    """The bands of ``tonnes`` of ``m`` from ``s`` in ``t``: tiers or one flat price, with the
+    floor under each; nan where nothing prices them."""
+    reference = given_in(problem.reference_prices.get(m), t)
+    own = given_in(s.prices.get(m), t)
+    if own is None and reference is not None:
+        own = reference * s.price_multiplier
+    floor = given_in(s.price_floor.get(m), t)
+    if floor is None and s.price_floor_multiplier is not None and reference is not None:
+        floor = s.price_floor_multiplier * reference
+    tiers = s.tiers.get(m)
+    if tiers:
+        return _bands(tiers, tonnes, own, floor or 0.0)
+    price = math.nan if own is None else max(own, floor or 0.0)
+    return [Band(tonnes, price)]
+
+
+def _resolve_feeds(s: Any, n: Numbers) -> None:
+    """Seller, yields, tonnes and price of each feed of ``s``."""
+    for feed in s.feeds:
+        n.feed_source[feed.id] = s.id
+        n.yields[feed.id] = dict(feed.yields)
+        offer = (feed.id, feed.capacity, feed.price_per_tonne_feed)
+        _resolve_offer(n, s.available_from, offer, (n.feed_capacity, n.feed_price))
+
+
+def _resolve_offer(
+    n: Numbers,
+    first: str | None,
+    offer: tuple[str, Any, Any],
+    into: tuple[dict[KT, float], dict[KT, float]],
+) -> None:
+    """Record ``offer`` = (id, amount, price) ``into`` (amounts, prices) in every period from
+    ``first`` where the amount is positive; nan where no price is given."""
+    ident, amount, price = offer
+    amounts, prices = into
+    for t in periods_from(n.periods, first):
+        most = value_in(amount, t)
+        if most > 0:
+            amounts[ident, t] = most
+            given = given_in(price, t)
+            prices[ident, t] = math.nan if given is None else given
+
+
+def _resolve_separation(s: Any, n: Numbers) -> None:
+    if s.separation_capacity is not None:
+        for t in n.periods:
+            most = given_in(s.separation_capacity, t)  # a dict sets no limit where silent
+            if most is not None:
+                n.separation[s.id, t] = most
+
+
+def _resolve_substitutes(problem: Problem, n: Numbers) -> None:
+    for k in problem.substitutes:
+        n.saves[k.id] = dict(k.saves)
+        offer = (k.id, k.capacity, k.cost)
+        _resolve_offer(n, k.available_from, offer, (n.sub_capacity, n.sub_cost))
+
+
+def _resolve_material(problem: Problem, m: str, n: Numbers) -> None:
+    """Demand, stock cover, initial stock and holding cost of ``m``."""
+    security = problem.security
+    for t in n.periods:
+        n.demand[m, t] = value_in(problem.demand.get(m, 0.0), t)
+        if m in security.min_stock_cover:
+            n.cover[m, t] = value_in(security.min_stock_cover[m], t)
+        elif m in security.min_stock_days:
+            n.cover[m, t] = value_in(security.min_stock_days[m], t) / (
+                problem.period_days or math.nan
+            )
+    n.initial[m] = problem.stock.initial.get(m, 0.0)
+    n.holding[m] = problem.stock.holding_cost.get(m, 0.0)
+
+
+def _resolve_surplus(m: str, surplus: Any, n: Numbers) -> None:
+    for t in n.periods:
+        most = math.inf if surplus.max_sold is None else value_in(surplus.max_sold, t)
+        salvage = value_in(surplus.salvage_price, t)
+        if most > 0 and salvage > 0:
+            n.max_sold[m, t] = most
+            n.salvage[m, t] = salvage
+    if surplus.disposal_cost > 0:
+        n.disposal[m] = surplus.disposal_cost
 
 
 def replacement_price(n: Numbers, m: str) -> float:
@@ -505,12 +573,7 @@ def replacement_price(n: Numbers, m: str) -> float:
 def _resolve_caps(problem: Problem, n: Numbers) -> None:
     for i, cap in enumerate(problem.caps):
         cap_id = cap.id if cap.id is not None else f"cap{i + 1}"
-        matching = tuple(
-            s.id
-            for s in problem.sources
-            if (cap.source is not None and s.id == cap.source)
-            or (cap.country is not None and s.country == cap.country)
-        )
+        matching = _matching(problem, cap)
         materials = n.materials if cap.materials is None else cap.materials
         periods = n.periods if cap.periods is None else cap.periods
         for ms, ts in groups(materials, periods, cap.sum_over):
@@ -519,6 +582,16 @@ def _resolve_caps(problem: Problem, n: Numbers) -> None:
             share = cap.max_share_of_capacity
             bound = share * most if share is not None else float(cap.max_tonnes or 0.0)
             n.caps[name] = Group(name, "cap", cap_id, ms, ts, matching, "<=", bound, share, most)
+
+
+def _matching(problem: Problem, cap: Any) -> tuple[str, ...]:
+    """The sources a cap names, by id or by country."""
+    return tuple(
+        s.id
+        for s in problem.sources
+        if (cap.source is not None and s.id == cap.source)
+        or (cap.country is not None and s.country == cap.country)
+    )
 
 
 def _resolve_contracts(problem: Problem, n: Numbers) -> None:
@@ -615,6 +688,67 @@ class _Plan:
         )
 
 
+def _has_variable(row: RuleRow) -> bool:
+    return any(a != 0 for _, a in row.terms)
+
+
+class _Dual:
+    """The dual objective and the reduced costs of the LP's variables, summed row by row."""
+
+    def __init__(self, cost: dict[Var, float]) -> None:
+        self.reduced = dict(cost)
+        # The size of the terms summed into each reduced cost: CBC reports duals to about
+        # seven digits, so the error allowed grows with the terms, not with their sum.
+        self.size = {key: abs(c) for key, c in cost.items()}
+        self.objective = 0.0
+        self.magnitude = 0.0
+
+    def add_row(self, row: RuleRow, y: float) -> list[Var]:
+        """Add ``row`` with multiplier ``y``; the terms it has outside the variables."""
+        sign = -1.0 if row.sense == "<=" else 1.0
+        self.objective += y * sign * row.rhs
+        self.magnitude += abs(y * row.rhs)
+        strangers = []
+        for key, a in row.terms:
+            if key in self.reduced:
+                self.reduced[key] -= y * sign * a
+                self.size[key] += abs(y * a)
+            elif abs(a) > 0:
+                strangers.append(key)
+        return strangers
+
+    def add_bound(self, key: Var, bound: float) -> None:
+        """A variable bounded above by ``bound`` adds bound * min(0, reduced cost)."""
+        d = self.reduced[key]
+        if d < TOLERANCE * max(1.0, self.size[key]):
+            self.objective += bound * min(0.0, d)
+            self.magnitude += bound * self.size[key]
+
+
+class _Parts:
+    """Costs added up per component and item, components in the order the costs table has."""
+
+    def __init__(self) -> None:
+        self.parts: dict[str, dict[str, float]] = {
+            name: {}
+            for name in (
+                "purchases",
+                "feeds",
+                "substitution",
+                "holding",
+                "below_target",
+                "shortage",
+                "sales",
+                "disposal",
+                "take_or_pay",
+            )
+        }
+
+    def add(self, component: str, item: str, cost: float) -> None:
+        items = self.parts[component]
+        items[item] = items.get(item, 0.0) + cost
+
+
 class _Checker:
     def __init__(self, problem: Problem, result: Result) -> None:
         self.problem = problem
@@ -657,34 +791,7 @@ class _Checker:
         n = self.n
         rows = self._keyed("purchases", ["source", "material", "period", "tier"])
         for key, row in rows.items():
-            s, m, t, j = key
-            where = f"purchases[{s},{m},{t},{j}]"
-            tonnes = float(row["tonnes"])
-            if s not in n.country or m not in n.materials or t not in n.periods:
-                self.fail(f"{where}: unknown source, material or period")
-                continue
-            if row["country"] != n.country[s]:
-                self.fail(f"{where}: country {row['country']!r}, expected {n.country[s]!r}")
-            if tonnes < -TOLERANCE:
-                self.fail(f"{where}: negative tonnes {tonnes}")
-            bands = n.bands.get((s, m, t), [])
-            band = bands[int(j) - 1] if j.isdigit() and 1 <= int(j) <= len(bands) else None
-            if band is None:
-                if abs(tonnes) > TOLERANCE:
-                    self.fail(f"{where}: {tonnes} t bought where there is no such band")
-                continue
-            plan.values["x", s, m, t, j] = tonnes
-            if not _at_most(tonnes, band.width):
-                what = "capacity" if (s, m, t) in n.capacity else "availability"
-                self.fail(f"{where}: {tonnes} t exceeds the band's {what} {band.width} t")
-            if not _close(float(row["capacity"]), band.width):
-                self.fail(f"{where}: capacity {row['capacity']}, expected {band.width}")
-            unit_price = float(row["unit_price"])
-            if not math.isnan(band.price):
-                if not _close(unit_price, band.price):
-                    self.fail(f"{where}: unit_price {unit_price}, expected {band.price}")
-                if not _close(float(row["cost"]), tonnes * band.price):
-                    self.fail(f"{where}: cost {row['cost']}, expected {tonnes * band.price}")
+            self.purchase(plan, key, row)
         for (s, m, t), bands in n.bands.items():
             for number, band in enumerate(bands, start=1):
                 if band.width > 0 and (s, m, t, str(number)) not in rows:
@@ -692,63 +799,113 @@ class _Checker:
                         f"purchases[{s},{m},{t},{number}]: missing (a band of {band.width} t)"
                     )
 
+    def purchase(self, plan: _Plan, key: tuple[str, ...], row: pd.Series) -> None:
+        """One row of purchases: a known cell and band, within its width, at its price."""
+        n = self.n
+        s, m, t, j = key
+        where = f"purchases[{s},{m},{t},{j}]"
+        tonnes = float(row["tonnes"])
+        if s not in n.country or m not in n.materials or t not in n.periods:
+            self.fail(f"{where}: unknown source, material or period")
+            return
+        if row["country"] != n.country[s]:
+            self.fail(f"{where}: country {row['country']!r}, expected {n.country[s]!r}")
+        if tonnes < -TOLERANCE:
+            self.fail(f"{where}: negative tonnes {tonnes}")
+        bands = n.bands.get((s, m, t), [])
+        band = bands[int(j) - 1] if j.isdigit() and 1 <= int(j) <= len(bands) else None
+        if band is None:
+            if abs(tonnes) > TOLERANCE:
+                self.fail(f"{where}: {tonnes} t bought where there is no such band")
+            return
+        plan.values["x", s, m, t, j] = tonnes
+        self.band_use(where, (s, m, t), band, row)
+
+    def band_use(self, where: str, cell: SMT, band: Band, row: pd.Series) -> None:
+        """The tonnes of a purchase row within its band's width, at the band's price."""
+        tonnes = float(row["tonnes"])
+        if not _at_most(tonnes, band.width):
+            what = "capacity" if cell in self.n.capacity else "availability"
+            self.fail(f"{where}: {tonnes} t exceeds the band's {what} {band.width} t")
+        if not _close(float(row["capacity"]), band.width):
+            self.fail(f"{where}: capacity {row['capacity']}, expected {band.width}")
+        self.priced(where, row, ("unit_price", band.price), tonnes)
+
     def feeds(self, plan: _Plan) -> None:
         n = self.n
         rows = self._keyed("feeds", ["feed", "period"])
-        for (f, t), row in rows.items():
-            where = f"feeds[{f},{t}]"
-            tonnes = float(row["tonnes"])
-            if f not in n.feed_source or t not in n.periods:
-                self.fail(f"{where}: unknown feed or period")
-                continue
-            s = n.feed_source[f]
-            if row["source"] != s or row["country"] != n.country[s]:
-                self.fail(f"{where}: source {row['source']!r} of {row['country']!r}, expected {s}")
-            capacity = n.feed_capacity.get((f, t), 0.0)
-            if tonnes < -TOLERANCE or not _at_most(tonnes, capacity):
-                self.fail(f"{where}: {tonnes} t of feed outside [0, capacity {capacity}]")
-            if (f, t) not in n.feed_capacity:
-                continue
-            plan.values["w", f, t] = tonnes
-            if not _close(float(row["capacity"]), capacity):
-                self.fail(f"{where}: capacity {row['capacity']}, expected {capacity}")
-            price = n.feed_price[f, t]
-            if not math.isnan(price):
-                if not _close(float(row["unit_price"]), price):
-                    self.fail(f"{where}: unit_price {row['unit_price']}, expected {price}")
-                if not _close(float(row["cost"]), tonnes * price):
-                    self.fail(f"{where}: cost {row['cost']}, expected {tonnes * price}")
+        for key, row in rows.items():
+            self.feed_row(plan, key, row)
         for f, t in n.feed_capacity:
             if (f, t) not in rows:
                 self.fail(f"feeds[{f},{t}]: missing")
+
+    def feed_row(self, plan: _Plan, key: tuple[str, ...], row: pd.Series) -> None:
+        """One row of feeds: a known feed of its source, within its capacity, at its price."""
+        n = self.n
+        f, t = key
+        where = f"feeds[{f},{t}]"
+        tonnes = float(row["tonnes"])
+        if f not in n.feed_source or t not in n.periods:
+            self.fail(f"{where}: unknown feed or period")
+            return
+        s = n.feed_source[f]
+        if row["source"] != s or row["country"] != n.country[s]:
+            self.fail(f"{where}: source {row['source']!r} of {row['country']!r}, expected {s}")
+        capacity = n.feed_capacity.get((f, t), 0.0)
+        if tonnes < -TOLERANCE or not _at_most(tonnes, capacity):
+            self.fail(f"{where}: {tonnes} t of feed outside [0, capacity {capacity}]")
+        if (f, t) not in n.feed_capacity:
+            return
+        plan.values["w", f, t] = tonnes
+        if not _close(float(row["capacity"]), capacity):
+            self.fail(f"{where}: capacity {row['capacity']}, expected {capacity}")
+        self.priced(where, row, ("unit_price", n.feed_price[f, t]), tonnes)
+
+    def priced(self, where: str, row: pd.Series, price: tuple[str, float], amount: float) -> None:
+        """A row's price per unit (``price``: its column and expected value) and its cost for
+        ``amount`` units, where the price is known (not nan)."""
+        column, expected = price
+        if math.isnan(expected):
+            return
+        if not _close(float(row[column]), expected):
+            self.fail(f"{where}: {column} {row[column]}, expected {expected}")
+        if not _close(float(row["cost"]), amount * expected):
+            self.fail(f"{where}: cost {row['cost']}, expected {amount * expected}")
 
     def supply(self, plan: _Plan) -> None:
         """What each source delivers: its bands, its feeds' yields, and their sum."""
         n = self.n
         rows = self._keyed("supply", ["source", "material", "period"])
-        for (s, m, t), row in rows.items():
-            where = f"supply[{s},{m},{t}]"
-            if s not in n.country or m not in n.materials or t not in n.periods:
-                self.fail(f"{where}: unknown source, material or period")
-                continue
-            if row["country"] != n.country[s]:
-                self.fail(f"{where}: country {row['country']!r}, expected {n.country[s]!r}")
-            terms = n.supply_terms(s, m, t)
-            bought = plan.of([(key, a) for key, a in terms if key[0] == "x"])
-            from_feeds = plan.of([(key, a) for key, a in terms if key[0] == "w"])
-            scale = plan.size(terms)
-            for column, expected in [
-                ("bought", bought),
-                ("from_feeds", from_feeds),
-                ("tonnes", bought + from_feeds),
-            ]:
-                if not _close(float(row[column]), expected, scale):
-                    self.fail(f"{where}: {column} {row[column]}, expected {expected}")
+        for key, row in rows.items():
+            self.supply_row(plan, key, row)
         for s in n.country:
             for m in n.materials:
                 for t in n.periods:
                     if n.supply_terms(s, m, t) and (s, m, t) not in rows:
                         self.fail(f"supply[{s},{m},{t}]: missing")
+
+    def supply_row(self, plan: _Plan, key: tuple[str, ...], row: pd.Series) -> None:
+        """One row of supply: bought, from feeds and their sum, for a known cell."""
+        n = self.n
+        s, m, t = key
+        where = f"supply[{s},{m},{t}]"
+        if s not in n.country or m not in n.materials or t not in n.periods:
+            self.fail(f"{where}: unknown source, material or period")
+            return
+        if row["country"] != n.country[s]:
+            self.fail(f"{where}: country {row['country']!r}, expected {n.country[s]!r}")
+        terms = n.supply_terms(s, m, t)
+        bought = plan.of([(key, a) for key, a in terms if key[0] == "x"])
+        from_feeds = plan.of([(key, a) for key, a in terms if key[0] == "w"])
+        scale = plan.size(terms)
+        for column, expected in [
+            ("bought", bought),
+            ("from_feeds", from_feeds),
+            ("tonnes", bought + from_feeds),
+        ]:
+            if not _close(float(row[column]), expected, scale):
+                self.fail(f"{where}: {column} {row[column]}, expected {expected}")
 
     def substitution(self, plan: _Plan) -> None:
         n = self.n
@@ -758,29 +915,32 @@ class _Checker:
             if f"saved_{m}" not in table.columns:
                 self.fail(f"substitution: missing column saved_{m}")
         for key, row in self._keyed("substitution", ["substitute", "period"]).items():
-            k, t = key
-            where = f"substitution[{k},{t}]"
-            used = float(row["units"])
-            if k not in n.saves or t not in n.periods:
-                self.fail(f"{where}: unknown substitute or period")
-                continue
-            plan.values["u", k, t] = used
-            if used < -TOLERANCE:
-                self.fail(f"{where}: negative units {used}")
-            capacity = n.sub_capacity.get((k, t), 0.0)
-            if not _at_most(used, capacity):
-                self.fail(f"{where}: {used} units exceed capacity {capacity}")
-            cost = n.sub_cost.get((k, t))
-            if cost is not None and not math.isnan(cost):
-                if not _close(float(row["unit_cost"]), cost):
-                    self.fail(f"{where}: unit_cost {row['unit_cost']}, expected {cost}")
-                if not _close(float(row["cost"]), used * cost):
-                    self.fail(f"{where}: cost {row['cost']}, expected {used * cost}")
-            for m in saved:
-                column = f"saved_{m}"
-                expected = used * n.saves[k].get(m, 0.0)
-                if column in table.columns and not _close(float(row[column]), expected):
-                    self.fail(f"{where}: {column} {row[column]}, expected {expected}")
+            self.substitution_row(plan, key, row, [m for m in saved if f"saved_{m}" in table])
+
+    def substitution_row(
+        self, plan: _Plan, key: tuple[str, ...], row: pd.Series, saved: list[str]
+    ) -> None:
+        """One row of substitution: known, within capacity, at its cost, saving what it
+        saves of the ``saved`` materials (those with a column)."""
+        n = self.n
+        k, t = key
+        where = f"substitution[{k},{t}]"
+        used = float(row["units"])
+        if k not in n.saves or t not in n.periods:
+            self.fail(f"{where}: unknown substitute or period")
+            return
+        plan.values["u", k, t] = used
+        if used < -TOLERANCE:
+            self.fail(f"{where}: negative units {used}")
+        capacity = n.sub_capacity.get((k, t), 0.0)
+        if not _at_most(used, capacity):
+            self.fail(f"{where}: {used} units exceed capacity {capacity}")
+        self.priced(where, row, ("unit_cost", n.sub_cost.get((k, t), math.nan)), used)
+        for m in saved:
+            column = f"saved_{m}"
+            expected = used * n.saves[k].get(m, 0.0)
+            if not _close(float(row[column]), expected):
+                self.fail(f"{where}: {column} {row[column]}, expected {expected}")
 
     def saved(self, plan: _Plan, m: str, t: str) -> float:
         return plan.of(self.saving_terms(m, t))
@@ -855,53 +1015,68 @@ class _Checker:
         for m in n.materials:
             expected_opening = n.initial[m]
             for t in n.periods:
-                where = f"inventory[{m},{t}]"
                 row = rows.get((m, t))
                 if row is None:
-                    self.fail(f"{where}: missing")
+                    self.fail(f"inventory[{m},{t}]: missing")
                     continue
-                opening, closing, sold = (float(row[c]) for c in ("opening", "closing", "sold"))
-                if not _close(opening, expected_opening):
-                    what = "initial stock" if n.previous(t) is None else "previous closing"
-                    self.fail(f"{where}: opening {opening} != {what} {expected_opening}")
-                purchased = plan.purchased(m, t)
-                saved = self.saved(plan, m, t)
-                short = plan["z", m, t]
-                demand = n.demand[m, t]
-                for column, expected in [
-                    ("purchased", purchased),
-                    ("substituted", saved),
-                    ("shortage", short),
-                    ("demand", demand),
-                ]:
-                    if not _close(float(row[column]), expected):
-                        self.fail(f"{where}: {column} {row[column]}, expected {expected}")
-                if closing < -TOLERANCE:
-                    self.fail(f"{where}: negative closing stock {closing}")
-                most = n.max_sold.get((m, t), 0.0)
-                if sold < -TOLERANCE or not _at_most(sold, most):
-                    self.fail(f"{where}: {sold} t sold outside [0, {most}]")
-                supply = opening + purchased + saved + short - closing - sold
-                scale = opening + purchased + saved + short + closing + sold + demand
-                if not _at_most(demand, supply, scale):
-                    self.fail(f"{where}: demand {demand} t not met, only {supply} t supplied")
-                if not _close(float(row["surplus"]), supply - demand, scale):
-                    self.fail(f"{where}: surplus {row['surplus']}, expected {supply - demand}")
-                if m in n.disposal:
-                    plan.values["e", m, t] = supply - demand
-                money = {
-                    "holding_cost": closing * n.holding[m],
-                    "sales": sold * n.salvage.get((m, t), 0.0),
-                    "disposal_cost": (supply - demand) * n.disposal.get(m, 0.0),
-                }
-                for column, expected in money.items():
-                    if not _close(float(row[column]), expected, scale):
-                        self.fail(f"{where}: {column} {row[column]}, expected {expected}")
-                self.below_target(plan, m, t, row)
-                expected_opening = closing
+                self.stock_row(plan, (m, t), row, expected_opening)
+                expected_opening = float(row["closing"])
         for key in rows:
             if key[0] not in n.materials or key[1] not in n.periods:
                 self.fail(f"inventory[{','.join(key)}]: unknown material or period")
+
+    def stock_row(self, plan: _Plan, cell: MT, row: pd.Series, expected_opening: float) -> None:
+        """One row of inventory: it opens with the stock before, and it balances."""
+        n = self.n
+        m, t = cell
+        where = f"inventory[{m},{t}]"
+        opening, closing, sold = (float(row[c]) for c in ("opening", "closing", "sold"))
+        if not _close(opening, expected_opening):
+            what = "initial stock" if n.previous(t) is None else "previous closing"
+            self.fail(f"{where}: opening {opening} != {what} {expected_opening}")
+        purchased = plan.purchased(m, t)
+        saved = self.saved(plan, m, t)
+        short = plan["z", m, t]
+        demand = n.demand[m, t]
+        for column, expected in [
+            ("purchased", purchased),
+            ("substituted", saved),
+            ("shortage", short),
+            ("demand", demand),
+        ]:
+            if not _close(float(row[column]), expected):
+                self.fail(f"{where}: {column} {row[column]}, expected {expected}")
+        if closing < -TOLERANCE:
+            self.fail(f"{where}: negative closing stock {closing}")
+        most = n.max_sold.get((m, t), 0.0)
+        if sold < -TOLERANCE or not _at_most(sold, most):
+            self.fail(f"{where}: {sold} t sold outside [0, {most}]")
+        self.balance(plan, cell, row, opening + purchased + saved + short)
+        self.below_target(plan, m, t, row)
+
+    def balance(self, plan: _Plan, cell: MT, row: pd.Series, inflow: float) -> None:
+        """Demand met from the ``inflow`` (opening, purchased, saved, short) less what is kept
+        and sold; the surplus and the money of stock, sales and waste."""
+        n = self.n
+        m, t = cell
+        where = f"inventory[{m},{t}]"
+        closing, sold, demand = float(row["closing"]), float(row["sold"]), n.demand[m, t]
+        supply = inflow - closing - sold
+        scale = inflow + closing + sold + demand
+        if not _at_most(demand, supply, scale):
+            self.fail(f"{where}: demand {demand} t not met, only {supply} t supplied")
+        if not _close(float(row["surplus"]), supply - demand, scale):
+            self.fail(f"{where}: surplus {row['surplus']}, expected {supply - demand}")
+        if m in n.disposal:
+            plan.values["e", m, t] = supply - demand
+        money = {
+            "holding_cost": closing * n.holding[m],
+            "sales": sold * n.salvage.get((m, t), 0.0),
+            "disposal_cost": (supply - demand) * n.disposal.get(m, 0.0),
+        }
+        for column, expected in money.items():
+            if not _close(float(row[column]), expected, scale):
+                self.fail(f"{where}: {column} {row[column]}, expected {expected}")
 
     def below_target(self, plan: _Plan, m: str, t: str, row: pd.Series) -> None:
         """A strategic stock's tonnes below target, max(0, target - closing) (0 for a hard
@@ -932,25 +1107,30 @@ class _Checker:
     def shares(self, plan: _Plan) -> None:
         n = self.n
         rows = self._keyed("shares", ["material", "period", "country"])
-        for (m, t, c), row in rows.items():
-            where = f"shares[{m},{t},{c}]"
-            if m not in n.materials or t not in n.periods:
-                self.fail(f"{where}: unknown material or period")
-                continue
-            own = plan.purchased(m, t, lambda country, c=c: country == c)
-            total = plan.purchased(m, t)
-            if not _close(float(row["tonnes"]), own):
-                self.fail(f"{where}: tonnes {row['tonnes']}, expected {own}")
-            share = float(row["share"])
-            if total > TOLERANCE and not _close(share, own / total):
-                self.fail(f"{where}: share {share}, expected {own / total}")
-            if total <= TOLERANCE and not math.isnan(share) and own > TOLERANCE:
-                self.fail(f"{where}: share {share} of nothing bought")
+        for key, row in rows.items():
+            self.share_of(plan, key, row)
         for s, c in n.country.items():
             for m in n.materials:
                 for t in n.periods:
                     if plan.delivered(s, m, t) > TOLERANCE and (m, t, c) not in rows:
                         self.fail(f"shares[{m},{t},{c}]: missing")
+
+    def share_of(self, plan: _Plan, key: tuple[str, ...], row: pd.Series) -> None:
+        """One row of shares: a country's tonnes of a material and period, and their share."""
+        m, t, c = key
+        where = f"shares[{m},{t},{c}]"
+        if m not in self.n.materials or t not in self.n.periods:
+            self.fail(f"{where}: unknown material or period")
+            return
+        own = plan.purchased(m, t, lambda country: country == c)
+        total = plan.purchased(m, t)
+        if not _close(float(row["tonnes"]), own):
+            self.fail(f"{where}: tonnes {row['tonnes']}, expected {own}")
+        share = float(row["share"])
+        if total > TOLERANCE and not _close(share, own / total):
+            self.fail(f"{where}: share {share}, expected {own / total}")
+        if total <= TOLERANCE and not math.isnan(share) and own > TOLERANCE:
+            self.fail(f"{where}: share {share} of nothing bought")
 
     # -- the rules --------------------------------------------------------------------------
 
@@ -987,44 +1167,38 @@ class _Checker:
     def rule_rows(self) -> Iterator[RuleRow]:
         """Every row of the LP the docs describe, with its terms and right-hand side."""
         n = self.n
-        security = self.problem.security
         saved_by = {(m, t): self.saving_terms(m, t) for m in n.materials for t in n.periods}
+        yield from self.balance_rows(saved_by)
+        yield from self.share_rows()
+        yield from self.cover_rows(saved_by)
+        yield from self.stock_rows()
+        yield from self.cap_rows()
+        yield from self.contract_rows()
+        yield from self.separation_rows()
+        for k in self.problem.substitutes:
+            yield from self.substitute_rows(k)
 
-        def supply(m: str, t: str, keep: Any = None) -> Terms:
-            return [
-                term
-                for s, country in n.country.items()
-                if keep is None or keep(country)
-                for term in n.supply_terms(s, m, t)
-            ]
+    def supply_of(self, m: str, t: str, keep: Any = None) -> Terms:
+        """The terms of m delivered in t by the sources whose country ``keep`` accepts."""
+        n = self.n
+        return [
+            term
+            for s, country in n.country.items()
+            if keep is None or keep(country)
+            for term in n.supply_terms(s, m, t)
+        ]
 
-        def opening(m: str, t: str) -> tuple[Terms, float]:
-            before = n.previous(t)
-            return ([], n.initial[m]) if before is None else ([(("I", m, before), 1.0)], 0.0)
+    def opening(self, m: str, t: str) -> tuple[Terms, float]:
+        """The opening stock of m in t: a term, or the initial stock as a number."""
+        n = self.n
+        before = n.previous(t)
+        return ([], n.initial[m]) if before is None else ([(("I", m, before), 1.0)], 0.0)
 
+    def balance_rows(self, saved_by: dict[MT, Terms]) -> Iterator[RuleRow]:
+        n = self.n
         for m in n.materials:
             for t in n.periods:
-                terms, initial = opening(m, t)
-                terms += supply(m, t) + saved_by[m, t] + [(("I", m, t), -1.0)]
-                if m in n.penalty:
-                    terms.append((("z", m, t), 1.0))
-                if (m, t) in n.max_sold:
-                    terms.append((("v", m, t), -1.0))
-                if m in n.disposal:
-                    terms.append((("e", m, t), -1.0))
-                sense = "=" if m in n.disposal else ">="
-                demand = n.demand[m, t]
-                yield RuleRow(
-                    f"balance({m},{t})",
-                    "balance",
-                    None,
-                    m,
-                    t,
-                    sense,
-                    terms,
-                    demand - initial,
-                    shift=initial,
-                )
+                yield self.balance_row(m, t, saved_by[m, t])
                 avoided = saved_by[m, t] + ([(("z", m, t), 1.0)] if m in n.penalty else [])
                 yield RuleRow(
                     f"net_demand({m},{t})",
@@ -1034,41 +1208,77 @@ class _Checker:
                     t,
                     "<=",
                     avoided,
-                    demand,
+                    n.demand[m, t],
                     required=bool(saved_by[m, t]),
                 )
-        for c, share in security.max_country_share.items():
+
+    def balance_row(self, m: str, t: str, saved: Terms) -> RuleRow:
+        n = self.n
+        terms, initial = self.opening(m, t)
+        terms += self.supply_of(m, t) + saved + [(("I", m, t), -1.0)]
+        if m in n.penalty:
+            terms.append((("z", m, t), 1.0))
+        if (m, t) in n.max_sold:
+            terms.append((("v", m, t), -1.0))
+        if m in n.disposal:
+            terms.append((("e", m, t), -1.0))
+        sense = "=" if m in n.disposal else ">="
+        demand = n.demand[m, t]
+        return RuleRow(
+            f"balance({m},{t})",
+            "balance",
+            None,
+            m,
+            t,
+            sense,
+            terms,
+            demand - initial,
+            shift=initial,
+        )
+
+    def share_rows(self) -> Iterator[RuleRow]:
+        n = self.n
+        for c, share in self.problem.security.max_country_share.items():
             for m in n.materials:
                 for t in n.periods:
-                    terms = [
-                        (key, (1.0 if n.country[key[1]] == c else 0.0) - share)
-                        for key, _ in supply(m, t)
-                        if key[0] == "x"
-                    ]
-                    terms += [
-                        (key, a * ((1.0 if n.country[n.feed_source[key[1]]] == c else 0.0) - share))
-                        for key, a in supply(m, t)
-                        if key[0] == "w"
-                    ]
-                    own = supply(m, t, lambda country, c=c: country == c)
-                    yield RuleRow(
-                        f"max_share({c},{m},{t})",
-                        "max_share",
-                        c,
-                        m,
-                        t,
-                        "<=",
-                        terms,
-                        0.0,
-                        required=share < 1 and bool(own),
-                        share=share,
-                    )
-        for rule in security.min_cover_without:
+                    yield self.share_row(c, share, m, t)
+
+    def share_row(self, c: str, share: float, m: str, t: str) -> RuleRow:
+        n = self.n
+        terms = [
+            (key, (1.0 if n.country[key[1]] == c else 0.0) - share)
+            for key, _ in self.supply_of(m, t)
+            if key[0] == "x"
+        ]
+        terms += [
+            (key, a * ((1.0 if n.country[n.feed_source[key[1]]] == c else 0.0) - share))
+            for key, a in self.supply_of(m, t)
+            if key[0] == "w"
+        ]
+        own = self.supply_of(m, t, lambda country: country == c)
+        return RuleRow(
+            f"max_share({c},{m},{t})",
+            "max_share",
+            c,
+            m,
+            t,
+            "<=",
+            terms,
+            0.0,
+            required=share < 1 and bool(own),
+            share=share,
+        )
+
+    def cover_rows(self, saved_by: dict[MT, Terms]) -> Iterator[RuleRow]:
+        n = self.n
+        for rule in self.problem.security.min_cover_without:
             c = rule.country
             for m in n.materials if rule.materials is None else rule.materials:
                 for t in n.periods:
-                    terms, initial = opening(m, t)
-                    terms += supply(m, t, lambda country, c=c: country != c) + saved_by[m, t]
+                    terms, initial = self.opening(m, t)
+                    terms += (
+                        self.supply_of(m, t, lambda country, c=c: country != c) + saved_by[m, t]
+                    )
                     limit = rule.share * n.demand[m, t]
                     yield RuleRow(
                         f"cover_without({c},{m},{t})",
@@ -1083,6 +1293,9 @@ class _Checker:
                         shift=initial,
                         per_point=0.01 * n.demand[m, t],
                     )
+
+    def stock_rows(self) -> Iterator[RuleRow]:
+        n = self.n
         for (m, t), cover in n.cover.items():
             limit = cover * n.demand[m, t]
             strategic: Terms = [(("g", m, t), 1.0)] if n.gap(m, t) else []
@@ -1103,6 +1316,9 @@ class _Checker:
             if n.end(m, t):
                 end: Terms = [(("I", m, t), 1.0), (("b", m, t), 1.0)]
                 yield RuleRow(f"stock_end({m},{t})", "stock_end", None, m, t, ">=", end, limit)
+
+    def cap_rows(self) -> Iterator[RuleRow]:
+        n = self.n
         for name, group in n.caps.items():
             terms = self.group_terms(group)
             yield RuleRow(
@@ -1117,6 +1333,9 @@ class _Checker:
                 required=bool(terms),
                 per_point=None if group.share is None else 0.01 * group.capacity,
             )
+
+    def contract_rows(self) -> Iterator[RuleRow]:
+        n = self.n
         for name, group in n.contracts.items():
             terms = self.group_terms(group)
             if group.take_or_pay is not None:
@@ -1133,12 +1352,13 @@ class _Checker:
                 # A minimum of 0 cannot bind.
                 required=bool(terms) and (group.sense == "=" or group.bound > 0),
             )
+
+    def separation_rows(self) -> Iterator[RuleRow]:
+        n = self.n
         for (s, t), most in n.separation.items():
             terms = [term for m in n.materials for term in n.supply_terms(s, m, t)]
             if terms:
                 yield RuleRow(f"separation({s},{t})", "separation", s, "", t, "<=", terms, most)
-        for k in self.problem.substitutes:
-            yield from self.substitute_rows(k)
 
     def substitute_rows(self, k: Any) -> Iterator[RuleRow]:
         """The ramp and sub_share rows of substitute ``k``."""
@@ -1200,53 +1420,56 @@ class _Checker:
     # -- money ------------------------------------------------------------------------------
 
     def costs(self, plan: _Plan) -> None:
-        n = self.n
         total = self.result.total_cost
-        parts: dict[str, dict[str, float]] = {
-            name: {}
-            for name in (
-                "purchases",
-                "feeds",
-                "substitution",
-                "holding",
-                "below_target",
-                "shortage",
-                "sales",
-                "disposal",
-                "take_or_pay",
-            )
-        }
+        parts = self.cost_parts(plan)
+        objective = sum(sum(items.values()) for items in parts.values())
+        scale = sum(abs(v) for items in parts.values() for v in items.values())
+        self.cost_table(parts, scale)
+        if total is None or not math.isfinite(total):
+            self.fail(f"total_cost is {total} in an optimal result")
+            return
+        listed_total = float(self.result.costs["cost"].sum())
+        if not _close(listed_total, total, scale):
+            self.fail(f"costs add up to {listed_total}, not total_cost {total}")
+        if not _close(objective, total, scale):
+            self.fail(f"total_cost {total} != objective recomputed from the tables {objective}")
 
-        def add(component: str, item: str, cost: float) -> None:
-            parts[component][item] = parts[component].get(item, 0.0) + cost
-
+    def cost_parts(self, plan: _Plan) -> dict[str, dict[str, float]]:
+        """Component -> item -> cost of ``plan``, recomputed from the numbers."""
+        n = self.n
+        parts = _Parts()
         for (s, m, t), bands in n.bands.items():
             for j, band in enumerate(bands, start=1):
                 price = 0.0 if math.isnan(band.price) else band.price
-                add("purchases", s, plan["x", s, m, t, str(j)] * price)
+                parts.add("purchases", s, plan["x", s, m, t, str(j)] * price)
         for (f, t), price in n.feed_price.items():
-            add("feeds", f, plan["w", f, t] * (0.0 if math.isnan(price) else price))
+            parts.add("feeds", f, plan["w", f, t] * (0.0 if math.isnan(price) else price))
         for (k, t), cost in n.sub_cost.items():
-            add("substitution", k, plan["u", k, t] * (0.0 if math.isnan(cost) else cost))
+            parts.add("substitution", k, plan["u", k, t] * (0.0 if math.isnan(cost) else cost))
         for m in n.materials:
             for t in n.periods:
-                add("holding", m, plan["I", m, t] * n.holding[m])
-                if m in n.penalty:
-                    add("shortage", m, plan["z", m, t] * n.penalty[m])
-                if (m, t) in n.max_sold:
-                    add("sales", m, -plan["v", m, t] * n.salvage[m, t])
-                if m in n.disposal:
-                    add("disposal", m, plan["e", m, t] * n.disposal[m])
-                if m in n.below_cost:
-                    add("below_target", m, self._below_target_cost(plan, m, t))
+                self.material_costs(plan, parts, m, t)
         for name, group in n.contracts.items():
             if group.take_or_pay is not None:
-                add("take_or_pay", group.subject, plan["o", name] * group.take_or_pay)
-        objective = sum(sum(items.values()) for items in parts.values())
-        scale = sum(abs(v) for items in parts.values() for v in items.values())
+                parts.add("take_or_pay", group.subject, plan["o", name] * group.take_or_pay)
+        return parts.parts
 
-        table = self.result.costs
-        listed = table.groupby(["component", "item"])["cost"].sum()
+    def material_costs(self, plan: _Plan, parts: _Parts, m: str, t: str) -> None:
+        """The costs of material m in period t: holding, shortage, sales, waste, gap."""
+        n = self.n
+        parts.add("holding", m, plan["I", m, t] * n.holding[m])
+        if m in n.penalty:
+            parts.add("shortage", m, plan["z", m, t] * n.penalty[m])
+        if (m, t) in n.max_sold:
+            parts.add("sales", m, -plan["v", m, t] * n.salvage[m, t])
+        if m in n.disposal:
+            parts.add("disposal", m, plan["e", m, t] * n.disposal[m])
+        if m in n.below_cost:
+            parts.add("below_target", m, self._below_target_cost(plan, m, t))
+
+    def cost_table(self, parts: dict[str, dict[str, float]], scale: float) -> None:
+        """The costs table lists every recomputed cost, and nothing else."""
+        listed = self.result.costs.groupby(["component", "item"])["cost"].sum()
         for component, items in parts.items():
             for item, expected in items.items():
                 got = float(listed.get((component, item), 0.0))
@@ -1255,42 +1478,49 @@ class _Checker:
         for component, item in listed.index:
             if item not in parts.get(component, {}) and abs(float(listed[component, item])) > 0:
                 self.fail(f"costs[{component},{item}]: unexpected cost {listed[component, item]}")
-        if total is None or not math.isfinite(total):
-            self.fail(f"total_cost is {total} in an optimal result")
-            return
-        listed_total = float(table["cost"].sum())
-        if not _close(listed_total, total, scale):
-            self.fail(f"costs add up to {listed_total}, not total_cost {total}")
-        if not _close(objective, total, scale):
-            self.fail(f"total_cost {total} != objective recomputed from the tables {objective}")
 
     # -- the constraints table and its duals ------------------------------------------------
 
     def constraints(self, plan: _Plan, rows: list[RuleRow], duals: bool) -> None:
-        table = self.result.constraints
         listed: dict[str, tuple[RuleRow, float]] = {}
         by_name = {row.name: row for row in rows}
-        for _, record in table.iterrows():
+        for _, record in self.result.constraints.iterrows():
             name = str(record["constraint"])
-            row = by_name.get(name) or next((r for r in rows if self.same_name(r.name, name)), None)
+            row = by_name.get(name) or self.named(rows, name)
             if row is None:
                 self.fail(f"constraints: row {name} is not a rule of the problem")
                 continue
             if row.name in listed:
                 self.fail(f"constraints: row {name} appears twice")
-            shadow = float(record["shadow_price"])
-            listed[row.name] = (row, shadow)
+            listed[row.name] = (row, float(record["shadow_price"]))
             self.constraint_row(plan, row, record)
         for row in rows:
             # A row without a variable (a constant such as the opening stock against a share
             # of demand) is no row of an LP.
-            has_variable = any(a != 0 for _, a in row.terms)
-            if row.required and has_variable and row.name not in listed:
+            if row.required and _has_variable(row) and row.name not in listed:
                 self.fail(f"constraints: row {row.name} is missing")
         if duals:
             self.duality(plan, list(listed.values()))
 
+    def named(self, rows: list[RuleRow], name: str) -> RuleRow | None:
+        """The row of ``rows`` a constraints row names (materials in any order), if any."""
+        return next((r for r in rows if self.same_name(r.name, name)), None)
+
     def constraint_row(self, plan: _Plan, row: RuleRow, record: pd.Series) -> None:
+        self.constraint_labels(row, record)
+        value, limit = self.own_terms(row, plan)
+        scale = max(abs(value), abs(limit), plan.size(row.terms))
+        for column, want in [("value", value), ("limit", limit)]:
+            if not _close(float(record[column]), want, scale):
+                self.fail(f"constraints[{row.name}]: {column} {record[column]}, expected {want}")
+        slack = {">=": value - limit, "<=": limit - value, "=": 0.0}[row.sense]
+        if not _close(float(record["slack"]), slack, scale):
+            self.fail(f"constraints[{row.name}]: slack {record['slack']}, expected {slack}")
+        self.constraint_shadow(row, record, slack, scale)
+        self.constraint_per_point(plan, row, record)
+
+    def constraint_labels(self, row: RuleRow, record: pd.Series) -> None:
+        """The rule, period, material, subject and sense of a constraints row."""
         name = row.name
         for column, label in [("rule", row.rule), ("period", row.period)]:
             if str(record[column]) != label:
@@ -1304,14 +1534,12 @@ class _Checker:
             )
         if record["sense"] != row.sense:
             self.fail(f"constraints[{name}]: sense {record['sense']!r}, expected {row.sense!r}")
-        value, limit = self.own_terms(row, plan)
-        scale = max(abs(value), abs(limit), plan.size(row.terms))
-        for column, want in [("value", value), ("limit", limit)]:
-            if not _close(float(record[column]), want, scale):
-                self.fail(f"constraints[{name}]: {column} {record[column]}, expected {want}")
-        slack = {">=": value - limit, "<=": limit - value, "=": 0.0}[row.sense]
-        if not _close(float(record["slack"]), slack, scale):
-            self.fail(f"constraints[{name}]: slack {record['slack']}, expected {slack}")
+
+    def constraint_shadow(
+        self, row: RuleRow, record: pd.Series, slack: float, scale: float
+    ) -> None:
+        """The sign of a row's shadow price, complementary slackness, and its binding flag."""
+        name = row.name
         shadow = float(record["shadow_price"])
         if row.sense != "=":
             if not shadow >= -TOLERANCE * max(1.0, abs(shadow)):
@@ -1326,6 +1554,11 @@ class _Checker:
                 f"constraints[{name}]: binding {record['binding']} with slack {record['slack']}, "
                 f"limit {record['limit']} and shadow_price {shadow}"
             )
+
+    def constraint_per_point(self, plan: _Plan, row: RuleRow, record: pd.Series) -> None:
+        """A row's cost_per_point: its shadow price times one point of its parameter."""
+        name = row.name
+        shadow = float(record["shadow_price"])
         per_point = row.per_point
         if row.rule == "max_share":
             per_point = 0.01 * plan.purchased(row.material, row.period)
@@ -1358,30 +1591,37 @@ class _Checker:
             upper["u", *kt] = units
         for m in n.materials:
             for t in n.periods:
-                cost["I", m, t] = n.holding[m]
-                upper["I", m, t] = None
-                if m in n.penalty:
-                    cost["z", m, t] = n.penalty[m]
-                    upper["z", m, t] = n.demand[m, t]
-                if (m, t) in n.max_sold:
-                    cost["v", m, t] = -n.salvage[m, t]
-                    most = n.max_sold[m, t]
-                    upper["v", m, t] = None if math.isinf(most) else most
-                if m in n.disposal:
-                    cost["e", m, t] = n.disposal[m]
-                    upper["e", m, t] = None
-                if n.gap(m, t):
-                    ends = n.end(m, t)
-                    cost["g", m, t] = n.below_target_cost(m, t, 0.0 if ends else 1.0, 1.0)
-                    upper["g", m, t] = None
-                if n.end(m, t):
-                    cost["b", m, t] = n.below_target_cost(m, t, 1.0, 0.0)
-                    upper["b", m, t] = None
+                self.material_variables(m, t, cost, upper)
         for name, group in n.contracts.items():
             if group.take_or_pay is not None:
                 cost["o", name] = group.take_or_pay
                 upper["o", name] = group.bound
         return cost, upper
+
+    def material_variables(
+        self, m: str, t: str, cost: dict[Var, float], upper: dict[Var, float | None]
+    ) -> None:
+        """The variables of material m in period t: stock, shortage, sales, waste, gaps."""
+        n = self.n
+        cost["I", m, t] = n.holding[m]
+        upper["I", m, t] = None
+        if m in n.penalty:
+            cost["z", m, t] = n.penalty[m]
+            upper["z", m, t] = n.demand[m, t]
+        if (m, t) in n.max_sold:
+            cost["v", m, t] = -n.salvage[m, t]
+            most = n.max_sold[m, t]
+            upper["v", m, t] = None if math.isinf(most) else most
+        if m in n.disposal:
+            cost["e", m, t] = n.disposal[m]
+            upper["e", m, t] = None
+        if n.gap(m, t):
+            ends = n.end(m, t)
+            cost["g", m, t] = n.below_target_cost(m, t, 0.0 if ends else 1.0, 1.0)
+            upper["g", m, t] = None
+        if n.end(m, t):
+            cost["b", m, t] = n.below_target_cost(m, t, 1.0, 0.0)
+            upper["b", m, t] = None
 
     def duality(self, plan: _Plan, listed: list[tuple[RuleRow, float]]) -> None:
         """The shadow prices are an optimal dual: reduced costs of variables unbounded above are
@@ -1393,33 +1633,20 @@ class _Checker:
         the bands, feeds, substitutes, shortages, sales with a limit and take-or-pay shortfalls.
         """
         cost, upper = self.variables()
-        reduced = dict(cost)
-        # The size of the terms summed into each reduced cost: CBC reports duals to about
-        # seven digits, so the error allowed grows with the terms, not with their sum.
-        size = {key: abs(c) for key, c in cost.items()}
-        dual_objective = 0.0
-        magnitude = 0.0
+        dual = _Dual(cost)
         for row, y in listed:
-            sign = -1.0 if row.sense == "<=" else 1.0
-            dual_objective += y * sign * row.rhs
-            magnitude += abs(y * row.rhs)
-            for key, a in row.terms:
-                if key in reduced:
-                    reduced[key] -= y * sign * a
-                    size[key] += abs(y * a)
-                elif abs(a) > 0:
-                    self.fail(f"duals: {row.name} has a term in {key}, not a variable of the LP")
-        for key, d in reduced.items():
+            for key in dual.add_row(row, y):
+                self.fail(f"duals: {row.name} has a term in {key}, not a variable of the LP")
+        for key, d in dual.reduced.items():
             bound = upper[key]
             if bound is None:
-                if d < -TOLERANCE * max(1.0, size[key]):
+                if d < -TOLERANCE * max(1.0, dual.size[key]):
                     self.fail(f"duals: reduced cost {d} < 0 for unbounded {key}")
-            elif d < TOLERANCE * max(1.0, size[key]):
-                dual_objective += bound * min(0.0, d)
-                magnitude += bound * size[key]
+            else:
+                dual.add_bound(key, bound)
         total = self.result.total_cost or 0.0
-        if not _close(dual_objective, total, magnitude):
-            self.fail(f"duals: dual objective {dual_objective} != total_cost {total}")
+        if not _close(dual.objective, total, dual.magnitude):
+            self.fail(f"duals: dual objective {dual.objective} != total_cost {total}")
 
     # -- all --------------------------------------------------------------------------------
 

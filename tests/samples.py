@@ -7,6 +7,9 @@ from typing import Any
 
 import pandas as pd
 
+from optiree.frontier import Frontier
+from optiree.rules import Rule
+
 JAPAN = Path(__file__).resolve().parents[1] / "examples" / "japan_2026.yaml"
 
 
@@ -120,5 +123,9 @@ def frontier_table(rule: str = "max_share", subject: str = "CN") -> pd.DataFrame
             "status": ["optimal"] * 7 + ["infeasible"],
         }
     )
-    frame.attrs["currency"] = "EUR"
     return frame
+
+
+def frontier_result() -> Frontier:
+    """:func:`frontier_table` as what :func:`optiree.frontier` returns, in EUR."""
+    return Frontier(frontier_table(), Rule.MAX_SHARE, "CN", "EUR", solves=8)

@@ -78,70 +78,51 @@ def _limited(
     return cap
 
 
-@st.composite
-def problems(draw: st.DrawFn, *, elastic: bool = False) -> Problem:
-    """A random valid problem. ``elastic``: every material has a shortage penalty and the only
-    rules are caps and max_country_share."""
-    periods = [f"P{i + 1}" for i in range(draw(st.integers(1, 4)))]
-    materials = list(MATERIALS[: draw(st.integers(1, 3))])
-    countries = list(COUNTRIES[: draw(st.integers(1, 3))])
-
-    reference_prices = {
-        m: per_period(draw, whole_floats(1, 100), periods, full=True) for m in materials
-    }
-    sources = []
-    for i in range(draw(st.integers(1, 5))):
-        supplied = subset_of(draw, materials)
-        source: dict[str, Any] = {
-            "id": f"S{i + 1}",
-            "country": draw(st.sampled_from(countries)),
-            "capacity": {
-                m: per_period(draw, whole_floats(0, 200), periods, full=False) for m in supplied
-            },
-            "price_multiplier": draw(st.sampled_from([0.5, 0.8, 1.0, 1.25, 2.0])),
-        }
-        priced = subset_of(draw, supplied, min_size=0)
-        if priced:
-            # A dict that misses a period falls back to reference price x multiplier there.
-            source["prices"] = {
-                m: per_period(draw, whole_floats(0, 120), periods, full=False) for m in priced
-            }
-        if draw(st.booleans()):
-            source["available_from"] = draw(st.sampled_from(periods))
-        sources.append(source)
-    present = list(dict.fromkeys(s["country"] for s in sources))
-
-    substitutes = []
-    for i in range(draw(st.integers(0, 2))):
-        substitute: dict[str, Any] = {
-            "id": f"K{i + 1}",
-            "saves": {
-                m: draw(st.sampled_from([0.0, 0.5, 1.0, 2.0])) for m in subset_of(draw, materials)
-            },
-            "cost": per_period(draw, whole_floats(0, 150), periods, full=True),
-            "capacity": per_period(draw, whole_floats(0, 60), periods, full=False),
-        }
-        if draw(st.booleans()):
-            substitute["available_from"] = draw(st.sampled_from(periods))
-        substitutes.append(substitute)
-
-    demand = {m: per_period(draw, whole_floats(0, 100), periods, full=False) for m in materials}
-    stock = {
-        "initial": {m: draw(whole_floats(0, 100)) for m in subset_of(draw, materials, min_size=0)},
-        "holding_cost": {
-            m: draw(whole_floats(0, 5)) for m in subset_of(draw, materials, min_size=0)
+def _random_source(
+    draw: st.DrawFn, i: int, materials: list[str], periods: list[str], countries: list[str]
+) -> dict[str, Any]:
+    """A source selling some materials, sometimes at its own prices or from a later period."""
+    supplied = subset_of(draw, materials)
+    source: dict[str, Any] = {
+        "id": f"S{i + 1}",
+        "country": draw(st.sampled_from(countries)),
+        "capacity": {
+            m: per_period(draw, whole_floats(0, 200), periods, full=False) for m in supplied
         },
+        "price_multiplier": draw(st.sampled_from([0.5, 0.8, 1.0, 1.25, 2.0])),
     }
-    penalised = materials if elastic else subset_of(draw, materials, min_size=0)
-    shortage_penalty = {m: draw(whole_floats(0, 300)) for m in penalised}
+    priced = subset_of(draw, supplied, min_size=0)
+    if priced:
+        # A dict that misses a period falls back to reference price x multiplier there.
+        source["prices"] = {
+            m: per_period(draw, whole_floats(0, 120), periods, full=False) for m in priced
+        }
+    if draw(st.booleans()):
+        source["available_from"] = draw(st.sampled_from(periods))
+    return source
 
-    caps = []
-    for i in range(draw(st.integers(0, 2))):
-        cap: dict[str, Any] = {}
-        if draw(st.booleans()):
-            cap["id"] = f"quota{i + 1}"
-        caps.append(_limited(draw, cap, present, sources, materials, periods, most=150))
 
+def _random_substitute(
+    draw: st.DrawFn, i: int, materials: list[str], periods: list[str]
+) -> dict[str, Any]:
+    """A substitute saving some materials, sometimes from a later period."""
+    substitute: dict[str, Any] = {
+        "id": f"K{i + 1}",
+        "saves": {
+            m: draw(st.sampled_from([0.0, 0.5, 1.0, 2.0])) for m in subset_of(draw, materials)
+        },
+        "cost": per_period(draw, whole_floats(0, 150), periods, full=True),
+        "capacity": per_period(draw, whole_floats(0, 60), periods, full=False),
+    }
+    if draw(st.booleans()):
+        substitute["available_from"] = draw(st.sampled_from(periods))
+    return substitute
+
+
+def _random_security(
+    draw: st.DrawFn, materials: list[str], periods: list[str], present: list[str], *, elastic: bool
+) -> dict[str, Any]:
+    """Country shares; unless ``elastic``, cover rules and stock covers too."""
     # Each kind of rule in about half the problems, so that most problems stay feasible.
     security: dict[str, Any] = {
         "max_country_share": {c: draw(st.sampled_from(SHARES[3:])) for c in some_of(draw, present)}
@@ -156,6 +137,68 @@ def problems(draw: st.DrawFn, *, elastic: bool = False) -> Problem:
         security["min_stock_cover"] = {
             m: per_period(draw, covers, periods, full=False) for m in some_of(draw, materials)
         }
+    return security
+
+
+def _demand(draw: st.DrawFn, materials: list[str], periods: list[str]) -> dict[str, Any]:
+    return {m: per_period(draw, whole_floats(0, 100), periods, full=False) for m in materials}
+
+
+def _reference_prices(
+    draw: st.DrawFn, materials: list[str], periods: list[str], *, least: int
+) -> dict[str, Any]:
+    """A reference price from ``least`` to 100 for every material in every period."""
+    return {m: per_period(draw, whole_floats(least, 100), periods, full=True) for m in materials}
+
+
+def _stock(draw: st.DrawFn, materials: list[str], *, most: int) -> dict[str, Any]:
+    """Initial stock (up to ``most``) and holding costs of some materials."""
+    return {
+        "initial": {m: draw(whole_floats(0, most)) for m in subset_of(draw, materials, 0)},
+        "holding_cost": {m: draw(whole_floats(0, 5)) for m in subset_of(draw, materials, 0)},
+    }
+
+
+def _named_cap(draw: st.DrawFn, i: int) -> dict[str, Any]:
+    """Cap i, with its own id half the time."""
+    return {"id": f"quota{i + 1}"} if draw(st.booleans()) else {}
+
+
+def _quota(draw: st.DrawFn, i: int) -> dict[str, Any]:
+    """Cap i, named, over a drawn group."""
+    return {"id": f"quota{i + 1}", "sum_over": _groups(draw)}
+
+
+@st.composite
+def problems(draw: st.DrawFn, *, elastic: bool = False) -> Problem:
+    """A random valid problem. ``elastic``: every material has a shortage penalty and the only
+    rules are caps and max_country_share."""
+    periods = [f"P{i + 1}" for i in range(draw(st.integers(1, 4)))]
+    materials = list(MATERIALS[: draw(st.integers(1, 3))])
+    countries = list(COUNTRIES[: draw(st.integers(1, 3))])
+
+    reference_prices = _reference_prices(draw, materials, periods, least=1)
+    sources = [
+        _random_source(draw, i, materials, periods, countries)
+        for i in range(draw(st.integers(1, 5)))
+    ]
+    present = list(dict.fromkeys(s["country"] for s in sources))
+
+    substitutes = [
+        _random_substitute(draw, i, materials, periods) for i in range(draw(st.integers(0, 2)))
+    ]
+
+    demand = _demand(draw, materials, periods)
+    stock = _stock(draw, materials, most=100)
+    penalised = materials if elastic else subset_of(draw, materials, min_size=0)
+    shortage_penalty = {m: draw(whole_floats(0, 300)) for m in penalised}
+
+    caps = [
+        _limited(draw, _named_cap(draw, i), present, sources, materials, periods, most=150)
+        for i in range(draw(st.integers(0, 2)))
+    ]
+
+    security = _random_security(draw, materials, periods, present, elastic=elastic)
 
     return Problem.model_validate(
         {
@@ -213,40 +256,14 @@ def _supply_source(
 ) -> dict[str, Any]:
     """A source with any of tiers, a floor, feeds and a separation limit."""
     source: dict[str, Any] = {"id": f"S{i + 1}", "country": draw(st.sampled_from(countries))}
-    feeds = []
-    for j in range(draw(st.integers(0, 2))):
-        yields = {
-            m: draw(st.sampled_from([0.05, 0.1, 0.2, 0.3])) for m in subset_of(draw, materials)
-        }
-        feeds.append(
-            {
-                "id": f"F{i + 1}{j + 1}",
-                "yields": yields,
-                "price_per_tonne_feed": per_period(draw, whole_floats(1, 30), periods, full=True),
-                "capacity": per_period(draw, whole_floats(0, 200), periods, full=False),
-            }
-        )
+    feeds = [_supply_feed(draw, i, j, materials, periods) for j in range(draw(st.integers(0, 2)))]
     supplied = subset_of(draw, materials, min_size=0 if feeds else 1)
     source["capacity"] = {
         m: per_period(draw, whole_floats(0, 200), periods, full=False) for m in supplied
     }
     source["price_multiplier"] = draw(st.sampled_from([0.5, 0.8, 1.0, 1.25, 2.0]))
-    priced = subset_of(draw, supplied, min_size=0) if supplied else []
-    if priced:
-        source["prices"] = {
-            m: per_period(draw, whole_floats(10, 120), periods, full=False) for m in priced
-        }
-    tiered = subset_of(draw, supplied, min_size=0) if supplied else []
-    if tiered:
-        source["tiers"] = {m: _tiers(draw) for m in tiered}
-    floor = draw(st.sampled_from(["none", "none", "price", "multiplier"])) if supplied else "none"
-    if floor == "price":
-        source["price_floor"] = {
-            m: per_period(draw, whole_floats(10, 150), periods, full=True)
-            for m in subset_of(draw, supplied)
-        }
-    elif floor == "multiplier":
-        source["price_floor_multiplier"] = draw(st.sampled_from([1.0, 1.5, 2.0]))
+    if supplied:
+        _supply_prices(draw, source, supplied, periods)
     if feeds:
         source["feeds"] = feeds
     if draw(st.booleans()):
@@ -256,9 +273,157 @@ def _supply_source(
     return source
 
 
+def _supply_feed(
+    draw: st.DrawFn, i: int, j: int, materials: list[str], periods: list[str]
+) -> dict[str, Any]:
+    """Feed j of source i, yielding some materials."""
+    yields = {m: draw(st.sampled_from([0.05, 0.1, 0.2, 0.3])) for m in subset_of(draw, materials)}
+    return {
+        "id": f"F{i + 1}{j + 1}",
+        "yields": yields,
+        "price_per_tonne_feed": per_period(draw, whole_floats(1, 30), periods, full=True),
+        "capacity": per_period(draw, whole_floats(0, 200), periods, full=False),
+    }
+
+
+def _supply_prices(
+    draw: st.DrawFn, source: dict[str, Any], supplied: list[str], periods: list[str]
+) -> None:
+    """Own prices, tiers and a floor (a price or a multiple of the reference) on some of the
+    ``supplied`` materials."""
+    priced = subset_of(draw, supplied, min_size=0)
+    if priced:
+        source["prices"] = {
+            m: per_period(draw, whole_floats(10, 120), periods, full=False) for m in priced
+        }
+    tiered = subset_of(draw, supplied, min_size=0)
+    if tiered:
+        source["tiers"] = {m: _tiers(draw) for m in tiered}
+    floor = draw(st.sampled_from(["none", "none", "price", "multiplier"]))
+    if floor == "price":
+        source["price_floor"] = {
+            m: per_period(draw, whole_floats(10, 150), periods, full=True)
+            for m in subset_of(draw, supplied)
+        }
+    elif floor == "multiplier":
+        source["price_floor_multiplier"] = draw(st.sampled_from([1.0, 1.5, 2.0]))
+
+
 def _delivers(source: dict[str, Any]) -> list[str]:
     yields = [m for feed in source.get("feeds", []) for m in feed["yields"]]
     return list(dict.fromkeys([*source["capacity"], *yields]))
+
+
+def _supply_substitute(
+    draw: st.DrawFn, i: int, materials: list[str], periods: list[str]
+) -> dict[str, Any]:
+    """A substitute, sometimes with a ramp, largest shares of demand and a first period."""
+    saves = {m: draw(st.sampled_from([0.5, 1.0, 2.0])) for m in subset_of(draw, materials)}
+    substitute: dict[str, Any] = {
+        "id": f"K{i + 1}",
+        "saves": saves,
+        "cost": per_period(draw, whole_floats(0, 150), periods, full=True),
+        "capacity": per_period(draw, whole_floats(0, 60), periods, full=False),
+    }
+    if draw(st.booleans()):
+        substitute["ramp"] = {
+            "max_increase": draw(whole_floats(0, 20)),
+            "max_growth": draw(st.sampled_from([0.0, 0.25, 0.5, 1.0])),
+            "initial": draw(whole_floats(0, 10)),
+        }
+    shares = st.sampled_from([0.0, 0.1, 0.25, 0.5, 1.0])
+    limited = subset_of(draw, list(saves), min_size=0)
+    if limited:
+        substitute["max_share_of_demand"] = {
+            m: per_period(draw, shares, periods, full=False) for m in limited
+        }
+    if draw(st.integers(0, 3)) == 0:
+        substitute["available_from"] = draw(st.sampled_from(periods))
+    return substitute
+
+
+def _supply_contract(
+    draw: st.DrawFn, i: int, sources: list[dict[str, Any]], periods: list[str]
+) -> dict[str, Any]:
+    """A hard, fixed or take-or-pay contract with one of ``sources``, over groups."""
+    source = draw(st.sampled_from(sources))
+    contract: dict[str, Any] = {"source": source["id"], "sum_over": _groups(draw)}
+    if draw(st.booleans()):
+        contract["id"] = f"deal{i + 1}"
+    if draw(st.booleans()):
+        contract["materials"] = subset_of(draw, _delivers(source))
+    if draw(st.booleans()):
+        contract["periods"] = subset_of(draw, periods)
+    kind = draw(st.sampled_from(["take_or_pay", "take_or_pay", "min", "fixed"]))
+    if kind == "take_or_pay":
+        contract["min_tonnes"] = draw(whole_floats(0, 200))
+        contract["take_or_pay"] = draw(whole_floats(0, 60))
+    elif kind == "min":
+        contract["min_tonnes"] = draw(whole_floats(0, 10))
+    else:
+        contract["fixed_tonnes"] = draw(whole_floats(0, 10))
+    return contract
+
+
+def _surplus_entry(draw: st.DrawFn, periods: list[str]) -> dict[str, Any]:
+    """Salvage prices (at most 5), sometimes a sales limit and a disposal cost."""
+    entry: dict[str, Any] = {
+        "salvage_price": per_period(draw, whole_floats(0, 5), periods, full=False)
+    }
+    if draw(st.booleans()):
+        entry["max_sold"] = per_period(draw, whole_floats(0, 50), periods, full=False)
+    if draw(st.booleans()):
+        entry["disposal_cost"] = draw(whole_floats(1, 10))
+    return entry
+
+
+def _supply_security(
+    draw: st.DrawFn,
+    document: dict[str, Any],
+    materials: list[str],
+    periods: list[str],
+    present: list[str],
+) -> dict[str, Any]:
+    """Country shares, stock targets (setting ``document``'s period_days and strategic stock
+    costs where there are any) and sometimes cover rules."""
+    security: dict[str, Any] = {
+        "max_country_share": {c: draw(st.sampled_from(SHARES[4:])) for c in some_of(draw, present)}
+    }
+    covered = some_of(draw, materials)
+    if covered:
+        _stock_targets(draw, document, security, covered, periods)
+    if draw(st.integers(0, 3)) == 0:
+        security["min_cover_without"] = [
+            {"country": c, "share": draw(st.sampled_from([0.1, 0.2]))}
+            for c in some_of(draw, present)
+        ]
+    return security
+
+
+def _stock_targets(
+    draw: st.DrawFn,
+    document: dict[str, Any],
+    security: dict[str, Any],
+    covered: list[str],
+    periods: list[str],
+) -> None:
+    """Stock targets in days or cover on the ``covered`` materials, some strategic."""
+    document["period_days"] = draw(st.sampled_from([30.0, 91.25]))
+    by_days = subset_of(draw, covered, min_size=0)
+    security["min_stock_days"] = {
+        m: per_period(draw, st.sampled_from([5.0, 15.0, 30.0]), periods, full=False)
+        for m in by_days
+    }
+    security["min_stock_cover"] = {
+        m: draw(st.sampled_from([0.1, 0.25])) for m in covered if m not in by_days
+    }
+    strategic = subset_of(draw, covered) if draw(st.integers(0, 3)) else []
+    # Below every shortage penalty (at least 100), as validation requires.
+    document["stock"]["below_target_cost"] = {
+        m: draw(st.sampled_from([1.0, 5.0, 20.0, 50.0])) for m in strategic
+    }
+    priced = subset_of(draw, strategic, min_size=0) if strategic else []
+    document["stock"]["terminal_price"] = {m: draw(whole_floats(0, 200)) for m in priced}
 
 
 @st.composite
@@ -282,116 +447,35 @@ def supply_documents(draw: st.DrawFn) -> dict[str, Any]:
     ]
     present = list(dict.fromkeys(s["country"] for s in sources))
 
-    substitutes = []
-    for i in range(draw(st.integers(0, 2))):
-        saves = {m: draw(st.sampled_from([0.5, 1.0, 2.0])) for m in subset_of(draw, materials)}
-        substitute: dict[str, Any] = {
-            "id": f"K{i + 1}",
-            "saves": saves,
-            "cost": per_period(draw, whole_floats(0, 150), periods, full=True),
-            "capacity": per_period(draw, whole_floats(0, 60), periods, full=False),
-        }
-        if draw(st.booleans()):
-            substitute["ramp"] = {
-                "max_increase": draw(whole_floats(0, 20)),
-                "max_growth": draw(st.sampled_from([0.0, 0.25, 0.5, 1.0])),
-                "initial": draw(whole_floats(0, 10)),
-            }
-        shares = st.sampled_from([0.0, 0.1, 0.25, 0.5, 1.0])
-        limited = subset_of(draw, list(saves), min_size=0)
-        if limited:
-            substitute["max_share_of_demand"] = {
-                m: per_period(draw, shares, periods, full=False) for m in limited
-            }
-        if draw(st.integers(0, 3)) == 0:
-            substitute["available_from"] = draw(st.sampled_from(periods))
-        substitutes.append(substitute)
+    substitutes = [
+        _supply_substitute(draw, i, materials, periods) for i in range(draw(st.integers(0, 2)))
+    ]
 
-    demand = {m: per_period(draw, whole_floats(0, 100), periods, full=False) for m in materials}
+    demand = _demand(draw, materials, periods)
     penalised = materials if draw(st.integers(0, 4)) else subset_of(draw, materials, min_size=0)
     document: dict[str, Any] = {
         "name": "supply",
         "periods": periods,
         "materials": [{"id": m, "reo_per_tonne": dict(REO_PER_TONNE)} for m in materials],
-        "reference_prices": {
-            m: per_period(draw, whole_floats(10, 100), periods, full=True) for m in materials
-        },
+        "reference_prices": _reference_prices(draw, materials, periods, least=10),
         "sources": sources,
         "substitutes": substitutes,
         "demand": demand,
-        "stock": {
-            "initial": {m: draw(whole_floats(0, 50)) for m in subset_of(draw, materials, 0)},
-            "holding_cost": {m: draw(whole_floats(0, 5)) for m in subset_of(draw, materials, 0)},
-        },
+        "stock": _stock(draw, materials, most=50),
         "shortage_penalty": {m: draw(whole_floats(100, 400)) for m in penalised},
     }
 
-    caps = []
-    for i in range(draw(st.integers(0, 2))):
-        cap = {"id": f"quota{i + 1}", "sum_over": _groups(draw)}
-        caps.append(_limited(draw, cap, present, sources, materials, periods, most=300))
-    document["caps"] = caps
-
-    contracts = []
-    for i in range(draw(st.integers(0, 2))):
-        source = draw(st.sampled_from(sources))
-        contract: dict[str, Any] = {"source": source["id"], "sum_over": _groups(draw)}
-        if draw(st.booleans()):
-            contract["id"] = f"deal{i + 1}"
-        if draw(st.booleans()):
-            contract["materials"] = subset_of(draw, _delivers(source))
-        if draw(st.booleans()):
-            contract["periods"] = subset_of(draw, periods)
-        kind = draw(st.sampled_from(["take_or_pay", "take_or_pay", "min", "fixed"]))
-        if kind == "take_or_pay":
-            contract["min_tonnes"] = draw(whole_floats(0, 200))
-            contract["take_or_pay"] = draw(whole_floats(0, 60))
-        elif kind == "min":
-            contract["min_tonnes"] = draw(whole_floats(0, 10))
-        else:
-            contract["fixed_tonnes"] = draw(whole_floats(0, 10))
-        contracts.append(contract)
-    document["contracts"] = contracts
-
-    surplus = {}
-    for m in subset_of(draw, materials, min_size=0):
-        entry: dict[str, Any] = {
-            "salvage_price": per_period(draw, whole_floats(0, 5), periods, full=False)
-        }
-        if draw(st.booleans()):
-            entry["max_sold"] = per_period(draw, whole_floats(0, 50), periods, full=False)
-        if draw(st.booleans()):
-            entry["disposal_cost"] = draw(whole_floats(1, 10))
-        surplus[m] = entry
-    document["surplus"] = surplus
-
-    security: dict[str, Any] = {
-        "max_country_share": {c: draw(st.sampled_from(SHARES[4:])) for c in some_of(draw, present)}
+    document["caps"] = [
+        _limited(draw, _quota(draw, i), present, sources, materials, periods, most=300)
+        for i in range(draw(st.integers(0, 2)))
+    ]
+    document["contracts"] = [
+        _supply_contract(draw, i, sources, periods) for i in range(draw(st.integers(0, 2)))
+    ]
+    document["surplus"] = {
+        m: _surplus_entry(draw, periods) for m in subset_of(draw, materials, min_size=0)
     }
-    covered = some_of(draw, materials)
-    if covered:
-        document["period_days"] = draw(st.sampled_from([30.0, 91.25]))
-        by_days = subset_of(draw, covered, min_size=0)
-        security["min_stock_days"] = {
-            m: per_period(draw, st.sampled_from([5.0, 15.0, 30.0]), periods, full=False)
-            for m in by_days
-        }
-        security["min_stock_cover"] = {
-            m: draw(st.sampled_from([0.1, 0.25])) for m in covered if m not in by_days
-        }
-        strategic = subset_of(draw, covered) if draw(st.integers(0, 3)) else []
-        # Below every shortage penalty (at least 100), as validation requires.
-        document["stock"]["below_target_cost"] = {
-            m: draw(st.sampled_from([1.0, 5.0, 20.0, 50.0])) for m in strategic
-        }
-        priced = subset_of(draw, strategic, min_size=0) if strategic else []
-        document["stock"]["terminal_price"] = {m: draw(whole_floats(0, 200)) for m in priced}
-    if draw(st.integers(0, 3)) == 0:
-        security["min_cover_without"] = [
-            {"country": c, "share": draw(st.sampled_from([0.1, 0.2]))}
-            for c in some_of(draw, present)
-        ]
-    document["security"] = security
+    document["security"] = _supply_security(draw, document, materials, periods, present)
     Problem.model_validate(document)  # a valid document, or the strategy is wrong
     return document
 
@@ -411,71 +495,101 @@ def written_in(document: dict[str, Any], units: dict[str, str]) -> dict[str, Any
     one material is priced per unit of it, one over several per mass) is not left to read
     "every material the source delivers"."""
     d = copy.deepcopy(document)
-    reo: dict[str, dict[str, float]] = {
-        m["id"]: {"REO": 1.0, **m.get("reo_per_tonne", {})} for m in d["materials"]
-    }
+    writer = _Writer(d, units)
+    d["units"] = dict(units)
+    d["demand"] = writer.each(d["demand"], writer.demand)
+    d["reference_prices"] = writer.each(d.get("reference_prices", {}), writer.price)
+    d["shortage_penalty"] = writer.each(d.get("shortage_penalty", {}), writer.price)
+    writer.stock(d.setdefault("stock", {}))
+    for source in d["sources"]:
+        writer.source(source)
+    for substitute in d.get("substitutes", []):
+        substitute["saves"] = writer.each(substitute["saves"], writer.quantity)
+    for cap in d.get("caps", []):
+        if "max_tonnes" in cap:
+            cap["max_tonnes"] *= writer.per_quantity
+    for contract in d.get("contracts", []):
+        writer.contract(contract)
+    for m, entry in d.get("surplus", {}).items():
+        writer.surplus(m, entry)
+    return d
 
-    def per_unit(unit: str, m: str) -> float:
+
+class _Writer:
+    """The factors from t REO to ``units`` for the materials of a document, applied part by
+    part (each part edited in place)."""
+
+    def __init__(self, d: dict[str, Any], units: dict[str, str]) -> None:
+        self.reo: dict[str, dict[str, float]] = {
+            m["id"]: {"REO": 1.0, **m.get("reo_per_tonne", {})} for m in d["materials"]
+        }
+        self.sources = {s["id"]: s for s in d["sources"]}
+        self.demand_unit = units.get("demand", "t REO")
+        self.price_unit = units.get("prices", "t REO")
+        self.per_quantity = 1 / MASS[units.get("quantities", "t REO").split()[0]]
+
+    def per_unit(self, unit: str, m: str) -> float:
         """t REO in one ``unit`` of m."""
         mass, basis = unit.split()
-        return MASS[mass] * reo[m][basis]
+        return MASS[mass] * self.reo[m][basis]
 
-    demand_unit = units.get("demand", "t REO")
-    price_unit = units.get("prices", "t REO")
-    quantity = 1 / MASS[units.get("quantities", "t REO").split()[0]]
+    def demand(self, m: str) -> float:
+        return 1 / self.per_unit(self.demand_unit, m)
 
-    def price(m: str) -> float:
-        return per_unit(price_unit, m)
+    def price(self, m: str) -> float:
+        return self.per_unit(self.price_unit, m)
 
+    def quantity(self, _: str) -> float:
+        return self.per_quantity
+
+    @staticmethod
     def each(mapping: dict[str, Any], factor: Any) -> dict[str, Any]:
         return {m: _in_units(v, factor(m)) for m, v in mapping.items()}
 
-    d["units"] = dict(units)
-    d["demand"] = each(d["demand"], lambda m: 1 / per_unit(demand_unit, m))
-    d["reference_prices"] = each(d.get("reference_prices", {}), price)
-    d["shortage_penalty"] = each(d.get("shortage_penalty", {}), price)
-    stock = d.setdefault("stock", {})
-    stock["initial"] = each(stock.get("initial", {}), lambda _: quantity)
-    for key in ("holding_cost", "below_target_cost", "terminal_price"):
-        stock[key] = each(stock.get(key, {}), price)
-    for source in d["sources"]:
-        source["capacity"] = each(source.get("capacity", {}), lambda _: quantity)
+    def stock(self, stock: dict[str, Any]) -> None:
+        stock["initial"] = self.each(stock.get("initial", {}), self.quantity)
+        for key in ("holding_cost", "below_target_cost", "terminal_price"):
+            stock[key] = self.each(stock.get(key, {}), self.price)
+
+    def source(self, source: dict[str, Any]) -> None:
+        source["capacity"] = self.each(source.get("capacity", {}), self.quantity)
         for key in ("prices", "price_floor"):
             if key in source:
-                source[key] = each(source[key], price)
+                source[key] = self.each(source[key], self.price)
         for m, tiers in source.get("tiers", {}).items():
             for tier in tiers:
-                if "up_to" in tier:
-                    tier["up_to"] *= quantity
-                if "price" in tier:
-                    tier["price"] *= price(m)
+                self.tier(m, tier)
         for feed in source.get("feeds", []):
-            feed["yields"] = each(feed["yields"], lambda _: quantity)
+            feed["yields"] = self.each(feed["yields"], self.quantity)
         if "separation_capacity" in source:
-            source["separation_capacity"] = _in_units(source["separation_capacity"], quantity)
-    for substitute in d.get("substitutes", []):
-        substitute["saves"] = each(substitute["saves"], lambda _: quantity)
-    for cap in d.get("caps", []):
-        if "max_tonnes" in cap:
-            cap["max_tonnes"] *= quantity
-    sources = {s["id"]: s for s in d["sources"]}
-    for contract in d.get("contracts", []):
+            source["separation_capacity"] = _in_units(
+                source["separation_capacity"], self.per_quantity
+            )
+
+    def tier(self, m: str, tier: dict[str, Any]) -> None:
+        if "up_to" in tier:
+            tier["up_to"] *= self.per_quantity
+        if "price" in tier:
+            tier["price"] *= self.price(m)
+
+    def contract(self, contract: dict[str, Any]) -> None:
         for key in ("min_tonnes", "fixed_tonnes"):
             if key in contract:
-                contract[key] *= quantity
+                contract[key] *= self.per_quantity
         if "take_or_pay" in contract:
-            if not price_unit.endswith("REO"):
-                contract.setdefault("materials", _delivers(sources[contract["source"]]))
-            listed = contract.get("materials") or _delivers(sources[contract["source"]])
-            mass = MASS[price_unit.split()[0]]
-            contract["take_or_pay"] *= price(listed[0]) if len(listed) == 1 else mass
-    for m, entry in d.get("surplus", {}).items():
+            source = self.sources[contract["source"]]
+            if not self.price_unit.endswith("REO"):
+                contract.setdefault("materials", _delivers(source))
+            listed = contract.get("materials") or _delivers(source)
+            mass = MASS[self.price_unit.split()[0]]
+            contract["take_or_pay"] *= self.price(listed[0]) if len(listed) == 1 else mass
+
+    def surplus(self, m: str, entry: dict[str, Any]) -> None:
         for key in ("salvage_price", "disposal_cost"):
             if key in entry:
-                entry[key] = _in_units(entry[key], price(m))
+                entry[key] = _in_units(entry[key], self.price(m))
         if "max_sold" in entry:
-            entry["max_sold"] = _in_units(entry["max_sold"], quantity)
-    return d
+            entry["max_sold"] = _in_units(entry["max_sold"], self.per_quantity)
 
 
 def units_of(draw: st.DrawFn) -> dict[str, str]:
@@ -496,6 +610,44 @@ def supply_problems(draw: st.DrawFn) -> Problem:
     return Problem.model_validate(written_in(document, units_of(draw)))
 
 
+def _squeeze_security(
+    draw: st.DrawFn, document: dict[str, Any], materials: list[str], present: list[str]
+) -> None:
+    """Low country shares, high cover rules, sometimes high stock covers; strategic stocks
+    kept only where a stock target is left."""
+    security = document["security"]
+    tight = st.sampled_from([0.0, 0.25, 0.5, 0.75])
+    security["max_country_share"] = {c: draw(tight) for c in some_of(draw, present)}
+    security["min_cover_without"] = [
+        {"country": c, "share": draw(st.sampled_from([0.25, 0.5, 0.9]))}
+        | ({"materials": subset_of(draw, materials)} if draw(st.booleans()) else {})
+        for c in some_of(draw, present)
+    ]
+    if draw(st.booleans()):
+        covers = st.sampled_from([0.5, 1.0, 2.0])
+        security["min_stock_cover"] = {
+            m: per_period(draw, covers, document["periods"], full=False)
+            for m in subset_of(draw, materials)
+            if m not in security.get("min_stock_days", {})
+        }
+    ruled = {*security.get("min_stock_cover", {}), *security.get("min_stock_days", {})}
+    stock = document["stock"]  # a strategic stock needs the target it may fall below
+    for key in ("below_target_cost", "terminal_price"):
+        stock[key] = {m: v for m, v in stock.get(key, {}).items() if m in ruled}
+
+
+def _squeeze_contract(draw: st.DrawFn, sources: list[dict[str, Any]]) -> dict[str, Any]:
+    """A large hard or fixed contract with one of ``sources``."""
+    source = draw(st.sampled_from(sources))
+    contract: dict[str, Any] = {"id": "squeeze", "source": source["id"]}
+    contract["sum_over"] = _groups(draw)
+    if draw(st.booleans()):
+        contract["materials"] = subset_of(draw, _delivers(source))
+    key = draw(st.sampled_from(["min_tonnes", "fixed_tonnes"]))
+    contract[key] = draw(whole_floats(20, 400))
+    return contract
+
+
 @st.composite
 def squeezed_documents(draw: st.DrawFn) -> dict[str, Any]:
     """A document of :func:`supply_documents` with its rules drawn tight, so that most draws
@@ -513,34 +665,9 @@ def squeezed_documents(draw: st.DrawFn) -> dict[str, Any]:
         for m, price in document["shortage_penalty"].items()
         if m in subset_of(draw, materials, min_size=0)
     }
-    security = document["security"]
-    tight = st.sampled_from([0.0, 0.25, 0.5, 0.75])
-    security["max_country_share"] = {c: draw(tight) for c in some_of(draw, present)}
-    security["min_cover_without"] = [
-        {"country": c, "share": draw(st.sampled_from([0.25, 0.5, 0.9]))}
-        | ({"materials": subset_of(draw, materials)} if draw(st.booleans()) else {})
-        for c in some_of(draw, present)
-    ]
+    _squeeze_security(draw, document, materials, present)
     if draw(st.booleans()):
-        covers = st.sampled_from([0.5, 1.0, 2.0])
-        security["min_stock_cover"] = {
-            m: per_period(draw, covers, periods, full=False)
-            for m in subset_of(draw, materials)
-            if m not in security.get("min_stock_days", {})
-        }
-    ruled = {*security.get("min_stock_cover", {}), *security.get("min_stock_days", {})}
-    stock = document["stock"]  # a strategic stock needs the target it may fall below
-    for key in ("below_target_cost", "terminal_price"):
-        stock[key] = {m: v for m, v in stock.get(key, {}).items() if m in ruled}
-    if draw(st.booleans()):
-        source = draw(st.sampled_from(sources))
-        contract: dict[str, Any] = {"id": "squeeze", "source": source["id"]}
-        contract["sum_over"] = _groups(draw)
-        if draw(st.booleans()):
-            contract["materials"] = subset_of(draw, _delivers(source))
-        key = draw(st.sampled_from(["min_tonnes", "fixed_tonnes"]))
-        contract[key] = draw(whole_floats(20, 400))
-        document["contracts"].append(contract)
+        document["contracts"].append(_squeeze_contract(draw, sources))
     if draw(st.booleans()):
         cap = {"id": "squeeze", "sum_over": _groups(draw)}
         document["caps"].append(_limited(draw, cap, present, sources, materials, periods, most=30))

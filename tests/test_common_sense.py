@@ -160,7 +160,7 @@ def test_a_disruption_never_pays_in_a_sweep(case: tuple[Problem, Scenario]) -> N
     except ScenarioError:
         assume(False)
         return
-    table = sweep(problem, [NULL, scenario], executor="serial", progress=False)
+    table = sweep(problem, [NULL, scenario], executor="serial", progress=False).table
     none, worse = (None if math.isnan(cost) else cost for cost in table["total_cost"])
     assume(none is not None)
     assert _at_least(worse, none)

@@ -10,7 +10,7 @@ import yaml
 import optiree
 from optiree.cli import main
 from optiree.disruption.scenarios import disrupted
-from optiree.sensitivity import sensitivity_summary
+from optiree.sensitivity import sensitivity
 
 DOCS = Path(__file__).resolve().parents[1] / "docs"
 
@@ -97,7 +97,7 @@ def test_japan_case_study_shows_the_current_costs(scenario: str | None) -> None:
 
 def test_sensitivity_page_shows_the_current_summary() -> None:
     problem = optiree.load_problem(DOCS.parent / "examples" / "japan_2026.yaml")
-    expected = sensitivity_summary(optiree.solve(problem))
+    expected = sensitivity(optiree.solve(problem)).summary()
     blocks = re.findall(r"```text\n(.*?)```", (DOCS / "sensitivity.md").read_text(), re.S)
     assert expected in blocks
 

@@ -44,7 +44,8 @@ def _cost(level: float, first: float, slope: float, knee: float, steeper: float)
 
 @pytest.mark.parametrize("solver", ["highs", "cbc"])
 def test_max_share_frontier(solver: str) -> None:
-    table = frontier(_three_sources(), "CN", points=4, solver=solver)  # type: ignore[arg-type]
+    curve = frontier(_three_sources(), "CN", points=4, solver=solver)  # type: ignore[arg-type]
+    table = curve.table
     assert table["level"].iloc[0] == pytest.approx(1.0)  # the free plan buys all from China
     assert table["level"].iloc[-1] == pytest.approx(0.0, abs=1e-9)
     for row in table.itertuples():
@@ -59,11 +60,11 @@ def test_max_share_frontier(solver: str) -> None:
     below = table["marginal_cost_per_point"].iloc[knee_row:].dropna()
     assert above.tolist() == pytest.approx([50] * len(above))
     assert below.tolist() == pytest.approx([100] * len(below))
-    assert table.attrs["currency"] == "USD"
+    assert curve.currency == "USD"
 
 
 def test_cover_without_frontier() -> None:
-    table = frontier(_three_sources(), "CN", "cover_without", points=4)
+    table = frontier(_three_sources(), "CN", "cover_without", points=4).table
     assert table["level"].tolist()[0] == pytest.approx(0.0)
     assert table["level"].tolist()[-1] == pytest.approx(1.0)
     for row in table.itertuples():
@@ -77,7 +78,7 @@ def test_stock_cover_frontier() -> None:
     1 t from Lynas at 150 + 2 x 5 holding = 160 up to k = 0.3, then MP: 210. Most: A can
     buy 230 t, so k <= 1.3."""
     problem = _three_sources(periods=["A", "B"], stock={"holding_cost": {"Dy": 5}})
-    table = frontier(problem, rule="stock_cover", material="Dy", points=3)
+    table = frontier(problem, rule="stock_cover", material="Dy", points=3).table
     assert table["level"].iloc[-1] == pytest.approx(1.3)
     for row in table.itertuples():
         assert row.total_cost == pytest.approx(_cost(row.level, 20_000, 16_000, 0.3, 21_000))
@@ -89,7 +90,7 @@ def test_no_breakpoint_on_a_straight_line() -> None:
     problem = _three_sources()
     document = problem.model_dump()
     document["sources"] = document["sources"][:2]
-    table = frontier(Problem.model_validate(document), "CN", points=5)
+    table = frontier(Problem.model_validate(document), "CN", points=5).table
     assert table["level"].iloc[-1] == pytest.approx(0.7)
     assert not table["breakpoint"].any()
 
@@ -97,7 +98,7 @@ def test_no_breakpoint_on_a_straight_line() -> None:
 def test_the_problems_own_rule_is_replaced() -> None:
     """A 60% rule in the problem does not shorten the curve: it starts from the free plan."""
     problem = _three_sources(security={"max_country_share": {"CN": 0.6}})
-    assert frontier(problem, "CN", points=2)["level"].iloc[0] == pytest.approx(1.0)
+    assert frontier(problem, "CN", points=2).table["level"].iloc[0] == pytest.approx(1.0)
 
 
 def test_bad_arguments() -> None:
@@ -164,14 +165,15 @@ def test_several_breakpoints_exactly_and_in_few_solves(
     """Three breakpoints, each where two straight pieces cross: found exactly, in at most three
     solves each (bisection to 1e-6 took 102 solves in all). With 4 points, 0.8 and 0.6 (0.2 and 0.4)
     are grid levels: the duals there give either side's slope, and bisection finds them."""
-    table = frontier(_four_sources(), "CN", rule, points=points)  # type: ignore[arg-type]
+    curve = frontier(_four_sources(), "CN", rule, points=points)
+    table = curve.table
     found = table.loc[table["breakpoint"], "level"].tolist()
     assert sorted(found) == pytest.approx(sorted(knees), abs=1e-9)
     for row in table.itertuples():
         tightened = 1 - row.level if rule == "max_share" else row.level
         assert row.total_cost == pytest.approx(_four_cost(tightened))
     if points == 11:  # The free plan, the grid, then at most 3 solves a breakpoint.
-        assert table.attrs["solves"] <= 1 + (points + 2) + 3 * len(knees)
+        assert curve.solves <= 1 + (points + 2) + 3 * len(knees)
 
 
 @pytest.mark.parametrize(
@@ -186,7 +188,7 @@ def test_slope_from_the_duals_is_the_finite_difference(rule: str, material: str 
         stock={"holding_cost": {"Dy": 5}},
         demand={"Dy": {"A": 60, "B": 100}},
     )
-    table = frontier(problem, "CN", rule, material=material, points=5)  # type: ignore[arg-type]
+    table = frontier(problem, "CN", rule, material=material, points=5).table
     frontier_module = importlib.import_module("optiree.frontier")
     spec = frontier_module._rule(problem, rule, "CN", material)
     tracer = frontier_module._Tracer(problem, spec, "highs", False)
@@ -207,7 +209,7 @@ def test_stock_cover_frontier_of_a_strategic_stock_ends_where_the_stock_can_go()
         shortage_penalty={"Dy": 10_000},
         security={"min_stock_cover": {"Dy": 0.5}},  # replaced by each level
     )
-    table = frontier(problem, rule="stock_cover", material="Dy", points=3)
+    table = frontier(problem, rule="stock_cover", material="Dy", points=3).table
     assert table["level"].iloc[-1] == pytest.approx(1.3)
     for row in table.itertuples():
         assert row.total_cost == pytest.approx(_cost(row.level, 20_000, 16_000, 0.3, 21_000))

@@ -289,8 +289,10 @@ def test_a_sweep_reusing_one_solver_agrees_with_cbc_from_scratch(
     draws = random_scenarios(problem, 4, seed=seed, country=problem.countries[0])
     outage = {"name": "outage", "sources": [{"source": problem.sources[0].id}]}
     draws.append(Scenario.model_validate(outage))
-    reused = sweep(problem, draws, executor="serial", penalty=500, progress=False)
-    fresh = sweep(problem, draws, executor="serial", solver="cbc", penalty=500, progress=False)
+    reused = sweep(problem, draws, executor="serial", penalty=500, progress=False).table
+    fresh = sweep(
+        problem, draws, executor="serial", solver="cbc", penalty=500, progress=False
+    ).table
     assert reused["status"].tolist() == fresh["status"].tolist()
     for ours, theirs in zip(reused["total_cost"], fresh["total_cost"], strict=True):
         assert math.isnan(ours) == math.isnan(theirs)

@@ -17,7 +17,7 @@ import pytest
 import optiree
 from optiree.html import render_report, write_report
 from tests import samples
-from tests.samples import JAPAN, frontier_table
+from tests.samples import JAPAN, frontier_result
 
 VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
 IMAGE = '<img src="data:image/png;base64,'
@@ -74,7 +74,7 @@ def japan() -> tuple[optiree.Problem, optiree.Result]:
 def page(japan: tuple[optiree.Problem, optiree.Result]) -> str:
     problem, result = japan
     sensitivity = {"Lynas price": pd.DataFrame({"multiplier": [1.5, 2.0], "total": [1.0, 2.0]})}
-    return render_report(problem, result, frontier=frontier_table(), sensitivity=sensitivity)
+    return render_report(problem, result, frontier=frontier_result(), sensitivity=sensitivity)
 
 
 def small() -> tuple[optiree.Problem, optiree.Result]:
@@ -187,7 +187,7 @@ def test_a_problem_without_a_plan_gives_a_page_that_says_so() -> None:
     document["demand"] = {"Dy": 500}
     problem = optiree.Problem.model_validate(document)
     result = optiree.solve(problem)
-    text = render_report(problem, result, frontier=frontier_table())
+    text = render_report(problem, result, frontier=frontier_result())
     check(text)
     assert "No plan: the problem is infeasible" in text
     assert escape(result.message) in text

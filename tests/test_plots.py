@@ -181,7 +181,7 @@ def test_cost_breakdown_bars_are_the_costs(japan: tuple[optiree.Problem, optiree
 
 def test_frontier_curve_draws_cost_against_level() -> None:
     frontier = frontier_table()
-    figure = plots.frontier_curve(frontier)
+    figure = plots.frontier_curve(frontier, "EUR")
     (ax,) = figure.axes
     lines = {line.get_label(): line for line in ax.get_lines()}
     curve = lines["least total cost"]
@@ -201,7 +201,7 @@ def test_frontier_curve_draws_cost_against_level() -> None:
 def test_frontier_of_a_stock_cover_is_in_periods_of_demand() -> None:
     frontier = frontier_table("stock_cover", "NdPr")
     frontier["level"] = [0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5]
-    (ax,) = plots.frontier_curve(frontier).axes
+    (ax,) = plots.frontier_curve(frontier, "EUR").axes
     curve = next(line for line in ax.get_lines() if line.get_label() == "least total cost")
     assert list(curve.get_xdata()) == pytest.approx([0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0])
     assert "periods of demand" in ax.get_xlabel()
@@ -222,15 +222,13 @@ def test_frontier_labels_a_curved_piece_with_its_range_and_not_a_sliver() -> Non
             "status": "optimal",
         }
     )
-    frontier.attrs["currency"] = "EUR"
-    (ax,) = plots.frontier_curve(frontier).axes
+    (ax,) = plots.frontier_curve(frontier, "EUR").axes
     assert [text.get_text() for text in ax.texts] == ["100 to 120 EUR/point"]
 
 
 def test_frontier_of_several_rules_has_a_panel_each() -> None:
     frontier = pd.concat([frontier_table(), frontier_table("cover_without", "CN")])
-    frontier.attrs["currency"] = "EUR"
-    figure = plots.frontier_curve(frontier)
+    figure = plots.frontier_curve(frontier, "EUR")
     assert [_title(ax) for ax in figure.axes] == ["max_share CN", "cover_without CN"]
 
 
@@ -239,7 +237,7 @@ def test_frontier_without_its_columns_is_refused() -> None:
     with pytest.raises(
         optiree.PlotError, match=r"lacks the column\(s\) breakpoint, status; found: rule"
     ):
-        plots.frontier_curve(frontier)
+        plots.frontier_curve(frontier, "EUR")
     with pytest.raises(optiree.PlotError, match="no rows"):
         plots.frontier_curve(frontier_table().iloc[:0])
 
@@ -289,7 +287,7 @@ def test_japan_figures_have_tick_labels_that_do_not_overlap(
         plots.sourcing_mix(result),
         plots.stock_trajectory(result, problem),
         plots.cost_breakdown(result),
-        plots.frontier_curve(frontier_table()),
+        plots.frontier_curve(frontier_table(), "EUR"),
     ):
         renderer = figure.canvas.get_renderer()
         figure.draw(renderer)
@@ -324,7 +322,7 @@ def test_without_matplotlib_the_message_says_how_to_install_it(
     ):
         plots.sourcing_mix(result)
     with pytest.raises(optiree.OptireeError):
-        plots.frontier_curve(frontier_table())
+        plots.frontier_curve(frontier_table(), "EUR")
 
 
 def test_docs_report_quotes_the_japan_figures(

@@ -23,6 +23,7 @@ catches any number of a plan's tables changed by a tonne or more.
 import copy
 import dataclasses
 import math
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -91,62 +92,87 @@ def test_elastic_problems_are_always_optimal(problem: Problem) -> None:
     assert check(problem, result) == []
 
 
+def _add_a_cap(draw: st.DrawFn, problem: Problem, data: dict[str, Any]) -> None:
+    """A cap more, on a country or a source."""
+    cap: dict[str, Any] = {"id": "extra"}
+    if draw(st.booleans()):
+        cap["country"] = draw(st.sampled_from(problem.countries))
+    else:
+        cap["source"] = draw(st.sampled_from([s.id for s in problem.sources]))
+    if draw(st.booleans()):
+        cap["materials"] = subset_of(draw, problem.material_ids)
+    if draw(st.booleans()):
+        cap["max_tonnes"] = draw(whole_floats(0, 150))
+    else:
+        cap["max_share_of_capacity"] = draw(st.sampled_from(SHARES))
+    data["caps"] = [*data.get("caps", []), cap]
+
+
+def _lower_a_country_share(draw: st.DrawFn, problem: Problem, data: dict[str, Any]) -> None:
+    """A country's largest share lowered (or set)."""
+    c = draw(st.sampled_from(problem.countries))
+    shares = data["security"].setdefault("max_country_share", {})
+    old = shares.get(c, 1.0)
+    shares[c] = draw(st.sampled_from([s for s in SHARES if s <= old]))
+
+
+def _raise_a_cover(draw: st.DrawFn, problem: Problem, data: dict[str, Any]) -> None:
+    """The share of demand coverable without a country raised (or a rule added)."""
+    c = draw(st.sampled_from(problem.countries))
+    rules = data["security"].setdefault("min_cover_without", [])
+    rule = next((r for r in rules if r["country"] == c), None)
+    if rule is None:
+        rule = {"country": c, "share": 0.0}
+        rules.append(rule)
+    rule["share"] = draw(st.sampled_from([s for s in SHARES if s >= rule["share"]]))
+
+
+def _raise_a_stock_cover(draw: st.DrawFn, problem: Problem, data: dict[str, Any]) -> None:
+    """A material's stock cover raised (or set)."""
+    m = draw(st.sampled_from(problem.material_ids))
+    covers = data["security"].setdefault("min_stock_cover", {})
+    more = draw(st.sampled_from([0.1, 0.5]))
+    old = covers.get(m, 0.0)
+    if isinstance(old, dict):  # raise the periods listed and require some of the others
+        covers[m] = {t: old.get(t, 0.0) + more for t in subset_of(draw, problem.periods)}
+        covers[m] |= {t: c + more for t, c in old.items()}
+    else:
+        covers[m] = old + more
+
+
+def _tighten_a_cap(draw: st.DrawFn, problem: Problem, data: dict[str, Any]) -> None:
+    """A cap's tonnes or share lowered."""
+    i = draw(st.integers(0, len(problem.caps) - 1))
+    cap = data["caps"][i]
+    if "max_tonnes" in cap:
+        cap["max_tonnes"] = draw(whole_floats(0, int(cap["max_tonnes"])))
+    else:
+        old = cap["max_share_of_capacity"]
+        cap["max_share_of_capacity"] = draw(st.sampled_from([s for s in SHARES if s <= old]))
+
+
+RULE_TIGHTENINGS: dict[str, Callable[[st.DrawFn, Problem, dict[str, Any]], None]] = {
+    "new cap": _add_a_cap,
+    "max_country_share": _lower_a_country_share,
+    "min_cover_without": _raise_a_cover,
+    "min_stock_cover": _raise_a_stock_cover,
+    "cap": _tighten_a_cap,
+}
+"""Kind -> how to tighten a problem's document (edited in place) by one rule; the last needs
+a cap."""
+
+
 @st.composite
 def tightenings(draw: st.DrawFn) -> tuple[Problem, Problem, str]:
     """A problem and the same problem with one rule tighter (or one cap more)."""
     problem = draw(problems())
     data = _as_dict(problem)
-    security = data.setdefault("security", {})
-    countries = problem.countries
-    materials = problem.material_ids
-    kinds = ["new cap", "max_country_share", "min_cover_without", "min_stock_cover"]
-    if problem.caps:
-        kinds.append("cap")
+    data.setdefault("security", {})
+    kinds = list(RULE_TIGHTENINGS)
+    if not problem.caps:
+        kinds = kinds[:4]
     kind = draw(st.sampled_from(kinds))
-    if kind == "new cap":
-        cap: dict[str, Any] = {"id": "extra"}
-        if draw(st.booleans()):
-            cap["country"] = draw(st.sampled_from(countries))
-        else:
-            cap["source"] = draw(st.sampled_from([s.id for s in problem.sources]))
-        if draw(st.booleans()):
-            cap["materials"] = subset_of(draw, materials)
-        if draw(st.booleans()):
-            cap["max_tonnes"] = draw(whole_floats(0, 150))
-        else:
-            cap["max_share_of_capacity"] = draw(st.sampled_from(SHARES))
-        data["caps"] = [*data.get("caps", []), cap]
-    elif kind == "max_country_share":
-        c = draw(st.sampled_from(countries))
-        shares = security.setdefault("max_country_share", {})
-        old = shares.get(c, 1.0)
-        shares[c] = draw(st.sampled_from([s for s in SHARES if s <= old]))
-    elif kind == "min_cover_without":
-        c = draw(st.sampled_from(countries))
-        rules = security.setdefault("min_cover_without", [])
-        rule = next((r for r in rules if r["country"] == c), None)
-        if rule is None:
-            rule = {"country": c, "share": 0.0}
-            rules.append(rule)
-        rule["share"] = draw(st.sampled_from([s for s in SHARES if s >= rule["share"]]))
-    elif kind == "min_stock_cover":
-        m = draw(st.sampled_from(materials))
-        covers = security.setdefault("min_stock_cover", {})
-        more = draw(st.sampled_from([0.1, 0.5]))
-        old = covers.get(m, 0.0)
-        if isinstance(old, dict):  # raise the periods listed and require some of the others
-            covers[m] = {t: old.get(t, 0.0) + more for t in subset_of(draw, problem.periods)}
-            covers[m] |= {t: c + more for t, c in old.items()}
-        else:
-            covers[m] = old + more
-    else:
-        i = draw(st.integers(0, len(problem.caps) - 1))
-        cap = data["caps"][i]
-        if "max_tonnes" in cap:
-            cap["max_tonnes"] = draw(whole_floats(0, int(cap["max_tonnes"])))
-        else:
-            old = cap["max_share_of_capacity"]
-            cap["max_share_of_capacity"] = draw(st.sampled_from([s for s in SHARES if s <= old]))
+    RULE_TIGHTENINGS[kind](draw, problem, data)
     event(f"tighten {kind}")
     return problem, Problem.model_validate(data), kind
 
@@ -250,6 +276,86 @@ def _scale_by(value: Any, factor: float) -> Any:
     return float(math.floor(value * factor))
 
 
+def _raise_a_minimum(draw: st.DrawFn, tighter: dict[str, Any], factor: float) -> None:
+    """A contract minimum raised, or a minimum contract added."""
+    minimums = [c for c in tighter["contracts"] if "min_tonnes" in c]
+    if draw(st.booleans()) and minimums:
+        contract = draw(st.sampled_from(minimums))
+        contract["min_tonnes"] += draw(whole_floats(1, 50))
+        return
+    source = draw(st.sampled_from(tighter["sources"]))
+    contract = {"id": "extra", "source": source["id"], "sum_over": ["periods"]}
+    contract["min_tonnes"] = draw(whole_floats(1, 50))
+    if draw(st.booleans()):
+        contract["take_or_pay"] = draw(whole_floats(0, 60))
+    tighter["contracts"].append(contract)
+
+
+def _lower_a_cap(draw: st.DrawFn, tighter: dict[str, Any], factor: float) -> None:
+    """A cap's tonnes or share lowered, or a cap added."""
+    if draw(st.booleans()) and tighter["caps"]:
+        cap = draw(st.sampled_from(tighter["caps"]))
+        if "max_tonnes" in cap:
+            cap["max_tonnes"] = _scale_by(cap["max_tonnes"], factor)
+        else:
+            old = cap["max_share_of_capacity"]
+            cap["max_share_of_capacity"] = draw(st.sampled_from([s for s in SHARES if s <= old]))
+        return
+    tighter["caps"].append(
+        {
+            "id": "extra",
+            "country": draw(st.sampled_from([s["country"] for s in tighter["sources"]])),
+            "sum_over": draw(st.sampled_from([[], ["periods"], ["materials", "periods"]])),
+            "max_tonnes": draw(whole_floats(0, 200)),
+        }
+    )
+
+
+def _lower_a_separation(draw: st.DrawFn, tighter: dict[str, Any], factor: float) -> None:
+    """A separation limit lowered, or one added."""
+    source = draw(st.sampled_from(tighter["sources"]))
+    if "separation_capacity" in source:
+        source["separation_capacity"] = _scale_by(source["separation_capacity"], factor)
+    else:
+        source["separation_capacity"] = draw(whole_floats(0, 200))
+
+
+def _slow_a_ramp(draw: st.DrawFn, tighter: dict[str, Any], factor: float) -> None:
+    """A ramp's term lowered, or a ramp added."""
+    substitute = draw(st.sampled_from(tighter["substitutes"]))
+    if "ramp" in substitute:
+        ramp = substitute["ramp"]
+        key = draw(st.sampled_from(sorted(ramp)))
+        ramp[key] = ramp[key] * factor
+    else:
+        substitute["ramp"] = {"max_increase": draw(whole_floats(0, 20))}
+
+
+def _lower_a_share(draw: st.DrawFn, tighter: dict[str, Any], factor: float) -> None:
+    """A substitute's largest share of demand lowered, or one added."""
+    substitute = draw(st.sampled_from(tighter["substitutes"]))
+    shares = substitute.setdefault("max_share_of_demand", {})
+    m = draw(st.sampled_from(sorted(substitute["saves"])))
+    if m in shares:
+        old = shares[m]
+        shares[m] = (
+            {t: v * factor for t, v in old.items()} if isinstance(old, dict) else (old * factor)
+        )
+    else:
+        shares[m] = draw(st.sampled_from([0.0, 0.25, 0.5]))
+
+
+TIGHTENINGS: dict[str, Callable[[st.DrawFn, dict[str, Any], float], None]] = {
+    "contract minimum": _raise_a_minimum,
+    "cap": _lower_a_cap,
+    "separation": _lower_a_separation,
+    "ramp": _slow_a_ramp,
+    "sub_share": _lower_a_share,
+}
+"""Kind -> how to tighten a document (edited in place) of that kind of supply rule; the last
+two need a substitute."""
+
+
 @st.composite
 def supply_tightenings(draw: st.DrawFn) -> tuple[Problem, Problem, str]:
     """A supply problem and the same problem, in the same units, with a contract minimum
@@ -259,66 +365,11 @@ def supply_tightenings(draw: st.DrawFn) -> tuple[Problem, Problem, str]:
     units = units_of(draw)
     tighter = copy.deepcopy(document)
     factor = draw(st.sampled_from([0.0, 0.5, 0.9]))
-    kinds = ["contract minimum", "cap", "separation", "ramp", "sub_share"]
+    kinds = list(TIGHTENINGS)
     if not document["substitutes"]:
         kinds = kinds[:3]
     kind = draw(st.sampled_from(kinds))
-    if kind == "contract minimum":
-        minimums = [c for c in tighter["contracts"] if "min_tonnes" in c]
-        if draw(st.booleans()) and minimums:
-            contract = draw(st.sampled_from(minimums))
-            contract["min_tonnes"] += draw(whole_floats(1, 50))
-        else:
-            source = draw(st.sampled_from(tighter["sources"]))
-            contract = {"id": "extra", "source": source["id"], "sum_over": ["periods"]}
-            contract["min_tonnes"] = draw(whole_floats(1, 50))
-            if draw(st.booleans()):
-                contract["take_or_pay"] = draw(whole_floats(0, 60))
-            tighter["contracts"].append(contract)
-    elif kind == "cap":
-        if draw(st.booleans()) and tighter["caps"]:
-            cap = draw(st.sampled_from(tighter["caps"]))
-            if "max_tonnes" in cap:
-                cap["max_tonnes"] = _scale_by(cap["max_tonnes"], factor)
-            else:
-                old = cap["max_share_of_capacity"]
-                cap["max_share_of_capacity"] = draw(
-                    st.sampled_from([s for s in SHARES if s <= old])
-                )
-        else:
-            tighter["caps"].append(
-                {
-                    "id": "extra",
-                    "country": draw(st.sampled_from([s["country"] for s in tighter["sources"]])),
-                    "sum_over": draw(st.sampled_from([[], ["periods"], ["materials", "periods"]])),
-                    "max_tonnes": draw(whole_floats(0, 200)),
-                }
-            )
-    elif kind == "separation":
-        source = draw(st.sampled_from(tighter["sources"]))
-        if "separation_capacity" in source:
-            source["separation_capacity"] = _scale_by(source["separation_capacity"], factor)
-        else:
-            source["separation_capacity"] = draw(whole_floats(0, 200))
-    elif kind == "ramp":
-        substitute = draw(st.sampled_from(tighter["substitutes"]))
-        if "ramp" in substitute:
-            ramp = substitute["ramp"]
-            key = draw(st.sampled_from(sorted(ramp)))
-            ramp[key] = ramp[key] * factor
-        else:
-            substitute["ramp"] = {"max_increase": draw(whole_floats(0, 20))}
-    else:
-        substitute = draw(st.sampled_from(tighter["substitutes"]))
-        shares = substitute.setdefault("max_share_of_demand", {})
-        m = draw(st.sampled_from(sorted(substitute["saves"])))
-        if m in shares:
-            old = shares[m]
-            shares[m] = (
-                {t: v * factor for t, v in old.items()} if isinstance(old, dict) else (old * factor)
-            )
-        else:
-            shares[m] = draw(st.sampled_from([0.0, 0.25, 0.5]))
+    TIGHTENINGS[kind](draw, tighter, factor)
     event(f"tighten {kind}")
     return (
         Problem.model_validate(written_in(document, units)),

@@ -7,7 +7,7 @@ import pytest
 
 import optiree
 from optiree import Problem
-from optiree.sensitivity import SENSITIVITY_TABLES, sensitivity, sensitivity_summary
+from optiree.sensitivity import SENSITIVITY_TABLES, sensitivity
 from tests.samples import JAPAN, two_country
 
 
@@ -26,7 +26,7 @@ def test_ranges_of_the_sixty_percent_rule() -> None:
     0 and rise until China's 60% reaches its 100 t: 0.6 X = 100, X = 166.67 (+116.67 t).
     China's price can rise to 150 (Lynas' price); Lynas' can fall to 100 (China's).
     """
-    tables = sensitivity(_solve(two_country()))
+    tables = sensitivity(_solve(two_country())).tables()
     assert set(tables) == set(SENSITIVITY_TABLES)
     (rule,) = tables["rules"].itertuples()
     assert rule.constraint == "max_share(CN,Dy,P1)"
@@ -61,7 +61,7 @@ def test_entry_price_of_an_unused_source(solver: str) -> None:
     document["sources"].append(
         {"id": "mp", "country": "US", "price_multiplier": 2.0, "capacity": {"Dy": 100}}
     )
-    (entry,) = sensitivity(_solve(document, solver))["entry"].itertuples()
+    (entry,) = sensitivity(_solve(document, solver)).entry.itertuples()
     assert entry.source == "mp"
     assert entry.reduced_cost == pytest.approx(50, rel=1e-6)
     assert entry.entry_price == pytest.approx(150, rel=1e-6)
@@ -74,13 +74,13 @@ def test_capacity_value(solver: str) -> None:
     document = two_country()
     document["sources"][0]["capacity"] = {"Dy": 30}
     document["security"] = {}
-    (full,) = sensitivity(_solve(document, solver))["capacity"].itertuples()
+    (full,) = sensitivity(_solve(document, solver)).capacity.itertuples()
     assert (full.source, full.capacity) == ("china", 30)
     assert full.capacity_value == pytest.approx(50, rel=1e-6)
 
 
 def test_cbc_gives_no_ranges() -> None:
-    tables = sensitivity(_solve(two_country(), "cbc"))
+    tables = sensitivity(_solve(two_country(), "cbc")).tables()
     assert tables["rules"]["allowable_decrease"].isna().all()
     assert tables["prices"]["price_low"].isna().all()
     assert tables["rules"]["shadow_price"].tolist() == [pytest.approx(50)]
@@ -100,7 +100,7 @@ def test_summary_groups_periods() -> None:
     one line. The 32 binding rows (the three 60-day stocks and the JARE minimum in each quarter)
     are four rules, one line each, showing the largest figure over their periods."""
     result = optiree.solve(optiree.load_problem(JAPAN))
-    text = sensitivity_summary(result)
+    text = sensitivity(result).summary()
     binding = result.binding
     assert len(binding) == 32
     groups = binding.groupby(["rule", "subject", "material"], sort=False)["shadow_price"]

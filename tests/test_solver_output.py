@@ -153,8 +153,8 @@ def test_log_shows_each_solve_only_when_asked(
 def test_the_analyses_log_every_solve_when_asked(capfd: pytest.CaptureFixture[str]) -> None:
     problem = optiree.Problem.model_validate(_with_scenario())
     capfd.readouterr()
-    table = frontier(problem, "CN", log=True)
-    assert _log_lines(capfd, "highs") == table.attrs["solves"]
+    curve = frontier(problem, "CN", log=True)
+    assert _log_lines(capfd, "highs") == curve.solves
     assert solve_stochastic(problem, log=True).is_optimal
     assert _log_lines(capfd, "highs") > 1
 

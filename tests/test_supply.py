@@ -15,7 +15,6 @@ from pydantic import ValidationError
 import optiree
 from optiree import Problem, Result
 from optiree.disruption.scenarios import for_disruption
-from optiree.sensitivity import sensitivity_summary
 from optiree.solve import SolverName
 from tests.checker import check
 from tests.unique import assert_unique_duals, assert_unique_plan
@@ -794,7 +793,7 @@ def test_stock_days_are_diagnosed_frontiered_and_made_strategic() -> None:
     feasible = Problem.model_validate(days_problem(45))
     curve = optiree.frontier(feasible, rule="stock_cover", material="Dy")
     # the tightest cover: 50 t at the end of Q1 (one half of a quarter's demand)
-    assert curve["level"].max() == pytest.approx(0.5, rel=1e-5)
+    assert curve.table["level"].max() == pytest.approx(0.5, rel=1e-5)
 
     faced = for_disruption(feasible)
     assert faced.security.min_stock_days["Dy"] == 45
@@ -813,10 +812,10 @@ def test_sensitivity_values_a_feed_at_capacity() -> None:
     document["sources"][0]["capacity"]["Dy"] = 100
     document["sources"][0]["prices"]["Dy"] = 25_000
     result = _solve(document, "highs")
-    capacity = optiree.sensitivity(result)["capacity"].set_index("feed")
+    capacity = optiree.sensitivity(result).capacity.set_index("feed")
     assert capacity.loc["mtweld", "capacity_value"] == _approx(4.9)
     assert capacity.loc["mtweld", "material"] == ""
-    assert "lynas feed mtweld: 4.90" in sensitivity_summary(result)
+    assert "lynas feed mtweld: 4.90" in optiree.sensitivity(result).summary()
     costs = []
     for capacity in (9_989, 9_990, 9_991):  # a tonne less costs what a tonne more saves
         document["sources"][1]["feeds"][0]["capacity"] = capacity

@@ -181,7 +181,8 @@ def test_sweep_by_hand() -> None:
     """
     problem = Problem.model_validate(_hand())
     scenarios = [Scenario.model_validate(s) for s in HAND_SCENARIOS]
-    table = sweep(problem, scenarios, executor="serial", penalty=1000)
+    swept = sweep(problem, scenarios, executor="serial", penalty=1000)
+    table = swept.table
     assert list(table.columns) == [
         "scenario",
         "probability",
@@ -212,7 +213,7 @@ def test_sweep_by_hand() -> None:
     assert expected == pytest.approx(
         sum(p * c for p, c in zip([0.4, 0.3, 0.2, 0.1], costs, strict=True))
     )
-    assert table.attrs == {"currency": "USD", "solver": "highs"}
+    assert (swept.currency, swept.solver) == ("USD", "highs")
 
 
 def test_the_default_penalty_is_fixed_from_the_problem() -> None:
@@ -232,7 +233,7 @@ def test_the_default_penalty_is_fixed_from_the_problem() -> None:
             }
         ),
     ]
-    table = sweep(problem, scenarios, executor="serial")
+    table = sweep(problem, scenarios, executor="serial").table
     assert table["total_cost"].tolist() == pytest.approx(
         [6_000 + 9_000 + 35 + 30 * 1_500 + 1_000, 150 * 1_500 + 1_000]
     )
@@ -247,7 +248,7 @@ def test_a_scenario_without_a_plan_is_a_row_of_nan() -> None:
     outage = Scenario.model_validate(
         {"name": "out", "sources": [{"source": "lynas", "capacity_factor": 0}]}
     )
-    table = sweep(problem, [Scenario(name="ok"), outage], executor="serial", penalty=1000)
+    table = sweep(problem, [Scenario(name="ok"), outage], executor="serial", penalty=1000).table
     assert table["status"].tolist() == ["optimal", "infeasible"]
     assert table.iloc[1][["total_cost", "short_Dy", "share_CN", "share_AU"]].isna().all()
     # Nothing changed in "ok" (length 0); "out" has no disruption to describe (length empty).
@@ -288,30 +289,30 @@ def japan_draws(japan: Problem) -> list[Scenario]:
 
 @pytest.fixture(scope="module")
 def japan_serial(japan: Problem, japan_draws: list[Scenario]) -> pd.DataFrame:
-    return sweep(japan, japan_draws, executor="serial")
+    return sweep(japan, japan_draws, executor="serial").table
 
 
 def test_processes_give_the_serial_table(
     japan: Problem, japan_draws: list[Scenario], japan_serial: pd.DataFrame
 ) -> None:
-    pd.testing.assert_frame_equal(sweep(japan, japan_draws), japan_serial, check_exact=True)
+    pd.testing.assert_frame_equal(sweep(japan, japan_draws).table, japan_serial, check_exact=True)
 
 
 def test_dask_gives_the_serial_table(
     japan: Problem, japan_draws: list[Scenario], japan_serial: pd.DataFrame, client: Any
 ) -> None:
     for _ in range(2):  # twice on one client: nothing of the first sweep is left in the way
-        by_client = sweep(japan, japan_draws, executor=client)
+        by_client = sweep(japan, japan_draws, executor=client).table
         pd.testing.assert_frame_equal(by_client, japan_serial, check_exact=True)
-    by_address = sweep(japan, japan_draws, executor=client.scheduler.address)
+    by_address = sweep(japan, japan_draws, executor=client.scheduler.address).table
     pd.testing.assert_frame_equal(by_address, japan_serial, check_exact=True)
 
 
 def test_dask_on_a_cluster_of_its_own() -> None:
     problem = Problem.model_validate(_hand())
     scenarios = [Scenario.model_validate(s) for s in HAND_SCENARIOS]
-    serial = sweep(problem, scenarios, executor="serial", penalty=1000)
-    own = sweep(problem, scenarios, executor="dask", penalty=1000)
+    serial = sweep(problem, scenarios, executor="serial", penalty=1000).table
+    own = sweep(problem, scenarios, executor="dask", penalty=1000).table
     pd.testing.assert_frame_equal(own, serial, check_exact=True)
 
 
@@ -336,7 +337,7 @@ def test_command_writes_csv_and_parquet_that_read_back(
 ) -> None:
     path = _file(tmp_path, _hand(shortage_penalty={"Dy": 1000}))
     problem = optiree.load_problem(path)
-    expected = sweep(problem, random_scenarios(problem, 20, seed=5), executor="serial")
+    expected = sweep(problem, random_scenarios(problem, 20, seed=5), executor="serial").table
     for name, read in [("table.csv", pd.read_csv), ("table.parquet", pd.read_parquet)]:
         out = tmp_path / name
         command = ["sweep", str(path), "--scenarios", "20", "--seed", "5", "--serial"]
@@ -423,7 +424,7 @@ def test_parquet_without_pyarrow(
 def test_the_docs_show_the_current_japan_sweep(japan: Problem) -> None:
     """docs/sweep.md's claims and its table by length, recomputed from a sweep of the file (the
     command's output itself is checked by tests/test_doc_snippets.py)."""
-    table = sweep(japan, random_scenarios(japan, 300, seed=1), executor="serial")
+    table = sweep(japan, random_scenarios(japan, 300, seed=1), executor="serial").table
     page = (Path(__file__).resolve().parents[1] / "docs" / "sweep.md").read_text()
     none = optiree.solve(disrupted(japan)).total_cost
     assert none is not None

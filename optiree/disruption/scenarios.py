@@ -5,20 +5,48 @@ that plans against disruptions (stress tests, the stochastic model, sweeps) goes
 """
 
 from collections.abc import Mapping
-from typing import Any
 
 from optiree.errors import ScenarioError
 from optiree.prepare import defined_at, prepare, value_at
-from optiree.schema import Problem, Scenario
+from optiree.schema import (
+    Cap,
+    DemandChange,
+    Disruption,
+    Feed,
+    PricePerPeriod,
+    Problem,
+    Scenario,
+    Source,
+    SourceChange,
+    Tier,
+    TonnesPerPeriod,
+)
 from optiree.units import in_tonnes_of_oxide
 
 
 def scenario_probabilities(problem: Problem) -> dict[str, float]:
     """Each scenario's probability: as given, or equal when none is given."""
-    scenarios = problem.scenarios
-    if all(s.probability is not None for s in scenarios):
-        return {s.name: float(s.probability or 0.0) for s in scenarios}
-    return {s.name: 1 / len(scenarios) for s in scenarios}
+    given = {s.name: s.probability for s in problem.scenarios}
+    if None in given.values():
+        return dict.fromkeys(given, 1 / len(given))
+    return {name: float(p or 0.0) for name, p in given.items()}
+
+
+Target = tuple[str, str]
+"""("country", id) or ("source", id): what a cap or disruption names."""
+
+
+def target_of(named: Cap | Disruption) -> Target:
+    """("country", id) or ("source", id): what a cap or a disruption names."""
+    if named.country is not None:
+        return "country", named.country
+    return "source", str(named.source)
+
+
+def country_and_source(target: Target) -> tuple[str | None, str | None]:
+    """The ``country`` and ``source`` fields of a cap on ``target`` (one of them None)."""
+    kind, who = target
+    return (who, None) if kind == "country" else (None, who)
 
 
 def apply(problem: Problem, scenario: Scenario, *, from_period: str | None = None) -> Problem:
@@ -32,72 +60,164 @@ def apply(problem: Problem, scenario: Scenario, *, from_period: str | None = Non
     Raises:
         pydantic.ValidationError: the scenario names something the problem does not have; the
             path starts at ``scenarios.0``.
+        ScenarioError: a price change in some periods only meets tiers with a price of their
+            own.
     """
     # Checked alone against the problem: its ids, not its weight among others.
-    alone = scenario.model_dump() | {"probability": None}
-    checked = Problem.model_validate(problem.model_dump() | {"scenarios": [alone]}).scenarios[0]
+    alone = scenario.derive(probability=None)
+    checked = problem.derive(scenarios=[alone]).scenarios[0]
     periods = problem.periods
-    start = periods.index(from_period) if from_period is not None else 0
-    later = set(periods[start:])
-    document = problem.model_dump() | {"name": f"{problem.name} [{checked.name}]"}
-    document["scenarios"] = []
+    later = set(periods[periods.index(from_period) :] if from_period is not None else periods)
+    return problem.derive(
+        name=f"{problem.name} [{checked.name}]",
+        scenarios=[],
+        caps=[
+            *problem.caps,
+            *_disruption_caps(checked, periods, later),
+            *_scenario_caps(checked, periods, later),
+        ],
+        sources=_changed_sources(problem, checked.sources, later),
+        demand=_changed_demand(problem, checked.demand, later),
+    )
 
-    for i, disruption in enumerate(checked.disruptions):
-        first = periods.index(disruption.start)
-        last = len(periods) if disruption.length is None else first + disruption.length
-        window = [t for t in periods[first:last] if t in later]
-        if window:
-            target = {"country": disruption.country} if disruption.country else {}
-            target |= {"source": disruption.source} if disruption.source else {}
-            document["caps"].append(
-                target
-                | {
-                    "id": f"{checked.name}.d{i + 1}",
-                    "materials": disruption.materials,
-                    "periods": window,
-                    "max_share_of_capacity": 1 - disruption.cut,
-                }
-            )
-    for i, cap in enumerate(checked.caps):
-        window = [t for t in (cap.periods or periods) if t in later]
-        if window:
-            own = cap.id or f"cap{i + 1}"
-            document["caps"].append(
-                cap.model_dump() | {"id": f"{checked.name}.{own}", "periods": window}
-            )
 
-    sources = {s["id"]: s for s in document["sources"]}
-    for change in checked.sources:
-        source = sources[change.source]
-        affected = later & set(change.periods or periods)
-        for m in change.materials or list(source["capacity"]):
-            if m not in source["capacity"]:
-                continue
-            if change.capacity_factor != 1:
-                source["capacity"][m] = _scaled(
-                    source["capacity"][m], periods, affected, change.capacity_factor
-                )
-            if change.price_factor != 1:
-                prices = _prices(problem, source, m)
-                source["prices"][m] = _scaled(prices, list(prices), affected, change.price_factor)
-                _scale_tiers(source, m, affected == set(periods), change.price_factor)
-        if change.materials is None:  # the whole source: its feeds too
-            for feed in source["feeds"]:
-                for key, factor in (
-                    ("capacity", change.capacity_factor),
-                    ("price_per_tonne_feed", change.price_factor),
-                ):
-                    if factor != 1:
-                        value = feed[key]
-                        given = list(value) if isinstance(value, Mapping) else periods
-                        feed[key] = _scaled(value, given, affected, factor)
-    for scaled in checked.demand:
-        affected = later & set(scaled.periods or periods)
-        material = scaled.material
-        document["demand"][material] = _scaled(
-            document["demand"][material], periods, affected, scaled.factor
-        )
-    return Problem.model_validate(document)
+def _within(periods: list[str], later: set[str]) -> list[str]:
+    """The periods from ``later``, in order."""
+    return [t for t in periods if t in later]
+
+
+def _disruption_caps(scenario: Scenario, periods: list[str], later: set[str]) -> list[Cap]:
+    """A cap ``<scenario>.d<i>`` per disruption with periods in ``later``: at ``1 - cut`` of
+    the capacity of what it names."""
+    caps = []
+    for i, disruption in enumerate(scenario.disruptions, start=1):
+        window = _within(disruption_periods(periods, disruption), later)
+        if window:
+            caps.append(_disruption_cap(f"{scenario.name}.d{i}", disruption, window))
+    return caps
+
+
+def _disruption_cap(name: str, disruption: Disruption, window: list[str]) -> Cap:
+    return Cap(
+        id=name,
+        country=disruption.country,
+        source=disruption.source,
+        materials=disruption.materials,
+        periods=window,
+        max_share_of_capacity=1 - disruption.cut,
+    )
+
+
+def disruption_periods(periods: list[str], disruption: Disruption) -> list[str]:
+    """The periods a disruption lasts, cut at the end of ``periods``."""
+    first = periods.index(disruption.start)
+    last = len(periods) if disruption.length is None else first + disruption.length
+    return periods[first:last]
+
+
+def _scenario_caps(scenario: Scenario, periods: list[str], later: set[str]) -> list[Cap]:
+    """The scenario's own caps, as ``<scenario>.<id>``, in their periods in ``later``."""
+    caps = []
+    for i, cap in enumerate(scenario.caps, start=1):
+        window = _within(cap.periods or periods, later)
+        if window:
+            caps.append(cap.derive(id=f"{scenario.name}.{cap.id or f'cap{i}'}", periods=window))
+    return caps
+
+
+def _changed_sources(
+    problem: Problem, changes: list[SourceChange], later: set[str]
+) -> list[Source]:
+    """The problem's sources with ``changes`` applied in order."""
+    sources = {source.id: source for source in problem.sources}
+    for change in changes:
+        sources[change.source] = _changed_source(problem, sources[change.source], change, later)
+    return list(sources.values())
+
+
+def _changed_demand(
+    problem: Problem, changes: list[DemandChange], later: set[str]
+) -> dict[str, TonnesPerPeriod]:
+    """The problem's demand with ``changes`` applied in order."""
+    periods = problem.periods
+    demand = dict(problem.demand)
+    for scaled in changes:
+        affected = _affected(scaled.periods, periods, later)
+        demand[scaled.material] = _scaled(demand[scaled.material], periods, affected, scaled.factor)
+    return demand
+
+
+def _changed_source(
+    problem: Problem, source: Source, change: SourceChange, later: set[str]
+) -> Source:
+    """``source`` with ``change`` applied in its periods within ``later``."""
+    periods = problem.periods
+    affected = _affected(change.periods, periods, later)
+    materials = [m for m in change.materials or list(source.capacity) if m in source.capacity]
+    capacity = _scaled_capacity(source, materials, periods, affected, change.capacity_factor)
+    prices, tiers = _scaled_prices(problem, source, materials, affected, change.price_factor)
+    return source.derive(
+        capacity=capacity,
+        prices=prices,
+        tiers=tiers,
+        feeds=_scaled_feeds(source, change, periods, affected),
+    )
+
+
+def _affected(periods: list[str] | None, every: list[str], later: set[str]) -> set[str]:
+    """The periods a change names (default: ``every`` one) that are in ``later``."""
+    return later & set(periods or every)
+
+
+def _scaled_capacity(
+    source: Source, materials: list[str], periods: list[str], affected: set[str], factor: float
+) -> dict[str, TonnesPerPeriod]:
+    """The source's capacity with that of ``materials`` times ``factor`` in ``affected``."""
+    if factor == 1:
+        return dict(source.capacity)
+    return source.capacity | {
+        m: _scaled(source.capacity[m], periods, affected, factor) for m in materials
+    }
+
+
+def _scaled_prices(
+    problem: Problem, source: Source, materials: list[str], affected: set[str], factor: float
+) -> tuple[dict[str, PricePerPeriod], dict[str, list[Tier]]]:
+    """The source's ``prices`` and ``tiers`` with those of ``materials`` times ``factor`` in
+    ``affected``."""
+    prices, tiers = dict(source.prices), dict(source.tiers)
+    if factor != 1:
+        everywhere = affected == set(problem.periods)
+        for m in materials:
+            own = _prices(problem, source, m)
+            prices[m] = _scaled(own, list(own), affected, factor)
+            if m in tiers:
+                tiers[m] = _scaled_tiers(source, m, everywhere, factor)
+    return prices, tiers
+
+
+def _scaled_feeds(
+    source: Source, change: SourceChange, periods: list[str], affected: set[str]
+) -> list[Feed]:
+    """The source's feeds, scaled when the change is to the whole source."""
+    if change.materials is not None:
+        return source.feeds
+    return [_scaled_feed(feed, periods, affected, change) for feed in source.feeds]
+
+
+def _scaled_feed(feed: Feed, periods: list[str], affected: set[str], change: SourceChange) -> Feed:
+    """The feed's capacity and price scaled as the change scales its source's."""
+    capacity, price = feed.capacity, feed.price_per_tonne_feed
+    if change.capacity_factor != 1:
+        capacity = _scaled(capacity, _given(capacity, periods), affected, change.capacity_factor)
+    if change.price_factor != 1:
+        price = _scaled(price, _given(price, periods), affected, change.price_factor)
+    return feed.derive(capacity=capacity, price_per_tonne_feed=price)
+
+
+def _given(value: float | Mapping[str, float], periods: list[str]) -> list[str]:
+    """The periods a per-period value lists (every period for a single number)."""
+    return list(value) if isinstance(value, Mapping) else periods
 
 
 def _scaled(
@@ -107,30 +227,41 @@ def _scaled(
     return {t: value_at(value, t) * (factor if t in affected else 1.0) for t in periods}
 
 
-def _scale_tiers(source: dict[str, Any], material: str, everywhere: bool, factor: float) -> None:
-    """Scale the tier prices of ``material`` (those given as multipliers follow the list
-    price). A tier's own price holds in every period, so it can only change everywhere."""
-    tiers = [tier for tier in source["tiers"].get(material, []) if tier["price"] is not None]
-    if tiers and not everywhere:
+def _scaled_tiers(source: Source, material: str, everywhere: bool, factor: float) -> list[Tier]:
+    """The tiers of ``material`` with their own prices scaled (those given as multipliers
+    follow the list price)."""
+    tiers = source.tiers[material]
+    if not everywhere:
+        _check_tiers(source.id, material, tiers)
+    return [
+        tier if tier.price is None else tier.derive(price=tier.price * factor) for tier in tiers
+    ]
+
+
+def _check_tiers(source: str, material: str, tiers: list[Tier]) -> None:
+    """A tier's own price holds in every period, so it can only change everywhere.
+
+    Raises:
+        ScenarioError: a tier has a price of its own.
+    """
+    if any(tier.price is not None for tier in tiers):
         raise ScenarioError(
-            f"source {source['id']!r} prices {material!r} by tiers with a price of their own, "
+            f"source {source!r} prices {material!r} by tiers with a price of their own, "
             "which holds in every period: a price change in some periods only cannot scale it. "
             "Give the tiers a price_multiplier of the list price instead"
         )
-    for tier in tiers:
-        tier["price"] *= factor
 
 
-def _prices(problem: Problem, source: dict[str, Any], material: str) -> dict[str, float]:
+def _prices(problem: Problem, source: Source, material: str) -> dict[str, float]:
     """The source's price of ``material`` in every period where it has one."""
-    own = source["prices"].get(material)
+    own = source.prices.get(material)
     reference = problem.reference_prices.get(material)
     prices = {}
     for t in problem.periods:
         if (price := defined_at(own, t)) is not None:
             prices[t] = price
         elif (price := defined_at(reference, t)) is not None:
-            prices[t] = price * source["price_multiplier"]
+            prices[t] = price * source.price_multiplier
     return prices
 
 
@@ -151,12 +282,17 @@ def shortage_penalties(
     dearest: dict[str, float] = {}
     for m, _, price in prepare(tonnes).offers():
         dearest[m] = max(dearest.get(m, 0.0), price)
-    penalties = {}
-    for m in problem.material_ids:
-        given = penalty.get(m) if isinstance(penalty, Mapping) else penalty
-        fallback = given if given is not None else DEFAULT_PENALTY_FACTOR * dearest.get(m, 0.0)
-        penalties[m] = tonnes.shortage_penalty.get(m, fallback)
-    return penalties
+    own = tonnes.shortage_penalty
+    return {m: own.get(m, _fallback(penalty, m, dearest)) for m in problem.material_ids}
+
+
+def _fallback(
+    penalty: float | Mapping[str, float] | None, material: str, dearest: Mapping[str, float]
+) -> float:
+    """``penalty`` for the material, else :data:`DEFAULT_PENALTY_FACTOR` times its dearest
+    price."""
+    given = penalty.get(material) if isinstance(penalty, Mapping) else penalty
+    return given if given is not None else DEFAULT_PENALTY_FACTOR * dearest.get(material, 0.0)
 
 
 def for_disruption(
@@ -175,15 +311,15 @@ def for_disruption(
     """
     tonnes = in_tonnes_of_oxide(problem)
     penalties = shortage_penalties(tonnes, penalty)
-    document = tonnes.model_dump()
-    document["shortage_penalty"] = penalties
-    stock = document["stock"]
     targets = dict.fromkeys(m for m, _ in prepare(tonnes).stock_cover)
     share = 1 / (2 * len(problem.periods))
-    stock["below_target_cost"] = {m: share * penalties[m] for m in targets}
-    stock["below_target_cost"] |= tonnes.stock.below_target_cost  # the problem's own win
-    stock["terminal_price"] = prepare(Problem.model_validate(document)).terminal
-    return Problem.model_validate(document)
+    gap = {m: share * penalties[m] for m in targets}
+    gap |= tonnes.stock.below_target_cost  # the problem's own win
+    penalised = tonnes.derive(
+        shortage_penalty=penalties, stock=tonnes.stock.derive(below_target_cost=gap)
+    )
+    terminal = prepare(penalised).terminal
+    return penalised.derive(stock=penalised.stock.derive(terminal_price=terminal))
 
 
 NO_DISRUPTION = "none"
@@ -205,8 +341,8 @@ def disrupted(
         ScenarioError: no scenario of the problem has that name (the message lists them).
     """
     faced = for_disruption(problem, penalty=penalty)
-    if scenario is None or scenario == NO_DISRUPTION:
-        return faced.model_copy(update={"scenarios": []})
+    if scenario in (None, NO_DISRUPTION):
+        return faced.derive(scenarios=[])
     return apply(faced, named(problem, scenario) if isinstance(scenario, str) else scenario)
 
 
@@ -216,8 +352,8 @@ def named(problem: Problem, name: str) -> Scenario:
     Raises:
         ScenarioError: there is none (the message lists the names there are).
     """
-    for scenario in problem.scenarios:
-        if scenario.name == name:
-            return scenario
-    known = ", ".join(s.name for s in problem.scenarios) or "none"
+    by_name = {scenario.name: scenario for scenario in problem.scenarios}
+    if name in by_name:
+        return by_name[name]
+    known = ", ".join(by_name) or "none"
     raise ScenarioError(f"no scenario {name!r} in {problem.name!r}; its scenarios: {known}")

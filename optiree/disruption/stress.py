@@ -30,10 +30,11 @@ import pulp
 from optiree.disruption.scenarios import apply, for_disruption, named
 from optiree.errors import ScenarioError, StressError
 from optiree.model import LpModel, build
-from optiree.prepare import prepare
+from optiree.prepare import ProblemData, prepare
 from optiree.results import BINDING_TOLERANCE, Result, Status, optimal_result
 from optiree.schema import Problem, Scenario
 from optiree.solve import SolverName, run_solver, solver_for
+from optiree.words import stress_summary, stress_table_summary
 
 UNMET_COLUMNS = ["material", "period", "committed", "demand", "short", "penalty", "cost"]
 """Columns of :attr:`StressResult.unmet`."""
@@ -94,7 +95,7 @@ class StressResult:
 
     def summary(self) -> str:
         """Status, the cost split, and the shortage and stock drawn period by period."""
-        return _summary(self)
+        return stress_summary(self)
 
 
 def check_plan(problem: Problem, plan: Result) -> None:
@@ -114,7 +115,25 @@ def check_plan(problem: Problem, plan: Result) -> None:
             f"to keep ({plan.message})"
         )
     data = prepare(problem)
-    differences = []
+    differences = _listed_differences(plan, data)
+    if not differences:
+        differences = [
+            *_cell_differences(plan, data),
+            *_demand_differences(plan, data),
+            *_initial_differences(plan, data),
+        ]
+    if differences:
+        raise StressError(
+            f"the plan ({plan.problem_name!r}) is not a plan of this problem ({problem.name!r}): "
+            + "; ".join(differences)
+            + ". Stress-test a plan solved from the same problem, or from a copy that differs "
+            "only in its rules."
+        )
+
+
+def _listed_differences(plan: Result, data: ProblemData) -> list[str]:
+    """The periods, materials, sources and substitutes the plan and the problem list, where
+    they differ."""
     listed = {
         "periods": (_unique(plan.inventory["period"]), list(data.periods)),
         "materials": (_unique(plan.inventory["material"]), list(data.materials)),
@@ -127,33 +146,37 @@ def check_plan(problem: Problem, plan: Result) -> None:
             _unique(k for k, _ in data.sub_capacity),
         ),
     }
-    for what, (planned, own) in listed.items():
-        if planned != own:
-            differences.append(f"{what}: the plan has {_ids(planned)}, the problem {_ids(own)}")
-    if not differences:
-        supplies = _keys(plan.purchases, "source", "material", "period")
-        substitutes = _keys(plan.substitution, "substitute", "period")
-        differences += _key_differences("supply", supplies, set(data.capacity))
-        feeds = _keys(plan.feeds, "feed", "period")
-        differences += _key_differences("feed", feeds, set(data.feed_capacity))
-        differences += _key_differences("substitute use", substitutes, set(data.sub_capacity))
-        inventory = plan.inventory
-        demand = _values(inventory, ["material", "period"], "demand")
-        wrong = [f"{m},{t}" for (m, t), d in data.demand.items() if not _close(demand[m, t], d)]
-        if wrong:
-            differences.append(f"demand differs in ({'), ('.join(wrong)})")
-        first = inventory[inventory["period"] == data.periods[0]]
-        opening = dict(zip(first["material"], first["opening"], strict=True))
-        wrong = [m for m, tonnes in data.initial.items() if not _close(opening[m], tonnes)]
-        if wrong:
-            differences.append(f"initial stock differs for {_ids(wrong)}")
-    if differences:
-        raise StressError(
-            f"the plan ({plan.problem_name!r}) is not a plan of this problem ({problem.name!r}): "
-            + "; ".join(differences)
-            + ". Stress-test a plan solved from the same problem, or from a copy that differs "
-            "only in its rules."
-        )
+    return [
+        f"{what}: the plan has {_ids(planned)}, the problem {_ids(own)}"
+        for what, (planned, own) in listed.items()
+        if planned != own
+    ]
+
+
+def _cell_differences(plan: Result, data: ProblemData) -> list[str]:
+    """Where supply, feeds and substitutes can be used, in the plan and in the problem."""
+    supplies = _keys(plan.purchases, "source", "material", "period")
+    feeds = _keys(plan.feeds, "feed", "period")
+    substitutes = _keys(plan.substitution, "substitute", "period")
+    return [
+        *_key_differences("supply", supplies, set(data.capacity)),
+        *_key_differences("feed", feeds, set(data.feed_capacity)),
+        *_key_differences("substitute use", substitutes, set(data.sub_capacity)),
+    ]
+
+
+def _demand_differences(plan: Result, data: ProblemData) -> list[str]:
+    demand = _values(plan.inventory, ["material", "period"], "demand")
+    wrong = [f"{m},{t}" for (m, t), d in data.demand.items() if not _close(demand[m, t], d)]
+    return [f"demand differs in ({'), ('.join(wrong)})"] if wrong else []
+
+
+def _initial_differences(plan: Result, data: ProblemData) -> list[str]:
+    inventory = plan.inventory
+    first = inventory[inventory["period"] == data.periods[0]]
+    opening = dict(zip(first["material"], first["opening"], strict=True))
+    wrong = [m for m, tonnes in data.initial.items() if not _close(opening[m], tonnes)]
+    return [f"initial stock differs for {_ids(wrong)}"] if wrong else []
 
 
 def stressed_problem(
@@ -178,7 +201,7 @@ def stressed_problem(
     if commit_periods < len(periods):
         return apply(faced, scenario, from_period=periods[commit_periods])
     changed = apply(faced, scenario)  # raises on a scenario the problem cannot have
-    return faced.model_copy(update={"name": changed.name, "scenarios": []})
+    return faced.derive(name=changed.name, scenarios=[])
 
 
 def fix_committed(model: LpModel, plan: Result, commit_periods: int) -> None:
@@ -314,6 +337,22 @@ def stress_test(
     )
 
 
+@dataclass(frozen=True)
+class StressTable:
+    """The outcome of :func:`stress_table`: one row per plan and scenario."""
+
+    table: pd.DataFrame = field(repr=False)
+    """``plan``, ``scenario``, ``status``, ``total_cost``, ``committed_cost``,
+    ``recourse_cost``, ``shortage_cost`` [money]; then ``short_<m>`` (tonnes short) and
+    ``drawn_<m>`` (stock drawn) [t] for each material, both summed over the re-planned
+    periods."""
+    currency: str
+
+    def summary(self) -> str:
+        """The table, money and tonnes rounded for reading."""
+        return stress_table_summary(self.table, self.currency)
+
+
 def stress_table(
     problem: Problem,
     plans: Mapping[str, Result],
@@ -322,46 +361,47 @@ def stress_table(
     *,
     solver: SolverName = "highs",
     penalty: float | Mapping[str, float] | None = None,
-) -> pd.DataFrame:
+) -> StressTable:
     """Stress-test each plan under each scenario, one row per plan and scenario.
 
-    Columns: ``plan``, ``scenario``, ``status``, ``total_cost``, ``committed_cost``,
-    ``recourse_cost``, ``shortage_cost`` [money]; then ``short_<m>`` (tonnes short) and
-    ``drawn_<m>`` (stock drawn) [t] for each material, both summed over the re-planned periods.
     The plans may come from copies of ``problem`` that differ in their rules, such as plans
-    made with different stock covers (see :func:`check_plan`).
+    made with different stock covers (see :func:`check_plan`). The columns are described at
+    :attr:`StressTable.table`.
     """
     materials = problem.material_ids
-    records = []
-    for name, plan in plans.items():
-        for scenario in scenarios:
-            tested = stress_test(
-                problem, plan, scenario, commit_periods, solver=solver, penalty=penalty
-            )
-            record: dict[str, object] = {
-                "plan": name,
-                "scenario": tested.scenario,
-                "status": tested.status.value,
-                "total_cost": _or_nan(tested.total_cost),
-                "committed_cost": tested.committed_cost,
-                "recourse_cost": _or_nan(tested.recourse_cost),
-                "shortage_cost": math.nan,
-            }
-            short = tested.short_by_material()
-            drawn = tested.drawn_by_material()
-            if tested.status is Status.OPTIMAL:
-                record["shortage_cost"] = float(tested.unmet["cost"].sum())
-            for m in materials:
-                record[f"short_{m}"] = float(short.get(m, math.nan))
-            for m in materials:
-                record[f"drawn_{m}"] = float(drawn.get(m, math.nan))
-            records.append(record)
+    records = [
+        _record(
+            name,
+            stress_test(problem, plan, scenario, commit_periods, solver=solver, penalty=penalty),
+            materials,
+        )
+        for name, plan in plans.items()
+        for scenario in scenarios
+    ]
     columns = ["plan", "scenario", "status", "total_cost", "committed_cost", "recourse_cost"]
     columns += ["shortage_cost"] + [f"short_{m}" for m in materials]
     columns += [f"drawn_{m}" for m in materials]
-    table = pd.DataFrame(records, columns=columns)
-    table.attrs["currency"] = problem.currency
-    return table
+    return StressTable(pd.DataFrame(records, columns=columns), problem.currency)
+
+
+def _record(plan: str, tested: StressResult, materials: list[str]) -> dict[str, float | str]:
+    """One row of :func:`stress_table`."""
+    optimal = tested.status is Status.OPTIMAL
+    short = tested.short_by_material()
+    drawn = tested.drawn_by_material()
+    return (
+        {
+            "plan": plan,
+            "scenario": tested.scenario,
+            "status": tested.status.value,
+            "total_cost": _or_nan(tested.total_cost),
+            "committed_cost": tested.committed_cost,
+            "recourse_cost": _or_nan(tested.recourse_cost),
+            "shortage_cost": float(tested.unmet["cost"].sum()) if optimal else math.nan,
+        }
+        | {f"short_{m}": float(short.get(m, math.nan)) for m in materials}
+        | {f"drawn_{m}": float(drawn.get(m, math.nan)) for m in materials}
+    )
 
 
 def _scenario(problem: Problem, scenario: Scenario | str) -> Scenario:
@@ -521,54 +561,3 @@ def _stock_drawn(result: Result, committed: set[str]) -> pd.DataFrame:
 
 def _or_nan(value: float | None) -> float:
     return math.nan if value is None else value
-
-
-def _money(value: float | None) -> str:
-    return "-" if value is None else f"{value:,.0f}"
-
-
-def _by_period(table: pd.DataFrame, column: str) -> list[str]:
-    """``column`` as a material x period table of the re-planned periods, rows with any."""
-    later = table[~table["committed"]]
-    grid = later.pivot_table(
-        index="material", columns="period", values=column, sort=False, aggfunc="sum"
-    )
-    grid = grid[grid.sum(axis=1) > 0]
-    if grid.empty:
-        return ["  none"]
-    grid = grid.assign(total=grid.sum(axis=1))
-    text = grid.to_string(float_format=lambda v: f"{v:,.1f}")
-    return ["  " + line for line in text.splitlines()]
-
-
-def _span(periods: list[str]) -> str:
-    if not periods:
-        return "no period"
-    return periods[0] if len(periods) == 1 else f"{periods[0]}-{periods[-1]}"
-
-
-def _summary(stress: StressResult) -> str:
-    result = stress.result
-    head = (
-        f"Stress test: scenario {stress.scenario!r}, {stress.commit_periods} period(s) "
-        f"committed: {stress.status.value} (solver: {result.solver})"
-    )
-    if stress.status is not Status.OPTIMAL:
-        return f"{head}\n{stress.message}\n"
-    periods = list(dict.fromkeys(stress.stock_drawn["period"]))
-    committed, later = periods[: stress.commit_periods], periods[stress.commit_periods :]
-    currency = stress.currency
-    span, again = _span(committed), _span(later)
-    shortage = float(stress.unmet.loc[~stress.unmet["committed"], "cost"].sum())
-    lines = [
-        head,
-        f"Total cost: {_money(stress.total_cost)} {currency}",
-        f"  {'committed':<10} {_money(stress.committed_cost):>20}  (the plan, {span})",
-        f"  {'recourse':<10} {_money(stress.recourse_cost):>20}  (re-planned, {again})",
-        f"  {'shortage':<10} {_money(shortage):>20}  (of the recourse: penalties)",
-        "Unmet demand in the re-planned periods [t]",
-        *_by_period(stress.unmet, "short"),
-        "Stock drawn in the re-planned periods [t]",
-        *_by_period(stress.stock_drawn, "drawn"),
-    ]
-    return "\n".join(lines) + "\n"

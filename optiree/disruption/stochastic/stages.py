@@ -1,0 +1,135 @@
+"""The two stages: the scenarios as problems, the periods committed now, and the risk the
+objective weighs (:func:`two_stage`)."""
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Annotated, Any
+
+from pydantic import Field
+
+from optiree.disruption.scenarios import apply, for_disruption, scenario_probabilities
+from optiree.errors import StochasticError
+from optiree.schema import Problem, Scenario, Share, StrictModel
+
+DEFAULT_CVAR_ALPHA = 0.95
+"""The CVaR level reported when no ``risk`` is given: the mean of the worst 5% of outcomes."""
+
+
+class Risk(StrictModel):
+    """Aversion to bad outcomes: minimise (1 - weight) E[cost] + weight CVaR_alpha[cost]."""
+
+    cvar_alpha: Annotated[float, Field(ge=0, lt=1, allow_inf_nan=False, strict=True)] = (
+        DEFAULT_CVAR_ALPHA
+    )
+    """alpha in [0, 1): CVaR_alpha is the expected cost over the worst 1 - alpha of probability
+    (0.95: the worst 5%; 0: the expected cost)."""
+    weight: Share
+    """Weight of the CVaR in the objective: 0 is risk-neutral, 1 minimises the CVaR alone."""
+
+
+@dataclass(frozen=True)
+class TwoStage:
+    """The scenarios as problems, ready to be built: what each scenario faces and how likely it
+    is."""
+
+    problem: Problem
+    problems: dict[str, Problem]
+    """Scenario name -> ``apply(for_disruption(problem, penalty=...), scenario,
+    from_period=revealed)``: shortage penalties (its own, else ``penalty``, else 10 x the
+    dearest price), strategic stocks' gap costs and terminal prices resolved once on
+    ``problem``."""
+    probability: dict[str, float]
+    committed: tuple[str, ...]
+    """The periods decided now (the first stage)."""
+    revealed: str
+    """The first period of the recourse: the scenario is known from here on."""
+
+
+def two_stage(
+    problem: Problem,
+    scenarios: Sequence[Scenario] | None = None,
+    *,
+    commit_periods: int = 1,
+    penalty: float | Mapping[str, float] | None = None,
+) -> TwoStage:
+    """Each scenario's problem and probability, with the first ``commit_periods`` periods
+    committed.
+
+    Raises:
+        pydantic.ValidationError: a scenario names something the problem does not have, or the
+            probabilities are given for some scenarios only or do not sum to 1 (path
+            ``scenarios``).
+        StochasticError: no scenarios, or ``commit_periods`` out of range.
+    """
+    if scenarios is not None:
+        problem = problem.derive(scenarios=list(scenarios))
+    if not problem.scenarios:
+        raise StochasticError(
+            "no scenarios: pass scenarios=[...] or list them under the problem's 'scenarios'"
+        )
+    periods = problem.periods
+    _check_recourse_left(commit_periods, len(periods))
+    revealed = periods[commit_periods]
+    # What a tonne short or below a stock target costs is resolved once, on the problem as it
+    # stands: a scenario's price spike does not change it, and the committed periods cost the
+    # same in every scenario.
+    faced = for_disruption(problem, penalty=penalty)
+    problems = {s.name: apply(faced, s, from_period=revealed) for s in problem.scenarios}
+    return TwoStage(
+        problem,
+        problems,
+        scenario_probabilities(problem),
+        tuple(periods[:commit_periods]),
+        revealed,
+    )
+
+
+def _check_recourse_left(commit_periods: int, count: int) -> None:
+    if not _whole(commit_periods) or not 1 <= commit_periods < count:
+        raise StochasticError(
+            f"commit_periods must be a whole number from 1 to {count - 1} (the problem "
+            f"has {count} periods, and at least one must be left for the recourse), "
+            f"got {commit_periods!r}"
+        )
+
+
+def _whole(number: object) -> bool:
+    """Whether ``number`` is a whole number (an int, not a bool)."""
+    return isinstance(number, int) and not isinstance(number, bool)
+
+
+def as_risk(risk: Risk | Mapping[str, Any] | None) -> Risk | None:
+    if risk is None or isinstance(risk, Risk):
+        return risk
+    return Risk.model_validate(risk)
+
+
+def fixed_stock(stages: TwoStage, stock: Mapping[str, float] | None) -> dict[str, float]:
+    """The closing stock to fix at the end of the committed periods, per material [t].
+
+    Raises:
+        StochasticError: an unknown material, or tonnes that are not finite and >= 0.
+    """
+    if not stock:
+        return {}
+    _check_stock_materials(stages.problem.material_ids, stock)
+    _check_stock_tonnes(stock)
+    return {m: float(tonnes) for m, tonnes in stock.items()}
+
+
+def _check_stock_materials(known: list[str], stock: Mapping[str, float]) -> None:
+    unknown = [m for m in stock if m not in known]
+    if unknown:
+        raise StochasticError(
+            f"first_stage_stock names unknown material(s) {', '.join(map(repr, unknown))}; "
+            f"known: {', '.join(map(repr, known))}"
+        )
+
+
+def _check_stock_tonnes(stock: Mapping[str, float]) -> None:
+    bad = [m for m, tonnes in stock.items() if not (math.isfinite(tonnes) and tonnes >= 0)]
+    if bad:
+        raise StochasticError(
+            f"first_stage_stock must be finite tonnes >= 0; not so for {', '.join(bad)}"
+        )

@@ -1,0 +1,209 @@
+"""The executors of a sweep: in this process, on local processes, any
+``concurrent.futures.Executor``, or dask. Each sends batches of scenarios (JSON) to
+:func:`optiree.disruption.sweep.batch.solve_batch` and gives the rows back in input order."""
+
+import functools
+import importlib
+import math
+import os
+import re
+import sys
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from multiprocessing import get_context
+from typing import Any
+
+from tqdm import tqdm
+
+from optiree.disruption.sweep.batch import Job, solve_batch
+from optiree.errors import ArgumentError, MissingDependencyError, OptireeError
+from optiree.schema import Scenario
+
+BATCHES_PER_WORKER = 4
+"""Work is split into about this many batches per worker, so that a slow batch does not leave
+the other workers idle at the end."""
+MAX_BATCH = 25
+"""Most scenarios in one batch (one task): the progress bar moves at least this often."""
+NEEDS_DASK = "the dask executor needs dask.distributed: pip install 'optiree[dask]'"
+EXECUTORS = ("serial", "processes", "dask")
+SCHEDULER_ADDRESS = re.compile(r"(?:[a-z]+://)?[\w.\-]+:\d+|[a-z]+://\S+")
+"""A dask scheduler address: tcp://host:8786, tls://host:8786, host:8786."""
+
+Rows = list[dict[str, Any]]
+Run = Callable[[Job, list[str], Any, Any], Rows]
+"""An executor's way of running: (job, scenarios as JSON, the executor, the progress bar)."""
+
+
+def run(job: Job, scenarios: Sequence[Scenario], executor: Any, *, progress: bool) -> Rows:
+    """Every scenario's row, in order, from the executor asked for, with a progress bar on
+    stderr when ``progress`` (and stderr is a terminal).
+
+    Raises:
+        ArgumentError: an unknown executor.
+        MissingDependencyError: dask is asked for and not installed.
+        OptireeError: the dask scheduler cannot be reached.
+    """
+    _check(executor)
+    texts = [s.model_dump_json() for s in scenarios]
+    # tqdm shows no bar when ``disable`` is None and stderr is not a terminal.
+    with tqdm(
+        total=len(texts),
+        desc="sweep",
+        unit="scenario",
+        file=sys.stderr,
+        disable=not progress or None,
+    ) as bar:
+        return _runner(executor)(job, texts, executor, bar)
+
+
+def _check(executor: Any) -> None:
+    named = isinstance(executor, str)
+    if named and executor not in EXECUTORS and not SCHEDULER_ADDRESS.fullmatch(executor):
+        raise ArgumentError(
+            f"unknown executor {executor!r}: choose {', '.join(map(repr, EXECUTORS))}, a dask "
+            "scheduler address such as 'tcp://host:8786', a concurrent.futures.Executor or a "
+            "dask Client"
+        )
+
+
+def _runner(executor: Any) -> Run:
+    """How ``executor`` runs: by its name, as a ``concurrent.futures.Executor``, or dask."""
+    if isinstance(executor, Executor):
+        return _pool
+    if isinstance(executor, str | None):
+        return _NAMED.get(executor, _dask)
+    return _dask
+
+
+def _serial(job: Job, texts: list[str], _executor: Any, bar: Any) -> Rows:
+    """In this process, one scenario at a time."""
+    rows = []
+    for text in texts:
+        rows.extend(solve_batch(job, [text]))
+        bar.update(1)
+    return rows
+
+
+def _processes(job: Job, texts: list[str], _executor: Any, bar: Any) -> Rows:
+    """On local processes, one per CPU (spawned: nothing of this process is inherited)."""
+    batches = _batches(texts, _cpus())
+    with ProcessPoolExecutor(
+        max_workers=min(_cpus(), len(batches)), mp_context=get_context("spawn")
+    ) as pool:
+        return _gather(pool, job, batches, bar)
+
+
+def _pool(job: Job, texts: list[str], executor: Executor, bar: Any) -> Rows:
+    """On the ``concurrent.futures.Executor`` given."""
+    return _gather(executor, job, _batches(texts, _cpus()), bar)
+
+
+_NAMED: dict[str | None, Run] = {None: _processes, "processes": _processes, "serial": _serial}
+
+
+def _cpus() -> int:
+    return os.cpu_count() or 1
+
+
+def _batches(texts: list[str], workers: int) -> list[list[str]]:
+    size = min(MAX_BATCH, max(1, math.ceil(len(texts) / (BATCHES_PER_WORKER * workers))))
+    return [texts[i : i + size] for i in range(0, len(texts), size)]
+
+
+def _gather(pool: Executor, job: Job, batches: list[list[str]], bar: Any) -> Rows:
+    futures = {pool.submit(solve_batch, job, batch): i for i, batch in enumerate(batches)}
+    cancel = functools.partial(_cancel_all, futures)
+    return _collect(as_completed(futures), futures.__getitem__, cancel, batches, bar)
+
+
+def _cancel_all(futures: Iterable[Any]) -> None:
+    for future in futures:
+        future.cancel()
+
+
+def _collect(
+    completed: Iterable[Any],
+    position: Callable[[Any], int],
+    cancel: Callable[[], object],
+    batches: list[list[str]],
+    bar: Any,
+) -> Rows:
+    """The rows of every batch, in order, as their futures complete; every future is
+    cancelled on the first error (raised here)."""
+    done: dict[int, Rows] = {}
+    try:
+        for future in completed:
+            i = position(future)
+            done[i] = future.result()  # the task's error, or CancelledError, is raised here
+            bar.update(len(batches[i]))
+    except BaseException:
+        cancel()
+        raise
+    return [row for i in range(len(batches)) for row in done[i]]
+
+
+def _dask(job: Job, texts: list[str], executor: Any, bar: Any) -> Rows:
+    """On dask: a ``distributed.Client``, a scheduler address, or ``"dask"`` (a cluster of
+    this machine's own)."""
+    distributed = _distributed()
+    if isinstance(executor, distributed.Client):
+        return _gather_dask(executor, job, texts, bar)
+    if executor == "dask":
+        return _local_dask(distributed, job, texts, bar)
+    if isinstance(executor, str):
+        return _remote_dask(distributed, executor, job, texts, bar)
+    raise ArgumentError(
+        f"unknown executor of type {type(executor).__name__}: give a name, a dask scheduler "
+        "address, a concurrent.futures.Executor or a dask Client"
+    )
+
+
+def _distributed() -> Any:
+    """dask's ``distributed`` module, as Any: dask is optional, and not fully typed."""
+    try:
+        return importlib.import_module("distributed")
+    except ImportError as error:
+        raise MissingDependencyError(NEEDS_DASK) from error
+
+
+def _remote_dask(distributed: Any, address: str, job: Job, texts: list[str], bar: Any) -> Rows:
+    """On the dask cluster whose scheduler is at ``address``."""
+    try:
+        client = distributed.Client(address)
+    except OSError as error:
+        raise OptireeError(f"cannot reach the dask scheduler at {address}: {error}") from None
+    with client:
+        return _gather_dask(client, job, texts, bar)
+
+
+def _local_dask(distributed: Any, job: Job, texts: list[str], bar: Any) -> Rows:
+    """On a dask ``LocalCluster`` of this machine, started and closed here."""
+    with (
+        distributed.LocalCluster(
+            n_workers=_cpus(),
+            threads_per_worker=1,
+            processes=True,
+            host="127.0.0.1",
+            # Any free port: the scheduler's HTTP server takes 8787 even without a
+            # dashboard, and another cluster may hold it.
+            dashboard_address=":0",
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        return _gather_dask(client, job, texts, bar)
+
+
+def _gather_dask(client: Any, job: Job, texts: list[str], bar: Any) -> Rows:
+    distributed = _distributed()
+    batches = _batches(texts, sum(client.nthreads().values()) or 1)
+    # A key of its own (hash=False): the data of an earlier sweep of the same problem may be
+    # being released under the hashed key. Futures are released when they go out of scope.
+    shared = client.scatter(job, broadcast=True, hash=False)
+    futures = [client.submit(solve_batch, shared, batch, pure=False) for batch in batches]
+    position = functools.partial(_by_key, {future.key: i for i, future in enumerate(futures)})
+    cancel = functools.partial(client.cancel, futures)
+    return _collect(distributed.as_completed(futures), position, cancel, batches, bar)
+
+
+def _by_key(index: dict[Any, int], future: Any) -> int:
+    return index[future.key]
