@@ -27,6 +27,11 @@ class ScenarioError(ArgumentError):
     rewrite it)."""
 
 
+class SolverChoiceError(SolverError, ArgumentError):
+    """A solver name or solver option (``time_limit``) that does not fit: an argument mistake
+    about the solver, caught as either."""
+
+
 class StressError(ArgumentError):
     """A stress test was asked for with arguments that do not fit together."""
 

@@ -32,7 +32,7 @@ from optiree.plots import (
 )
 from optiree.results import COLUMN_UNITS, TONNE
 from optiree.version import __version__
-from optiree.words import cell, headline, money, share, tonnes
+from optiree.words import cell, headline, money, price, share, tonnes
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -277,7 +277,7 @@ def _binding(result: "Result") -> list[str]:
     formats: dict[str, Format] = {
         columns["value"]: tonnes,
         columns["limit"]: tonnes,
-        columns["shadow_price"]: _price,
+        columns["shadow_price"]: price,
         columns["cost_per_point"]: money,
     }
     return [*parts, _table(shown, formats)]
@@ -356,11 +356,6 @@ def _plain(value: Any) -> str:
 
 def _e(text: str) -> str:
     return escape(text, quote=True)
-
-
-def _price(value: float) -> str:
-    """A price to the cent (a shadow price)."""
-    return money(value, cents=True)
 
 
 def _unit(table: str, column: str, currency: str) -> str:

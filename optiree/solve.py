@@ -9,7 +9,7 @@ from typing import Literal
 
 import pulp
 
-from optiree.errors import SolverError
+from optiree.errors import SolverChoiceError, SolverError
 from optiree.handoff import solve as solve_with_highs
 from optiree.model import LpModel, build
 from optiree.prepare import prepare
@@ -60,12 +60,14 @@ def solver_for(name: str, time_limit: float | None = None, *, log: bool = False)
 
 def _check_name(name: str) -> None:
     if name not in SOLVERS:
-        raise SolverError(f"unknown solver {name!r}: choose one of {', '.join(SOLVERS)}")
+        raise SolverChoiceError(f"unknown solver {name!r}: choose one of {', '.join(SOLVERS)}")
 
 
 def _check_time_limit(time_limit: float | None) -> None:
     if time_limit is not None and not time_limit > 0:
-        raise SolverError(f"time_limit must be a positive number of seconds, got {time_limit!r}")
+        raise SolverChoiceError(
+            f"time_limit must be a positive number of seconds, got {time_limit!r}"
+        )
 
 
 def precision(solver: pulp.LpSolver) -> float:

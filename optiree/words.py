@@ -28,6 +28,16 @@ def money(value: float | None, *, cents: bool = False) -> str:
     return f"{value:,.2f}" if cents else f"{value:,.0f}"
 
 
+def price(value: float) -> str:
+    """A price or shadow price, to the cent (``226,250.00``)."""
+    return money(value, cents=True)
+
+
+def money_or_blank(value: float) -> str:
+    """Money, or nothing for a missing figure (a row with no share or cover to count)."""
+    return "" if pd.isna(value) else money(value)
+
+
 def tonnes(value: float) -> str:
     """Tonnes to 0.1 t with thousands separators (``1,371.9``)."""
     return f"{value:,.1f}"
@@ -220,10 +230,6 @@ def _plan_supply(result: Plan) -> list[str]:
     return lines
 
 
-def _plan_price(value: float) -> str:
-    return money(value, cents=True)
-
-
 def _plan_binding(result: Plan) -> list[str]:
     binding = result.binding
     if binding.empty:
@@ -233,8 +239,8 @@ def _plan_binding(result: Plan) -> list[str]:
     formatters = {
         "value": tonnes,
         "limit": tonnes,
-        "shadow_price": _plan_price,
-        "cost_per_point": _plan_money_or_blank,
+        "shadow_price": price,
+        "cost_per_point": money_or_blank,
     }
     return [
         "",
@@ -242,11 +248,6 @@ def _plan_binding(result: Plan) -> list[str]:
         f"cost_per_point: {result.currency} per 0.01 of the rule's share or cover)",
         _plan_indented(shown, formatters),
     ]
-
-
-def _plan_money_or_blank(value: float) -> str:
-    """Money, or nothing for a missing figure (a row with no share or cover to count)."""
-    return "" if pd.isna(value) else money(value)
 
 
 # --- analyses: sensitivity, frontier, diagnose ---
@@ -258,10 +259,6 @@ def _level(value: float) -> str:
 
 def _whole(value: float) -> str:
     return f"{value:,.0f}"
-
-
-def _whole_or_blank(value: float) -> str:
-    return "" if pd.isna(value) else f"{value:,.0f}"
 
 
 def frontier_text(
@@ -278,7 +275,7 @@ def frontier_text(
             "breakpoint": table["breakpoint"].map({True: "*", False: ""}),
         }
     )
-    formatters = {"level": _level, cost: _whole, "cost_per_point": _whole_or_blank}
+    formatters = {"level": _level, cost: _whole, "cost_per_point": money_or_blank}
     body = shown.to_string(index=False, formatters=formatters)
     note = (
         "cost_per_point: cost of tightening by one point (0.01) towards the next row; "
@@ -729,12 +726,8 @@ def stochastic_summary(result: TwoStageOutcome, first_stage: pd.DataFrame) -> st
     if first_stage.empty:
         lines.append("  nothing")
     else:
-        lines += _indented(first_stage.to_string(index=False, formatters={"value": _cents}))
+        lines += _indented(first_stage.to_string(index=False, formatters={"value": price}))
     return "\n".join(lines) + "\n"
-
-
-def _cents(value: float) -> str:
-    return money(value, cents=True)
 
 
 def _goal(risk: _Risk | None) -> str:
