@@ -92,7 +92,7 @@ def build_extensive(
     cvar = None
     objective = expected
     if chosen_risk is not None and chosen_risk.weight > 0:
-        cvar = _cvar(lp, models, p, chosen_risk.cvar_alpha)
+        cvar = _cvar(lp, models, p, chosen_risk.cvar_alpha) if chosen_risk.cvar_alpha else expected
         objective = (1 - chosen_risk.weight) * expected + chosen_risk.weight * cvar
     lp.setObjective(objective)
     return Extensive(lp, models, shared, expected, cvar)
@@ -123,8 +123,9 @@ def _cvar(
 ) -> pulp.LpAffineExpression:
     """eta + 1/(1 - alpha) sum_s p_s excess_s, with rows excess_s >= cost_s - eta."""
     # eta, the value at risk, is free: a scenario's cost is negative when sales of surplus
-    # exceed purchases. (When alpha = 0 the objective is flat along eta -> -inf, below every
-    # cost; a simplex solver still ends at a vertex, at a cost.)
+    # exceed purchases. Only for alpha > 0: at alpha = 0 the objective is flat along
+    # eta -> -inf, where CBC stopped at an eta so far out that eta + excess lost the costs to
+    # rounding (an "optimal" objective without its CVaR part); CVaR_0 is the mean, built as such.
     eta = lp.add_variable(f"cvar{SEPARATOR}eta")
     tail = []
     for scenario, model in models.items():
