@@ -142,13 +142,14 @@ def quarter_by_quarter(result: optiree.Result) -> pd.DataFrame:
 def with_stock(problem: optiree.Problem, days: float) -> optiree.Problem:
     """``problem`` with a stockpile of ``days`` instead of its 60: held when 2026 starts (the
     file's initial stock scaled) and kept as the target of every material; no target at 0."""
-    document = problem.model_dump()
-    stock, security = document["stock"], document["security"]
-    stock["initial"] = {m: t * days / 60 for m, t in stock["initial"].items()}
-    security["min_stock_days"] = dict.fromkeys(security["min_stock_days"], days) if days else {}
-    if not days:
-        stock["below_target_cost"] = {}
-    return optiree.Problem.model_validate(document)
+    stock, security = problem.stock, problem.security
+    initial = {m: t * days / 60 for m, t in stock.initial.items()}
+    targets = dict.fromkeys(security.min_stock_days, days) if days else {}
+    below = stock.below_target_cost if days else {}
+    return problem.derive(
+        stock=stock.derive(initial=initial, below_target_cost=below),
+        security=security.derive(min_stock_days=targets),
+    )
 
 
 # -- What the script prints -------------------------------------------------------------------

@@ -58,15 +58,11 @@ def with_uncertain_future(problem: optiree.Problem) -> optiree.Problem:
     scenarios = [optiree.Scenario(name=CALM, probability=PROBABILITY[CALM])]
     for named in problem.scenarios:
         later = [
-            d.model_copy(update={"start": periods[periods.index(d.start) + COMMIT_PERIODS]})
+            d.derive(start=periods[periods.index(d.start) + COMMIT_PERIODS])
             for d in named.disruptions
         ]
-        scenarios.append(
-            named.model_copy(update={"disruptions": later, "probability": PROBABILITY[named.name]})
-        )
-    return optiree.Problem.model_validate(
-        problem.model_dump() | {"scenarios": [s.model_dump() for s in scenarios]}
-    )
+        scenarios.append(named.derive(disruptions=later, probability=PROBABILITY[named.name]))
+    return problem.derive(scenarios=scenarios)
 
 
 def demand_in(problem: optiree.Problem, material: str, period: str) -> float:

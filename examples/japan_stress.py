@@ -39,25 +39,26 @@ COST_AGREEMENT = 1e-6
 
 def baseline(problem: optiree.Problem) -> optiree.Problem:
     """The file, with China able to sell Japan CHINA_HEAVY_CAPACITY x its Dy and Tb demand."""
-    document = problem.model_dump()
-    china = next(source for source in document["sources"] if source["id"] == "china")
-    for m in HEAVY:
-        china["capacity"][m] = CHINA_HEAVY_CAPACITY * china["capacity"][m]
-    return optiree.Problem.model_validate(document)
+    sources = [
+        source.derive(
+            capacity=source.capacity | {m: CHINA_HEAVY_CAPACITY * source.capacity[m] for m in HEAVY}
+        )
+        if source.id == "china"
+        else source
+        for source in problem.sources
+    ]
+    return problem.derive(sources=sources)
 
 
 def with_cover(problem: optiree.Problem, cover: float, first: str) -> optiree.Problem:
     """``problem`` with a Dy and Tb stock target of ``cover`` quarters of demand from ``first``
     on, instead of the file's 60 days (before ``first`` the 60 days still hold)."""
-    document = problem.model_dump()
-    periods = problem.periods
-    days = document["security"]["min_stock_days"]
+    periods, security = problem.periods, problem.security
+    days, covers = dict(security.min_stock_days), dict(security.min_stock_cover)
     for m in HEAVY:
         before = dict.fromkeys(periods[: periods.index(first)], days.pop(m) / problem.period_days)
-        document["security"]["min_stock_cover"][m] = before | dict.fromkeys(
-            periods[periods.index(first) :], cover
-        )
-    return optiree.Problem.model_validate(document)
+        covers[m] = before | dict.fromkeys(periods[periods.index(first) :], cover)
+    return problem.derive(security=security.derive(min_stock_days=days, min_stock_cover=covers))
 
 
 def short(result: optiree.Result, materials: tuple[str, ...]) -> float:

@@ -186,7 +186,7 @@ def _solve_all(args: argparse.Namespace, problem: Problem) -> int:
     """``solve --scenario all``: every scenario of the file beside no disruption, a row each."""
     _refuse_all(args, problem)
     scenarios = [Scenario(name=NO_DISRUPTION)]
-    scenarios += [s.model_copy(update={"probability": None}) for s in problem.scenarios]
+    scenarios += [s.derive(probability=None) for s in problem.scenarios]
     try:
         swept = sweep(problem, scenarios, executor="serial", solver=args.solver, progress=False)
     except OptireeError as error:

@@ -261,8 +261,8 @@ def _frontier_panel(ax: "Axes", rule: str, subject: str, rows: pd.DataFrame, cur
             transform=ax.get_xaxis_transform(),
             label="no optimal plan",
         )
-    if rule == "max_share":
-        ax.invert_xaxis()
+    if rule in FRONTIER_RULES and CATALOGUE[Rule(rule)].loosens > 0:
+        ax.invert_xaxis()  # tighter to the right: a largest share tightens as it falls
     ax.margins(y=0.1)
     ax.set_xlabel(_text(_level_label(rule, subject)))
     ax.set_ylabel(_text(f"Total cost [{unit}{cur}]"))

@@ -22,7 +22,7 @@ from optiree.files import write_tables
 from optiree.handoff import ranging, row_activities
 from optiree.model import LpModel, Row
 from optiree.prepare import ProblemData
-from optiree.rules import Rule
+from optiree.rules import LIMITS, Rule
 from optiree.schema import Units
 from optiree.verify import TOLERANCE, verify
 from optiree.words import headline, plan_summary
@@ -151,18 +151,6 @@ COLUMN_UNITS = {
 }
 """The unit of every column that has one, by table (``{currency}`` is the problem's)."""
 SENSES = {pulp.LpConstraintGE: ">=", pulp.LpConstraintLE: "<=", pulp.LpConstraintEQ: "="}
-RULES = (
-    Rule.MAX_SHARE,
-    Rule.COVER_WITHOUT,
-    Rule.STOCK_COVER,
-    Rule.CAP,
-    Rule.CONTRACT,
-    Rule.SEPARATION,
-    Rule.RAMP,
-    Rule.SUB_SHARE,
-)
-"""The caps, contracts, limits and security rules (the other rows, balance and net_demand,
-hold the plan together)."""
 
 
 @dataclass(frozen=True)
@@ -203,7 +191,7 @@ class Result:
     def binding(self) -> pd.DataFrame:
         """The security rules and caps that bind, dearest first."""
         rows = self.constraints
-        rules = rows[rows["rule"].isin(RULES) & rows["binding"]]
+        rules = rows[rows["rule"].isin(LIMITS) & rows["binding"]]
         return rules.sort_values("shadow_price", ascending=False, kind="stable")
 
     @property
