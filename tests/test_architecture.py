@@ -6,9 +6,9 @@ stands (module level, inside a function or under ``TYPE_CHECKING``). The layers,
 - **base**: exceptions, the collector pause, the version, the rule catalogue, the words and
   number formats for people, the atomic file writes;
 - **input**: the schema, units and reading a problem file;
-- **core**: prepare -> model -> solver adapter -> solve -> results, and verify;
+- **core**: prepare -> model -> solver adapter (handoff) -> solve -> results, and verify;
 - **analyses** (sensitivity, frontier, diagnose) and the **disruption** family (a folder);
-- **output**: the text report, HTML and figures;
+- **output**: the HTML report and figures;
 - **cli**.
 
 A module imports only from its own layer or lower ones; analyses do not import each other
@@ -27,10 +27,10 @@ PACKAGE = Path(__file__).resolve().parent.parent / "optiree"
 LAYERS: dict[str, tuple[str, ...]] = {
     "base": ("errors", "collector", "version", "rules", "words", "files"),
     "input": ("schema", "units", "io"),
-    "core": ("prepare", "model", "highs", "handoff", "solve", "verify", "results"),
+    "core": ("prepare", "model", "handoff", "solve", "verify", "results"),
     "analyses": ("sensitivity", "frontier", "diagnose"),
     "disruption": ("disruption",),
-    "output": ("report", "html", "plots"),
+    "output": ("html", "plots"),
     "cli": ("cli", "__main__"),
 }
 RANK = {"base": 0, "input": 1, "core": 2, "analyses": 3, "disruption": 3, "output": 4, "cli": 5}
