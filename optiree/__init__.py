@@ -9,8 +9,8 @@
 from optiree.diagnose import Diagnosis, diagnose
 from optiree.disruption.scenarios import apply
 from optiree.disruption.stochastic import Risk, StochasticResult, solve_stochastic
-from optiree.disruption.stress import StressResult, stress_table, stress_test
-from optiree.disruption.sweep import random_scenarios, sweep
+from optiree.disruption.stress import StressResult, StressTable, stress_table, stress_test
+from optiree.disruption.sweep import Sweep, random_scenarios, sweep
 from optiree.errors import (
     ArgumentError,
     MissingDependencyError,
@@ -23,11 +23,11 @@ from optiree.errors import (
     StochasticError,
     StressError,
 )
-from optiree.frontier import frontier
+from optiree.frontier import Frontier, frontier
 from optiree.io import load_problem
 from optiree.results import TABLES, Result, Status
 from optiree.schema import Problem, Scenario
-from optiree.sensitivity import sensitivity
+from optiree.sensitivity import Sensitivity, sensitivity
 from optiree.solve import solve
 from optiree.version import __version__
 
@@ -35,6 +35,7 @@ __all__ = [
     "TABLES",
     "ArgumentError",
     "Diagnosis",
+    "Frontier",
     "MissingDependencyError",
     "OptireeError",
     "OutputError",
@@ -44,6 +45,7 @@ __all__ = [
     "Risk",
     "Scenario",
     "ScenarioError",
+    "Sensitivity",
     "SolverChoiceError",
     "SolverError",
     "Status",
@@ -51,6 +53,8 @@ __all__ = [
     "StochasticResult",
     "StressError",
     "StressResult",
+    "StressTable",
+    "Sweep",
     "__version__",
     "apply",
     "diagnose",
