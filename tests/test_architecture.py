@@ -22,6 +22,8 @@ from pathlib import Path
 import pytest
 from radon.complexity import cc_visit
 
+from optiree.rules import Rule
+
 PACKAGE = Path(__file__).resolve().parent.parent / "optiree"
 
 LAYERS: dict[str, tuple[str, ...]] = {
@@ -150,3 +152,45 @@ def test_no_function_above_complexity_12() -> None:
         if block.complexity > 12
     ]
     assert not over, over
+
+
+def _docstrings(tree: ast.AST) -> set[int]:
+    return {
+        id(node.body[0].value)
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+        and node.body
+        and isinstance(node.body[0], ast.Expr)
+        and isinstance(node.body[0].value, ast.Constant)
+    }
+
+
+def _naming(rule: Rule) -> set[str]:
+    """The modules whose code (docstrings aside) names ``rule``: ``Rule.X`` or its value."""
+    found = set()
+    for module, path in MODULES.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = _docstrings(tree)
+        for node in ast.walk(tree):
+            member = (
+                isinstance(node, ast.Attribute)
+                and node.attr == rule.name
+                and isinstance(node.value, ast.Name)
+                and node.value.id == "Rule"
+            )
+            value = (
+                isinstance(node, ast.Constant)
+                and node.value == rule.value
+                and id(node) not in docstrings
+            )
+            if member or value:
+                found.add(module.rpartition(".")[2])
+    return found
+
+
+def test_a_security_rule_lives_in_few_modules() -> None:
+    """``cover_without`` stands for a security rule added today: its row (model), its check
+    (verify), its declaration (rules), its frontier and its own diagnosis sentence (words);
+    its input field is ``security.min_cover_without`` in schema.py. Everything else reads the
+    catalogue."""
+    assert _naming(Rule.COVER_WITHOUT) == {"rules", "model", "verify", "frontier", "words"}
