@@ -2,12 +2,19 @@
 
 Exit codes: 0 optimal (or valid, for ``validate``); 1 infeasible or not solved, or the output
 could not be written; 2 invalid input or usage (the message names the field), including an
-output that exists already without ``--force`` (checked before anything is solved).
+output that exists already without ``--force`` (checked before anything is solved); 141
+(128 + SIGPIPE, as the shell reports for ``cat`` or ``grep``) when the reader of the output went
+away first (``optiree solve FILE | head``): the command stops there, quietly.
+
+Everything printed goes through :func:`_say`, which escapes control characters
+(:func:`optiree.words.for_terminal`): a problem file cannot retitle or clear the terminal.
 """
 
 import argparse
+import contextlib
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TypeAlias
@@ -44,12 +51,31 @@ from optiree.schema import Problem, Scenario
 from optiree.sensitivity import sensitivity
 from optiree.solve import SOLVERS, solve
 from optiree.version import __version__
-from optiree.words import headline
+from optiree.words import for_terminal, headline
 
 EXIT_OK, EXIT_NOT_SOLVED, EXIT_INVALID = 0, 1, 2
+EXIT_PIPE_CLOSED = 128 + 13
+"""The reader of the output went away (SIGPIPE is signal 13): what a shell reports for a Unix
+tool ended so, such as ``cat`` in ``cat big.txt | head``."""
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 """The sub-commands of ``optiree``, to which each command adds its parser."""
 ALL_SCENARIOS = "all"
+
+
+def _say(text: str, *, end: str = "\n", err: bool = False) -> None:
+    """Print ``text`` on stdout (on stderr when ``err``) with its control characters escaped
+    (:func:`optiree.words.for_terminal`): the one way the command prints."""
+    print(for_terminal(text), end=end, file=sys.stderr if err else sys.stdout)
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, printing through :func:`_say`: its usage errors, which quote what
+    was typed, are escaped, and its help into a closed pipe ends as any command's output
+    (argparse itself would drop the error)."""
+
+    def _print_message(self, message: str, file: object = None) -> None:
+        if message:
+            _say(message, end="", err=file is not sys.stdout)
 
 
 def format_validation_error(error: ValidationError, path: Path) -> str:
@@ -122,13 +148,13 @@ def _exit(done: bool) -> int:
 def _failed(error: OptireeError) -> int:
     """Say what went wrong; exit 2 when the solver or a scenario could not be used as asked,
     else 1."""
-    print(f"error: {error}", file=sys.stderr)
+    _say(f"error: {error}", err=True)
     return EXIT_INVALID if isinstance(error, SolverError | ScenarioError) else EXIT_NOT_SOLVED
 
 
 def _validate(args: argparse.Namespace) -> int:
     problem = _load(args.file)
-    print(
+    _say(
         f"{args.file}: valid problem {problem.name!r}: {len(problem.materials)} materials, "
         f"{len(problem.sources)} sources, {len(problem.periods)} periods"
     )
@@ -150,7 +176,7 @@ def _solve(args: argparse.Namespace) -> int:
         result = solve(faced, solver=args.solver, time_limit=args.time_limit, log=args.verbose)
     except OptireeError as error:
         return _failed(error)
-    print(result.summary(), end="")
+    _say(result.summary(), end="")
     _explain(args, faced, result)
     if args.out is not None and not _write_solved(args, problem, result):
         return EXIT_NOT_SOLVED
@@ -160,9 +186,9 @@ def _solve(args: argparse.Namespace) -> int:
 def _explain(args: argparse.Namespace, faced: Problem, result: Result) -> None:
     """After the plan: what its prices say, or why there is none (an infeasible problem)."""
     if result.is_optimal:
-        print("\n" + sensitivity(result).summary(), end="")
+        _say("\n" + sensitivity(result).summary(), end="")
     elif result.status == Status.INFEASIBLE:
-        print("\n" + diagnose(faced, solver=args.solver, log=args.verbose).summary(), end="")
+        _say("\n" + diagnose(faced, solver=args.solver, log=args.verbose).summary(), end="")
 
 
 def _write_solved(args: argparse.Namespace, problem: Problem, result: Result) -> bool:
@@ -170,14 +196,14 @@ def _write_solved(args: argparse.Namespace, problem: Problem, result: Result) ->
     (figures left out for want of matplotlib are only a note)."""
     try:
         written = result.write(args.out, overwrite=args.force)
-        print(f"Results written to {written}")
+        _say(f"Results written to {written}")
         if result.is_optimal:
             figures = write_figures(result, problem, args.out, overwrite=args.force)
-            print(f"Figures written: {', '.join(path.name for path in figures)}")
+            _say(f"Figures written: {', '.join(path.name for path in figures)}")
     except MissingDependencyError as error:
-        print(f"note: no figures written: {error}")
+        _say(f"note: no figures written: {error}")
     except OutputError as error:
-        print(f"error: {error}", file=sys.stderr)
+        _say(f"error: {error}", err=True)
         return False
     return True
 
@@ -191,11 +217,11 @@ def _solve_all(args: argparse.Namespace, problem: Problem) -> int:
         swept = sweep(problem, scenarios, executor="serial", solver=args.solver, progress=False)
     except OptireeError as error:
         return _failed(error)
-    print(
+    _say(
         f"{problem.name}: each scenario of {args.file} planned with foresight (solver: "
         f"{args.solver}); '{NO_DISRUPTION}' is the file with no disruption"
     )
-    print(swept.side_by_side(), end="")
+    _say(swept.side_by_side(), end="")
     return _exit(swept.all_optimal)
 
 
@@ -231,7 +257,7 @@ def _report(args: argparse.Namespace) -> int:
         )
     except OptireeError as error:
         return _failed(error)
-    print(f"{headline(result)}\nReport written to {path}")
+    _say(f"{headline(result)}\nReport written to {path}")
     return _exit(result.is_optimal)
 
 
@@ -256,9 +282,9 @@ def _frontier(args: argparse.Namespace) -> int:
             log=args.verbose,
         )
     except OptireeError as error:
-        print(f"error: {error}", file=sys.stderr)
+        _say(f"error: {error}", err=True)
         return EXIT_NOT_SOLVED
-    print(curve.summary(), end="")
+    _say(curve.summary(), end="")
     return _write_frontier(args, curve)
 
 
@@ -267,13 +293,13 @@ def _write_frontier(args: argparse.Namespace, curve: Frontier) -> int:
     try:
         if args.out is not None:
             written = write_table(curve.table, args.out, overwrite=args.force)
-            print(f"Frontier written to {written}")
+            _say(f"Frontier written to {written}")
         if args.plot is not None:
             figure = png(frontier_curve(curve.table, curve.currency))
             write_atomic(args.plot, figure, "the figure", overwrite=args.force)
-            print(f"Figure written to {args.plot}")
+            _say(f"Figure written to {args.plot}")
     except (MissingDependencyError, OutputError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        _say(f"error: {error}", err=True)
         return EXIT_NOT_SOLVED
     return EXIT_OK
 
@@ -328,10 +354,10 @@ def _swept(
     if args.out is not None and args.out.suffix.lower() == ".parquet":
         require_pyarrow()  # before the sweep, not after it
     swept = sweep(problem, scenarios, executor=_executor(args), solver=args.solver)
-    print(f"{problem.name}: sweep of {origin} (solver: {args.solver})")
-    print(swept.summary(), end="")
+    _say(f"{problem.name}: sweep of {origin} (solver: {args.solver})")
+    _say(swept.summary(), end="")
     if args.out is not None:
-        print(f"Table written to {write_sweep(swept.table, args.out)}")
+        _say(f"Table written to {write_sweep(swept.table, args.out)}")
     return swept
 
 
@@ -357,7 +383,7 @@ def _verbose_flag(command: argparse.ArgumentParser) -> None:
 
 
 def parser() -> argparse.ArgumentParser:
-    root = argparse.ArgumentParser(
+    root: argparse.ArgumentParser = _Parser(
         prog="optiree",
         description="Least-cost procurement of critical raw materials under supply risk.",
     )
@@ -474,13 +500,59 @@ def _sweep_command(commands: Commands) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+    """Run the command ``argv`` (default: the process's arguments); its exit code.
+
+    When the reader of the output goes away first (``optiree solve FILE | head``), the command
+    stops at the first write that fails and returns 141 (:data:`EXIT_PIPE_CLOSED`) without a
+    word; stdout and stderr then lead to ``os.devnull``, so that the interpreter's last flush
+    at exit fails neither.
+    """
     try:
-        return int(args.run(args))
-    except _Stop as stop:
-        if stop.message is not None:
-            print(stop.message, file=sys.stderr)
-        return stop.code
+        code = _command(argv)
+        sys.stdout.flush()  # here, so that a reader gone shows now and not at the exit
+    except BrokenPipeError:
+        _silence_output()
+        return EXIT_PIPE_CLOSED
+    return code
+
+
+def _command(argv: Sequence[str] | None) -> int:
+    try:
+        args = parser().parse_args(argv)
+    except SystemExit:
+        sys.stdout.flush()  # --help or --version into a closed pipe ends as any command
+        raise
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        try:
+            return int(args.run(args))
+        except _Stop as stop:
+            if stop.message is not None:
+                _say(stop.message, err=True)
+            return stop.code
+
+
+def _show_warning(  # noqa: PLR0917  # the signature of warnings.showwarning
+    message: Warning | str,
+    category: type[Warning],
+    filename: str,
+    lineno: int,
+    file: object = None,  # not used: always stderr
+    line: str | None = None,
+) -> None:
+    """Show a warning as Python does, on stderr, but with its control characters escaped (a
+    library's warning may quote the problem's text, such as matplotlib's about a glyph)."""
+    _say(warnings.formatwarning(message, category, filename, lineno, line), end="", err=True)
+
+
+def _silence_output() -> None:
+    """Lead stdout and stderr to ``os.devnull``: nothing more reaches a reader gone away, and
+    the text still buffered is dropped quietly at the interpreter's exit."""
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # no descriptor: a test's capture
+            os.dup2(devnull, stream.fileno())
+    os.close(devnull)
 
 
 if __name__ == "__main__":

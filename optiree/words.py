@@ -8,6 +8,7 @@ objects matching a :class:`typing.Protocol` declared here).
 """
 
 import math
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -775,3 +776,23 @@ def stress_table_summary(table: pd.DataFrame, currency: str) -> str:
     formatters: dict[str, Any] = {f"{c} [{currency}]": money for c in money_columns}
     formatters |= {c: tonnes for c in table.columns if c.startswith(("short_", "drawn_"))}
     return shown.to_string(index=False, formatters=formatters, na_rep=MISSING) + "\n"
+
+
+# --- the terminal: text made safe to print (cli) ---
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
+"""The control characters a terminal may take as a command: C0 (ESC starts a sequence, BEL
+ends one, CR returns over a line) but newline and tab, DEL, and C1 (CSI, U+009B, is a
+sequence on its own)."""
+
+
+def for_terminal(text: str) -> str:
+    """``text`` safe to print on a terminal: each control character but newline and tab is
+    written as a visible escape (ESC as ``\\x1b``, BEL as ``\\x07``, CSI as ``\\x9b``), so a
+    name such as ``"\\x1b]0;pwned\\x07"`` reads as those characters and cannot retitle, clear or
+    recolour the terminal. Everything else, non-ASCII letters included, is left as it is.
+
+    The CLI passes everything it prints through this; the tables, files and ``summary()``
+    texts keep the user's text as written.
+    """
+    return _CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", text)
