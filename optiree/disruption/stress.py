@@ -225,21 +225,7 @@ def fix_committed(model: LpModel, plan: Result, commit_periods: int) -> None:
     for kind, variables in model.decisions().items():
         _fix(variables, plan_values(plan, kind), committed)
     _fix(model.shortfall, _shortfalls(model, plan), committed)
-    broken = []
-    for row in model.rows:
-        if row.period not in committed:
-            continue
-        lhs, scale = _fixed_side(row.constraint)
-        limit = -row.constraint.constant
-        miss = {
-            pulp.LpConstraintGE: limit - lhs,
-            pulp.LpConstraintLE: lhs - limit,
-            pulp.LpConstraintEQ: abs(lhs - limit),
-        }[row.constraint.sense]
-        if miss > PLAN_TOLERANCE * scale:
-            broken.append(row.name)
-        elif miss > 0:
-            row.constraint.constant = -lhs  # the plan's own rounding: move the limit onto it
+    broken = settle_committed_rows(model, committed)
     if broken:
         raise StressError(
             f"the plan breaks {len(broken)} row(s) of this problem in the committed periods: "
@@ -509,6 +495,29 @@ def _fix(
         if key[-1] in committed:
             value = max(values.get(key, 0.0), 0.0)
             variable.lowBound = variable.upBound = value
+
+
+def settle_committed_rows(model: LpModel, committed: set[str]) -> list[str]:
+    """Each row of the ``committed`` periods, whose variables are all fixed, that the fixed
+    values miss by no more than :data:`PLAN_TOLERANCE` of its scale gets its limit moved onto
+    them (a plan's own rounding: CBC reports 8 significant digits); the names of the rows
+    missed by more, which no solver can meet."""
+    broken = []
+    for row in model.rows:
+        if row.period not in committed:
+            continue
+        lhs, scale = _fixed_side(row.constraint)
+        limit = -row.constraint.constant
+        miss = {
+            pulp.LpConstraintGE: limit - lhs,
+            pulp.LpConstraintLE: lhs - limit,
+            pulp.LpConstraintEQ: abs(lhs - limit),
+        }[row.constraint.sense]
+        if miss > PLAN_TOLERANCE * scale:
+            broken.append(row.name)
+        elif miss > 0:
+            row.constraint.constant = -lhs  # the plan's own rounding: move the limit onto it
+    return broken
 
 
 def _fixed_side(constraint: pulp.LpConstraint) -> tuple[float, float]:

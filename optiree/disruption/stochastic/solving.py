@@ -29,6 +29,7 @@ from optiree.disruption.stochastic.stages import (
     fixed_stock,
     two_stage,
 )
+from optiree.disruption.stress import settle_committed_rows
 from optiree.errors import OptireeError
 from optiree.model import build
 from optiree.prepare import prepare
@@ -358,6 +359,10 @@ class _Solving:
         variables = first_stage_variables(model, self.stages.committed)
         if fixed is not None:
             _fix(variables, fixed)
+            # Values from CBC carry 8 significant digits: rows of the committed periods, all
+            # fixed, may miss them by that rounding (an "infeasible" first stage, an infinite
+            # EEV); a miss beyond it is left for the solver to call infeasible.
+            settle_committed_rows(model, set(self.stages.committed))
         status, message = run_solver(model, solver_for(self.solver, log=self.log))
         if status is not Status.OPTIMAL:
             failed = Result.build(
