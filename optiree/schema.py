@@ -1026,16 +1026,18 @@ def _largest_in(value: Any, periods: Iterable[str]) -> float:
 
 
 def _too_large_price(
-    loc: tuple[str | int, ...], terms: str, price: float, fix: str
+    loc: tuple[str | int, ...], factors: tuple[tuple[str, float], tuple[str, float]], fix: str
 ) -> Iterator[InitErrorDetails]:
-    """An error at ``loc`` if ``price`` (``terms`` multiplied) is over :data:`LARGEST`."""
+    """An error at ``loc`` if the product of ``factors`` (name, value) is over :data:`LARGEST`."""
+    (first, a), (second, b) = factors
+    price = a * b
     if price > LARGEST:
         yield error_detail(
             loc,
             "price_too_large",
-            f"{terms} is a price of {price:g}, over {LARGEST:g} (optiree.schema.LARGEST), the "
-            f"largest price the solvers are given (CBC fails from about 1e15, HiGHS from about "
-            f"1e18): {fix}",
+            f"{first} ({a:g}) x {second} ({b:g}) is a price of {price:g}, over {LARGEST:g} "
+            "(optiree.schema.LARGEST), the largest price the solvers are given (CBC fails from "
+            f"about 1e15, HiGHS from about 1e18): {fix}",
             price,
         )
 
@@ -1048,31 +1050,34 @@ def _list_price_errors(p: Problem, i: int, s: Source, m: str) -> Iterator[InitEr
     reference = _largest_in(p.reference_prices.get(m), unpriced)
     yield from _too_large_price(
         ("sources", i, "price_multiplier"),
-        f"reference_prices.{m} ({reference:g}) x price_multiplier ({s.price_multiplier:g})",
-        reference * s.price_multiplier,
+        ((f"reference_prices.{m}", reference), ("price_multiplier", s.price_multiplier)),
         f"lower one of them, or give sources.{i}.prices.{m}",
     )
     listed = max(reference * s.price_multiplier, _largest_in(own, p.periods))
     for j, tier in enumerate(s.tiers.get(m, [])):
-        yield from _too_large_price(
-            ("sources", i, "tiers", m, j, "price_multiplier"),
-            f"the list price of {m!r} ({listed:g}) x this tier's price_multiplier "
-            f"({tier.price_multiplier:g})",
-            listed * (tier.price_multiplier or 0.0),
-            "lower the multiplier, or give the tier a 'price' of its own",
-        )
+        if tier.price_multiplier is not None:
+            yield from _too_large_price(
+                ("sources", i, "tiers", m, j, "price_multiplier"),
+                (
+                    (f"the list price of {m!r}", listed),
+                    ("this tier's price_multiplier", tier.price_multiplier),
+                ),
+                "lower the multiplier, or give the tier a 'price' of its own",
+            )
 
 
 def _floor_price_errors(p: Problem, i: int, s: Source, m: str) -> Iterator[InitErrorDetails]:
     """``price_floor_multiplier`` x the reference price of ``m``."""
-    reference = _largest_in(p.reference_prices.get(m), p.periods)
-    factor = s.price_floor_multiplier or 0.0
-    yield from _too_large_price(
-        ("sources", i, "price_floor_multiplier"),
-        f"price_floor_multiplier ({factor:g}) x reference_prices.{m} ({reference:g})",
-        factor * reference,
-        f"lower one of them, or give sources.{i}.price_floor.{m} instead",
-    )
+    if s.price_floor_multiplier is not None:
+        reference = _largest_in(p.reference_prices.get(m), p.periods)
+        yield from _too_large_price(
+            ("sources", i, "price_floor_multiplier"),
+            (
+                ("price_floor_multiplier", s.price_floor_multiplier),
+                (f"reference_prices.{m}", reference),
+            ),
+            f"lower one of them, or give sources.{i}.price_floor.{m} instead",
+        )
 
 
 def _check_price_products(p: Problem) -> Iterator[InitErrorDetails]:
