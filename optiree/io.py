@@ -10,6 +10,7 @@ ValidationError at the path ``file``, like every other bad input.
 
 import json
 import re
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any, cast
 
@@ -27,6 +28,11 @@ MAX_DEPTH = 100
 MAX_VALUES = 500_000
 """The most values (scalars, lists and mappings, keys included) in a problem document, with
 every YAML alias counted in full at each use; the Japan example has about 300."""
+
+MAX_NUMBER_CHARS = 1_000
+"""The longest whole number read, in characters (the largest number a problem may hold, 1e12,
+has 13 digits): a longer one is a typo, refused at ``file`` with its line (Python itself refuses
+to read whole numbers of more than 4,300 digits)."""
 
 
 class _Refused(yaml.YAMLError):
@@ -49,6 +55,26 @@ def _too_many(mark: Any = None) -> _Refused:
         "too_many_values",
         f"more than {MAX_VALUES:,} values once aliases are expanded "
         "(an alias used many times, or nested aliases, multiply the document)",
+        mark,
+    )
+
+
+def _too_long(characters: int, mark: Any = None) -> _Refused:
+    return _Refused(
+        "number_too_long",
+        f"a whole number of {characters:,} characters, over the limit of {MAX_NUMBER_CHARS:,} "
+        "(optiree.io.MAX_NUMBER_CHARS), where no number a problem holds exceeds 1e12 "
+        "(optiree.schema.LARGEST, 13 digits): look for digits pasted twice or a lost separator",
+        mark,
+    )
+
+
+def _unhashable_key(key: Any, mark: Any) -> _Refused:
+    kind = "mapping" if isinstance(key, dict) else "list"
+    return _Refused(
+        "key_not_text",
+        f"a {kind} is used as a key: keys are ids or names (write it in quotes to mean the "
+        "text, or as a value under a key to mean a list)",
         mark,
     )
 
@@ -109,6 +135,8 @@ class _Loader(yaml.SafeLoader):
             if key_node.tag == "tag:yaml.org,2002:merge":
                 continue  # "<<: *defaults": merged keys may be given again, to override them
             key = self.construct_object(key_node, deep=deep)
+            if not isinstance(key, Hashable):  # "{[a, b]: 50}": a list as a key
+                raise _unhashable_key(key, key_node.start_mark)
             if key in seen:
                 raise yaml.constructor.ConstructorError(
                     None, None, f"key {key!r} appears twice in one mapping", key_node.start_mark
@@ -116,7 +144,15 @@ class _Loader(yaml.SafeLoader):
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        """A whole number, refusing one longer than :data:`MAX_NUMBER_CHARS` unread."""
+        if len(node.value) > MAX_NUMBER_CHARS:
+            raise _too_long(len(node.value), node.start_mark)
+        number: int = super().construct_yaml_int(node)
+        return number
 
+
+_Loader.add_constructor("tag:yaml.org,2002:int", _Loader.construct_yaml_int)
 _Loader.add_implicit_resolver(
     "tag:yaml.org,2002:float",
     re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
@@ -136,6 +172,22 @@ def _json_object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
             raise _RepeatedKeyError(f"key {key!r} appears twice in one object")
         document[key] = value
     return document
+
+
+class _Where:
+    """The line and column (from 0, as in a YAML mark) of ``needle``'s first place in ``text``."""
+
+    def __init__(self, text: str, needle: str) -> None:
+        before = text[: max(text.find(needle), 0)]
+        self.line = before.count("\n")
+        self.column = len(before) - (before.rfind("\n") + 1)
+
+
+def _json_int(digits: str, text: str) -> int:
+    """A JSON whole number, refusing one longer than :data:`MAX_NUMBER_CHARS` unread."""
+    if len(digits) > MAX_NUMBER_CHARS:
+        raise _too_long(len(digits), _Where(text, digits))
+    return int(digits)
 
 
 def _check_json_shape(document: Any) -> None:
@@ -233,7 +285,11 @@ def _parsed(text: str, path: Path) -> Any:
     is_json = path.suffix.lower() == ".json"
     try:
         if is_json:
-            document = json.loads(text, object_pairs_hook=_json_object)
+            document = json.loads(
+                text,
+                object_pairs_hook=_json_object,
+                parse_int=lambda digits: _json_int(digits, text),
+            )
             _check_json_shape(document)
             return document
         return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader

@@ -60,7 +60,8 @@ Id = Annotated[
 ]
 LARGEST = 1e12
 """Largest number any input may hold: beyond it, sums of price x tonnes lose the precision a
-solver needs (HiGHS reads 1e20 as infinite), so bigger numbers are refused as typos."""
+solver needs (HiGHS reads 1e20 as infinite), so bigger numbers are refused as typos. A price
+made by multiplying numbers (reference x multiplier, tiers, floors) is held to it too."""
 NonNegative = Annotated[float, Field(ge=0, le=LARGEST, allow_inf_nan=False, strict=True)]
 Tonnes = Annotated[NonNegative, Field(description="Tonnes per period [t], finite, >= 0.")]
 Price = Annotated[NonNegative, Field(description="Money per tonne or per unit, finite, >= 0.")]
@@ -1015,6 +1016,81 @@ def _coefficient_errors(p: Problem) -> Iterator[InitErrorDetails]:
                 )
 
 
+def _largest_in(value: Any, periods: Iterable[str]) -> float:
+    """The largest of a number, or of a per-period dict's values in ``periods`` (0 if none)."""
+    if value is None:
+        return 0.0
+    if not isinstance(value, Mapping):
+        return float(value)
+    return max((value[t] for t in periods if t in value), default=0.0)
+
+
+def _too_large_price(
+    loc: tuple[str | int, ...], factors: tuple[tuple[str, float], tuple[str, float]], fix: str
+) -> Iterator[InitErrorDetails]:
+    """An error at ``loc`` if the product of ``factors`` (name, value) is over :data:`LARGEST`."""
+    (first, a), (second, b) = factors
+    price = a * b
+    if price > LARGEST:
+        yield error_detail(
+            loc,
+            "price_too_large",
+            f"{first} ({a:g}) x {second} ({b:g}) is a price of {price:g}, over {LARGEST:g} "
+            "(optiree.schema.LARGEST), the largest price the solvers are given (CBC fails from "
+            f"about 1e15, HiGHS from about 1e18): {fix}",
+            price,
+        )
+
+
+def _list_price_errors(p: Problem, i: int, s: Source, m: str) -> Iterator[InitErrorDetails]:
+    """Reference price x ``price_multiplier`` of ``m``, where ``s`` has no price of its own,
+    and each tier's multiplier x the list price."""
+    own = s.prices.get(m)
+    unpriced = [t for t in p.periods if own is None or not _defined_in(own, t)]
+    reference = _largest_in(p.reference_prices.get(m), unpriced)
+    yield from _too_large_price(
+        ("sources", i, "price_multiplier"),
+        ((f"reference_prices.{m}", reference), ("price_multiplier", s.price_multiplier)),
+        f"lower one of them, or give sources.{i}.prices.{m}",
+    )
+    listed = max(reference * s.price_multiplier, _largest_in(own, p.periods))
+    for j, tier in enumerate(s.tiers.get(m, [])):
+        if tier.price_multiplier is not None:
+            yield from _too_large_price(
+                ("sources", i, "tiers", m, j, "price_multiplier"),
+                (
+                    (f"the list price of {m!r}", listed),
+                    ("this tier's price_multiplier", tier.price_multiplier),
+                ),
+                "lower the multiplier, or give the tier a 'price' of its own",
+            )
+
+
+def _floor_price_errors(p: Problem, i: int, s: Source, m: str) -> Iterator[InitErrorDetails]:
+    """``price_floor_multiplier`` x the reference price of ``m``."""
+    if s.price_floor_multiplier is not None:
+        reference = _largest_in(p.reference_prices.get(m), p.periods)
+        yield from _too_large_price(
+            ("sources", i, "price_floor_multiplier"),
+            (
+                ("price_floor_multiplier", s.price_floor_multiplier),
+                (f"reference_prices.{m}", reference),
+            ),
+            f"lower one of them, or give sources.{i}.price_floor.{m} instead",
+        )
+
+
+def _check_price_products(p: Problem) -> Iterator[InitErrorDetails]:
+    """Every price made by multiplying allowed numbers (reference price x a source's multiplier,
+    a tier's multiplier x the list price, a floor's multiplier x the reference price) is at
+    most :data:`LARGEST`, like every number written; any other price, cost or penalty is one
+    number, already at most that."""
+    for i, s in enumerate(p.sources):
+        for m in s.capacity:
+            yield from _list_price_errors(p, i, s, m)
+            yield from _floor_price_errors(p, i, s, m)
+
+
 def _unit_errors(p: Problem) -> Iterator[InitErrorDetails]:
     """Every material has the conversion factor the units ask for."""
     units = p.units
@@ -1127,6 +1203,7 @@ CROSS_CHECKS: tuple[Callable[[Problem], Iterator[InitErrorDetails]], ...] = (
     _check_surplus,
     _unit_errors,
     _coefficient_errors,
+    _check_price_products,
     _check_security,
     _scenario_errors,
 )

@@ -278,3 +278,36 @@ def test_a_lone_surrogate_is_named_as_not_text() -> None:
         assert detail["loc"] == ("file",)
         assert detail["type"] == "not_text"
         assert "holds '\\udc00', half of a UTF-16 pair" in detail["msg"]
+
+
+LONG = "1" * 5_000  # more digits than Python reads as a whole number (4,300)
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "kind", "words"),
+    [
+        ("p.json", f'{{"name": "a",\n "demand": {LONG}}}', "number_too_long", "line 2, column 12"),
+        ("p.yaml", f"name: a\ndemand: {LONG}\n", "number_too_long", "line 2, column 9"),
+        ("p.yaml", f"name: a\ndemand: 0x{LONG}\n", "number_too_long", "5,002 characters"),
+        ("p.yaml", "name: a\ndemand: {[a, b]: 50}\n", "key_not_text", "a list is used as a key"),
+        ("p.yaml", "name: a\ndemand: {? {a: 1} : 50}\n", "key_not_text", "a mapping is used"),
+    ],
+)
+def test_numbers_too_long_and_keys_that_are_lists_are_file_errors(
+    tmp_path: Path, name: str, text: str, kind: str, words: str
+) -> None:
+    """Python's limit on the digits of a whole number and a list as a mapping key (unhashable)
+    were a ValueError at 'file' that pointed to sys.set_int_max_str_digits, and a TypeError
+    traceback; both are refused at 'file', naming the line."""
+    loc, found, message = _refusal(_write(tmp_path / name, text))
+    assert (loc, found) == ("file", kind)
+    assert words in message
+
+
+def test_long_numbers_within_the_limit_are_field_errors(tmp_path: Path) -> None:
+    """A whole number of up to MAX_NUMBER_CHARS digits is read, and refused by its field."""
+    document = two_country()
+    document["demand"] = {"Dy": "DIGITS"}
+    text = json.dumps(document).replace('"DIGITS"', "9" * optiree.io.MAX_NUMBER_CHARS)
+    loc, kind, _ = _refusal(_write(tmp_path / "p.json", text))
+    assert (loc, kind) == ("demand.Dy.value", "float_type")

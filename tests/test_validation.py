@@ -5,10 +5,15 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from optiree import Problem
-from tests.samples import full
+import optiree
+from optiree import Problem, Status
+from optiree.schema import LARGEST
+from tests.conftest import SOLVERS
+from tests.samples import full, two_country
 
 Edit = Callable[[dict[str, Any]], object]
 
@@ -273,3 +278,68 @@ def test_default_is_one_period() -> None:
     document["sources"][1] = {"id": "lynas", "country": "AU", "capacity": {"Dy": 5}}
     document["demand"]["Tb"] = 1
     assert Problem.model_validate(document).periods == ["P1"]
+
+
+def _issue_15(multiplier: float) -> dict[str, Any]:
+    """Issue 15's case: a reference price of 1e12 and a source at ``multiplier`` times it."""
+    document = two_country()
+    document["reference_prices"] = {"Dy": 1e12}
+    document["sources"][1]["price_multiplier"] = multiplier
+    return document
+
+
+def test_a_price_multiplied_past_the_largest_is_refused() -> None:
+    """1e12 x 1e12 validated, then HiGHS ended in "PuLP status 'Not Solved'" with no cause."""
+    ((loc, message),) = _errors(_issue_15(1e12))
+    assert loc == "sources.1.price_multiplier"
+    assert "reference_prices.Dy (1e+12) x price_multiplier (1e+12) is a price of 1e+24" in message
+    assert "give sources.1.prices.Dy" in message
+    assert Problem.model_validate(_issue_15(1.0)).sources[1].price_multiplier == 1.0
+
+
+def test_tier_and_floor_multipliers_past_the_largest_are_refused() -> None:
+    document = two_country()
+    lynas = document["sources"][1]
+    lynas["tiers"] = {"Dy": [{"up_to": 10, "price_multiplier": 1}, {"price_multiplier": 1e11}]}
+    lynas["price_floor_multiplier"] = 1e11
+    errors = dict(_errors(document))
+    assert list(errors) == [
+        "sources.1.tiers.Dy.1.price_multiplier",
+        "sources.1.price_floor_multiplier",
+    ]
+    assert (
+        "the list price of 'Dy' (150) x this tier's price_multiplier (1e+11)"
+        in errors["sources.1.tiers.Dy.1.price_multiplier"]
+    )
+    assert (
+        "x reference_prices.Dy (100) is a price of 1e+13"
+        in errors["sources.1.price_floor_multiplier"]
+    )
+
+
+POWERS = st.integers(-3, 12).map(lambda power: 10.0**power)
+
+
+@settings(deadline=None, max_examples=40)
+@given(reference=POWERS, multiplier=POWERS, tier=POWERS, floor=POWERS)
+def test_prices_that_validate_solve(
+    reference: float, multiplier: float, tier: float, floor: float
+) -> None:
+    """Products of allowed numbers either are refused, each at a field whose price is over
+    LARGEST, or solve to the optimum with every solver (no 'Not Solved', no false
+    'infeasible': the plan exists whatever the prices)."""
+    document = _issue_15(multiplier)
+    document["reference_prices"] = {"Dy": reference}
+    document["sources"][1]["tiers"] = {
+        "Dy": [{"up_to": 10, "price_multiplier": 1}, {"price_multiplier": max(tier, 1)}]
+    }
+    document["sources"][0]["price_floor_multiplier"] = floor
+    if max(reference * multiplier * max(tier, 1), reference * floor) > LARGEST:
+        with pytest.raises(ValidationError) as caught:
+            Problem.model_validate(document)
+        assert {e["type"] for e in caught.value.errors()} == {"price_too_large"}
+        assert all(e["input"] > LARGEST for e in caught.value.errors())
+        return
+    problem = Problem.model_validate(document)
+    for solver in SOLVERS:
+        assert optiree.solve(problem, solver=solver).status == Status.OPTIMAL, solver
