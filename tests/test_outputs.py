@@ -140,9 +140,10 @@ def test_failure_while_writing_leaves_the_previous_results(
 def test_interrupted_write_into_a_folder_without_results(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, call: int
 ) -> None:
+    """Without overwrite each file is put in by a hard link, which fails if the name exists."""
     (tmp_path / "notes.txt").write_text("my notes\n")
     result = _result()
-    _fail_on_call(monkeypatch, "replace", call, KeyboardInterrupt())
+    _fail_on_call(monkeypatch, "link", call, KeyboardInterrupt())
     with pytest.raises(KeyboardInterrupt):
         result.write(tmp_path)
     assert _contents(tmp_path) == {"notes.txt": b"my notes\n"}
