@@ -11,6 +11,7 @@ folder once they are :data:`STALE_AFTER` seconds old (:func:`remove_stale`).
 
 import contextlib
 import errno
+import importlib
 import json
 import os
 import re
@@ -358,7 +359,7 @@ def _locked(folder: Path) -> Iterator[None]:
     """Hold an exclusive lock on ``folder`` (``flock``; none where the system has no
     ``fcntl``, e.g. Windows)."""
     try:
-        import fcntl
+        fcntl = importlib.import_module("fcntl")
     except ImportError:  # pragma: no cover - Windows
         yield
         return
