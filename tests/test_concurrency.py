@@ -2,7 +2,7 @@
 own answer: the same as solving one problem after another (sweeps rely on this)."""
 
 import multiprocessing
-import threading
+import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -59,39 +59,41 @@ def test_processes_get_their_own_answers(solver: SolverName) -> None:
     pd.testing.assert_frame_equal(_table(parallel), _table(serial))
 
 
-def _write_at_once(out: Path, results: list[optiree.Result], overwrite: bool) -> list[str]:
-    """Write each result to ``out`` from its own thread, all at once: what each raised."""
-    start = threading.Barrier(len(results))
-
-    def write(result: optiree.Result) -> str:
-        start.wait()
-        try:
-            result.write(out, overwrite=overwrite)
-        except optiree.OutputError as error:
-            return type(error).__name__
-        return "written"
-
-    with ThreadPoolExecutor(max_workers=len(results)) as pool:
-        return list(pool.map(write, results))
+def _write_at(out: Path, start: float, overwrite: bool, index: int) -> str:
+    """Solve the index-th of four problems, wait until ``start``, then write its results to
+    ``out``: "written", or the name of the error."""
+    result = optiree.solve(_problems()[index])
+    while time.time() < start:
+        pass
+    try:
+        result.write(out, overwrite=overwrite)
+    except optiree.OutputError as error:
+        return type(error).__name__
+    return "written"
 
 
 def test_concurrent_writes_to_one_folder_publish_one_whole_set(tmp_path: Path) -> None:
-    """Without overwrite one writer wins and the others are told the folder is taken; with
-    it every writer succeeds (they take turns) and the folder holds one writer's whole set."""
-    problems = _problems()[:4]
-    results = [optiree.solve(p) for p in problems]
-    sets = {}
-    for index, result in enumerate(results):
-        sets[result.total_cost] = _files(result.write(tmp_path / f"alone{index}"))
-    for round_ in range(8):
-        out = tmp_path / f"new{round_}"
-        outcomes = _write_at_once(out, results, overwrite=False)
-        assert sorted(outcomes) == ["OutputTakenError"] * 3 + ["written"]
-        assert _files(out) in sets.values()
-        outcomes = _write_at_once(out, results, overwrite=True)
-        assert outcomes == ["written"] * 4
-        assert _files(out) in sets.values()
-        assert not [p for p in out.iterdir() if p.name.startswith(".")]
+    """Four processes write results to one folder at once. Without overwrite one wins and
+    the others are told the folder is taken (OutputTakenError, exit 2 on the command line);
+    with it every writer succeeds (they take turns) and the folder holds one writer's whole
+    set."""
+    sets = [
+        _files(optiree.solve(p).write(tmp_path / f"alone{i}"))
+        for i, p in enumerate(_problems()[:4])
+    ]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=4, mp_context=context) as pool:
+        for name, overwrite in [("a", True), ("a", True), ("b", False), ("c", True)]:
+            out = tmp_path / name
+            start = time.time() + 0.5
+            runs = pool.map(_write_at, [out] * 4, [start] * 4, [overwrite] * 4, range(4))
+            outcomes = sorted(runs)
+            if overwrite:
+                assert outcomes == ["written"] * 4
+            else:
+                assert outcomes == ["OutputTakenError"] * 3 + ["written"]
+            assert _files(out) in sets
+            assert not [p for p in out.iterdir() if p.name.startswith(".")]
 
 
 def _files(folder: Path) -> dict[str, bytes]:
