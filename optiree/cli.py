@@ -2,7 +2,8 @@
 
 Exit codes: 0 optimal (or valid, for ``validate``); 1 infeasible or not solved, or the output
 could not be written; 2 invalid input or usage (the message names the field), including an
-output that exists already without ``--force`` (checked before anything is solved); 141
+output that exists already without ``--force`` (checked before anything is solved, and again,
+atomically, when the output is put in place) and an output path through a file; 141
 (128 + SIGPIPE, as the shell reports for ``cat`` or ``grep``) when the reader of the output went
 away first (``optiree solve FILE | head``): the command stops there, quietly.
 
@@ -108,8 +109,10 @@ def _load(path: Path) -> Problem:
 
 
 def _refuse_taken(args: argparse.Namespace, *files: Path | None) -> None:
-    """Stop (exit 2) when an output exists and may not be replaced (no ``--force``)."""
+    """Stop (exit 2) when an output exists and may not be replaced (no ``--force``), or its
+    path goes through a file."""
     for path in files:
+        _refuse_file_on_path(path)
         if path is not None and os.path.lexists(path) and not args.force:
             raise _Stop(EXIT_INVALID, f"error: {path} already exists: give --force to replace it")
 
@@ -117,6 +120,7 @@ def _refuse_taken(args: argparse.Namespace, *files: Path | None) -> None:
 def _refuse_taken_results(args: argparse.Namespace) -> None:
     """Stop (exit 2) when ``--out`` holds results or figures and may not be replaced."""
     out: Path | None = args.out
+    _refuse_file_on_path(out)
     if args.force or out is None:
         return
     if out.exists() and not out.is_dir():
@@ -128,6 +132,13 @@ def _refuse_taken_results(args: argparse.Namespace) -> None:
             f"error: {out} already holds results ({_first_three(found)}): give --force to "
             "replace them",
         )
+
+
+def _refuse_file_on_path(path: Path | None) -> None:
+    """Stop (exit 2) when a folder on ``path`` is a file."""
+    blocker = next((p for p in path.parents if os.path.isfile(p)), None) if path else None
+    if blocker is not None:
+        raise _Stop(EXIT_INVALID, f"error: cannot write {path}: {blocker} is a file, not a folder")
 
 
 def _results_in(out: Path) -> list[str]:

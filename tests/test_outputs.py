@@ -512,3 +512,15 @@ def test_a_file_on_the_output_path_is_named_as_not_a_folder(
     assert f"{blocker} is a file, not a folder" in error
     assert "File exists" not in error
     assert blocker.read_text() == "a file\n"
+
+
+def test_the_library_names_a_file_on_the_path_as_not_a_folder(tmp_path: Path) -> None:
+    blocker = tmp_path / "taken"
+    blocker.write_text("a file\n")
+    for write in (
+        lambda: write_atomic(blocker / "sub" / "x.csv", "x\n", overwrite=False),
+        lambda: _result().write(blocker / "sub" / "out"),
+    ):
+        with pytest.raises(OutputTakenError, match=f"{blocker} is a file, not a folder"):
+            write()
+    assert blocker.read_text() == "a file\n"
