@@ -2,7 +2,8 @@
 
 Exit codes: 0 optimal (or valid, for ``validate``); 1 infeasible or not solved, or the output
 could not be written; 2 invalid input or usage (the message names the field), including an
-output that exists already without ``--force`` (checked before anything is solved); 141
+output that exists already without ``--force`` (checked before anything is solved, and again,
+atomically, when the output is put in place) and an output path through a file; 141
 (128 + SIGPIPE, as the shell reports for ``cat`` or ``grep``) when the reader of the output went
 away first (``optiree solve FILE | head``): the command stops there, quietly.
 
@@ -40,12 +41,12 @@ from optiree.errors import (
     ScenarioError,
     SolverError,
 )
-from optiree.files import result_files, write_atomic, write_table
+from optiree.files import OutputTakenError, result_files, write_atomic, write_table, write_tables
 from optiree.frontier import Frontier, frontier
 from optiree.html import write_report
 from optiree.io import load_problem
-from optiree.plots import FIGURES, frontier_curve, png, write_figures
-from optiree.results import TABLES, Result, Status
+from optiree.plots import FIGURES, figure_files, frontier_curve, png
+from optiree.results import TABLES, Result, Status, summary_document
 from optiree.rules import FRONTIER_RULES
 from optiree.schema import Problem, Scenario
 from optiree.sensitivity import sensitivity
@@ -108,8 +109,10 @@ def _load(path: Path) -> Problem:
 
 
 def _refuse_taken(args: argparse.Namespace, *files: Path | None) -> None:
-    """Stop (exit 2) when an output exists and may not be replaced (no ``--force``)."""
+    """Stop (exit 2) when an output exists and may not be replaced (no ``--force``), or its
+    path goes through a file."""
     for path in files:
+        _refuse_file_on_path(path)
         if path is not None and os.path.lexists(path) and not args.force:
             raise _Stop(EXIT_INVALID, f"error: {path} already exists: give --force to replace it")
 
@@ -117,6 +120,7 @@ def _refuse_taken(args: argparse.Namespace, *files: Path | None) -> None:
 def _refuse_taken_results(args: argparse.Namespace) -> None:
     """Stop (exit 2) when ``--out`` holds results or figures and may not be replaced."""
     out: Path | None = args.out
+    _refuse_file_on_path(out)
     if args.force or out is None:
         return
     if out.exists() and not out.is_dir():
@@ -128,6 +132,13 @@ def _refuse_taken_results(args: argparse.Namespace) -> None:
             f"error: {out} already holds results ({_first_three(found)}): give --force to "
             "replace them",
         )
+
+
+def _refuse_file_on_path(path: Path | None) -> None:
+    """Stop (exit 2) when a folder on ``path`` is a file."""
+    blocker = next((p for p in path.parents if os.path.isfile(p)), None) if path else None
+    if blocker is not None:
+        raise _Stop(EXIT_INVALID, f"error: cannot write {path}: {blocker} is a file, not a folder")
 
 
 def _results_in(out: Path) -> list[str]:
@@ -146,10 +157,11 @@ def _exit(done: bool) -> int:
 
 
 def _failed(error: OptireeError) -> int:
-    """Say what went wrong; exit 2 when the solver or a scenario could not be used as asked,
-    else 1."""
+    """Say what went wrong; exit 2 when the solver, a scenario or an output path could not be
+    used as asked, else 1."""
     _say(f"error: {error}", err=True)
-    return EXIT_INVALID if isinstance(error, SolverError | ScenarioError) else EXIT_NOT_SOLVED
+    usage = SolverError | ScenarioError | OutputTakenError
+    return EXIT_INVALID if isinstance(error, usage) else EXIT_NOT_SOLVED
 
 
 def _validate(args: argparse.Namespace) -> int:
@@ -178,9 +190,8 @@ def _solve(args: argparse.Namespace) -> int:
         return _failed(error)
     _say(result.summary(), end="")
     _explain(args, faced, result)
-    if args.out is not None and not _write_solved(args, problem, result):
-        return EXIT_NOT_SOLVED
-    return _exit(result.is_optimal)
+    failed = _write_solved(args, problem, result) if args.out is not None else None
+    return _exit(result.is_optimal) if failed is None else failed
 
 
 def _explain(args: argparse.Namespace, faced: Problem, result: Result) -> None:
@@ -191,21 +202,32 @@ def _explain(args: argparse.Namespace, faced: Problem, result: Result) -> None:
         _say("\n" + diagnose(faced, solver=args.solver, log=args.verbose).summary(), end="")
 
 
-def _write_solved(args: argparse.Namespace, problem: Problem, result: Result) -> bool:
-    """Write the tables and, for a plan, its figures into ``--out``; whether that went well
-    (figures left out for want of matplotlib are only a note)."""
+def _write_solved(args: argparse.Namespace, problem: Problem, result: Result) -> int | None:
+    """Write the tables and, for a plan, its figures into ``--out``, as one set published at
+    once; None when that went well (figures left out for want of matplotlib are only a note),
+    else the exit code."""
+    figures: dict[str, bytes] = {}
+    note = None
     try:
-        written = result.write(args.out, overwrite=args.force)
-        _say(f"Results written to {written}")
-        if result.is_optimal:
-            figures = write_figures(result, problem, args.out, overwrite=args.force)
-            _say(f"Figures written: {', '.join(path.name for path in figures)}")
+        figures = figure_files(result, problem) if result.is_optimal else {}
     except MissingDependencyError as error:
-        _say(f"note: no figures written: {error}")
+        note = f"note: no figures written: {error}"
+    try:
+        written = write_tables(
+            args.out,
+            result.tables(),
+            summary_document(result),
+            overwrite=args.force,
+            extra=figures,
+        )
     except OutputError as error:
-        _say(f"error: {error}", err=True)
-        return False
-    return True
+        return _failed(error)
+    _say(f"Results written to {written}")
+    if figures:
+        _say(f"Figures written: {', '.join(figures)}")
+    if note is not None:
+        _say(note)
+    return None
 
 
 def _solve_all(args: argparse.Namespace, problem: Problem) -> int:
@@ -299,8 +321,7 @@ def _write_frontier(args: argparse.Namespace, curve: Frontier) -> int:
             write_atomic(args.plot, figure, "the figure", overwrite=args.force)
             _say(f"Figure written to {args.plot}")
     except (MissingDependencyError, OutputError) as error:
-        _say(f"error: {error}", err=True)
-        return EXIT_NOT_SOLVED
+        return _failed(error)
     return EXIT_OK
 
 
@@ -357,7 +378,8 @@ def _swept(
     _say(f"{problem.name}: sweep of {origin} (solver: {args.solver})")
     _say(swept.summary(), end="")
     if args.out is not None:
-        _say(f"Table written to {write_sweep(swept.table, args.out)}")
+        written = write_sweep(swept.table, args.out, overwrite=args.force)
+        _say(f"Table written to {written}")
     return swept
 
 

@@ -1,16 +1,24 @@
 """Files out, whole or not at all: one file, a table as CSV, a folder of tables and a summary.
 
 Every file is written to a temporary file, flushed to disk and renamed into place, so a reader
-never sees half a file; an existing file or set of tables is replaced only when asked
-(``overwrite=True``). :func:`write_tables` writes the whole set before it replaces anything;
-see its docstring for what an interruption leaves.
+never sees half a file; an existing file or set of files is replaced only when asked
+(``overwrite=True``), and without it a file that appears while ours is written is left alone
+(the final rename is one that fails if the target exists). :func:`write_files` writes a whole
+set (tables, summary, figures) before it publishes anything; see its docstring for what an
+interruption leaves. Staging files of a killed run are removed by the next write to the same
+folder once they are :data:`STALE_AFTER` seconds old (:func:`remove_stale`).
 """
 
+import contextlib
+import errno
+import importlib
 import json
 import os
+import re
 import secrets
 import shutil
-from collections.abc import Iterable, Mapping
+import time
+from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +28,55 @@ from optiree.errors import OutputError
 
 SUMMARY = "summary.json"
 """The file of a folder of tables that is written last: present means the set is complete."""
+
+STALE_AFTER = 3600.0
+"""Seconds after which a staging file or folder of optiree's own is taken as left by a killed
+run, and removed by the next write to its folder (a live write keeps its staging files for
+well under a second: everything is rendered in memory first)."""
+
+_STAGING = re.compile(r"\.(?:.+\.|optiree-)[0-9a-f]{16}\.tmp")
+"""The names of optiree's staging files and folders: ``.<name>.<16 hex>.tmp`` beside the
+target, ``.optiree-<16 hex>.tmp`` inside a results folder."""
+
+
+class OutputTakenError(OutputError):
+    """The output's path is taken: a file or results are there already and may not be
+    replaced (no ``overwrite``), or a folder on the path is a file. Exit 2 on the command
+    line, like any other usage mistake."""
+
+
+def remove_stale(folder: Path) -> list[Path]:
+    """Remove from ``folder`` the staging files and folders of optiree's own (by their name,
+    see :data:`_STAGING`) last changed more than :data:`STALE_AFTER` seconds ago, except a
+    ``.optiree-*.tmp`` folder that still holds previous results in ``old/`` (a run killed
+    while it swapped files in: those are the user's only copy). Best effort: what cannot be
+    removed stays. Returns what was removed."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return []
+    cutoff = time.time() - STALE_AFTER
+    removed = []
+    for entry in entries:
+        if _STAGING.fullmatch(entry.name) and _stale(entry, cutoff):
+            with contextlib.suppress(OSError):
+                if entry.is_dir(follow_symlinks=False):
+                    shutil.rmtree(entry.path)
+                else:
+                    os.unlink(entry.path)
+                removed.append(Path(entry.path))
+    return removed
+
+
+def _stale(entry: os.DirEntry[str], cutoff: float) -> bool:
+    """Whether a staging entry is older than ``cutoff`` and holds no previous results."""
+    try:
+        if entry.stat(follow_symlinks=False).st_mtime >= cutoff:
+            return False
+        old = Path(entry.path) / "old"
+        return not (entry.name.startswith(".optiree-") and old.is_dir() and any(old.iterdir()))
+    except OSError:
+        return False
 
 
 def _sync_folder(folder: Path) -> None:
@@ -58,9 +115,24 @@ def _new_folder(parent: Path, prefix: str) -> Path:
 
 
 def _exists_error(path: Path) -> OutputError:
-    return OutputError(
+    return OutputTakenError(
         f"{path} already exists: pass overwrite=True (--force on the command line) to replace it"
     )
+
+
+def _make_folder(folder: Path, target: str) -> None:
+    """Make ``folder`` and its parents, as needed.
+
+    Raises:
+        OutputTakenError: a folder on the way is a file (``target`` names what was written).
+    """
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        blocker = next(p for p in [folder, *folder.parents] if os.path.lexists(p))
+        raise OutputTakenError(
+            f"cannot write {target}: {blocker} is a file, not a folder"
+        ) from None
 
 
 def write_atomic(
@@ -82,8 +154,10 @@ def write_atomic(
     path = Path(path)
     data = content.encode("utf-8") if isinstance(content, str) else content
     temporary = path.parent / f".{path.name}.{secrets.token_hex(8)}.tmp"
+    target = f"{what} to {path}" if what else str(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        _make_folder(path.parent, target)
+        remove_stale(path.parent)
         if not overwrite and os.path.lexists(path):
             raise _exists_error(path)
         _write_new(temporary, data)
@@ -92,7 +166,6 @@ def write_atomic(
         finally:
             temporary.unlink(missing_ok=True)
     except OSError as error:
-        target = f"{what} to {path}" if what else str(path)
         raise OutputError(f"cannot write {target}: {error.strerror or error}") from error
     return path
 
@@ -147,42 +220,61 @@ def write_tables(
     document: Mapping[str, Any],
     *,
     overwrite: bool = False,
+    extra: Mapping[str, bytes] | None = None,
 ) -> Path:
-    """Write every table of ``tables`` as ``<name>.csv``, then ``document`` as
-    ``summary.json``, into ``directory`` and return it.
+    """Write every table of ``tables`` as ``<name>.csv``, the files of ``extra`` (name ->
+    content, e.g. figures) and ``document`` as ``summary.json`` into ``directory``, as one set
+    (:func:`write_files`), and return it."""
+    data = {f"{name}.csv": table_csv(table).encode("utf-8") for name, table in tables.items()}
+    data |= dict(extra or {})
+    data[SUMMARY] = (json.dumps(document, indent=2, allow_nan=False) + "\n").encode("utf-8")
+    return write_files(Path(directory), data, overwrite=overwrite)
 
-    Every file is first rendered in memory and written in full to a temporary folder; only
-    then is anything put in place:
+
+def write_files(directory: Path, data: Mapping[str, bytes], *, overwrite: bool = False) -> Path:
+    """Write each file of ``data`` (name -> content) into ``directory`` as one set, and
+    return it.
+
+    Every file is first written in full to a temporary folder; only then is anything put in
+    place:
 
     - a new ``directory`` (it, or its parents, do not exist) is the temporary folder renamed:
-      it appears complete, or not at all;
-    - an existing folder that holds such files (any ``<name>.csv`` or ``summary.json``) is an
-      error unless ``overwrite=True``; with it, ``summary.json`` is taken away first, each table
-      is replaced by a rename, and the new ``summary.json`` is put in last. Only these files
-      are touched: anything else in the folder (notes, figures) stays as it is.
+      it appears complete, or not at all. If another run makes the folder meanwhile, this is
+      an "already exists" error, or, with ``overwrite``, the files are swapped into it;
+    - an existing folder that holds any file of ``data`` is an error unless ``overwrite=True``;
+      with it, ``summary.json`` (if in ``data``) is taken away first, each file is replaced by
+      a rename, and the new ``summary.json`` is put in last. Without ``overwrite`` each file is
+      put in by a rename that fails if the name appeared meanwhile (then the ones put in are
+      taken out again). Only these files are touched: anything else in the folder (notes)
+      stays as it is. Two runs swapping into one folder take turns (a lock on the folder,
+      where the system has ``fcntl``).
 
-    If writing fails or is interrupted (an error, Ctrl-C), the folder is put back as it was
-    and the temporary files are removed. Only if the process is killed outright, or the machine
-    stops, during the final renames (a few milliseconds) can a mix of old and new tables be
-    left; ``summary.json`` is then missing, which marks the set incomplete, and the previous
-    files are in the hidden ``.optiree-*.tmp/old`` folder. So: a folder with a
-    ``summary.json`` holds one complete set.
+    If writing fails or is interrupted (an error such as a full disk, Ctrl-C), the folder is
+    put back as it was and the temporary files are removed. Only if the process is killed
+    outright, or the machine stops, during the final renames (a few milliseconds) can a mix of
+    old and new files be left; ``summary.json`` is then missing, which marks the set
+    incomplete, and the previous files are in the hidden ``.optiree-*.tmp/old`` folder. So: a
+    folder with a ``summary.json`` holds one complete set. Staging left by a killed run is
+    removed by a later write (:func:`remove_stale`).
 
     Raises:
-        OutputError: ``directory`` holds results and ``overwrite`` is False (nothing is
-            written), or the files cannot be written (nothing is changed).
+        OutputTakenError: ``directory`` holds such files and ``overwrite`` is False (nothing
+            is written), or it, or a folder on its path, is a file.
+        OutputError: the files cannot be written (nothing is changed).
     """
     directory = Path(directory)
-    data = {f"{name}.csv": table_csv(table).encode("utf-8") for name, table in tables.items()}
-    data[SUMMARY] = (json.dumps(document, indent=2, allow_nan=False) + "\n").encode("utf-8")
     try:
-        if directory.is_dir():
-            _refuse_existing(directory, tables, overwrite=overwrite)
-            _replace_results(directory, data)
-        elif os.path.lexists(directory):
-            raise OutputError(f"cannot write results to {directory}: it is not a folder")
-        else:
-            _new_results(directory, data)
+        if not directory.is_dir():
+            _refuse_file(directory)
+            _make_folder(directory.parent, f"results to {directory}")
+            remove_stale(directory.parent)
+            if _new_results(directory, data):
+                return directory
+            if not overwrite:
+                raise _exists_error(directory)
+        remove_stale(directory)
+        _refuse_existing(directory, data, overwrite=overwrite)
+        _replace_results(directory, data, overwrite=overwrite)
     except OSError as error:
         raise OutputError(
             f"cannot write results to {directory}: {error.strerror or error}"
@@ -190,30 +282,55 @@ def write_tables(
     return directory
 
 
-def _refuse_existing(directory: Path, tables: Iterable[str], *, overwrite: bool) -> None:
-    """Raise OutputError when ``directory`` holds such tables and ``overwrite`` is False."""
-    existing = existing_results(directory, tables)
+def _refuse_file(directory: Path) -> None:
+    if os.path.lexists(directory):
+        raise OutputTakenError(f"cannot write results to {directory}: it is not a folder")
+
+
+def _refuse_existing(directory: Path, names: Iterable[str], *, overwrite: bool) -> None:
+    """Raise OutputTakenError when ``directory`` holds any of the files ``names`` and
+    ``overwrite`` is False."""
+    existing = [name for name in names if os.path.lexists(directory / name)]
     if existing and not overwrite:
-        raise OutputError(
-            f"{directory} already holds results ({existing[0].name}, ...): pass "
+        raise OutputTakenError(
+            f"{directory} already holds results ({existing[0]}, ...): pass "
             "overwrite=True (--force on the command line) to replace them"
         )
 
 
-def _new_results(directory: Path, data: dict[str, bytes]) -> None:
-    """Write the files into a new sibling folder, then rename it to ``directory``."""
-    directory.parent.mkdir(parents=True, exist_ok=True)
+def _new_results(directory: Path, data: Mapping[str, bytes]) -> bool:
+    """Write the files into a new sibling folder, then rename it to ``directory``: whether it
+    was put there (False: ``directory`` appeared meanwhile, and is left alone).
+
+    The name is first claimed by making ``directory`` (which fails if anything is there),
+    then the full folder is renamed over the empty claim (which fails if anything was put in
+    it meanwhile)."""
     staging = _new_folder(directory.parent, f".{directory.name}.")
     try:
         _write_all(staging, data)
-        os.rename(staging, directory)
-    except BaseException:
+        try:
+            os.mkdir(directory)
+        except FileExistsError:
+            return False
+        try:
+            os.rename(staging, directory)
+        except OSError as error:
+            with contextlib.suppress(OSError):
+                os.rmdir(directory)  # only while empty: our claim, never another's files
+            if error.errno in (errno.ENOTEMPTY, errno.EEXIST):
+                return False
+            raise
+        except BaseException:
+            with contextlib.suppress(OSError):
+                os.rmdir(directory)
+            raise
+    finally:
         shutil.rmtree(staging, ignore_errors=True)
-        raise
     _sync_folder(directory.parent)
+    return True
 
 
-def _replace_results(directory: Path, data: dict[str, bytes]) -> None:
+def _replace_results(directory: Path, data: Mapping[str, bytes], *, overwrite: bool) -> None:
     """Write the files into a hidden folder inside ``directory`` (the same file system, so
     renames are atomic), then swap them in, ``summary.json`` out first and in last."""
     staging = _new_folder(directory, ".optiree-")
@@ -226,7 +343,8 @@ def _replace_results(directory: Path, data: dict[str, bytes]) -> None:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     try:
-        _swap_in(directory, new, old, list(data))
+        with _locked(directory):
+            _swap_in(directory, new, old, list(data), overwrite=overwrite)
     except _NotRestoredError:
         raise  # the previous files are in staging/old: keep them
     except BaseException:
@@ -234,6 +352,23 @@ def _replace_results(directory: Path, data: dict[str, bytes]) -> None:
         raise
     shutil.rmtree(staging, ignore_errors=True)
     _sync_folder(directory)
+
+
+@contextlib.contextmanager
+def _locked(folder: Path) -> Iterator[None]:
+    """Hold an exclusive lock on ``folder`` (``flock``; none where the system has no
+    ``fcntl``, e.g. Windows)."""
+    try:
+        fcntl = importlib.import_module("fcntl")
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    handle = os.open(folder, os.O_RDONLY)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        yield
+    finally:
+        os.close(handle)
 
 
 def _write_all(folder: Path, data: Mapping[str, bytes]) -> None:
@@ -247,10 +382,12 @@ class _NotRestoredError(OutputError):
     """Writing results failed and the previous files could not all be put back."""
 
 
-def _swap_in(directory: Path, new: Path, old: Path, names: list[str]) -> None:
+def _swap_in(directory: Path, new: Path, old: Path, names: list[str], *, overwrite: bool) -> None:
     """Move each previous file to ``old`` and each file of ``new`` into ``directory``,
-    ``summary.json`` out first and in last; on failure put every previous file back."""
-    order = [name for name in names if name != SUMMARY] + [SUMMARY]
+    ``summary.json`` out first and in last (without ``overwrite``, a file that appeared
+    meanwhile is an error); on failure put every previous file back."""
+    order = [name for name in names if name != SUMMARY]
+    order += [SUMMARY] if SUMMARY in names else []
     moved: list[str] = []  # previous files now in old/
     placed: list[str] = []  # new files now in directory/
     try:
@@ -258,7 +395,7 @@ def _swap_in(directory: Path, new: Path, old: Path, names: list[str]) -> None:
         for name in order:
             if name != SUMMARY:
                 _move_aside(directory, old, name, moved)
-            os.replace(new / name, directory / name)
+            _put(new / name, directory / name, overwrite=overwrite)
             placed.append(name)
     except BaseException as failure:
         _put_back(directory, old, reversed(order), moved, placed, failure=failure)
@@ -268,7 +405,10 @@ def _swap_in(directory: Path, new: Path, old: Path, names: list[str]) -> None:
 def _move_aside(directory: Path, old: Path, name: str, moved: list[str]) -> None:
     """Move ``directory/name``, if there is one, to ``old``, noting it in ``moved``."""
     if os.path.lexists(directory / name):
-        os.replace(directory / name, old / name)
+        try:
+            os.replace(directory / name, old / name)
+        except FileNotFoundError:
+            return  # gone meanwhile (taken by a program that does not lock): nothing to keep
         moved.append(name)
 
 

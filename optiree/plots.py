@@ -21,7 +21,7 @@ import pandas as pd
 from numpy.typing import NDArray
 
 from optiree.errors import MissingDependencyError, PlotError
-from optiree.files import write_atomic
+from optiree.files import write_files
 from optiree.frontier import COLUMNS as FRONTIER
 from optiree.rules import CATALOGUE, FRONTIER_RULES, Rule
 from optiree.words import money
@@ -442,14 +442,19 @@ def png(figure: "Figure") -> bytes:
     return buffer.getvalue()
 
 
+def figure_files(result: "Result", problem: "Problem") -> dict[str, bytes]:
+    """:data:`FIGURES` of an optimal result as PNG files, by name (nothing written)."""
+    figures = [sourcing_mix(result), stock_trajectory(result, problem), cost_breakdown(result)]
+    return {name: png(figure) for name, figure in zip(FIGURES, figures, strict=True)}
+
+
 def write_figures(
     result: "Result", problem: "Problem", directory: Path, *, overwrite: bool = True
 ) -> list[Path]:
     """Write :data:`FIGURES` (``sourcing_mix.png``, ``stock_trajectory.png`` and
-    ``cost_breakdown.png``) of an optimal result into ``directory``, each whole or not at all;
-    without ``overwrite`` an existing file is an :class:`optiree.OutputError`."""
-    figures = [sourcing_mix(result), stock_trajectory(result, problem), cost_breakdown(result)]
-    return [
-        write_atomic(directory / name, png(figure), "a figure", overwrite=overwrite)
-        for name, figure in zip(FIGURES, figures, strict=True)
-    ]
+    ``cost_breakdown.png``) of an optimal result into ``directory``, all three or none (see
+    :func:`optiree.files.write_files`); without ``overwrite`` an existing figure is an
+    :class:`optiree.OutputError`."""
+    files = figure_files(result, problem)
+    write_files(Path(directory), files, overwrite=overwrite)
+    return [Path(directory) / name for name in files]

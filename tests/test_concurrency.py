@@ -2,7 +2,9 @@
 own answer: the same as solving one problem after another (sweeps rely on this)."""
 
 import multiprocessing
+import time
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -55,3 +57,44 @@ def test_processes_get_their_own_answers(solver: SolverName) -> None:
     with ProcessPoolExecutor(max_workers=2, mp_context=context) as pool:
         parallel = list(pool.map(_answer, problems, [solver] * len(problems)))
     pd.testing.assert_frame_equal(_table(parallel), _table(serial))
+
+
+def _write_at(out: Path, start: float, overwrite: bool, index: int) -> str:
+    """Solve the index-th of four problems, wait until ``start``, then write its results to
+    ``out``: "written", or the name of the error."""
+    result = optiree.solve(_problems()[index])
+    while time.time() < start:
+        pass
+    try:
+        result.write(out, overwrite=overwrite)
+    except optiree.OutputError as error:
+        return type(error).__name__
+    return "written"
+
+
+def test_concurrent_writes_to_one_folder_publish_one_whole_set(tmp_path: Path) -> None:
+    """Four processes write results to one folder at once. Without overwrite one wins and
+    the others are told the folder is taken (OutputTakenError, exit 2 on the command line);
+    with it every writer succeeds (they take turns) and the folder holds one writer's whole
+    set."""
+    sets = [
+        _files(optiree.solve(p).write(tmp_path / f"alone{i}"))
+        for i, p in enumerate(_problems()[:4])
+    ]
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(max_workers=4, mp_context=context) as pool:
+        for name, overwrite in [("a", True), ("a", True), ("b", False), ("c", True)]:
+            out = tmp_path / name
+            start = time.time() + 0.5
+            runs = pool.map(_write_at, [out] * 4, [start] * 4, [overwrite] * 4, range(4))
+            outcomes = sorted(runs)
+            if overwrite:
+                assert outcomes == ["written"] * 4
+            else:
+                assert outcomes == ["OutputTakenError"] * 3 + ["written"]
+            assert _files(out) in sets
+            assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {path.name: path.read_bytes() for path in sorted(folder.iterdir())}

@@ -1,10 +1,14 @@
 """Safe outputs: results are never half-written, never overwritten unasked, and the same input
 and solver give the same bytes."""
 
+import errno
+import json
 import os
+import shutil
 import subprocess
 import sys
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -12,8 +16,13 @@ import pytest
 import yaml
 
 import optiree
+import optiree.cli
+import optiree.files
 import optiree.io
-from optiree.files import SUMMARY, write_atomic
+from optiree.disruption.sweep import write_sweep
+from optiree.files import STALE_AFTER, SUMMARY, OutputTakenError, write_atomic, write_tables
+from optiree.plots import FIGURES, figure_files
+from optiree.results import summary_document
 from optiree.solve import SolverName
 from tests.samples import JAPAN, full, two_country
 
@@ -140,9 +149,10 @@ def test_failure_while_writing_leaves_the_previous_results(
 def test_interrupted_write_into_a_folder_without_results(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, call: int
 ) -> None:
+    """Without overwrite each file is put in by a hard link, which fails if the name exists."""
     (tmp_path / "notes.txt").write_text("my notes\n")
     result = _result()
-    _fail_on_call(monkeypatch, "replace", call, KeyboardInterrupt())
+    _fail_on_call(monkeypatch, "link", call, KeyboardInterrupt())
     with pytest.raises(KeyboardInterrupt):
         result.write(tmp_path)
     assert _contents(tmp_path) == {"notes.txt": b"my notes\n"}
@@ -282,3 +292,235 @@ def test_summary_has_no_timestamp(tmp_path: Path) -> None:
         "units",
         "tables",
     }
+
+
+# --- issue 15: all or nothing, never replacing what the user did not allow ---
+
+
+def _problem_file(tmp_path: Path) -> Path:
+    path = tmp_path / "problem.yaml"
+    path.write_text(yaml.safe_dump(two_country()), encoding="utf-8")
+    return path
+
+
+def _appears_while_solving(monkeypatch: pytest.MonkeyPatch, name: str, path: Path) -> None:
+    """Make ``optiree.cli.<name>`` write the user's file at ``path`` while it runs."""
+    real: Callable[..., Any] = getattr(optiree.cli, name)
+
+    def racing(*args: Any, **kwargs: Any) -> Any:
+        answer = real(*args, **kwargs)
+        path.write_text("theirs\n")
+        return answer
+
+    monkeypatch.setattr(optiree.cli, name, racing)
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".parquet"])
+def test_sweep_out_never_replaces_a_file_that_appears_while_it_runs(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    suffix: str,
+) -> None:
+    out = tmp_path / f"x{suffix}"
+    _appears_while_solving(monkeypatch, "sweep", out)
+    argv = ["sweep", str(_problem_file(tmp_path)), "--scenarios", "2", "--serial"]
+    assert optiree.cli.main([*argv, "--out", str(out)]) == 2
+    assert f"{out} already exists" in capsys.readouterr().err
+    assert out.read_text() == "theirs\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["problem.yaml", out.name]
+    assert optiree.cli.main([*argv, "--out", str(out), "--force"]) == 0
+    assert out.read_bytes() != b"theirs\n"
+
+
+def test_write_sweep_refuses_an_existing_file_without_overwrite(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text("mine\n")
+    table = optiree.sweep(
+        optiree.Problem.model_validate(two_country()),
+        [optiree.Scenario(name="calm")],
+        executor="serial",
+        progress=False,
+    ).table
+    with pytest.raises(OutputTakenError, match="already exists"):
+        write_sweep(table, path, overwrite=False)
+    assert path.read_text() == "mine\n"
+
+
+@pytest.mark.parametrize(
+    ("command", "out"),
+    [(["frontier", "--points", "2"], "f.csv"), (["report"], "r.html")],
+)
+def test_frontier_and_report_that_lose_a_race_exit_2(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    command: list[str],
+    out: str,
+) -> None:
+    path = tmp_path / out
+    _appears_while_solving(monkeypatch, "frontier" if command[0] == "frontier" else "solve", path)
+    name, *rest = command
+    assert optiree.cli.main([name, str(_problem_file(tmp_path)), *rest, "--out", str(path)]) == 2
+    assert f"{path} already exists" in capsys.readouterr().err
+    assert path.read_text() == "theirs\n"
+
+
+@pytest.fixture(scope="module")
+def solved_set() -> tuple[Any, dict[str, bytes]]:
+    """An optimal result and its figures, rendered once."""
+    problem = optiree.Problem.model_validate(two_country())
+    result = optiree.solve(problem)
+    return result, figure_files(result, problem)
+
+
+def _write_set(result: Any, figures: dict[str, bytes], out: Path, overwrite: bool) -> Path:
+    return write_tables(
+        out, result.tables(), summary_document(result), overwrite=overwrite, extra=figures
+    )
+
+
+SET_FILES = len(RESULT_FILES) + len(FIGURES)
+
+
+def _full_disk_at(monkeypatch: pytest.MonkeyPatch, k: int) -> None:
+    """The k-th file written (1-based) fails with ENOSPC."""
+    real = optiree.files._write_new
+    calls = [0]
+
+    def failing(path: Path, data: bytes) -> None:
+        calls[0] += 1
+        if calls[0] == k:
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        real(path, data)
+
+    monkeypatch.setattr(optiree.files, "_write_new", failing)
+
+
+@pytest.mark.parametrize("k", range(1, SET_FILES + 1))
+def test_a_full_disk_at_any_file_publishes_nothing(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    solved_set: tuple[Any, dict[str, bytes]],
+    k: int,
+) -> None:
+    result, figures = solved_set
+    previous = _result(_infeasible()).write(tmp_path / "previous")
+    _write_set(result, figures, tmp_path / "previous", overwrite=True)  # figures there too
+    before = _contents(previous)
+    _full_disk_at(monkeypatch, k)
+    with pytest.raises(optiree.OutputError, match="No space left on device"):
+        _write_set(result, figures, tmp_path / "new", overwrite=False)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["previous"]
+    _full_disk_at(monkeypatch, k)
+    with pytest.raises(optiree.OutputError, match="No space left on device"):
+        _write_set(result, figures, previous, overwrite=True)
+    assert _contents(previous) == before
+
+
+def test_solve_out_on_a_full_disk_at_the_last_figure_leaves_no_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "res"
+    _full_disk_at(monkeypatch, SET_FILES - 1)  # the last figure (summary.json is written last)
+    assert optiree.cli.main(["solve", str(_problem_file(tmp_path)), "--out", str(out)]) == 1
+    assert "No space left on device" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["problem.yaml"]
+    monkeypatch.undo()
+    assert optiree.cli.main(["solve", str(_problem_file(tmp_path)), "--out", str(out)]) == 0
+    assert sorted(p.name for p in out.iterdir()) == sorted([*RESULT_FILES, *FIGURES])
+
+
+def _stage(folder: Path, name: str, *, age: float, directory: bool = False) -> Path:
+    path = folder / name
+    if directory:
+        (path / "old").mkdir(parents=True)
+    else:
+        path.write_text("staged\n")
+    stamp = time.time() - age
+    os.utime(path, (stamp, stamp))
+    return path
+
+
+def test_stale_staging_of_a_killed_run_is_removed_by_the_next_write(tmp_path: Path) -> None:
+    hour = STALE_AFTER
+    stale = [
+        _stage(tmp_path, f".x.csv.{'0a' * 8}.tmp", age=2 * hour),
+        _stage(tmp_path, f".x.parquet.{'1b' * 8}.tmp", age=2 * hour),
+        _stage(tmp_path, f".res.{'2c' * 8}.tmp", age=2 * hour, directory=True),
+    ]
+    kept = [
+        _stage(tmp_path, f".y.csv.{'3d' * 8}.tmp", age=60),  # maybe a live run's
+        _stage(tmp_path, ".notes.tmp", age=2 * hour),  # not optiree's name
+        _stage(tmp_path, f".x.csv.{'4e' * 7}.tmp", age=2 * hour),  # 14 hex digits, not 16
+    ]
+    write_atomic(tmp_path / "z.csv", "z\n")
+    assert not [path for path in stale if os.path.lexists(path)]
+    assert all(path.exists() for path in kept)
+    out = _result().write(tmp_path / "out")
+    inside = _stage(out, f".optiree-{'5f' * 8}.tmp", age=2 * hour, directory=True)
+    holding = _stage(out, f".optiree-{'6a' * 8}.tmp", age=2 * hour, directory=True)
+    (holding / "old" / "costs.csv").write_text("the user's previous costs\n")
+    os.utime(holding, (time.time() - 2 * hour,) * 2)
+    _result().write(out, overwrite=True)
+    assert not inside.exists()
+    assert (holding / "old" / "costs.csv").exists()  # the only copy of a killed swap's files
+
+
+def test_a_results_folder_that_appears_meanwhile_is_refused_with_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The loser of two runs writing one new folder: exit 2, the winner's files untouched;
+    with --force, the loser's set replaces the winner's, whole."""
+    out = tmp_path / "res"
+    real = optiree.files._write_all
+
+    def racing(folder: Path, data: Mapping[str, bytes]) -> None:
+        real(folder, data)
+        if folder.name.startswith(".res.") and not out.exists():
+            monkeypatch.setattr(optiree.files, "_write_all", real)
+            _result(_infeasible()).write(out)  # the other run wins
+            monkeypatch.setattr(optiree.files, "_write_all", racing)
+
+    monkeypatch.setattr(optiree.files, "_write_all", racing)
+    argv = ["solve", str(_problem_file(tmp_path)), "--out", str(out)]
+    assert optiree.cli.main(argv) == 2
+    assert f"{out} already exists" in capsys.readouterr().err
+    theirs = _contents(out)
+    assert json.loads(theirs[SUMMARY])["status"] == "infeasible"
+    shutil.rmtree(out)
+    assert optiree.cli.main([*argv, "--force"]) == 0
+    assert json.loads((out / SUMMARY).read_text())["status"] == "optimal"
+    assert sorted(_contents(out)) == sorted([*RESULT_FILES, *FIGURES])
+
+
+@pytest.mark.parametrize(
+    "command", [["solve"], ["frontier", "--points", "2"], ["sweep", "--serial"]]
+)
+def test_a_file_on_the_output_path_is_named_as_not_a_folder(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], command: list[str]
+) -> None:
+    blocker = tmp_path / "taken"
+    blocker.write_text("a file\n")
+    name, *rest = command
+    out = blocker / "sub" / ("res" if name == "solve" else "x.csv")
+    argv = [name, str(_problem_file(tmp_path)), *rest, "--out", str(out)]
+    if name == "sweep":
+        argv += ["--scenarios", "2"]
+    assert optiree.cli.main(argv) == 2
+    error = capsys.readouterr().err
+    assert f"{blocker} is a file, not a folder" in error
+    assert "File exists" not in error
+    assert blocker.read_text() == "a file\n"
+
+
+def test_the_library_names_a_file_on_the_path_as_not_a_folder(tmp_path: Path) -> None:
+    blocker = tmp_path / "taken"
+    blocker.write_text("a file\n")
+    for write in (
+        lambda: write_atomic(blocker / "sub" / "x.csv", "x\n", overwrite=False),
+        lambda: _result().write(blocker / "sub" / "out"),
+    ):
+        with pytest.raises(OutputTakenError, match=f"{blocker} is a file, not a folder"):
+            write()
+    assert blocker.read_text() == "a file\n"

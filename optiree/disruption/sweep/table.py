@@ -93,21 +93,24 @@ def _parameters(problem: Problem, scenario: Scenario) -> dict[str, Any]:
     }
 
 
-def write_sweep(table: pd.DataFrame, path: str | Path) -> Path:
-    """Write a sweep table as CSV or Parquet (by the file's extension), whole or not at all.
+def write_sweep(table: pd.DataFrame, path: str | Path, *, overwrite: bool = True) -> Path:
+    """Write a sweep table as CSV or Parquet (by the file's extension), whole or not at all;
+    without ``overwrite`` an existing file, even one that appears while the table is written,
+    is left alone (see :func:`optiree.files.write_atomic`).
 
     Raises:
         ArgumentError: the extension is neither .csv nor .parquet.
         MissingDependencyError: Parquet is asked for and pyarrow is not installed.
-        OutputError: the file cannot be written.
+        OutputError: the file cannot be written (:class:`optiree.files.OutputTakenError`:
+            it exists and ``overwrite`` is False).
     """
     path = Path(path)
     suffix = path.suffix.lower()
     if suffix == ".csv":
-        return write_table(table, path)
+        return write_table(table, path, overwrite=overwrite)
     if suffix != ".parquet":
         raise ArgumentError(f"cannot write {path}: give a file ending in .csv or .parquet")
-    return write_atomic(path, parquet_bytes(table))
+    return write_atomic(path, parquet_bytes(table), overwrite=overwrite)
 
 
 def parquet_bytes(table: pd.DataFrame) -> bytes:
