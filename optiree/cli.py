@@ -38,10 +38,11 @@ from optiree.errors import (
     MissingDependencyError,
     OptireeError,
     OutputError,
+    OutputTakenError,
     ScenarioError,
     SolverError,
 )
-from optiree.files import OutputTakenError, result_files, write_atomic, write_table, write_tables
+from optiree.files import result_files, write_atomic, write_table, write_tables
 from optiree.frontier import Frontier, frontier
 from optiree.html import write_report
 from optiree.io import load_problem

@@ -18,6 +18,12 @@ class OutputError(OptireeError):
     """Results could not be written where they were asked to go."""
 
 
+class OutputTakenError(OutputError):
+    """The output's path is taken: a file or results are there already and may not be
+    replaced (no ``overwrite``), or a folder on the path is a file. Exit 2 on the command
+    line, like any other usage mistake."""
+
+
 class ArgumentError(OptireeError, ValueError):
     """An argument to an optiree function does not fit: the message says which and why."""
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import pandas as pd
 
-from optiree.errors import OutputError
+from optiree.errors import OutputError, OutputTakenError
 
 SUMMARY = "summary.json"
 """The file of a folder of tables that is written last: present means the set is complete."""
@@ -37,12 +37,6 @@ well under a second: everything is rendered in memory first)."""
 _STAGING = re.compile(r"\.(?:.+\.|optiree-)[0-9a-f]{16}\.tmp")
 """The names of optiree's staging files and folders: ``.<name>.<16 hex>.tmp`` beside the
 target, ``.optiree-<16 hex>.tmp`` inside a results folder."""
-
-
-class OutputTakenError(OutputError):
-    """The output's path is taken: a file or results are there already and may not be
-    replaced (no ``overwrite``), or a folder on the path is a file. Exit 2 on the command
-    line, like any other usage mistake."""
 
 
 def remove_stale(folder: Path) -> list[Path]:

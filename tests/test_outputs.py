@@ -20,7 +20,8 @@ import optiree.cli
 import optiree.files
 import optiree.io
 from optiree.disruption.sweep import write_sweep
-from optiree.files import STALE_AFTER, SUMMARY, OutputTakenError, write_atomic, write_tables
+from optiree.errors import OutputTakenError
+from optiree.files import STALE_AFTER, SUMMARY, write_atomic, write_tables
 from optiree.plots import FIGURES, figure_files
 from optiree.results import summary_document
 from optiree.solve import SolverName

@@ -101,7 +101,7 @@ def write_sweep(table: pd.DataFrame, path: str | Path, *, overwrite: bool = True
     Raises:
         ArgumentError: the extension is neither .csv nor .parquet.
         MissingDependencyError: Parquet is asked for and pyarrow is not installed.
-        OutputError: the file cannot be written (:class:`optiree.files.OutputTakenError`:
+        OutputError: the file cannot be written (:class:`optiree.errors.OutputTakenError`:
             it exists and ``overwrite`` is False).
     """
     path = Path(path)
