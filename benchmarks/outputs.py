@@ -7,8 +7,10 @@ Each shape ``SxT`` is a problem with ``S`` sources and ``T`` periods of one mate
 (:func:`document`): every source sells it at its own price with a capacity of one tonne per
 period, and demand is half the sources' total, so that half the sources buy in every period.
 For each shape the script prints the seconds to solve (:func:`optiree.solve`, from the
-validated problem) and to write the results (:meth:`optiree.Result.write` and
-:func:`optiree.plots.write_figures`, what ``optiree solve FILE --out DIR`` writes).
+validated problem), to write the results (:meth:`optiree.Result.write` and
+:func:`optiree.plots.write_figures`, what ``optiree solve FILE --out DIR`` writes) and to
+write the HTML report (:func:`optiree.html.write_report`, what ``optiree report`` writes
+beside its sensitivity tables).
 """
 
 import argparse
@@ -21,6 +23,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from optiree import Problem, solve
+from optiree.html import write_report
 from optiree.plots import write_figures
 
 SHAPES = ("10000x2", "2x10000")
@@ -49,15 +52,18 @@ def document(sources: int, periods: int) -> dict[str, Any]:
     }
 
 
-def measure(sources: int, periods: int, out: Path) -> tuple[float, float]:
-    """Seconds to solve and to write the results of the ``sources x periods`` problem."""
+def measure(sources: int, periods: int, out: Path) -> tuple[float, float, float]:
+    """Seconds to solve, to write the results and to write the report of the
+    ``sources x periods`` problem."""
     problem = Problem.model_validate(document(sources, periods))
     start = time.perf_counter()
     result = solve(problem)
     solved = time.perf_counter()
     result.write(out, overwrite=True)
     write_figures(result, problem, out, overwrite=True)
-    return solved - start, time.perf_counter() - solved
+    written = time.perf_counter()
+    write_report(problem, result, out / "report.html")
+    return solved - start, written - solved, time.perf_counter() - written
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -65,13 +71,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--shapes", nargs="+", default=list(SHAPES), help="SOURCESxPERIODS")
     parser.add_argument("--out", type=Path, default=None, help="folder for the results")
     args = parser.parse_args(argv)
-    print(f"{'sources x periods':>18} {'solve [s]':>10} {'write [s]':>10}")
+    print(f"{'sources x periods':>18} {'solve [s]':>10} {'write [s]':>10} {'report [s]':>11}")
     for shape in args.shapes:
         sources, periods = (int(n) for n in shape.split("x"))
         with tempfile.TemporaryDirectory() as scratch:
             out = args.out or Path(scratch)
-            solve_s, write_s = measure(sources, periods, out / shape)
-        print(f"{shape:>18} {solve_s:10.2f} {write_s:10.2f}")
+            seconds = measure(sources, periods, out / shape)
+        print(f"{shape:>18} {seconds[0]:10.2f} {seconds[1]:10.2f} {seconds[2]:11.2f}")
 
 
 if __name__ == "__main__":
