@@ -16,6 +16,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 import optiree
+from benchmarks import outputs
 from optiree import plots
 from tests import samples
 from tests.samples import JAPAN, frontier_table
@@ -392,30 +393,16 @@ def test_docs_report_quotes_the_japan_figures(
 
 
 def _wide(sources: int, periods: int) -> optiree.Problem:
-    """One material bought from ``sources`` sources over ``periods`` periods: source ``s``
-    sells ``s + 1`` t a period and demand is all of it, so every source sells its capacity."""
-    names = [f"P{t:03d}" for t in range(periods)]
-    return optiree.Problem.model_validate(
-        {
-            "name": f"{sources} x {periods}",
-            "periods": names,
-            "materials": [{"id": "NdPr"}],
-            "reference_prices": {"NdPr": 100.0},
-            "sources": [
-                {
-                    "id": f"S{s:02d}",
-                    "country": ("CN", "AU", "US")[s % 3],
-                    "price_multiplier": 1.0 + s / 100,
-                    "capacity": {"NdPr": float(s + 1)},
-                }
-                for s in range(sources)
-            ],
-            "demand": {
-                "NdPr": {t: sources * (sources + 1) / 2 - i % 2 for i, t in enumerate(names)}
-            },
-            "shortage_penalty": {"NdPr": 10_000.0},
-        }
-    )
+    """The benchmark's plan of ``sources`` sources and ``periods`` periods, but source ``s``
+    sells ``s + 1`` t a period and demand is all of it (1 t less in odd periods), so that every
+    source sells a different amount."""
+    plan = outputs.document(sources, periods)
+    for s, source in enumerate(plan["sources"]):
+        source["capacity"] = {"NdPr": float(s + 1)}
+    whole = sources * (sources + 1) / 2
+    plan["demand"] = {"NdPr": {t: whole - i % 2 for i, t in enumerate(plan["periods"])}}
+    plan["shortage_penalty"] = {"NdPr": 10_000.0}
+    return optiree.Problem.model_validate(plan)
 
 
 def test_many_sources_draw_the_twenty_largest_and_one_other_series() -> None:
@@ -471,7 +458,7 @@ def test_many_periods_are_binned_to_at_most_two_hundred() -> None:
     demand = result.inventory["demand"].to_numpy()
     assert [s[0][1] for s in ticks.get_segments()] == pytest.approx(demand[0::2] + demand[1::2])
     labels = [label.get_text() for label in ax.get_xticklabels()]
-    assert labels[0] == "P000..P001"
+    assert labels[0] == "P00000..P00001"
     assert len(labels) <= 25
     assert "300 periods in 150 bins" in ax.get_xlabel()
     # The stock: the closing stock at the end of each bin.
