@@ -316,13 +316,22 @@ def _table(frame: pd.DataFrame, fmt: Format | Mapping[str, Format], *, index: bo
     formats = [fmt if callable(fmt) else fmt.get(str(column), cell) for column in frame.columns]
     rows = [
         f"<tr>{_row_headers(key) if index else ''}{_cells(values, formats)}</tr>"
-        for key, values in zip(frame.index, frame.itertuples(index=False), strict=True)
+        for key, values in zip(frame.index, _rows(frame), strict=True)
     ]
     return (
         f"<table>\n<thead><tr>{header}</tr></thead>\n<tbody>\n"
         + "\n".join(rows)
         + "\n</tbody>\n</table>"
     )
+
+
+def _rows(frame: pd.DataFrame) -> Sequence[Sequence[Any]]:
+    """The values of each row as Python scalars. A numbers-only frame is read in one array: a
+    wide one (a column per period of 10,000) would otherwise be read one column at a time."""
+    if all(pd.api.types.is_numeric_dtype(dtype) for dtype in frame.dtypes):
+        rows: list[list[Any]] = frame.to_numpy(dtype=object).tolist()
+        return rows
+    return list(frame.itertuples(index=False))
 
 
 def _row_headers(key: Any) -> str:

@@ -8,6 +8,22 @@ threads and without a display) and carry an Agg canvas, so ``fig.savefig("mix.pn
 anywhere.
 
 Quantities are tonnes [t] per period; money is in the result's (or the frontier's) currency.
+
+Big plans are drawn in a bounded number of artists, so that a figure of 10,000 sources or
+10,000 periods takes about as long as one of ten:
+
+- **at most** :data:`MAX_SERIES` **series**: past that many sources that buy anything, the
+  sourcing mix draws the :data:`MAX_SERIES` sources with the most tonnes (over all materials
+  and periods) and one grey series, ``other (N sources)``, that holds the sum of the rest; past
+  that many rows of ``result.costs``, the cost breakdown keeps the :data:`MAX_SERIES` largest
+  amounts and, per component, one ``other (N items)`` bar that sums the rest of it;
+- **at most** :data:`MAX_BINS` **periods**: past that many, consecutive periods are grouped
+  into bins of ``ceil(periods / MAX_BINS)`` periods (the last bin may be shorter), each
+  labelled ``first..last``. Purchases and demand are summed over the bin; the closing stock
+  and its requirement are those of the bin's last period (stock at the end of the bin).
+
+Below these limits every figure is drawn as before, to the byte. Totals are kept: the bars of
+a period (or bin) sum to the tonnes bought in it, and the cost bars to the total cost.
 """
 
 import io
@@ -57,6 +73,14 @@ COMPONENT_COLOURS = {
     "holding": "#edc948",
     "shortage": "#e15759",
 }
+OTHER_COLOUR = "#7f7f7f"
+"""The colour of the series that sums the sources (or cost items) not drawn one by one."""
+MAX_SERIES = 20
+"""Sources (or cost items) drawn one by one; the rest are summed into one "other" series."""
+MAX_BINS = 200
+"""Periods drawn one by one; past this many, consecutive periods are binned."""
+MAX_TICK_LABELS = 50
+"""Period tick labels shown; past this many, every k-th is labelled."""
 REQUIREMENT_LABEL = "stock-cover requirement (cover \N{MULTIPLICATION SIGN} demand)"
 
 
@@ -71,24 +95,36 @@ def sourcing_mix(result: "Result") -> "Figure":
     """
     _require_plan(result)
     periods, materials = _periods(result), _materials(result)
+    bins = _bins(periods)
+    shown = list(dict.fromkeys(bins.values()))
     purchases = result.supply
-    sources = list(dict.fromkeys(purchases["source"]))
-    colours = _colours(sources)
-    countries = dict(zip(purchases["source"], purchases["country"], strict=True))
-    demand = _by_material(result.inventory, "demand", periods)
-    figure = _new_figure(10.0, 1.4 + 2.3 * len(materials))
+    series = _series(purchases.groupby("source", sort=False)["tonnes"].sum(), "sources")
+    other = _other(series)
+    colours = _colours([s for s in dict.fromkeys(series.values()) if s != other])
+    if other:
+        colours[other] = OTHER_COLOUR
+    owners = purchases[["source", "country"]].drop_duplicates()
+    labels = {s: f"{s} ({c})" for s, c in owners.itertuples(index=False)}
+    labels[other] = other
+    drawn = purchases.assign(
+        source=purchases["source"].map(series), period=purchases["period"].map(bins)
+    )
+    demand = _by_material(result.inventory, "demand", bins)
+    # Tall enough for the legend: a line per series and one for demand [inches].
+    legend = 1.0 + 0.22 * (len(colours) + 1)
+    figure = _new_figure(10.0, max(1.4 + 2.3 * len(materials), legend))
     panels = _panels(figure, len(materials))
-    x = np.arange(len(periods))
+    x = np.arange(len(shown))
     for ax, material in zip(panels, materials, strict=True):
-        rows = purchases[purchases["material"] == material]
-        tonnes = _pivot(rows, "source", periods)
-        bottom = np.zeros(len(periods))
+        tonnes = _pivot(drawn[drawn["material"] == material], "source", shown)
+        tonnes = tonnes.sort_index(key=lambda names: names == other, kind="stable")
+        bottom = np.zeros(len(shown))
         for source, heights in tonnes.iterrows():
             if heights.sum() <= 0:
                 continue
             values = heights.to_numpy(dtype=float)
-            label = f"{source} ({countries[source]})"
-            ax.bar(x, values, 0.7, bottom=bottom, color=colours[str(source)], label=label)
+            label = labels[str(source)]
+            _stack(ax, values, bottom, colour=colours[str(source)], label=label)
             bottom += values
         ax.hlines(demand[material], x - 0.42, x + 0.42, colors="black", linewidth=1.6)
         ax.plot([], [], color="black", linewidth=1.6, label="demand")
@@ -96,8 +132,8 @@ def sourcing_mix(result: "Result") -> "Figure":
             _note(ax, f"no {material} is bought")
         ax.set_title(_text(material), loc="left", fontsize=10, fontweight="bold")
         ax.set_ylabel("Purchases [t]")
-        _period_axis(ax, periods)
-    panels[-1].set_xlabel("Period")
+        _period_axis(ax, shown, binned=len(shown) < len(periods))
+    panels[-1].set_xlabel(_period_label("Period", periods, shown, "summed"))
     figure.suptitle(_text(f"Purchases by source [t per period]: {result.problem_name}"))
     _figure_legend(figure, panels, "Source (country)")
     return figure
@@ -119,16 +155,42 @@ def stock_trajectory(result: "Result", problem: "Problem") -> "Figure":
             f"{problem.name!r} (materials {', '.join(problem.material_ids)}): pass the problem "
             "that was solved"
         )
-    closing = _by_material(result.inventory, "closing", periods)
+    bins = _bins(periods)
+    shown = list(dict.fromkeys(bins.values()))
+    closing = _at_bin_ends(_by_material(result.inventory, "closing", _bins(periods, 0)), bins)
     figure = _new_figure(10.0, 1.4 + 2.1 * len(materials))
     panels = _panels(figure, len(materials))
     for ax, material in zip(panels, materials, strict=True):
-        _stock_panel(ax, material, closing[material], _cover_requirement(result, material))
-        _period_axis(ax, periods)
-    panels[-1].set_xlabel("Period (stock at its end)")
+        required = _at_bin_ends(_cover_requirement(result, material), bins)
+        _stock_panel(ax, material, closing[material], required)
+        _period_axis(ax, shown, binned=len(shown) < len(periods))
+    panels[-1].set_xlabel(
+        _period_label("Period (stock at its end)", periods, shown, "each at its end")
+    )
     figure.suptitle(_text(f"Closing stock [t]: {result.problem_name}"))
     _figure_legend(figure, panels, None, loc="outside lower center")
     return figure
+
+
+def _stack(
+    ax: "Axes",
+    values: NDArray[np.float64],
+    bottom: NDArray[np.float64],
+    *,
+    colour: str,
+    label: str,
+) -> None:
+    """One series of stacked bars [t] on ``bottom``: a bar per period up to
+    :data:`MAX_TICK_LABELS` periods; past that, one filled step outline (a single artist, so
+    that 200 bins of 21 series draw fast), the bars side by side."""
+    x = np.arange(len(values))
+    if len(values) <= MAX_TICK_LABELS:
+        ax.bar(x, values, 0.7, bottom=bottom, color=colour, label=label)
+    else:
+        edges = np.append(x, len(values)) - 0.5
+        ax.stairs(
+            bottom + values, edges, baseline=bottom.copy(), fill=True, color=colour, label=label
+        )
 
 
 def _stock_panel(
@@ -169,7 +231,8 @@ def cost_breakdown(result: "Result") -> "Figure":
     """Total cost [currency] by component and item (the rows of ``result.costs``), as
     horizontal bars coloured by component, each labelled with its amount."""
     _require_plan(result)
-    costs = result.costs
+    total = float(result.costs["cost"].sum())
+    costs = _cost_rows(result.costs)
     currency = result.currency
     scale, unit = _money_scale(float(costs["cost"].abs().max()))
     figure = _new_figure(10.0, 1.6 + 0.32 * len(costs))
@@ -190,7 +253,6 @@ def cost_breakdown(result: "Result") -> "Figure":
     ax.set_xlabel(_text(f"Cost [{unit}{currency}]"))
     figure.legend(title=_text(f"Component [{unit}{currency}]"), loc="outside right upper")
     ax.grid(axis="x", alpha=0.3)
-    total = float(costs["cost"].sum())
     figure.suptitle(
         _text(f"Cost by component and item: {result.problem_name}\nTotal {money(total)} {currency}")
     )
@@ -354,12 +416,81 @@ def _pivot(rows: pd.DataFrame, index: str, periods: Sequence[str]) -> pd.DataFra
     return table.reindex(columns=list(periods)).fillna(0.0)
 
 
-def _by_material(inventory: pd.DataFrame, column: str, periods: Sequence[str]) -> pd.DataFrame:
-    """``inventory[column]`` with one column per material, indexed by period."""
-    table = inventory.pivot_table(
+def _by_material(inventory: pd.DataFrame, column: str, bins: dict[str, str]) -> pd.DataFrame:
+    """``inventory[column]`` with one column per material, indexed by bin (see :func:`_bins`),
+    summed over the periods of each bin."""
+    binned = inventory.assign(period=inventory["period"].map(bins))
+    table = binned.pivot_table(
         index="period", columns="material", values=column, aggfunc="sum", sort=False
     )
-    return table.reindex(list(periods))
+    return table.reindex(list(dict.fromkeys(bins.values())))
+
+
+def _bins(periods: Sequence[str], limit: int = MAX_BINS) -> dict[str, str]:
+    """Each period -> the label of its bin: the period itself when there are no more than
+    ``limit`` (or ``limit`` is 0); else runs of ``ceil(len(periods) / limit)`` consecutive
+    periods, each labelled ``first..last``."""
+    size = math.ceil(len(periods) / limit) if limit else 1
+    if size <= 1:
+        return {str(t): str(t) for t in periods}
+    bins: dict[str, str] = {}
+    for start in range(0, len(periods), size):
+        run = [str(t) for t in periods[start : start + size]]
+        bins.update(dict.fromkeys(run, f"{run[0]}..{run[-1]}" if len(run) > 1 else run[0]))
+    return bins
+
+
+def _at_bin_ends(values: Any, bins: dict[str, str]) -> Any:
+    """``values`` (indexed by period) at the last period of each bin, indexed by bin."""
+    ends = {label: period for period, label in bins.items()}
+    return values.reindex(list(ends.values())).set_axis(list(ends))
+
+
+def _period_label(text: str, periods: Sequence[str], shown: Sequence[str], how: str) -> str:
+    """The period axis label, saying how periods were binned (``how``) when they were."""
+    if len(shown) == len(periods):
+        return text
+    size = math.ceil(len(periods) / MAX_BINS)
+    return f"{text}: {len(periods):,} periods in {len(shown)} bins of up to {size}, {how}"
+
+
+def _series(totals: "pd.Series[float]", what: str, limit: int = MAX_SERIES) -> dict[str, str]:
+    """Each name of ``totals`` -> the series it is drawn in: itself, or past ``limit`` names
+    with a positive total, itself for the ``limit`` largest and ``other (N what)`` else."""
+    buying = totals[totals > 0]
+    if len(buying) <= limit:
+        return {str(name): str(name) for name in totals.index}
+    kept = set(buying.sort_values(ascending=False, kind="stable").index[:limit])
+    other = f"other ({len(buying) - limit:,} {what})"
+    return {str(name): str(name) if name in kept else other for name in totals.index}
+
+
+def _other(series: dict[str, str]) -> str:
+    """The name of the "other" series of :func:`_series` (one no name has, if none)."""
+    others = {drawn for name, drawn in series.items() if drawn != name}
+    return others.pop() if others else ""
+
+
+def _cost_rows(costs: pd.DataFrame, limit: int = MAX_SERIES) -> pd.DataFrame:
+    """The rows of ``costs`` drawn: all up to ``limit``; past it the ``limit`` largest amounts
+    and, per component, one ``other (N items)`` row that sums the rest of it."""
+    if len(costs) <= limit:
+        return costs
+    largest = costs["cost"].abs().sort_values(ascending=False, kind="stable").index[:limit]
+    kept = pd.Series(costs.index.isin(largest), index=costs.index)
+    parts = []
+    for component, rows in costs.groupby("component", sort=False):
+        mine = kept[rows.index]
+        parts.append(rows[mine])
+        rest = rows.loc[~mine, "cost"]
+        if len(rest) == 1:
+            parts.append(rows[~mine])
+        elif len(rest):
+            item = f"other ({len(rest):,} items)"
+            parts.append(
+                pd.DataFrame({"component": [component], "item": [item], "cost": [rest.sum()]})
+            )
+    return pd.concat(parts, ignore_index=True)[["component", "item", "cost"]]
 
 
 def _colours(names: Sequence[str]) -> dict[str, str]:
@@ -372,11 +503,14 @@ def _component_colours(components: "pd.Series[Any]") -> dict[str, str]:
     return {name: COMPONENT_COLOURS.get(name) or next(extra, PALETTE[-1]) for name in names}
 
 
-def _period_axis(ax: "Axes", periods: Sequence[str]) -> None:
+def _period_axis(ax: "Axes", periods: Sequence[str], *, binned: bool = False) -> None:
+    """Ticks for ``periods`` (or bins), at most :data:`MAX_TICK_LABELS` labelled (half as many
+    of the longer ``first..last`` labels of bins)."""
     crowded = len(periods) > 12
+    step = math.ceil(len(periods) / (MAX_TICK_LABELS // 2 if binned else MAX_TICK_LABELS))
     ax.set_xticks(
-        range(len(periods)),
-        [_text(t) for t in periods],
+        range(0, len(periods), step),
+        [_text(t) for t in periods[::step]],
         rotation=45 if crowded else 0,
         ha="right" if crowded else "center",
     )

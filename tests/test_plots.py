@@ -16,6 +16,7 @@ from matplotlib.collections import LineCollection
 from matplotlib.figure import Figure
 
 import optiree
+from benchmarks import outputs
 from optiree import plots
 from tests import samples
 from tests.samples import JAPAN, frontier_table
@@ -389,3 +390,78 @@ def test_docs_report_quotes_the_japan_figures(
     ]
     missing = [q for q in quoted if q not in text]
     assert not missing, f"docs/report.md no longer shows: {missing}"
+
+
+def _wide(sources: int, periods: int) -> optiree.Problem:
+    """The benchmark's plan of ``sources`` sources and ``periods`` periods, but source ``s``
+    sells ``s + 1`` t a period and demand is all of it (1 t less in odd periods), so that every
+    source sells a different amount."""
+    plan = outputs.document(sources, periods)
+    for s, source in enumerate(plan["sources"]):
+        source["capacity"] = {"NdPr": float(s + 1)}
+    whole = sources * (sources + 1) / 2
+    plan["demand"] = {"NdPr": {t: whole - i % 2 for i, t in enumerate(plan["periods"])}}
+    plan["shortage_penalty"] = {"NdPr": 10_000.0}
+    return optiree.Problem.model_validate(plan)
+
+
+def test_many_sources_draw_the_twenty_largest_and_one_other_series() -> None:
+    result = optiree.solve(_wide(30, 3))
+    assert result.is_optimal, result.message
+    (ax,) = plots.sourcing_mix(result).axes
+    drawn = {c.get_label(): [bar.get_height() for bar in c.patches] for c in ax.containers}
+    supply = result.supply
+    totals: dict[str, float] = {}
+    for source, tonnes in zip(supply["source"], supply["tonnes"], strict=True):
+        totals[source] = totals.get(source, 0.0) + tonnes
+    largest = sorted(totals, key=lambda s: -totals[s])[:20]
+    rest = [s for s in totals if s not in largest]
+    assert len(drawn) == 21
+    assert {label.split(" (")[0] for label in drawn} == {*largest, "other"}
+    assert drawn["other (10 sources)"] == pytest.approx(
+        [
+            sum(
+                t
+                for s, p, t in supply[["source", "period", "tonnes"]].itertuples(index=False)
+                if s in rest and p == period
+            )
+            for period in _periods(result)
+        ]
+    )
+    stacked = np.sum(list(drawn.values()), axis=0)
+    assert stacked == pytest.approx(result.inventory["purchased"].to_list())
+    assert sum(stacked) == pytest.approx(sum(totals.values()))
+    # The cost breakdown too: at most 20 items and an "other" per component, the same total.
+    (cost_ax,) = plots.cost_breakdown(result).axes
+    widths = [bar.get_width() for c in cost_ax.containers for bar in c.patches]
+    assert len(widths) <= 20 + result.costs["component"].nunique()
+    assert sum(widths) == pytest.approx(result.costs["cost"].sum())
+
+
+def test_many_periods_are_binned_to_at_most_two_hundred() -> None:
+    problem = _wide(2, 300)
+    result = optiree.solve(problem)
+    assert result.is_optimal, result.message
+    (ax,) = plots.sourcing_mix(result).axes
+    bars = [p for p in ax.patches if p.get_label() and not p.get_label().startswith("_")]
+    assert len(bars) == 2
+    heights = []
+    for patch in bars:
+        tops, edges, bottoms = patch.get_data()
+        heights.append(np.asarray(tops) - np.asarray(bottoms))
+        assert len(edges) - 1 == len(tops) == 150  # 300 periods in bins of 2
+    stacked = np.sum(heights, axis=0)
+    bought = result.inventory["purchased"].to_numpy()
+    assert stacked == pytest.approx(bought[0::2] + bought[1::2])
+    assert stacked.sum() == pytest.approx(result.supply["tonnes"].sum())
+    (ticks,) = [c for c in ax.collections if isinstance(c, LineCollection)]
+    demand = result.inventory["demand"].to_numpy()
+    assert [s[0][1] for s in ticks.get_segments()] == pytest.approx(demand[0::2] + demand[1::2])
+    labels = [label.get_text() for label in ax.get_xticklabels()]
+    assert labels[0] == "P00000..P00001"
+    assert len(labels) <= 25
+    assert "300 periods in 150 bins" in ax.get_xlabel()
+    # The stock: the closing stock at the end of each bin.
+    (stock_ax,) = plots.stock_trajectory(result, problem).axes
+    closing = {line.get_label(): line for line in stock_ax.get_lines()}["closing stock"]
+    assert list(closing.get_ydata()) == pytest.approx(result.inventory["closing"].to_list()[1::2])
