@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from optiree import arguments
 from optiree.errors import MissingDependencyError, PlotError
 from optiree.files import write_atomic
 from optiree.frontier import COLUMNS as FRONTIER
@@ -443,11 +444,12 @@ def png(figure: "Figure") -> bytes:
 
 
 def write_figures(
-    result: "Result", problem: "Problem", directory: Path, *, overwrite: bool = True
+    result: "Result", problem: "Problem", directory: str | Path, *, overwrite: bool = True
 ) -> list[Path]:
     """Write :data:`FIGURES` (``sourcing_mix.png``, ``stock_trajectory.png`` and
     ``cost_breakdown.png``) of an optimal result into ``directory``, each whole or not at all;
     without ``overwrite`` an existing file is an :class:`optiree.OutputError`."""
+    directory = arguments.path(directory, "directory")
     figures = [sourcing_mix(result), stock_trajectory(result, problem), cost_breakdown(result)]
     return [
         write_atomic(directory / name, png(figure), "a figure", overwrite=overwrite)

@@ -775,3 +775,18 @@ def stress_table_summary(table: pd.DataFrame, currency: str) -> str:
     formatters: dict[str, Any] = {f"{c} [{currency}]": money for c in money_columns}
     formatters |= {c: tonnes for c in table.columns if c.startswith(("short_", "drawn_"))}
     return shown.to_string(index=False, formatters=formatters, na_rep=MISSING) + "\n"
+
+
+# --- argument checks (optiree.arguments) ---
+
+
+def shown(value: object, width: int = 60) -> str:
+    """``value`` as a short repr for a message: its type and at most ``width`` characters."""
+    text = repr(value)
+    text = text if len(text) <= width else text[: width - 3] + "..."
+    return f"{type(value).__name__} {text}"
+
+
+def refusal(name: str, accepts: str, value: object) -> str:
+    """The message of an argument that does not fit: which one, what it accepts, what came."""
+    return f"{name} must be {accepts}, got {shown(value)}"
