@@ -255,7 +255,6 @@ def solve_stochastic(
     problem = arguments.model(problem, "problem", Problem)
     if scenarios is not None:
         scenarios = arguments.listed(scenarios, "scenarios", _scenario, minimum=0)
-    arguments.integer(commit_periods, "commit_periods")
     arguments.penalty(penalty, "penalty", problem.material_ids)
     if first_stage_stock is not None:
         arguments.mapping_of(first_stage_stock, "first_stage_stock", arguments.number)
