@@ -46,6 +46,7 @@ from typing import Literal
 import pandas as pd
 import pulp
 
+from optiree import arguments
 from optiree.errors import ArgumentError, OptireeError, SolverError
 from optiree.model import LpModel, Row, Setting, build, setting
 from optiree.prepare import prepare
@@ -145,7 +146,7 @@ class Diagnosis:
             ArgumentError: ``problem`` lacks a rule the diagnosis names: apply a diagnosis to
                 the problem it was made from.
         """
-        problem = in_tonnes_of_oxide(problem)
+        problem = in_tonnes_of_oxide(arguments.model(problem, "problem", Problem))
         for rule, subject, period, value in zip(
             self.rules["rule"],
             self.rules["subject"],
@@ -184,6 +185,8 @@ def diagnose(
         SolverError: the solver is unknown or not installed, or failed on the relaxation LP.
         ArgumentError: ``method`` is neither "priority" nor "tonnes".
     """
+    problem = arguments.model(problem, "problem", Problem)
+    arguments.boolean(log, "log")
     if method not in METHODS:
         raise ArgumentError(f"unknown method {method!r}: choose one of {', '.join(METHODS)}")
     pulp_solver = solver_for(solver, log=log)

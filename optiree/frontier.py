@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from optiree import arguments
 from optiree.errors import ArgumentError, OptireeError
 from optiree.results import Result
 from optiree.rules import CATALOGUE, FRONTIER_RULES, Rule, RuleSpec
@@ -481,6 +482,12 @@ def frontier(
         ArgumentError: the rule, country or material is unknown.
         OptireeError: the problem has no plan even without the rule.
     """
+    problem = arguments.model(problem, "problem", Problem)
+    arguments.text(country, "country")
+    material = None if material is None else arguments.text(material, "material")
+    points = None if points is None else arguments.positive_int(points, "points")
+    tolerance = arguments.finite_positive(tolerance, "tolerance")
+    arguments.boolean(log, "log")
     spec = _rule(problem, rule, country, material)
     tracer = _Tracer(problem, spec, solver, log)
     free = tracer.at(None)

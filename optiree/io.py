@@ -17,6 +17,7 @@ from typing import Any, cast
 import yaml
 from pydantic import ValidationError
 
+from optiree import arguments
 from optiree.schema import Problem, error_detail
 
 MAX_FILE_BYTES = 20_000_000
@@ -335,7 +336,7 @@ def load_problem(path: str | Path) -> Problem:
         pydantic.ValidationError: the file is too large, empty, not UTF-8, does not parse, or is
             not a valid problem; each error's ``loc`` names the field (``file`` for the file).
     """
-    path = Path(path)
+    path = arguments.path(path, "path")
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise _too_large(path, size)

@@ -17,6 +17,7 @@ import pandas as pd
 import pulp
 from numpy.typing import NDArray
 
+from optiree import arguments
 from optiree.collector import paused
 from optiree.files import write_tables
 from optiree.handoff import ranging, row_activities
@@ -283,9 +284,9 @@ class Result:
             optiree.OutputError: results are there and ``overwrite`` is False, or a file cannot
                 be written.
         """
-        return write_tables(
-            Path(directory), self.tables(), summary_document(self), overwrite=overwrite
-        )
+        directory = arguments.path(directory, "directory")
+        arguments.boolean(overwrite, "overwrite")
+        return write_tables(directory, self.tables(), summary_document(self), overwrite=overwrite)
 
 
 def summary_document(result: Result) -> dict[str, Any]:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from optiree import arguments
 from optiree.errors import ArgumentError
 from optiree.results import Result
 from optiree.rules import LIMITS, Rule
@@ -39,6 +40,7 @@ class Sensitivity:
     def summary(self, top: int = TOP) -> str:
         """The rules that cost most, the capacity worth most, the sources nearest to entering,
         each grouped over the periods where it applies (showing its largest figure)."""
+        arguments.positive_int(top, "top")
         return sensitivity_text(
             self.rules,
             self.capacity,
@@ -73,6 +75,7 @@ def sensitivity(result: Result) -> Sensitivity:
     Raises:
         ArgumentError: the result is not optimal, so there are no prices to read.
     """
+    arguments.instance(result, "result", Result, "an optiree.Result (from optiree.solve)")
     if not result.is_optimal:
         raise ArgumentError(f"no sensitivity for a result that is {result.status.value}")
     rows = result.constraints

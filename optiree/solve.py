@@ -9,6 +9,7 @@ from typing import Literal
 
 import pulp
 
+from optiree import arguments
 from optiree.errors import SolverChoiceError, SolverError
 from optiree.handoff import solve as solve_with_highs
 from optiree.model import LpModel, build
@@ -59,15 +60,14 @@ def solver_for(name: str, time_limit: float | None = None, *, log: bool = False)
 
 
 def _check_name(name: str) -> None:
-    if name not in SOLVERS:
+    if not isinstance(name, str) or name not in SOLVERS:
         raise SolverChoiceError(f"unknown solver {name!r}: choose one of {', '.join(SOLVERS)}")
 
 
 def _check_time_limit(time_limit: float | None) -> None:
-    if time_limit is not None and not time_limit > 0:
-        raise SolverChoiceError(
-            f"time_limit must be a positive number of seconds, got {time_limit!r}"
-        )
+    if time_limit is not None:
+        accepts = "a positive number of seconds"
+        arguments.finite_positive(time_limit, "time_limit", accepts, SolverChoiceError)
 
 
 def precision(solver: pulp.LpSolver) -> float:
@@ -144,6 +144,8 @@ def solve(
     Raises:
         SolverError: the solver is unknown or not installed, or ``time_limit`` is not positive.
     """
+    problem = arguments.model(problem, "problem", Problem)
+    arguments.boolean(log, "log")
     pulp_solver = solver_for(solver, time_limit, log=log)
     model = build(prepare(problem))
     status, message = run_solver(model, pulp_solver)

@@ -796,3 +796,18 @@ def for_terminal(text: str) -> str:
     texts keep the user's text as written.
     """
     return _CONTROL.sub(lambda found: f"\\x{ord(found.group()):02x}", text)
+
+
+# --- argument checks (optiree.arguments) ---
+
+
+def shown(value: object, width: int = 60) -> str:
+    """``value`` as a short repr for a message: its type and at most ``width`` characters."""
+    text = repr(value)
+    text = text if len(text) <= width else text[: width - 3] + "..."
+    return f"{type(value).__name__} {text}"
+
+
+def refusal(name: str, accepts: str, value: object) -> str:
+    """The message of an argument that does not fit: which one, what it accepts, what came."""
+    return f"{name} must be {accepts}, got {shown(value)}"

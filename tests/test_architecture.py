@@ -27,7 +27,7 @@ from optiree.rules import Rule
 PACKAGE = Path(__file__).resolve().parent.parent / "optiree"
 
 LAYERS: dict[str, tuple[str, ...]] = {
-    "base": ("errors", "collector", "version", "rules", "words", "files"),
+    "base": ("errors", "collector", "version", "rules", "words", "files", "arguments"),
     "input": ("schema", "units", "io"),
     "core": ("prepare", "model", "handoff", "solve", "verify", "results"),
     "analyses": ("sensitivity", "frontier", "diagnose"),
@@ -62,8 +62,9 @@ def _imports(module: str) -> set[str]:
             if node.level:
                 anchor = package.rsplit(".", node.level - 1)[0] if node.level > 1 else package
                 base = f"{anchor}.{base}" if base else anchor
-            found.add(base)
-            found.update(f"{base}.{alias.name}" for alias in node.names)
+            # ``from optiree import arguments`` imports the module, not the package.
+            submodules = {f"{base}.{alias.name}" for alias in node.names} & MODULES.keys()
+            found.update(submodules or {base})
     return {name for name in found if name in MODULES} - {module}
 
 

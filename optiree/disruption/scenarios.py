@@ -6,6 +6,7 @@ that plans against disruptions (stress tests, the stochastic model, sweeps) goes
 
 from collections.abc import Mapping
 
+from optiree import arguments
 from optiree.errors import ScenarioError
 from optiree.prepare import defined_at, prepare, value_at
 from optiree.schema import (
@@ -63,6 +64,10 @@ def apply(problem: Problem, scenario: Scenario, *, from_period: str | None = Non
         ScenarioError: a price change in some periods only meets tiers with a price of their
             own.
     """
+    problem = arguments.model(problem, "problem", Problem)
+    scenario = arguments.model(scenario, "scenario", Scenario)
+    if from_period is not None:
+        arguments.one_of(from_period, "from_period", problem.periods)
     # Checked alone against the problem: its ids, not its weight among others.
     alone = scenario.derive(probability=None)
     checked = problem.derive(scenarios=[alone]).scenarios[0]

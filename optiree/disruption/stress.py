@@ -27,6 +27,7 @@ from typing import TypeVar
 import pandas as pd
 import pulp
 
+from optiree import arguments
 from optiree.disruption.scenarios import apply, for_disruption, named
 from optiree.errors import ScenarioError, StressError
 from optiree.model import LpModel, build
@@ -275,6 +276,9 @@ def stress_test(
         pydantic.ValidationError: the scenario names something the problem does not have.
         SolverError: the solver is unknown or not installed.
     """
+    problem = arguments.model(problem, "problem", Problem)
+    _plan(plan, "plan")
+    arguments.penalty(penalty, "penalty", problem.material_ids)
     chosen = _scenario(problem, scenario)
     _check_commit(commit_periods, len(problem.periods))
     check_plan(problem, plan)
@@ -354,6 +358,11 @@ def stress_table(
     made with different stock covers (see :func:`check_plan`). The columns are described at
     :attr:`StressTable.table`.
     """
+    problem = arguments.model(problem, "problem", Problem)
+    plans = arguments.mapping_of(plans, "plans", _plan)
+    arguments.listed(scenarios, "scenarios", lambda s, _: _scenario(problem, s))
+    _check_commit(commit_periods, len(problem.periods))
+    arguments.penalty(penalty, "penalty", problem.material_ids)
     materials = problem.material_ids
     records = [
         _record(
@@ -390,9 +399,13 @@ def _record(plan: str, tested: StressResult, materials: list[str]) -> dict[str, 
     )
 
 
+def _plan(value: object, name: str) -> Result:
+    return arguments.instance(value, name, Result, "an optiree.Result (from optiree.solve)")
+
+
 def _scenario(problem: Problem, scenario: Scenario | str) -> Scenario:
-    if isinstance(scenario, Scenario):
-        return scenario
+    if not isinstance(scenario, str):
+        return arguments.model(scenario, "scenario", Scenario)
     try:
         return named(problem, scenario)
     except ScenarioError as error:

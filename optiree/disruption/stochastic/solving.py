@@ -10,6 +10,7 @@ from typing import Any
 import pandas as pd
 import pulp
 
+from optiree import arguments
 from optiree.disruption.stochastic.expected_value import expected_value_problem
 from optiree.disruption.stochastic.extensive import (
     SEPARATOR,
@@ -252,6 +253,13 @@ def solve_stochastic(
             ``first_stage_stock``.
         SolverError: the solver is unknown or not installed.
     """
+    problem = arguments.model(problem, "problem", Problem)
+    if scenarios is not None:
+        scenarios = arguments.listed(scenarios, "scenarios", _scenario, minimum=0)
+    arguments.penalty(penalty, "penalty", problem.material_ids)
+    if first_stage_stock is not None:
+        arguments.mapping_of(first_stage_stock, "first_stage_stock", arguments.number)
+    arguments.boolean(log, "log")
     chosen_risk = as_risk(risk)
     stages = two_stage(problem, scenarios, commit_periods=commit_periods, penalty=penalty)
     stock = fixed_stock(stages, first_stage_stock)
@@ -534,3 +542,7 @@ def _empty(
         recourse={},
         expected_value=None,
     )
+
+
+def _scenario(value: object, name: str) -> Scenario:
+    return arguments.model(value, name, Scenario)

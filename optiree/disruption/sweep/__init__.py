@@ -18,6 +18,7 @@ HiGHS instance), :mod:`~optiree.disruption.sweep.executors` (serial, processes, 
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
+from optiree import arguments
 from optiree.disruption.scenarios import for_disruption, scenario_probabilities
 from optiree.disruption.sweep.batch import job_for
 from optiree.disruption.sweep.draws import CUT_RANGE, EMBARGO_PROBABILITY, random_scenarios
@@ -104,7 +105,10 @@ def sweep(
         ArgumentError: no scenarios, or an unknown executor.
         OptireeError: the dask scheduler cannot be reached.
     """
-    listed = list(scenarios)
+    problem = arguments.model(problem, "problem", Problem)
+    listed = arguments.listed(scenarios, "scenarios", _scenario, minimum=0)
+    arguments.penalty(penalty, "penalty", problem.material_ids)
+    arguments.boolean(progress, "progress")
     if not listed:
         raise ArgumentError("nothing to sweep: give at least one scenario")
     checked = problem.derive(scenarios=listed)
@@ -113,3 +117,7 @@ def sweep(
     rows = run(job, checked.scenarios, executor, progress=progress)
     table = sweep_table(problem, checked.scenarios, scenario_probabilities(checked), rows)
     return Sweep(table, problem.currency, solver)
+
+
+def _scenario(value: object, name: str) -> Scenario:
+    return arguments.model(value, name, Scenario)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from optiree import arguments
 from optiree.errors import ArgumentError
 from optiree.schema import Disruption, Problem, Scenario
 
@@ -47,6 +48,16 @@ def random_scenarios(
         ArgumentError: ``n`` is below 1, ``country`` or a material is unknown, or a
             distribution parameter is out of range; every mistake is listed.
     """
+    problem = arguments.model(problem, "problem", Problem)
+    for value, name in ((n, "n"), (seed, "seed"), (min_length, "min_length")):
+        arguments.integer(value, name)
+    if max_length is not None:
+        arguments.integer(max_length, "max_length")
+    arguments.number(embargo_probability, "embargo_probability")
+    arguments.text(country, "country")
+    if materials is not None:
+        materials = arguments.listed(materials, "materials", arguments.text, minimum=0)
+    cut_range = arguments.pair(cut_range, "cut_range")
     draw = _Draw(
         problem,
         country=country,

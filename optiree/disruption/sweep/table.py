@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from optiree import arguments
 from optiree.disruption.scenarios import disruption_periods
 from optiree.errors import ArgumentError, MissingDependencyError
 from optiree.files import write_atomic, write_table
@@ -42,6 +43,7 @@ class Sweep:
 
     def summary(self, worst: int = 5) -> str:
         """Counts, the expected cost and the ``worst`` scenarios by total cost."""
+        arguments.whole(worst, "worst", 0)
         return sweep_summary(self.table, self.currency, worst)
 
     def side_by_side(self) -> str:
