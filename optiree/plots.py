@@ -587,20 +587,10 @@ def write_figures(
     result: "Result", problem: "Problem", directory: str | Path, *, overwrite: bool = True
 ) -> list[Path]:
     """Write :data:`FIGURES` (``sourcing_mix.png``, ``stock_trajectory.png`` and
-<<<<<<< HEAD
     ``cost_breakdown.png``) of an optimal result into ``directory``, all three or none (see
     :func:`optiree.files.write_files`); without ``overwrite`` an existing figure is an
     :class:`optiree.OutputError`."""
-    files = figure_files(result, problem)
-    write_files(Path(directory), files, overwrite=overwrite)
-    return [Path(directory) / name for name in files]
-=======
-    ``cost_breakdown.png``) of an optimal result into ``directory``, each whole or not at all;
-    without ``overwrite`` an existing file is an :class:`optiree.OutputError`."""
     directory = arguments.path(directory, "directory")
-    figures = [sourcing_mix(result), stock_trajectory(result, problem), cost_breakdown(result)]
-    return [
-        write_atomic(directory / name, png(figure), "a figure", overwrite=overwrite)
-        for name, figure in zip(FIGURES, figures, strict=True)
-    ]
->>>>>>> args
+    files = figure_files(result, problem)
+    write_files(directory, files, overwrite=overwrite)
+    return [directory / name for name in files]
