@@ -39,7 +39,6 @@ from optiree.errors import (
     OptireeError,
     OutputError,
     OutputTakenError,
-    ScenarioError,
     SolverError,
 )
 from optiree.files import result_files, write_atomic, write_table, write_tables
@@ -158,10 +157,10 @@ def _exit(done: bool) -> int:
 
 
 def _failed(error: OptireeError) -> int:
-    """Say what went wrong; exit 2 when the solver, a scenario or an output path could not be
-    used as asked, else 1."""
+    """Say what went wrong; exit 2 when the solver, an argument (a scenario, a number of
+    points) or an output path could not be used as asked, else 1."""
     _say(f"error: {error}", err=True)
-    usage = SolverError | ScenarioError | OutputTakenError
+    usage = SolverError | ArgumentError | OutputTakenError
     return EXIT_INVALID if isinstance(error, usage) else EXIT_NOT_SOLVED
 
 
@@ -305,8 +304,7 @@ def _frontier(args: argparse.Namespace) -> int:
             log=args.verbose,
         )
     except OptireeError as error:
-        _say(f"error: {error}", err=True)
-        return EXIT_NOT_SOLVED
+        return _failed(error)
     _say(curve.summary(), end="")
     return _write_frontier(args, curve)
 

@@ -94,7 +94,7 @@ def test_cli_frontier_points(tmp_path: Path, capsys: pytest.CaptureFixture[str])
     path = tmp_path / "p.yaml"
     path.write_text(yaml.safe_dump(_document()), encoding="utf-8")
     """A ValueError traceback from zip before; now the frontier command's error line."""
-    assert main(["frontier", str(path), "--points", "-5"]) == 1
+    assert main(["frontier", str(path), "--points", "-5"]) == 2
     assert "error: points must be a whole number" in capsys.readouterr().err
 
 

@@ -129,7 +129,7 @@ def test_command_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> Non
     assert out.read_text().splitlines()[0] == (
         "rule,subject,level,total_cost,marginal_cost_per_point,breakpoint,status"
     )
-    assert main(["frontier", str(path), "--country", "RU"]) == 1
+    assert main(["frontier", str(path), "--country", "RU"]) == 2  # usage: an unknown country
     assert "unknown country" in capsys.readouterr().err
 
 
