@@ -71,6 +71,11 @@ def cell(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 1000 else f"{value:.4g}"
 
 
+def _indented(text: str) -> list[str]:
+    """The lines of ``text``, each indented by two spaces."""
+    return ["  " + line for line in text.splitlines()]
+
+
 # --- the plan: a solved problem's headline and summary (results, report, html, cli) ---
 
 
@@ -204,8 +209,7 @@ def _plan_pivot(table: pd.DataFrame, index: str | list[str], values: str) -> pd.
 
 
 def _plan_indented(frame: pd.DataFrame, fmt: Mapping[str, Callable[[Any], str]]) -> str:
-    text = frame.to_string(formatters=fmt, na_rep=MISSING)
-    return "\n".join("  " + line for line in text.splitlines())
+    return "\n".join(_indented(frame.to_string(formatters=fmt, na_rep=MISSING)))
 
 
 def _plan_section(title: str, frame: pd.DataFrame, fmt: Callable[[Any], str]) -> list[str]:
@@ -291,7 +295,7 @@ def _label(*parts: object) -> str:
 
 def _price(row: object, column: str) -> str:
     """The money in ``column`` of a table's row, with cents."""
-    return money(float(getattr(row, column)), cents=True)
+    return price(float(getattr(row, column)))
 
 
 def _what(row: object) -> str:
@@ -648,11 +652,6 @@ def _by_period(table: pd.DataFrame, column: str) -> list[str]:
         return ["  none"]
     grid = grid.assign(total=grid.sum(axis=1))
     return _indented(grid.to_string(float_format=tonnes))
-
-
-def _indented(text: str) -> list[str]:
-    """The lines of ``text``, each indented by two spaces."""
-    return ["  " + line for line in text.splitlines()]
 
 
 def _span(periods: list[str]) -> str:

@@ -35,7 +35,7 @@ from optiree.prepare import ProblemData, prepare
 from optiree.results import BINDING_TOLERANCE, Result, Status, optimal_result
 from optiree.schema import Problem, Scenario
 from optiree.solve import SolverName, run_solver, solver_for
-from optiree.words import stress_summary, stress_table_summary
+from optiree.words import price, stress_summary, stress_table_summary
 
 UNMET_COLUMNS = ["material", "period", "committed", "demand", "short", "penalty", "cost"]
 """Columns of :attr:`StressResult.unmet`."""
@@ -236,8 +236,8 @@ def fix_committed(model: LpModel, plan: Result, commit_periods: int) -> None:
     planned, fixed = _cost_in(plan, committed), _fixed_cost(model, committed)
     if abs(fixed - planned) > PLAN_TOLERANCE * max(1.0, abs(planned)):
         raise StressError(
-            f"the plan's decisions in the committed periods cost {planned:,.2f} in the plan but "
-            f"{fixed:,.2f} at this problem's prices: a price, holding cost or shortage penalty "
+            f"the plan's decisions in the committed periods cost {price(planned)} in the plan but "
+            f"{price(fixed)} at this problem's prices: a price, holding cost or shortage penalty "
             "differs there. Stress-test the plan against the problem it was solved from."
         )
 
