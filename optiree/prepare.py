@@ -12,7 +12,17 @@ from dataclasses import dataclass, replace
 
 from optiree.collector import paused
 from optiree.errors import ArgumentError
-from optiree.schema import Cap, Contract, Problem, Source, Tier, Units, delivered, tier_priced
+from optiree.schema import (
+    Cap,
+    Contract,
+    Problem,
+    Source,
+    Tier,
+    Units,
+    delivered,
+    tier_priced,
+    value_at,
+)
 from optiree.units import in_tonnes_of_oxide
 
 SMT = tuple[str, str, str]
@@ -180,12 +190,6 @@ class ProblemData:
             if seller == s
         )
         return self.capacity.get(cell, 0.0) + from_feeds
-
-
-def value_at(value: float | Mapping[str, float], period: str) -> float:
-    """A scalar, or a per-period dict where an unlisted period is 0."""
-    # A check against the concrete number types: a Mapping check costs ten times more.
-    return value if isinstance(value, float | int) else value.get(period, 0.0)
 
 
 def defined_at(value: float | Mapping[str, float] | None, period: str) -> float | None:

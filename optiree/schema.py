@@ -514,6 +514,20 @@ def error_detail(
     return InitErrorDetails(type=PydanticCustomError(kind, text), loc=loc, input=value)
 
 
+def restated(error: ValidationError, kind: str, context: str) -> ValidationError:
+    """``error`` with each line of type ``kind`` and its message after ``context``, at the
+    same field: for numbers valid as written that a derived problem finds wrong."""
+    return ValidationError.from_exception_data(
+        "Problem",
+        [
+            error_detail(
+                tuple(detail["loc"]), kind, f"{context}: {detail['msg']}", detail.get("input")
+            )
+            for detail in error.errors()
+        ],
+    )
+
+
 def _known(ids: Iterable[str]) -> str:
     return ", ".join(repr(i) for i in ids) or "none"
 
@@ -583,8 +597,14 @@ def _missing(p: Problem, available_from: str | None, amount: Any, given: Any) ->
     ]
 
 
+def value_at(value: float | Mapping[str, float], period: str) -> float:
+    """A scalar, or a per-period dict where an unlisted period is 0."""
+    # A check against the concrete number types: a Mapping check costs ten times more.
+    return value if isinstance(value, float | int) else value.get(period, 0.0)
+
+
 def _positive_in(value: Any, period: str) -> bool:
-    return bool((value.get(period, 0.0) if isinstance(value, Mapping) else value) > 0)
+    return value_at(value, period) > 0
 
 
 def _cross_errors(p: Problem) -> Iterator[InitErrorDetails]:
@@ -1025,39 +1045,72 @@ def _largest_in(value: Any, periods: Iterable[str]) -> float:
     return max((value[t] for t in periods if t in value), default=0.0)
 
 
-def _too_large_price(
-    loc: tuple[str | int, ...], factors: tuple[tuple[str, float], tuple[str, float]], fix: str
+def _product(factors: tuple[tuple[str, float], ...]) -> float:
+    """The product of ``factors`` (name, value), where a name starting with "/" divides."""
+    product = 1.0
+    for name, value in factors:
+        product = product / value if name.startswith("/") else product * value
+    return product
+
+
+def _too_large(
+    loc: tuple[str | int, ...], kind: str, factors: tuple[tuple[str, float], ...], fix: str
 ) -> Iterator[InitErrorDetails]:
-    """An error at ``loc`` if the product of ``factors`` (name, value) is over :data:`LARGEST`."""
-    (first, a), (second, b) = factors
-    price = a * b
-    if price > LARGEST:
+    """An error ``<kind>_too_large`` at ``loc`` if the product of ``factors`` (name, value; a
+    name starting with "/" divides) is over :data:`LARGEST`."""
+    product = _product(factors)
+    if product > LARGEST:
+        terms = [
+            f"{'/ ' + name[1:] if name.startswith('/') else 'x ' + name} ({value:g})"
+            for name, value in factors
+        ]
         yield error_detail(
             loc,
-            "price_too_large",
-            f"{first} ({a:g}) x {second} ({b:g}) is a price of {price:g}, over {LARGEST:g} "
-            "(optiree.schema.LARGEST), the largest price the solvers are given (CBC fails from "
-            f"about 1e15, HiGHS from about 1e18): {fix}",
-            price,
+            f"{kind}_too_large",
+            f"{' '.join(terms)[2:]} is a {kind.replace('_', ' ')} of {product:g}, over "
+            f"{LARGEST:g} (optiree.schema.LARGEST), the largest number the solvers are given "
+            f"(CBC fails from about 1e15, HiGHS from about 1e18): {fix}",
+            product,
         )
+
+
+def _list_price(p: Problem, s: Source, m: str, periods: Iterable[str]) -> tuple[float, float]:
+    """The largest price of ``m`` that ``s`` lists in ``periods``, and the reference price
+    behind its multiplier (0 where the source prices ``m`` itself in every one of them)."""
+    own = s.prices.get(m)
+    unpriced = [t for t in periods if own is None or not _defined_in(own, t)]
+    reference = _largest_in(p.reference_prices.get(m), unpriced)
+    return max(reference * s.price_multiplier, _largest_in(own, periods)), reference
+
+
+def _largest_price(p: Problem, s: Source, m: str, periods: Iterable[str]) -> float:
+    """The largest price ``s`` asks for ``m`` in ``periods``: its list price or a tier's."""
+    listed, _ = _list_price(p, s, m, periods)
+    tiers = s.tiers.get(m, [])
+    return max(
+        (
+            listed,
+            *(listed * t.price_multiplier for t in tiers if t.price_multiplier is not None),
+            *(t.price for t in tiers if t.price is not None),
+        )
+    )
 
 
 def _list_price_errors(p: Problem, i: int, s: Source, m: str) -> Iterator[InitErrorDetails]:
     """Reference price x ``price_multiplier`` of ``m``, where ``s`` has no price of its own,
     and each tier's multiplier x the list price."""
-    own = s.prices.get(m)
-    unpriced = [t for t in p.periods if own is None or not _defined_in(own, t)]
-    reference = _largest_in(p.reference_prices.get(m), unpriced)
-    yield from _too_large_price(
+    listed, reference = _list_price(p, s, m, p.periods)
+    yield from _too_large(
         ("sources", i, "price_multiplier"),
+        "price",
         ((f"reference_prices.{m}", reference), ("price_multiplier", s.price_multiplier)),
         f"lower one of them, or give sources.{i}.prices.{m}",
     )
-    listed = max(reference * s.price_multiplier, _largest_in(own, p.periods))
     for j, tier in enumerate(s.tiers.get(m, [])):
         if tier.price_multiplier is not None:
-            yield from _too_large_price(
+            yield from _too_large(
                 ("sources", i, "tiers", m, j, "price_multiplier"),
+                "price",
                 (
                     (f"the list price of {m!r}", listed),
                     ("this tier's price_multiplier", tier.price_multiplier),
@@ -1070,8 +1123,9 @@ def _floor_price_errors(p: Problem, i: int, s: Source, m: str) -> Iterator[InitE
     """``price_floor_multiplier`` x the reference price of ``m``."""
     if s.price_floor_multiplier is not None:
         reference = _largest_in(p.reference_prices.get(m), p.periods)
-        yield from _too_large_price(
+        yield from _too_large(
             ("sources", i, "price_floor_multiplier"),
+            "price",
             (
                 ("price_floor_multiplier", s.price_floor_multiplier),
                 (f"reference_prices.{m}", reference),
@@ -1089,6 +1143,39 @@ def _check_price_products(p: Problem) -> Iterator[InitErrorDetails]:
         for m in s.capacity:
             yield from _list_price_errors(p, i, s, m)
             yield from _floor_price_errors(p, i, s, m)
+
+
+def _check_stock_targets(p: Problem) -> Iterator[InitErrorDetails]:
+    """Every stock target (``min_stock_cover`` x demand, ``min_stock_days`` / ``period_days``
+    x demand) is at most :data:`LARGEST` (a missing ``period_days`` is reported elsewhere)."""
+    security = p.security
+    days = p.period_days
+    for field, rules, per in (
+        ("min_stock_cover", security.min_stock_cover, ()),
+        (
+            "min_stock_days",
+            security.min_stock_days,
+            () if days is None else (("/period_days", days),),
+        ),
+    ):
+        for m, rule in rules.items():
+            worst = max(
+                (
+                    (
+                        (f"security.{field}.{m} in {t}", value_at(rule, t)),
+                        *per,
+                        (f"demand.{m}", value_at(p.demand.get(m, 0.0), t)),
+                    )
+                    for t in p.periods
+                ),
+                key=_product,
+            )
+            yield from _too_large(
+                ("security", field, m),
+                "stock_target",
+                worst,
+                "lower it, or count demand and stock in larger units (units.demand)",
+            )
 
 
 def _unit_errors(p: Problem) -> Iterator[InitErrorDetails]:
@@ -1173,12 +1260,55 @@ def _scenario_cap_errors(
 def _source_change_errors(
     p: Problem, scenario: Scenario, loc: tuple[str | int, ...]
 ) -> Iterator[InitErrorDetails]:
-    sources = [s.id for s in p.sources]
+    sources = {s.id: s for s in p.sources}
     for j, change in enumerate(scenario.sources):
         where = (*loc, "sources", j)
-        yield from _unknown((*where, "source"), change.source, sources, "source")
+        yield from _unknown((*where, "source"), change.source, list(sources), "source")
         yield from _id_list(change.materials, (*where, "materials"), p.material_ids, "material")
         yield from _id_list(change.periods, (*where, "periods"), p.periods, "period")
+        if change.source in sources:
+            yield from _changed_source_errors(p, sources[change.source], change, where)
+
+
+def _changed_source_errors(
+    p: Problem, s: Source, change: SourceChange, where: tuple[str | int, ...]
+) -> Iterator[InitErrorDetails]:
+    """The capacity and the prices a source change scales stay at most :data:`LARGEST`."""
+    periods = change.periods or p.periods
+    materials = [m for m in change.materials or list(s.capacity) if m in s.capacity]
+    feeds = s.feeds if change.materials is None else []
+    capacity = max(
+        (
+            *(_largest_in(s.capacity[m], periods) for m in materials),
+            *(_largest_in(feed.capacity, periods) for feed in feeds),
+        ),
+        default=0.0,
+    )
+    yield from _too_large(
+        (*where, "capacity_factor"),
+        "capacity",
+        (
+            (f"the largest capacity of {s.id!r} it scales", capacity),
+            ("capacity_factor", change.capacity_factor),
+        ),
+        "lower the factor, or count quantities in larger units (units.quantities)",
+    )
+    price = max(
+        (
+            *(_largest_price(p, s, m, periods) for m in materials),
+            *(_largest_in(feed.price_per_tonne_feed, periods) for feed in feeds),
+        ),
+        default=0.0,
+    )
+    yield from _too_large(
+        (*where, "price_factor"),
+        "price",
+        (
+            (f"the largest price of {s.id!r} it scales", price),
+            ("price_factor", change.price_factor),
+        ),
+        "lower the factor, or count prices in a larger currency unit",
+    )
 
 
 def _demand_change_errors(
@@ -1188,6 +1318,13 @@ def _demand_change_errors(
         where = (*loc, "demand", j)
         yield from _unknown((*where, "material"), scaled.material, p.material_ids, "material")
         yield from _id_list(scaled.periods, (*where, "periods"), p.periods, "period")
+        demand = _largest_in(p.demand.get(scaled.material), scaled.periods or p.periods)
+        yield from _too_large(
+            (*where, "factor"),
+            "demand",
+            ((f"demand.{scaled.material}", demand), ("factor", scaled.factor)),
+            "lower the factor, or count demand in larger units (units.demand)",
+        )
 
 
 CROSS_CHECKS: tuple[Callable[[Problem], Iterator[InitErrorDetails]], ...] = (
@@ -1204,6 +1341,7 @@ CROSS_CHECKS: tuple[Callable[[Problem], Iterator[InitErrorDetails]], ...] = (
     _unit_errors,
     _coefficient_errors,
     _check_price_products,
+    _check_stock_targets,
     _check_security,
     _scenario_errors,
 )

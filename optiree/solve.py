@@ -15,7 +15,7 @@ from optiree.handoff import solve as solve_with_highs
 from optiree.model import LpModel, build
 from optiree.prepare import prepare
 from optiree.results import Result, Status, optimal_result
-from optiree.schema import Problem
+from optiree.schema import LARGEST, Problem
 
 SolverName = Literal["highs", "cbc"]
 SOLVERS: dict[str, tuple[str, str]] = {
@@ -84,8 +84,11 @@ def run_solver(model: LpModel, solver: pulp.LpSolver) -> tuple[Status, str]:
     try:
         code = _run(model.lp, solver)
     except pulp.PulpSolverError as error:
-        return Status.ERROR, f"the solver failed: {error}"
-    return _outcome(code, model.lp.sol_status, solver.timeLimit)
+        return Status.ERROR, _with_cause(f"the solver failed: {error}", model.lp)
+    status, message = _outcome(code, model.lp.sol_status, solver.timeLimit)
+    if status is Status.ERROR:
+        return status, _with_cause(message, model.lp)
+    return status, message
 
 
 def _run(lp: pulp.LpProblem, solver: pulp.LpSolver) -> int:
@@ -107,6 +110,37 @@ def _outcome(code: int, found: int, time_limit: float | None) -> tuple[Status, s
         f"the solver ended with PuLP status {pulp.LpStatus.get(code, code)!r} "
         f"(solution status {pulp.LpSolution.get(found, found)!r})"
     )
+
+
+def _with_cause(message: str, lp: pulp.LpProblem) -> str:
+    """``message`` and the likely cause of a failed run: a number in the model beyond what the
+    solvers take, or, where there is none, what to try."""
+    value, where = largest_number(lp)
+    if value > LARGEST:
+        return (
+            f"{message}. The model holds {value:g} ({where}), over {LARGEST:g} "
+            "(optiree.schema.LARGEST): solvers lose precision there and fail (HiGHS rejects "
+            "a coefficient from 1e15). Rescale the numbers behind it"
+        )
+    return (
+        f"{message}. Every number in the model is within {LARGEST:g} (the largest is {value:g}, "
+        f"{where}): try the other solver, or run with log=True (--log) and report the problem"
+    )
+
+
+def largest_number(lp: pulp.LpProblem) -> tuple[float, str]:
+    """The largest magnitude among ``lp``'s costs, coefficients, right-hand sides and bounds,
+    and where it is, in words."""
+    found = [(0.0, "none")]
+    found += [(abs(c), f"the cost of {v.name}") for v, c in lp.objective.items()]
+    for row in lp.constraints():
+        terms = row.expr.items()
+        found += [(abs(c), f"the coefficient of {v.name} in {row.name}") for v, c in terms]
+        found.append((abs(row.constant), f"the right-hand side of {row.name}"))
+    for v in lp.variables():
+        bounds = (b for b in (v.lowBound, v.upBound) if b is not None)
+        found += [(abs(b), f"a bound of {v.name}") for b in bounds]
+    return max(found, key=lambda item: item[0])
 
 
 def _final(code: int, found: int) -> bool:

@@ -24,7 +24,7 @@ from optiree.schema import (
     Tier,
     Units,
     delivered,
-    error_detail,
+    restated,
 )
 
 M = TypeVar("M", bound=StrictModel)
@@ -166,17 +166,9 @@ def in_tonnes_of_oxide(problem: Problem) -> Problem:
     except ValidationError as error:
         # Numbers valid as written can fall outside the limits once converted (a price of 1e12
         # per kg is 1e15 per tonne): say so at the field the user wrote.
-        raise ValidationError.from_exception_data(
-            "Problem",
-            [
-                error_detail(
-                    tuple(detail["loc"]),
-                    "unit_conversion",
-                    f"converted to t REO (units: demand in {units.demand}, prices per "
-                    f"{units.prices}, quantities in {units.quantities}) this value is not "
-                    f"valid: {detail['msg']}",
-                    detail.get("input"),
-                )
-                for detail in error.errors()
-            ],
+        raise restated(
+            error,
+            "unit_conversion",
+            f"converted to t REO (units: demand in {units.demand}, prices per {units.prices}, "
+            f"quantities in {units.quantities}) this value is not valid",
         ) from None

@@ -343,3 +343,122 @@ def test_prices_that_validate_solve(
     problem = Problem.model_validate(document)
     for solver in SOLVERS:
         assert optiree.solve(problem, solver=solver).status == Status.OPTIMAL, solver
+
+
+def _scaled(demand: float, capacity: float, price: float) -> dict[str, Any]:
+    """Two countries with Lynas's capacity and price, the demand and a scenario scaling each."""
+    document = two_country()
+    document["demand"] = {"Dy": 50}
+    document["shortage_penalty"] = {"Dy": 1e3}
+    document["scenarios"] = [
+        {
+            "name": "s",
+            "demand": [{"material": "Dy", "factor": demand}],
+            "sources": [{"source": "lynas", "capacity_factor": capacity, "price_factor": price}],
+        }
+    ]
+    return document
+
+
+def test_scenario_factors_past_the_largest_are_refused_at_the_factor() -> None:
+    """Before, each was refused only when the scenario was applied, at the changed problem's
+    field (demand.Dy.by_period.P1), with no word of the scenario or its factor."""
+    errors = dict(_errors(_scaled(1e11, 1e11, 1e11)))
+    assert list(errors) == [
+        "scenarios.0.sources.0.capacity_factor",
+        "scenarios.0.sources.0.price_factor",
+        "scenarios.0.demand.0.factor",
+    ]
+    assert errors["scenarios.0.demand.0.factor"].startswith(
+        "demand.Dy (50) x factor (1e+11) is a demand of 5e+12, over 1e+12"
+    )
+    assert errors["scenarios.0.sources.0.capacity_factor"].startswith(
+        "the largest capacity of 'lynas' it scales (100) x capacity_factor (1e+11) is a "
+        "capacity of 1e+13"
+    )
+    assert errors["scenarios.0.sources.0.price_factor"].startswith(
+        "the largest price of 'lynas' it scales (150) x price_factor (1e+11) is a price of 1.5e+13"
+    )
+    assert Problem.model_validate(_scaled(1e10, 1e10, 1e9)).scenarios[0].name == "s"
+
+
+def test_stock_targets_past_the_largest_are_refused() -> None:
+    """The target is checked in the period it is largest (B, where days are fewer but demand
+    more); before, 2e12 t of target validated and the plan was simply infeasible."""
+    document = two_country()
+    document["periods"] = ["A", "B"]
+    document["demand"] = {"Dy": {"A": 50, "B": 1e6}}
+    document["period_days"] = 0.001
+    document["security"]["min_stock_days"] = {"Dy": {"A": 1e6, "B": 2e3}}
+    ((loc, message),) = _errors(document)
+    assert loc == "security.min_stock_days.Dy"
+    assert message.startswith(
+        "security.min_stock_days.Dy in B (2000) / period_days (0.001) x demand.Dy (1e+06) is a "
+        "stock target of 2e+12, over 1e+12"
+    )
+    document["security"]["min_stock_days"] = {"Dy": {"A": 1e6, "B": 1e3}}
+    assert Problem.model_validate(document).period_days == 0.001
+    del document["security"]["min_stock_days"]
+    document["security"]["min_stock_cover"] = {"Dy": 1e7}
+    ((loc, message),) = _errors(document)
+    assert loc == "security.min_stock_cover.Dy"
+    assert message.startswith(
+        "security.min_stock_cover.Dy in B (1e+07) x demand.Dy (1e+06) is a stock target of 1e+13"
+    )
+
+
+def test_changes_that_pass_the_largest_together_are_refused_naming_the_scenario() -> None:
+    """Each change is within the limit with the problem as written; applied, the demand factor
+    lifts the stock target past it."""
+    document = _scaled(1e6, 1, 1)
+    document["security"]["min_stock_cover"] = {"Dy": 1e5}
+    problem = Problem.model_validate(document)
+    with pytest.raises(ValidationError) as caught:
+        optiree.apply(problem, problem.scenarios[0])
+    ((error),) = caught.value.errors()
+    assert (error["loc"], error["type"]) == (
+        ("security", "min_stock_cover", "Dy"),
+        "scenario_result",
+    )
+    assert error["msg"].startswith(
+        "under scenario 's': security.min_stock_cover.Dy in P1 (100000) x demand.Dy (5e+07) is a "
+        "stock target of 5e+12"
+    )
+
+
+FACTORS = st.integers(-3, 12).map(lambda power: 10.0**power)
+
+
+@settings(deadline=None, max_examples=30)
+@given(demand=FACTORS, capacity=FACTORS, price=FACTORS, cover=FACTORS)
+def test_scenarios_that_validate_solve(
+    demand: float, capacity: float, price: float, cover: float
+) -> None:
+    """Scenario factors and stock targets either are refused, each at a field whose product is
+    over LARGEST, or the scenario solves to the optimum with every solver (no 'Not Solved', no
+    false 'infeasible': a plan exists, short of demand and target as need be)."""
+    document = _scaled(demand, capacity, price)
+    document["security"]["min_stock_cover"] = {"Dy": cover}
+    document["stock"] = {"below_target_cost": {"Dy": 500}}  # a plan exists, however short
+    products = {
+        "factor": 50 * demand,
+        "capacity_factor": 100 * capacity,
+        "price_factor": 150 * price,
+        "Dy": 50 * cover,
+    }
+    over = {field for field, product in products.items() if product > LARGEST}
+    if over:
+        with pytest.raises(ValidationError) as caught:
+            Problem.model_validate(document)
+        assert {e["loc"][-1] for e in caught.value.errors()} == over
+        return
+    problem = Problem.model_validate(document)
+    try:
+        applied = optiree.apply(problem, problem.scenarios[0])
+    except ValidationError as error:
+        # Only the target under the scaled demand can pass the limit together.
+        assert 50 * demand * cover > LARGEST
+        assert {e["type"] for e in error.errors()} == {"scenario_result"}
+        return
+    for solver in SOLVERS:
+        assert optiree.solve(applied, solver=solver).status == Status.OPTIMAL, solver

@@ -6,9 +6,11 @@ that plans against disruptions (stress tests, the stochastic model, sweeps) goes
 
 from collections.abc import Mapping
 
+from pydantic import ValidationError
+
 from optiree import arguments
 from optiree.errors import ScenarioError
-from optiree.prepare import defined_at, prepare, value_at
+from optiree.prepare import defined_at, prepare
 from optiree.schema import (
     Cap,
     DemandChange,
@@ -21,6 +23,8 @@ from optiree.schema import (
     SourceChange,
     Tier,
     TonnesPerPeriod,
+    restated,
+    value_at,
 )
 from optiree.units import in_tonnes_of_oxide
 
@@ -59,8 +63,9 @@ def apply(problem: Problem, scenario: Scenario, *, from_period: str | None = Non
     nothing changes before that period (what is already decided stays as planned).
 
     Raises:
-        pydantic.ValidationError: the scenario names something the problem does not have; the
-            path starts at ``scenarios.0``.
+        pydantic.ValidationError: the scenario names something the problem does not have (the
+            path starts at ``scenarios.0``), or its changes together make a number the problem
+            does not allow (type ``scenario_result``, at the changed problem's field).
         ScenarioError: a price change in some periods only meets tiers with a price of their
             own.
     """
@@ -73,17 +78,22 @@ def apply(problem: Problem, scenario: Scenario, *, from_period: str | None = Non
     checked = problem.derive(scenarios=[alone]).scenarios[0]
     periods = problem.periods
     later = set(periods[periods.index(from_period) :] if from_period is not None else periods)
-    return problem.derive(
-        name=f"{problem.name} [{checked.name}]",
-        scenarios=[],
-        caps=[
-            *problem.caps,
-            *_disruption_caps(checked, periods, later),
-            *_scenario_caps(checked, periods, later),
-        ],
-        sources=_changed_sources(problem, checked.sources, later),
-        demand=_changed_demand(problem, checked.demand, later),
-    )
+    try:
+        return problem.derive(
+            name=f"{problem.name} [{checked.name}]",
+            scenarios=[],
+            caps=[
+                *problem.caps,
+                *_disruption_caps(checked, periods, later),
+                *_scenario_caps(checked, periods, later),
+            ],
+            sources=_changed_sources(problem, checked.sources, later),
+            demand=_changed_demand(problem, checked.demand, later),
+        )
+    except ValidationError as error:
+        # Each change is checked alone with the problem; together (two factors on one number, a
+        # demand factor under a stock target) they can still pass a limit.
+        raise restated(error, "scenario_result", f"under scenario {checked.name!r}") from None
 
 
 def _within(periods: list[str], later: set[str]) -> list[str]:
