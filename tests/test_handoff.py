@@ -10,6 +10,8 @@ the warm-started solver of sweeps.
 """
 
 import math
+import os
+import tempfile
 from dataclasses import replace
 from typing import Any
 
@@ -29,7 +31,7 @@ from optiree.results import optimal_result
 from optiree.schema import Scenario
 from optiree.solve import solver_for
 from tests.samples import JAPAN, two_country
-from tests.strategies import problems
+from tests.strategies import problems, supply_problems
 
 RELATIVE = 1e-6
 """Relative tolerance between solvers (CBC stops at its own tolerances)."""
@@ -298,3 +300,91 @@ def test_a_sweep_reusing_one_solver_agrees_with_cbc_from_scratch(
         assert math.isnan(ours) == math.isnan(theirs)
         if not math.isnan(ours):
             assert ours == pytest.approx(theirs, rel=RELATIVE, abs=RELATIVE)
+
+
+def _by_name(
+    columns: list[str], rows: list[str], lp: highspy.HighsLp
+) -> dict[str, dict[Any, float]]:
+    """An LP's numbers keyed by column and row names: costs, bounds and matrix entries."""
+    matrix = lp.a_matrix_
+    start, index, value = (np.asarray(a) for a in (matrix.start_, matrix.index_, matrix.value_))
+    colwise = matrix.format_ == highspy.MatrixFormat.kColwise
+    outer, inner = (columns, rows) if colwise else (rows, columns)
+    entries = {}
+    for k, name in enumerate(outer):
+        for i, v in zip(
+            index[start[k] : start[k + 1]], value[start[k] : start[k + 1]], strict=True
+        ):
+            entries[(inner[i], name) if colwise else (name, inner[i])] = float(v)
+    named = {
+        key: dict(zip(names, map(float, getattr(lp, key)), strict=True))
+        for key, names in (
+            ("col_cost_", columns),
+            ("col_lower_", columns),
+            ("col_upper_", columns),
+            ("row_lower_", rows),
+            ("row_upper_", rows),
+        )
+    }
+    return named | {"matrix": entries}
+
+
+def _same_numbers(ours: dict[Any, float], written: dict[Any, float]) -> list[str]:
+    """Where two name -> number maps differ beyond 1e-12 relative (MPS text may round)."""
+    if ours.keys() != written.keys():
+        return [f"names differ: {sorted(map(str, ours.keys() ^ written.keys()))[:5]}"]
+    return [
+        f"{key}: {ours[key]!r} != {written[key]!r}"
+        for key in ours
+        if ours[key] != written[key]
+        and not math.isclose(ours[key], written[key], rel_tol=1e-12, abs_tol=0.0)
+    ]
+
+
+def _mps_check(problem: Problem) -> None:
+    """The LP handed to HiGHS is the LP PuLP writes: PuLP's MPS file read by a second HiGHS
+    has the same columns and rows by name, the same costs, bounds and coefficients, and the
+    same optimal objective."""
+    model = _model(problem)
+    arrays = handoff.lp_arrays(model.lp)
+    columns = [v.name for v in arrays.variables]
+    rows = [c.name for c in arrays.constraints]
+    written = handoff.configured(_stock())
+    with tempfile.TemporaryDirectory() as folder:
+        path = os.path.join(folder, "model.mps")
+        model.lp.writeMPS(path)
+        assert written.readModel(path) == highspy.HighsStatus.kOk
+    read = written.getLp()
+    mps = _by_name(list(read.col_names_), list(read.row_names_), read)
+    # PuLP writes an empty objective with its placeholder "__dummy", fixed at 0.
+    dummy = {key: numbers.pop("__dummy") for key, numbers in mps.items() if "__dummy" in numbers}
+    assert dummy.get("col_lower_", 0.0) == dummy.get("col_upper_", 0.0) == 0.0
+    entries = mps["matrix"]
+    assert all(entries.pop(pair) == 0 for pair in list(entries) if "__dummy" in pair)
+    ours = _by_name(columns, rows, arrays.highs.highs_lp())
+    differences = [f"{k}: {d}" for k in ours for d in _same_numbers(ours[k], mps[k])]
+    assert differences == []
+    assert read.offset_ == pytest.approx(arrays.highs.offset, rel=1e-12, abs=0)
+    handed = handoff.passed(arrays.highs, _stock())
+    handed.run()
+    written.run()
+    assert handed.getModelStatus() == written.getModelStatus()
+    if handed.getModelStatus() == highspy.HighsModelStatus.kOptimal:
+        ours_cost = handed.getInfo().objective_function_value
+        theirs = written.getInfo().objective_function_value
+        assert ours_cost == pytest.approx(theirs, rel=1e-9, abs=1e-9)
+
+
+@given(st.one_of(problems(), supply_problems()))
+def test_the_lp_handed_over_is_the_lp_pulp_writes(problem: Problem) -> None:
+    """Issue 16: PuLP stays the model of record. On random problems using every feature (tiers,
+    feeds, contracts, surplus, strategic stocks, units, caps, scenarios' rows), what the
+    hand-off gives HiGHS equals PuLP's own MPS file, read by a second HiGHS."""
+    _mps_check(problem)
+
+
+def test_the_japan_lp_handed_over_is_the_lp_pulp_writes() -> None:
+    japan = optiree.load_problem(JAPAN)
+    _mps_check(japan)
+    for scenario in japan.scenarios:
+        _mps_check(optiree.apply(japan, scenario))
