@@ -210,22 +210,51 @@ def _measure(kind: str, size: int, seed: int, repeat: int, timeout: float) -> di
     return {"seconds": {k: statistics.median(v) for k, v in times.items()}} | figures
 
 
+def _rounds(kind: str, size: int, args: argparse.Namespace, repeat: int) -> list[dict[str, Any]]:
+    """``repeat`` measurements of ``kind``, one run each in a child of its own."""
+    return [_measure(kind, size, args.seed, 1, args.timeout) for _ in range(repeat)]
+
+
+def _merged(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """One measurement from several runs: the median of each stage, the largest peak, the
+    first error, the figures of the last run."""
+    failed = [run for run in runs if "error" in run]
+    merged = dict(failed[0] if failed else runs[-1])
+    stages: dict[str, list[float]] = {}
+    for run in runs:
+        for name, seconds in run["seconds"].items():
+            stages.setdefault(name, []).append(seconds)
+    merged["seconds"] = {name: statistics.median(times) for name, times in stages.items()}
+    merged["peak_mib"] = max(run.get("peak_mib", float("nan")) for run in runs)
+    merged["total"] = sum(merged["seconds"].values())
+    return merged
+
+
 def _size_figures(size: int, args: argparse.Namespace) -> dict[str, Any]:
+    """Each kind measured ``repeat`` times, the kinds alternating (optiree, floor, pulp, ...,
+    then again), so that a change of the machine's load falls on all of them alike."""
     repeat = args.repeat or REPEATS.get(size, 1)
     kinds = ["optiree", "floor", "pulp", *(["stock"] if args.stock else [])]
+    runs: dict[str, list[dict[str, Any]]] = {kind: [] for kind in kinds}
+    for _ in range(repeat):
+        for kind in kinds:
+            runs[kind] += _rounds(kind, size, args, 1)
     figures: dict[str, Any] = {"size": size, "columns": generator.columns(size)}
-    for kind in kinds:
-        figures[kind] = _measure(kind, size, args.seed, repeat, args.timeout)
-        figures[kind]["total"] = sum(figures[kind]["seconds"].values())
-    ours, base = figures["optiree"], figures["floor"]
+    figures |= {kind: _merged(measured) for kind, measured in runs.items()}
+    ours, base, objects = figures["optiree"], figures["floor"], figures["pulp"]
     if "error" not in ours and "error" not in base:
         difference = abs(ours["objective"] - base["objective"]) / max(1.0, abs(base["objective"]))
         figures["objective_difference"] = difference
         figures["agree"] = difference <= AGREEMENT
         figures["time_ratio"] = ours["total"] / base["total"]
         figures["memory_ratio"] = ours["peak_mib"] / base["peak_mib"]
-    if "error" not in base and "error" not in figures["pulp"]:
-        figures["pulp_ratio"] = figures["pulp"]["total"] / base["total"]
+    if "error" not in base and "error" not in objects:
+        figures["pulp_ratio"] = objects["total"] / base["total"]
+        bound = objects["total"] + base["seconds"]["solve"]
+        figures["pulp_bound"] = bound
+        if "error" not in ours:
+            figures["bound_ratio"] = ours["total"] / bound
+            figures["bound_memory_ratio"] = ours["peak_mib"] / objects["peak_mib"]
     return figures
 
 
@@ -290,6 +319,44 @@ def _print_size(f: dict[str, Any]) -> None:
         print(f"  pulp/floor: time {f['pulp_ratio']:.2f}x (making the PuLP objects alone)")
 
 
+def _cell(figures: dict[str, Any], key: str, form: str) -> str:
+    value = figures.get(key)
+    return "-" if value is None else format(value, form)
+
+
+def size_label(size: int) -> str:
+    """1000 as "1e3"."""
+    mantissa, power = f"{size:.0e}".split("e")
+    return f"{mantissa}e{int(power)}"
+
+
+def size_table(sizes: list[dict[str, Any]]) -> str:
+    """The one table of every size: seconds of the floor, the PuLP bound (the PuLP objects
+    plus the floor's HiGHS run) and optiree, both ratios, and the peak memory of each [MiB]."""
+    lines = [
+        "| size | floor [s] | PuLP bound [s] | optiree [s] | optiree / PuLP bound "
+        "| optiree / floor | peak floor | peak PuLP objects | peak optiree "
+        "| optiree / PuLP objects (memory) |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    for f in sizes:
+        floor_, objects, ours = (f[kind] for kind in ("floor", "pulp", "optiree"))
+        cells = [
+            size_label(f["size"]),
+            _cell(floor_, "total", ".3f"),
+            _cell(f, "pulp_bound", ".3f"),
+            _cell(ours, "total", ".3f"),
+            _cell(f, "bound_ratio", ".2f") + "x",
+            _cell(f, "time_ratio", ".2f") + "x",
+            _cell(floor_, "peak_mib", ",.0f"),
+            _cell(objects, "peak_mib", ",.0f"),
+            _cell(ours, "peak_mib", ",.0f"),
+            _cell(f, "bound_memory_ratio", ".2f") + "x",
+        ]
+        lines.append(f"| {' | '.join(cells)} |")
+    return "\n".join(lines)
+
+
 def _size(text: str) -> int:
     """A size given as 1000 or 1e3."""
     try:
@@ -322,6 +389,7 @@ def main(argv: list[str] | None = None) -> int:
     for size in args.sizes:
         figures["sizes"].append(_size_figures(size, args))
         _print_size(figures["sizes"][-1])
+    print(size_table(figures["sizes"]))
     if args.sweep:
         figures["sweep"] = _sweep_figures(args.sweep)
         w = figures["sweep"]
