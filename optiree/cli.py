@@ -9,30 +9,27 @@ away first (``optiree solve FILE | head``): the command stops there, quietly.
 
 Everything printed goes through :func:`_say`, which escapes control characters
 (:func:`optiree.words.for_terminal`): a problem file cannot retitle or clear the terminal.
+
+A command imports what it needs when it runs (the imports inside the functions below): the
+parser and ``validate`` load the schema and no solver, table or figure library, so that
+``optiree validate`` starts in a fraction of the time ``optiree solve`` needs
+(docs/performance.md, "Start-up").
 """
+
+from __future__ import annotations
 
 import argparse
 import contextlib
 import os
 import sys
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TypeAlias
+from typing import TYPE_CHECKING, TypeAlias
 
 from pydantic import ValidationError
 
-from optiree.diagnose import diagnose
 from optiree.disruption.scenarios import NO_DISRUPTION, disrupted
-from optiree.disruption.sweep import (
-    SCHEDULER_ADDRESS,
-    TABLE_SUFFIXES,
-    Sweep,
-    random_scenarios,
-    require_pyarrow,
-    sweep,
-    write_sweep,
-)
 from optiree.errors import (
     ArgumentError,
     MissingDependencyError,
@@ -41,18 +38,16 @@ from optiree.errors import (
     OutputTakenError,
     SolverError,
 )
-from optiree.files import result_files, write_atomic, write_table, write_tables
-from optiree.frontier import Frontier, frontier
-from optiree.html import write_report
 from optiree.io import load_problem
-from optiree.plots import FIGURES, figure_files, frontier_curve, png
-from optiree.results import TABLES, Result, Status, summary_document
 from optiree.rules import FRONTIER_RULES
 from optiree.schema import Problem, Scenario
-from optiree.sensitivity import sensitivity
-from optiree.solve import SOLVERS, solve
 from optiree.version import __version__
-from optiree.words import for_terminal, headline
+from optiree.words import default_executor_words, for_terminal, headline
+
+if TYPE_CHECKING:
+    from optiree.disruption.sweep import Sweep
+    from optiree.frontier import Frontier
+    from optiree.results import Result
 
 EXIT_OK, EXIT_NOT_SOLVED, EXIT_INVALID = 0, 1, 2
 EXIT_PIPE_CLOSED = 128 + 13
@@ -143,6 +138,10 @@ def _refuse_file_on_path(path: Path | None) -> None:
 
 def _results_in(out: Path) -> list[str]:
     """The result tables, summary and figures already in the folder ``out``."""
+    from optiree.files import result_files
+    from optiree.plots import FIGURES
+    from optiree.results import TABLES
+
     return [name for name in [*result_files(TABLES), *FIGURES] if os.path.lexists(out / name)]
 
 
@@ -179,6 +178,8 @@ def _faced(problem: Problem, scenario: str | None) -> Problem:
 
 
 def _solve(args: argparse.Namespace) -> int:
+    from optiree.solve import solve
+
     problem = _load(args.file)
     _refuse_taken_results(args)
     if args.scenario == ALL_SCENARIOS:
@@ -196,6 +197,10 @@ def _solve(args: argparse.Namespace) -> int:
 
 def _explain(args: argparse.Namespace, faced: Problem, result: Result) -> None:
     """After the plan: what its prices say, or why there is none (an infeasible problem)."""
+    from optiree.diagnose import diagnose
+    from optiree.results import Status
+    from optiree.sensitivity import sensitivity
+
     if result.is_optimal:
         _say("\n" + sensitivity(result).summary(), end="")
     elif result.status == Status.INFEASIBLE:
@@ -206,6 +211,10 @@ def _write_solved(args: argparse.Namespace, problem: Problem, result: Result) ->
     """Write the tables and, for a plan, its figures into ``--out``, as one set published at
     once; None when that went well (figures left out for want of matplotlib are only a note),
     else the exit code."""
+    from optiree.files import write_tables
+    from optiree.plots import figure_files
+    from optiree.results import summary_document
+
     figures: dict[str, bytes] = {}
     note = None
     try:
@@ -232,6 +241,8 @@ def _write_solved(args: argparse.Namespace, problem: Problem, result: Result) ->
 
 def _solve_all(args: argparse.Namespace, problem: Problem) -> int:
     """``solve --scenario all``: every scenario of the file beside no disruption, a row each."""
+    from optiree.disruption.sweep import sweep
+
     _refuse_all(args, problem)
     scenarios = [Scenario(name=NO_DISRUPTION)]
     scenarios += [s.derive(probability=None) for s in problem.scenarios]
@@ -265,6 +276,10 @@ def _refuse_all(args: argparse.Namespace, problem: Problem) -> None:
 
 
 def _report(args: argparse.Namespace) -> int:
+    from optiree.html import write_report
+    from optiree.sensitivity import sensitivity
+    from optiree.solve import solve
+
     problem = _load(args.file)
     _refuse_taken(args, args.out)
     try:
@@ -285,12 +300,16 @@ def _report(args: argparse.Namespace) -> int:
 
 def _report_frontier(args: argparse.Namespace, faced: Problem) -> Frontier | None:
     """The frontier of ``--country``'s largest share, when asked for."""
+    from optiree.frontier import frontier
+
     if args.country is None:
         return None
     return frontier(faced, args.country, solver=args.solver, log=args.verbose)
 
 
 def _frontier(args: argparse.Namespace) -> int:
+    from optiree.frontier import frontier
+
     problem = _load(args.file)
     _refuse_taken(args, args.out, args.plot)
     try:
@@ -311,6 +330,9 @@ def _frontier(args: argparse.Namespace) -> int:
 
 def _write_frontier(args: argparse.Namespace, curve: Frontier) -> int:
     """Write the frontier to ``--out`` (CSV) and draw it in ``--plot`` (PNG), as asked."""
+    from optiree.files import write_atomic, write_table
+    from optiree.plots import frontier_curve, png
+
     try:
         if args.out is not None:
             written = write_table(curve.table, args.out, overwrite=args.force)
@@ -330,6 +352,8 @@ def _sweep_scenarios(args: argparse.Namespace, problem: Problem) -> tuple[list[S
     Raises:
         ArgumentError: ``--out`` or ``--dask`` does not fit, or there is nothing to sweep.
     """
+    from optiree.disruption.sweep import random_scenarios
+
     _check_sweep_options(args)
     if args.scenarios is None:
         if not problem.scenarios:
@@ -345,6 +369,8 @@ def _sweep_scenarios(args: argparse.Namespace, problem: Problem) -> tuple[list[S
 
 
 def _check_sweep_options(args: argparse.Namespace) -> None:
+    from optiree.disruption.sweep import SCHEDULER_ADDRESS, TABLE_SUFFIXES
+
     if args.out is not None and args.out.suffix.lower() not in TABLE_SUFFIXES:
         raise ArgumentError(f"--out {args.out}: give a file ending in .csv or .parquet")
     if args.dask not in (None, "local") and not SCHEDULER_ADDRESS.fullmatch(args.dask):
@@ -371,10 +397,16 @@ def _swept(
     args: argparse.Namespace, problem: Problem, scenarios: list[Scenario], origin: str
 ) -> Sweep:
     """Sweep ``scenarios``, print the summary and write the table to ``--out``, if given."""
+    from optiree.disruption.sweep import require_pyarrow, sweep, write_sweep
+
     if args.out is not None and args.out.suffix.lower() == ".parquet":
         require_pyarrow()  # before the sweep, not after it
-    swept = sweep(problem, scenarios, executor=_executor(args), solver=args.solver)
+    asked = _executor(args)
+    executor = asked or _default(scenarios)
+    swept = sweep(problem, scenarios, executor=executor, solver=args.solver)
     _say(f"{problem.name}: sweep of {origin} (solver: {args.solver})")
+    if asked is None:
+        _say(_default_words(executor, scenarios))
     _say(swept.summary(), end="")
     if args.out is not None:
         written = write_sweep(swept.table, args.out, overwrite=args.force)
@@ -390,8 +422,44 @@ def _executor(args: argparse.Namespace) -> str | None:
     return "dask" if args.dask == "local" else args.dask
 
 
+class _SolverNames:
+    """The names ``--solver`` takes (:data:`optiree.solve.SOLVERS`), read only when argparse
+    checks a ``--solver`` given or shows the help or a usage error: building the parser loads
+    no solver."""
+
+    def __contains__(self, name: object) -> bool:
+        return name in _solvers()
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(_solvers())
+
+
+def _solvers() -> list[str]:
+    from optiree.solve import SOLVERS
+
+    return list(SOLVERS)
+
+
+def _default(scenarios: list[Scenario]) -> str:
+    """The executor a sweep of ``scenarios`` runs on when none is asked for."""
+    from optiree.disruption.sweep.executors import default_executor, machine_cpus
+
+    return default_executor(machine_cpus(), len(scenarios))
+
+
+def _default_words(executor: str, scenarios: list[Scenario]) -> str:
+    """The executor the sweep ran on without one asked for, and the rule that chose it."""
+    from optiree.disruption.sweep.executors import machine_cpus, processes_from
+
+    cpus = machine_cpus()
+    return default_executor_words(executor, len(scenarios), cpus, processes_from(cpus))
+
+
 def _solver_flag(command: argparse.ArgumentParser) -> None:
-    command.add_argument("--solver", choices=list(SOLVERS), default="highs")
+    flag = command.add_argument("--solver", default="highs")
+    # Set after adding: argparse iterates the choices of an argument it adds (to check its
+    # metavar), which would load the solver for every command.
+    flag.choices = _SolverNames()
 
 
 def _verbose_flag(command: argparse.ArgumentParser) -> None:

@@ -7,13 +7,16 @@ of optiree's: what it words is handed to it as plain numbers, strings and DataFr
 objects matching a :class:`typing.Protocol` declared here).
 """
 
+from __future__ import annotations
+
 import math
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
-import pandas as pd
+if TYPE_CHECKING:
+    import pandas as pd
 
 MISSING = "-"
 """What a missing figure (None or NaN) reads as."""
@@ -36,6 +39,8 @@ def price(value: float) -> str:
 
 def money_or_blank(value: float) -> str:
     """Money, or nothing for a missing figure (a row with no share or cover to count)."""
+    import pandas as pd  # noqa: PLC0415  # pandas loads only where tables are worded
+
     return "" if pd.isna(value) else money(value)
 
 
@@ -271,6 +276,8 @@ def frontier_text(
 ) -> str:
     """A frontier's table as text under ``title``: its level (in % where ``percent``), total
     cost, cost per point and breakpoints."""
+    import pandas as pd  # noqa: PLC0415  # pandas loads only where tables are worded
+
     cost = f"total_cost [{currency}]"
     shown = pd.DataFrame(
         {
@@ -556,6 +563,8 @@ def _expected_cost(table: pd.DataFrame, optimal: pd.Series, currency: str) -> st
 def scenario_summary(table: pd.DataFrame, currency: str) -> str:
     """A sweep's rows side by side, in input order: status, total cost, the cost above the
     first row (the baseline) [money], tonnes short per material [t], shares per country [%]."""
+    import pandas as pd  # noqa: PLC0415  # pandas loads only where tables are worded
+
     base = table["total_cost"].iloc[0]
     shown = pd.DataFrame(
         {
@@ -810,3 +819,14 @@ def shown(value: object, width: int = 60) -> str:
 def refusal(name: str, accepts: str, value: object) -> str:
     """The message of an argument that does not fit: which one, what it accepts, what came."""
     return f"{name} must be {accepts}, got {shown(value)}"
+
+
+# --- start-up: the sweep's default executor ---
+
+
+def default_executor_words(executor: str, scenarios: int, cpus: int, least: int | None) -> str:
+    """How a sweep without a named executor chose ``executor`` for ``scenarios`` on ``cpus``
+    CPUs: local processes from ``least`` scenarios on (None: never, on one CPU)."""
+    rule = "always serial on one CPU" if least is None else f"local processes from {least:,}"
+    machine = f"{cpus} CPU" if cpus == 1 else f"{cpus} CPUs"
+    return f"Executor: {executor} ({scenarios:,} scenarios on {machine}; {rule})"

@@ -2,6 +2,7 @@
 and solver give the same bytes."""
 
 import errno
+import importlib
 import json
 import os
 import shutil
@@ -305,15 +306,24 @@ def _problem_file(tmp_path: Path) -> Path:
 
 
 def _appears_while_solving(monkeypatch: pytest.MonkeyPatch, name: str, path: Path) -> None:
-    """Make ``optiree.cli.<name>`` write the user's file at ``path`` while it runs."""
-    real: Callable[..., Any] = getattr(optiree.cli, name)
+    """Make the function ``name`` the CLI runs (``optiree.<name>``, which the CLI imports from
+    its module when the command runs) write the user's file at ``path`` while it runs."""
+    module = importlib.import_module(_HOMES[name])
+    real: Callable[..., Any] = getattr(module, name)
 
     def racing(*args: Any, **kwargs: Any) -> Any:
         answer = real(*args, **kwargs)
         path.write_text("theirs\n")
         return answer
 
-    monkeypatch.setattr(optiree.cli, name, racing)
+    monkeypatch.setattr(module, name, racing)
+
+
+_HOMES = {
+    "sweep": "optiree.disruption.sweep",
+    "frontier": "optiree.frontier",
+    "solve": "optiree.solve",
+}
 
 
 @pytest.mark.parametrize("suffix", [".csv", ".parquet"])

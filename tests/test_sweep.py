@@ -295,7 +295,8 @@ def japan_serial(japan: Problem, japan_draws: list[Scenario]) -> pd.DataFrame:
 def test_processes_give_the_serial_table(
     japan: Problem, japan_draws: list[Scenario], japan_serial: pd.DataFrame
 ) -> None:
-    pd.testing.assert_frame_equal(sweep(japan, japan_draws).table, japan_serial, check_exact=True)
+    processes = sweep(japan, japan_draws, executor="processes").table
+    pd.testing.assert_frame_equal(processes, japan_serial, check_exact=True)
 
 
 def test_dask_gives_the_serial_table(

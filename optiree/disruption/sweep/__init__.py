@@ -77,7 +77,9 @@ def sweep(
         problem: the validated problem; its own ``scenarios`` are ignored.
         scenarios: the scenarios to solve; names must differ, and probabilities are given for
             all (summing to 1) or for none (equally likely).
-        executor: ``None`` or ``"processes"``: local processes, one per CPU
+        executor: ``None``: ``"serial"``, or ``"processes"`` from
+            :func:`~optiree.disruption.sweep.executors.processes_from` scenarios on (20,000
+            on two CPUs; always serial on one); ``"processes"``: local processes, one per CPU
             (``os.cpu_count()``); ``"serial"``: in this process; ``"dask"``: a dask
             ``LocalCluster`` on this machine, started and closed here; a scheduler address
             (``"tcp://host:8786"``) or a ``distributed.Client``: that dask cluster; or any

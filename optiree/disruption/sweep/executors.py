@@ -1,6 +1,8 @@
 """The executors of a sweep: in this process, on local processes, any
 ``concurrent.futures.Executor``, or dask. Each sends batches of scenarios (JSON) to
-:func:`optiree.disruption.sweep.batch.solve_batch` and gives the rows back in input order."""
+:func:`optiree.disruption.sweep.batch.solve_batch` and gives the rows back in input order.
+Without an executor named, :func:`default_executor` chooses serial or local processes by the
+CPUs and the number of scenarios."""
 
 import functools
 import importlib
@@ -9,11 +11,8 @@ import os
 import re
 import sys
 from collections.abc import Callable, Iterable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
-from multiprocessing import get_context
+from concurrent.futures import Executor, as_completed
 from typing import Any
-
-from tqdm import tqdm
 
 from optiree.disruption.sweep.batch import Job, solve_batch
 from optiree.errors import ArgumentError, MissingDependencyError, OptireeError
@@ -26,6 +25,14 @@ MAX_BATCH = 25
 """Most scenarios in one batch (one task): the progress bar moves at least this often."""
 NEEDS_DASK = "the dask executor needs dask.distributed: pip install 'optiree[dask]'"
 EXECUTORS = ("serial", "processes", "dask")
+PROCESSES_FROM = 20_000
+"""Scenarios from which local processes pay off on two CPUs. Measured on the bundled file on a
+2-CPU machine shared with other work (docs/sweep.md, "Timings"): local processes took 1.08 s
+for 100 scenarios (serial 0.05 s), 1.00 s for 1,000 (0.42 s), 3.99 s for 5,000 (2.17 s) and
+8.87 s for 20,000 (8.73 s). Starting the workers (a fresh interpreter each, importing optiree
+and parsing the problem) and sending them the work cost more than the second CPU saves below
+that. A larger problem takes longer per scenario and pays off from fewer: below this, serial
+is the faster."""
 SCHEDULER_ADDRESS = re.compile(r"(?:[a-z]+://)?[\w.\-]+:\d+|[a-z]+://\S+")
 """A dask scheduler address: tcp://host:8786, tls://host:8786, host:8786."""
 
@@ -44,7 +51,11 @@ def run(job: Job, scenarios: Sequence[Scenario], executor: Any, *, progress: boo
         OptireeError: the dask scheduler cannot be reached.
     """
     _check(executor)
+    if executor is None:
+        executor = default_executor(machine_cpus(), len(scenarios))
     texts = [s.model_dump_json() for s in scenarios]
+    from tqdm import tqdm  # noqa: PLC0415  # loaded by a sweep, not by ``import optiree``
+
     # tqdm shows no bar when ``disable`` is None and stderr is not a terminal.
     with tqdm(
         total=len(texts),
@@ -64,6 +75,32 @@ def _check(executor: Any) -> None:
             "scheduler address such as 'tcp://host:8786', a concurrent.futures.Executor or a "
             "dask Client"
         )
+
+
+def processes_from(cpus: int) -> int | None:
+    """The fewest scenarios a sweep without a named executor runs on local processes, on a
+    machine of ``cpus`` CPUs; None on one CPU (always serial).
+
+    The workers' cost (starting them, sending them the work) is taken as that of solving
+    ``PROCESSES_FROM / 2`` scenarios in this process, and ``cpus`` workers save
+    ``1 - 1/cpus`` of the serial time: they pay off from
+    ``PROCESSES_FROM / 2 * cpus / (cpus - 1)`` scenarios, ``PROCESSES_FROM`` on two CPUs and
+    never fewer than half of it on any number."""
+    if cpus < 2:
+        return None
+    return math.ceil(PROCESSES_FROM * cpus / (2 * (cpus - 1)))
+
+
+def default_executor(cpus: int, scenarios: int) -> str:
+    """The executor of a sweep of ``scenarios`` when none is named, on a machine of ``cpus``
+    CPUs: ``"processes"`` from :func:`processes_from` scenarios on, else ``"serial"``."""
+    least = processes_from(cpus)
+    return "processes" if least is not None and scenarios >= least else "serial"
+
+
+def machine_cpus() -> int:
+    """The CPUs of this machine (``os.cpu_count()``): the workers of local processes."""
+    return os.cpu_count() or 1
 
 
 def _runner(executor: Any) -> Run:
@@ -86,23 +123,22 @@ def _serial(job: Job, texts: list[str], _executor: Any, bar: Any) -> Rows:
 
 def _processes(job: Job, texts: list[str], _executor: Any, bar: Any) -> Rows:
     """On local processes, one per CPU (spawned: nothing of this process is inherited)."""
-    batches = _batches(texts, _cpus())
+    from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415  # only when used
+    from multiprocessing import get_context  # noqa: PLC0415
+
+    batches = _batches(texts, machine_cpus())
     with ProcessPoolExecutor(
-        max_workers=min(_cpus(), len(batches)), mp_context=get_context("spawn")
+        max_workers=min(machine_cpus(), len(batches)), mp_context=get_context("spawn")
     ) as pool:
         return _gather(pool, job, batches, bar)
 
 
 def _pool(job: Job, texts: list[str], executor: Executor, bar: Any) -> Rows:
     """On the ``concurrent.futures.Executor`` given."""
-    return _gather(executor, job, _batches(texts, _cpus()), bar)
+    return _gather(executor, job, _batches(texts, machine_cpus()), bar)
 
 
-_NAMED: dict[str | None, Run] = {None: _processes, "processes": _processes, "serial": _serial}
-
-
-def _cpus() -> int:
-    return os.cpu_count() or 1
+_NAMED: dict[str | None, Run] = {"processes": _processes, "serial": _serial}
 
 
 def _batches(texts: list[str], workers: int) -> list[list[str]]:
@@ -180,7 +216,7 @@ def _local_dask(distributed: Any, job: Job, texts: list[str], bar: Any) -> Rows:
     """On a dask ``LocalCluster`` of this machine, started and closed here."""
     with (
         distributed.LocalCluster(
-            n_workers=_cpus(),
+            n_workers=machine_cpus(),
             threads_per_worker=1,
             processes=True,
             host="127.0.0.1",
