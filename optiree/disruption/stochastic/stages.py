@@ -44,6 +44,9 @@ class TwoStage:
     """The periods decided now (the first stage)."""
     revealed: str
     """The first period of the recourse: the scenario is known from here on."""
+    faced: Problem
+    """``for_disruption(problem, penalty=...)`` without its scenarios: what every scenario
+    changes (``problems[s]`` is ``apply(faced, s, from_period=revealed)``)."""
 
 
 def two_stage(
@@ -82,6 +85,7 @@ def two_stage(
         scenario_probabilities(problem),
         tuple(periods[:commit_periods]),
         revealed,
+        faced.derive(scenarios=[]),
     )
 
 
