@@ -284,20 +284,22 @@ class _Solving:
             return self.failed(
                 Status.ERROR, f"the recourse at the optimal first stage failed: {broken}"
             )
-        return self.optimal(objective, values, plans, message)
+        return self.optimal(extensive, objective, values, plans, message)
 
     def optimal(
         self,
+        extensive: Extensive,
         objective: float,
         values: Mapping[Key, float],
         plans: dict[str, Result],
         message: str,
     ) -> StochasticResult:
-        """The result at an optimal first stage ``values``, with the benchmarks."""
+        """The result at an optimal first stage ``values`` of ``extensive`` (solved, its
+        solution read), with the benchmarks."""
         stages, p = self.stages, self.probability
         costs = [plan.total_cost or 0.0 for plan in plans.values()]
         ws_costs = self.wait_and_see()
-        ev, ev_costs = self.expected_value_solution()
+        ev, ev_costs = self.expected_value_solution(extensive)
         eev = self.expected_value_cost(ev, ev_costs)
         if eev is None:
             message += f"; the expected-value problem is not solved ({ev.message})"
@@ -373,31 +375,32 @@ class _Solving:
         """Each scenario's least cost alone, with full foresight (+inf where it has no plan)."""
         return self.costs()
 
-    def expected_value_solution(self) -> tuple[Result, list[float]]:
+    def expected_value_solution(self, extensive: Extensive) -> tuple[Result, list[float]]:
         """The expected-value plan, and each scenario's least cost with its first stage (+inf
         where that leaves the scenario no plan; NaN when the EV problem has none).
 
         The EV problem may have several optimal first stages, each with its own EEV. The one
-        taken is the best for the objective: the extensive form is solved once more with the EV
-        problem's model in it (prefix ``_ev|``), its first stage tied to the scenarios' and its
-        cost held at its optimum (row ``_ev|optimal``), so that EEV does not depend on the
-        solver's choice.
+        taken is the best for the objective: the extensive form (already solved and read) is
+        solved once more with the EV problem's model added to it (prefix ``_ev|``), its first
+        stage tied to the scenarios' and its cost held at its optimum (row ``_ev|optimal``), so
+        that EEV does not depend on the solver's choice.
         """
         mean = expected_value_problem(self.stages)
         alone = self.alone(mean)
         if not alone.result.is_optimal or alone.result.total_cost is None:
             return alone.result, [math.nan] * len(self.stages.problems)
-        first = self.best_first_stage(mean, alone.result.total_cost)
+        first = self.best_first_stage(extensive, mean, alone.result.total_cost)
         if first is None:  # no EV-optimal first stage serves every scenario: some cost is inf
             first = alone.first_stage
         costs = self.costs(first)
         return self.alone(mean, first).result, costs
 
-    def best_first_stage(self, mean: Problem, optimum: float) -> dict[Key, float] | None:
+    def best_first_stage(
+        self, extensive: Extensive, mean: Problem, optimum: float
+    ) -> dict[Key, float] | None:
         """The EV-optimal first stage best for the objective; None when none serves every
-        scenario."""
+        scenario. ``extensive`` is extended in place (not built a second time)."""
         stages = self.stages
-        extensive = build_extensive(stages, self.risk, self.stock)
         prefix = f"_ev{SEPARATOR}"
         model = build(prepare(mean), lp=extensive.lp, prefix=prefix)
         fix_stock(model, self.stock, stages.committed[-1], prefix)
