@@ -756,17 +756,16 @@ def _as_read(
     return value, (row.parameter or 0.0) * total, 0.01 * total
 
 
-# --- stochastic: checked costs of warm re-solves ---
+# --- stochastic: the check of warm re-solves ---
 
 
-def verified_cost(model: LpModel, data: ProblemData) -> float | None:
-    """The total cost of the plan in ``model``'s variables, as :attr:`Result.total_cost` sums
-    it, once :func:`optiree.verify.verify` finds that the plan keeps every rule of ``data``
-    (the problem it must solve, which may bound more than ``model`` does) within
-    :data:`optiree.verify.TOLERANCE`; None when it breaks one.
+def keeps_rules(model: LpModel, data: ProblemData) -> bool:
+    """Whether the plan in ``model``'s variables keeps every rule of ``data`` (the problem it
+    must solve, which may bound more than ``model`` does) within
+    :data:`optiree.verify.TOLERANCE`, as :func:`optiree.verify.verify` finds.
 
-    Only the tables ``verify`` reads and the costs are built (no duals, ranges or
-    constraints table): the check of a re-solve whose plan itself is not returned.
+    Only the tables ``verify`` reads are built (no duals, ranges, costs or constraints
+    table): the check of a re-solve whose plan itself is not returned.
     """
     ranges = _Ranging(None)
     supply, substitution = _supply(model), _substitution(model)
@@ -778,7 +777,4 @@ def verified_cost(model: LpModel, data: ProblemData) -> float | None:
         "inventory": _inventory(model, supply, substitution),
         "shortage": _shortage(model),
     }
-    if verify(data, tables).relative > TOLERANCE:
-        return None
-    cost = float(_costs(model, tables)["cost"].sum())
-    return cost if math.isfinite(cost) else None
+    return verify(data, tables).relative <= TOLERANCE

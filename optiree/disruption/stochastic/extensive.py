@@ -7,8 +7,8 @@ from typing import Any
 
 import pulp
 
-from optiree.disruption.stochastic.stages import Risk, TwoStage, as_risk, fixed_stock
 from optiree.collector import paused
+from optiree.disruption.stochastic.stages import Risk, TwoStage, as_risk, fixed_stock
 from optiree.errors import OptireeError
 from optiree.model import LpModel, build
 from optiree.prepare import prepare

@@ -3,6 +3,7 @@
 values (the expected-value solution's recourse), each scenario changing only the bounds of
 the cap rows its disruptions set."""
 
+import math
 from collections.abc import Mapping
 
 import pulp
@@ -15,7 +16,7 @@ from optiree.disruption.sweep.batch import CapSweep
 from optiree.errors import OptireeError
 from optiree.model import LpModel
 from optiree.prepare import prepare
-from optiree.results import verified_cost
+from optiree.results import keeps_rules
 from optiree.schema import Problem, Scenario
 
 
@@ -79,12 +80,16 @@ class WarmScenarios:
         )
 
     def cost(self, scenario: Scenario, problem: Problem) -> float | None:
-        """The least cost of ``problem`` (``scenario`` applied), checked; None where it must
-        be solved from scratch (another kind of scenario, no optimal plan, or a plan that
-        fails the check: the fresh solve says why)."""
+        """The least cost of ``problem`` (``scenario`` applied): the re-solve's objective,
+        once its plan is checked; None where it must be solved from scratch (another kind of
+        scenario, no optimal plan, or a plan that fails the check: the fresh solve says
+        why)."""
         x = self.sweep.optimum(scenario)
         if x is None:
             return None
         for variable, value in zip(self.sweep.variables, x.tolist(), strict=True):
             variable.varValue = value
-        return verified_cost(self.sweep.model, prepare(problem))
+        if not keeps_rules(self.sweep.model, prepare(problem)):
+            return None
+        cost = self.sweep.solver.cost(x)
+        return cost if math.isfinite(cost) else None
