@@ -754,3 +754,27 @@ def _as_read(
     total = float(totals.get((row.material, row.period), 0.0))
     value = float(by_country.get((row.subject, row.material, row.period), 0.0))
     return value, (row.parameter or 0.0) * total, 0.01 * total
+
+
+# --- stochastic: the check of warm re-solves ---
+
+
+def keeps_rules(model: LpModel, data: ProblemData) -> bool:
+    """Whether the plan in ``model``'s variables keeps every rule of ``data`` (the problem it
+    must solve, which may bound more than ``model`` does) within
+    :data:`optiree.verify.TOLERANCE`, as :func:`optiree.verify.verify` finds.
+
+    Only the tables ``verify`` reads are built (no duals, ranges, costs or constraints
+    table): the check of a re-solve whose plan itself is not returned.
+    """
+    ranges = _Ranging(None)
+    supply, substitution = _supply(model), _substitution(model)
+    tables = {
+        "purchases": _purchases(model, ranges),
+        "feeds": _feeds(model, ranges),
+        "supply": supply,
+        "substitution": substitution,
+        "inventory": _inventory(model, supply, substitution),
+        "shortage": _shortage(model),
+    }
+    return verify(data, tables).relative <= TOLERANCE

@@ -32,6 +32,8 @@ from optiree.disruption.stochastic import (
     solve_stochastic,
     two_stage,
 )
+from optiree.disruption.stochastic.solving import _Solving
+from optiree.disruption.stochastic.warm import WarmScenarios
 from optiree.schema import Scenario
 from optiree.solve import SolverName
 from tests.checker import check
@@ -818,3 +820,92 @@ def test_a_first_stage_rounded_by_the_solver_still_has_its_recourse(solver: Solv
     assert list(other.scenario_costs["cost_expected_value"]) == pytest.approx(
         list(result.scenario_costs["cost_expected_value"]), rel=RELATIVE
     )
+
+
+# --- Warm re-solves: the same answers as solving each scenario from scratch --------------------
+
+WARM = 1e-9
+"""Relative difference allowed between a warm re-solve's figures and a cold solve's (the
+solvers' own rounding; every figure printed stays the same)."""
+
+
+def _solved_cold(problem: Problem, scenarios: list[Scenario], **options: Any) -> StochasticResult:
+    """``solve_stochastic`` with every scenario solved alone from scratch (the warm model
+    declines each one), as with CBC."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(WarmScenarios, "cost", lambda self, scenario, problem: None)
+        return solve_stochastic(problem, scenarios, **options)
+
+
+def _assert_same_as_cold(warm: StochasticResult, cold: StochasticResult) -> None:
+    assert warm.status == cold.status, (warm.message, cold.message)
+    assert warm.message == cold.message
+    figures = ["objective", "expected_cost", "cvar", "wait_and_see", "expected_value_cost"]
+    for name in [*figures, "vss", "evpi"]:
+        a, b = getattr(warm, name), getattr(cold, name)
+        assert (a is None) == (b is None), name
+        if a is not None and not (math.isinf(a) and a == b):
+            assert a == pytest.approx(b, rel=WARM, abs=WARM), name
+    pd.testing.assert_frame_equal(warm.first_stage, cold.first_stage)
+    pd.testing.assert_frame_equal(warm.scenario_costs, cold.scenario_costs, rtol=WARM, atol=WARM)
+    assert warm.summary() == cold.summary()
+
+
+def test_warm_re_solves_of_the_japan_case_match_the_cold_ones() -> None:
+    """100 random scenarios of the bundled case: each wait-and-see and EEV solve is a warm
+    re-solve (only the recourse plans and the expected-value problem are built alone), and
+    every figure, table and the summary are the cold path's."""
+    problem = optiree.load_problem(ROOT / "examples" / "japan_2026.yaml")
+    scenarios = optiree.random_scenarios(problem, 100, seed=16)
+    alone = _Solving.alone
+    calls = []
+
+    def counted(self: _Solving, *args: Any, **kwargs: Any) -> Any:
+        calls.append(args[0].name)
+        return alone(self, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_Solving, "alone", counted)
+        warm = solve_stochastic(problem, scenarios)
+    assert len(calls) == len(scenarios) + 2  # the recourse plans, the EV problem twice
+    _assert_same_as_cold(warm, _solved_cold(problem, scenarios))
+
+
+@settings(max_examples=EXAMPLES, deadline=None)
+@given(cases())
+def test_warm_re_solves_match_the_cold_ones(
+    case: tuple[Problem, list[Scenario], int, Risk | None],
+) -> None:
+    """Random problems and scenarios (disruptions re-solved warm; price and demand changes, or
+    two disruptions on one cap row, solved from scratch): the cold path's answers."""
+    problem, scenarios, commit, risk = case
+    cost, warmed = WarmScenarios.cost, []
+
+    def counted(self: WarmScenarios, scenario: Scenario, problem: Problem) -> float | None:
+        found = cost(self, scenario, problem)
+        warmed.append(found is not None)
+        return found
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(WarmScenarios, "cost", counted)
+        warm = solve_stochastic(problem, scenarios, commit_periods=commit, risk=risk)
+    event(warm.status.value)
+    event(f"re-solved warm: {'some' if any(warmed) else 'none'}")
+    _assert_same_as_cold(warm, _solved_cold(problem, scenarios, commit_periods=commit, risk=risk))
+
+
+@pytest.mark.parametrize(
+    ("case", "options"),
+    [
+        (CVAR0_CASE, {"risk": {"cvar_alpha": 0.0, "weight": 0.3}}),
+        (EEV_CASE, {"commit_periods": 2}),
+    ],
+    ids=["cvar0", "eev"],
+)
+def test_warm_re_solves_of_the_regression_cases_match_the_cold_ones(
+    case: dict[str, Any], options: dict[str, Any]
+) -> None:
+    problem = Problem.model_validate(case)
+    base, scenarios = problem.derive(scenarios=[]), problem.scenarios
+    warm = solve_stochastic(base, scenarios, **options)
+    _assert_same_as_cold(warm, _solved_cold(base, scenarios, **options))

@@ -7,6 +7,7 @@ from typing import Any
 
 import pulp
 
+from optiree.collector import paused
 from optiree.disruption.stochastic.stages import Risk, TwoStage, as_risk, fixed_stock
 from optiree.errors import OptireeError
 from optiree.model import LpModel, build
@@ -62,6 +63,7 @@ class Extensive:
     """eta + 1/(1 - alpha) sum_s p_s excess_s, when the objective weighs a CVaR."""
 
 
+@paused
 def build_extensive(
     stages: TwoStage,
     risk: Risk | Mapping[str, Any] | None = None,
@@ -70,6 +72,9 @@ def build_extensive(
     """One LP for all scenarios: each scenario's model under the prefix ``<scenario>|``, rows
     ``<scenario>|first_stage(kind,index)`` tying each first-stage variable to the first
     scenario's, and the objective (1 - w) sum_s p_s cost_s + w CVaR (w = 0 without ``risk``).
+
+    The cyclic garbage collector is paused throughout (:mod:`optiree.collector`): between one
+    scenario's model and the next it would pass over every object of those built so far.
     """
     chosen_risk = as_risk(risk)
     stock = fixed_stock(stages, first_stage_stock)

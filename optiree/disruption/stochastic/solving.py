@@ -19,7 +19,6 @@ from optiree.disruption.stochastic.extensive import (
     build_extensive,
     first_stage_variables,
     fix_stock,
-    key_name,
     tie,
 )
 from optiree.disruption.stochastic.stages import (
@@ -30,8 +29,7 @@ from optiree.disruption.stochastic.stages import (
     fixed_stock,
     two_stage,
 )
-from optiree.disruption.stress import settle_committed_rows
-from optiree.errors import OptireeError
+from optiree.disruption.stochastic.warm import WarmScenarios, fix_alone
 from optiree.model import build
 from optiree.prepare import prepare
 from optiree.results import Result, Status, optimal_result
@@ -67,26 +65,6 @@ def _evaluate(expression: pulp.LpAffineExpression) -> float:
     None)."""
     terms = sum(float(coefficient) * _value(v) for v, coefficient in expression.items())
     return float(expression.constant) + terms
-
-
-def _fix(variables: Mapping[Key, pulp.LpVariable], values: Mapping[Key, float]) -> None:
-    """Fix each variable at its value (kept within its own bounds)."""
-    missing = [key_name(k) for k in variables if k not in values]
-    if missing:
-        raise OptireeError(f"no first-stage value for {', '.join(missing)}")
-    for key, variable in variables.items():
-        value = _within_bounds(values[key], variable)
-        variable.lowBound = value
-        variable.upBound = value
-
-
-def _within_bounds(value: float, variable: pulp.LpVariable) -> float:
-    """``value`` moved into the variable's bounds."""
-    if variable.lowBound is not None:
-        value = max(value, variable.lowBound)
-    if variable.upBound is not None:
-        value = min(value, variable.upBound)
-    return value
 
 
 @dataclass(frozen=True)
@@ -306,20 +284,22 @@ class _Solving:
             return self.failed(
                 Status.ERROR, f"the recourse at the optimal first stage failed: {broken}"
             )
-        return self.optimal(objective, values, plans, message)
+        return self.optimal(extensive, objective, values, plans, message)
 
     def optimal(
         self,
+        extensive: Extensive,
         objective: float,
         values: Mapping[Key, float],
         plans: dict[str, Result],
         message: str,
     ) -> StochasticResult:
-        """The result at an optimal first stage ``values``, with the benchmarks."""
+        """The result at an optimal first stage ``values`` of ``extensive`` (solved, its
+        solution read), with the benchmarks."""
         stages, p = self.stages, self.probability
         costs = [plan.total_cost or 0.0 for plan in plans.values()]
         ws_costs = self.wait_and_see()
-        ev, ev_costs = self.expected_value_solution()
+        ev, ev_costs = self.expected_value_solution(extensive)
         eev = self.expected_value_cost(ev, ev_costs)
         if eev is None:
             message += f"; the expected-value problem is not solved ({ev.message})"
@@ -363,14 +343,8 @@ class _Solving:
         """Solve ``problem`` alone: with the first stage ``fixed`` (a recourse), or free (full
         foresight)."""
         model = build(prepare(problem))
-        fix_stock(model, self.stock, self.stages.committed[-1], "")
+        fix_alone(model, self.stages, self.stock, fixed)
         variables = first_stage_variables(model, self.stages.committed)
-        if fixed is not None:
-            _fix(variables, fixed)
-            # Values from CBC carry 8 significant digits: rows of the committed periods, all
-            # fixed, may miss them by that rounding (an "infeasible" first stage, an infinite
-            # EEV); a miss beyond it is left for the solver to call infeasible.
-            settle_committed_rows(model, set(self.stages.committed))
         status, message = run_solver(model, solver_for(self.solver, log=self.log))
         if status is not Status.OPTIMAL:
             failed = Result.build(
@@ -386,38 +360,47 @@ class _Solving:
 
     def costs(self, fixed: Mapping[Key, float] | None = None) -> list[float]:
         """Each scenario's least cost alone, with the first stage ``fixed`` or free (+inf where
-        it has no plan)."""
-        return [_cost(self.alone(p, fixed).result) for p in self.stages.problems.values()]
+        it has no plan): with HiGHS re-solved on one warm model (:class:`WarmScenarios`) where
+        the scenario allows, else solved from scratch."""
+        stages = self.stages
+        warm = WarmScenarios(stages, self.stock, fixed) if self.solver == "highs" else None
+        costs = []
+        problems = stages.problems.values()
+        for scenario, problem in zip(stages.problem.scenarios, problems, strict=True):
+            cost = warm.cost(scenario, problem) if warm is not None else None
+            costs.append(cost if cost is not None else _cost(self.alone(problem, fixed).result))
+        return costs
 
     def wait_and_see(self) -> list[float]:
         """Each scenario's least cost alone, with full foresight (+inf where it has no plan)."""
         return self.costs()
 
-    def expected_value_solution(self) -> tuple[Result, list[float]]:
+    def expected_value_solution(self, extensive: Extensive) -> tuple[Result, list[float]]:
         """The expected-value plan, and each scenario's least cost with its first stage (+inf
         where that leaves the scenario no plan; NaN when the EV problem has none).
 
         The EV problem may have several optimal first stages, each with its own EEV. The one
-        taken is the best for the objective: the extensive form is solved once more with the EV
-        problem's model in it (prefix ``_ev|``), its first stage tied to the scenarios' and its
-        cost held at its optimum (row ``_ev|optimal``), so that EEV does not depend on the
-        solver's choice.
+        taken is the best for the objective: the extensive form (already solved and read) is
+        solved once more with the EV problem's model added to it (prefix ``_ev|``), its first
+        stage tied to the scenarios' and its cost held at its optimum (row ``_ev|optimal``), so
+        that EEV does not depend on the solver's choice.
         """
         mean = expected_value_problem(self.stages)
         alone = self.alone(mean)
         if not alone.result.is_optimal or alone.result.total_cost is None:
             return alone.result, [math.nan] * len(self.stages.problems)
-        first = self.best_first_stage(mean, alone.result.total_cost)
+        first = self.best_first_stage(extensive, mean, alone.result.total_cost)
         if first is None:  # no EV-optimal first stage serves every scenario: some cost is inf
             first = alone.first_stage
         costs = self.costs(first)
         return self.alone(mean, first).result, costs
 
-    def best_first_stage(self, mean: Problem, optimum: float) -> dict[Key, float] | None:
+    def best_first_stage(
+        self, extensive: Extensive, mean: Problem, optimum: float
+    ) -> dict[Key, float] | None:
         """The EV-optimal first stage best for the objective; None when none serves every
-        scenario."""
+        scenario. ``extensive`` is extended in place (not built a second time)."""
         stages = self.stages
-        extensive = build_extensive(stages, self.risk, self.stock)
         prefix = f"_ev{SEPARATOR}"
         model = build(prepare(mean), lp=extensive.lp, prefix=prefix)
         fix_stock(model, self.stock, stages.committed[-1], prefix)

@@ -44,6 +44,9 @@ class TwoStage:
     """The periods decided now (the first stage)."""
     revealed: str
     """The first period of the recourse: the scenario is known from here on."""
+    faced: Problem
+    """``for_disruption(problem, penalty=...)`` without its scenarios: what every scenario
+    changes (``problems[s]`` is ``apply(faced, s, from_period=revealed)``)."""
 
 
 def two_stage(
@@ -74,7 +77,10 @@ def two_stage(
     # What a tonne short or below a stock target costs is resolved once, on the problem as it
     # stands: a scenario's price spike does not change it, and the committed periods cost the
     # same in every scenario.
-    faced = for_disruption(problem, penalty=penalty)
+    # Applied to the problem faced without its scenarios: each scenario is checked alone
+    # against it either way, and a copy of every scenario per scenario would make the work
+    # grow with the square of their number.
+    faced = for_disruption(problem, penalty=penalty).derive(scenarios=[])
     problems = {s.name: apply(faced, s, from_period=revealed) for s in problem.scenarios}
     return TwoStage(
         problem,
@@ -82,6 +88,7 @@ def two_stage(
         scenario_probabilities(problem),
         tuple(periods[:commit_periods]),
         revealed,
+        faced,
     )
 
 

@@ -5,7 +5,7 @@ prices each scenario of a batch on one reused, warm-started HiGHS instance where
 import functools
 import itertools
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -164,38 +164,81 @@ def _shortages(model: LpModel, materials: list[str]) -> tuple[Any, Any]:
     )
 
 
-class _Reuse:
-    """One HiGHS instance for every scenario of a sweep that has the base LP's structure.
+class CapSweep:
+    """One warm HiGHS model for every scenario made only of disruptions, one per target,
+    material and period: the problem with a full cap per target, whose cap rows each scenario
+    bounds.
 
-    The base LP is the problem faced (:func:`optiree.disruption.scenarios.for_disruption`: every
-    material may go short, every stock target a strategic stock), plus one cap per disruption
-    target (country or source) on all its materials and periods at its full capacity, where it
-    cannot bind. A scenario made only of disruptions, one per target, material and period, is
-    then the base LP with the bounds of some rows changed: a disruption's cap rows get
-    ``(1 - cut)`` x capacity in its periods and materials, as
-    :func:`optiree.disruption.scenarios.apply` caps them, and the caps of other targets and
-    periods are free rows (no bound). Any other kind of scenario is solved from scratch. Each
-    solve starts from the base LP's optimal basis (:class:`optiree.handoff.RowBoundSweep`).
+    The base LP is ``problem`` plus one cap per disruption target (country or source) on all
+    its materials and periods at its full capacity, where it cannot bind, with whatever
+    ``adjust`` adds or fixes in its model (rows, column bounds) before it is handed over. A
+    scenario made only of disruptions is then the base LP with the bounds of some rows
+    changed: a disruption's cap rows get ``(1 - cut)`` x capacity in its materials and in its
+    periods from ``from_period`` on, as :func:`optiree.disruption.scenarios.apply` caps them,
+    and the caps of other targets and periods are free rows (no bound). Each solve starts from
+    the base LP's optimal basis (:class:`optiree.handoff.RowBoundSweep`).
     """
+
+    def __init__(
+        self,
+        problem: Problem,
+        targets: tuple[Target, ...],
+        *,
+        adjust: Callable[[LpModel], None] | None = None,
+        from_period: str | None = None,
+    ) -> None:
+        self.problem = problem
+        self.cap_ids = _cap_ids(problem, targets)
+        periods = problem.periods
+        self.later = set(periods if from_period is None else periods[periods.index(from_period) :])
+        self.model = build(prepare(_with_caps(problem, self.cap_ids)))
+        if adjust is not None:
+            adjust(self.model)
+        arrays = lp_arrays(self.model.lp)  # gives each row and column its index
+        self.variables = arrays.variables
+        self.caps = _cap_rows(self.model, self.cap_ids)
+        cap_rows = [i for rows in self.caps.values() for i in rows.values()]
+        self.solver = RowBoundSweep(arrays.highs, solver_for("highs"), cap_rows)
+
+    def optimum(self, scenario: Scenario) -> Any:
+        """The value of every column at the scenario's optimum; None where it must be solved
+        from scratch (another kind of scenario, or no optimal plan: the fresh solve says
+        why)."""
+        row_upper = self._row_upper(scenario) if _only_disruptions(scenario) else None
+        return None if row_upper is None else self.solver.optimum(row_upper)
+
+    def _row_upper(self, scenario: Scenario) -> Any:
+        """The cap rows' bounds under the scenario's disruptions; None when two of them cap one
+        row (the LP has a row more)."""
+        row_upper = self.solver.row_upper.copy()
+        cut: set[int] = set()
+        for d in scenario.disruptions:
+            caps = self.caps[self.cap_ids[target_of(d)]]
+            rows = _rows_of(caps, d, self.problem, self.later)
+            if _twice(rows, cut):
+                return None
+            cut.update(rows)
+            row_upper[rows] = (1 - d.cut) * self.solver.full[rows]
+        return row_upper
+
+
+class _Reuse:
+    """One HiGHS instance for every scenario of a sweep that has the base LP's structure
+    (:class:`CapSweep` on the problem faced,
+    :func:`optiree.disruption.scenarios.for_disruption`: every material may go short, every
+    stock target a strategic stock); any other kind of scenario is solved from scratch."""
 
     def __init__(self, problem: Problem, targets: tuple[Target, ...]) -> None:
         self.problem = problem
-        self.cap_ids = _cap_ids(problem, targets)
-        model = build(prepare(_with_caps(problem, self.cap_ids)))
-        arrays = lp_arrays(model.lp).highs  # gives each row and column its index
-        self.caps = _cap_rows(model, self.cap_ids)
-        cap_rows = [i for rows in self.caps.values() for i in rows.values()]
-        self.solver = RowBoundSweep(arrays, solver_for("highs"), cap_rows)
+        self.sweep = CapSweep(problem, targets)
+        model = self.sweep.model
         self.bought = _delivered(model, problem.countries)
         self.short = _shortages(model, problem.material_ids)
 
     def figures(self, scenario: Scenario) -> dict[str, Any] | None:
         """The scenario's figures from the reused solver; None where it must be solved from
         scratch (another kind of scenario, or no optimal plan: the fresh solve says why)."""
-        row_upper = self._row_upper(scenario) if _only_disruptions(scenario) else None
-        if row_upper is None:
-            return None
-        x = self.solver.optimum(row_upper)
+        x = self.sweep.optimum(scenario)
         if x is None:
             return None
         x = np.where(np.abs(x) < ZERO, 0.0, x)
@@ -205,31 +248,19 @@ class _Reuse:
         bought = np.bincount(country, x[index] * per_unit, len(problem.countries))
         return _row(
             problem,
-            self.solver.cost(x),
+            self.sweep.solver.cost(x),
             dict(zip(problem.material_ids, short.tolist(), strict=True)),
             dict(zip(problem.countries, bought.tolist(), strict=True)),
         )
 
-    def _row_upper(self, scenario: Scenario) -> Any:
-        """The cap rows' bounds under the scenario's disruptions; None when two of them cap one
-        row (the LP has a row more)."""
-        row_upper = self.solver.row_upper.copy()
-        cut: set[int] = set()
-        for d in scenario.disruptions:
-            rows = _rows_of(self.caps[self.cap_ids[target_of(d)]], d, self.problem)
-            if _twice(rows, cut):
-                return None
-            cut.update(rows)
-            row_upper[rows] = (1 - d.cut) * self.solver.full[rows]
-        return row_upper
-
 
 def _rows_of(
-    rows: Mapping[tuple[str, str], int], disruption: Disruption, problem: Problem
+    rows: Mapping[tuple[str, str], int], disruption: Disruption, problem: Problem, later: set[str]
 ) -> list[int]:
-    """The cap ``rows`` (by material and period) in the disruption's materials and periods
-    (none where the target sells nothing: apply's cap has no row there)."""
-    window = disruption_periods(problem.periods, disruption)
+    """The cap ``rows`` (by material and period) in the disruption's materials and in its
+    periods that are in ``later`` (none where the target sells nothing: apply's cap has no row
+    there)."""
+    window = [t for t in disruption_periods(problem.periods, disruption) if t in later]
     materials = disruption.materials or problem.material_ids
     return [rows[m, t] for m in materials for t in window if (m, t) in rows]
 
