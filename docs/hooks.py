@@ -204,11 +204,12 @@ def on_files(files: Files, config: MkDocsConfig) -> Files:
 
 
 def export_modules() -> dict[str, str]:
-    """The module each name of ``optiree/__init__.py`` is imported from, by name."""
+    """The module each name of ``optiree/__init__.py`` is imported from, by name (those it
+    loads on first use are named in its ``TYPE_CHECKING`` block)."""
     tree = ast.parse(Path(optiree.__file__).read_text())
     return {
         alias.asname or alias.name: node.module
-        for node in tree.body
+        for node in ast.walk(tree)
         if isinstance(node, ast.ImportFrom) and node.module
         for alias in node.names
     }
