@@ -111,6 +111,12 @@ class _Rule:
         """The level cannot be tightened past this (0 or 1 for shares); None: no such bound."""
         return self.spec.tightest
 
+    def within(self, level: float) -> float:
+        """``level``, or the ceiling where rounding took it past (a share of -5.6e-17)."""
+        ceiling = self.ceiling
+        past = ceiling is not None and level * self.tighter > ceiling * self.tighter
+        return ceiling if past and ceiling is not None else level
+
 
 def _max_share(problem: Problem, country: str, material: str | None) -> _Rule:
     _check_country(problem, country)
@@ -500,7 +506,7 @@ def frontier(
     tightest = tracer.tightest(loosest)
     tracer.ends = {loosest, tightest}
     count = DEFAULT_POINTS if points is None else points
-    grid = {loosest + (tightest - loosest) * i / (count + 1) for i in range(count + 2)}
+    grid = {spec.within(loosest + (tightest - loosest) * i / (count + 1)) for i in range(count + 2)}
     every, kinks = tracer.trace(grid, tolerance)
     table = _table(spec, every, kinks, tracer)
     solves = len(tracer.solved) + 1

@@ -2,6 +2,7 @@
 
 import importlib
 import itertools
+import math
 from pathlib import Path
 from typing import Any
 
@@ -214,3 +215,31 @@ def test_stock_cover_frontier_of_a_strategic_stock_ends_where_the_stock_can_go()
     for row in table.itertuples():
         assert row.total_cost == pytest.approx(_cost(row.level, 20_000, 16_000, 0.3, 21_000))
     assert table.loc[table["breakpoint"], "level"].tolist() == [pytest.approx(0.3, abs=1e-9)]
+
+
+def _cold_cost(problem: Problem, country: str, level: float) -> float:
+    """The least cost with ``country``'s largest share at ``level``, solved from scratch."""
+    shares = dict(problem.security.max_country_share) | {country: level}
+    changed = problem.derive(security=problem.security.derive(max_country_share=shares))
+    cost = optiree.solve(changed).total_cost
+    assert cost is not None
+    return cost
+
+
+def test_the_frontier_of_a_country_whose_tightest_share_is_zero() -> None:
+    """Malaysia's share on the bundled file can fall to 0: the grid's last level, computed as
+    40% - 40% in floating point, was -5.6e-17 and failed validation (the issue had it giving
+    up after 400 solves). The frontier runs to 0, and its breakpoints are where cold solves on
+    either side of them show the slope changing; the rows between show none."""
+    problem = optiree.load_problem(Path(__file__).parents[1] / "examples" / "japan_2026.yaml")
+    curve = frontier(problem, "MY")
+    table = curve.table
+    assert table["level"].iloc[-1] == 0.0
+    assert table["level"].iloc[0] == pytest.approx(0.4)
+    assert table["total_cost"].is_monotonic_increasing
+    step = 1e-5
+    for row in table.iloc[1:-1].itertuples():
+        here = row.total_cost
+        looser = (_cold_cost(problem, "MY", row.level + step) - here) / step
+        tighter = (here - _cold_cost(problem, "MY", row.level - step)) / step
+        assert row.breakpoint == (not math.isclose(looser, tighter, rel_tol=1e-3)), row.level
