@@ -1277,38 +1277,32 @@ def _changed_source_errors(
     periods = change.periods or p.periods
     materials = [m for m in change.materials or list(s.capacity) if m in s.capacity]
     feeds = s.feeds if change.materials is None else []
-    capacity = max(
+    scaled = (
         (
-            *(_largest_in(s.capacity[m], periods) for m in materials),
-            *(_largest_in(feed.capacity, periods) for feed in feeds),
+            "capacity_factor",
+            "capacity",
+            [_largest_in(s.capacity[m], periods) for m in materials]
+            + [_largest_in(feed.capacity, periods) for feed in feeds],
+            "count quantities in larger units (units.quantities)",
         ),
-        default=0.0,
-    )
-    yield from _too_large(
-        (*where, "capacity_factor"),
-        "capacity",
         (
-            (f"the largest capacity of {s.id!r} it scales", capacity),
-            ("capacity_factor", change.capacity_factor),
+            "price_factor",
+            "price",
+            [_largest_price(p, s, m, periods) for m in materials]
+            + [_largest_in(feed.price_per_tonne_feed, periods) for feed in feeds],
+            "count prices in a larger currency unit",
         ),
-        "lower the factor, or count quantities in larger units (units.quantities)",
     )
-    price = max(
-        (
-            *(_largest_price(p, s, m, periods) for m in materials),
-            *(_largest_in(feed.price_per_tonne_feed, periods) for feed in feeds),
-        ),
-        default=0.0,
-    )
-    yield from _too_large(
-        (*where, "price_factor"),
-        "price",
-        (
-            (f"the largest price of {s.id!r} it scales", price),
-            ("price_factor", change.price_factor),
-        ),
-        "lower the factor, or count prices in a larger currency unit",
-    )
+    for field, kind, largest, fix in scaled:
+        yield from _too_large(
+            (*where, field),
+            kind,
+            (
+                (f"the largest {kind} of {s.id!r} it scales", max(largest, default=0.0)),
+                (field, getattr(change, field)),
+            ),
+            f"lower the factor, or {fix}",
+        )
 
 
 def _demand_change_errors(

@@ -426,11 +426,8 @@ def test_changes_that_pass_the_largest_together_are_refused_naming_the_scenario(
     )
 
 
-FACTORS = st.integers(-3, 12).map(lambda power: 10.0**power)
-
-
 @settings(deadline=None, max_examples=30)
-@given(demand=FACTORS, capacity=FACTORS, price=FACTORS, cover=FACTORS)
+@given(demand=POWERS, capacity=POWERS, price=POWERS, cover=POWERS)
 def test_scenarios_that_validate_solve(
     demand: float, capacity: float, price: float, cover: float
 ) -> None:
