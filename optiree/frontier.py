@@ -214,9 +214,14 @@ def _check_country(problem: Problem, country: str) -> None:
 
 
 def _at(table: pd.DataFrame, kind: str, keys: list[str], chosen: "pd.Series[bool]") -> set[str]:
-    """``kind(key,...)`` for the rows ``chosen`` of ``table``."""
-    rows = table.loc[chosen, keys].astype(str)
-    return {f"{kind}({','.join(row)})" for row in zip(*(rows[k] for k in keys), strict=True)}
+    """``kind(key,...)`` for the rows ``chosen`` of ``table`` (read as lists: a table of a few
+    hundred rows takes a tenth of the time through pandas' row selection)."""
+    rows = zip(*(table[k].tolist() for k in keys), strict=True)
+    return {
+        f"{kind}({','.join(map(str, row))})"
+        for row, keep in zip(rows, chosen.tolist(), strict=True)
+        if keep
+    }
 
 
 def _signature(result: Result) -> frozenset[str]:
