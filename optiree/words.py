@@ -891,7 +891,7 @@ def plan_tables(result: Plan) -> dict[str, pd.DataFrame]:
     the purchases made."""
     if not result.is_optimal:
         return {}
-    costs = result.costs.groupby("component", sort=False, as_index=False)["cost"].sum()
+    costs = result.costs.groupby("component", sort=False)["cost"].sum().reset_index()
     binding = result.binding[["constraint", "shadow_price", "cost_per_point"]]
     supply = result.supply
     bought = supply[supply["tonnes"] > 0][["source", "material", "period", "tonnes"]]
