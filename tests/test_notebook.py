@@ -35,7 +35,8 @@ class _Card(HTMLParser):
             self.open.append(tag)
 
     def handle_endtag(self, tag: str) -> None:
-        assert self.open and self.open[-1] == tag, f"</{tag}> closes {self.open[-1:]}"
+        assert self.open, f"</{tag}> closes nothing"
+        assert self.open[-1] == tag, f"</{tag}> closes <{self.open[-1]}>"
         self.open.pop()
 
     def handle_data(self, data: str) -> None:
@@ -48,7 +49,8 @@ def _read(card: str) -> _Card:
     parser.feed(card)
     parser.close()
     assert parser.open == []
-    assert card.startswith('<div class="optiree-card">') and card.endswith("</div>")
+    assert card.startswith('<div class="optiree-card">')
+    assert card.endswith("</div>")
     assert "script" not in parser.tags
     return parser
 
@@ -86,7 +88,8 @@ def test_a_card_escapes_a_hostile_name_and_shows_it_as_written() -> None:
     result = optiree.solve(problem)
     for card in (problem._repr_html_(), result._repr_html_()):
         parser = _read(card)
-        assert "<b>" not in card and "<script>" not in card
+        assert "<b>" not in card
+        assert "<script>" not in card
         assert HOSTILE in "".join(parser.text)
         assert parser.tags <= {"div", "p", "strong", "pre", "details", "summary", "table"} | {
             "thead",
@@ -141,7 +144,8 @@ def test_every_analysis_shows_a_card_with_its_summary_and_tables(
         assert text.strip().splitlines()[0] == f"optiree.{kind}"
         assert analysis.summary().splitlines()[0] in text
         tables = analysis.tables()
-        assert tables and all(isinstance(table, pd.DataFrame) for table in tables.values())
+        assert tables
+        assert all(isinstance(table, pd.DataFrame) for table in tables.values())
         for name, table in tables.items():
             shown = f"first 10 of {len(table):,} rows" if len(table) > 10 else f"{len(table)} rows"
             assert f"{name} ({shown})" in text
@@ -152,12 +156,15 @@ def test_the_reprs_of_a_result_and_a_problem_are_short(
 ) -> None:
     problem, result = japan
     shown = repr(result)
-    assert len(shown) < 300 and len(shown.splitlines()) == 2
-    assert "optimal" in shown and "total cost 1,345,119,637 USD" in shown
+    assert len(shown) < 300
+    assert len(shown.splitlines()) == 2
+    assert "optimal" in shown
+    assert "total cost 1,345,119,637 USD" in shown
     assert "purchases 63" in shown
     shown = repr(problem)
     assert len(shown) < 200
-    assert "8 periods: 2026Q1..2027Q4" in shown and "5 sources, 5 countries" in shown
+    assert "8 periods: 2026Q1..2027Q4" in shown
+    assert "5 sources, 5 countries" in shown
 
 
 @settings(deadline=None, max_examples=max(20, settings().max_examples // 5))
@@ -210,6 +217,7 @@ def test_help_of_a_problem_opens_with_its_fields() -> None:
     assert len(opening) < 4000
     for name, info in optiree.Problem.model_fields.items():
         assert f"    {name}: " in opening
-        assert info.description and info.description.splitlines()[0] in opening
+        assert info.description
+        assert info.description.splitlines()[0] in opening
     assert "demand: dict[str, float | dict[str, float]] (required)" in opening
     assert "Material -> tonnes per period" in opening
