@@ -55,7 +55,7 @@ from optiree.rules import CATALOGUE, Family, Rule
 from optiree.schema import Problem
 from optiree.solve import SolverName, precision, run_solver, solver_for
 from optiree.units import in_tonnes_of_oxide
-from optiree.words import diagnosis_message, diagnosis_text
+from optiree.words import analysis_card, diagnosis_message, diagnosis_text
 
 Method = Literal["priority", "tonnes"]
 METHODS: tuple[Method, ...] = ("priority", "tonnes")
@@ -120,6 +120,14 @@ class Diagnosis:
     rules: pd.DataFrame = field(repr=False)
     messages: list[str] = field(repr=False)
     """One sentence per row of ``relaxations``: material, period, figures, what to change."""
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The tables by name: ``rules`` (the input fields to change), ``relaxations``."""
+        return {"rules": self.rules, "relaxations": self.relaxations}
+
+    def _repr_html_(self) -> str:
+        """A notebook's card: the first lines of :meth:`summary`, then the tables, small."""
+        return analysis_card(self)
 
     def summary(self) -> str:
         """The diagnosis in words, then the input fields to change (figures rounded)."""

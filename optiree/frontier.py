@@ -36,7 +36,7 @@ from optiree.results import Result
 from optiree.rules import CATALOGUE, FRONTIER_RULES, Rule, RuleSpec
 from optiree.schema import CoverRule, Problem
 from optiree.solve import SolverName, solve
-from optiree.words import frontier_text
+from optiree.words import analysis_card, frontier_text
 
 COLUMNS = [
     "rule",
@@ -68,6 +68,14 @@ class Frontier:
     currency: str
     solves: int
     """How many times the problem was solved."""
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The table by name: ``{"frontier": table}``."""
+        return {"frontier": self.table}
+
+    def _repr_html_(self) -> str:
+        """A notebook's card: the first lines of :meth:`summary`, then the tables, small."""
+        return analysis_card(self)
 
     def summary(self) -> str:
         """The frontier as text: level in % (shares) or multiples (cover), cost, cost per

@@ -26,7 +26,7 @@ from optiree.prepare import ProblemData
 from optiree.rules import LIMITS, Rule
 from optiree.schema import Units
 from optiree.verify import TOLERANCE, verify
-from optiree.words import headline, plan_summary
+from optiree.words import card, headline, plan_lines, plan_repr, plan_summary, plan_tables
 
 FloatArray = NDArray[np.float64]
 
@@ -151,6 +151,22 @@ COLUMN_UNITS = {
     },
 }
 """The unit of every column that has one, by table (``{currency}`` is the problem's)."""
+UNMET_UNITS = {"demand": TONNES, "tonnes": TONNES, "share": "fraction", "cost": MONEY}
+"""The unit of each column of :attr:`Result.unmet`."""
+
+
+def column_units(table: str, columns: Iterable[str], currency: str) -> dict[str, str]:
+    """The unit of each of ``columns`` of ``table`` that has one, ``{currency}`` filled in
+    (``saved_<material>`` reads the unit of ``saved_*``)."""
+    units = UNMET_UNITS if table == "unmet" else COLUMN_UNITS[table]
+    found = {}
+    for column in columns:
+        unit = units.get(column) or (units.get("saved_*") if column.startswith("saved_") else None)
+        if unit is not None:
+            found[column] = unit.format(currency=currency)
+    return found
+
+
 SENSES = {pulp.LpConstraintGE: ">=", pulp.LpConstraintLE: "<=", pulp.LpConstraintEQ: "="}
 
 
@@ -184,6 +200,21 @@ class Result:
     returned (:func:`optiree.verify.verify`; about 1e-9 or less for a solver's plan); NaN
     without a plan."""
 
+    def __post_init__(self) -> None:
+        """Attach to each table the unit of each of its columns: ``df.attrs["units"]``."""
+        for name in TABLES:
+            table = getattr(self, name)
+            table.attrs["units"] = column_units(name, table.columns, self.currency)
+
+    def __repr__(self) -> str:
+        """Name, status, total cost and solver, then the size of each table."""
+        return plan_repr(self, {name: len(table) for name, table in self.tables().items()})
+
+    def _repr_html_(self) -> str:
+        """A notebook's card: status, total cost, what is short, the binding rules, then the
+        main tables, small."""
+        return card(f"optiree.Result: {self.problem_name}", plan_lines(self), plan_tables(self))
+
     @property
     def is_optimal(self) -> bool:
         return self.status is Status.OPTIMAL
@@ -208,7 +239,9 @@ class Result:
         table = totals.rename(columns={"shortage": "tonnes"}).reset_index()
         table["share"] = (table["tonnes"] / table["demand"]).where(table["demand"] > 0)
         table["cost"] = table["material"].map(cost).fillna(0.0).astype(float)
-        return table[UNMET_COLUMNS]
+        table = table[UNMET_COLUMNS]
+        table.attrs["units"] = column_units("unmet", UNMET_COLUMNS, self.currency)
+        return table
 
     @classmethod
     def build(
@@ -255,7 +288,8 @@ class Result:
         return str(headline(self))
 
     def units(self) -> pd.DataFrame:
-        """The unit of every column that has one: table, column, unit."""
+        """The unit of every column that has one: table, column, unit. Each table holds its
+        own as ``df.attrs["units"]`` (column -> unit)."""
         return pd.DataFrame(
             [
                 (table, column, unit.format(currency=self.currency))

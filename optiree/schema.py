@@ -11,10 +11,12 @@ otherwise (demand and prices may be given per tonne or kg of oxide, metal or mag
 fractions in [0, 1].
 """
 
+import inspect
 import re
+import types
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, Self, Union, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -30,6 +32,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from optiree.errors import ArgumentError
+from optiree.words import card, field_list, problem_lines
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.]{0,63}")
 
@@ -119,6 +122,19 @@ class StrictModel(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
+    @classmethod
+    def __pydantic_init_subclass__(cls, **kwargs: Any) -> None:
+        """Keep ``help()`` readable: the signature ``Model(**fields)`` instead of pydantic's
+        generated one (thousands of characters), and the docstring followed by every field,
+        its type, default and description (units in it)."""
+        super().__pydantic_init_subclass__(**kwargs)
+        fields = {
+            name: (_field_kind(info), info.description) for name, info in cls.model_fields.items()
+        }
+        cls.__doc__ = field_list(inspect.cleandoc(cls.__doc__ or cls.__name__), fields)
+        parameter = inspect.Parameter("fields", inspect.Parameter.VAR_KEYWORD)
+        cls.__signature__ = inspect.Signature([parameter])
+
     def derive(self, **changes: object) -> Self:
         """The one way to derive a changed input: a copy with ``changes`` (field name -> new
         value, a validated model or plain data) put in, then validated as a whole, as if read
@@ -141,6 +157,28 @@ class StrictModel(BaseModel):
         document = self.model_dump()
         document.update({name: _plain(value) for name, value in changes.items()})
         return self.model_validate(document)
+
+
+def _field_kind(info: Any) -> str:
+    """A field's type as a person reads it, and its default: ``list[Cap] = []``."""
+    if info.is_required():
+        return f"{_type_name(info.annotation)} (required)"
+    default = repr(info.get_default(call_default_factory=True))
+    return f"{_type_name(info.annotation)} = {default if len(default) <= 30 else '...'}"
+
+
+def _type_name(kind: Any) -> str:
+    """``list[Annotated[str, ...]]`` -> ``list[str]``: no metadata, no module names."""
+    origin, args = get_origin(kind), get_args(kind)
+    if origin is Annotated:
+        return _type_name(args[0])
+    if origin in (Union, types.UnionType):
+        return " | ".join(_type_name(arg) for arg in args)
+    if origin is Literal:
+        return " | ".join(repr(arg) for arg in args)
+    if origin is not None:
+        return f"{getattr(origin, '__name__', origin)}[{', '.join(map(_type_name, args))}]"
+    return "None" if kind is type(None) else getattr(kind, "__name__", repr(kind))
 
 
 def _plain(value: object) -> object:
@@ -451,31 +489,42 @@ class Problem(StrictModel):
     """A procurement problem: what is needed, where it can come from, and the rules."""
 
     name: str
+    """The problem's name, printed with its results."""
     description: str | None = None
+    """Free text about the problem."""
     currency: str = "USD"
     """Label of the money unit of every price and cost, printed with results."""
     units: Units = Units()
+    """The units demand, prices and quantities are written in (t REO by default)."""
     periods: Annotated[list[Id], Field(min_length=1)] = ["P1"]
     """Ordered period labels; stock flows from each period to the next."""
     period_days: Multiplier | None = None
     """Length of a period in days (91.25 for quarters), for ``min_stock_days``."""
     materials: Annotated[list[Material], Field(min_length=1)]
+    """The materials to procure (their ids are the keys of ``demand``)."""
     reference_prices: dict[Id, PricePerPeriod] = {}
     """Material -> price per tonne of the reference (China) supply."""
     sources: Annotated[list[Source], Field(min_length=1)]
+    """Where material can be bought: country, prices [currency per unit of ``units.prices``]
+    and capacities [``units.quantities`` per period]."""
     substitutes: list[Substitute] = []
+    """Ways to avoid demand: units of a substitute, each saving tonnes of materials."""
     demand: dict[Id, TonnesPerPeriod]
     """Material -> tonnes per period; every material is listed; a dict gives 0 for periods not
     listed."""
     stock: Stock = Stock()
+    """Initial stock [t], holding cost [currency/t per period] and stock rules."""
     shortage_penalty: dict[Id, Price] = {}
     """Material -> cost per tonne of unmet demand. Listed materials may go short at this price;
     the others must be met."""
     caps: list[Cap] = []
+    """Upper limits on tonnes [t] from chosen sources, countries or materials."""
     contracts: list[Contract] = []
+    """Supply contracts with one source: a minimum (hard or take-or-pay) or fixed volume [t]."""
     surplus: dict[Id, Surplus] = {}
     """Material -> what becomes of material beyond demand and stock; default: free disposal."""
     security: Security = Security()
+    """Security rules: country shares [fraction], cover without a country, stock cover."""
     scenarios: list[Scenario] = []
     """Disruptions to plan against or test a plan with (``optiree.apply``, ``stress_test``,
     ``solve_stochastic``, ``sweep``); solving the problem itself ignores them."""
@@ -496,6 +545,39 @@ class Problem(StrictModel):
     def contract_id(self, index: int) -> str:
         """The id of ``contracts[index]``: its own, or ``contract<index+1>``."""
         return self.contracts[index].id or f"contract{index + 1}"
+
+    def _lines(self) -> list[str]:
+        """What a problem holds, in three lines (its ``repr`` and notebook card)."""
+        counts = {
+            "material": len(self.materials),
+            "source": len(self.sources),
+            "country": len(self.countries),
+            "substitute": len(self.substitutes),
+            "cap": len(self.caps),
+            "contract": len(self.contracts),
+            "scenario": len(self.scenarios),
+        }
+        return problem_lines(self.name, self.currency, self.periods, counts)
+
+    def __repr__(self) -> str:
+        """Name, currency, periods and how many materials, sources... it holds."""
+        return "<" + "; ".join(self._lines()) + ">"
+
+    def _repr_html_(self) -> str:
+        """A notebook's card: what the problem holds, then its demand per material and period."""
+        import pandas as pd  # noqa: PLC0415  # pandas loads only where a notebook shows a card
+
+        demand = {
+            m: v if isinstance(v, dict) else dict.fromkeys(self.periods, v)
+            for m, v in self.demand.items()
+        }
+        table = pd.DataFrame(demand).T.reindex(columns=self.periods).fillna(0.0)
+        table = table.rename_axis("material").reset_index()
+        return card(
+            f"optiree.Problem: {self.name}",
+            self._lines(),
+            {f"demand [{self.units.demand} per period]": table},
+        )
 
     @model_validator(mode="after")
     def _cross_check(self) -> Self:

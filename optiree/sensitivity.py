@@ -12,7 +12,7 @@ from optiree import arguments
 from optiree.errors import ArgumentError
 from optiree.results import Result
 from optiree.rules import LIMITS, Rule
-from optiree.words import sensitivity_text
+from optiree.words import analysis_card, sensitivity_text
 
 SENSITIVITY_TABLES = ("rules", "demand", "entry", "capacity", "prices")
 TOP = 5
@@ -36,6 +36,10 @@ class Sensitivity:
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables by name, in the order of :data:`SENSITIVITY_TABLES`."""
         return {name: getattr(self, name) for name in SENSITIVITY_TABLES}
+
+    def _repr_html_(self) -> str:
+        """A notebook's card: the first lines of :meth:`summary`, then the tables, small."""
+        return analysis_card(self)
 
     def summary(self, top: int = TOP) -> str:
         """The rules that cost most, the capacity worth most, the sources nearest to entering,

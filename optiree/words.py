@@ -830,3 +830,130 @@ def default_executor_words(executor: str, scenarios: int, cpus: int, least: int 
     rule = "always serial on one CPU" if least is None else f"local processes from {least:,}"
     machine = f"{cpus} CPU" if cpus == 1 else f"{cpus} CPUs"
     return f"Executor: {executor} ({scenarios:,} scenarios on {machine}; {rule})"
+
+
+# --- notebooks: the HTML cards and short reprs of results and problems (results, analyses,
+# schema) ---
+
+CARD_ROWS = 10
+"""Rows of each table a notebook card shows; the table itself keeps them all."""
+CARD_LINES = 12
+"""Lines of an analysis's summary a notebook card shows before its tables."""
+
+
+def card(
+    title: str,
+    lines: list[str],
+    tables: Mapping[str, pd.DataFrame],
+    *,
+    rows: int = CARD_ROWS,
+) -> str:
+    """An HTML card for a notebook: ``title``, the ``lines`` (a summary), then the first
+    ``rows`` rows of each table. Every text, a title, a line, a cell or a column name, is
+    escaped, so that a name holding markup shows as written."""
+    from html import escape  # noqa: PLC0415  # loads only where a notebook shows a card
+
+    parts = ['<div class="optiree-card">', f"<p><strong>{escape(title)}</strong></p>"]
+    if lines:
+        parts.append(f"<pre>{escape(chr(10).join(lines))}</pre>")
+    for name, table in tables.items():
+        shown = (
+            f"first {rows} of {len(table):,} rows" if len(table) > rows else f"{len(table)} rows"
+        )
+        parts.append(f"<details><summary>{escape(name)} ({shown})</summary>")
+        parts.append(_card_table(table.head(rows)))
+        parts.append("</details>")
+    parts.append("</div>")
+    return "\n".join(parts)
+
+
+def _card_table(table: pd.DataFrame) -> str:
+    """``table`` as HTML, numbers as :func:`cell` words them, every text escaped."""
+    return table.to_html(index=False, escape=True, border=0, float_format=cell, na_rep=MISSING)
+
+
+def plan_lines(result: Plan) -> list[str]:
+    """The lines of a plan's card: the headline, the total cost, the binding rules."""
+    lines = str(headline(result)).splitlines()
+    if result.total_cost is None:
+        return [*lines, result.message]
+    lines.append(f"Total cost: {money(result.total_cost)} {result.currency}")
+    binding = result.binding
+    if binding.empty:
+        return [*lines, "Binding rules: none"]
+    first = binding.iloc[0]
+    dearest = f"{first['constraint']} ({price(first['shadow_price'])} {result.currency}/t)"
+    return [*lines, f"Binding rules: {len(binding)}; dearest: {dearest}"]
+
+
+def plan_tables(result: Plan) -> dict[str, pd.DataFrame]:
+    """The tables of a plan's card: cost by component, what is short, the binding rules and
+    the purchases made."""
+    if not result.is_optimal:
+        return {}
+    costs = result.costs.groupby("component", sort=False)["cost"].sum().reset_index()
+    binding = result.binding[["constraint", "shadow_price", "cost_per_point"]]
+    supply = result.supply
+    bought = supply[supply["tonnes"] > 0][["source", "material", "period", "tonnes"]]
+    unmet = result.unmet
+    short: pd.DataFrame = unmet[unmet["tonnes"] > 0]
+    tables: dict[str, pd.DataFrame] = {"unmet demand": short} if len(short) else {}
+    return {**tables, "cost by component": costs, "binding rules": binding, "supply": bought}
+
+
+def plan_repr(result: Plan, rows: Mapping[str, int]) -> str:
+    """A plan's ``repr``: its name, status, solver and total cost, then its tables' sizes."""
+    cost = "no plan" if result.total_cost is None else f"total cost {money(result.total_cost)}"
+    sizes = ", ".join(f"{name} {count}" for name, count in rows.items())
+    return (
+        f"<Result {result.problem_name!r}: {result.status}, {cost} {result.currency} "
+        f"(solver: {result.solver})\n tables (rows): {sizes}>"
+    )
+
+
+class Analysis(Protocol):
+    """What an analysis's card reads (:class:`optiree.Frontier`, ``Sensitivity``, ...)."""
+
+    def summary(self) -> str: ...
+    def tables(self) -> dict[str, pd.DataFrame]: ...
+
+
+def analysis_card(analysis: Analysis, *, lines: int = CARD_LINES) -> str:
+    """The card of an analysis: the first ``lines`` lines of its ``summary()`` (and how many
+    are left out), then its tables."""
+    text = analysis.summary().splitlines()
+    if len(text) > lines:
+        text = [*text[:lines], f"... {len(text) - lines} more lines in summary()"]
+    return card(f"optiree.{type(analysis).__name__}", text, analysis.tables())
+
+
+def counted(count: int, noun: str) -> str:
+    """``3 sources``, ``1 source``, ``2 countries``."""
+    if count == 1:
+        return f"{count} {noun}"
+    return f"{count} {noun[:-1]}ies" if noun.endswith("y") else f"{count} {noun}s"
+
+
+def problem_lines(
+    name: str, currency: str, periods: list[str], counts: Mapping[str, int]
+) -> list[str]:
+    """The lines of a problem's card and ``repr``: its name and currency, its periods, then how
+    many of each thing it holds (``counts``: noun -> count)."""
+    span = periods[0] if len(periods) == 1 else f"{periods[0]}..{periods[-1]}"
+    held = ", ".join(counted(count, noun) for noun, count in counts.items())
+    return [
+        f"Problem {name!r} (currency {currency})",
+        f"{counted(len(periods), 'period')}: {span}",
+        held,
+    ]
+
+
+def field_list(title: str, fields: Mapping[str, tuple[str, str | None]]) -> str:
+    """A model's docstring for ``help()``: ``title``, then one line per field (name: type),
+    its description indented below (units in it)."""
+    lines = [title, "", "Fields (units in each description):", ""]
+    for name, (kind, description) in fields.items():
+        lines.append(f"    {name}: {kind}")
+        if description:
+            lines += [f"        {line.strip()}" for line in description.splitlines()]
+    return "\n".join(lines)

@@ -35,7 +35,7 @@ from optiree.prepare import ProblemData, prepare
 from optiree.results import BINDING_TOLERANCE, Result, Status, optimal_result
 from optiree.schema import Problem, Scenario
 from optiree.solve import SolverName, run_solver, solver_for
-from optiree.words import price, stress_summary, stress_table_summary
+from optiree.words import analysis_card, price, stress_summary, stress_table_summary
 
 UNMET_COLUMNS = ["material", "period", "committed", "demand", "short", "penalty", "cost"]
 """Columns of :attr:`StressResult.unmet`."""
@@ -93,6 +93,14 @@ class StressResult:
         """Stock drawn in the re-planned periods, per material [t]."""
         later = self.stock_drawn[~self.stock_drawn["committed"]]
         return later.groupby("material", sort=False)["drawn"].sum()
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The tables by name: ``unmet``, ``stock_drawn``."""
+        return {"unmet": self.unmet, "stock_drawn": self.stock_drawn}
+
+    def _repr_html_(self) -> str:
+        """A notebook's card: the first lines of :meth:`summary`, then the tables, small."""
+        return analysis_card(self)
 
     def summary(self) -> str:
         """Status, the cost split, and the shortage and stock drawn period by period."""
@@ -337,6 +345,14 @@ class StressTable:
     ``drawn_<m>`` (stock drawn) [t] for each material, both summed over the re-planned
     periods."""
     currency: str
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The table by name: ``{"stress": table}``."""
+        return {"stress": self.table}
+
+    def _repr_html_(self) -> str:
+        """A notebook's card: the first lines of :meth:`summary`, then the tables, small."""
+        return analysis_card(self)
 
     def summary(self) -> str:
         """The table, money and tonnes rounded for reading."""

@@ -35,7 +35,7 @@ from optiree.prepare import prepare
 from optiree.results import Result, Status, optimal_result
 from optiree.schema import Problem, Scenario
 from optiree.solve import SolverName, run_solver, solver_for
-from optiree.words import stochastic_summary
+from optiree.words import analysis_card, stochastic_summary
 
 ZERO = 1e-9
 """Solver values smaller than this in magnitude are read as 0."""
@@ -188,6 +188,14 @@ class StochasticResult:
         if self.objective is None or self.wait_and_see is None:
             return None
         return self.objective - self.wait_and_see
+
+    def tables(self) -> dict[str, pd.DataFrame]:
+        """The tables by name: ``scenario_costs``, ``first_stage``."""
+        return {"scenario_costs": self.scenario_costs, "first_stage": self.first_stage}
+
+    def _repr_html_(self) -> str:
+        """A notebook's card: the first lines of :meth:`summary`, then the tables, small."""
+        return analysis_card(self)
 
     def summary(self) -> str:
         """The figures, the scenario costs and the first-stage plan, rounded for reading."""
