@@ -531,7 +531,10 @@ def _table_sheet(sheet: Any, table: pd.DataFrame, units: Mapping[str, str], curr
     )
     for row in table.itertuples(index=False):
         sheet.append([_cell(value) for value in row])
-    for index, unit in enumerate(found, start=1):
+    for index, (column, unit) in enumerate(zip(table.columns, found, strict=True), start=1):
+        kind = table[column].dtype
+        if not pd.api.types.is_numeric_dtype(kind) or pd.api.types.is_bool_dtype(kind):
+            continue
         number_format = _number_format(unit, currency)
         for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
             cell.number_format = number_format

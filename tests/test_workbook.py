@@ -166,6 +166,20 @@ def test_a_value_given_twice_names_both_cells(tmp_path: Path) -> None:
     assert "sheet 'demand', row 2, column D" in error
 
 
+def test_an_unknown_sheet_and_a_bad_entry_number_name_their_cells(tmp_path: Path) -> None:
+    path = write_template(tmp_path / "japan.xlsx", optiree.load_problem(JAPAN))
+    book = openpyxl.load_workbook(path)
+    book["sources"]["A2"].value = "first"
+    book.save(path)
+    (error,) = _errors(path)
+    assert "sheet 'sources', row 2, column A (item): 'first' is not an entry number" in error
+    book["sources"]["A2"].value = 1
+    book["demand"].title = "demands"
+    book.save(path)
+    (error,) = _errors(path)
+    assert "sheet 'demands', row 1, column A (item): no such part of a problem" in error
+
+
 def test_a_file_that_is_no_workbook_is_a_file_error(tmp_path: Path) -> None:
     path = tmp_path / "problem.xlsx"
     path.write_bytes(b"name: not a workbook\n")
@@ -223,6 +237,7 @@ def test_the_results_workbook_holds_every_table_with_units(tmp_path: Path) -> No
     assert "unit_price [USD/t REO]" in purchases
     assert book["purchases"]["I2"].number_format == "#,##0.00"
     assert book["shares"]["E2"].number_format == "0.0%"
+    assert book["purchases"]["A2"].number_format == "General"  # text stays text
 
 
 def test_the_results_workbook_is_not_replaced_without_overwrite(tmp_path: Path) -> None:
