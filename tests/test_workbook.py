@@ -111,10 +111,15 @@ def test_the_japan_case_round_trips_and_solves_to_the_same_total(tmp_path: Path)
     )
 
 
+def _japan_book(tmp_path: Path) -> tuple[Path, Any]:
+    """The Japan case written as a workbook: its path, and the workbook open for editing."""
+    path = write_template(tmp_path / "japan.xlsx", optiree.load_problem(JAPAN))
+    return path, openpyxl.load_workbook(path)
+
+
 def _edited(tmp_path: Path, sheet: str, item: Any, field: str, value: Any) -> tuple[Path, int]:
     """The Japan workbook with the value of one row changed; the row's number."""
-    path = write_template(tmp_path / "japan.xlsx", optiree.load_problem(JAPAN))
-    book = openpyxl.load_workbook(path)
+    path, book = _japan_book(tmp_path)
     row = next(
         cells
         for cells in book[sheet].iter_rows(min_row=2)
@@ -145,8 +150,7 @@ def test_text_for_a_number_names_its_cell(tmp_path: Path) -> None:
 
 
 def test_a_bad_path_names_its_cell(tmp_path: Path) -> None:
-    path = write_template(tmp_path / "japan.xlsx", optiree.load_problem(JAPAN))
-    book = openpyxl.load_workbook(path)
+    path, book = _japan_book(tmp_path)
     book["contracts"]["B3"].value = "source..x"
     book.save(path)
     (error,) = _errors(path)
@@ -154,8 +158,7 @@ def test_a_bad_path_names_its_cell(tmp_path: Path) -> None:
 
 
 def test_a_value_given_twice_names_both_cells(tmp_path: Path) -> None:
-    path = write_template(tmp_path / "japan.xlsx", optiree.load_problem(JAPAN))
-    book = openpyxl.load_workbook(path)
+    path, book = _japan_book(tmp_path)
     book["demand"].append(["NdPr", None, None, 5])
     last = book["demand"].max_row
     book.save(path)
@@ -167,8 +170,7 @@ def test_a_value_given_twice_names_both_cells(tmp_path: Path) -> None:
 
 
 def test_an_unknown_sheet_and_a_bad_entry_number_name_their_cells(tmp_path: Path) -> None:
-    path = write_template(tmp_path / "japan.xlsx", optiree.load_problem(JAPAN))
-    book = openpyxl.load_workbook(path)
+    path, book = _japan_book(tmp_path)
     book["sources"]["A2"].value = "first"
     book.save(path)
     (error,) = _errors(path)
