@@ -38,7 +38,7 @@ from optiree.errors import (
     OutputTakenError,
     SolverError,
 )
-from optiree.io import load_problem
+from optiree.io import is_workbook, load_problem
 from optiree.rules import FRONTIER_RULES
 from optiree.schema import Problem, Scenario
 from optiree.version import __version__
@@ -101,6 +101,8 @@ def _load(path: Path) -> Problem:
         raise _Stop(EXIT_INVALID, format_validation_error(error, path)) from None
     except OSError as error:
         raise _Stop(EXIT_INVALID, f"cannot read {path}: {error.strerror or error}") from None
+    except MissingDependencyError as error:
+        raise _Stop(EXIT_NOT_SOLVED, f"error: {error}") from None
 
 
 def _refuse_taken(args: argparse.Namespace, *files: Path | None) -> None:
@@ -116,6 +118,10 @@ def _refuse_taken_results(args: argparse.Namespace) -> None:
     """Stop (exit 2) when ``--out`` holds results or figures and may not be replaced."""
     out: Path | None = args.out
     _refuse_file_on_path(out)
+    if out is not None and is_workbook(out):
+        _refuse_taken(args, out)
+        _need_openpyxl()
+        return
     if args.force or out is None:
         return
     if out.exists() and not out.is_dir():
@@ -215,6 +221,8 @@ def _write_solved(args: argparse.Namespace, problem: Problem, result: Result) ->
     from optiree.plots import figure_files
     from optiree.results import summary_document
 
+    if is_workbook(args.out):
+        return _write_workbook(args, result)
     figures: dict[str, bytes] = {}
     note = None
     try:
@@ -237,6 +245,58 @@ def _write_solved(args: argparse.Namespace, problem: Problem, result: Result) ->
     if note is not None:
         _say(note)
     return None
+
+
+def _write_workbook(args: argparse.Namespace, result: Result) -> int | None:
+    """Write the results workbook ``--out``; None when that went well, else the exit code."""
+    try:
+        written = result.write(args.out, overwrite=args.force)
+    except OutputError as error:
+        return _failed(error)
+    _say(f"Results written to {written}")
+    return None
+
+
+def _need_openpyxl() -> None:
+    """Stop (exit 1) before any work when openpyxl, which workbooks need, is missing."""
+    from optiree.files import openpyxl_module
+
+    try:
+        openpyxl_module()
+    except MissingDependencyError as error:
+        raise _Stop(EXIT_NOT_SOLVED, f"error: {error}") from None
+
+
+def _template(args: argparse.Namespace) -> int:
+    """``optiree template FILE.xlsx [--from FILE]``: a problem workbook, blank or filled."""
+    from optiree.workbook import write_template
+
+    if not is_workbook(args.file):
+        raise _Stop(EXIT_INVALID, f"error: {args.file}: give a file ending in .xlsx")
+    _refuse_taken(args, args.file)
+    _need_openpyxl()
+    problem = _load(args.source) if args.source is not None else None
+    try:
+        written = write_template(args.file, problem, overwrite=args.force)
+    except OutputError as error:
+        return _failed(error)
+    filled = f"filled from {args.source}" if problem is not None else "blank"
+    _say(f"Workbook written to {written} ({filled})")
+    return EXIT_OK
+
+
+def _template_command(commands: Commands) -> None:
+    template_cmd = commands.add_parser(
+        "template", help="write a problem workbook (.xlsx), blank or filled from a problem file"
+    )
+    template_cmd.add_argument("file", type=Path, help="the workbook to write (.xlsx)")
+    template_cmd.add_argument(
+        "--from", dest="source", type=Path, metavar="FILE", help="fill it from this problem file"
+    )
+    template_cmd.add_argument(
+        "--force", action="store_true", help="replace the workbook if it exists"
+    )
+    template_cmd.set_defaults(run=_template)
 
 
 def _solve_all(args: argparse.Namespace, problem: Problem) -> int:
@@ -478,7 +538,13 @@ def parser() -> argparse.ArgumentParser:
     )
     root.add_argument("--version", action="version", version=f"optiree {__version__}")
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for add in (_solve_command, _frontier_command, _report_command, _sweep_command):
+    for add in (
+        _solve_command,
+        _frontier_command,
+        _report_command,
+        _sweep_command,
+        _template_command,
+    ):
         add(commands)
     validate_cmd = commands.add_parser("validate", help="check a problem file without solving")
     validate_cmd.add_argument("file", type=Path)
@@ -488,10 +554,12 @@ def parser() -> argparse.ArgumentParser:
 
 def _solve_command(commands: Commands) -> None:
     solve_cmd = commands.add_parser("solve", help="solve a problem file and print the plan")
-    solve_cmd.add_argument("file", type=Path, help="problem file (.yaml, .yml or .json)")
+    solve_cmd.add_argument("file", type=Path, help="problem file (.yaml, .yml, .json or .xlsx)")
     _solver_flag(solve_cmd)
     solve_cmd.add_argument(
-        "--out", type=Path, help="folder to write the tables (CSV) and summary.json"
+        "--out",
+        type=Path,
+        help="folder to write the tables (CSV) and summary.json, or a workbook (.xlsx)",
     )
     solve_cmd.add_argument("--time-limit", type=float, metavar="SECONDS")
     solve_cmd.add_argument(

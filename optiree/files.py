@@ -12,7 +12,9 @@ folder once they are :data:`STALE_AFTER` seconds old (:func:`remove_stale`).
 import contextlib
 import errno
 import importlib
+import io
 import json
+import math
 import os
 import re
 import secrets
@@ -24,7 +26,8 @@ from typing import Any
 
 import pandas as pd
 
-from optiree.errors import OutputError, OutputTakenError
+from optiree.errors import MissingDependencyError, OutputError, OutputTakenError
+from optiree.words import INFINITE, NEEDS_OPENPYXL, RESULTS_ABOUT
 
 SUMMARY = "summary.json"
 """The file of a folder of tables that is written last: present means the set is complete."""
@@ -432,3 +435,107 @@ def _put_back(
             f"cannot write results to {directory} ({failure}), nor put the previous "
             f"files back ({error.strerror or error}): they are in {old}"
         ) from failure
+
+
+def openpyxl_module() -> Any:
+    """openpyxl, imported on first use (the ``excel`` extra).
+
+    Raises:
+        MissingDependencyError: openpyxl is not installed; the message names the pip command.
+    """
+    try:
+        return importlib.import_module("openpyxl")
+    except ImportError as error:
+        raise MissingDependencyError(NEEDS_OPENPYXL) from error
+
+
+def workbook_bytes(book: Any) -> bytes:
+    """The bytes of an openpyxl workbook, saved in memory."""
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+MONEY_FORMAT = "#,##0.00"
+"""The number format of a money column in a results workbook."""
+SHARE_FORMAT = "0.0%"
+"""The number format of a fraction (a share) in a results workbook."""
+NUMBER_FORMAT = "#,##0.######"
+"""The number format of every other number in a results workbook (tonnes, prices)."""
+
+
+def _number_format(unit: str | None, currency: str) -> str:
+    if unit == "fraction":
+        return SHARE_FORMAT
+    return MONEY_FORMAT if unit == currency else NUMBER_FORMAT
+
+
+def _cell(value: Any) -> Any:
+    """A table's value as a cell holds it: numpy scalars as Python ones, NaN as an empty cell,
+    an infinity as a word (Excel has none)."""
+    value = value.item() if hasattr(value, "item") else value
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, float) and math.isinf(value):
+        return INFINITE if value > 0 else f"-{INFINITE}"
+    return value
+
+
+def write_workbook(
+    path: Path,
+    tables: Mapping[str, pd.DataFrame],
+    units: Mapping[str, Mapping[str, str]],
+    summary: Iterable[tuple[str, Any]],
+    *,
+    currency: str,
+    overwrite: bool = False,
+) -> Path:
+    """Write a results workbook to ``path``, whole or not at all (:func:`write_atomic`): a
+    ``summary`` sheet (the rows of ``summary``: name, value) and one sheet per table, its
+    headers ``column [unit]`` (``units``: table -> column -> unit), money, shares and other
+    numbers each in their number format, infinities as the word ``infinite``.
+
+    Raises:
+        MissingDependencyError: openpyxl is not installed (checked before anything is written).
+        OutputError: ``path`` exists and ``overwrite`` is False, or it cannot be written.
+    """
+    openpyxl = openpyxl_module()
+    book = openpyxl.Workbook()
+    sheet = book.active
+    sheet.title = RESULTS_ABOUT
+    sheet.append(["name", "value"])
+    for name, value in summary:
+        sheet.append([name, _cell(value)])
+    for name, table in tables.items():
+        _table_sheet(book.create_sheet(name), table, units.get(name, {}), currency)
+    return write_atomic(Path(path), workbook_bytes(book), "the workbook", overwrite=overwrite)
+
+
+def column_unit(column: str, units: Mapping[str, str]) -> str | None:
+    """The unit of ``column`` in ``units`` (a key ending in ``*`` matches by prefix)."""
+    if column in units:
+        return units[column]
+    return next(
+        (u for key, u in units.items() if key.endswith("*") and column.startswith(key[:-1])), None
+    )
+
+
+def _table_sheet(sheet: Any, table: pd.DataFrame, units: Mapping[str, str], currency: str) -> None:
+    """One table on ``sheet``: headers with units, then its rows, each column formatted."""
+    found = [column_unit(str(column), units) for column in table.columns]
+    sheet.append(
+        [
+            f"{column} [{unit}]" if unit else str(column)
+            for column, unit in zip(table.columns, found, strict=True)
+        ]
+    )
+    for row in table.itertuples(index=False):
+        sheet.append([_cell(value) for value in row])
+    for index, (column, unit) in enumerate(zip(table.columns, found, strict=True), start=1):
+        kind = table[column].dtype
+        if not pd.api.types.is_numeric_dtype(kind) or pd.api.types.is_bool_dtype(kind):
+            continue
+        number_format = _number_format(unit, currency)
+        for (cell,) in sheet.iter_rows(min_row=2, min_col=index, max_col=index):
+            cell.number_format = number_format
+    sheet.freeze_panes = "A2"

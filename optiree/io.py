@@ -35,6 +35,15 @@ MAX_NUMBER_CHARS = 1_000
 has 13 digits): a longer one is a typo, refused at ``file`` with its line (Python itself refuses
 to read whole numbers of more than 4,300 digits)."""
 
+WORKBOOK_SUFFIX = ".xlsx"
+"""The suffix of an Excel workbook: a problem file or an output with it is read or written as
+one (:mod:`optiree.workbook`)."""
+
+
+def is_workbook(path: str | Path) -> bool:
+    """Whether ``path`` names an Excel workbook (by its suffix, ``.xlsx``)."""
+    return Path(path).suffix.lower() == WORKBOOK_SUFFIX
+
 
 class _Refused(yaml.YAMLError):
     """A document refused for its shape (too deep, too many values, a recursive alias)."""
@@ -325,18 +334,32 @@ def _read_at_most(path: Path, size: int) -> bytes:
     return b"".join(chunks)
 
 
+def _checked_size(path: Path) -> Path:
+    """``path``, refused unread when it is larger than :data:`MAX_FILE_BYTES`."""
+    size = path.stat().st_size
+    if size > MAX_FILE_BYTES:
+        raise _too_large(path, size)
+    return path
+
+
 def load_problem(path: str | Path) -> Problem:
-    """Read and validate a problem file (.yaml, .yml or .json).
+    """Read and validate a problem file (.yaml, .yml or .json), or an Excel workbook (.xlsx,
+    see :mod:`optiree.workbook`; needs openpyxl).
 
     The file's size is checked before it is read: files over :data:`MAX_FILE_BYTES` are refused
     unread (and no more than that is ever read, whatever the file claims).
 
     Raises:
         FileNotFoundError: no such file (and other OSErrors when it cannot be read).
+        MissingDependencyError: a workbook, without openpyxl installed.
         pydantic.ValidationError: the file is too large, empty, not UTF-8, does not parse, or is
             not a valid problem; each error's ``loc`` names the field (``file`` for the file).
     """
     path = arguments.path(path, "path")
+    if is_workbook(path):
+        from optiree.workbook import read_problem  # noqa: PLC0415  # openpyxl: on first use
+
+        return read_problem(_checked_size(path))
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise _too_large(path, size)

@@ -19,7 +19,7 @@ from numpy.typing import NDArray
 
 from optiree import arguments
 from optiree.collector import paused
-from optiree.files import write_tables
+from optiree.files import write_tables, write_workbook
 from optiree.handoff import ranging, row_activities
 from optiree.model import LpModel, Row
 from optiree.prepare import ProblemData
@@ -308,19 +308,40 @@ class Result:
         return plan_summary(self)
 
     def write(self, directory: str | Path, overwrite: bool = False) -> Path:
-        """Save every table as ``<name>.csv`` and a ``summary.json`` in ``directory``.
+        """Save every table as ``<name>.csv`` and a ``summary.json`` in ``directory``; or, when
+        ``directory`` ends in ``.xlsx``, one Excel workbook: a ``summary`` sheet and one sheet
+        per table, headers with units (``tonnes [t REO]``), numbers formatted (needs openpyxl,
+        ``pip install 'optiree[excel]'``).
 
-        A folder that holds results already is replaced only with ``overwrite``; the files are
-        swapped in so that an interruption leaves the old set or the new one (see
-        :func:`optiree.files.write_tables`).
+        A folder that holds results already, or a workbook that exists, is replaced only with
+        ``overwrite``; the files are swapped in so that an interruption leaves the old set or
+        the new one (see :func:`optiree.files.write_tables` and
+        :func:`optiree.files.write_workbook`).
 
         Raises:
             optiree.OutputError: results are there and ``overwrite`` is False, or a file cannot
                 be written.
+            optiree.MissingDependencyError: a workbook, without openpyxl.
         """
         directory = arguments.path(directory, "directory")
         arguments.boolean(overwrite, "overwrite")
+        if directory.suffix.lower() == ".xlsx":  # optiree.io.WORKBOOK_SUFFIX
+            return write_workbook(
+                directory,
+                self.tables(),
+                self.column_units(),
+                summary_rows(self),
+                currency=self.currency,
+                overwrite=overwrite,
+            )
         return write_tables(directory, self.tables(), summary_document(self), overwrite=overwrite)
+
+    def column_units(self) -> dict[str, dict[str, str]]:
+        """The unit of every column that has one, by table, in the problem's currency."""
+        return {
+            table: {column: unit.format(currency=self.currency) for column, unit in units.items()}
+            for table, units in COLUMN_UNITS.items()
+        }
 
 
 def summary_document(result: Result) -> dict[str, Any]:
@@ -346,6 +367,21 @@ def summary_document(result: Result) -> dict[str, Any]:
         },
         "tables": [f"{name}.csv" for name in result.tables()],
     }
+
+
+def summary_rows(result: Result) -> list[tuple[str, Any]]:
+    """The ``summary`` sheet of a results workbook, row by row (name, value): the problem,
+    status, solver, currency, total cost, the cost of each component, the tonnes left unmet per
+    material, and the sheet of each table."""
+    document = summary_document(result)
+    rows: list[tuple[str, Any]] = [
+        (key, document[key])
+        for key in ("problem", "status", "message", "solver", "currency", "total_cost")
+    ]
+    rows += [(f"cost: {k}", v) for k, v in document["cost_by_component"].items()]
+    rows += [(f"unmet tonnes: {k}", v) for k, v in document["unmet_tonnes"].items()]
+    rows += [(f"sheet: {name}", name) for name in result.tables()]
+    return rows
 
 
 class _Ranging:

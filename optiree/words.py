@@ -957,3 +957,67 @@ def field_list(title: str, fields: Mapping[str, tuple[str, str | None]]) -> str:
         if description:
             lines += [f"        {line.strip()}" for line in description.splitlines()]
     return "\n".join(lines)
+
+
+# --- Excel workbooks: the problem layout and the results workbook ---
+
+NEEDS_OPENPYXL = "Excel workbooks need openpyxl: pip install 'optiree[excel]'"
+"""The message of a workbook read or written without openpyxl."""
+
+WORKBOOK_COLUMNS = ("item", "field", "period", "value")
+"""The columns of every sheet of a problem workbook, in order (A to D)."""
+
+WORKBOOK_ABOUT = (
+    "An optiree problem: one sheet per part of the problem (the keys of the YAML file).",
+    "Every sheet has the columns item, field, period and value; a row is one value.",
+    "item: the id a value belongs to (a material, a source's number 1, 2, ... in a list "
+    "sheet, or a setting such as 'initial' in stock and security).",
+    "field: the path inside the item, dots between names and [n] for the n-th entry of a "
+    "list (a source's feeds[1].yields.Nd); empty when the item is the value.",
+    "period: the period of a value given per period; empty for one value for every period.",
+    "value: a number, an id or text; a list of ids as [Nd, Dy]; an empty list as []; a "
+    "number of more than 15 significant digits as the text =0.0063750000000000005; text "
+    "that starts with [, {, ' or = after a '.",
+    "Quantities are in units.quantities (t REO unless the problem sheet says otherwise), "
+    "demand in units.demand, prices and costs per tonne in the currency per units.prices, "
+    "shares as fractions (0.6, not 60).",
+    "Rows may be added, removed or reordered; a row with an empty value is left out.",
+)
+"""The text of a problem workbook's first sheet, ``about``: the layout, line by line."""
+
+SHEET_NOTES = {
+    "problem": "name, description, currency, periods, period_days and units (the unit of "
+    "demand, prices and quantities)",
+    "materials": "one numbered item per material: its id, name and reo_per_tonne",
+    "reference_prices": "item: a material; value: price per tonne (currency) by period",
+    "sources": "one numbered item per source: id, country, capacity.<material> [t per "
+    "period], prices.<material> [currency per t], price_multiplier, tiers, feeds",
+    "substitutes": "one numbered item per substitute: saves.<material> [t per unit], cost "
+    "[currency per unit], capacity [units per period], ramp, max_share_of_demand",
+    "demand": "item: a material; value: demand [units.demand per period] by period",
+    "stock": "item: initial [t], holding_cost [currency per t per period], targets...; "
+    "field: the material",
+    "shortage_penalty": "item: a material; value: currency per t left unmet",
+    "caps": "one numbered item per cap: country or source, materials, periods, max_tonnes "
+    "[t] or max_share_of_capacity [fraction], sum_over",
+    "contracts": "one numbered item per contract: source, materials, periods, min_tonnes or "
+    "fixed_tonnes [t], take_or_pay [currency per t]",
+    "surplus": "item: a material; salvage_price, disposal_cost [currency per t], max_sold [t]",
+    "security": "item: max_country_share [fraction by country], min_cover_without, "
+    "min_stock_cover [periods of demand], min_stock_days [days]",
+    "scenarios": "one numbered item per scenario: name, probability, disruptions, caps, "
+    "sources and demand changes",
+}
+"""What each sheet of a problem workbook holds, with units: the comment on its value header."""
+
+
+def cell_place(sheet: str, row: int, column: str) -> str:
+    """Where a cell of a workbook is, for a message: sheet, row and column."""
+    return f"sheet {sheet!r}, row {row}, column {column}"
+
+
+RESULTS_ABOUT = "summary"
+"""The first sheet of a results workbook: status, costs, unmet demand, the tables' sheets."""
+
+INFINITE = "infinite"
+"""An infinity in a workbook's cell (Excel has none): ``infinite`` or ``-infinite``."""

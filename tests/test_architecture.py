@@ -5,7 +5,7 @@ stands (module level, inside a function or under ``TYPE_CHECKING``). The layers,
 
 - **base**: exceptions, the collector pause, the version, the rule catalogue, the words and
   number formats for people, the atomic file writes;
-- **input**: the schema, units and reading a problem file;
+- **input**: the schema, units, reading a problem file and the problem workbook;
 - **core**: prepare -> model -> solver adapter (handoff) -> solve -> results, and verify;
 - **analyses** (sensitivity, frontier, diagnose) and the **disruption** family (a folder);
 - **output**: the HTML report and figures;
@@ -28,7 +28,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "optiree"
 
 LAYERS: dict[str, tuple[str, ...]] = {
     "base": ("errors", "collector", "version", "rules", "words", "files", "arguments"),
-    "input": ("schema", "units", "io"),
+    "input": ("schema", "units", "io", "workbook"),
     "core": ("prepare", "model", "handoff", "solve", "verify", "results"),
     "analyses": ("sensitivity", "frontier", "diagnose"),
     "disruption": ("disruption",),
