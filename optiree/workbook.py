@@ -196,15 +196,19 @@ def read_problem(path: Path) -> Problem:
         openpyxl.utils.exceptions.InvalidFileException,
     )
     try:
+        # The values a spreadsheet program saved, and the formulas behind them: a formula no
+        # program has computed (a workbook written by a script) has no value to read.
         book = openpyxl.load_workbook(path, data_only=True)
+        formulas = openpyxl.load_workbook(path)
     except unreadable as error:
         raise _file_error(f"{path} is not an Excel workbook (.xlsx): {error}", path) from None
     try:
-        document = _read_book(book)
+        document = _read_book(book, formulas)
     except _CellError as error:
         raise _file_error(f"{path}: {error}", path) from None
     finally:
         book.close()
+        formulas.close()
     try:
         return Problem.model_validate(_listed(document.tree))
     except ValidationError as error:
@@ -217,7 +221,7 @@ def _file_error(message: str, path: Path) -> ValidationError:
     )
 
 
-def _read_book(book: Any) -> _Document:
+def _read_book(book: Any, formulas: Any) -> _Document:
     document = _Document()
     for sheet in book.worksheets:
         if sheet.title == ABOUT:
@@ -229,11 +233,11 @@ def _read_book(book: Any) -> _Document:
                 "item",
                 f"no such part of a problem; the sheets are {', '.join(SHEETS)}",
             )
-        _read_sheet(sheet, document)
+        _read_sheet(sheet, formulas[sheet.title], document)
     return document
 
 
-def _read_sheet(sheet: Any, document: _Document) -> None:
+def _read_sheet(sheet: Any, formulas: Any, document: _Document) -> None:
     name = sheet.title
     rows = sheet.iter_rows(values_only=True)
     header = tuple(str(cell).strip() if cell is not None else "" for cell in next(rows, ()))[:4]
@@ -241,11 +245,25 @@ def _read_sheet(sheet: Any, document: _Document) -> None:
         raise _CellError(name, 1, "item", f"the headers must be {', '.join(WORKBOOK_COLUMNS)}")
     for number, cells in enumerate(rows, start=2):
         item, path, period, value = (tuple(cells) + (None,) * 4)[:4]
+        if value is None and _uncomputed(formulas, number):
+            raise _CellError(
+                name,
+                number,
+                "value",
+                "a formula without a saved value: open and save the workbook in a spreadsheet "
+                "program so that the cell holds what it computes, or type the number",
+            )
         if value is None or value == "":
             continue
         key = _item(name, number, item)
         parts = (*key, *_path(name, number, path), *([_text(period)] if _text(period) else []))
         document.put(parts, _value(name, number, value), name, number)
+
+
+def _uncomputed(formulas: Any, row: int) -> bool:
+    """Row ``row``'s value cell holds a formula (the values' cell being empty)."""
+    written = formulas.cell(row=row, column=len(WORKBOOK_COLUMNS)).value
+    return isinstance(written, str) and written.startswith("=")
 
 
 def _text(value: Any) -> str:

@@ -149,6 +149,14 @@ def test_text_for_a_number_names_its_cell(tmp_path: Path) -> None:
     assert f"sheet 'demand', row {row}, column D (value): Input should be a valid number" in error
 
 
+def test_a_formula_no_program_computed_names_its_cell(tmp_path: Path) -> None:
+    """A formula written by a script has no saved value: the row was skipped without a word
+    (the demand then missing); now it is an error at its cell."""
+    path, row = _edited(tmp_path, "demand", "Dy", None, "=2*100")
+    (error,) = _errors(path)
+    assert f"sheet 'demand', row {row}, column D (value): a formula without a saved value" in error
+
+
 def test_a_bad_path_names_its_cell(tmp_path: Path) -> None:
     path, book = _japan_book(tmp_path)
     book["contracts"]["B3"].value = "source..x"
