@@ -830,3 +830,41 @@ def default_executor_words(executor: str, scenarios: int, cpus: int, least: int 
     rule = "always serial on one CPU" if least is None else f"local processes from {least:,}"
     machine = f"{cpus} CPU" if cpus == 1 else f"{cpus} CPUs"
     return f"Executor: {executor} ({scenarios:,} scenarios on {machine}; {rule})"
+
+
+# --- the command line: every analysis, its quiet form and its progress ---
+
+
+_COST_LINE = re.compile(r"\s*(Total cost|Expected cost|Expected total cost)\b")
+"""The lines of a summary that give its total or expected cost."""
+
+
+def essentials(summary: str) -> str:
+    """What ``--quiet`` prints of a summary: its first line (what was solved, the status) and
+    the lines of its total or expected cost."""
+    first, *rest = summary.splitlines()
+    return "\n".join([first, *(line for line in rest if _COST_LINE.match(line))]) + "\n"
+
+
+def lines_of(summary: str, quiet: bool) -> str:
+    """A command's summary as printed: all of it, or with ``quiet`` its headline only."""
+    return essentials(summary) if quiet else summary
+
+
+def applied_words(name: str, scenario: str, path: object) -> str:
+    """What ``optiree apply`` says once it has written the problem under ``scenario``."""
+    return f"{name}: the problem under scenario {scenario!r} written to {path}"
+
+
+def model_written(kind: str, path: object) -> str:
+    """What ``solve --lp/--mps`` says once it has written the model file."""
+    return f"{kind} file of the model written to {path}"
+
+
+def needs_flag(flag: str, why: str) -> str:
+    """A usage error: the flag that is missing or does not fit, and why."""
+    return f"error: {flag}: {why}"
+
+
+PROGRESS_UNIT = " LP"
+"""What the progress bar of a long command counts: the linear programs solved."""
