@@ -51,6 +51,7 @@ from optiree.words import (
     lines_of,
     model_written,
     needs_flag,
+    stress_all_words,
 )
 
 if TYPE_CHECKING:
@@ -295,7 +296,7 @@ def _solve_all(args: argparse.Namespace, problem: Problem) -> int:
         f"{problem.name}: each scenario of {args.file} planned with foresight (solver: "
         f"{args.solver}); '{NO_DISRUPTION}' is the file with no disruption",
     )
-    _summary(args, swept.side_by_side())
+    _say(swept.side_by_side(), end="")  # the table is the essentials, even with --quiet
     return _exit(swept.all_optimal)
 
 
@@ -323,6 +324,7 @@ def _report(args: argparse.Namespace) -> int:
 
     problem = _load(args.file)
     _refuse_taken(args, args.out)
+    _require_plots("report")
     try:
         faced = _faced(problem, args.scenario)
         result = solve(faced, solver=args.solver, log=args.verbose)
@@ -353,7 +355,7 @@ def _frontier(args: argparse.Namespace) -> int:
     from optiree.frontier import frontier
 
     problem = _load(args.file)
-    _check_frontier_options(args)
+    _check_frontier_options(args, problem)
     _refuse_taken(args, args.out, args.plot)
     try:
         with _progress(args, "frontier"):
@@ -691,24 +693,29 @@ def _model_bytes(faced: Problem, kind: str) -> bytes:
         return written.read_bytes()
 
 
-def _check_frontier_options(args: argparse.Namespace) -> None:
-    """Stop (exit 2, naming the flag) before any solve when the options cannot work: a
-    ``stock_cover`` frontier without ``--material``, a ``--plot`` without matplotlib."""
+def _check_frontier_options(args: argparse.Namespace, problem: Problem) -> None:
+    """Stop, naming the flag, before any solve when the options cannot work: a
+    ``stock_cover`` frontier without ``--material`` (exit 2), a ``--plot`` without matplotlib
+    (exit 1)."""
     from optiree.rules import Rule
 
     if args.rule == Rule.STOCK_COVER.value and args.material is None:
-        raise _Stop(EXIT_INVALID, needs_flag("--material", "--rule stock_cover needs one"))
+        known = ", ".join(problem.material_ids)
+        why = f"--rule stock_cover needs the material whose stock is covered, one of: {known}"
+        raise _Stop(EXIT_INVALID, needs_flag("--material", why))
     if args.plot is not None:
         _require_plots("--plot")
 
 
 def _require_plots(flag: str) -> None:
+    """Stop (exit 1, as for any missing extra) before any solve when ``flag`` needs figures
+    and matplotlib is not installed."""
     from optiree.plots import require_matplotlib
 
     try:
         require_matplotlib()
     except MissingDependencyError as error:
-        raise _Stop(EXIT_INVALID, needs_flag(flag, str(error))) from None
+        raise _Stop(EXIT_NOT_SOLVED, needs_flag(flag, str(error))) from None
 
 
 def _stress(args: argparse.Namespace) -> int:
@@ -726,7 +733,11 @@ def _stress(args: argparse.Namespace) -> int:
             tested = _stressed(args, problem, plan)
     except OptireeError as error:
         return _failed(error)
-    _summary(args, tested.summary())
+    if args.scenario == ALL_SCENARIOS:
+        _say(stress_all_words(problem.name, args.commit, args.solver))
+        _say(tested.summary(), end="")  # the table is the essentials, even with --quiet
+    else:
+        _summary(args, tested.summary())
     return _exit(_all_optimal(tested))
 
 

@@ -861,6 +861,14 @@ def model_written(kind: str, path: object) -> str:
     return f"{kind} file of the model written to {path}"
 
 
+def stress_all_words(name: str, commit: int, solver: str) -> str:
+    """The line above ``optiree stress --scenario all``'s table."""
+    return (
+        f"{name}: the plan stress-tested under each scenario, {commit} period(s) committed "
+        f"(solver: {solver})"
+    )
+
+
 def needs_flag(flag: str, why: str) -> str:
     """A usage error: the flag that is missing or does not fit, and why."""
     return f"error: {flag}: {why}"

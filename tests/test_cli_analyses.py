@@ -241,19 +241,27 @@ def test_stock_cover_without_material_names_the_flag(
     assert counted == []
 
 
-def test_plot_without_matplotlib_fails_before_solving(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize(
+    ("command", "flag"),
+    [(["frontier", "--plot", "f.png"], "--plot"), (["report", "--out", "r.html"], "report")],
+)
+def test_figures_without_matplotlib_fail_before_solving(
+    command: list[str],
+    flag: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
+    monkeypatch.chdir(tmp_path)
     monkeypatch.setitem(sys.modules, "matplotlib.backends.backend_agg", None)
     counted: list[int] = []
     with each_solve(lambda: counted.append(1)):
-        argv = ["frontier", str(JAPAN), "--plot", str(tmp_path / "f.png")]
-        code, out, err = _run(argv, capsys)
-    assert code == 2
-    assert "--plot" in err
-    assert "pip install" in err
+        code, out, err = _run([command[0], str(JAPAN), *command[1:]], capsys)
+    assert code == 1  # a missing extra, as for sweep --out x.parquet without pyarrow
+    assert f"error: {flag}: figures need matplotlib: pip install 'optiree[plot]'" in err
     assert counted == []
     assert out == ""
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.parametrize(
