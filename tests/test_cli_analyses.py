@@ -4,21 +4,25 @@ of long commands; usage errors that exit 2 and name the flag, before any work.""
 
 import io
 import sys
+import tempfile
 from pathlib import Path
 
 import pulp
 import pytest
 import yaml
+from hypothesis import given
 
 import optiree
 from optiree.cli import main
 from optiree.disruption.scenarios import disrupted
 from optiree.disruption.sweep import random_scenarios
 from optiree.handoff import each_solve
+from optiree.io import problem_yaml
 from optiree.model import build
 from optiree.prepare import prepare
 from optiree.words import headline
 from tests.samples import two_country
+from tests.strategies import supply_documents
 
 JAPAN = Path(__file__).resolve().parent.parent / "examples" / "japan_2026.yaml"
 
@@ -62,7 +66,9 @@ def test_stress_all_tabulates_every_scenario(
     code, out, _ = _run(["stress", str(JAPAN), "--scenario", "all", "--commit", "1"], capsys)
     names = [s.name for s in japan.scenarios]
     assert code == 0
-    assert out == optiree.stress_table(japan, {"plan": plan}, names, 1).summary()
+    head = "Japan rare earths 2026-2027: the plan stress-tested under each scenario, 1 period(s) "
+    table = optiree.stress_table(japan, {"plan": plan}, names, 1).summary()
+    assert out == f"{head}committed (solver: highs)\n{table}"
     assert all(name in out for name in names)
 
 
@@ -280,3 +286,14 @@ def test_usage_errors_exit_2_and_name_the_flag(
     assert code == 2
     assert flag in err
     assert out == ""
+
+
+@given(document=supply_documents())
+def test_problem_yaml_reads_back_equal(document: dict[str, object]) -> None:
+    """What ``optiree apply`` writes (:func:`optiree.io.problem_yaml`) reads back to the same
+    problem, for random problems using every supply feature."""
+    problem = optiree.Problem.model_validate(document)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "problem.yaml"
+        path.write_text(problem_yaml(problem), encoding="utf-8")
+        assert optiree.load_problem(path) == problem
