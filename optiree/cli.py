@@ -23,7 +23,7 @@ import contextlib
 import os
 import sys
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
@@ -619,21 +619,27 @@ def _report_command(commands: Commands) -> None:
     report_cmd.set_defaults(run=_report)
 
 
-def _sweep_command(commands: Commands) -> None:
-    sweep_cmd = commands.add_parser(
-        "sweep", help="solve many disruption scenarios, one plan each, and tabulate them"
-    )
-    sweep_cmd.add_argument("file", type=Path)
-    sweep_cmd.add_argument(
+def _draw_flags(command: argparse.ArgumentParser) -> None:
+    """``--scenarios N``, ``--seed`` and ``--country``: random disruptions instead of the
+    file's scenarios (``sweep`` and ``stochastic``)."""
+    command.add_argument(
         "--scenarios",
         type=int,
         metavar="N",
         help="draw N random disruptions (default: the file's own scenarios)",
     )
-    sweep_cmd.add_argument("--seed", type=int, default=0, help="seed of the draws (default 0)")
-    sweep_cmd.add_argument(
+    command.add_argument("--seed", type=int, default=0, help="seed of the draws (default 0)")
+    command.add_argument(
         "--country", default="CN", help="country whose supply is disrupted (default CN)"
     )
+
+
+def _sweep_command(commands: Commands) -> None:
+    sweep_cmd = commands.add_parser(
+        "sweep", help="solve many disruption scenarios, one plan each, and tabulate them"
+    )
+    sweep_cmd.add_argument("file", type=Path)
+    _draw_flags(sweep_cmd)
     sweep_cmd.add_argument(
         "--materials", help="materials the draws choose from, e.g. Dy,Tb (default all)"
     )
@@ -840,6 +846,20 @@ def _apply(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _commit_flag(command: argparse.ArgumentParser, meaning: str) -> None:
+    command.add_argument(
+        "--commit", type=int, default=1, metavar="N", help=f"{meaning} (default 1)"
+    )
+
+
+def _solved_by(command: argparse.ArgumentParser, run: Callable[[argparse.Namespace], int]) -> None:
+    """The end of an analysis's parser: ``--solver``, ``--quiet``/``--verbose``, and the
+    function that runs it."""
+    _solver_flag(command)
+    _verbose_flag(command)
+    command.set_defaults(run=run)
+
+
 def _stress_command(commands: Commands) -> None:
     stress_cmd = commands.add_parser(
         "stress", help="keep a plan's first periods and re-plan the rest under a scenario"
@@ -852,12 +872,8 @@ def _stress_command(commands: Commands) -> None:
         help=f"the file's scenario to stress the plan with; '{ALL_SCENARIOS}': each, one row "
         "per scenario",
     )
-    stress_cmd.add_argument(
-        "--commit", type=int, default=1, metavar="N", help="periods already carried out (default 1)"
-    )
-    _solver_flag(stress_cmd)
-    _verbose_flag(stress_cmd)
-    stress_cmd.set_defaults(run=_stress)
+    _commit_flag(stress_cmd, "periods already carried out")
+    _solved_by(stress_cmd, _stress)
 
 
 def _stochastic_command(commands: Commands) -> None:
@@ -865,22 +881,9 @@ def _stochastic_command(commands: Commands) -> None:
         "stochastic", help="two-stage plan: commit the first periods now, adapt after"
     )
     stochastic_cmd.add_argument("file", type=Path)
-    stochastic_cmd.add_argument(
-        "--scenarios",
-        type=int,
-        metavar="N",
-        help="draw N random disruptions (default: the file's own scenarios)",
-    )
-    stochastic_cmd.add_argument("--seed", type=int, default=0, help="seed of the draws (default 0)")
-    stochastic_cmd.add_argument(
-        "--country", default="CN", help="country whose supply the draws disrupt (default CN)"
-    )
-    stochastic_cmd.add_argument(
-        "--commit", type=int, default=1, metavar="N", help="periods decided now (default 1)"
-    )
-    _solver_flag(stochastic_cmd)
-    _verbose_flag(stochastic_cmd)
-    stochastic_cmd.set_defaults(run=_stochastic)
+    _draw_flags(stochastic_cmd)
+    _commit_flag(stochastic_cmd, "periods decided now")
+    _solved_by(stochastic_cmd, _stochastic)
 
 
 def _diagnose_command(commands: Commands) -> None:
@@ -898,9 +901,7 @@ def _diagnose_command(commands: Commands) -> None:
         help="priority (default): demand gives last, then caps, then rules; tonnes: the "
         "fewest tonnes",
     )
-    _solver_flag(diagnose_cmd)
-    _verbose_flag(diagnose_cmd)
-    diagnose_cmd.set_defaults(run=_diagnose)
+    _solved_by(diagnose_cmd, _diagnose)
 
 
 def _apply_command(commands: Commands) -> None:
