@@ -757,8 +757,13 @@ def _stressed(
         names = [s.name for s in problem.scenarios]
         if not names:
             raise _Stop(EXIT_INVALID, needs_flag("--scenario all", f"{args.file} has none"))
-        return stress_table(problem, {"plan": plan}, names, args.commit, solver=args.solver)
-    return stress_test(problem, plan, args.scenario, args.commit, solver=args.solver)
+        plans = {"plan": plan}
+        return stress_table(
+            problem, plans, names, args.commit, solver=args.solver, log=args.verbose
+        )
+    return stress_test(
+        problem, plan, args.scenario, args.commit, solver=args.solver, log=args.verbose
+    )
 
 
 def _all_optimal(tested: StressResult | StressTable) -> bool:
