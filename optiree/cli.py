@@ -23,7 +23,7 @@ import contextlib
 import os
 import sys
 import warnings
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeAlias
 
@@ -42,9 +42,20 @@ from optiree.io import is_workbook, load_problem
 from optiree.rules import FRONTIER_RULES
 from optiree.schema import Problem, Scenario
 from optiree.version import __version__
-from optiree.words import default_executor_words, for_terminal, headline
+from optiree.words import (
+    PROGRESS_UNIT,
+    applied_words,
+    default_executor_words,
+    for_terminal,
+    headline,
+    lines_of,
+    model_written,
+    needs_flag,
+    stress_all_words,
+)
 
 if TYPE_CHECKING:
+    from optiree.disruption.stress import StressResult, StressTable
     from optiree.disruption.sweep import Sweep
     from optiree.frontier import Frontier
     from optiree.results import Result
@@ -62,6 +73,33 @@ def _say(text: str, *, end: str = "\n", err: bool = False) -> None:
     """Print ``text`` on stdout (on stderr when ``err``) with its control characters escaped
     (:func:`optiree.words.for_terminal`): the one way the command prints."""
     print(for_terminal(text), end=end, file=sys.stderr if err else sys.stdout)
+
+
+def _tell(args: argparse.Namespace, text: str) -> None:
+    """Say ``text`` unless ``--quiet``: what is not essential (files written, notes)."""
+    if not args.quiet:
+        _say(text)
+
+
+def _summary(args: argparse.Namespace, text: str) -> None:
+    """Say a summary: all of it, or its headline only with ``--quiet``."""
+    _say(lines_of(text, args.quiet), end="")
+
+
+@contextlib.contextmanager
+def _progress(args: argparse.Namespace, what: str) -> Iterator[None]:
+    """A progress bar on stderr counting the LPs solved inside (:func:`optiree.handoff.
+    each_solve`), for a command that may solve many; hidden when stderr is not a terminal or
+    with ``--quiet``."""
+    from tqdm import tqdm
+
+    from optiree.handoff import each_solve
+
+    # tqdm shows no bar when ``disable`` is None and stderr is not a terminal.
+    disable = True if args.quiet else None
+    bar = tqdm(desc=what, unit=PROGRESS_UNIT, file=sys.stderr, disable=disable)
+    with bar, each_solve(bar.update):
+        yield
 
 
 class _Parser(argparse.ArgumentParser):
@@ -188,15 +226,18 @@ def _solve(args: argparse.Namespace) -> int:
 
     problem = _load(args.file)
     _refuse_taken_results(args)
+    _refuse_taken(args, args.lp, args.mps)
     if args.scenario == ALL_SCENARIOS:
         return _solve_all(args, problem)
     try:
         faced = _faced(problem, args.scenario)
+        _write_model(args, faced)
         result = solve(faced, solver=args.solver, time_limit=args.time_limit, log=args.verbose)
     except OptireeError as error:
         return _failed(error)
-    _say(result.summary(), end="")
-    _explain(args, faced, result)
+    _summary(args, result.summary())
+    if not args.quiet:
+        _explain(args, faced, result)
     failed = _write_solved(args, problem, result) if args.out is not None else None
     return _exit(result.is_optimal) if failed is None else failed
 
@@ -239,11 +280,11 @@ def _write_solved(args: argparse.Namespace, problem: Problem, result: Result) ->
         )
     except OutputError as error:
         return _failed(error)
-    _say(f"Results written to {written}")
+    _tell(args, f"Results written to {written}")
     if figures:
-        _say(f"Figures written: {', '.join(figures)}")
+        _tell(args, f"Figures written: {', '.join(figures)}")
     if note is not None:
-        _say(note)
+        _tell(args, note)
     return None
 
 
@@ -310,11 +351,12 @@ def _solve_all(args: argparse.Namespace, problem: Problem) -> int:
         swept = sweep(problem, scenarios, executor="serial", solver=args.solver, progress=False)
     except OptireeError as error:
         return _failed(error)
-    _say(
+    _tell(
+        args,
         f"{problem.name}: each scenario of {args.file} planned with foresight (solver: "
-        f"{args.solver}); '{NO_DISRUPTION}' is the file with no disruption"
+        f"{args.solver}); '{NO_DISRUPTION}' is the file with no disruption",
     )
-    _say(swept.side_by_side(), end="")
+    _say(swept.side_by_side(), end="")  # the table is the essentials, even with --quiet
     return _exit(swept.all_optimal)
 
 
@@ -342,6 +384,7 @@ def _report(args: argparse.Namespace) -> int:
 
     problem = _load(args.file)
     _refuse_taken(args, args.out)
+    _require_plots("report")
     try:
         faced = _faced(problem, args.scenario)
         result = solve(faced, solver=args.solver, log=args.verbose)
@@ -354,7 +397,8 @@ def _report(args: argparse.Namespace) -> int:
         )
     except OptireeError as error:
         return _failed(error)
-    _say(f"{headline(result)}\nReport written to {path}")
+    _say(str(headline(result)))
+    _tell(args, f"Report written to {path}")
     return _exit(result.is_optimal)
 
 
@@ -371,20 +415,22 @@ def _frontier(args: argparse.Namespace) -> int:
     from optiree.frontier import frontier
 
     problem = _load(args.file)
+    _check_frontier_options(args, problem)
     _refuse_taken(args, args.out, args.plot)
     try:
-        curve = frontier(
-            problem,
-            args.country,
-            args.rule,
-            material=args.material,
-            points=args.points,
-            solver=args.solver,
-            log=args.verbose,
-        )
+        with _progress(args, "frontier"):
+            curve = frontier(
+                problem,
+                args.country,
+                args.rule,
+                material=args.material,
+                points=args.points,
+                solver=args.solver,
+                log=args.verbose,
+            )
     except OptireeError as error:
         return _failed(error)
-    _say(curve.summary(), end="")
+    _summary(args, curve.summary())
     return _write_frontier(args, curve)
 
 
@@ -396,11 +442,11 @@ def _write_frontier(args: argparse.Namespace, curve: Frontier) -> int:
     try:
         if args.out is not None:
             written = write_table(curve.table, args.out, overwrite=args.force)
-            _say(f"Frontier written to {written}")
+            _tell(args, f"Frontier written to {written}")
         if args.plot is not None:
             figure = png(frontier_curve(curve.table, curve.currency))
             write_atomic(args.plot, figure, "the figure", overwrite=args.force)
-            _say(f"Figure written to {args.plot}")
+            _tell(args, f"Figure written to {args.plot}")
     except (MissingDependencyError, OutputError) as error:
         return _failed(error)
     return EXIT_OK
@@ -463,14 +509,16 @@ def _swept(
         require_pyarrow()  # before the sweep, not after it
     asked = _executor(args)
     executor = asked or _default(scenarios)
-    swept = sweep(problem, scenarios, executor=executor, solver=args.solver)
-    _say(f"{problem.name}: sweep of {origin} (solver: {args.solver})")
+    swept = sweep(
+        problem, scenarios, executor=executor, solver=args.solver, progress=not args.quiet
+    )
+    _tell(args, f"{problem.name}: sweep of {origin} (solver: {args.solver})")
     if asked is None:
-        _say(_default_words(executor, scenarios))
-    _say(swept.summary(), end="")
+        _tell(args, _default_words(executor, scenarios))
+    _summary(args, swept.summary())
     if args.out is not None:
         written = write_sweep(swept.table, args.out, overwrite=args.force)
-        _say(f"Table written to {written}")
+        _tell(args, f"Table written to {written}")
     return swept
 
 
@@ -523,7 +571,15 @@ def _solver_flag(command: argparse.ArgumentParser) -> None:
 
 
 def _verbose_flag(command: argparse.ArgumentParser) -> None:
-    command.add_argument(
+    """``--quiet`` and ``--verbose``, which every command takes (one or the other)."""
+    loudness = command.add_mutually_exclusive_group()
+    loudness.add_argument(
+        "--quiet",
+        action="store_true",
+        help="print only errors and the essentials (the headline: status and cost); no "
+        "progress bar",
+    )
+    loudness.add_argument(
         "--verbose",
         action="store_true",
         help="print the solver's log as it runs (on stdout, before the results); by default "
@@ -546,8 +602,11 @@ def parser() -> argparse.ArgumentParser:
         _template_command,
     ):
         add(commands)
+    for add in (_stress_command, _stochastic_command, _diagnose_command, _apply_command):
+        add(commands)
     validate_cmd = commands.add_parser("validate", help="check a problem file without solving")
     validate_cmd.add_argument("file", type=Path)
+    _verbose_flag(validate_cmd)
     validate_cmd.set_defaults(run=_validate)
     return root
 
@@ -570,7 +629,15 @@ def _solve_command(commands: Commands) -> None:
         f"'{ALL_SCENARIOS}': one row per scenario, side by side",
     )
     solve_cmd.add_argument(
-        "--force", action="store_true", help="replace the results already in the --out folder"
+        "--lp", type=Path, metavar="FILE.lp", help="also write the model as an LP file"
+    )
+    solve_cmd.add_argument(
+        "--mps", type=Path, metavar="FILE.mps", help="also write the model as a free MPS file"
+    )
+    solve_cmd.add_argument(
+        "--force",
+        action="store_true",
+        help="replace the results already in the --out folder, and the --lp and --mps files",
     )
     _verbose_flag(solve_cmd)
     solve_cmd.set_defaults(run=_solve)
@@ -620,21 +687,27 @@ def _report_command(commands: Commands) -> None:
     report_cmd.set_defaults(run=_report)
 
 
-def _sweep_command(commands: Commands) -> None:
-    sweep_cmd = commands.add_parser(
-        "sweep", help="solve many disruption scenarios, one plan each, and tabulate them"
-    )
-    sweep_cmd.add_argument("file", type=Path)
-    sweep_cmd.add_argument(
+def _draw_flags(command: argparse.ArgumentParser) -> None:
+    """``--scenarios N``, ``--seed`` and ``--country``: random disruptions instead of the
+    file's scenarios (``sweep`` and ``stochastic``)."""
+    command.add_argument(
         "--scenarios",
         type=int,
         metavar="N",
         help="draw N random disruptions (default: the file's own scenarios)",
     )
-    sweep_cmd.add_argument("--seed", type=int, default=0, help="seed of the draws (default 0)")
-    sweep_cmd.add_argument(
+    command.add_argument("--seed", type=int, default=0, help="seed of the draws (default 0)")
+    command.add_argument(
         "--country", default="CN", help="country whose supply is disrupted (default CN)"
     )
+
+
+def _sweep_command(commands: Commands) -> None:
+    sweep_cmd = commands.add_parser(
+        "sweep", help="solve many disruption scenarios, one plan each, and tabulate them"
+    )
+    sweep_cmd.add_argument("file", type=Path)
+    _draw_flags(sweep_cmd)
     sweep_cmd.add_argument(
         "--materials", help="materials the draws choose from, e.g. Dy,Tb (default all)"
     )
@@ -653,7 +726,276 @@ def _sweep_command(commands: Commands) -> None:
     sweep_cmd.add_argument(
         "--force", action="store_true", help="replace the --out file if it exists"
     )
+    _verbose_flag(sweep_cmd)
     sweep_cmd.set_defaults(run=_sweep)
+
+
+# --- every analysis on the command line: stress, stochastic, diagnose, apply, the LP file ---
+
+
+def _write_model(args: argparse.Namespace, faced: Problem) -> None:
+    """Write the model of ``faced`` to ``--lp`` and ``--mps``, as asked (before solving, so
+    that a model without a plan can be read too).
+
+    Raises:
+        OutputError: a file could not be written.
+    """
+    from optiree.files import write_atomic
+
+    for kind, path in (("LP", args.lp), ("MPS", args.mps)):
+        if path is not None:
+            write_atomic(path, _model_bytes(faced, kind), f"the {kind} file", overwrite=args.force)
+            _tell(args, model_written(kind, path))
+
+
+def _model_bytes(faced: Problem, kind: str) -> bytes:
+    """The model of ``faced`` as PuLP writes it, an LP or a free MPS file, in bytes."""
+    import tempfile
+
+    from optiree.model import build
+    from optiree.prepare import prepare
+
+    lp = build(prepare(faced)).lp
+    with tempfile.TemporaryDirectory(prefix="optiree-") as folder:
+        written = Path(folder) / f"model.{kind.lower()}"
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # PuLP's notes on long names: the file is right
+            if kind == "LP":
+                lp.writeLP(str(written))
+            else:
+                lp.writeMPS(str(written))
+        return written.read_bytes()
+
+
+def _check_frontier_options(args: argparse.Namespace, problem: Problem) -> None:
+    """Stop, naming the flag, before any solve when the options cannot work: a
+    ``stock_cover`` frontier without ``--material`` (exit 2), a ``--plot`` without matplotlib
+    (exit 1)."""
+    from optiree.rules import Rule
+
+    if args.rule == Rule.STOCK_COVER.value and args.material is None:
+        known = ", ".join(problem.material_ids)
+        why = f"--rule stock_cover needs the material whose stock is covered, one of: {known}"
+        raise _Stop(EXIT_INVALID, needs_flag("--material", why))
+    if args.plot is not None:
+        _require_plots("--plot")
+
+
+def _require_plots(flag: str) -> None:
+    """Stop (exit 1, as for any missing extra) before any solve when ``flag`` needs figures
+    and matplotlib is not installed."""
+    from optiree.plots import require_matplotlib
+
+    try:
+        require_matplotlib()
+    except MissingDependencyError as error:
+        raise _Stop(EXIT_NOT_SOLVED, needs_flag(flag, str(error))) from None
+
+
+def _stress(args: argparse.Namespace) -> int:
+    from optiree.solve import solve
+
+    problem = _load(args.file)
+    if args.scenario != ALL_SCENARIOS:
+        _known_scenario(args, problem, args.scenario)
+    try:
+        with _progress(args, "stress"):
+            plan = solve(problem, solver=args.solver, log=args.verbose)
+            if not plan.is_optimal:
+                _say(plan.summary(), end="")
+                return _exit(False)
+            tested = _stressed(args, problem, plan)
+    except OptireeError as error:
+        return _failed(error)
+    if args.scenario == ALL_SCENARIOS:
+        _say(stress_all_words(problem.name, args.commit, args.solver))
+        _say(tested.summary(), end="")  # the table is the essentials, even with --quiet
+    else:
+        _summary(args, tested.summary())
+    return _exit(_all_optimal(tested))
+
+
+def _stressed(
+    args: argparse.Namespace, problem: Problem, plan: Result
+) -> StressResult | StressTable:
+    """The plan stress-tested under ``--scenario``, or under each of the file's (``all``)."""
+    from optiree.disruption.stress import stress_table, stress_test
+
+    if args.scenario == ALL_SCENARIOS:
+        names = [s.name for s in problem.scenarios]
+        if not names:
+            raise _Stop(EXIT_INVALID, needs_flag("--scenario all", f"{args.file} has none"))
+        plans = {"plan": plan}
+        return stress_table(
+            problem, plans, names, args.commit, solver=args.solver, log=args.verbose
+        )
+    return stress_test(
+        problem, plan, args.scenario, args.commit, solver=args.solver, log=args.verbose
+    )
+
+
+def _all_optimal(tested: StressResult | StressTable) -> bool:
+    from optiree.disruption.stress import StressResult
+    from optiree.results import Status
+
+    if isinstance(tested, StressResult):
+        return tested.status is Status.OPTIMAL
+    return bool((tested.table["status"] == Status.OPTIMAL.value).all())
+
+
+def _known_scenario(args: argparse.Namespace, problem: Problem, name: str) -> None:
+    """Stop (exit 2, naming ``--scenario``) when the file has no scenario ``name``."""
+    known = [s.name for s in problem.scenarios]
+    if name not in known:
+        listed = ", ".join(known) or "none"
+        raise _Stop(
+            EXIT_INVALID, needs_flag(f"--scenario {name}", f"not in {args.file} ({listed})")
+        )
+
+
+def _stochastic(args: argparse.Namespace) -> int:
+    from optiree.disruption.stochastic import solve_stochastic
+
+    problem = _load(args.file)
+    scenarios = None
+    try:
+        if args.scenarios is not None:
+            scenarios = _drawn(args, problem)
+        elif not problem.scenarios:
+            raise ArgumentError(f"{args.file} has no scenarios: give --scenarios N")
+        with _progress(args, "stochastic"):
+            result = solve_stochastic(
+                problem,
+                scenarios,
+                commit_periods=args.commit,
+                solver=args.solver,
+                log=args.verbose,
+            )
+    except OptireeError as error:
+        return _failed(error)
+    _summary(args, result.summary())
+    return _exit(result.is_optimal)
+
+
+def _drawn(args: argparse.Namespace, problem: Problem) -> list[Scenario]:
+    """``--scenarios N`` random disruptions by ``--country``, drawn with ``--seed``."""
+    from optiree.disruption.sweep import random_scenarios
+
+    if args.scenarios < 1:
+        raise ArgumentError(f"--scenarios {args.scenarios}: give at least 1")
+    return random_scenarios(problem, args.scenarios, seed=args.seed, country=args.country)
+
+
+def _diagnose(args: argparse.Namespace) -> int:
+    from optiree.diagnose import diagnose
+
+    problem = _load(args.file)
+    if args.scenario not in (None, NO_DISRUPTION):
+        _known_scenario(args, problem, args.scenario)
+    try:
+        faced = _faced(problem, args.scenario)
+        with _progress(args, "diagnose"):
+            found = diagnose(faced, solver=args.solver, method=args.method, log=args.verbose)
+    except OptireeError as error:
+        return _failed(error)
+    _summary(args, found.summary())
+    return EXIT_OK
+
+
+def _apply(args: argparse.Namespace) -> int:
+    from optiree.files import write_atomic
+    from optiree.io import problem_yaml
+
+    problem = _load(args.file)
+    if args.scenario != NO_DISRUPTION:
+        _known_scenario(args, problem, args.scenario)
+    _refuse_taken(args, args.out)
+    try:
+        faced = disrupted(problem, args.scenario)
+        write_atomic(args.out, problem_yaml(faced), "the problem", overwrite=args.force)
+    except OptireeError as error:
+        return _failed(error)
+    _say(applied_words(faced.name, args.scenario, args.out))
+    return EXIT_OK
+
+
+def _commit_flag(command: argparse.ArgumentParser, meaning: str) -> None:
+    command.add_argument(
+        "--commit", type=int, default=1, metavar="N", help=f"{meaning} (default 1)"
+    )
+
+
+def _solved_by(command: argparse.ArgumentParser, run: Callable[[argparse.Namespace], int]) -> None:
+    """The end of an analysis's parser: ``--solver``, ``--quiet``/``--verbose``, and the
+    function that runs it."""
+    _solver_flag(command)
+    _verbose_flag(command)
+    command.set_defaults(run=run)
+
+
+def _stress_command(commands: Commands) -> None:
+    stress_cmd = commands.add_parser(
+        "stress", help="keep a plan's first periods and re-plan the rest under a scenario"
+    )
+    stress_cmd.add_argument("file", type=Path)
+    stress_cmd.add_argument(
+        "--scenario",
+        metavar="NAME",
+        required=True,
+        help=f"the file's scenario to stress the plan with; '{ALL_SCENARIOS}': each, one row "
+        "per scenario",
+    )
+    _commit_flag(stress_cmd, "periods already carried out")
+    _solved_by(stress_cmd, _stress)
+
+
+def _stochastic_command(commands: Commands) -> None:
+    stochastic_cmd = commands.add_parser(
+        "stochastic", help="two-stage plan: commit the first periods now, adapt after"
+    )
+    stochastic_cmd.add_argument("file", type=Path)
+    _draw_flags(stochastic_cmd)
+    _commit_flag(stochastic_cmd, "periods decided now")
+    _solved_by(stochastic_cmd, _stochastic)
+
+
+def _diagnose_command(commands: Commands) -> None:
+    diagnose_cmd = commands.add_parser(
+        "diagnose", help="what has to give, and by how much, for a problem to have a plan"
+    )
+    diagnose_cmd.add_argument("file", type=Path)
+    diagnose_cmd.add_argument(
+        "--scenario", metavar="NAME", help="diagnose the problem under the file's scenario NAME"
+    )
+    diagnose_cmd.add_argument(
+        "--method",
+        choices=["priority", "tonnes"],
+        default="priority",
+        help="priority (default): demand gives last, then caps, then rules; tonnes: the "
+        "fewest tonnes",
+    )
+    _solved_by(diagnose_cmd, _diagnose)
+
+
+def _apply_command(commands: Commands) -> None:
+    apply_cmd = commands.add_parser(
+        "apply", help="write the problem under a scenario as a YAML problem file"
+    )
+    apply_cmd.add_argument("file", type=Path)
+    apply_cmd.add_argument(
+        "--scenario",
+        metavar="NAME",
+        required=True,
+        help=f"the file's scenario to apply ('{NO_DISRUPTION}': the same terms, no disruption)",
+    )
+    apply_cmd.add_argument(
+        "--out", type=Path, required=True, metavar="FILE.yaml", help="the YAML file to write"
+    )
+    apply_cmd.add_argument(
+        "--force", action="store_true", help="replace the --out file if it exists"
+    )
+    _verbose_flag(apply_cmd)
+    apply_cmd.set_defaults(run=_apply)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

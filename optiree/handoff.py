@@ -17,7 +17,9 @@ The PuLP problem stays the model of record: it can still be written as an LP or 
 solved with CBC or inspected.
 """
 
+import contextlib
 import operator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -58,6 +60,28 @@ _NOT_SOLVED = (pulp.LpStatusNotSolved, pulp.LpSolutionNoSolutionFound)
 
 FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int32]
+
+
+_WATCHERS: list[Callable[[], object]] = []
+"""Called after every LP solved in this process, while :func:`each_solve` holds them."""
+
+
+@contextlib.contextmanager
+def each_solve(callback: Callable[[], object]) -> Iterator[None]:
+    """Call ``callback`` after every LP solved in this process while inside (HiGHS here, warm
+    re-solves included; other solvers through :func:`solved` in :mod:`optiree.solve`): how the
+    command line counts the solves of a long analysis for its progress bar."""
+    _WATCHERS.append(callback)
+    try:
+        yield
+    finally:
+        _WATCHERS.remove(callback)
+
+
+def solved() -> None:
+    """One LP has been solved: tell the watchers (:func:`each_solve`)."""
+    for watcher in _WATCHERS:
+        watcher()
 
 
 @dataclass(frozen=True)
@@ -289,6 +313,7 @@ def solve(lp: pulp.LpProblem, solver: pulp.HiGHS) -> int:
     try:
         arrays, highs = hand_over(lp, solver)
         highs.run()
+        solved()
         status, _ = write_back(lp, arrays, highs)
     finally:
         lp.stopClock()
@@ -365,6 +390,7 @@ class WarmStart:
         self.base = base
         self.highs = passed(base, solver)
         self.highs.run()
+        solved()
         self.basis = self.highs.getBasis()
         self.rows = np.arange(len(base.row_lower), dtype=np.int32)
         self.columns = np.arange(len(base.cost), dtype=np.int32)
@@ -399,6 +425,7 @@ class WarmStart:
         if self.basis.valid:
             highs.setBasis(self.basis)  # ...but the base's basis
         highs.run()
+        solved()
         return highs.getModelStatus(), np.asarray(highs.getSolution().col_value)
 
 

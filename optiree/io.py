@@ -371,3 +371,11 @@ def load_problem(path: str | Path) -> Problem:
     except UnicodeDecodeError as error:
         raise _file_error("encoding", f"{path} is not UTF-8 text: {error.reason}", path) from None
     return Problem.model_validate(parse_document(text, path))
+
+
+def problem_yaml(problem: Problem) -> str:
+    """``problem`` as a YAML document that :func:`load_problem` reads back to an equal problem:
+    the fields that differ from their defaults, in the schema's order (strings that YAML would
+    read as another type, such as ``NO``, are quoted)."""
+    document = problem.model_dump(mode="json", exclude_defaults=True)
+    return yaml.safe_dump(document, sort_keys=False, allow_unicode=True)

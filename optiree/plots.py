@@ -376,6 +376,12 @@ def _level_label(rule: str, subject: str) -> str:
     return label + "  (tighter →)"
 
 
+def require_matplotlib() -> None:
+    """Raise :class:`MissingDependencyError` (naming the pip command) when matplotlib is not
+    installed: a command checks it before its work, not after."""
+    _new_figure(1, 1)
+
+
 def _new_figure(width: float, height: float) -> "Figure":
     """A pyplot-free figure with an Agg canvas [inches]."""
     try:

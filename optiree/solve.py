@@ -12,6 +12,7 @@ import pulp
 from optiree import arguments
 from optiree.errors import SolverChoiceError, SolverError
 from optiree.handoff import solve as solve_with_highs
+from optiree.handoff import solved
 from optiree.model import LpModel, build
 from optiree.prepare import prepare
 from optiree.results import Result, Status, optimal_result
@@ -95,7 +96,9 @@ def _run(lp: pulp.LpProblem, solver: pulp.LpSolver) -> int:
     """Solve ``lp`` in place (HiGHS through :mod:`optiree.handoff`); PuLP's status code."""
     if isinstance(solver, pulp.HiGHS):
         return solve_with_highs(lp, solver)
-    return int(lp.solve(solver))
+    code = int(lp.solve(solver))
+    solved()
+    return code
 
 
 def _outcome(code: int, found: int, time_limit: float | None) -> tuple[Status, str]:

@@ -1021,3 +1021,49 @@ RESULTS_ABOUT = "summary"
 
 INFINITE = "infinite"
 """An infinity in a workbook's cell (Excel has none): ``infinite`` or ``-infinite``."""
+
+
+# --- the command line: every analysis, its quiet form and its progress ---
+
+
+_COST_LINE = re.compile(r"\s*(Total cost|Expected cost|Expected total cost)\b")
+"""The lines of a summary that give its total or expected cost."""
+
+
+def essentials(summary: str) -> str:
+    """What ``--quiet`` prints of a summary: its first line (what was solved, the status) and
+    the lines of its total or expected cost."""
+    first, *rest = summary.splitlines()
+    return "\n".join([first, *(line for line in rest if _COST_LINE.match(line))]) + "\n"
+
+
+def lines_of(summary: str, quiet: bool) -> str:
+    """A command's summary as printed: all of it, or with ``quiet`` its headline only."""
+    return essentials(summary) if quiet else summary
+
+
+def applied_words(name: str, scenario: str, path: object) -> str:
+    """What ``optiree apply`` says once it has written the problem under ``scenario``."""
+    return f"{name}: the problem under scenario {scenario!r} written to {path}"
+
+
+def model_written(kind: str, path: object) -> str:
+    """What ``solve --lp/--mps`` says once it has written the model file."""
+    return f"{kind} file of the model written to {path}"
+
+
+def stress_all_words(name: str, commit: int, solver: str) -> str:
+    """The line above ``optiree stress --scenario all``'s table."""
+    return (
+        f"{name}: the plan stress-tested under each scenario, {commit} period(s) committed "
+        f"(solver: {solver})"
+    )
+
+
+def needs_flag(flag: str, why: str) -> str:
+    """A usage error: the flag that is missing or does not fit, and why."""
+    return f"error: {flag}: {why}"
+
+
+PROGRESS_UNIT = " LP"
+"""What the progress bar of a long command counts: the linear programs solved."""

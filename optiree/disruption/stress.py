@@ -258,6 +258,7 @@ def stress_test(
     *,
     solver: SolverName = "highs",
     penalty: float | Mapping[str, float] | None = None,
+    log: bool = False,
 ) -> StressResult:
     """Keep the plan's first ``commit_periods`` periods and re-plan the rest under ``scenario``.
 
@@ -273,6 +274,7 @@ def stress_test(
         penalty: the shortage penalty [money/t] of materials without one of their own (one
             number, or per material); by default ``for_disruption``'s, 10 times the material's
             dearest price.
+        log: print the solver's log on stdout; by default nothing is printed.
 
     Returns:
         A :class:`StressResult`; a stressed problem without a plan (a hard rule that the
@@ -290,7 +292,8 @@ def stress_test(
     chosen = _scenario(problem, scenario)
     _check_commit(commit_periods, len(problem.periods))
     check_plan(problem, plan)
-    pulp_solver = solver_for(solver)
+    arguments.boolean(log, "log")
+    pulp_solver = solver_for(solver, log=log)
     stressed = stressed_problem(problem, chosen, commit_periods, penalty=penalty)
     model = build(prepare(stressed))
     fix_committed(model, plan, commit_periods)
@@ -367,12 +370,13 @@ def stress_table(
     *,
     solver: SolverName = "highs",
     penalty: float | Mapping[str, float] | None = None,
+    log: bool = False,
 ) -> StressTable:
     """Stress-test each plan under each scenario, one row per plan and scenario.
 
     The plans may come from copies of ``problem`` that differ in their rules, such as plans
     made with different stock covers (see :func:`check_plan`). The columns are described at
-    :attr:`StressTable.table`.
+    :attr:`StressTable.table`. ``log`` prints the solver's log of every re-plan on stdout.
     """
     problem = arguments.model(problem, "problem", Problem)
     plans = arguments.mapping_of(plans, "plans", _plan)
@@ -383,7 +387,9 @@ def stress_table(
     records = [
         _record(
             name,
-            stress_test(problem, plan, scenario, commit_periods, solver=solver, penalty=penalty),
+            stress_test(
+                problem, plan, scenario, commit_periods, solver=solver, penalty=penalty, log=log
+            ),
             materials,
         )
         for name, plan in plans.items()
