@@ -9,9 +9,10 @@ objects matching a :class:`typing.Protocol` declared here).
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -957,3 +958,22 @@ def field_list(title: str, fields: Mapping[str, tuple[str, str | None]]) -> str:
         if description:
             lines += [f"        {line.strip()}" for line in description.splitlines()]
     return "\n".join(lines)
+
+
+# --- files a person wrote, read as meant; tables written for people ---
+
+
+def did_you_mean(key: str, accepted: Iterable[str]) -> str:
+    """The hint after an unknown key: the accepted key closest to ``key`` (difflib), or the
+    list of accepted keys when none is close."""
+    accepted = list(accepted)
+    close = difflib.get_close_matches(key, accepted, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean {close[0]!r}?"
+    return "the keys accepted here are " + ", ".join(map(repr, accepted))
+
+
+def share_hint(value: float) -> str:
+    """Why a share above 1 is refused, with the fraction it likely means (60 -> 0.6)."""
+    example = f"{value:g}% is {value / 100:g}" if value <= 100 else "60% is 0.6"
+    return f"Input should be less than or equal to 1 (shares are fractions: {example})"
