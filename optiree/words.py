@@ -962,6 +962,29 @@ def field_list(title: str, fields: Mapping[str, tuple[str, str | None]]) -> str:
 
 # --- files a person wrote, read as meant; tables written for people ---
 
+CSV_DIGITS = 12
+"""Significant digits of a float in a CSV file: enough for any quantity or price a problem
+holds (at most 1e12, ``optiree.schema.LARGEST``), few enough to drop a solver's float noise
+(``5.280000000000001`` is written ``5.28``)."""
+
+CSV_NO_UPPER_LIMIT = "no upper limit"
+"""How a CSV file writes +inf (``price_high``, ``allowable_increase``: a range with no end)."""
+
+CSV_NO_LOWER_LIMIT = "no lower limit"
+"""How a CSV file writes -inf (``price_low``: any lower price keeps the plan)."""
+
+
+def csv_number(value: float) -> str:
+    """``value`` as a CSV cell: rounded to :data:`CSV_DIGITS` significant digits and written
+    as the shortest text that reads back as that number (``1250.0``, ``5.28``, ``1e-07``);
+    an infinity as :data:`CSV_NO_UPPER_LIMIT` or :data:`CSV_NO_LOWER_LIMIT`. (NaN is left to
+    the caller: an empty cell.)"""
+    if value == math.inf:
+        return CSV_NO_UPPER_LIMIT
+    if value == -math.inf:
+        return CSV_NO_LOWER_LIMIT
+    return repr(float(f"{value:.{CSV_DIGITS}g}"))
+
 
 def did_you_mean(key: str, accepted: Iterable[str]) -> str:
     """The hint after an unknown key: the accepted key closest to ``key`` (difflib), or the

@@ -1,22 +1,30 @@
-"""Files a person wrote are read as they meant.
+"""Files a person wrote are read as they meant, and tables are written for people to read.
 
 YAML words stay text (``country: NO`` is Norway), syntax errors quote the file exactly with its
-name, line and column, an unknown key gets "did you mean", and a share written as a percentage
-gets a hint.
+name, line and column, an unknown key gets "did you mean", a share written as a percentage gets
+a hint, and every CSV optiree writes has no float noise and no ``inf``.
 """
 
+import csv
+import io
 import math
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 import yaml
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import BaseModel, ValidationError
 
 import optiree
 from optiree import schema
 from optiree.cli import main
-from tests.samples import two_country
+from optiree.disruption.sweep import write_sweep
+from optiree.files import read_table, table_csv
+from optiree.words import CSV_DIGITS, CSV_NO_LOWER_LIMIT, CSV_NO_UPPER_LIMIT, csv_number
+from tests.samples import JAPAN, two_country
 
 
 def _write(path: Path, text: str) -> Path:
@@ -200,3 +208,83 @@ def test_other_bad_shares_keep_their_own_message(written: object) -> None:
     document["security"]["max_country_share"]["CN"] = written
     (message,) = _errors(document).values()
     assert "fractions" not in message
+
+
+# --- CSV for people: 12 significant digits, infinities as words ---
+
+
+def _cells(text: str) -> list[str]:
+    return [cell for row in csv.reader(io.StringIO(text)) for cell in row]
+
+
+def _significant_digits(cell: str) -> int:
+    mantissa = cell.lstrip("-").split("e")[0].replace(".", "").lstrip("0")
+    return len(mantissa.rstrip("0") if "." in cell or "e" in cell else mantissa)
+
+
+def _assert_for_people(text: str) -> None:
+    for cell in _cells(text):
+        assert cell.lower() not in {"inf", "-inf", "infinity", "-infinity"}, cell
+        try:
+            float(cell)
+        except ValueError:
+            continue
+        assert _significant_digits(cell) <= CSV_DIGITS, cell
+
+
+def test_float_noise_and_infinities_are_not_written() -> None:
+    table = pd.DataFrame(
+        {
+            "tonnes": [5.280000000000001, 1250.0, 1e-7, math.nan],
+            "price_low": [-math.inf, 0.1 + 0.2, 499.98219178082195, 2.0],
+            "price_high": [math.inf, 96000.0, 1e15 + 0.5, -0.0],
+            "tier": [1, 2, 3, 4],
+            "source": ["a", "b", "c", "d"],
+        }
+    )
+    assert table_csv(table) == (
+        "tonnes,price_low,price_high,tier,source\n"
+        f"5.28,{CSV_NO_LOWER_LIMIT},{CSV_NO_UPPER_LIMIT},1,a\n"
+        "1250.0,0.3,96000.0,2,b\n"
+        "1e-07,499.982191781,1000000000000000.0,3,c\n"
+        ",2.0,-0.0,4,d\n"
+    )
+
+
+@given(st.floats(allow_nan=False, allow_infinity=False))
+def test_a_csv_number_has_12_digits_and_reads_back_to_them(value: float) -> None:
+    cell = csv_number(value)
+    _assert_for_people(cell)
+    assert float(cell) == float(f"{value:.12g}")
+    assert math.isclose(float(cell), value, rel_tol=5e-12, abs_tol=0)
+
+
+def test_result_files_are_written_for_people_and_read_back(tmp_path: Path) -> None:
+    result = optiree.solve(optiree.Problem.model_validate(two_country()))
+    assert (result.purchases["price_high"] == math.inf).any()  # what would have been "inf"
+    out = result.write(tmp_path / "out")
+    for name, table in result.tables().items():
+        _assert_for_people((out / f"{name}.csv").read_text())
+        floats = [key for key, column in table.items() if pd.api.types.is_float_dtype(column)]
+        read = read_table(out / f"{name}.csv")[floats]
+        pd.testing.assert_frame_equal(read, table[floats], rtol=1e-11, check_dtype=table.size > 0)
+    assert CSV_NO_UPPER_LIMIT in (out / "purchases.csv").read_text()
+
+
+def test_solve_out_writes_the_japan_tables_for_people(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    assert main(["solve", str(JAPAN), "--scenario", "controls_2026", "--out", str(out)]) == 0
+    purchases = (out / "purchases.csv").read_text()
+    assert CSV_NO_LOWER_LIMIT in purchases
+    assert CSV_NO_UPPER_LIMIT in purchases
+    for path in out.glob("*.csv"):
+        _assert_for_people(path.read_text())
+
+
+def test_frontier_and_sweep_tables_are_written_for_people(tmp_path: Path) -> None:
+    path = _write(tmp_path / "p.yaml", yaml.safe_dump(two_country()))
+    frontier = tmp_path / "frontier.csv"
+    assert main(["frontier", str(path), "--points", "7", "--out", str(frontier)]) == 0
+    _assert_for_people(frontier.read_text())
+    sweep = write_sweep(pd.DataFrame({"cost": [5.280000000000001, math.inf]}), tmp_path / "s.csv")
+    assert sweep.read_text() == f"cost\n5.28\n{CSV_NO_UPPER_LIMIT}\n"
