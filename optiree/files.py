@@ -27,7 +27,14 @@ from typing import Any
 import pandas as pd
 
 from optiree.errors import MissingDependencyError, OutputError, OutputTakenError
-from optiree.words import INFINITE, NEEDS_OPENPYXL, RESULTS_ABOUT
+from optiree.words import (
+    CSV_NO_LOWER_LIMIT,
+    CSV_NO_UPPER_LIMIT,
+    INFINITE,
+    NEEDS_OPENPYXL,
+    RESULTS_ABOUT,
+    csv_number,
+)
 
 SUMMARY = "summary.json"
 """The file of a folder of tables that is written last: present means the set is complete."""
@@ -190,8 +197,28 @@ def _placed_new(temporary: Path, path: Path) -> bool:
 
 
 def table_csv(table: pd.DataFrame) -> str:
-    """A table as CSV text: a header, full precision, no index column, ``\\n`` line ends."""
-    return table.to_csv(index=False, lineterminator="\n")
+    """A table as CSV text: a header, no index column, ``\\n`` line ends, each float rounded
+    to :data:`optiree.words.CSV_DIGITS` significant digits, an infinity written as a word and
+    NaN as an empty cell (:func:`optiree.words.csv_number`)."""
+    written = table.copy()
+    for name, column in table.items():
+        if pd.api.types.is_float_dtype(column):
+            written[name] = column.map(csv_number, na_action="ignore")
+    return written.to_csv(index=False, lineterminator="\n")
+
+
+def read_table(path: str | Path) -> pd.DataFrame:
+    """A table optiree wrote as CSV, read back with pandas: the words of its infinities
+    (:func:`optiree.words.csv_number`) are numbers again, each float equal to the table's to
+    :data:`optiree.words.CSV_DIGITS` significant digits."""
+    table = pd.read_csv(path)
+    for name, column in table.items():
+        if column.isin(_INFINITIES).any():
+            table[name] = pd.to_numeric(column.replace(_INFINITIES))
+    return table
+
+
+_INFINITIES = {CSV_NO_UPPER_LIMIT: "inf", CSV_NO_LOWER_LIMIT: "-inf"}
 
 
 def write_table(table: pd.DataFrame, path: Path, *, overwrite: bool = True) -> Path:

@@ -1,7 +1,8 @@
 """Reading a problem document (YAML or JSON); writing files is :mod:`optiree.files`.
 
 Problems are read with a safe YAML loader (plain data only: no tag can run code or
-build an object) that also reads ``1e6`` as a number (YAML 1.2) and refuses repeated keys. Files
+build an object) that also reads ``1e6`` as a number (YAML 1.2), reads no plain word as a
+boolean (``country: NO`` is Norway) and refuses repeated keys; its errors name the file. Files
 larger than :data:`MAX_FILE_BYTES`, documents nested deeper than :data:`MAX_DEPTH` and documents
 with more than :data:`MAX_VALUES` values once every alias is expanded (an "alias bomb") are
 refused before they are built. Anything wrong with a file is reported as a pydantic
@@ -89,6 +90,14 @@ def _unhashable_key(key: Any, mark: Any) -> _Refused:
     )
 
 
+class _Mark(yaml.Mark):
+    """A place in a document, quoting up to 79 characters of its line on either side (PyYAML
+    quotes 36, so that most lines of a problem file were cut short)."""
+
+    def get_snippet(self, indent: int = 4, max_length: int = 160) -> str | None:
+        return super().get_snippet(indent, max_length)
+
+
 class _Loader(yaml.SafeLoader):
     """Safe loading, YAML 1.2 floats (``1e6``), an error on a repeated key, and limits.
 
@@ -98,11 +107,15 @@ class _Loader(yaml.SafeLoader):
     milliseconds. An alias to a node that contains it (a recursive document) is refused.
     """
 
-    def __init__(self, stream: str) -> None:
+    def __init__(self, stream: str, name: str) -> None:
         super().__init__(stream)
+        self.name = name  # marks (and so error messages) name the file, not "<unicode string>"
         self._depth = 0
         self._values = 0
         self._sizes: dict[str, int] = {}  # anchor -> values of its node, aliases expanded
+
+    def get_mark(self) -> yaml.Mark:
+        return _Mark(self.name, self.index, self.line, self.column, self.buffer, self.pointer)
 
     def _count(self, values: int, mark: Any) -> None:
         self._values += values
@@ -168,6 +181,22 @@ _Loader.add_implicit_resolver(
     re.compile(r"^[-+]?[0-9][0-9_]*(?:\.[0-9_]*)?[eE][-+]?[0-9]+$"),
     list("-+0123456789"),
 )
+# No plain word is a boolean: no field of a problem takes yes or no, and YAML 1.1's booleans
+# (NO, yes, On, off, true...) are ids and names where a person writes them (NO is Norway). A
+# word written where a number belongs is refused as text, as "12" in quotes is.
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, pattern) for tag, pattern in resolvers if tag != "tag:yaml.org,2002:bool"]
+    for first, resolvers in _Loader.yaml_implicit_resolvers.items()
+}
+
+
+def _load_yaml(text: str, path: Path) -> Any:
+    """The plain data of a YAML document, with ``path`` named in every mark."""
+    loader = _Loader(text, str(path))
+    try:
+        return loader.get_single_data()
+    finally:
+        loader.dispose()
 
 
 class _RepeatedKeyError(ValueError):
@@ -302,7 +331,7 @@ def _parsed(text: str, path: Path) -> Any:
             )
             _check_json_shape(document)
             return document
-        return yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        return _load_yaml(text, path)
     except json.JSONDecodeError as error:
         where = f"line {error.lineno}, column {error.colno}"
         raise _file_error(

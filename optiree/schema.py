@@ -12,6 +12,7 @@ fractions in [0, 1].
 """
 
 import inspect
+import math
 import re
 import types
 from collections import Counter
@@ -29,10 +30,10 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
-from pydantic_core import InitErrorDetails, PydanticCustomError
+from pydantic_core import ErrorDetails, InitErrorDetails, PydanticCustomError
 
 from optiree.errors import ArgumentError
-from optiree.words import card, field_list, problem_lines
+from optiree.words import card, did_you_mean, field_list, problem_lines, share_hint
 
 ID_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.]{0,63}")
 
@@ -68,8 +69,19 @@ made by multiplying numbers (reference x multiplier, tiers, floors) is held to i
 NonNegative = Annotated[float, Field(ge=0, le=LARGEST, allow_inf_nan=False, strict=True)]
 Tonnes = Annotated[NonNegative, Field(description="Tonnes per period [t], finite, >= 0.")]
 Price = Annotated[NonNegative, Field(description="Money per tonne or per unit, finite, >= 0.")]
+
+
+def _share_as_fraction(value: Any) -> Any:
+    """Refuse a share written as a percentage (60 for 0.6) with a hint that says so."""
+    if isinstance(value, int | float) and not isinstance(value, bool) and 1 < value < math.inf:
+        raise PydanticCustomError("less_than_equal", share_hint(value), {"le": 1})
+    return value
+
+
 Share = Annotated[
-    float, Field(ge=0, le=1, allow_inf_nan=False, strict=True, description="A fraction in [0, 1].")
+    float,
+    Field(ge=0, le=1, allow_inf_nan=False, strict=True, description="A fraction in [0, 1]."),
+    BeforeValidator(_share_as_fraction),
 ]
 Multiplier = Annotated[float, Field(gt=0, le=LARGEST, allow_inf_nan=False, strict=True)]
 
@@ -135,6 +147,15 @@ class StrictModel(BaseModel):
         parameter = inspect.Parameter("fields", inspect.Parameter.VAR_KEYWORD)
         cls.__signature__ = inspect.Signature([parameter])
 
+    @model_validator(mode="wrap")
+    @classmethod
+    def _hint_keys(cls, data: Any, handler: Callable[[Any], Self]) -> Self:
+        """Validate ``data``, adding to each unknown key's error the field it likely means."""
+        try:
+            return handler(data)
+        except ValidationError as error:
+            raise _with_key_hints(error, list(cls.model_fields)) from None
+
     def derive(self, **changes: object) -> Self:
         """The one way to derive a changed input: a copy with ``changes`` (field name -> new
         value, a validated model or plain data) put in, then validated as a whole, as if read
@@ -179,6 +200,29 @@ def _type_name(kind: Any) -> str:
     if origin is not None:
         return f"{getattr(origin, '__name__', origin)}[{', '.join(map(_type_name, args))}]"
     return "None" if kind is type(None) else getattr(kind, "__name__", repr(kind))
+
+
+def _with_key_hints(error: ValidationError, fields: list[str]) -> ValidationError:
+    """``error`` with "did you mean" (or the keys accepted) added to each error of a key
+    unknown at this model's own level; every other error as it was."""
+    details = error.errors(include_url=False)
+    if not any(_unknown_key(detail) for detail in details):
+        return error
+    return ValidationError.from_exception_data(
+        error.title, [_key_hinted(detail, fields) for detail in details]
+    )
+
+
+def _unknown_key(detail: ErrorDetails) -> bool:
+    return detail["type"] == "extra_forbidden" and len(detail["loc"]) == 1
+
+
+def _key_hinted(detail: ErrorDetails, fields: list[str]) -> InitErrorDetails:
+    loc, message = tuple(detail["loc"]), detail["msg"]
+    if _unknown_key(detail):
+        message = f"{message}: {did_you_mean(str(loc[0]), fields)}"
+    kind = PydanticCustomError(detail["type"], message, detail.get("ctx"))
+    return InitErrorDetails(type=kind, loc=loc, input=detail["input"])
 
 
 def _plain(value: object) -> object:
@@ -590,10 +634,11 @@ class Problem(StrictModel):
 def error_detail(
     loc: tuple[str | int, ...], kind: str, message: str, value: Any
 ) -> InitErrorDetails:
-    """One line of a ValidationError: ``message`` at the path ``loc``, of type ``kind``."""
-    # The message is fixed text: braces would be read as a template placeholder.
-    text = message.replace("{", "(").replace("}", ")")
-    return InitErrorDetails(type=PydanticCustomError(kind, text), loc=loc, input=value)
+    """One line of a ValidationError: ``message`` at the path ``loc``, of type ``kind``.
+
+    The message is kept exactly, braces included: with no context given, pydantic reads no
+    placeholder in it."""
+    return InitErrorDetails(type=PydanticCustomError(kind, message), loc=loc, input=value)
 
 
 def restated(error: ValidationError, kind: str, context: str) -> ValidationError:

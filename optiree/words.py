@@ -2,16 +2,18 @@
 
 Every figure optiree prints, in the CLI, a ``summary()``, a report or an error about a plan,
 goes through the formatters here, so that a tonne or a dollar reads the same everywhere.
-Figures are rounded for reading; the tables keep full precision. This module imports nothing
-of optiree's: what it words is handed to it as plain numbers, strings and DataFrames (or
-objects matching a :class:`typing.Protocol` declared here).
+Figures are rounded for reading; the tables keep full precision (their CSV files 12
+significant digits, :func:`csv_number`). This module imports nothing of optiree's: what it
+words is handed to it as plain numbers, strings and DataFrames (or objects matching a
+:class:`typing.Protocol` declared here).
 """
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -1020,7 +1022,8 @@ RESULTS_ABOUT = "summary"
 """The first sheet of a results workbook: status, costs, unmet demand, the tables' sheets."""
 
 INFINITE = "infinite"
-"""An infinity in a workbook's cell (Excel has none): ``infinite`` or ``-infinite``."""
+"""An infinity in a workbook's or a CSV file's cell (Excel has none): ``infinite`` or
+``-infinite``, as :func:`money` prints it."""
 
 
 # --- the command line: every analysis, its quiet form and its progress ---
@@ -1067,3 +1070,46 @@ def needs_flag(flag: str, why: str) -> str:
 
 PROGRESS_UNIT = " LP"
 """What the progress bar of a long command counts: the linear programs solved."""
+
+
+# --- files a person wrote, read as meant; tables written for people ---
+
+CSV_DIGITS = 12
+"""Significant digits of a float in a CSV file: enough for any quantity or price a problem
+holds (at most 1e12, ``optiree.schema.LARGEST``), few enough to drop a solver's float noise
+(``5.280000000000001`` is written ``5.28``)."""
+
+CSV_NO_UPPER_LIMIT = INFINITE
+"""How a CSV file writes +inf (``price_high``, ``allowable_increase``: a range with no end):
+the word a workbook and the terminal write (:func:`money`)."""
+
+CSV_NO_LOWER_LIMIT = f"-{INFINITE}"
+"""How a CSV file writes -inf (``price_low``: any lower price keeps the plan)."""
+
+
+def csv_number(value: float) -> str:
+    """``value`` as a CSV cell: rounded to :data:`CSV_DIGITS` significant digits and written
+    as the shortest text that reads back as that number (``1250.0``, ``5.28``, ``1e-07``);
+    an infinity as :data:`CSV_NO_UPPER_LIMIT` or :data:`CSV_NO_LOWER_LIMIT`. (NaN is left to
+    the caller: an empty cell.)"""
+    if value == math.inf:
+        return CSV_NO_UPPER_LIMIT
+    if value == -math.inf:
+        return CSV_NO_LOWER_LIMIT
+    return repr(float(f"{value:.{CSV_DIGITS}g}"))
+
+
+def did_you_mean(key: str, accepted: Iterable[str]) -> str:
+    """The hint after an unknown key: the accepted key closest to ``key`` (difflib), or the
+    list of accepted keys when none is close."""
+    accepted = list(accepted)
+    close = difflib.get_close_matches(key, accepted, n=1, cutoff=0.6)
+    if close:
+        return f"did you mean {close[0]!r}?"
+    return "the keys accepted here are " + ", ".join(map(repr, accepted))
+
+
+def share_hint(value: float) -> str:
+    """Why a share above 1 is refused, with the fraction it likely means (60 -> 0.6)."""
+    example = f"{value:g}% is {value / 100:g}" if value <= 100 else "60% is 0.6"
+    return f"Input should be less than or equal to 1 (shares are fractions: {example})"
