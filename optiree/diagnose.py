@@ -80,9 +80,13 @@ FIX_TOLERANCE = 1e-9
 the larger of 1e-12 and the solver's :func:`optiree.solve.precision` (CBC reports 8 digits).
 Kept far below :data:`RELAX_TOLERANCE`: the cost step uses all of this room."""
 MARGIN = 1e-9
-"""Sufficient values are moved this far (or the solver's precision, if more), times
-max(1, |current|, |value|), in the loosening direction, so that solver round-off cannot leave
-the relaxed problem a hair short of feasible."""
+"""Sufficient values are moved this far (or :data:`PRECISIONS` times the solver's precision,
+if more), times max(1, |current|, |value|), in the loosening direction, so that solver
+round-off cannot leave the relaxed problem a hair short of feasible."""
+PRECISIONS = 5
+"""How many of the solver's precisions a sufficient value is moved at least: a relaxed plan
+CBC reports (8 significant digits, within its feasibility tolerance of about 1e-7) may break a
+cap by a few 1e-7 relative, and a demand read off it would then be that much too high."""
 
 RELAXATION_COLUMNS = [
     "constraint",
@@ -222,7 +226,7 @@ def diagnose(
         feasible=False,
         total_relaxation=float(relaxations["relax_by"].sum()),
         relaxations=relaxations,
-        rules=_rules(problem, readings, max(MARGIN, rounding)),
+        rules=_rules(problem, readings, max(MARGIN, PRECISIONS * rounding)),
         messages=[_message(problem, g) for g in readings],
     )
 

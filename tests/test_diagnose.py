@@ -736,3 +736,26 @@ def test_the_docs_example_figures() -> None:
     text = (DOCS / "diagnose.md").read_text()
     _says(text, "12.0 t more than 60% allows", "security.max_country_share.CN     0.6       0.75")
     _says(text, "Relaxed: optimal, total cost 36,000,000 USD")
+
+
+CBC_CAP_CASE: Document = {
+    "name": "cbc cap",
+    "periods": ["P1", "P2", "P3"],
+    "materials": [{"id": "Nd"}],
+    "reference_prices": {"Nd": 10.0},
+    "sources": [{"id": "S1", "country": "CN", "capacity": {"Nd": 5.0}, "price_multiplier": 0.5}],
+    "demand": {"Nd": 2.0},
+    "caps": [{"id": "squeeze", "source": "S1", "max_share_of_capacity": 0.25}],
+    "security": {"max_country_share": {"CN": 0.0}},
+}
+"""Found by the property above: CBC's relaxed plan bought 1.2500004 t under a cap of 1.25 t
+(8 digits, within its tolerance), so the demand read off it, less a margin of one CBC
+precision, was 1.2500002 t: more than the cap lets in, and the suggested problem had no plan."""
+
+
+def test_a_relaxation_read_off_cbcs_plan_still_has_a_plan() -> None:
+    problem = Problem.model_validate(CBC_CAP_CASE)
+    relaxed = diagnose(problem, "cbc", method="tonnes").apply(problem)
+    assert max(relaxed.demand["Nd"].values()) <= 1.25  # type: ignore[union-attr]
+    for solver in SOLVERS:
+        assert optiree.solve(relaxed, solver).status == "optimal", solver
