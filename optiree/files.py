@@ -30,10 +30,10 @@ from optiree.errors import MissingDependencyError, OutputError, OutputTakenError
 from optiree.words import (
     CSV_NO_LOWER_LIMIT,
     CSV_NO_UPPER_LIMIT,
-    INFINITE,
     NEEDS_OPENPYXL,
     RESULTS_ABOUT,
     csv_number,
+    infinite,
 )
 
 SUMMARY = "summary.json"
@@ -504,7 +504,7 @@ def _cell(value: Any) -> Any:
     if isinstance(value, float) and math.isnan(value):
         return None
     if isinstance(value, float) and math.isinf(value):
-        return INFINITE if value > 0 else f"-{INFINITE}"
+        return infinite(value)
     return value
 
 
@@ -519,8 +519,9 @@ def write_workbook(
 ) -> Path:
     """Write a results workbook to ``path``, whole or not at all (:func:`write_atomic`): a
     ``summary`` sheet (the rows of ``summary``: name, value) and one sheet per table, its
-    headers ``column [unit]`` (``units``: table -> column -> unit), money, shares and other
-    numbers each in their number format, infinities as the word ``infinite``.
+    headers ``column [unit]`` (``units``: table -> column -> unit, each column by name),
+    money, shares and other numbers each in their number format, infinities as words
+    (:func:`optiree.words.infinite`).
 
     Raises:
         MissingDependencyError: openpyxl is not installed (checked before anything is written).
@@ -538,18 +539,9 @@ def write_workbook(
     return write_atomic(Path(path), workbook_bytes(book), "the workbook", overwrite=overwrite)
 
 
-def column_unit(column: str, units: Mapping[str, str]) -> str | None:
-    """The unit of ``column`` in ``units`` (a key ending in ``*`` matches by prefix)."""
-    if column in units:
-        return units[column]
-    return next(
-        (u for key, u in units.items() if key.endswith("*") and column.startswith(key[:-1])), None
-    )
-
-
 def _table_sheet(sheet: Any, table: pd.DataFrame, units: Mapping[str, str], currency: str) -> None:
     """One table on ``sheet``: headers with units, then its rows, each column formatted."""
-    found = [column_unit(str(column), units) for column in table.columns]
+    found = [units.get(str(column)) for column in table.columns]
     sheet.append(
         [
             f"{column} [{unit}]" if unit else str(column)

@@ -22,6 +22,14 @@ if TYPE_CHECKING:
 
 MISSING = "-"
 """What a missing figure (None or NaN) reads as."""
+INFINITE = "infinite"
+"""What an infinity reads as (``-infinite`` below zero): printed, in a workbook's cell and in a
+CSV file's (Excel has no infinity)."""
+
+
+def infinite(value: float) -> str:
+    """``value``, an infinity, in words: ``infinite`` or ``-infinite``."""
+    return INFINITE if value > 0 else f"-{INFINITE}"
 
 
 def money(value: float | None, *, cents: bool = False) -> str:
@@ -30,7 +38,7 @@ def money(value: float | None, *, cents: bool = False) -> str:
     if value is None or math.isnan(value):
         return MISSING
     if math.isinf(value):
-        return "infinite" if value > 0 else "-infinite"
+        return infinite(value)
     return f"{value:,.2f}" if cents else f"{value:,.0f}"
 
 
@@ -1021,10 +1029,6 @@ def cell_place(sheet: str, row: int, column: str) -> str:
 RESULTS_ABOUT = "summary"
 """The first sheet of a results workbook: status, costs, unmet demand, the tables' sheets."""
 
-INFINITE = "infinite"
-"""An infinity in a workbook's or a CSV file's cell (Excel has none): ``infinite`` or
-``-infinite``, as :func:`money` prints it."""
-
 
 # --- the command line: every analysis, its quiet form and its progress ---
 
@@ -1079,11 +1083,11 @@ CSV_DIGITS = 12
 holds (at most 1e12, ``optiree.schema.LARGEST``), few enough to drop a solver's float noise
 (``5.280000000000001`` is written ``5.28``)."""
 
-CSV_NO_UPPER_LIMIT = INFINITE
+CSV_NO_UPPER_LIMIT = infinite(math.inf)
 """How a CSV file writes +inf (``price_high``, ``allowable_increase``: a range with no end):
-the word a workbook and the terminal write (:func:`money`)."""
+the word a workbook and the terminal write (:func:`infinite`)."""
 
-CSV_NO_LOWER_LIMIT = f"-{INFINITE}"
+CSV_NO_LOWER_LIMIT = infinite(-math.inf)
 """How a CSV file writes -inf (``price_low``: any lower price keeps the plan)."""
 
 
@@ -1092,10 +1096,8 @@ def csv_number(value: float) -> str:
     as the shortest text that reads back as that number (``1250.0``, ``5.28``, ``1e-07``);
     an infinity as :data:`CSV_NO_UPPER_LIMIT` or :data:`CSV_NO_LOWER_LIMIT`. (NaN is left to
     the caller: an empty cell.)"""
-    if value == math.inf:
-        return CSV_NO_UPPER_LIMIT
-    if value == -math.inf:
-        return CSV_NO_LOWER_LIMIT
+    if math.isinf(value):
+        return infinite(value)
     return repr(float(f"{value:.{CSV_DIGITS}g}"))
 
 
