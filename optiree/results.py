@@ -329,19 +329,12 @@ class Result:
             return write_workbook(
                 directory,
                 self.tables(),
-                self.column_units(),
+                {name: table.attrs["units"] for name, table in self.tables().items()},
                 summary_rows(self),
                 currency=self.currency,
                 overwrite=overwrite,
             )
         return write_tables(directory, self.tables(), summary_document(self), overwrite=overwrite)
-
-    def column_units(self) -> dict[str, dict[str, str]]:
-        """The unit of every column that has one, by table, in the problem's currency."""
-        return {
-            table: {column: unit.format(currency=self.currency) for column, unit in units.items()}
-            for table, units in COLUMN_UNITS.items()
-        }
 
 
 def summary_document(result: Result) -> dict[str, Any]:
