@@ -468,6 +468,20 @@ def _clean(value: float) -> float:
 
 
 @paused
+def _plan_tables(model: LpModel, ranges: "_Ranging") -> dict[str, pd.DataFrame]:
+    """The tables of the plan in ``model``'s variables, as :func:`optiree.verify.verify` reads
+    them: purchases, feeds, supply, substitution, inventory and shortage."""
+    supply, substitution = _supply(model), _substitution(model)
+    return {
+        "purchases": _purchases(model, ranges),
+        "feeds": _feeds(model, ranges),
+        "supply": supply,
+        "substitution": substitution,
+        "inventory": _inventory(model, supply, substitution),
+        "shortage": _shortage(model),
+    }
+
+
 def optimal_result(
     model: LpModel,
     solver: str,
@@ -485,25 +499,12 @@ def optimal_result(
     d = model.data
     proved = status is Status.OPTIMAL
     ranges = _Ranging(model.lp if proved else None)
-    purchases = _purchases(model, ranges)
-    feeds = _feeds(model, ranges)
-    supply = _supply(model)
-    substitution = _substitution(model)
-    inventory = _inventory(model, supply, substitution)
-    shortage = _shortage(model)
+    tables = _plan_tables(model, ranges)
+    supply = tables["supply"]
     constraints = _constraints(model, supply, ranges)
     if not proved:
-        _unproved(constraints, purchases, feeds)
-    tables = {
-        "purchases": purchases,
-        "feeds": feeds,
-        "supply": supply,
-        "substitution": substitution,
-        "inventory": inventory,
-        "shortage": shortage,
-        "shares": _shares(supply),
-        "constraints": constraints,
-    }
+        _unproved(constraints, tables["purchases"], tables["feeds"])
+    tables |= {"shares": _shares(supply), "constraints": constraints}
     tables["costs"] = _costs(model, tables)
     result = Result.build(
         name=d.problem.name,
@@ -830,14 +831,4 @@ def keeps_rules(model: LpModel, data: ProblemData) -> bool:
     Only the tables ``verify`` reads are built (no duals, ranges, costs or constraints
     table): the check of a re-solve whose plan itself is not returned.
     """
-    ranges = _Ranging(None)
-    supply, substitution = _supply(model), _substitution(model)
-    tables = {
-        "purchases": _purchases(model, ranges),
-        "feeds": _feeds(model, ranges),
-        "supply": supply,
-        "substitution": substitution,
-        "inventory": _inventory(model, supply, substitution),
-        "shortage": _shortage(model),
-    }
-    return verify(data, tables).relative <= TOLERANCE
+    return verify(data, _plan_tables(model, _Ranging(None))).relative <= TOLERANCE
