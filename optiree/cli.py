@@ -302,10 +302,17 @@ def _need_openpyxl() -> None:
     """Stop (exit 1) before any work when openpyxl, which workbooks need, is missing."""
     from optiree.files import openpyxl_module
 
+    _require(openpyxl_module)
+
+
+def _require(check: Callable[[], object], flag: str | None = None) -> None:
+    """Stop (exit 1, as for any missing extra) before any work when ``check`` finds an
+    optional package missing; the message names ``flag`` where one asks for the package."""
     try:
-        openpyxl_module()
+        check()
     except MissingDependencyError as error:
-        raise _Stop(EXIT_NOT_SOLVED, f"error: {error}") from None
+        why = f"error: {error}" if flag is None else needs_flag(flag, str(error))
+        raise _Stop(EXIT_NOT_SOLVED, why) from None
 
 
 def _template(args: argparse.Namespace) -> int:
@@ -782,14 +789,10 @@ def _check_frontier_options(args: argparse.Namespace, problem: Problem) -> None:
 
 
 def _require_plots(flag: str) -> None:
-    """Stop (exit 1, as for any missing extra) before any solve when ``flag`` needs figures
-    and matplotlib is not installed."""
+    """Stop (exit 1) before any solve when ``flag`` needs figures and matplotlib is missing."""
     from optiree.plots import require_matplotlib
 
-    try:
-        require_matplotlib()
-    except MissingDependencyError as error:
-        raise _Stop(EXIT_NOT_SOLVED, needs_flag(flag, str(error))) from None
+    _require(require_matplotlib, flag)
 
 
 def _stress(args: argparse.Namespace) -> int:
