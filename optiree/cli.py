@@ -235,11 +235,16 @@ def _solve(args: argparse.Namespace) -> int:
         result = solve(faced, solver=args.solver, time_limit=args.time_limit, log=args.verbose)
     except OptireeError as error:
         return _failed(error)
+    # The files first, the words after: a reader that goes away (`| head`) loses no file.
+    written = _write_solved(args, problem, result) if args.out is not None else []
+    if isinstance(written, int):
+        return written
     _summary(args, result.summary())
     if not args.quiet:
         _explain(args, faced, result)
-    failed = _write_solved(args, problem, result) if args.out is not None else None
-    return _exit(result.is_optimal) if failed is None else failed
+    for line in written:
+        _tell(args, line)
+    return _exit(result.is_optimal)
 
 
 def _explain(args: argparse.Namespace, faced: Problem, result: Result) -> None:
@@ -254,10 +259,10 @@ def _explain(args: argparse.Namespace, faced: Problem, result: Result) -> None:
         _say("\n" + diagnose(faced, solver=args.solver, log=args.verbose).summary(), end="")
 
 
-def _write_solved(args: argparse.Namespace, problem: Problem, result: Result) -> int | None:
+def _write_solved(args: argparse.Namespace, problem: Problem, result: Result) -> int | list[str]:
     """Write the tables and, for a plan, its figures into ``--out``, as one set published at
-    once; None when that went well (figures left out for want of matplotlib are only a note),
-    else the exit code."""
+    once: what to say of it when that went well (figures left out for want of matplotlib are
+    only a note), else the exit code."""
     from optiree.files import write_tables
     from optiree.plots import figure_files
     from optiree.results import summary_document
@@ -265,11 +270,11 @@ def _write_solved(args: argparse.Namespace, problem: Problem, result: Result) ->
     if is_workbook(args.out):
         return _write_workbook(args, result)
     figures: dict[str, bytes] = {}
-    note = None
+    notes = []
     try:
         figures = figure_files(result, problem) if result.is_optimal else {}
     except MissingDependencyError as error:
-        note = f"note: no figures written: {error}"
+        notes.append(f"note: no figures written: {error}")
     try:
         written = write_tables(
             args.out,
@@ -280,22 +285,19 @@ def _write_solved(args: argparse.Namespace, problem: Problem, result: Result) ->
         )
     except OutputError as error:
         return _failed(error)
-    _tell(args, f"Results written to {written}")
+    lines = [f"Results written to {written}"]
     if figures:
-        _tell(args, f"Figures written: {', '.join(figures)}")
-    if note is not None:
-        _tell(args, note)
-    return None
+        lines.append(f"Figures written: {', '.join(figures)}")
+    return lines + notes
 
 
-def _write_workbook(args: argparse.Namespace, result: Result) -> int | None:
-    """Write the results workbook ``--out``; None when that went well, else the exit code."""
+def _write_workbook(args: argparse.Namespace, result: Result) -> int | list[str]:
+    """Write the results workbook ``--out``: what to say of it, else the exit code."""
     try:
         written = result.write(args.out, overwrite=args.force)
     except OutputError as error:
         return _failed(error)
-    _say(f"Results written to {written}")
-    return None
+    return [f"Results written to {written}"]
 
 
 def _need_openpyxl() -> None:
@@ -437,26 +439,33 @@ def _frontier(args: argparse.Namespace) -> int:
             )
     except OptireeError as error:
         return _failed(error)
+    written = _write_frontier(args, curve)  # the files first: see _solve
+    if isinstance(written, int):
+        return written
     _summary(args, curve.summary())
-    return _write_frontier(args, curve)
+    for line in written:
+        _tell(args, line)
+    return EXIT_OK
 
 
-def _write_frontier(args: argparse.Namespace, curve: Frontier) -> int:
-    """Write the frontier to ``--out`` (CSV) and draw it in ``--plot`` (PNG), as asked."""
+def _write_frontier(args: argparse.Namespace, curve: Frontier) -> int | list[str]:
+    """Write the frontier to ``--out`` (CSV) and draw it in ``--plot`` (PNG), as asked: what
+    to say of it, else the exit code."""
     from optiree.files import write_atomic, write_table
     from optiree.plots import frontier_curve, png
 
+    lines = []
     try:
         if args.out is not None:
             written = write_table(curve.table, args.out, overwrite=args.force)
-            _tell(args, f"Frontier written to {written}")
+            lines.append(f"Frontier written to {written}")
         if args.plot is not None:
             figure = png(frontier_curve(curve.table, curve.currency))
             write_atomic(args.plot, figure, "the figure", overwrite=args.force)
-            _tell(args, f"Figure written to {args.plot}")
+            lines.append(f"Figure written to {args.plot}")
     except (MissingDependencyError, OutputError) as error:
         return _failed(error)
-    return EXIT_OK
+    return lines
 
 
 def _sweep_scenarios(args: argparse.Namespace, problem: Problem) -> tuple[list[Scenario], str]:
@@ -519,12 +528,13 @@ def _swept(
     swept = sweep(
         problem, scenarios, executor=executor, solver=args.solver, progress=not args.quiet
     )
+    # the file first: see _solve
+    written = write_sweep(swept.table, args.out, overwrite=args.force) if args.out else None
     _tell(args, f"{problem.name}: sweep of {origin} (solver: {args.solver})")
     if asked is None:
         _tell(args, _default_words(executor, scenarios))
     _summary(args, swept.summary())
-    if args.out is not None:
-        written = write_sweep(swept.table, args.out, overwrite=args.force)
+    if written is not None:
         _tell(args, f"Table written to {written}")
     return swept
 

@@ -165,3 +165,38 @@ def test_a_reader_gone_ends_the_command_quietly_with_141(
     assert {name: err for name, (_, err) in ended.items()} == dict.fromkeys(names, b"")
     codes = {name: process.returncode for name, process in processes.items()}
     assert codes == dict.fromkeys(names, EXIT_PIPE_CLOSED)
+
+
+WRITERS = {
+    "solve": (["solve", "{two}", "--out", "{tmp}/plan"], ["plan/summary.json", "plan/supply.csv"]),
+    "workbook": (["solve", "{two}", "--out", "{tmp}/plan.xlsx"], ["plan.xlsx"]),
+    "frontier": (
+        ["frontier", "{two}", "--points", "3", "--out", "{tmp}/f.csv", "--plot", "{tmp}/f.png"],
+        ["f.csv", "f.png"],
+    ),
+    "sweep": (["sweep", "{stock}", "--serial", "--out", "{tmp}/sweep.csv"], ["sweep.csv"]),
+    "report": (["report", "{two}", "--out", "{tmp}/report.html"], ["report.html"]),
+}
+"""Every command that writes files, with the files it writes."""
+
+
+@pytest.mark.parametrize("name", list(WRITERS))
+def test_a_reader_gone_loses_no_file(tmp_path: Path, name: str) -> None:
+    """``optiree solve FILE --out DIR | head`` still writes DIR: each command writes its files
+    before it says a word, so a reader gone before the first line (exit 141) loses none."""
+    files = {
+        "two": _file(tmp_path, two_country()),
+        "stock": _file(tmp_path, stockpile(), "stockpile.yaml"),
+        "tmp": tmp_path,
+    }
+    argv, written = WRITERS[name]
+    process = subprocess.Popen(
+        [sys.executable, "-m", "optiree", *(part.format(**files) for part in argv)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    process.stdout.close()
+    _, err = process.communicate(timeout=120)
+    assert (process.returncode, err) == (EXIT_PIPE_CLOSED, b"")
+    assert [f for f in written if not (tmp_path / f).is_file()] == []
