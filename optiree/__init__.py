@@ -33,7 +33,13 @@ from optiree.version import __version__
 if TYPE_CHECKING:
     from optiree.diagnose import Diagnosis, diagnose
     from optiree.disruption.scenarios import apply
-    from optiree.disruption.stochastic import Risk, StochasticResult, solve_stochastic
+    from optiree.disruption.stochastic import (
+        OutOfSample,
+        Risk,
+        StochasticResult,
+        out_of_sample,
+        solve_stochastic,
+    )
     from optiree.disruption.stress import StressResult, StressTable, stress_table, stress_test
     from optiree.disruption.sweep import Sweep, random_scenarios, sweep
     from optiree.frontier import Frontier, frontier
@@ -46,7 +52,13 @@ if TYPE_CHECKING:
 _HOMES = {
     "optiree.diagnose": ("Diagnosis", "diagnose"),
     "optiree.disruption.scenarios": ("apply",),
-    "optiree.disruption.stochastic": ("Risk", "StochasticResult", "solve_stochastic"),
+    "optiree.disruption.stochastic": (
+        "OutOfSample",
+        "Risk",
+        "StochasticResult",
+        "out_of_sample",
+        "solve_stochastic",
+    ),
     "optiree.disruption.stress": ("StressResult", "StressTable", "stress_table", "stress_test"),
     "optiree.disruption.sweep": ("Sweep", "random_scenarios", "sweep"),
     "optiree.frontier": ("Frontier", "frontier"),
@@ -66,6 +78,7 @@ __all__ = [
     "Frontier",
     "MissingDependencyError",
     "OptireeError",
+    "OutOfSample",
     "OutputError",
     "OutputTakenError",
     "PlotError",
@@ -89,6 +102,7 @@ __all__ = [
     "diagnose",
     "frontier",
     "load_problem",
+    "out_of_sample",
     "random_scenarios",
     "sensitivity",
     "solve",

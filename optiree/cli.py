@@ -55,6 +55,7 @@ from optiree.words import (
 )
 
 if TYPE_CHECKING:
+    from optiree.disruption.stochastic import StochasticResult
     from optiree.disruption.stress import StressResult, StressTable
     from optiree.disruption.sweep import Sweep
     from optiree.frontier import Frontier
@@ -872,6 +873,8 @@ def _stochastic(args: argparse.Namespace) -> int:
     problem = _load(args.file)
     scenarios = None
     try:
+        if args.score is not None and args.score < 2:
+            raise ArgumentError(f"--score {args.score}: give at least 2 fresh scenarios")
         if args.scenarios is not None:
             scenarios = _drawn(args, problem)
         elif not problem.scenarios:
@@ -887,7 +890,27 @@ def _stochastic(args: argparse.Namespace) -> int:
     except OptireeError as error:
         return _failed(error)
     _summary(args, result.summary())
-    return _exit(result.is_optimal)
+    if args.score is None or not result.is_optimal:
+        return _exit(result.is_optimal)
+    return _scored(args, problem, result)
+
+
+def _scored(args: argparse.Namespace, problem: Problem, result: StochasticResult) -> int:
+    """``stochastic --score N``: the first stage priced on N fresh draws (``--score-seed``,
+    default ``--seed`` + 1)."""
+    from optiree.disruption.stochastic import out_of_sample
+    from optiree.disruption.sweep import random_scenarios
+
+    seed = args.seed + 1 if args.score_seed is None else args.score_seed
+    try:
+        fresh = random_scenarios(problem, args.score, seed=seed, country=args.country)
+        with _progress(args, "out of sample"):
+            scored = out_of_sample(problem, result, fresh, solver=args.solver, log=args.verbose)
+    except OptireeError as error:
+        return _failed(error)
+    _say("")
+    _summary(args, scored.summary())
+    return EXIT_OK
 
 
 def _drawn(args: argparse.Namespace, problem: Problem) -> list[Scenario]:
@@ -969,6 +992,18 @@ def _stochastic_command(commands: Commands) -> None:
     stochastic_cmd.add_argument("file", type=Path)
     _draw_flags(stochastic_cmd)
     _commit_flag(stochastic_cmd, "periods decided now")
+    stochastic_cmd.add_argument(
+        "--score",
+        type=int,
+        metavar="N",
+        help="then price the first stage on N fresh random disruptions, with a 95%% interval",
+    )
+    stochastic_cmd.add_argument(
+        "--score-seed",
+        type=int,
+        metavar="SEED",
+        help="seed of the fresh draws (default: --seed + 1)",
+    )
     _solved_by(stochastic_cmd, _stochastic)
 
 

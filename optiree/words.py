@@ -1115,3 +1115,112 @@ def share_hint(value: float) -> str:
     """Why a share above 1 is refused, with the fraction it likely means (60 -> 0.6)."""
     example = f"{value:g}% is {value / 100:g}" if value <= 100 else "60% is 0.6"
     return f"Input should be less than or equal to 1 (shares are fractions: {example})"
+
+
+# --- out-of-sample scoring (optiree.disruption.stochastic.scoring) ---
+
+
+class _Estimate(Protocol):
+    @property
+    def mean(self) -> float: ...
+    @property
+    def half_width(self) -> float: ...
+    @property
+    def low(self) -> float: ...
+    @property
+    def high(self) -> float: ...
+
+
+class Scored(Protocol):
+    """What :func:`out_of_sample_summary` reads
+    (``optiree.disruption.stochastic.scoring.OutOfSample``)."""
+
+    @property
+    def problem_name(self) -> str: ...
+    @property
+    def solver(self) -> str: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def confidence(self) -> float: ...
+    @property
+    def solved_scenarios(self) -> int: ...
+    @property
+    def in_sample(self) -> float: ...
+    @property
+    def estimate(self) -> _Estimate: ...
+    @property
+    def objective(self) -> float: ...
+    @property
+    def in_sample_objective(self) -> float: ...
+    @property
+    def weighs_risk(self) -> bool: ...
+    @property
+    def scenarios(self) -> int: ...
+    @property
+    def without_plan(self) -> int: ...
+
+
+def out_of_sample_summary(score: Scored) -> str:
+    """The first stage's expected cost in sample and out of sample, with the interval, and
+    what the two say of the solved sample."""
+    unit = f"[{score.currency}]"
+    found = score.estimate
+    figures = [
+        (f"Expected cost in sample, {score.solved_scenarios} scenarios solved", score.in_sample),
+        (f"Expected cost out of sample, {score.scenarios} fresh scenarios", found.mean),
+    ]
+    lines = [(f"{label} {unit}", money(value)) for label, value in figures]
+    lines.append((f"{score.confidence:.0%} interval {unit}", _interval(found)))
+    if score.weighs_risk:
+        lines += [
+            (f"Objective in sample, RP {unit}", money(score.in_sample_objective)),
+            (f"Objective out of sample {unit}", money(score.objective)),
+        ]
+    width = max(len(label) for label, _ in lines)
+    return "\n".join(
+        [
+            f"{score.problem_name}: the first stage scored out of sample (solver: {score.solver})",
+            *(f"  {label:<{width}} {value:>30}" for label, value in lines),
+            _sample_verdict(score),
+            "",
+        ]
+    )
+
+
+def _interval(found: _Estimate) -> str:
+    if math.isnan(found.half_width):
+        return "-"
+    return f"{money(found.low)} to {money(found.high)}"
+
+
+def _sample_verdict(score: Scored) -> str:
+    """What the in-sample figure, set against the interval, says of the solved sample."""
+    found, solved = score.estimate, score.solved_scenarios
+    if score.without_plan:
+        return (
+            f"{score.without_plan} of the fresh scenarios have no plan with this first stage: "
+            f"its expected cost is infinite. The {solved} scenarios solved missed a disruption "
+            "it cannot meet: solve with more scenarios, or give a shortage penalty."
+        )
+    if math.isnan(found.half_width):
+        return "One fresh scenario of weight gives no interval: score on more scenarios."
+    if score.in_sample < found.low:
+        gap = found.mean - score.in_sample
+        return (
+            f"The in-sample cost is below the interval, by {money(gap)} "
+            f"({percent(gap / abs(found.mean)) if found.mean else '-'} of the estimate): the "
+            f"first stage fits its {solved} scenarios better than new ones. Solve with more "
+            "scenarios."
+        )
+    if score.in_sample > found.high:
+        return (
+            "The in-sample cost is above the interval: the solved scenarios were harsher than "
+            "the fresh ones (the first stage may be over-prepared). Solve with more scenarios."
+        )
+    spread = percent(found.half_width / abs(found.mean)) if found.mean else "-"
+    return (
+        f"The in-sample cost lies inside the interval (+/- {spread}): no sign at this "
+        f"precision that {solved} scenarios are too few. More fresh scenarios narrow the "
+        "interval."
+    )

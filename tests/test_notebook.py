@@ -93,13 +93,15 @@ def _analyses(problem: optiree.Problem, result: optiree.Result) -> dict[str, Any
     small = optiree.Problem.model_validate(two_country())
     infeasible = small.derive(demand={"Dy": 500})
     scenarios = optiree.random_scenarios(problem, 3, seed=1)
+    two_stage = optiree.solve_stochastic(problem)
     return {
         "Sensitivity": optiree.sensitivity(result),
         "Frontier": optiree.frontier(small, "CN"),
         "Diagnosis": optiree.diagnose(infeasible),
         "StressResult": optiree.stress_test(problem, result, "embargo_1y", 2),
         "StressTable": optiree.stress_table(problem, {"plan": result}, ["embargo_1y"], 2),
-        "StochasticResult": optiree.solve_stochastic(problem),
+        "StochasticResult": two_stage,
+        "OutOfSample": optiree.out_of_sample(problem, two_stage, scenarios),
         "Sweep": optiree.sweep(problem, scenarios, executor="serial", progress=False),
     }
 

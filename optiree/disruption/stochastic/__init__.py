@@ -17,11 +17,13 @@ currency, quantities in tonnes [t] per period (substitutes in units).
 The parts: :mod:`~optiree.disruption.stochastic.stages` (the scenarios as problems, the
 risk), :mod:`~optiree.disruption.stochastic.extensive` (the one LP),
 :mod:`~optiree.disruption.stochastic.expected_value` (the expected-value problem) and
-:mod:`~optiree.disruption.stochastic.solving` (the solves and the result).
+:mod:`~optiree.disruption.stochastic.solving` (the solves and the result) and
+:mod:`~optiree.disruption.stochastic.scoring` (the first stage priced on a fresh sample).
 """
 
 from optiree.disruption.stochastic.expected_value import expected_value_problem
 from optiree.disruption.stochastic.extensive import SEPARATOR, Extensive, build_extensive
+from optiree.disruption.stochastic.scoring import OutOfSample, out_of_sample
 from optiree.disruption.stochastic.solving import (
     DECISIONS,
     FIRST_STAGE_COLUMNS,
@@ -43,6 +45,7 @@ __all__ = [
     "SEPARATOR",
     "ZERO",
     "Extensive",
+    "OutOfSample",
     "Risk",
     "StochasticError",
     "StochasticResult",
@@ -50,6 +53,7 @@ __all__ = [
     "build_extensive",
     "conditional_value_at_risk",
     "expected_value_problem",
+    "out_of_sample",
     "risk_objective",
     "solve_stochastic",
     "two_stage",

@@ -4,7 +4,7 @@ first stage, and the benchmarks (wait-and-see, the expected-value solution), int
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pandas as pd
@@ -170,6 +170,13 @@ class StochasticResult:
     expected_value: Result | None = field(repr=False)
     """The expected-value problem's plan with the first stage EEV is taken at (see
     :func:`expected_value_problem`)."""
+    decisions: Mapping[Key, float] = field(default_factory=dict, repr=False)
+    """The first stage by decision, ``(kind, index) -> value`` (``first_stage`` as a table):
+    what :func:`~optiree.disruption.stochastic.scoring.out_of_sample` fixes."""
+    penalty: float | Mapping[str, float] | None = field(default=None, repr=False)
+    """The ``penalty`` it was solved with."""
+    first_stage_stock: Mapping[str, float] | None = field(default=None, repr=False)
+    """The ``first_stage_stock`` it was solved with."""
 
     @property
     def is_optimal(self) -> bool:
@@ -251,7 +258,22 @@ def solve_stochastic(
     stock = fixed_stock(stages, first_stage_stock)
     pulp_solver = solver_for(solver, log=log)
     extensive = build_extensive(stages, chosen_risk, stock)
-    return _Solving(stages, chosen_risk, solver, stock, log=log).result(extensive, pulp_solver)
+    result = _Solving(stages, chosen_risk, solver, stock, log=log).result(extensive, pulp_solver)
+    given = None if first_stage_stock is None else dict(first_stage_stock)
+    return replace(result, penalty=penalty, first_stage_stock=given)
+
+
+def recourse_costs(
+    stages: TwoStage,
+    decisions: Mapping[Key, float],
+    *,
+    solver: SolverName,
+    stock: Mapping[str, float],
+    log: bool = False,
+) -> list[float]:
+    """Each scenario of ``stages`` solved alone with its first stage fixed at ``decisions``:
+    its least cost, +inf where that leaves it no plan (as EEV is computed)."""
+    return _Solving(stages, None, solver, stock, log=log).costs(decisions)
 
 
 class _Solving:
@@ -327,6 +349,7 @@ class _Solving:
             wait_and_see=risk_objective(ws_costs, p, self.risk),
             expected_value_cost=eev,
             first_stage=_first_stage_table(values),
+            decisions=dict(values),
             scenario_costs=_scenario_table(stages, plans, ws_costs, ev_costs),
             recourse=plans,
             expected_value=ev,
