@@ -2,12 +2,13 @@
 
 One ``mkdocs build --strict`` (mkdocs.yml, docs/, docs/hooks.py) into a temporary folder: a
 broken link or anchor, a page left out of the nav, or a docstring mkdocstrings cannot read is a
-warning, and strict mode makes it a failure. The build needs no network.
+warning, and strict mode makes it a failure. The build needs no network, nor does the site.
 """
 
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,7 @@ from types import ModuleType
 import pytest
 
 import optiree
+from optiree import plots
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -104,10 +106,35 @@ def test_links_to_the_examples_work_in_the_site(site: Path) -> None:
     assert 'href="../examples/japan_2026.yaml"' in _page(site, "japan")
 
 
-def test_the_maths_is_left_to_mathjax(site: Path) -> None:
+def _pages(site: Path) -> dict[Path, str]:
+    return {path: path.read_text() for path in sorted(site.rglob("*.html"))}
+
+
+def test_the_maths_is_mathml_written_at_build(site: Path) -> None:
+    """Every formula is MathML in the page (no script typesets it); none is left as TeX."""
     page = _page(site, "formulation")
-    assert 'class="arithmatex"' in page
-    assert "javascripts/mathjax.js" in page
+    source = (ROOT / "docs" / "formulation.md").read_text()
+    formulas = len(re.findall(r"\$\$.+?\$\$|\$[^$\n]+?\$", source, re.DOTALL))
+    assert page.count("<math ") == formulas > 100
+    assert "<mi>t</mi><mo>&#x02208;</mo><mi>T</mi>" in page  # $t \in T$
+    assert page.count('display="block">') == source.count("$$") // 2
+    for path, text in _pages(site).items():
+        assert "\\(" not in text, path  # an inline formula MathJax would have had to typeset
+        assert 'class="arithmatex"' not in text, path
+
+
+def test_no_page_loads_anything_from_the_network(site: Path) -> None:
+    """Scripts, stylesheets, fonts and pictures all come from the site itself: it reads the same
+    offline. Each one a page names is in the built site."""
+    loads = re.compile(r'<(?:script|link|img)\b[^>]*?\b(?:src|href)="([^"]+)"')
+    for path, text in _pages(site).items():
+        for url in loads.findall(text):
+            assert not re.match(r"(https?:)?//", url), f"{path.relative_to(site)} loads {url}"
+            if not url.startswith(("data:", "#")):
+                base = site if url.startswith("/") else path.parent  # 404.html: from the root
+                target = base / url.split("#")[0].split("?")[0].lstrip("/")
+                assert target.exists(), f"{path.relative_to(site)} loads {url}, not in the site"
+    assert "mathjax" not in _page(site, "formulation").lower()
 
 
 def test_docstring_roles_become_links_or_code(site: Path) -> None:
@@ -117,3 +144,31 @@ def test_docstring_roles_become_links_or_code(site: Path) -> None:
     solve = _page(site, "reference/solve")
     assert 'href="../results/#optiree.results.optimal_result"' in solve  # a documented object
     assert "<code>optiree.prepare.prepare</code>" in solve  # a module without a page
+
+
+def test_the_japan_figures_are_drawn_at_build_and_shown(site: Path) -> None:
+    """The figures of ``optiree solve --out`` and ``report`` and the frontier, for the Japan
+    case, made by ``optiree.plots`` when the site is built (none is committed) and shown on the
+    Japan page and the report page."""
+    names = [*plots.FIGURES, "frontier.png"]
+    folder = site / "figures" / "japan"
+    assert sorted(path.name for path in folder.iterdir()) == sorted(names)
+    assert not (ROOT / "docs" / "figures").exists()
+    problem = optiree.load_problem(ROOT / "examples" / "japan_2026.yaml")
+    drawn = plots.figure_files(optiree.solve(problem), problem)
+    for name, picture in drawn.items():
+        assert (folder / name).read_bytes() == picture, name
+    assert (folder / "frontier.png").read_bytes().startswith(b"\x89PNG")
+    for page in ("japan", "report"):
+        html = _page(site, page)
+        for name in names:
+            assert f'src="../figures/japan/{name}"' in html, (page, name)
+
+
+def test_the_package_example_is_a_code_block(site: Path) -> None:
+    """The doctest of ``optiree``'s docstring shows as code, one line per statement, not as a
+    one-line quote."""
+    page = _page(site, "reference")
+    assert "<blockquote>" not in page
+    code = re.sub(r"<[^>]+>", "", page[page.index('<div class="highlight">') :])
+    assert "&gt;&gt;&gt; import optiree\n&gt;&gt;&gt; problem = optiree.load_problem(" in code
