@@ -172,3 +172,47 @@ def test_the_package_example_is_a_code_block(site: Path) -> None:
     assert "<blockquote>" not in page
     code = re.sub(r"<[^>]+>", "", page[page.index('<div class="highlight">') :])
     assert "&gt;&gt;&gt; import optiree\n&gt;&gt;&gt; problem = optiree.load_problem(" in code
+
+
+def _pictures() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("docs_pictures", ROOT / "docs/pictures/make.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_user_guide_shows_the_excel_and_notebook_pictures(site: Path) -> None:
+    page = _page(site, "user_guide")
+    for name in ("workbook_prices.png", "notebook_card.png", "plan_summary.png"):
+        assert f'src="../pictures/{name}"' in page, name
+        assert (site / "pictures" / name).read_bytes().startswith(b"\x89PNG"), name
+    assert not (site / "pictures" / "make.py").exists()
+
+
+def test_the_pictures_are_drawn_from_the_real_card_and_workbooks(tmp_path: Path) -> None:
+    """docs/pictures/make.py draws the Japan case's card and the workbooks of the Excel
+    workflow, run with the ``optiree`` command: the cells it draws are the files' own."""
+    make = _pictures()
+    book, plan, edited = make.excel_workflow(tmp_path)
+    assert edited == "D2"
+    prices = make.workbook_html(book, "reference_prices", edited=edited)
+    assert '<td class="number edited">120000</td>' in prices
+    assert '<span class="active">reference_prices</span>' in prices
+    dearer = optiree.solve(optiree.load_problem(book))
+    summary = make.workbook_html(plan, "summary", rows=24)
+    assert f'<td class="number">{dearer.total_cost:.10g}</td>' in summary
+    problem = optiree.load_problem(ROOT / "examples" / "japan_2026.yaml")
+    card = make.notebook_html(optiree.solve(problem))
+    assert "Total cost: 1,345,119,637 USD" in card
+    assert card.count("<details open>") == 1
+
+
+def test_the_pictures_show_cells_as_excel_does() -> None:
+    make = _pictures()
+    assert make.shown(1234.5, "#,##0.00") == "1,234.50"
+    assert make.shown(0.25, "0.0%") == "25.0%"
+    assert make.shown(1250.0, "#,##0.######") == "1,250."
+    assert make.shown(1441617600.2021918, "General") == "1441617600"
+    assert make.shown(None, "General") == ""
