@@ -5,26 +5,43 @@
 - ``schema.json``: that JSON schema, to download (field docstrings are its descriptions).
 - ``examples/*``: the bundled examples, so that the pages' links to ``../examples/...`` (which
   work on GitHub) work in the site too.
+- ``figures/japan/*.png``: the figures optiree draws for the Japan case (``optiree.plots``),
+  shown where a page says ``<!-- optiree-japan-figures -->``.
+
+The maths (``$...$`` and ``$$...$$``, which pymdownx.arithmatex wraps in ``\\(...\\)`` and
+``\\[...\\]``) is turned into MathML when the site is built (latex2mathml), so that the pages
+show it without a script, a font or a network.
 """
 
 import ast
+import html
 import inspect
 import json
 import re
 from pathlib import Path
 from typing import Any
 
+from latex2mathml.converter import convert as latex_to_mathml
 from mkdocs.config.defaults import MkDocsConfig
 from mkdocs.structure.files import File, Files
 from mkdocs.structure.pages import Page
 
 import optiree
+from optiree import plots
 from optiree import schema as schema_module
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
 SCHEMA_PAGE = "schema.md"
 SCHEMA_FILE = "schema.json"
+JAPAN = EXAMPLES / "japan_2026.yaml"
+FIGURES = "figures/japan"
+FIGURES_MARK = "<!-- optiree-japan-figures -->"
+MATHS = re.compile(
+    r'<(?P<tag>span|div) class="arithmatex">'
+    r"(?:\\\((?P<inline>.*?)\\\)|\\\[(?P<block>.*?)\\\])</(?P=tag)>",
+    re.DOTALL,
+)
 _CONSTRAINTS = {
     "minimum": "≥ {}",
     "exclusiveMinimum": "> {}",
@@ -192,15 +209,47 @@ def schema_page(document: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def japan_figures() -> dict[str, bytes]:
+    """The figures of the Japan case as PNG files, by name: those ``optiree solve --out`` and
+    ``optiree report`` draw (:func:`optiree.plots.figure_files`), and the frontier of China's
+    largest share (``optiree frontier --plot``)."""
+    problem = optiree.load_problem(JAPAN)
+    result = optiree.solve(problem)
+    curve = optiree.frontier(problem, "CN", "max_share")
+    frontier = plots.png(plots.frontier_curve(curve.table, curve.currency))
+    return {**plots.figure_files(result, problem), "frontier.png": frontier}
+
+
+def figures_markdown(names: list[str]) -> str:
+    """The Markdown that shows each figure, captioned with its name in words."""
+    return "\n\n".join(
+        f"![{Path(name).stem.replace('_', ' ').capitalize()}]({FIGURES}/{name})" for name in names
+    )
+
+
 def on_files(files: Files, config: MkDocsConfig) -> Files:
-    """Add the generated schema page, the schema file and the examples to the site."""
+    """Add the generated schema page, the schema file, the examples and the Japan case's
+    figures to the site."""
     document = optiree.Problem.model_json_schema()
     files.append(File.generated(config, SCHEMA_PAGE, content=schema_page(document)))
     files.append(File.generated(config, SCHEMA_FILE, content=json.dumps(document, indent=2)))
     for path in sorted(EXAMPLES.glob("*.*")):
         if path.suffix in {".py", ".yaml", ".yml", ".json"}:
             files.append(File.generated(config, f"examples/{path.name}", abs_src_path=str(path)))
+    for name, picture in japan_figures().items():
+        files.append(File.generated(config, f"{FIGURES}/{name}", content=picture))
     return files
+
+
+def _mathml(match: re.Match[str]) -> str:
+    latex = match["inline"] if match["inline"] is not None else match["block"]
+    display = "inline" if match["inline"] is not None else "block"
+    return latex_to_mathml(html.unescape(latex), display=display)
+
+
+def on_page_content(content: str, **_: Any) -> str:
+    """Write each formula as MathML, which browsers show without a script."""
+    return MATHS.sub(_mathml, content)
 
 
 def export_modules() -> dict[str, str]:
@@ -230,10 +279,15 @@ def exports_table() -> str:
     return "\n".join(lines)
 
 
-def on_page_markdown(markdown: str, page: Page, **_: Any) -> str:
-    """Fill in the exports table; point ``../examples/...`` links at the site's copies.
+def on_page_markdown(markdown: str, page: Page, files: Files, **_: Any) -> str:
+    """Fill in the exports table and the Japan case's figures; point ``../examples/...`` links
+    at the site's copies.
 
     The pages link to ``../examples/...`` so that the links work on GitHub as well.
     """
     markdown = markdown.replace("<!-- optiree-exports -->", exports_table())
+    if FIGURES_MARK in markdown:
+        figures = [file.src_uri for file in files if file.src_uri.startswith(f"{FIGURES}/")]
+        names = [uri.rsplit("/", 1)[-1] for uri in figures]
+        markdown = markdown.replace(FIGURES_MARK, figures_markdown(names))
     return markdown.replace("](../examples/", "](examples/")

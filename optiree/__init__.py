@@ -1,13 +1,14 @@
 """optiree: least-cost procurement of critical raw materials under geopolitical supply risk.
 
->>> import optiree
->>> problem = optiree.load_problem("examples/japan_2026.yaml")  # doctest: +SKIP
->>> result = optiree.solve(problem)  # doctest: +SKIP
->>> result.purchases  # doctest: +SKIP
-
 ``import optiree`` loads only the exceptions and the version: each other name is imported from
 its module on first use (:func:`__getattr__`), so that a command or a script pays for pandas,
 PuLP and the solver only when it needs them (docs/performance.md, "Start-up").
+
+Examples:
+    >>> import optiree
+    >>> problem = optiree.load_problem("examples/japan_2026.yaml")  # doctest: +SKIP
+    >>> result = optiree.solve(problem)  # doctest: +SKIP
+    >>> result.purchases  # doctest: +SKIP
 """
 
 import importlib

@@ -2,12 +2,13 @@
 
 One ``mkdocs build --strict`` (mkdocs.yml, docs/, docs/hooks.py) into a temporary folder: a
 broken link or anchor, a page left out of the nav, or a docstring mkdocstrings cannot read is a
-warning, and strict mode makes it a failure. The build needs no network.
+warning, and strict mode makes it a failure. The build needs no network, nor does the site.
 """
 
 import importlib.util
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -16,6 +17,7 @@ from types import ModuleType
 import pytest
 
 import optiree
+from optiree import plots
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -104,10 +106,35 @@ def test_links_to_the_examples_work_in_the_site(site: Path) -> None:
     assert 'href="../examples/japan_2026.yaml"' in _page(site, "japan")
 
 
-def test_the_maths_is_left_to_mathjax(site: Path) -> None:
+def _pages(site: Path) -> dict[Path, str]:
+    return {path: path.read_text() for path in sorted(site.rglob("*.html"))}
+
+
+def test_the_maths_is_mathml_written_at_build(site: Path) -> None:
+    """Every formula is MathML in the page (no script typesets it); none is left as TeX."""
     page = _page(site, "formulation")
-    assert 'class="arithmatex"' in page
-    assert "javascripts/mathjax.js" in page
+    source = (ROOT / "docs" / "formulation.md").read_text()
+    formulas = len(re.findall(r"\$\$.+?\$\$|\$[^$\n]+?\$", source, re.DOTALL))
+    assert page.count("<math ") == formulas > 100
+    assert "<mi>t</mi><mo>&#x02208;</mo><mi>T</mi>" in page  # $t \in T$
+    assert page.count('display="block">') == source.count("$$") // 2
+    for path, text in _pages(site).items():
+        assert "\\(" not in text, path  # an inline formula MathJax would have had to typeset
+        assert 'class="arithmatex"' not in text, path
+
+
+def test_no_page_loads_anything_from_the_network(site: Path) -> None:
+    """Scripts, stylesheets, fonts and pictures all come from the site itself: it reads the same
+    offline. Each one a page names is in the built site."""
+    loads = re.compile(r'<(?:script|link|img)\b[^>]*?\b(?:src|href)="([^"]+)"')
+    for path, text in _pages(site).items():
+        for url in loads.findall(text):
+            assert not re.match(r"(https?:)?//", url), f"{path.relative_to(site)} loads {url}"
+            if not url.startswith(("data:", "#")):
+                base = site if url.startswith("/") else path.parent  # 404.html: from the root
+                target = base / url.split("#")[0].split("?")[0].lstrip("/")
+                assert target.exists(), f"{path.relative_to(site)} loads {url}, not in the site"
+    assert "mathjax" not in _page(site, "formulation").lower()
 
 
 def test_docstring_roles_become_links_or_code(site: Path) -> None:
@@ -117,3 +144,75 @@ def test_docstring_roles_become_links_or_code(site: Path) -> None:
     solve = _page(site, "reference/solve")
     assert 'href="../results/#optiree.results.optimal_result"' in solve  # a documented object
     assert "<code>optiree.prepare.prepare</code>" in solve  # a module without a page
+
+
+def test_the_japan_figures_are_drawn_at_build_and_shown(site: Path) -> None:
+    """The figures of ``optiree solve --out`` and ``report`` and the frontier, for the Japan
+    case, made by ``optiree.plots`` when the site is built (none is committed) and shown on the
+    Japan page and the report page."""
+    names = [*plots.FIGURES, "frontier.png"]
+    folder = site / "figures" / "japan"
+    assert sorted(path.name for path in folder.iterdir()) == sorted(names)
+    assert not (ROOT / "docs" / "figures").exists()
+    problem = optiree.load_problem(ROOT / "examples" / "japan_2026.yaml")
+    drawn = plots.figure_files(optiree.solve(problem), problem)
+    for name, picture in drawn.items():
+        assert (folder / name).read_bytes() == picture, name
+    assert (folder / "frontier.png").read_bytes().startswith(b"\x89PNG")
+    for page in ("japan", "report"):
+        html = _page(site, page)
+        for name in names:
+            assert f'src="../figures/japan/{name}"' in html, (page, name)
+
+
+def test_the_package_example_is_a_code_block(site: Path) -> None:
+    """The doctest of ``optiree``'s docstring shows as code, one line per statement, not as a
+    one-line quote."""
+    page = _page(site, "reference")
+    assert "<blockquote>" not in page
+    code = re.sub(r"<[^>]+>", "", page[page.index('<div class="highlight">') :])
+    assert "&gt;&gt;&gt; import optiree\n&gt;&gt;&gt; problem = optiree.load_problem(" in code
+
+
+def _pictures() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("docs_pictures", ROOT / "docs/pictures/make.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_user_guide_shows_the_excel_and_notebook_pictures(site: Path) -> None:
+    page = _page(site, "user_guide")
+    for name in ("workbook_prices.png", "notebook_card.png", "plan_summary.png"):
+        assert f'src="../pictures/{name}"' in page, name
+        assert (site / "pictures" / name).read_bytes().startswith(b"\x89PNG"), name
+    assert not (site / "pictures" / "make.py").exists()
+
+
+def test_the_pictures_are_drawn_from_the_real_card_and_workbooks(tmp_path: Path) -> None:
+    """docs/pictures/make.py draws the Japan case's card and the workbooks of the Excel
+    workflow, run with the ``optiree`` command: the cells it draws are the files' own."""
+    make = _pictures()
+    book, plan, edited = make.excel_workflow(tmp_path)
+    assert edited == "D2"
+    prices = make.workbook_html(book, "reference_prices", edited=edited)
+    assert '<td class="number edited">120000</td>' in prices
+    assert '<span class="active">reference_prices</span>' in prices
+    dearer = optiree.solve(optiree.load_problem(book))
+    summary = make.workbook_html(plan, "summary", rows=24)
+    assert f'<td class="number">{dearer.total_cost:.10g}</td>' in summary
+    problem = optiree.load_problem(ROOT / "examples" / "japan_2026.yaml")
+    card = make.notebook_html(optiree.solve(problem))
+    assert "Total cost: 1,345,119,637 USD" in card
+    assert card.count("<details open>") == 1
+
+
+def test_the_pictures_show_cells_as_excel_does() -> None:
+    make = _pictures()
+    assert make.shown(1234.5, "#,##0.00") == "1,234.50"
+    assert make.shown(0.25, "0.0%") == "25.0%"
+    assert make.shown(1250.0, "#,##0.######") == "1,250."
+    assert make.shown(1441617600.2021918, "General") == "1441617600"
+    assert make.shown(None, "General") == ""
