@@ -487,8 +487,9 @@ MONEY_FORMAT = "#,##0.00"
 """The number format of a money column in a results workbook."""
 SHARE_FORMAT = "0.0%"
 """The number format of a fraction (a share) in a results workbook."""
-NUMBER_FORMAT = "#,##0.######"
-"""The number format of every other number in a results workbook (tonnes, prices)."""
+NUMBER_FORMAT = "#,##0.00##"
+"""The number format of every other number in a results workbook (tonnes, prices): two to four
+decimals (``#,##0.######`` would show a whole number as ``1,250.``, with its point)."""
 
 
 def _number_format(unit: str | None, currency: str) -> str:
@@ -512,13 +513,13 @@ def write_workbook(
     path: Path,
     tables: Mapping[str, pd.DataFrame],
     units: Mapping[str, Mapping[str, str]],
-    summary: Iterable[tuple[str, Any]],
+    summary: Iterable[tuple[str, Any, str | None]],
     *,
     currency: str,
     overwrite: bool = False,
 ) -> Path:
     """Write a results workbook to ``path``, whole or not at all (:func:`write_atomic`): a
-    ``summary`` sheet (the rows of ``summary``: name, value) and one sheet per table, its
+    ``summary`` sheet (the rows of ``summary``: name, value, unit) and one sheet per table, its
     headers ``column [unit]`` (``units``: table -> column -> unit, each column by name),
     money, shares and other numbers each in their number format, infinities as words
     (:func:`optiree.words.infinite`).
@@ -531,9 +532,11 @@ def write_workbook(
     book = openpyxl.Workbook()
     sheet = book.active
     sheet.title = RESULTS_ABOUT
-    sheet.append(["name", "value"])
-    for name, value in summary:
-        sheet.append([name, _cell(value)])
+    sheet.append(["name", "value", "unit"])
+    for name, value, unit in summary:
+        sheet.append([name, _cell(value), unit])
+        if isinstance(value, float):
+            sheet.cell(sheet.max_row, 2).number_format = _number_format(unit, currency)
     for name, table in tables.items():
         _table_sheet(book.create_sheet(name), table, units.get(name, {}), currency)
     return write_atomic(Path(path), workbook_bytes(book), "the workbook", overwrite=overwrite)

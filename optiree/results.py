@@ -362,18 +362,18 @@ def summary_document(result: Result) -> dict[str, Any]:
     }
 
 
-def summary_rows(result: Result) -> list[tuple[str, Any]]:
-    """The ``summary`` sheet of a results workbook, row by row (name, value): the problem,
-    status, solver, currency, total cost, the cost of each component, the tonnes left unmet per
-    material, and the sheet of each table."""
+def summary_rows(result: Result) -> list[tuple[str, Any, str | None]]:
+    """The ``summary`` sheet of a results workbook, row by row (name, value, unit): the
+    problem, status, solver, currency, total cost, the cost of each component, the tonnes left
+    unmet per material, and the sheet of each table."""
     document = summary_document(result)
-    rows: list[tuple[str, Any]] = [
-        (key, document[key])
-        for key in ("problem", "status", "message", "solver", "currency", "total_cost")
-    ]
-    rows += [(f"cost: {k}", v) for k, v in document["cost_by_component"].items()]
-    rows += [(f"unmet tonnes: {k}", v) for k, v in document["unmet_tonnes"].items()]
-    rows += [(f"sheet: {name}", name) for name in result.tables()]
+    money, tonnes = result.currency, result.unmet.attrs["units"]["tonnes"]
+    keys = ("problem", "status", "message", "solver", "currency")
+    rows: list[tuple[str, Any, str | None]] = [(key, document[key], None) for key in keys]
+    rows.append(("total_cost", document["total_cost"], money))
+    rows += [(f"cost: {k}", v, money) for k, v in document["cost_by_component"].items()]
+    rows += [(f"unmet tonnes: {k}", v, tonnes) for k, v in document["unmet_tonnes"].items()]
+    rows += [(f"sheet: {name}", name, None) for name in result.tables()]
     return rows
 
 

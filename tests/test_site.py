@@ -202,7 +202,7 @@ def test_the_pictures_are_drawn_from_the_real_card_and_workbooks(tmp_path: Path)
     assert '<span class="active">reference_prices</span>' in prices
     dearer = optiree.solve(optiree.load_problem(book))
     summary = make.workbook_html(plan, "summary", rows=24)
-    assert f'<td class="number">{dearer.total_cost:.10g}</td>' in summary
+    assert f'<td class="number">{dearer.total_cost:,.2f}</td>' in summary
     problem = optiree.load_problem(ROOT / "examples" / "japan_2026.yaml")
     card = make.notebook_html(optiree.solve(problem))
     assert "Total cost: 1,345,119,637 USD" in card
@@ -213,6 +213,8 @@ def test_the_pictures_show_cells_as_excel_does() -> None:
     make = _pictures()
     assert make.shown(1234.5, "#,##0.00") == "1,234.50"
     assert make.shown(0.25, "0.0%") == "25.0%"
-    assert make.shown(1250.0, "#,##0.######") == "1,250."
+    assert make.shown(1250.0, "#,##0.00##") == "1,250.00"
+    assert make.shown(5.28, "#,##0.00##") == "5.28"
+    assert make.shown(0.123456, "#,##0.00##") == "0.1235"
     assert make.shown(1441617600.2021918, "General") == "1441617600"
     assert make.shown(None, "General") == ""

@@ -230,9 +230,12 @@ def test_the_results_workbook_holds_every_table_with_units(tmp_path: Path) -> No
     result = optiree.solve(optiree.load_problem(JAPAN), solver="highs")
     book = openpyxl.load_workbook(result.write(tmp_path / "plan.xlsx"))
     assert book.sheetnames == ["summary", *result.tables()]
-    summary = dict(book["summary"].iter_rows(min_row=2, values_only=True))
-    assert summary["status"] == "optimal"
-    assert summary["total_cost"] == pytest.approx(result.total_cost, rel=1e-15)
+    summary = {row[0]: row[1:] for row in book["summary"].iter_rows(min_row=2, values_only=True)}
+    assert summary["status"] == ("optimal", None)
+    assert summary["total_cost"] == (pytest.approx(result.total_cost, rel=1e-15), "USD")
+    assert summary["unmet tonnes: Dy"] == (0.0, "t REO")
+    assert book["summary"]["B7"].number_format == "#,##0.00"  # the total cost
+    assert book["purchases"]["E2"].number_format == "#,##0.00##"  # tonnes: 1,250.00, 5.28
     for name, table in result.tables().items():
         rows = list(book[name].iter_rows(values_only=True))
         headers = [str(h).split(" [")[0] for h in rows[0]]

@@ -83,7 +83,7 @@ def notebook_html(result: optiree.Result) -> str:
 
 def shown(value: Any, number_format: str) -> str:
     """A cell's value as Excel shows it in the number formats optiree writes (``General``
-    otherwise); ``#,##0.######`` keeps Excel's point after a whole number."""
+    otherwise): ``#,##0.00##`` shows two to four decimals."""
     if not isinstance(value, int | float) or isinstance(value, bool):
         return "" if value is None else str(value)
     if number_format == MONEY_FORMAT:
@@ -91,7 +91,8 @@ def shown(value: Any, number_format: str) -> str:
     if number_format == SHARE_FORMAT:
         return f"{value:.1%}"
     if number_format == NUMBER_FORMAT:
-        return f"{value:,.6f}".rstrip("0")
+        four = f"{value:,.4f}"
+        return four[:-2] + four[-2:].rstrip("0")
     return f"{value:.10g}"
 
 
