@@ -1115,3 +1115,37 @@ def share_hint(value: float) -> str:
     """Why a share above 1 is refused, with the fraction it likely means (60 -> 0.6)."""
     example = f"{value:g}% is {value / 100:g}" if value <= 100 else "60% is 0.6"
     return f"Input should be less than or equal to 1 (shares are fractions: {example})"
+
+
+# --- any PuLP solver ---
+
+
+def unknown_solver_words(name: object, choices: list[str]) -> str:
+    """Why ``name`` is no solver: the nearest names (difflib, any case), then every choice."""
+    lowered = {choice.lower(): choice for choice in choices}
+    close = difflib.get_close_matches(str(name).lower(), list(lowered), n=3)
+    hint = " or ".join(repr(lowered[c]) for c in close)
+    return (
+        f"unknown solver {name!r}: {f'did you mean {hint}? ' if hint else ''}choose one of "
+        f"{', '.join(choices)}, or, in Python, a configured pulp.LpSolver (docs/solvers.md)"
+    )
+
+
+def lacking_words(analysis: str, need: str, solver: str, able: list[str]) -> str:
+    """Why ``analysis`` cannot run on ``solver``: it needs ``need``, which the solvers
+    ``able`` report."""
+    return (
+        f"{analysis} needs {need}, which the solver {solver!r} does not report through PuLP: "
+        f"use one that does ({', '.join(able)}; docs/solvers.md)"
+    )
+
+
+NO_DUALS = "shadow prices and reduced costs (duals)"
+
+
+def no_duals_words(solver: str) -> str:
+    """The line that stands for what the plan's prices say, after a solver without duals."""
+    return (
+        f"\nWhat matters most: not known, the solver {solver!r} reports no {NO_DUALS} through "
+        "PuLP (solve with highs or cbc for them; docs/solvers.md)\n"
+    )
