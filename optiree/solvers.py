@@ -160,7 +160,7 @@ def check(choice: SolverName) -> None:
 
 
 def _missing(name: str) -> str:
-    how = INSTALL.get(name, f"PuLP cannot run it here: install it as {PULP_GUIDE} says")
+    how = INSTALL.get(name, f"install it so that PuLP finds it ({PULP_GUIDE})")
     return f"{SHOWN.get(name, name)} is not available: {how}"
 
 

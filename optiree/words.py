@@ -1121,8 +1121,11 @@ def share_hint(value: float) -> str:
 
 
 def unknown_solver_words(name: object, choices: list[str]) -> str:
-    """Why ``name`` is no solver: the nearest names (difflib, any case), then every choice."""
-    lowered = {choice.lower(): choice for choice in choices}
+    """Why ``name`` is no solver: the nearest names (difflib, any case; the first of
+    ``choices`` that folds alike), then every choice."""
+    lowered: dict[str, str] = {}
+    for choice in choices:
+        lowered.setdefault(choice.lower(), choice)
     close = difflib.get_close_matches(str(name).lower(), list(lowered), n=3)
     hint = " or ".join(repr(lowered[c]) for c in close)
     return (
