@@ -51,6 +51,7 @@ from optiree.words import (
     lines_of,
     model_written,
     needs_flag,
+    no_duals_words,
     stress_all_words,
 )
 
@@ -252,9 +253,11 @@ def _explain(args: argparse.Namespace, faced: Problem, result: Result) -> None:
     """After the plan: what its prices say, or why there is none (an infeasible problem)."""
     from optiree.diagnose import diagnose
     from optiree.results import Status
-    from optiree.sensitivity import sensitivity
+    from optiree.sensitivity import has_duals, sensitivity
 
-    if result.is_optimal:
+    if result.is_optimal and not has_duals(result):
+        _say(no_duals_words(result.solver), end="")
+    elif result.is_optimal:
         _say("\n" + sensitivity(result).summary(), end="")
     elif result.status == Status.INFEASIBLE:
         _say("\n" + diagnose(faced, solver=args.solver, log=args.verbose).summary(), end="")
@@ -389,7 +392,7 @@ def _refuse_all(args: argparse.Namespace, problem: Problem) -> None:
 
 def _report(args: argparse.Namespace) -> int:
     from optiree.html import write_report
-    from optiree.sensitivity import sensitivity
+    from optiree.sensitivity import has_duals, sensitivity
     from optiree.solve import solve
 
     problem = _load(args.file)
@@ -397,9 +400,10 @@ def _report(args: argparse.Namespace) -> int:
     _require_plots("report")
     try:
         faced = _faced(problem, args.scenario)
+        _report_needs(args)
         result = solve(faced, solver=args.solver, log=args.verbose)
         curve = tables = None
-        if result.is_optimal:
+        if result.is_optimal and has_duals(result):
             tables = sensitivity(result).tables()
             curve = _report_frontier(args, faced)
         path = write_report(
@@ -410,6 +414,14 @@ def _report(args: argparse.Namespace) -> int:
     _say(str(headline(result)))
     _tell(args, f"Report written to {path}")
     return _exit(result.is_optimal)
+
+
+def _report_needs(args: argparse.Namespace) -> None:
+    """Refuse, before any solve, a ``--country`` frontier the solver cannot trace."""
+    from optiree.solvers import require
+
+    if args.country is not None:
+        require(args.solver, "duals", "a frontier (--country)")
 
 
 def _report_frontier(args: argparse.Namespace, faced: Problem) -> Frontier | None:
@@ -548,22 +560,19 @@ def _executor(args: argparse.Namespace) -> str | None:
     return "dask" if args.dask == "local" else args.dask
 
 
-class _SolverNames:
-    """The names ``--solver`` takes (:data:`optiree.solve.SOLVERS`), read only when argparse
-    checks a ``--solver`` given or shows the help or a usage error: building the parser loads
-    no solver."""
+def _solver_name(name: str) -> str:
+    """``--solver``: "highs", "cbc" or any solver PuLP knows (:mod:`optiree.solvers`); any other
+    than the pair is checked here, before any work, so that an unknown or missing one is a usage
+    error naming the flag. The default pair loads no solver when the parser is built."""
+    if name in ("highs", "cbc"):
+        return name
+    from optiree.solvers import check
 
-    def __contains__(self, name: object) -> bool:
-        return name in _solvers()
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(_solvers())
-
-
-def _solvers() -> list[str]:
-    from optiree.solve import SOLVERS
-
-    return list(SOLVERS)
+    try:
+        check(name)
+    except SolverError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+    return name
 
 
 def _default(scenarios: list[Scenario]) -> str:
@@ -582,10 +591,15 @@ def _default_words(executor: str, scenarios: list[Scenario]) -> str:
 
 
 def _solver_flag(command: argparse.ArgumentParser) -> None:
-    flag = command.add_argument("--solver", default="highs")
-    # Set after adding: argparse iterates the choices of an argument it adds (to check its
-    # metavar), which would load the solver for every command.
-    flag.choices = _SolverNames()
+    command.add_argument(
+        "--solver",
+        default="highs",
+        type=_solver_name,
+        metavar="NAME",
+        help="the solver: highs (default), cbc, or any solver PuLP drives and finds installed "
+        "(glpk, scip, gurobi, cplex, xpress, copt, mosek, or PuLP's name such as GLPK_CMD; "
+        "see docs/solvers.md)",
+    )
 
 
 def _verbose_flag(command: argparse.ArgumentParser) -> None:

@@ -53,7 +53,8 @@ from optiree.prepare import prepare
 from optiree.results import Status
 from optiree.rules import CATALOGUE, Family, Rule
 from optiree.schema import Problem
-from optiree.solve import SolverName, precision, run_solver, solver_for
+from optiree.solve import run_solver
+from optiree.solvers import SolverName, name_of, precision, solver_for
 from optiree.units import in_tonnes_of_oxide
 from optiree.words import analysis_card, diagnosis_message, diagnosis_text
 
@@ -183,7 +184,7 @@ def diagnose(
 
     Args:
         problem: a validated :class:`optiree.Problem`.
-        solver: "highs" (default) or "cbc".
+        solver: "highs" (default), "cbc", or any other solver (docs/solvers.md).
         method: "priority" (default): demand gives only what no cap or rule could make up,
             then caps only what no security rule could, then the security rules, each in the
             fewest tonnes. "tonnes": the smallest total relaxation in tonnes, whatever gives
@@ -194,7 +195,8 @@ def diagnose(
         A :class:`Diagnosis`; ``feasible`` is True, with empty tables, when nothing has to give.
 
     Raises:
-        SolverError: the solver is unknown or not installed, or failed on the relaxation LP.
+        SolverChoiceError: the solver is unknown.
+        SolverError: the solver is not installed, or failed on the relaxation LP.
         ArgumentError: ``method`` is neither "priority" nor "tonnes".
     """
     problem = arguments.model(problem, "problem", Problem)
@@ -212,7 +214,7 @@ def diagnose(
     model.lp.setObjective(total)
     _run(model, pulp_solver, "smallest total relaxation")
     if not _giving(model, relaxable):
-        return _feasible(problem.name, solver, method)
+        return _feasible(problem.name, name_of(solver), method)
     _relax_in_steps(model, relaxable, method, total, (pulp_solver, rounding))
     model.lp.setObjective(cost)
     _run(model, pulp_solver, "cheapest relaxed plan")
@@ -221,7 +223,7 @@ def diagnose(
     relaxations = _relaxations(readings)
     return Diagnosis(
         problem.name,
-        solver,
+        name_of(solver),
         method,
         feasible=False,
         total_relaxation=float(relaxations["relax_by"].sum()),

@@ -35,7 +35,8 @@ from optiree.errors import ArgumentError, OptireeError
 from optiree.results import Result
 from optiree.rules import CATALOGUE, FRONTIER_RULES, Rule, RuleSpec
 from optiree.schema import CoverRule, Problem
-from optiree.solve import SolverName, solve
+from optiree.solve import solve
+from optiree.solvers import SolverName, check, require
 from optiree.words import analysis_card, frontier_text
 
 COLUMNS = [
@@ -489,7 +490,8 @@ def frontier(
         material: the material of a ``stock_cover`` frontier; for ``cover_without``, restrict
             the rule to it (default: the problem's rule's materials, or all).
         points: evenly spaced levels to solve besides the ends and breakpoints (default 11).
-        solver: "highs" or "cbc".
+        solver: "highs", "cbc", or any solver that reports duals (docs/solvers.md): the
+            slope of the curve comes from them.
         tolerance: breakpoints are located to this distance in level.
         log: print the solver's log of every solve on stdout; by default nothing is printed.
 
@@ -499,6 +501,8 @@ def frontier(
 
     Raises:
         ArgumentError: the rule, country or material is unknown.
+        SolverChoiceError: the solver is unknown or reports no duals.
+        SolverError: the solver is not installed.
         OptireeError: the problem has no plan even without the rule.
     """
     problem = arguments.model(problem, "problem", Problem)
@@ -507,6 +511,8 @@ def frontier(
     points = None if points is None else arguments.positive_int(points, "points")
     tolerance = arguments.finite_positive(tolerance, "tolerance")
     arguments.boolean(log, "log")
+    require(solver, "duals", "a frontier")
+    check(solver)
     spec = _rule(problem, rule, country, material)
     tracer = _Tracer(problem, spec, solver, log)
     free = tracer.at(None)

@@ -494,7 +494,8 @@ def optimal_result(
     returned: one that breaks a rule by more than :data:`optiree.verify.TOLERANCE` (relative)
     is not returned; the result has status "error" and says which row and by how much. With
     another ``status`` than optimal (a run stopped by its time limit), the plan is the best
-    found and its duals, reduced costs and ranges are not read (NaN).
+    found and its duals, reduced costs and ranges are not read (NaN); so too after a solver
+    that reports no duals (GLPK, SCIP...: docs/solvers.md).
     """
     d = model.data
     proved = status is Status.OPTIMAL
@@ -502,7 +503,7 @@ def optimal_result(
     tables = _plan_tables(model, ranges)
     supply = tables["supply"]
     constraints = _constraints(model, supply, ranges)
-    if not proved:
+    if not proved or not _has_duals(model.lp):
         _unproved(constraints, tables["purchases"], tables["feeds"])
     tables |= {"shares": _shares(supply), "constraints": constraints}
     tables["costs"] = _costs(model, tables)
@@ -593,9 +594,16 @@ def _costs(model: LpModel, tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     )
 
 
+def _has_duals(lp: pulp.LpProblem) -> bool:
+    """Whether the solver gave the duals (PuLP leaves ``pi`` and ``dj`` None where it reads
+    none: GLPK, SCIP...)."""
+    rows, columns = lp.constraints(), lp.variables()
+    return any(row.pi is not None for row in rows) or any(v.dj is not None for v in columns)
+
+
 def _unproved(constraints: pd.DataFrame, purchases: pd.DataFrame, feeds: pd.DataFrame) -> None:
-    """Mark a plan that is a point, not a proved optimum: it has no valid duals (NaN), and a
-    row binds where it is tight."""
+    """Mark a plan that has no valid duals (a point, not a proved optimum, or the plan of a
+    solver that reports none): NaN there, and a row binds where it is tight."""
     unknown = ["shadow_price", "cost_per_point"]
     constraints[unknown] = math.nan
     tight = constraints["slack"] <= BINDING_TOLERANCE * constraints["limit"].abs().clip(lower=1)

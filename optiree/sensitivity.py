@@ -1,7 +1,8 @@
 """Result -> what the plan is sensitive to: shadow prices with their ranges, reduced costs.
 
 Everything here is read off the :class:`~optiree.results.Result` tables; nothing is solved
-again. Ranges come from HiGHS's ranging and are NaN after a CBC solve.
+again. Ranges come from HiGHS's ranging and are NaN after a CBC solve; a solver that reports no
+duals (GLPK, SCIP...: docs/solvers.md) gives no sensitivity at all.
 """
 
 from dataclasses import dataclass, field
@@ -9,10 +10,11 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from optiree import arguments
-from optiree.errors import ArgumentError
+from optiree.errors import ArgumentError, SolverChoiceError
 from optiree.results import Result
 from optiree.rules import LIMITS, Rule
-from optiree.words import analysis_card, sensitivity_text
+from optiree.solvers import able
+from optiree.words import NO_DUALS, analysis_card, lacking_words, sensitivity_text
 
 SENSITIVITY_TABLES = ("rules", "demand", "entry", "capacity", "prices")
 TOP = 5
@@ -78,10 +80,15 @@ def sensitivity(result: Result) -> Sensitivity:
 
     Raises:
         ArgumentError: the result is not optimal, so there are no prices to read.
+        SolverChoiceError: its solver reports no duals (docs/solvers.md).
     """
     arguments.instance(result, "result", Result, "an optiree.Result (from optiree.solve)")
     if not result.is_optimal:
         raise ArgumentError(f"no sensitivity for a result that is {result.status.value}")
+    if not has_duals(result):
+        raise SolverChoiceError(
+            lacking_words("sensitivity", NO_DUALS, result.solver, able("duals"))
+        )
     rows = result.constraints
     limits = ["allowable_decrease", "allowable_increase"]
     columns = ["constraint", "rule", "subject", "material", "period", "value", "limit"]
@@ -114,6 +121,13 @@ def sensitivity(result: Result) -> Sensitivity:
         currency=result.currency,
         periods=tuple(dict.fromkeys(result.inventory["period"])),
     )
+
+
+def has_duals(result: Result) -> bool:
+    """Whether ``result``'s solver reported its duals (else its shadow prices and reduced costs
+    are NaN: :func:`optiree.results.optimal_result`); a plan with no row counts as having them."""
+    prices = result.constraints["shadow_price"]
+    return prices.empty or bool(prices.notna().any())
 
 
 def _offers(result: Result) -> pd.DataFrame:

@@ -4,28 +4,17 @@ Each step is a function of its own (:func:`optiree.prepare.prepare`, :func:`opti
 :func:`run_solver`, :func:`optiree.results.optimal_result`); :func:`solve` chains them.
 """
 
-import warnings
-from typing import Literal
-
 import pulp
 
 from optiree import arguments
-from optiree.errors import SolverChoiceError, SolverError
 from optiree.handoff import solve as solve_with_highs
 from optiree.handoff import solved
 from optiree.model import LpModel, build
 from optiree.prepare import prepare
 from optiree.results import Result, Status, optimal_result
 from optiree.schema import LARGEST, Problem
+from optiree.solvers import SolverName, name_of, solver_for
 
-SolverName = Literal["highs", "cbc"]
-SOLVERS: dict[str, tuple[str, str]] = {
-    "highs": ("HiGHS", "HiGHS is not available: install it with `pip install highspy`"),
-    "cbc": (
-        "PULP_CBC_CMD",
-        "CBC is not available: install a PuLP release that bundles it (`pip install 'pulp<4'`)",
-    ),
-}
 INFEASIBLE_HINT = (
     "no plan meets every demand, cap and security rule at once. Loosen a cap or a security "
     "rule, add capacity or stock, or give the material a shortage_penalty so it may go short."
@@ -42,39 +31,6 @@ _OUTCOMES = {
         "unbounded: some cost can fall without limit; check for a cost that should not be 0",
     ),
 }
-
-
-def solver_for(name: str, time_limit: float | None = None, *, log: bool = False) -> pulp.LpSolver:
-    """The PuLP solver object for ``name`` ("highs" or "cbc"), with an optional limit; silent
-    unless ``log``, which prints the solver's log on stdout as it runs."""
-    _check_name(name)
-    _check_time_limit(time_limit)
-    pulp_name, missing = SOLVERS[name]
-    options = {"msg": log} | ({"timeLimit": time_limit} if time_limit is not None else {})
-    with warnings.catch_warnings():
-        # PuLP 3.3 warns that PULP_CBC_CMD goes away in PuLP 4; optiree pins PuLP < 4 for it.
-        warnings.filterwarnings("ignore", "PULP_CBC_CMD is deprecated", DeprecationWarning)
-        solver = pulp.getSolver(pulp_name, **options)
-    if not solver.available():
-        raise SolverError(missing)
-    return solver
-
-
-def _check_name(name: str) -> None:
-    if not isinstance(name, str) or name not in SOLVERS:
-        raise SolverChoiceError(f"unknown solver {name!r}: choose one of {', '.join(SOLVERS)}")
-
-
-def _check_time_limit(time_limit: float | None) -> None:
-    if time_limit is not None:
-        accepts = "a positive number of seconds"
-        arguments.finite_positive(time_limit, "time_limit", accepts, SolverChoiceError)
-
-
-def precision(solver: pulp.LpSolver) -> float:
-    """Relative precision of the values ``solver`` reports: HiGHS's arrive as doubles (see
-    :mod:`optiree.handoff`); CBC writes its solution file with 8 significant digits."""
-    return 1e-15 if isinstance(solver, pulp.HiGHS) else 1e-7
 
 
 def run_solver(model: LpModel, solver: pulp.LpSolver) -> tuple[Status, str]:
@@ -170,7 +126,9 @@ def solve(
 
     Args:
         problem: a validated :class:`optiree.Problem`.
-        solver: "highs" (default, through highspy) or "cbc" (bundled with PuLP).
+        solver: "highs" (default, through highspy), "cbc" (bundled with PuLP), any solver PuLP
+            knows by name ("glpk", "GLPK_CMD", "gurobi"...), or a configured
+            ``pulp.LpSolver`` (docs/solvers.md).
         time_limit: seconds the solver may take; None for no limit.
         log: print the solver's log on stdout as it runs; by default nothing is printed.
 
@@ -179,24 +137,26 @@ def solve(
         message, not an exception.
 
     Raises:
-        SolverError: the solver is unknown or not installed, or ``time_limit`` is not positive.
+        SolverChoiceError: the solver is unknown, or ``time_limit`` is not positive.
+        SolverError: the solver is not installed (the message says how to install it).
     """
     problem = arguments.model(problem, "problem", Problem)
     arguments.boolean(log, "log")
     pulp_solver = solver_for(solver, time_limit, log=log)
+    name = name_of(solver)
     model = build(prepare(problem))
     status, message = run_solver(model, pulp_solver)
     if status is Status.OPTIMAL:
-        return optimal_result(model, solver, status, message)
+        return optimal_result(model, name, status, message)
     if status is Status.TIME_LIMIT and _has_plan(model):
         message += ": the best plan found is returned (checked against every rule), not "
         message += "proved optimal; it has no shadow prices"
-        return optimal_result(model, solver, status, message)
+        return optimal_result(model, name, status, message)
     return Result.build(
         name=problem.name,
         status=status,
         message=message,
-        solver=solver,
+        solver=name,
         currency=problem.currency,
         units=problem.units,
     )

@@ -1224,3 +1224,40 @@ def _sample_verdict(score: Scored) -> str:
         f"precision that {solved} scenarios are too few. More fresh scenarios narrow the "
         "interval."
     )
+
+
+# --- any PuLP solver ---
+
+
+def unknown_solver_words(name: object, choices: list[str]) -> str:
+    """Why ``name`` is no solver: the nearest names (difflib, any case; the first of
+    ``choices`` that folds alike), then every choice."""
+    lowered: dict[str, str] = {}
+    for choice in choices:
+        lowered.setdefault(choice.lower(), choice)
+    close = difflib.get_close_matches(str(name).lower(), list(lowered), n=3)
+    hint = " or ".join(repr(lowered[c]) for c in close)
+    return (
+        f"unknown solver {name!r}: {f'did you mean {hint}? ' if hint else ''}choose one of "
+        f"{', '.join(choices)}, or, in Python, a configured pulp.LpSolver (docs/solvers.md)"
+    )
+
+
+def lacking_words(analysis: str, need: str, solver: str, able: list[str]) -> str:
+    """Why ``analysis`` cannot run on ``solver``: it needs ``need``, which the solvers
+    ``able`` report."""
+    return (
+        f"{analysis} needs {need}, which the solver {solver!r} does not report through PuLP: "
+        f"use one that does ({', '.join(able)}; docs/solvers.md)"
+    )
+
+
+NO_DUALS = "shadow prices and reduced costs (duals)"
+
+
+def no_duals_words(solver: str) -> str:
+    """The line that stands for what the plan's prices say, after a solver without duals."""
+    return (
+        f"\nWhat matters most: not known, the solver {solver!r} reports no {NO_DUALS} through "
+        "PuLP (solve with highs or cbc for them; docs/solvers.md)\n"
+    )

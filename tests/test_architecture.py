@@ -6,7 +6,8 @@ stands (module level, inside a function or under ``TYPE_CHECKING``). The layers,
 - **base**: exceptions, the collector pause, the version, the rule catalogue, the words and
   number formats for people, the atomic file writes;
 - **input**: the schema, units, reading a problem file and the problem workbook;
-- **core**: prepare -> model -> solver adapter (handoff) -> solve -> results, and verify;
+- **core**: prepare -> model -> solver choice (solvers) and adapter (handoff) -> solve -> results,
+  and verify;
 - **analyses** (sensitivity, frontier, diagnose) and the **disruption** family (a folder);
 - **output**: the HTML report and figures;
 - **cli**.
@@ -29,7 +30,7 @@ PACKAGE = Path(__file__).resolve().parent.parent / "optiree"
 LAYERS: dict[str, tuple[str, ...]] = {
     "base": ("errors", "collector", "version", "rules", "words", "files", "arguments"),
     "input": ("schema", "units", "io", "workbook"),
-    "core": ("prepare", "model", "handoff", "solve", "verify", "results"),
+    "core": ("prepare", "model", "solvers", "handoff", "solve", "verify", "results"),
     "analyses": ("sensitivity", "frontier", "diagnose"),
     "disruption": ("disruption",),
     "output": ("html", "plots"),

@@ -424,7 +424,7 @@ def test_bad_scenarios_and_solvers() -> None:
     with pytest.raises(ValidationError, match="unknown country 'RU'"):
         stress_test(_problem(), bare, russia, 3)
     with pytest.raises(SolverError, match="unknown solver"):
-        stress_test(_problem(), bare, EMBARGO_B, 1, solver="glpk")  # type: ignore[arg-type]
+        stress_test(_problem(), bare, EMBARGO_B, 1, solver="glpx")
     assert issubclass(StressError, OptireeError)
 
 

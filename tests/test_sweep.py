@@ -270,7 +270,7 @@ def test_the_scenarios_are_checked_before_solving() -> None:
     with pytest.raises(OptireeError, match="unknown executor 'serail'"):
         sweep(problem, [Scenario(name="a")], executor="serail")
     with pytest.raises(OptireeError, match="unknown solver"):
-        sweep(problem, [Scenario(name="a")], solver="gurobi")  # type: ignore[arg-type]
+        sweep(problem, [Scenario(name="a")], solver="gurobbi")
 
 
 def test_no_progress_bar_when_not_a_terminal(capsys: pytest.CaptureFixture[str]) -> None:

@@ -34,7 +34,8 @@ from optiree.model import LpModel, build
 from optiree.prepare import ProblemData, prepare
 from optiree.results import BINDING_TOLERANCE, Result, Status, optimal_result
 from optiree.schema import Problem, Scenario
-from optiree.solve import SolverName, run_solver, solver_for
+from optiree.solve import run_solver
+from optiree.solvers import SolverName, name_of, solver_for
 from optiree.words import analysis_card, price, stress_summary, stress_table_summary
 
 UNMET_COLUMNS = ["material", "period", "committed", "demand", "short", "penalty", "cost"]
@@ -270,7 +271,7 @@ def stress_test(
         commit_periods: how many periods, from the first, are already carried out: 0 re-plans
             everything with full foresight of the scenario; ``len(problem.periods)`` changes
             nothing.
-        solver: "highs" or "cbc".
+        solver: "highs", "cbc", or any other solver (docs/solvers.md).
         penalty: the shortage penalty [money/t] of materials without one of their own (one
             number, or per material); by default ``for_disruption``'s, 10 times the material's
             dearest price.
@@ -284,7 +285,8 @@ def stress_test(
         StressError: the plan is not optimal or not a plan of ``problem``,
             ``commit_periods`` is out of range, or the scenario is unknown.
         pydantic.ValidationError: the scenario names something the problem does not have.
-        SolverError: the solver is unknown or not installed.
+        SolverChoiceError: the solver is unknown.
+        SolverError: the solver is not installed.
     """
     problem = arguments.model(problem, "problem", Problem)
     _plan(plan, "plan")
@@ -305,7 +307,7 @@ def stress_test(
             name=stressed.name,
             status=status,
             message=message,
-            solver=solver,
+            solver=name_of(solver),
             currency=stressed.currency,
         )
         return StressResult(
@@ -321,7 +323,7 @@ def stress_test(
             pd.DataFrame(columns=DRAWN_COLUMNS),
             result,
         )
-    result = optimal_result(model, solver)
+    result = optimal_result(model, name_of(solver))
     total = result.total_cost if result.total_cost is not None else math.nan
     return StressResult(
         chosen.name,

@@ -24,7 +24,7 @@ from optiree.disruption.stochastic.solving import (
 from optiree.disruption.stochastic.stages import fixed_stock, two_stage
 from optiree.errors import ArgumentError, OptireeError
 from optiree.schema import Problem, Scenario
-from optiree.solve import SolverName
+from optiree.solvers import SolverName, name_of
 from optiree.words import analysis_card, out_of_sample_summary
 
 SCORE_COLUMNS = ["scenario", "probability", "cost"]
@@ -135,7 +135,8 @@ def out_of_sample(
         result: an optimal :class:`StochasticResult`.
         scenarios: at least two fresh scenarios; probabilities as given or equal.
         confidence: the level of the interval, in (0, 1).
-        solver: "highs" or "cbc"; default ``result``'s.
+        solver: a solver's name or a configured ``pulp.LpSolver`` (docs/solvers.md); default
+            the one ``result`` was solved with.
         log: print the solver's log of every solve on stdout.
 
     Raises:
@@ -156,13 +157,13 @@ def out_of_sample(
         raise ArgumentError(_not_its_problem(result, f"it commits {', '.join(stages.committed)}"))
     stock = fixed_stock(stages, result.first_stage_stock)
     try:
-        costs = recourse_costs(stages, result.decisions, solver=chosen, stock=stock, log=log)  # type: ignore[arg-type]
+        costs = recourse_costs(stages, result.decisions, solver=chosen, stock=stock, log=log)
     except OptireeError as error:
         raise ArgumentError(_not_its_problem(result, str(error))) from error
     probabilities = [stages.probability[s] for s in stages.problems]
     return OutOfSample(
         problem_name=problem.name,
-        solver=chosen,
+        solver=name_of(chosen),
         currency=problem.currency,
         confidence=confidence,
         solved_scenarios=len(result.scenario_costs),

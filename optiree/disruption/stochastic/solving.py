@@ -34,7 +34,8 @@ from optiree.model import build
 from optiree.prepare import prepare
 from optiree.results import Result, Status, optimal_result
 from optiree.schema import Problem, Scenario
-from optiree.solve import SolverName, run_solver, solver_for
+from optiree.solve import run_solver
+from optiree.solvers import SolverName, name_of, solver_for, warm
 from optiree.words import analysis_card, stochastic_summary
 
 ZERO = 1e-9
@@ -232,7 +233,7 @@ def solve_stochastic(
             at least one period is left).
         risk: ``{"cvar_alpha": 0.95, "weight": 0.5}`` (or a :class:`Risk`) to minimise
             (1 - weight) E[cost] + weight CVaR_alpha[cost]; None: the expected cost.
-        solver: "highs" or "cbc".
+        solver: "highs", "cbc", or any other solver (docs/solvers.md).
         penalty: shortage penalty per tonne for materials without one (see
             :func:`optiree.disruption.scenarios.for_disruption`).
         first_stage_stock: material -> closing stock [t] at the end of the last committed
@@ -244,7 +245,8 @@ def solve_stochastic(
         pydantic.ValidationError: bad scenarios or ``risk``.
         StochasticError: no scenarios, ``commit_periods`` out of range, bad
             ``first_stage_stock``.
-        SolverError: the solver is unknown or not installed.
+        SolverChoiceError: the solver is unknown.
+        SolverError: the solver is not installed.
     """
     problem = arguments.model(problem, "problem", Problem)
     if scenarios is not None:
@@ -293,6 +295,8 @@ class _Solving:
         self.stages = stages
         self.risk = risk
         self.solver = solver
+        self.name = name_of(solver)
+        """How results name the solver."""
         self.stock = stock
         self.log = log
         self.alpha = risk.cvar_alpha if risk is not None else DEFAULT_CVAR_ALPHA
@@ -337,7 +341,7 @@ class _Solving:
             problem_name=stages.problem.name,
             status=Status.OPTIMAL,
             message=message,
-            solver=self.solver,
+            solver=self.name,
             currency=stages.problem.currency,
             committed=stages.committed,
             revealed=stages.revealed,
@@ -367,7 +371,7 @@ class _Solving:
     def failed(self, status: Status, message: str) -> StochasticResult:
         """The result without a plan."""
         return _empty(
-            self.stages, status, message, solver=self.solver, risk=self.risk, alpha=self.alpha
+            self.stages, status, message, solver=self.name, risk=self.risk, alpha=self.alpha
         )
 
     def alone(self, problem: Problem, fixed: Mapping[Key, float] | None = None) -> _Alone:
@@ -382,23 +386,23 @@ class _Solving:
                 name=problem.name,
                 status=status,
                 message=message,
-                solver=self.solver,
+                solver=self.name,
                 currency=problem.currency,
             )
             return _Alone(failed, {})
         values = {key: _value(v) for key, v in variables.items()}
-        return _Alone(optimal_result(model, self.solver), values)
+        return _Alone(optimal_result(model, self.name), values)
 
     def costs(self, fixed: Mapping[Key, float] | None = None) -> list[float]:
         """Each scenario's least cost alone, with the first stage ``fixed`` or free (+inf where
         it has no plan): with HiGHS re-solved on one warm model (:class:`WarmScenarios`) where
         the scenario allows, else solved from scratch."""
         stages = self.stages
-        warm = WarmScenarios(stages, self.stock, fixed) if self.solver == "highs" else None
+        reused = WarmScenarios(stages, self.stock, fixed) if warm(self.solver) else None
         costs = []
         problems = stages.problems.values()
         for scenario, problem in zip(stages.problem.scenarios, problems, strict=True):
-            cost = warm.cost(scenario, problem) if warm is not None else None
+            cost = reused.cost(scenario, problem) if reused is not None else None
             costs.append(cost if cost is not None else _cost(self.alone(problem, fixed).result))
         return costs
 

@@ -33,7 +33,7 @@ from optiree.disruption.sweep.table import (
 )
 from optiree.errors import ArgumentError
 from optiree.schema import Problem, Scenario
-from optiree.solve import SolverName, solver_for
+from optiree.solvers import SolverName, name_of, solver_for
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -85,7 +85,8 @@ def sweep(
             (``"tcp://host:8786"``) or a ``distributed.Client``: that dask cluster; or any
             ``concurrent.futures.Executor``. Work goes out in batches of scenarios, each with
             the problem as JSON. The table is the same whatever the executor.
-        solver: "highs" or "cbc".
+        solver: "highs", "cbc", or any other solver (docs/solvers.md); only "highs" re-solves
+            one warm model, any other solves each scenario anew.
         penalty: the shortage penalty per tonne of materials the problem gives none (one
             number, or per material).
         progress: show a progress bar on stderr (only when it is a terminal).
@@ -102,7 +103,8 @@ def sweep(
     Raises:
         pydantic.ValidationError: a scenario names something the problem does not have (at
             ``scenarios.<i>``), names repeat, or probabilities do not sum to 1.
-        SolverError: the solver is unknown or not installed.
+        SolverChoiceError: the solver is unknown.
+        SolverError: the solver is not installed.
         MissingDependencyError: dask is asked for and not installed.
         ArgumentError: no scenarios, or an unknown executor.
         OptireeError: the dask scheduler cannot be reached.
@@ -118,7 +120,7 @@ def sweep(
     job = job_for(for_disruption(problem, penalty=penalty), checked.scenarios, solver)
     rows = run(job, checked.scenarios, executor, progress=progress)
     table = sweep_table(problem, checked.scenarios, scenario_probabilities(checked), rows)
-    return Sweep(table, problem.currency, solver)
+    return Sweep(table, problem.currency, name_of(solver))
 
 
 def _scenario(value: object, name: str) -> Scenario:

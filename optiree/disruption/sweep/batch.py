@@ -24,7 +24,8 @@ from optiree.prepare import prepare
 from optiree.results import ZERO, Status
 from optiree.rules import Rule
 from optiree.schema import Cap, Disruption, Problem, Scenario
-from optiree.solve import SolverName, solve, solver_for
+from optiree.solve import solve
+from optiree.solvers import SolverName, solver_for, warm
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ def solve_batch(job: Job, scenarios: list[str]) -> list[dict[str, Any]]:
 def _scenario_row(job: Job, scenario: Scenario) -> dict[str, Any]:
     """The scenario's figures: from the reused HiGHS instance where it can, else from
     scratch."""
-    row = _reuse_for(job).figures(scenario) if job.solver == "highs" else None
+    row = _reuse_for(job).figures(scenario) if warm(job.solver) else None
     return row if row is not None else _figures(_problem_from(job.problem), scenario, job)
 
 
