@@ -62,6 +62,7 @@ PROBLEM = Problem.model_validate(_document())
 EMBARGO = Scenario.model_validate(
     {"name": "embargo", "disruptions": [{"country": "CN", "start": "2027", "length": 1}]}
 )
+CALM = Scenario(name="calm")
 
 
 @pytest.fixture(scope="module")
@@ -240,6 +241,7 @@ def _valid() -> dict[str, tuple[tuple[Any, ...], dict[str, Any]]]:
         "stress_test": ((PROBLEM, plan, EMBARGO, 1), {}),
         "stress_table": ((PROBLEM, {"p": plan}, [EMBARGO], 1), {}),
         "solve_stochastic": ((PROBLEM, [EMBARGO]), {}),
+        "out_of_sample": ((PROBLEM, solve_stochastic(PROBLEM, [EMBARGO]), [EMBARGO, CALM]), {}),
     }
 
 
