@@ -38,7 +38,7 @@ from optiree.solve import SolverName
 
 from .strategies import whole_floats
 
-FEW = max(10, settings.default.max_examples // 6)
+FEW = max(5, settings.default.max_examples // 15)
 """Examples per property: each runs a simulation (a solve per period, policy and path)."""
 
 HAND = {
