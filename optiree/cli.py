@@ -735,6 +735,26 @@ def _draw_flags(command: argparse.ArgumentParser) -> None:
     )
 
 
+def _where_flags(command: argparse.ArgumentParser) -> None:
+    """``--dask ADDRESS`` or ``--serial``: where a sweep or a simulation runs."""
+    where = command.add_mutually_exclusive_group()
+    where.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="run on dask: 'local' for a cluster on this machine, or a scheduler's address "
+        "(tcp://host:8786)",
+    )
+    where.add_argument("--serial", action="store_true", help="run in this process")
+
+
+def _table_out_flags(command: argparse.ArgumentParser, what: str) -> None:
+    """``--out`` (a CSV or Parquet file of ``what``) and ``--force``."""
+    command.add_argument(
+        "--out", type=Path, help=f"file to write {what} to: .csv, or .parquet (pyarrow)"
+    )
+    command.add_argument("--force", action="store_true", help="replace the --out file if it exists")
+
+
 def _sweep_command(commands: Commands) -> None:
     sweep_cmd = commands.add_parser(
         "sweep", help="solve many disruption scenarios, one plan each, and tabulate them"
@@ -744,21 +764,9 @@ def _sweep_command(commands: Commands) -> None:
     sweep_cmd.add_argument(
         "--materials", help="materials the draws choose from, e.g. Dy,Tb (default all)"
     )
-    where = sweep_cmd.add_mutually_exclusive_group()
-    where.add_argument(
-        "--dask",
-        metavar="ADDRESS",
-        help="run on dask: 'local' for a cluster on this machine, or a scheduler's address "
-        "(tcp://host:8786)",
-    )
-    where.add_argument("--serial", action="store_true", help="run in this process")
+    _where_flags(sweep_cmd)
     _solver_flag(sweep_cmd)
-    sweep_cmd.add_argument(
-        "--out", type=Path, help="file to write the table to: .csv, or .parquet (pyarrow)"
-    )
-    sweep_cmd.add_argument(
-        "--force", action="store_true", help="replace the --out file if it exists"
-    )
+    _table_out_flags(sweep_cmd, "the table")
     _verbose_flag(sweep_cmd)
     sweep_cmd.set_defaults(run=_sweep)
 
@@ -1150,18 +1158,9 @@ def _simulate_command(commands: Commands) -> None:
         metavar="K",
         help="periods the present state is believed to last (default: to the horizon's end)",
     )
-    where = simulate_cmd.add_mutually_exclusive_group()
-    where.add_argument(
-        "--dask", metavar="ADDRESS", help="run on dask: 'local' or a scheduler's address"
-    )
-    where.add_argument("--serial", action="store_true", help="run in this process")
+    _where_flags(simulate_cmd)
     _solver_flag(simulate_cmd)
-    simulate_cmd.add_argument(
-        "--out", type=Path, help="file to write the per-path table to: .csv or .parquet"
-    )
-    simulate_cmd.add_argument(
-        "--force", action="store_true", help="replace the --out file if it exists"
-    )
+    _table_out_flags(simulate_cmd, "the per-path table")
     _verbose_flag(simulate_cmd)
     simulate_cmd.set_defaults(run=_simulate)
 

@@ -188,34 +188,27 @@ def believed(prefix: Path_, count: int, lookahead: int | None) -> list[str | Non
 
 
 @functools.lru_cache(maxsize=CACHED_STEPS)
-def _step(job: Job, policy: int, prefix: Path_) -> Result:
+def _step(job: Job, policy: int, prefix: Path_) -> Result | Status:
     """The plan made at the last period of ``prefix``, earlier periods kept as decided."""
     setting = _setting(job)
     previous = _step(job, policy, prefix[:-1]) if len(prefix) > 1 else None
-    if previous is not None and not previous.is_optimal:
+    if isinstance(previous, Status):
         return previous
     states = believed(prefix, len(setting.periods), job.lookahead)
     effects = [setting.effects[s] if s is not None else [] for s in states]
     model = build(prepare(_under(setting.planning[policy], setting, effects)))
     if previous is not None:
         fix_committed(model, previous, len(prefix) - 1)
-    return _solved(model, job.solver, setting.scoring)
+    return _solved(model, job.solver)
 
 
-def _solved(model: Any, solver: SolverName, problem: Problem) -> Result:
-    status, message = run_solver(model, solver_for(solver))
-    if status is not Status.OPTIMAL:
-        return Result.build(
-            name=problem.name,
-            status=status,
-            message=message,
-            solver=solver,
-            currency=problem.currency,
-        )
-    return optimal_result(model, solver)
+def _solved(model: Any, solver: SolverName) -> Result | Status:
+    """The plan of ``model``, or how its solve ended when it has none."""
+    status, _ = run_solver(model, solver_for(solver))
+    return optimal_result(model, solver) if status is Status.OPTIMAL else status
 
 
-def _scored(job: Job, setting: _Setting, path: Path_, plan: Result) -> Result:
+def _scored(job: Job, setting: _Setting, path: Path_, plan: Result) -> Result | Status:
     """``plan`` priced along ``path`` without stock targets: every decision kept (what it
     bought, used, held, left short), no charge for stock below a target."""
     effects = [setting.effects[s] for s in path]
@@ -226,7 +219,7 @@ def _scored(job: Job, setting: _Setting, path: Path_, plan: Result) -> Result:
         values = plan_values(plan, kind)
         for key, variable in variables.items():
             variable.lowBound = variable.upBound = max(values.get(key, 0.0), 0.0)
-    return _solved(model, job.solver, setting.scoring)
+    return _solved(model, job.solver)
 
 
 def simulate_batch(job: Job, paths: list[str]) -> list[dict[str, Any]]:
@@ -238,27 +231,27 @@ def simulate_batch(job: Job, paths: list[str]) -> list[dict[str, Any]]:
         given = json.loads(text)
         path: Path_ = tuple(given["states"])
         effects = [setting.effects[s] for s in path]
-        foresight = _solved(
-            build(prepare(_under(setting.scoring, setting, effects))), job.solver, setting.scoring
-        )
+        foresight = _solved(build(prepare(_under(setting.scoring, setting, effects))), job.solver)
         head = {"path": given["path"], "probability": given["probability"]}
         head |= {"states": " ".join(path), "foresight": _cost(foresight)}
         for i, policy in enumerate(job.policies):
             plan = _step(job, i, path)
-            if plan.is_optimal and policy.stock_days != 0:
+            if isinstance(plan, Result) and policy.stock_days != 0:
                 plan = _scored(job, setting, path, plan)
             rows.append({"policy": policy.name, **head, **_figures(plan)})
     return rows
 
 
-def _cost(result: Result) -> float:
-    return result.total_cost if result.total_cost is not None else math.nan
+def _cost(result: Result | Status) -> float:
+    if isinstance(result, Status) or result.total_cost is None:
+        return math.nan
+    return result.total_cost
 
 
-def _figures(plan: Result) -> dict[str, Any]:
+def _figures(plan: Result | Status) -> dict[str, Any]:
     """Status, cost [money], tonnes short, stock drawn and stock rebuilt after a draw [t]."""
-    if not plan.is_optimal:
-        return {"status": plan.status.value} | dict.fromkeys(
+    if isinstance(plan, Status):
+        return {"status": plan.value} | dict.fromkeys(
             ["cost", "short", "drawn", "rebuilt"], math.nan
         )
     drawn, rebuilt = drawn_and_rebuilt(plan.inventory)
