@@ -114,9 +114,9 @@ class _Parser(argparse.ArgumentParser):
             _say(message, end="", err=file is not sys.stdout)
 
 
-def format_validation_error(error: ValidationError, path: Path) -> str:
-    """One line per error: the field path, then what is wrong with it."""
-    lines = [f"invalid problem in {path}: {error.error_count()} error(s)"]
+def format_validation_error(error: ValidationError, path: Path, what: str = "problem") -> str:
+    """One line per error: the field path, then what is wrong with it (in a ``what`` file)."""
+    lines = [f"invalid {what} in {path}: {error.error_count()} error(s)"]
     for detail in error.errors(include_url=False):
         where = ".".join(str(part) for part in detail["loc"]) or "(document)"
         lines.append(f"  {where}: {detail['msg']}")
@@ -1199,7 +1199,7 @@ def _simulate(args: argparse.Namespace) -> int:
     except OptireeError as error:
         raise _Stop(EXIT_INVALID, f"error: {error}") from None
     except ValidationError as error:
-        raise _Stop(EXIT_INVALID, format_validation_error(error, args.process)) from None
+        raise _Stop(EXIT_INVALID, format_validation_error(error, args.process, "process")) from None
     except OSError as error:
         message = f"cannot read {args.process}: {error.strerror or error}"
         raise _Stop(EXIT_INVALID, message) from None
@@ -1219,7 +1219,7 @@ def _simulate(args: argparse.Namespace) -> int:
             progress=not args.quiet,
         )
     except ValidationError as error:
-        raise _Stop(EXIT_INVALID, format_validation_error(error, args.process)) from None
+        raise _Stop(EXIT_INVALID, format_validation_error(error, args.process, "process")) from None
     except OptireeError as error:
         return _failed(error)
     _summary(args, simulated.summary())
