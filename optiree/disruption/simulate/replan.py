@@ -53,8 +53,9 @@ STOCK = "stock:"
 """The prefix of a policy of ``N`` days of stock of every material: ``stock:60``."""
 STRATEGIC = ("below", "gap")
 """The variables of a stock target, which the problem a plan is priced on has none of."""
-CACHED_STEPS = 1024
-"""Plans of path prefixes kept per process."""
+CACHED_STEPS = 256
+"""Plans of path prefixes kept per process (a plan of the Japan case is about 50 kB pickled):
+the early periods, which most paths share, stay among the most recent."""
 
 
 @dataclass(frozen=True)
