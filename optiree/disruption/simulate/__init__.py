@@ -36,7 +36,7 @@ from optiree.disruption.simulate.replan import (
 from optiree.disruption.sweep.executors import machine_cpus, run_tasks
 from optiree.errors import ArgumentError
 from optiree.schema import Problem
-from optiree.solve import SolverName, solver_for
+from optiree.solvers import SolverName, check, name_of
 from optiree.words import analysis_card, simulate_summary
 
 if TYPE_CHECKING:
@@ -133,7 +133,7 @@ def simulate(
         lookahead: periods the present state is believed to last, this one included (>= 1);
             None: to the end of the horizon.
         executor: as :func:`optiree.disruption.sweep.sweep`'s; None: :func:`default_executor`.
-        solver: "highs" or "cbc".
+        solver: "highs", "cbc", or any other solver (docs/solvers.md).
         penalty: the shortage penalty per tonne of materials the problem gives none.
         progress: show a progress bar on stderr (only when it is a terminal).
 
@@ -153,7 +153,7 @@ def simulate(
     arguments.whole(seed, "seed", low=0)
     arguments.penalty(penalty, "penalty", problem.material_ids)
     arguments.boolean(progress, "progress")
-    solver_for(solver)
+    check(solver)
     for policy in chosen:
         planned_problem(problem, policy)  # a stock policy needs period_days: say so now
     texts = [
@@ -171,7 +171,12 @@ def simulate(
     )
     table = table.reset_index(drop=True)
     return Simulation(
-        table, distribution(table, names), process.name, problem.currency, solver, lookahead
+        table,
+        distribution(table, names),
+        process.name,
+        problem.currency,
+        name_of(solver),
+        lookahead,
     )
 
 

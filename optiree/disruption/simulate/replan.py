@@ -45,7 +45,8 @@ from optiree.model import build
 from optiree.prepare import prepare
 from optiree.results import Result, Status, optimal_result
 from optiree.schema import Disruption, Problem
-from optiree.solve import SolverName, run_solver, solver_for
+from optiree.solve import run_solver
+from optiree.solvers import SolverName, name_of, solver_for
 
 LP = "lp"
 """The policy of the problem's own stock targets."""
@@ -206,7 +207,7 @@ def _step(job: Job, policy: int, prefix: Path_) -> Result | Status:
 def _solved(model: Any, solver: SolverName) -> Result | Status:
     """The plan of ``model``, or how its solve ended when it has none."""
     status, _ = run_solver(model, solver_for(solver))
-    return optimal_result(model, solver) if status is Status.OPTIMAL else status
+    return optimal_result(model, name_of(solver)) if status is Status.OPTIMAL else status
 
 
 def _scored(job: Job, setting: _Setting, path: Path_, plan: Result) -> Result | Status:
