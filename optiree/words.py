@@ -1261,3 +1261,56 @@ def no_duals_words(solver: str) -> str:
         f"\nWhat matters most: not known, the solver {solver!r} reports no {NO_DUALS} through "
         "PuLP (solve with highs or cbc for them; docs/solvers.md)\n"
     )
+
+
+# --- simulate ---
+
+
+class SimulationOutcome(Protocol):
+    """What :func:`simulate_summary` reads (``optiree.disruption.simulate.Simulation``)."""
+
+    @property
+    def distribution(self) -> pd.DataFrame: ...
+    @property
+    def paths(self) -> pd.DataFrame: ...
+    @property
+    def process(self) -> str: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def solver(self) -> str: ...
+    @property
+    def lookahead(self) -> int | None: ...
+
+
+SIMULATE_MONEY = ("mean", "std", "p5", "p50", "p95", "worst", "foresight")
+"""The columns of a simulation's distribution read as money."""
+
+
+def simulate_summary(simulation: SimulationOutcome) -> str:
+    """The text ``optiree simulate`` prints: the process, the paths, and each policy's cost in
+    distribution (money rounded, tonnes to 0.1 t), cheapest mean first."""
+    table = simulation.distribution
+    paths = int(table["paths"].iloc[0]) if len(table) else 0
+    ahead = (
+        "to the end of the horizon"
+        if simulation.lookahead is None
+        else counted(simulation.lookahead, "period")
+    )
+    lines = [
+        f"Simulation of {simulation.process!r}: {counted(paths, 'path')}, "
+        f"{counted(len(table), 'policy')}, re-planned each period (solver: {simulation.solver})",
+        f"The present state is believed to last {ahead}; priced without stock targets.",
+    ]
+    failed = table[table["optimal"] < table["paths"]]
+    missing = failed["paths"] - failed["optimal"]
+    for policy, count in zip(failed["policy"], missing, strict=True):
+        lines.append(f"Policy {policy}: {int(count)} path(s) not optimal")
+    shown = table.drop(columns=["paths", "optimal"]).sort_values("mean", kind="stable")
+    shown = shown.rename(columns={c: f"{c} [{simulation.currency}]" for c in SIMULATE_MONEY})
+    shown = shown.rename(columns={c: f"{c} [t]" for c in ("short", "drawn", "rebuilt")})
+    formatters: dict[str, Any] = {c: money for c in shown.columns if simulation.currency in c}
+    formatters |= {c: tonnes for c in shown.columns if c.endswith("[t]")}
+    lines.append("Cost per path, weighted by the paths' probabilities:")
+    lines.append(shown.to_string(index=False, formatters=formatters, na_rep=MISSING))
+    return "\n".join(lines) + "\n"
