@@ -137,6 +137,8 @@ class Plan(Protocol):
     @property
     def shares(self) -> pd.DataFrame: ...
     @property
+    def investments(self) -> pd.DataFrame: ...
+    @property
     def unmet(self) -> pd.DataFrame: ...
     @property
     def binding(self) -> pd.DataFrame: ...
@@ -214,6 +216,7 @@ def plan_summary(result: Plan) -> str:
     lines += _plan_section("Shortage [t]", short[short.sum(axis=1) > 0], tonnes)
     shares = _plan_pivot(result.shares, ["material", "country"], "share")
     lines += _plan_section("Share of purchases by country [%]", shares * 100, share)
+    lines += investment_lines(result.investments, currency)
     lines += _plan_binding(result)
     return "\n".join(lines) + "\n"
 
@@ -908,7 +911,8 @@ def plan_tables(result: Plan) -> dict[str, pd.DataFrame]:
     unmet = result.unmet
     short: pd.DataFrame = unmet[unmet["tonnes"] > 0]
     tables: dict[str, pd.DataFrame] = {"unmet demand": short} if len(short) else {}
-    return {**tables, "cost by component": costs, "binding rules": binding, "supply": bought}
+    tables |= {"cost by component": costs, "binding rules": binding, "supply": bought}
+    return tables | investment_tables(result.investments)
 
 
 def plan_repr(result: Plan, rows: Mapping[str, int]) -> str:
@@ -1115,3 +1119,35 @@ def share_hint(value: float) -> str:
     """Why a share above 1 is refused, with the fraction it likely means (60 -> 0.6)."""
     example = f"{value:g}% is {value / 100:g}" if value <= 100 else "60% is 0.6"
     return f"Input should be less than or equal to 1 (shares are fractions: {example})"
+
+
+# --- investment ---
+
+
+def built(investments: pd.DataFrame) -> pd.DataFrame:
+    """The builds a plan makes (size above 0), from its ``investments`` table."""
+    return investments[investments["size"] > 0] if not investments.empty else investments
+
+
+def investment_lines(investments: pd.DataFrame, currency: str) -> list[str]:
+    """The section of a plan's summary on what it builds (none for a problem without
+    investment options): each build's size, when it is decided and first serves, and its
+    capital and operating cost over the horizon."""
+    if investments.empty:
+        return []
+    chosen = built(investments)
+    title = f"Investments (size in t/yr, units/yr for a substitute; costs in {currency})"
+    if chosen.empty:
+        return ["", title, "  none built"]
+    columns = ["investment", "target", "period", "available_from", "size"]
+    table = chosen[[*columns, "capital_cost", "operating_cost"]]
+    formats = {"size": tonnes, "capital_cost": money, "operating_cost": money}
+    text = table.to_string(index=False, formatters=formats)
+    return ["", title, *_indented(text)]
+
+
+def investment_tables(investments: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The table of a plan's card on what it builds (none without investment options)."""
+    if investments.empty:
+        return {}
+    return {"investments built": built(investments)}

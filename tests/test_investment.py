@@ -1,0 +1,178 @@
+"""Investment options, hand-solved, on every solver (docs/investment.md).
+
+The worked example (``mine``): Dy for three years, 10 t a year; China sells 10 t a year at 100
+but at most half of what is bought; a spot market 10 t a year at 400; a new mine at Lynas
+(capacity 0 today, price 1.5 x 100 = 150) may be built, 100 per t of yearly capacity, lead
+time one year, at most 10 t/yr, operating cost 5 per t/yr per year.
+
+- Built in Y1, a tonne a year serves Y2 and Y3: it saves 2 x (400 - 150) = 500 for 100 of
+  capital and 2 x 5 of operating, a net 390; built in Y2 it serves Y3 only (net 145). Without a
+  budget the plan builds 5 t/yr in Y1 (what China's share leaves): cost 5,550.
+- With a budget of 300 over the horizon it builds 3 t/yr in Y1; 2 t a year come from spot in
+  Y2 and Y3: 2,500 + 2 x (500 + 450 + 800) + 300 + 30 = 6,330. One more dollar of budget builds
+  0.01 t/yr: it saves 5 of spot less 1.5 at Lynas... net 3.9 per dollar (5 - 1 - 0.1), the
+  budget row's shadow price.
+"""
+
+from typing import Any
+
+import pytest
+
+import optiree
+from optiree import Problem, Result
+from optiree.solve import SolverName
+from tests.checker import check
+from tests.unique import assert_unique, slopes
+
+Document = dict[str, Any]
+
+
+def mine(**changes: Any) -> Document:
+    """The worked example, with ``changes`` to the option (``budget`` sets the total)."""
+    budget = changes.pop("budget", None)
+    option = {
+        "id": "lynas_mine",
+        "source": "lynas",
+        "material": "Dy",
+        "capital_cost": 100.0,
+        "lead_time": 1,
+        "max_size": 10.0,
+        "operating_cost": 5.0,
+        "investor": "JOGMEC",
+    } | changes
+    return {
+        "name": "mine",
+        "periods": ["Y1", "Y2", "Y3"],
+        "period_days": 365.0,
+        "materials": [{"id": "Dy"}],
+        "reference_prices": {"Dy": 100.0},
+        "sources": [
+            {"id": "china", "country": "CN", "capacity": {"Dy": 10.0}},
+            {"id": "spot", "country": "XX", "capacity": {"Dy": 10.0}, "price_multiplier": 4.0},
+            {"id": "lynas", "country": "AU", "capacity": {"Dy": 0.0}, "price_multiplier": 1.5},
+        ],
+        "demand": {"Dy": 10.0},
+        "stock": {"holding_cost": {"Dy": 1.0}},  # no stock at the optimum: a unique plan
+        "security": {"max_country_share": {"CN": 0.5}},
+        "investments": [option],
+        "budgets": [] if budget is None else [{"investor": "JOGMEC", "total": budget}],
+    }
+
+
+def line() -> Document:
+    """A substitute's line, quarterly: Dy 10 t a quarter, China 6 t at 100, spot 10 t at 400; a
+    ferrite motor saves 0.01 t of Dy per unit at 1 a unit, with no line yet. A line costs 1 per
+    unit of yearly capacity and 0.4 per unit/yr a year to run, lead time 0. Built in Q1, a unit
+    a year makes 0.25 units a quarter in Q1 and Q2: it saves 2 x 0.25 x 0.01 x 400 = 2 of spot
+    for 1 + 2 x 0.25 x 1 + 2 x 0.1 = 1.7; built in Q2 it serves Q2 only (saves 1 for 1.375).
+    So 1,600 units/yr in Q1 (400 units, 4 t, a quarter): 1,200 + 800 + 1,600 + 320 = 3,920."""
+    return {
+        "name": "line",
+        "periods": ["Q1", "Q2"],
+        "period_days": 91.25,
+        "materials": [{"id": "Dy"}],
+        "reference_prices": {"Dy": 100.0},
+        "sources": [
+            {"id": "china", "country": "CN", "capacity": {"Dy": 6.0}},
+            {"id": "spot", "country": "XX", "capacity": {"Dy": 10.0}, "price_multiplier": 4.0},
+        ],
+        "substitutes": [{"id": "ferrite", "saves": {"Dy": 0.01}, "cost": 1.0, "capacity": 0.0}],
+        "demand": {"Dy": 10.0},
+        "stock": {"holding_cost": {"Dy": 1.0}},
+        "investments": [
+            {
+                "id": "ferrite_line",
+                "substitute": "ferrite",
+                "capital_cost": 1.0,
+                "max_size": 10000.0,
+                "operating_cost": 0.4,
+            }
+        ],
+    }
+
+
+def _solve(document: Document, solver: SolverName) -> tuple[Problem, Result]:
+    problem = Problem.model_validate(document)
+    result = optiree.solve(problem, solver)
+    assert result.status == "optimal", result.message
+    assert check(problem, result) == []
+    return problem, result
+
+
+def _built(result: Result) -> dict[tuple[str, str], float]:
+    table = result.investments
+    chosen = table[table["size"] > 1e-9]
+    return dict(zip(zip(chosen["investment"], chosen["period"], strict=True), chosen["size"], strict=True))
+
+
+def _components(result: Result) -> dict[str, float]:
+    return result.costs.groupby("component")["cost"].sum().to_dict()
+
+
+def test_mine_without_budget(solver: SolverName) -> None:
+    problem, result = _solve(mine(), solver)
+    assert result.total_cost == pytest.approx(5550.0)
+    assert _built(result) == pytest.approx({("lynas_mine", "Y1"): 5.0})
+    parts = _components(result)
+    assert parts["capital"] == pytest.approx(500.0)
+    assert parts["operating"] == pytest.approx(50.0)
+    assert result.total_cost == pytest.approx(result.costs["cost"].sum())
+    row = result.investments.set_index("period").loc["Y1"]
+    assert row["available_from"] == "Y2"
+    assert_unique(problem, [])
+
+
+def test_mine_with_budget(solver: SolverName) -> None:
+    problem, result = _solve(mine(budget=300.0), solver)
+    assert result.total_cost == pytest.approx(6330.0)
+    assert _built(result) == pytest.approx({("lynas_mine", "Y1"): 3.0})
+    budget = result.constraints.set_index("constraint").loc["budget(JOGMEC,Y1..Y3)"]
+    assert budget["rule"] == "budget"
+    assert budget["binding"]
+    assert budget["shadow_price"] == pytest.approx(3.9)
+    assert_unique(problem, ["budget(JOGMEC,Y1..Y3)"])
+    below, above = slopes(problem, "budget(JOGMEC,Y1..Y3)")
+    # the cost falls by 3.9 per dollar the budget rises, on either side: the shadow price
+    # (what tightening the budget by a dollar costs) is what one more dollar saves
+    assert below == pytest.approx(-3.9, rel=1e-4)
+    assert above == pytest.approx(-3.9, rel=1e-4)
+    more = optiree.solve(Problem.model_validate(mine(budget=301.0)), solver)
+    assert result.total_cost - (more.total_cost or 0.0) == pytest.approx(3.9)
+
+
+def test_lead_time_and_no_option(solver: SolverName) -> None:
+    # decided in Y1 with a lead of two years, a tonne a year serves Y3 only: 3 t/yr built,
+    # 2,500 + 2,500 + 1,750 + 300 + 15 = 7,065; without the option 2,500 x 3 = 7,500
+    assert _solve(mine(budget=300.0, lead_time=2), solver)[1].total_cost == pytest.approx(7065.0)
+    without = mine()
+    without["investments"] = []
+    assert _solve(without, solver)[1].total_cost == pytest.approx(7500.0)
+
+
+def test_substitute_line_quarterly(solver: SolverName) -> None:
+    problem, result = _solve(line(), solver)
+    assert result.total_cost == pytest.approx(3920.0)
+    assert _built(result) == pytest.approx({("ferrite_line", "Q1"): 1600.0})
+    units = result.substitution.set_index("period")["units"]
+    assert units.to_dict() == pytest.approx({"Q1": 400.0, "Q2": 400.0})
+    parts = _components(result)
+    assert parts["capital"] == pytest.approx(1600.0)
+    assert parts["operating"] == pytest.approx(320.0)
+    assert_unique(problem, [])
+
+
+def test_summary_words_investments() -> None:
+    result = optiree.solve(Problem.model_validate(mine(budget=300.0)))
+    text = result.summary()
+    assert "Investments (size in t/yr" in text
+    assert "lynas_mine" in text
+    assert "budget(JOGMEC,Y1..Y3)" in text
+    assert "investments" in result.tables()
+
+
+def test_problem_without_investments_has_no_table() -> None:
+    document = mine()
+    document["investments"] = []
+    result = optiree.solve(Problem.model_validate(document))
+    assert "investments" not in result.tables()
+    assert "capital" not in set(result.costs["component"])
