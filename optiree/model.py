@@ -404,11 +404,11 @@ class _Builder:
         capacity: dict[MT, float] = {}
         for s, m, t in self.supply:
             capacity[m, t] = capacity.get((m, t), 0.0) + d.supply_capacity((s, m, t))
-        for (s, m, t), builds in d.new_supply.items():
+        for (_, m, t), builds in d.new_supply.items():
             capacity[m, t] = capacity.get((m, t), 0.0) + d.most_new(builds)
         saving: dict[MT, float] = {}
-        for (k, t), units in d.sub_capacity.items():
-            units += d.most_new(d.new_units.get((k, t), ()))
+        for (k, t), existing in d.sub_capacity.items():
+            units = existing + d.most_new(d.new_units.get((k, t), ()))
             for m, per_unit in d.saves[k].items():
                 saving[m, t] = saving.get((m, t), 0.0) + units * per_unit
         return capacity, saving

@@ -326,6 +326,12 @@ def _what(row: object) -> str:
     )
 
 
+def _place(order: list[str], period: str) -> int:
+    """Where ``period`` comes in ``order``; a label over several periods ('a..c': a total,
+    such as a budget over the horizon) comes after them all."""
+    return order.index(period) if period in order else len(order)
+
+
 def _grouped(
     table: pd.DataFrame, keys: list[str], value: str, top: int, order: list[str]
 ) -> pd.DataFrame:
@@ -333,7 +339,7 @@ def _grouped(
     largest, with ``periods`` listing every period of the group in problem order."""
     best = table.sort_values(value, ascending=False, kind="stable").drop_duplicates(keys)
     spans = table.groupby(keys, sort=False, dropna=False)["period"].agg(
-        lambda periods: " ".join(sorted(periods, key=order.index))
+        lambda periods: " ".join(sorted(periods, key=lambda t: _place(order, t)))
     )
     return best.merge(spans.rename("periods").reset_index(), on=keys, how="left").head(top)
 
@@ -357,8 +363,8 @@ def sensitivity_text(
     lines = [f"What matters most ({currency}; the largest figure over the periods shown)"]
     lines.append(" Rules that cost most, per tonne tightened:")
     lines += [
-        f"  {_label(r.rule, r.subject, r.material)}: {_price(r, 'shadow_price')} per t "
-        f"({r.periods})"
+        f"  {_label(r.rule, r.subject, r.material)}: {_price(r, 'shadow_price')} "
+        f"{tightened_per(str(r.rule), currency)} ({r.periods})"
         for r in per_tonne.itertuples()
     ] or ["  none: no cap or security rule costs anything"]
     lines.append(" Capacity worth most, per extra tonne (of feed, for a feed):")
@@ -1137,13 +1143,26 @@ def investment_lines(investments: pd.DataFrame, currency: str) -> list[str]:
         return []
     chosen = built(investments)
     title = f"Investments (size in t/yr, units/yr for a substitute; costs in {currency})"
+    note = (
+        f"  (a budget row's shadow_price is what one more {currency} of budget saves, in "
+        f"{currency} per {currency}; a capacity row's, what one more t of capacity there saves)"
+    )
     if chosen.empty:
-        return ["", title, "  none built"]
+        return ["", title, "  none built", note]
     columns = ["investment", "target", "period", "available_from", "size"]
     table = chosen[[*columns, "capital_cost", "operating_cost"]]
     formats = {"size": tonnes, "capital_cost": money, "operating_cost": money}
     text = table.to_string(index=False, formatters=formats)
-    return ["", title, *_indented(text)]
+    return ["", title, *_indented(text), note]
+
+
+TIGHTENED_PER = {"budget": "per {currency} of budget", "build_limit": "per t/yr of size"}
+"""What a rule's shadow price is per, where it is not a tonne."""
+
+
+def tightened_per(rule: str, currency: str) -> str:
+    """ "per t", or what else a row of ``rule`` is tightened by (a budget: money)."""
+    return TIGHTENED_PER.get(rule, "per t").format(currency=currency)
 
 
 def investment_tables(investments: pd.DataFrame) -> dict[str, pd.DataFrame]:

@@ -102,7 +102,8 @@ def _solve(document: Document, solver: SolverName) -> tuple[Problem, Result]:
 def _built(result: Result) -> dict[tuple[str, str], float]:
     table = result.investments
     chosen = table[table["size"] > 1e-9]
-    return dict(zip(zip(chosen["investment"], chosen["period"], strict=True), chosen["size"], strict=True))
+    keys = zip(chosen["investment"], chosen["period"], strict=True)
+    return dict(zip(keys, chosen["size"], strict=True))
 
 
 def _components(result: Result) -> dict[str, float]:
