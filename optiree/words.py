@@ -1170,3 +1170,16 @@ def investment_tables(investments: pd.DataFrame) -> dict[str, pd.DataFrame]:
     if investments.empty:
         return {}
     return {"investments built": built(investments)}
+
+
+def _budget_gives(g: Relaxed, *, subject: str, where: str, path: str, short: str) -> str:
+    """A budget that must give: the capital the relaxed plan decides against it."""
+    period = where.split(", ", 1)[-1]  # a budget row names no material
+    return (
+        f"{period}: the budget of {subject} (at most {money(g.limit)}) must give "
+        f"{money(g.relax_by)}: the relaxed plan decides {money(g.value)} of capital; {path} "
+        f"must be at least {money(g.needed)}"
+    )
+
+
+_GIVES["budget"] = _budget_gives  # the sentences of the other rules are above
