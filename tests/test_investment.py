@@ -17,6 +17,7 @@ time one year, at most 10 t/yr, operating cost 5 per t/yr per year.
 from typing import Any
 
 import pytest
+from pydantic import ValidationError
 
 import optiree
 from optiree import Problem, Result
@@ -177,3 +178,135 @@ def test_problem_without_investments_has_no_table() -> None:
     result = optiree.solve(Problem.model_validate(document))
     assert "investments" not in result.tables()
     assert "capital" not in set(result.costs["component"])
+
+
+# -- validation ---------------------------------------------------------------------------------
+
+
+def _errors(document: Document) -> list[tuple[tuple[Any, ...], str]]:
+    with pytest.raises(ValidationError) as caught:
+        Problem.model_validate(document)
+    return [(tuple(e["loc"]), e["msg"]) for e in caught.value.errors()]
+
+
+def _with(document: Document, **option: Any) -> Document:
+    document["investments"] = [document["investments"][0] | option]
+    return document
+
+
+@pytest.mark.parametrize(
+    ("change", "where", "words"),
+    [
+        ({"source": "nowhere"}, ("investments", 0, "source"), "unknown source 'nowhere'"),
+        ({"material": "Tb"}, ("investments", 0, "material"), "does not list 'Tb'"),
+        ({"lead_time": -1}, ("investments", 0, "lead_time"), "greater than or equal to 0"),
+        ({"max_size": -1.0}, ("investments", 0, "max_size"), "greater than or equal to 0"),
+        ({"capital_cost": 1e13}, ("investments", 0, "capital_cost"), "less than or equal"),
+        ({"operating_cost": float("nan")}, ("investments", 0, "operating_cost"), "finite"),
+        ({"earliest": "Y9"}, ("investments", 0, "earliest"), "unknown period 'Y9'"),
+        ({"substitute": "motor"}, ("investments", 0), "exactly one of"),
+        ({"feed": "clay"}, ("investments", 0), "not supported yet"),
+        ({"separation": True}, ("investments", 0), "separation capacity is not supported"),
+    ],
+)
+def test_invalid_option_names_its_field(
+    change: dict[str, Any], where: tuple[Any, ...], words: str
+) -> None:
+    errors = _errors(_with(mine(), **change))
+    assert any(loc == where and words in message for loc, message in errors), errors
+
+
+def test_budget_of_unknown_investor_and_missing_period_days() -> None:
+    document = mine()
+    document["budgets"] = [{"investor": "METI", "total": 10.0}]
+    errors = _errors(document)
+    assert any(
+        loc == ("budgets", 0, "investor") and "unknown investor 'METI'" in m for loc, m in errors
+    )
+    document = mine()
+    del document["period_days"]
+    errors = _errors(document)
+    assert any(loc == ("period_days",) and "investments need period_days" in m for loc, m in errors)
+    document = mine()
+    document["budgets"] = [{"investor": "JOGMEC"}]
+    assert any("per_period" in m for _, m in _errors(document))
+
+
+def test_new_capacity_needs_a_price_where_it_serves() -> None:
+    document = mine()
+    document["reference_prices"] = {"Dy": {"Y1": 100.0}}
+    document["sources"][0]["capacity"] = {"Dy": {"Y1": 10.0}}
+    document["sources"][1]["capacity"] = {"Dy": {"Y1": 10.0}}
+    errors = _errors(document)
+    assert any(
+        loc == ("investments", 0, "material") and "no price is given there" in m
+        for loc, m in errors
+    ), errors
+
+
+# -- the analyses on a problem with investments ----------------------------------------------
+
+
+def _uncertain() -> Problem:
+    """The worked example with a budget of 300, shortage allowed and two scenarios: calm, or
+    China's embargo in Y2 and Y3."""
+    document = mine(budget=300.0)
+    document["shortage_penalty"] = {"Dy": 5000.0}
+    embargo = {"country": "CN", "start": "Y2", "length": 2, "cut": 1.0}
+    document["scenarios"] = [
+        {"name": "embargo", "probability": 0.3, "disruptions": [embargo]},
+        {"name": "calm", "probability": 0.7},
+    ]
+    return Problem.model_validate(document)
+
+
+def test_sensitivity_reads_the_budget() -> None:
+    result = optiree.solve(_uncertain())
+    analysis = optiree.sensitivity(result)
+    rules = analysis.rules
+    assert "budget" in set(rules["rule"])
+    assert "budget JOGMEC: 3.90 per USD of budget" in analysis.summary()
+
+
+def test_frontier_with_investments() -> None:
+    found = optiree.frontier(_uncertain(), "CN", points=3)
+    costs = found.table["total_cost"].to_numpy()
+    assert (costs[:-1] <= costs[1:] + 1e-6).all()  # tighter shares never cost less
+
+
+def test_stress_test_keeps_the_committed_build() -> None:
+    problem = _uncertain()
+    plan = optiree.solve(problem)
+    stressed = optiree.stress_test(problem, plan, "embargo", 1)
+    # Y1 is committed: 2,500 of purchases and the 3 t/yr build (300 + 30 operating)
+    assert stressed.committed_cost == pytest.approx(2830.0)
+
+
+def test_stochastic_builds_in_the_first_stage() -> None:
+    result = optiree.solve_stochastic(_uncertain(), commit_periods=1)
+    first = result.first_stage
+    builds = first[first["decision"] == "build"]
+    assert list(builds["item"]) == ["lynas_mine"]
+    assert float(builds["value"].iloc[0]) == pytest.approx(3.0)
+
+
+def test_sweep_with_investments() -> None:
+    problem = _uncertain()
+    swept = optiree.sweep(problem, problem.scenarios, progress=False)
+    costs = dict(zip(swept.table["scenario"], swept.table["total_cost"], strict=True))
+    assert costs["calm"] == pytest.approx(6330.0)
+    assert costs["embargo"] >= costs["calm"]
+
+
+def test_diagnose_raises_the_budget() -> None:
+    document = mine(budget=300.0)
+    document["sources"] = [s for s in document["sources"] if s["id"] == "lynas"]
+    document["security"] = {}
+    document["demand"] = {"Dy": {"Y1": 0.0, "Y2": 4.0, "Y3": 4.0}}
+    problem = Problem.model_validate(document)
+    assert optiree.solve(problem).status == "infeasible"
+    diagnosis = optiree.diagnose(problem)
+    rules = diagnosis.rules.set_index("field")
+    assert rules.loc["budgets.0.total", "sufficient"] == pytest.approx(400.0, rel=1e-4)
+    fixed = diagnosis.apply(problem)
+    assert optiree.solve(fixed).status == "optimal"
