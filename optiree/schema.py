@@ -1645,7 +1645,7 @@ def decision_periods(p: Problem, option: Investment) -> list[str]:
     """The periods in which ``option`` may be decided and still serve within the horizon."""
     first = p.periods.index(option.earliest) if option.earliest in p.periods else 0
     last = len(p.periods) - option.lead_time
-    return p.periods[first:last]
+    return p.periods[first:last] if last > 0 else []
 
 
 def serving_periods(p: Problem, option: Investment) -> list[str]:

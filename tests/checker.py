@@ -494,7 +494,7 @@ def _resolve_investments(problem: Problem, n: Numbers) -> None:
     for o in problem.investments:
         cell = (o.substitute,) if o.substitute else (str(o.source), str(o.material))
         first = n.periods.index(o.earliest) if o.earliest else 0
-        decided = n.periods[first : len(n.periods) - o.lead_time]
+        decided = n.periods[first : max(0, len(n.periods) - o.lead_time)]
         per_period = float(problem.period_days or 365.0) / 365.0
         n.options[o.id] = Option(
             o.id,

@@ -17,12 +17,14 @@ time one year, at most 10 t/yr, operating cost 5 per t/yr per year.
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
 from pydantic import ValidationError
 
 import optiree
 from optiree import Problem, Result
 from optiree.solve import SolverName
 from tests.checker import check
+from tests.strategies import investment_problems
 from tests.unique import assert_unique, slopes
 
 Document = dict[str, Any]
@@ -310,3 +312,58 @@ def test_diagnose_raises_the_budget() -> None:
     assert rules.loc["budgets.0.total", "sufficient"] == pytest.approx(400.0, rel=1e-4)
     fixed = diagnosis.apply(problem)
     assert optiree.solve(fixed).status == "optimal"
+
+
+# -- properties on random problems with investments ------------------------------------------
+
+
+def _total(problem: Problem) -> float:
+    result = optiree.solve(problem)
+    assert result.status == "optimal", result.message
+    assert result.total_cost is not None
+    return result.total_cost
+
+
+def _close_or_below(a: float, b: float) -> bool:
+    return a <= b + 1e-6 * max(1.0, abs(a), abs(b))
+
+
+@settings(max_examples=25)
+@given(investment_problems())
+def test_random_plans_pass_the_checker(problem: Problem) -> None:
+    result = optiree.solve(problem)
+    assert result.status == "optimal", result.message
+    assert check(problem, result) == []
+    assert result.total_cost == pytest.approx(result.costs["cost"].sum())
+
+
+@settings(max_examples=25)
+@given(investment_problems())
+def test_a_larger_budget_never_costs_more(problem: Problem) -> None:
+    looser = [
+        budget.derive(
+            per_period=None if budget.per_period is None else _doubled(budget.per_period),
+            total=None if budget.total is None else 2 * budget.total,
+        )
+        for budget in problem.budgets
+    ]
+    assert _close_or_below(_total(problem.derive(budgets=looser)), _total(problem))
+    assert _close_or_below(_total(problem.derive(budgets=[])), _total(problem))
+
+
+def _doubled(value: float | dict[str, float]) -> float | dict[str, float]:
+    return {t: 2 * v for t, v in value.items()} if isinstance(value, dict) else 2 * value
+
+
+@settings(max_examples=25)
+@given(investment_problems())
+def test_a_longer_lead_time_never_costs_less(problem: Problem) -> None:
+    slower = [o.derive(lead_time=o.lead_time + 1) for o in problem.investments]
+    assert _close_or_below(_total(problem), _total(problem.derive(investments=slower)))
+
+
+@settings(max_examples=25)
+@given(investment_problems())
+def test_allowing_an_investment_never_costs_more(problem: Problem) -> None:
+    without = problem.derive(investments=[], budgets=[])
+    assert _close_or_below(_total(problem), _total(without))
