@@ -524,18 +524,11 @@ def prepare(problem: Problem) -> ProblemData:
 
 def _with_investments(data: ProblemData) -> ProblemData:
     """``data`` with its options, budgets, and the cells new capacity can serve (a source cell
-    with no capacity of its own gets a band of width 0 at its list price)."""
+    with no capacity of its own gets a band of width 0 at its list price; a substitute's, 0
+    units at its cost)."""
     problem = data.problem
     options = tuple(_option(problem, o) for o in problem.investments)
-    new_supply: dict[SMT, list[Build]] = {}
-    new_units: dict[KT, list[Build]] = {}
-    for o in options:
-        for t in o.serving:
-            builds = _serving_builds(data.periods, o, t)
-            if o.substitute is not None:
-                new_units.setdefault((o.substitute, t), []).extend(builds)
-            else:
-                new_supply.setdefault((str(o.source), str(o.material), t), []).extend(builds)
+    new_supply, new_units = _served(data.periods, options)
     segments = dict(data.segments)
     for s, m, t in new_supply:
         if (s, m, t) not in segments:
@@ -555,8 +548,27 @@ def _with_investments(data: ProblemData) -> ProblemData:
         sub_cost=sub_cost,
         options=options,
         budgets=tuple(_budget_rows(problem)),
-        new_supply={cell: tuple(builds) for cell, builds in new_supply.items()},
-        new_units={cell: tuple(builds) for cell, builds in new_units.items()},
+        new_supply=new_supply,
+        new_units=new_units,
+    )
+
+
+def _served(
+    periods: tuple[str, ...], options: tuple[Option, ...]
+) -> tuple[dict[SMT, tuple[Build, ...]], dict[KT, tuple[Build, ...]]]:
+    """The source cells and the substitute cells new capacity serves, with its builds."""
+    new_supply: dict[SMT, list[Build]] = {}
+    new_units: dict[KT, list[Build]] = {}
+    for o in options:
+        for t in o.serving:
+            builds = _serving_builds(periods, o, t)
+            if o.substitute is not None:
+                new_units.setdefault((o.substitute, t), []).extend(builds)
+            else:
+                new_supply.setdefault((str(o.source), str(o.material), t), []).extend(builds)
+    return (
+        {cell: tuple(builds) for cell, builds in new_supply.items()},
+        {cell: tuple(builds) for cell, builds in new_units.items()},
     )
 
 

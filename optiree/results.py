@@ -567,10 +567,10 @@ def _purchases(model: LpModel, ranges: _Ranging) -> pd.DataFrame:
     sources, materials, periods, tiers, widths, prices, variables = _columns(priced_bands, 7)
     if d.new_supply:
         built = _built(model)
-        widths = [
+        widths = tuple(
             width + (built.get((s, m, t), 0.0) if j == 1 else 0.0)
             for s, m, t, j, width in zip(sources, materials, periods, tiers, widths, strict=True)
-        ]
+        )
     return _frame(
         "purchases",
         {

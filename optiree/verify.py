@@ -315,7 +315,7 @@ def _capacity(plan: _Plan) -> Iterator[Violation]:
     d = plan.data
     for cell, new in plan.new.items():
         if len(cell) == 3:
-            used, most = plan.bought.get(cell, 0.0), d.capacity.get(cell, 0.0) + new  # type: ignore[arg-type]
+            used, most = plan.bought.get(cell, 0.0), d.capacity.get(cell, 0.0) + new
         else:
             used, most = plan.units.get(cell, 0.0), d.sub_capacity.get(cell, 0.0) + new  # type: ignore[arg-type]
         yield _violation(f"capacity({','.join(cell)})", used - most, [used, most])

@@ -529,7 +529,7 @@ def _serve(problem: Problem, n: Numbers, cell: tuple[str, ...], build: tuple[str
         if cell[2] not in periods_from(n.periods, s.available_from):
             return
         if cell not in n.bands:
-            n.bands[cell] = _cell_bands(problem, s, cell[1], cell[2], 0.0)  # type: ignore[index]
+            n.bands[cell] = _cell_bands(problem, s, cell[1], cell[2], 0.0)
     else:
         k = next(x for x in problem.substitutes if x.id == cell[0])
         if cell[1] not in periods_from(n.periods, k.available_from):
@@ -1279,7 +1279,7 @@ class _Checker:
             news: Terms = [(("y", o, tau), -n.options[o].per_period) for o, tau in builds]
             if len(cell) == 3:
                 used: Var = ("x", *cell, "1")
-                most, subject, material = n.bands[cell][0].width, cell[0], cell[1]  # type: ignore[index]
+                most, subject, material = n.bands[cell][0].width, cell[0], cell[1]
             else:
                 used, most, subject, material = ("u", *cell), n.sub_capacity[cell], cell[0], ""  # type: ignore[index]
             name = f"capacity({','.join(cell)})"

@@ -686,7 +686,8 @@ def _option(draw: st.DrawFn, i: int, problem: Problem) -> dict[str, Any] | None:
     targets += [{"substitute": k.id} for k in problem.substitutes]
     if not targets:
         return None
-    return draw(st.sampled_from(targets)) | {
+    target: dict[str, Any] = draw(st.sampled_from(targets))
+    return target | {
         "id": f"O{i + 1}",
         "capital_cost": draw(whole_floats(0, 30)),
         "lead_time": draw(st.sampled_from([0, 0, 1, 2, len(problem.periods)])),

@@ -110,7 +110,8 @@ def _built(result: Result) -> dict[tuple[str, str], float]:
 
 
 def _components(result: Result) -> dict[str, float]:
-    return result.costs.groupby("component")["cost"].sum().to_dict()
+    totals = result.costs.groupby("component")["cost"].sum()
+    return {str(component): float(cost) for component, cost in totals.items()}
 
 
 def test_mine_without_budget(solver: SolverName) -> None:
@@ -141,7 +142,7 @@ def test_mine_with_budget(solver: SolverName) -> None:
     assert below == pytest.approx(-3.9, rel=1e-4)
     assert above == pytest.approx(-3.9, rel=1e-4)
     more = optiree.solve(Problem.model_validate(mine(budget=301.0)), solver)
-    assert result.total_cost - (more.total_cost or 0.0) == pytest.approx(3.9)
+    assert (result.total_cost or 0.0) - (more.total_cost or 0.0) == pytest.approx(3.9)
 
 
 def test_lead_time_and_no_option(solver: SolverName) -> None:
