@@ -1596,6 +1596,9 @@ class _Checker:
         if row.rule == "max_share":
             own = plan.purchased(row.material, row.period, lambda c: c == row.subject)
             return own, (row.share or 0.0) * plan.purchased(row.material, row.period)
+        if row.rule == "capacity":  # tonnes used against the capacity there was + the new
+            new = -plan.of([(key, a) for key, a in row.terms if a < 0])
+            return plan.of(row.terms) + new, row.rhs + new
         return plan.of(row.terms) + row.shift, row.rhs + row.shift
 
     def rules(self, plan: _Plan, rows: list[RuleRow]) -> None:
