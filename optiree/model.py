@@ -587,6 +587,10 @@ class _Builder:
         d = self.data
         return [(self.build[key], -d.option(key[0]).per_period) for key in builds]
 
+    def most(self, rule: Rule, index: tuple[str, str], terms: Terms, limit: float) -> None:
+        """A ``<=`` row of no material on (subject, period) ``index``."""
+        self.add(rule, index, terms, pulp.LpConstraintLE, limit, subject=index[0], material="")
+
     def capacity(self) -> None:
         """Tonnes (units) used at most the capacity there was plus the new capacity serving."""
         d = self.data
@@ -597,9 +601,7 @@ class _Builder:
         for (k, t), builds in d.new_units.items():
             terms = [(self.sub[k, t], 1.0), *self.serving(builds)]
             most = d.sub_capacity[k, t]
-            self.add(
-                Rule.CAPACITY, (k, t), terms, pulp.LpConstraintLE, most, subject=k, material=""
-            )
+            self.most(Rule.CAPACITY, (k, t), terms, most)
 
     def build_limit(self) -> None:
         """An option builds at most its largest size over the horizon (one decision period:
@@ -608,15 +610,7 @@ class _Builder:
             if len(o.decided) > 1:
                 terms = [(self.build[o.id, t], 1.0) for t in o.decided]
                 label = o.decided[0] + ".." + o.decided[-1]
-                self.add(
-                    Rule.BUILD_LIMIT,
-                    (o.id, label),
-                    terms,
-                    pulp.LpConstraintLE,
-                    o.max_size,
-                    subject=o.id,
-                    material="",
-                )
+                self.most(Rule.BUILD_LIMIT, (o.id, label), terms, o.max_size)
 
     def budget(self) -> None:
         """The capital of the options a budget covers, decided in its periods, at most it."""
@@ -627,15 +621,7 @@ class _Builder:
                 for (ident, t), v in self.build.items()
                 if t in row.periods and row.investor in (None, d.option(ident).investor)
             ]
-            self.add(
-                Rule.BUDGET,
-                (row.subject, row.label),
-                terms,
-                pulp.LpConstraintLE,
-                row.limit,
-                subject=row.subject,
-                material="",
-            )
+            self.most(Rule.BUDGET, (row.subject, row.label), terms, row.limit)
 
     def model(self) -> LpModel:
         return LpModel(

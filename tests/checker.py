@@ -47,6 +47,13 @@ every variable >= 0:
                   first period, 0 where the substitute could not be used);
 - sub_share:      saves[k,m] u[k,t] <= share[k,m,t] * demand[m,t] (a dict of shares sets no
                   limit where silent);
+- capacity:       x[s,m,t,1] - sum lambda y[o,tau] <= capacity (or u[k,t] - ... <= substitute
+                  capacity), over the builds of options on (s,m) or k decided in tau with
+                  tau + lead <= t, where the source or substitute is available; lambda is
+                  period_days / 365; such an x or u has no upper bound of its own;
+- build_limit:    sum_tau y[o,tau] <= max_size (an option with more than one period to decide
+                  in: from ``earliest`` while tau + lead is within the horizon);
+- budget:         sum capital[o] y[o,tau] over the budget's options and periods <= budget;
 
 with I[m,t-1] the initial stock in the first period. The constraints table's value and limit
 are each row's two sides with the variables on the left, the opening stock moved to the value
@@ -54,7 +61,8 @@ side (balance, cover_without) and max_share read as tonnes from the country agai
 all tonnes. The objective is
 sum band price x + sum feed price w + sum cost u + sum holding I + sum penalty z - sum salvage v
 + sum disposal e + sum take_or_pay o + sum beta g (beta b where there is no g)
-+ sum terminal b[m,last period]; terminal[m] is ``terminal_price``, else the lowest price of a
++ sum terminal b[m,last period] + sum (capital + lambda x operating x the periods from
+tau + lead to the last) y[o,tau]; terminal[m] is ``terminal_price``, else the lowest price of a
 first tonne of m in the last period (the first band of each source, a feed's price over its
 yield of m), failing that in any period, else 0.
 """

@@ -25,6 +25,7 @@ from optiree import Problem, Result
 from optiree.solve import SolverName
 from tests.checker import check
 from tests.strategies import investment_problems
+from tests.test_known_optima import _solve
 from tests.unique import assert_unique, slopes
 
 Document = dict[str, Any]
@@ -92,14 +93,6 @@ def line() -> Document:
             }
         ],
     }
-
-
-def _solve(document: Document, solver: SolverName) -> tuple[Problem, Result]:
-    problem = Problem.model_validate(document)
-    result = optiree.solve(problem, solver)
-    assert result.status == "optimal", result.message
-    assert check(problem, result) == []
-    return problem, result
 
 
 def _built(result: Result) -> dict[tuple[str, str], float]:
