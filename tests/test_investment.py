@@ -14,14 +14,18 @@ time one year, at most 10 t/yr, operating cost 5 per t/yr per year.
   budget row's shadow price.
 """
 
+import json
+from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 from hypothesis import given, settings
 from pydantic import ValidationError
 
 import optiree
 from optiree import Problem, Result
+from optiree.html import render_report
 from optiree.solve import SolverName
 from tests.checker import check
 from tests.strategies import investment_problems
@@ -166,6 +170,20 @@ def test_summary_words_investments() -> None:
     assert "lynas_mine" in text
     assert "budget(JOGMEC,Y1..Y3)" in text
     assert "investments" in result.tables()
+
+
+def test_report_and_files_show_the_builds(tmp_path: Path) -> None:
+    problem = Problem.model_validate(mine(budget=300.0))
+    result = optiree.solve(problem)
+    page = render_report(problem, result)
+    assert 'id="investments"' in page
+    assert "lynas_mine" in page
+    written = result.write(tmp_path / "out")
+    table = pd.read_csv(written / "investments.csv")
+    assert table["size"].tolist() == pytest.approx([3.0, 0.0])
+    summary = json.loads((written / "summary.json").read_text())
+    assert summary["cost_by_component"]["capital"] == pytest.approx(300.0)
+    assert "investments.csv" in summary["tables"]
 
 
 def test_problem_without_investments_has_no_table() -> None:
