@@ -659,6 +659,8 @@ class Problem(StrictModel):
             "contract": len(self.contracts),
             "scenario": len(self.scenarios),
         }
+        if self.investments:  # counted only where there are any: other problems read as before
+            counts["investment option"] = len(self.investments)
         return problem_lines(self.name, self.currency, self.periods, counts)
 
     def __repr__(self) -> str:

@@ -186,6 +186,18 @@ def test_report_and_files_show_the_builds(tmp_path: Path) -> None:
     assert "investments.csv" in summary["tables"]
 
 
+def test_kilograms_give_the_same_plan(solver: SolverName) -> None:
+    # quantities in kg REO: capacities and sizes x 1,000, costs per kg of yearly capacity
+    document = mine(budget=300.0, max_size=10000.0, capital_cost=0.1, operating_cost=0.005)
+    document["units"] = {"quantities": "kg REO"}
+    for source in document["sources"]:
+        source["capacity"] = {"Dy": source["capacity"]["Dy"] * 1000}
+    problem, result = _solve(document, solver)
+    assert result.total_cost == pytest.approx(6330.0)
+    assert _built(result) == pytest.approx({("lynas_mine", "Y1"): 3.0})  # t/yr in the tables
+    assert "1 investment option" in repr(problem)
+
+
 def test_problem_without_investments_has_no_table() -> None:
     document = mine()
     document["investments"] = []
