@@ -26,7 +26,9 @@ from pydantic import ValidationError
 import optiree
 from optiree import Problem, Result
 from optiree.html import render_report
+from optiree.prepare import prepare
 from optiree.solve import SolverName
+from optiree.verify import verify
 from tests.checker import check
 from tests.strategies import investment_problems
 from tests.test_known_optima import _solve
@@ -140,6 +142,43 @@ def test_mine_with_budget(solver: SolverName) -> None:
     assert above == pytest.approx(-3.9, rel=1e-4)
     more = optiree.solve(Problem.model_validate(mine(budget=301.0)), solver)
     assert (result.total_cost or 0.0) - (more.total_cost or 0.0) == pytest.approx(3.9)
+
+
+def test_budget_per_period(solver: SolverName) -> None:
+    # 200 to spend in Y1 only (for every option): 2 t/yr in Y1 (serving Y2, Y3), then 3 t/yr
+    # in Y2 to fill Y3. Purchases 2,500 + (500 + 300 + 1,200) + (500 + 750) = 5,750, capital
+    # 500, operating 2 x 5 x 2 + 3 x 5 = 35: 6,285. A dollar more in Y1 builds 0.01 t/yr in Y1
+    # and 0.01 less in Y2: 2.5 of spot saved in Y2, 0.1 - 0.05 more to run: 2.45.
+    document = mine()
+    document["budgets"] = [{"per_period": {"Y1": 200.0}}]
+    problem, result = _solve(document, solver)
+    assert result.total_cost == pytest.approx(6285.0)
+    built = _built(result)
+    assert built == pytest.approx({("lynas_mine", "Y1"): 2.0, ("lynas_mine", "Y2"): 3.0})
+    row = result.constraints.set_index("constraint").loc["budget(all,Y1)"]
+    assert row["shadow_price"] == pytest.approx(2.45)
+    assert_unique(problem, ["budget(all,Y1)"])
+    limit = result.constraints.set_index("constraint").loc["build_limit(lynas_mine,Y1..Y2)"]
+    assert limit["value"] == pytest.approx(5.0)
+    assert limit["limit"] == pytest.approx(10.0)
+
+
+def test_verify_catches_a_build_beyond_the_budget() -> None:
+    problem = Problem.model_validate(mine(budget=300.0))
+    result = optiree.solve(problem)
+    tables = result.tables()
+    bigger = tables["investments"].copy()
+    bigger["size"] = bigger["size"] * 2  # 6 t/yr in Y1: 600 of capital against 300
+    worst = verify(prepare(problem), tables | {"investments": bigger})
+    # the purchases table says Lynas has 3 t: the 6 the builds would give do not match
+    assert worst.row == "band width(lynas,Dy,Y2,1)"
+    bands = tables["purchases"].copy()
+    bands.loc[bands["source"] == "lynas", "capacity"] = 6.0
+    worst = verify(prepare(problem), tables | {"investments": bigger, "purchases": bands})
+    assert worst.row == "budget(JOGMEC,Y1..Y3)"
+    assert worst.amount == pytest.approx(300.0)
+    late = tables["investments"].assign(available_from="Y1")  # no lead time
+    assert verify(prepare(problem), tables | {"investments": late}).row.endswith("lead time")
 
 
 def test_lead_time_and_no_option(solver: SolverName) -> None:
