@@ -32,7 +32,7 @@ from optiree.plots import (
 )
 from optiree.results import COLUMN_UNITS, TONNE
 from optiree.version import __version__
-from optiree.words import cell, headline, money, price, share, tonnes
+from optiree.words import built, cell, headline, money, price, share, tonnes
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -247,8 +247,24 @@ def _tables(problem: "Problem", result: "Result") -> list[str]:
         index=["material", "country"], columns="period", values="share", sort=False
     )
     parts.append(_table(shares * 100, share) if not shares.empty else "<p>Nothing delivered.</p>")
+    parts += _investments(result)
     parts += _binding(result)
     return parts
+
+
+def _investments(result: "Result") -> list[str]:
+    """What the plan builds, for a problem with investment options (nothing otherwise)."""
+    if result.investments.empty:
+        return []
+    chosen = built(result.investments)
+    columns = ["investment", "target", "period", "available_from", "size"]
+    table = chosen[[*columns, "capital_cost", "operating_cost"]].set_index(columns[:2])
+    formats = {"size": tonnes, "capital_cost": money, "operating_cost": money}
+    return [
+        f'<h2 id="investments">Investments (size in t/yr, units/yr for a substitute line; '
+        f"costs in {_e(result.currency)})</h2>",
+        _table(table, formats) if not chosen.empty else "<p>Nothing is built.</p>",
+    ]
 
 
 def _binding(result: "Result") -> list[str]:
