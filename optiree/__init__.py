@@ -34,6 +34,7 @@ from optiree.version import __version__
 if TYPE_CHECKING:
     from optiree.diagnose import Diagnosis, diagnose
     from optiree.disruption.scenarios import apply
+    from optiree.disruption.simulate import Process, Simulation, load_process, simulate
     from optiree.disruption.stochastic import (
         OutOfSample,
         Risk,
@@ -60,6 +61,7 @@ _HOMES = {
         "out_of_sample",
         "solve_stochastic",
     ),
+    "optiree.disruption.simulate": ("Process", "Simulation", "load_process", "simulate"),
     "optiree.disruption.stress": ("StressResult", "StressTable", "stress_table", "stress_test"),
     "optiree.disruption.sweep": ("Sweep", "random_scenarios", "sweep"),
     "optiree.frontier": ("Frontier", "frontier"),
@@ -84,11 +86,13 @@ __all__ = [
     "OutputTakenError",
     "PlotError",
     "Problem",
+    "Process",
     "Result",
     "Risk",
     "Scenario",
     "ScenarioError",
     "Sensitivity",
+    "Simulation",
     "SolverChoiceError",
     "SolverError",
     "Status",
@@ -103,9 +107,11 @@ __all__ = [
     "diagnose",
     "frontier",
     "load_problem",
+    "load_process",
     "out_of_sample",
     "random_scenarios",
     "sensitivity",
+    "simulate",
     "solve",
     "solve_stochastic",
     "stress_table",
