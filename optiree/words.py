@@ -1261,3 +1261,35 @@ def no_duals_words(solver: str) -> str:
         f"\nWhat matters most: not known, the solver {solver!r} reports no {NO_DUALS} through "
         "PuLP (solve with highs or cbc for them; docs/solvers.md)\n"
     )
+
+
+# --- the report in a browser: table headers, yes/no, how demand was met ---
+
+YES = "yes"
+NO = "no"
+
+
+def yes_no(value: bool) -> str:
+    """A flag of a table (``binding``, ``breakpoint``) in words: ``yes`` or ``no``."""
+    return YES if value else NO
+
+
+def heading(column: str) -> str:
+    """A column's name for reading: words, not an identifier (``allowable_increase`` ->
+    ``allowable increase``)."""
+    return column.replace("_", " ")
+
+
+def with_unit(label: str, unit: str | None) -> str:
+    """A header with its unit in brackets (``tonnes [t REO]``), or the label alone."""
+    return f"{label} [{unit}]" if unit else label
+
+
+FROM_STOCK = "from stock"
+"""Demand met by drawing the stock down (the purchases figure's series)."""
+SUBSTITUTED = "substituted"
+"""Demand saved by switching to a substitute."""
+SHORT = "short (unmet)"
+"""Demand left unmet."""
+DEMAND_MET = "How demand was met"
+"""The purchases figure's title, before ``[t per period]: <problem>``."""
