@@ -186,7 +186,11 @@ def _summary(result: "Result") -> list[str]:
 
 def _figures(problem: "Problem", result: "Result", frontier: "Frontier | None") -> list[str]:
     figures: list[tuple[str, Figure]] = [
-        ("Supply by source and period [t]; black ticks: demand [t]", sourcing_mix(result)),
+        (
+            "How demand was met [t]: bought from each source, saved by substitutes, drawn "
+            "from stock, left short; black ticks: demand [t]",
+            sourcing_mix(result),
+        ),
         (
             f"Closing stock [t] with the {REQUIREMENT_LABEL} [t]",
             stock_trajectory(result, problem),
