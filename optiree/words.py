@@ -1382,3 +1382,35 @@ def _budget_gives(g: Relaxed, *, subject: str, where: str, path: str, short: str
 
 
 _GIVES["budget"] = _budget_gives  # the sentences of the other rules are above
+
+
+# --- the report in a browser: table headers, yes/no, how demand was met ---
+
+YES = "yes"
+NO = "no"
+
+
+def yes_no(value: bool) -> str:
+    """A flag of a table (``binding``, ``breakpoint``) in words: ``yes`` or ``no``."""
+    return YES if value else NO
+
+
+def heading(column: str) -> str:
+    """A column's name for reading: words, not an identifier (``allowable_increase`` ->
+    ``allowable increase``)."""
+    return column.replace("_", " ")
+
+
+def with_unit(label: str, unit: str | None) -> str:
+    """A header with its unit in brackets (``tonnes [t REO]``), or the label alone."""
+    return f"{label} [{unit}]" if unit else label
+
+
+FROM_STOCK = "from stock"
+"""Demand met by drawing the stock down (the purchases figure's series)."""
+SUBSTITUTED = "substituted"
+"""Demand saved by switching to a substitute."""
+SHORT = "short (unmet)"
+"""Demand left unmet."""
+DEMAND_MET = "How demand was met"
+"""The purchases figure's title, before ``[t per period]: <problem>``."""
