@@ -9,9 +9,9 @@ the two-stage problem, and is solved as such.
 """
 
 from collections.abc import Iterator, Mapping
-from typing import Self
+from typing import Annotated, Self
 
-from pydantic import ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 from pydantic_core import InitErrorDetails
 
 from optiree.disruption.scenarios import apply, for_disruption
@@ -47,8 +47,9 @@ class ScenarioTree(StrictModel):
     probabilities summing to 1. Validated here; its periods against a problem by
     :func:`tree_stages`."""
 
-    nodes: list[TreeNode]
-    """Every node, the root among them, each naming its parent."""
+    nodes: Annotated[list[TreeNode], Field(min_length=2)]
+    """Every node, the root among them, each naming its parent: a root and one child at
+    least."""
 
     @model_validator(mode="after")
     def _check(self) -> Self:
