@@ -5,6 +5,8 @@ two-stage problem, WS <= RP <= EEV on random small trees, and the checks of a tr
 """
 
 import math
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -18,6 +20,7 @@ from optiree.disruption.stochastic.tree import ScenarioTree, tree_stages
 from optiree.solve import SolverName
 from tests.test_stochastic import _embargo_now_or_later
 
+ROOT = Path(__file__).resolve().parents[1]
 RELATIVE = 1e-6
 
 
@@ -250,3 +253,11 @@ def test_a_tree_takes_no_scenarios_nor_commit_periods() -> None:
         solve_stochastic(_lasting_embargo(), tree=_tree(), commit_periods=2)
     with pytest.raises(StochasticError, match="without scenarios and commit_periods"):
         solve_stochastic(_lasting_embargo(), problem.scenarios, tree=_tree())
+
+
+def test_the_docs_show_the_tree_as_it_prints() -> None:
+    page = (ROOT / "docs" / "stochastic.md").read_text(encoding="utf-8")
+    section = page[page.index("## Scenario trees") : page.index("## The Japan stockpile")]
+    (shown,) = re.findall(r"```text\n(.*?)```", section, re.S)
+    result = solve_stochastic(_lasting_embargo(), tree=_tree())
+    assert shown.strip() == result.summary().strip()
