@@ -14,6 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
+import optiree
 from optiree import Problem
 from optiree.disruption.stochastic import StochasticError, solve_stochastic
 from optiree.disruption.stochastic.tree import ScenarioTree, tree_stages
@@ -187,9 +188,11 @@ def _trees(draw: st.DrawFn) -> dict[str, Any]:
 
 
 @settings(max_examples=12, deadline=None)
-@given(tree=_trees())
-def test_ws_rp_eev_are_ordered_on_random_trees(tree: dict[str, Any]) -> None:
-    result = solve_stochastic(_lasting_embargo(), tree=tree)
+@given(tree=_trees(), risk=st.sampled_from([None, {"cvar_alpha": 0.8, "weight": 0.5}]))
+def test_ws_rp_eev_are_ordered_on_random_trees(
+    tree: dict[str, Any], risk: dict[str, float] | None
+) -> None:
+    result = solve_stochastic(_lasting_embargo(), tree=tree, risk=risk)
     assert result.wait_and_see is not None
     assert result.objective is not None
     assert result.expected_value_cost is not None
@@ -202,6 +205,18 @@ def test_ws_rp_eev_are_ordered_on_random_trees(tree: dict[str, Any]) -> None:
     assert result.evpi >= -slack
     assert result.vss is not None
     assert result.vss >= -slack
+
+
+def test_a_tree_that_changes_nothing_is_the_problem_itself() -> None:
+    tree = _tree()
+    for node in tree["nodes"]:
+        node.pop("disruptions", None)
+    problem = _lasting_embargo()
+    result = solve_stochastic(problem, tree=tree)
+    alone = optiree.solve(problem)
+    assert alone.total_cost == pytest.approx(3000)
+    for figure in (result.objective, result.wait_and_see, result.expected_value_cost):
+        assert figure == pytest.approx(alone.total_cost, rel=RELATIVE)
 
 
 def _with(index: int, **changes: Any) -> dict[str, Any]:
@@ -245,6 +260,14 @@ def test_a_tree_against_the_problem_names_its_field(revealed: str, words: str) -
     errors = caught.value.errors()
     assert errors[0]["loc"] == ("nodes", 3, "revealed"), errors
     assert words in errors[0]["msg"], errors
+
+
+def test_a_node_that_names_what_the_problem_lacks_names_its_field() -> None:
+    tree = _tree()
+    tree["nodes"][3]["disruptions"] = [{"country": "XX", "start": "P3"}]
+    with pytest.raises(ValidationError, match="unknown country 'XX'") as caught:
+        solve_stochastic(_lasting_embargo(), tree=tree)
+    assert caught.value.errors()[0]["loc"] == ("nodes", 3, "disruptions", 0, "country")
 
 
 def test_a_tree_takes_no_scenarios_nor_commit_periods() -> None:

@@ -234,6 +234,7 @@ def tree_stages(
     """
     tree = tree if isinstance(tree, ScenarioTree) else ScenarioTree.model_validate(tree)
     _check_periods(tree, problem.periods)
+    _check_changes(tree, problem.derive(scenarios=[]))
     first = tree.children(tree.root.name)[0]
     if tree.is_two_stage():
         scenarios = [n.changes().derive(probability=n.probability) for n in tree.leaves()]
@@ -283,6 +284,31 @@ def _decided(tree: ScenarioTree, node: TreeNode, periods: list[str]) -> Decided:
     end = periods.index(str(children[0].revealed))
     under = tuple(leaf.name for leaf in tree.leaves() if node in [tree.root, *tree.path(leaf)])
     return Decided(node.name, under, tuple(periods[start:end]))
+
+
+def _check_changes(tree: ScenarioTree, problem: Problem) -> None:
+    """Each node's changes name what ``problem`` has; errors at ``nodes.<i>...``."""
+    errors = [
+        error for i, node in enumerate(tree.nodes) for error in _changes_errors(problem, node, i)
+    ]
+    if errors:
+        raise ValidationError.from_exception_data(type(tree).__name__, errors)
+
+
+def _changes_errors(problem: Problem, node: TreeNode, i: int) -> list[InitErrorDetails]:
+    try:
+        problem.derive(scenarios=[node.changes()])
+    except ValidationError as error:
+        return [
+            error_detail(_at_node(tuple(e["loc"]), i), e["type"], e["msg"], e.get("input"))
+            for e in error.errors()
+        ]
+    return []
+
+
+def _at_node(loc: tuple[str | int, ...], i: int) -> tuple[str | int, ...]:
+    """A scenario's error path (``scenarios.0.disruptions...``) as node ``i``'s."""
+    return ("nodes", i, *loc[2:]) if loc[:2] == ("scenarios", 0) else ("nodes", i, *loc)
 
 
 def _check_periods(tree: ScenarioTree, periods: list[str]) -> None:
