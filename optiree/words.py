@@ -1414,3 +1414,24 @@ SHORT = "short (unmet)"
 """Demand left unmet."""
 DEMAND_MET = "How demand was met"
 """The purchases figure's title, before ``[t per period]: <problem>``."""
+
+
+# --- scenario trees ---
+
+
+def tree_summary(result: TwoStageOutcome, decisions: pd.DataFrame) -> str:
+    """A tree's figures, its leaves' costs and each node's decisions ``decisions`` (the rows to
+    show: ``node`` then the first-stage columns), rounded for reading."""
+    head = f"{result.problem_name}: scenario tree, {result.status.value} (solver: {result.solver})"
+    lines = [head, f"Decided at the root: {', '.join(result.committed)}; then at each node."]
+    if result.status.value != "optimal":
+        return "\n".join([*lines, result.message, ""])
+    lines.append(f"Minimises {_goal(result.risk)}.")
+    lines += _two_stage_figures(result)
+    leaves = _scenario_costs(result.scenario_costs, result.currency)
+    lines += [leaves[0].replace("Scenarios", "Leaves (scenarios)"), *leaves[1:]]
+    lines.append(
+        "\nDecisions at each node, the same in every leaf under it (stock is closing stock)"
+    )
+    lines += _indented(decisions.to_string(index=False, formatters={"value": price}))
+    return "\n".join(lines) + "\n"

@@ -19,6 +19,9 @@ risk), :mod:`~optiree.disruption.stochastic.extensive` (the one LP),
 :mod:`~optiree.disruption.stochastic.expected_value` (the expected-value problem) and
 :mod:`~optiree.disruption.stochastic.solving` (the solves and the result) and
 :mod:`~optiree.disruption.stochastic.scoring` (the first stage priced on a fresh sample).
+:mod:`~optiree.disruption.stochastic.tree` holds scenario trees of more than two stages
+(``solve_stochastic(problem, tree=...)``), decided node by node; a two-stage tree is the
+two-stage problem.
 """
 
 from optiree.disruption.stochastic.expected_value import expected_value_problem
@@ -27,6 +30,7 @@ from optiree.disruption.stochastic.scoring import OutOfSample, out_of_sample
 from optiree.disruption.stochastic.solving import (
     DECISIONS,
     FIRST_STAGE_COLUMNS,
+    NODE_COLUMNS,
     SCENARIO_COLUMNS,
     ZERO,
     StochasticResult,
@@ -35,20 +39,24 @@ from optiree.disruption.stochastic.solving import (
     solve_stochastic,
 )
 from optiree.disruption.stochastic.stages import DEFAULT_CVAR_ALPHA, Risk, TwoStage, two_stage
+from optiree.disruption.stochastic.tree import ScenarioTree, TreeNode, tree_stages
 from optiree.errors import StochasticError
 
 __all__ = [
     "DECISIONS",
     "DEFAULT_CVAR_ALPHA",
     "FIRST_STAGE_COLUMNS",
+    "NODE_COLUMNS",
     "SCENARIO_COLUMNS",
     "SEPARATOR",
     "ZERO",
     "Extensive",
     "OutOfSample",
     "Risk",
+    "ScenarioTree",
     "StochasticError",
     "StochasticResult",
+    "TreeNode",
     "TwoStage",
     "build_extensive",
     "conditional_value_at_risk",
@@ -56,5 +64,6 @@ __all__ = [
     "out_of_sample",
     "risk_objective",
     "solve_stochastic",
+    "tree_stages",
     "two_stage",
 ]

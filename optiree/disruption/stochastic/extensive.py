@@ -2,13 +2,13 @@
 (:func:`build_extensive`)."""
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pulp
 
 from optiree.collector import paused
-from optiree.disruption.stochastic.stages import Risk, TwoStage, as_risk, fixed_stock
+from optiree.disruption.stochastic.stages import Decided, Risk, TwoStage, as_risk, fixed_stock
 from optiree.errors import OptireeError
 from optiree.model import LpModel, build
 from optiree.prepare import prepare
@@ -61,6 +61,9 @@ class Extensive:
     """sum_s p_s cost_s."""
     cvar: pulp.LpAffineExpression | None
     """eta + 1/(1 - alpha) sum_s p_s excess_s, when the objective weighs a CVaR."""
+    nodes: dict[str, dict[Key, pulp.LpVariable]] = field(default_factory=dict)
+    """Node -> its decisions (the first leaf's under it; the others' are equal to them): the
+    root's are ``first_stage``. Two stages: the root alone, named ""."""
 
 
 @paused
@@ -86,11 +89,10 @@ def build_extensive(
         models[scenario] = build(prepare(scenario_problem), lp=lp, prefix=prefix)
         fix_stock(models[scenario], stock, stages.committed[-1], prefix)
 
-    first, *others = models
-    shared = first_stage_variables(models[first], stages.committed)
-    for scenario in others:
-        own = first_stage_variables(models[scenario], stages.committed)
-        tie(lp, own, shared, f"{scenario}{SEPARATOR}")
+    root, *below = stages.decided()
+    nodes = {root.node: _non_anticipative(lp, models, root, "first_stage")}
+    nodes |= {d.node: _non_anticipative(lp, models, d, f"decided_at_{d.node}") for d in below}
+    shared = next(iter(nodes.values()))
 
     p = stages.probability
     expected = pulp.lpSum(p[s] * model.objective for s, model in models.items())
@@ -100,7 +102,20 @@ def build_extensive(
         cvar = _cvar(lp, models, p, chosen_risk.cvar_alpha) if chosen_risk.cvar_alpha else expected
         objective = (1 - chosen_risk.weight) * expected + chosen_risk.weight * cvar
     lp.setObjective(objective)
-    return Extensive(lp, models, shared, expected, cvar)
+    return Extensive(lp, models, shared, expected, cvar, nodes)
+
+
+def _non_anticipative(
+    lp: pulp.LpProblem, models: Mapping[str, LpModel], decided: Decided, rule: str
+) -> dict[Key, pulp.LpVariable]:
+    """Tie the node's periods in every leaf under it to the first leaf's (the node's shared
+    copy, returned): rows ``first_stage`` at the root, ``decided_at_<node>`` below it."""
+    first, *others = decided.leaves
+    shared = first_stage_variables(models[first], decided.periods)
+    for scenario in others:
+        own = first_stage_variables(models[scenario], decided.periods)
+        tie(lp, own, shared, f"{scenario}{SEPARATOR}", rule)
+    return shared
 
 
 def tie(
@@ -108,8 +123,9 @@ def tie(
     own: Mapping[Key, pulp.LpVariable],
     shared: Mapping[Key, pulp.LpVariable],
     prefix: str,
+    rule: str = "first_stage",
 ) -> None:
-    """Rows ``<prefix>first_stage(kind,index)``: each of ``own`` first-stage variables equals
+    """Rows ``<prefix><rule>(kind,index)``: each of ``own`` first-stage variables equals
     the ``shared`` one.
 
     Raises:
@@ -119,7 +135,7 @@ def tie(
     if own.keys() != shared.keys():
         raise OptireeError(f"the first-stage variables of {prefix!r} differ from the first's")
     for key, variable in own.items():
-        row = f"{prefix}first_stage({key[0]},{','.join(key[1])})"
+        row = f"{prefix}{rule}({key[0]},{','.join(key[1])})"
         lp.addConstraint(equal(row, [(variable, 1.0), (shared[key], -1.0)], 0.0))
 
 

@@ -29,14 +29,16 @@ from optiree.disruption.stochastic.stages import (
     fixed_stock,
     two_stage,
 )
+from optiree.disruption.stochastic.tree import ScenarioTree, tree_stages
 from optiree.disruption.stochastic.warm import WarmScenarios, fix_alone
+from optiree.errors import StochasticError
 from optiree.model import build
 from optiree.prepare import prepare
 from optiree.results import Result, Status, optimal_result
 from optiree.schema import Problem, Scenario
 from optiree.solve import run_solver
 from optiree.solvers import SolverName, name_of, solver_for, warm
-from optiree.words import analysis_card, stochastic_summary
+from optiree.words import analysis_card, stochastic_summary, tree_summary
 
 ZERO = 1e-9
 """Solver values smaller than this in magnitude are read as 0."""
@@ -119,6 +121,11 @@ def _any_infinite(pairs: list[tuple[float, float]]) -> bool:
 
 
 SCENARIO_COLUMNS = ["scenario", "probability", "cost", "cost_wait_and_see", "cost_expected_value"]
+NODE_COLUMNS = ["node", *FIRST_STAGE_COLUMNS]
+
+
+def _no_nodes() -> pd.DataFrame:
+    return pd.DataFrame(columns=NODE_COLUMNS)
 
 
 @dataclass(frozen=True)
@@ -179,6 +186,10 @@ class StochasticResult:
     """The ``penalty`` it was solved with."""
     first_stage_stock: Mapping[str, float] | None = field(default=None, repr=False)
     """The ``first_stage_stock`` it was solved with."""
+    node_decisions: pd.DataFrame = field(default_factory=_no_nodes, repr=False)
+    """A tree of more than two stages: each inner node's decisions, alike in every leaf under
+    it, ``node`` then the columns of ``first_stage`` (the root's rows are ``first_stage``);
+    ``scenario_costs`` has a row per leaf. Empty for two stages."""
 
     @property
     def is_optimal(self) -> bool:
@@ -199,8 +210,12 @@ class StochasticResult:
         return self.objective - self.wait_and_see
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """The tables by name: ``scenario_costs``, ``first_stage``."""
-        return {"scenario_costs": self.scenario_costs, "first_stage": self.first_stage}
+        """The tables by name: ``scenario_costs``, ``first_stage`` and, for a tree of more
+        than two stages, ``node_decisions``."""
+        tables = {"scenario_costs": self.scenario_costs, "first_stage": self.first_stage}
+        if not self.node_decisions.empty:
+            tables["node_decisions"] = self.node_decisions
+        return tables
 
     def _repr_html_(self) -> str:
         """A notebook's card: the first lines of :meth:`summary`, then the tables, small."""
@@ -208,9 +223,14 @@ class StochasticResult:
 
     def summary(self) -> str:
         """The figures, the scenario costs and the first-stage plan, rounded for reading."""
-        first = self.first_stage
-        shown = first[(first["value"].abs() > ZERO) | (first["decision"] == "stock")]
-        return stochastic_summary(self, shown)
+        if not self.node_decisions.empty:
+            return tree_summary(self, _shown(self.node_decisions))
+        return stochastic_summary(self, _shown(self.first_stage))
+
+
+def _shown(decisions: pd.DataFrame) -> pd.DataFrame:
+    """The decisions worth reading: those not 0, and the stock."""
+    return decisions[(decisions["value"].abs() > ZERO) | (decisions["decision"] == "stock")]
 
 
 def solve_stochastic(
@@ -223,6 +243,7 @@ def solve_stochastic(
     penalty: float | Mapping[str, float] | None = None,
     first_stage_stock: Mapping[str, float] | None = None,
     log: bool = False,
+    tree: ScenarioTree | Mapping[str, Any] | None = None,
 ) -> StochasticResult:
     """The least expected-cost (or risk-weighted) plan that commits the first periods now.
 
@@ -241,11 +262,14 @@ def solve_stochastic(
             period, fixed instead of chosen (a what-if; it holds in every problem solved,
             including the benchmarks).
         log: print the solver's log of every solve on stdout; by default nothing is printed.
+        tree: a :class:`~optiree.disruption.stochastic.tree.ScenarioTree` (or its dict),
+            instead of ``scenarios`` and ``commit_periods``: decisions at each node, alike in
+            every leaf under it (docs/stochastic.md, "Scenario trees").
 
     Raises:
-        pydantic.ValidationError: bad scenarios or ``risk``.
+        pydantic.ValidationError: bad scenarios, tree or ``risk``.
         StochasticError: no scenarios, ``commit_periods`` out of range, bad
-            ``first_stage_stock``.
+            ``first_stage_stock``, a tree with ``scenarios`` or ``commit_periods``.
         SolverChoiceError: the solver is unknown.
         SolverError: the solver is not installed.
     """
@@ -257,13 +281,25 @@ def solve_stochastic(
         arguments.mapping_of(first_stage_stock, "first_stage_stock", arguments.number)
     arguments.boolean(log, "log")
     chosen_risk = as_risk(risk)
-    stages = two_stage(problem, scenarios, commit_periods=commit_periods, penalty=penalty)
+    if tree is None:
+        stages = two_stage(problem, scenarios, commit_periods=commit_periods, penalty=penalty)
+    else:
+        _check_tree_alone(scenarios, commit_periods)
+        stages = tree_stages(problem, tree, penalty=penalty)
     stock = fixed_stock(stages, first_stage_stock)
     pulp_solver = solver_for(solver, log=log)
     extensive = build_extensive(stages, chosen_risk, stock)
     result = _Solving(stages, chosen_risk, solver, stock, log=log).result(extensive, pulp_solver)
     given = None if first_stage_stock is None else dict(first_stage_stock)
     return replace(result, penalty=penalty, first_stage_stock=given)
+
+
+def _check_tree_alone(scenarios: object, commit_periods: int) -> None:
+    if scenarios is not None or commit_periods != 1:
+        raise StochasticError(
+            "a tree sets the scenarios (its leaves) and the periods decided at each node: "
+            "give tree=... without scenarios and commit_periods"
+        )
 
 
 def recourse_costs(
@@ -313,25 +349,47 @@ class _Solving:
             return self.failed(status, message)
         objective = _evaluate(extensive.lp.objective)
         values = {key: _value(v) for key, v in extensive.first_stage.items()}
-        plans = {s: self.alone(p, values).result for s, p in self.stages.problems.items()}
+        plans = self.recourse(extensive, values)
         broken = _failures(plans)
         if broken:
             return self.failed(
                 Status.ERROR, f"the recourse at the optimal first stage failed: {broken}"
             )
-        return self.optimal(extensive, objective, values, plans, message)
+        nodes = _node_table(extensive) if self.stages.nodes else _no_nodes()
+        return self.optimal(extensive, objective, values, (plans, nodes), message)
+
+    def recourse(self, extensive: Extensive, values: Mapping[Key, float]) -> dict[str, Result]:
+        """Each scenario's plan alone, with what it decides alike with others fixed."""
+        problems = self.stages.problems
+        return {
+            s: self.alone(p, *self.decided(extensive, s, values)).result
+            for s, p in problems.items()
+        }
+
+    def decided(
+        self, extensive: Extensive, scenario: str, values: Mapping[Key, float]
+    ) -> tuple[Mapping[Key, float], tuple[str, ...] | None]:
+        """What a scenario's recourse fixes: two stages, the first stage ``values``; a tree,
+        the leaf's own decisions of every period before it is known."""
+        if not self.stages.nodes:
+            return values, None
+        periods = self.stages.shared(scenario)
+        own = first_stage_variables(extensive.models[scenario], periods)
+        return {key: _value(v) for key, v in own.items()}, periods
 
     def optimal(
         self,
         extensive: Extensive,
         objective: float,
         values: Mapping[Key, float],
-        plans: dict[str, Result],
+        plans_and_nodes: tuple[dict[str, Result], pd.DataFrame],
         message: str,
     ) -> StochasticResult:
         """The result at an optimal first stage ``values`` of ``extensive`` (solved, its
-        solution read), with the benchmarks."""
+        solution read), with the recourse ``plans`` and a tree's node decisions, and the
+        benchmarks."""
         stages, p = self.stages, self.probability
+        plans, nodes = plans_and_nodes
         costs = [plan.total_cost or 0.0 for plan in plans.values()]
         ws_costs = self.wait_and_see()
         ev, ev_costs = self.expected_value_solution(extensive)
@@ -358,6 +416,7 @@ class _Solving:
             scenario_costs=_scenario_table(stages, plans, ws_costs, ev_costs),
             recourse=plans,
             expected_value=ev,
+            node_decisions=nodes,
         )
 
     def expected_value_cost(self, ev: Result, ev_costs: Sequence[float]) -> float | None:
@@ -375,11 +434,16 @@ class _Solving:
             self.stages, status, message, solver=self.name, risk=self.risk, alpha=self.alpha
         )
 
-    def alone(self, problem: Problem, fixed: Mapping[Key, float] | None = None) -> _Alone:
-        """Solve ``problem`` alone: with the first stage ``fixed`` (a recourse), or free (full
-        foresight)."""
+    def alone(
+        self,
+        problem: Problem,
+        fixed: Mapping[Key, float] | None = None,
+        periods: tuple[str, ...] | None = None,
+    ) -> _Alone:
+        """Solve ``problem`` alone: with the decisions of ``periods`` (default: the first
+        stage) ``fixed`` (a recourse), or free (full foresight)."""
         model = build(prepare(problem))
-        fix_alone(model, self.stages, self.stock, fixed)
+        fix_alone(model, self.stages, self.stock, fixed, periods)
         variables = first_stage_variables(model, self.stages.committed)
         status, message = run_solver(model, solver_for(self.solver, log=self.log))
         if status is not Status.OPTIMAL:
@@ -399,13 +463,20 @@ class _Solving:
         it has no plan): with HiGHS re-solved on one warm model (:class:`WarmScenarios`) where
         the scenario allows, else solved from scratch."""
         stages = self.stages
-        reused = WarmScenarios(stages, self.stock, fixed) if warm(self.solver) else None
+        reused = self.warm(fixed)
+        scenarios = {s.name: s for s in stages.problem.scenarios}
         costs = []
-        problems = stages.problems.values()
-        for scenario, problem in zip(stages.problem.scenarios, problems, strict=True):
-            cost = reused.cost(scenario, problem) if reused is not None else None
+        for name, problem in stages.problems.items():
+            cost = reused.cost(scenarios[name], problem) if reused is not None else None
             costs.append(cost if cost is not None else _cost(self.alone(problem, fixed).result))
         return costs
+
+    def warm(self, fixed: Mapping[Key, float] | None) -> WarmScenarios | None:
+        """The warm HiGHS model of the scenarios alone; None with another solver, or for a
+        tree, whose leaves change from more than one period."""
+        if self.stages.nodes or not warm(self.solver):
+            return None
+        return WarmScenarios(self.stages, self.stock, fixed)
 
     def wait_and_see(self) -> list[float]:
         """Each scenario's least cost alone, with full foresight (+inf where it has no plan)."""
@@ -426,9 +497,11 @@ class _Solving:
         if not alone.result.is_optimal or alone.result.total_cost is None:
             return alone.result, [math.nan] * len(self.stages.problems)
         first = self.best_first_stage(extensive, mean, alone.result.total_cost)
+        costs = _tree_eev(extensive, first) if self.stages.nodes else None
         if first is None:  # no EV-optimal first stage serves every scenario: some cost is inf
             first = alone.first_stage
-        costs = self.costs(first)
+        if costs is None:
+            costs = self.costs(first)
         return self.alone(mean, first).result, costs
 
     def best_first_stage(
@@ -455,6 +528,24 @@ class _Solving:
         if status is not Status.OPTIMAL:
             return None
         return {key: _value(v) for key, v in extensive.first_stage.items()}
+
+
+def _tree_eev(extensive: Extensive, first: Mapping[Key, float] | None) -> list[float]:
+    """A tree's leaves' costs with the root's decisions at the EV problem's and the rest of the
+    tree decided at its best: the extensive form as solved by :meth:`_Solving.best_first_stage`
+    (all +inf when no EV-optimal first stage leaves every leaf a plan)."""
+    if first is None:
+        return [math.inf] * len(extensive.models)
+    return [_evaluate(model.objective) for model in extensive.models.values()]
+
+
+def _node_table(extensive: Extensive) -> pd.DataFrame:
+    """Each node's decisions at the solution read: ``node`` then the first-stage columns."""
+    tables = [
+        _first_stage_table({key: _value(v) for key, v in variables.items()}).assign(node=node)
+        for node, variables in extensive.nodes.items()
+    ]
+    return pd.concat(tables, ignore_index=True)[NODE_COLUMNS]
 
 
 def _impossible(extensive: Extensive) -> str:

@@ -29,6 +29,18 @@ class Risk(StrictModel):
 
 
 @dataclass(frozen=True)
+class Decided:
+    """What one node of a scenario tree decides: its ``periods``, alike in every leaf under
+    it."""
+
+    node: str
+    leaves: tuple[str, ...]
+    """The leaves under the node (scenario names)."""
+    periods: tuple[str, ...]
+    """From the node's own period to the one its children are known from (excluded)."""
+
+
+@dataclass(frozen=True)
 class TwoStage:
     """The scenarios as problems, ready to be built: what each scenario faces and how likely it
     is."""
@@ -47,6 +59,17 @@ class TwoStage:
     faced: Problem
     """``for_disruption(problem, penalty=...)`` without its scenarios: what every scenario
     changes (``problems[s]`` is ``apply(faced, s, from_period=revealed)``)."""
+    nodes: tuple[Decided, ...] = ()
+    """A tree of more than two stages: what each of its inner nodes decides, the root first
+    (``committed``); ``problems`` are its leaves. Empty for two stages: the root alone."""
+
+    def decided(self) -> tuple[Decided, ...]:
+        """What each node decides; for two stages, the root: ``committed`` in every scenario."""
+        return self.nodes or (Decided("", tuple(self.problems), self.committed),)
+
+    def shared(self, scenario: str) -> tuple[str, ...]:
+        """The periods ``scenario`` decides alike with some other: before it is known."""
+        return tuple(t for d in self.decided() if scenario in d.leaves for t in d.periods)
 
 
 def two_stage(

@@ -45,17 +45,19 @@ def fix_alone(
     stages: TwoStage,
     stock: Mapping[str, float],
     fixed: Mapping[Key, float] | None,
+    periods: tuple[str, ...] | None = None,
 ) -> None:
     """What every scenario solved alone has besides its own model: the closing ``stock`` of
-    the last committed period, and the first stage ``fixed`` (with the rows of the committed
-    periods settled onto it), if given."""
+    the last committed period, and the decisions of ``periods`` (default the committed ones)
+    ``fixed`` (with the rows of those periods settled onto them), if given."""
     fix_stock(model, stock, stages.committed[-1], "")
     if fixed is not None:
-        fix(first_stage_variables(model, stages.committed), fixed)
+        periods = periods or stages.committed
+        fix(first_stage_variables(model, periods), fixed)
         # Values from CBC carry 8 significant digits: rows of the committed periods, all
         # fixed, may miss them by that rounding (an "infeasible" first stage, an infinite
         # EEV); a miss beyond it is left for the solver to call infeasible.
-        settle_committed_rows(model, set(stages.committed))
+        settle_committed_rows(model, set(periods))
 
 
 class WarmScenarios:
