@@ -6,6 +6,7 @@ where it needs more than a plan, :func:`require` (before any solve). HiGHS runs 
 :mod:`optiree.handoff`; every other solver through PuLP (``lp.solve``).
 """
 
+import threading
 import warnings
 from dataclasses import dataclass
 from typing import TypeAlias
@@ -15,6 +16,9 @@ import pulp
 from optiree import arguments
 from optiree.errors import SolverChoiceError, SolverError
 from optiree.words import NO_DUALS, lacking_words, unknown_solver_words
+
+_QUIET = threading.Lock()
+"""Held while a solver is made with PuLP's deprecation warning silenced (:func:`solver_for`)."""
 
 SolverName: TypeAlias = str | pulp.LpSolver
 """What ``solver=`` takes: a name (:func:`names`) or a configured ``pulp.LpSolver``."""
@@ -145,8 +149,10 @@ def solver_for(
         solver = choice
     else:
         options = {"msg": log} | ({"timeLimit": time_limit} if time_limit is not None else {})
-        with warnings.catch_warnings():
-            # PuLP 3.3 warns that PULP_CBC_CMD goes away in PuLP 4; optiree pins PuLP < 4.
+        # PuLP 3.3 warns that PULP_CBC_CMD goes away in PuLP 4; optiree pins PuLP < 4. The
+        # warnings filters are one list for the process: threads that made solvers at once
+        # would restore each other's list and let the warning through, hence the lock.
+        with _QUIET, warnings.catch_warnings():
             warnings.filterwarnings("ignore", "PULP_CBC_CMD is deprecated", DeprecationWarning)
             solver = pulp.getSolver(pulp_name(choice), **options)
     if not solver.available():
