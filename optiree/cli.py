@@ -498,9 +498,15 @@ def _sweep_scenarios(args: argparse.Namespace, problem: Problem) -> tuple[list[S
         return problem.scenarios, f"the scenarios of {args.file}"
     materials = args.materials.split(",") if args.materials is not None else None
     scenarios = random_scenarios(
-        problem, args.scenarios, seed=args.seed, country=args.country, materials=materials
+        problem,
+        args.scenarios,
+        seed=args.seed,
+        country=args.country,
+        materials=materials,
+        price_moves=_price_moves(args),
     )
-    return scenarios, f"random disruptions by {args.country}, seed {args.seed}"
+    moved = f", prices moved ({', '.join(args.price_move)})" if args.price_move else ""
+    return scenarios, f"random disruptions by {args.country}, seed {args.seed}{moved}"
 
 
 def _check_sweep_options(args: argparse.Namespace) -> None:
@@ -732,6 +738,34 @@ def _draw_flags(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--country", default="CN", help="country whose supply is disrupted (default CN)"
     )
+    command.add_argument(
+        "--price-move",
+        action="append",
+        metavar="SOURCE=LOW:HIGH",
+        help="with --scenarios: a disruption multiplies SOURCE's prices (or every other "
+        "country's: others) by 1 + cut x (u - 1), u drawn in LOW..HIGH; repeat for more",
+    )
+
+
+def _price_moves(args: argparse.Namespace) -> dict[str, tuple[float, float]] | None:
+    """``--price-move SOURCE=LOW:HIGH`` (repeated) as ``random_scenarios``' ``price_moves``.
+
+    Raises:
+        ArgumentError: an entry is not SOURCE=LOW:HIGH with two numbers.
+    """
+    if not args.price_move:
+        return None
+    moves = {}
+    for entry in args.price_move:
+        key, _, span = entry.partition("=")
+        low, _, high = span.partition(":")
+        try:
+            moves[key] = (float(low), float(high))
+        except ValueError:
+            raise ArgumentError(
+                f"--price-move {entry}: give SOURCE=LOW:HIGH, e.g. others=1.0:1.6"
+            ) from None
+    return moves
 
 
 def _sweep_command(commands: Commands) -> None:
@@ -917,7 +951,13 @@ def _scored(args: argparse.Namespace, problem: Problem, result: StochasticResult
 
     seed = args.seed + 1 if args.score_seed is None else args.score_seed
     try:
-        fresh = random_scenarios(problem, args.score, seed=seed, country=args.country)
+        fresh = random_scenarios(
+            problem,
+            args.score,
+            seed=seed,
+            country=args.country,
+            price_moves=_price_moves(args),
+        )
         with _progress(args, "out of sample"):
             scored = out_of_sample(problem, result, fresh, solver=args.solver, log=args.verbose)
     except OptireeError as error:
@@ -933,7 +973,13 @@ def _drawn(args: argparse.Namespace, problem: Problem) -> list[Scenario]:
 
     if args.scenarios < 1:
         raise ArgumentError(f"--scenarios {args.scenarios}: give at least 1")
-    return random_scenarios(problem, args.scenarios, seed=args.seed, country=args.country)
+    return random_scenarios(
+        problem,
+        args.scenarios,
+        seed=args.seed,
+        country=args.country,
+        price_moves=_price_moves(args),
+    )
 
 
 def _diagnose(args: argparse.Namespace) -> int:

@@ -1261,3 +1261,19 @@ def no_duals_words(solver: str) -> str:
         f"\nWhat matters most: not known, the solver {solver!r} reports no {NO_DUALS} through "
         "PuLP (solve with highs or cbc for them; docs/solvers.md)\n"
     )
+
+
+# --- prices that move and past episodes ---
+
+
+def onsets_words(
+    names: tuple[str, ...], first: str, last: str, period_days: float, per_period: float
+) -> str:
+    """How often past episodes began in a window, and whose assumption that rate is."""
+    began = ", ".join(names) or "none"
+    return (
+        f"Episodes begun {first} to {last}: {len(names)} ({began})\n"
+        f"Onsets per period of {number(period_days)} days: {per_period:.4g}\n"
+        "assumption: yours. A handful of past episodes is no forecast; a rate read from them "
+        "is a starting point for a transition probability, not an estimate of one."
+    )

@@ -372,3 +372,28 @@ def named(problem: Problem, name: str) -> Scenario:
         return by_name[name]
     known = ", ".join(by_name) or "none"
     raise ScenarioError(f"no scenario {name!r} in {problem.name!r}; its scenarios: {known}")
+
+
+OTHERS = "others"
+"""In a price move, every source outside the disrupting country not named on its own."""
+
+
+def moved_prices(
+    problem: Problem, country: str, periods: list[str], factors: Mapping[str, float]
+) -> list[SourceChange]:
+    """The source changes of a price move that comes with a disruption by ``country``: each
+    source named in ``factors`` has every price (materials, tiers of their own, feeds) times
+    its factor in ``periods``; :data:`OTHERS` gives its factor to every source outside
+    ``country`` not named on its own. A factor of 1 changes nothing and is left out."""
+    named = {s.id for s in problem.sources if s.id in factors}
+    changes = []
+    for source in problem.sources:
+        if source.id in named:
+            factor = factors[source.id]
+        elif source.country != country and OTHERS in factors:
+            factor = factors[OTHERS]
+        else:
+            continue
+        if factor != 1:
+            changes.append(SourceChange(source=source.id, periods=periods, price_factor=factor))
+    return changes
