@@ -33,6 +33,7 @@ from optiree.version import __version__
 
 if TYPE_CHECKING:
     from optiree.diagnose import Diagnosis, diagnose
+    from optiree.disruption.episodes import episode, episodes
     from optiree.disruption.scenarios import apply
     from optiree.disruption.stochastic import (
         OutOfSample,
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
 
 _HOMES = {
     "optiree.diagnose": ("Diagnosis", "diagnose"),
+    "optiree.disruption.episodes": ("episode", "episodes"),
     "optiree.disruption.scenarios": ("apply",),
     "optiree.disruption.stochastic": (
         "OutOfSample",
@@ -101,6 +103,8 @@ __all__ = [
     "__version__",
     "apply",
     "diagnose",
+    "episode",
+    "episodes",
     "frontier",
     "load_problem",
     "out_of_sample",
