@@ -5,6 +5,8 @@
 - The draws are reproducible, and price moves leave the cuts drawn without them unchanged.
 - A price move never lowers the cost of a scenario against the same cut without it (random
   problems from tests/strategies.py).
+- A scenario gives a source a rising supply curve (its tiers), priced by hand; the curve holds
+  in every period, and falling bands are refused as in a source.
 """
 
 from pathlib import Path
@@ -13,13 +15,14 @@ import pytest
 import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pydantic import ValidationError
 
 import optiree
 from optiree import Problem
 from optiree.cli import main
 from optiree.disruption.scenarios import OTHERS
 from optiree.disruption.sweep import random_scenarios, sweep
-from optiree.errors import ArgumentError
+from optiree.errors import ArgumentError, ScenarioError
 from optiree.schema import Scenario
 from tests.strategies import problems
 
@@ -137,3 +140,35 @@ def test_the_command_draws_price_moves(tmp_path: Path, capsys: pytest.CaptureFix
     assert "prices moved (others=2:2)" in capsys.readouterr().out
     assert main([*args, "--price-move", "others=two"]) == 2
     assert "give SOURCE=LOW:HIGH" in capsys.readouterr().err
+
+
+def _curve(**change: object) -> Scenario:
+    """China embargoed in P1; Lynas sells its first 50 t at its price, the rest at twice it."""
+    bands = [{"up_to": 50, "price_multiplier": 1}, {"price_multiplier": 2}]
+    return Scenario.model_validate(
+        {
+            "name": "curve",
+            "disruptions": [{"country": "CN", "start": "P1"}],
+            "sources": [{"source": "lynas", "tiers": {"Dy": bands}, **change}],
+        }
+    )
+
+
+def test_a_scenario_gives_a_source_a_rising_supply_curve(solver: str) -> None:
+    problem = _two_sources(80)
+    # 50 t at 150 and 30 t at 300; without the curve 80 t at 150.
+    curved = optiree.solve(optiree.apply(problem, _curve()), solver=solver)
+    assert curved.total_cost == pytest.approx(50 * 150 + 30 * 300)
+    flat = optiree.solve(optiree.apply(problem, _curve().derive(sources=[])), solver=solver)
+    assert flat.total_cost == pytest.approx(80 * 150)
+
+
+def test_a_supply_curve_holds_in_every_period() -> None:
+    with pytest.raises(ValidationError, match="names no 'periods'"):
+        _curve(periods=["P1"])
+    two = _two_sources(80).derive(periods=["P1", "P2"])
+    with pytest.raises(ScenarioError, match="cannot start at P2"):
+        optiree.apply(two, _curve(), from_period="P2")
+    falling = [{"up_to": 50, "price": 300}, {"price": 200}]
+    with pytest.raises(ValidationError, match="the price falls from 300 to 200"):
+        optiree.apply(_two_sources(80), _curve(tiers={"Dy": falling}))
