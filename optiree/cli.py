@@ -36,6 +36,7 @@ from optiree.errors import (
     OptireeError,
     OutputError,
     OutputTakenError,
+    ScenarioError,
     SolverError,
 )
 from optiree.io import is_workbook, load_problem
@@ -46,6 +47,8 @@ from optiree.words import (
     PROGRESS_UNIT,
     applied_words,
     default_executor_words,
+    episodes_solved_words,
+    episodes_words,
     for_terminal,
     headline,
     lines_of,
@@ -642,11 +645,69 @@ def parser() -> argparse.ArgumentParser:
         add(commands)
     for add in (_stress_command, _stochastic_command, _diagnose_command, _apply_command):
         add(commands)
+    _episodes_command(commands)
     validate_cmd = commands.add_parser("validate", help="check a problem file without solving")
     validate_cmd.add_argument("file", type=Path)
     _verbose_flag(validate_cmd)
     validate_cmd.set_defaults(run=_validate)
     return root
+
+
+def _episodes_command(commands: Commands) -> None:
+    episodes_cmd = commands.add_parser(
+        "episodes",
+        help="list past export-control episodes, or plan a file under each from a period",
+    )
+    episodes_cmd.add_argument("file", type=Path, nargs="?", help="problem file to plan")
+    episodes_cmd.add_argument(
+        "--start", metavar="PERIOD", help="with FILE: the period each episode starts in"
+    )
+    episodes_cmd.add_argument(
+        "--prices",
+        action="store_true",
+        help="with FILE: the other countries' prices move as in the episode, where catalogued",
+    )
+    _solver_flag(episodes_cmd)
+    _verbose_flag(episodes_cmd)
+    episodes_cmd.set_defaults(run=_episodes)
+
+
+def _episodes(args: argparse.Namespace) -> int:
+    """``episodes``: the catalogue; with FILE, each episode that fits it beside no disruption."""
+    from optiree.disruption.episodes import episodes
+
+    if args.file is None:
+        if args.start is not None or args.prices:
+            raise _Stop(EXIT_INVALID, "error: --start and --prices need a problem FILE")
+        every = episodes()
+        table = every[["name", "start", "end", "target", "materials", "severity"]]
+        table = table.assign(price=every.price_factor).astype(object).fillna("")
+        _say(episodes_words(table.to_string(index=False)))
+        return EXIT_OK
+    problem = _load(args.file)
+    if args.start is None:
+        raise _Stop(EXIT_INVALID, "error: give --start PERIOD, the period each episode starts in")
+    return _episodes_solved(args, problem)
+
+
+def _episodes_solved(args: argparse.Namespace, problem: Problem) -> int:
+    """Each episode that fits ``problem``, from ``--start``, side by side with none."""
+    from optiree.disruption.episodes import catalogue, episode
+    from optiree.disruption.sweep import sweep
+
+    scenarios, left_out = [Scenario(name=NO_DISRUPTION)], []
+    try:
+        for known in catalogue().episodes:
+            try:
+                scenarios.append(episode(problem, known.name, start=args.start, prices=args.prices))
+            except ScenarioError:
+                left_out.append(known.name)
+        swept = sweep(problem, scenarios, executor="serial", solver=args.solver, progress=False)
+    except OptireeError as error:
+        return _failed(error)
+    _tell(args, episodes_solved_words(problem.name, args.start, args.prices, left_out))
+    _say(swept.side_by_side(), end="")
+    return _exit(swept.all_optimal)
 
 
 def _solve_command(commands: Commands) -> None:

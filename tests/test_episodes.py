@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 import optiree
+from optiree.cli import main
 from optiree.disruption.episodes import catalogue, covered, onset_frequency
 from optiree.disruption.scenarios import disrupted
 from optiree.errors import ArgumentError, ScenarioError
@@ -148,3 +149,32 @@ def test_onsets_per_period_by_hand() -> None:
     assert "assumption: yours" in window.summary()
     with pytest.raises(ArgumentError, match="give the window in order"):
         onset_frequency(date(2020, 1, 1), date(2010, 1, 1))
+
+
+def test_the_command_lists_the_catalogue(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["episodes"]) == 0
+    printed = capsys.readouterr().out
+    assert all(e.name in printed for e in catalogue().episodes)
+    assert "Both are assumptions" in printed
+    assert main(["episodes", "--start", "2026Q1"]) == 2
+    assert "need a problem FILE" in capsys.readouterr().err
+
+
+def test_the_command_plans_each_episode_that_fits(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["episodes", str(JAPAN), "--start", "2026Q1", "--prices"]) == 0
+    printed = capsys.readouterr().out
+    assert "Not in this problem (none of its materials or countries): gallium_germanium_2023" in (
+        printed
+    )
+    rows = [line.split() for line in printed.splitlines() if line.split()[:1] != []]
+    names = [row[0] for row in rows if len(row) > 1 and row[1] == "optimal"]
+    assert names == [
+        "none",
+        "halt_2010",
+        "quotas_2010",
+        "heavy_licences_2025",
+        "expansion_2025",
+        "japan_dual_use_2026",
+    ]
+    assert main(["episodes", str(JAPAN)]) == 2
+    assert "give --start PERIOD" in capsys.readouterr().err
