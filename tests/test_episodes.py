@@ -146,6 +146,9 @@ def test_onsets_per_period_by_hand() -> None:
     japan_only = onset_frequency(date(2010, 1, 1), date(2026, 12, 31), target="JP")
     assert len(japan_only.names) == 6  # aimed at all importers count for Japan too
     assert onset_frequency(date(2011, 1, 1), date(2023, 7, 31)).names == ()
+    magnets = onset_frequency(date(2010, 1, 1), date(2025, 12, 31), materials=["NdPr", "Dy"])
+    assert "gallium_germanium_2023" not in magnets.names
+    assert len(magnets.names) == 4
     assert "assumption: yours" in window.summary()
     with pytest.raises(ArgumentError, match="give the window in order"):
         onset_frequency(date(2020, 1, 1), date(2010, 1, 1))

@@ -8,6 +8,7 @@ from it is an assumption the user owns, not a forecast.
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from functools import cache
@@ -234,10 +235,12 @@ def onset_frequency(
     period_days: float = 91.25,
     country: str | None = None,
     target: str | None = None,
+    materials: Sequence[str] | None = None,
 ) -> Onsets:
     """The episodes of the catalogue that began from ``first`` to ``last`` (both included),
-    by ``country`` and aimed at ``target`` (an episode aimed at ``all`` counts for every
-    target; none: every episode), counted per period of ``period_days``.
+    by ``country``, aimed at ``target`` (an episode aimed at ``all`` counts for every
+    target) and withholding one of ``materials`` at least (:func:`covered`; none: any),
+    counted per period of ``period_days``.
 
     Raises:
         ArgumentError: ``first`` after ``last``, or ``period_days`` not above 0.
@@ -247,7 +250,14 @@ def onset_frequency(
     arguments.finite_positive(period_days, "period_days")
     if first > last:
         raise ArgumentError(f"first ({first}) is after last ({last}): give the window in order")
-    began = [e for e in catalogue().episodes if first <= e.start <= last]
+    if materials is not None:
+        materials = arguments.listed(materials, "materials", arguments.text)
+    began = [
+        e
+        for e in catalogue().episodes
+        if first <= e.start <= last
+        and (materials is None or any(covered(m, e.materials) for m in materials))
+    ]
     names = tuple(
         e.name for e in sorted(began, key=lambda e: e.start) if _aimed(e, country, target)
     )
