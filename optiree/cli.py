@@ -653,20 +653,17 @@ def parser() -> argparse.ArgumentParser:
     return root
 
 
+MOVED_HELP = "with FILE: the other countries' prices move as in the episode, where catalogued"
+
+
 def _episodes_command(commands: Commands) -> None:
     episodes_cmd = commands.add_parser(
         "episodes",
         help="list past export-control episodes, or plan a file under each from a period",
     )
     episodes_cmd.add_argument("file", type=Path, nargs="?", help="problem file to plan")
-    episodes_cmd.add_argument(
-        "--start", metavar="PERIOD", help="with FILE: the period each episode starts in"
-    )
-    episodes_cmd.add_argument(
-        "--prices",
-        action="store_true",
-        help="with FILE: the other countries' prices move as in the episode, where catalogued",
-    )
+    episodes_cmd.add_argument("--start", metavar="PERIOD", help="with FILE: the first period")
+    episodes_cmd.add_argument("--prices", action="store_true", help=MOVED_HELP)
     _solver_flag(episodes_cmd)
     _verbose_flag(episodes_cmd)
     episodes_cmd.set_defaults(run=_episodes)
