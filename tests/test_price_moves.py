@@ -7,6 +7,7 @@
   problems from tests/strategies.py).
 - A scenario gives a source a rising supply curve (its tiers), priced by hand; the curve holds
   in every period, and falling bands are refused as in a source.
+- ``optiree sweep`` and ``optiree stochastic`` take ``--price-move SOURCE=LOW:HIGH``.
 """
 
 from pathlib import Path
@@ -172,3 +173,18 @@ def test_a_supply_curve_holds_in_every_period() -> None:
     falling = [{"up_to": 50, "price": 300}, {"price": 200}]
     with pytest.raises(ValidationError, match="the price falls from 300 to 200"):
         optiree.apply(_two_sources(80), _curve(tiers={"Dy": falling}))
+
+
+def test_the_stochastic_command_draws_price_moves(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    file = tmp_path / "two.yaml"
+    document = _two_sources(50).model_dump(exclude_defaults=True)
+    document["periods"] = ["P1", "P2"]
+    document["sources"][0]["capacity"] = {"Dy": 50}  # nothing to stock ahead of a cut
+    file.write_text(yaml.safe_dump(document))
+    args = ["stochastic", str(file), "--scenarios", "4", "--seed", "2", "--quiet"]
+    assert main(args) == 0
+    plain = capsys.readouterr().out
+    assert main([*args, "--price-move", "lynas=3:3"]) == 0
+    assert capsys.readouterr().out != plain  # dearer Lynas in the draws that cut China
