@@ -494,6 +494,8 @@ def _sweep_scenarios(args: argparse.Namespace, problem: Problem) -> tuple[list[S
 
     _check_sweep_options(args)
     if args.scenarios is None:
+        if args.price_move:
+            raise ArgumentError("--price-move moves the prices of random draws: give --scenarios N")
         if not problem.scenarios:
             raise ArgumentError(
                 f"{args.file} has no scenarios: give --scenarios N to draw N at random"
@@ -542,6 +544,7 @@ def _swept(
 ) -> Sweep:
     """Sweep ``scenarios``, print the summary and write the table to ``--out``, if given."""
     from optiree.disruption.sweep import require_pyarrow, sweep, write_sweep
+    from optiree.disruption.sweep.table import with_price_factors
 
     if args.out is not None and args.out.suffix.lower() == ".parquet":
         require_pyarrow()  # before the sweep, not after it
@@ -550,6 +553,8 @@ def _swept(
     swept = sweep(
         problem, scenarios, executor=executor, solver=args.solver, progress=not args.quiet
     )
+    if args.price_move:
+        swept = with_price_factors(swept, scenarios)
     # the file first: see _solve
     written = write_sweep(swept.table, args.out, overwrite=args.force) if args.out else None
     _tell(args, f"{problem.name}: sweep of {origin} (solver: {args.solver})")
@@ -981,6 +986,8 @@ def _stochastic(args: argparse.Namespace) -> int:
     try:
         if args.score is not None and args.score < 2:
             raise ArgumentError(f"--score {args.score}: give at least 2 fresh scenarios")
+        if args.price_move and args.scenarios is None and args.score is None:
+            raise ArgumentError("--price-move moves the prices of random draws: give --scenarios N")
         if args.scenarios is not None:
             scenarios = _drawn(args, problem)
         elif not problem.scenarios:

@@ -23,6 +23,7 @@ from optiree import Problem
 from optiree.cli import main
 from optiree.disruption.scenarios import OTHERS
 from optiree.disruption.sweep import random_scenarios, sweep
+from optiree.disruption.sweep.table import with_price_factors
 from optiree.errors import ArgumentError, ScenarioError
 from optiree.schema import Scenario
 from tests.strategies import problems
@@ -138,9 +139,24 @@ def test_the_command_draws_price_moves(tmp_path: Path, capsys: pytest.CaptureFix
     file.write_text(yaml.safe_dump(_two_sources(50).model_dump(exclude_defaults=True)))
     args = ["sweep", str(file), "--scenarios", "5", "--seed", "2", "--serial"]
     assert main([*args, "--price-move", "others=2:2"]) == 0
-    assert "prices moved (others=2:2)" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert "prices moved (others=2:2)" in printed
+    assert "price_factor" in printed
+    assert main(args) == 0
+    assert "price_factor" not in capsys.readouterr().out
     assert main([*args, "--price-move", "others=two"]) == 2
     assert "give SOURCE=LOW:HIGH" in capsys.readouterr().err
+    assert main(["sweep", str(file), "--serial", "--price-move", "others=2:2"]) == 2
+    assert "give --scenarios N" in capsys.readouterr().err
+
+
+def test_the_largest_price_factor_of_each_draw() -> None:
+    problem = _two_sources(50)
+    moved = random_scenarios(problem, 4, seed=5, min_length=1, price_moves={"lynas": (2, 2)})
+    swept = sweep(problem, moved, executor="serial", progress=False)
+    assert "price_factor" not in swept.table  # a sweep's own table reads as before
+    factors = with_price_factors(swept, moved).table.price_factor
+    assert list(factors) == pytest.approx([1 + s.disruptions[0].cut for s in moved], abs=0.005)
 
 
 def _curve(**change: object) -> Scenario:
@@ -188,3 +204,5 @@ def test_the_stochastic_command_draws_price_moves(
     plain = capsys.readouterr().out
     assert main([*args, "--price-move", "lynas=3:3"]) == 0
     assert capsys.readouterr().out != plain  # dearer Lynas in the draws that cut China
+    assert main(["stochastic", str(file), "--price-move", "lynas=3:3"]) == 2
+    assert "--price-move moves the prices of random draws" in capsys.readouterr().err
