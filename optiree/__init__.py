@@ -35,6 +35,7 @@ if TYPE_CHECKING:
     from optiree.diagnose import Diagnosis, diagnose
     from optiree.disruption.episodes import episode, episodes
     from optiree.disruption.scenarios import apply
+    from optiree.disruption.simulate import Process, Simulation, load_process, simulate
     from optiree.disruption.stochastic import (
         OutOfSample,
         Risk,
@@ -62,6 +63,7 @@ _HOMES = {
         "out_of_sample",
         "solve_stochastic",
     ),
+    "optiree.disruption.simulate": ("Process", "Simulation", "load_process", "simulate"),
     "optiree.disruption.stress": ("StressResult", "StressTable", "stress_table", "stress_test"),
     "optiree.disruption.sweep": ("Sweep", "random_scenarios", "sweep"),
     "optiree.frontier": ("Frontier", "frontier"),
@@ -86,11 +88,13 @@ __all__ = [
     "OutputTakenError",
     "PlotError",
     "Problem",
+    "Process",
     "Result",
     "Risk",
     "Scenario",
     "ScenarioError",
     "Sensitivity",
+    "Simulation",
     "SolverChoiceError",
     "SolverError",
     "Status",
@@ -107,9 +111,11 @@ __all__ = [
     "episodes",
     "frontier",
     "load_problem",
+    "load_process",
     "out_of_sample",
     "random_scenarios",
     "sensitivity",
+    "simulate",
     "solve",
     "solve_stochastic",
     "stress_table",

@@ -117,9 +117,9 @@ class _Parser(argparse.ArgumentParser):
             _say(message, end="", err=file is not sys.stdout)
 
 
-def format_validation_error(error: ValidationError, path: Path) -> str:
-    """One line per error: the field path, then what is wrong with it."""
-    lines = [f"invalid problem in {path}: {error.error_count()} error(s)"]
+def format_validation_error(error: ValidationError, path: Path, what: str = "problem") -> str:
+    """One line per error: the field path, then what is wrong with it (in a ``what`` file)."""
+    lines = [f"invalid {what} in {path}: {error.error_count()} error(s)"]
     for detail in error.errors(include_url=False):
         where = ".".join(str(part) for part in detail["loc"]) or "(document)"
         lines.append(f"  {where}: {detail['msg']}")
@@ -650,6 +650,7 @@ def parser() -> argparse.ArgumentParser:
         add(commands)
     for add in (_stress_command, _stochastic_command, _diagnose_command, _apply_command):
         add(commands)
+    _simulate_command(commands)
     _episodes_command(commands)
     validate_cmd = commands.add_parser("validate", help="check a problem file without solving")
     validate_cmd.add_argument("file", type=Path)
@@ -831,6 +832,26 @@ def _price_moves(args: argparse.Namespace) -> dict[str, tuple[float, float]] | N
     return moves
 
 
+def _where_flags(command: argparse.ArgumentParser) -> None:
+    """``--dask ADDRESS`` or ``--serial``: where a sweep or a simulation runs."""
+    where = command.add_mutually_exclusive_group()
+    where.add_argument(
+        "--dask",
+        metavar="ADDRESS",
+        help="run on dask: 'local' for a cluster on this machine, or a scheduler's address "
+        "(tcp://host:8786)",
+    )
+    where.add_argument("--serial", action="store_true", help="run in this process")
+
+
+def _table_out_flags(command: argparse.ArgumentParser, what: str) -> None:
+    """``--out`` (a CSV or Parquet file of ``what``) and ``--force``."""
+    command.add_argument(
+        "--out", type=Path, help=f"file to write {what} to: .csv, or .parquet (pyarrow)"
+    )
+    command.add_argument("--force", action="store_true", help="replace the --out file if it exists")
+
+
 def _sweep_command(commands: Commands) -> None:
     sweep_cmd = commands.add_parser(
         "sweep", help="solve many disruption scenarios, one plan each, and tabulate them"
@@ -840,21 +861,9 @@ def _sweep_command(commands: Commands) -> None:
     sweep_cmd.add_argument(
         "--materials", help="materials the draws choose from, e.g. Dy,Tb (default all)"
     )
-    where = sweep_cmd.add_mutually_exclusive_group()
-    where.add_argument(
-        "--dask",
-        metavar="ADDRESS",
-        help="run on dask: 'local' for a cluster on this machine, or a scheduler's address "
-        "(tcp://host:8786)",
-    )
-    where.add_argument("--serial", action="store_true", help="run in this process")
+    _where_flags(sweep_cmd)
     _solver_flag(sweep_cmd)
-    sweep_cmd.add_argument(
-        "--out", type=Path, help="file to write the table to: .csv, or .parquet (pyarrow)"
-    )
-    sweep_cmd.add_argument(
-        "--force", action="store_true", help="replace the --out file if it exists"
-    )
+    _table_out_flags(sweep_cmd, "the table")
     _verbose_flag(sweep_cmd)
     sweep_cmd.set_defaults(run=_sweep)
 
@@ -1225,6 +1234,111 @@ def _silence_output() -> None:
         with contextlib.suppress(OSError, ValueError):  # no descriptor: a test's capture
             os.dup2(devnull, stream.fileno())
     os.close(devnull)
+
+
+# --- simulate ---
+
+
+def _simulate_command(commands: Commands) -> None:
+    simulate_cmd = commands.add_parser(
+        "simulate",
+        help="re-plan period by period along sampled paths of a disruption process, per policy",
+    )
+    simulate_cmd.add_argument("file", type=Path)
+    simulate_cmd.add_argument(
+        "--process", type=Path, required=True, help="the process file (YAML or JSON)"
+    )
+    simulate_cmd.add_argument(
+        "--paths",
+        default="100",
+        metavar="N",
+        help="paths to draw (default 100), or 'all' for every path with its probability; "
+        "ignored when the process gives its paths",
+    )
+    simulate_cmd.add_argument("--seed", type=int, default=0, help="seed of the draws (default 0)")
+    simulate_cmd.add_argument(
+        "--policy",
+        action="append",
+        metavar="P",
+        help="'lp' (the file's own stock targets) or 'stock:N' (N days of every material); "
+        "repeat for several (default lp)",
+    )
+    simulate_cmd.add_argument(
+        "--lookahead",
+        type=int,
+        metavar="K",
+        help="periods the present state is believed to last (default: to the horizon's end)",
+    )
+    _where_flags(simulate_cmd)
+    _solver_flag(simulate_cmd)
+    _table_out_flags(simulate_cmd, "the per-path table")
+    _verbose_flag(simulate_cmd)
+    simulate_cmd.set_defaults(run=_simulate)
+
+
+def _simulate_flags(args: argparse.Namespace) -> tuple[int | str, list[str]]:
+    """``--paths`` and ``--policy`` as ``simulate`` takes them; the other flags checked.
+
+    Raises:
+        ArgumentError: a flag does not fit (named).
+    """
+    from optiree.disruption.simulate import ALL
+    from optiree.disruption.simulate.replan import policy_of
+
+    _check_sweep_options(args)
+    paths: int | str = args.paths
+    if args.paths != ALL:
+        if not args.paths.isdigit() or int(args.paths) < 1:
+            raise ArgumentError(f"--paths {args.paths}: give a whole number from 1, or 'all'")
+        paths = int(args.paths)
+    if args.lookahead is not None and args.lookahead < 1:
+        raise ArgumentError(f"--lookahead {args.lookahead}: give a whole number from 1")
+    policies = args.policy or ["lp"]
+    for policy in policies:
+        policy_of(policy, f"--policy {policy}")
+    return paths, policies
+
+
+def _simulate(args: argparse.Namespace) -> int:
+    from optiree.disruption.simulate import load_process, simulate
+    from optiree.disruption.sweep import require_pyarrow, write_sweep
+
+    problem = _load(args.file)
+    try:
+        paths, policies = _simulate_flags(args)
+        process = load_process(args.process)
+    except OptireeError as error:
+        raise _Stop(EXIT_INVALID, f"error: {error}") from None
+    except ValidationError as error:
+        raise _Stop(EXIT_INVALID, format_validation_error(error, args.process, "process")) from None
+    except OSError as error:
+        message = f"cannot read {args.process}: {error.strerror or error}"
+        raise _Stop(EXIT_INVALID, message) from None
+    _refuse_taken(args, args.out)
+    try:
+        if args.out is not None and args.out.suffix.lower() == ".parquet":
+            require_pyarrow()  # before the simulation, not after it
+        simulated = simulate(
+            problem,
+            process,
+            policies,
+            paths=paths,
+            seed=args.seed,
+            lookahead=args.lookahead,
+            executor=_executor(args),
+            solver=args.solver,
+            progress=not args.quiet,
+        )
+    except ValidationError as error:
+        raise _Stop(EXIT_INVALID, format_validation_error(error, args.process, "process")) from None
+    except OptireeError as error:
+        return _failed(error)
+    _summary(args, simulated.summary())
+    if args.out is not None:
+        written = write_sweep(simulated.paths, args.out, overwrite=args.force)
+        _tell(args, f"Table written to {written}")
+    done = simulated.distribution["optimal"] == simulated.distribution["paths"]
+    return _exit(bool(done.all()))
 
 
 if __name__ == "__main__":

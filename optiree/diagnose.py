@@ -305,10 +305,11 @@ def _relaxations(readings: list["_Reading"]) -> pd.DataFrame:
 
 def _position(label: str, ids: tuple[str, ...]) -> int:
     """Where a row's material or period comes in ``ids``: of the first, for a total over several
-    ('NdPr+Dy', '2026Q1..2026Q4')."""
+    ('NdPr+Dy', '2026Q1..2026Q4'); after them all for a row of none (a budget's material)."""
     if label in ids:
         return ids.index(label)
-    return ids.index(re.split(r"\+|\.\.", label, maxsplit=1)[0])
+    first = re.split(r"\+|\.\.", label, maxsplit=1)[0]
+    return ids.index(first) if first in ids else len(ids)
 
 
 # -- the relaxation LP --------------------------------------------------------------------------
@@ -587,7 +588,7 @@ def _share_of_demand(value: float, asked: float) -> float:
     return value / asked
 
 
-_NEEDED = {Rule.BALANCE: _as_is, Rule.CONTRACT: _as_is}
+_NEEDED = {Rule.BALANCE: _as_is, Rule.CONTRACT: _as_is, Rule.BUDGET: _as_is}
 """The parameter that would just hold, from a row's value and demand, where it is not a
 multiple of the demand."""
 

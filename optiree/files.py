@@ -34,6 +34,7 @@ from optiree.words import (
     RESULTS_ABOUT,
     csv_number,
     infinite,
+    with_unit,
 )
 
 SUMMARY = "summary.json"
@@ -546,10 +547,7 @@ def _table_sheet(sheet: Any, table: pd.DataFrame, units: Mapping[str, str], curr
     """One table on ``sheet``: headers with units, then its rows, each column formatted."""
     found = [units.get(str(column)) for column in table.columns]
     sheet.append(
-        [
-            f"{column} [{unit}]" if unit else str(column)
-            for column, unit in zip(table.columns, found, strict=True)
-        ]
+        [with_unit(str(column), unit) for column, unit in zip(table.columns, found, strict=True)]
     )
     for row in table.itertuples(index=False):
         sheet.append([_cell(value) for value in row])

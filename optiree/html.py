@@ -32,7 +32,19 @@ from optiree.plots import (
 )
 from optiree.results import COLUMN_UNITS, TONNE
 from optiree.version import __version__
-from optiree.words import cell, headline, money, price, share, tonnes
+from optiree.words import (
+    built,
+    cell,
+    heading,
+    headline,
+    infinite,
+    money,
+    price,
+    share,
+    tonnes,
+    with_unit,
+    yes_no,
+)
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -48,8 +60,11 @@ body { font-family: system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; ma
        max-width: 70em; padding: 0 1em; color: #222; line-height: 1.4; }
 h1 { margin-bottom: 0.2em; }
 h2 { border-bottom: 1px solid #ccc; margin-top: 2em; }
-table { border-collapse: collapse; margin: 0.5em 0 1.2em; font-size: 0.9em; }
+table { border-collapse: collapse; font-size: 0.9em; }
+.wide { overflow-x: auto; max-width: 100%; margin: 0.5em 0 1.2em; }
 th, td { border: 1px solid #ddd; padding: 0.2em 0.6em; }
+thead th { vertical-align: bottom; }
+td.n { white-space: nowrap; }
 thead th { background: #f2f2f2; }
 tbody th { text-align: left; font-weight: normal; }
 td.n { text-align: right; font-variant-numeric: tabular-nums; }
@@ -172,7 +187,11 @@ def _summary(result: "Result") -> list[str]:
 
 def _figures(problem: "Problem", result: "Result", frontier: "Frontier | None") -> list[str]:
     figures: list[tuple[str, Figure]] = [
-        ("Supply by source and period [t]; black ticks: demand [t]", sourcing_mix(result)),
+        (
+            "How demand was met [t]: bought from each source, saved by substitutes, drawn "
+            "from stock, left short; black ticks: demand [t]",
+            sourcing_mix(result),
+        ),
         (
             f"Closing stock [t] with the {REQUIREMENT_LABEL} [t]",
             stock_trajectory(result, problem),
@@ -247,8 +266,24 @@ def _tables(problem: "Problem", result: "Result") -> list[str]:
         index=["material", "country"], columns="period", values="share", sort=False
     )
     parts.append(_table(shares * 100, share) if not shares.empty else "<p>Nothing delivered.</p>")
+    parts += _investments(result)
     parts += _binding(result)
     return parts
+
+
+def _investments(result: "Result") -> list[str]:
+    """What the plan builds, for a problem with investment options (nothing otherwise)."""
+    if result.investments.empty:
+        return []
+    chosen = built(result.investments)
+    columns = ["investment", "target", "period", "available_from", "size"]
+    table = chosen[[*columns, "capital_cost", "operating_cost"]].set_index(columns[:2])
+    formats = {"size": tonnes, "capital_cost": money, "operating_cost": money}
+    return [
+        f'<h2 id="investments">Investments (size in t/yr, units/yr for a substitute line; '
+        f"costs in {_e(result.currency)})</h2>",
+        _table(table, formats) if not chosen.empty else "<p>Nothing is built.</p>",
+    ]
 
 
 def _binding(result: "Result") -> list[str]:
@@ -290,12 +325,13 @@ def _frontier_table(frontier: "Frontier") -> list[str]:
         "total_cost": money,
         "marginal_cost_per_point": money,
     }
+    units = {"total_cost": currency, "marginal_cost_per_point": f"{currency} per 0.01"}
     return [
         '<h2 id="frontier">Cost of security</h2>',
         f'<p class="note">Least total cost [{_e(currency)}] at each level of the rule, from '
         f"the loosest to the tightest; marginal cost per point [{_e(currency)}]: from this "
         "level to the next, per 0.01 of the level.</p>",
-        _table(frontier.table, formats, index=False),
+        _table(*_readable(frontier.table, formats, units), index=False),
     ]
 
 
@@ -303,8 +339,19 @@ def _sensitivity(tables: Mapping[str, pd.DataFrame]) -> list[str]:
     parts = ['<h2 id="sensitivity">Sensitivity</h2>']
     for name, frame in tables.items():
         index = not isinstance(frame.index, pd.RangeIndex)
-        parts += [f"<h3>{_e(name)}</h3>", _table(frame, cell, index=index)]
+        shown, formats = _readable(frame, {}, frame.attrs.get("units", {}))
+        parts += [f"<h3>{_e(name)}</h3>", _table(shown, formats, index=index)]
     return parts
+
+
+def _readable(
+    frame: pd.DataFrame, formats: Mapping[str, Format], units: Mapping[str, str]
+) -> tuple[pd.DataFrame, dict[str, Format]]:
+    """``frame`` with headers for reading, words and the unit (``units``: column -> unit),
+    ``allowable_increase`` -> ``allowable increase [t REO]``, and ``formats`` by those headers."""
+    headers = {str(c): with_unit(heading(str(c)), units.get(str(c))) for c in frame.columns}
+    renamed = frame.rename(columns=headers)
+    return renamed, {headers[column]: fmt for column, fmt in formats.items() if column in headers}
 
 
 def _table(frame: pd.DataFrame, fmt: Format | Mapping[str, Format], *, index: bool = True) -> str:
@@ -319,9 +366,9 @@ def _table(frame: pd.DataFrame, fmt: Format | Mapping[str, Format], *, index: bo
         for key, values in zip(frame.index, _rows(frame), strict=True)
     ]
     return (
-        f"<table>\n<thead><tr>{header}</tr></thead>\n<tbody>\n"
+        f'<div class="wide"><table>\n<thead><tr>{header}</tr></thead>\n<tbody>\n'
         + "\n".join(rows)
-        + "\n</tbody>\n</table>"
+        + "\n</tbody>\n</table></div>"
     )
 
 
@@ -347,19 +394,23 @@ def _cells(values: Sequence[Any], formats: Sequence[Format]) -> str:
 
 def _cell(value: Any, fmt: Format) -> str:
     if isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_):
-        return f'<td class="n">{_e(_dash(fmt)(value))}</td>'
+        return f'<td class="n">{_e(_number(value, fmt))}</td>'
     return f"<td>{_e(_plain(value))}</td>"
 
 
-def _dash(fmt: Format) -> Format:
-    """``fmt``, but "-" for a missing number (NaN)."""
-    return lambda value: "-" if isinstance(value, float) and math.isnan(value) else fmt(value)
+def _number(value: Any, fmt: Format) -> str:
+    """``fmt(value)``, but "-" for a missing number (NaN) and a word for an infinity."""
+    if math.isnan(value):
+        return "-"
+    return infinite(value) if math.isinf(value) else fmt(value)
 
 
 def _plain(value: Any) -> str:
-    """A non-numeric cell: "" for a missing value, the text otherwise."""
+    """A non-numeric cell: "" for a missing value, yes or no for a flag, the text otherwise."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return ""
+    if isinstance(value, bool | np.bool_):
+        return yes_no(bool(value))
     return str(value)
 
 

@@ -389,6 +389,17 @@ def load_problem(path: str | Path) -> Problem:
         from optiree.workbook import read_problem  # noqa: PLC0415  # openpyxl: on first use
 
         return read_problem(_checked_size(path))
+    return Problem.model_validate(read_document(path))
+
+
+def read_document(path: Path) -> Any:
+    """The plain data of a YAML or JSON file, its size checked before it is read (as for
+    :func:`load_problem`).
+
+    Raises:
+        FileNotFoundError: no such file (and other OSErrors when it cannot be read).
+        pydantic.ValidationError: at ``file``: too large, not UTF-8, or does not parse.
+    """
     size = path.stat().st_size
     if size > MAX_FILE_BYTES:
         raise _too_large(path, size)
@@ -399,7 +410,7 @@ def load_problem(path: str | Path) -> Problem:
         text = data.decode("utf-8")
     except UnicodeDecodeError as error:
         raise _file_error("encoding", f"{path} is not UTF-8 text: {error.reason}", path) from None
-    return Problem.model_validate(parse_document(text, path))
+    return parse_document(text, path)
 
 
 def problem_yaml(problem: Problem) -> str:

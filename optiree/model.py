@@ -17,7 +17,7 @@ first period of each material whose demand to date exceeds all supply possible t
 import itertools
 import math
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import pulp
@@ -97,6 +97,8 @@ class LpModel:
     it is infeasible, so that a relaxation can give it a slack)."""
     objective: pulp.LpAffineExpression
     """The plan's total cost; the LP's objective unless the model was built into another LP."""
+    build: dict[tuple[str, str], pulp.LpVariable] = field(default_factory=dict)
+    """(option, period decided) -> yearly capacity decided [t/yr, or units/yr]."""
 
     def decisions(self) -> dict[str, Mapping[Any, pulp.LpVariable]]:
         """Every variable indexed by period (the period last in its key), by kind."""
@@ -111,6 +113,7 @@ class LpModel:
             "short": self.short,
             "sell": self.sell,
             "waste": self.waste,
+            "build": self.build,
         }
 
 
@@ -145,8 +148,12 @@ class _Builder:
         self.tier: dict[tuple[str, str, str, str], pulp.LpVariable] = {}
         self.supply: dict[SMT, Terms] = {}
         self.purchases()
+        self.build = self.builds()
         self.feed = self.feeds()
-        self.sub = {key: self.variable("sub", key, ub) for key, ub in data.sub_capacity.items()}
+        self.sub = {
+            key: self.variable("sub", key, None if key in data.new_units else ub)
+            for key, ub in data.sub_capacity.items()
+        }
         self.stock = self.free("stock", data.materials)
         self.short = self.shortages()
         self.gap = self.gaps()
@@ -170,12 +177,21 @@ class _Builder:
     def purchases(self) -> None:
         """``buy`` in each cell's first price band, ``tier`` in the others."""
         for (s, m, t), bands in self.data.segments.items():
-            self.buy[s, m, t] = self.variable("buy", (s, m, t), bands[0].width)
+            most = None if (s, m, t) in self.data.new_supply else bands[0].width
+            self.buy[s, m, t] = self.variable("buy", (s, m, t), most)
             self.supply[s, m, t] = [(self.buy[s, m, t], 1.0)]
             for j, band in enumerate(bands[1:], start=2):
                 key = (s, m, str(j), t)
                 self.tier[key] = self.variable("tier", key, band.width)
                 self.supply[s, m, t].append((self.tier[key], 1.0))
+
+    def builds(self) -> dict[tuple[str, str], pulp.LpVariable]:
+        """Yearly capacity of each option decided in each period it may be."""
+        return {
+            (o.id, t): self.variable("build", (o.id, t), o.max_size)
+            for o in self.data.options
+            for t in o.decided
+        }
 
     def feeds(self) -> dict[FT, pulp.LpVariable]:
         """Tonnes of each feed, whose yields its source delivers."""
@@ -290,7 +306,7 @@ class _Builder:
         terms = self.purchase_costs()
         terms += [(w, d.feed_price[key]) for key, w in self.feed.items()]
         terms += [(v, d.sub_cost[key]) for key, v in self.sub.items()]
-        terms += self.stock_costs() + self.outlet_costs()
+        terms += self.stock_costs() + self.outlet_costs() + self.build_costs()
         self.cost = _expression(terms)
         if self.own_lp:
             self.lp.setObjective(self.cost)
@@ -304,6 +320,15 @@ class _Builder:
         prices = {(r.contract, r.material, r.period): r.take_or_pay for r in d.contracts}
         terms += [(v, prices[key] or 0.0) for key, v in self.shortfall.items()]
         return terms
+
+    def build_costs(self) -> Terms:
+        """Capital when decided, and the operating cost of every period the build stands."""
+        d = self.data
+        return [
+            (v, o.capital + o.operating * d.operating_periods(o, t))
+            for (ident, t), v in self.build.items()
+            for o in [d.option(ident)]
+        ]
 
     def purchase_costs(self) -> Terms:
         terms: Terms = []
@@ -379,8 +404,11 @@ class _Builder:
         capacity: dict[MT, float] = {}
         for s, m, t in self.supply:
             capacity[m, t] = capacity.get((m, t), 0.0) + d.supply_capacity((s, m, t))
+        for (_, m, t), builds in d.new_supply.items():
+            capacity[m, t] = capacity.get((m, t), 0.0) + d.most_new(builds)
         saving: dict[MT, float] = {}
-        for (k, t), units in d.sub_capacity.items():
+        for (k, t), existing in d.sub_capacity.items():
+            units = existing + d.most_new(d.new_units.get((k, t), ()))
             for m, per_unit in d.saves[k].items():
                 saving[m, t] = saving.get((m, t), 0.0) + units * per_unit
         return capacity, saving
@@ -554,6 +582,47 @@ class _Builder:
                 per_point=0.01 * d.demand[m, t],
             )
 
+    def serving(self, builds: Iterable[tuple[str, str]]) -> Terms:
+        """Minus the capacity per period ``builds`` add (to move to a row's left-hand side)."""
+        d = self.data
+        return [(self.build[key], -d.option(key[0]).per_period) for key in builds]
+
+    def most(self, rule: Rule, index: tuple[str, str], terms: Terms, limit: float) -> None:
+        """A ``<=`` row of no material on (subject, period) ``index``."""
+        self.add(rule, index, terms, pulp.LpConstraintLE, limit, subject=index[0], material="")
+
+    def capacity(self) -> None:
+        """Tonnes (units) used at most the capacity there was plus the new capacity serving."""
+        d = self.data
+        for (s, m, t), builds in d.new_supply.items():
+            terms: Terms = [(self.buy[s, m, t], 1.0), *self.serving(builds)]
+            width = d.segments[s, m, t][0].width
+            self.add(Rule.CAPACITY, (s, m, t), terms, pulp.LpConstraintLE, width, subject=s)
+        for (k, t), builds in d.new_units.items():
+            terms = [(self.sub[k, t], 1.0), *self.serving(builds)]
+            most = d.sub_capacity[k, t]
+            self.most(Rule.CAPACITY, (k, t), terms, most)
+
+    def build_limit(self) -> None:
+        """An option builds at most its largest size over the horizon (one decision period:
+        the variable's bound does it)."""
+        for o in self.data.options:
+            if len(o.decided) > 1:
+                terms = [(self.build[o.id, t], 1.0) for t in o.decided]
+                label = o.decided[0] + ".." + o.decided[-1]
+                self.most(Rule.BUILD_LIMIT, (o.id, label), terms, o.max_size)
+
+    def budget(self) -> None:
+        """The capital of the options a budget covers, decided in its periods, at most it."""
+        d = self.data
+        for row in d.budgets:
+            terms = [
+                (v, d.option(ident).capital)
+                for (ident, t), v in self.build.items()
+                if t in row.periods and row.investor in (None, d.option(ident).investor)
+            ]
+            self.most(Rule.BUDGET, (row.subject, row.label), terms, row.limit)
+
     def model(self) -> LpModel:
         return LpModel(
             self.data,
@@ -573,6 +642,7 @@ class _Builder:
             tuple(self.rows),
             tuple(self.impossible),
             self.cost,
+            self.build,
         )
 
 
@@ -605,6 +675,10 @@ def build(data: ProblemData, lp: pulp.LpProblem | None = None, prefix: str = "")
     builder.separation()
     builder.ramp()
     builder.sub_share()
+    if data.options:
+        builder.capacity()
+        builder.build_limit()
+        builder.budget()
     return builder.model()
 
 
@@ -768,6 +842,40 @@ def _set_contract(problem: Problem, contract_id: str, period: str | None, value:
     return problem.derive(contracts=contracts)
 
 
+def _budget_setting(
+    problem: Problem, subject: str, period: str | None, parameter: float | None
+) -> Setting:
+    i = _budget_index(problem, subject)
+    key, at = _budget_key(problem, i, period)
+    path = f"budgets.{i}.{key}" + (f".{at}" if at is not None else "")
+    given = getattr(problem.budgets[i], key)
+    current = float(given if at is None and not isinstance(given, dict) else given[at])
+    return Setting(Rule.BUDGET, subject, at, path, current, _set_budget)
+
+
+def _budget_index(problem: Problem, subject: str) -> int:
+    subjects = [b.investor or "all" for b in problem.budgets]
+    return _index(subjects, subject, f"budget for {subject!r}")
+
+
+def _budget_key(problem: Problem, i: int, period: str | None) -> tuple[str, str | None]:
+    """Which number of ``budgets[i]`` a row in ``period`` reads: its total (a row over the
+    horizon), its per-period number, or that of ``period`` in a per-period dict."""
+    budget = problem.budgets[i]
+    if period is None or period not in problem.periods:
+        return "total", None
+    return "per_period", period if isinstance(budget.per_period, dict) else None
+
+
+def _set_budget(problem: Problem, subject: str, period: str | None, value: float) -> Problem:
+    i = _budget_index(problem, subject)
+    key, at = _budget_key(problem, i, period)
+    given = getattr(problem.budgets[i], key)
+    budgets = list(problem.budgets)
+    budgets[i] = budgets[i].derive(**{key: value if at is None else {**given, at: value}})
+    return problem.derive(budgets=budgets)
+
+
 SETTINGS: dict[Rule, Callable[[Problem, str, str | None, float | None], Setting]] = {
     Rule.BALANCE: _demand_setting,
     Rule.MAX_SHARE: _max_share_setting,
@@ -775,6 +883,7 @@ SETTINGS: dict[Rule, Callable[[Problem, str, str | None, float | None], Setting]
     Rule.STOCK_COVER: _stock_cover_setting,
     Rule.CAP: _cap_setting,
     Rule.CONTRACT: _contract_setting,
+    Rule.BUDGET: _budget_setting,
 }
 """How to find, and set, the input number behind a row of each rule that can give (the
 physical rules never do)."""

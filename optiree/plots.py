@@ -27,7 +27,9 @@ a period (or bin) sum to the tonnes bought in it, and the cost bars to the total
 """
 
 import io
+import itertools
 import math
+import textwrap
 from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -41,7 +43,7 @@ from optiree.errors import MissingDependencyError, PlotError
 from optiree.files import write_files
 from optiree.frontier import COLUMNS as FRONTIER
 from optiree.rules import CATALOGUE, FRONTIER_RULES, Rule
-from optiree.words import money
+from optiree.words import DEMAND_MET, FROM_STOCK, SHORT, SUBSTITUTED, money
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -83,16 +85,27 @@ MAX_BINS = 200
 MAX_TICK_LABELS = 50
 """Period tick labels shown; past this many, every k-th is labelled."""
 REQUIREMENT_LABEL = "stock-cover requirement (cover \N{MULTIPLICATION SIGN} demand)"
+NOT_BOUGHT: dict[str, dict[str, Any]] = {
+    FROM_STOCK: {"facecolor": "#d9d9d9", "edgecolor": "#525252", "hatch": "//", "linewidth": 0},
+    SUBSTITUTED: {"facecolor": "#e5f5e0", "edgecolor": "#238b45", "hatch": "xx", "linewidth": 0},
+    SHORT: {"facecolor": "#fde0dd", "edgecolor": "#b00020", "hatch": "\\\\", "linewidth": 0},
+}
+"""How the demand that was not met by a purchase of the period is drawn in the stack (see
+:func:`_stack_demand`): hatched, so that it never reads as a source. The inventory columns
+behind each: :func:`_not_bought`."""
 
 
 def sourcing_mix(result: "Result") -> "Figure":
-    """Tonnes delivered per period, stacked by source, one panel per material.
+    """How demand was met [t per period], one panel per material, stacked: the tonnes bought
+    from each source, then what came from stock, what was substituted and what was short.
 
-    Each bar is ``result.supply.tonnes`` [t] of one source in one period (bought separately
-    and from its feeds); a source has the
-    same colour in every panel, and sources that buy none of a material are left out of its
-    panel. A black tick marks each period's demand [t], so the gap to it is what stock,
-    substitution or shortage made up, and what lies above it went into stock.
+    The first bars are ``result.supply.tonnes`` [t] of each source in the period (bought
+    separately and from its feeds); a source has the same colour in every panel, and sources
+    that buy none of a material are left out of its panel. Above them, hatched, come the
+    demand met from stock (the demand that the period's purchases, substitution and shortage
+    leave), the tonnes saved by substitutes (``result.inventory.substituted``) and the
+    tonnes short (``result.inventory.shortage``). A black tick marks each period's demand
+    [t]: the stack reaches it, and what lies above it was bought into stock (or sold).
     """
     _require_plan(result)
     periods, materials = _periods(result), _materials(result)
@@ -111,32 +124,31 @@ def sourcing_mix(result: "Result") -> "Figure":
         source=purchases["source"].map(series), period=purchases["period"].map(bins)
     )
     demand = _by_material(result.inventory, "demand", bins)
+    not_bought = _not_bought(result.inventory, bins)
     # Tall enough for the legend: a line per series and one for demand [inches].
-    legend = 1.0 + 0.22 * (len(colours) + 1)
+    legend = 1.0 + 0.22 * (len(colours) + 1 + len(NOT_BOUGHT))
     figure = _new_figure(10.0, max(1.4 + 2.3 * len(materials), legend))
     panels = _panels(figure, len(materials))
     x = np.arange(len(shown))
     for ax, material in zip(panels, materials, strict=True):
         tonnes = _pivot(drawn[drawn["material"] == material], "source", shown)
         tonnes = tonnes.sort_index(key=lambda names: names == other, kind="stable")
-        bottom = np.zeros(len(shown))
-        for source, heights in tonnes.iterrows():
-            if heights.sum() <= 0:
-                continue
-            values = heights.to_numpy(dtype=float)
-            label = labels[str(source)]
-            _stack(ax, values, bottom, colour=colours[str(source)], label=label)
-            bottom += values
+        sources = [
+            (labels[str(source)], heights.to_numpy(dtype=float), {"color": colours[str(source)]})
+            for source, heights in tonnes.iterrows()
+        ]
+        ways = {name: not_bought[name][material].to_numpy(dtype=float) for name in NOT_BOUGHT}
+        _stack_demand(ax, sources, ways)
         ax.hlines(demand[material], x - 0.42, x + 0.42, colors="black", linewidth=1.6)
         ax.plot([], [], color="black", linewidth=1.6, label="demand")
-        if not bottom.any():
+        if not any(values.any() for _, values, _ in sources):
             _note(ax, f"no {material} is bought")
         ax.set_title(_text(material), loc="left", fontsize=10, fontweight="bold")
-        ax.set_ylabel("Purchases [t]")
+        ax.set_ylabel("Tonnes [t]")
         _period_axis(ax, shown, binned=len(shown) < len(periods))
     panels[-1].set_xlabel(_period_label("Period", periods, shown, "summed"))
-    figure.suptitle(_text(f"Purchases by source [t per period]: {result.problem_name}"))
-    _figure_legend(figure, panels, "Source (country)")
+    _left_title(figure, f"{DEMAND_MET} [t per period]: {result.problem_name}")
+    _figure_legend(figure, panels, "Met by", last=[*NOT_BOUGHT, "demand"])
     return figure
 
 
@@ -173,25 +185,68 @@ def stock_trajectory(result: "Result", problem: "Problem") -> "Figure":
     return figure
 
 
+def _stack_demand(
+    ax: "Axes",
+    sources: list[tuple[str, NDArray[np.float64], dict[str, Any]]],
+    ways: dict[str, NDArray[np.float64]],
+) -> None:
+    """One material's stack [t per period]: what substitutes saved, the tonnes bought from each
+    source (label, tonnes, style), what came from stock, what was short; a series of zeros is
+    left out. Purchases come above what substitutes saved, so that what lies above the demand
+    tick is always tonnes bought (into stock, or sold)."""
+    series = [
+        (SUBSTITUTED, ways[SUBSTITUTED], NOT_BOUGHT[SUBSTITUTED]),
+        *sources,
+        *((name, ways[name], NOT_BOUGHT[name]) for name in (FROM_STOCK, SHORT)),
+    ]
+    bottom = np.zeros(len(ways[SHORT]))
+    for label, values, style in series:
+        if values.sum() > 0:
+            _stack(ax, values, bottom, label=label, **style)
+            bottom += values
+
+
+NOISE = 1e-9
+"""Tonnes per tonne of demand below which demand left by the purchases is float noise, not
+stock drawn."""
+
+
+def _not_bought(inventory: pd.DataFrame, bins: dict[str, str]) -> dict[str, pd.DataFrame]:
+    """The demand not met by the period's purchases [t], by way (:data:`NOT_BOUGHT`), each
+    with one column per material, summed over the periods of each bin. From stock: the demand
+    that purchases, substitution and shortage leave (``opening - closing - sold`` where the
+    stock falls), from the balance ``opening + purchased + substituted + shortage = demand +
+    sold + closing``."""
+    met = inventory["purchased"] + inventory["substituted"] + inventory["shortage"]
+    left = inventory["demand"] - met
+    noise = NOISE * inventory["demand"].abs().clip(lower=1.0)  # float noise is no draw
+    ways = inventory.assign(
+        **{
+            FROM_STOCK: left.where(left > noise, 0.0),
+            SUBSTITUTED: inventory["substituted"],
+            SHORT: inventory["shortage"],
+        }
+    )
+    return {name: _by_material(ways, name, bins) for name in NOT_BOUGHT}
+
+
 def _stack(
     ax: "Axes",
     values: NDArray[np.float64],
     bottom: NDArray[np.float64],
     *,
-    colour: str,
     label: str,
+    **style: Any,
 ) -> None:
     """One series of stacked bars [t] on ``bottom``: a bar per period up to
     :data:`MAX_TICK_LABELS` periods; past that, one filled step outline (a single artist, so
     that 200 bins of 21 series draw fast), the bars side by side."""
     x = np.arange(len(values))
     if len(values) <= MAX_TICK_LABELS:
-        ax.bar(x, values, 0.7, bottom=bottom, color=colour, label=label)
+        ax.bar(x, values, 0.7, bottom=bottom, label=label, **style)
     else:
         edges = np.append(x, len(values)) - 0.5
-        ax.stairs(
-            bottom + values, edges, baseline=bottom.copy(), fill=True, color=colour, label=label
-        )
+        ax.stairs(bottom + values, edges, baseline=bottom.copy(), fill=True, label=label, **style)
 
 
 def _stock_panel(
@@ -199,7 +254,9 @@ def _stock_panel(
 ) -> None:
     """One material's closing stock [t] by period, with its requirement where a rule applies."""
     x = np.arange(len(closing))
-    ax.plot(x, closing, marker="o", color=PALETTE[0], label="closing stock")
+    # The stock drawn over a wide pale requirement, so that a stock on its requirement (a rule
+    # that binds) shows both: the line on the band.
+    ax.plot(x, closing, marker="o", color=PALETTE[0], label="closing stock", zorder=3)
     if required.notna().any():
         values = required.to_numpy(dtype=float)
         ax.step(
@@ -207,9 +264,11 @@ def _stock_panel(
             np.append(values, values[-1]),
             where="post",
             color="#e15759",
-            linestyle="--",
-            linewidth=1.6,
+            alpha=0.45,
+            linewidth=7,
+            solid_capstyle="butt",
             label=REQUIREMENT_LABEL,
+            zorder=2,
         )
     if not closing.any():
         _note(ax, f"no {material} in stock at the end of any period")
@@ -254,8 +313,9 @@ def cost_breakdown(result: "Result") -> "Figure":
     ax.set_xlabel(_text(f"Cost [{unit}{currency}]"))
     figure.legend(title=_text(f"Component [{unit}{currency}]"), loc="outside right upper")
     ax.grid(axis="x", alpha=0.3)
-    figure.suptitle(
-        _text(f"Cost by component and item: {result.problem_name}\nTotal {money(total)} {currency}")
+    _left_title(
+        figure,
+        f"Cost by component and item: {result.problem_name}\nTotal {money(total)} {currency}",
     )
     return figure
 
@@ -284,13 +344,21 @@ def frontier_curve(frontier: pd.DataFrame, currency: str = "") -> "Figure":
     groups = list(frontier.groupby(["rule", "subject"], sort=False, dropna=False))
     figure = _new_figure(9.0, 1.0 + 4.0 * len(groups))
     panels = _panels(figure, len(groups), sharex=False)
-    for ax, ((rule, subject), rows) in zip(panels, groups, strict=True):
+    pieces = [
         _frontier_panel(ax, str(rule), str(subject), rows, currency)
+        for ax, ((rule, subject), rows) in zip(panels, groups, strict=True)
+    ]
     figure.suptitle("Cost of security: total cost as a rule is tightened")
+    figure.draw_without_rendering()  # the layout, final before the labels are placed in it
+    for ax, labels in zip(panels, pieces, strict=True):
+        _place_labels(ax, labels)
     return figure
 
 
-def _frontier_panel(ax: "Axes", rule: str, subject: str, rows: pd.DataFrame, cur: str) -> None:
+def _frontier_panel(
+    ax: "Axes", rule: str, subject: str, rows: pd.DataFrame, cur: str
+) -> list[tuple[str, float, float, float]]:
+    """Draw one rule's frontier; return its pieces' labels (see :func:`_piece_labels`)."""
     percent = rule in SHARE_RULES
     x_all = rows["level"].to_numpy(dtype=float) * (100.0 if percent else 1.0)
     optimal = (rows["status"].astype(str) == "optimal").to_numpy() & np.isfinite(
@@ -313,7 +381,7 @@ def _frontier_panel(ax: "Axes", rule: str, subject: str, rows: pd.DataFrame, cur
         markeredgewidth=1.5,
         label="breakpoint (slope changes)",
     )
-    _label_pieces(ax, x, cost, marginal, kink, currency=cur)
+    labels = _piece_labels(x, cost, marginal, kink, currency=cur)
     if not optimal.all():
         ax.plot(
             x_all[~optimal],
@@ -333,20 +401,22 @@ def _frontier_panel(ax: "Axes", rule: str, subject: str, rows: pd.DataFrame, cur
     ax.set_title(_text(f"{rule} {subject}"), loc="left", fontsize=10, fontweight="bold")
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", fontsize=8)
+    return labels
 
 
-def _label_pieces(
-    ax: "Axes",
+def _piece_labels(
     x: NDArray[np.float64],
     cost: NDArray[np.float64],
     marginal: NDArray[np.float64],
     kink: NDArray[np.bool_],
     *,
     currency: str,
-) -> None:
-    """Label each linear piece between breakpoints (``kink``) with its marginal cost per point
-    [``currency``], or its range where the cost is not linear; a piece narrower than 2% of
-    the axis is not labelled."""
+) -> list[tuple[str, float, float, float]]:
+    """The label of each linear piece between breakpoints (``kink``): its marginal cost per
+    point [``currency``], or its range where the cost is not linear, with the middle of the
+    piece (x, cost) and its width; a piece narrower than 2% of the axis gets none. Widest
+    first: the order :func:`_place_labels` places them in."""
+    labels = []
     starts = sorted({0, *np.flatnonzero(kink).tolist()})
     ends = [*starts[1:], len(x) - 1]
     span = float(np.ptp(x)) if len(x) else 0.0
@@ -358,16 +428,100 @@ def _label_pieces(
         low, high = float(steps.min()), float(steps.max())
         same = math.isclose(low, high, rel_tol=1e-6, abs_tol=0.5)
         per_point = money(low) if same else f"{money(low)} to {money(high)}"
-        ax.annotate(
-            _text(f"{per_point} {currency}/point"),
-            ((x[start] + x[end]) / 2, (cost[start] + cost[end]) / 2),
-            xytext=(6, -6),
+        middle = ((x[start] + x[end]) / 2, (cost[start] + cost[end]) / 2)
+        labels.append((f"{per_point} {currency}/point", *middle, abs(x[end] - x[start])))
+    return sorted(labels, key=lambda label: -label[3])
+
+
+OFFSETS = [
+    (distance * dx, distance * dy)
+    for distance in (8, 18, 30, 44)
+    for dx, dy in ((1, -1), (-1, 1), (1, 1), (-1, -1), (0, -1.4), (0, 1.4), (1.4, 0), (-1.4, 0))
+]
+"""Where a frontier label may go, in points from the middle of its piece: nearest first."""
+CLEARANCE = 3.0
+"""Pixels kept free around a label: from the axes' edges, markers, the curve and the others."""
+
+
+def _place_labels(ax: "Axes", labels: list[tuple[str, float, float, float]]) -> None:
+    """Put each label at the nearest of :data:`OFFSETS` where it stays inside the axes and
+    covers no marker, no point of a line, the legend or a label placed before it; a label
+    with no such place is left out (the rings still show its piece)."""
+    renderer = ax.figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    inside = ax.get_window_extent(renderer).padded(-CLEARANCE)
+    points, radii = _obstacles(ax)
+    legend = ax.get_legend()
+    taken = [] if legend is None else [legend.get_window_extent(renderer)]
+    for text, x, y, _ in labels:
+        note = ax.annotate(
+            _text(text),
+            (x, y),
+            xytext=OFFSETS[0],
             textcoords="offset points",
-            ha="left",
-            va="top",
             fontsize=8,
-            bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.8},
+            in_layout=False,
+            bbox={"boxstyle": "round,pad=0.15", "facecolor": "white", "linewidth": 0.5},
         )
+        for dx, dy in OFFSETS:
+            note.set(
+                position=(dx, dy),
+                ha="left" if dx > 0 else "right" if dx < 0 else "center",
+                va="bottom" if dy > 0 else "top" if dy < 0 else "center",
+            )
+            box = note.get_window_extent(renderer).padded(CLEARANCE)
+            if _fits(box, inside, taken, points, radii):
+                taken.append(box)
+                break
+        else:
+            note.remove()
+
+
+def _obstacles(ax: "Axes") -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    """What a label must not cover, in pixels: every marker of the axes' lines (its centre
+    and radius) and points along each line, a pixel apart."""
+    points, radii = [np.empty((0, 2))], [np.empty(0)]
+    scale = ax.figure.dpi / 72.0
+    for line in ax.get_lines():
+        xy = line.get_transform().transform(np.asarray(line.get_xydata(), dtype=float))
+        xy = xy[np.isfinite(xy).all(axis=1)]
+        if line.get_marker() not in ("None", None, "", " "):
+            points.append(xy)
+            radii.append(np.full(len(xy), line.get_markersize() * scale / 2 + 1.0))
+        if line.get_linestyle() not in ("None", "", " ") and len(xy) > 1:
+            along = _along(xy)
+            points.append(along)
+            radii.append(np.full(len(along), line.get_linewidth() * scale / 2))
+    return np.concatenate(points), np.concatenate(radii)
+
+
+def _along(xy: NDArray[np.float64]) -> NDArray[np.float64]:
+    """Points along a polyline [pixels], about a pixel apart."""
+    parts = [xy[:1]]
+    for a, b in itertools.pairwise(xy):
+        steps = max(1, int(np.hypot(*(b - a))))
+        parts.append(a + np.outer(np.arange(1, steps + 1) / steps, b - a))
+    return np.concatenate(parts)
+
+
+def _fits(
+    box: Any,
+    inside: Any,
+    taken: list[Any],
+    points: NDArray[np.float64],
+    radii: NDArray[np.float64],
+) -> bool:
+    """``box`` lies inside ``inside`` and overlaps no box ``taken`` and no point (a disc)."""
+    if not (inside.x0 <= box.x0 and box.x1 <= inside.x1 and inside.y0 <= box.y0):
+        return False
+    if box.y1 > inside.y1 or any(box.overlaps(other) for other in taken):
+        return False
+    near = (
+        (points[:, 0] + radii > box.x0)
+        & (points[:, 0] - radii < box.x1)
+        & (points[:, 1] + radii > box.y0)
+        & (points[:, 1] - radii < box.y1)
+    )
+    return not near.any()
 
 
 def _level_label(rule: str, subject: str) -> str:
@@ -531,17 +685,34 @@ def _figure_legend(
     panels: Sequence["Axes"],
     title: str | None,
     loc: Literal["outside right upper", "outside lower center"] = "outside right upper",
+    *,
+    last: Sequence[str] = (),
 ) -> None:
-    """One legend for the figure: every label of every panel, once."""
+    """One legend for the figure: every label of every panel, once, those named in ``last``
+    at the end in that order."""
     seen: dict[str, Any] = {}
     for ax in panels:
         handles, labels = ax.get_legend_handles_labels()
         for handle, label in zip(handles, labels, strict=True):
             seen.setdefault(label, handle)
+    for label in last:
+        if label in seen:
+            seen[label] = seen.pop(label)
     if seen:
         labels = [_text(label) for label in seen]
         columns = len(labels) if loc.endswith("center") else 1
         figure.legend(list(seen.values()), labels, loc=loc, title=title, ncols=columns)
+
+
+TITLE_WIDTH = 70
+"""Characters of a title's line: a longer problem name wraps, and the title, set from the
+left edge, stops short of a legend at the upper right."""
+
+
+def _left_title(figure: "Figure", text: str) -> None:
+    """The figure's title from its left edge, lines wrapped at :data:`TITLE_WIDTH`."""
+    lines = [textwrap.fill(line, TITLE_WIDTH) for line in text.splitlines()]
+    figure.suptitle(_text("\n".join(lines)), x=0.01, ha="left")
 
 
 def _note(ax: "Axes", text: str) -> None:

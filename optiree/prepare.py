@@ -8,18 +8,23 @@ about PuLP.
 
 import math
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 from optiree.collector import paused
 from optiree.errors import ArgumentError
 from optiree.schema import (
+    YEAR_DAYS,
+    Budget,
     Cap,
     Contract,
+    Investment,
     Problem,
     Source,
     Tier,
     Units,
+    decision_periods,
     delivered,
+    serving_periods,
     tier_priced,
     value_at,
 )
@@ -88,6 +93,57 @@ class ContractRow:
 
 
 @dataclass(frozen=True)
+class Option:
+    """An investment option, prepared: ``build(id,t)`` tonnes (or units) of yearly capacity
+    decided in each of ``decided``, serving ``per_period`` of it in each period from ``lead``
+    periods later on (in ``serving``, where what it expands can be used)."""
+
+    id: str
+    source: str | None
+    material: str | None
+    substitute: str | None
+    capital: float
+    """Money per t (or unit) of yearly capacity, paid when decided."""
+    operating: float
+    """Money per t (or unit) of yearly capacity per period while it stands (scaled from the
+    yearly cost by ``per_period``)."""
+    lead: int
+    max_size: float
+    investor: str | None
+    decided: tuple[str, ...]
+    """The periods in which it may be decided and still serve within the horizon."""
+    serving: tuple[str, ...]
+    per_period: float
+    """Share of the yearly capacity that serves in one period: ``period_days / 365``."""
+
+    @property
+    def target(self) -> str:
+        """What it expands, in words: ``lynas:NdPr`` or the substitute's id."""
+        return self.substitute or f"{self.source}:{self.material}"
+
+
+@dataclass(frozen=True)
+class BudgetRow:
+    """One budget row: the capital of ``investor``'s options (every option's when None)
+    decided in ``periods`` is at most ``limit``."""
+
+    subject: str
+    """The investor, or 'all'."""
+    investor: str | None
+    label: str
+    """The period, or 'first..last' for a budget over the horizon."""
+    periods: tuple[str, ...]
+    limit: float
+    index: int
+    """Which of ``problem.budgets`` it comes from."""
+    total: bool
+
+
+Build = tuple[str, str]
+"""(option, period decided)."""
+
+
+@dataclass(frozen=True)
 class ProblemData:
     """A problem's numbers, one per index, in t REO and currency per t REO."""
 
@@ -146,6 +202,31 @@ class ProblemData:
     strategic stock (it may be drawn below); the others' targets are hard."""
     terminal: dict[str, float]
     """Cost per tonne still below the target at the end, same keys as ``below_cost``."""
+    options: tuple[Option, ...] = ()
+    """Investment options (none: the problem is built exactly as without investments)."""
+    budgets: tuple[BudgetRow, ...] = ()
+    new_supply: dict[SMT, tuple[Build, ...]] = field(default_factory=dict)
+    """Source cells new capacity can serve -> the builds that serve them."""
+    new_units: dict[KT, tuple[Build, ...]] = field(default_factory=dict)
+    """Substitute cells a new line can serve -> the builds that serve them."""
+
+    def option(self, ident: str) -> Option:
+        return next(o for o in self.options if o.id == ident)
+
+    def most_new(self, builds: tuple[Build, ...]) -> float:
+        """The most new capacity ``builds`` can add in one period (each option at its largest
+        size)."""
+        options = {self.option(ident) for ident, _ in builds}
+        return sum(o.per_period * o.max_size for o in options)
+
+    def operating_periods(self, option: Option, decided: str) -> int:
+        """How many periods a build of ``option`` decided in ``decided`` stands (and pays its
+        operating cost): from its first period on to the end."""
+        return len(self.periods) - self.periods.index(decided) - option.lead
+
+    def first_serving(self, option: Option, decided: str) -> str:
+        """The first period a build decided in ``decided`` serves in."""
+        return self.periods[self.periods.index(decided) + option.lead]
 
     def offers(self) -> Iterator[tuple[str, str, float]]:
         """(material, period, price per tonne) of every way to buy a material: each price
@@ -435,8 +516,104 @@ def prepare(problem: Problem) -> ProblemData:
         below_cost=dict(problem.stock.below_target_cost),
         terminal={},
     )
+    if problem.investments:
+        data = _with_investments(data)
     data = replace(data, terminal=_terminal(data))
     return replace(data, caps=_cap_rows(data), contracts=_contract_rows(data))
+
+
+def _with_investments(data: ProblemData) -> ProblemData:
+    """``data`` with its options, budgets, and the cells new capacity can serve (a source cell
+    with no capacity of its own gets a band of width 0 at its list price; a substitute's, 0
+    units at its cost)."""
+    problem = data.problem
+    options = tuple(_option(problem, o) for o in problem.investments)
+    new_supply, new_units = _served(data.periods, options)
+    segments = dict(data.segments)
+    for s, m, t in new_supply:
+        if (s, m, t) not in segments:
+            source = next(x for x in problem.sources if x.id == s)
+            segments[s, m, t] = _bands(problem, source, m, t, 0.0)
+    sub_capacity, sub_cost = dict(data.sub_capacity), dict(data.sub_cost)
+    for k, t in new_units:
+        sub = next(x for x in problem.substitutes if x.id == k)
+        sub_capacity.setdefault((k, t), 0.0)
+        sub_cost.setdefault((k, t), value_at(sub.cost, t))
+    return replace(
+        data,
+        segments=segments,
+        capacity=_capacities(segments),
+        price=_first_prices(segments),
+        sub_capacity=sub_capacity,
+        sub_cost=sub_cost,
+        options=options,
+        budgets=tuple(_budget_rows(problem)),
+        new_supply=new_supply,
+        new_units=new_units,
+    )
+
+
+def _served(
+    periods: tuple[str, ...], options: tuple[Option, ...]
+) -> tuple[dict[SMT, tuple[Build, ...]], dict[KT, tuple[Build, ...]]]:
+    """The source cells and the substitute cells new capacity serves, with its builds."""
+    new_supply: dict[SMT, list[Build]] = {}
+    new_units: dict[KT, list[Build]] = {}
+    for o in options:
+        for t in o.serving:
+            builds = _serving_builds(periods, o, t)
+            if o.substitute is not None:
+                new_units.setdefault((o.substitute, t), []).extend(builds)
+            else:
+                new_supply.setdefault((str(o.source), str(o.material), t), []).extend(builds)
+    return (
+        {cell: tuple(builds) for cell, builds in new_supply.items()},
+        {cell: tuple(builds) for cell, builds in new_units.items()},
+    )
+
+
+def _option(problem: Problem, o: Investment) -> Option:
+    per_period = (problem.period_days or YEAR_DAYS) / YEAR_DAYS
+    return Option(
+        o.id,
+        o.source,
+        o.material,
+        o.substitute,
+        o.capital_cost,
+        o.operating_cost * per_period,
+        o.lead_time,
+        o.max_size,
+        o.investor,
+        tuple(decision_periods(problem, o)),
+        tuple(serving_periods(problem, o)),
+        per_period,
+    )
+
+
+def _serving_builds(periods: tuple[str, ...], o: Option, t: str) -> list[Build]:
+    """The builds of ``o`` that serve in ``t``: decided at least ``lead`` periods before."""
+    last = periods.index(t) - o.lead
+    return [(o.id, tau) for tau in o.decided if periods.index(tau) <= last]
+
+
+def _budget_rows(problem: Problem) -> Iterator[BudgetRow]:
+    """The rows of every budget: one per period it limits, one for its total."""
+    for i, budget in enumerate(problem.budgets):
+        subject = budget.investor or "all"
+        periods = tuple(problem.periods)
+        if budget.per_period is not None:
+            for t in _budget_periods(budget, periods):
+                limit = value_at(budget.per_period, t)
+                yield BudgetRow(subject, budget.investor, t, (t,), limit, i, total=False)
+        if budget.total is not None:
+            label = f"{periods[0]}..{periods[-1]}"
+            yield BudgetRow(subject, budget.investor, label, periods, budget.total, i, total=True)
+
+
+def _budget_periods(budget: Budget, periods: tuple[str, ...]) -> list[str]:
+    """The periods a per-period budget limits: all for one number, those listed for a dict."""
+    given = budget.per_period
+    return [t for t in periods if not isinstance(given, Mapping) or t in given]
 
 
 def _terminal(data: ProblemData) -> dict[str, float]:
@@ -522,7 +699,7 @@ def _counted(
 
 
 def _delivers(data: ProblemData, cell: SMT) -> bool:
-    return data.supply_capacity(cell) > 0
+    return data.supply_capacity(cell) > 0 or cell in data.new_supply
 
 
 def _cap_rows(data: ProblemData) -> tuple[CapRow, ...]:

@@ -92,6 +92,20 @@ COLUMNS = {
     ],
 }
 TABLES = tuple(COLUMNS)
+INVESTMENTS = "investments"
+"""The table of a problem with investment options, kept out of :data:`TABLES` so that the
+results of a problem without any read, print and write exactly as before."""
+INVESTMENT_COLUMNS = [
+    "investment",
+    "target",
+    "investor",
+    "period",
+    "size",
+    "available_from",
+    "unit_capital",
+    "capital_cost",
+    "operating_cost",
+]
 UNMET_COLUMNS = ["material", "demand", "tonnes", "share", "cost"]
 """Columns of :attr:`Result.unmet`."""
 TONNE = "t"
@@ -151,6 +165,13 @@ COLUMN_UNITS = {
     },
 }
 """The unit of every column that has one, by table (``{currency}`` is the problem's)."""
+INVESTMENT_UNITS = {
+    "size": "t REO/yr (units/yr for a substitute)",
+    "unit_capital": "{currency} per t REO/yr (per unit/yr for a substitute)",
+    "capital_cost": MONEY,
+    "operating_cost": MONEY,
+}
+"""The unit of each column of the ``investments`` table."""
 UNMET_UNITS = {"demand": TONNES, "tonnes": TONNES, "share": "fraction", "cost": MONEY}
 """The unit of each column of :attr:`Result.unmet`."""
 
@@ -158,7 +179,8 @@ UNMET_UNITS = {"demand": TONNES, "tonnes": TONNES, "share": "fraction", "cost": 
 def column_units(table: str, columns: Iterable[str], currency: str) -> dict[str, str]:
     """The unit of each of ``columns`` of ``table`` that has one, ``{currency}`` filled in
     (``saved_<material>`` reads the unit of ``saved_*``)."""
-    units = UNMET_UNITS if table == "unmet" else COLUMN_UNITS[table]
+    special = {"unmet": UNMET_UNITS, INVESTMENTS: INVESTMENT_UNITS}
+    units = special.get(table) or COLUMN_UNITS[table]
     found = {}
     for column in columns:
         unit = units.get(column) or (units.get("saved_*") if column.startswith("saved_") else None)
@@ -199,10 +221,16 @@ class Result:
     """The largest relative violation of any rule by the plan, as checked before it was
     returned (:func:`optiree.verify.verify`; about 1e-9 or less for a solver's plan); NaN
     without a plan."""
+    investments: pd.DataFrame = field(
+        repr=False, default_factory=lambda: pd.DataFrame(columns=INVESTMENT_COLUMNS)
+    )
+    """What the plan builds: one row per investment option and period it may be decided in
+    (size 0 where nothing is built); empty for a problem without investment options, and then
+    left out of :meth:`tables`."""
 
     def __post_init__(self) -> None:
         """Attach to each table the unit of each of its columns: ``df.attrs["units"]``."""
-        for name in TABLES:
+        for name in (*TABLES, INVESTMENTS):
             table = getattr(self, name)
             table.attrs["units"] = column_units(name, table.columns, self.currency)
 
@@ -281,6 +309,7 @@ class Result:
             shares=tables["shares"],
             constraints=tables["constraints"],
             input_units=units if units is not None else Units(),
+            investments=tables.get(INVESTMENTS, pd.DataFrame(columns=INVESTMENT_COLUMNS)),
         )
 
     def __str__(self) -> str:
@@ -290,18 +319,25 @@ class Result:
     def units(self) -> pd.DataFrame:
         """The unit of every column that has one: table, column, unit. Each table holds its
         own as ``df.attrs["units"]`` (column -> unit)."""
+        every = dict(COLUMN_UNITS)
+        if not self.investments.empty:
+            every[INVESTMENTS] = INVESTMENT_UNITS
         return pd.DataFrame(
             [
                 (table, column, unit.format(currency=self.currency))
-                for table, columns in COLUMN_UNITS.items()
+                for table, columns in every.items()
                 for column, unit in columns.items()
             ],
             columns=["table", "column", "unit"],
         )
 
     def tables(self) -> dict[str, pd.DataFrame]:
-        """Every table by name, in the order of :data:`TABLES`."""
-        return {name: getattr(self, name) for name in TABLES}
+        """Every table by name, in the order of :data:`TABLES`, then ``investments`` where the
+        problem has investment options."""
+        tables = {name: getattr(self, name) for name in TABLES}
+        if not self.investments.empty:
+            tables[INVESTMENTS] = self.investments
+        return tables
 
     def summary(self) -> str:
         """A readable report: status, cost, the plan, shares and binding rules."""
@@ -473,6 +509,7 @@ def _plan_tables(model: LpModel, ranges: "_Ranging") -> dict[str, pd.DataFrame]:
     them: purchases, feeds, supply, substitution, inventory and shortage."""
     supply, substitution = _supply(model), _substitution(model)
     return {
+        INVESTMENTS: _investments(model),
         "purchases": _purchases(model, ranges),
         "feeds": _feeds(model, ranges),
         "supply": supply,
@@ -529,6 +566,12 @@ def _purchases(model: LpModel, ranges: _Ranging) -> pd.DataFrame:
         for variable in [model.buy[s, m, t] if j == 1 else model.tier[s, m, str(j), t]]
     ]
     sources, materials, periods, tiers, widths, prices, variables = _columns(priced_bands, 7)
+    if d.new_supply:
+        built = _built(model)
+        widths = tuple(
+            width + (built.get((s, m, t), 0.0) if j == 1 else 0.0)
+            for s, m, t, j, width in zip(sources, materials, periods, tiers, widths, strict=True)
+        )
     return _frame(
         "purchases",
         {
@@ -537,6 +580,40 @@ def _purchases(model: LpModel, ranges: _Ranging) -> pd.DataFrame:
             **_priced(variables, widths, prices, ranges),
         },
     )
+
+
+def _built(model: LpModel) -> dict[tuple[str, ...], float]:
+    """The new capacity serving each cell [t, units for a substitute] in the plan."""
+    d = model.data
+    return {
+        cell: sum(d.option(o).per_period * _value(model.build[o, t]) for o, t in builds)
+        for cells in (d.new_supply, d.new_units)
+        for cell, builds in cells.items()
+    }
+
+
+def _investments(model: LpModel) -> pd.DataFrame:
+    """One row per option and period it may be decided in: the size built and its costs."""
+    d = model.data
+    records = []
+    for (ident, t), variable in model.build.items():
+        o, size = d.option(ident), _value(variable)
+        operating = size * o.operating * d.operating_periods(o, t)
+        first = d.first_serving(o, t)
+        records.append(
+            (
+                o.id,
+                o.target,
+                o.investor or "",
+                t,
+                size,
+                first,
+                o.capital,
+                size * o.capital,
+                operating,
+            )
+        )
+    return pd.DataFrame(records, columns=INVESTMENT_COLUMNS)
 
 
 def _feeds(model: LpModel, ranges: _Ranging) -> pd.DataFrame:
@@ -582,6 +659,8 @@ def _costs(model: LpModel, tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
         ("holding", inventory, "material", "holding_cost"),
         ("below_target", strategic, "material", "below_target_cost"),
         ("shortage", tables["shortage"], "material", "cost"),
+        ("capital", tables[INVESTMENTS], "investment", "capital_cost"),
+        ("operating", tables[INVESTMENTS], "investment", "operating_cost"),
     ]
     return pd.DataFrame(
         [
@@ -820,6 +899,10 @@ def _as_read(
     by_country: dict[Any, float],
 ) -> tuple[float, float, float]:
     """The row's value and limit as its rule reads, and the tonnes of one point (0.01) of it."""
+    if row.rule is Rule.CAPACITY:
+        # Rule form: tonnes (units) used <= the capacity there was + the new capacity serving.
+        new = -sum(a * _value(v) for v, a in row.constraint.items() if a < 0)
+        return lhs + new, rhs + new, row.per_point
     if row.rule is not Rule.MAX_SHARE:
         return lhs + row.shift, rhs + row.shift, row.per_point
     # Rule form: tonnes from the country <= share x all purchases of (m, t).

@@ -29,6 +29,9 @@ class Rule(StrEnum):
     SEPARATION = "separation"
     RAMP = "ramp"
     SUB_SHARE = "sub_share"
+    CAPACITY = "capacity"
+    BUILD_LIMIT = "build_limit"
+    BUDGET = "budget"
 
 
 class Family(StrEnum):
@@ -202,6 +205,37 @@ CATALOGUE: dict[Rule, RuleSpec] = {
             "substitute",
             "substitutes.max_share_of_demand",
             "share",
+            +1,
+            limits=True,
+        ),
+        RuleSpec(
+            Rule.CAPACITY,
+            Family.PHYSICAL,
+            "tonnes (units) used less new capacity serving, against the capacity there was "
+            "[t, units for a substitute]",
+            "source",
+            "investments",
+            "t",
+            +1,
+            limits=True,
+        ),
+        RuleSpec(
+            Rule.BUILD_LIMIT,
+            Family.PHYSICAL,
+            "yearly capacity an option builds over the horizon against its largest size [t/yr]",
+            "investment",
+            "investments.max_size",
+            "t/yr",
+            +1,
+            limits=True,
+        ),
+        RuleSpec(
+            Rule.BUDGET,
+            Family.COMMERCIAL,
+            "capital of the investments decided against the budget [money]",
+            "investor",
+            "budgets",
+            "money",
             +1,
             limits=True,
         ),

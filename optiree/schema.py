@@ -543,6 +543,60 @@ class Scenario(StrictModel):
     demand: list[DemandChange] = []
 
 
+class Investment(StrictModel):
+    """An option to build capacity: tonnes (or units) per year decided in a period, serving
+    from ``lead_time`` periods later to the end of the horizon. It expands one of: a source's
+    capacity for a material (``source`` and ``material``) or a substitute's production line
+    (``substitute``)."""
+
+    id: Id
+    source: Id | None = None
+    """The source whose capacity it expands (with ``material``)."""
+    material: Id | None = None
+    """The material of ``source`` it expands; the source lists it in ``capacity`` (0 allowed)
+    and has a price for it wherever the new capacity can serve."""
+    substitute: Id | None = None
+    """Or: the substitute whose production line it expands (units per year)."""
+    feed: Id | None = None
+    """Not supported yet: a feed's capacity (refused with a message)."""
+    separation: bool = False
+    """Not supported yet: the source's separation capacity (refused with a message)."""
+    capital_cost: Price
+    """Money per tonne of yearly capacity (per unit of yearly capacity for a substitute),
+    paid in the period it is decided."""
+    lead_time: Annotated[int, Field(ge=0, le=1000, strict=True)] = 0
+    """Periods from the decision to the first tonne: decided in t, it serves from t + lead."""
+    earliest: Id | None = None
+    """The first period in which it may be decided (default the first)."""
+    max_size: Tonnes
+    """The largest capacity built over the horizon [t per year, or units per year]."""
+    operating_cost: Price = 0.0
+    """Fixed money per tonne (or unit) of yearly capacity per year, from the first period it
+    serves to the end of the horizon, scaled to the period's length."""
+    investor: Id | None = None
+    """Who pays (a state agency, a company): budgets may be set per investor."""
+
+
+class Budget(StrictModel):
+    """The most capital the investments may take: per period and/or over the horizon, for
+    every option or for one investor's."""
+
+    investor: Id | None = None
+    """The investor whose options it limits; none means every option."""
+    per_period: PricePerPeriod | None = None
+    """Most capital decided in each period [money]; a dict sets none in periods not listed."""
+    total: Price | None = None
+    """Most capital over the horizon [money]."""
+
+    @model_validator(mode="after")
+    def _limits_something(self) -> Self:
+        if self.per_period is None and self.total is None:
+            raise PydanticCustomError(
+                "budget_empty", "a budget gives 'per_period', 'total', or both"
+            )
+        return self
+
+
 class Problem(StrictModel):
     """A procurement problem: what is needed, where it can come from, and the rules."""
 
@@ -586,6 +640,10 @@ class Problem(StrictModel):
     scenarios: list[Scenario] = []
     """Disruptions to plan against or test a plan with (``optiree.apply``, ``stress_test``,
     ``solve_stochastic``, ``sweep``); solving the problem itself ignores them."""
+    investments: list[Investment] = []
+    """Options to build capacity (docs/investment.md); they need ``period_days``."""
+    budgets: list[Budget] = []
+    """Most capital the investments may take, per period, over the horizon, by investor."""
 
     @property
     def material_ids(self) -> list[str]:
@@ -615,6 +673,8 @@ class Problem(StrictModel):
             "contract": len(self.contracts),
             "scenario": len(self.scenarios),
         }
+        if self.investments:  # counted only where there are any: other problems read as before
+            counts["investment option"] = len(self.investments)
         return problem_lines(self.name, self.currency, self.periods, counts)
 
     def __repr__(self) -> str:
@@ -1462,6 +1522,179 @@ def _demand_change_errors(
         )
 
 
+YEAR_DAYS = 365.0
+"""Days in a year: an investment's yearly capacity serves ``period_days / YEAR_DAYS`` of it
+in each period (a quarter of 91.25 days: a quarter of it)."""
+
+
+def _check_investments(p: Problem) -> Iterator[InitErrorDetails]:
+    """Each option's target, periods and prices; then the budgets' investors."""
+    yield from _duplicates([o.id for o in p.investments], ("investments",), ("id",), "investment")
+    if p.investments and p.period_days is None:
+        yield error_detail(
+            ("period_days",),
+            "period_days_missing",
+            "investments need period_days, the length of a period in days (91.25 for quarters): "
+            "a yearly capacity serves period_days/365 of it per period",
+            None,
+        )
+    for i, option in enumerate(p.investments):
+        loc: tuple[str | int, ...] = ("investments", i)
+        if option.earliest is not None:
+            yield from _unknown((*loc, "earliest"), option.earliest, p.periods, "period")
+        yield from _target_errors_of(p, option, loc)
+    yield from _budget_errors(p)
+
+
+def _target_errors_of(
+    p: Problem, option: Investment, loc: tuple[str | int, ...]
+) -> Iterator[InitErrorDetails]:
+    """What ``option`` expands: exactly one supported target, known and priced."""
+    if option.feed is not None or option.separation:
+        what = "a feed's capacity" if option.feed is not None else "a separation capacity"
+        yield error_detail(
+            loc,
+            "investment_unsupported",
+            f"investment {option.id!r}: expanding {what} is not supported yet; expand a "
+            "source's capacity for a material (source, material) or a substitute's line "
+            "(substitute)",
+            option.id,
+        )
+        return
+    by_source = option.source is not None or option.material is not None
+    if by_source == (option.substitute is not None):
+        yield error_detail(
+            loc,
+            "investment_target",
+            f"investment {option.id!r} expands exactly one of: a source's capacity for a "
+            "material ('source' and 'material') or a substitute's line ('substitute')",
+            option.id,
+        )
+        return
+    if option.substitute is not None:
+        yield from _substitute_target_errors(p, option, loc)
+        return
+    yield from _source_target_errors(p, option, loc)
+
+
+def _substitute_target_errors(
+    p: Problem, option: Investment, loc: tuple[str | int, ...]
+) -> Iterator[InitErrorDetails]:
+    """The substitute is known and has a cost wherever the new line can serve."""
+    k = next((k for k in p.substitutes if k.id == option.substitute), None)
+    if k is None:
+        known = [k.id for k in p.substitutes]
+        yield from _unknown((*loc, "substitute"), str(option.substitute), known, "substitute")
+        return
+    uncosted = [t for t in serving_periods(p, option) if not _defined_in(k.cost, t)]
+    if uncosted:
+        yield error_detail(
+            (*loc, "substitute"),
+            "missing_cost",
+            f"investment {option.id!r}: a new line of {k.id!r} can serve in {_known(uncosted)} "
+            "but the substitute has no cost there: give its cost in those periods",
+            k.id,
+        )
+
+
+def _source_target_errors(
+    p: Problem, option: Investment, loc: tuple[str | int, ...]
+) -> Iterator[InitErrorDetails]:
+    """The source is known, lists the material, has no tiers for it, and prices it."""
+    if option.source is None or option.material is None:
+        yield error_detail(
+            loc,
+            "investment_target",
+            f"investment {option.id!r} names both 'source' and 'material'",
+            option.id,
+        )
+        return
+    source = next((s for s in p.sources if s.id == option.source), None)
+    if source is None:
+        yield from _unknown((*loc, "source"), option.source, [s.id for s in p.sources], "source")
+        return
+    m = option.material
+    if m not in source.capacity:
+        yield error_detail(
+            (*loc, "material"),
+            "investment_material",
+            f"investment {option.id!r}: source {source.id!r} does not list {m!r} in its "
+            f"capacity; add capacity.{m}: 0 and its price",
+            m,
+        )
+    elif m in source.tiers:
+        yield error_detail(
+            (*loc, "material"),
+            "investment_tiers",
+            f"investment {option.id!r}: source {source.id!r} has tiers for {m!r}; new capacity "
+            "of a tiered material is not supported yet (give the source a flat price)",
+            m,
+        )
+    else:
+        yield from _unpriced_investment(p, option, source, loc)
+
+
+def _unpriced_investment(
+    p: Problem, option: Investment, source: Source, loc: tuple[str | int, ...]
+) -> Iterator[InitErrorDetails]:
+    """The source has a price for the material wherever the new capacity can serve."""
+    m = str(option.material)
+    own, reference = source.prices.get(m), p.reference_prices.get(m)
+    unpriced = [
+        t
+        for t in serving_periods(p, option)
+        if not (own is not None and _defined_in(own, t))
+        and not (reference is not None and _defined_in(reference, t))
+    ]
+    if unpriced:
+        yield error_detail(
+            (*loc, "material"),
+            "missing_price",
+            f"investment {option.id!r}: new capacity of {source.id!r} can serve {m!r} in "
+            f"{_known(unpriced)} but no price is given there: add reference_prices.{m} or "
+            f"prices.{m} to the source",
+            m,
+        )
+
+
+def decision_periods(p: Problem, option: Investment) -> list[str]:
+    """The periods in which ``option`` may be decided and still serve within the horizon."""
+    first = p.periods.index(option.earliest) if option.earliest in p.periods else 0
+    last = len(p.periods) - option.lead_time
+    return p.periods[first:last] if last > 0 else []
+
+
+def serving_periods(p: Problem, option: Investment) -> list[str]:
+    """The periods in which ``option``'s capacity can serve (its target available there too)."""
+    decided = decision_periods(p, option)
+    if not decided:
+        return []
+    first = p.periods.index(decided[0]) + option.lead_time
+    target = _target_available(p, option)
+    return [t for t in p.periods[first:] if t in target]
+
+
+def _target_available(p: Problem, option: Investment) -> list[str]:
+    """The periods in which the thing ``option`` expands can be used."""
+    if option.substitute is not None:
+        k = next((k for k in p.substitutes if k.id == option.substitute), None)
+        return _available(p, k.available_from if k is not None else None)
+    s = next((s for s in p.sources if s.id == option.source), None)
+    return _available(p, s.available_from if s is not None else None)
+
+
+def _budget_errors(p: Problem) -> Iterator[InitErrorDetails]:
+    """A budget names an investor some option has, and known periods."""
+    investors = list(dict.fromkeys(o.investor for o in p.investments if o.investor))
+    named = [b.investor or "(every option)" for b in p.budgets]
+    yield from _duplicates(named, ("budgets",), ("investor",), "budget for investor")
+    for i, budget in enumerate(p.budgets):
+        loc: tuple[str | int, ...] = ("budgets", i)
+        if budget.investor is not None:
+            yield from _unknown((*loc, "investor"), budget.investor, investors, "investor")
+        yield from _period_keys(budget.per_period, (*loc, "per_period"), p.periods)
+
+
 CROSS_CHECKS: tuple[Callable[[Problem], Iterator[InitErrorDetails]], ...] = (
     _check_unique_ids,
     _check_reference_prices,
@@ -1479,5 +1712,6 @@ CROSS_CHECKS: tuple[Callable[[Problem], Iterator[InitErrorDetails]], ...] = (
     _check_stock_targets,
     _check_security,
     _scenario_errors,
+    _check_investments,
 )
 """The cross-field checks of a :class:`Problem`, one per rule, in the order they report."""

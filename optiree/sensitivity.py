@@ -11,7 +11,7 @@ import pandas as pd
 
 from optiree import arguments
 from optiree.errors import ArgumentError, SolverChoiceError
-from optiree.results import Result
+from optiree.results import COLUMN_UNITS, PRICE, TONNE, TONNES, Result
 from optiree.rules import LIMITS, Rule
 from optiree.solvers import able
 from optiree.words import NO_DUALS, analysis_card, lacking_words, sensitivity_text
@@ -19,6 +19,21 @@ from optiree.words import NO_DUALS, analysis_card, lacking_words, sensitivity_te
 SENSITIVITY_TABLES = ("rules", "demand", "entry", "capacity", "prices")
 TOP = 5
 """How many rows the text summary shows of each table."""
+PER_TONNE = f"{{currency}}/{TONNE}"
+UNITS: dict[str, dict[str, str]] = {
+    "rules": COLUMN_UNITS["constraints"],
+    "demand": dict(
+        demand=TONNES, marginal_cost=PRICE, allowable_decrease=TONNES, allowable_increase=TONNES
+    ),
+    "entry": dict(
+        unit_price=PER_TONNE, reduced_cost=PER_TONNE, entry_price=PER_TONNE, gap="fraction"
+    ),
+    "capacity": dict(capacity=TONNE, unit_price=PER_TONNE, capacity_value=PER_TONNE),
+    "prices": dict(tonnes=TONNE, unit_price=PER_TONNE, price_low=PER_TONNE, price_high=PER_TONNE),
+}
+"""The unit of each column of each table that has one (``{currency}`` is the result's), kept
+as ``df.attrs["units"]`` on the tables; in ``entry``, ``capacity`` and ``prices`` a tonne is
+of oxide (t REO) in a purchase's row and of feed in a feed's row."""
 
 
 @dataclass(frozen=True)
@@ -110,14 +125,15 @@ def sensitivity(result: Result) -> Sensitivity:
     capacity = full[[*keys, "capacity", "unit_price"]].assign(capacity_value=-full["reduced_cost"])
     used = bought[bought["tonnes"] > 0]
     prices = used[[*keys, "tonnes", "unit_price", "price_low", "price_high"]]
+    tables = {
+        "rules": rules,
+        "demand": demand,
+        "entry": entry.sort_values("gap", kind="stable"),
+        "capacity": capacity.sort_values("capacity_value", ascending=False, kind="stable"),
+        "prices": prices,
+    }
     return Sensitivity(
-        rules=rules.reset_index(drop=True),
-        demand=demand.reset_index(drop=True),
-        entry=entry.sort_values("gap", kind="stable").reset_index(drop=True),
-        capacity=capacity.sort_values("capacity_value", ascending=False, kind="stable").reset_index(
-            drop=True
-        ),
-        prices=prices.reset_index(drop=True),
+        **{name: _with_units(name, table, result.currency) for name, table in tables.items()},
         currency=result.currency,
         periods=tuple(dict.fromkeys(result.inventory["period"])),
     )
@@ -128,6 +144,15 @@ def has_duals(result: Result) -> bool:
     are NaN: :func:`optiree.results.optimal_result`); a plan with no row counts as having them."""
     prices = result.constraints["shadow_price"]
     return prices.empty or bool(prices.notna().any())
+
+
+def _with_units(name: str, table: pd.DataFrame, currency: str) -> pd.DataFrame:
+    """``table`` numbered from 0, with the units of its columns (:data:`UNITS`) as
+    ``attrs["units"]`` (in place of those it inherited from ``result.constraints``)."""
+    table = table.reset_index(drop=True)
+    units = {c: u.format(currency=currency) for c, u in UNITS[name].items() if c in table}
+    table.attrs = {**table.attrs, "units": units}
+    return table
 
 
 def _offers(result: Result) -> pd.DataFrame:

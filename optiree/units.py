@@ -15,6 +15,7 @@ from optiree.schema import (
     MASS,
     Cap,
     Contract,
+    Investment,
     Problem,
     Scenario,
     Source,
@@ -96,6 +97,20 @@ class _Conversion:
             contracts=[self.contract(contract) for contract in p.contracts],
             surplus={m: self.surplus(m, surplus) for m, surplus in p.surplus.items()},
             scenarios=[self.scenario(scenario) for scenario in p.scenarios],
+            investments=[self.investment(option) for option in p.investments],
+        )
+
+    def investment(self, option: Investment) -> Investment:
+        """A source's new capacity is a quantity of material (its costs per unit of it); a
+        substitute's line is counted in its own units."""
+        if option.source is None:
+            return option
+        per = 1 / self.tonnes
+        return _unchecked(
+            option,
+            max_size=option.max_size * self.tonnes,
+            capital_cost=option.capital_cost * per,
+            operating_cost=option.operating_cost * per,
         )
 
     def stock(self, stock: Stock) -> Stock:

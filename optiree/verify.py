@@ -53,6 +53,22 @@ def _by_key(table: pd.DataFrame, keys: tuple[str, ...], column: str) -> dict[Any
     return {tuple(row[:-1]): float(row[-1]) for row in _rows(table, *keys, column)}
 
 
+INVESTMENT_KEYS = ["investment", "period", "size", "available_from"]
+"""The columns of the ``investments`` table the checks read."""
+
+
+def _new_capacity(data: ProblemData, builds: pd.DataFrame) -> dict[tuple[str, ...], float]:
+    """The new capacity each build of the plan adds from the period it says it serves in to
+    the end: to its source's cells of its material, or to its substitute's."""
+    new: dict[tuple[str, ...], float] = {}
+    for ident, size, first in _rows(builds, "investment", "size", "available_from"):
+        o = data.option(ident)
+        for t in data.periods[data.periods.index(first) :]:
+            cell = (o.substitute, t) if o.substitute else (str(o.source), str(o.material), t)
+            new[cell] = new.get(cell, 0.0) + o.per_period * float(size)
+    return new
+
+
 class _Plan:
     """The plan's numbers by index, read from the result tables."""
 
@@ -79,6 +95,10 @@ class _Plan:
         self.below = _by_key(inventory, mt, "below_target")
         self.charged = _by_key(inventory, mt, "gap_charged")
         self.short = _by_key(tables["shortage"], mt, "tonnes")
+        self.builds = tables.get("investments", pd.DataFrame(columns=INVESTMENT_KEYS))
+        self.bought = _by_key(tables["supply"], ("source", "material", "period"), "bought")
+        self.new = _new_capacity(data, self.builds)
+        """New capacity serving each (source, material, period) and (substitute, period)."""
 
     def _savings(self) -> dict[MT, float]:
         """Tonnes of each (material, period) the substitutes save."""
@@ -122,21 +142,28 @@ def _within(
     return Violation(f"{kind}({index})", float(excess[i]), float(relative[i]))
 
 
-def _bounds(data: ProblemData, tables: dict[str, pd.DataFrame]) -> Iterator[Violation]:
-    """Every decision within its bounds: bands (and each band's width as prepared), feeds,
-    substitutes, shortage, stock and sales."""
-    yield from _bands(data, tables["purchases"])
-    yield from _use_bounds(data, tables["feeds"], tables["substitution"])
+def _bounds(plan: "_Plan", tables: dict[str, pd.DataFrame]) -> Iterator[Violation]:
+    """Every decision within its bounds: bands (and each band's width as prepared, with the
+    new capacity the plan builds), feeds, substitutes, shortage, stock, sales and builds."""
+    data = plan.data
+    yield from _bands(data, tables["purchases"], plan.new)
+    yield from _use_bounds(data, tables["feeds"], tables["substitution"], plan.new)
+    yield from _build_bounds(data, plan.builds)
     short, mt = tables["shortage"], ("material", "period")
     most = [data.demand[m, t] if m in data.penalty else 0.0 for m, t in _rows(short, *mt)]
     yield _within(short, mt, "tonnes", most, "short")
     yield from _stock_bounds(data, tables["inventory"])
 
 
-def _bands(data: ProblemData, bands: pd.DataFrame) -> Iterator[Violation]:
-    """Each price band within its width, and its width the one prepared."""
+def _bands(
+    data: ProblemData, bands: pd.DataFrame, new: dict[tuple[str, ...], float]
+) -> Iterator[Violation]:
+    """Each price band within its width, and its width the one prepared (the first band's
+    with the new capacity serving it)."""
     widths = [
-        segments[j - 1].width if 0 < j <= len(segments) else 0.0
+        (segments[j - 1].width + (new.get((s, m, t), 0.0) if j == 1 else 0.0))
+        if 0 < j <= len(segments)
+        else 0.0
         for s, m, t, j in _rows(bands, "source", "material", "period", "tier")
         for segments in [data.segments.get((s, m, t), ())]
     ]
@@ -147,12 +174,29 @@ def _bands(data: ProblemData, bands: pd.DataFrame) -> Iterator[Violation]:
     yield _within(bands.assign(gap=gap), band, "gap", [0.0] * len(widths), "band width")
 
 
-def _use_bounds(data: ProblemData, feeds: pd.DataFrame, subs: pd.DataFrame) -> Iterator[Violation]:
-    """Feeds and substitutes within their capacities."""
+def _use_bounds(
+    data: ProblemData, feeds: pd.DataFrame, subs: pd.DataFrame, new: dict[tuple[str, ...], float]
+) -> Iterator[Violation]:
+    """Feeds and substitutes within their capacities (with the new lines serving)."""
     most = [data.feed_capacity.get(key, 0.0) for key in _rows(feeds, "feed", "period")]
     yield _within(feeds, ("feed", "period"), "tonnes", most, "feed")
-    most = [data.sub_capacity.get(key, 0.0) for key in _rows(subs, "substitute", "period")]
+    most = [
+        data.sub_capacity.get(key, 0.0) + new.get(key, 0.0)
+        for key in _rows(subs, "substitute", "period")
+    ]
     yield _within(subs, ("substitute", "period"), "units", most, "sub")
+
+
+def _build_bounds(data: ProblemData, builds: pd.DataFrame) -> Iterator[Violation]:
+    """Each build at most its option's size, decided in a period it may be (from its
+    earliest on, early enough to serve), serving from ``lead_time`` periods later."""
+    periods = data.periods
+    for ident, t, size, first in _rows(builds, *INVESTMENT_KEYS):
+        o = data.option(ident)
+        name = f"build({ident},{t})"
+        yield _violation(name, max(-size, size - o.max_size), [size, o.max_size])
+        allowed = t in o.decided and periods.index(first) == periods.index(t) + o.lead
+        yield _violation(f"{name} lead time", 0.0 if allowed else math.inf, [])
 
 
 def _stock_bounds(data: ProblemData, inventory: pd.DataFrame) -> Iterator[Violation]:
@@ -265,6 +309,39 @@ def _sub_share(plan: _Plan) -> Iterator[Violation]:
         yield _violation(f"sub_share({k},{m},{t})", avoided - most, [avoided, most])
 
 
+def _capacity(plan: _Plan) -> Iterator[Violation]:
+    """Tonnes bought from a source (units of a substitute) at most the capacity there was
+    plus the new capacity the plan's builds put there."""
+    d = plan.data
+    for cell, new in plan.new.items():
+        if len(cell) == 3:
+            used, most = plan.bought.get(cell, 0.0), d.capacity.get(cell, 0.0) + new
+        else:
+            used, most = plan.units.get(cell, 0.0), d.sub_capacity.get(cell, 0.0) + new  # type: ignore[arg-type]
+        yield _violation(f"capacity({','.join(cell)})", used - most, [used, most])
+
+
+def _build_limit(plan: _Plan) -> Iterator[Violation]:
+    """An option builds at most its largest size over the horizon."""
+    built = plan.builds.groupby("investment")["size"].sum()
+    for ident, size in built.items():
+        most = plan.data.option(str(ident)).max_size
+        yield _violation(f"build_limit({ident})", float(size) - most, [float(size), most])
+
+
+def _budget(plan: _Plan) -> Iterator[Violation]:
+    """The capital of the builds a budget covers, decided in its periods, at most it."""
+    d = plan.data
+    for row in d.budgets:
+        capital = sum(
+            float(size) * d.option(ident).capital
+            for ident, t, size in _rows(plan.builds, "investment", "period", "size")
+            if t in row.periods and row.investor in (None, d.option(ident).investor)
+        )
+        name = f"budget({row.subject},{row.label})"
+        yield _violation(name, capital - row.limit, [capital, row.limit])
+
+
 CHECKS: dict[Rule, Callable[[_Plan], Iterator[Violation]]] = {
     Rule.MAX_SHARE: _max_share,
     Rule.COVER_WITHOUT: _cover_without,
@@ -274,6 +351,9 @@ CHECKS: dict[Rule, Callable[[_Plan], Iterator[Violation]]] = {
     Rule.SEPARATION: _separation,
     Rule.RAMP: _ramp,
     Rule.SUB_SHARE: _sub_share,
+    Rule.CAPACITY: _capacity,
+    Rule.BUILD_LIMIT: _build_limit,
+    Rule.BUDGET: _budget,
 }
 """The check of each rule of :data:`optiree.rules.LIMITS` (balance, net demand and the end
 stock are checked by :func:`_balance`)."""
@@ -288,7 +368,7 @@ def verify(data: ProblemData, tables: dict[str, pd.DataFrame]) -> Violation:
     """The largest relative violation of any rule by the plan in ``tables`` (a zero violation
     named "none" when there is no row to check)."""
     plan = _Plan(data, tables)
-    checks = [*_bounds(data, tables), *_balance(plan), *_rules(plan)]
+    checks = [*_bounds(plan, tables), *_balance(plan), *_rules(plan)]
     worst = max(checks, key=lambda v: v.relative, default=Violation("none", 0.0, 0.0))
     if math.isnan(worst.relative):
         return Violation(worst.row, math.inf, math.inf)

@@ -137,6 +137,8 @@ class Plan(Protocol):
     @property
     def shares(self) -> pd.DataFrame: ...
     @property
+    def investments(self) -> pd.DataFrame: ...
+    @property
     def unmet(self) -> pd.DataFrame: ...
     @property
     def binding(self) -> pd.DataFrame: ...
@@ -214,6 +216,7 @@ def plan_summary(result: Plan) -> str:
     lines += _plan_section("Shortage [t]", short[short.sum(axis=1) > 0], tonnes)
     shares = _plan_pivot(result.shares, ["material", "country"], "share")
     lines += _plan_section("Share of purchases by country [%]", shares * 100, share)
+    lines += investment_lines(result.investments, currency)
     lines += _plan_binding(result)
     return "\n".join(lines) + "\n"
 
@@ -323,6 +326,12 @@ def _what(row: object) -> str:
     )
 
 
+def _place(order: list[str], period: str) -> int:
+    """Where ``period`` comes in ``order``; a label over several periods ('a..c': a total,
+    such as a budget over the horizon) comes after them all."""
+    return order.index(period) if period in order else len(order)
+
+
 def _grouped(
     table: pd.DataFrame, keys: list[str], value: str, top: int, order: list[str]
 ) -> pd.DataFrame:
@@ -330,7 +339,7 @@ def _grouped(
     largest, with ``periods`` listing every period of the group in problem order."""
     best = table.sort_values(value, ascending=False, kind="stable").drop_duplicates(keys)
     spans = table.groupby(keys, sort=False, dropna=False)["period"].agg(
-        lambda periods: " ".join(sorted(periods, key=order.index))
+        lambda periods: " ".join(sorted(periods, key=lambda t: _place(order, t)))
     )
     return best.merge(spans.rename("periods").reset_index(), on=keys, how="left").head(top)
 
@@ -354,8 +363,8 @@ def sensitivity_text(
     lines = [f"What matters most ({currency}; the largest figure over the periods shown)"]
     lines.append(" Rules that cost most, per tonne tightened:")
     lines += [
-        f"  {_label(r.rule, r.subject, r.material)}: {_price(r, 'shadow_price')} per t "
-        f"({r.periods})"
+        f"  {_label(r.rule, r.subject, r.material)}: {_price(r, 'shadow_price')} "
+        f"{tightened_per(str(r.rule), currency)} ({r.periods})"
         for r in per_tonne.itertuples()
     ] or ["  none: no cap or security rule costs anything"]
     lines.append(" Capacity worth most, per extra tonne (of feed, for a feed):")
@@ -908,7 +917,8 @@ def plan_tables(result: Plan) -> dict[str, pd.DataFrame]:
     unmet = result.unmet
     short: pd.DataFrame = unmet[unmet["tonnes"] > 0]
     tables: dict[str, pd.DataFrame] = {"unmet demand": short} if len(short) else {}
-    return {**tables, "cost by component": costs, "binding rules": binding, "supply": bought}
+    tables |= {"cost by component": costs, "binding rules": binding, "supply": bought}
+    return tables | investment_tables(result.investments)
 
 
 def plan_repr(result: Plan, rows: Mapping[str, int]) -> str:
@@ -1261,6 +1271,149 @@ def no_duals_words(solver: str) -> str:
         f"\nWhat matters most: not known, the solver {solver!r} reports no {NO_DUALS} through "
         "PuLP (solve with highs or cbc for them; docs/solvers.md)\n"
     )
+
+
+# --- simulate ---
+
+
+class SimulationOutcome(Protocol):
+    """What :func:`simulate_summary` reads (``optiree.disruption.simulate.Simulation``)."""
+
+    @property
+    def distribution(self) -> pd.DataFrame: ...
+    @property
+    def paths(self) -> pd.DataFrame: ...
+    @property
+    def process(self) -> str: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def solver(self) -> str: ...
+    @property
+    def lookahead(self) -> int | None: ...
+
+
+SIMULATE_MONEY = ("mean", "std", "p5", "p50", "p95", "worst", "foresight")
+"""The columns of a simulation's distribution read as money."""
+
+
+def simulate_summary(simulation: SimulationOutcome) -> str:
+    """The text ``optiree simulate`` prints: the process, the paths, and each policy's cost in
+    distribution (money rounded, tonnes to 0.1 t), cheapest mean first."""
+    table = simulation.distribution
+    paths = int(table["paths"].iloc[0]) if len(table) else 0
+    ahead = (
+        "to the end of the horizon"
+        if simulation.lookahead is None
+        else counted(simulation.lookahead, "period")
+    )
+    lines = [
+        f"Simulation of {simulation.process!r}: {counted(paths, 'path')}, "
+        f"{counted(len(table), 'policy')}, re-planned each period (solver: {simulation.solver})",
+        f"The present state is believed to last {ahead}; priced without stock targets.",
+    ]
+    failed = table[table["optimal"] < table["paths"]]
+    missing = failed["paths"] - failed["optimal"]
+    for policy, count in zip(failed["policy"], missing, strict=True):
+        lines.append(f"Policy {policy}: {int(count)} path(s) not optimal")
+    shown = table.drop(columns=["paths", "optimal"]).sort_values("mean", kind="stable")
+    shown = shown.rename(columns={c: f"{c} [{simulation.currency}]" for c in SIMULATE_MONEY})
+    shown = shown.rename(columns={c: f"{c} [t]" for c in ("short", "drawn", "rebuilt")})
+    formatters: dict[str, Any] = {c: money for c in shown.columns if simulation.currency in c}
+    formatters |= {c: tonnes for c in shown.columns if c.endswith("[t]")}
+    lines.append("Cost per path, weighted by the paths' probabilities:")
+    lines.append(shown.to_string(index=False, formatters=formatters, na_rep=MISSING))
+    return "\n".join(lines) + "\n"
+
+
+# --- investment ---
+
+
+def built(investments: pd.DataFrame) -> pd.DataFrame:
+    """The builds a plan makes (size above 0), from its ``investments`` table."""
+    return investments[investments["size"] > 0] if not investments.empty else investments
+
+
+def investment_lines(investments: pd.DataFrame, currency: str) -> list[str]:
+    """The section of a plan's summary on what it builds (none for a problem without
+    investment options): each build's size, when it is decided and first serves, and its
+    capital and operating cost over the horizon."""
+    if investments.empty:
+        return []
+    chosen = built(investments)
+    title = f"Investments (size in t/yr, units/yr for a substitute; costs in {currency})"
+    note = (
+        f"  (a budget row's shadow_price is what one more {currency} of budget saves, in "
+        f"{currency} per {currency}; a capacity row's, what one more t of capacity there saves)"
+    )
+    if chosen.empty:
+        return ["", title, "  none built", note]
+    columns = ["investment", "target", "period", "available_from", "size"]
+    table = chosen[[*columns, "capital_cost", "operating_cost"]]
+    formats = {"size": tonnes, "capital_cost": money, "operating_cost": money}
+    text = table.to_string(index=False, formatters=formats)
+    return ["", title, *_indented(text), note]
+
+
+TIGHTENED_PER = {"budget": "per {currency} of budget", "build_limit": "per t/yr of size"}
+"""What a rule's shadow price is per, where it is not a tonne."""
+
+
+def tightened_per(rule: str, currency: str) -> str:
+    """ "per t", or what else a row of ``rule`` is tightened by (a budget: money)."""
+    return TIGHTENED_PER.get(rule, "per t").format(currency=currency)
+
+
+def investment_tables(investments: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The table of a plan's card on what it builds (none without investment options)."""
+    if investments.empty:
+        return {}
+    return {"investments built": built(investments)}
+
+
+def _budget_gives(g: Relaxed, *, subject: str, where: str, path: str, short: str) -> str:
+    """A budget that must give: the capital the relaxed plan decides against it."""
+    period = where.split(", ", 1)[-1]  # a budget row names no material
+    return (
+        f"{period}: the budget of {subject} (at most {money(g.limit)}) must give "
+        f"{money(g.relax_by)}: the relaxed plan decides {money(g.value)} of capital; {path} "
+        f"must be at least {money(g.needed)}"
+    )
+
+
+_GIVES["budget"] = _budget_gives  # the sentences of the other rules are above
+
+
+# --- the report in a browser: table headers, yes/no, how demand was met ---
+
+YES = "yes"
+NO = "no"
+
+
+def yes_no(value: bool) -> str:
+    """A flag of a table (``binding``, ``breakpoint``) in words: ``yes`` or ``no``."""
+    return YES if value else NO
+
+
+def heading(column: str) -> str:
+    """A column's name for reading: words, not an identifier (``allowable_increase`` ->
+    ``allowable increase``)."""
+    return column.replace("_", " ")
+
+
+def with_unit(label: str, unit: str | None) -> str:
+    """A header with its unit in brackets (``tonnes [t REO]``), or the label alone."""
+    return f"{label} [{unit}]" if unit else label
+
+
+FROM_STOCK = "from stock"
+"""Demand met by drawing the stock down (the purchases figure's series)."""
+SUBSTITUTED = "substituted"
+"""Demand saved by switching to a substitute."""
+SHORT = "short (unmet)"
+"""Demand left unmet."""
+DEMAND_MET = "How demand was met"
+"""The purchases figure's title, before ``[t per period]: <problem>``."""
 
 
 # --- prices that move and past episodes ---

@@ -47,6 +47,13 @@ every variable >= 0:
                   first period, 0 where the substitute could not be used);
 - sub_share:      saves[k,m] u[k,t] <= share[k,m,t] * demand[m,t] (a dict of shares sets no
                   limit where silent);
+- capacity:       x[s,m,t,1] - sum lambda y[o,tau] <= capacity (or u[k,t] - ... <= substitute
+                  capacity), over the builds of options on (s,m) or k decided in tau with
+                  tau + lead <= t, where the source or substitute is available; lambda is
+                  period_days / 365; such an x or u has no upper bound of its own;
+- build_limit:    sum_tau y[o,tau] <= max_size (an option with more than one period to decide
+                  in: from ``earliest`` while tau + lead is within the horizon);
+- budget:         sum capital[o] y[o,tau] over the budget's options and periods <= budget;
 
 with I[m,t-1] the initial stock in the first period. The constraints table's value and limit
 are each row's two sides with the variables on the left, the opening stock moved to the value
@@ -54,7 +61,8 @@ side (balance, cover_without) and max_share read as tonnes from the country agai
 all tonnes. The objective is
 sum band price x + sum feed price w + sum cost u + sum holding I + sum penalty z - sum salvage v
 + sum disposal e + sum take_or_pay o + sum beta g (beta b where there is no g)
-+ sum terminal b[m,last period]; terminal[m] is ``terminal_price``, else the lowest price of a
++ sum terminal b[m,last period] + sum (capital + lambda x operating x the periods from
+tau + lead to the last) y[o,tau]; terminal[m] is ``terminal_price``, else the lowest price of a
 first tonne of m in the last period (the first band of each source, a feed's price over its
 yield of m), failing that in any period, else 0.
 """
@@ -247,6 +255,11 @@ class _InTReo:
             self.contract(contract)
         for m, surplus in d["surplus"].items():
             self.surplus(m, surplus)
+        for option in d["investments"]:  # a source's new capacity is a quantity of material
+            if option["source"] is not None:
+                option["max_size"] *= self.quantity
+                option["capital_cost"] /= self.quantity
+                option["operating_cost"] /= self.quantity
         # Scenarios are not solved with the problem: leave them out rather than convert them.
         d["scenarios"] = []
         return Problem.model_validate(d)
@@ -295,6 +308,25 @@ def delivered(source: Any) -> list[str]:
 class Band(NamedTuple):
     width: float
     price: float
+
+
+class Option(NamedTuple):
+    """An investment option as the docs state it: y[o,tau] t (units) of yearly capacity
+    decided in tau, from ``earliest`` to the last period that still serves (tau + lead within
+    the horizon), costing capital + operating x per_period x the periods it stands."""
+
+    id: str
+    cell: tuple[str, ...]
+    """(source, material) or (substitute,)."""
+    capital: float
+    operating: float
+    """Per t (unit) of yearly capacity per year."""
+    lead: int
+    max_size: float
+    investor: str | None
+    decided: list[str]
+    per_period: float
+    """period_days / 365."""
 
 
 @dataclass(frozen=True)
@@ -379,6 +411,11 @@ class Numbers:
     """Cost per tonne of a strategic stock still below target at the end."""
     caps: dict[str, Group] = field(default_factory=dict)
     contracts: dict[str, Group] = field(default_factory=dict)
+    options: dict[str, Option] = field(default_factory=dict)
+    new: dict[tuple[str, ...], list[tuple[str, str]]] = field(default_factory=dict)
+    """(s, m, t) or (k, t) -> the builds (option, period decided) whose capacity serves it."""
+    budgets: list[tuple[str, str | None, list[str], float]] = field(default_factory=list)
+    """(row name, investor or None, periods, most capital) of every budget row."""
 
     def previous(self, period: str) -> str | None:
         i = self.periods.index(period)
@@ -455,7 +492,59 @@ def resolve(problem: Problem) -> Numbers:
     }
     _resolve_caps(problem, n)
     _resolve_contracts(problem, n)
+    _resolve_investments(problem, n)
     return n
+
+
+def _resolve_investments(problem: Problem, n: Numbers) -> None:
+    """The options, the cells their capacity serves (a source cell with no capacity gets a
+    band of width 0 at its price; a substitute's, 0 units at its cost) and the budget rows."""
+    for o in problem.investments:
+        cell = (o.substitute,) if o.substitute else (str(o.source), str(o.material))
+        first = n.periods.index(o.earliest) if o.earliest else 0
+        decided = n.periods[first : max(0, len(n.periods) - o.lead_time)]
+        per_period = float(problem.period_days or 365.0) / 365.0
+        n.options[o.id] = Option(
+            o.id,
+            cell,
+            o.capital_cost,
+            o.operating_cost,
+            o.lead_time,
+            o.max_size,
+            o.investor,
+            decided,
+            per_period,
+        )
+        for tau in decided:
+            for t in n.periods[n.periods.index(tau) + o.lead_time :]:
+                _serve(problem, n, (*cell, t), (o.id, tau))
+    for b in problem.budgets:
+        subject = b.investor or "all"
+        if b.per_period is not None:
+            for t in n.periods:
+                limit = given_in(b.per_period, t)
+                if limit is not None:
+                    n.budgets.append((f"budget({subject},{t})", b.investor, [t], limit))
+        if b.total is not None:
+            name = f"budget({subject},{n.periods[0]}..{n.periods[-1]})"
+            n.budgets.append((name, b.investor, list(n.periods), float(b.total)))
+
+
+def _serve(problem: Problem, n: Numbers, cell: tuple[str, ...], build: tuple[str, str]) -> None:
+    """Record that ``build`` serves ``cell``, where what it expands can be used then."""
+    if len(cell) == 3:
+        s = next(x for x in problem.sources if x.id == cell[0])
+        if cell[2] not in periods_from(n.periods, s.available_from):
+            return
+        if cell not in n.bands:
+            n.bands[cell] = _cell_bands(problem, s, cell[1], cell[2], 0.0)
+    else:
+        k = next(x for x in problem.substitutes if x.id == cell[0])
+        if cell[1] not in periods_from(n.periods, k.available_from):
+            return
+        n.sub_capacity.setdefault(cell, 0.0)  # type: ignore[arg-type]
+        n.sub_cost.setdefault(cell, value_in(k.cost, cell[1]))  # type: ignore[arg-type]
+    n.new.setdefault(cell, []).append(build)
 
 
 def _resolve_direct(problem: Problem, s: Any, n: Numbers) -> None:
@@ -679,6 +768,12 @@ class _Plan:
     def delivered(self, s: str, m: str, t: str) -> float:
         return self.of(self.n.supply_terms(s, m, t))
 
+    def new(self, cell: tuple[str, ...]) -> float:
+        """The new capacity the plan's builds put in ``cell`` [t or units per period]."""
+        return sum(
+            self.n.options[o].per_period * self["y", o, tau] for o, tau in self.n.new.get(cell, [])
+        )
+
     def purchased(self, m: str, t: str, keep: Any = None) -> float:
         """Tonnes of m delivered in t by the sources whose country ``keep`` accepts."""
         return sum(
@@ -741,6 +836,8 @@ class _Parts:
                 "sales",
                 "disposal",
                 "take_or_pay",
+                "capital",
+                "operating",
             )
         }
 
@@ -819,6 +916,8 @@ class _Checker:
                 self.fail(f"{where}: {tonnes} t bought where there is no such band")
             return
         plan.values["x", s, m, t, j] = tonnes
+        if j == "1" and (s, m, t) in n.new:  # the first band holds the new capacity too
+            band = band._replace(width=band.width + plan.new((s, m, t)))
         self.band_use(where, (s, m, t), band, row)
 
     def band_use(self, where: str, cell: SMT, band: Band, row: pd.Series) -> None:
@@ -932,7 +1031,7 @@ class _Checker:
         plan.values["u", k, t] = used
         if used < -TOLERANCE:
             self.fail(f"{where}: negative units {used}")
-        capacity = n.sub_capacity.get((k, t), 0.0)
+        capacity = n.sub_capacity.get((k, t), 0.0) + plan.new((k, t))
         if not _at_most(used, capacity):
             self.fail(f"{where}: {used} units exceed capacity {capacity}")
         self.priced(where, row, ("unit_cost", n.sub_cost.get((k, t), math.nan)), used)
@@ -1177,6 +1276,111 @@ class _Checker:
         yield from self.separation_rows()
         for k in self.problem.substitutes:
             yield from self.substitute_rows(k)
+        yield from self.investment_rows()
+
+    def investment_rows(self) -> Iterator[RuleRow]:
+        """capacity: the first band (or the units) less the new capacity serving, at most
+        the capacity there was; build_limit: an option's builds at most its size (with more
+        than one period to decide in); budget: the capital decided at most the budget."""
+        n = self.n
+        for cell, builds in n.new.items():
+            news: Terms = [(("y", o, tau), -n.options[o].per_period) for o, tau in builds]
+            if len(cell) == 3:
+                used: Var = ("x", *cell, "1")
+                most, subject, material = n.bands[cell][0].width, cell[0], cell[1]
+            else:
+                used, most, subject, material = ("u", *cell), n.sub_capacity[cell], cell[0], ""  # type: ignore[index]
+            name = f"capacity({','.join(cell)})"
+            yield RuleRow(
+                name, "capacity", subject, material, cell[-1], "<=", [(used, 1.0), *news], most
+            )
+        for o in n.options.values():
+            if len(o.decided) > 1:
+                label = f"{o.decided[0]}..{o.decided[-1]}"
+                terms: Terms = [(("y", o.id, tau), 1.0) for tau in o.decided]
+                name = f"build_limit({o.id},{label})"
+                yield RuleRow(name, "build_limit", o.id, "", label, "<=", terms, o.max_size)
+        for name, investor, periods, limit in n.budgets:
+            terms = [
+                (("y", o.id, tau), o.capital)
+                for o in n.options.values()
+                if investor in (None, o.investor)
+                for tau in o.decided
+                if tau in periods
+            ]
+            label = name[name.index(",") + 1 : -1]
+            yield RuleRow(
+                name,
+                "budget",
+                investor or "all",
+                "",
+                label,
+                "<=",
+                terms,
+                limit,
+                required=bool(terms),
+            )
+
+    def investments(self, plan: _Plan) -> None:
+        """The investments table: one row per option and period it may be decided in, its size
+        within [0, max_size], first serving ``lead`` periods later, at its capital and operating
+        cost."""
+        n = self.n
+        table = getattr(self.result, "investments", pd.DataFrame())
+        if not n.options:
+            if not table.empty:
+                self.fail("investments: rows for a problem without investment options")
+            return
+        rows = self._keyed("investments", ["investment", "period"])
+        for o in n.options.values():
+            for tau in o.decided:
+                row = rows.get((o.id, tau))
+                if row is None:
+                    self.fail(f"investments[{o.id},{tau}]: missing")
+                    continue
+                self.investment_row(plan, o, tau, row)
+        for key in rows:
+            if key[0] not in n.options or key[1] not in n.options[key[0]].decided:
+                self.fail(f"investments[{','.join(key)}]: not an option and period to decide in")
+
+    def investment_row(self, plan: _Plan, o: Option, tau: str, row: pd.Series) -> None:
+        n = self.n
+        where = f"investments[{o.id},{tau}]"
+        size = float(row["size"])
+        plan.values["y", o.id, tau] = size
+        if size < -TOLERANCE or not _at_most(size, o.max_size):
+            self.fail(f"{where}: size {size} outside [0, {o.max_size}]")
+        first = n.periods[n.periods.index(tau) + o.lead]
+        if str(row["available_from"]) != first:
+            self.fail(f"{where}: available_from {row['available_from']!r}, expected {first!r}")
+        stands = len(n.periods) - n.periods.index(tau) - o.lead
+        for column, expected in [
+            ("capital_cost", size * o.capital),
+            ("operating_cost", size * o.operating * o.per_period * stands),
+        ]:
+            if not _close(float(row[column]), expected):
+                self.fail(f"{where}: {column} {row[column]}, expected {expected}")
+
+    def build_variables(self, cost: dict[Var, float], upper: dict[Var, float | None]) -> None:
+        """y[o,tau] for every option and period it may be decided in; the cells new capacity
+        serves lose their upper bound (their capacity row holds them)."""
+        n = self.n
+        for o in n.options.values():
+            for tau in o.decided:
+                stands = len(n.periods) - n.periods.index(tau) - o.lead
+                cost["y", o.id, tau] = o.capital + o.operating * o.per_period * stands
+                upper["y", o.id, tau] = o.max_size
+        for cell in n.new:
+            upper[("x", *cell, "1") if len(cell) == 3 else ("u", *cell)] = None
+
+    def build_costs(self, plan: _Plan, parts: "_Parts") -> None:
+        n = self.n
+        for o in n.options.values():
+            for tau in o.decided:
+                stands = len(n.periods) - n.periods.index(tau) - o.lead
+                size = plan["y", o.id, tau]
+                parts.add("capital", o.id, size * o.capital)
+                parts.add("operating", o.id, size * o.operating * o.per_period * stands)
 
     def supply_of(self, m: str, t: str, keep: Any = None) -> Terms:
         """The terms of m delivered in t by the sources whose country ``keep`` accepts."""
@@ -1400,6 +1604,9 @@ class _Checker:
         if row.rule == "max_share":
             own = plan.purchased(row.material, row.period, lambda c: c == row.subject)
             return own, (row.share or 0.0) * plan.purchased(row.material, row.period)
+        if row.rule == "capacity":  # tonnes used against the capacity there was + the new
+            new = -plan.of([(key, a) for key, a in row.terms if a < 0])
+            return plan.of(row.terms) + new, row.rhs + new
         return plan.of(row.terms) + row.shift, row.rhs + row.shift
 
     def rules(self, plan: _Plan, rows: list[RuleRow]) -> None:
@@ -1452,6 +1659,7 @@ class _Checker:
         for name, group in n.contracts.items():
             if group.take_or_pay is not None:
                 parts.add("take_or_pay", group.subject, plan["o", name] * group.take_or_pay)
+        self.build_costs(plan, parts)
         return parts.parts
 
     def material_costs(self, plan: _Plan, parts: _Parts, m: str, t: str) -> None:
@@ -1596,6 +1804,7 @@ class _Checker:
             if group.take_or_pay is not None:
                 cost["o", name] = group.take_or_pay
                 upper["o", name] = group.bound
+        self.build_variables(cost, upper)
         return cost, upper
 
     def material_variables(
@@ -1657,6 +1866,7 @@ class _Checker:
         if not self.columns():
             return self.violations
         plan = _Plan(self.n)
+        self.investments(plan)
         self.purchases(plan)
         self.feeds(plan)
         self.substitution(plan)

@@ -673,3 +673,65 @@ def squeezed_documents(draw: st.DrawFn) -> dict[str, Any]:
         document["caps"].append(_limited(draw, cap, present, sources, materials, periods, most=30))
     Problem.model_validate(document)  # a valid document, or the strategy is wrong
     return document
+
+
+# -- investment options and budgets ---------------------------------------------------------------
+
+
+def _option(draw: st.DrawFn, i: int, problem: Problem) -> dict[str, Any] | None:
+    """An option on a source's material or on a substitute's line, if the problem has one."""
+    targets: list[dict[str, Any]] = [
+        {"source": s.id, "material": m} for s in problem.sources for m in s.capacity
+    ]
+    targets += [{"substitute": k.id} for k in problem.substitutes]
+    if not targets:
+        return None
+    target: dict[str, Any] = draw(st.sampled_from(targets))
+    return target | {
+        "id": f"O{i + 1}",
+        "capital_cost": draw(whole_floats(0, 30)),
+        "lead_time": draw(st.sampled_from([0, 0, 1, 2, len(problem.periods)])),
+        "earliest": draw(st.sampled_from(problem.periods[:2])),
+        "max_size": draw(whole_floats(0, 300)),
+        "operating_cost": draw(whole_floats(0, 10)),
+        "investor": draw(st.sampled_from(["state", "industry"])),
+    }
+
+
+def _budget(draw: st.DrawFn, investor: str | None, periods: list[str]) -> dict[str, Any]:
+    """A budget per period, over the horizon, or both."""
+    budget: dict[str, Any] = {} if investor is None else {"investor": investor}
+    kind = draw(st.sampled_from(["per_period", "total", "both"]))
+    if kind != "total":
+        budget["per_period"] = per_period(draw, whole_floats(0, 2000), periods, full=False)
+    if kind != "per_period":
+        budget["total"] = draw(whole_floats(0, 4000))
+    return budget
+
+
+@st.composite
+def investment_problems(draw: st.DrawFn) -> Problem:
+    """A random elastic problem (every material may go short: always feasible) with 1-3
+    investment options on its sources' materials and substitutes' lines, quarterly or yearly
+    periods, and sometimes budgets (for everyone, per investor). Half of the options on a
+    source's material start from no capacity (a new mine). An option whose new capacity would
+    serve where its source has no price is left out."""
+    problem = draw(problems(elastic=True))
+    options = [_option(draw, i, problem) for i in range(draw(st.integers(1, 3)))]
+    investors = sorted({o["investor"] for o in options if o is not None})
+    named = subset_of(draw, [None, *investors], min_size=0)  # type: ignore[list-item]
+    document = problem.model_dump() | {
+        "period_days": draw(st.sampled_from([91.25, 365.0])),
+        "investments": [o for o in options if o is not None],
+        "budgets": [_budget(draw, who, problem.periods) for who in named],
+    }
+    for option in document["investments"]:  # half of the time a new mine, not an expansion
+        if "source" in option and draw(st.booleans()):
+            source = next(s for s in document["sources"] if s["id"] == option["source"])
+            source["capacity"][option["material"]] = 0.0
+    try:
+        return Problem.model_validate(document)
+    except ValueError:
+        document["investments"] = [o for o in document["investments"] if "substitute" in o]
+        document["budgets"] = []
+        return Problem.model_validate(document)

@@ -241,6 +241,11 @@ def _valid() -> dict[str, tuple[tuple[Any, ...], dict[str, Any]]]:
         "stress_test": ((PROBLEM, plan, EMBARGO, 1), {}),
         "stress_table": ((PROBLEM, {"p": plan}, [EMBARGO], 1), {}),
         "solve_stochastic": ((PROBLEM, [EMBARGO]), {}),
+        "simulate": (
+            (PROBLEM, {"states": [{"name": "calm"}], "transitions": {"calm": {"calm": 1.0}}}),
+            {"paths": 1, "executor": "serial", "progress": False},
+        ),
+        "load_process": ((JAPAN.parent / "processes" / "controls.yaml",), {}),
         "out_of_sample": ((PROBLEM, solve_stochastic(PROBLEM, [EMBARGO]), [EMBARGO, CALM]), {}),
         "episode": ((PROBLEM, "japan_dual_use_2026"), {"start": "2026"}),
         "episodes": ((), {}),

@@ -162,6 +162,30 @@ def test_the_frontier_and_sensitivity_tables_are_shown(page: str) -> None:
     assert "<h3>Lynas price</h3>" in page
 
 
+def _headers(page: str) -> list[str]:
+    return [re.sub(r"<[^>]+>", "", h) for h in re.findall(r'<th scope="col">(.*?)</th>', page)]
+
+
+def test_analysis_tables_read_as_words_with_units(
+    japan: tuple[optiree.Problem, optiree.Result],
+) -> None:
+    """Issue 17: the sensitivity tables' headers were snake_case without units, and
+    infinities and flags were printed as Python writes them (inf, True, False)."""
+    problem, result = japan
+    tables = {**optiree.sensitivity(result).tables(), "constraints": result.constraints}
+    page = render_report(problem, result, frontier=frontier_result(), sensitivity=tables)
+    headers = _headers(page)
+    assert not [h for h in headers if "_" in h]
+    assert "allowable increase [t REO (units for ramp rows)]" in headers
+    assert "marginal cost [USD/t REO]" in headers  # the demand table
+    assert "total cost [EUR]" in headers  # the frontier's own currency
+    cells = re.findall(r"<td[^>]*>([^<]*)</td>", page)
+    assert not {"inf", "-inf", "True", "False", "nan"} & set(cells)
+    assert {"infinite", "yes", "no"} <= set(cells)
+    # Every table scrolls in its own box, so a wide one cannot widen the page.
+    assert page.count('<div class="wide"><table>') == page.count("<table>")
+
+
 def test_every_input_string_is_escaped() -> None:
     document = samples.two_country()
     document["name"] = "<script>alert('name')</script>"

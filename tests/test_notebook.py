@@ -103,6 +103,13 @@ def _analyses(problem: optiree.Problem, result: optiree.Result) -> dict[str, Any
         "StochasticResult": two_stage,
         "OutOfSample": optiree.out_of_sample(problem, two_stage, scenarios),
         "Sweep": optiree.sweep(problem, scenarios, executor="serial", progress=False),
+        "Simulation": optiree.simulate(
+            problem,
+            {"states": [{"name": "calm"}], "transitions": {"calm": {"calm": 1.0}}},
+            paths=1,
+            executor="serial",
+            progress=False,
+        ),
     }
 
 

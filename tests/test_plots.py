@@ -18,6 +18,7 @@ from matplotlib.figure import Figure
 import optiree
 from benchmarks import outputs
 from optiree import plots
+from optiree.disruption.scenarios import disrupted
 from tests import samples
 from tests.samples import JAPAN, frontier_table
 
@@ -79,6 +80,36 @@ def test_sourcing_mix_bars_are_the_tonnes_bought(
     assert "[t" in figure.get_suptitle()
 
 
+def test_the_purchases_figure_shows_how_demand_was_met(
+    japan: tuple[optiree.Problem, optiree.Result],
+) -> None:
+    """Under a one-year embargo, Dy and Tb are met in part from stock, by substitutes and not
+    at all: each way is a series of its own, and every stack reaches its demand tick (issue 17:
+    a gap under the tick read as a shortfall where stock or substitutes met the demand)."""
+    problem = disrupted(japan[0], "embargo_1y")
+    result = optiree.solve(problem)
+    figure = plots.sourcing_mix(result)
+    seen = set()
+    for ax in figure.axes:
+        rows = result.inventory[result.inventory["material"] == _title(ax)]
+        drawn = {c.get_label(): [bar.get_height() for bar in c.patches] for c in ax.containers}
+        seen |= set(drawn)
+        left = rows["demand"] - rows["purchased"] - rows["substituted"] - rows["shortage"]
+        expected = {
+            plots.FROM_STOCK: left.where(left > 1e-6, 0.0),
+            plots.SUBSTITUTED: rows["substituted"],
+            plots.SHORT: rows["shortage"],
+        }
+        for way, tonnes in expected.items():
+            assert drawn.get(way, [0.0] * len(rows)) == pytest.approx(tonnes.to_list(), abs=1e-6)
+        bought = [h for label, h in drawn.items() if label not in plots.NOT_BOUGHT]
+        assert np.sum(bought, axis=0) == pytest.approx(rows["purchased"].to_list())
+        tops = np.sum(list(drawn.values()), axis=0)
+        assert (tops >= rows["demand"].to_numpy() - 1e-6).all()
+    assert set(plots.NOT_BOUGHT) <= seen
+    assert "demand was met" in figure.get_suptitle()
+
+
 def test_a_source_keeps_its_colour_in_every_panel(
     japan: tuple[optiree.Problem, optiree.Result],
 ) -> None:
@@ -130,6 +161,22 @@ def test_stock_trajectory_draws_closing_stock_and_the_cover_requirement(
         assert list(step.get_xdata()) == [i - 0.5 for i in range(len(periods) + 1)]
         # The rule binds: the closing stock is on the line in every quarter.
         assert rows["closing"].to_list() == pytest.approx(expected)
+
+
+def test_the_closing_stock_shows_on_its_requirement(
+    japan: tuple[optiree.Problem, optiree.Result],
+) -> None:
+    """In the Japan case every closing stock sits on its requirement: the series drawn on top
+    (the higher zorder; the later one at equal zorder) is the narrower, so both show (issue 17:
+    the dashed requirement, wider and drawn last, hid the stock)."""
+    problem, result = japan
+    for ax in plots.stock_trajectory(result, problem).axes:
+        lines = ax.get_lines()
+        order = {line.get_label(): (line.get_zorder(), i) for i, line in enumerate(lines)}
+        stock, required = sorted(lines, key=lambda line: order[line.get_label()], reverse=True)
+        assert stock.get_label() == "closing stock", _title(ax)
+        assert stock.get_linewidth() < required.get_linewidth() / 2
+        assert required.get_linestyle() == "-"  # no gaps: a band under the line
 
 
 def test_a_single_stock_cover_applies_in_every_period() -> None:
@@ -443,7 +490,10 @@ def test_many_periods_are_binned_to_at_most_two_hundred() -> None:
     result = optiree.solve(problem)
     assert result.is_optimal, result.message
     (ax,) = plots.sourcing_mix(result).axes
-    bars = [p for p in ax.patches if p.get_label() and not p.get_label().startswith("_")]
+    labels = [p.get_label() for p in ax.patches]
+    assert set(labels) >= {plots.FROM_STOCK}  # the odd periods' spare tonne meets the next
+    sources = [not (label.startswith("_") or label in plots.NOT_BOUGHT) for label in labels]
+    bars = [p for p, source in zip(ax.patches, sources, strict=True) if source]
     assert len(bars) == 2
     heights = []
     for patch in bars:

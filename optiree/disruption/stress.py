@@ -497,6 +497,7 @@ def plan_values(plan: Result, kind: str) -> dict[tuple[str, ...], float]:
         "short": (plan.shortage, ["material", "period"], "tonnes"),
         "sell": (plan.inventory, ["material", "period"], "sold"),
         "waste": (plan.inventory, ["material", "period"], "surplus"),
+        "build": (plan.investments, ["investment", "period"], "size"),
     }[kind]
     return _values(table, keys, column)
 
@@ -588,6 +589,8 @@ def _cost_in(plan: Result, periods: set[str]) -> float:
         (plan.inventory, "below_target_cost", 1.0),
         (plan.inventory, "sales", -1.0),
         (plan.shortage, "cost", 1.0),
+        (plan.investments, "capital_cost", 1.0),  # a build decided in a period: its capital
+        (plan.investments, "operating_cost", 1.0),  # and its operating cost over the horizon
     ]
     return float(sum(sign * t.loc[t["period"].isin(periods), c].sum() for t, c, sign in parts))
 

@@ -203,7 +203,10 @@ def _mean_source(means: _Means, source: Source) -> Source:
         price_floor=_floor(means.base, source),
         price_floor_multiplier=None,
         capacity=capacity,
-        prices={m: _sold_at(price, (source.id, m), capacity[m]) for m in source.capacity},
+        prices={
+            m: _sold_at(price, (source.id, m), capacity[m]) | _new_prices(means, source.id, m)
+            for m in source.capacity
+        },
         price_multiplier=1.0,
         available_from=None,
         feeds=[_mean_feed(means, feed) for feed in source.feeds],
@@ -226,6 +229,15 @@ def _sold_at(
     return {t: price[(*key, t)] for t, tonnes in capacity.items() if tonnes > 0}
 
 
+def _new_prices(means: _Means, source: str, material: str) -> dict[str, float]:
+    """The mean price of ``material`` from ``source`` in the periods new capacity can serve
+    it (an investment option's), where the source may have no capacity of its own."""
+    price = means.average.price
+    return {
+        t: price[s, m, t] for s, m, t in means.datas[0].new_supply if (s, m) == (source, material)
+    }
+
+
 def _mean_feed(means: _Means, feed: Feed) -> Feed:
     """The feed with its mean capacity and price."""
     average = means.average.feed_capacity
@@ -239,6 +251,8 @@ def _mean_substitute(means: _Means, substitute: Substitute) -> Substitute:
     average = means.average.sub_capacity
     capacity = {t: average.get((substitute.id, t), 0.0) for t in means.base.periods}
     cost = _sold_at(means.average.sub_cost, (substitute.id,), capacity)
+    new = means.datas[0].new_units
+    cost |= {t: means.average.sub_cost[k, t] for k, t in new if k == substitute.id}
     return substitute.derive(capacity=capacity, cost=cost, available_from=None)
 
 

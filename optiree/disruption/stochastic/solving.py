@@ -52,6 +52,7 @@ DECISIONS = {
     "short": "t",
     "sell": "t",
     "waste": "t",
+    "build": "t/yr (units/yr for a substitute line)",
 }
 """The first-stage decisions (the kinds of :meth:`LpModel.decisions`) and their units."""
 
@@ -513,7 +514,7 @@ def _tier(index: tuple[str, ...]) -> Item:
 
 
 def _used(index: tuple[str, ...]) -> Item:
-    """sub and feed: (substitute or feed, period); no material."""
+    """sub, feed and build: (substitute, feed or option, period decided); no material."""
     item, period = index
     return item, "", period
 
@@ -524,7 +525,7 @@ def _material_item(index: tuple[str, ...]) -> Item:
     return material, material, period
 
 
-_ITEMS = {"buy": _bought, "tier": _tier, "sub": _used, "feed": _used}
+_ITEMS = {"buy": _bought, "tier": _tier, "sub": _used, "feed": _used, "build": _used}
 """How each kind of decision names its item, material and period (others: by material)."""
 
 

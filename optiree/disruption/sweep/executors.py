@@ -37,8 +37,11 @@ SCHEDULER_ADDRESS = re.compile(r"(?:[a-z]+://)?[\w.\-]+:\d+|[a-z]+://\S+")
 """A dask scheduler address: tcp://host:8786, tls://host:8786, host:8786."""
 
 Rows = list[dict[str, Any]]
-Run = Callable[[Job, list[str], Any, Any], Rows]
-"""An executor's way of running: (job, scenarios as JSON, the executor, the progress bar)."""
+Task = Callable[[Any, list[str]], Rows]
+"""The task every executor runs on a batch: (job, items as JSON) -> rows, a module-level
+function (sent to worker processes by name): :func:`solve_batch` for a sweep."""
+Run = Callable[[Task, Any, list[str], Any, Any], Rows]
+"""An executor's way of running: (task, job, items as JSON, the executor, the progress bar)."""
 
 
 def run(job: Job, scenarios: Sequence[Scenario], executor: Any, *, progress: bool) -> Rows:
@@ -50,21 +53,42 @@ def run(job: Job, scenarios: Sequence[Scenario], executor: Any, *, progress: boo
         MissingDependencyError: dask is asked for and not installed.
         OptireeError: the dask scheduler cannot be reached.
     """
+    texts = [s.model_dump_json() for s in scenarios]
+    return run_tasks(solve_batch, job, texts, executor, progress=progress)
+
+
+def run_tasks(
+    task: Task,
+    job: Any,
+    texts: list[str],
+    executor: Any,
+    *,
+    progress: bool,
+    desc: str = "sweep",
+    unit: str = "scenario",
+) -> Rows:
+    """The rows of ``task`` run on every item (JSON text) in batches, in order, on the
+    executor asked for (as :func:`run`); the progress bar counts items.
+
+    Raises:
+        ArgumentError: an unknown executor.
+        MissingDependencyError: dask is asked for and not installed.
+        OptireeError: the dask scheduler cannot be reached.
+    """
     _check(executor)
     if executor is None:
-        executor = default_executor(machine_cpus(), len(scenarios))
-    texts = [s.model_dump_json() for s in scenarios]
+        executor = default_executor(machine_cpus(), len(texts))
     from tqdm import tqdm  # noqa: PLC0415  # loaded by a sweep, not by ``import optiree``
 
     # tqdm shows no bar when ``disable`` is None and stderr is not a terminal.
     with tqdm(
         total=len(texts),
-        desc="sweep",
-        unit="scenario",
+        desc=desc,
+        unit=unit,
         file=sys.stderr,
         disable=not progress or None,
     ) as bar:
-        return _runner(executor)(job, texts, executor, bar)
+        return _runner(executor)(task, job, texts, executor, bar)
 
 
 def _check(executor: Any) -> None:
@@ -112,16 +136,16 @@ def _runner(executor: Any) -> Run:
     return _dask
 
 
-def _serial(job: Job, texts: list[str], _executor: Any, bar: Any) -> Rows:
-    """In this process, one scenario at a time."""
+def _serial(task: Task, job: Any, texts: list[str], _executor: Any, bar: Any) -> Rows:
+    """In this process, one item at a time."""
     rows = []
     for text in texts:
-        rows.extend(solve_batch(job, [text]))
+        rows.extend(task(job, [text]))
         bar.update(1)
     return rows
 
 
-def _processes(job: Job, texts: list[str], _executor: Any, bar: Any) -> Rows:
+def _processes(task: Task, job: Any, texts: list[str], _executor: Any, bar: Any) -> Rows:
     """On local processes, one per CPU (spawned: nothing of this process is inherited)."""
     from concurrent.futures import ProcessPoolExecutor  # noqa: PLC0415  # only when used
     from multiprocessing import get_context  # noqa: PLC0415
@@ -130,12 +154,12 @@ def _processes(job: Job, texts: list[str], _executor: Any, bar: Any) -> Rows:
     with ProcessPoolExecutor(
         max_workers=min(machine_cpus(), len(batches)), mp_context=get_context("spawn")
     ) as pool:
-        return _gather(pool, job, batches, bar)
+        return _gather(task, pool, job, batches, bar)
 
 
-def _pool(job: Job, texts: list[str], executor: Executor, bar: Any) -> Rows:
+def _pool(task: Task, job: Any, texts: list[str], executor: Executor, bar: Any) -> Rows:
     """On the ``concurrent.futures.Executor`` given."""
-    return _gather(executor, job, _batches(texts, machine_cpus()), bar)
+    return _gather(task, executor, job, _batches(texts, machine_cpus()), bar)
 
 
 _NAMED: dict[str | None, Run] = {"processes": _processes, "serial": _serial}
@@ -146,8 +170,8 @@ def _batches(texts: list[str], workers: int) -> list[list[str]]:
     return [texts[i : i + size] for i in range(0, len(texts), size)]
 
 
-def _gather(pool: Executor, job: Job, batches: list[list[str]], bar: Any) -> Rows:
-    futures = {pool.submit(solve_batch, job, batch): i for i, batch in enumerate(batches)}
+def _gather(task: Task, pool: Executor, job: Any, batches: list[list[str]], bar: Any) -> Rows:
+    futures = {pool.submit(task, job, batch): i for i, batch in enumerate(batches)}
     cancel = functools.partial(_cancel_all, futures)
     return _collect(as_completed(futures), futures.__getitem__, cancel, batches, bar)
 
@@ -178,16 +202,16 @@ def _collect(
     return [row for i in range(len(batches)) for row in done[i]]
 
 
-def _dask(job: Job, texts: list[str], executor: Any, bar: Any) -> Rows:
+def _dask(task: Task, job: Any, texts: list[str], executor: Any, bar: Any) -> Rows:
     """On dask: a ``distributed.Client``, a scheduler address, or ``"dask"`` (a cluster of
     this machine's own)."""
     distributed = _distributed()
     if isinstance(executor, distributed.Client):
-        return _gather_dask(executor, job, texts, bar)
+        return _gather_dask(task, executor, job, texts, bar)
     if executor == "dask":
-        return _local_dask(distributed, job, texts, bar)
+        return _local_dask(task, distributed, job, texts, bar)
     if isinstance(executor, str):
-        return _remote_dask(distributed, executor, job, texts, bar)
+        return _remote_dask(task, distributed, executor, job, texts, bar=bar)
     raise ArgumentError(
         f"unknown executor of type {type(executor).__name__}: give a name, a dask scheduler "
         "address, a concurrent.futures.Executor or a dask Client"
@@ -202,17 +226,19 @@ def _distributed() -> Any:
         raise MissingDependencyError(NEEDS_DASK) from error
 
 
-def _remote_dask(distributed: Any, address: str, job: Job, texts: list[str], bar: Any) -> Rows:
+def _remote_dask(
+    task: Task, distributed: Any, address: str, job: Any, texts: list[str], *, bar: Any
+) -> Rows:
     """On the dask cluster whose scheduler is at ``address``."""
     try:
         client = distributed.Client(address)
     except OSError as error:
         raise OptireeError(f"cannot reach the dask scheduler at {address}: {error}") from None
     with client:
-        return _gather_dask(client, job, texts, bar)
+        return _gather_dask(task, client, job, texts, bar)
 
 
-def _local_dask(distributed: Any, job: Job, texts: list[str], bar: Any) -> Rows:
+def _local_dask(task: Task, distributed: Any, job: Any, texts: list[str], bar: Any) -> Rows:
     """On a dask ``LocalCluster`` of this machine, started and closed here."""
     with (
         distributed.LocalCluster(
@@ -226,16 +252,16 @@ def _local_dask(distributed: Any, job: Job, texts: list[str], bar: Any) -> Rows:
         ) as cluster,
         distributed.Client(cluster) as client,
     ):
-        return _gather_dask(client, job, texts, bar)
+        return _gather_dask(task, client, job, texts, bar)
 
 
-def _gather_dask(client: Any, job: Job, texts: list[str], bar: Any) -> Rows:
+def _gather_dask(task: Task, client: Any, job: Any, texts: list[str], bar: Any) -> Rows:
     distributed = _distributed()
     batches = _batches(texts, sum(client.nthreads().values()) or 1)
     # A key of its own (hash=False): the data of an earlier sweep of the same problem may be
     # being released under the hashed key. Futures are released when they go out of scope.
     shared = client.scatter(job, broadcast=True, hash=False)
-    futures = [client.submit(solve_batch, shared, batch, pure=False) for batch in batches]
+    futures = [client.submit(task, shared, batch, pure=False) for batch in batches]
     position = functools.partial(_by_key, {future.key: i for i, future in enumerate(futures)})
     cancel = functools.partial(client.cancel, futures)
     return _collect(distributed.as_completed(futures), position, cancel, batches, bar)
