@@ -33,6 +33,7 @@ from optiree.version import __version__
 
 if TYPE_CHECKING:
     from optiree.diagnose import Diagnosis, diagnose
+    from optiree.disruption.episodes import episode, episodes
     from optiree.disruption.scenarios import apply
     from optiree.disruption.simulate import Process, Simulation, load_process, simulate
     from optiree.disruption.stochastic import (
@@ -53,6 +54,7 @@ if TYPE_CHECKING:
 
 _HOMES = {
     "optiree.diagnose": ("Diagnosis", "diagnose"),
+    "optiree.disruption.episodes": ("episode", "episodes"),
     "optiree.disruption.scenarios": ("apply",),
     "optiree.disruption.stochastic": (
         "OutOfSample",
@@ -105,6 +107,8 @@ __all__ = [
     "__version__",
     "apply",
     "diagnose",
+    "episode",
+    "episodes",
     "frontier",
     "load_problem",
     "load_process",

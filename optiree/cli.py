@@ -36,6 +36,7 @@ from optiree.errors import (
     OptireeError,
     OutputError,
     OutputTakenError,
+    ScenarioError,
     SolverError,
 )
 from optiree.io import is_workbook, load_problem
@@ -46,6 +47,8 @@ from optiree.words import (
     PROGRESS_UNIT,
     applied_words,
     default_executor_words,
+    episodes_solved_words,
+    episodes_words,
     for_terminal,
     headline,
     lines_of,
@@ -491,6 +494,8 @@ def _sweep_scenarios(args: argparse.Namespace, problem: Problem) -> tuple[list[S
 
     _check_sweep_options(args)
     if args.scenarios is None:
+        if args.price_move:
+            raise ArgumentError("--price-move moves the prices of random draws: give --scenarios N")
         if not problem.scenarios:
             raise ArgumentError(
                 f"{args.file} has no scenarios: give --scenarios N to draw N at random"
@@ -498,9 +503,15 @@ def _sweep_scenarios(args: argparse.Namespace, problem: Problem) -> tuple[list[S
         return problem.scenarios, f"the scenarios of {args.file}"
     materials = args.materials.split(",") if args.materials is not None else None
     scenarios = random_scenarios(
-        problem, args.scenarios, seed=args.seed, country=args.country, materials=materials
+        problem,
+        args.scenarios,
+        seed=args.seed,
+        country=args.country,
+        materials=materials,
+        price_moves=_price_moves(args),
     )
-    return scenarios, f"random disruptions by {args.country}, seed {args.seed}"
+    moved = f", prices moved ({', '.join(args.price_move)})" if args.price_move else ""
+    return scenarios, f"random disruptions by {args.country}, seed {args.seed}{moved}"
 
 
 def _check_sweep_options(args: argparse.Namespace) -> None:
@@ -533,6 +544,7 @@ def _swept(
 ) -> Sweep:
     """Sweep ``scenarios``, print the summary and write the table to ``--out``, if given."""
     from optiree.disruption.sweep import require_pyarrow, sweep, write_sweep
+    from optiree.disruption.sweep.table import with_price_factors
 
     if args.out is not None and args.out.suffix.lower() == ".parquet":
         require_pyarrow()  # before the sweep, not after it
@@ -541,6 +553,8 @@ def _swept(
     swept = sweep(
         problem, scenarios, executor=executor, solver=args.solver, progress=not args.quiet
     )
+    if args.price_move:
+        swept = with_price_factors(swept, scenarios)
     # the file first: see _solve
     written = write_sweep(swept.table, args.out, overwrite=args.force) if args.out else None
     _tell(args, f"{problem.name}: sweep of {origin} (solver: {args.solver})")
@@ -637,11 +651,66 @@ def parser() -> argparse.ArgumentParser:
     for add in (_stress_command, _stochastic_command, _diagnose_command, _apply_command):
         add(commands)
     _simulate_command(commands)
+    _episodes_command(commands)
     validate_cmd = commands.add_parser("validate", help="check a problem file without solving")
     validate_cmd.add_argument("file", type=Path)
     _verbose_flag(validate_cmd)
     validate_cmd.set_defaults(run=_validate)
     return root
+
+
+MOVED_HELP = "with FILE: the other countries' prices move as in the episode, where catalogued"
+
+
+def _episodes_command(commands: Commands) -> None:
+    episodes_cmd = commands.add_parser(
+        "episodes",
+        help="list past export-control episodes, or plan a file under each from a period",
+    )
+    episodes_cmd.add_argument("file", type=Path, nargs="?", help="problem file to plan")
+    episodes_cmd.add_argument("--start", metavar="PERIOD", help="with FILE: the first period")
+    episodes_cmd.add_argument("--prices", action="store_true", help=MOVED_HELP)
+    _solver_flag(episodes_cmd)
+    _verbose_flag(episodes_cmd)
+    episodes_cmd.set_defaults(run=_episodes)
+
+
+def _episodes(args: argparse.Namespace) -> int:
+    """``episodes``: the catalogue; with FILE, each episode that fits it beside no disruption."""
+    from optiree.disruption.episodes import episodes
+
+    if args.file is None:
+        if args.start is not None or args.prices:
+            raise _Stop(EXIT_INVALID, "error: --start and --prices need a problem FILE")
+        every = episodes()
+        table = every[["name", "start", "end", "target", "materials", "severity"]]
+        table = table.assign(price=every.price_factor).astype(object).fillna("")
+        _say(episodes_words(table.to_string(index=False)))
+        return EXIT_OK
+    problem = _load(args.file)
+    if args.start is None:
+        raise _Stop(EXIT_INVALID, "error: give --start PERIOD, the period each episode starts in")
+    return _episodes_solved(args, problem)
+
+
+def _episodes_solved(args: argparse.Namespace, problem: Problem) -> int:
+    """Each episode that fits ``problem``, from ``--start``, side by side with none."""
+    from optiree.disruption.episodes import catalogue, episode
+    from optiree.disruption.sweep import sweep
+
+    scenarios, left_out = [Scenario(name=NO_DISRUPTION)], []
+    try:
+        for known in catalogue().episodes:
+            try:
+                scenarios.append(episode(problem, known.name, start=args.start, prices=args.prices))
+            except ScenarioError:
+                left_out.append(known.name)
+        swept = sweep(problem, scenarios, executor="serial", solver=args.solver, progress=False)
+    except OptireeError as error:
+        return _failed(error)
+    _tell(args, episodes_solved_words(problem.name, args.start, args.prices, left_out))
+    _say(swept.side_by_side(), end="")
+    return _exit(swept.all_optimal)
 
 
 def _solve_command(commands: Commands) -> None:
@@ -733,6 +802,34 @@ def _draw_flags(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--country", default="CN", help="country whose supply is disrupted (default CN)"
     )
+    command.add_argument(
+        "--price-move",
+        action="append",
+        metavar="SOURCE=LOW:HIGH",
+        help="with --scenarios: a disruption multiplies SOURCE's prices (or every other "
+        "country's: others) by 1 + cut x (u - 1), u drawn in LOW..HIGH; repeat for more",
+    )
+
+
+def _price_moves(args: argparse.Namespace) -> dict[str, tuple[float, float]] | None:
+    """``--price-move SOURCE=LOW:HIGH`` (repeated) as ``random_scenarios``' ``price_moves``.
+
+    Raises:
+        ArgumentError: an entry is not SOURCE=LOW:HIGH with two numbers.
+    """
+    if not args.price_move:
+        return None
+    moves = {}
+    for entry in args.price_move:
+        key, _, span = entry.partition("=")
+        low, _, high = span.partition(":")
+        try:
+            moves[key] = (float(low), float(high))
+        except ValueError:
+            raise ArgumentError(
+                f"--price-move {entry}: give SOURCE=LOW:HIGH, e.g. others=1.0:1.6"
+            ) from None
+    return moves
 
 
 def _where_flags(command: argparse.ArgumentParser) -> None:
@@ -898,6 +995,8 @@ def _stochastic(args: argparse.Namespace) -> int:
     try:
         if args.score is not None and args.score < 2:
             raise ArgumentError(f"--score {args.score}: give at least 2 fresh scenarios")
+        if args.price_move and args.scenarios is None and args.score is None:
+            raise ArgumentError("--price-move moves the prices of random draws: give --scenarios N")
         if args.scenarios is not None:
             scenarios = _drawn(args, problem)
         elif not problem.scenarios:
@@ -926,7 +1025,13 @@ def _scored(args: argparse.Namespace, problem: Problem, result: StochasticResult
 
     seed = args.seed + 1 if args.score_seed is None else args.score_seed
     try:
-        fresh = random_scenarios(problem, args.score, seed=seed, country=args.country)
+        fresh = random_scenarios(
+            problem,
+            args.score,
+            seed=seed,
+            country=args.country,
+            price_moves=_price_moves(args),
+        )
         with _progress(args, "out of sample"):
             scored = out_of_sample(problem, result, fresh, solver=args.solver, log=args.verbose)
     except OptireeError as error:
@@ -942,7 +1047,13 @@ def _drawn(args: argparse.Namespace, problem: Problem) -> list[Scenario]:
 
     if args.scenarios < 1:
         raise ArgumentError(f"--scenarios {args.scenarios}: give at least 1")
-    return random_scenarios(problem, args.scenarios, seed=args.seed, country=args.country)
+    return random_scenarios(
+        problem,
+        args.scenarios,
+        seed=args.seed,
+        country=args.country,
+        price_moves=_price_moves(args),
+    )
 
 
 def _diagnose(args: argparse.Namespace) -> int:

@@ -506,6 +506,20 @@ class SourceChange(StrictModel):
     """Capacity is multiplied by this (0: an outage)."""
     price_factor: Multiplier = 1.0
     """The price is multiplied by this."""
+    tiers: dict[Id, Annotated[list[Tier], Field(min_length=1)]] = {}
+    """Material -> price bands that replace the source's price of the material under the
+    scenario: a rising supply curve (band prices must not fall, as in ``Source.tiers``). They
+    hold in every period, so a change that gives tiers names no ``periods``."""
+
+    @model_validator(mode="after")
+    def _tiers_everywhere(self) -> Self:
+        if self.tiers and self.periods is not None:
+            raise PydanticCustomError(
+                "change_tiers_periods",
+                "tiers hold in every period: a source change that gives 'tiers' names no "
+                "'periods' (scale prices in some periods with 'price_factor' instead)",
+            )
+        return self
 
 
 class DemandChange(StrictModel):

@@ -1435,3 +1435,41 @@ def tree_summary(result: TwoStageOutcome, decisions: pd.DataFrame) -> str:
     )
     lines += _indented(decisions.to_string(index=False, formatters={"value": price}))
     return "\n".join(lines) + "\n"
+
+
+# --- prices that move and past episodes ---
+
+
+def onsets_words(
+    names: tuple[str, ...], first: str, last: str, period_days: float, per_period: float
+) -> str:
+    """How often past episodes began in a window, and whose assumption that rate is."""
+    began = ", ".join(names) or "none"
+    return (
+        f"Episodes begun {first} to {last}: {len(names)} ({began})\n"
+        f"Onsets per period of {number(period_days)} days: {per_period:.4g}\n"
+        "assumption: yours. A handful of past episodes is no forecast; a rate read from them "
+        "is a starting point for a transition probability, not an estimate of one."
+    )
+
+
+def episodes_words(table: str) -> str:
+    """The catalogue of past episodes for ``optiree episodes``, with whose judgement the
+    severities and price factors are."""
+    return (
+        "Past export-control episodes (optiree/data/episodes.yaml; sources in the file):\n"
+        f"{table}\n"
+        "severity: share of supply withheld; price: factor on the other countries' prices. "
+        "Both are assumptions (the file says why); docs/episodes.md"
+    )
+
+
+def episodes_solved_words(problem: str, start: str, prices: bool, left_out: list[str]) -> str:
+    """The title of ``optiree episodes FILE``: the episodes planned and those left out."""
+    moved = ", prices moved where catalogued" if prices else ""
+    title = f"{problem}: each past episode from {start}, planned with foresight{moved}"
+    if left_out:
+        title += (
+            f"\nNot in this problem (none of its materials or countries): {', '.join(left_out)}"
+        )
+    return title

@@ -247,6 +247,8 @@ def _valid() -> dict[str, tuple[tuple[Any, ...], dict[str, Any]]]:
         ),
         "load_process": ((JAPAN.parent / "processes" / "controls.yaml",), {}),
         "out_of_sample": ((PROBLEM, solve_stochastic(PROBLEM, [EMBARGO]), [EMBARGO, CALM]), {}),
+        "episode": ((PROBLEM, "japan_dual_use_2026"), {"start": "2026"}),
+        "episodes": ((), {}),
     }
 
 
@@ -271,6 +273,7 @@ def test_one_wrong_argument_is_refused_by_name(data: st.DataObject) -> None:
     function = getattr(optiree, name)
     args, kwargs = VALID[name]
     parameters = list(inspect.signature(function).parameters.values())
+    assume(parameters)  # optiree.episodes() takes none
     chosen = data.draw(st.sampled_from(parameters))
     wrong = data.draw(st.sampled_from(WRONG))
     assume(not (chosen.name == "executor" and wrong is None))  # valid: a pool of processes

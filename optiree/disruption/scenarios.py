@@ -59,15 +59,17 @@ def apply(problem: Problem, scenario: Scenario, *, from_period: str | None = Non
 
     Disruptions become caps named ``<scenario>.d<i>`` (a cut of 0.8 is a cap at 20% of the
     matching sources' capacity); the scenario's caps are added as ``<scenario>.<id>``; source
-    and demand changes scale the numbers they name, period by period. With ``from_period``,
-    nothing changes before that period (what is already decided stays as planned).
+    and demand changes scale the numbers they name, period by period; a source change's
+    ``tiers`` replace the source's bands of those materials (a supply curve, in every period).
+    With ``from_period``, nothing changes before that period (what is already decided stays
+    as planned).
 
     Raises:
         pydantic.ValidationError: the scenario names something the problem does not have (the
             path starts at ``scenarios.0``), or its changes together make a number the problem
             does not allow (type ``scenario_result``, at the changed problem's field).
         ScenarioError: a price change in some periods only meets tiers with a price of their
-            own.
+            own, or a supply curve (tiers) is asked to start at ``from_period``.
     """
     problem = arguments.model(problem, "problem", Problem)
     scenario = arguments.model(scenario, "scenario", Scenario)
@@ -77,6 +79,8 @@ def apply(problem: Problem, scenario: Scenario, *, from_period: str | None = Non
     alone = scenario.derive(probability=None)
     checked = problem.derive(scenarios=[alone]).scenarios[0]
     periods = problem.periods
+    if from_period not in (None, periods[0]):
+        _check_curves(checked, str(from_period))
     later = set(periods[periods.index(from_period) :] if from_period is not None else periods)
     try:
         return problem.derive(
@@ -94,6 +98,22 @@ def apply(problem: Problem, scenario: Scenario, *, from_period: str | None = Non
         # Each change is checked alone with the problem; together (two factors on one number, a
         # demand factor under a stock target) they can still pass a limit.
         raise restated(error, "scenario_result", f"under scenario {checked.name!r}") from None
+
+
+def _check_curves(scenario: Scenario, from_period: str) -> None:
+    """A supply curve (a source change's tiers) holds in every period, so it cannot start at
+    ``from_period``, a later period than the first.
+
+    Raises:
+        ScenarioError: the scenario gives a source tiers.
+    """
+    curved = [change.source for change in scenario.sources if change.tiers]
+    if curved:
+        raise ScenarioError(
+            f"scenario {scenario.name!r} gives {', '.join(curved)} a supply curve (tiers), which "
+            f"holds in every period and cannot start at {from_period}: give the curve in the "
+            "problem's sources, or scale prices from that period with price_factor"
+        )
 
 
 def _within(periods: list[str], later: set[str]) -> list[str]:
@@ -167,6 +187,8 @@ def _changed_source(
 ) -> Source:
     """``source`` with ``change`` applied in its periods within ``later``."""
     periods = problem.periods
+    if change.tiers:  # a supply curve: the source's bands of these materials, everywhere
+        source = source.derive(tiers=source.tiers | change.tiers)
     affected = _affected(change.periods, periods, later)
     materials = [m for m in change.materials or list(source.capacity) if m in source.capacity]
     capacity = _scaled_capacity(source, materials, periods, affected, change.capacity_factor)
@@ -372,3 +394,28 @@ def named(problem: Problem, name: str) -> Scenario:
         return by_name[name]
     known = ", ".join(by_name) or "none"
     raise ScenarioError(f"no scenario {name!r} in {problem.name!r}; its scenarios: {known}")
+
+
+OTHERS = "others"
+"""In a price move, every source outside the disrupting country not named on its own."""
+
+
+def moved_prices(
+    problem: Problem, country: str, periods: list[str], factors: Mapping[str, float]
+) -> list[SourceChange]:
+    """The source changes of a price move that comes with a disruption by ``country``: each
+    source named in ``factors`` has every price (materials, tiers of their own, feeds) times
+    its factor in ``periods``; :data:`OTHERS` gives its factor to every source outside
+    ``country`` not named on its own. A factor of 1 changes nothing and is left out."""
+    named = {s.id for s in problem.sources if s.id in factors}
+    changes = []
+    for source in problem.sources:
+        if source.id in named:
+            factor = factors[source.id]
+        elif source.country != country and OTHERS in factors:
+            factor = factors[OTHERS]
+        else:
+            continue
+        if factor != 1:
+            changes.append(SourceChange(source=source.id, periods=periods, price_factor=factor))
+    return changes

@@ -1,14 +1,15 @@
 """The random scenarios of a Monte Carlo sweep: :func:`random_scenarios` and its argument
 checks (the distribution is described in docs/sweep.md)."""
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from optiree import arguments
+from optiree.disruption.scenarios import OTHERS, disruption_periods, moved_prices
 from optiree.errors import ArgumentError
-from optiree.schema import Disruption, Problem, Scenario
+from optiree.schema import Disruption, Problem, Scenario, SourceChange
 
 EMBARGO_PROBABILITY = 0.5
 """Default chance that a random disruption is an embargo (cut 1) rather than an export cut."""
@@ -27,6 +28,7 @@ def random_scenarios(
     max_length: int | None = None,
     embargo_probability: float = EMBARGO_PROBABILITY,
     cut_range: tuple[float, float] = CUT_RANGE,
+    price_moves: Mapping[str, tuple[float, float]] | None = None,
 ) -> list[Scenario]:
     """``n`` random supply disruptions by ``country``, named ``r0001``, ``r0002``... (equally
     likely: no probability is set).
@@ -42,7 +44,14 @@ def random_scenarios(
     - kind: an embargo (cut 1) with probability ``embargo_probability``, else an export cut
       whose depth (share of capacity withheld) lies in ``cut_range``, rounded to 0.01;
     - materials: one of the non-empty subsets of ``materials`` (default: every material of
-      the problem), each as likely as the others.
+      the problem), each as likely as the others;
+    - price moves, only when ``price_moves`` is given (source id, or ``"others"`` for every
+      source outside ``country`` not named, -> (low, high) with 1 <= low <= high): with a
+      disruption of cut ``c``, each entry draws ``u`` uniform in its range and multiplies
+      every price of its sources (materials, feeds) by ``1 + c * (u - 1)``, rounded to 0.01,
+      in the periods the disruption lasts (an embargo moves prices by the whole range, a 50%
+      cut by half of it). These draws come from a stream of their own (a child of the
+      scenario's), so the cuts drawn are those drawn without price moves.
 
     Raises:
         ArgumentError: ``n`` is below 1, ``country`` or a material is unknown, or a
@@ -58,6 +67,11 @@ def random_scenarios(
     if materials is not None:
         materials = arguments.listed(materials, "materials", arguments.text, minimum=0)
     cut_range = arguments.pair(cut_range, "cut_range")
+    moves = (
+        {}
+        if price_moves is None
+        else arguments.mapping_of(price_moves, "price_moves", arguments.pair)
+    )
     draw = _Draw(
         problem,
         country=country,
@@ -65,6 +79,7 @@ def random_scenarios(
         lengths=(min_length, len(problem.periods) if max_length is None else max_length),
         embargo_probability=embargo_probability,
         cut_range=cut_range,
+        price_moves=moves,
     )
     mistakes = _mistakes(n, seed, draw)
     if mistakes:
@@ -87,6 +102,8 @@ class _Draw:
     """The shortest and longest disruption [periods]."""
     embargo_probability: float
     cut_range: tuple[float, float]
+    price_moves: dict[str, tuple[float, float]] = field(default_factory=dict)
+    """Source id or ``"others"`` -> range of the price factor of an embargo."""
 
 
 def _scenario(draw: _Draw, name: str, rng: np.random.Generator) -> Scenario:
@@ -107,7 +124,23 @@ def _scenario(draw: _Draw, name: str, rng: np.random.Generator) -> Scenario:
         length=min(length, len(periods) - first),
         cut=1.0 if embargo else depth,
     )
-    return Scenario(name=name, disruptions=[disruption])
+    changes = _price_moves(draw, disruption, rng) if draw.price_moves else []
+    return Scenario(name=name, disruptions=[disruption], sources=changes)
+
+
+def _price_moves(
+    draw: _Draw, disruption: Disruption, rng: np.random.Generator
+) -> list[SourceChange]:
+    """The price moves that come with ``disruption``, drawn from a child of ``rng`` (so that
+    ``rng`` draws what it draws without them): ``1 + cut * (u - 1)`` per entry, ``u`` uniform
+    in its range, rounded to 0.01."""
+    (moves,) = rng.spawn(1)
+    factors = {
+        key: round(1 + disruption.cut * (float(moves.uniform(low, high)) - 1), 2)
+        for key, (low, high) in draw.price_moves.items()
+    }
+    window = disruption_periods(draw.problem.periods, disruption)
+    return moved_prices(draw.problem, draw.country, window, factors)
 
 
 def _mistakes(n: int, seed: int, draw: _Draw) -> list[str]:
@@ -122,6 +155,7 @@ def _mistakes(n: int, seed: int, draw: _Draw) -> list[str]:
         _length_mistake(*draw.lengths),
         _probability_mistake(draw.embargo_probability),
         _cut_mistake(draw.cut_range),
+        *_move_mistakes(draw.problem, draw.price_moves),
     )
     return [mistake for mistake in found if mistake is not None]
 
@@ -181,6 +215,23 @@ def _cut_mistake(cut_range: tuple[float, float]) -> str | None:
     if 0 <= low <= high <= 1:
         return None
     return f"cut_range must satisfy 0 <= low <= high <= 1; got {cut_range}"
+
+
+def _move_mistakes(problem: Problem, moves: dict[str, tuple[float, float]]) -> list[str]:
+    """Unknown sources and ranges that are not 1 <= low <= high in ``price_moves``."""
+    known = [OTHERS, *(s.id for s in problem.sources)]
+    found = [
+        f"price_moves names {key!r}, neither a source nor {OTHERS!r}; known: {', '.join(known)}"
+        for key in moves
+        if key not in known
+    ]
+    found += [
+        f"price_moves[{key!r}] must satisfy 1 <= low <= high (a cut never lowers a price); "
+        f"got {pair}"
+        for key, pair in moves.items()
+        if not 1 <= pair[0] <= pair[1] < float("inf")
+    ]
+    return found
 
 
 def _subset(rng: np.random.Generator, pool: list[str]) -> list[str]:

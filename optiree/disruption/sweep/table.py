@@ -3,7 +3,7 @@ files (CSV or Parquet)."""
 
 import importlib
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from io import BytesIO
 from pathlib import Path
 from typing import Any
@@ -83,6 +83,14 @@ def sweep_table(
         for s, row in zip(scenarios, rows, strict=True)
     ]
     return pd.DataFrame.from_records(records, columns=columns)
+
+
+def with_price_factors(swept: Sweep, scenarios: list[Scenario]) -> Sweep:
+    """``swept`` with a last column ``price_factor``: the largest factor on a source's price in
+    each of ``scenarios`` (its rows, in order), 1 where none moves. ``optiree sweep
+    --price-move`` shows it; a sweep's own table leaves it out."""
+    factors = [max((c.price_factor for c in s.sources), default=1.0) for s in scenarios]
+    return replace(swept, table=swept.table.assign(price_factor=factors))
 
 
 def _parameters(problem: Problem, scenario: Scenario) -> dict[str, Any]:
