@@ -10,6 +10,7 @@ converges. Under CI (``CI`` set) they fail instead: .ci/run installs MPI and the
 import importlib.util
 import json
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -155,3 +156,13 @@ def test_the_bounds_bracket_the_extensive_form_on_sampled_scenarios_of_japan() -
     assert rp <= result.inner_bound * (1 + TOLERANCE)
     # L-shaped stops once its cuts are exhausted (its bound is then RP) or the gap is 1e-4
     assert result.outer_bound >= rp * (1 - 1e-4)
+
+
+@needs_mpi
+@pytest.mark.usefixtures("mpi_environment")
+def test_the_docs_show_the_worked_example_as_it_prints() -> None:
+    page = (ROOT / "docs" / "stochastic.md").read_text(encoding="utf-8")
+    section = page[page.index("## Beyond one extensive form") : page.index("## The Japan")]
+    (block,) = re.findall(r"```text\n(.*?)```", section, re.S)
+    result = solve_decomposed(_embargo_now_or_later(), method="ph", iterations=100, timeout=300)
+    assert result.summary().strip() == block.strip()
