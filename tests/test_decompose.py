@@ -166,3 +166,15 @@ def test_the_docs_show_the_worked_example_as_it_prints() -> None:
     (block,) = re.findall(r"```text\n(.*?)```", section, re.S)
     result = solve_decomposed(_embargo_now_or_later(), method="ph", iterations=100, timeout=300)
     assert result.summary().strip() == block.strip()
+
+
+def test_ids_that_would_share_a_column_are_named(tmp_path: Path) -> None:
+    problem = _embargo_now_or_later()
+    twins = [
+        source.model_copy(update={"id": name})
+        for source in problem.sources[:1]
+        for name in ("x_y", "x.y")
+    ]
+    clashing = problem.derive(sources=[*twins, *problem.sources[1:]])
+    with pytest.raises(StochasticError, match=r"buy\(x\.y,Dy,P1\), buy\(x_y,Dy,P1\) differ only"):
+        write_scenario_files(clashing, None, tmp_path)

@@ -19,6 +19,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -144,7 +145,10 @@ def write_scenario_files(
     constant = 0.0
     for scenario, stem in stems.items():
         model = build(prepare(stages.problems[scenario]))
-        columns = _name_first_stage(model, stages.committed)
+        own = _name_first_stage(model, stages.committed)
+        if columns and own != columns:  # two_stage never makes one, as extensive.tie checks
+            raise OptireeError(f"the first-stage variables of {scenario!r} differ from the first's")
+        columns = own
         model.lp.writeMPS(str(target / f"{stem}.mps"))
         _write_nonants(target / f"{stem}_nonants.json", stem, stages, scenario, columns)
         constant += stages.probability[scenario] * model.objective.constant
@@ -155,10 +159,12 @@ def _name_first_stage(model: LpModel, committed: Sequence[str]) -> dict[Key, str
     """Rename the first-stage variables to names Pyomo can look up, in the decisions' order."""
     chosen = first_stage_variables(model, committed)
     columns = {key: re.sub(r"\W", "_", key_name(key)) for key in sorted(chosen)}
-    if len(set(columns.values())) < len(columns):
+    uses = Counter(columns.values())
+    clashes = sorted(key_name(k) for k, c in columns.items() if uses[c] > 1)
+    if clashes:
         raise StochasticError(
-            "two first-stage decisions differ only in punctuation of their ids "
-            f"({', '.join(key_name(k) for k in columns)}): rename one to write MPS files"
+            f"first-stage decisions {', '.join(clashes)} differ only in the punctuation of "
+            "their ids, and would share an MPS column: rename one of the ids"
         )
     for key, column in columns.items():
         chosen[key].name = column
