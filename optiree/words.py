@@ -1473,3 +1473,69 @@ def episodes_solved_words(problem: str, start: str, prices: bool, left_out: list
             f"\nNot in this problem (none of its materials or countries): {', '.join(left_out)}"
         )
     return title
+
+
+# --- decomposition ---
+
+
+class DecomposedOutcome(Protocol):
+    """What :func:`decomposed_summary` reads
+    (``optiree.disruption.stochastic.decompose.Decomposed``)."""
+
+    @property
+    def problem_name(self) -> str: ...
+    @property
+    def currency(self) -> str: ...
+    @property
+    def method(self) -> str: ...
+    @property
+    def processes(self) -> int: ...
+    @property
+    def scenarios(self) -> int: ...
+    @property
+    def committed(self) -> tuple[str, ...]: ...
+    @property
+    def revealed(self) -> str: ...
+    @property
+    def outer_bound(self) -> float: ...
+    @property
+    def inner_bound(self) -> float: ...
+    @property
+    def gap(self) -> float: ...
+    @property
+    def relative_gap(self) -> float: ...
+    @property
+    def first_stage(self) -> pd.DataFrame: ...
+
+
+METHODS = {"ph": "progressive hedging", "lshaped": "the L-shaped method"}
+"""The decomposition methods in words."""
+
+
+def decomposed_summary(result: DecomposedOutcome) -> str:
+    """The bounds on the two-stage optimum, the gap and the best first stage found."""
+    method = METHODS.get(result.method, result.method)
+    lines = [
+        f"{result.problem_name}: two-stage, decomposed by {method} (mpi-sppy, "
+        f"{result.processes} processes, {result.scenarios} scenarios)",
+        f"Decided now: {', '.join(result.committed)}; the scenario is known from "
+        f"{result.revealed} on.",
+    ]
+    gap = percent(result.relative_gap) if math.isfinite(result.relative_gap) else MISSING
+    figures = [
+        ("Outer bound: no plan costs less", money(result.outer_bound)),
+        ("Inner bound: the best plan found", money(result.inner_bound)),
+        ("Gap", money(result.gap)),
+        ("Gap, relative to the inner bound", gap),
+    ]
+    width = max(len(label) for label, _ in figures)
+    lines.append(f"Expected cost [{result.currency}]")
+    lines += [f"  {label:<{width}} {value:>20}" for label, value in figures]
+    lines.append("\nFirst stage of the best plan found (stock is closing stock)")
+    first = result.first_stage
+    shown = first[(first["value"].abs() > 1e-9) | (first["decision"] == "stock")]
+    if shown.empty:
+        lines.append("  none found" if first.empty else "  nothing")
+    else:
+        lines += _indented(shown.to_string(index=False, formatters={"value": price}))
+    return "\n".join(lines) + "\n"
