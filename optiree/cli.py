@@ -437,12 +437,14 @@ def _frontier(args: argparse.Namespace) -> int:
     from optiree.frontier import frontier
 
     problem = _load(args.file)
+    if args.scenario is not None:
+        _known_scenario(args, problem, args.scenario)
     _check_frontier_options(args, problem)
     _refuse_taken(args, args.out, args.plot)
     try:
         with _progress(args, "frontier"):
             curve = frontier(
-                problem,
+                _faced(problem, args.scenario),
                 args.country,
                 args.rule,
                 material=args.material,
@@ -689,6 +691,9 @@ def _frontier_command(commands: Commands) -> None:
     frontier_cmd.add_argument("--material", help="material of a stock_cover frontier")
     frontier_cmd.add_argument(
         "--investor", help="investor whose budget a budget frontier sweeps (default: all)"
+    )
+    frontier_cmd.add_argument(
+        "--scenario", metavar="NAME", help="the frontier under the file's scenario NAME"
     )
     frontier_cmd.add_argument("--points", type=int, help="evenly spaced levels (default 11)")
     _solver_flag(frontier_cmd)

@@ -555,7 +555,8 @@ def frontier(
         points: evenly spaced levels to solve besides the ends and breakpoints (default 11).
         solver: "highs", "cbc", or any solver that reports duals (docs/solvers.md): the
             slope of the curve comes from them.
-        tolerance: breakpoints are located to this distance in level.
+        tolerance: breakpoints are located to this distance in level (for a budget, this
+            fraction of the range from the capital the free plan spends down to 0).
         log: print the solver's log of every solve on stdout; by default nothing is printed.
 
     Returns:
@@ -578,7 +579,7 @@ def frontier(
     arguments.boolean(log, "log")
     require(solver, "duals", "a frontier")
     check(solver)
-    spec = _rule(problem, rule, _Asked(country, material, investor))
+    spec = _rule(problem, rule, country, material, investor)
     tracer = _Tracer(problem, spec, solver, log)
     free = tracer.at(None)
     if not free.is_optimal:
@@ -591,6 +592,8 @@ def frontier(
     tracer.ends = {loosest, tightest}
     count = DEFAULT_POINTS if points is None else points
     grid = {spec.within(loosest + (tightest - loosest) * i / (count + 1)) for i in range(count + 2)}
+    if spec.spec.in_money:  # a budget's levels are money: the tolerance is of its range
+        tolerance *= max(1.0, abs(loosest - tightest))
     every, kinks = tracer.trace(grid, tolerance)
     table = _table(spec, every, kinks, tracer)
     solves = len(tracer.solved) + 1
@@ -622,12 +625,14 @@ def _apart(kinks: list[float], levels: list[float], distance: float) -> list[flo
     return kept
 
 
-def _rule(problem: Problem, rule: str, asked: _Asked) -> _Rule:
+def _rule(
+    problem: Problem, rule: str, country: str, material: str | None, investor: str | None = None
+) -> _Rule:
     if rule not in FRONTIER_RULES:
         *most, last = FRONTIER_RULES
         choices = f"{', '.join(most)} or {last}"
         raise ArgumentError(f"unknown rule {rule!r}: choose {choices}")
-    return _FRONTIERS[Rule(rule)](problem, asked)
+    return _FRONTIERS[Rule(rule)](problem, _Asked(country, material, investor))
 
 
 def _table(spec: _Rule, levels: list[float], kinks: set[float], tracer: _Tracer) -> pd.DataFrame:

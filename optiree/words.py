@@ -307,8 +307,8 @@ def frontier_text(
             "breakpoint": table["breakpoint"].map({True: "*", False: ""}),
         }
     )
-    level = budget_level if in_money else _level
-    formatters = {"level": level, cost: _whole, per: money_or_blank}
+    level, slope = (budget_level, budget_slope) if in_money else (_level, money_or_blank)
+    formatters = {"level": level, cost: _whole, per: slope}
     body = shown.to_string(index=False, formatters=formatters)
     note = (
         budget_frontier_note(currency, solves)
@@ -1456,6 +1456,12 @@ BUDGET_PER = "cost_per_unit"
 def budget_level(value: float) -> str:
     """A budget frontier's level: money, whole units."""
     return money(value)
+
+
+def budget_slope(value: float) -> str:
+    """A budget frontier's cost per unit of money less budget, with cents (nothing on the last
+    row)."""
+    return "" if math.isnan(value) else money(value, cents=True)
 
 
 def budget_frontier_note(currency: str, solves: int) -> str:

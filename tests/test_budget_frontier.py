@@ -1,5 +1,7 @@
 """The frontier of cost against the capital budget, on a hand-solved problem."""
 
+import importlib
+import itertools
 from typing import Any
 
 import pytest
@@ -137,3 +139,19 @@ def test_cost_never_rises_as_the_budget_grows(problem: Problem) -> None:
     costs = table["total_cost"].to_numpy()
     assert (costs[:-1] <= costs[1:] + 1e-6 * (1 + abs(costs[1:]))).all()
     assert (table["level"].diff().dropna() <= 1e-9).all()
+
+
+def test_slope_from_the_budget_dual_is_the_finite_difference() -> None:
+    """d cost / d budget from the budget row's shadow price equals the central difference of
+    the solved costs, on every stretch of the hand-solved curve."""
+    problem = _two_options()
+    table = frontier(problem, rule="budget", points=4).table
+    frontier_module = importlib.import_module("optiree.frontier")
+    tracer = frontier_module._Tracer(
+        problem, frontier_module._rule(problem, "budget", "CN", None), "highs", False
+    )
+    for low, high in itertools.pairwise(table["level"].tolist()):
+        middle, step = (low + high) / 2, abs(high - low) / 1000
+        difference = (tracer.cost(middle + step) - tracer.cost(middle - step)) / (2 * step)
+        assert tracer.slope(middle) == pytest.approx(difference, rel=1e-6)
+        assert difference == pytest.approx(-7 if middle < 200 else -4)
