@@ -2,6 +2,7 @@
 
 import importlib
 import itertools
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -13,6 +14,8 @@ from optiree.cli import main
 from optiree.frontier import frontier
 from optiree.solve import SolverName
 from tests.strategies import investment_problems
+
+JAPAN = Path(__file__).resolve().parents[1] / "examples" / "japan_2026.yaml"
 
 
 def _two_options(**extra: Any) -> Problem:
@@ -115,7 +118,7 @@ def test_summary_words_money() -> None:
 def test_budget_frontier_refusals() -> None:
     with pytest.raises(ArgumentError, match=r"unknown investor 'navy'.*industry, state"):
         frontier(_two_options(), rule="budget", investor="navy")
-    plain = optiree.load_problem("examples/japan_2026.yaml")
+    plain = optiree.load_problem(JAPAN)
     with pytest.raises(ArgumentError, match="needs investment options"):
         frontier(plain, rule="budget")
 
@@ -155,3 +158,26 @@ def test_slope_from_the_budget_dual_is_the_finite_difference() -> None:
         difference = (tracer.cost(middle + step) - tracer.cost(middle - step)) / (2 * step)
         assert tracer.slope(middle) == pytest.approx(difference, rel=1e-6)
         assert difference == pytest.approx(-7 if middle < 200 else -4)
+
+
+@pytest.mark.parametrize(
+    ("extra", "flag"),
+    [
+        (["--rule", "max_share", "--investor", "state"], "--investor"),
+        (["--rule", "budget", "--scenario", "nope"], "--scenario nope"),
+    ],
+)
+def test_cli_usage_errors_name_the_flag(
+    extra: list[str], flag: str, tmp_path: Any, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "two.json"
+    path.write_text(_two_options().model_dump_json(exclude_defaults=True))
+    assert main(["frontier", str(path), *extra]) == 2
+    assert f"error: {flag}" in capsys.readouterr().err
+
+
+def test_cli_budget_frontier_without_options(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["frontier", str(JAPAN), "--rule", "budget"]) == 2
+    assert "error: --rule budget: a budget frontier needs investment options" in (
+        capsys.readouterr().err
+    )

@@ -1,6 +1,7 @@
 """The Japan companion file with investment options: its figures are the Japan file's, and
 what docs/japan.md says the model picks against the 2026 controls is what it picks."""
 
+import re
 from functools import cache
 from pathlib import Path
 
@@ -101,6 +102,8 @@ def test_no_disruption_builds_nothing() -> None:
 def test_what_a_budget_buys(budget: float, built: dict[str, float]) -> None:
     """The build mix along the budget frontier, as docs/japan.md words it."""
     assert _built(_controls(budget)) == pytest.approx(built, abs=0.05)
+    if budget >= 52e6:  # the Dy line is large enough for 2027
+        assert _short(_controls(budget), "2027")["Dy"] == pytest.approx(0, abs=1e-6)
 
 
 def _days(problem: Problem, days: float) -> Problem:
@@ -128,3 +131,20 @@ def test_stock_and_investment_do_not_replace_each_other() -> None:
     assert options_save == pytest.approx({60: 851e6, 180: 950e6}, rel=1e-3)
     assert capital[INVEST.stem, 60] == pytest.approx(137e6, rel=1e-2)
     assert capital[INVEST.stem, 180] == pytest.approx(216e6, rel=1e-2)
+
+
+def test_the_page_lists_the_options_of_the_file() -> None:
+    """docs/japan.md's table of options: capital, lead time, largest size and investor."""
+    page = (EXAMPLES.parent / "docs" / "japan.md").read_text()
+    rows = re.findall(
+        r"^\| `(\w+)` \| [^|]+ \| ([\d,.]+) \| (\d+) \| ([\d,.]+) \| (\w+) \|$", page, re.M
+    )
+    shown = {
+        ident: (float(capital.replace(",", "")), int(lead), float(size.replace(",", "")), who)
+        for ident, capital, lead, size, who in rows
+    }
+    options = optiree.load_problem(INVEST).investments
+    assert shown == {o.id: (o.capital_cost, o.lead_time, o.max_size, o.investor) for o in options}
+    assert all(o.operating_cost == pytest.approx(0.05 * o.capital_cost) for o in options)
+    budgets = {b.investor: b.total for b in optiree.load_problem(INVEST).budgets}
+    assert budgets == {"state": 250e6, "industry": 120e6}
