@@ -1,7 +1,8 @@
 """The price of security: least total cost as one security rule is tightened step by step.
 
 For a rule with a level (the largest share from a country, the share of demand coverable
-without it, the months of stock), the frontier runs from the level the plan reaches without the
+without it, the months of stock, the capital budget of the investment options), the frontier
+runs from the level the plan reaches without the
 rule to the tightest level any plan can meet, and gives the least cost along the way. Every
 point is an optimal solve of the problem with that level.
 
@@ -56,7 +57,8 @@ SLOPE_TOLERANCE = 1e-3
 
 @dataclass(frozen=True)
 class Frontier:
-    """Least total cost as one security rule tightens: what :func:`frontier` returns."""
+    """Least total cost as one security rule (or the budget) tightens: what :func:`frontier`
+    returns."""
 
     table: pd.DataFrame = field(repr=False)
     """Loosest level first: ``rule``, ``subject``, ``level`` (share in [0, 1], or cover as a
@@ -65,7 +67,8 @@ class Frontier:
     (the slope changes here), ``status``."""
     rule: Rule
     subject: str
-    """The country of a share or cover rule, the material of a stock cover."""
+    """The country of a share or cover rule, the material of a stock cover, the investor of a
+    budget (``all``: one budget for every option)."""
     currency: str
     solves: int
     """How many times the problem was solved."""

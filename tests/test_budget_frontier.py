@@ -181,3 +181,13 @@ def test_cli_budget_frontier_without_options(capsys: pytest.CaptureFixture[str])
     assert "error: --rule budget: a budget frontier needs investment options" in (
         capsys.readouterr().err
     )
+
+
+def test_the_plot_labels_dollars_per_dollar() -> None:
+    pytest.importorskip("matplotlib")
+    from optiree.plots import frontier_curve  # noqa: PLC0415  # matplotlib is optional
+
+    curve = frontier(_two_options(), rule="budget", points=4)
+    figure = frontier_curve(curve.table, curve.currency)
+    texts = {text.get_text() for ax in figure.axes for text in ax.texts}
+    assert {"4.00 USD/USD", "7.00 USD/USD"} <= texts
