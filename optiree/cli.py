@@ -440,15 +440,18 @@ def _frontier(args: argparse.Namespace) -> int:
     from optiree.frontier import frontier
 
     problem = _load(args.file)
+    if args.scenario is not None:
+        _known_scenario(args, problem, args.scenario)
     _check_frontier_options(args, problem)
     _refuse_taken(args, args.out, args.plot)
     try:
         with _progress(args, "frontier"):
             curve = frontier(
-                problem,
+                _faced(problem, args.scenario),
                 args.country,
                 args.rule,
                 material=args.material,
+                investor=args.investor,
                 points=args.points,
                 solver=args.solver,
                 log=args.verbose,
@@ -755,6 +758,12 @@ def _frontier_command(commands: Commands) -> None:
         "--rule", choices=[rule.value for rule in FRONTIER_RULES], default="max_share"
     )
     frontier_cmd.add_argument("--material", help="material of a stock_cover frontier")
+    frontier_cmd.add_argument(
+        "--investor", help="investor whose budget a budget frontier sweeps (default: all)"
+    )
+    frontier_cmd.add_argument(
+        "--scenario", metavar="NAME", help="the frontier under the file's scenario NAME"
+    )
     frontier_cmd.add_argument("--points", type=int, help="evenly spaced levels (default 11)")
     _solver_flag(frontier_cmd)
     frontier_cmd.add_argument("--out", type=Path, help="CSV file to write the frontier to")
@@ -915,8 +924,27 @@ def _check_frontier_options(args: argparse.Namespace, problem: Problem) -> None:
         known = ", ".join(problem.material_ids)
         why = f"--rule stock_cover needs the material whose stock is covered, one of: {known}"
         raise _Stop(EXIT_INVALID, needs_flag("--material", why))
+    _check_budget_options(args, problem)
     if args.plot is not None:
         _require_plots("--plot")
+
+
+def _check_budget_options(args: argparse.Namespace, problem: Problem) -> None:
+    """Stop (exit 2), naming the flag, on an ``--investor`` without ``--rule budget``, an
+    unknown investor, or a budget frontier of a problem without investment options."""
+    from optiree.frontier import check_investor
+    from optiree.rules import Rule
+
+    if args.rule != Rule.BUDGET.value:
+        if args.investor is not None:
+            why = "only a --rule budget frontier sweeps an investor's budget"
+            raise _Stop(EXIT_INVALID, needs_flag("--investor", why))
+        return
+    try:
+        check_investor(problem, args.investor)
+    except ArgumentError as error:
+        flag = "--investor" if problem.investments else "--rule budget"
+        raise _Stop(EXIT_INVALID, needs_flag(flag, str(error))) from None
 
 
 def _require_plots(flag: str) -> None:

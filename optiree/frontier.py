@@ -1,7 +1,8 @@
 """The price of security: least total cost as one security rule is tightened step by step.
 
 For a rule with a level (the largest share from a country, the share of demand coverable
-without it, the months of stock), the frontier runs from the level the plan reaches without the
+without it, the months of stock, the capital budget of the investment options), the frontier
+runs from the level the plan reaches without the
 rule to the tightest level any plan can meet, and gives the least cost along the way. Every
 point is an optimal solve of the problem with that level.
 
@@ -34,7 +35,7 @@ from optiree import arguments
 from optiree.errors import ArgumentError, OptireeError
 from optiree.results import Result
 from optiree.rules import CATALOGUE, FRONTIER_RULES, Rule, RuleSpec
-from optiree.schema import CoverRule, Problem
+from optiree.schema import Budget, CoverRule, Problem
 from optiree.solve import solve
 from optiree.solvers import SolverName, check, require
 from optiree.words import analysis_card, frontier_text
@@ -56,7 +57,8 @@ SLOPE_TOLERANCE = 1e-3
 
 @dataclass(frozen=True)
 class Frontier:
-    """Least total cost as one security rule tightens: what :func:`frontier` returns."""
+    """Least total cost as one security rule (or the budget) tightens: what :func:`frontier`
+    returns."""
 
     table: pd.DataFrame = field(repr=False)
     """Loosest level first: ``rule``, ``subject``, ``level`` (share in [0, 1], or cover as a
@@ -65,7 +67,8 @@ class Frontier:
     (the slope changes here), ``status``."""
     rule: Rule
     subject: str
-    """The country of a share or cover rule, the material of a stock cover."""
+    """The country of a share or cover rule, the material of a stock cover, the investor of a
+    budget (``all``: one budget for every option)."""
     currency: str
     solves: int
     """How many times the problem was solved."""
@@ -89,7 +92,18 @@ class Frontier:
             currency=self.currency,
             solves=self.solves,
             percent=spec.in_percent,
+            in_money=spec.in_money,
         )
+
+
+@dataclass(frozen=True)
+class _Asked:
+    """Whose rule a frontier sweeps: a country's share or cover, a material's stock cover, an
+    investor's budget (None: every option's)."""
+
+    country: str
+    material: str | None
+    investor: str | None = None
 
 
 @dataclass(frozen=True)
@@ -111,6 +125,17 @@ class _Rule:
         return self.spec.rule.value
 
     @property
+    def per_unit(self) -> float:
+        """Levels per unit of the cost column: 100 points of a share or cover, 1 of money."""
+        return 1.0 if self.spec.in_money else 100.0
+
+    @property
+    def dual(self) -> str:
+        """The constraints table's column the slope is read from: a money row's shadow price
+        is already per unit of money."""
+        return "shadow_price" if self.spec.in_money else "cost_per_point"
+
+    @property
     def tighter(self) -> int:
         """+1 when tightening raises the level (cover, stock), -1 when it lowers it (share)."""
         return -self.spec.loosens
@@ -127,7 +152,8 @@ class _Rule:
         return ceiling if past and ceiling is not None else level
 
 
-def _max_share(problem: Problem, country: str, material: str | None) -> _Rule:
+def _max_share(problem: Problem, asked: _Asked) -> _Rule:
+    country = asked.country
     _check_country(problem, country)
 
     def set_level(problem: Problem, level: float | None) -> Problem:
@@ -144,9 +170,10 @@ def _max_share(problem: Problem, country: str, material: str | None) -> _Rule:
     return _Rule(CATALOGUE[Rule.MAX_SHARE], country, set_level, reached)
 
 
-def _cover_without(problem: Problem, country: str, material: str | None) -> _Rule:
+def _cover_without(problem: Problem, asked: _Asked) -> _Rule:
+    country = asked.country
     _check_country(problem, country)
-    materials = _cover_materials(problem, country, material)
+    materials = _cover_materials(problem, country, asked.material)
 
     def set_level(problem: Problem, level: float | None) -> Problem:
         rules = [r for r in problem.security.min_cover_without if r.country != country]
@@ -185,7 +212,8 @@ def _covered_without(result: Result, country: str, materials: list[str] | None) 
     return min(1.0, min(covered, default=1.0))
 
 
-def _stock_cover(problem: Problem, country: str, material: str | None) -> _Rule:
+def _stock_cover(problem: Problem, asked: _Asked) -> _Rule:
+    material = asked.material
     if material is None or material not in problem.material_ids:
         known = ", ".join(problem.material_ids)
         raise ArgumentError(f"a stock_cover frontier needs material= one of: {known}")
@@ -208,10 +236,41 @@ def _stock_cover(problem: Problem, country: str, material: str | None) -> _Rule:
     return _Rule(CATALOGUE[Rule.STOCK_COVER], chosen, set_level, reached, "material")
 
 
-_FRONTIERS: dict[Rule, Callable[[Problem, str, str | None], _Rule]] = {
+def _budget(problem: Problem, asked: _Asked) -> _Rule:
+    investor = asked.investor
+    check_investor(problem, investor)
+
+    def set_level(problem: Problem, level: float | None) -> Problem:
+        # Every option's: one total replaces every budget; an investor's: its budget only.
+        kept = [b for b in problem.budgets if investor is not None and b.investor != investor]
+        if level is not None:
+            kept.append(Budget(investor=investor, total=level))
+        return problem.derive(budgets=kept)
+
+    def reached(result: Result) -> float:
+        builds = result.investments
+        if investor is not None:
+            builds = builds[builds["investor"] == investor]
+        return float(builds["capital_cost"].sum())
+
+    return _Rule(CATALOGUE[Rule.BUDGET], investor or "all", set_level, reached)
+
+
+def check_investor(problem: Problem, investor: str | None) -> None:
+    """Refuse a budget frontier of a problem without options, or of an unknown investor."""
+    if not problem.investments:
+        raise ArgumentError("a budget frontier needs investment options; the problem has none")
+    investors = sorted({o.investor for o in problem.investments if o.investor})
+    if investor is not None and investor not in investors:
+        known = ", ".join(investors) or "none (no option names one)"
+        raise ArgumentError(f"unknown investor {investor!r}; the options' investors are: {known}")
+
+
+_FRONTIERS: dict[Rule, Callable[[Problem, _Asked], _Rule]] = {
     Rule.MAX_SHARE: _max_share,
     Rule.COVER_WITHOUT: _cover_without,
     Rule.STOCK_COVER: _stock_cover,
+    Rule.BUDGET: _budget,
 }
 """How to sweep each rule of :data:`optiree.rules.FRONTIER_RULES`."""
 
@@ -248,6 +307,8 @@ def _signature(result: Result) -> frozenset[str]:
     names |= _at(i, "stock@0", ["material", "period"], i["closing"] <= tol)
     names |= _at(s, "short@0", ["material", "period"], s["tonnes"] <= tol)
     names |= _at(u, "sub@0", ["substitute", "period"], u["units"] <= tol)
+    b = result.investments
+    names |= _at(b, "build@0", ["investment", "period"], b["size"] <= tol)
     return frozenset(names)
 
 
@@ -361,12 +422,12 @@ class _Tracer:
 
     def slope(self, level: float) -> float:
         """d cost / d level at ``level``, from the duals of the rule's rows (envelope theorem):
-        tightening by 0.01 costs the sum of their ``cost_per_point``; NaN without duals."""
+        tightening by 0.01 costs the sum of their ``cost_per_point`` (by one unit of money, of
+        their ``shadow_price``, for a budget); NaN without duals."""
+        rule = self.rule
         rows = self.at(level).constraints
-        mine = rows[
-            (rows["rule"] == self.rule.name) & (rows[self.rule.column] == self.rule.subject)
-        ]
-        return self.rule.tighter * 100 * float(mine["cost_per_point"].sum(skipna=False))
+        mine = rows[(rows["rule"] == rule.name) & (rows[rule.column] == rule.subject)]
+        return rule.tighter * rule.per_unit * float(mine[rule.dual].sum(skipna=False))
 
     def piece(self, end: float, other: float) -> _Piece:
         """The piece of the curve through ``end``, as seen from ``other``: its cost and slope
@@ -473,6 +534,7 @@ def frontier(
     rule: Rule | str = Rule.MAX_SHARE,
     *,
     material: str | None = None,
+    investor: str | None = None,
     points: int | None = None,
     solver: SolverName = "highs",
     tolerance: float = 1e-6,
@@ -485,14 +547,19 @@ def frontier(
         problem: the problem; its own setting of the rule is replaced at every point.
         country: the country of a ``max_share`` or ``cover_without`` rule.
         rule: "max_share" (largest share of purchases from ``country``), "cover_without"
-            (share of demand coverable without ``country``) or "stock_cover" (closing stock of
-            ``material`` as a multiple of demand, in every period).
+            (share of demand coverable without ``country``), "stock_cover" (closing stock of
+            ``material`` as a multiple of demand, in every period) or "budget" (the capital
+            the investments may take over the horizon [money]; docs/frontier.md).
         material: the material of a ``stock_cover`` frontier; for ``cover_without``, restrict
             the rule to it (default: the problem's rule's materials, or all).
+        investor: the investor of a ``budget`` frontier: its budget is replaced by a total at
+            each level, the others kept; default: every budget is replaced by one total over
+            every option.
         points: evenly spaced levels to solve besides the ends and breakpoints (default 11).
         solver: "highs", "cbc", or any solver that reports duals (docs/solvers.md): the
             slope of the curve comes from them.
-        tolerance: breakpoints are located to this distance in level.
+        tolerance: breakpoints are located to this distance in level (for a budget, this
+            fraction of the range from the capital the free plan spends down to 0).
         log: print the solver's log of every solve on stdout; by default nothing is printed.
 
     Returns:
@@ -500,7 +567,8 @@ def frontier(
         with the ``rule``, ``subject``, ``currency`` and the number of ``solves``.
 
     Raises:
-        ArgumentError: the rule, country or material is unknown.
+        ArgumentError: the rule, country, material or investor is unknown, or a budget
+            frontier's problem has no investment options.
         SolverChoiceError: the solver is unknown or reports no duals.
         SolverError: the solver is not installed.
         OptireeError: the problem has no plan even without the rule.
@@ -508,12 +576,13 @@ def frontier(
     problem = arguments.model(problem, "problem", Problem)
     arguments.text(country, "country")
     material = None if material is None else arguments.text(material, "material")
+    investor = None if investor is None else arguments.text(investor, "investor")
     points = None if points is None else arguments.positive_int(points, "points")
     tolerance = arguments.finite_positive(tolerance, "tolerance")
     arguments.boolean(log, "log")
     require(solver, "duals", "a frontier")
     check(solver)
-    spec = _rule(problem, rule, country, material)
+    spec = _rule(problem, rule, country, material, investor)
     tracer = _Tracer(problem, spec, solver, log)
     free = tracer.at(None)
     if not free.is_optimal:
@@ -526,6 +595,8 @@ def frontier(
     tracer.ends = {loosest, tightest}
     count = DEFAULT_POINTS if points is None else points
     grid = {spec.within(loosest + (tightest - loosest) * i / (count + 1)) for i in range(count + 2)}
+    if spec.spec.in_money:  # a budget's levels are money: the tolerance is of its range
+        tolerance *= max(1.0, abs(loosest - tightest))
     every, kinks = tracer.trace(grid, tolerance)
     table = _table(spec, every, kinks, tracer)
     solves = len(tracer.solved) + 1
@@ -557,19 +628,21 @@ def _apart(kinks: list[float], levels: list[float], distance: float) -> list[flo
     return kept
 
 
-def _rule(problem: Problem, rule: str, country: str, material: str | None) -> _Rule:
+def _rule(
+    problem: Problem, rule: str, country: str, material: str | None, investor: str | None = None
+) -> _Rule:
     if rule not in FRONTIER_RULES:
         *most, last = FRONTIER_RULES
         choices = f"{', '.join(most)} or {last}"
         raise ArgumentError(f"unknown rule {rule!r}: choose {choices}")
-    return _FRONTIERS[Rule(rule)](problem, country, material)
+    return _FRONTIERS[Rule(rule)](problem, _Asked(country, material, investor))
 
 
 def _table(spec: _Rule, levels: list[float], kinks: set[float], tracer: _Tracer) -> pd.DataFrame:
     results = [tracer.at(level) for level in levels]
     costs = [tracer.cost(level) for level in levels]
     slopes = [
-        (costs[i + 1] - costs[i]) / (abs(levels[i + 1] - levels[i]) * 100)
+        (costs[i + 1] - costs[i]) / (abs(levels[i + 1] - levels[i]) * spec.per_unit)
         for i in range(len(levels) - 1)
     ] + [math.nan]
     records = [

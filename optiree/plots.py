@@ -381,7 +381,8 @@ def _frontier_panel(
         markeredgewidth=1.5,
         label="breakpoint (slope changes)",
     )
-    labels = _piece_labels(x, cost, marginal, kink, currency=cur)
+    per = cur if rule in FRONTIER_RULES and CATALOGUE[Rule(rule)].in_money else "point"
+    labels = _piece_labels(x, cost, marginal, kink, currency=cur, per=per)
     if not optimal.all():
         ax.plot(
             x_all[~optimal],
@@ -411,9 +412,11 @@ def _piece_labels(
     kink: NDArray[np.bool_],
     *,
     currency: str,
+    per: str = "point",
 ) -> list[tuple[str, float, float, float]]:
     """The label of each linear piece between breakpoints (``kink``): its marginal cost per
-    point [``currency``], or its range where the cost is not linear, with the middle of the
+    point [``currency``] (per unit of money, with cents, where ``per`` is the currency: a
+    budget), or its range where the cost is not linear, with the middle of the
     piece (x, cost) and its width; a piece narrower than 2% of the axis gets none. Widest
     first: the order :func:`_place_labels` places them in."""
     labels = []
@@ -426,10 +429,12 @@ def _piece_labels(
         if not len(steps) or abs(x[end] - x[start]) < 0.02 * span:
             continue
         low, high = float(steps.min()), float(steps.max())
-        same = math.isclose(low, high, rel_tol=1e-6, abs_tol=0.5)
-        per_point = money(low) if same else f"{money(low)} to {money(high)}"
+        cents = per != "point"
+        same = math.isclose(low, high, rel_tol=1e-6, abs_tol=0.005 if cents else 0.5)
+        low_text, high_text = money(low, cents=cents), money(high, cents=cents)
+        per_point = low_text if same else f"{low_text} to {high_text}"
         middle = ((x[start] + x[end]) / 2, (cost[start] + cost[end]) / 2)
-        labels.append((f"{per_point} {currency}/point", *middle, abs(x[end] - x[start])))
+        labels.append((f"{per_point} {currency}/{per}", *middle, abs(x[end] - x[start])))
     return sorted(labels, key=lambda label: -label[3])
 
 

@@ -80,9 +80,16 @@ class RuleSpec:
         return self.unit == "share"
 
     @property
+    def in_money(self) -> bool:
+        """Its level is money (a budget): a frontier's cost per unit of it, not per point."""
+        return self.unit == "money"
+
+    @property
     def tightest(self) -> float | None:
-        """The level no plan can be tighter than: 0 for a largest share, 1 for a least share,
-        None when there is no such bound (a cover in periods of demand)."""
+        """The level no plan can be tighter than: 0 for a largest share or a budget, 1 for a
+        least share, None when there is no such bound (a cover in periods of demand)."""
+        if self.in_money:
+            return 0.0
         if not self.in_percent:
             return None
         return 0.0 if self.loosens > 0 else 1.0
@@ -238,6 +245,8 @@ CATALOGUE: dict[Rule, RuleSpec] = {
             "money",
             +1,
             limits=True,
+            frontier_axis="Capital budget of {subject} [money]",
+            frontier_level="capital budget of {subject}",
         ),
     )
 }

@@ -285,25 +285,35 @@ def _whole(value: float) -> str:
 
 
 def frontier_text(
-    table: pd.DataFrame, *, title: str, currency: str, solves: int, percent: bool
+    table: pd.DataFrame,
+    *,
+    title: str,
+    currency: str,
+    solves: int,
+    percent: bool,
+    in_money: bool = False,
 ) -> str:
-    """A frontier's table as text under ``title``: its level (in % where ``percent``), total
-    cost, cost per point and breakpoints."""
+    """A frontier's table as text under ``title``: its level (in % where ``percent``, money
+    where ``in_money``), total cost, cost per point (per unit of money) and breakpoints."""
     import pandas as pd  # noqa: PLC0415  # pandas loads only where tables are worded
 
     cost = f"total_cost [{currency}]"
+    per = BUDGET_PER if in_money else "cost_per_point"
     shown = pd.DataFrame(
         {
             "level": table["level"] * (100 if percent else 1),
             cost: table["total_cost"],
-            "cost_per_point": table["marginal_cost_per_point"],
+            per: table["marginal_cost_per_point"],
             "breakpoint": table["breakpoint"].map({True: "*", False: ""}),
         }
     )
-    formatters = {"level": _level, cost: _whole, "cost_per_point": money_or_blank}
+    level, slope = (budget_level, budget_slope) if in_money else (_level, money_or_blank)
+    formatters = {"level": level, cost: _whole, per: slope}
     body = shown.to_string(index=False, formatters=formatters)
     note = (
-        "cost_per_point: cost of tightening by one point (0.01) towards the next row; "
+        budget_frontier_note(currency, solves)
+        if in_money
+        else "cost_per_point: cost of tightening by one point (0.01) towards the next row; "
         f"* a breakpoint; {solves} solves"
     )
     return f"{title}\n{body}\n{note}\n"
@@ -1539,3 +1549,29 @@ def decomposed_summary(result: DecomposedOutcome) -> str:
     else:
         lines += _indented(shown.to_string(index=False, formatters={"value": price}))
     return "\n".join(lines) + "\n"
+
+
+# --- the budget frontier ---
+
+BUDGET_PER = "cost_per_unit"
+"""The header of a budget frontier's cost column: cost per unit of money less budget."""
+
+
+def budget_level(value: float) -> str:
+    """A budget frontier's level: money, whole units."""
+    return money(value)
+
+
+def budget_slope(value: float) -> str:
+    """A budget frontier's cost per unit of money less budget, with cents (nothing on the last
+    row)."""
+    return "" if math.isnan(value) else money(value, cents=True)
+
+
+def budget_frontier_note(currency: str, solves: int) -> str:
+    """The line under a budget frontier's table."""
+    return (
+        f"cost_per_unit: {currency} of total cost per {currency} less budget, towards the next "
+        f"row (what one more {currency} of budget saves on that stretch); * a breakpoint; "
+        f"{solves} solves"
+    )
