@@ -176,6 +176,10 @@ UNMET_UNITS = {"demand": TONNES, "tonnes": TONNES, "share": "fraction", "cost": 
 """The unit of each column of :attr:`Result.unmet`."""
 
 
+FIXED_DUALS = "the LP with the integer decisions fixed at their optimum"
+"""What a MILP's shadow prices are the duals of (``Result.duals_of``)."""
+
+
 def column_units(table: str, columns: Iterable[str], currency: str) -> dict[str, str]:
     """The unit of each of ``columns`` of ``table`` that has one, ``{currency}`` filled in
     (``saved_<material>`` reads the unit of ``saved_*``)."""
@@ -227,6 +231,17 @@ class Result:
     """What the plan builds: one row per investment option and period it may be decided in
     (size 0 where nothing is built); empty for a problem without investment options, and then
     left out of :meth:`tables`."""
+    best_bound: float | None = None
+    """A MILP's best bound on the least cost [currency], as the solver proved it (NaN when the
+    solver does not report it: any but HiGHS); None for an LP."""
+    mip_gap: float | None = None
+    """A MILP's relative gap between the plan's cost and the best bound (0 when proved
+    optimal within the solver's tolerance; NaN when the solver does not report it: any but
+    HiGHS); None for an LP."""
+    duals_of: str | None = None
+    """Where the shadow prices, reduced costs and ranges come from when not from the problem
+    itself: for a MILP, :data:`FIXED_DUALS` (the LP with the integer decisions fixed at their
+    optimum, re-solved); None for an LP."""
 
     def __post_init__(self) -> None:
         """Attach to each table the unit of each of its columns: ``df.attrs["units"]``."""
@@ -732,6 +747,10 @@ def _other_costs(model: LpModel) -> list[tuple[str, str, float]]:
         ("sales", ((m, -(_value(v) * d.salvage[m, t])) for (m, t), v in model.sell.items())),
         ("disposal", ((m, _value(v) * d.disposal[m]) for (m, _), v in model.waste.items())),
         ("take_or_pay", ((k[0], _value(v) * prices[k]) for k, v in model.shortfall.items())),
+        (
+            "qualification",
+            ((s, _value(v) * d.qualification[s]) for s, v in model.qualified.items()),
+        ),
     )
     return [
         (component, item, _clean(cost))

@@ -322,6 +322,14 @@ class Source(StrictModel):
     """Most tonnes of all materials together per period (a shared separation plant), counting
     what the feeds yield; none means no shared limit, and a dict sets none in the periods it
     does not list."""
+    min_lot: dict[Id, Tonnes] = {}
+    """Material -> least tonnes delivered in a period if any is bought there at all (a
+    semi-continuous purchase: 0, or from the lot up to the capacity). An integer rule: the
+    problem becomes a MILP (docs/investment.md)."""
+    qualification_cost: Price = 0.0
+    """Money paid once if the source delivers anything at all over the horizon (any material,
+    any period): qualifying a supplier, redesigning for its grade. An integer rule when
+    positive: the problem becomes a MILP (docs/investment.md)."""
 
     @model_validator(mode="after")
     def _sells_something(self) -> Self:
@@ -561,6 +569,20 @@ class Investment(StrictModel):
     serves to the end of the horizon, scaled to the period's length."""
     investor: Id | None = None
     """Who pays (a state agency, a company): budgets may be set per investor."""
+    unit_size: Tonnes | None = None
+    """Lumpy capacity: the option builds whole units of this size (0, 1, 2... units of
+    ``unit_size`` t, or units, per year, in all at most ``max_size``). An integer rule: the
+    problem becomes a MILP (docs/investment.md). None: any size from 0 to ``max_size``."""
+
+    @model_validator(mode="after")
+    def _positive_unit(self) -> Self:
+        if self.unit_size is not None and self.unit_size <= 0:
+            raise PydanticCustomError(
+                "unit_size_zero",
+                "unit_size is the size of one unit built: give a positive size, or none for "
+                "any size from 0 to max_size",
+            )
+        return self
 
 
 class Budget(StrictModel):
@@ -830,6 +852,8 @@ def _check_sources(p: Problem) -> Iterator[InitErrorDetails]:
             yield from _period_keys(price, (*loc, "prices", m), p.periods)
         for m in s.capacity:
             yield from _unpriced_capacity(p, i, s, m)
+        for m in s.min_lot:
+            yield from _capacity_for(s, m, (*loc, "min_lot", m), "min_lot", "a minimum lot")
         yield from _supply_errors(p, s, loc)
 
 

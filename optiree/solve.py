@@ -4,16 +4,20 @@ Each step is a function of its own (:func:`optiree.prepare.prepare`, :func:`opti
 :func:`run_solver`, :func:`optiree.results.optimal_result`); :func:`solve` chains them.
 """
 
+import math
+from dataclasses import replace
+from typing import Any
+
 import pulp
 
 from optiree import arguments
+from optiree.handoff import mip_bound, solved
 from optiree.handoff import solve as solve_with_highs
-from optiree.handoff import solved
 from optiree.model import LpModel, build
 from optiree.prepare import prepare
-from optiree.results import Result, Status, optimal_result
+from optiree.results import FIXED_DUALS, Result, Status, optimal_result
 from optiree.schema import LARGEST, Problem
-from optiree.solvers import SolverName, name_of, solver_for
+from optiree.solvers import SolverName, name_of, solver_for, with_mip_gap
 
 INFEASIBLE_HINT = (
     "no plan meets every demand, cap and security rule at once. Loosen a cap or a security "
@@ -115,6 +119,38 @@ def _has_plan(model: LpModel) -> bool:
     )
 
 
+def fix_integers(model: LpModel, solver: pulp.LpSolver) -> tuple[Status, str]:
+    """Fix every integer decision of a solved MILP at its value and solve the LP that is left
+    (in place): its plan costs the same, and its duals are the MILP's shadow prices, labelled
+    :data:`optiree.results.FIXED_DUALS`."""
+    for variable in model.integers:
+        value = float(round(variable.varValue or 0.0))
+        variable.lowBound = variable.upBound = value
+        variable.cat = pulp.LpContinuous
+    return run_solver(model, solver)
+
+
+def _mip_figures(model: LpModel) -> dict[str, float | str | None]:
+    """A MILP's best bound and gap (NaN where the solver reports none) and where its duals
+    come from; nothing for an LP."""
+    if not model.integers:
+        return {}
+    found = mip_bound(model.lp)
+    bound, gap = found if found is not None else (math.nan, math.nan)
+    return {"best_bound": bound, "mip_gap": gap, "duals_of": FIXED_DUALS}
+
+
+def _solved(model: LpModel, pulp_solver: pulp.LpSolver) -> tuple[Status, str, dict[str, Any]]:
+    """Run the solver; for a MILP solved to optimality, fix its integer decisions and solve the
+    LP left for the duals. The status, the message and a MILP's figures."""
+    status, message = run_solver(model, pulp_solver)
+    figures = _mip_figures(model) if _has_plan(model) else {}
+    if status is Status.OPTIMAL and figures:
+        status, message = fix_integers(model, pulp_solver)
+        message += f"; shadow prices are the duals of {FIXED_DUALS}"
+    return status, message, figures
+
+
 def solve(
     problem: Problem,
     solver: SolverName = "highs",
@@ -145,13 +181,15 @@ def solve(
     pulp_solver = solver_for(solver, time_limit, log=log)
     name = name_of(solver)
     model = build(prepare(problem))
-    status, message = run_solver(model, pulp_solver)
+    if model.integers and not isinstance(solver, pulp.LpSolver):
+        with_mip_gap(pulp_solver)
+    status, message, figures = _solved(model, pulp_solver)
     if status is Status.OPTIMAL:
-        return optimal_result(model, name, status, message)
+        return replace(optimal_result(model, name, status, message), **figures)
     if status is Status.TIME_LIMIT and _has_plan(model):
         message += ": the best plan found is returned (checked against every rule), not "
         message += "proved optimal; it has no shadow prices"
-        return optimal_result(model, name, status, message)
+        return replace(optimal_result(model, name, status, message), **figures)
     return Result.build(
         name=problem.name,
         status=status,

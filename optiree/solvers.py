@@ -154,6 +154,21 @@ def solver_for(
     return solver
 
 
+MIP_GAP = 1e-6
+"""The relative gap at which a MILP is called solved when the solver is chosen by name
+(HiGHS's own default, 1e-4, would let two solvers' optima differ by 0.01%)."""
+
+
+def with_mip_gap(solver: pulp.LpSolver) -> None:
+    """Ask ``solver`` (made here from a name) to close a MILP to :data:`MIP_GAP`, unless a
+    gap is set; HiGHS takes it as ``gapRel``, the others through PuLP's ``gapRel`` option."""
+    if isinstance(solver, pulp.HiGHS):
+        if solver.gapRel is None:
+            solver.gapRel = MIP_GAP
+    else:
+        solver.optionsDict.setdefault("gapRel", MIP_GAP)
+
+
 def check(choice: SolverName) -> None:
     """Raise as :func:`solver_for` does for an unknown or missing solver, before any work."""
     solver_for(choice)

@@ -359,6 +359,28 @@ CHECKS: dict[Rule, Callable[[_Plan], Iterator[Violation]]] = {
 stock are checked by :func:`_balance`)."""
 
 
+def _integer_rules(plan: _Plan, tables: dict[str, pd.DataFrame]) -> Iterator[Violation]:
+    """Lumpy builds are whole units, a cell with a minimum lot delivers 0 or at least the lot,
+    and a source that delivers anything has its qualification cost paid (in ``costs``)."""
+    d = plan.data
+    for ident, t, size in _rows(plan.builds, "investment", "period", "size"):
+        unit = d.option(ident).unit_size
+        if unit:
+            off = abs(float(size) - unit * round(float(size) / unit))
+            yield _violation(f"unit_size({ident},{t})", off, [float(size), unit])
+    for (s, m, t), lot in d.min_lot.items():
+        x = plan.supply.get((s, m, t), 0.0)
+        yield _violation(f"min_lot({s},{m},{t})", min(x, lot - x), [x, lot])
+    if "costs" not in tables:  # a plan read before its costs (keeps_rules): no cost to check
+        return
+    costs = tables["costs"]
+    paid = _by_key(costs[costs["component"] == "qualification"], ("item",), "cost")
+    for s, cost in d.qualification.items():
+        delivered = sum(x for (seller, _, _), x in plan.supply.items() if seller == s)
+        unpaid = 1.0 - paid.get((s,), 0.0) / cost
+        yield _violation(f"qualification({s})", delivered * unpaid, [delivered])
+
+
 def _rules(plan: _Plan) -> Iterator[Violation]:
     for rule in LIMITS:
         yield from CHECKS[rule](plan)
@@ -369,6 +391,7 @@ def verify(data: ProblemData, tables: dict[str, pd.DataFrame]) -> Violation:
     named "none" when there is no row to check)."""
     plan = _Plan(data, tables)
     checks = [*_bounds(plan, tables), *_balance(plan), *_rules(plan)]
+    checks += _integer_rules(plan, tables)
     worst = max(checks, key=lambda v: v.relative, default=Violation("none", 0.0, 0.0))
     if math.isnan(worst.relative):
         return Violation(worst.row, math.inf, math.inf)

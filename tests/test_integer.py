@@ -1,0 +1,208 @@
+"""Integer decisions, hand-solved, on every solver (docs/investment.md).
+
+- ``lumpy``: the worked example of docs/investment.md (Dy for three years, China at most half,
+  spot at 400, a Lynas mine at 100 per t/yr of capital, lead time one year) with a budget of
+  300 and the mine built in units of 2 t/yr. Continuous, it builds 3 t/yr (6,330); in units
+  of 2 it builds one unit in Y1 (2 t/yr: 300 of budget buys one unit and a half): China
+  3 x 500, spot 2,000 + 2 x 1,200, Lynas 2 x 300, capital 200, operating 2 x 5 x 2 = 20:
+  **6,720**.
+- ``lots``: Nd for two periods, 10 t each; source a sells 10 t a period at 100 but at most 15
+  t in all (a cap), source b 20 t a period at 150 (P1) and 160 (P2). As an LP: a 5 + 10, b 5
+  in P1: 2,250. With a minimum lot of 8 t at a, a can deliver in one period only (8 + 7 < 15
+  is not allowed, 8 + 8 > 15): in P2, where b is dearer: a 10 in P2, b 10 in P1: **2,500**
+  (a holding cost of 1 makes the plan unique: buying P2's tonnes in P1 costs 2,510).
+- ``qualified``: Nd for two periods, 10 t each, from a at 100 or c at 80 (10 t a period) once
+  c is qualified, for a one-off cost. c saves 2 x 10 x 20 = 400: qualified at 300 (1,900),
+  not at 500 (2,000).
+"""
+
+from typing import Any
+
+import highspy
+import pulp
+import pytest
+from pydantic import ValidationError
+
+import optiree
+from optiree import Problem
+from optiree.handoff import lp_arrays
+from optiree.model import build
+from optiree.prepare import prepare
+from optiree.results import FIXED_DUALS
+from optiree.solve import SolverName, fix_integers, run_solver
+from optiree.solvers import solver_for
+from tests.test_investment import mine
+from tests.test_known_optima import _solve
+
+Document = dict[str, Any]
+
+
+def lumpy(unit: float | None = 2.0) -> Document:
+    return mine(budget=300.0, unit_size=unit)
+
+
+def lots(lot: float | None = 8.0) -> Document:
+    a: Document = {"id": "a", "country": "AU", "capacity": {"Nd": 10.0}}
+    if lot is not None:
+        a["min_lot"] = {"Nd": lot}
+    return {
+        "name": "lots",
+        "periods": ["P1", "P2"],
+        "materials": [{"id": "Nd"}],
+        "reference_prices": {"Nd": 100.0},
+        "sources": [
+            a,
+            {
+                "id": "b",
+                "country": "US",
+                "capacity": {"Nd": 20.0},
+                "prices": {"Nd": {"P1": 150.0, "P2": 160.0}},
+            },
+        ],
+        "demand": {"Nd": 10.0},
+        "stock": {"holding_cost": {"Nd": 1.0}},  # no stock at the optimum: a unique plan
+        "caps": [{"id": "a_total", "source": "a", "max_tonnes": 15.0, "sum_over": ["periods"]}],
+    }
+
+
+def qualified(cost: float) -> Document:
+    return {
+        "name": "qualified",
+        "periods": ["P1", "P2"],
+        "materials": [{"id": "Nd"}],
+        "reference_prices": {"Nd": 100.0},
+        "sources": [
+            {"id": "a", "country": "AU", "capacity": {"Nd": 10.0}},
+            {
+                "id": "c",
+                "country": "CA",
+                "capacity": {"Nd": 10.0},
+                "prices": {"Nd": 80.0},
+                "qualification_cost": cost,
+            },
+        ],
+        "demand": {"Nd": 10.0},
+    }
+
+
+def _supplied(result: optiree.Result) -> dict[tuple[str, str], float]:
+    table = result.supply
+    return {
+        (str(s), str(t)): round(float(x), 6)
+        for s, t, x in zip(table["source"], table["period"], table["tonnes"], strict=True)
+    }
+
+
+def test_lumpy_builds_whole_units(solver: SolverName) -> None:
+    _, result = _solve(lumpy(), solver)
+    assert result.total_cost == pytest.approx(6_720.0, rel=1e-9)
+    sizes = dict(zip(result.investments["period"], result.investments["size"], strict=True))
+    assert sizes == pytest.approx({"Y1": 2.0, "Y2": 0.0})
+    assert result.duals_of == FIXED_DUALS
+    assert "duals of the LP with the integer decisions fixed" in result.message
+    # the unit_size row's shadow price: a tonne a year more, built in Y1, saves 390 (the LP's
+    # net value of a tonne a year in Y1, with the budget no longer binding at 200)
+    rows = result.constraints.set_index("constraint")
+    assert rows.loc["unit_size(lynas_mine,Y1)", "shadow_price"] == pytest.approx(-390.0)
+    assert rows.loc["capacity(lynas,Dy,Y2)", "shadow_price"] == pytest.approx(250.0)
+
+
+def test_lumpy_without_a_unit_is_the_lp(solver: SolverName) -> None:
+    _, result = _solve(lumpy(None), solver)
+    assert result.total_cost == pytest.approx(6_330.0, rel=1e-9)
+    assert (result.best_bound, result.mip_gap, result.duals_of) == (None, None, None)
+
+
+def test_gap_and_bound_reported() -> None:
+    """HiGHS reports its bound and gap; CBC's are not read back through PuLP (NaN)."""
+    _, result = _solve(lumpy(), "highs")
+    assert result.best_bound == pytest.approx(6_720.0, rel=1e-6)
+    assert result.mip_gap is not None
+    assert 0.0 <= result.mip_gap <= 1e-6
+    _, result = _solve(lumpy(), "cbc")
+    assert result.best_bound != result.best_bound  # NaN
+    assert result.mip_gap != result.mip_gap
+
+
+def test_min_lot(solver: SolverName) -> None:
+    _, relaxed = _solve(lots(None), solver)
+    assert relaxed.total_cost == pytest.approx(2_250.0, rel=1e-9)
+    _, result = _solve(lots(), solver)
+    assert result.total_cost == pytest.approx(2_500.0, rel=1e-9)
+    supplied = _supplied(result)
+    assert supplied.get(("a", "P1"), 0.0) == 0.0
+    assert supplied[("a", "P2")] == pytest.approx(10.0)
+    assert supplied[("b", "P1")] == pytest.approx(10.0)
+    # in the LP with the lots fixed, a tonne more in P1 comes from b: 150
+    rows = result.constraints.set_index("constraint")
+    assert rows.loc["balance(Nd,P1)", "shadow_price"] == pytest.approx(150.0)
+    assert set(rows["rule"]) >= {"use", "min_lot"}
+
+
+@pytest.mark.parametrize(
+    ("cost", "total", "from_c"), [(300.0, 1_900.0, 10.0), (500.0, 2_000.0, 0.0)]
+)
+def test_qualification(solver: SolverName, cost: float, total: float, from_c: float) -> None:
+    _, result = _solve(qualified(cost), solver)
+    assert result.total_cost == pytest.approx(total, rel=1e-9)
+    assert _supplied(result).get(("c", "P1"), 0.0) == pytest.approx(from_c)
+    paid = result.costs[result.costs["component"] == "qualification"]
+    assert paid["cost"].sum() == pytest.approx(cost if from_c else 0.0)
+
+
+def test_fixing_the_integers_keeps_the_cost(solver: SolverName) -> None:
+    """The MILP's optimum, its integer decisions fixed and the LP left re-solved: same cost."""
+    for document in (lumpy(), lots(), qualified(300.0)):
+        model = build(prepare(Problem.model_validate(document)))
+        pulp_solver = solver_for(solver)
+        assert run_solver(model, pulp_solver)[0] == "optimal"
+        milp = pulp.value(model.lp.objective)
+        assert fix_integers(model, pulp_solver)[0] == "optimal"
+        assert not any(v.cat == pulp.LpInteger for v in model.lp.variables())
+        assert pulp.value(model.lp.objective) == pytest.approx(milp, rel=1e-9)
+
+
+def test_an_lp_has_no_integer_variables() -> None:
+    model = build(prepare(Problem.model_validate(lots(None))))
+    assert model.integers == []
+    assert not any(v.cat == pulp.LpInteger for v in model.lp.variables())
+    assert model.data.integer_rules == ()
+
+
+def test_integer_rules_named() -> None:
+    data = prepare(Problem.model_validate(lots()))
+    assert data.integer_rules == ("sources[a].min_lot",)
+    data = prepare(Problem.model_validate(lumpy()))
+    assert data.integer_rules == ("investments[lynas_mine].unit_size",)
+
+
+def test_integrality_reaches_highs() -> None:
+    """The hand-off passes the integer columns to HiGHS (kInteger), and CBC gets an MPS with
+    integer columns: both solve the MILP, not its relaxation (2,250)."""
+    model = build(prepare(Problem.model_validate(lots())))
+    arrays = lp_arrays(model.lp)
+    assert arrays.highs.integer is not None
+    assert arrays.highs.integer.sum() == 2
+    kinds = arrays.highs.highs_lp().integrality_
+    assert sum(kind == highspy.HighsVarType.kInteger for kind in kinds) == 2
+    assert sum(v.cat == pulp.LpInteger for v in model.lp.variables()) == 2  # CBC's MPS
+
+
+def test_refused_inputs() -> None:
+    with pytest.raises(ValidationError, match="unit_size is the size of one unit"):
+        Problem.model_validate(lumpy(0.0))
+    document = lots()
+    document["sources"][0]["min_lot"] = {"Dy": 1.0}
+    with pytest.raises(ValidationError, match="a minimum lot for 'Dy' but no capacity"):
+        Problem.model_validate(document)
+
+
+def test_in_kilograms(solver: SolverName) -> None:
+    """A minimum lot is a quantity: in kg, 8,000 kg is the 8 t lot."""
+    document = lots(8_000.0)
+    document["units"] = {"quantities": "kg REO"}
+    document["sources"][0]["capacity"] = {"Nd": 10_000.0}
+    document["sources"][1]["capacity"] = {"Nd": 20_000.0}
+    document["caps"][0]["max_tonnes"] = 15_000.0
+    _, result = _solve(document, solver)
+    assert result.total_cost == pytest.approx(2_500.0, rel=1e-9)
