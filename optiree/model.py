@@ -199,10 +199,11 @@ class _Builder:
             for o in [d.option(key[0])]
             if o.unit_size
         }
+        counted = {*d.max_suppliers, *d.min_suppliers}
         use = {
             cell: self.lp.add_variable(self.prefix + _name("use", *cell), 0, 1, "Integer")
-            for cell in d.min_lot
-            if cell in self.supply
+            for cell in self.supply
+            if cell in d.min_lot or cell[1] in counted
         }
         qualified = {
             s: self.lp.add_variable(self.prefix + _name("qualified", s), 0, 1, "Integer")
@@ -691,8 +692,27 @@ class _Builder:
             most = d.most_supplied((s, m, t))
             most_terms = [*delivered, (y, -most)]
             self.add(Rule.USE, (s, m, t), most_terms, pulp.LpConstraintLE, 0.0, subject=s)
-            lot_terms = [*delivered, (y, -d.min_lot[s, m, t])]
-            self.add(Rule.MIN_LOT, (s, m, t), lot_terms, pulp.LpConstraintGE, 0.0, subject=s)
+            if (s, m, t) in d.min_lot:
+                lot_terms = [*delivered, (y, -d.min_lot[s, m, t])]
+                self.add(Rule.MIN_LOT, (s, m, t), lot_terms, pulp.LpConstraintGE, 0.0, subject=s)
+
+    def suppliers(self) -> None:
+        """At most N sources deliver a material in a period; at least N deliver their lot."""
+        d = self.data
+        for rule, counts, sense in (
+            (Rule.MAX_SUPPLIERS, d.max_suppliers, pulp.LpConstraintLE),
+            (Rule.MIN_SUPPLIERS, d.min_suppliers, pulp.LpConstraintGE),
+        ):
+            for m, count in counts.items():
+                for t in d.periods:
+                    terms = [
+                        (y, 1.0)
+                        for (s, material, period), y in self.use.items()
+                        if (material, period) == (m, t)
+                        and (rule is Rule.MAX_SUPPLIERS or (s, m, t) in d.min_lot)
+                    ]
+                    meaning = f"fewer than {count} sources can deliver their lot of {m} in {t}"
+                    self.add(rule, (m, t), terms, sense, float(count), meaning=meaning)
 
     def qualification(self) -> None:
         """A source with a qualification cost delivers nothing over the horizon unless
@@ -775,6 +795,7 @@ def build(data: ProblemData, lp: pulp.LpProblem | None = None, prefix: str = "")
     builder.unit_size()
     builder.lots()
     builder.qualification()
+    builder.suppliers()
     return builder.model()
 
 

@@ -215,6 +215,11 @@ class ProblemData:
     """Least tonnes of a (source, material, period) delivered if any is (integer rule)."""
     qualification: dict[str, float] = field(default_factory=dict)
     """Source -> money paid once if it delivers anything over the horizon (integer rule)."""
+    max_suppliers: dict[str, int] = field(default_factory=dict)
+    """Material -> most sources delivering it in a period (integer rule)."""
+    min_suppliers: dict[str, int] = field(default_factory=dict)
+    """Material -> least sources delivering at least their lot of it in a period (integer
+    rule)."""
 
     @property
     def integer_rules(self) -> tuple[str, ...]:
@@ -222,6 +227,8 @@ class ProblemData:
         found = [f"investments[{o.id}].unit_size" for o in self.options if o.unit_size]
         found += sorted({f"sources[{s}].min_lot" for s, _, _ in self.min_lot})
         found += [f"sources[{s}].qualification_cost" for s in self.qualification]
+        found += [f"security.max_suppliers.{m}" for m in self.max_suppliers]
+        found += [f"security.min_suppliers.{m}" for m in self.min_suppliers]
         return tuple(found)
 
     def most_supplied(self, cell: SMT) -> float:
@@ -554,7 +561,14 @@ def _with_integer_rules(data: ProblemData) -> ProblemData:
         for t in data.periods
     }
     qualification = {s.id: s.qualification_cost for s in sources.values() if s.qualification_cost}
-    return replace(data, min_lot=lots, qualification=qualification)
+    security = data.problem.security
+    return replace(
+        data,
+        min_lot=lots,
+        qualification=qualification,
+        max_suppliers=dict(security.max_suppliers),
+        min_suppliers=dict(security.min_suppliers),
+    )
 
 
 def _with_investments(data: ProblemData) -> ProblemData:

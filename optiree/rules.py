@@ -36,6 +36,8 @@ class Rule(StrEnum):
     USE = "use"
     MIN_LOT = "min_lot"
     QUALIFICATION = "qualification"
+    MAX_SUPPLIERS = "max_suppliers"
+    MIN_SUPPLIERS = "min_suppliers"
 
 
 class Family(StrEnum):
@@ -286,10 +288,38 @@ CATALOGUE: dict[Rule, RuleSpec] = {
             0,
             limits=False,
         ),
+        RuleSpec(
+            Rule.MAX_SUPPLIERS,
+            Family.PHYSICAL,
+            "sources delivering the material in the period against the most allowed [sources]",
+            "",
+            "security.max_suppliers",
+            "sources",
+            0,
+            limits=False,
+        ),
+        RuleSpec(
+            Rule.MIN_SUPPLIERS,
+            Family.PHYSICAL,
+            "sources delivering at least their lot of the material against the least allowed "
+            "[sources]",
+            "",
+            "security.min_suppliers",
+            "sources",
+            0,
+            limits=False,
+        ),
     )
 }
 
-INTEGER_RULES = (Rule.UNIT_SIZE, Rule.USE, Rule.MIN_LOT, Rule.QUALIFICATION)
+INTEGER_RULES = (
+    Rule.UNIT_SIZE,
+    Rule.USE,
+    Rule.MIN_LOT,
+    Rule.QUALIFICATION,
+    Rule.MAX_SUPPLIERS,
+    Rule.MIN_SUPPLIERS,
+)
 """The rules whose rows hold integer decisions (a problem with any of them is a MILP)."""
 
 LIMITS = tuple(rule for rule, spec in CATALOGUE.items() if spec.limits)

@@ -427,6 +427,11 @@ class Numbers:
     """Least X[s,m,t] if q[s,m,t] = 1 (binary), for the cells that can deliver."""
     qualification: dict[str, float] = field(default_factory=dict)
     """Source -> its one-off cost, paid if Q[s] = 1 (binary); X[s,.,.] = 0 otherwise."""
+    max_suppliers: dict[str, int] = field(default_factory=dict)
+    min_suppliers: dict[str, int] = field(default_factory=dict)
+    used: list[SMT] = field(default_factory=list)
+    """The cells with q[s,m,t]: those with a lot, and every cell of a material whose
+    suppliers are counted."""
 
     def most_with_new(self, s: str, m: str, t: str) -> float:
         """The most (s, m, t) can deliver: X-bar and every option serving it at its largest."""
@@ -525,6 +530,16 @@ def _resolve_integer_rules(problem: Problem, n: Numbers) -> None:
             for t in n.periods:
                 if lot > 0 and n.supply_terms(s.id, m, t):
                     n.min_lot[s.id, m, t] = lot
+    n.max_suppliers = dict(problem.security.max_suppliers)
+    n.min_suppliers = dict(problem.security.min_suppliers)
+    counted = {*n.max_suppliers, *n.min_suppliers}
+    n.used = [
+        (s.id, m, t)
+        for s in problem.sources
+        for m in n.materials
+        for t in n.periods
+        if n.supply_terms(s.id, m, t) and ((s.id, m, t) in n.min_lot or m in counted)
+    ]
 
 
 def _resolve_investments(problem: Problem, n: Numbers) -> None:
@@ -1741,9 +1756,10 @@ class _Checker:
                 plan.values["n", o, tau] = float(round(units))
                 if not _close(units, round(units)):
                     self.fail(f"investments[{o},{tau}]: {units} units of {unit}, not whole")
-        for (s, m, t), lot in n.min_lot.items():
+        for s, m, t in n.used:
             x = plan.delivered(s, m, t)
             plan.values["q", s, m, t] = 1.0 if x > TOLERANCE else 0.0
+            lot = n.min_lot.get((s, m, t), 0.0)
             if x > TOLERANCE and not _at_most(lot, x):
                 self.fail(f"supply[{s},{m},{t}]: {x} t, below the minimum lot of {lot}")
         for s in n.qualification:
@@ -1758,12 +1774,16 @@ class _Checker:
             for tau in n.options[o].decided:
                 terms: Terms = [(("y", o, tau), 1.0), (("n", o, tau), -unit)]
                 yield RuleRow(f"unit_size({o},{tau})", "unit_size", o, "", tau, "=", terms, 0.0)
-        for (s, m, t), lot in n.min_lot.items():
+        for s, m, t in n.used:
             x = n.supply_terms(s, m, t)
             most = n.most_with_new(s, m, t)
             q: Var = ("q", s, m, t)
             yield RuleRow(f"use({s},{m},{t})", "use", s, m, t, "<=", [*x, (q, -most)], 0.0)
-            yield RuleRow(f"min_lot({s},{m},{t})", "min_lot", s, m, t, ">=", [*x, (q, -lot)], 0.0)
+            if (s, m, t) in n.min_lot:
+                lot = n.min_lot[s, m, t]
+                terms = [*x, (q, -lot)]
+                yield RuleRow(f"min_lot({s},{m},{t})", "min_lot", s, m, t, ">=", terms, 0.0)
+        yield from self.supplier_rows()
         label = f"{n.periods[0]}..{n.periods[-1]}"
         for s in n.qualification:
             cells = [(m, t) for m in n.materials for t in n.periods if n.supply_terms(s, m, t)]
@@ -1772,13 +1792,29 @@ class _Checker:
             name = f"qualification({s},{label})"
             yield RuleRow(name, "qualification", s, "", label, "<=", [*x, (("Q", s), -most)], 0.0)
 
+    def supplier_rows(self) -> Iterator[RuleRow]:
+        """max_suppliers: the q of a material's cells in a period at most N; min_suppliers:
+        the q of its cells with a lot at least N."""
+        n = self.n
+        for m, most in n.max_suppliers.items():
+            for t in n.periods:
+                terms: Terms = [(("q", *c), 1.0) for c in n.used if c[1:] == (m, t)]
+                yield RuleRow(
+                    f"max_suppliers({m},{t})", "max_suppliers", "", m, t, "<=", terms, most
+                )
+        for m, least in n.min_suppliers.items():
+            for t in n.periods:
+                terms = [(("q", *c), 1.0) for c in n.min_lot if c[1:] == (m, t)]
+                name = f"min_suppliers({m},{t})"
+                yield RuleRow(name, "min_suppliers", "", m, t, ">=", terms, least)
+
     def integer_variables(self, cost: dict[Var, float], upper: dict[Var, float | None]) -> None:
         """n, q and Q: fixed at the plan's values in the LP whose duals a MILP reports."""
         n = self.n
         for o in n.unit_size:
             for tau in n.options[o].decided:
                 cost["n", o, tau], upper["n", o, tau] = 0.0, None
-        for cell in n.min_lot:
+        for cell in n.used:
             cost[("q", *cell)], upper[("q", *cell)] = 0.0, 1.0
         for s, price in n.qualification.items():
             cost["Q", s], upper["Q", s] = price, 1.0

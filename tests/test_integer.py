@@ -206,3 +206,50 @@ def test_in_kilograms(solver: SolverName) -> None:
     document["caps"][0]["max_tonnes"] = 15_000.0
     _, result = _solve(document, solver)
     assert result.total_cost == pytest.approx(2_500.0, rel=1e-9)
+
+
+def suppliers(**security: Any) -> Document:
+    """Nd in one period, 10 t, from a (6 t at 100), b (6 t at 110) or c (10 t at 130), each
+    with a minimum lot of 2 t. Free: a 6 + b 4 = 1,040. At most one supplier: c alone, 1,300.
+    At least three (each delivering its lot): a 6, b 2, c 2 = 600 + 220 + 260 = 1,080."""
+    return {
+        "name": "suppliers",
+        "materials": [{"id": "Nd"}],
+        "sources": [
+            {"id": ident, "country": country, "capacity": {"Nd": most}, "prices": {"Nd": price}}
+            | {"min_lot": {"Nd": 2.0}}
+            for ident, country, most, price in [
+                ("a", "AU", 6.0, 100.0),
+                ("b", "US", 6.0, 110.0),
+                ("c", "CA", 10.0, 130.0),
+            ]
+        ],
+        "demand": {"Nd": 10.0},
+        "security": security,
+    }
+
+
+@pytest.mark.parametrize(
+    ("security", "total", "plan"),
+    [
+        ({}, 1_040.0, {"a": 6.0, "b": 4.0}),
+        ({"max_suppliers": {"Nd": 2}}, 1_040.0, {"a": 6.0, "b": 4.0}),
+        ({"max_suppliers": {"Nd": 1}}, 1_300.0, {"c": 10.0}),
+        ({"min_suppliers": {"Nd": 3}}, 1_080.0, {"a": 6.0, "b": 2.0, "c": 2.0}),
+    ],
+)
+def test_suppliers(
+    solver: SolverName, security: Document, total: float, plan: dict[str, float]
+) -> None:
+    _, result = _solve(suppliers(**security), solver)
+    assert result.total_cost == pytest.approx(total, rel=1e-9)
+    supplied = {s: x for (s, _), x in _supplied(result).items() if x > 0}
+    assert supplied == pytest.approx(plan)
+
+
+def test_min_suppliers_needs_lots() -> None:
+    document = suppliers(min_suppliers={"Nd": 2})
+    for source in document["sources"][1:]:
+        source.pop("min_lot")
+    with pytest.raises(ValidationError, match="only 1 source"):
+        Problem.model_validate(document)
