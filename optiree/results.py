@@ -547,7 +547,9 @@ def optimal_result(
     is not returned; the result has status "error" and says which row and by how much. With
     another ``status`` than optimal (a run stopped by its time limit), the plan is the best
     found and its duals, reduced costs and ranges are not read (NaN); so too after a solver
-    that reports no duals (GLPK, SCIP...: docs/solvers.md).
+    that reports no duals (GLPK, SCIP...: docs/solvers.md), and for a MILP whose integer
+    decisions are not fixed (:func:`optiree.solve.fix_integers` makes the LP whose duals a
+    MILP reports).
     """
     d = model.data
     proved = status is Status.OPTIMAL
@@ -555,7 +557,7 @@ def optimal_result(
     tables = _plan_tables(model, ranges)
     supply = tables["supply"]
     constraints = _constraints(model, supply, ranges)
-    if not proved or not _has_duals(model.lp):
+    if not proved or not _has_duals(model.lp) or _integer(model):
         _unproved(constraints, tables["purchases"], tables["feeds"])
     tables |= {"shares": _shares(supply), "constraints": constraints}
     tables["costs"] = _costs(model, tables)
@@ -686,6 +688,12 @@ def _costs(model: LpModel, tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
         + _other_costs(model),
         columns=COLUMNS["costs"],
     )
+
+
+def _integer(model: LpModel) -> bool:
+    """Whether ``model`` was solved as a MILP whose integer decisions are not fixed: a MILP's
+    duals are those of the LP with them fixed (:func:`optiree.solve.fix_integers`), or none."""
+    return any(v.cat == pulp.LpInteger for v in model.integers)
 
 
 def _has_duals(lp: pulp.LpProblem) -> bool:

@@ -119,15 +119,38 @@ def _has_plan(model: LpModel) -> bool:
     )
 
 
+UNUSED = 1e-9
+"""Tonnes at or below which a source counts as not delivering (its ``use`` or ``qualified``
+decision is fixed at 0)."""
+
+
 def fix_integers(model: LpModel, solver: pulp.LpSolver) -> tuple[Status, str]:
     """Fix every integer decision of a solved MILP at its value and solve the LP that is left
     (in place): its plan costs the same, and its duals are the MILP's shadow prices, labelled
-    :data:`optiree.results.FIXED_DUALS`."""
+    :data:`optiree.results.FIXED_DUALS`.
+
+    A ``use`` or ``qualified`` decision at 1 for a source that delivers nothing there (a free
+    choice, or one worth nothing) is fixed at 0, so that every fixed decision says what the
+    plan does: 1 where the source delivers, 0 where it does not."""
+    idle = _idle(model)
     for variable in model.integers:
-        value = float(round(variable.varValue or 0.0))
+        value = 0.0 if variable.name in idle else float(round(variable.varValue or 0.0))
         variable.lowBound = variable.upBound = value
         variable.cat = pulp.LpContinuous
     return run_solver(model, solver)
+
+
+def _idle(model: LpModel) -> set[str]:
+    """The names of the ``use`` and ``qualified`` decisions of sources that deliver nothing
+    there (at most :data:`UNUSED` t)."""
+    delivered = {
+        cell: sum((v.varValue or 0.0) * a for v, a in terms) for cell, terms in model.supply.items()
+    }
+    by_source: dict[str, float] = {}
+    for (s, _, _), tonnes in delivered.items():
+        by_source[s] = by_source.get(s, 0.0) + tonnes
+    idle = {y.name for cell, y in model.use.items() if delivered.get(cell, 0.0) <= UNUSED}
+    return idle | {q.name for s, q in model.qualified.items() if by_source.get(s, 0.0) <= UNUSED}
 
 
 def _mip_figures(model: LpModel) -> dict[str, float | str | None]:

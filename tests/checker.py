@@ -1756,15 +1756,30 @@ class _Checker:
                 plan.values["n", o, tau] = float(round(units))
                 if not _close(units, round(units)):
                     self.fail(f"investments[{o},{tau}]: {units} units of {unit}, not whole")
+        rows = self.result.constraints.set_index("constraint")["value"]
         for s, m, t in n.used:
             x = plan.delivered(s, m, t)
-            plan.values["q", s, m, t] = 1.0 if x > TOLERANCE else 0.0
+            q = self.used(x, float(rows.get(f"use({s},{m},{t})", math.nan)), (s, m, t))
+            plan.values["q", s, m, t] = q
             lot = n.min_lot.get((s, m, t), 0.0)
-            if x > TOLERANCE and not _at_most(lot, x):
-                self.fail(f"supply[{s},{m},{t}]: {x} t, below the minimum lot of {lot}")
-        for s in n.qualification:
+            if not _at_most(lot * q, x) or not _at_most(x, n.most_with_new(s, m, t) * q):
+                self.fail(f"supply[{s},{m},{t}]: {x} t with use {q}, lot {lot}")
+        costs = self.result.costs
+        paid = costs[costs["component"] == "qualification"].set_index("item")["cost"]
+        for s, cost in n.qualification.items():
             delivered = sum(plan.delivered(s, m, t) for m in n.materials for t in n.periods)
-            plan.values["Q", s] = 1.0 if delivered > TOLERANCE else 0.0
+            plan.values["Q", s] = float(paid.get(s, 0.0)) / cost
+            if delivered > TOLERANCE and not _close(plan["Q", s], 1.0):
+                self.fail(f"costs[qualification,{s}]: {paid.get(s, 0.0)}, expected {cost}")
+
+    def used(self, x: float, value: float, cell: SMT) -> float:
+        """q of ``cell``, read off its use row's value (X - most q): the one integer decision
+        the tables do not list (a source may be free to deliver and deliver nothing)."""
+        most = self.n.most_with_new(*cell)
+        q = (x - value) / most if most > 0 and not math.isnan(value) else float(x > TOLERANCE)
+        if not _close(q, round(q)) or round(q) not in (0, 1):
+            self.fail(f"constraints[use({','.join(cell)})]: use {q}, not 0 or 1")
+        return float(round(q))
 
     def integer_rows(self) -> Iterator[RuleRow]:
         """unit_size: y - unit x n = 0; use: X - most x q <= 0; min_lot: X - lot x q >= 0;

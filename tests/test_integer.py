@@ -21,6 +21,7 @@ from typing import Any
 import highspy
 import pulp
 import pytest
+from hypothesis import assume, given, settings
 from pydantic import ValidationError
 
 import optiree
@@ -30,7 +31,9 @@ from optiree.model import build
 from optiree.prepare import prepare
 from optiree.results import FIXED_DUALS
 from optiree.solve import SolverName, fix_integers, run_solver
-from optiree.solvers import solver_for
+from optiree.solvers import solver_for, with_mip_gap
+from tests.checker import check
+from tests.strategies import integer_problems
 from tests.test_investment import mine
 from tests.test_known_optima import _solve
 
@@ -253,3 +256,57 @@ def test_min_suppliers_needs_lots() -> None:
         source.pop("min_lot")
     with pytest.raises(ValidationError, match="only 1 source"):
         Problem.model_validate(document)
+
+
+# -- properties on random problems ------------------------------------------------------------
+
+PROPERTIES = settings(max_examples=40, deadline=None)
+
+
+def _milp(problem: Problem, solver: SolverName) -> optiree.Result:
+    """The MILP solved within 10 s; examples it leaves infeasible are skipped."""
+    result = optiree.solve(problem, solver, time_limit=10.0)
+    assume(result.status != "infeasible")
+    assert result.status == "optimal", result.message
+    return result
+
+
+@PROPERTIES
+@given(integer_problems())
+def test_relaxing_never_raises_the_cost(problem: Problem) -> None:
+    """The LP relaxation (integer decisions continuous) costs at most the MILP's optimum."""
+    result = _milp(problem, "highs")
+    model = build(prepare(problem))
+    assert run_solver(model, pulp.HiGHS(msg=False, mip=False))[0] == "optimal"
+    relaxed = pulp.value(model.lp.objective)
+    assert relaxed <= result.total_cost + 1e-6 * max(1.0, abs(relaxed))
+
+
+@PROPERTIES
+@given(integer_problems())
+def test_fixed_lp_costs_the_milp_optimum(problem: Problem) -> None:
+    """The MILP's optimum and the LP with its integer decisions fixed there cost the same (the
+    result's total, its plan checked and its duals proving the fixed LP optimal)."""
+    model = build(prepare(problem))
+    pulp_solver = solver_for("highs")
+    with_mip_gap(pulp_solver)
+    status, _ = run_solver(model, pulp_solver)
+    assume(status != "infeasible")
+    assert status == "optimal"
+    milp = pulp.value(model.lp.objective)
+    assert fix_integers(model, pulp_solver)[0] == "optimal"
+    assert pulp.value(model.lp.objective) == pytest.approx(milp, rel=1e-7, abs=1e-6)
+
+
+@PROPERTIES
+@given(integer_problems())
+def test_highs_and_cbc_agree(problem: Problem) -> None:
+    """Both close the MILP to a gap of 1e-6: the same least cost; each plan passes the
+    independent checker, duals of the fixed LP included."""
+    highs, cbc = _milp(problem, "highs"), _milp(problem, "cbc")
+    assert highs.total_cost == pytest.approx(cbc.total_cost, rel=2e-6, abs=1e-5)
+    if prepare(problem).integer_rules:
+        assert highs.mip_gap is not None
+        assert highs.mip_gap <= 1e-6
+    assert check(problem, highs) == []
+    assert check(problem, cbc) == []
