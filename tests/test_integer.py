@@ -16,6 +16,7 @@
   not at 500 (2,000).
 """
 
+import random
 from typing import Any
 
 import highspy
@@ -44,48 +45,33 @@ def lumpy(unit: float | None = 2.0) -> Document:
     return mine(budget=300.0, unit_size=unit)
 
 
-def lots(lot: float | None = 8.0) -> Document:
-    a: Document = {"id": "a", "country": "AU", "capacity": {"Nd": 10.0}}
-    if lot is not None:
-        a["min_lot"] = {"Nd": lot}
+def _nd(name: str, *sources: Document, **more: Any) -> Document:
+    """Nd for two periods, 10 t each, at a reference price of 100, from ``sources``."""
     return {
-        "name": "lots",
+        "name": name,
         "periods": ["P1", "P2"],
         "materials": [{"id": "Nd"}],
         "reference_prices": {"Nd": 100.0},
-        "sources": [
-            a,
-            {
-                "id": "b",
-                "country": "US",
-                "capacity": {"Nd": 20.0},
-                "prices": {"Nd": {"P1": 150.0, "P2": 160.0}},
-            },
-        ],
+        "sources": list(sources),
         "demand": {"Nd": 10.0},
-        "stock": {"holding_cost": {"Nd": 1.0}},  # no stock at the optimum: a unique plan
-        "caps": [{"id": "a_total", "source": "a", "max_tonnes": 15.0, "sum_over": ["periods"]}],
-    }
+    } | more
+
+
+def _source(ident: str, country: str, most: float, **more: Any) -> Document:
+    return {"id": ident, "country": country, "capacity": {"Nd": most}} | more
+
+
+def lots(lot: float | None = 8.0) -> Document:
+    a = _source("a", "AU", 10.0, **({} if lot is None else {"min_lot": {"Nd": lot}}))
+    b = _source("b", "US", 20.0, prices={"Nd": {"P1": 150.0, "P2": 160.0}})
+    cap = {"id": "a_total", "source": "a", "max_tonnes": 15.0, "sum_over": ["periods"]}
+    # holding costs 1: no stock at the optimum, a unique plan
+    return _nd("lots", a, b, stock={"holding_cost": {"Nd": 1.0}}, caps=[cap])
 
 
 def qualified(cost: float) -> Document:
-    return {
-        "name": "qualified",
-        "periods": ["P1", "P2"],
-        "materials": [{"id": "Nd"}],
-        "reference_prices": {"Nd": 100.0},
-        "sources": [
-            {"id": "a", "country": "AU", "capacity": {"Nd": 10.0}},
-            {
-                "id": "c",
-                "country": "CA",
-                "capacity": {"Nd": 10.0},
-                "prices": {"Nd": 80.0},
-                "qualification_cost": cost,
-            },
-        ],
-        "demand": {"Nd": 10.0},
-    }
+    c = _source("c", "CA", 10.0, prices={"Nd": 80.0}, qualification_cost=cost)
+    return _nd("qualified", _source("a", "AU", 10.0), c)
 
 
 def _supplied(result: optiree.Result) -> dict[tuple[str, str], float]:
@@ -310,3 +296,91 @@ def test_highs_and_cbc_agree(problem: Problem) -> None:
         assert highs.mip_gap <= 1e-6
     assert check(problem, highs) == []
     assert check(problem, cbc) == []
+
+
+# -- the analyses on a MILP -------------------------------------------------------------------
+
+
+def disrupted_lots() -> Problem:
+    """``lots`` with a shortage penalty and two scenarios: calm, and source a cut in P2."""
+    document = lots() | {"shortage_penalty": {"Nd": 1_000.0}}
+    cut = {"source": "a", "start": "P2"}
+    document["scenarios"] = [
+        {"name": "calm", "probability": 0.5},
+        {"name": "cut", "probability": 0.5, "disruptions": [cut]},
+    ]
+    return Problem.model_validate(document)
+
+
+def test_sweep_re_solves_the_milp(solver: SolverName) -> None:
+    """Calm: 2,500 as planned. a cut in P2, known from the start: a's 10 t and b's 10 t in P1,
+    10 t held for P2: 1,000 + 1,500 + 10 = 2,510 (b in P2 instead would cost 2,600)."""
+    problem = disrupted_lots()
+    table = optiree.sweep(problem, problem.scenarios, solver=solver, progress=False).table
+    costs = dict(zip(table["scenario"], table["total_cost"], strict=True))
+    assert costs == pytest.approx({"calm": 2_500.0, "cut": 2_510.0})
+
+
+def test_stress_test_re_solves_the_milp(solver: SolverName) -> None:
+    """The plan (b 10 t in P1, a 10 t in P2) committed in P1, a cut in P2: b's 10 t at 160."""
+    problem = disrupted_lots()
+    plan = optiree.solve(problem, solver)
+    tested = optiree.stress_test(problem, plan, "cut", 1, solver=solver)
+    assert tested.result.status == "optimal"
+    assert tested.result.total_cost == pytest.approx(1_500.0 + 1_600.0)
+    assert tested.result.constraints["shadow_price"].isna().all()  # a MILP's, not fixed
+
+
+def test_stochastic_re_solves_the_milp(solver: SolverName) -> None:
+    """Decided in P1 for both scenarios: a's 10 t and b's 10 t, 10 t held for P2 (2,510)
+    beats b in P1 and a or b in P2 (2,800 expected) and a in P1, b in P2 (2,600)."""
+    result = optiree.solve_stochastic(disrupted_lots(), solver=solver)
+    assert result.status == "optimal"
+    assert result.expected_cost == pytest.approx(2_510.0)
+
+
+def test_diagnose_keeps_the_integer_rules() -> None:
+    """30 t a period: a must sell 10 t in each (its lot forbids 5), so the cap of 15 t on a
+    gives 5 t: the integer decisions stay free, the LP rule around them gives."""
+    document = lots() | {"demand": {"Nd": 30.0}}
+    diagnosis = optiree.diagnose(Problem.model_validate(document))
+    relaxed = diagnosis.relaxations.set_index("constraint")["relax_by"]
+    assert relaxed.to_dict() == pytest.approx({"cap(a_total,Nd,P1..P2)": 5.0})
+
+
+def hard(seed: int = 3) -> Problem:
+    """Nd over 12 periods from 40 sources, each with a minimum lot and a qualification cost,
+    at most 3 suppliers a period: far from closed after a second (a gap near 50% on HiGHS)."""
+    rng = random.Random(seed)
+    periods = [f"P{i}" for i in range(1, 13)]
+    sources = [
+        _source(
+            f"S{i}",
+            f"C{i % 7}",
+            rng.randint(20, 80),
+            prices={"Nd": rng.randint(80, 200)},
+            min_lot={"Nd": rng.randint(10, 40)},
+            qualification_cost=rng.randint(500, 5000),
+        )
+        for i in range(40)
+    ]
+    document = _nd("hard", *sources, periods=periods, stock={"holding_cost": {"Nd": 2.0}})
+    document["demand"] = {"Nd": {t: rng.randint(60, 140) for t in periods}}
+    document["security"] = {"max_suppliers": {"Nd": 3}}
+    return Problem.model_validate(document)
+
+
+def test_time_limit_returns_the_best_plan_with_its_gap(solver: SolverName) -> None:
+    result = optiree.solve(hard(), solver, time_limit=1.0)
+    assert result.status == "time_limit", result.message
+    assert "the best plan found is returned" in result.message
+    assert result.total_cost is not None
+    assert result.max_violation <= 1e-6  # checked by verify
+    assert result.constraints["shadow_price"].isna().all()
+    if solver == "highs":
+        assert result.best_bound is not None
+        assert result.mip_gap is not None
+        assert result.best_bound < result.total_cost
+        gap = (result.total_cost - result.best_bound) / result.total_cost
+        assert result.mip_gap == pytest.approx(gap, rel=1e-6)
+        assert "gap" in result.summary()
