@@ -410,7 +410,17 @@ def summary_document(result: Result) -> dict[str, Any]:
             for table, column, unit in result.units().itertuples(index=False)
         },
         "tables": [f"{name}.csv" for name in result.tables()],
-    }
+    } | _mip_figures(result)
+
+
+def _mip_figures(result: Result) -> dict[str, Any]:
+    """A MILP's best bound, gap (None where the solver reports none) and where its duals come
+    from; nothing for an LP."""
+    if result.duals_of is None:
+        return {}
+    known = {"best_bound": result.best_bound, "mip_gap": result.mip_gap}
+    figures = {k: v if v is not None and math.isfinite(v) else None for k, v in known.items()}
+    return figures | {"duals_of": result.duals_of}
 
 
 def summary_rows(result: Result) -> list[tuple[str, Any, str | None]]:
@@ -422,6 +432,8 @@ def summary_rows(result: Result) -> list[tuple[str, Any, str | None]]:
     keys = ("problem", "status", "message", "solver", "currency")
     rows: list[tuple[str, Any, str | None]] = [(key, document[key], None) for key in keys]
     rows.append(("total_cost", document["total_cost"], money))
+    units = {"best_bound": money, "mip_gap": "fraction", "duals_of": None}
+    rows += [(key, document[key], unit) for key, unit in units.items() if key in document]
     rows += [(f"cost: {k}", v, money) for k, v in document["cost_by_component"].items()]
     rows += [(f"unmet tonnes: {k}", v, tonnes) for k, v in document["unmet_tonnes"].items()]
     rows += [(f"sheet: {name}", name, None) for name in result.tables()]

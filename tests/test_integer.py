@@ -16,7 +16,9 @@
   not at 500 (2,000).
 """
 
+import json
 import random
+from pathlib import Path
 from typing import Any
 
 import highspy
@@ -384,3 +386,15 @@ def test_time_limit_returns_the_best_plan_with_its_gap(solver: SolverName) -> No
         gap = (result.total_cost - result.best_bound) / result.total_cost
         assert result.mip_gap == pytest.approx(gap, rel=1e-6)
         assert "gap" in result.summary()
+
+
+def test_written_summary_says_it_is_a_milp(tmp_path: Path) -> None:
+    """summary.json of a MILP has its bound, gap and where its duals come from; an LP's has
+    none of them."""
+    milp = optiree.solve(Problem.model_validate(lots()))
+    lp = optiree.solve(Problem.model_validate(lots(None)))
+    milp_summary = json.loads((milp.write(tmp_path / "milp") / "summary.json").read_text())
+    lp_summary = json.loads((lp.write(tmp_path / "lp") / "summary.json").read_text())
+    assert milp_summary["best_bound"] == pytest.approx(2_500.0)
+    assert milp_summary["duals_of"] == FIXED_DUALS
+    assert not {"best_bound", "mip_gap", "duals_of"} & lp_summary.keys()
