@@ -17,7 +17,7 @@ from optiree.model import LpModel, build
 from optiree.prepare import prepare
 from optiree.results import FIXED_DUALS, Result, Status, optimal_result
 from optiree.schema import LARGEST, Problem
-from optiree.solvers import SolverName, name_of, solver_for, with_mip_gap
+from optiree.solvers import SolverName, name_of, solver_for
 
 INFEASIBLE_HINT = (
     "no plan meets every demand, cap and security rule at once. Loosen a cap or a security "
@@ -204,8 +204,6 @@ def solve(
     pulp_solver = solver_for(solver, time_limit, log=log)
     name = name_of(solver)
     model = build(prepare(problem))
-    if model.integers and not isinstance(solver, pulp.LpSolver):
-        with_mip_gap(pulp_solver)
     status, message, figures = _solved(model, pulp_solver)
     if status is Status.OPTIMAL:
         return replace(optimal_result(model, name, status, message), **figures)

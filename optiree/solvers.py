@@ -8,7 +8,7 @@ where it needs more than a plan, :func:`require` (before any solve). HiGHS runs 
 
 import warnings
 from dataclasses import dataclass
-from typing import TypeAlias
+from typing import Any, TypeAlias
 
 import pulp
 
@@ -144,7 +144,9 @@ def solver_for(
             )
         solver = choice
     else:
-        options = {"msg": log} | ({"timeLimit": time_limit} if time_limit is not None else {})
+        options: dict[str, Any] = {"msg": log}
+        options |= {"timeLimit": time_limit} if time_limit is not None else {}
+        options |= {"gapRel": MIP_GAP} if pulp_name(choice) == "HiGHS" else {}
         with warnings.catch_warnings():
             # PuLP 3.3 warns that PULP_CBC_CMD goes away in PuLP 4; optiree pins PuLP < 4.
             warnings.filterwarnings("ignore", "PULP_CBC_CMD is deprecated", DeprecationWarning)
@@ -155,18 +157,8 @@ def solver_for(
 
 
 MIP_GAP = 1e-6
-"""The relative gap at which a MILP is called solved when the solver is chosen by name
-(HiGHS's own default, 1e-4, would let two solvers' optima differ by 0.01%)."""
-
-
-def with_mip_gap(solver: pulp.LpSolver) -> None:
-    """Ask ``solver`` (made here from a name) to close a MILP to :data:`MIP_GAP`, unless a
-    gap is set; HiGHS takes it as ``gapRel``, the others through PuLP's ``gapRel`` option."""
-    if isinstance(solver, pulp.HiGHS):
-        if solver.gapRel is None:
-            solver.gapRel = MIP_GAP
-    else:
-        solver.optionsDict.setdefault("gapRel", MIP_GAP)
+"""The relative gap at which HiGHS, chosen by name, calls a MILP solved (its own default, 1e-4,
+would let two solvers' optima differ by 0.01%; CBC's default is 0). No effect on an LP."""
 
 
 def check(choice: SolverName) -> None:

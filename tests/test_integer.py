@@ -34,7 +34,7 @@ from optiree.model import build
 from optiree.prepare import prepare
 from optiree.results import FIXED_DUALS
 from optiree.solve import SolverName, fix_integers, run_solver
-from optiree.solvers import solver_for, with_mip_gap
+from optiree.solvers import solver_for
 from tests.checker import check
 from tests.strategies import integer_problems
 from tests.test_investment import mine
@@ -276,8 +276,7 @@ def test_fixed_lp_costs_the_milp_optimum(problem: Problem) -> None:
     """The MILP's optimum and the LP with its integer decisions fixed there cost the same (the
     result's total, its plan checked and its duals proving the fixed LP optimal)."""
     model = build(prepare(problem))
-    pulp_solver = solver_for("highs")
-    with_mip_gap(pulp_solver)
+    pulp_solver = solver_for("highs")  # closes a MILP to a gap of 1e-6 (MIP_GAP)
     status, _ = run_solver(model, pulp_solver)
     assume(status != "infeasible")
     assert status == "optimal"
