@@ -374,6 +374,16 @@ def row_activities(lp: pulp.LpProblem) -> FloatArray | None:
     return np.asarray(solution.row_value, dtype=float)
 
 
+def mip_bound(lp: pulp.LpProblem) -> tuple[float, float] | None:
+    """The best bound and the relative gap of ``lp``'s last solve as a MILP; None when HiGHS
+    did not solve it (other solvers' bounds are not read back through PuLP)."""
+    highs = _solved_highs(lp)
+    if highs is None:
+        return None
+    info = highs.getInfo()
+    return float(info.mip_dual_bound), float(info.mip_gap)
+
+
 # --- end of reading a solved LP back ---
 
 

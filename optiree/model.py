@@ -99,6 +99,17 @@ class LpModel:
     """The plan's total cost; the LP's objective unless the model was built into another LP."""
     build: dict[tuple[str, str], pulp.LpVariable] = field(default_factory=dict)
     """(option, period decided) -> yearly capacity decided [t/yr, or units/yr]."""
+    units: dict[tuple[str, str], pulp.LpVariable] = field(default_factory=dict)
+    """(lumpy option, period decided) -> whole units built (integer)."""
+    use: dict[SMT, pulp.LpVariable] = field(default_factory=dict)
+    """(source, material, period) with a minimum lot -> 1 if bought there at all (binary)."""
+    qualified: dict[str, pulp.LpVariable] = field(default_factory=dict)
+    """Source with a qualification cost -> 1 if it delivers anything at all (binary)."""
+
+    @property
+    def integers(self) -> list[pulp.LpVariable]:
+        """The integer and binary variables (none: the model is an LP)."""
+        return [*self.units.values(), *self.use.values(), *self.qualified.values()]
 
     def decisions(self) -> dict[str, Mapping[Any, pulp.LpVariable]]:
         """Every variable indexed by period (the period last in its key), by kind."""
@@ -165,6 +176,40 @@ class _Builder:
         for (s, m, t), terms in self.supply.items():
             self.supply_by_mt.setdefault((m, t), []).append((s, terms))
         self.saved_by_mt = self.savings()
+        self.units, self.use, self.qualified = self.integer_decisions()
+
+    def integer_decisions(
+        self,
+    ) -> tuple[
+        dict[tuple[str, str], pulp.LpVariable],
+        dict[SMT, pulp.LpVariable],
+        dict[str, pulp.LpVariable],
+    ]:
+        """Whole units of each lumpy option's builds, whether each cell with a minimum lot is
+        bought, whether each source with a qualification cost is used: none for an LP."""
+        d = self.data
+        units = {
+            key: self.lp.add_variable(
+                self.prefix + _name("units", *key),
+                0,
+                math.floor(o.max_size / o.unit_size),
+                "Integer",
+            )
+            for key in self.build
+            for o in [d.option(key[0])]
+            if o.unit_size
+        }
+        counted = {*d.max_suppliers, *d.min_suppliers}
+        use = {
+            cell: self.lp.add_variable(self.prefix + _name("use", *cell), 0, 1, "Integer")
+            for cell in self.supply
+            if cell in d.min_lot or cell[1] in counted
+        }
+        qualified = {
+            s: self.lp.add_variable(self.prefix + _name("qualified", s), 0, 1, "Integer")
+            for s in d.qualification
+        }
+        return units, use, qualified
 
     def variable(self, kind: str, index: tuple[str, ...], ub: float | None) -> pulp.LpVariable:
         return self.lp.add_variable(self.prefix + _name(kind, *index), 0, ub)
@@ -307,6 +352,7 @@ class _Builder:
         terms += [(w, d.feed_price[key]) for key, w in self.feed.items()]
         terms += [(v, d.sub_cost[key]) for key, v in self.sub.items()]
         terms += self.stock_costs() + self.outlet_costs() + self.build_costs()
+        terms += [(v, d.qualification[s]) for s, v in self.qualified.items()]
         self.cost = _expression(terms)
         if self.own_lp:
             self.lp.setObjective(self.cost)
@@ -623,6 +669,70 @@ class _Builder:
             ]
             self.most(Rule.BUDGET, (row.subject, row.label), terms, row.limit)
 
+    def unit_size(self) -> None:
+        """A lumpy option's build is its whole units times their size."""
+        for (ident, t), n in self.units.items():
+            size = self.data.option(ident).unit_size or 0.0
+            terms = [(self.build[ident, t], 1.0), (n, -size)]
+            self.add(
+                Rule.UNIT_SIZE,
+                (ident, t),
+                terms,
+                pulp.LpConstraintEQ,
+                0.0,
+                subject=ident,
+                material="",
+            )
+
+    def lots(self) -> None:
+        """A cell with a minimum lot delivers nothing, or from the lot to the most it can."""
+        d = self.data
+        for (s, m, t), y in self.use.items():
+            delivered = self.supply[s, m, t]
+            most = d.most_supplied((s, m, t))
+            most_terms = [*delivered, (y, -most)]
+            self.add(Rule.USE, (s, m, t), most_terms, pulp.LpConstraintLE, 0.0, subject=s)
+            if (s, m, t) in d.min_lot:
+                lot_terms = [*delivered, (y, -d.min_lot[s, m, t])]
+                self.add(Rule.MIN_LOT, (s, m, t), lot_terms, pulp.LpConstraintGE, 0.0, subject=s)
+
+    def suppliers(self) -> None:
+        """At most N sources deliver a material in a period; at least N deliver their lot."""
+        d = self.data
+        for rule, counts, sense in (
+            (Rule.MAX_SUPPLIERS, d.max_suppliers, pulp.LpConstraintLE),
+            (Rule.MIN_SUPPLIERS, d.min_suppliers, pulp.LpConstraintGE),
+        ):
+            for m, count in counts.items():
+                for t in d.periods:
+                    terms = [
+                        (y, 1.0)
+                        for (s, material, period), y in self.use.items()
+                        if (material, period) == (m, t)
+                        and (rule is Rule.MAX_SUPPLIERS or (s, m, t) in d.min_lot)
+                    ]
+                    meaning = f"fewer than {count} sources can deliver their lot of {m} in {t}"
+                    self.add(rule, (m, t), terms, sense, float(count), meaning=meaning)
+
+    def qualification(self) -> None:
+        """A source with a qualification cost delivers nothing over the horizon unless
+        qualified (big-M: the most it can deliver over the horizon)."""
+        d = self.data
+        for s, q in self.qualified.items():
+            cells = [cell for cell in self.supply if cell[0] == s]
+            terms = [term for cell in cells for term in self.supply[cell]]
+            most = sum(d.most_supplied(cell) for cell in cells)
+            index = (s, f"{d.periods[0]}..{d.periods[-1]}")
+            self.add(
+                Rule.QUALIFICATION,
+                index,
+                [*terms, (q, -most)],
+                pulp.LpConstraintLE,
+                0.0,
+                subject=s,
+                material="",
+            )
+
     def model(self) -> LpModel:
         return LpModel(
             self.data,
@@ -643,6 +753,9 @@ class _Builder:
             tuple(self.impossible),
             self.cost,
             self.build,
+            self.units,
+            self.use,
+            self.qualified,
         )
 
 
@@ -679,6 +792,10 @@ def build(data: ProblemData, lp: pulp.LpProblem | None = None, prefix: str = "")
         builder.capacity()
         builder.build_limit()
         builder.budget()
+    builder.unit_size()
+    builder.lots()
+    builder.qualification()
+    builder.suppliers()
     return builder.model()
 
 

@@ -115,6 +115,8 @@ class Option:
     serving: tuple[str, ...]
     per_period: float
     """Share of the yearly capacity that serves in one period: ``period_days / 365``."""
+    unit_size: float | None = None
+    """Yearly capacity of one unit of a lumpy option (built in whole units); None: any size."""
 
     @property
     def target(self) -> str:
@@ -209,6 +211,30 @@ class ProblemData:
     """Source cells new capacity can serve -> the builds that serve them."""
     new_units: dict[KT, tuple[Build, ...]] = field(default_factory=dict)
     """Substitute cells a new line can serve -> the builds that serve them."""
+    min_lot: dict[SMT, float] = field(default_factory=dict)
+    """Least tonnes of a (source, material, period) delivered if any is (integer rule)."""
+    qualification: dict[str, float] = field(default_factory=dict)
+    """Source -> money paid once if it delivers anything over the horizon (integer rule)."""
+    max_suppliers: dict[str, int] = field(default_factory=dict)
+    """Material -> most sources delivering it in a period (integer rule)."""
+    min_suppliers: dict[str, int] = field(default_factory=dict)
+    """Material -> least sources delivering at least their lot of it in a period (integer
+    rule)."""
+
+    @property
+    def integer_rules(self) -> tuple[str, ...]:
+        """The input fields of the integer rules the problem uses (none: it is an LP)."""
+        found = [f"investments[{o.id}].unit_size" for o in self.options if o.unit_size]
+        found += sorted({f"sources[{s}].min_lot" for s, _, _ in self.min_lot})
+        found += [f"sources[{s}].qualification_cost" for s in self.qualification]
+        found += [f"security.max_suppliers.{m}" for m in self.max_suppliers]
+        found += [f"security.min_suppliers.{m}" for m in self.min_suppliers]
+        return tuple(found)
+
+    def most_supplied(self, cell: SMT) -> float:
+        """Most tonnes a (source, material, period) can deliver, new capacity included."""
+        builds = self.new_supply.get(cell, ())
+        return self.supply_capacity(cell) + (self.most_new(builds) if builds else 0.0)
 
     def option(self, ident: str) -> Option:
         return next(o for o in self.options if o.id == ident)
@@ -518,8 +544,31 @@ def prepare(problem: Problem) -> ProblemData:
     )
     if problem.investments:
         data = _with_investments(data)
+    data = _with_integer_rules(data)
     data = replace(data, terminal=_terminal(data))
     return replace(data, caps=_cap_rows(data), contracts=_contract_rows(data))
+
+
+def _with_integer_rules(data: ProblemData) -> ProblemData:
+    """``data`` with the minimum lots of the cells a source can deliver in, and the
+    qualification costs that are positive."""
+    sources = {s.id: s for s in data.problem.sources}
+    lots = {
+        (s.id, m, t): lot
+        for s in sources.values()
+        for m, lot in s.min_lot.items()
+        if lot > 0
+        for t in data.periods
+    }
+    qualification = {s.id: s.qualification_cost for s in sources.values() if s.qualification_cost}
+    security = data.problem.security
+    return replace(
+        data,
+        min_lot=lots,
+        qualification=qualification,
+        max_suppliers=dict(security.max_suppliers),
+        min_suppliers=dict(security.min_suppliers),
+    )
 
 
 def _with_investments(data: ProblemData) -> ProblemData:
@@ -587,6 +636,7 @@ def _option(problem: Problem, o: Investment) -> Option:
         tuple(decision_periods(problem, o)),
         tuple(serving_periods(problem, o)),
         per_period,
+        o.unit_size,
     )
 
 

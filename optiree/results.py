@@ -176,6 +176,10 @@ UNMET_UNITS = {"demand": TONNES, "tonnes": TONNES, "share": "fraction", "cost": 
 """The unit of each column of :attr:`Result.unmet`."""
 
 
+FIXED_DUALS = "the LP with the integer decisions fixed at their optimum"
+"""What a MILP's shadow prices are the duals of (``Result.duals_of``)."""
+
+
 def column_units(table: str, columns: Iterable[str], currency: str) -> dict[str, str]:
     """The unit of each of ``columns`` of ``table`` that has one, ``{currency}`` filled in
     (``saved_<material>`` reads the unit of ``saved_*``)."""
@@ -227,6 +231,17 @@ class Result:
     """What the plan builds: one row per investment option and period it may be decided in
     (size 0 where nothing is built); empty for a problem without investment options, and then
     left out of :meth:`tables`."""
+    best_bound: float | None = None
+    """A MILP's best bound on the least cost [currency], as the solver proved it (NaN when the
+    solver does not report it: any but HiGHS); None for an LP."""
+    mip_gap: float | None = None
+    """A MILP's relative gap between the plan's cost and the best bound (0 when proved
+    optimal within the solver's tolerance; NaN when the solver does not report it: any but
+    HiGHS); None for an LP."""
+    duals_of: str | None = None
+    """Where the shadow prices, reduced costs and ranges come from when not from the problem
+    itself: for a MILP, :data:`FIXED_DUALS` (the LP with the integer decisions fixed at their
+    optimum, re-solved); None for an LP."""
 
     def __post_init__(self) -> None:
         """Attach to each table the unit of each of its columns: ``df.attrs["units"]``."""
@@ -395,7 +410,17 @@ def summary_document(result: Result) -> dict[str, Any]:
             for table, column, unit in result.units().itertuples(index=False)
         },
         "tables": [f"{name}.csv" for name in result.tables()],
-    }
+    } | _mip_figures(result)
+
+
+def _mip_figures(result: Result) -> dict[str, Any]:
+    """A MILP's best bound, gap (None where the solver reports none) and where its duals come
+    from; nothing for an LP."""
+    if result.duals_of is None:
+        return {}
+    known = {"best_bound": result.best_bound, "mip_gap": result.mip_gap}
+    figures = {k: v if v is not None and math.isfinite(v) else None for k, v in known.items()}
+    return figures | {"duals_of": result.duals_of}
 
 
 def summary_rows(result: Result) -> list[tuple[str, Any, str | None]]:
@@ -407,6 +432,8 @@ def summary_rows(result: Result) -> list[tuple[str, Any, str | None]]:
     keys = ("problem", "status", "message", "solver", "currency")
     rows: list[tuple[str, Any, str | None]] = [(key, document[key], None) for key in keys]
     rows.append(("total_cost", document["total_cost"], money))
+    units = {"best_bound": money, "mip_gap": "fraction", "duals_of": None}
+    rows += [(key, document[key], unit) for key, unit in units.items() if key in document]
     rows += [(f"cost: {k}", v, money) for k, v in document["cost_by_component"].items()]
     rows += [(f"unmet tonnes: {k}", v, tonnes) for k, v in document["unmet_tonnes"].items()]
     rows += [(f"sheet: {name}", name, None) for name in result.tables()]
@@ -532,7 +559,9 @@ def optimal_result(
     is not returned; the result has status "error" and says which row and by how much. With
     another ``status`` than optimal (a run stopped by its time limit), the plan is the best
     found and its duals, reduced costs and ranges are not read (NaN); so too after a solver
-    that reports no duals (GLPK, SCIP...: docs/solvers.md).
+    that reports no duals (GLPK, SCIP...: docs/solvers.md), and for a MILP whose integer
+    decisions are not fixed (:func:`optiree.solve.fix_integers` makes the LP whose duals a
+    MILP reports).
     """
     d = model.data
     proved = status is Status.OPTIMAL
@@ -540,7 +569,7 @@ def optimal_result(
     tables = _plan_tables(model, ranges)
     supply = tables["supply"]
     constraints = _constraints(model, supply, ranges)
-    if not proved or not _has_duals(model.lp):
+    if not proved or not _has_duals(model.lp) or _integer(model):
         _unproved(constraints, tables["purchases"], tables["feeds"])
     tables |= {"shares": _shares(supply), "constraints": constraints}
     tables["costs"] = _costs(model, tables)
@@ -673,6 +702,12 @@ def _costs(model: LpModel, tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     )
 
 
+def _integer(model: LpModel) -> bool:
+    """Whether ``model`` was solved as a MILP whose integer decisions are not fixed: a MILP's
+    duals are those of the LP with them fixed (:func:`optiree.solve.fix_integers`), or none."""
+    return any(v.cat == pulp.LpInteger for v in model.integers)
+
+
 def _has_duals(lp: pulp.LpProblem) -> bool:
     """Whether the solver gave the duals (PuLP leaves ``pi`` and ``dj`` None where it reads
     none: GLPK, SCIP...)."""
@@ -732,6 +767,10 @@ def _other_costs(model: LpModel) -> list[tuple[str, str, float]]:
         ("sales", ((m, -(_value(v) * d.salvage[m, t])) for (m, t), v in model.sell.items())),
         ("disposal", ((m, _value(v) * d.disposal[m]) for (m, _), v in model.waste.items())),
         ("take_or_pay", ((k[0], _value(v) * prices[k]) for k, v in model.shortfall.items())),
+        (
+            "qualification",
+            ((s, _value(v) * d.qualification[s]) for s, v in model.qualified.items()),
+        ),
     )
     return [
         (component, item, _clean(cost))

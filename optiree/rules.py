@@ -32,6 +32,12 @@ class Rule(StrEnum):
     CAPACITY = "capacity"
     BUILD_LIMIT = "build_limit"
     BUDGET = "budget"
+    UNIT_SIZE = "unit_size"
+    USE = "use"
+    MIN_LOT = "min_lot"
+    QUALIFICATION = "qualification"
+    MAX_SUPPLIERS = "max_suppliers"
+    MIN_SUPPLIERS = "min_suppliers"
 
 
 class Family(StrEnum):
@@ -248,8 +254,82 @@ CATALOGUE: dict[Rule, RuleSpec] = {
             frontier_axis="Capital budget of {subject} [money]",
             frontier_level="capital budget of {subject}",
         ),
+        # integer rules: their rows hold binaries or integers, physical so that a diagnosis
+        # keeps them and relaxes the LP rules around them
+        RuleSpec(
+            Rule.UNIT_SIZE,
+            Family.PHYSICAL,
+            "yearly capacity decided less the size of the whole units built [t/yr]",
+            "investment",
+            "investments.unit_size",
+            "t/yr",
+            0,
+            limits=False,
+        ),
+        RuleSpec(
+            Rule.USE,
+            Family.PHYSICAL,
+            "tonnes delivered less the most deliverable if the source is used there [t]",
+            "source",
+            "sources.min_lot",
+            "t",
+            0,
+            limits=False,
+        ),
+        RuleSpec(
+            Rule.MIN_LOT,
+            Family.PHYSICAL,
+            "tonnes delivered less the minimum lot if the source is used there [t]",
+            "source",
+            "sources.min_lot",
+            "t",
+            0,
+            limits=False,
+        ),
+        RuleSpec(
+            Rule.QUALIFICATION,
+            Family.PHYSICAL,
+            "tonnes delivered over the horizon less the most deliverable if the source is "
+            "qualified [t]",
+            "source",
+            "sources.qualification_cost",
+            "t",
+            0,
+            limits=False,
+        ),
+        RuleSpec(
+            Rule.MAX_SUPPLIERS,
+            Family.PHYSICAL,
+            "sources delivering the material in the period against the most allowed [sources]",
+            "",
+            "security.max_suppliers",
+            "sources",
+            0,
+            limits=False,
+        ),
+        RuleSpec(
+            Rule.MIN_SUPPLIERS,
+            Family.PHYSICAL,
+            "sources delivering at least their lot of the material against the least allowed "
+            "[sources]",
+            "",
+            "security.min_suppliers",
+            "sources",
+            0,
+            limits=False,
+        ),
     )
 }
+
+INTEGER_RULES = (
+    Rule.UNIT_SIZE,
+    Rule.USE,
+    Rule.MIN_LOT,
+    Rule.QUALIFICATION,
+    Rule.MAX_SUPPLIERS,
+    Rule.MIN_SUPPLIERS,
+)
+"""The rules whose rows hold integer decisions (a problem with any of them is a MILP)."""
 
 LIMITS = tuple(rule for rule, spec in CATALOGUE.items() if spec.limits)
 """The caps, contracts, limits and security rules (the other rows, balance, net_demand and

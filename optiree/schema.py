@@ -67,6 +67,7 @@ LARGEST = 1e12
 solver needs (HiGHS reads 1e20 as infinite), so bigger numbers are refused as typos. A price
 made by multiplying numbers (reference x multiplier, tiers, floors) is held to it too."""
 NonNegative = Annotated[float, Field(ge=0, le=LARGEST, allow_inf_nan=False, strict=True)]
+Count = Annotated[int, Field(ge=1, le=10_000, strict=True, description="A whole number >= 1.")]
 Tonnes = Annotated[NonNegative, Field(description="Tonnes per period [t], finite, >= 0.")]
 Price = Annotated[NonNegative, Field(description="Money per tonne or per unit, finite, >= 0.")]
 
@@ -322,6 +323,14 @@ class Source(StrictModel):
     """Most tonnes of all materials together per period (a shared separation plant), counting
     what the feeds yield; none means no shared limit, and a dict sets none in the periods it
     does not list."""
+    min_lot: dict[Id, Tonnes] = {}
+    """Material -> least tonnes delivered in a period if any is bought there at all (a
+    semi-continuous purchase: 0, or from the lot up to the capacity). An integer rule: the
+    problem becomes a MILP (docs/investment.md)."""
+    qualification_cost: Price = 0.0
+    """Money paid once if the source delivers anything at all over the horizon (any material,
+    any period): qualifying a supplier, redesigning for its grade. An integer rule when
+    positive: the problem becomes a MILP (docs/investment.md)."""
 
     @model_validator(mode="after")
     def _sells_something(self) -> Self:
@@ -471,6 +480,13 @@ class Security(StrictModel):
     dict gives 0 (no rule) for periods not listed, e.g. to let a stockpile build up."""
     min_stock_days: dict[Id, NumberPerPeriod] = {}
     """Material -> closing stock in days of that period's demand (needs ``period_days``)."""
+    max_suppliers: dict[Id, Count] = {}
+    """Material -> most sources that deliver any of it in each period. An integer rule: the
+    problem becomes a MILP (docs/investment.md)."""
+    min_suppliers: dict[Id, Count] = {}
+    """Material -> least sources that deliver at least their minimum lot of it in each period
+    (only sources with a ``min_lot`` for it count). An integer rule: the problem becomes a
+    MILP (docs/investment.md)."""
 
 
 class Disruption(StrictModel):
@@ -575,6 +591,20 @@ class Investment(StrictModel):
     serves to the end of the horizon, scaled to the period's length."""
     investor: Id | None = None
     """Who pays (a state agency, a company): budgets may be set per investor."""
+    unit_size: Tonnes | None = None
+    """Lumpy capacity: the option builds whole units of this size (0, 1, 2... units of
+    ``unit_size`` t, or units, per year, in all at most ``max_size``). An integer rule: the
+    problem becomes a MILP (docs/investment.md). None: any size from 0 to ``max_size``."""
+
+    @model_validator(mode="after")
+    def _positive_unit(self) -> Self:
+        if self.unit_size is not None and self.unit_size <= 0:
+            raise PydanticCustomError(
+                "unit_size_zero",
+                "unit_size is the size of one unit built: give a positive size, or none for "
+                "any size from 0 to max_size",
+            )
+        return self
 
 
 class Budget(StrictModel):
@@ -844,6 +874,8 @@ def _check_sources(p: Problem) -> Iterator[InitErrorDetails]:
             yield from _period_keys(price, (*loc, "prices", m), p.periods)
         for m in s.capacity:
             yield from _unpriced_capacity(p, i, s, m)
+        for m in s.min_lot:
+            yield from _capacity_for(s, m, (*loc, "min_lot", m), "min_lot", "a minimum lot")
         yield from _supply_errors(p, s, loc)
 
 
@@ -973,6 +1005,25 @@ def _check_security(p: Problem) -> Iterator[InitErrorDetails]:
     )
     for m, days in security.min_stock_days.items():
         yield from _stock_days_errors(p, m, days)
+    for field in ("max_suppliers", "min_suppliers"):
+        yield from _keys(getattr(security, field), ("security", field), p.material_ids, "material")
+    yield from _min_suppliers_errors(p)
+
+
+def _min_suppliers_errors(p: Problem) -> Iterator[InitErrorDetails]:
+    """Enough sources with a minimum lot of the material to count as its suppliers."""
+    for m, count in p.security.min_suppliers.items():
+        lots = [s.id for s in p.sources if s.min_lot.get(m, 0.0) > 0]
+        if len(lots) < count:
+            yield error_detail(
+                ("security", "min_suppliers", m),
+                "min_suppliers_lots",
+                f"min_suppliers asks for {count} suppliers of {m!r} but only {len(lots)} "
+                f"source(s) have a min_lot for it ({_known(lots) if lots else 'none'}): a source "
+                "counts as a supplier when it delivers at least its minimum lot; give "
+                f"sources[].min_lot.{m} to the sources that count",
+                count,
+            )
 
 
 def _cover_rule_errors(p: Problem) -> Iterator[InitErrorDetails]:

@@ -14,7 +14,13 @@ from optiree.errors import ArgumentError, SolverChoiceError
 from optiree.results import COLUMN_UNITS, PRICE, TONNE, TONNES, Result
 from optiree.rules import LIMITS, Rule
 from optiree.solvers import able
-from optiree.words import NO_DUALS, analysis_card, lacking_words, sensitivity_text
+from optiree.words import (
+    NO_DUALS,
+    analysis_card,
+    fixed_duals_line,
+    lacking_words,
+    sensitivity_text,
+)
 
 SENSITIVITY_TABLES = ("rules", "demand", "entry", "capacity", "prices")
 TOP = 5
@@ -49,6 +55,9 @@ class Sensitivity:
     currency: str
     periods: tuple[str, ...]
     """The problem's periods, in order (the summary lists a rule's periods in it)."""
+    duals_of: str | None = None
+    """For a MILP, what its prices are the duals of: the LP with the integer decisions fixed
+    at their optimum (``Result.duals_of``); None for an LP."""
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables by name, in the order of :data:`SENSITIVITY_TABLES`."""
@@ -62,7 +71,7 @@ class Sensitivity:
         """The rules that cost most, the capacity worth most, the sources nearest to entering,
         each grouped over the periods where it applies (showing its largest figure)."""
         arguments.positive_int(top, "top")
-        return sensitivity_text(
+        text = sensitivity_text(
             self.rules,
             self.capacity,
             self.entry,
@@ -70,6 +79,7 @@ class Sensitivity:
             currency=self.currency,
             top=top,
         )
+        return "\n".join([text, *fixed_duals_line(self.duals_of)]) if self.duals_of else text
 
 
 def sensitivity(result: Result) -> Sensitivity:
@@ -92,6 +102,9 @@ def sensitivity(result: Result) -> Sensitivity:
 
     A feed's row has its id in ``feed``, an empty ``material`` and ``tier`` 0; a purchase's has
     an empty ``feed``.
+
+    For a MILP every figure is of the LP with the integer decisions fixed at their optimum (as
+    the result's are), and ``duals_of`` says so: a price holds while those decisions stay.
 
     Raises:
         ArgumentError: the result is not optimal, so there are no prices to read.
@@ -136,6 +149,7 @@ def sensitivity(result: Result) -> Sensitivity:
         **{name: _with_units(name, table, result.currency) for name, table in tables.items()},
         currency=result.currency,
         periods=tuple(dict.fromkeys(result.inventory["period"])),
+        duals_of=result.duals_of,
     )
 
 

@@ -4,14 +4,18 @@ Each step is a function of its own (:func:`optiree.prepare.prepare`, :func:`opti
 :func:`run_solver`, :func:`optiree.results.optimal_result`); :func:`solve` chains them.
 """
 
+import math
+from dataclasses import replace
+from typing import Any
+
 import pulp
 
 from optiree import arguments
+from optiree.handoff import mip_bound, solved
 from optiree.handoff import solve as solve_with_highs
-from optiree.handoff import solved
 from optiree.model import LpModel, build
 from optiree.prepare import prepare
-from optiree.results import Result, Status, optimal_result
+from optiree.results import FIXED_DUALS, Result, Status, optimal_result
 from optiree.schema import LARGEST, Problem
 from optiree.solvers import SolverName, name_of, solver_for
 
@@ -115,6 +119,61 @@ def _has_plan(model: LpModel) -> bool:
     )
 
 
+UNUSED = 1e-9
+"""Tonnes at or below which a source counts as not delivering (its ``use`` or ``qualified``
+decision is fixed at 0)."""
+
+
+def fix_integers(model: LpModel, solver: pulp.LpSolver) -> tuple[Status, str]:
+    """Fix every integer decision of a solved MILP at its value and solve the LP that is left
+    (in place): its plan costs the same, and its duals are the MILP's shadow prices, labelled
+    :data:`optiree.results.FIXED_DUALS`.
+
+    A ``use`` or ``qualified`` decision at 1 for a source that delivers nothing there (a free
+    choice, or one worth nothing) is fixed at 0, so that every fixed decision says what the
+    plan does: 1 where the source delivers, 0 where it does not."""
+    idle = _idle(model)
+    for variable in model.integers:
+        value = 0.0 if variable.name in idle else float(round(variable.varValue or 0.0))
+        variable.lowBound = variable.upBound = value
+        variable.cat = pulp.LpContinuous
+    return run_solver(model, solver)
+
+
+def _idle(model: LpModel) -> set[str]:
+    """The names of the ``use`` and ``qualified`` decisions of sources that deliver nothing
+    there (at most :data:`UNUSED` t)."""
+    delivered = {
+        cell: sum((v.varValue or 0.0) * a for v, a in terms) for cell, terms in model.supply.items()
+    }
+    by_source: dict[str, float] = {}
+    for (s, _, _), tonnes in delivered.items():
+        by_source[s] = by_source.get(s, 0.0) + tonnes
+    idle = {y.name for cell, y in model.use.items() if delivered.get(cell, 0.0) <= UNUSED}
+    return idle | {q.name for s, q in model.qualified.items() if by_source.get(s, 0.0) <= UNUSED}
+
+
+def _mip_figures(model: LpModel) -> dict[str, float | str | None]:
+    """A MILP's best bound and gap (NaN where the solver reports none) and where its duals
+    come from; nothing for an LP."""
+    if not model.integers:
+        return {}
+    found = mip_bound(model.lp)
+    bound, gap = found if found is not None else (math.nan, math.nan)
+    return {"best_bound": bound, "mip_gap": gap, "duals_of": FIXED_DUALS}
+
+
+def _solved(model: LpModel, pulp_solver: pulp.LpSolver) -> tuple[Status, str, dict[str, Any]]:
+    """Run the solver; for a MILP solved to optimality, fix its integer decisions and solve the
+    LP left for the duals. The status, the message and a MILP's figures."""
+    status, message = run_solver(model, pulp_solver)
+    figures = _mip_figures(model) if _has_plan(model) else {}
+    if status is Status.OPTIMAL and figures:
+        status, message = fix_integers(model, pulp_solver)
+        message += f"; shadow prices are the duals of {FIXED_DUALS}"
+    return status, message, figures
+
+
 def solve(
     problem: Problem,
     solver: SolverName = "highs",
@@ -145,13 +204,13 @@ def solve(
     pulp_solver = solver_for(solver, time_limit, log=log)
     name = name_of(solver)
     model = build(prepare(problem))
-    status, message = run_solver(model, pulp_solver)
+    status, message, figures = _solved(model, pulp_solver)
     if status is Status.OPTIMAL:
-        return optimal_result(model, name, status, message)
+        return replace(optimal_result(model, name, status, message), **figures)
     if status is Status.TIME_LIMIT and _has_plan(model):
         message += ": the best plan found is returned (checked against every rule), not "
         message += "proved optimal; it has no shadow prices"
-        return optimal_result(model, name, status, message)
+        return replace(optimal_result(model, name, status, message), **figures)
     return Result.build(
         name=problem.name,
         status=status,

@@ -109,6 +109,7 @@ class _Conversion:
         return _unchecked(
             option,
             max_size=option.max_size * self.tonnes,
+            unit_size=None if option.unit_size is None else option.unit_size * self.tonnes,
             capital_cost=option.capital_cost * per,
             operating_cost=option.operating_cost * per,
         )
@@ -131,6 +132,7 @@ class _Conversion:
             tiers={m: [self.tier(m, tier) for tier in tiers] for m, tiers in source.tiers.items()},
             feeds=[_unchecked(f, yields=_each(f.yields, self.quantity)) for f in source.feeds],
             separation_capacity=_scale(source.separation_capacity, self.tonnes),
+            min_lot=_each(source.min_lot, self.quantity),
         )
 
     def tier(self, m: str, tier: Tier) -> Tier:

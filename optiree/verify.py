@@ -10,6 +10,7 @@ A violation is measured in the row's own unit (tonnes, or units for ramps) and j
 relative to the size of the numbers in the row: ``violation / max(1, |terms|)``.
 """
 
+import itertools
 import math
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
@@ -359,6 +360,48 @@ CHECKS: dict[Rule, Callable[[_Plan], Iterator[Violation]]] = {
 stock are checked by :func:`_balance`)."""
 
 
+def _integer_rules(plan: _Plan, tables: dict[str, pd.DataFrame]) -> Iterator[Violation]:
+    """Lumpy builds are whole units, a cell with a minimum lot delivers 0 or at least the lot,
+    and a source that delivers anything has its qualification cost paid (in ``costs``)."""
+    d = plan.data
+    for ident, t, size in _rows(plan.builds, "investment", "period", "size"):
+        unit = d.option(ident).unit_size
+        if unit:
+            off = abs(float(size) - unit * round(float(size) / unit))
+            yield _violation(f"unit_size({ident},{t})", off, [float(size), unit])
+    for (s, m, t), lot in d.min_lot.items():
+        x = plan.supply.get((s, m, t), 0.0)
+        yield _violation(f"min_lot({s},{m},{t})", min(x, lot - x), [x, lot])
+    if "costs" not in tables:  # a plan read before its costs (keeps_rules): no cost to check
+        return
+    costs = tables["costs"]
+    paid = _by_key(costs[costs["component"] == "qualification"], ("item",), "cost")
+    for s, cost in d.qualification.items():
+        delivered = sum(x for (seller, _, _), x in plan.supply.items() if seller == s)
+        unpaid = 1.0 - paid.get((s,), 0.0) / cost
+        yield _violation(f"qualification({s})", delivered * unpaid, [delivered])
+
+
+def _suppliers(plan: _Plan) -> Iterator[Violation]:
+    """At most N sources deliver a material in a period (a source delivers if its tonnes are
+    above the tolerance, relative to the period's purchases of it); at least N deliver their
+    lot. Counted in sources."""
+    d = plan.data
+    for m, t in itertools.product(d.max_suppliers, d.periods):
+        floor = TOLERANCE * max(1.0, plan.delivered.get((m, t), 0.0))
+        count = sum(x > floor for _, x in plan.by_mt.get((m, t), []))
+        most = d.max_suppliers[m]
+        yield _violation(f"max_suppliers({m},{t})", count - most, [most])
+    for m, t in itertools.product(d.min_suppliers, d.periods):
+        count = sum(
+            x >= d.min_lot[s, m, t] * (1 - TOLERANCE)
+            for s, x in plan.by_mt.get((m, t), [])
+            if (s, m, t) in d.min_lot
+        )
+        least = d.min_suppliers[m]
+        yield _violation(f"min_suppliers({m},{t})", least - count, [least])
+
+
 def _rules(plan: _Plan) -> Iterator[Violation]:
     for rule in LIMITS:
         yield from CHECKS[rule](plan)
@@ -369,6 +412,7 @@ def verify(data: ProblemData, tables: dict[str, pd.DataFrame]) -> Violation:
     named "none" when there is no row to check)."""
     plan = _Plan(data, tables)
     checks = [*_bounds(plan, tables), *_balance(plan), *_rules(plan)]
+    checks += [*_integer_rules(plan, tables), *_suppliers(plan)]
     worst = max(checks, key=lambda v: v.relative, default=Violation("none", 0.0, 0.0))
     if math.isnan(worst.relative):
         return Violation(worst.row, math.inf, math.inf)

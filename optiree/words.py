@@ -192,8 +192,9 @@ def plan_summary(result: Plan) -> str:
     material, substitution, stock, shortage, country shares and the binding rules with their
     shadow prices (what :meth:`optiree.Result.summary` and ``optiree solve`` print)."""
     head = str(headline(result))
+    mip = mip_lines(result)
     if not result.is_optimal:
-        return f"{head}\n{result.message}\n"
+        return "\n".join([head, result.message, *mip, ""])
     currency = result.currency
     given = result.input_units
     lines = [
@@ -205,6 +206,7 @@ def plan_summary(result: Plan) -> str:
     ]
     by_component = result.costs.groupby("component", sort=False)["cost"].sum()
     lines += [f"  {name:<13} {money(cost):>20}" for name, cost in by_component.items()]
+    lines += mip
     lines += _plan_supply(result)
     lines += _plan_section(
         "Substitution [units]", _plan_pivot(result.substitution, "substitute", "units"), tonnes
@@ -1575,3 +1577,26 @@ def budget_frontier_note(currency: str, solves: int) -> str:
         f"row (what one more {currency} of budget saves on that stretch); * a breakpoint; "
         f"{solves} solves"
     )
+
+
+# --- integer decisions ---
+
+
+def mip_lines(result: object) -> list[str]:
+    """A MILP's best bound and gap, and where its shadow prices come from: one line, none for
+    an LP (whose ``duals_of`` is None)."""
+    duals_of = getattr(result, "duals_of", None)
+    if duals_of is None:
+        return []
+    currency = getattr(result, "currency", "")
+    bound, gap = getattr(result, "best_bound", None), getattr(result, "mip_gap", None)
+    if bound is None or gap is None or not (math.isfinite(bound) and math.isfinite(gap)):
+        proof = "best bound and gap not reported by the solver"
+    else:
+        proof = f"best bound {money(bound)} {currency}, gap {percent(gap)}"
+    return [f"Integer decisions (a MILP): {proof}; shadow prices are the duals of {duals_of}"]
+
+
+def fixed_duals_line(duals_of: str | None) -> list[str]:
+    """Where a sensitivity's prices come from, for a MILP: one line; none for an LP."""
+    return [] if duals_of is None else [f"(a MILP: these are the duals of {duals_of})"]

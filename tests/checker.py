@@ -77,6 +77,9 @@ import pandas as pd
 from optiree import Problem, Result
 
 TOLERANCE = 1e-6
+INTEGERS = ("n", "q", "Q")
+"""The kinds of integer variables (units built, a cell used, a source qualified): fixed at
+their values in the LP whose duals a MILP reports."""
 """Largest error allowed, relative to the size of the numbers compared (at least 1)."""
 
 COLUMNS = {
@@ -260,6 +263,7 @@ class _InTReo:
                 option["max_size"] *= self.quantity
                 option["capital_cost"] /= self.quantity
                 option["operating_cost"] /= self.quantity
+                option["unit_size"] = _times(option["unit_size"], self.quantity)
         # Scenarios are not solved with the problem: leave them out rather than convert them.
         d["scenarios"] = []
         return Problem.model_validate(d)
@@ -280,6 +284,7 @@ class _InTReo:
         for feed in source["feeds"]:
             feed["yields"] = {m: y * self.quantity for m, y in feed["yields"].items()}
         source["separation_capacity"] = _times(source["separation_capacity"], self.quantity)
+        source["min_lot"] = self.quantities(source["min_lot"])
 
     def contract(self, contract: dict[str, Any]) -> None:
         sources = {s.id: s for s in self.problem.sources}
@@ -416,6 +421,24 @@ class Numbers:
     """(s, m, t) or (k, t) -> the builds (option, period decided) whose capacity serves it."""
     budgets: list[tuple[str, str | None, list[str], float]] = field(default_factory=list)
     """(row name, investor or None, periods, most capital) of every budget row."""
+    unit_size: dict[str, float] = field(default_factory=dict)
+    """Option -> size of one unit: its builds are n[o,tau] whole units (integer)."""
+    min_lot: dict[SMT, float] = field(default_factory=dict)
+    """Least X[s,m,t] if q[s,m,t] = 1 (binary), for the cells that can deliver."""
+    qualification: dict[str, float] = field(default_factory=dict)
+    """Source -> its one-off cost, paid if Q[s] = 1 (binary); X[s,.,.] = 0 otherwise."""
+    max_suppliers: dict[str, int] = field(default_factory=dict)
+    min_suppliers: dict[str, int] = field(default_factory=dict)
+    used: list[SMT] = field(default_factory=list)
+    """The cells with q[s,m,t]: those with a lot, and every cell of a material whose
+    suppliers are counted."""
+
+    def most_with_new(self, s: str, m: str, t: str) -> float:
+        """The most (s, m, t) can deliver: X-bar and every option serving it at its largest."""
+        options = {o for o, _ in self.new.get((s, m, t), [])}
+        return self.most(s, m, t) + sum(
+            self.options[o].max_size * self.options[o].per_period for o in options
+        )
 
     def previous(self, period: str) -> str | None:
         i = self.periods.index(period)
@@ -493,7 +516,30 @@ def resolve(problem: Problem) -> Numbers:
     _resolve_caps(problem, n)
     _resolve_contracts(problem, n)
     _resolve_investments(problem, n)
+    _resolve_integer_rules(problem, n)
     return n
+
+
+def _resolve_integer_rules(problem: Problem, n: Numbers) -> None:
+    """Lumpy options, minimum lots of the cells a source can deliver, qualification costs."""
+    n.unit_size = {o.id: o.unit_size for o in problem.investments if o.unit_size is not None}
+    for s in problem.sources:
+        if s.qualification_cost > 0:
+            n.qualification[s.id] = s.qualification_cost
+        for m, lot in s.min_lot.items():
+            for t in n.periods:
+                if lot > 0 and n.supply_terms(s.id, m, t):
+                    n.min_lot[s.id, m, t] = lot
+    n.max_suppliers = dict(problem.security.max_suppliers)
+    n.min_suppliers = dict(problem.security.min_suppliers)
+    counted = {*n.max_suppliers, *n.min_suppliers}
+    n.used = [
+        (s.id, m, t)
+        for s in problem.sources
+        for m in n.materials
+        for t in n.periods
+        if n.supply_terms(s.id, m, t) and ((s.id, m, t) in n.min_lot or m in counted)
+    ]
 
 
 def _resolve_investments(problem: Problem, n: Numbers) -> None:
@@ -812,6 +858,12 @@ class _Dual:
                 strangers.append(key)
         return strangers
 
+    def add_fixed(self, key: Var, value: float) -> None:
+        """An integer decision fixed at ``value`` (the LP whose duals a MILP reports) adds
+        value * reduced cost, whatever its sign."""
+        self.objective += value * self.reduced[key]
+        self.magnitude += abs(value) * self.size[key]
+
     def add_bound(self, key: Var, bound: float) -> None:
         """A variable bounded above by ``bound`` adds bound * min(0, reduced cost)."""
         d = self.reduced[key]
@@ -838,6 +890,7 @@ class _Parts:
                 "take_or_pay",
                 "capital",
                 "operating",
+                "qualification",
             )
         }
 
@@ -1277,6 +1330,7 @@ class _Checker:
         for k in self.problem.substitutes:
             yield from self.substitute_rows(k)
         yield from self.investment_rows()
+        yield from self.integer_rows()
 
     def investment_rows(self) -> Iterator[RuleRow]:
         """capacity: the first band (or the units) less the new capacity serving, at most
@@ -1660,6 +1714,8 @@ class _Checker:
             if group.take_or_pay is not None:
                 parts.add("take_or_pay", group.subject, plan["o", name] * group.take_or_pay)
         self.build_costs(plan, parts)
+        for s, cost in n.qualification.items():
+            parts.add("qualification", s, plan["Q", s] * cost)
         return parts.parts
 
     def material_costs(self, plan: _Plan, parts: _Parts, m: str, t: str) -> None:
@@ -1686,6 +1742,97 @@ class _Checker:
         for component, item in listed.index:
             if item not in parts.get(component, {}) and abs(float(listed[component, item])) > 0:
                 self.fail(f"costs[{component},{item}]: unexpected cost {listed[component, item]}")
+
+    # -- integer rules ----------------------------------------------------------------------
+
+    def integers(self, plan: _Plan) -> None:
+        """The integer decisions the plan implies, set in ``plan``: whole units n = size / unit
+        (which must be whole), q = 1 where a cell with a lot delivers (at least its lot), Q = 1
+        where a source with a qualification cost delivers anything."""
+        n = self.n
+        for o, unit in n.unit_size.items():
+            for tau in n.options[o].decided:
+                units = plan["y", o, tau] / unit
+                plan.values["n", o, tau] = float(round(units))
+                if not _close(units, round(units)):
+                    self.fail(f"investments[{o},{tau}]: {units} units of {unit}, not whole")
+        rows = self.result.constraints.set_index("constraint")["value"]
+        for s, m, t in n.used:
+            x = plan.delivered(s, m, t)
+            q = self.used(x, float(rows.get(f"use({s},{m},{t})", math.nan)), (s, m, t))
+            plan.values["q", s, m, t] = q
+            lot = n.min_lot.get((s, m, t), 0.0)
+            if not _at_most(lot * q, x) or not _at_most(x, n.most_with_new(s, m, t) * q):
+                self.fail(f"supply[{s},{m},{t}]: {x} t with use {q}, lot {lot}")
+        costs = self.result.costs
+        paid = costs[costs["component"] == "qualification"].set_index("item")["cost"]
+        for s, cost in n.qualification.items():
+            delivered = sum(plan.delivered(s, m, t) for m in n.materials for t in n.periods)
+            plan.values["Q", s] = float(paid.get(s, 0.0)) / cost
+            if delivered > TOLERANCE and not _close(plan["Q", s], 1.0):
+                self.fail(f"costs[qualification,{s}]: {paid.get(s, 0.0)}, expected {cost}")
+
+    def used(self, x: float, value: float, cell: SMT) -> float:
+        """q of ``cell``, read off its use row's value (X - most q): the one integer decision
+        the tables do not list (a source may be free to deliver and deliver nothing)."""
+        most = self.n.most_with_new(*cell)
+        q = (x - value) / most if most > 0 and not math.isnan(value) else float(x > TOLERANCE)
+        if not _close(q, round(q)) or round(q) not in (0, 1):
+            self.fail(f"constraints[use({','.join(cell)})]: use {q}, not 0 or 1")
+        return float(round(q))
+
+    def integer_rows(self) -> Iterator[RuleRow]:
+        """unit_size: y - unit x n = 0; use: X - most x q <= 0; min_lot: X - lot x q >= 0;
+        qualification: X summed over the horizon - its most x Q <= 0."""
+        n = self.n
+        for o, unit in n.unit_size.items():
+            for tau in n.options[o].decided:
+                terms: Terms = [(("y", o, tau), 1.0), (("n", o, tau), -unit)]
+                yield RuleRow(f"unit_size({o},{tau})", "unit_size", o, "", tau, "=", terms, 0.0)
+        for s, m, t in n.used:
+            x = n.supply_terms(s, m, t)
+            most = n.most_with_new(s, m, t)
+            q: Var = ("q", s, m, t)
+            yield RuleRow(f"use({s},{m},{t})", "use", s, m, t, "<=", [*x, (q, -most)], 0.0)
+            if (s, m, t) in n.min_lot:
+                lot = n.min_lot[s, m, t]
+                terms = [*x, (q, -lot)]
+                yield RuleRow(f"min_lot({s},{m},{t})", "min_lot", s, m, t, ">=", terms, 0.0)
+        yield from self.supplier_rows()
+        label = f"{n.periods[0]}..{n.periods[-1]}"
+        for s in n.qualification:
+            cells = [(m, t) for m in n.materials for t in n.periods if n.supply_terms(s, m, t)]
+            x = [term for m, t in cells for term in n.supply_terms(s, m, t)]
+            most = sum(n.most_with_new(s, m, t) for m, t in cells)
+            name = f"qualification({s},{label})"
+            yield RuleRow(name, "qualification", s, "", label, "<=", [*x, (("Q", s), -most)], 0.0)
+
+    def supplier_rows(self) -> Iterator[RuleRow]:
+        """max_suppliers: the q of a material's cells in a period at most N; min_suppliers:
+        the q of its cells with a lot at least N."""
+        n = self.n
+        for m, most in n.max_suppliers.items():
+            for t in n.periods:
+                terms: Terms = [(("q", *c), 1.0) for c in n.used if c[1:] == (m, t)]
+                yield RuleRow(
+                    f"max_suppliers({m},{t})", "max_suppliers", "", m, t, "<=", terms, most
+                )
+        for m, least in n.min_suppliers.items():
+            for t in n.periods:
+                terms = [(("q", *c), 1.0) for c in n.min_lot if c[1:] == (m, t)]
+                name = f"min_suppliers({m},{t})"
+                yield RuleRow(name, "min_suppliers", "", m, t, ">=", terms, least)
+
+    def integer_variables(self, cost: dict[Var, float], upper: dict[Var, float | None]) -> None:
+        """n, q and Q: fixed at the plan's values in the LP whose duals a MILP reports."""
+        n = self.n
+        for o in n.unit_size:
+            for tau in n.options[o].decided:
+                cost["n", o, tau], upper["n", o, tau] = 0.0, None
+        for cell in n.used:
+            cost[("q", *cell)], upper[("q", *cell)] = 0.0, 1.0
+        for s, price in n.qualification.items():
+            cost["Q", s], upper["Q", s] = price, 1.0
 
     # -- the constraints table and its duals ------------------------------------------------
 
@@ -1805,6 +1952,7 @@ class _Checker:
                 cost["o", name] = group.take_or_pay
                 upper["o", name] = group.bound
         self.build_variables(cost, upper)
+        self.integer_variables(cost, upper)
         return cost, upper
 
     def material_variables(
@@ -1848,7 +1996,9 @@ class _Checker:
                 self.fail(f"duals: {row.name} has a term in {key}, not a variable of the LP")
         for key, d in dual.reduced.items():
             bound = upper[key]
-            if bound is None:
+            if key[0] in INTEGERS:
+                dual.add_fixed(key, plan[key])
+            elif bound is None:
                 if d < -TOLERANCE * max(1.0, dual.size[key]):
                     self.fail(f"duals: reduced cost {d} < 0 for unbounded {key}")
             else:
@@ -1875,6 +2025,7 @@ class _Checker:
         self.inventory(plan, inventory)
         self.shortfalls(plan)
         self.supply(plan)
+        self.integers(plan)
         self.shares(plan)
         rows = list(self.rule_rows())
         self.rules(plan, rows)

@@ -735,3 +735,32 @@ def investment_problems(draw: st.DrawFn) -> Problem:
         document["investments"] = [o for o in document["investments"] if "substitute" in o]
         document["budgets"] = []
         return Problem.model_validate(document)
+
+
+# -- integer decisions ------------------------------------------------------------------------
+
+
+@st.composite
+def integer_problems(draw: st.DrawFn) -> Problem:
+    """A problem of :func:`investment_problems` with integer rules drawn on it: options built
+    in whole units, minimum lots, qualification costs, at most (sometimes at least) N
+    suppliers. Small enough that HiGHS and CBC close it to a gap of 1e-6 in well under 10 s;
+    ``min_suppliers`` may leave it infeasible (it is a hard rule)."""
+    document = draw(investment_problems()).model_dump(exclude_defaults=True)
+    for option in document.get("investments", []):
+        if draw(st.booleans()):
+            option["unit_size"] = draw(whole_floats(1, 100))
+    for source in document["sources"]:
+        for m in source.get("capacity", {}):
+            if draw(st.booleans()):
+                source.setdefault("min_lot", {})[m] = draw(whole_floats(1, 60))
+        if draw(st.booleans()):
+            source["qualification_cost"] = draw(whole_floats(0, 3000))
+    materials = [m["id"] for m in document["materials"]]
+    security = document.setdefault("security", {})
+    for m in subset_of(draw, materials, min_size=0):
+        security.setdefault("max_suppliers", {})[m] = draw(st.integers(1, 3))
+    lots = {m: sum(m in s.get("min_lot", {}) for s in document["sources"]) for m in materials}
+    for m in [m for m in materials if lots[m] and draw(st.integers(0, 3)) == 0]:
+        security.setdefault("min_suppliers", {})[m] = draw(st.integers(1, lots[m]))
+    return Problem.model_validate(document)
