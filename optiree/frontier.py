@@ -33,6 +33,7 @@ import pandas as pd
 
 from optiree import arguments
 from optiree.errors import ArgumentError, OptireeError
+from optiree.prepare import prepare
 from optiree.results import Result
 from optiree.rules import CATALOGUE, FRONTIER_RULES, Rule, RuleSpec
 from optiree.schema import Budget, CoverRule, Problem
@@ -582,6 +583,7 @@ def frontier(
     arguments.boolean(log, "log")
     require(solver, "duals", "a frontier")
     check(solver)
+    _refuse_integers(problem)
     spec = _rule(problem, rule, country, material, investor)
     tracer = _Tracer(problem, spec, solver, log)
     free = tracer.at(None)
@@ -650,3 +652,15 @@ def _table(spec: _Rule, levels: list[float], kinks: set[float], tracer: _Tracer)
         for level, cost, slope, result in zip(levels, costs, slopes, results, strict=True)
     ]
     return pd.DataFrame(records, columns=COLUMNS)
+
+
+def _refuse_integers(problem: Problem) -> None:
+    """A frontier traces pieces by their slopes (the duals): a problem with integer decisions
+    has a cost that steps with the level, which that search cannot trace."""
+    integer = prepare(problem).integer_rules
+    if integer:
+        raise ArgumentError(
+            f"a frontier needs a linear program: {', '.join(integer)} make this problem a "
+            "MILP, whose cost steps with the level; solve it at the levels you want "
+            "(problem.derive), or drop the integer rules for the LP's frontier"
+        )
