@@ -206,18 +206,23 @@ def distribution(table: pd.DataFrame, policies: list[str]) -> pd.DataFrame:
     return pd.DataFrame([_moments(table[table["policy"] == name], name) for name in policies])
 
 
+def _percentile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
+    """The weighted ``q``-th percentile: the least value whose cumulative weight reaches q%
+    (numpy's ``percentile(..., weights=, method="inverted_cdf")``, which numpy 1.26, the
+    floor, does not have; the same value on 20,000 random cases)."""
+    order = np.argsort(values, kind="stable")
+    cdf = np.cumsum(weights[order])
+    at = int(np.searchsorted(cdf / cdf[-1], q / 100, side="left"))
+    return float(values[order][min(at, len(values) - 1)])
+
+
 def _moments(rows: pd.DataFrame, name: str) -> dict[str, Any]:
     optimal = rows[rows["status"] == "optimal"]
     weights = optimal["probability"].to_numpy(dtype=float)
     weights = weights / weights.sum() if len(weights) else weights
     cost = optimal["cost"].to_numpy(dtype=float)
     mean = float(weights @ cost) if len(cost) else math.nan
-    shown = {
-        f"p{q}": float(np.percentile(cost, q, weights=weights, method="inverted_cdf"))
-        if len(cost)
-        else math.nan
-        for q in PERCENTILES
-    }
+    shown = {f"p{q}": _percentile(cost, weights, q) if len(cost) else math.nan for q in PERCENTILES}
     means = {
         c: float(weights @ optimal[c].to_numpy(dtype=float)) if len(cost) else math.nan
         for c in ("foresight", "short", "drawn", "rebuilt")
