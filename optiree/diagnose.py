@@ -56,7 +56,7 @@ from optiree.schema import Problem
 from optiree.solve import run_solver
 from optiree.solvers import SolverName, name_of, precision, solver_for
 from optiree.units import in_tonnes_of_oxide
-from optiree.words import analysis_card, diagnosis_message, diagnosis_text
+from optiree.words import Carded, diagnosis_message, diagnosis_text
 
 Method = Literal["priority", "tonnes"]
 METHODS: tuple[Method, ...] = ("priority", "tonnes")
@@ -105,7 +105,7 @@ RULE_COLUMNS = ["rule", "subject", "period", "field", "current", "sufficient", "
 
 
 @dataclass(frozen=True)
-class Diagnosis:
+class Diagnosis(Carded):
     """What has to give for a problem to have a plan, and by how much.
 
     ``relaxations`` has one row per LP row that gives at the relaxed plan, ``rules`` one row per
@@ -129,10 +129,6 @@ class Diagnosis:
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables by name: ``rules`` (the input fields to change), ``relaxations``."""
         return {"rules": self.rules, "relaxations": self.relaxations}
-
-    def _repr_html_(self) -> str:
-        """A notebook's card: the first lines of :meth:`summary`, then the tables, small."""
-        return analysis_card(self)
 
     def summary(self) -> str:
         """The diagnosis in words, then the input fields to change (figures rounded)."""

@@ -39,7 +39,7 @@ from optiree.rules import CATALOGUE, FRONTIER_RULES, Rule, RuleSpec
 from optiree.schema import Budget, CoverRule, Problem
 from optiree.solve import solve
 from optiree.solvers import SolverName, check, require
-from optiree.words import analysis_card, frontier_text
+from optiree.words import Carded, frontier_text
 
 COLUMNS = [
     "rule",
@@ -57,7 +57,7 @@ SLOPE_TOLERANCE = 1e-3
 
 
 @dataclass(frozen=True)
-class Frontier:
+class Frontier(Carded):
     """Least total cost as one security rule (or the budget) tightens: what :func:`frontier`
     returns."""
 
@@ -77,10 +77,6 @@ class Frontier:
     def tables(self) -> dict[str, pd.DataFrame]:
         """The table by name: ``{"frontier": table}``."""
         return {"frontier": self.table}
-
-    def _repr_html_(self) -> str:
-        """A notebook's card: the first lines of :meth:`summary`, then the tables, small."""
-        return analysis_card(self)
 
     def summary(self) -> str:
         """The frontier as text: level in % (shares) or multiples (cover), cost, cost per

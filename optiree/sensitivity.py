@@ -16,7 +16,7 @@ from optiree.rules import LIMITS, Rule
 from optiree.solvers import able
 from optiree.words import (
     NO_DUALS,
-    analysis_card,
+    Carded,
     fixed_duals_line,
     lacking_words,
     sensitivity_text,
@@ -43,7 +43,7 @@ of oxide (t REO) in a purchase's row and of feed in a feed's row."""
 
 
 @dataclass(frozen=True)
-class Sensitivity:
+class Sensitivity(Carded):
     """What each rule, demand, source and capacity is worth at the margin: what
     :func:`sensitivity` returns, one table per field (see docs/sensitivity.md)."""
 
@@ -62,10 +62,6 @@ class Sensitivity:
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables by name, in the order of :data:`SENSITIVITY_TABLES`."""
         return {name: getattr(self, name) for name in SENSITIVITY_TABLES}
-
-    def _repr_html_(self) -> str:
-        """A notebook's card: the first lines of :meth:`summary`, then the tables, small."""
-        return analysis_card(self)
 
     def summary(self, top: int = TOP) -> str:
         """The rules that cost most, the capacity worth most, the sources nearest to entering,

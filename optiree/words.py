@@ -13,6 +13,7 @@ from __future__ import annotations
 import difflib
 import math
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -105,19 +106,31 @@ class InputUnits(Protocol):
     def quantities(self) -> str: ...
 
 
-class Plan(Protocol):
-    """What the words of a plan read from a solved problem (:class:`optiree.Result`)."""
+class _Named(Protocol):
+    """The problem an outcome answers and the money its costs are counted in."""
 
     @property
     def problem_name(self) -> str: ...
     @property
+    def currency(self) -> str: ...
+
+
+class _Solved(Protocol):
+    @property
+    def solver(self) -> str: ...
+
+
+class _Headed(_Named, _Solved, Protocol):
+    """An outcome whose headline names its problem, money and solver."""
+
+
+class Plan(_Headed, Protocol):
+    """What the words of a plan read from a solved problem (:class:`optiree.Result`)."""
+
+    @property
     def status(self) -> str: ...
     @property
     def message(self) -> str: ...
-    @property
-    def solver(self) -> str: ...
-    @property
-    def currency(self) -> str: ...
     @property
     def total_cost(self) -> float | None: ...
     @property
@@ -623,11 +636,6 @@ class _Valued(Protocol):
     def value(self) -> str: ...
 
 
-class _Solved(Protocol):
-    @property
-    def solver(self) -> str: ...
-
-
 class StressOutcome(Protocol):
     """What :func:`stress_summary` reads (``optiree.disruption.stress.StressResult``)."""
 
@@ -708,20 +716,14 @@ class _Risk(Protocol):
     def cvar_alpha(self) -> float: ...
 
 
-class TwoStageOutcome(Protocol):
+class TwoStageOutcome(_Headed, Protocol):
     """What :func:`stochastic_summary` reads
     (``optiree.disruption.stochastic.StochasticResult``)."""
 
     @property
-    def problem_name(self) -> str: ...
-    @property
     def status(self) -> _Valued: ...
     @property
     def message(self) -> str: ...
-    @property
-    def solver(self) -> str: ...
-    @property
-    def currency(self) -> str: ...
     @property
     def committed(self) -> tuple[str, ...]: ...
     @property
@@ -943,20 +945,22 @@ def plan_repr(result: Plan, rows: Mapping[str, int]) -> str:
     )
 
 
-class Analysis(Protocol):
-    """What an analysis's card reads (:class:`optiree.Frontier`, ``Sensitivity``, ...)."""
+class Carded(ABC):
+    """An analysis's answer (:class:`optiree.Frontier`, ``Sensitivity``, ...): a summary and
+    tables, which a notebook shows as a card."""
 
+    @abstractmethod
     def summary(self) -> str: ...
+    @abstractmethod
     def tables(self) -> dict[str, pd.DataFrame]: ...
 
-
-def analysis_card(analysis: Analysis, *, lines: int = CARD_LINES) -> str:
-    """The card of an analysis: the first ``lines`` lines of its ``summary()`` (and how many
-    are left out), then its tables."""
-    text = analysis.summary().splitlines()
-    if len(text) > lines:
-        text = [*text[:lines], f"... {len(text) - lines} more lines in summary()"]
-    return card(f"optiree.{type(analysis).__name__}", text, analysis.tables())
+    def _repr_html_(self) -> str:
+        """A notebook's card: the first lines of :meth:`summary` (and how many are left out),
+        then the tables, small."""
+        text = self.summary().splitlines()
+        if len(text) > CARD_LINES:
+            text = [*text[:CARD_LINES], f"... {len(text) - CARD_LINES} more lines in summary()"]
+        return card(f"optiree.{type(self).__name__}", text, self.tables())
 
 
 def counted(count: int, noun: str) -> str:
@@ -1153,16 +1157,10 @@ class _Estimate(Protocol):
     def high(self) -> float: ...
 
 
-class Scored(Protocol):
+class Scored(_Headed, Protocol):
     """What :func:`out_of_sample_summary` reads
     (``optiree.disruption.stochastic.scoring.OutOfSample``)."""
 
-    @property
-    def problem_name(self) -> str: ...
-    @property
-    def solver(self) -> str: ...
-    @property
-    def currency(self) -> str: ...
     @property
     def confidence(self) -> float: ...
     @property
@@ -1490,14 +1488,10 @@ def episodes_solved_words(problem: str, start: str, prices: bool, left_out: list
 # --- decomposition ---
 
 
-class DecomposedOutcome(Protocol):
+class DecomposedOutcome(_Named, Protocol):
     """What :func:`decomposed_summary` reads
     (``optiree.disruption.stochastic.decompose.Decomposed``)."""
 
-    @property
-    def problem_name(self) -> str: ...
-    @property
-    def currency(self) -> str: ...
     @property
     def method(self) -> str: ...
     @property

@@ -143,6 +143,10 @@ def test_two_processes_bracket_the_hand_solved_optimum(
         assert result.inner_bound == pytest.approx(RP, rel=TOLERANCE)
         assert _stock(result) == pytest.approx(6.0, abs=1e-4)
         assert "Inner bound: the best plan found                2,280" in result.summary()
+        card = result._repr_html_()
+        assert "optiree.Decomposed" in card
+        assert "Inner bound: the best plan found" in card
+        assert "first_stage (" in card
 
 
 @needs_mpi

@@ -36,7 +36,7 @@ from optiree.results import BINDING_TOLERANCE, Result, Status, optimal_result
 from optiree.schema import Problem, Scenario
 from optiree.solve import run_solver
 from optiree.solvers import SolverName, name_of, solver_for
-from optiree.words import analysis_card, price, stress_summary, stress_table_summary
+from optiree.words import Carded, price, stress_summary, stress_table_summary
 
 UNMET_COLUMNS = ["material", "period", "committed", "demand", "short", "penalty", "cost"]
 """Columns of :attr:`StressResult.unmet`."""
@@ -52,7 +52,7 @@ Key = TypeVar("Key", bound=tuple[str, ...])
 
 
 @dataclass(frozen=True)
-class StressResult:
+class StressResult(Carded):
     """What a plan comes to under a scenario, its first ``commit_periods`` periods kept.
 
     ``total_cost`` is the whole horizon's cost: ``committed_cost`` (the plan's own cost in the
@@ -98,10 +98,6 @@ class StressResult:
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables by name: ``unmet``, ``stock_drawn``."""
         return {"unmet": self.unmet, "stock_drawn": self.stock_drawn}
-
-    def _repr_html_(self) -> str:
-        """A notebook's card: the first lines of :meth:`summary`, then the tables, small."""
-        return analysis_card(self)
 
     def summary(self) -> str:
         """Status, the cost split, and the shortage and stock drawn period by period."""
@@ -341,7 +337,7 @@ def stress_test(
 
 
 @dataclass(frozen=True)
-class StressTable:
+class StressTable(Carded):
     """The outcome of :func:`stress_table`: one row per plan and scenario."""
 
     table: pd.DataFrame = field(repr=False)
@@ -354,10 +350,6 @@ class StressTable:
     def tables(self) -> dict[str, pd.DataFrame]:
         """The table by name: ``{"stress": table}``."""
         return {"stress": self.table}
-
-    def _repr_html_(self) -> str:
-        """A notebook's card: the first lines of :meth:`summary`, then the tables, small."""
-        return analysis_card(self)
 
     def summary(self) -> str:
         """The table, money and tonnes rounded for reading."""

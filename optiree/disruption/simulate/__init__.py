@@ -37,7 +37,7 @@ from optiree.disruption.sweep.executors import machine_cpus, run_tasks
 from optiree.errors import ArgumentError
 from optiree.schema import Problem
 from optiree.solvers import SolverName, check, name_of
-from optiree.words import analysis_card, simulate_summary
+from optiree.words import Carded, simulate_summary
 
 if TYPE_CHECKING:
     from concurrent.futures import Executor
@@ -72,7 +72,7 @@ PATH_COLUMNS = [
 
 
 @dataclass(frozen=True)
-class Simulation:
+class Simulation(Carded):
     """Policies run on the same paths of a disruption process."""
 
     paths: pd.DataFrame = field(repr=False)
@@ -96,10 +96,6 @@ class Simulation:
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables by name: ``distribution``, ``paths``."""
         return {"distribution": self.distribution, "paths": self.paths}
-
-    def _repr_html_(self) -> str:
-        """A notebook's card: the first lines of :meth:`summary`, then the tables, small."""
-        return analysis_card(self)
 
     def summary(self) -> str:
         """What ``optiree simulate`` prints: the distribution of each policy's cost."""

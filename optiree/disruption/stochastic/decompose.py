@@ -34,7 +34,7 @@ from optiree.errors import MissingDependencyError, OptireeError, StochasticError
 from optiree.model import LpModel, build
 from optiree.prepare import prepare
 from optiree.schema import Problem, Scenario
-from optiree.words import decomposed_summary
+from optiree.words import Carded, decomposed_summary
 
 NEEDS_MPI = (
     "decomposition needs mpi-sppy, Pyomo, python-mip and mpi4py (pip install 'optiree[mpi]') "
@@ -74,7 +74,7 @@ class ScenarioFiles:
 
 
 @dataclass(frozen=True)
-class Decomposed:
+class Decomposed(Carded):
     """The two bounds on the two-stage optimum (RP) that mpi-sppy found, and its first stage."""
 
     problem_name: str

@@ -25,7 +25,7 @@ from optiree.disruption.stochastic.stages import fixed_stock, two_stage
 from optiree.errors import ArgumentError, OptireeError
 from optiree.schema import Problem, Scenario
 from optiree.solvers import SolverName, name_of
-from optiree.words import analysis_card, out_of_sample_summary
+from optiree.words import Carded, out_of_sample_summary
 
 SCORE_COLUMNS = ["scenario", "probability", "cost"]
 DEFAULT_CONFIDENCE = 0.95
@@ -67,7 +67,7 @@ def estimate(costs: Sequence[float], probabilities: Sequence[float], confidence:
 
 
 @dataclass(frozen=True)
-class OutOfSample:
+class OutOfSample(Carded):
     """The first stage of a :class:`StochasticResult` priced on a fresh sample of scenarios:
     what :func:`out_of_sample` returns. Money in ``currency``."""
 
@@ -108,10 +108,6 @@ class OutOfSample:
     def summary(self) -> str:
         """In sample against out of sample, the interval, and what that says of the sample."""
         return out_of_sample_summary(self)
-
-    def _repr_html_(self) -> str:
-        """A notebook's card: the first lines of :meth:`summary`, then the table, small."""
-        return analysis_card(self)
 
 
 def out_of_sample(

@@ -38,7 +38,7 @@ from optiree.results import Result, Status, optimal_result
 from optiree.schema import Problem, Scenario
 from optiree.solve import run_solver
 from optiree.solvers import SolverName, name_of, solver_for, warm
-from optiree.words import analysis_card, stochastic_summary, tree_summary
+from optiree.words import Carded, stochastic_summary, tree_summary
 
 ZERO = 1e-9
 """Solver values smaller than this in magnitude are read as 0."""
@@ -129,7 +129,7 @@ def _no_nodes() -> pd.DataFrame:
 
 
 @dataclass(frozen=True)
-class StochasticResult:
+class StochasticResult(Carded):
     """The outcome of :func:`solve_stochastic`. Money in ``currency``, tonnes per period.
 
     The benchmarks are values of the objective F, the expected cost (or, with ``risk``,
@@ -216,10 +216,6 @@ class StochasticResult:
         if not self.node_decisions.empty:
             tables["node_decisions"] = self.node_decisions
         return tables
-
-    def _repr_html_(self) -> str:
-        """A notebook's card: the first lines of :meth:`summary`, then the tables, small."""
-        return analysis_card(self)
 
     def summary(self) -> str:
         """The figures, the scenario costs and the first-stage plan, rounded for reading."""

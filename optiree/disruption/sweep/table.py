@@ -15,14 +15,14 @@ from optiree.disruption.scenarios import disruption_periods
 from optiree.errors import ArgumentError, MissingDependencyError
 from optiree.files import write_atomic, write_table
 from optiree.schema import Problem, Scenario
-from optiree.words import analysis_card, scenario_summary, sweep_summary
+from optiree.words import Carded, scenario_summary, sweep_summary
 
 NEEDS_PYARROW = "writing Parquet needs pyarrow: pip install 'optiree[parquet]'"
 TABLE_SUFFIXES = (".csv", ".parquet")
 
 
 @dataclass(frozen=True)
-class Sweep:
+class Sweep(Carded):
     """The outcome of :func:`optiree.disruption.sweep.sweep`: one row per scenario, in input
     order."""
 
@@ -44,10 +44,6 @@ class Sweep:
     def tables(self) -> dict[str, pd.DataFrame]:
         """The table by name: ``{"sweep": table}``."""
         return {"sweep": self.table}
-
-    def _repr_html_(self) -> str:
-        """A notebook's card: the first lines of :meth:`summary`, then the tables, small."""
-        return analysis_card(self)
 
     def summary(self, worst: int = 5) -> str:
         """Counts, the expected cost and the ``worst`` scenarios by total cost."""
