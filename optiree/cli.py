@@ -1019,6 +1019,8 @@ def _stochastic(args: argparse.Namespace) -> int:
     from optiree.disruption.stochastic import solve_stochastic
 
     problem = _load(args.file)
+    if args.tree is not None:
+        return _stochastic_tree(args, problem)
     scenarios = None
     try:
         if args.score is not None and args.score < 2:
@@ -1043,6 +1045,41 @@ def _stochastic(args: argparse.Namespace) -> int:
     if args.score is None or not result.is_optimal:
         return _exit(result.is_optimal)
     return _scored(args, problem, result)
+
+
+def _stochastic_tree(args: argparse.Namespace, problem: Problem) -> int:
+    """``stochastic --tree FILE``: the tree's nodes in place of drawn or named scenarios."""
+    from optiree.disruption.stochastic import load_tree, solve_stochastic
+
+    given = [flag for flag, value in _NOT_WITH_TREE.items() if getattr(args, value)]
+    if args.commit != 1:
+        given.append("--commit")
+    try:
+        if given:
+            raise ArgumentError(
+                f"--tree decides at each node of the tree: drop {', '.join(given)} (a tree "
+                "names its own scenarios and the periods they are known from)"
+            )
+        tree = load_tree(args.tree)
+    except OptireeError as error:
+        raise _Stop(EXIT_INVALID, f"error: {error}") from None
+    except ValidationError as error:
+        raise _Stop(EXIT_INVALID, format_validation_error(error, args.tree, "tree")) from None
+    except OSError as error:
+        raise _Stop(EXIT_INVALID, f"cannot read {args.tree}: {error.strerror or error}") from None
+    try:
+        with _progress(args, "stochastic"):
+            result = solve_stochastic(problem, tree=tree, solver=args.solver, log=args.verbose)
+    except ValidationError as error:
+        raise _Stop(EXIT_INVALID, format_validation_error(error, args.tree, "tree")) from None
+    except OptireeError as error:
+        return _failed(error)
+    _summary(args, result.summary())
+    return _exit(result.is_optimal)
+
+
+_NOT_WITH_TREE = {"--scenarios": "scenarios", "--score": "score", "--price-move": "price_move"}
+"""The flags of drawn scenarios, which a tree replaces (flag: its attribute)."""
 
 
 def _scored(args: argparse.Namespace, problem: Problem, result: StochasticResult) -> int:
@@ -1154,6 +1191,12 @@ def _stochastic_command(commands: Commands) -> None:
     stochastic_cmd.add_argument("file", type=Path)
     _draw_flags(stochastic_cmd)
     _commit_flag(stochastic_cmd, "periods decided now")
+    stochastic_cmd.add_argument(
+        "--tree",
+        type=Path,
+        metavar="TREE",
+        help="a scenario tree file (YAML or JSON: nodes), decided node by node",
+    )
     stochastic_cmd.add_argument(
         "--score",
         type=int,

@@ -10,12 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
 import optiree
 from optiree import Problem
+from optiree.cli import main
 from optiree.disruption.stochastic import StochasticError, solve_stochastic
 from optiree.disruption.stochastic.tree import ScenarioTree, tree_stages
 from optiree.solve import SolverName
@@ -285,3 +287,53 @@ def test_the_docs_show_the_tree_as_it_prints() -> None:
     (shown,) = re.findall(r"```text\n(.*?)```", section, re.S)
     result = solve_stochastic(_lasting_embargo(), tree=_tree())
     assert shown.strip() == result.summary().strip()
+
+
+def _files(tmp_path: Path, tree: dict[str, Any]) -> tuple[str, str]:
+    """The hand-worked problem and ``tree`` written as files: their paths."""
+    problem, tree_file = tmp_path / "problem.json", tmp_path / "tree.yaml"
+    problem.write_text(_lasting_embargo().model_dump_json(), encoding="utf-8")
+    tree_file.write_text(yaml.safe_dump(tree), encoding="utf-8")
+    return str(problem), str(tree_file)
+
+
+def test_the_command_solves_a_tree_file_as_the_library_does(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    problem, tree = _files(tmp_path, _tree())
+    assert main(["stochastic", problem, "--tree", tree]) == 0
+    printed = capsys.readouterr().out
+    assert printed.strip() == solve_stochastic(_lasting_embargo(), tree=_tree()).summary().strip()
+    assert "Objective, RP                                    3,875" in printed
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (["--scenarios", "3"], "drop --scenarios"),
+        (["--commit", "2"], "drop --commit"),
+        (["--score", "5", "--price-move", "lynas=1:2"], "drop --score, --price-move"),
+    ],
+)
+def test_the_command_refuses_flags_a_tree_replaces(
+    change: list[str], words: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    problem, tree = _files(tmp_path, _tree())
+    assert main(["stochastic", problem, "--tree", tree, *change]) == 2
+    assert words in capsys.readouterr().err
+
+
+def test_the_command_names_a_wrong_node_in_the_tree_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    tree = _tree()
+    for sibling in tree["nodes"][3:]:
+        sibling["revealed"] = "P9"
+    problem, tree_file = _files(tmp_path, tree)
+    assert main(["stochastic", problem, "--tree", tree_file]) == 2
+    error = capsys.readouterr().err
+    assert tree_file in error
+    assert "nodes.3.revealed" in error
+    assert "'P9' is not a period of the problem" in error
+    assert main(["stochastic", problem, "--tree", str(tmp_path / "none.yaml")]) == 2
+    assert "cannot read" in capsys.readouterr().err

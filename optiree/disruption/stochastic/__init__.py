@@ -39,7 +39,7 @@ from optiree.disruption.stochastic.solving import (
     solve_stochastic,
 )
 from optiree.disruption.stochastic.stages import DEFAULT_CVAR_ALPHA, Risk, TwoStage, two_stage
-from optiree.disruption.stochastic.tree import ScenarioTree, TreeNode, tree_stages
+from optiree.disruption.stochastic.tree import ScenarioTree, TreeNode, load_tree, tree_stages
 from optiree.errors import StochasticError
 
 __all__ = [
@@ -61,6 +61,7 @@ __all__ = [
     "build_extensive",
     "conditional_value_at_risk",
     "expected_value_problem",
+    "load_tree",
     "out_of_sample",
     "risk_objective",
     "solve_stochastic",

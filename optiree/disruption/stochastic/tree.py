@@ -9,13 +9,16 @@ the two-stage problem, and is solved as such.
 """
 
 from collections.abc import Iterator, Mapping
+from pathlib import Path
 from typing import Annotated, Self
 
 from pydantic import Field, ValidationError, model_validator
 from pydantic_core import InitErrorDetails
 
+from optiree import arguments
 from optiree.disruption.scenarios import apply, for_disruption
 from optiree.disruption.stochastic.stages import Decided, TwoStage, two_stage
+from optiree.io import read_document
 from optiree.schema import Id, Problem, Scenario, StrictModel, error_detail
 
 TOLERANCE = 1e-9
@@ -93,6 +96,16 @@ class ScenarioTree(StrictModel):
     def is_two_stage(self) -> bool:
         """Whether every leaf is a child of the root."""
         return all(n.parent == self.root.name for n in self.nodes if n.parent is not None)
+
+
+def load_tree(path: str | Path) -> ScenarioTree:
+    """Read a tree file (YAML, or JSON when it ends in .json): its ``nodes``, as
+    :class:`ScenarioTree` takes them.
+
+    Raises:
+        pydantic.ValidationError: the file does not parse or is not a valid tree.
+    """
+    return ScenarioTree.model_validate(read_document(arguments.path(path, "path")))
 
 
 def _tree_errors(nodes: list[TreeNode]) -> Iterator[InitErrorDetails]:
