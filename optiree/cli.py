@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import math
 import os
 import sys
 import warnings
@@ -1023,14 +1024,13 @@ def _stochastic(args: argparse.Namespace) -> int:
         return _stochastic_tree(args, problem)
     scenarios = None
     try:
-        if args.score is not None and args.score < 2:
-            raise ArgumentError(f"--score {args.score}: give at least 2 fresh scenarios")
-        if args.price_move and args.scenarios is None and args.score is None:
-            raise ArgumentError("--price-move moves the prices of random draws: give --scenarios N")
+        _check_stochastic_flags(args)
         if args.scenarios is not None:
             scenarios = _drawn(args, problem)
         elif not problem.scenarios:
             raise ArgumentError(f"{args.file} has no scenarios: give --scenarios N")
+        if args.decompose is not None:
+            return _decomposed(args, problem, scenarios)
         with _progress(args, "stochastic"):
             result = solve_stochastic(
                 problem,
@@ -1045,6 +1045,55 @@ def _stochastic(args: argparse.Namespace) -> int:
     if args.score is None or not result.is_optimal:
         return _exit(result.is_optimal)
     return _scored(args, problem, result)
+
+
+def _check_stochastic_flags(args: argparse.Namespace) -> None:
+    """``--score``, ``--price-move`` and ``--decompose`` as they go together.
+
+    Raises:
+        ArgumentError: a flag does not fit (named).
+    """
+    if args.score is not None and args.score < 2:
+        raise ArgumentError(f"--score {args.score}: give at least 2 fresh scenarios")
+    if args.price_move and args.scenarios is None and args.score is None:
+        raise ArgumentError("--price-move moves the prices of random draws: give --scenarios N")
+    _check_decompose_flags(args)
+
+
+def _check_decompose_flags(args: argparse.Namespace) -> None:
+    """``--decompose`` and ``--processes`` (raises ArgumentError, named)."""
+    if args.decompose is None:
+        if args.processes is not None:
+            raise ArgumentError("--processes runs --decompose: give --decompose ph or lshaped")
+        return
+    if args.processes is not None and (args.processes < 2 or args.processes % 2):
+        raise ArgumentError(
+            f"--processes {args.processes}: give a multiple of 2 (a hub and a spoke each)"
+        )
+    if args.score is not None:
+        raise ArgumentError("--score prices the extensive form's first stage: drop --decompose")
+    if args.solver != "highs":
+        raise ArgumentError(
+            f"--decompose solves with HiGHS through Pyomo: drop --solver {args.solver}"
+        )
+
+
+def _decomposed(
+    args: argparse.Namespace, problem: Problem, scenarios: list[Scenario] | None
+) -> int:
+    """``stochastic --decompose METHOD``: mpi-sppy's bounds on ``--processes`` MPI processes."""
+    from optiree.disruption.stochastic.decompose import solve_decomposed
+
+    with _progress(args, f"mpi-sppy ({args.decompose})"):
+        result = solve_decomposed(
+            problem,
+            scenarios,
+            processes=2 if args.processes is None else args.processes,
+            method=args.decompose,
+            commit_periods=args.commit,
+        )
+    _summary(args, result.summary())
+    return _exit(math.isfinite(result.gap))
 
 
 def _stochastic_tree(args: argparse.Namespace, problem: Problem) -> int:
@@ -1078,7 +1127,12 @@ def _stochastic_tree(args: argparse.Namespace, problem: Problem) -> int:
     return _exit(result.is_optimal)
 
 
-_NOT_WITH_TREE = {"--scenarios": "scenarios", "--score": "score", "--price-move": "price_move"}
+_NOT_WITH_TREE = {
+    "--scenarios": "scenarios",
+    "--score": "score",
+    "--price-move": "price_move",
+    "--decompose": "decompose",
+}
 """The flags of drawn scenarios, which a tree replaces (flag: its attribute)."""
 
 
@@ -1191,6 +1245,18 @@ def _stochastic_command(commands: Commands) -> None:
     stochastic_cmd.add_argument("file", type=Path)
     _draw_flags(stochastic_cmd)
     _commit_flag(stochastic_cmd, "periods decided now")
+    stochastic_cmd.add_argument(
+        "--decompose",
+        choices=["ph", "lshaped"],
+        help="bound the optimum with mpi-sppy on MPI processes instead of one extensive form "
+        "(progressive hedging or L-shaped; the mpi extra and mpiexec)",
+    )
+    stochastic_cmd.add_argument(
+        "--processes",
+        type=int,
+        metavar="N",
+        help="with --decompose: MPI processes, a multiple of 2 (default 2)",
+    )
     stochastic_cmd.add_argument(
         "--tree",
         type=Path,

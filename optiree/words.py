@@ -1059,8 +1059,10 @@ RESULTS_ABOUT = "summary"
 # --- the command line: every analysis, its quiet form and its progress ---
 
 
-_COST_LINE = re.compile(r"\s*(Total cost|Expected cost|Expected total cost)\b")
-"""The lines of a summary that give its total or expected cost."""
+_COST_LINE = re.compile(
+    r"\s*(Total cost|Expected cost|Expected total cost|Outer bound|Inner bound)\b"
+)
+"""The lines of a summary that give its total or expected cost (or, decomposed, its bounds)."""
 
 
 def essentials(summary: str) -> str:

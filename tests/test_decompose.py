@@ -18,6 +18,7 @@ import pytest
 
 import optiree
 from optiree import MissingDependencyError, Problem
+from optiree.cli import main
 from optiree.disruption.stochastic import StochasticError, solve_stochastic
 from optiree.disruption.stochastic.decompose import (
     Decomposed,
@@ -182,3 +183,39 @@ def test_ids_that_would_share_a_column_are_named(tmp_path: Path) -> None:
     clashing = problem.derive(sources=[*twins, *problem.sources[1:]])
     with pytest.raises(StochasticError, match=r"buy\(x\.y,Dy,P1\), buy\(x_y,Dy,P1\) differ only"):
         write_scenario_files(clashing, None, tmp_path)
+
+
+@needs_mpi
+@pytest.mark.usefixtures("mpi_environment")
+def test_the_command_decomposes_the_files_scenarios(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    problem = tmp_path / "problem.json"
+    problem.write_text(_embargo_now_or_later().model_dump_json(), encoding="utf-8")
+    assert main(["stochastic", str(problem), "--decompose", "lshaped", "--quiet"]) == 0
+    printed = capsys.readouterr().out
+    outer = re.search(r"Outer bound: no plan costs less +([\d,]+)", printed)
+    assert outer is not None, printed
+    assert float(outer.group(1).replace(",", "")) == pytest.approx(RP, rel=TOLERANCE)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["problem.json"]
+
+
+@pytest.mark.parametrize(
+    ("flags", "says"),
+    [
+        (["--decompose", "ph", "--processes", "3"], "--processes 3: give a multiple of 2"),
+        (["--processes", "2"], "--processes runs --decompose"),
+        (["--decompose", "ph", "--score", "5"], "drop --decompose"),
+        (["--decompose", "ph", "--solver", "cbc"], "drop --solver cbc"),
+        (["--decompose", "ph", "--tree", "tree.yaml"], "drop --decompose"),
+    ],
+)
+def test_the_command_refuses_flags_that_do_not_go_with_decompose(
+    flags: list[str], says: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    problem = tmp_path / "problem.json"
+    problem.write_text(_embargo_now_or_later().model_dump_json(), encoding="utf-8")
+    assert main(["stochastic", str(problem), *flags]) == 2
+    assert says in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["problem.json"]
