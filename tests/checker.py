@@ -20,6 +20,10 @@ every variable >= 0:
   tier's ``up_to`` to its own, cut at the capacity (one band of the capacity without tiers);
   none before ``available_from``; price max(tier price or multiplier x list price, floor),
   the floor ``price_floor`` or else ``price_floor_multiplier`` x the reference price;
+- a material priced by ``discounts`` (all-unit): band j runs from its ``from_tonnes`` to the
+  next band's (the capacity for the last), its price max(price, floor); x[s,m,t,j] <= top x
+  d[s,m,t,j], >= from x d (from > 0), sum_j d <= 1, d binary (rows discount_top,
+  discount_from, discount); the total is paid at the price of the band it falls in;
 - w[f,t] tonnes of feed, at most its capacity, at its price per tonne of feed;
   X[s,m,t] = sum_j x + sum_{f of s} yield[f,m] w[f,t] is what s delivers; every rule counts X;
 - u[k,t] substitute units, at most the capacity; I[m,t] closing stock; z[m,t] shortage (only
