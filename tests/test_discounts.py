@@ -14,20 +14,19 @@ period costs 60 below 100 t, 55 from 100 t, 50 from 300 t. Source b sells 50 t a
 
 from typing import Any
 
-import pulp
 import pytest
-from hypothesis import assume, given, settings
+from hypothesis import given, settings
 from pydantic import ValidationError
 
 import optiree
 from optiree import Problem
-from optiree.model import build
 from optiree.prepare import prepare
 from optiree.results import FIXED_DUALS
-from optiree.solve import SolverName, run_solver
+from optiree.solve import SolverName
 from optiree.verify import TOLERANCE, verify
 from tests.checker import check
 from tests.strategies import discount_problems
+from tests.test_integer import _milp, relaxation_costs_no_more, solvers_agree
 
 Document = dict[str, Any]
 
@@ -140,6 +139,25 @@ def test_price_factor_scales_the_bands(solver: SolverName) -> None:
     problem = Problem.model_validate(document)
     table = optiree.sweep(problem, problem.scenarios, solver=solver, progress=False).table
     assert table["total_cost"].tolist() == pytest.approx([2_900.0 + 45 * 120.0])
+
+
+def test_stress_test_keeps_the_committed_band(solver: SolverName) -> None:
+    """95 t in P1 and P2, holding 10 a tonne: P1 a's 100 t at 55 (5 t held, 50), P2 b's 50 t
+    and a's 40 t at 60 (5,300): 10,850. Committing P1 fixes its band with its tonnes; with a
+    cut from P2, b's 50 t and the 5 t held leave 40 t short."""
+    document = discounted(95.0) | {"periods": ["P1", "P2"]}
+    document["stock"] = {"holding_cost": {"Nd": 10.0}}
+    document["scenarios"] = [
+        {"name": "cut", "disruptions": [{"source": "a", "start": "P2"}]},
+    ]
+    problem, plan = _solved(document, solver)
+    assert plan.total_cost == pytest.approx(10_850.0, rel=1e-9)
+    assert _bought(plan) == pytest.approx({("a", 2): 100.0, ("a", 1): 40.0, ("b", 1): 50.0})
+    stressed = optiree.stress_test(problem, plan, "cut", 1, solver=solver)
+    assert stressed.status == "optimal", stressed.message
+    assert stressed.committed_cost == pytest.approx(5_550.0, rel=1e-9)
+    unmet = stressed.unmet.set_index("period")["short"]
+    assert unmet["P2"] == pytest.approx(40.0)
 
 
 def test_verify_checks_the_price_paid() -> None:
@@ -277,13 +295,6 @@ def test_some_periods_price_factor_refused() -> None:
 PROPERTIES = settings(max_examples=30, deadline=None)
 
 
-def _milp(problem: Problem, solver: SolverName) -> optiree.Result:
-    result = optiree.solve(problem, solver, time_limit=10.0)
-    assume(result.status != "infeasible")
-    assert result.status == "optimal", result.message
-    return result
-
-
 def _flat(problem: Problem) -> tuple[Problem, Problem]:
     """``problem`` with every band of a discount at its first price, and the same with that
     price as the source's own flat price instead of the discount."""
@@ -308,17 +319,11 @@ def test_equal_band_prices_cost_the_flat_lp(problem: Problem) -> None:
 @PROPERTIES
 @given(discount_problems())
 def test_relaxing_never_raises_the_cost(problem: Problem) -> None:
-    result = _milp(problem, "highs")
-    model = build(prepare(problem))
-    assert run_solver(model, pulp.HiGHS(msg=False, mip=False))[0] == "optimal"
-    relaxed = pulp.value(model.lp.objective)
-    assert relaxed <= result.total_cost + 1e-6 * max(1.0, abs(relaxed))
+    relaxation_costs_no_more(problem)
 
 
 @PROPERTIES
 @given(discount_problems())
 def test_highs_and_cbc_agree(problem: Problem) -> None:
-    highs, cbc = _milp(problem, "highs"), _milp(problem, "cbc")
-    assert highs.total_cost == pytest.approx(cbc.total_cost, rel=2e-6, abs=1e-5)
-    assert check(problem, highs) == []
-    assert check(problem, cbc) == []
+    """The same least cost; both plans pass the checker, which checks the price paid."""
+    solvers_agree(problem)
