@@ -105,11 +105,19 @@ class LpModel:
     """(source, material, period) with a minimum lot -> 1 if bought there at all (binary)."""
     qualified: dict[str, pulp.LpVariable] = field(default_factory=dict)
     """Source with a qualification cost -> 1 if it delivers anything at all (binary)."""
+    band: dict[tuple[str, str, str, str], pulp.LpVariable] = field(default_factory=dict)
+    """(source, material, band, period) of an all-unit discount -> 1 if the period's tonnes
+    are bought at that band's price (binary; band as text, from 1)."""
 
     @property
     def integers(self) -> list[pulp.LpVariable]:
         """The integer and binary variables (none: the model is an LP)."""
-        return [*self.units.values(), *self.use.values(), *self.qualified.values()]
+        return [
+            *self.units.values(),
+            *self.use.values(),
+            *self.qualified.values(),
+            *self.band.values(),
+        ]
 
     def decisions(self) -> dict[str, Mapping[Any, pulp.LpVariable]]:
         """Every variable indexed by period (the period last in its key), by kind."""
@@ -177,6 +185,13 @@ class _Builder:
             self.supply_by_mt.setdefault((m, t), []).append((s, terms))
         self.saved_by_mt = self.savings()
         self.units, self.use, self.qualified = self.integer_decisions()
+        self.band = {
+            (s, m, str(j), t): self.lp.add_variable(
+                self.prefix + _name("band", s, m, str(j), t), 0, 1, "Integer"
+            )
+            for (s, m, t), starts in data.discounts.items()
+            for j in range(1, len(starts) + 1)
+        }
 
     def integer_decisions(
         self,
@@ -733,6 +748,37 @@ class _Builder:
                 material="",
             )
 
+    def band_tonnes(self, s: str, m: str, j: int, t: str) -> pulp.LpVariable:
+        """The tonnes bought in band ``j`` (from 1) of (s, m, t)."""
+        return self.buy[s, m, t] if j == 1 else self.tier[s, m, str(j), t]
+
+    def discounts(self) -> None:
+        """An all-unit discount: one band at most is chosen, and the tonnes bought at a
+        band's price lie between its start and its top if it is chosen, and are 0 if not."""
+        d = self.data
+        for (s, m, t), starts in d.discounts.items():
+            chosen = []
+            for j, (start, band) in enumerate(zip(starts, d.segments[s, m, t], strict=True), 1):
+                z, q = self.band[s, m, str(j), t], self.band_tonnes(s, m, j, t)
+                index = (s, m, str(j), t)
+                top = [(q, 1.0), (z, -band.width)]
+                self.add(
+                    Rule.DISCOUNT_TOP, index, top, pulp.LpConstraintLE, 0.0, subject=s, material=m
+                )
+                if start > 0:
+                    low = [(q, 1.0), (z, -start)]
+                    self.add(
+                        Rule.DISCOUNT_FROM,
+                        index,
+                        low,
+                        pulp.LpConstraintGE,
+                        0.0,
+                        subject=s,
+                        material=m,
+                    )
+                chosen.append((z, 1.0))
+            self.add(Rule.DISCOUNT, (s, m, t), chosen, pulp.LpConstraintLE, 1.0, subject=s)
+
     def model(self) -> LpModel:
         return LpModel(
             self.data,
@@ -756,6 +802,7 @@ class _Builder:
             self.units,
             self.use,
             self.qualified,
+            self.band,
         )
 
 
@@ -796,6 +843,7 @@ def build(data: ProblemData, lp: pulp.LpProblem | None = None, prefix: str = "")
     builder.lots()
     builder.qualification()
     builder.suppliers()
+    builder.discounts()
     return builder.model()
 
 

@@ -17,6 +17,7 @@ from optiree.schema import (
     Budget,
     Cap,
     Contract,
+    Discount,
     Investment,
     Problem,
     Source,
@@ -24,8 +25,8 @@ from optiree.schema import (
     Units,
     decision_periods,
     delivered,
+    own_priced,
     serving_periods,
-    tier_priced,
     value_at,
 )
 from optiree.units import in_tonnes_of_oxide
@@ -220,6 +221,10 @@ class ProblemData:
     min_suppliers: dict[str, int] = field(default_factory=dict)
     """Material -> least sources delivering at least their lot of it in a period (integer
     rule)."""
+    discounts: dict[SMT, tuple[float, ...]] = field(default_factory=dict)
+    """(source, material, period) priced by all-unit discounts -> where each of its bands
+    starts [t] (integer rule); its ``segments`` are the bands, each ``width`` the band's top
+    (the next band's start, or the capacity), and one band at most is bought."""
 
     @property
     def integer_rules(self) -> tuple[str, ...]:
@@ -229,6 +234,7 @@ class ProblemData:
         found += [f"sources[{s}].qualification_cost" for s in self.qualification]
         found += [f"security.max_suppliers.{m}" for m in self.max_suppliers]
         found += [f"security.min_suppliers.{m}" for m in self.min_suppliers]
+        found += sorted({f"sources[{s}].discounts.{m}" for s, m, _ in self.discounts})
         return tuple(found)
 
     def most_supplied(self, cell: SMT) -> float:
@@ -372,7 +378,7 @@ def _unvalidated(what: str) -> ArgumentError:
 def _base_price(problem: Problem, s: Source, m: str, t: str) -> float | None:
     """The list price of ``m`` from ``s`` in ``t``; None where its tiers price every band."""
     base = _list_price(problem, s, m, t)
-    if base is None and not tier_priced(s.tiers.get(m)):
+    if base is None and not own_priced(s, m):
         raise _unvalidated(f"source {s.id!r} sells {m!r} in {t!r} without a price")
     return base
 
@@ -382,11 +388,36 @@ def _bands(problem: Problem, s: Source, m: str, t: str, tonnes: float) -> tuple[
     base = _base_price(problem, s, m, t)
     tiers = s.tiers.get(m)
     floor = floor_price(problem, s, m, t)
+    if m in s.discounts:
+        return tuple(
+            Segment(top, max(band.price, floor)) for band, top in _discount_tops(s, m, tonnes)
+        )
     if tiers:
         return tuple(
             Segment(band.width, max(band.price, floor)) for band in _segments(tiers, tonnes, base)
         )
     return (Segment(tonnes, max(base or 0.0, floor)),)
+
+
+def _discount_tops(s: Source, m: str, tonnes: float) -> Iterator[tuple[Discount, float]]:
+    """Each discount band of ``m`` from ``s`` that ``tonnes`` of capacity reach, with its top:
+    the next band's start, cut at the capacity."""
+    bands = s.discounts[m]
+    for band, after in zip(bands, [*bands[1:], None], strict=True):
+        if band.from_tonnes <= tonnes:
+            top = tonnes if after is None else min(after.from_tonnes, tonnes)
+            yield band, top
+
+
+def _discount_starts(problem: Problem) -> dict[SMT, tuple[float, ...]]:
+    """Where each discount band of a direct purchase starts [t], for the cells with capacity."""
+    return {
+        (s.id, m, t): tuple(band.from_tonnes for band, _ in _discount_tops(s, m, tonnes))
+        for s in problem.sources
+        for m in s.discounts
+        for t in _periods_from(problem.periods, s.available_from)
+        if (tonnes := value_at(s.capacity[m], t)) > 0
+    }
 
 
 def _direct_segments(problem: Problem) -> dict[SMT, tuple[Segment, ...]]:
@@ -473,8 +504,14 @@ def _disposal(problem: Problem) -> dict[str, float]:
     return {m: rule.disposal_cost for m, rule in problem.surplus.items() if rule.disposal_cost > 0}
 
 
-def _capacities(segments: dict[SMT, tuple[Segment, ...]]) -> dict[SMT, float]:
-    return {key: sum(band.width for band in bands) for key, bands in segments.items()}
+def _capacities(
+    segments: dict[SMT, tuple[Segment, ...]], discounts: Mapping[SMT, object]
+) -> dict[SMT, float]:
+    """Each cell's capacity: its bands' widths added up, or a discounted cell's last top."""
+    return {
+        key: bands[-1].width if key in discounts else sum(band.width for band in bands)
+        for key, bands in segments.items()
+    }
 
 
 def _first_prices(segments: dict[SMT, tuple[Segment, ...]]) -> dict[SMT, float]:
@@ -508,6 +545,7 @@ def prepare(problem: Problem) -> ProblemData:
     input_units = problem.units
     problem = in_tonnes_of_oxide(problem)
     segments = _direct_segments(problem)
+    discounts = _discount_starts(problem)
     feed_capacity, feed_price = _feed_offers(problem)
     sub_capacity, sub_cost = _substitute_offers(problem)
     data = ProblemData(
@@ -516,9 +554,10 @@ def prepare(problem: Problem) -> ProblemData:
         periods=tuple(problem.periods),
         materials=tuple(problem.material_ids),
         country={s.id: s.country for s in problem.sources},
-        capacity=_capacities(segments),
+        capacity=_capacities(segments, discounts),
         price=_first_prices(segments),
         segments=segments,
+        discounts=discounts,
         feed_capacity=feed_capacity,
         feed_price=feed_price,
         feed_source=_feed_sources(problem),
@@ -591,7 +630,7 @@ def _with_investments(data: ProblemData) -> ProblemData:
     return replace(
         data,
         segments=segments,
-        capacity=_capacities(segments),
+        capacity=_capacities(segments, data.discounts),
         price=_first_prices(segments),
         sub_capacity=sub_capacity,
         sub_cost=sub_cost,

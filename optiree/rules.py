@@ -38,6 +38,9 @@ class Rule(StrEnum):
     QUALIFICATION = "qualification"
     MAX_SUPPLIERS = "max_suppliers"
     MIN_SUPPLIERS = "min_suppliers"
+    DISCOUNT = "discount"
+    DISCOUNT_TOP = "discount_top"
+    DISCOUNT_FROM = "discount_from"
 
 
 class Family(StrEnum):
@@ -318,6 +321,36 @@ CATALOGUE: dict[Rule, RuleSpec] = {
             0,
             limits=False,
         ),
+        RuleSpec(
+            Rule.DISCOUNT,
+            Family.PHYSICAL,
+            "discount bands chosen for the source, material and period against one [bands]",
+            "source",
+            "sources.discounts",
+            "bands",
+            0,
+            limits=False,
+        ),
+        RuleSpec(
+            Rule.DISCOUNT_TOP,
+            Family.PHYSICAL,
+            "tonnes bought at a discount band's price less its top if the band is chosen [t]",
+            "source",
+            "sources.discounts",
+            "t",
+            0,
+            limits=False,
+        ),
+        RuleSpec(
+            Rule.DISCOUNT_FROM,
+            Family.PHYSICAL,
+            "tonnes bought at a discount band's price less its start if the band is chosen [t]",
+            "source",
+            "sources.discounts",
+            "t",
+            0,
+            limits=False,
+        ),
     )
 }
 
@@ -328,6 +361,9 @@ INTEGER_RULES = (
     Rule.QUALIFICATION,
     Rule.MAX_SUPPLIERS,
     Rule.MIN_SUPPLIERS,
+    Rule.DISCOUNT,
+    Rule.DISCOUNT_TOP,
+    Rule.DISCOUNT_FROM,
 )
 """The rules whose rows hold integer decisions (a problem with any of them is a MILP)."""
 

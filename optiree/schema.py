@@ -277,6 +277,18 @@ class Tier(StrictModel):
         return self
 
 
+class Discount(StrictModel):
+    """One band of an all-unit discount: when a period's tonnes of the material from the
+    source reach ``from_tonnes`` (and not the next band's), every tonne bought in that period
+    is paid at this band's ``price``."""
+
+    from_tonnes: Tonnes
+    """Least tonnes bought in the period for this band's price [t per period]; the first band
+    starts at 0."""
+    price: Price
+    """Price per tonne of every tonne bought in the period when the total is in this band."""
+
+
 class Feed(StrictModel):
     """An ore or concentrate sold by the tonne: each tonne yields fixed tonnes of several
     materials (co-products), which all arrive together."""
@@ -312,7 +324,12 @@ class Source(StrictModel):
     """First period in which the source can supply; none means from the first period."""
     tiers: dict[Id, Annotated[list[Tier], Field(min_length=1)]] = {}
     """Material -> volume-tiered prices per period, replacing the flat price. Band prices must
-    not fall (a convex cost: a volume discount would need integer variables)."""
+    not fall (a convex cost); prices that fall with volume are ``discounts``."""
+    discounts: dict[Id, Annotated[list[Discount], Field(min_length=1)]] = {}
+    """Material -> all-unit discount bands, replacing the flat price: the price of every tonne
+    bought in a period is that of the band the period's total falls in (``from_tonnes``
+    rising from 0, prices not rising). An integer rule: the problem becomes a MILP
+    (docs/investment.md)."""
     price_floor: dict[Id, PricePerPeriod] = {}
     """Material -> least price per tonne paid, whatever the tier or list price."""
     price_floor_multiplier: Multiplier | None = None
@@ -897,7 +914,7 @@ def _sells_unpriced(p: Problem, s: Source, m: str, t: str) -> bool:
     own, reference = s.prices.get(m), p.reference_prices.get(m)
     return (
         _positive_in(s.capacity[m], t)
-        and not tier_priced(s.tiers.get(m))
+        and not own_priced(s, m)
         and not (own is not None and _defined_in(own, t))
         and not (reference is not None and _defined_in(reference, t))
     )
@@ -1116,12 +1133,20 @@ def tier_priced(tiers: list[Tier] | None) -> bool:
     return bool(tiers) and all(tier.price is not None for tier in tiers or [])
 
 
+def own_priced(s: Source, m: str) -> bool:
+    """Whether ``s`` prices ``m`` by bands of its own (tiers with prices, or discounts), so
+    that it needs no list price."""
+    return tier_priced(s.tiers.get(m)) or m in s.discounts
+
+
 def _supply_errors(p: Problem, s: Source, loc: tuple[str | int, ...]) -> Iterator[InitErrorDetails]:
     """Tiers, price floors, feeds and the separation limit of source ``s``."""
     for m, tiers in s.tiers.items():
         where = (*loc, "tiers", m)
         yield from _capacity_for(s, m, where, "tiers", "tiers")
         yield from _tier_errors(tiers, where)
+    for m, bands in s.discounts.items():
+        yield from _discount_errors(s, m, bands, (*loc, "discounts", m))
     for m, floor in s.price_floor.items():
         yield from _capacity_for(s, m, (*loc, "price_floor", m), "floor", "a price floor")
         yield from _period_keys(floor, (*loc, "price_floor", m), p.periods)
@@ -1223,11 +1248,58 @@ def _tier_order_errors(
         yield error_detail(
             loc,
             "tier_not_convex",
-            f"the price falls from {previous:g} to {price:g} at tier {j + 1}: a volume "
-            "discount makes the cost non-convex, which needs integer variables (a "
-            "mixed-integer model) that optiree does not build; give tiers whose prices "
-            "never fall, or one flat price",
+            f"the price falls from {previous:g} to {price:g} at tier {j + 1}: tiers price "
+            "each band's tonnes (a rising supply curve); for a price that falls with volume "
+            "on every tonne bought, give 'discounts' instead of 'tiers' (an all-unit "
+            "discount, an integer rule: docs/investment.md), or one flat price",
             price,
+        )
+
+
+def _discount_errors(
+    s: Source, m: str, bands: list[Discount], loc: tuple[str | int, ...]
+) -> Iterator[InitErrorDetails]:
+    """Discounts of a material the source sells, without tiers for it; the first band from 0,
+    the bands rising, their prices not rising."""
+    yield from _capacity_for(s, m, loc, "discounts", "discounts")
+    if m in s.tiers:
+        yield error_detail(
+            loc,
+            "discount_with_tiers",
+            f"source {s.id!r} gives both tiers and discounts for {m!r}: give one of them "
+            "(tiers for prices that rise with volume, discounts for prices that fall)",
+            m,
+        )
+    if bands[0].from_tonnes != 0:
+        yield error_detail(
+            (*loc, 0, "from_tonnes"),
+            "discount_start",
+            f"the first discount band starts at 0 (from_tonnes: 0), not {bands[0].from_tonnes:g}",
+            bands[0].from_tonnes,
+        )
+    for j in range(1, len(bands)):
+        yield from _discount_order_errors(bands[j - 1], bands[j], (*loc, j))
+
+
+def _discount_order_errors(
+    before: Discount, band: Discount, loc: tuple[str | int, ...]
+) -> Iterator[InitErrorDetails]:
+    """A band starts above the one ``before`` it and costs no more."""
+    if band.from_tonnes <= before.from_tonnes:
+        yield error_detail(
+            (*loc, "from_tonnes"),
+            "discount_order",
+            f"discount from_tonnes values must rise: {band.from_tonnes:g} follows "
+            f"{before.from_tonnes:g}",
+            band.from_tonnes,
+        )
+    if band.price > before.price:
+        yield error_detail(
+            (*loc, "price"),
+            "discount_price_rises",
+            f"the price rises from {before.price:g} to {band.price:g}: a discount band costs no "
+            "more than the one before; prices that rise with volume are 'tiers'",
+            band.price,
         )
 
 
@@ -1344,6 +1416,7 @@ def _largest_price(p: Problem, s: Source, m: str, periods: Iterable[str]) -> flo
             listed,
             *(listed * t.price_multiplier for t in tiers if t.price_multiplier is not None),
             *(t.price for t in tiers if t.price is not None),
+            *(band.price for band in s.discounts.get(m, [])),
         )
     )
 
@@ -1679,6 +1752,15 @@ def _source_target_errors(
             "investment_tiers",
             f"investment {option.id!r}: source {source.id!r} has tiers for {m!r}; new capacity "
             "of a tiered material is not supported yet (give the source a flat price)",
+            m,
+        )
+    elif m in source.discounts:
+        yield error_detail(
+            (*loc, "material"),
+            "investment_discounts",
+            f"investment {option.id!r}: source {source.id!r} has discounts for {m!r}; new "
+            "capacity of a discounted material is not supported yet (give the source a flat "
+            "price)",
             m,
         )
     else:

@@ -15,6 +15,7 @@ from optiree.schema import (
     MASS,
     Cap,
     Contract,
+    Discount,
     Investment,
     Problem,
     Scenario,
@@ -130,6 +131,10 @@ class _Conversion:
             prices=_each(source.prices, self.price),
             price_floor=_each(source.price_floor, self.price),
             tiers={m: [self.tier(m, tier) for tier in tiers] for m, tiers in source.tiers.items()},
+            discounts={
+                m: [self.discount(m, band) for band in bands]
+                for m, bands in source.discounts.items()
+            },
             feeds=[_unchecked(f, yields=_each(f.yields, self.quantity)) for f in source.feeds],
             separation_capacity=_scale(source.separation_capacity, self.tonnes),
             min_lot=_each(source.min_lot, self.quantity),
@@ -138,6 +143,11 @@ class _Conversion:
     def tier(self, m: str, tier: Tier) -> Tier:
         return _unchecked(
             tier, up_to=_scale(tier.up_to, self.tonnes), price=_scale(tier.price, self.price(m))
+        )
+
+    def discount(self, m: str, band: Discount) -> Discount:
+        return _unchecked(
+            band, from_tonnes=band.from_tonnes * self.tonnes, price=band.price * self.price(m)
         )
 
     def cap(self, cap: Cap) -> Cap:

@@ -382,6 +382,30 @@ def _integer_rules(plan: _Plan, tables: dict[str, pd.DataFrame]) -> Iterator[Vio
         yield _violation(f"qualification({s})", delivered * unpaid, [delivered])
 
 
+def _discounts(data: ProblemData, purchases: pd.DataFrame) -> Iterator[Violation]:
+    """A purchase priced by all-unit discounts is bought in one band at most, and pays for
+    every tonne of the period the price of the band its total falls in (the last band whose
+    start the total reaches; the table's ``cost``, or tonnes x ``unit_price``)."""
+    if not data.discounts:
+        return
+    paid_column = "cost" if "cost" in purchases else "unit_price"
+    bought: dict[tuple[str, str, str], list[tuple[float, float]]] = {}
+    for s, m, t, x, paid in _rows(purchases, "source", "material", "period", "tonnes", paid_column):
+        if (s, m, t) in data.discounts:
+            cost = float(paid) if paid_column == "cost" else float(paid) * float(x)
+            bought.setdefault((s, m, t), []).append((float(x), cost))
+    for (s, m, t), starts in data.discounts.items():
+        rows = bought.get((s, m, t), [])
+        total = sum(x for x, _ in rows)
+        reached = [j for j, start in enumerate(starts) if start <= total * (1 + TOLERANCE)]
+        price = data.segments[s, m, t][reached[-1]].price
+        paid = sum(cost for _, cost in rows)
+        name = f"discount({s},{m},{t})"
+        yield _violation(name, abs(paid - total * price), [paid, total * price])
+        used = sum(x > TOLERANCE * max(1.0, total) for x, _ in rows)
+        yield _violation(f"{name} bands bought", (used - 1) * total, [total])
+
+
 def _suppliers(plan: _Plan) -> Iterator[Violation]:
     """At most N sources deliver a material in a period (a source delivers if its tonnes are
     above the tolerance, relative to the period's purchases of it); at least N deliver their
@@ -413,6 +437,7 @@ def verify(data: ProblemData, tables: dict[str, pd.DataFrame]) -> Violation:
     plan = _Plan(data, tables)
     checks = [*_bounds(plan, tables), *_balance(plan), *_rules(plan)]
     checks += [*_integer_rules(plan, tables), *_suppliers(plan)]
+    checks += _discounts(data, tables["purchases"])
     worst = max(checks, key=lambda v: v.relative, default=Violation("none", 0.0, 0.0))
     if math.isnan(worst.relative):
         return Violation(worst.row, math.inf, math.inf)

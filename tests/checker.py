@@ -20,6 +20,10 @@ every variable >= 0:
   tier's ``up_to`` to its own, cut at the capacity (one band of the capacity without tiers);
   none before ``available_from``; price max(tier price or multiplier x list price, floor),
   the floor ``price_floor`` or else ``price_floor_multiplier`` x the reference price;
+- a material priced by ``discounts`` (all-unit): band j runs from its ``from_tonnes`` to the
+  next band's (the capacity for the last), its price max(price, floor); x[s,m,t,j] <= top x
+  d[s,m,t,j], >= from x d (from > 0), sum_j d <= 1, d binary (rows discount_top,
+  discount_from, discount); the total is paid at the price of the band it falls in;
 - w[f,t] tonnes of feed, at most its capacity, at its price per tonne of feed;
   X[s,m,t] = sum_j x + sum_{f of s} yield[f,m] w[f,t] is what s delivers; every rule counts X;
 - u[k,t] substitute units, at most the capacity; I[m,t] closing stock; z[m,t] shortage (only
@@ -77,8 +81,9 @@ import pandas as pd
 from optiree import Problem, Result
 
 TOLERANCE = 1e-6
-INTEGERS = ("n", "q", "Q")
-"""The kinds of integer variables (units built, a cell used, a source qualified): fixed at
+INTEGERS = ("n", "q", "Q", "d")
+"""The kinds of integer variables (units built, a cell used, a source qualified, a discount
+band chosen): fixed at
 their values in the LP whose duals a MILP reports."""
 """Largest error allowed, relative to the size of the numbers compared (at least 1)."""
 
@@ -285,6 +290,10 @@ class _InTReo:
             feed["yields"] = {m: y * self.quantity for m, y in feed["yields"].items()}
         source["separation_capacity"] = _times(source["separation_capacity"], self.quantity)
         source["min_lot"] = self.quantities(source["min_lot"])
+        for m, bands in source["discounts"].items():
+            for band in bands:
+                band["from_tonnes"] = band["from_tonnes"] * self.quantity
+                band["price"] = band["price"] * self.price(m)
 
     def contract(self, contract: dict[str, Any]) -> None:
         sources = {s.id: s for s in self.problem.sources}
@@ -429,6 +438,10 @@ class Numbers:
     """Source -> its one-off cost, paid if Q[s] = 1 (binary); X[s,.,.] = 0 otherwise."""
     max_suppliers: dict[str, int] = field(default_factory=dict)
     min_suppliers: dict[str, int] = field(default_factory=dict)
+    discounts: dict[SMT, list[tuple[float, float]]] = field(default_factory=dict)
+    """(s, m, t) priced by all-unit discounts -> (start, price) of each band the capacity
+    reaches: x[s,m,t,j] is bought at band j's price, between its start and its top (the next
+    start, or the capacity) if d[s,m,t,j] = 1, else 0; at most one d is 1."""
     used: list[SMT] = field(default_factory=list)
     """The cells with q[s,m,t]: those with a lot, and every cell of a material whose
     suppliers are counted."""
@@ -601,6 +614,10 @@ def _resolve_direct(problem: Problem, s: Any, n: Numbers) -> None:
             if tonnes > 0:
                 n.capacity[s.id, m, t] = tonnes
                 n.bands[s.id, m, t] = _cell_bands(problem, s, m, t, tonnes)
+                if m in s.discounts:
+                    starts = [b.from_tonnes for b in s.discounts[m] if b.from_tonnes <= tonnes]
+                    prices = [band.price for band in n.bands[s.id, m, t]]
+                    n.discounts[s.id, m, t] = list(zip(starts, prices, strict=True))
 
 
 def _cell_bands(problem: Problem, s: Any, m: str, t: str, tonnes: float) -> list[Band]:
@@ -616,6 +633,13 @@ def _cell_bands(problem: Problem, s: Any, m: str, t: str, tonnes: float) -> list
     tiers = s.tiers.get(m)
     if tiers:
         return _bands(tiers, tonnes, own, floor or 0.0)
+    if m in s.discounts:  # all-unit: each band reached, up to the next start (or capacity)
+        starts = [b.from_tonnes for b in s.discounts[m]] + [math.inf]
+        return [
+            Band(min(starts[j + 1], tonnes), max(b.price, floor or 0.0))
+            for j, b in enumerate(s.discounts[m])
+            if b.from_tonnes <= tonnes
+        ]
     price = math.nan if own is None else max(own, floor or 0.0)
     return [Band(tonnes, price)]
 
@@ -1764,6 +1788,8 @@ class _Checker:
             lot = n.min_lot.get((s, m, t), 0.0)
             if not _at_most(lot * q, x) or not _at_most(x, n.most_with_new(s, m, t) * q):
                 self.fail(f"supply[{s},{m},{t}]: {x} t with use {q}, lot {lot}")
+        for cell, bands in n.discounts.items():
+            self.discount(plan, cell, bands)
         costs = self.result.costs
         paid = costs[costs["component"] == "qualification"].set_index("item")["cost"]
         for s, cost in n.qualification.items():
@@ -1771,6 +1797,24 @@ class _Checker:
             plan.values["Q", s] = float(paid.get(s, 0.0)) / cost
             if delivered > TOLERANCE and not _close(plan["Q", s], 1.0):
                 self.fail(f"costs[qualification,{s}]: {paid.get(s, 0.0)}, expected {cost}")
+
+    def discount(self, plan: _Plan, cell: SMT, bands: list[tuple[float, float]]) -> None:
+        """d = 1 for the band bought in (none when nothing is), one band at most, and the
+        price paid: every tonne of the period at the price of the band the total falls in."""
+        s, m, t = cell
+        tonnes = [plan.values.get(("x", s, m, t, str(j)), 0.0) for j in range(1, len(bands) + 1)]
+        for j, x in enumerate(tonnes, start=1):
+            plan.values["d", s, m, t, str(j)] = float(x > TOLERANCE)
+        if sum(x > TOLERANCE for x in tonnes) > 1:
+            self.fail(f"purchases[{s},{m},{t}]: bought in more than one discount band {tonnes}")
+        total = sum(tonnes)
+        price = [p for start, p in bands if start <= total + TOLERANCE * max(1.0, total)][-1]
+        paid = sum(x * p for x, (_, p) in zip(tonnes, bands, strict=True))
+        if not _close(paid, total * price, total * price):
+            self.fail(
+                f"purchases[{s},{m},{t}]: {total} t paid {paid}, expected {total} x {price} "
+                "(every tonne at the price of the discount band the total falls in)"
+            )
 
     def used(self, x: float, value: float, cell: SMT) -> float:
         """q of ``cell``, read off its use row's value (X - most q): the one integer decision
@@ -1799,6 +1843,7 @@ class _Checker:
                 terms = [*x, (q, -lot)]
                 yield RuleRow(f"min_lot({s},{m},{t})", "min_lot", s, m, t, ">=", terms, 0.0)
         yield from self.supplier_rows()
+        yield from self.discount_rows()
         label = f"{n.periods[0]}..{n.periods[-1]}"
         for s in n.qualification:
             cells = [(m, t) for m in n.materials for t in n.periods if n.supply_terms(s, m, t)]
@@ -1806,6 +1851,25 @@ class _Checker:
             most = sum(n.most_with_new(s, m, t) for m, t in cells)
             name = f"qualification({s},{label})"
             yield RuleRow(name, "qualification", s, "", label, "<=", [*x, (("Q", s), -most)], 0.0)
+
+    def discount_rows(self) -> Iterator[RuleRow]:
+        """discount_top: x_j - top_j d_j <= 0; discount_from: x_j - start_j d_j >= 0 (a band
+        that starts above 0); discount: sum_j d_j <= 1."""
+        for (s, m, t), bands in self.n.discounts.items():
+            tops = [band.width for band in self.n.bands[s, m, t]]
+            for j, ((start, _), top) in enumerate(zip(bands, tops, strict=True), start=1):
+                x: Var = ("x", s, m, t, str(j))
+                d: Var = ("d", s, m, t, str(j))
+                name = f"({s},{m},{j},{t})"
+                top_terms: Terms = [(x, 1.0), (d, -top)]
+                yield RuleRow("discount_top" + name, "discount_top", s, m, t, "<=", top_terms, 0.0)
+                if start > 0:
+                    terms: Terms = [(x, 1.0), (d, -start)]
+                    yield RuleRow(
+                        "discount_from" + name, "discount_from", s, m, t, ">=", terms, 0.0
+                    )
+            chosen: Terms = [(("d", s, m, t, str(j)), 1.0) for j in range(1, len(bands) + 1)]
+            yield RuleRow(f"discount({s},{m},{t})", "discount", s, m, t, "<=", chosen, 1.0)
 
     def supplier_rows(self) -> Iterator[RuleRow]:
         """max_suppliers: the q of a material's cells in a period at most N; min_suppliers:
@@ -1833,6 +1897,9 @@ class _Checker:
             cost[("q", *cell)], upper[("q", *cell)] = 0.0, 1.0
         for s, price in n.qualification.items():
             cost["Q", s], upper["Q", s] = price, 1.0
+        for (s, m, t), bands in n.discounts.items():
+            for j in range(1, len(bands) + 1):
+                cost["d", s, m, t, str(j)], upper["d", s, m, t, str(j)] = 0.0, 1.0
 
     # -- the constraints table and its duals ------------------------------------------------
 

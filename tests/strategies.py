@@ -764,3 +764,22 @@ def integer_problems(draw: st.DrawFn) -> Problem:
     for m in [m for m in materials if lots[m] and draw(st.integers(0, 3)) == 0]:
         security.setdefault("min_suppliers", {})[m] = draw(st.integers(1, lots[m]))
     return Problem.model_validate(document)
+
+
+@st.composite
+def discount_problems(draw: st.DrawFn) -> Problem:
+    """A problem of :func:`problems` with all-unit discounts on some of its sources' materials:
+    one to three bands from 0, their starts rising within the capacities drawn, their prices
+    falling (not rising) from at most 150."""
+    document = draw(problems()).model_dump(exclude_defaults=True)
+    for source in document["sources"]:
+        for m in source["capacity"]:
+            if not draw(st.booleans()):
+                continue
+            starts = draw(st.lists(whole_floats(1, 150), max_size=2, unique=True))
+            prices = draw(st.lists(whole_floats(1, 150), min_size=len(starts) + 1, max_size=3))
+            bands = zip([0.0, *sorted(starts)], sorted(prices, reverse=True), strict=False)
+            source.setdefault("discounts", {})[m] = [
+                {"from_tonnes": start, "price": price} for start, price in bands
+            ]
+    return Problem.model_validate(document)

@@ -262,6 +262,10 @@ def _milp(problem: Problem, solver: SolverName) -> optiree.Result:
 @PROPERTIES
 @given(integer_problems())
 def test_relaxing_never_raises_the_cost(problem: Problem) -> None:
+    relaxation_costs_no_more(problem)
+
+
+def relaxation_costs_no_more(problem: Problem) -> None:
     """The LP relaxation (integer decisions continuous) costs at most the MILP's optimum."""
     result = _milp(problem, "highs")
     model = build(prepare(problem))
@@ -288,6 +292,10 @@ def test_fixed_lp_costs_the_milp_optimum(problem: Problem) -> None:
 @PROPERTIES
 @given(integer_problems())
 def test_highs_and_cbc_agree(problem: Problem) -> None:
+    solvers_agree(problem)
+
+
+def solvers_agree(problem: Problem) -> None:
     """Both close the MILP to a gap of 1e-6: the same least cost; each plan passes the
     independent checker, duals of the fixed LP included."""
     highs, cbc = _milp(problem, "highs"), _milp(problem, "cbc")

@@ -14,6 +14,7 @@ from optiree.prepare import defined_at, prepare
 from optiree.schema import (
     Cap,
     DemandChange,
+    Discount,
     Disruption,
     Feed,
     PricePerPeriod,
@@ -188,7 +189,8 @@ def _changed_source(
     """``source`` with ``change`` applied in its periods within ``later``."""
     periods = problem.periods
     if change.tiers:  # a supply curve: the source's bands of these materials, everywhere
-        source = source.derive(tiers=source.tiers | change.tiers)
+        discounts = {m: d for m, d in source.discounts.items() if m not in change.tiers}
+        source = source.derive(tiers=source.tiers | change.tiers, discounts=discounts)
     affected = _affected(change.periods, periods, later)
     materials = [m for m in change.materials or list(source.capacity) if m in source.capacity]
     capacity = _scaled_capacity(source, materials, periods, affected, change.capacity_factor)
@@ -197,8 +199,30 @@ def _changed_source(
         capacity=capacity,
         prices=prices,
         tiers=tiers,
+        discounts=_scaled_discounts(source, materials, affected, change.price_factor, periods),
         feeds=_scaled_feeds(source, change, periods, affected),
     )
+
+
+def _scaled_discounts(
+    source: Source, materials: list[str], affected: set[str], factor: float, periods: list[str]
+) -> dict[str, list[Discount]]:
+    """The source's discount bands with the prices of ``materials`` times ``factor``: a band's
+    price holds in every period, so it can only change everywhere.
+
+    Raises:
+        ScenarioError: the change scales a discounted material in some periods only.
+    """
+    scaled = [m for m in materials if m in source.discounts] if factor != 1 else []
+    if scaled and affected != set(periods):
+        raise ScenarioError(
+            f"source {source.id!r} prices {scaled[0]!r} by discounts, whose prices hold in "
+            "every period: a price change in some periods only cannot scale them. Scale it "
+            "in every period (no 'periods' on the change)"
+        )
+    return source.discounts | {
+        m: [band.derive(price=band.price * factor) for band in source.discounts[m]] for m in scaled
+    }
 
 
 def _affected(periods: list[str] | None, every: list[str], later: set[str]) -> set[str]:

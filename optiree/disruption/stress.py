@@ -34,7 +34,7 @@ from optiree.model import LpModel, build
 from optiree.prepare import ProblemData, prepare
 from optiree.results import BINDING_TOLERANCE, Result, Status, optimal_result
 from optiree.schema import Problem, Scenario
-from optiree.solve import run_solver
+from optiree.solve import UNUSED, run_solver
 from optiree.solvers import SolverName, name_of, solver_for
 from optiree.words import Carded, price, stress_summary, stress_table_summary
 
@@ -231,6 +231,7 @@ def fix_committed(model: LpModel, plan: Result, commit_periods: int) -> None:
     for kind, variables in model.decisions().items():
         _fix(variables, plan_values(plan, kind), committed)
     _fix(model.shortfall, _shortfalls(model, plan), committed)
+    _fix(model.band, _chosen_bands(plan), committed)
     broken = settle_committed_rows(model, committed)
     if broken:
         raise StressError(
@@ -492,6 +493,15 @@ def plan_values(plan: Result, kind: str) -> dict[tuple[str, ...], float]:
         "build": (plan.investments, ["investment", "period"], "size"),
     }[kind]
     return _values(table, keys, column)
+
+
+def _chosen_bands(plan: Result) -> dict[tuple[str, ...], float]:
+    """1 for each price band (source, material, band as text, period) the plan buys in: the
+    discount band chosen, where a material is priced by all-unit discounts."""
+    bands = plan.purchases
+    bought = bands[bands["tonnes"] > UNUSED]
+    keys = zip(bought["source"], bought["material"], bought["tier"], bought["period"], strict=True)
+    return {(s, m, str(j), t): 1.0 for s, m, j, t in keys}
 
 
 def _shortfalls(model: LpModel, plan: Result) -> dict[tuple[str, ...], float]:
