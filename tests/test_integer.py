@@ -347,6 +347,17 @@ def test_stress_test_re_solves_the_milp(solver: SolverName) -> None:
     assert tested.result.constraints["shadow_price"].isna().all()  # a MILP's, not fixed
 
 
+def test_a_stress_test_that_commits_a_lot_keeps_it(solver: SolverName) -> None:
+    """Both periods committed, a's lot of 10 t in P2 among them: nothing is left to re-plan,
+    so the stress test costs the plan's 2,500 (b 10 t at 150 in P1, a 10 t at 100 in P2)."""
+    problem = disrupted_lots()
+    plan = optiree.solve(problem, solver)
+    tested = optiree.stress_test(problem, plan, "cut", 2, solver=solver)
+    assert tested.result.status == "optimal"
+    assert tested.result.total_cost == pytest.approx(2_500.0)
+    assert tested.committed_cost == pytest.approx(2_500.0)
+
+
 def test_stochastic_re_solves_the_milp(solver: SolverName) -> None:
     """Decided in P1 for both scenarios: a's 10 t and b's 10 t, 10 t held for P2 (2,510)
     beats b in P1 and a or b in P2 (2,800 expected) and a in P1, b in P2 (2,600)."""

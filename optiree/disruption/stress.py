@@ -217,7 +217,9 @@ def fix_committed(model: LpModel, plan: Result, commit_periods: int) -> None:
     bought, units used, closing stock, a strategic stock's gap, unmet demand, tonnes sold and
     wasted) and the take-or-pay shortfall of a committed contract row gets lower bound = upper
     bound = the plan's value; a material the plan could not let go short is fixed at
-    0 short. The rows of the committed periods then hold only fixed
+    0 short. The integer decisions of the committed periods follow the plan: the discount
+    band it buys in, and whether it buys from a cell with a minimum lot or a count of
+    suppliers. The rows of the committed periods then hold only fixed
     variables: one the plan misses by no more than its solver's rounding
     (:data:`PLAN_TOLERANCE`) gets its limit moved onto the plan, so that the solver is not
     handed a start it would call infeasible.
@@ -232,6 +234,7 @@ def fix_committed(model: LpModel, plan: Result, commit_periods: int) -> None:
         _fix(variables, plan_values(plan, kind), committed)
     _fix(model.shortfall, _shortfalls(model, plan), committed)
     _fix(model.band, _chosen_bands(plan), committed)
+    _fix(model.use, _used(plan), committed)
     broken = settle_committed_rows(model, committed)
     if broken:
         raise StressError(
@@ -502,6 +505,17 @@ def _chosen_bands(plan: Result) -> dict[tuple[str, ...], float]:
     bought = bands[bands["tonnes"] > UNUSED]
     keys = zip(bought["source"], bought["material"], bought["tier"], bought["period"], strict=True)
     return {(s, m, str(j), t): 1.0 for s, m, j, t in keys}
+
+
+def _used(plan: Result) -> dict[tuple[str, ...], float]:
+    """1 for each cell (source, material, period) the plan buys from: its ``use`` decision,
+    where a minimum lot or a count of suppliers needs one."""
+    supply = plan.supply
+    bought = supply[supply["tonnes"] > UNUSED]
+    return {
+        (s, m, t): 1.0
+        for s, m, t in zip(bought["source"], bought["material"], bought["period"], strict=True)
+    }
 
 
 def _shortfalls(model: LpModel, plan: Result) -> dict[tuple[str, ...], float]:
