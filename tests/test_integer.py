@@ -358,6 +358,28 @@ def test_a_stress_test_that_commits_a_lot_keeps_it(solver: SolverName) -> None:
     assert tested.committed_cost == pytest.approx(2_500.0)
 
 
+def test_a_stress_test_keeps_a_committed_unit(solver: SolverName) -> None:
+    """``lumpy``'s plan (6,720: one unit of 2 t/yr built in Y1, 200 of capital) committed in Y1,
+    then China cut in Y3. The budget's 100 left buys no second unit. Y2 buys China's 10 t (half
+    of its 20 t, the share rule), Lynas' 2 t and 8 t spot: 2,000 for its demand plus 2,008 for
+    8 t held into Y3 (4 t China, 4 t spot, 1 a tonne held), which then buys only Lynas' 2 t
+    (300), instead of 8 t spot (3,200). 2,700 + 4,008 + 300 + 20 of operating = 7,028."""
+    document = lumpy()
+    document["shortage_penalty"] = {"Dy": 1_000.0}
+    document["scenarios"] = [
+        {"name": "cut", "disruptions": [{"country": "CN", "start": "Y3"}]},
+    ]
+    problem = Problem.model_validate(document)
+    plan = optiree.solve(problem, solver)
+    tested = optiree.stress_test(problem, plan, "cut", 1, solver=solver)
+    assert tested.result.status == "optimal"
+    assert tested.result.total_cost == pytest.approx(7_028.0)
+    built = tested.result.investments
+    assert dict(zip(built["period"], built["size"], strict=True)) == pytest.approx(
+        {"Y1": 2.0, "Y2": 0.0}
+    )
+
+
 def test_stochastic_re_solves_the_milp(solver: SolverName) -> None:
     """Decided in P1 for both scenarios: a's 10 t and b's 10 t, 10 t held for P2 (2,510)
     beats b in P1 and a or b in P2 (2,800 expected) and a in P1, b in P2 (2,600)."""

@@ -218,9 +218,9 @@ def fix_committed(model: LpModel, plan: Result, commit_periods: int) -> None:
     wasted) and the take-or-pay shortfall of a committed contract row gets lower bound = upper
     bound = the plan's value; a material the plan could not let go short is fixed at
     0 short. The integer decisions of the committed periods follow the plan: the discount
-    band it buys in, and whether it buys from a cell with a minimum lot or a count of
-    suppliers. The rows of the committed periods then hold only fixed
-    variables: one the plan misses by no more than its solver's rounding
+    band it buys in, whether it buys from a cell with a minimum lot or a count of suppliers,
+    and the whole units of a lumpy option it builds. The rows of the committed periods then
+    hold only fixed variables: one the plan misses by no more than its solver's rounding
     (:data:`PLAN_TOLERANCE`) gets its limit moved onto the plan, so that the solver is not
     handed a start it would call infeasible.
 
@@ -235,6 +235,7 @@ def fix_committed(model: LpModel, plan: Result, commit_periods: int) -> None:
     _fix(model.shortfall, _shortfalls(model, plan), committed)
     _fix(model.band, _chosen_bands(plan), committed)
     _fix(model.use, _used(plan), committed)
+    _fix(model.units, _units(model, plan), committed)
     broken = settle_committed_rows(model, committed)
     if broken:
         raise StressError(
@@ -515,6 +516,16 @@ def _used(plan: Result) -> dict[tuple[str, ...], float]:
     return {
         (s, m, t): 1.0
         for s, m, t in zip(bought["source"], bought["material"], bought["period"], strict=True)
+    }
+
+
+def _units(model: LpModel, plan: Result) -> dict[tuple[str, ...], float]:
+    """The whole units of each lumpy option the plan builds, by (option, period)."""
+    return {
+        key: float(round(size / unit))
+        for key, size in plan_values(plan, "build").items()
+        for unit in [model.data.option(key[0]).unit_size]
+        if unit
     }
 
 
