@@ -1623,6 +1623,13 @@ def integer_decisions(
     return "; ".join(parts) or "none"
 
 
+def step_level(tolerance: float) -> Callable[[float], str]:
+    """The format of a MILP frontier's level: the digits that tell apart the two ends of a
+    bracket ``tolerance`` wide."""
+    digits = max(0, math.ceil(-math.log10(tolerance)))
+    return lambda level: f"{level:,.{digits}f}"
+
+
 def step_frontier_text(
     table: pd.DataFrame,
     *,
@@ -1651,9 +1658,8 @@ def step_frontier_text(
         }
     )
     width = int(shown["decisions"].str.len().max()) if len(shown) else 0
-    digits = max(0, math.ceil(-math.log10(tolerance * scale)))  # the brackets' ends apart
     formatters = {
-        "level": lambda level: f"{level:,.{digits}f}",
+        "level": step_level(tolerance * scale),
         cost: _whole,
         "decisions": lambda words: f"{words:<{width}}",
     }

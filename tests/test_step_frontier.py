@@ -162,3 +162,17 @@ def test_every_row_is_a_cold_milp_optimum_and_tightening_never_lowers_it(
         assert tighter >= looser - 1e-5 * (1 + abs(looser))
     jumps = table.loc[table["breakpoint"], "jump"]
     assert all(math.isfinite(jump) for jump in jumps)
+
+
+def test_the_report_shows_the_step_table() -> None:
+    pytest.importorskip("matplotlib")
+    from optiree.html import render_report  # noqa: PLC0415  # matplotlib is optional
+
+    problem = optiree.load_problem(LUMPY)
+    curve = frontier(problem, rule="budget", points=4)
+    page = render_report(problem, solve(problem), frontier=curve)
+    assert "a MILP: a step curve, each row solved, no cost claimed between rows" in page
+    assert f"<td>{MINE}</td>" in page
+    assert "marginal cost per point" not in page  # no slope on a step curve
+    assert '<td class="n">400.0003</td>' in page  # the bracket's ends told apart
+    assert '<td class="n">399.9998</td>' in page
