@@ -22,6 +22,11 @@ fixed, and curved where stock or substitution let them move; the curve need not 
 
 The tightest level is found by bisection on feasibility to ``1e-9`` and then reported as the
 level the plan at that bound actually reaches.
+
+A problem with integer decisions (a MILP) has no duals and a cost that jumps where an integer
+decision changes: its frontier is a step curve. The MILP is solved at the same levels, and
+where the integer decisions of two neighbours differ the bracket is halved down to
+``tolerance``; both its ends become rows, the second a breakpoint with the cost's jump.
 """
 
 import itertools
