@@ -455,6 +455,7 @@ def _frontier(args: argparse.Namespace) -> int:
                 investor=args.investor,
                 points=args.points,
                 solver=args.solver,
+                time_limit=args.time_limit,
                 log=args.verbose,
             )
     except OptireeError as error:
@@ -767,6 +768,12 @@ def _frontier_command(commands: Commands) -> None:
     )
     frontier_cmd.add_argument("--points", type=int, help="evenly spaced levels (default 11)")
     _solver_flag(frontier_cmd)
+    frontier_cmd.add_argument(
+        "--time-limit",
+        type=float,
+        metavar="SECONDS",
+        help="seconds each solve of a MILP's frontier may take (default: no limit)",
+    )
     frontier_cmd.add_argument("--out", type=Path, help="CSV file to write the frontier to")
     frontier_cmd.add_argument("--plot", type=Path, help="PNG file to draw the frontier in")
     frontier_cmd.add_argument(

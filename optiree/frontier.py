@@ -22,6 +22,11 @@ fixed, and curved where stock or substitution let them move; the curve need not 
 
 The tightest level is found by bisection on feasibility to ``1e-9`` and then reported as the
 level the plan at that bound actually reaches.
+
+A problem with integer decisions (a MILP) has no duals and a cost that jumps where an integer
+decision changes: its frontier is a step curve. The MILP is solved at the same levels, and
+where the integer decisions of two neighbours differ the bracket is halved down to
+``tolerance``; both its ends become rows, the second a breakpoint with the cost's jump.
 """
 
 import itertools
@@ -39,7 +44,7 @@ from optiree.rules import CATALOGUE, FRONTIER_RULES, Rule, RuleSpec
 from optiree.schema import Budget, CoverRule, Problem
 from optiree.solve import solve
 from optiree.solvers import SolverName, check, require
-from optiree.words import Carded, frontier_text
+from optiree.words import Carded, frontier_text, integer_decisions, step_frontier_text
 
 COLUMNS = [
     "rule",
@@ -50,6 +55,11 @@ COLUMNS = [
     "breakpoint",
     "status",
 ]
+STEP_COLUMNS = [*COLUMNS, "jump", "best_bound", "mip_gap", "decisions"]
+"""The columns of a MILP's frontier: those of an LP's, then the cost's jump where the integer
+decisions change, the solver's best bound and gap, and the integer decisions in words."""
+DELIVERS = 1e-6
+"""Tonnes above which a source counts as delivering, in a MILP frontier's decisions."""
 DEFAULT_POINTS = 11
 FEASIBILITY_TOLERANCE = 1e-9
 MAX_SOLVES = 1000
@@ -73,6 +83,9 @@ class Frontier(Carded):
     currency: str
     solves: int
     """How many times the problem was solved."""
+    tolerance: float | None = None
+    """For a MILP (a step curve): how close in level each change of the integer decisions is
+    located, the two rows around it at most this far apart; None for an LP."""
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The table by name: ``{"frontier": table}``."""
@@ -82,10 +95,23 @@ class Frontier(Carded):
         """The frontier as text: level in % (shares) or multiples (cover), cost, cost per
         point."""
         spec = CATALOGUE[self.rule]
+        title = (
+            f"Frontier of {self.rule.value} {self.subject} "
+            f"(level: {spec.frontier_level.format(subject=self.subject)})"
+        )
+        if self.tolerance is not None:
+            return step_frontier_text(
+                self.table,
+                title=f"{title}, a MILP: a step curve",
+                currency=self.currency,
+                solves=self.solves,
+                percent=spec.in_percent,
+                in_money=spec.in_money,
+                tolerance=self.tolerance,
+            )
         return frontier_text(
             self.table,
-            title=f"Frontier of {self.rule.value} {self.subject} "
-            f"(level: {spec.frontier_level.format(subject=self.subject)})",
+            title=title,
             currency=self.currency,
             solves=self.solves,
             percent=spec.in_percent,
@@ -349,11 +375,20 @@ class _Piece:
 class _Tracer:
     """Solves the problem at given levels of one rule, remembering every solve."""
 
-    def __init__(self, problem: Problem, rule: _Rule, solver: SolverName, log: bool) -> None:
+    def __init__(
+        self,
+        problem: Problem,
+        rule: _Rule,
+        solver: SolverName,
+        log: bool,
+        time_limit: float | None = None,
+    ) -> None:
         self.problem = problem
         self.rule = rule
         self.solver = solver
         self.log = log
+        self.time_limit = time_limit
+        """Seconds each solve may take (a MILP's); None: no limit."""
         self.solved: dict[float, Result] = {}
         self.bases: dict[float, frozenset[str]] = {}
         self.ends: set[float] = set()
@@ -366,7 +401,7 @@ class _Tracer:
         if len(self.solved) >= MAX_SOLVES:
             raise OptireeError(f"the frontier needed more than {MAX_SOLVES} solves")
         changed = self.rule.set_level(self.problem, level)
-        result = solve(changed, solver=self.solver, log=self.log)
+        result = solve(changed, solver=self.solver, time_limit=self.time_limit, log=self.log)
         if level is not None:
             self.solved[level] = result
         return result
@@ -535,10 +570,16 @@ def frontier(
     points: int | None = None,
     solver: SolverName = "highs",
     tolerance: float = 1e-6,
+    time_limit: float | None = None,
     log: bool = False,
 ) -> Frontier:
     """Least total cost as one security rule tightens, from the plan's own level to the
     tightest feasible one, with the breakpoints of the curve.
+
+    A problem with integer decisions (a MILP: ``unit_size``, ``min_lot``,
+    ``qualification_cost``, ``max_suppliers``, ``min_suppliers``) has a cost that steps with
+    the level: its frontier is a step curve, solved at the same levels, with each change of
+    the integer decisions between two of them located by bisection (docs/frontier.md).
 
     Args:
         problem: the problem; its own setting of the rule is replaced at every point.
@@ -557,6 +598,8 @@ def frontier(
             slope of the curve comes from them.
         tolerance: breakpoints are located to this distance in level (for a budget, this
             fraction of the range from the capital the free plan spends down to 0).
+        time_limit: seconds each solve of a MILP may take (a row stopped there says so in its
+            ``status``); None for no limit. An LP's frontier takes none.
         log: print the solver's log of every solve on stdout; by default nothing is printed.
 
     Returns:
@@ -564,8 +607,9 @@ def frontier(
         with the ``rule``, ``subject``, ``currency`` and the number of ``solves``.
 
     Raises:
-        ArgumentError: the rule, country, material or investor is unknown, or a budget
-            frontier's problem has no investment options.
+        ArgumentError: the rule, country, material or investor is unknown, a budget
+            frontier's problem has no investment options, or an LP's frontier is given a
+            ``time_limit``.
         SolverChoiceError: the solver is unknown or reports no duals.
         SolverError: the solver is not installed.
         OptireeError: the problem has no plan even without the rule.
@@ -579,9 +623,24 @@ def frontier(
     arguments.boolean(log, "log")
     require(solver, "duals", "a frontier")
     check(solver)
-    _refuse_integers(problem)
+    integers = _Integers.of(problem, time_limit)
     spec = _rule(problem, rule, country, material, investor)
-    tracer = _Tracer(problem, spec, solver, log)
+    tracer = _Tracer(problem, spec, solver, log, time_limit)
+    grid = _grid(tracer, DEFAULT_POINTS if points is None else points)
+    if spec.spec.in_money:  # a budget's levels are money: the tolerance is of its range
+        tolerance *= max(1.0, max(tracer.ends) - min(tracer.ends))
+    if integers is not None:
+        return _step_frontier(_Steps(tracer, integers), grid, tolerance)
+    every, kinks = tracer.trace(grid, tolerance)
+    table = _table(spec, every, kinks, tracer)
+    solves = len(tracer.solved) + 1
+    return Frontier(table, spec.spec.rule, spec.subject, problem.currency, solves)
+
+
+def _grid(tracer: _Tracer, count: int) -> set[float]:
+    """The levels the frontier solves first: from the loosest (the plan's without the rule) to
+    the tightest, ``count`` evenly spaced between them. Tells ``tracer`` the ends."""
+    spec = tracer.rule
     free = tracer.at(None)
     if not free.is_optimal:
         raise OptireeError(
@@ -591,14 +650,7 @@ def frontier(
     loosest = spec.reached(free)
     tightest = tracer.tightest(loosest)
     tracer.ends = {loosest, tightest}
-    count = DEFAULT_POINTS if points is None else points
-    grid = {spec.within(loosest + (tightest - loosest) * i / (count + 1)) for i in range(count + 2)}
-    if spec.spec.in_money:  # a budget's levels are money: the tolerance is of its range
-        tolerance *= max(1.0, abs(loosest - tightest))
-    every, kinks = tracer.trace(grid, tolerance)
-    table = _table(spec, every, kinks, tracer)
-    solves = len(tracer.solved) + 1
-    return Frontier(table, spec.spec.rule, spec.subject, problem.currency, solves)
+    return {spec.within(loosest + (tightest - loosest) * i / (count + 1)) for i in range(count + 2)}
 
 
 def _snap(crossing: float, ends: tuple[float, float], distance: float) -> float:
@@ -650,13 +702,119 @@ def _table(spec: _Rule, levels: list[float], kinks: set[float], tracer: _Tracer)
     return pd.DataFrame(records, columns=COLUMNS)
 
 
-def _refuse_integers(problem: Problem) -> None:
-    """A frontier traces pieces by their slopes (the duals): a problem with integer decisions
-    has a cost that steps with the level, which that search cannot trace."""
-    integer = prepare(problem).integer_rules
-    if integer:
-        raise ArgumentError(
-            f"a frontier needs a linear program: {', '.join(integer)} make this problem a "
-            "MILP, whose cost steps with the level; solve it at the levels you want "
-            "(problem.derive), or drop the integer rules for the LP's frontier"
+@dataclass(frozen=True)
+class _Integers:
+    """The integer decisions of a problem, read off a plan in words: what changes along a
+    MILP's step curve."""
+
+    units: dict[str, float]
+    """Option -> its unit size, for the options built in whole units."""
+    lots: frozenset[tuple[str, str]]
+    """(source, material) with a minimum lot."""
+    counted: frozenset[str]
+    """Materials whose suppliers are counted (at most or at least N)."""
+    qualified: frozenset[str]
+    """Sources with a one-off qualification cost."""
+    discounted: frozenset[tuple[str, str]]
+    """(source, material) priced by all-unit discounts."""
+
+    @classmethod
+    def of(cls, problem: Problem, time_limit: float | None) -> "_Integers | None":
+        """The integer decisions of ``problem``; None for an LP (which takes no
+        ``time_limit``)."""
+        data = prepare(problem)
+        if not data.integer_rules:
+            if time_limit is not None:
+                raise ArgumentError(
+                    "time_limit bounds the solves of a MILP's frontier; this problem has no "
+                    "integer decisions: leave it out"
+                )
+            return None
+        return cls(
+            {o.id: o.unit_size for o in problem.investments if o.unit_size},
+            frozenset((s, m) for s, m, _ in data.min_lot),
+            frozenset(data.max_suppliers) | frozenset(data.min_suppliers),
+            frozenset(data.qualification),
+            frozenset((s, m) for s, m, _ in data.discounts),
         )
+
+    def words(self, result: Result) -> str:
+        """The plan's integer decisions in words: units built, sources delivering where a lot
+        or a count applies, sources qualified, discount bands bought in; empty without a
+        plan."""
+        if result.total_cost is None:
+            return ""
+        built = result.investments
+        builds = [
+            (str(o), str(t), round(float(size) / self.units[str(o)]))
+            for o, t, size in zip(built["investment"], built["period"], built["size"], strict=True)
+            if o in self.units
+        ]
+        supply = result.supply[result.supply["tonnes"] > DELIVERS]
+        used: dict[tuple[str, str], list[str]] = {}
+        for s, m, t in zip(supply["source"], supply["material"], supply["period"], strict=True):
+            if (s, m) in self.lots or m in self.counted:
+                used.setdefault((str(s), str(m)), []).append(str(t))
+        qualified = sorted(self.qualified & set(map(str, supply["source"])))
+        return integer_decisions(builds, used, qualified, self._bands(result))
+
+    def _bands(self, result: Result) -> dict[tuple[str, str, int], list[str]]:
+        """The discount band each discounted (source, material) buys in, with its periods."""
+        bought = result.purchases[result.purchases["tonnes"] > DELIVERS]
+        bands: dict[tuple[str, str, int], list[str]] = {}
+        for s, m, j, t in zip(
+            bought["source"], bought["material"], bought["tier"], bought["period"], strict=True
+        ):
+            if (s, m) in self.discounted:
+                bands.setdefault((str(s), str(m), int(j)), []).append(str(t))
+        return bands
+
+
+class _Steps:
+    """A MILP's frontier: the solves of a :class:`_Tracer`, and the integer decisions of each."""
+
+    def __init__(self, tracer: _Tracer, integers: _Integers) -> None:
+        self.tracer = tracer
+        self.integers = integers
+        self.decided: dict[float, str] = {}
+
+    def decisions(self, level: float) -> str:
+        if level not in self.decided:
+            self.decided[level] = self.integers.words(self.tracer.at(level))
+        return self.decided[level]
+
+    def switches(self, a: float, b: float, tolerance: float) -> list[float]:
+        """Levels around each change of the integer decisions between the solved levels ``a``
+        and ``b``: the bracket is halved until it is at most ``tolerance`` wide, and its two
+        ends are returned (a change and its undoing both inside a bracket are not seen)."""
+        if self.decisions(a) == self.decisions(b):
+            return []
+        if abs(b - a) <= tolerance:
+            return [a, b]
+        middle = (a + b) / 2
+        return self.switches(a, middle, tolerance) + self.switches(middle, b, tolerance)
+
+
+def _step_frontier(steps: _Steps, grid: set[float], tolerance: float) -> Frontier:
+    """The frontier of a MILP: the ``grid`` levels and each change of the integer decisions
+    between neighbours, located by bisection to ``tolerance``."""
+    tracer = steps.tracer
+    spec, problem = tracer.rule, tracer.problem
+    levels = sorted(grid, key=tracer.looseness)
+    found = {
+        level for a, b in itertools.pairwise(levels) for level in steps.switches(a, b, tolerance)
+    }
+    every = sorted(grid | found, key=tracer.looseness)
+    records, before = [], None
+    for level in every:
+        result, decisions = tracer.at(level), steps.decisions(level)
+        cost = math.nan if result.total_cost is None else result.total_cost
+        switch = before is not None and decisions != before[0]
+        jump = cost - before[1] if switch and before is not None else math.nan
+        bound, gap = (math.nan if x is None else x for x in (result.best_bound, result.mip_gap))
+        lp = (spec.name, spec.subject, level, cost, math.nan, switch, result.status.value)
+        records.append((*lp, jump, bound, gap, decisions))  # the LP's columns, then a MILP's
+        before = (decisions, cost)
+    table = pd.DataFrame(records, columns=STEP_COLUMNS)
+    solves = len(tracer.solved) + 1
+    return Frontier(table, spec.spec.rule, spec.subject, problem.currency, solves, tolerance)

@@ -41,6 +41,7 @@ from optiree.words import (
     money,
     price,
     share,
+    step_level,
     tonnes,
     with_unit,
     yes_no,
@@ -326,12 +327,24 @@ def _frontier_table(frontier: "Frontier") -> list[str]:
         "marginal_cost_per_point": money,
     }
     units = {"total_cost": currency, "marginal_cost_per_point": f"{currency} per 0.01"}
+    note = (
+        f"marginal cost per point [{_e(currency)}]: from this level to the next, per 0.01 of "
+        "the level."
+    )
+    table = frontier.table
+    if frontier.tolerance is not None:  # a MILP's step curve: no slope, levels told apart
+        table = table.drop(columns="marginal_cost_per_point")
+        formats |= {"level": step_level(frontier.tolerance), "jump": money, "best_bound": money}
+        units |= {"jump": currency, "best_bound": currency}
+        note = (
+            "a MILP: a step curve, each row solved, no cost claimed between rows; a "
+            "breakpoint is where the integer decisions change, and its jump the cost's step."
+        )
     return [
         '<h2 id="frontier">Cost of security</h2>',
         f'<p class="note">Least total cost [{_e(currency)}] at each level of the rule, from '
-        f"the loosest to the tightest; marginal cost per point [{_e(currency)}]: from this "
-        "level to the next, per 0.01 of the level.</p>",
-        _table(*_readable(frontier.table, formats, units), index=False),
+        f"the loosest to the tightest; {note}</p>",
+        _table(*_readable(table, formats, units), index=False),
     ]
 
 

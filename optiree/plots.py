@@ -369,7 +369,8 @@ def _frontier_panel(
     marginal = rows["marginal_cost_per_point"].to_numpy(dtype=float)[optimal]
     kink = rows["breakpoint"].to_numpy(dtype=bool)[optimal]
     scale, unit = _money_scale(float(np.abs(cost).max()) if len(cost) else 1.0)
-    ax.plot(x, cost, marker="o", markersize=3, color=PALETTE[0], label="least total cost")
+    steps = "jump" in rows.columns  # a MILP's: the solved levels, no line claimed between
+    _frontier_costs(ax, x, cost, kink, steps=steps)
     ax.plot(
         x[kink],
         cost[kink],
@@ -379,10 +380,10 @@ def _frontier_panel(
         markerfacecolor="none",
         markeredgecolor="#e15759",
         markeredgewidth=1.5,
-        label="breakpoint (slope changes)",
+        label="breakpoint (integer decisions change)" if steps else "breakpoint (slope changes)",
     )
     per = cur if rule in FRONTIER_RULES and CATALOGUE[Rule(rule)].in_money else "point"
-    labels = _piece_labels(x, cost, marginal, kink, currency=cur, per=per)
+    labels = [] if steps else _piece_labels(x, cost, marginal, kink, currency=cur, per=per)
     if not optimal.all():
         ax.plot(
             x_all[~optimal],
@@ -403,6 +404,39 @@ def _frontier_panel(
     ax.grid(alpha=0.3)
     ax.legend(loc="upper left", fontsize=8)
     return labels
+
+
+def _frontier_costs(
+    ax: "Axes",
+    x: NDArray[np.float64],
+    cost: NDArray[np.float64],
+    kink: NDArray[np.bool_],
+    *,
+    steps: bool,
+) -> None:
+    """The least cost at each level: a line through the points (an LP's curve, straight or
+    traced between them), or, for a MILP's step curve (``steps``), the solved points alone,
+    each jump drawn dotted between the two levels a tolerance apart that bracket it."""
+    if not steps:
+        ax.plot(x, cost, marker="o", markersize=3, color=PALETTE[0], label="least total cost")
+        return
+    ax.plot(
+        x,
+        cost,
+        linestyle="none",
+        marker="o",
+        markersize=4,
+        color=PALETTE[0],
+        label="least total cost (solved levels only)",
+    )
+    for number, i in enumerate(np.flatnonzero(kink[1:]) + 1):
+        ax.plot(
+            x[i - 1 : i + 1],
+            cost[i - 1 : i + 1],
+            linestyle=":",
+            color=PALETTE[0],
+            label="jump (integer decisions change)" if number == 0 else None,
+        )
 
 
 def _piece_labels(

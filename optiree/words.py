@@ -1596,3 +1596,79 @@ def mip_lines(result: object) -> list[str]:
 def fixed_duals_line(duals_of: str | None) -> list[str]:
     """Where a sensitivity's prices come from, for a MILP: one line; none for an LP."""
     return [] if duals_of is None else [f"(a MILP: these are the duals of {duals_of})"]
+
+
+# --- the frontier of a MILP ---
+
+
+def integer_decisions(
+    builds: list[tuple[str, str, int]],
+    used: Mapping[tuple[str, str], list[str]],
+    qualified: list[str],
+    bands: Mapping[tuple[str, str, int], list[str]],
+) -> str:
+    """A plan's integer decisions in a few words: the units built (option: n units in
+    period), the sources delivering where a lot or a supplier count applies (source:material
+    in periods), the sources qualified, the discount bands bought in (source:material band j
+    in periods); "none" when it builds, uses, qualifies and buys at a discount nothing."""
+    parts = [
+        f"{option}: {units} unit{'s' if units != 1 else ''} in {period}"
+        for option, period, units in builds
+        if units
+    ]
+    parts += [f"{s}:{m} in {' '.join(periods)}" for (s, m), periods in used.items()]
+    parts += [f"qualified {source}" for source in qualified]
+    parts += [f"{s}:{m} band {j} in {' '.join(periods)}" for (s, m, j), periods in bands.items()]
+    return "; ".join(parts) or "none"
+
+
+def step_level(tolerance: float) -> Callable[[float], str]:
+    """The format of a MILP frontier's level: the digits that tell apart the two ends of a
+    bracket ``tolerance`` wide."""
+    digits = max(0, math.ceil(-math.log10(tolerance)))
+    return lambda level: f"{level:,.{digits}f}"
+
+
+def step_frontier_text(
+    table: pd.DataFrame,
+    *,
+    title: str,
+    currency: str,
+    solves: int,
+    percent: bool,
+    in_money: bool,
+    tolerance: float,
+) -> str:
+    """A MILP's frontier as text under ``title``: level (in % where ``percent``, with the
+    digits that tell apart two levels ``tolerance`` apart), total cost, the jump where the
+    integer decisions change, the status of each solve and the decisions."""
+    import pandas as pd  # noqa: PLC0415  # pandas loads only where tables are worded
+
+    cost = f"total_cost [{currency}]"
+    scale = 100 if percent else 1
+    shown = pd.DataFrame(
+        {
+            "level": table["level"] * scale,
+            cost: table["total_cost"],
+            "jump": table["jump"].map(money_or_blank),
+            "breakpoint": table["breakpoint"].map({True: "*", False: ""}),
+            "status": table["status"],
+            "decisions": table["decisions"],
+        }
+    )
+    width = int(shown["decisions"].str.len().max()) if len(shown) else 0
+    formatters = {
+        "level": step_level(tolerance * scale),
+        cost: _whole,
+        "decisions": lambda words: f"{words:<{width}}",
+    }
+    body = shown.to_string(index=False, formatters=formatters, justify="left")
+    unit = f" {currency}" if in_money else (" points" if percent else "")
+    note = (
+        "a step curve: each row is the MILP solved at its level (its best_bound and mip_gap "
+        "in the table); no cost is claimed between rows; * the integer decisions change "
+        f"between the row before and this one, located by bisection to {tolerance * scale:.2g}"
+        f"{unit}; jump: the cost's change there; {solves} solves"
+    )
+    lines = "\n".join(line.rstrip() for line in body.splitlines())
+    return f"{title}\n{lines}\n{note}\n"

@@ -118,8 +118,6 @@ def test_integer_rules_name_the_discount() -> None:
     problem = Problem.model_validate(discounted(95.0))
     assert prepare(problem).integer_rules == ("sources[a].discounts.Nd",)
     assert prepare(Problem.model_validate(discounted(95.0, None))).integer_rules == ()
-    with pytest.raises(optiree.ArgumentError, match=r"sources\[a\]\.discounts\.Nd"):
-        optiree.frontier(problem, "US")
 
 
 def test_price_floor_lifts_the_bands(solver: SolverName) -> None:

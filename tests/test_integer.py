@@ -321,13 +321,6 @@ def disrupted_lots() -> Problem:
     return Problem.model_validate(document)
 
 
-def test_a_frontier_refuses_a_milp_naming_its_integer_rule() -> None:
-    with pytest.raises(
-        optiree.ArgumentError, match=r"sources\[a\]\.min_lot make this problem a MILP"
-    ):
-        optiree.frontier(Problem.model_validate(lots()), "CN")
-
-
 def test_sweep_re_solves_the_milp(solver: SolverName) -> None:
     """Calm: 2,500 as planned. a cut in P2, known from the start: a's 10 t and b's 10 t in P1,
     10 t held for P2: 1,000 + 1,500 + 10 = 2,510 (b in P2 instead would cost 2,600)."""
