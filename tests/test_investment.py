@@ -270,8 +270,8 @@ def _with(document: Document, **option: Any) -> Document:
         ({"operating_cost": float("nan")}, ("investments", 0, "operating_cost"), "finite"),
         ({"earliest": "Y9"}, ("investments", 0, "earliest"), "unknown period 'Y9'"),
         ({"substitute": "motor"}, ("investments", 0), "exactly one of"),
-        ({"feed": "clay"}, ("investments", 0), "not supported yet"),
-        ({"separation": True}, ("investments", 0), "separation capacity is not supported"),
+        ({"feed": "clay"}, ("investments", 0), "expands exactly one of"),
+        ({"separation": True}, ("investments", 0), "expands exactly one of"),
     ],
 )
 def test_invalid_option_names_its_field(
