@@ -1630,8 +1630,7 @@ def _target_errors_of(
 def _plant_target_errors(
     p: Problem, option: Investment, loc: tuple[str | int, ...]
 ) -> Iterator[InitErrorDetails]:
-    """A feed option's source sells the feed, priced wherever new capacity serves; a
-    separation option's source has a separation limit."""
+    """A feed or separation option names a known source."""
     if option.source is None:
         what = "'feed'" if option.feed is not None else "'separation: true'"
         yield error_detail(
@@ -1644,18 +1643,31 @@ def _plant_target_errors(
     source = next((s for s in p.sources if s.id == option.source), None)
     if source is None:
         yield from _unknown((*loc, "source"), option.source, [s.id for s in p.sources], "source")
-        return
-    if option.separation:
-        if source.separation_capacity is None:
-            yield error_detail(
-                (*loc, "separation"),
-                "investment_separation",
-                f"investment {option.id!r}: source {source.id!r} has no separation_capacity, "
-                "so it separates without limit and there is nothing to expand: give it a "
-                "separation_capacity (0 for a plant not built yet)",
-                option.id,
-            )
-        return
+    elif option.separation:
+        yield from _separation_target_errors(option, source, loc)
+    else:
+        yield from _feed_target_errors(p, option, source, loc)
+
+
+def _separation_target_errors(
+    option: Investment, source: Source, loc: tuple[str | int, ...]
+) -> Iterator[InitErrorDetails]:
+    """The source has a separation limit to expand."""
+    if source.separation_capacity is None:
+        yield error_detail(
+            (*loc, "separation"),
+            "investment_separation",
+            f"investment {option.id!r}: source {source.id!r} has no separation_capacity, "
+            "so it separates without limit and there is nothing to expand: give it a "
+            "separation_capacity (0 for a plant not built yet)",
+            option.id,
+        )
+
+
+def _feed_target_errors(
+    p: Problem, option: Investment, source: Source, loc: tuple[str | int, ...]
+) -> Iterator[InitErrorDetails]:
+    """The source sells the feed, priced wherever its new capacity can serve."""
     feed = next((f for f in source.feeds if f.id == option.feed), None)
     if feed is None:
         known = [f.id for f in source.feeds]
