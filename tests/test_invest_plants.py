@@ -21,16 +21,13 @@ from typing import Any
 
 import pandas as pd
 import pytest
-from hypothesis import given, settings
 
 import optiree
 from optiree import Problem, Result
 from optiree.prepare import prepare
 from optiree.solve import SolverName
 from optiree.verify import verify
-from tests.checker import check
-from tests.strategies import plant_investment_problems
-from tests.test_investment import _built, _close_or_below, _components, _doubled, _errors, _total
+from tests.test_investment import _built, _components, _errors
 from tests.test_known_optima import _solve
 from tests.unique import assert_unique, slopes
 
@@ -267,42 +264,3 @@ def test_new_feed_capacity_needs_a_price_where_it_serves() -> None:
         loc == ("investments", 0, "feed") and "can serve in 'Y3' but the feed has no price" in m
         for loc, m in errors
     ), errors
-
-
-# -- properties on random problems with feed and plant options --------------------------------
-
-
-@settings(max_examples=25, deadline=None)
-@given(plant_investment_problems())
-def test_random_plant_plans_pass_the_checker(problem: Problem) -> None:
-    result = optiree.solve(problem)
-    assert result.status == "optimal", result.message
-    assert check(problem, result) == []
-    assert result.total_cost == pytest.approx(result.costs["cost"].sum())
-
-
-@settings(max_examples=25, deadline=None)
-@given(plant_investment_problems())
-def test_allowing_a_plant_option_never_costs_more(problem: Problem) -> None:
-    without = problem.derive(investments=[], budgets=[])
-    assert _close_or_below(_total(problem), _total(without))
-
-
-@settings(max_examples=25, deadline=None)
-@given(plant_investment_problems())
-def test_a_longer_plant_lead_time_never_costs_less(problem: Problem) -> None:
-    slower = [o.derive(lead_time=o.lead_time + 1) for o in problem.investments]
-    assert _close_or_below(_total(problem), _total(problem.derive(investments=slower)))
-
-
-@settings(max_examples=25, deadline=None)
-@given(plant_investment_problems())
-def test_a_larger_plant_budget_never_costs_more(problem: Problem) -> None:
-    looser = [
-        budget.derive(
-            per_period=None if budget.per_period is None else _doubled(budget.per_period),
-            total=None if budget.total is None else 2 * budget.total,
-        )
-        for budget in problem.budgets
-    ]
-    assert _close_or_below(_total(problem.derive(budgets=looser)), _total(problem))
