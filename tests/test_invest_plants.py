@@ -264,3 +264,20 @@ def test_new_feed_capacity_needs_a_price_where_it_serves() -> None:
         loc == ("investments", 0, "feed") and "can serve in 'Y3' but the feed has no price" in m
         for loc, m in errors
     ), errors
+
+
+def test_stochastic_builds_a_new_pit_in_the_first_stage() -> None:
+    # the expected-value problem prices the feed where only its new capacity serves (Y2, Y3):
+    # it failed validation before
+    document = ore(budget=500.0)
+    document["shortage_penalty"] = {"Nd": 5000.0, "Dy": 5000.0}
+    cut = {"country": "XX", "start": "Y2", "length": 2, "cut": 0.5}
+    document["scenarios"] = [
+        {"name": "cut", "probability": 0.3, "disruptions": [cut]},
+        {"name": "calm", "probability": 0.7},
+    ]
+    result = optiree.solve_stochastic(Problem.model_validate(document), commit_periods=1)
+    first = result.first_stage
+    builds = first[first["decision"] == "build"]
+    assert list(builds["item"]) == ["ore_expansion"]
+    assert float(builds["value"].iloc[0]) == pytest.approx(12.5)
