@@ -256,7 +256,10 @@ class _Builder:
     def feeds(self) -> dict[FT, pulp.LpVariable]:
         """Tonnes of each feed, whose yields its source delivers."""
         d = self.data
-        feed = {key: self.variable("feed", key, ub) for key, ub in d.feed_capacity.items()}
+        feed = {
+            key: self.variable("feed", key, None if key in d.new_feed else ub)
+            for key, ub in d.feed_capacity.items()
+        }
         for (f, t), w in feed.items():
             for m, per_tonne in d.yields[f].items():
                 self.supply.setdefault((d.feed_source[f], m, t), []).append((w, per_tonne))
@@ -467,6 +470,9 @@ class _Builder:
             capacity[m, t] = capacity.get((m, t), 0.0) + d.supply_capacity((s, m, t))
         for (_, m, t), builds in d.new_supply.items():
             capacity[m, t] = capacity.get((m, t), 0.0) + d.most_new(builds)
+        for (f, t), builds in d.new_feed.items():
+            for m, per_tonne in d.yields[f].items():
+                capacity[m, t] = capacity.get((m, t), 0.0) + per_tonne * d.most_new(builds)
         saving: dict[MT, float] = {}
         for (k, t), existing in d.sub_capacity.items():
             units = existing + d.most_new(d.new_units.get((k, t), ()))
@@ -602,8 +608,11 @@ class _Builder:
             )
 
     def separation(self) -> None:
-        for (s, t), most in self.data.separation.items():
-            terms = self.delivered((s, m, t) for m in self.data.materials)
+        """All a source delivers at most its plant's size, with the expansions serving."""
+        d = self.data
+        for (s, t), most in d.separation.items():
+            terms = self.delivered((s, m, t) for m in d.materials)
+            terms += self.serving(d.new_separation.get((s, t), ()))
             self.add(
                 Rule.SEPARATION, (s, t), terms, pulp.LpConstraintLE, most, subject=s, material=""
             )
@@ -663,6 +672,18 @@ class _Builder:
             terms = [(self.sub[k, t], 1.0), *self.serving(builds)]
             most = d.sub_capacity[k, t]
             self.most(Rule.CAPACITY, (k, t), terms, most)
+        for (f, t), builds in d.new_feed.items():  # tonnes of feed
+            terms = [(self.feed[f, t], 1.0), *self.serving(builds)]
+            s = d.feed_source[f]
+            self.add(
+                Rule.CAPACITY,
+                (s, f, t),
+                terms,
+                pulp.LpConstraintLE,
+                d.feed_capacity[f, t],
+                subject=s,
+                material="",
+            )
 
     def build_limit(self) -> None:
         """An option builds at most its largest size over the horizon (one decision period:

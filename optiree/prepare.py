@@ -9,6 +9,7 @@ about PuLP.
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from optiree.collector import paused
 from optiree.errors import ArgumentError
@@ -118,11 +119,31 @@ class Option:
     """Share of the yearly capacity that serves in one period: ``period_days / 365``."""
     unit_size: float | None = None
     """Yearly capacity of one unit of a lumpy option (built in whole units); None: any size."""
+    feed: str | None = None
+    """The feed of ``source`` it expands [t of feed per year], if it expands a feed."""
+    separation: bool = False
+    """Whether it expands ``source``'s separation plant [t of all materials per year]."""
 
     @property
     def target(self) -> str:
-        """What it expands, in words: ``lynas:NdPr`` or the substitute's id."""
+        """What it expands, in words: ``lynas:NdPr``, ``lynas:feed ore``, ``lynas:separation``
+        or the substitute's id."""
+        if self.feed is not None:
+            return f"{self.source}:feed {self.feed}"
+        if self.separation:
+            return f"{self.source}:separation"
         return self.substitute or f"{self.source}:{self.material}"
+
+    def cell(self, t: str) -> tuple[str, tuple[str, ...]]:
+        """What it expands in period ``t``: its kind (``supply``, ``units``, ``feed``,
+        ``separation``) and the cell of that kind."""
+        if self.substitute is not None:
+            return "units", (self.substitute, t)
+        if self.feed is not None:
+            return "feed", (self.feed, t)
+        if self.separation:
+            return "separation", (str(self.source), t)
+        return "supply", (str(self.source), str(self.material), t)
 
 
 @dataclass(frozen=True)
@@ -212,6 +233,10 @@ class ProblemData:
     """Source cells new capacity can serve -> the builds that serve them."""
     new_units: dict[KT, tuple[Build, ...]] = field(default_factory=dict)
     """Substitute cells a new line can serve -> the builds that serve them."""
+    new_feed: dict[FT, tuple[Build, ...]] = field(default_factory=dict)
+    """Feed cells new feed capacity can serve -> the builds that serve them."""
+    new_separation: dict[ST, tuple[Build, ...]] = field(default_factory=dict)
+    """Separation rows (source, period) a plant's expansion can serve -> its builds."""
     min_lot: dict[SMT, float] = field(default_factory=dict)
     """Least tonnes of a (source, material, period) delivered if any is (integer rule)."""
     qualification: dict[str, float] = field(default_factory=dict)
@@ -240,7 +265,18 @@ class ProblemData:
     def most_supplied(self, cell: SMT) -> float:
         """Most tonnes a (source, material, period) can deliver, new capacity included."""
         builds = self.new_supply.get(cell, ())
-        return self.supply_capacity(cell) + (self.most_new(builds) if builds else 0.0)
+        most = self.supply_capacity(cell) + (self.most_new(builds) if builds else 0.0)
+        return most + sum(per_tonne * self.most_new(b) for per_tonne, b in self.new_feeds(cell))
+
+    def new_feeds(self, cell: SMT) -> list[tuple[float, tuple[Build, ...]]]:
+        """The yield of each feed of the cell's source whose new capacity can serve it, with
+        the builds that serve it."""
+        s, m, t = cell
+        return [
+            (self.yields[f].get(m, 0.0), builds)
+            for (f, tt), builds in self.new_feed.items()
+            if tt == t and self.feed_source[f] == s and m in self.yields[f]
+        ]
 
     def option(self, ident: str) -> Option:
         return next(o for o in self.options if o.id == ident)
@@ -613,20 +649,25 @@ def _with_integer_rules(data: ProblemData) -> ProblemData:
 def _with_investments(data: ProblemData) -> ProblemData:
     """``data`` with its options, budgets, and the cells new capacity can serve (a source cell
     with no capacity of its own gets a band of width 0 at its list price; a substitute's, 0
-    units at its cost)."""
+    units at its cost; a feed's, 0 t of feed at its price)."""
     problem = data.problem
     options = tuple(_option(problem, o) for o in problem.investments)
-    new_supply, new_units = _served(data.periods, options)
+    served = _served(data.periods, options)
     segments = dict(data.segments)
-    for s, m, t in new_supply:
+    for s, m, t in served.supply:
         if (s, m, t) not in segments:
             source = next(x for x in problem.sources if x.id == s)
             segments[s, m, t] = _bands(problem, source, m, t, 0.0)
     sub_capacity, sub_cost = dict(data.sub_capacity), dict(data.sub_cost)
-    for k, t in new_units:
+    for k, t in served.units:
         sub = next(x for x in problem.substitutes if x.id == k)
         sub_capacity.setdefault((k, t), 0.0)
         sub_cost.setdefault((k, t), value_at(sub.cost, t))
+    feed_capacity, feed_price = dict(data.feed_capacity), dict(data.feed_price)
+    feeds = {f.id: f for source in problem.sources for f in source.feeds}
+    for f, t in served.feed:
+        feed_capacity.setdefault((f, t), 0.0)
+        feed_price.setdefault((f, t), value_at(feeds[f].price_per_tonne_feed, t))
     return replace(
         data,
         segments=segments,
@@ -634,30 +675,41 @@ def _with_investments(data: ProblemData) -> ProblemData:
         price=_first_prices(segments),
         sub_capacity=sub_capacity,
         sub_cost=sub_cost,
+        feed_capacity=feed_capacity,
+        feed_price=feed_price,
         options=options,
         budgets=tuple(_budget_rows(problem)),
-        new_supply=new_supply,
-        new_units=new_units,
+        new_supply=served.supply,
+        new_units=served.units,
+        new_feed=served.feed,
+        new_separation=served.separation,
     )
 
 
-def _served(
-    periods: tuple[str, ...], options: tuple[Option, ...]
-) -> tuple[dict[SMT, tuple[Build, ...]], dict[KT, tuple[Build, ...]]]:
-    """The source cells and the substitute cells new capacity serves, with its builds."""
-    new_supply: dict[SMT, list[Build]] = {}
-    new_units: dict[KT, list[Build]] = {}
+@dataclass(frozen=True)
+class _Served:
+    """The cells new capacity serves, with its builds, by what it expands."""
+
+    supply: dict[SMT, tuple[Build, ...]]
+    units: dict[KT, tuple[Build, ...]]
+    feed: dict[FT, tuple[Build, ...]]
+    separation: dict[ST, tuple[Build, ...]]
+
+
+def _served(periods: tuple[str, ...], options: tuple[Option, ...]) -> _Served:
+    """The source, substitute, feed and separation cells new capacity serves."""
+    served: dict[str, dict[Any, list[Build]]] = {
+        kind: {} for kind in ("supply", "units", "feed", "separation")
+    }
     for o in options:
         for t in o.serving:
-            builds = _serving_builds(periods, o, t)
-            if o.substitute is not None:
-                new_units.setdefault((o.substitute, t), []).extend(builds)
-            else:
-                new_supply.setdefault((str(o.source), str(o.material), t), []).extend(builds)
-    return (
-        {cell: tuple(builds) for cell, builds in new_supply.items()},
-        {cell: tuple(builds) for cell, builds in new_units.items()},
-    )
+            kind, cell = o.cell(t)
+            served[kind].setdefault(cell, []).extend(_serving_builds(periods, o, t))
+    frozen = {
+        kind: {cell: tuple(builds) for cell, builds in cells.items()}
+        for kind, cells in served.items()
+    }
+    return _Served(**frozen)
 
 
 def _option(problem: Problem, o: Investment) -> Option:
@@ -676,6 +728,8 @@ def _option(problem: Problem, o: Investment) -> Option:
         tuple(serving_periods(problem, o)),
         per_period,
         o.unit_size,
+        o.feed,
+        o.separation,
     )
 
 
@@ -788,7 +842,7 @@ def _counted(
 
 
 def _delivers(data: ProblemData, cell: SMT) -> bool:
-    return data.supply_capacity(cell) > 0 or cell in data.new_supply
+    return data.supply_capacity(cell) > 0 or cell in data.new_supply or bool(data.new_feeds(cell))
 
 
 def _cap_rows(data: ProblemData) -> tuple[CapRow, ...]:

@@ -612,13 +612,14 @@ def _purchases(model: LpModel, ranges: _Ranging) -> pd.DataFrame:
 
 
 def _built(model: LpModel) -> dict[tuple[str, ...], float]:
-    """The new capacity serving each cell [t, units for a substitute] in the plan."""
+    """The new capacity serving each source cell [t] in the plan."""
+    return {cell: _new_in(model, builds) for cell, builds in model.data.new_supply.items()}
+
+
+def _new_in(model: LpModel, builds: tuple[tuple[str, str], ...]) -> float:
+    """The capacity ``builds`` add in a period of the plan [t, t of feed, units]."""
     d = model.data
-    return {
-        cell: sum(d.option(o).per_period * _value(model.build[o, t]) for o, t in builds)
-        for cells in (d.new_supply, d.new_units)
-        for cell, builds in cells.items()
-    }
+    return sum(d.option(o).per_period * _value(model.build[o, t]) for o, t in builds)
 
 
 def _investments(model: LpModel) -> pd.DataFrame:
@@ -653,6 +654,11 @@ def _feeds(model: LpModel, ranges: _Ranging) -> pd.DataFrame:
         for (f, t), variable in model.feed.items()
     ]
     sources, feed_ids, periods, widths, prices, variables = _columns(offered, 6)
+    if d.new_feed:
+        widths = tuple(
+            width + _new_in(model, d.new_feed.get((f, t), ()))
+            for f, t, width in zip(feed_ids, periods, widths, strict=True)
+        )
     return _frame(
         "feeds",
         {
@@ -938,7 +944,7 @@ def _as_read(
     by_country: dict[Any, float],
 ) -> tuple[float, float, float]:
     """The row's value and limit as its rule reads, and the tonnes of one point (0.01) of it."""
-    if row.rule is Rule.CAPACITY:
+    if row.rule in (Rule.CAPACITY, Rule.SEPARATION):
         # Rule form: tonnes (units) used <= the capacity there was + the new capacity serving.
         new = -sum(a * _value(v) for v, a in row.constraint.items() if a < 0)
         return lhs + new, rhs + new, row.per_point

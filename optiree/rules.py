@@ -228,7 +228,7 @@ CATALOGUE: dict[Rule, RuleSpec] = {
             Rule.CAPACITY,
             Family.PHYSICAL,
             "tonnes (units) used less new capacity serving, against the capacity there was "
-            "[t, units for a substitute]",
+            "[t, t of feed for a feed, units for a substitute]",
             "source",
             "investments",
             "t",

@@ -579,8 +579,9 @@ class Scenario(StrictModel):
 class Investment(StrictModel):
     """An option to build capacity: tonnes (or units) per year decided in a period, serving
     from ``lead_time`` periods later to the end of the horizon. It expands one of: a source's
-    capacity for a material (``source`` and ``material``) or a substitute's production line
-    (``substitute``)."""
+    capacity for a material (``source`` and ``material``), a source's feed (``source`` and
+    ``feed``), a source's separation plant (``source`` and ``separation: true``) or a
+    substitute's production line (``substitute``)."""
 
     id: Id
     source: Id | None = None
@@ -591,12 +592,16 @@ class Investment(StrictModel):
     substitute: Id | None = None
     """Or: the substitute whose production line it expands (units per year)."""
     feed: Id | None = None
-    """Not supported yet: a feed's capacity (refused with a message)."""
+    """Or, with ``source``: the feed of that source whose capacity it expands [t of feed per
+    year]; its yields of every co-product arrive together. The feed needs a price wherever the
+    new capacity can serve."""
     separation: bool = False
-    """Not supported yet: the source's separation capacity (refused with a message)."""
+    """Or, with ``source``: expand the source's ``separation_capacity`` [t of all materials
+    together per year]. The source must have a separation limit: without one it separates
+    without limit, and there is nothing to expand."""
     capital_cost: Price
-    """Money per tonne of yearly capacity (per unit of yearly capacity for a substitute),
-    paid in the period it is decided."""
+    """Money per tonne of yearly capacity (per tonne of feed for a feed, per unit for a
+    substitute), paid in the period it is decided."""
     lead_time: Annotated[int, Field(ge=0, le=1000, strict=True)] = 0
     """Periods from the decision to the first tonne: decided in t, it serves from t + lead."""
     earliest: Id | None = None
@@ -1673,32 +1678,86 @@ def _check_investments(p: Problem) -> Iterator[InitErrorDetails]:
 def _target_errors_of(
     p: Problem, option: Investment, loc: tuple[str | int, ...]
 ) -> Iterator[InitErrorDetails]:
-    """What ``option`` expands: exactly one supported target, known and priced."""
-    if option.feed is not None or option.separation:
-        what = "a feed's capacity" if option.feed is not None else "a separation capacity"
-        yield error_detail(
-            loc,
-            "investment_unsupported",
-            f"investment {option.id!r}: expanding {what} is not supported yet; expand a "
-            "source's capacity for a material (source, material) or a substitute's line "
-            "(substitute)",
-            option.id,
-        )
-        return
-    by_source = option.source is not None or option.material is not None
-    if by_source == (option.substitute is not None):
+    """What ``option`` expands: exactly one target, known and priced."""
+    named = [option.material is not None, option.feed is not None, option.separation]
+    by_source = option.source is not None or any(named)
+    if by_source == (option.substitute is not None) or sum(named) > 1:
         yield error_detail(
             loc,
             "investment_target",
             f"investment {option.id!r} expands exactly one of: a source's capacity for a "
-            "material ('source' and 'material') or a substitute's line ('substitute')",
+            "material ('source' and 'material'), a source's feed ('source' and 'feed'), its "
+            "separation plant ('source' and 'separation: true') or a substitute's line "
+            "('substitute')",
             option.id,
         )
         return
     if option.substitute is not None:
         yield from _substitute_target_errors(p, option, loc)
+    elif option.feed is not None or option.separation:
+        yield from _plant_target_errors(p, option, loc)
+    else:
+        yield from _source_target_errors(p, option, loc)
+
+
+def _plant_target_errors(
+    p: Problem, option: Investment, loc: tuple[str | int, ...]
+) -> Iterator[InitErrorDetails]:
+    """A feed or separation option names a known source."""
+    if option.source is None:
+        what = "'feed'" if option.feed is not None else "'separation: true'"
+        yield error_detail(
+            loc,
+            "investment_target",
+            f"investment {option.id!r} names {what} without 'source': name the source too",
+            option.id,
+        )
         return
-    yield from _source_target_errors(p, option, loc)
+    source = next((s for s in p.sources if s.id == option.source), None)
+    if source is None:
+        yield from _unknown((*loc, "source"), option.source, [s.id for s in p.sources], "source")
+    elif option.separation:
+        yield from _separation_target_errors(option, source, loc)
+    else:
+        yield from _feed_target_errors(p, option, source, loc)
+
+
+def _separation_target_errors(
+    option: Investment, source: Source, loc: tuple[str | int, ...]
+) -> Iterator[InitErrorDetails]:
+    """The source has a separation limit to expand."""
+    if source.separation_capacity is None:
+        yield error_detail(
+            (*loc, "separation"),
+            "investment_separation",
+            f"investment {option.id!r}: source {source.id!r} has no separation_capacity, "
+            "so it separates without limit and there is nothing to expand: give it a "
+            "separation_capacity (0 for a plant not built yet)",
+            option.id,
+        )
+
+
+def _feed_target_errors(
+    p: Problem, option: Investment, source: Source, loc: tuple[str | int, ...]
+) -> Iterator[InitErrorDetails]:
+    """The source sells the feed, priced wherever its new capacity can serve."""
+    feed = next((f for f in source.feeds if f.id == option.feed), None)
+    if feed is None:
+        known = [f.id for f in source.feeds]
+        yield from _unknown((*loc, "feed"), str(option.feed), known, "feed")
+        return
+    unpriced = [
+        t for t in serving_periods(p, option) if not _defined_in(feed.price_per_tonne_feed, t)
+    ]
+    if unpriced:
+        yield error_detail(
+            (*loc, "feed"),
+            "missing_price",
+            f"investment {option.id!r}: new capacity of feed {feed.id!r} can serve in "
+            f"{_known(unpriced)} but the feed has no price there: give its "
+            "price_per_tonne_feed in those periods",
+            feed.id,
+        )
 
 
 def _substitute_target_errors(
@@ -1729,7 +1788,8 @@ def _source_target_errors(
         yield error_detail(
             loc,
             "investment_target",
-            f"investment {option.id!r} names both 'source' and 'material'",
+            f"investment {option.id!r} names 'source' with one of 'material', 'feed' or "
+            "'separation: true'",
             option.id,
         )
         return
@@ -1813,7 +1873,10 @@ def _target_available(p: Problem, option: Investment) -> list[str]:
         k = next((k for k in p.substitutes if k.id == option.substitute), None)
         return _available(p, k.available_from if k is not None else None)
     s = next((s for s in p.sources if s.id == option.source), None)
-    return _available(p, s.available_from if s is not None else None)
+    available = _available(p, s.available_from if s is not None else None)
+    if option.separation and s is not None:  # only where the plant has a limit to expand
+        return [t for t in available if _defined_in(s.separation_capacity, t)]
+    return available
 
 
 def _budget_errors(p: Problem) -> Iterator[InitErrorDetails]:

@@ -58,15 +58,18 @@ INVESTMENT_KEYS = ["investment", "period", "size", "available_from"]
 """The columns of the ``investments`` table the checks read."""
 
 
-def _new_capacity(data: ProblemData, builds: pd.DataFrame) -> dict[tuple[str, ...], float]:
+def _new_capacity(data: ProblemData, builds: pd.DataFrame) -> dict[str, dict[Any, float]]:
     """The new capacity each build of the plan adds from the period it says it serves in to
-    the end: to its source's cells of its material, or to its substitute's."""
-    new: dict[tuple[str, ...], float] = {}
+    the end, by what it expands (``supply``: its source's cells of its material, ``units``:
+    its substitute's, ``feed``: its feed's [t of feed], ``separation``: its source's plant)."""
+    new: dict[str, dict[Any, float]] = {
+        kind: {} for kind in ("supply", "units", "feed", "separation")
+    }
     for ident, size, first in _rows(builds, "investment", "size", "available_from"):
         o = data.option(ident)
         for t in data.periods[data.periods.index(first) :]:
-            cell = (o.substitute, t) if o.substitute else (str(o.source), str(o.material), t)
-            new[cell] = new.get(cell, 0.0) + o.per_period * float(size)
+            kind, cell = o.cell(t)
+            new[kind][cell] = new[kind].get(cell, 0.0) + o.per_period * float(size)
     return new
 
 
@@ -98,8 +101,9 @@ class _Plan:
         self.short = _by_key(tables["shortage"], mt, "tonnes")
         self.builds = tables.get("investments", pd.DataFrame(columns=INVESTMENT_KEYS))
         self.bought = _by_key(tables["supply"], ("source", "material", "period"), "bought")
+        self.feeds = _by_key(tables["feeds"], ("feed", "period"), "tonnes")
         self.new = _new_capacity(data, self.builds)
-        """New capacity serving each (source, material, period) and (substitute, period)."""
+        """New capacity serving each cell, by what it expands (see :func:`_new_capacity`)."""
 
     def _savings(self) -> dict[MT, float]:
         """Tonnes of each (material, period) the substitutes save."""
@@ -147,7 +151,7 @@ def _bounds(plan: "_Plan", tables: dict[str, pd.DataFrame]) -> Iterator[Violatio
     """Every decision within its bounds: bands (and each band's width as prepared, with the
     new capacity the plan builds), feeds, substitutes, shortage, stock, sales and builds."""
     data = plan.data
-    yield from _bands(data, tables["purchases"], plan.new)
+    yield from _bands(data, tables["purchases"], plan.new["supply"])
     yield from _use_bounds(data, tables["feeds"], tables["substitution"], plan.new)
     yield from _build_bounds(data, plan.builds)
     short, mt = tables["shortage"], ("material", "period")
@@ -176,13 +180,16 @@ def _bands(
 
 
 def _use_bounds(
-    data: ProblemData, feeds: pd.DataFrame, subs: pd.DataFrame, new: dict[tuple[str, ...], float]
+    data: ProblemData, feeds: pd.DataFrame, subs: pd.DataFrame, new: dict[str, dict[Any, float]]
 ) -> Iterator[Violation]:
-    """Feeds and substitutes within their capacities (with the new lines serving)."""
-    most = [data.feed_capacity.get(key, 0.0) for key in _rows(feeds, "feed", "period")]
+    """Feeds and substitutes within their capacities (with the new capacity serving)."""
+    most = [
+        data.feed_capacity.get(key, 0.0) + new["feed"].get(key, 0.0)
+        for key in _rows(feeds, "feed", "period")
+    ]
     yield _within(feeds, ("feed", "period"), "tonnes", most, "feed")
     most = [
-        data.sub_capacity.get(key, 0.0) + new.get(key, 0.0)
+        data.sub_capacity.get(key, 0.0) + new["units"].get(key, 0.0)
         for key in _rows(subs, "substitute", "period")
     ]
     yield _within(subs, ("substitute", "period"), "units", most, "sub")
@@ -286,8 +293,9 @@ def _contracts(plan: _Plan) -> Iterator[Violation]:
 
 
 def _separation(plan: _Plan) -> Iterator[Violation]:
-    for (s, t), most in plan.data.separation.items():
-        total = plan.by_st.get((s, t), 0.0)
+    """All a source delivers at most its plant's size plus the expansions the plan builds."""
+    for (s, t), base in plan.data.separation.items():
+        total, most = plan.by_st.get((s, t), 0.0), base + plan.new["separation"].get((s, t), 0.0)
         yield _violation(f"separation({s},{t})", total - most, [total, most])
 
 
@@ -314,12 +322,15 @@ def _capacity(plan: _Plan) -> Iterator[Violation]:
     """Tonnes bought from a source (units of a substitute) at most the capacity there was
     plus the new capacity the plan's builds put there."""
     d = plan.data
-    for cell, new in plan.new.items():
-        if len(cell) == 3:
-            used, most = plan.bought.get(cell, 0.0), d.capacity.get(cell, 0.0) + new
-        else:
-            used, most = plan.units.get(cell, 0.0), d.sub_capacity.get(cell, 0.0) + new  # type: ignore[arg-type]
+    for cell, new in plan.new["supply"].items():
+        used, most = plan.bought.get(cell, 0.0), d.capacity.get(cell, 0.0) + new
         yield _violation(f"capacity({','.join(cell)})", used - most, [used, most])
+    for cell, new in plan.new["units"].items():
+        used, most = plan.units.get(cell, 0.0), d.sub_capacity.get(cell, 0.0) + new
+        yield _violation(f"capacity({','.join(cell)})", used - most, [used, most])
+    for (f, t), new in plan.new["feed"].items():  # tonnes of feed
+        used, most = plan.feeds.get((f, t), 0.0), d.feed_capacity.get((f, t), 0.0) + new
+        yield _violation(f"capacity({d.feed_source[f]},{f},{t})", used - most, [used, most])
 
 
 def _build_limit(plan: _Plan) -> Iterator[Violation]:

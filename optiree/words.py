@@ -1353,10 +1353,13 @@ def investment_lines(investments: pd.DataFrame, currency: str) -> list[str]:
     if investments.empty:
         return []
     chosen = built(investments)
-    title = f"Investments (size in t/yr, units/yr for a substitute; costs in {currency})"
+    plants = plant_sizes(investments)
+    title = f"Investments (size in t/yr, units/yr for a substitute{plants}; costs in {currency})"
+    of_feed = " (of feed, for a feed)" if ", t of feed/yr" in plants else ""
     note = (
         f"  (a budget row's shadow_price is what one more {currency} of budget saves, in "
-        f"{currency} per {currency}; a capacity row's, what one more t of capacity there saves)"
+        f"{currency} per {currency}; a capacity row's, what one more t of capacity there "
+        f"saves{of_feed})"
     )
     if chosen.empty:
         return ["", title, "  none built", note]
@@ -1672,3 +1675,21 @@ def step_frontier_text(
     )
     lines = "\n".join(line.rstrip() for line in body.splitlines())
     return f"{title}\n{lines}\n{note}\n"
+
+
+# --- plant options: feeds and separation plants ---
+
+PLANT_SIZES = {
+    ":feed ": "t of feed/yr for a feed",
+    ":separation": "t REO/yr separated for a separation plant",
+}
+"""How a target of the investments table reads (``lynas:feed ore``, ``lynas:separation``) ->
+the unit of its size, named in the table's title where such an option is."""
+
+
+def plant_sizes(investments: pd.DataFrame) -> str:
+    """The units of the feed and separation options' sizes, to add to the investments
+    table's title (nothing without such options)."""
+    targets = investments["target"].astype(str)
+    found = [w for mark, w in PLANT_SIZES.items() if targets.str.contains(mark, regex=False).any()]
+    return "".join(f", {words}" for words in found)

@@ -52,9 +52,13 @@ every variable >= 0:
 - sub_share:      saves[k,m] u[k,t] <= share[k,m,t] * demand[m,t] (a dict of shares sets no
                   limit where silent);
 - capacity:       x[s,m,t,1] - sum lambda y[o,tau] <= capacity (or u[k,t] - ... <= substitute
-                  capacity), over the builds of options on (s,m) or k decided in tau with
-                  tau + lead <= t, where the source or substitute is available; lambda is
-                  period_days / 365; such an x or u has no upper bound of its own;
+                  capacity, or w[f,t] - ... <= feed capacity, in t of feed), over the builds
+                  of options on (s,m), k or f decided in tau with tau + lead <= t, where the
+                  source or substitute is available; lambda is period_days / 365; such an x,
+                  u or w has no upper bound of its own (a feed cell it serves with no capacity
+                  of its own is offered at 0 t, at the feed's price);
+- separation:     with options on the plant of s: sum_m X[s,m,t] - sum lambda y[o,tau] <=
+                  separation_capacity, in the periods the plant has a limit;
 - build_limit:    sum_tau y[o,tau] <= max_size (an option with more than one period to decide
                   in: from ``earliest`` while tau + lead is within the horizon);
 - budget:         sum capital[o] y[o,tau] over the budget's options and periods <= budget;
@@ -264,7 +268,7 @@ class _InTReo:
         for m, surplus in d["surplus"].items():
             self.surplus(m, surplus)
         for option in d["investments"]:  # a source's new capacity is a quantity of material
-            if option["source"] is not None:
+            if option["source"] is not None and option["feed"] is None:  # a feed's: t of feed
                 option["max_size"] *= self.quantity
                 option["capital_cost"] /= self.quantity
                 option["operating_cost"] /= self.quantity
@@ -331,7 +335,7 @@ class Option(NamedTuple):
 
     id: str
     cell: tuple[str, ...]
-    """(source, material) or (substitute,)."""
+    """(source, material), (substitute,), ("+feed", feed) or ("+separation", source)."""
     capital: float
     operating: float
     """Per t (unit) of yearly capacity per year."""
@@ -428,6 +432,10 @@ class Numbers:
     options: dict[str, Option] = field(default_factory=dict)
     new: dict[tuple[str, ...], list[tuple[str, str]]] = field(default_factory=dict)
     """(s, m, t) or (k, t) -> the builds (option, period decided) whose capacity serves it."""
+    new_feed: dict[KT, list[tuple[str, str]]] = field(default_factory=dict)
+    """(f, t) -> the builds whose feed capacity [t of feed] serves it."""
+    new_separation: dict[KT, list[tuple[str, str]]] = field(default_factory=dict)
+    """(s, t) -> the builds of the plant of s serving its separation row in t."""
     budgets: list[tuple[str, str | None, list[str], float]] = field(default_factory=list)
     """(row name, investor or None, periods, most capital) of every budget row."""
     unit_size: dict[str, float] = field(default_factory=dict)
@@ -447,11 +455,17 @@ class Numbers:
     suppliers are counted."""
 
     def most_with_new(self, s: str, m: str, t: str) -> float:
-        """The most (s, m, t) can deliver: X-bar and every option serving it at its largest."""
+        """The most (s, m, t) can deliver: X-bar and every option serving it (or a feed of s
+        yielding m) at its largest."""
         options = {o for o, _ in self.new.get((s, m, t), [])}
-        return self.most(s, m, t) + sum(
+        most = self.most(s, m, t) + sum(
             self.options[o].max_size * self.options[o].per_period for o in options
         )
+        for (f, tt), builds in self.new_feed.items():
+            if tt == t and self.feed_source[f] == s:
+                largest = {self.options[o].max_size * self.options[o].per_period for o, _ in builds}
+                most += self.yields[f].get(m, 0.0) * sum(largest)
+        return most
 
     def previous(self, period: str) -> str | None:
         i = self.periods.index(period)
@@ -560,6 +574,8 @@ def _resolve_investments(problem: Problem, n: Numbers) -> None:
     band of width 0 at its price; a substitute's, 0 units at its cost) and the budget rows."""
     for o in problem.investments:
         cell = (o.substitute,) if o.substitute else (str(o.source), str(o.material))
+        if o.feed is not None or o.separation:
+            cell = ("+feed", o.feed) if o.feed is not None else ("+separation", str(o.source))
         first = n.periods.index(o.earliest) if o.earliest else 0
         decided = n.periods[first : max(0, len(n.periods) - o.lead_time)]
         per_period = float(problem.period_days or 365.0) / 365.0
@@ -591,6 +607,9 @@ def _resolve_investments(problem: Problem, n: Numbers) -> None:
 
 def _serve(problem: Problem, n: Numbers, cell: tuple[str, ...], build: tuple[str, str]) -> None:
     """Record that ``build`` serves ``cell``, where what it expands can be used then."""
+    if cell[0] in ("+feed", "+separation"):  # not an id: ids have no '+'
+        _serve_plant(problem, n, cell, build)
+        return
     if len(cell) == 3:
         s = next(x for x in problem.sources if x.id == cell[0])
         if cell[2] not in periods_from(n.periods, s.available_from):
@@ -604,6 +623,27 @@ def _serve(problem: Problem, n: Numbers, cell: tuple[str, ...], build: tuple[str
         n.sub_capacity.setdefault(cell, 0.0)  # type: ignore[arg-type]
         n.sub_cost.setdefault(cell, value_in(k.cost, cell[1]))  # type: ignore[arg-type]
     n.new.setdefault(cell, []).append(build)
+
+
+def _serve_plant(
+    problem: Problem, n: Numbers, cell: tuple[str, ...], build: tuple[str, str]
+) -> None:
+    """A feed's new capacity serves from its source's ``available_from`` on (a period it had
+    no capacity in gets 0 t at its price); a plant's too, where the plant has a limit."""
+    kind, ident, t = cell
+    if kind == "+separation":
+        s = next(x for x in problem.sources if x.id == ident)
+        if (ident, t) in n.separation and t in periods_from(n.periods, s.available_from):
+            n.new_separation.setdefault((ident, t), []).append(build)
+        return
+    s = next(x for x in problem.sources if any(f.id == ident for f in x.feeds))
+    if t not in periods_from(n.periods, s.available_from):
+        return
+    feed = next(f for f in s.feeds if f.id == ident)
+    if (ident, t) not in n.feed_capacity:
+        n.feed_capacity[ident, t] = 0.0
+        n.feed_price[ident, t] = value_in(feed.price_per_tonne_feed, t)
+    n.new_feed.setdefault((ident, t), []).append(build)
 
 
 def _resolve_direct(problem: Problem, s: Any, n: Numbers) -> None:
@@ -840,9 +880,11 @@ class _Plan:
 
     def new(self, cell: tuple[str, ...]) -> float:
         """The new capacity the plan's builds put in ``cell`` [t or units per period]."""
-        return sum(
-            self.n.options[o].per_period * self["y", o, tau] for o, tau in self.n.new.get(cell, [])
-        )
+        return self.added(self.n.new.get(cell, []))
+
+    def added(self, builds: list[tuple[str, str]]) -> float:
+        """The capacity ``builds`` put in a period [t, t of feed, units]."""
+        return sum(self.n.options[o].per_period * self["y", o, tau] for o, tau in builds)
 
     def purchased(self, m: str, t: str, keep: Any = None) -> float:
         """Tonnes of m delivered in t by the sources whose country ``keep`` accepts."""
@@ -1028,7 +1070,7 @@ class _Checker:
         s = n.feed_source[f]
         if row["source"] != s or row["country"] != n.country[s]:
             self.fail(f"{where}: source {row['source']!r} of {row['country']!r}, expected {s}")
-        capacity = n.feed_capacity.get((f, t), 0.0)
+        capacity = n.feed_capacity.get((f, t), 0.0) + plan.added(n.new_feed.get((f, t), []))
         if tonnes < -TOLERANCE or not _at_most(tonnes, capacity):
             self.fail(f"{where}: {tonnes} t of feed outside [0, capacity {capacity}]")
         if (f, t) not in n.feed_capacity:
@@ -1372,6 +1414,11 @@ class _Checker:
             yield RuleRow(
                 name, "capacity", subject, material, cell[-1], "<=", [(used, 1.0), *news], most
             )
+        for (f, t), builds in n.new_feed.items():  # tonnes of feed
+            news = [(("y", o, tau), -n.options[o].per_period) for o, tau in builds]
+            s, most = n.feed_source[f], n.feed_capacity[f, t]
+            name = f"capacity({s},{f},{t})"
+            yield RuleRow(name, "capacity", s, "", t, "<=", [(("w", f, t), 1.0), *news], most)
         for o in n.options.values():
             if len(o.decided) > 1:
                 label = f"{o.decided[0]}..{o.decided[-1]}"
@@ -1450,6 +1497,8 @@ class _Checker:
                 upper["y", o.id, tau] = o.max_size
         for cell in n.new:
             upper[("x", *cell, "1") if len(cell) == 3 else ("u", *cell)] = None
+        for f, t in n.new_feed:
+            upper["w", f, t] = None
 
     def build_costs(self, plan: _Plan, parts: "_Parts") -> None:
         n = self.n
@@ -1639,6 +1688,10 @@ class _Checker:
         n = self.n
         for (s, t), most in n.separation.items():
             terms = [term for m in n.materials for term in n.supply_terms(s, m, t)]
+            terms += [
+                (("y", o, tau), -n.options[o].per_period)
+                for o, tau in n.new_separation.get((s, t), [])
+            ]
             if terms:
                 yield RuleRow(f"separation({s},{t})", "separation", s, "", t, "<=", terms, most)
 
@@ -1682,7 +1735,7 @@ class _Checker:
         if row.rule == "max_share":
             own = plan.purchased(row.material, row.period, lambda c: c == row.subject)
             return own, (row.share or 0.0) * plan.purchased(row.material, row.period)
-        if row.rule == "capacity":  # tonnes used against the capacity there was + the new
+        if row.rule in ("capacity", "separation"):  # used against what there was + the new
             new = -plan.of([(key, a) for key, a in row.terms if a < 0])
             return plan.of(row.terms) + new, row.rhs + new
         return plan.of(row.terms) + row.shift, row.rhs + row.shift

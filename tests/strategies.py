@@ -737,6 +737,60 @@ def investment_problems(draw: st.DrawFn) -> Problem:
         return Problem.model_validate(document)
 
 
+def _plant_option(draw: st.DrawFn, i: int, document: dict[str, Any]) -> dict[str, Any] | None:
+    """An option on a source's feed or on its separation plant, if the document has one."""
+    sources = document["sources"]
+    targets: list[dict[str, Any]] = [
+        {"source": s["id"], "feed": f["id"]} for s in sources for f in s.get("feeds", [])
+    ]
+    targets += [
+        {"source": s["id"], "separation": True}
+        for s in sources
+        if s.get("separation_capacity") is not None
+    ]
+    if not targets:
+        return None
+    periods = document["periods"]
+    return draw(st.sampled_from(targets)) | {
+        "id": f"P{i + 1}",
+        "capital_cost": draw(whole_floats(0, 5)),
+        "lead_time": draw(st.sampled_from([0, 0, 1, len(periods)])),
+        "earliest": draw(st.sampled_from(periods[:2])),
+        "max_size": draw(whole_floats(1, 400)),
+        "operating_cost": draw(whole_floats(0, 2)),
+        "investor": draw(st.sampled_from(["state", "industry"])),
+    }
+
+
+@st.composite
+def plant_investment_problems(draw: st.DrawFn) -> Problem:
+    """A problem of :func:`supply_documents` (feeds with co-products, separation limits) made
+    elastic (every material may go short; no contracts, security rules or strategic stocks:
+    always feasible), with 1-2 options on its feeds and separation plants, quarterly or
+    yearly periods, and sometimes a budget. Half of the time a feed an option expands starts
+    from no capacity (a new pit)."""
+    document = draw(supply_documents())
+    materials = [m["id"] for m in document["materials"]]
+    document["shortage_penalty"] = {m: draw(whole_floats(500, 3000)) for m in materials}
+    document["contracts"], document["security"] = [], {}
+    kept = ("initial", "holding_cost")  # no stock targets: no strategic stocks
+    document["stock"] = {k: v for k, v in document["stock"].items() if k in kept}
+    sources = document["sources"]
+    if not any(s.get("feeds") or s.get("separation_capacity") is not None for s in sources):
+        sources[0]["separation_capacity"] = draw(whole_floats(0, 50))  # a plant to expand
+    options = [_plant_option(draw, i, document) for i in range(draw(st.integers(1, 2)))]
+    document["investments"] = [o for o in options if o is not None]
+    for option in document["investments"]:
+        if "feed" in option and draw(st.booleans()):
+            source = next(s for s in document["sources"] if s["id"] == option["source"])
+            next(f for f in source["feeds"] if f["id"] == option["feed"])["capacity"] = 0.0
+    investors = sorted({o["investor"] for o in document["investments"]})
+    named = subset_of(draw, [None, *investors], min_size=0)  # type: ignore[list-item]
+    document["budgets"] = [_budget(draw, who, document["periods"]) for who in named]
+    document["period_days"] = draw(st.sampled_from([91.25, 365.0]))
+    return Problem.model_validate(document)
+
+
 # -- integer decisions ------------------------------------------------------------------------
 
 

@@ -21,6 +21,7 @@ from typing import Any
 import pandas as pd
 import pytest
 from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 import optiree
@@ -30,7 +31,7 @@ from optiree.prepare import prepare
 from optiree.solve import SolverName
 from optiree.verify import verify
 from tests.checker import check
-from tests.strategies import investment_problems
+from tests.strategies import investment_problems, plant_investment_problems
 from tests.test_known_optima import _solve
 from tests.unique import assert_unique, slopes
 
@@ -270,8 +271,8 @@ def _with(document: Document, **option: Any) -> Document:
         ({"operating_cost": float("nan")}, ("investments", 0, "operating_cost"), "finite"),
         ({"earliest": "Y9"}, ("investments", 0, "earliest"), "unknown period 'Y9'"),
         ({"substitute": "motor"}, ("investments", 0), "exactly one of"),
-        ({"feed": "clay"}, ("investments", 0), "not supported yet"),
-        ({"separation": True}, ("investments", 0), "separation capacity is not supported"),
+        ({"feed": "clay"}, ("investments", 0), "expands exactly one of"),
+        ({"separation": True}, ("investments", 0), "expands exactly one of"),
     ],
 )
 def test_invalid_option_names_its_field(
@@ -379,6 +380,10 @@ def test_diagnose_raises_the_budget() -> None:
 
 # -- properties on random problems with investments ------------------------------------------
 
+OPTIONS = st.one_of(investment_problems(), plant_investment_problems())
+"""Random problems with options on sources' materials and substitutes' lines, or on feeds
+and separation plants (tests/test_invest_plants.py solves those by hand)."""
+
 
 def _total(problem: Problem) -> float:
     result = optiree.solve(problem)
@@ -392,7 +397,7 @@ def _close_or_below(a: float, b: float) -> bool:
 
 
 @settings(max_examples=25)
-@given(investment_problems())
+@given(OPTIONS)
 def test_random_plans_pass_the_checker(problem: Problem) -> None:
     result = optiree.solve(problem)
     assert result.status == "optimal", result.message
@@ -401,7 +406,7 @@ def test_random_plans_pass_the_checker(problem: Problem) -> None:
 
 
 @settings(max_examples=25)
-@given(investment_problems())
+@given(OPTIONS)
 def test_a_larger_budget_never_costs_more(problem: Problem) -> None:
     looser = [
         budget.derive(
@@ -419,14 +424,14 @@ def _doubled(value: float | dict[str, float]) -> float | dict[str, float]:
 
 
 @settings(max_examples=25)
-@given(investment_problems())
+@given(OPTIONS)
 def test_a_longer_lead_time_never_costs_less(problem: Problem) -> None:
     slower = [o.derive(lead_time=o.lead_time + 1) for o in problem.investments]
     assert _close_or_below(_total(problem), _total(problem.derive(investments=slower)))
 
 
 @settings(max_examples=25)
-@given(investment_problems())
+@given(OPTIONS)
 def test_allowing_an_investment_never_costs_more(problem: Problem) -> None:
     without = problem.derive(investments=[], budgets=[])
     assert _close_or_below(_total(problem), _total(without))

@@ -239,10 +239,12 @@ def _new_prices(means: _Means, source: str, material: str) -> dict[str, float]:
 
 
 def _mean_feed(means: _Means, feed: Feed) -> Feed:
-    """The feed with its mean capacity and price."""
+    """The feed with its mean capacity and price (also where only new capacity of an
+    investment option can serve)."""
     average = means.average.feed_capacity
     capacity = {t: average.get((feed.id, t), 0.0) for t in means.base.periods}
     price = _sold_at(means.average.feed_price, (feed.id,), capacity)
+    price |= {t: means.average.feed_price[f, t] for f, t in means.datas[0].new_feed if f == feed.id}
     return feed.derive(capacity=capacity, price_per_tonne_feed=price)
 
 
