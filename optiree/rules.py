@@ -38,6 +38,8 @@ class Rule(StrEnum):
     QUALIFICATION = "qualification"
     MAX_SUPPLIERS = "max_suppliers"
     MIN_SUPPLIERS = "min_suppliers"
+    CHAIN = "chain"
+    FACILITY = "facility"
 
 
 class Family(StrEnum):
@@ -253,6 +255,26 @@ CATALOGUE: dict[Rule, RuleSpec] = {
             limits=True,
             frontier_axis="Capital budget of {subject} [money]",
             frontier_level="capital budget of {subject}",
+        ),
+        RuleSpec(
+            Rule.CHAIN,
+            Family.PHYSICAL,
+            "tonnes sent down a source's paths less the tonnes it delivers at its stage [t]",
+            "source",
+            "sources.stage",
+            "t",
+            0,
+            limits=False,
+        ),
+        RuleSpec(
+            Rule.FACILITY,
+            Family.PHYSICAL,
+            "tonnes a facility takes in, of every path through it, against its capacity [t in]",
+            "facility",
+            "facilities.capacity",
+            "t in",
+            +1,
+            limits=True,
         ),
         # integer rules: their rows hold binaries or integers, physical so that a diagnosis
         # keeps them and relaxes the LP rules around them
