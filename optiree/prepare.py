@@ -626,27 +626,31 @@ def _with_integer_rules(data: ProblemData) -> ProblemData:
 def _with_stages(data: ProblemData) -> ProblemData:
     """``data`` with the chain: its stages, every path and the facilities' numbers."""
     problem = data.problem
-    facilities = {f.id: f for f in problem.facilities}
-    stage_of = {s.id: source_stage(problem, s) or "" for s in problem.sources}
-    stage_of |= {f.id: f.stage for f in problem.facilities}
-    country = data.country | {f.id: f.country for f in problem.facilities}
-    paths = []
-    for nodes in stage_paths(problem):
-        factors = [1.0]
-        for node in nodes[1:]:
-            factors.append(factors[-1] * facilities[node].output_per_input)
-        stages = tuple(stage_of[node] for node in nodes)
-        paths.append(Path(nodes, stages, tuple(country[n] for n in nodes), tuple(factors)))
     capacity = {
         (f.id, t): value_at(f.capacity, t) for f in problem.facilities for t in data.periods
     }
     return replace(
         data,
         stages=tuple(problem.stages),
-        paths=tuple(paths),
+        paths=tuple(_paths(problem, data.country)),
         facility_capacity=capacity,
         processing={f.id: f.processing_cost for f in problem.facilities},
     )
+
+
+def _paths(problem: Problem, sources: dict[str, str]) -> Iterator[Path]:
+    """Every path of ``problem`` with its stages, countries and yields multiplied along it
+    (``sources``: source -> country)."""
+    facilities = {f.id: f for f in problem.facilities}
+    stage_of = {s.id: source_stage(problem, s) or "" for s in problem.sources}
+    stage_of |= {f.id: f.stage for f in problem.facilities}
+    country = sources | {f.id: f.country for f in problem.facilities}
+    for nodes in stage_paths(problem):
+        factors = [1.0]
+        for node in nodes[1:]:
+            factors.append(factors[-1] * facilities[node].output_per_input)
+        stages = tuple(stage_of[node] for node in nodes)
+        yield Path(nodes, stages, tuple(country[n] for n in nodes), tuple(factors))
 
 
 def _with_investments(data: ProblemData) -> ProblemData:

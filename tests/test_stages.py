@@ -7,10 +7,12 @@ shares add up to one), and every validation error of the stage input, at its fie
 """
 
 import copy
+import re
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
@@ -413,3 +415,14 @@ def test_too_many_paths_is_refused_before_listing_them() -> None:
     assert found == [(("facilities",), found[0][1])]
     assert "100,000 paths" in found[0][1]
     assert f"{MAX_PATHS:,}" in found[0][1]
+
+
+def test_the_input_reference_shows_the_example() -> None:
+    """docs/input.md shows the chain of examples/stages.yaml as it is (its console block, run
+    by tests/test_doc_snippets.py, shows what solving it prints)."""
+    text = (ROOT / "docs" / "input.md").read_text()
+    (block,) = [b for b in re.findall(r"```yaml\n(.*?)```", text, re.S) if "stages:" in b]
+    shown = yaml.safe_load(block)
+    example = _example()
+    assert shown == {key: example[key] for key in ("stages", "sources", "facilities")}
+    assert "$ optiree solve examples/stages.yaml" in text
