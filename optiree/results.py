@@ -362,10 +362,8 @@ class Result:
             constraints=tables["constraints"],
             input_units=units if units is not None else Units(),
             investments=tables.get(INVESTMENTS, pd.DataFrame(columns=INVESTMENT_COLUMNS)),
-            **{
-                name: tables.get(name, pd.DataFrame(columns=columns))
-                for name, columns in STAGE_TABLES.items()
-            },
+            flows=tables.get(FLOWS, pd.DataFrame(columns=STAGE_TABLES[FLOWS])),
+            stage_shares=tables.get(STAGE_SHARES, pd.DataFrame(columns=STAGE_TABLES[STAGE_SHARES])),
         )
 
     def __str__(self) -> str:

@@ -1938,15 +1938,14 @@ def _dead_ends(p: Problem) -> Iterator[InitErrorDetails]:
     if not p.stages:
         return
     takers, last = _takers(p), p.stages[-1]
-    ends = [("sources", i, "stage", s) for i, s in enumerate(p.sources) if s.stage is not None]
-    ends += [("facilities", i, "id", f) for i, f in enumerate(p.facilities)]
-    for kind, i, field, node in ends:
-        stage = node.stage
-        if stage in p.stages and stage != last and node.id not in takers:
+    ends = [("sources", i, "stage", s.id, s.stage) for i, s in enumerate(p.sources) if s.stage]
+    ends += [("facilities", i, "id", f.id, f.stage) for i, f in enumerate(p.facilities)]
+    for kind, i, field, node, stage in ends:
+        if stage in p.stages and stage != last and node not in takers:
             yield error_detail(
                 (kind, i, field),
                 "dead_end",
-                f"{node.id!r} at stage {stage!r}: no facility of the next stage takes from it, "
+                f"{node!r} at stage {stage!r}: no facility of the next stage takes from it, "
                 f"so nothing it makes reaches the last stage {last!r}; name it in a facility's "
                 "'takes_from'",
                 stage,

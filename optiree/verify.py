@@ -390,8 +390,9 @@ def _chain(plan: _Plan) -> Iterator[Violation]:
         ratio = yields[node] if step else 1.0
         yield _violation(f"{name} out of {node}", abs(out - ratio * into), [out, into])
         previous = out
-    entering = flows[flows["step"] == 0].groupby(["source", "material", "period"])["tonnes"].sum()
-    for (s, m, t), sent in entering.items():
+    keys = ("source", "material", "period")
+    entering = flows[flows["step"] == 0].groupby(list(keys))["tonnes"].sum().reset_index()
+    for (s, m, t), sent in _by_key(entering, keys, "tonnes").items():
         delivered = plan.supply.get((s, m, t), 0.0)
         yield _violation(f"chain({s},{m},{t})", abs(sent - delivered), [sent, delivered])
 
