@@ -426,3 +426,26 @@ def test_the_input_reference_shows_the_example() -> None:
     example = _example()
     assert shown == {key: example[key] for key in ("stages", "sources", "facilities")}
     assert "$ optiree solve examples/stages.yaml" in text
+
+
+def test_stress_test_and_two_stage_model_carry_the_flows() -> None:
+    """Two periods of the example, Australia cut off from P2. The plan (9,700 a period) is
+    committed in P1, Kuantan full; in P2 China's 120 t cost 12,000: 21,700 in all, which the
+    two-stage model finds too, deciding the same flows in P1."""
+    document = _example()
+    document["periods"] = ["P1", "P2"]
+    document["stock"] = {"holding_cost": {"NdPr": 1}}  # buying ahead costs: one plan
+    document["scenarios"] = [{"name": "cut", "disruptions": [{"country": "AU", "start": "P2"}]}]
+    problem, plan = _solve(document)
+    assert plan.total_cost == _approx(19_400)
+    stress = optiree.stress_test(problem, plan, "cut", 1)
+    assert stress.committed_cost == _approx(9_700)
+    assert stress.total_cost == _approx(21_700)
+    committed = stress.result.flows[stress.result.flows["period"] == "P1"]
+    planned = plan.flows[plan.flows["period"] == "P1"]
+    assert committed["tonnes"].tolist() == pytest.approx(planned["tonnes"].tolist())
+    two_stage = optiree.solve_stochastic(problem)
+    first = two_stage.first_stage
+    flows = first[first["decision"] == "flow"].set_index("item")["value"]
+    assert flows.to_dict() == {"mtweld>kuantan": _approx(80), "kalgoorlie>kuantan": _approx(20)}
+    assert two_stage.expected_cost == _approx(21_700)
