@@ -7,8 +7,10 @@ not matched by tonnes short, and all its tonnes below target at the end), ``shor
 ``sell(m,t)``, ``waste(m,t)``, ``shortfall(id,m,t)``; rows
 ``balance(m,t)``, ``net_demand(m,t)``, ``max_share(c,m,t)``, ``cover_without(c,m,t)``,
 ``stock_cover(m,t)``, ``stock_end(m,t)``, ``cap(id,m,t)``, ``contract(id,m,t)``,
-``separation(s,t)``, ``ramp(k,t)`` and ``sub_share(k,m,t)``. A cap or contract row that totals
-several materials or periods names them as ``NdPr+Dy`` and ``2026Q1..2026Q4``.
+``separation(s,t)``, ``chain(s,m,t)``, ``facility(f,t)``, ``ramp(k,t)`` and
+``sub_share(k,m,t)``; with stages, ``flow(s,f1,...,m,t)`` along each path through
+facilities. A cap or contract row that totals several materials or periods names them as
+``NdPr+Dy`` and ``2026Q1..2026Q4``.
 A row whose left-hand side has no variable is not added: if it holds it cannot bind, and if it
 does not, the problem is infeasible and the row is listed in ``LpModel.impossible``, as is the
 first period of each material whose demand to date exceeds all supply possible to date.
@@ -24,7 +26,7 @@ import pulp
 
 from optiree.collector import paused
 from optiree.errors import ArgumentError
-from optiree.prepare import FT, KT, MT, SMT, ProblemData
+from optiree.prepare import FT, KT, MT, PATH_JOIN, SMT, ProblemData
 from optiree.rules import Rule
 from optiree.schema import Problem
 
@@ -108,6 +110,8 @@ class LpModel:
     band: dict[tuple[str, str, str, str], pulp.LpVariable] = field(default_factory=dict)
     """(source, material, band, period) of an all-unit discount -> 1 if the period's tonnes
     are bought at that band's price (binary; band as text, from 1)."""
+    flow: dict[tuple[str, str, str], pulp.LpVariable] = field(default_factory=dict)
+    """(path label, material, period) -> tonnes entering a path through facilities."""
 
     @property
     def integers(self) -> list[pulp.LpVariable]:
@@ -133,6 +137,7 @@ class LpModel:
             "sell": self.sell,
             "waste": self.waste,
             "build": self.build,
+            "flow": self.flow,
         }
 
 
@@ -180,8 +185,9 @@ class _Builder:
         self.sell = self.sales()
         self.waste = self.free("waste", data.disposal)
         self.shortfall = self.shortfalls()
+        self.flow = self.flows()
         self.supply_by_mt: dict[MT, list[tuple[str, Terms]]] = {}
-        for (s, m, t), terms in self.supply.items():
+        for (s, m, t), terms in self.arriving().items():
             self.supply_by_mt.setdefault((m, t), []).append((s, terms))
         self.saved_by_mt = self.savings()
         self.units, self.use, self.qualified = self.integer_decisions()
@@ -264,6 +270,36 @@ class _Builder:
             for m, per_tonne in d.yields[f].items():
                 self.supply.setdefault((d.feed_source[f], m, t), []).append((w, per_tonne))
         return feed
+
+    def flows(self) -> dict[tuple[str, str, str], pulp.LpVariable]:
+        """Tonnes entering each path through a facility, per material and period in which its
+        source can deliver the material: (path label, material, period) -> variable."""
+        cells: dict[str, list[tuple[str, str]]] = {}
+        for s, m, t in self.supply:
+            cells.setdefault(s, []).append((m, t))
+        return {
+            (path.label, m, t): self.variable("flow", (*path.nodes, m, t), None)
+            for path in self.data.routed
+            for m, t in cells.get(path.source, [])
+        }
+
+    def arriving(self) -> dict[SMT, Terms]:
+        """Tonnes of each (source, material, period) reaching the last stage: what it delivers
+        for a source at the last stage, its paths' flows times their yields for one before."""
+        arriving = {
+            cell: terms for cell, terms in self.supply.items() if cell[0] not in self.staged
+        }
+        for path in self.data.routed:
+            for s, m, t in self.supply:
+                if s == path.source:
+                    flow = self.flow[path.label, m, t]
+                    arriving.setdefault((s, m, t), []).append((flow, path.delivered))
+        return arriving
+
+    @property
+    def staged(self) -> set[str]:
+        """The sources before the last stage (their tonnes reach demand through facilities)."""
+        return {path.source for path in self.data.routed}
 
     def shortages(self) -> dict[MT, pulp.LpVariable]:
         d = self.data
@@ -371,6 +407,7 @@ class _Builder:
         terms += [(v, d.sub_cost[key]) for key, v in self.sub.items()]
         terms += self.stock_costs() + self.outlet_costs() + self.build_costs()
         terms += [(v, d.qualification[s]) for s, v in self.qualified.items()]
+        terms += self.processing_costs()
         self.cost = _expression(terms)
         if self.own_lp:
             self.lp.setObjective(self.cost)
@@ -384,6 +421,17 @@ class _Builder:
         prices = {(r.contract, r.material, r.period): r.take_or_pay for r in d.contracts}
         terms += [(v, prices[key] or 0.0) for key, v in self.shortfall.items()]
         return terms
+
+    def processing_costs(self) -> Terms:
+        """Each facility's cost per tonne it takes in, along every path through it."""
+        d = self.data
+        paths = {path.label: path for path in d.routed}
+        return [
+            (v, sum(d.processing[node] * path.taken_in(i) for i, node in enumerate(nodes, 1)))
+            for (label, _, _), v in self.flow.items()
+            for path in [paths[label]]
+            for nodes in [path.nodes[1:]]
+        ]
 
     def build_costs(self) -> Terms:
         """Capital when decided, and the operating cost of every period the build stands."""
@@ -617,6 +665,33 @@ class _Builder:
                 Rule.SEPARATION, (s, t), terms, pulp.LpConstraintLE, most, subject=s, material=""
             )
 
+    def chain(self) -> None:
+        """What a source before the last stage delivers is sent down its paths, all of it."""
+        by_cell: dict[SMT, Terms] = {}
+        for (label, m, t), v in self.flow.items():
+            by_cell.setdefault((label.split(PATH_JOIN)[0], m, t), []).append((v, 1.0))
+        for (s, m, t), flows in by_cell.items():
+            terms = flows + [(v, -a) for v, a in self.supply[s, m, t]]
+            self.add(Rule.CHAIN, (s, m, t), terms, pulp.LpConstraintEQ, 0.0, subject=s)
+
+    def facilities(self) -> None:
+        """A facility takes in at most its capacity, of every path through it together."""
+        d = self.data
+        through: dict[str, list[tuple[str, float]]] = {}
+        for path in d.routed:
+            for i, node in enumerate(path.nodes[1:], 1):
+                through.setdefault(node, []).append((path.label, path.taken_in(i)))
+        for (f, t), most in d.facility_capacity.items():
+            terms = [
+                (self.flow[label, m, t], a)
+                for label, a in through.get(f, [])
+                for m in d.materials
+                if (label, m, t) in self.flow
+            ]
+            self.add(
+                Rule.FACILITY, (f, t), terms, pulp.LpConstraintLE, most, subject=f, material=""
+            )
+
     def ramp(self) -> None:
         """Use grows by at most max_increase + max_growth x the use of the period before."""
         d = self.data
@@ -824,6 +899,7 @@ class _Builder:
             self.use,
             self.qualified,
             self.band,
+            self.flow,
         )
 
 
@@ -854,6 +930,8 @@ def build(data: ProblemData, lp: pulp.LpProblem | None = None, prefix: str = "")
     builder.caps()
     builder.contracts()
     builder.separation()
+    builder.chain()
+    builder.facilities()
     builder.ramp()
     builder.sub_share()
     if data.options:

@@ -28,6 +28,8 @@ from optiree.schema import (
     delivered,
     own_priced,
     serving_periods,
+    source_stage,
+    stage_paths,
     value_at,
 )
 from optiree.units import in_tonnes_of_oxide
@@ -166,6 +168,40 @@ class BudgetRow:
 Build = tuple[str, str]
 """(option, period decided)."""
 
+PATH_JOIN = ">"
+"""What joins the nodes of a path in its label: ``mtweld>kuantan>hitachi``."""
+
+
+@dataclass(frozen=True)
+class Path:
+    """One way from a source to the last stage: the source, then a facility per stage.
+
+    A tonne entering the path (bought from the source) leaves node ``i`` as ``factors[i]``
+    tonnes of that node's stage (the yields multiplied along the way; ``factors[0]`` is 1)."""
+
+    nodes: tuple[str, ...]
+    stages: tuple[str, ...]
+    countries: tuple[str, ...]
+    factors: tuple[float, ...]
+
+    @property
+    def source(self) -> str:
+        return self.nodes[0]
+
+    @property
+    def label(self) -> str:
+        """The path's name in tables and in its variables: its nodes joined by '>'."""
+        return PATH_JOIN.join(self.nodes)
+
+    @property
+    def delivered(self) -> float:
+        """Tonnes reaching the last stage per tonne entering."""
+        return self.factors[-1]
+
+    def taken_in(self, i: int) -> float:
+        """Tonnes node ``i`` (a facility, i >= 1) takes in per tonne entering the path."""
+        return self.factors[i - 1]
+
 
 @dataclass(frozen=True)
 class ProblemData:
@@ -250,6 +286,20 @@ class ProblemData:
     """(source, material, period) priced by all-unit discounts -> where each of its bands
     starts [t] (integer rule); its ``segments`` are the bands, each ``width`` the band's top
     (the next band's start, or the capacity), and one band at most is bought."""
+    stages: tuple[str, ...] = ()
+    """The stages of the chain, in order (none: one stage, every source delivers)."""
+    paths: tuple[Path, ...] = ()
+    """Every path from a source to the last stage (a source at the last stage is a path of
+    one node)."""
+    facility_capacity: dict[ST, float] = field(default_factory=dict)
+    """(facility, period) -> most tonnes it takes in."""
+    processing: dict[str, float] = field(default_factory=dict)
+    """Facility -> money per tonne taken in."""
+
+    @property
+    def routed(self) -> tuple[Path, ...]:
+        """The paths through at least one facility: each a flow per material and period."""
+        return tuple(path for path in self.paths if len(path.nodes) > 1)
 
     @property
     def integer_rules(self) -> tuple[str, ...]:
@@ -620,6 +670,8 @@ def prepare(problem: Problem) -> ProblemData:
     if problem.investments:
         data = _with_investments(data)
     data = _with_integer_rules(data)
+    if problem.stages:
+        data = _with_stages(data)
     data = replace(data, terminal=_terminal(data))
     return replace(data, caps=_cap_rows(data), contracts=_contract_rows(data))
 
@@ -644,6 +696,36 @@ def _with_integer_rules(data: ProblemData) -> ProblemData:
         max_suppliers=dict(security.max_suppliers),
         min_suppliers=dict(security.min_suppliers),
     )
+
+
+def _with_stages(data: ProblemData) -> ProblemData:
+    """``data`` with the chain: its stages, every path and the facilities' numbers."""
+    problem = data.problem
+    capacity = {
+        (f.id, t): value_at(f.capacity, t) for f in problem.facilities for t in data.periods
+    }
+    return replace(
+        data,
+        stages=tuple(problem.stages),
+        paths=tuple(_paths(problem, data.country)),
+        facility_capacity=capacity,
+        processing={f.id: f.processing_cost for f in problem.facilities},
+    )
+
+
+def _paths(problem: Problem, sources: dict[str, str]) -> Iterator[Path]:
+    """Every path of ``problem`` with its stages, countries and yields multiplied along it
+    (``sources``: source -> country)."""
+    facilities = {f.id: f for f in problem.facilities}
+    stage_of = {s.id: source_stage(problem, s) or "" for s in problem.sources}
+    stage_of |= {f.id: f.stage for f in problem.facilities}
+    country = sources | {f.id: f.country for f in problem.facilities}
+    for nodes in stage_paths(problem):
+        factors = [1.0]
+        for node in nodes[1:]:
+            factors.append(factors[-1] * facilities[node].output_per_input)
+        stages = tuple(stage_of[node] for node in nodes)
+        yield Path(nodes, stages, tuple(country[n] for n in nodes), tuple(factors))
 
 
 def _with_investments(data: ProblemData) -> ProblemData:

@@ -22,6 +22,7 @@ from optiree.collector import paused
 from optiree.files import write_tables, write_workbook
 from optiree.handoff import ranging, row_activities
 from optiree.model import LpModel, Row
+from optiree.prepare import Path as ChainPath
 from optiree.prepare import ProblemData
 from optiree.rules import LIMITS, Rule
 from optiree.schema import Units
@@ -106,6 +107,26 @@ INVESTMENT_COLUMNS = [
     "capital_cost",
     "operating_cost",
 ]
+FLOWS = "flows"
+STAGE_SHARES = "stage_shares"
+STAGE_TABLES = {
+    FLOWS: [
+        "path",
+        "source",
+        "step",
+        "stage",
+        "node",
+        "country",
+        "material",
+        "period",
+        "tonnes_in",
+        "tonnes",
+        "cost",
+    ],
+    STAGE_SHARES: ["stage", "material", "period", "country", "tonnes", "share"],
+}
+"""The tables of a problem with stages (docs/results.md), kept out of :data:`TABLES` like
+``investments``: a problem without stages reads, prints and writes exactly as before."""
 UNMET_COLUMNS = ["material", "demand", "tonnes", "share", "cost"]
 """Columns of :attr:`Result.unmet`."""
 TONNE = "t"
@@ -172,6 +193,11 @@ INVESTMENT_UNITS = {
     "operating_cost": MONEY,
 }
 """The unit of each column of the ``investments`` table."""
+STAGE_UNITS = {
+    FLOWS: {"tonnes_in": TONNES, "tonnes": TONNES, "cost": MONEY},
+    STAGE_SHARES: {"tonnes": TONNES, "share": "fraction"},
+}
+"""The unit of each column of the tables of a problem with stages."""
 UNMET_UNITS = {"demand": TONNES, "tonnes": TONNES, "share": "fraction", "cost": MONEY}
 """The unit of each column of :attr:`Result.unmet`."""
 
@@ -183,7 +209,7 @@ FIXED_DUALS = "the LP with the integer decisions fixed at their optimum"
 def column_units(table: str, columns: Iterable[str], currency: str) -> dict[str, str]:
     """The unit of each of ``columns`` of ``table`` that has one, ``{currency}`` filled in
     (``saved_<material>`` reads the unit of ``saved_*``)."""
-    special = {"unmet": UNMET_UNITS, INVESTMENTS: INVESTMENT_UNITS}
+    special = {"unmet": UNMET_UNITS, INVESTMENTS: INVESTMENT_UNITS, **STAGE_UNITS}
     units = special.get(table) or COLUMN_UNITS[table]
     found = {}
     for column in columns:
@@ -242,10 +268,21 @@ class Result:
     """Where the shadow prices, reduced costs and ranges come from when not from the problem
     itself: for a MILP, :data:`FIXED_DUALS` (the LP with the integer decisions fixed at their
     optimum, re-solved); None for an LP."""
+    flows: pd.DataFrame = field(
+        repr=False, default_factory=lambda: pd.DataFrame(columns=STAGE_TABLES[FLOWS])
+    )
+    """Tonnes along every path from a source to the last stage, one row per node (the source,
+    then each facility); empty for a problem without stages, and then left out of
+    :meth:`tables`."""
+    stage_shares: pd.DataFrame = field(
+        repr=False, default_factory=lambda: pd.DataFrame(columns=STAGE_TABLES[STAGE_SHARES])
+    )
+    """Each country's tonnes and share at each stage, material and period; empty for a problem
+    without stages, and then left out of :meth:`tables`."""
 
     def __post_init__(self) -> None:
         """Attach to each table the unit of each of its columns: ``df.attrs["units"]``."""
-        for name in (*TABLES, INVESTMENTS):
+        for name in (*TABLES, INVESTMENTS, *STAGE_TABLES):
             table = getattr(self, name)
             table.attrs["units"] = column_units(name, table.columns, self.currency)
 
@@ -325,6 +362,8 @@ class Result:
             constraints=tables["constraints"],
             input_units=units if units is not None else Units(),
             investments=tables.get(INVESTMENTS, pd.DataFrame(columns=INVESTMENT_COLUMNS)),
+            flows=tables.get(FLOWS, pd.DataFrame(columns=STAGE_TABLES[FLOWS])),
+            stage_shares=tables.get(STAGE_SHARES, pd.DataFrame(columns=STAGE_TABLES[STAGE_SHARES])),
         )
 
     def __str__(self) -> str:
@@ -337,6 +376,8 @@ class Result:
         every = dict(COLUMN_UNITS)
         if not self.investments.empty:
             every[INVESTMENTS] = INVESTMENT_UNITS
+        if not self.flows.empty:
+            every |= STAGE_UNITS
         return pd.DataFrame(
             [
                 (table, column, unit.format(currency=self.currency))
@@ -348,10 +389,13 @@ class Result:
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """Every table by name, in the order of :data:`TABLES`, then ``investments`` where the
-        problem has investment options."""
+        problem has investment options, and ``flows`` and ``stage_shares`` where it has
+        stages."""
         tables = {name: getattr(self, name) for name in TABLES}
         if not self.investments.empty:
             tables[INVESTMENTS] = self.investments
+        if not self.flows.empty:
+            tables |= {name: getattr(self, name) for name in STAGE_TABLES}
         return tables
 
     def summary(self) -> str:
@@ -535,14 +579,16 @@ def _plan_tables(model: LpModel, ranges: "_Ranging") -> dict[str, pd.DataFrame]:
     """The tables of the plan in ``model``'s variables, as :func:`optiree.verify.verify` reads
     them: purchases, feeds, supply, substitution, inventory and shortage."""
     supply, substitution = _supply(model), _substitution(model)
+    flows = _flows(model, supply)
     return {
         INVESTMENTS: _investments(model),
         "purchases": _purchases(model, ranges),
         "feeds": _feeds(model, ranges),
         "supply": supply,
         "substitution": substitution,
-        "inventory": _inventory(model, supply, substitution),
+        "inventory": _inventory(model, arrived(supply, flows), substitution),
         "shortage": _shortage(model),
+        FLOWS: flows,
     }
 
 
@@ -567,11 +613,12 @@ def optimal_result(
     proved = status is Status.OPTIMAL
     ranges = _Ranging(model.lp if proved else None)
     tables = _plan_tables(model, ranges)
-    supply = tables["supply"]
+    supply = arrived(tables["supply"], tables[FLOWS])
     constraints = _constraints(model, supply, ranges)
     if not proved or not _has_duals(model.lp) or _integer(model):
         _unproved(constraints, tables["purchases"], tables["feeds"])
     tables |= {"shares": _shares(supply), "constraints": constraints}
+    tables[STAGE_SHARES] = _stage_shares(model.data, tables[FLOWS])
     tables["costs"] = _costs(model, tables)
     result = Result.build(
         name=d.problem.name,
@@ -696,6 +743,7 @@ def _costs(model: LpModel, tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
         ("shortage", tables["shortage"], "material", "cost"),
         ("capital", tables[INVESTMENTS], "investment", "capital_cost"),
         ("operating", tables[INVESTMENTS], "investment", "operating_cost"),
+        ("processing", tables[FLOWS][tables[FLOWS]["step"] > 0], "node", "cost"),
     ]
     return pd.DataFrame(
         [
@@ -823,6 +871,79 @@ def _supply(model: LpModel) -> pd.DataFrame:
             "tonnes": _cleaned(total),
         },
     )
+
+
+def _flows(model: LpModel, supply: pd.DataFrame) -> pd.DataFrame:
+    """One row per node of every path, material and period: the tonnes it takes in and
+    puts out, and (for a facility) its processing cost. A source at the last stage is a path
+    of one node, its tonnes those it delivers."""
+    d = model.data
+    if not d.stages:
+        return pd.DataFrame(columns=STAGE_TABLES[FLOWS])
+    delivered = _by_cell(supply)
+    records = []
+    for path in d.paths:
+        for m in d.materials:
+            for t in d.periods:
+                cell = (path.source, m, t)
+                if cell not in delivered:
+                    continue
+                key = (path.label, m, t)
+                entering = _value(model.flow[key]) if key in model.flow else delivered[cell]
+                records += _path_rows(d, path, (m, t), entering)
+    return pd.DataFrame(records, columns=STAGE_TABLES[FLOWS])
+
+
+def _by_cell(supply: pd.DataFrame) -> dict[tuple[str, str, str], float]:
+    """The ``tonnes`` of a supply table by (source, material, period)."""
+    keys = zip(supply["source"], supply["material"], supply["period"], strict=True)
+    return dict(zip(keys, supply["tonnes"].astype(float), strict=True))
+
+
+def _path_rows(
+    d: ProblemData, path: ChainPath, cell: tuple[str, str], entering: float
+) -> list[tuple[Any, ...]]:
+    """The rows of one path for (material, period) ``cell``: ``entering`` tonnes through it."""
+    return [
+        (
+            path.label,
+            path.source,
+            i,
+            path.stages[i],
+            node,
+            path.countries[i],
+            *cell,
+            _clean(entering * path.factors[max(0, i - 1)]),
+            _clean(entering * path.factors[i]),
+            entering * path.factors[i - 1] * d.processing[node] if i else 0.0,
+        )
+        for i, node in enumerate(path.nodes)
+    ]
+
+
+def arrived(supply: pd.DataFrame, flows: pd.DataFrame) -> pd.DataFrame:
+    """``supply`` with ``tonnes`` what each source's material reaches the last stage with:
+    itself without stages, the last node's tonnes of the source's paths with them."""
+    if flows.empty:
+        return supply
+    last = flows[flows["step"] == flows.groupby(["path"])["step"].transform("max")]
+    reached = last.groupby(["source", "material", "period"])["tonnes"].sum().to_dict()
+    keys = zip(supply["source"], supply["material"], supply["period"], strict=True)
+    return supply.assign(tonnes=[float(reached.get(key, 0.0)) for key in keys])
+
+
+def _stage_shares(d: ProblemData, flows: pd.DataFrame) -> pd.DataFrame:
+    """Each country's tonnes at each stage, material and period, and its share of them
+    (NaN where nothing passes the stage)."""
+    if flows.empty:
+        return pd.DataFrame(columns=STAGE_TABLES[STAGE_SHARES])
+    keys = ["stage", "material", "period", "country"]
+    table = flows.groupby(keys, sort=False)["tonnes"].sum().reset_index()
+    table["order"] = table["stage"].map(d.stages.index)
+    table = table.sort_values(["order", "material", "period"], kind="stable")
+    totals = table.groupby(keys[:3], sort=False)["tonnes"].transform("sum")
+    table["share"] = (table["tonnes"] / totals).where(totals > 0)
+    return table[STAGE_TABLES[STAGE_SHARES]].reset_index(drop=True)
 
 
 def _substitution(model: LpModel) -> pd.DataFrame:

@@ -41,6 +41,8 @@ class Rule(StrEnum):
     DISCOUNT = "discount"
     DISCOUNT_TOP = "discount_top"
     DISCOUNT_FROM = "discount_from"
+    CHAIN = "chain"
+    FACILITY = "facility"
 
 
 class Family(StrEnum):
@@ -256,6 +258,26 @@ CATALOGUE: dict[Rule, RuleSpec] = {
             limits=True,
             frontier_axis="Capital budget of {subject} [money]",
             frontier_level="capital budget of {subject}",
+        ),
+        RuleSpec(
+            Rule.CHAIN,
+            Family.PHYSICAL,
+            "tonnes sent down a source's paths less the tonnes it delivers at its stage [t]",
+            "source",
+            "sources.stage",
+            "t",
+            0,
+            limits=False,
+        ),
+        RuleSpec(
+            Rule.FACILITY,
+            Family.PHYSICAL,
+            "tonnes a facility takes in, of every path through it, against its capacity [t in]",
+            "facility",
+            "facilities.capacity",
+            "t in",
+            +1,
+            limits=True,
         ),
         # integer rules: their rows hold binaries or integers, physical so that a diagnosis
         # keeps them and relaxes the LP rules around them

@@ -348,6 +348,10 @@ class Source(StrictModel):
     """Money paid once if the source delivers anything at all over the horizon (any material,
     any period): qualifying a supplier, redesigning for its grade. An integer rule when
     positive: the problem becomes a MILP (docs/investment.md)."""
+    stage: Id | None = None
+    """The stage of ``Problem.stages`` at which what it sells enters the chain (ore for a mine);
+    none means the last stage: it sells what demand asks for, as a source does without stages.
+    Its capacity, prices and every quantity of it are in tonnes of its own stage's product."""
 
     @model_validator(mode="after")
     def _sells_something(self) -> Self:
@@ -356,6 +360,33 @@ class Source(StrictModel):
                 "source_empty", "a source sells materials ('capacity') or 'feeds', or both"
             )
         return self
+
+
+Yield = Annotated[float, Field(gt=0, le=1, allow_inf_nan=False, strict=True)]
+"""Tonnes out per tonne in: more than 0, at most 1."""
+
+
+class Facility(StrictModel):
+    """A plant at one stage of the chain (a separator, a metal maker, a magnet maker): it takes
+    the product of the stage just before, of every origin its routes allow, and makes its own
+    stage's product. Its capacity is shared by all it takes in (Kuantan separates Mt Weld and
+    Kalgoorlie concentrate in one plant)."""
+
+    id: Id
+    stage: Id
+    """The stage it makes (one of ``Problem.stages``, not the first)."""
+    country: Id
+    """Country it stands in: the country of its stage for every tonne it processes."""
+    capacity: TonnesPerPeriod
+    """Most tonnes it takes in per period, all materials and origins together [t of input]; a
+    dict gives 0 for periods not listed."""
+    output_per_input: Yield = 1.0
+    """Its yield: tonnes of product per tonne taken in, at most 1."""
+    processing_cost: Price = 0.0
+    """Money per tonne taken in (the ``processing`` component of the costs)."""
+    takes_from: Annotated[list[Id], Field(min_length=1)]
+    """Its routes: the sources and facilities of the stage just before whose product it can
+    take."""
 
 
 class Ramp(StrictModel):
@@ -696,6 +727,13 @@ class Problem(StrictModel):
     """Options to build capacity (docs/investment.md); they need ``period_days``."""
     budgets: list[Budget] = []
     """Most capital the investments may take, per period, over the horizon, by investor."""
+    stages: list[Id] = []
+    """The stages of the product chain, in order (such as ore, oxide, metal, magnet: the names
+    are the user's); demand is met at the last. None: every source sells what demand asks for
+    (a one-stage chain)."""
+    facilities: list[Facility] = []
+    """Plants between the stages, each with its stage, country, capacity, yield, processing
+    cost and the routes it takes from (docs/input.md#stages-and-facilities)."""
 
     @property
     def material_ids(self) -> list[str]:
@@ -727,6 +765,9 @@ class Problem(StrictModel):
         }
         if self.investments:  # counted only where there are any: other problems read as before
             counts["investment option"] = len(self.investments)
+        if self.stages:
+            counts["stage"] = len(self.stages)
+            counts["facility"] = len(self.facilities)
         return problem_lines(self.name, self.currency, self.periods, counts)
 
     def __repr__(self) -> str:
@@ -1891,6 +1932,171 @@ def _budget_errors(p: Problem) -> Iterator[InitErrorDetails]:
         yield from _period_keys(budget.per_period, (*loc, "per_period"), p.periods)
 
 
+# -- stages and facilities ------------------------------------------------------------------------
+
+MAX_PATHS = 10_000
+"""Most paths (source -> facility -> ... -> last stage) a problem may have: each is one
+variable per material and period, so past this the LP grows beyond what solves in seconds."""
+
+
+def source_stage(p: Problem, source: Source) -> str | None:
+    """The stage ``source`` sells at: its own, else the last (None without stages)."""
+    return source.stage or (p.stages[-1] if p.stages else None)
+
+
+def _stage_of(p: Problem) -> dict[str, str | None]:
+    """Source or facility id -> the stage it makes (None where it names no stage)."""
+    stages: dict[str, str | None] = {s.id: source_stage(p, s) for s in p.sources}
+    return stages | {f.id: f.stage for f in p.facilities}
+
+
+def _takers(p: Problem) -> dict[str, list[str]]:
+    """Source or facility id -> the facilities of the next stage that take from it (routes
+    that skip or run backwards left out: they are errors)."""
+    where = {stage: i for i, stage in enumerate(p.stages)}
+    stage_of = _stage_of(p)
+    takers: dict[str, list[str]] = {}
+    for f in p.facilities:
+        for upstream in dict.fromkeys(f.takes_from):
+            before = where.get(stage_of.get(upstream) or "")
+            if before is not None and where.get(f.stage) == before + 1:
+                takers.setdefault(upstream, []).append(f.id)
+    return takers
+
+
+def stage_paths(p: Problem) -> list[tuple[str, ...]]:
+    """Every path from a source to the last stage: (source, facility, ..., facility), in
+    source order; a source at the last stage is a path of itself alone. Empty without stages."""
+    if not p.stages:
+        return []
+    takers, last = _takers(p), p.stages[-1]
+    stage_of = _stage_of(p)
+
+    def onwards(node: str) -> list[tuple[str, ...]]:
+        if stage_of[node] == last:
+            return [(node,)]
+        return [(node, *rest) for f in takers.get(node, []) for rest in onwards(f)]
+
+    return [path for s in p.sources for path in onwards(s.id)]
+
+
+def _path_count(p: Problem) -> int:
+    """How many paths ``stage_paths`` would list, counted without listing them."""
+    takers, last, stage_of = _takers(p), p.stages[-1], _stage_of(p)
+    count: dict[str, int] = {}
+    for stage in reversed(p.stages):
+        for node, made in stage_of.items():
+            if made == stage:
+                below = takers.get(node, [])
+                count[node] = 1 if stage == last else sum(count.get(f, 0) for f in below)
+    return sum(count.get(s.id, 0) for s in p.sources)
+
+
+def _check_stages(p: Problem) -> Iterator[InitErrorDetails]:
+    """Stages are named once; sources and facilities name known stages; every route comes
+    from the stage just before; nothing upstream is a dead end; the paths stay countable."""
+    yield from _duplicates(p.stages, ("stages",), (), "stage")
+    yield from _duplicates([f.id for f in p.facilities], ("facilities",), ("id",), "facility")
+    if p.facilities and not p.stages:
+        yield error_detail(
+            ("facilities",),
+            "no_stages",
+            "facilities are at stages: name the stages in order in 'stages' "
+            "(such as [ore, oxide, metal, magnet])",
+            None,
+        )
+        return
+    for i, s in enumerate(p.sources):
+        if s.stage is not None:
+            yield from _unknown(("sources", i, "stage"), s.stage, p.stages, "stage")
+    sources = {s.id for s in p.sources}
+    for i, f in enumerate(p.facilities):
+        yield from _facility_errors(p, i, f, sources)
+    errors = list(_dead_ends(p))
+    yield from errors
+    if p.stages and not errors and (count := _path_count(p)) > MAX_PATHS:
+        yield error_detail(
+            ("facilities",),
+            "too_many_paths",
+            f"the routes make {count:,} paths from a source to the last stage, more than "
+            f"{MAX_PATHS:,}: each path is a variable per material and period. Let fewer "
+            "facilities take from each source or facility, or merge facilities of one country",
+            count,
+        )
+
+
+def _facility_errors(
+    p: Problem, i: int, f: Facility, sources: set[str]
+) -> Iterator[InitErrorDetails]:
+    """A facility's stage is known and not the first, its id is not a source's, and each of
+    its routes comes from a known source or facility of the stage just before."""
+    loc: tuple[str | int, ...] = ("facilities", i)
+    yield from _unknown((*loc, "stage"), f.stage, p.stages, "stage")
+    if f.id in sources:
+        yield error_detail(
+            (*loc, "id"), "duplicate_id", f"facility {f.id!r} has a source's id", f.id
+        )
+    yield from _duplicates(f.takes_from, (*loc, "takes_from"), (), "route")
+    if f.stage not in p.stages:
+        return
+    for j, upstream in enumerate(f.takes_from):
+        yield from _route_errors(p, f, upstream, (*loc, "takes_from", j))
+
+
+def _route_errors(
+    p: Problem, f: Facility, upstream: str, loc: tuple[str | int, ...]
+) -> Iterator[InitErrorDetails]:
+    """One route of ``f``: from a known source or facility of the stage just before."""
+    stage_of = _stage_of(p)
+    if upstream == f.id:
+        yield error_detail(loc, "route_to_itself", f"facility {f.id!r} takes from itself", f.id)
+        return
+    if upstream not in stage_of:
+        yield from _unknown(loc, upstream, list(stage_of), "source or facility")
+        return
+    made = stage_of[upstream]
+    if made not in p.stages:
+        return  # its unknown stage is reported where it is given
+    before, own = p.stages.index(made), p.stages.index(f.stage)
+    if before >= own:
+        yield error_detail(
+            loc,
+            "route_backwards",
+            f"facility {f.id!r} at stage {f.stage!r} takes from {upstream!r} at stage "
+            f"{made!r}, which is not before it: a route runs from one stage to the next",
+            upstream,
+        )
+    elif before < own - 1:
+        yield error_detail(
+            loc,
+            "route_skips",
+            f"facility {f.id!r} at stage {f.stage!r} takes from {upstream!r} at stage "
+            f"{made!r}, skipping {p.stages[before + 1]!r}: a route runs from the stage just "
+            "before; add a facility at the stage between",
+            upstream,
+        )
+
+
+def _dead_ends(p: Problem) -> Iterator[InitErrorDetails]:
+    """Every source and facility before the last stage is taken from by some facility: its
+    product must be able to reach demand."""
+    if not p.stages:
+        return
+    takers, last = _takers(p), p.stages[-1]
+    ends = [("sources", i, "stage", s.id, s.stage) for i, s in enumerate(p.sources) if s.stage]
+    ends += [("facilities", i, "id", f.id, f.stage) for i, f in enumerate(p.facilities)]
+    for kind, i, field, node, stage in ends:
+        if stage in p.stages and stage != last and node not in takers:
+            yield error_detail(
+                (kind, i, field),
+                "dead_end",
+                f"{node!r} at stage {stage!r}: no facility of the next stage takes from it, "
+                f"so nothing it makes reaches the last stage {last!r}; name it in a facility's "
+                "'takes_from'",
+                stage,
+            )
+
+
 CROSS_CHECKS: tuple[Callable[[Problem], Iterator[InitErrorDetails]], ...] = (
     _check_unique_ids,
     _check_reference_prices,
@@ -1909,5 +2115,6 @@ CROSS_CHECKS: tuple[Callable[[Problem], Iterator[InitErrorDetails]], ...] = (
     _check_security,
     _scenario_errors,
     _check_investments,
+    _check_stages,
 )
 """The cross-field checks of a :class:`Problem`, one per rule, in the order they report."""

@@ -16,6 +16,7 @@ from optiree.schema import (
     Cap,
     Contract,
     Discount,
+    Facility,
     Investment,
     Problem,
     Scenario,
@@ -99,6 +100,16 @@ class _Conversion:
             surplus={m: self.surplus(m, surplus) for m, surplus in p.surplus.items()},
             scenarios=[self.scenario(scenario) for scenario in p.scenarios],
             investments=[self.investment(option) for option in p.investments],
+            facilities=[self.facility(f) for f in p.facilities],
+        )
+
+    def facility(self, facility: Facility) -> Facility:
+        """A facility's capacity is a quantity of material, its cost per unit of it (by mass
+        alone: it processes every material)."""
+        return _unchecked(
+            facility,
+            capacity=_scale(facility.capacity, self.tonnes),
+            processing_cost=facility.processing_cost / MASS[self.units.prices.split()[0]],
         )
 
     def investment(self, option: Investment) -> Investment:

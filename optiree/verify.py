@@ -4,7 +4,8 @@
 and the prepared numbers only: it does not read the LP, so a row built wrong, a variable read
 back wrong or a solver that stopped short is caught, not repeated. Every rule of
 docs/formulation.md is re-derived here: bounds, balance, net demand, country shares, cover,
-stock cover, caps, contracts, separation, ramps and substitute shares.
+stock cover, caps, contracts, separation, ramps and substitute shares, and with stages
+every facility's capacity and every path's flows and yields.
 
 A violation is measured in the row's own unit (tonnes, or units for ramps) and judged
 relative to the size of the numbers in the row: ``violation / max(1, |terms|)``.
@@ -86,6 +87,9 @@ class _Plan:
         for (s, m, t), x in self.supply.items():
             self.by_mt.setdefault((m, t), []).append((s, x))
             self.by_st[s, t] = self.by_st.get((s, t), 0.0) + x
+        self.flows = tables.get("flows", pd.DataFrame())
+        if data.stages and not self.flows.empty:
+            self.by_mt = self._reached()
         self.delivered: dict[MT, float] = {
             mt: sum(x for _, x in sellers) for mt, sellers in self.by_mt.items()
         }
@@ -104,6 +108,20 @@ class _Plan:
         self.feeds = _by_key(tables["feeds"], ("feed", "period"), "tonnes")
         self.new = _new_capacity(data, self.builds)
         """New capacity serving each cell, by what it expands (see :func:`_new_capacity`)."""
+
+    def _reached(self) -> dict[MT, list[tuple[str, float]]]:
+        """(material, period) -> (source, tonnes it reaches the last stage with), from the
+        flows: what the balance and the country rules count with stages."""
+        last = self.flows[self.flows["stage"] == self.data.stages[-1]]
+        reached = _by_key(
+            last.groupby(["source", "material", "period"]).sum().reset_index(),
+            ("source", "material", "period"),
+            "tonnes",
+        )
+        by_mt: dict[MT, list[tuple[str, float]]] = {}
+        for s, m, t in self.supply:
+            by_mt.setdefault((m, t), []).append((s, reached.get((s, m, t), 0.0)))
+        return by_mt
 
     def _savings(self) -> dict[MT, float]:
         """Tonnes of each (material, period) the substitutes save."""
@@ -354,6 +372,42 @@ def _budget(plan: _Plan) -> Iterator[Violation]:
         yield _violation(name, capital - row.limit, [capital, row.limit])
 
 
+def _facility(plan: _Plan) -> Iterator[Violation]:
+    """A facility takes in at most its capacity, of every path through it together."""
+    flows = plan.flows
+    if flows.empty:
+        return
+    taken = flows[flows["step"] > 0].groupby(["node", "period"])["tonnes_in"].sum().to_dict()
+    for (f, t), most in plan.data.facility_capacity.items():
+        total = float(taken.get((f, t), 0.0))
+        yield _violation(f"facility({f},{t})", total - most, [total, most])
+
+
+def _chain(plan: _Plan) -> Iterator[Violation]:
+    """Along every path each node takes in what the one before put out, and puts out its
+    yield of it; a source's paths together take what it delivers at its stage."""
+    flows = plan.flows
+    if flows.empty:
+        return
+    yields = {f.id: f.output_per_input for f in plan.data.problem.facilities}
+    previous = 0.0
+    for path, step, node, m, t, into, out in _rows(
+        flows, "path", "step", "node", "material", "period", "tonnes_in", "tonnes"
+    ):
+        name = f"flow({path},{m},{t})"
+        yield _violation(name, -min(into, out), [into, out])
+        if step:
+            yield _violation(f"{name} into {node}", abs(into - previous), [into, previous])
+        ratio = yields[node] if step else 1.0
+        yield _violation(f"{name} out of {node}", abs(out - ratio * into), [out, into])
+        previous = out
+    keys = ("source", "material", "period")
+    entering = flows[flows["step"] == 0].groupby(list(keys))["tonnes"].sum().reset_index()
+    for (s, m, t), sent in _by_key(entering, keys, "tonnes").items():
+        delivered = plan.supply.get((s, m, t), 0.0)
+        yield _violation(f"chain({s},{m},{t})", abs(sent - delivered), [sent, delivered])
+
+
 CHECKS: dict[Rule, Callable[[_Plan], Iterator[Violation]]] = {
     Rule.MAX_SHARE: _max_share,
     Rule.COVER_WITHOUT: _cover_without,
@@ -366,6 +420,7 @@ CHECKS: dict[Rule, Callable[[_Plan], Iterator[Violation]]] = {
     Rule.CAPACITY: _capacity,
     Rule.BUILD_LIMIT: _build_limit,
     Rule.BUDGET: _budget,
+    Rule.FACILITY: _facility,
 }
 """The check of each rule of :data:`optiree.rules.LIMITS` (balance, net demand and the end
 stock are checked by :func:`_balance`)."""
@@ -447,7 +502,7 @@ def verify(data: ProblemData, tables: dict[str, pd.DataFrame]) -> Violation:
     named "none" when there is no row to check)."""
     plan = _Plan(data, tables)
     checks = [*_bounds(plan, tables), *_balance(plan), *_rules(plan)]
-    checks += [*_integer_rules(plan, tables), *_suppliers(plan)]
+    checks += [*_integer_rules(plan, tables), *_suppliers(plan), *_chain(plan)]
     checks += _discounts(data, tables["purchases"])
     worst = max(checks, key=lambda v: v.relative, default=Violation("none", 0.0, 0.0))
     if math.isnan(worst.relative):

@@ -231,6 +231,7 @@ def plan_summary(result: Plan) -> str:
     lines += _plan_section("Shortage [t]", short[short.sum(axis=1) > 0], tonnes)
     shares = _plan_pivot(result.shares, ["material", "country"], "share")
     lines += _plan_section("Share of purchases by country [%]", shares * 100, share)
+    lines += stage_share_lines(getattr(result, "stage_shares", None))
     lines += investment_lines(result.investments, currency)
     lines += _plan_binding(result)
     return "\n".join(lines) + "\n"
@@ -1693,3 +1694,15 @@ def plant_sizes(investments: pd.DataFrame) -> str:
     targets = investments["target"].astype(str)
     found = [w for mark, w in PLANT_SIZES.items() if targets.str.contains(mark, regex=False).any()]
     return "".join(f", {words}" for words in found)
+
+
+# --- stages: the product chain ---
+
+
+def stage_share_lines(stage_shares: pd.DataFrame | None) -> list[str]:
+    """Each country's share at each stage of the chain, by material and period: a section of
+    the plan's summary, none for a problem without stages."""
+    if stage_shares is None or stage_shares.empty:
+        return []
+    shares = _plan_pivot(stage_shares, ["stage", "material", "country"], "share")
+    return _plan_section("Share by country at each stage [%]", shares * 100, share)

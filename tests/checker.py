@@ -62,6 +62,13 @@ every variable >= 0:
 - build_limit:    sum_tau y[o,tau] <= max_size (an option with more than one period to decide
                   in: from ``earliest`` while tau + lead is within the horizon);
 - budget:         sum capital[o] y[o,tau] over the budget's options and periods <= budget;
+- with stages, p[path,m,t] tonnes entering each path from a source before the last stage
+  through one facility per stage (source -> facility of the next stage -> ... -> the last);
+  F[path] the product of the yields along it, F[path,i] that of the facilities before node i:
+  chain:          sum_{paths of s} p - X[s,m,t] = 0, for a source before the last stage;
+  facility:       sum_{paths through f, m} F[path,i] p <= capacity[f,t];
+  and wherever a rule above counts X of such a source towards demand (balance, max_share,
+  cover_without) it counts sum_paths F[path] p instead (caps, contracts, separation count X);
 
 with I[m,t-1] the initial stock in the first period. The constraints table's value and limit
 are each row's two sides with the variables on the left, the opening stock moved to the value
@@ -70,9 +77,10 @@ all tonnes. The objective is
 sum band price x + sum feed price w + sum cost u + sum holding I + sum penalty z - sum salvage v
 + sum disposal e + sum take_or_pay o + sum beta g (beta b where there is no g)
 + sum terminal b[m,last period] + sum (capital + lambda x operating x the periods from
-tau + lead to the last) y[o,tau]; terminal[m] is ``terminal_price``, else the lowest price of a
-first tonne of m in the last period (the first band of each source, a feed's price over its
-yield of m), failing that in any period, else 0.
+tau + lead to the last) y[o,tau]
++ sum processing[f] F[path,i] p (f at node i); terminal[m] is ``terminal_price``, else the
+lowest price of a first tonne of m in the last period (the first band of each source, a feed's
+price over its yield of m), failing that in any period, else 0.
 """
 
 import math
@@ -273,6 +281,9 @@ class _InTReo:
                 option["capital_cost"] /= self.quantity
                 option["operating_cost"] /= self.quantity
                 option["unit_size"] = _times(option["unit_size"], self.quantity)
+        for facility in d["facilities"]:  # a quantity of material; its cost by mass alone
+            facility["capacity"] = _times(facility["capacity"], self.quantity)
+            facility["processing_cost"] /= MASS[self.units.prices.split()[0]]
         # Scenarios are not solved with the problem: leave them out rather than convert them.
         d["scenarios"] = []
         return Problem.model_validate(d)
@@ -453,6 +464,22 @@ class Numbers:
     used: list[SMT] = field(default_factory=list)
     """The cells with q[s,m,t]: those with a lot, and every cell of a material whose
     suppliers are counted."""
+    stages: list[str] = field(default_factory=list)
+    paths: dict[str, "Chain"] = field(default_factory=dict)
+    """Label (nodes joined by '>') -> every path from a source to the last stage."""
+    facility_capacity: dict[KT, float] = field(default_factory=dict)
+    processing: dict[str, float] = field(default_factory=dict)
+
+    def routed(self, s: str) -> list["Chain"]:
+        """The paths of source s through facilities (none for a source at the last stage)."""
+        return [c for c in self.paths.values() if c.nodes[0] == s and len(c.nodes) > 1]
+
+    def arriving_terms(self, s: str, m: str, t: str) -> Terms:
+        """What (s, m, t) brings to demand: X itself, or its paths' flows times their yields."""
+        routed = self.routed(s)
+        if not routed or not self.supply_terms(s, m, t):
+            return self.supply_terms(s, m, t)
+        return [(("p", c.label, m, t), c.factors[-1]) for c in routed]
 
     def most_with_new(self, s: str, m: str, t: str) -> float:
         """The most (s, m, t) can deliver: X-bar and every option serving it (or a feed of s
@@ -508,6 +535,54 @@ class Numbers:
         return self.capacity.get((s, m, t), 0.0) + feeds
 
 
+@dataclass(frozen=True)
+class Chain:
+    """One path: its nodes (a source, then a facility per stage), each node's stage and
+    country, and the tonnes out of each node per tonne entering (the yields multiplied)."""
+
+    nodes: tuple[str, ...]
+    stages: tuple[str, ...]
+    countries: tuple[str, ...]
+    factors: tuple[float, ...]
+
+    @property
+    def label(self) -> str:
+        return ">".join(self.nodes)
+
+
+def _resolve_stages(problem: Problem, n: Numbers) -> None:
+    """The paths, walked from each source along the facilities that take from it."""
+    if not problem.stages:
+        return
+    n.stages = list(problem.stages)
+    last = n.stages[-1]
+    facilities = {f.id: f for f in problem.facilities}
+    for f in problem.facilities:
+        n.processing[f.id] = f.processing_cost
+        for t in n.periods:
+            n.facility_capacity[f.id, t] = value_in(f.capacity, t)
+
+    def walk(chain: Chain) -> Iterator[Chain]:
+        if chain.stages[-1] == last:
+            yield chain
+            return
+        after = n.stages[n.stages.index(chain.stages[-1]) + 1]
+        for f in problem.facilities:
+            if f.stage == after and chain.nodes[-1] in f.takes_from:
+                yield from walk(
+                    Chain(
+                        (*chain.nodes, f.id),
+                        (*chain.stages, f.stage),
+                        (*chain.countries, f.country),
+                        (*chain.factors, chain.factors[-1] * facilities[f.id].output_per_input),
+                    )
+                )
+
+    for s in problem.sources:
+        for chain in walk(Chain((s.id,), (s.stage or last,), (s.country,), (1.0,))):
+            n.paths[chain.label] = chain
+
+
 def _bands(tiers: list[Any], capacity: float, list_price: float | None, floor: float) -> list[Band]:
     bands = []
     low = 0.0
@@ -544,6 +619,7 @@ def resolve(problem: Problem) -> Numbers:
     _resolve_contracts(problem, n)
     _resolve_investments(problem, n)
     _resolve_integer_rules(problem, n)
+    _resolve_stages(problem, n)
     return n
 
 
@@ -876,7 +952,8 @@ class _Plan:
         return sum(abs(a * self[key]) for key, a in terms)
 
     def delivered(self, s: str, m: str, t: str) -> float:
-        return self.of(self.n.supply_terms(s, m, t))
+        """What (s, m, t) brings to demand (through its paths, with stages)."""
+        return self.of(self.n.arriving_terms(s, m, t))
 
     def new(self, cell: tuple[str, ...]) -> float:
         """The new capacity the plan's builds put in ``cell`` [t or units per period]."""
@@ -957,6 +1034,7 @@ class _Parts:
                 "capital",
                 "operating",
                 "qualification",
+                "processing",
             )
         }
 
@@ -1393,6 +1471,7 @@ class _Checker:
         yield from self.cap_rows()
         yield from self.contract_rows()
         yield from self.separation_rows()
+        yield from self.chain_rows()
         for k in self.problem.substitutes:
             yield from self.substitute_rows(k)
         yield from self.investment_rows()
@@ -1516,7 +1595,7 @@ class _Checker:
             term
             for s, country in n.country.items()
             if keep is None or keep(country)
-            for term in n.supply_terms(s, m, t)
+            for term in n.arriving_terms(s, m, t)
         ]
 
     def opening(self, m: str, t: str) -> tuple[Terms, float]:
@@ -1577,14 +1656,9 @@ class _Checker:
     def share_row(self, c: str, share: float, m: str, t: str) -> RuleRow:
         n = self.n
         terms = [
-            (key, (1.0 if n.country[key[1]] == c else 0.0) - share)
-            for key, _ in self.supply_of(m, t)
-            if key[0] == "x"
-        ]
-        terms += [
-            (key, a * ((1.0 if n.country[n.feed_source[key[1]]] == c else 0.0) - share))
-            for key, a in self.supply_of(m, t)
-            if key[0] == "w"
+            (key, a * ((1.0 if country == c else 0.0) - share))
+            for s, country in n.country.items()
+            for key, a in n.arriving_terms(s, m, t)
         ]
         own = self.supply_of(m, t, lambda country: country == c)
         return RuleRow(
@@ -1695,6 +1769,139 @@ class _Checker:
             if terms:
                 yield RuleRow(f"separation({s},{t})", "separation", s, "", t, "<=", terms, most)
 
+    def flow_terms(self) -> dict[Var, "tuple[Chain, str, str]"]:
+        """Every flow variable p[path,m,t]: a path through facilities, for each (m, t) its
+        source can deliver."""
+        n = self.n
+        return {
+            ("p", c.label, m, t): (c, m, t)
+            for c in n.paths.values()
+            if len(c.nodes) > 1
+            for m in n.materials
+            for t in n.periods
+            if n.supply_terms(c.nodes[0], m, t)
+        }
+
+    def chain_rows(self) -> Iterator[RuleRow]:
+        """chain: a source's paths take all it delivers; facility: what a facility takes in,
+        at most its capacity."""
+        n = self.n
+        flows = self.flow_terms()
+        sources = {(c.nodes[0], m, t) for c, m, t in flows.values()}
+        for s, m, t in sorted(sources):
+            terms = [
+                (key, 1.0)
+                for key, (c, mm, tt) in flows.items()
+                if (c.nodes[0], mm, tt) == (s, m, t)
+            ]
+            terms += [(key, -a) for key, a in n.supply_terms(s, m, t)]
+            yield RuleRow(f"chain({s},{m},{t})", "chain", s, m, t, "=", terms, 0.0)
+        for (f, t), most in n.facility_capacity.items():
+            terms = [
+                (key, c.factors[c.nodes.index(f) - 1])
+                for key, (c, _, tt) in flows.items()
+                if tt == t and f in c.nodes[1:]
+            ]
+            yield RuleRow(f"facility({f},{t})", "facility", f, "", t, "<=", terms, most)
+
+    def flows(self, plan: _Plan) -> None:
+        """The flows table: one row per node of every path, material and period where its
+        source can deliver, each node taking in what the one before put out and putting out
+        its yield of it, at its stage and country, a facility at its processing cost; and the
+        stage shares: each country's tonnes at a stage, and shares adding up to 1."""
+        n = self.n
+        table = getattr(self.result, "flows", pd.DataFrame())
+        if not n.stages:
+            if not table.empty:
+                self.fail("flows: rows for a problem without stages")
+            return
+        rows = self._keyed("flows", ["path", "step", "material", "period"])
+        expected: dict[tuple[str, str, str, str], float] = {}
+        for c in n.paths.values():
+            for m in n.materials:
+                for t in n.periods:
+                    if n.supply_terms(c.nodes[0], m, t):
+                        self.flow_path(plan, c, (m, t), rows, expected)
+        self.stage_shares(expected)
+
+    def flow_path(
+        self,
+        plan: _Plan,
+        c: "Chain",
+        cell: MT,
+        rows: dict[tuple[str, ...], pd.Series],
+        expected: dict[tuple[str, str, str, str], float],
+    ) -> None:
+        """The rows of one path in (m, t): what enters it (p, or X for a one-node path), then
+        each node; adds each node's tonnes to ``expected`` (stage, m, t, country)."""
+        n = self.n
+        m, t = cell
+        first = rows.get((c.label, "0", m, t))
+        if first is None:
+            self.fail(f"flows[{c.label},{m},{t}]: missing")
+            return
+        entering = float(first["tonnes"])
+        if len(c.nodes) > 1:
+            plan.values["p", c.label, m, t] = entering
+        else:
+            delivered = plan.of(n.supply_terms(c.nodes[0], m, t))
+            if not _close(entering, delivered):
+                self.fail(f"flows[{c.label},{m},{t}]: {entering} t, X is {delivered}")
+        for i in range(len(c.nodes)):
+            row = rows.get((c.label, str(i), m, t))
+            if row is None:
+                self.fail(f"flows[{c.label},{i},{m},{t}]: missing")
+                continue
+            self.flow_row(c, i, entering, row)
+            key = (c.stages[i], m, t, c.countries[i])
+            expected[key] = expected.get(key, 0.0) + entering * c.factors[i]
+
+    def flow_row(self, c: "Chain", i: int, entering: float, row: pd.Series) -> None:
+        """One node of a path: its labels, tonnes in and out, and processing cost."""
+        where = f"flows[{c.label},{i},{row['material']},{row['period']}]"
+        node = c.nodes[i]
+        for column, want in [
+            ("node", node),
+            ("stage", c.stages[i]),
+            ("country", c.countries[i]),
+            ("source", c.nodes[0]),
+        ]:
+            if str(row[column]) != want:
+                self.fail(f"{where}: {column} {row[column]!r}, expected {want!r}")
+        taken = entering * c.factors[max(0, i - 1)]
+        cost = taken * self.n.processing[node] if i else 0.0
+        for column, want in [
+            ("tonnes_in", taken),
+            ("tonnes", entering * c.factors[i]),
+            ("cost", cost),
+        ]:
+            if not _close(float(row[column]), want, abs(entering)):
+                self.fail(f"{where}: {column} {row[column]}, expected {want}")
+
+    def stage_shares(self, expected: dict[tuple[str, str, str, str], float]) -> None:
+        """Each country's tonnes at each stage as the flows give them; shares add up to 1."""
+        table = self.result.stage_shares
+        rows = self._keyed("stage_shares", ["stage", "material", "period", "country"])
+        totals: dict[tuple[str, str, str], float] = {}
+        for (stage, m, t, _), tonnes in expected.items():
+            totals[stage, m, t] = totals.get((stage, m, t), 0.0) + tonnes
+        for key, tonnes in expected.items():
+            row = rows.get(key)
+            if row is None:
+                self.fail(f"stage_shares[{','.join(key)}]: missing")
+                continue
+            if not _close(float(row["tonnes"]), tonnes):
+                self.fail(
+                    f"stage_shares[{','.join(key)}]: tonnes {row['tonnes']}, expected {tonnes}"
+                )
+            total = totals[key[:3]]
+            if total > TOLERANCE and not _close(float(row["share"]), tonnes / total):
+                self.fail(f"stage_shares[{','.join(key)}]: share {row['share']}")
+        sums = table[table["share"].notna()].groupby(["stage", "material", "period"])["share"].sum()
+        for key, total in sums.items():
+            if not _close(float(total), 1.0):
+                self.fail(f"stage_shares{list(key)}: shares add up to {total}, not 1")
+
     def substitute_rows(self, k: Any) -> Iterator[RuleRow]:
         """The ramp and sub_share rows of substitute ``k``."""
         n = self.n
@@ -1793,6 +2000,9 @@ class _Checker:
         self.build_costs(plan, parts)
         for s, cost in n.qualification.items():
             parts.add("qualification", s, plan["Q", s] * cost)
+        for key, (c, _, _) in self.flow_terms().items():
+            for i, node in enumerate(c.nodes[1:], 1):
+                parts.add("processing", node, plan[key] * c.factors[i - 1] * n.processing[node])
         return parts.parts
 
     def material_costs(self, plan: _Plan, parts: _Parts, m: str, t: str) -> None:
@@ -2073,6 +2283,10 @@ class _Checker:
                 upper["o", name] = group.bound
         self.build_variables(cost, upper)
         self.integer_variables(cost, upper)
+        for key, (c, _, _) in self.flow_terms().items():
+            nodes = enumerate(c.nodes[1:], 1)
+            cost[key] = sum(c.factors[i - 1] * n.processing[node] for i, node in nodes)
+            upper[key] = None
         return cost, upper
 
     def material_variables(
@@ -2139,6 +2353,7 @@ class _Checker:
         self.investments(plan)
         self.purchases(plan)
         self.feeds(plan)
+        self.flows(plan)  # the flows' values before the rules that count them
         self.substitution(plan)
         self.shortage(plan)
         inventory = self.stock_and_sales(plan)

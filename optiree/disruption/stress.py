@@ -495,6 +495,7 @@ def plan_values(plan: Result, kind: str) -> dict[tuple[str, ...], float]:
         "sell": (plan.inventory, ["material", "period"], "sold"),
         "waste": (plan.inventory, ["material", "period"], "surplus"),
         "build": (plan.investments, ["investment", "period"], "size"),
+        "flow": (plan.flows[plan.flows["step"] == 0], ["path", "material", "period"], "tonnes"),
     }[kind]
     return _values(table, keys, column)
 
@@ -618,6 +619,7 @@ def _cost_in(plan: Result, periods: set[str]) -> float:
         (plan.shortage, "cost", 1.0),
         (plan.investments, "capital_cost", 1.0),  # a build decided in a period: its capital
         (plan.investments, "operating_cost", 1.0),  # and its operating cost over the horizon
+        (plan.flows, "cost", 1.0),  # processing, with stages
     ]
     return float(sum(sign * t.loc[t["period"].isin(periods), c].sum() for t, c, sign in parts))
 

@@ -55,6 +55,7 @@ DECISIONS = {
     "sell": "t",
     "waste": "t",
     "build": "t/yr (units/yr for a substitute line)",
+    "flow": "t",
 }
 """The first-stage decisions (the kinds of :meth:`LpModel.decisions`) and their units."""
 
@@ -589,7 +590,7 @@ Item = tuple[str, str, str]
 
 
 def _bought(index: tuple[str, ...]) -> Item:
-    """buy: (source, material, period)."""
+    """buy: (source, material, period); flow: (path, material, period)."""
     item, material, period = index
     return item, material, period
 
@@ -612,7 +613,14 @@ def _material_item(index: tuple[str, ...]) -> Item:
     return material, material, period
 
 
-_ITEMS = {"buy": _bought, "tier": _tier, "sub": _used, "feed": _used, "build": _used}
+_ITEMS = {
+    "buy": _bought,
+    "tier": _tier,
+    "sub": _used,
+    "feed": _used,
+    "build": _used,
+    "flow": _bought,
+}
 """How each kind of decision names its item, material and period (others: by material)."""
 
 
