@@ -213,17 +213,25 @@ def first_periods(data: ProblemData, count: int) -> ProblemData:
     cut: dict[str, Any] = {
         f.name: {k: v for k, v in value.items() if k[-1] in kept}
         for f in dataclasses.fields(data)
-        if isinstance(value := getattr(data, f.name), dict)
-        and value
-        and isinstance(next(iter(value)), tuple)
+        if _period_keyed(value := getattr(data, f.name))
     }
     return dataclasses.replace(
         data,
         periods=data.periods[:count],
-        caps=tuple(r for r in data.caps if r.cells and r.cells[0][-1] in kept),
-        contracts=tuple(r for r in data.contracts if r.cells and r.cells[0][-1] in kept),
+        caps=tuple(r for r in data.caps if _within(r.cells, kept)),
+        contracts=tuple(r for r in data.contracts if _within(r.cells, kept)),
         **cut,
     )
+
+
+def _period_keyed(value: object) -> bool:
+    """A mapping keyed by tuples whose last item is a period (``(source, material, period)``)."""
+    return isinstance(value, dict) and bool(value) and isinstance(next(iter(value)), tuple)
+
+
+def _within(cells: Sequence[tuple[str, ...]], kept: set[str]) -> bool:
+    """A row's cells, all in one period, are in ``kept``."""
+    return bool(cells) and cells[0][-1] in kept
 
 
 def uncut(problem: Problem) -> list[str]:
