@@ -1411,7 +1411,8 @@ def _simulate_command(commands: Commands) -> None:
         "--lookahead",
         type=int,
         metavar="K",
-        help="periods the present state is believed to last (default: to the horizon's end)",
+        help="periods each plan looks ahead, this one included: its rolling horizon, over "
+        "which the present state is believed to last (default: to the horizon's end)",
     )
     _where_flags(simulate_cmd)
     _solver_flag(simulate_cmd)

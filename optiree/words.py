@@ -1306,7 +1306,7 @@ class SimulationOutcome(Protocol):
     def lookahead(self) -> int | None: ...
 
 
-SIMULATE_MONEY = ("mean", "std", "p5", "p50", "p95", "worst", "foresight")
+SIMULATE_MONEY = ("mean", "std", "se", "p5", "p50", "p95", "worst", "foresight")
 """The columns of a simulation's distribution read as money."""
 
 
@@ -1315,15 +1315,16 @@ def simulate_summary(simulation: SimulationOutcome) -> str:
     distribution (money rounded, tonnes to 0.1 t), cheapest mean first."""
     table = simulation.distribution
     paths = int(table["paths"].iloc[0]) if len(table) else 0
-    ahead = (
-        "to the end of the horizon"
+    believed = (
+        "The present state is believed to last to the end of the horizon"
         if simulation.lookahead is None
-        else counted(simulation.lookahead, "period")
+        else f"Each plan looks {counted(simulation.lookahead, 'period')} ahead, the present "
+        "state believed to last through them"
     )
     lines = [
         f"Simulation of {simulation.process!r}: {counted(paths, 'path')}, "
         f"{counted(len(table), 'policy')}, re-planned each period (solver: {simulation.solver})",
-        f"The present state is believed to last {ahead}; priced without stock targets.",
+        f"{believed}; priced without stock targets.",
     ]
     failed = table[table["optimal"] < table["paths"]]
     missing = failed["paths"] - failed["optimal"]

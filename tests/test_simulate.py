@@ -98,11 +98,58 @@ def test_hand_worked_expectation(hand: optiree.Problem, solver: SolverName) -> N
 
 
 def test_lookahead_of_one_period(hand: optiree.Problem) -> None:
-    """With ``lookahead=1`` the planner expects no disruption after the present period: on
-    normal-embargo it cannot do better than with the state believed to last (it never knew
-    of the embargo before B)."""
+    """With ``lookahead=1`` each plan covers its own period only: on these paths nothing
+    later would have changed what it buys, so it costs what the full window costs."""
     simulated = simulate(hand, EMBARGO_MAY_COME, paths=ALL, lookahead=1, progress=False)
     assert simulated.paths["cost"].tolist() == pytest.approx([8_000, 10_000], rel=1e-9)
+    assert "Each plan looks 1 period ahead" in simulated.summary()
+
+
+def test_the_standard_error_of_the_mean(hand: optiree.Problem) -> None:
+    """lp costs 8,000 (3/4) and 10,000 (1/4), mean 8,500: the standard error is
+    √(0.75² x 500² + 0.25² x 1,500²) = √281,250 = 530.33."""
+    simulated = simulate(hand, EMBARGO_MAY_COME, paths=ALL, progress=False)
+    row = simulated.distribution.iloc[0]
+    assert row["se"] == pytest.approx(math.sqrt(281_250), rel=1e-9)
+    assert "se [USD]" in simulated.summary()
+
+
+SPIKE = {
+    **HAND,
+    "demand": {"Dy": {"A": 40, "B": 160}},
+    "sources": [{"id": "china", "country": "CN", "capacity": {"Dy": 100}}],
+}
+"""The look-ahead case: demand 40 t in A, 160 t in B, China alone at 100/t up to 100 t a
+period. Seeing B from A (the full window) buys 100 t in both and holds 60 t: 10,000 + 10,000
++ 60 = 20,060. A window of one period buys 40 t in A (4,000), then 100 t in B (10,000) and
+leaves 60 t short (60,000): 74,000, 53,940 more."""
+
+
+def test_a_window_of_one_period_costs_the_demand_it_did_not_see() -> None:
+    problem = optiree.Problem.model_validate(SPIKE)
+    full = simulate(problem, NEVER, paths=1, executor="serial", progress=False)
+    one = simulate(problem, NEVER, paths=1, lookahead=1, executor="serial", progress=False)
+    assert full.paths["cost"].tolist() == pytest.approx([20_060], rel=1e-9)
+    assert one.paths["cost"].tolist() == pytest.approx([74_000], rel=1e-9)
+    assert one.paths["short"].tolist() == pytest.approx([60], rel=1e-9)
+    assert one.paths["foresight"].tolist() == pytest.approx([20_060], rel=1e-9)
+
+
+def test_the_window_end_keeps_the_stock_target(hand: optiree.Problem) -> None:
+    """A target of 91.25 days (40 t), 5 a tonne and period below it, the terminal price the
+    replacement price, 100. A window of one period ending in A builds the stock as the
+    full window does (40 x (5 + 100) = 4,200 left below against 4,040 to buy and hold it):
+    12,080 on a calm path either way. Without the terminal rule it would leave the gap open
+    in A and score 12,040: a shorter look-ahead looking cheaper for ignoring the future."""
+    cheap_gap = hand.derive(
+        security={"min_stock_days": {"Dy": 91.25}},
+        stock=hand.stock.derive(below_target_cost={"Dy": 5}),
+    )
+    costs = [
+        simulate(cheap_gap, NEVER, paths=1, lookahead=k, progress=False).paths["cost"][0]
+        for k in (None, 1)
+    ]
+    assert costs == pytest.approx([12_080, 12_080], rel=1e-9)
 
 
 @st.composite
@@ -188,6 +235,61 @@ def test_foresight_costs_no_more_than_any_policy(
 
 
 @settings(max_examples=FEW)
+@given(cases(), st.integers(0, 2**32 - 1))
+def test_a_lookahead_to_the_horizons_end_is_the_default(
+    case: tuple[optiree.Problem, dict[str, Any]], seed: int
+) -> None:
+    """Today's results (the plan of every period to the horizon's end) are those of a
+    look-ahead as long as the horizon, to the last digit."""
+    problem, process = case
+    full, horizon = (
+        simulate(
+            problem,
+            process,
+            ["stock:45"],
+            paths=2,
+            seed=seed,
+            lookahead=k,
+            executor="serial",
+            progress=False,
+        )
+        for k in (None, len(problem.periods))
+    )
+    pd.testing.assert_frame_equal(full.paths, horizon.paths, check_exact=True)
+
+
+@settings(max_examples=FEW)
+@given(cases(), st.integers(1, 3), st.integers(0, 2**32 - 1))
+def test_foresight_costs_no_more_than_any_lookahead(
+    case: tuple[optiree.Problem, dict[str, Any]], lookahead: int, seed: int
+) -> None:
+    problem, process = case
+    simulated = simulate(
+        problem,
+        process,
+        ["lp", "stock:45"],
+        paths=2,
+        seed=seed,
+        lookahead=lookahead,
+        executor="serial",
+        progress=False,
+    )
+    table = simulated.paths
+    assert (table["status"] == "optimal").all()
+    assert (table["foresight"] <= table["cost"] + 1e-6 * table["cost"].abs().clip(lower=1)).all()
+
+
+def test_a_lookahead_short_of_rows_over_several_periods_is_refused(
+    hand: optiree.Problem,
+) -> None:
+    quota = {"country": "CN", "max_tonnes": 70, "sum_over": ["periods"]}
+    problem = hand.derive(caps=[quota])
+    with pytest.raises(ArgumentError, match=r"cap A\.\.B"):
+        simulate(problem, EMBARGO_MAY_COME, lookahead=1, progress=False)
+    simulate(problem, EMBARGO_MAY_COME, paths=1, lookahead=2, progress=False)
+
+
+@settings(max_examples=FEW)
 @given(cases(), st.data())
 def test_foresight_never_falls_when_a_disruption_is_added(
     case: tuple[optiree.Problem, dict[str, Any]], data: st.DataObject
@@ -256,14 +358,76 @@ def test_a_process_that_does_not_fit_names_the_field(
     assert loc in [tuple(e["loc"]) for e in raised.value.errors()]
 
 
-def test_a_state_scenario_with_other_changes_is_refused(hand: optiree.Problem) -> None:
-    spike = {"name": "spike", "sources": [{"source": "lynas", "price_factor": 2}]}
+@pytest.mark.parametrize(
+    "spike",
+    [
+        {"name": "spike", "sources": [{"source": "lynas", "price_factor": 2}]},
+        {
+            "name": "spike",
+            "disruptions": [{"country": "CN", "start": "A"}],
+            "demand": [{"material": "Dy", "factor": 2}],
+        },
+    ],
+)
+def test_a_state_scenario_with_other_changes_is_refused(
+    hand: optiree.Problem, spike: dict[str, Any]
+) -> None:
     problem = hand.derive(scenarios=[*HAND["scenarios"], spike])
     process = EMBARGO_MAY_COME | {
         "states": [{"name": "normal"}, {"name": "embargo", "scenario": "spike"}]
     }
-    with pytest.raises(ValidationError, match="must hold disruptions and nothing else"):
+    with pytest.raises(ValidationError, match="must hold disruptions"):
         simulate(problem, process, progress=False)
+
+
+PRICED = EMBARGO_MAY_COME | {
+    "states": [{"name": "normal"}, {"name": "embargo", "scenario": "priced"}],
+    "scenarios": [
+        {
+            "name": "priced",
+            "disruptions": [{"country": "CN", "start": "B"}],
+            "sources": [{"source": "lynas", "price_factor": 2, "periods": ["B"]}],
+        }
+    ],
+}
+"""The embargo of the hand case with Lynas's price doubled while it lasts, a scenario of the
+process's own: its first disrupted period is B, where the price move holds too."""
+
+
+def test_a_state_moves_prices_while_it_lasts(hand: optiree.Problem) -> None:
+    """Under the priced embargo, B buys 40 t from Lynas at 300/t: 4,000 + 12,000 = 16,000;
+    foresight buys 80 t from China in A and holds 40 t: 8,040 (as without the price move).
+    The price moves only in the periods spent in the state: on normal-normal 8,000."""
+    simulated = simulate(hand, PRICED, paths=ALL, progress=False)
+    assert simulated.paths["cost"].tolist() == pytest.approx([8_000, 16_000], rel=1e-9)
+    assert simulated.paths["foresight"].tolist() == pytest.approx([8_000, 8_040], rel=1e-9)
+    three = hand.derive(periods=["A", "B", "C"])
+    path = {"paths": [{"states": ["embargo", "normal", "embargo"]}], "transitions": None}
+    again = simulate(three, PRICED | path, progress=False)
+    # A and C under the embargo at 300/t from Lynas, B from China at 100/t
+    assert again.paths["cost"].tolist() == pytest.approx([28_000], rel=1e-9)
+
+
+@pytest.mark.parametrize(
+    ("scenario", "loc"),
+    [
+        ({"name": "embargo", "disruptions": [{"country": "CN", "start": "A"}]}, "name"),
+        (
+            {
+                "name": "priced",
+                "disruptions": [{"country": "CN", "start": "A"}],
+                "sources": [{"source": "mine", "price_factor": 2}],
+            },
+            "sources",
+        ),
+    ],
+)
+def test_a_process_scenario_that_does_not_fit_names_the_field(
+    hand: optiree.Problem, scenario: dict[str, Any], loc: str
+) -> None:
+    with pytest.raises(ValidationError) as raised:
+        simulate(hand, PRICED | {"scenarios": [scenario]}, progress=False)
+    assert any(e["loc"][:3] == ("scenarios", 0, loc) for e in raised.value.errors())
 
 
 @pytest.mark.parametrize(

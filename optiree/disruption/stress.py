@@ -210,7 +210,9 @@ def stressed_problem(
     return faced.derive(name=changed.name, scenarios=[])
 
 
-def fix_committed(model: LpModel, plan: Result, commit_periods: int) -> None:
+def fix_committed(
+    model: LpModel, plan: Result, commit_periods: int, *, same_cost: bool = True
+) -> None:
     """Fix every variable of the first ``commit_periods`` periods to the plan's value.
 
     Every variable of :meth:`LpModel.decisions` (tonnes bought in each price band, feed
@@ -223,6 +225,10 @@ def fix_committed(model: LpModel, plan: Result, commit_periods: int) -> None:
     hold only fixed variables: one the plan misses by no more than its solver's rounding
     (:data:`PLAN_TOLERANCE`) gets its limit moved onto the plan, so that the solver is not
     handed a start it would call infeasible.
+
+    With ``same_cost`` (the default) the decisions must cost in the model what they cost in
+    the plan; without, they may not (a plan cut short at its last committed period charged
+    that period's strategic-stock gap at the terminal price, which a longer model does not).
 
     Raises:
         StressError: the plan breaks a row of the model in the committed periods (a rule the
@@ -244,7 +250,7 @@ def fix_committed(model: LpModel, plan: Result, commit_periods: int) -> None:
             "the problem it was solved from, or commit fewer periods."
         )
     planned, fixed = _cost_in(plan, committed), _fixed_cost(model, committed)
-    if abs(fixed - planned) > PLAN_TOLERANCE * max(1.0, abs(planned)):
+    if same_cost and abs(fixed - planned) > PLAN_TOLERANCE * max(1.0, abs(planned)):
         raise StressError(
             f"the plan's decisions in the committed periods cost {price(planned)} in the plan but "
             f"{price(fixed)} at this problem's prices: a price, holding cost or shortage penalty "

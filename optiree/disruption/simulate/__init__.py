@@ -32,6 +32,7 @@ from optiree.disruption.simulate.replan import (
     planned_problem,
     policy_of,
     simulate_batch,
+    uncut,
 )
 from optiree.disruption.sweep.executors import machine_cpus, run_tasks
 from optiree.errors import ArgumentError
@@ -84,6 +85,7 @@ class Simulation(Carded):
     periods."""
     distribution: pd.DataFrame = field(repr=False)
     """One row per policy: ``policy``, ``paths``, ``optimal`` (how many), ``mean``, ``std``,
+    ``se`` (the standard error of the mean: √(Σ wᵢ² (xᵢ - mean)²), std / √n for n drawn paths),
     ``p5``, ``p50``, ``p95``, ``worst`` of the cost [money], ``foresight`` (mean cost with
     foresight [money]), ``short``, ``drawn``, ``rebuilt`` (means [t]); weighted by the
     paths' probabilities."""
@@ -91,7 +93,8 @@ class Simulation(Carded):
     currency: str
     solver: str
     lookahead: int | None
-    """Periods the present state is believed to last; None: to the end of the horizon."""
+    """Periods each plan looks ahead, the present one included (its rolling horizon); None: to
+    the end of the horizon."""
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables by name: ``distribution``, ``paths``."""
@@ -126,8 +129,9 @@ def simulate(
             lists every path of positive probability (an exact expectation).
         seed: seed of the draws (path ``i`` from child ``i`` of
             ``numpy.random.default_rng(seed).spawn(paths)``).
-        lookahead: periods the present state is believed to last, this one included (>= 1);
-            None: to the end of the horizon.
+        lookahead: periods each plan looks ahead, the present one included (>= 1): its window
+            over which the present state is believed to last; None: to the end of the
+            horizon.
         executor: as :func:`optiree.disruption.sweep.sweep`'s; None: :func:`default_executor`.
         solver: "highs", "cbc", or any other solver (docs/solvers.md).
         penalty: the shortage penalty per tonne of materials the problem gives none.
@@ -146,6 +150,7 @@ def simulate(
         raise ArgumentError(f"policies: repeated names in {names}")
     if lookahead is not None:
         arguments.whole(lookahead, "lookahead")
+        _check_window(problem, lookahead)
     arguments.whole(seed, "seed", low=0)
     arguments.penalty(penalty, "penalty", problem.material_ids)
     arguments.boolean(progress, "progress")
@@ -176,6 +181,23 @@ def simulate(
     )
 
 
+def _check_window(problem: Problem, lookahead: int) -> None:
+    """A look-ahead short of the horizon's end needs rows that each hold within a period.
+
+    Raises:
+        ArgumentError: the problem has rows over several periods (named).
+    """
+    if lookahead >= len(problem.periods):
+        return
+    spanning = uncut(problem)
+    if spanning:
+        raise ArgumentError(
+            f"lookahead {lookahead}: a plan cut short of the horizon's end would misread "
+            f"{', '.join(spanning)} (over several periods): give a lookahead of "
+            f"{len(problem.periods)} or more, or none"
+        )
+
+
 def default_executor(cpus: int, paths: int) -> str:
     """``"processes"`` from :data:`PROCESSES_FROM` paths on two CPUs or more, else
     ``"serial"``."""
@@ -197,8 +219,8 @@ def _paths(
 
 def distribution(table: pd.DataFrame, policies: list[str]) -> pd.DataFrame:
     """Per policy: the paths, how many are optimal, the cost's weighted mean, standard
-    deviation, percentiles and worst, the mean cost with foresight, and the mean tonnes short,
-    drawn and rebuilt."""
+    deviation, the mean's standard error, percentiles and worst, the mean cost with
+    foresight, and the mean tonnes short, drawn and rebuilt."""
     return pd.DataFrame([_moments(table[table["policy"] == name], name) for name in policies])
 
 
@@ -223,12 +245,14 @@ def _moments(rows: pd.DataFrame, name: str) -> dict[str, Any]:
         c: float(weights @ optimal[c].to_numpy(dtype=float)) if len(cost) else math.nan
         for c in ("foresight", "short", "drawn", "rebuilt")
     }
+    spread = (cost - mean) ** 2
     return {
         "policy": name,
         "paths": len(rows),
         "optimal": len(optimal),
         "mean": mean,
-        "std": math.sqrt(max(float(weights @ (cost - mean) ** 2), 0.0)) if len(cost) else math.nan,
+        "std": math.sqrt(max(float(weights @ spread), 0.0)) if len(cost) else math.nan,
+        "se": math.sqrt(max(float(weights**2 @ spread), 0.0)) if len(cost) else math.nan,
         **shown,
         "worst": float(cost.max()) if len(cost) else math.nan,
         **means,

@@ -9,12 +9,16 @@ a simulation starts (:func:`checked`).
 A state acts period by period: in a period spent in a state, the problem is changed as the
 state's scenario changes it in its own first disrupted period (:func:`state_effects`), so a
 state "embargo" named after a scenario of an embargo from 2026Q1 for four quarters is an embargo
-in every period the path spends in it, whenever that is.
+in every period the path spends in it, whenever that is. A state's scenario holds disruptions,
+and may move sources' prices and capacities (``sources[]``, without ``tiers``): a price move of
+the other sources while the controls last. The scenarios are the problem's, or the process's
+own (``scenarios``), which keep the problem file as it is.
 """
 
 import itertools
 import math
 from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Self
 
@@ -26,7 +30,16 @@ from optiree import arguments
 from optiree.disruption.scenarios import disruption_periods
 from optiree.errors import ArgumentError
 from optiree.io import read_document
-from optiree.schema import Disruption, Id, Problem, Scenario, Share, StrictModel, error_detail
+from optiree.schema import (
+    Disruption,
+    Id,
+    Problem,
+    Scenario,
+    Share,
+    SourceChange,
+    StrictModel,
+    error_detail,
+)
 
 ROW_TOLERANCE = 1e-9
 """A row of a transition matrix sums to 1 within this."""
@@ -69,6 +82,10 @@ class Process(StrictModel):
     """Period -> matrix of the move into that period, for every period but the first."""
     paths: list[GivenPath] | None = None
     """Paths given outright, instead of transitions."""
+    scenarios: list[Scenario] = Field(default_factory=list)
+    """Scenarios of the process's own, which states may name besides the problem's (their
+    names differ from the problem's): a disruption with a price move, without changing the
+    problem file."""
 
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> Self:
@@ -156,21 +173,49 @@ def _problem_errors(process: Process, problem: Problem) -> Iterator[InitErrorDet
 
 
 def _scenario_errors(process: Process, problem: Problem) -> Iterator[InitErrorDetails]:
-    scenarios = {s.name: s for s in problem.scenarios}
+    yield from _own_scenario_errors(process, problem)
+    scenarios = {s.name: s for s in [*problem.scenarios, *process.scenarios]}
     for i, state in enumerate(process.states):
         if state.scenario is None:
             continue
         scenario = scenarios.get(state.scenario)
         if scenario is None:
             yield _unknown(("states", i, "scenario"), state.scenario, list(scenarios))
-        elif scenario.caps or scenario.sources or scenario.demand or not scenario.disruptions:
+        elif (
+            scenario.caps
+            or scenario.demand
+            or not scenario.disruptions
+            or any(c.tiers for c in scenario.sources)
+        ):
             yield error_detail(
                 ("states", i, "scenario"),
                 "state_scenario",
-                f"scenario {state.scenario!r} must hold disruptions and nothing else (a state "
-                "acts period by period); name another, or none for normal",
+                f"scenario {state.scenario!r} must hold disruptions, and may move sources' "
+                "prices and capacities without tiers, nothing else (a state acts period by "
+                "period); name another, or none for normal",
                 state.scenario,
             )
+
+
+def _own_scenario_errors(process: Process, problem: Problem) -> Iterator[InitErrorDetails]:
+    """The process's scenarios: names the problem does not use, ids the problem has (each
+    mistake at ``scenarios.<i>...`` of the process)."""
+    taken = {s.name for s in problem.scenarios}
+    for i, scenario in enumerate(process.scenarios):
+        if scenario.name in taken:
+            yield error_detail(
+                ("scenarios", i, "name"),
+                "duplicate_id",
+                f"the problem has a scenario {scenario.name!r} already: name this one otherwise",
+                scenario.name,
+            )
+            continue
+        try:
+            problem.derive(scenarios=[scenario.derive(probability=None)])
+        except ValidationError as error:
+            for line in error.errors():
+                loc = ("scenarios", i, *line["loc"][2:])
+                yield error_detail(loc, line["type"], line["msg"], line.get("input"))
 
 
 def _period_errors(process: Process, periods: list[str]) -> Iterator[InitErrorDetails]:
@@ -257,34 +302,52 @@ def every_path(process: Process, periods: Sequence[str]) -> list[tuple[Path_, fl
     return found
 
 
-def state_effects(process: Process, problem: Problem) -> dict[str, list[Disruption]]:
-    """Each state's disruptions in one period: those of its scenario under way in the
-    scenario's first disrupted period (none for a state without a scenario)."""
-    scenarios = {s.name: s for s in problem.scenarios}
+@dataclass(frozen=True)
+class Effect:
+    """What a period spent in a state does: its disruptions and its sources' changes (each
+    for that period alone)."""
+
+    disruptions: tuple[Disruption, ...] = ()
+    sources: tuple[SourceChange, ...] = ()
+
+
+def state_effects(process: Process, problem: Problem) -> dict[str, Effect]:
+    """Each state's effect in one period: its scenario's disruptions under way in the
+    scenario's first disrupted period, and its source changes that hold then (none for a
+    state without a scenario)."""
+    scenarios = {s.name: s for s in [*problem.scenarios, *process.scenarios]}
     return {
         state.name: _first_period(scenarios[state.scenario], problem.periods)
         if state.scenario is not None
-        else []
+        else Effect()
         for state in process.states
     }
 
 
-def _first_period(scenario: Scenario, periods: list[str]) -> list[Disruption]:
+def _first_period(scenario: Scenario, periods: list[str]) -> Effect:
     windows = [disruption_periods(periods, d) for d in scenario.disruptions]
-    first = min(periods.index(w[0]) for w in windows if w)
-    return [d for d, w in zip(scenario.disruptions, windows, strict=True) if periods[first] in w]
+    first = periods[min(periods.index(w[0]) for w in windows if w)]
+    return Effect(
+        tuple(d for d, w in zip(scenario.disruptions, windows, strict=True) if first in w),
+        tuple(c for c in scenario.sources if c.periods is None or first in c.periods),
+    )
 
 
-def path_scenario(
-    name: str, effects: Sequence[Sequence[Disruption]], periods: Sequence[str]
-) -> Scenario:
-    """The scenario of a path, given the disruptions of each period: each run of periods with
-    the same disruptions becomes those disruptions, from the run's start for its length."""
+def path_scenario(name: str, effects: Sequence[Effect], periods: Sequence[str]) -> Scenario:
+    """The scenario of a path, given the effect of each period: each run of periods with the
+    same effect becomes its disruptions, from the run's start for its length, and its source
+    changes, in the run's periods."""
     disruptions: list[Disruption] = []
+    sources: list[SourceChange] = []
     start = 0
     for end in range(1, len(effects) + 1):
-        if end == len(effects) or list(effects[end]) != list(effects[start]):
+        if end == len(effects) or effects[end] != effects[start]:
             length = end - start
-            disruptions += [d.derive(start=periods[start], length=length) for d in effects[start]]
+            effect = effects[start]
+            disruptions += [
+                d.derive(start=periods[start], length=length) for d in effect.disruptions
+            ]
+            run = list(periods[start:end])
+            sources += [c.derive(periods=run) for c in effect.sources]
             start = end
-    return Scenario(name=name, disruptions=disruptions)
+    return Scenario(name=name, disruptions=disruptions, sources=sources)

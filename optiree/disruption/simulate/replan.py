@@ -2,12 +2,19 @@
 (:func:`simulate_batch`).
 
 A policy is optiree's LP, under the problem's own stock targets (``lp``) or a target of ``N``
-days for every material (``stock:N``), re-solved at each period with what is known then:
+days for every material (``stock:N``), re-solved at each period with what is known then, over
+a rolling horizon (a window):
 
 1. the states of the periods so far (the present one included) are known;
-2. the present state is believed to last ``lookahead`` periods (this one included; by default
-   to the end of the horizon), and no disruption after that;
-3. the periods before the present one are fixed to what was decided in them
+2. the plan looks ``lookahead`` periods ahead, the present one included (by default to the end
+   of the horizon): its window ends there (:func:`window_end`), and the problem is cut to the
+   periods up to the window's end (:func:`first_periods`);
+3. the present state is believed to last to the window's end;
+4. the window's end is planned as the horizon's end is: every stock rule holds in the window,
+   and a strategic stock's tonnes still below target at its last period cost the terminal
+   price (what rebuilding them costs), so the end of a window does not make running the stock
+   down look free;
+5. the periods before the present one are fixed to what was decided in them
    (:func:`optiree.disruption.stress.fix_committed`, as a stress test keeps a plan's committed
    periods); the present period's decisions are those of this plan.
 
@@ -23,6 +30,7 @@ Repeated prefixes are solved once per process: the plan of a period depends only
 so far (:func:`_step`, cached).
 """
 
+import dataclasses
 import functools
 import json
 import math
@@ -34,6 +42,7 @@ import pandas as pd
 
 from optiree.disruption.scenarios import apply, for_disruption
 from optiree.disruption.simulate.process import (
+    Effect,
     Path_,
     Process,
     path_scenario,
@@ -42,9 +51,9 @@ from optiree.disruption.simulate.process import (
 from optiree.disruption.stress import fix_committed, plan_values
 from optiree.errors import ArgumentError
 from optiree.model import build
-from optiree.prepare import prepare
+from optiree.prepare import CapRow, ContractRow, ProblemData, prepare
 from optiree.results import Result, Status, optimal_result
-from optiree.schema import Disruption, Problem
+from optiree.schema import Problem
 from optiree.solve import run_solver
 from optiree.solvers import SolverName, name_of, solver_for
 
@@ -124,6 +133,7 @@ class Job:
     """The process, as JSON."""
     policies: tuple[Policy, ...]
     lookahead: int | None
+    """Periods each plan looks ahead, the present one included; None: to the horizon's end."""
     solver: SolverName
     penalty: float | tuple[tuple[str, float], ...] | None
     """As ``for_disruption``'s ``penalty``; a mapping as its sorted items."""
@@ -155,7 +165,7 @@ class _Setting:
     """A job's problems, parsed and prepared once per process."""
 
     periods: list[str]
-    effects: dict[str, list[Disruption]]
+    effects: dict[str, Effect]
     scoring: Problem
     """The problem faced without stock targets: what every plan is priced on."""
     planning: tuple[Problem, ...]
@@ -175,32 +185,89 @@ def _setting(job: Job) -> _Setting:
     )
 
 
-def _under(faced: Problem, setting: _Setting, effects: Sequence[Sequence[Disruption]]) -> Problem:
+def _under(faced: Problem, setting: _Setting, effects: Sequence[Effect]) -> Problem:
     """``faced`` with the disruptions of each period."""
     return apply(faced, path_scenario("path", effects, setting.periods))
 
 
-def believed(prefix: Path_, count: int, lookahead: int | None) -> list[str | None]:
-    """The states believed at the last period of ``prefix``, over ``count`` periods: those
-    known, then the present one for ``lookahead - 1`` more periods (None: to the end), then
-    None (no disruption)."""
-    rest = count - len(prefix)
-    lasting = rest if lookahead is None else min(rest, lookahead - 1)
-    return [*prefix, *[prefix[-1]] * lasting, *[None] * (rest - lasting)]
+def window_end(present: int, count: int, lookahead: int | None) -> int:
+    """How many periods the plan made in period ``present`` (from 0) covers, of ``count``:
+    to ``lookahead`` periods ahead, the present one included, or to the horizon's end."""
+    return count if lookahead is None else min(count, present + lookahead)
+
+
+def believed(prefix: Path_, end: int) -> list[str]:
+    """The states believed at the last period of ``prefix`` over the first ``end`` periods:
+    those known, then the present one to the end."""
+    return [*prefix, *[prefix[-1]] * (end - len(prefix))]
+
+
+def first_periods(data: ProblemData, count: int) -> ProblemData:
+    """``data`` cut to its first ``count`` periods: every number of a later period dropped,
+    so that the last period kept is planned as the horizon's end (its strategic stock's gap at
+    the terminal price). For problems whose rows are each within a period (:func:`uncut`
+    says which are not)."""
+    if count == len(data.periods):
+        return data
+    kept = set(data.periods[:count])
+    cut: dict[str, Any] = {
+        f.name: {k: v for k, v in value.items() if k[-1] in kept}
+        for f in dataclasses.fields(data)
+        if _period_keyed(value := getattr(data, f.name))
+    }
+    return dataclasses.replace(
+        data,
+        periods=data.periods[:count],
+        caps=tuple(r for r in data.caps if _within(r.cells, kept)),
+        contracts=tuple(r for r in data.contracts if _within(r.cells, kept)),
+        **cut,
+    )
+
+
+def _period_keyed(value: object) -> bool:
+    """A mapping keyed by tuples whose last item is a period (``(source, material, period)``)."""
+    return isinstance(value, dict) and bool(value) and isinstance(next(iter(value)), tuple)
+
+
+def _within(cells: Sequence[tuple[str, ...]], kept: set[str]) -> bool:
+    """A row's cells, all in one period, are in ``kept``."""
+    return bool(cells) and cells[0][-1] in kept
+
+
+def uncut(problem: Problem) -> list[str]:
+    """What a plan cut short of the horizon's end would misread: investments and budgets
+    (built over the horizon), qualification costs (paid once for the horizon), caps and
+    contracts totalled over several periods; their input fields."""
+    data = prepare(problem)
+    found = [f"investments[{o.id}]" for o in data.options]
+    found += [f"budgets[{i}]" for i in range(len(problem.budgets))]
+    found += [f"sources[{s}].qualification_cost" for s in data.qualification]
+    rows: list[tuple[str, CapRow | ContractRow]] = [
+        *(("cap", r) for r in data.caps),
+        *(("contract", r) for r in data.contracts),
+    ]
+    found += sorted({f"{kind} {r.period}" for kind, r in rows if len({c[-1] for c in r.cells}) > 1})
+    return found
 
 
 @functools.lru_cache(maxsize=CACHED_STEPS)
 def _step(job: Job, policy: int, prefix: Path_) -> Result | Status:
-    """The plan made at the last period of ``prefix``, earlier periods kept as decided."""
+    """The plan made at the last period of ``prefix`` over its window, earlier periods kept as
+    decided."""
     setting = _setting(job)
     previous = _step(job, policy, prefix[:-1]) if len(prefix) > 1 else None
     if isinstance(previous, Status):
         return previous
-    states = believed(prefix, len(setting.periods), job.lookahead)
-    effects = [setting.effects[s] if s is not None else [] for s in states]
-    model = build(prepare(_under(setting.planning[policy], setting, effects)))
+    present, count = len(prefix) - 1, len(setting.periods)
+    states = believed(prefix, window_end(present, count, job.lookahead))
+    effects = [setting.effects[s] for s in states]
+    data = prepare(_under(setting.planning[policy], setting, effects))
+    model = build(first_periods(data, len(states)))
     if previous is not None:
-        fix_committed(model, previous, len(prefix) - 1)
+        # a plan whose window ended in the last committed period charged its strategic stock's
+        # gap there at the terminal price; in this longer window that period is not the last
+        cut_there = window_end(present - 1, count, job.lookahead) == present
+        fix_committed(model, previous, present, same_cost=not cut_there)
     return _solved(model, job.solver)
 
 
