@@ -1023,8 +1023,8 @@ WORKBOOK_ABOUT = (
 """The text of a problem workbook's first sheet, ``about``: the layout, line by line."""
 
 SHEET_NOTES = {
-    "problem": "name, description, currency, periods, period_days and units (the unit of "
-    "demand, prices and quantities)",
+    "problem": "name, description, currency, periods, period_days, units (the unit of "
+    "demand, prices and quantities) and stages (the product chain, in order)",
     "materials": "one numbered item per material: its id, name and reo_per_tonne",
     "reference_prices": "item: a material; value: price per tonne (currency) by period",
     "sources": "one numbered item per source: id, country, capacity.<material> [t per "
@@ -1044,6 +1044,12 @@ SHEET_NOTES = {
     "min_stock_cover [periods of demand], min_stock_days [days]",
     "scenarios": "one numbered item per scenario: name, probability, disruptions, caps, "
     "sources and demand changes",
+    "investments": "one numbered item per option: id, source and material (or feed, "
+    "separation, substitute), capital_cost [currency per t/yr], lead_time [periods], "
+    "earliest, max_size [t/yr], operating_cost, investor, unit_size",
+    "budgets": "one numbered item per budget: investor, per_period and total [currency]",
+    "facilities": "one numbered item per facility: id, stage, country, capacity [t taken in "
+    "per period], output_per_input, processing_cost [currency per t], takes_from",
 }
 """What each sheet of a problem workbook holds, with units: the comment on its value header."""
 

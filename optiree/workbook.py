@@ -19,7 +19,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, get_origin
 
 from pydantic import ValidationError
 
@@ -32,10 +32,15 @@ ABOUT = "about"
 SHEETS = tuple(SHEET_NOTES)
 """The sheets of a problem workbook after ``about``, in order: ``problem`` (name, currency,
 periods, units...), then one per part of the problem."""
-SETTINGS = ("name", "description", "currency", "units", "periods", "period_days")
+SETTINGS = ("name", "description", "currency", "units", "periods", "period_days", "stages")
 """The top-level keys on the ``problem`` sheet (their name in ``item``)."""
-LISTS = frozenset({"materials", "sources", "substitutes", "caps", "contracts", "scenarios"})
-"""The sheets whose items are numbered entries of a list (1, 2, ...)."""
+LISTS = frozenset(
+    name
+    for name, info in Problem.model_fields.items()
+    if get_origin(info.annotation) is list and name not in SETTINGS
+)
+"""The sheets whose items are numbered entries of a list (1, 2, ...): every list of the
+problem but the settings (materials, sources, investments...)."""
 _QUOTED = ("[", "{", "'", "=")
 _PATH = re.compile(r"(?:[^.\[\]]+|\[[1-9][0-9]*\])(?:\.[^.\[\]]+|\[[1-9][0-9]*\])*")
 _PART = re.compile(r"([^.\[\]]+)|\[([0-9]+)\]")

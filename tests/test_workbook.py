@@ -17,7 +17,7 @@ from pydantic import ValidationError
 import optiree
 import optiree.files
 from optiree.cli import main
-from optiree.workbook import SHEETS, template, write_template
+from optiree.workbook import SETTINGS, SHEETS, template, write_template
 from tests.strategies import problems, subset_of, supply_problems
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -109,6 +109,20 @@ def test_the_japan_case_round_trips_and_solves_to_the_same_total(tmp_path: Path)
     assert optiree.solve(again, solver="highs").total_cost == pytest.approx(
         optiree.solve(problem, solver="highs").total_cost, rel=1e-12
     )
+
+
+def test_every_part_of_a_problem_has_its_place_in_a_workbook() -> None:
+    """A field added to the problem gets a sheet (or a setting on ``problem``): writing a
+    problem with investments or stages once raised AttributeError."""
+    assert set(optiree.Problem.model_fields) == set(SETTINGS) | (set(SHEETS) - {"problem"})
+
+
+@pytest.mark.parametrize(
+    "example", sorted(p.name for p in (ROOT / "examples").glob("*.yaml")), ids=str
+)
+def test_every_example_round_trips(example: str, tmp_path: Path) -> None:
+    problem = optiree.load_problem(ROOT / "examples" / example)
+    assert optiree.load_problem(write_template(tmp_path / "book.xlsx", problem)) == problem
 
 
 def _japan_book(tmp_path: Path) -> tuple[Path, Any]:
