@@ -109,7 +109,8 @@ class LpModel:
     """Source with a qualification cost -> 1 if it delivers anything at all (binary)."""
     band: dict[tuple[str, str, str, str], pulp.LpVariable] = field(default_factory=dict)
     """(source, material, band, period) of an all-unit discount -> 1 if the period's tonnes
-    are bought at that band's price (binary; band as text, from 1)."""
+    are bought at that band's price (binary; band as text, from 2: the first band is bought
+    when no other is)."""
     flow: dict[tuple[str, str, str], pulp.LpVariable] = field(default_factory=dict)
     """(path label, material, period) -> tonnes entering a path through facilities."""
 
@@ -196,7 +197,7 @@ class _Builder:
                 self.prefix + _name("band", s, m, str(j), t), 0, 1, "Integer"
             )
             for (s, m, t), starts in data.discounts.items()
-            for j in range(1, len(starts) + 1)
+            for j in range(2, len(starts) + 1)
         }
 
     def integer_decisions(
@@ -849,31 +850,29 @@ class _Builder:
         return self.buy[s, m, t] if j == 1 else self.tier[s, m, str(j), t]
 
     def discounts(self) -> None:
-        """An all-unit discount: one band at most is chosen, and the tonnes bought at a
-        band's price lie between its start and its top if it is chosen, and are 0 if not."""
+        """An all-unit discount: the first band (from 0) holds tonnes only if no other band is
+        chosen, and the tonnes bought at a later band's price lie between its start and its
+        top if it is chosen, and are 0 if not. So one band at most holds tonnes, and a band is
+        chosen exactly when it does (the first has no decision of its own)."""
         d = self.data
         for (s, m, t), starts in d.discounts.items():
-            chosen = []
-            for j, (start, band) in enumerate(zip(starts, d.segments[s, m, t], strict=True), 1):
+            bands = list(zip(starts, d.segments[s, m, t], strict=True))
+            first = bands[0][1].width
+            others = []
+            for j, (start, band) in enumerate(bands[1:], 2):
                 z, q = self.band[s, m, str(j), t], self.band_tonnes(s, m, j, t)
                 index = (s, m, str(j), t)
                 top = [(q, 1.0), (z, -band.width)]
                 self.add(
                     Rule.DISCOUNT_TOP, index, top, pulp.LpConstraintLE, 0.0, subject=s, material=m
                 )
-                if start > 0:
-                    low = [(q, 1.0), (z, -start)]
-                    self.add(
-                        Rule.DISCOUNT_FROM,
-                        index,
-                        low,
-                        pulp.LpConstraintGE,
-                        0.0,
-                        subject=s,
-                        material=m,
-                    )
-                chosen.append((z, 1.0))
-            self.add(Rule.DISCOUNT, (s, m, t), chosen, pulp.LpConstraintLE, 1.0, subject=s)
+                low = [(q, 1.0), (z, -start)]
+                self.add(
+                    Rule.DISCOUNT_FROM, index, low, pulp.LpConstraintGE, 0.0, subject=s, material=m
+                )
+                others.append((z, first))
+            terms = [(self.band_tonnes(s, m, 1, t), 1.0), *others]
+            self.add(Rule.DISCOUNT, (s, m, t), terms, pulp.LpConstraintLE, first, subject=s)
 
     def model(self) -> LpModel:
         return LpModel(

@@ -284,8 +284,9 @@ class ProblemData:
     rule)."""
     discounts: dict[SMT, tuple[float, ...]] = field(default_factory=dict)
     """(source, material, period) priced by all-unit discounts -> where each of its bands
-    starts [t] (integer rule); its ``segments`` are the bands, each ``width`` the band's top
-    (the next band's start, or the capacity), and one band at most is bought."""
+    starts [t] (an integer rule where the capacity reaches a second band); its ``segments``
+    are the bands, each ``width`` the band's top (the next band's start, or the capacity),
+    and one band at most is bought."""
     stages: tuple[str, ...] = ()
     """The stages of the chain, in order (none: one stage, every source delivers)."""
     paths: tuple[Path, ...] = ()
@@ -309,7 +310,13 @@ class ProblemData:
         found += [f"sources[{s}].qualification_cost" for s in self.qualification]
         found += [f"security.max_suppliers.{m}" for m in self.max_suppliers]
         found += [f"security.min_suppliers.{m}" for m in self.min_suppliers]
-        found += sorted({f"sources[{s}].discounts.{m}" for s, m, _ in self.discounts})
+        found += sorted(
+            {
+                f"sources[{s}].discounts.{m}"
+                for (s, m, _), starts in self.discounts.items()
+                if len(starts) > 1
+            }
+        )
         return tuple(found)
 
     def most_supplied(self, cell: SMT) -> float:

@@ -346,10 +346,11 @@ CATALOGUE: dict[Rule, RuleSpec] = {
         RuleSpec(
             Rule.DISCOUNT,
             Family.PHYSICAL,
-            "discount bands chosen for the source, material and period against one [bands]",
+            "tonnes bought at the first discount band's price, plus its top for each later "
+            "band chosen, against its top: the first band only if no other, one at most [t]",
             "source",
             "sources.discounts",
-            "bands",
+            "t",
             0,
             limits=False,
         ),

@@ -141,8 +141,9 @@ def fix_integers(model: LpModel, solver: pulp.LpSolver) -> tuple[Status, str]:
 
 
 def _idle(model: LpModel) -> set[str]:
-    """The names of the ``use``, ``qualified`` and discount ``band`` decisions of sources that
-    deliver nothing there (at most :data:`UNUSED` t)."""
+    """The names of the ``use`` and ``qualified`` decisions of sources that deliver nothing
+    there (at most :data:`UNUSED` t). A discount ``band`` needs no such care: chosen, its
+    tonnes reach its start, above 0."""
     delivered = {
         cell: sum((v.varValue or 0.0) * a for v, a in terms) for cell, terms in model.supply.items()
     }
@@ -150,9 +151,6 @@ def _idle(model: LpModel) -> set[str]:
     for (s, _, _), tonnes in delivered.items():
         by_source[s] = by_source.get(s, 0.0) + tonnes
     idle = {y.name for cell, y in model.use.items() if delivered.get(cell, 0.0) <= UNUSED}
-    idle |= {
-        z.name for (s, m, _, t), z in model.band.items() if delivered.get((s, m, t), 0.0) <= UNUSED
-    }
     return idle | {q.name for s, q in model.qualified.items() if by_source.get(s, 0.0) <= UNUSED}
 
 

@@ -21,9 +21,10 @@ every variable >= 0:
   none before ``available_from``; price max(tier price or multiplier x list price, floor),
   the floor ``price_floor`` or else ``price_floor_multiplier`` x the reference price;
 - a material priced by ``discounts`` (all-unit): band j runs from its ``from_tonnes`` to the
-  next band's (the capacity for the last), its price max(price, floor); x[s,m,t,j] <= top x
-  d[s,m,t,j], >= from x d (from > 0), sum_j d <= 1, d binary (rows discount_top,
-  discount_from, discount); the total is paid at the price of the band it falls in;
+  next band's (the capacity for the last), its price max(price, floor); for j >= 2
+  x[s,m,t,j] <= top x d[s,m,t,j] and >= from x d, d binary; x[s,m,t,1] + top_1 x sum_{j>=2} d
+  <= top_1 (rows discount_top, discount_from, discount); the total is paid at the price of
+  the band it falls in;
 - w[f,t] tonnes of feed, at most its capacity, at its price per tonne of feed;
   X[s,m,t] = sum_j x + sum_{f of s} yield[f,m] w[f,t] is what s delivers; every rule counts X;
 - u[k,t] substitute units, at most the capacity; I[m,t] closing stock; z[m,t] shortage (only
@@ -2062,11 +2063,11 @@ class _Checker:
                 self.fail(f"costs[qualification,{s}]: {paid.get(s, 0.0)}, expected {cost}")
 
     def discount(self, plan: _Plan, cell: SMT, bands: list[tuple[float, float]]) -> None:
-        """d = 1 for the band bought in (none when nothing is), one band at most, and the
+        """d = 1 for a later band bought in (the first has no d), one band at most, and the
         price paid: every tonne of the period at the price of the band the total falls in."""
         s, m, t = cell
         tonnes = [plan.values.get(("x", s, m, t, str(j)), 0.0) for j in range(1, len(bands) + 1)]
-        for j, x in enumerate(tonnes, start=1):
+        for j, x in enumerate(tonnes[1:], start=2):
             plan.values["d", s, m, t, str(j)] = float(x > TOLERANCE)
         if sum(x > TOLERANCE for x in tonnes) > 1:
             self.fail(f"purchases[{s},{m},{t}]: bought in more than one discount band {tonnes}")
@@ -2116,23 +2117,24 @@ class _Checker:
             yield RuleRow(name, "qualification", s, "", label, "<=", [*x, (("Q", s), -most)], 0.0)
 
     def discount_rows(self) -> Iterator[RuleRow]:
-        """discount_top: x_j - top_j d_j <= 0; discount_from: x_j - start_j d_j >= 0 (a band
-        that starts above 0); discount: sum_j d_j <= 1."""
+        """For each band j >= 2: discount_top: x_j - top_j d_j <= 0, discount_from:
+        x_j - start_j d_j >= 0; discount: x_1 + top_1 sum_{j>=2} d_j <= top_1 (the first
+        band, from 0, has no d: it holds tonnes only if no other band is chosen)."""
         for (s, m, t), bands in self.n.discounts.items():
             tops = [band.width for band in self.n.bands[s, m, t]]
+            first: Terms = [(("x", s, m, t, "1"), 1.0)]
             for j, ((start, _), top) in enumerate(zip(bands, tops, strict=True), start=1):
+                if j == 1:
+                    continue
                 x: Var = ("x", s, m, t, str(j))
                 d: Var = ("d", s, m, t, str(j))
                 name = f"({s},{m},{j},{t})"
                 top_terms: Terms = [(x, 1.0), (d, -top)]
                 yield RuleRow("discount_top" + name, "discount_top", s, m, t, "<=", top_terms, 0.0)
-                if start > 0:
-                    terms: Terms = [(x, 1.0), (d, -start)]
-                    yield RuleRow(
-                        "discount_from" + name, "discount_from", s, m, t, ">=", terms, 0.0
-                    )
-            chosen: Terms = [(("d", s, m, t, str(j)), 1.0) for j in range(1, len(bands) + 1)]
-            yield RuleRow(f"discount({s},{m},{t})", "discount", s, m, t, "<=", chosen, 1.0)
+                terms: Terms = [(x, 1.0), (d, -start)]
+                yield RuleRow("discount_from" + name, "discount_from", s, m, t, ">=", terms, 0.0)
+                first.append((d, tops[0]))
+            yield RuleRow(f"discount({s},{m},{t})", "discount", s, m, t, "<=", first, tops[0])
 
     def supplier_rows(self) -> Iterator[RuleRow]:
         """max_suppliers: the q of a material's cells in a period at most N; min_suppliers:
@@ -2161,7 +2163,7 @@ class _Checker:
         for s, price in n.qualification.items():
             cost["Q", s], upper["Q", s] = price, 1.0
         for (s, m, t), bands in n.discounts.items():
-            for j in range(1, len(bands) + 1):
+            for j in range(2, len(bands) + 1):
                 cost["d", s, m, t, str(j)], upper["d", s, m, t, str(j)] = 0.0, 1.0
 
     # -- the constraints table and its duals ------------------------------------------------
