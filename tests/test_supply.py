@@ -245,15 +245,15 @@ def test_price_floor_and_share_rule(solver: SolverName) -> None:
 
 
 def test_falling_tier_prices_are_refused() -> None:
-    """A volume discount is non-convex: the error names the tier and says why."""
+    """Tiers whose price falls are refused at the tier, pointing at all-unit discounts."""
     document = tier_problem()
     document["sources"][0]["tiers"]["NdPr"][1]["price"] = 90
     with pytest.raises(ValidationError) as caught:
         Problem.model_validate(document)
     errors = caught.value.errors()
     assert [e["loc"] for e in errors] == [("sources", 0, "tiers", "NdPr", 1)]
-    assert "integer variables" in errors[0]["msg"]
-    assert "non-convex" in errors[0]["msg"]
+    assert "the price falls from 100 to 90 at tier 2" in errors[0]["msg"]
+    assert "give 'discounts' instead of 'tiers'" in errors[0]["msg"]
 
 
 # -- contracts ----------------------------------------------------------------------------------
