@@ -125,3 +125,19 @@ def test_the_totals_docs_quote_are_the_plans() -> None:
     for scenario in ("none", "controls_2026", "lynas_outage"):
         total = f"{_plan(scenario).total_cost:,.0f}"
         assert re.search(rf"\b{total}\b", section), (scenario, total)
+
+
+def test_the_other_figures_docs_quote_are_the_plans() -> None:
+    """ "Where the dependence sits" and "What the chain view changes" in docs/japan.md."""
+    none = _plan()
+    ndpr = none.supply[none.supply["material"] == "NdPr"].groupby("source")["tonnes"].sum()
+    chinese = ndpr["china_mine"] + ndpr["china_magnets"]
+    assert round(100 * chinese / ndpr.sum(), 1) == 59.7  # the reported "about 60%"
+    assert round(ndpr["china_magnets"] / chinese, 2) == 0.33  # a third as finished magnets
+    assert _plan("lynas_outage").total_cost - none.total_cost == pytest.approx(93_582_000)
+    costs = none.costs.groupby("component")["cost"].sum()
+    assert round(costs["processing"] / 1e6) == 576
+    assert round(costs["substitution"] / 1e6, 1) == 7.2
+    above = _plan("controls_2026").total_cost - none.total_cost
+    assert round(above / 1e6) == 4_171
+    assert _short(_plan("cut_2010"))["Dy"] == pytest.approx(34.57)
