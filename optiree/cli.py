@@ -189,10 +189,11 @@ def _refuse_file_on_path(path: Path | None) -> None:
 def _results_in(out: Path) -> list[str]:
     """The result tables, summary and figures already in the folder ``out``."""
     from optiree.files import result_files
-    from optiree.plots import FIGURES
+    from optiree.plots import FIGURES, STAGE_FIGURE
     from optiree.results import TABLES
 
-    return [name for name in [*result_files(TABLES), *FIGURES] if os.path.lexists(out / name)]
+    names = [*result_files(TABLES), *FIGURES, STAGE_FIGURE]
+    return [name for name in names if os.path.lexists(out / name)]
 
 
 def _first_three(names: list[str]) -> str:

@@ -1,6 +1,7 @@
 """Problem + Result -> one self-contained HTML report.
 
-The page holds a summary, the plan's tables, every figure of :mod:`optiree.plots` (embedded as
+The page holds a summary, the plan's tables (with stages, the share of each country at each
+stage), every figure of :mod:`optiree.plots` (embedded as
 base64 PNG) and, when given, the cost-vs-security frontier and sensitivity tables. It uses no
 external file, stylesheet, script or font, so it opens offline and can be mailed as one file.
 Every piece of text from the input is HTML-escaped. Figures need matplotlib
@@ -28,11 +29,14 @@ from optiree.plots import (
     frontier_curve,
     png,
     sourcing_mix,
+    stage_shares,
     stock_trajectory,
 )
 from optiree.results import COLUMN_UNITS, TONNE
 from optiree.version import __version__
 from optiree.words import (
+    STAGE_SHARES_NOTE,
+    STAGE_TABLE_NOTE,
     built,
     cell,
     heading,
@@ -41,6 +45,7 @@ from optiree.words import (
     money,
     price,
     share,
+    stage_share_caption,
     step_level,
     tonnes,
     with_unit,
@@ -199,6 +204,8 @@ def _figures(problem: "Problem", result: "Result", frontier: "Frontier | None") 
         ),
         (f"Cost by component and item [{result.currency}]", cost_breakdown(result)),
     ]
+    if not result.stage_shares.empty:
+        figures.append((stage_share_caption(horizon=True), stage_shares(result)))
     if frontier is not None:
         figures.append(
             (
@@ -267,9 +274,25 @@ def _tables(problem: "Problem", result: "Result") -> list[str]:
         index=["material", "country"], columns="period", values="share", sort=False
     )
     parts.append(_table(shares * 100, share) if not shares.empty else "<p>Nothing delivered.</p>")
+    parts += _stage_shares(result)
     parts += _investments(result)
     parts += _binding(result)
     return parts
+
+
+def _stage_shares(result: "Result") -> list[str]:
+    """Each country's share at each stage by material and period [%], for a problem with
+    stages only."""
+    if result.stage_shares.empty:
+        return []
+    shares = result.stage_shares.pivot_table(
+        index=["stage", "material", "country"], columns="period", values="share", sort=False
+    )
+    return [
+        f'<h2 id="stage-shares">{_e(stage_share_caption(horizon=False))}</h2>',
+        f'<p class="note">{_e(STAGE_SHARES_NOTE)} {_e(STAGE_TABLE_NOTE)}</p>',
+        _table(shares * 100, share),
+    ]
 
 
 def _investments(result: "Result") -> list[str]:

@@ -1,5 +1,6 @@
-"""Result -> figures: the sourcing mix, the stock trajectory, the cost breakdown and the
-cost-vs-security frontier, each a :class:`matplotlib.figure.Figure`.
+"""Result -> figures: the sourcing mix, the stock trajectory, the cost breakdown, the share of
+each country at each stage (a problem with stages) and the cost-vs-security frontier, each a
+:class:`matplotlib.figure.Figure`.
 
 matplotlib is optional (``pip install 'optiree[plot]'``). It is imported when a figure is made,
 so ``import optiree.plots`` always works; without matplotlib the first figure asked for raises
@@ -43,7 +44,17 @@ from optiree.errors import MissingDependencyError, PlotError
 from optiree.files import write_files
 from optiree.frontier import COLUMNS as FRONTIER
 from optiree.rules import CATALOGUE, FRONTIER_RULES, Rule
-from optiree.words import DEMAND_MET, FROM_STOCK, SHORT, SUBSTITUTED, money
+from optiree.words import (
+    DEMAND_MET,
+    FROM_STOCK,
+    SHORT,
+    STAGE_AXIS,
+    STAGE_NOTHING,
+    STAGE_SHARES_TITLE,
+    SUBSTITUTED,
+    money,
+    stage_segment,
+)
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -55,6 +66,12 @@ if TYPE_CHECKING:
 NEEDS_MATPLOTLIB = "figures need matplotlib: pip install 'optiree[plot]'"
 FIGURES = ("sourcing_mix.png", "stock_trajectory.png", "cost_breakdown.png")
 """The files :func:`write_figures` writes."""
+STAGE_FIGURE = "stage_shares.png"
+"""The file of :func:`stage_shares`, written after :data:`FIGURES` for a problem with stages
+only."""
+SEGMENT_LABEL = 4.0
+"""Narrowest bar segment of :func:`stage_shares` labelled with its country and share [%] (and
+only where the label fits inside); the legend tells the narrower ones."""
 SHARE_RULES = tuple(rule.value for rule in FRONTIER_RULES if CATALOGUE[rule].in_percent)
 """Rules whose level is a share in [0, 1], shown as a percentage."""
 PALETTE = (
@@ -318,6 +335,107 @@ def cost_breakdown(result: "Result") -> "Figure":
         f"Cost by component and item: {result.problem_name}\nTotal {money(total)} {currency}",
     )
     return figure
+
+
+def stage_shares(result: "Result") -> "Figure":
+    """The share of each country at each stage of the chain, over the horizon [%]: one panel
+    per material, one horizontal bar per stage (the first on top), stacked by country.
+
+    A segment is the tonnes [t REO] the country's nodes put out at the stage over all periods
+    (``result.stage_shares.tonnes`` summed), as a share of all the stage's tonnes of the
+    material (:func:`stage_percent`); a country has one colour in every panel, and segments of
+    at least :data:`SEGMENT_LABEL` % carry its name and share.
+
+    Raises:
+        optiree.PlotError: the result has no plan, or its problem has no stages.
+    """
+    _require_plan(result)
+    if result.stage_shares.empty:
+        raise PlotError(f"{result.problem_name!r} has no stages: no share by stage to draw")
+    percent = stage_percent(result.stage_shares)
+    materials = list(dict.fromkeys(percent.index.get_level_values("material")))
+    stages = list(dict.fromkeys(percent.index.get_level_values("stage")))
+    colours = _colours([str(c) for c in percent.columns])
+    figure = _new_figure(10.0, 1.2 + len(materials) * (0.7 + 0.45 * len(stages)))
+    panels = _panels(figure, len(materials))
+    for ax, material in zip(panels, materials, strict=True):
+        _stage_bars(ax, percent.loc[material].reindex(stages), colours)
+        ax.set_title(_text(material), loc="left", fontsize=10, fontweight="bold")
+    panels[-1].set_xlabel(STAGE_AXIS)
+    _left_title(figure, f"{STAGE_SHARES_TITLE}: {result.problem_name}")
+    _figure_legend(figure, panels, "Country")
+    _drop_labels_that_overflow(figure)
+    return figure
+
+
+def _drop_labels_that_overflow(figure: "Figure") -> None:
+    """Remove each segment label of :func:`stage_shares` wider than its segment, measured
+    once the layout is done (a long country id, a narrow panel)."""
+    figure.draw_without_rendering()
+    renderer = figure.canvas.get_renderer()  # type: ignore[attr-defined]
+    for ax in figure.axes:
+        for label in list(ax.texts):
+            width = getattr(label, "segment_width", None)
+            if width is None:
+                continue
+            x, y = label.get_position()
+            ends = ax.transData.transform([(x - width / 2, y), (x + width / 2, y)])
+            if label.get_window_extent(renderer).width > ends[1][0] - ends[0][0] - 4:
+                label.remove()
+
+
+def stage_percent(stage_shares: pd.DataFrame) -> pd.DataFrame:
+    """The stage figure's bars: each country's tonnes at each stage summed over the periods,
+    as a percentage of the stage's tonnes of the material [%] (index material and stage, in
+    the table's order; a column per country; NaN where nothing passes the stage)."""
+    keys = ["material", "stage", "country"]
+    tonnes = stage_shares.groupby(keys, sort=False)["tonnes"].sum().unstack("country")
+    totals = tonnes.sum(axis=1)
+    return tonnes.div(totals.where(totals > 0), axis=0) * 100
+
+
+def _stage_bars(ax: "Axes", percent: pd.DataFrame, colours: dict[str, str]) -> None:
+    """A panel of :func:`stage_shares`: a bar per stage (row of ``percent``), stacked, the
+    countries with nothing at any stage left out."""
+    y = np.arange(len(percent))
+    widths = percent.fillna(0.0)
+    widths = widths.loc[:, widths.sum() > 0]
+    lefts = widths.cumsum(axis=1) - widths
+    for country in widths.columns:
+        ax.barh(
+            y,
+            widths[country].to_numpy(dtype=float),
+            left=lefts[country].to_numpy(dtype=float),
+            color=colours[str(country)],
+            label=str(country),
+        )
+    _segment_labels(ax, widths, lefts)
+    for row in np.flatnonzero(percent.isna().all(axis=1).to_numpy()):
+        ax.text(50, y[row], STAGE_NOTHING, ha="center", va="center", color="0.4")
+    ax.set_yticks(y, [_text(str(stage)) for stage in percent.index])
+    ax.set_ylim(len(percent) - 0.5, -0.5)
+    ax.set_xlim(0, 100)
+    ax.grid(axis="x", alpha=0.3)
+
+
+def _segment_labels(ax: "Axes", widths: pd.DataFrame, lefts: pd.DataFrame) -> None:
+    """The country and share in each segment of at least :data:`SEGMENT_LABEL` %, each
+    knowing its segment's width (see :func:`_drop_labels_that_overflow`)."""
+    values, starts = widths.to_numpy(dtype=float), lefts.to_numpy(dtype=float)
+    countries = [str(country) for country in widths.columns]
+    rows, columns = np.nonzero(values >= SEGMENT_LABEL)
+    for row, column in zip(rows.tolist(), columns.tolist(), strict=True):
+        width = float(values[row, column])
+        label = ax.text(
+            float(starts[row, column]) + width / 2,
+            row,
+            _text(stage_segment(countries[column], width)),
+            ha="center",
+            va="center",
+            fontsize=8,
+            color="white",
+        )
+        label.segment_width = width  # type: ignore[attr-defined]
 
 
 def frontier_curve(frontier: pd.DataFrame, currency: str = "") -> "Figure":
@@ -794,16 +912,21 @@ def png(figure: "Figure") -> bytes:
 
 
 def figure_files(result: "Result", problem: "Problem") -> dict[str, bytes]:
-    """:data:`FIGURES` of an optimal result as PNG files, by name (nothing written)."""
+    """:data:`FIGURES` of an optimal result as PNG files, by name (nothing written), and
+    :data:`STAGE_FIGURE` where its problem has stages."""
     figures = [sourcing_mix(result), stock_trajectory(result, problem), cost_breakdown(result)]
-    return {name: png(figure) for name, figure in zip(FIGURES, figures, strict=True)}
+    files = {name: png(figure) for name, figure in zip(FIGURES, figures, strict=True)}
+    if not result.stage_shares.empty:
+        files[STAGE_FIGURE] = png(stage_shares(result))
+    return files
 
 
 def write_figures(
     result: "Result", problem: "Problem", directory: str | Path, *, overwrite: bool = True
 ) -> list[Path]:
     """Write :data:`FIGURES` (``sourcing_mix.png``, ``stock_trajectory.png`` and
-    ``cost_breakdown.png``) of an optimal result into ``directory``, all three or none (see
+    ``cost_breakdown.png``, and :data:`STAGE_FIGURE` for a problem with stages) of an optimal
+    result into ``directory``, all or none (see
     :func:`optiree.files.write_files`); without ``overwrite`` an existing figure is an
     :class:`optiree.OutputError`."""
     directory = arguments.path(directory, "directory")

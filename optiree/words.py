@@ -1713,3 +1713,34 @@ def stage_share_lines(stage_shares: pd.DataFrame | None) -> list[str]:
         return []
     shares = _plan_pivot(stage_shares, ["stage", "material", "country"], "share")
     return _plan_section("Share by country at each stage [%]", shares * 100, share)
+
+
+# --- stages: the chain in figures and the report ---
+
+STAGE_SHARES_TITLE = "Share of each country at each stage [% of the stage's tonnes]"
+"""The title of the stage figure and of the report's stage table."""
+STAGE_AXIS = "Share of the stage's tonnes over the horizon [%]"
+"""The stage figure's axis."""
+STAGE_NOTHING = "nothing passes"
+"""A stage of the figure through which none of the material passes."""
+STAGE_SHARES_NOTE = (
+    "Each stage's tonnes [t REO] put out by the facilities (or sources) of each country, "
+    "as a share of all the stage's tonnes of the material; a source counts from the stage it "
+    "sells at on (what is bought at the last stage counts at the last stage only)."
+)
+"""What the stage figure and the report's stage table count."""
+STAGE_TABLE_NOTE = (
+    '"-": nothing of the material passes the stage in the period. Shares of each stage, '
+    "material and period add up to 100%."
+)
+
+
+def stage_share_caption(horizon: bool) -> str:
+    """The caption of the stage figure: over the horizon (the figure) or per period."""
+    over = "over the horizon" if horizon else "per period"
+    return f"{STAGE_SHARES_TITLE}, {over}"
+
+
+def stage_segment(country: str, percent: float) -> str:
+    """The label in a bar segment of the stage figure: the country and its share."""
+    return f"{country} {percent:.0f}%"

@@ -11,6 +11,8 @@ from optiree.frontier import Frontier
 from optiree.rules import Rule
 
 JAPAN = Path(__file__).resolve().parents[1] / "examples" / "japan_2026.yaml"
+JAPAN_STAGES = JAPAN.with_name("japan_2026_stages.yaml")
+"""The Japan case as a chain of stages (concentrate, oxide, magnet)."""
 
 
 def stockpile() -> dict[str, Any]:

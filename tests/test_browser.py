@@ -22,7 +22,7 @@ from optiree.frontier import Frontier
 from optiree.html import write_report
 from optiree.rules import Rule
 from optiree.sensitivity import sensitivity
-from tests.samples import JAPAN, frontier_table
+from tests.samples import JAPAN, JAPAN_STAGES, frontier_table
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
@@ -65,6 +65,11 @@ def browser(result: optiree.Result, tmp_path_factory: pytest.TempPathFactory) ->
         frontier=frontier,
         sensitivity={**sensitivity(result).tables(), "constraints": result.constraints},
     )
+    yield from _showing(page)
+
+
+def _showing(page: Path) -> Iterator[Any]:
+    """Chromium, 1280 px wide, showing ``page``; quit after."""
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)  # Selenium Manager must not look for a browser
     for argument in (
@@ -218,3 +223,27 @@ def test_the_frontier_table_reads_as_the_frontier(browser: Any) -> None:
         else:
             _same(cost, want["total_cost"])
         assert row[5] == ("yes" if want["breakpoint"] else "no")
+
+
+@pytest.fixture(scope="module")
+def stages_browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """Chromium, 1280 px wide, showing the report of the Japan case at every stage."""
+    assert not MISSING, f"CI must run the browser test, but {', '.join(MISSING)} is missing"
+    problem = optiree.load_problem(JAPAN_STAGES)
+    folder = tmp_path_factory.mktemp("stages")
+    yield from _showing(write_report(problem, optiree.solve(problem), folder / "report.html"))
+
+
+def test_the_stage_report_fits_the_window(stages_browser: Any) -> None:
+    """The stage figure and the table of shares by stage (eight periods wide) fit 1280 px."""
+    width = stages_browser.execute_script("return document.documentElement.scrollWidth")
+    assert width <= WIDTH
+    table = stages_browser.find_element(By.XPATH, "//h2[@id='stage-shares']/following::table[1]")
+    assert table.rect["x"] + table.rect["width"] <= WIDTH
+    images = stages_browser.find_elements(By.TAG_NAME, "img")
+    assert len(images) == 4  # demand met, stock, costs, shares by stage
+    for image in images:
+        assert stages_browser.execute_script(
+            "return arguments[0].complete && arguments[0].naturalWidth > 0", image
+        )
+        assert 0 < image.size["width"] <= WIDTH

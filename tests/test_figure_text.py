@@ -19,7 +19,7 @@ import optiree
 from optiree import plots
 from optiree.disruption.scenarios import disrupted
 from tests import strategies
-from tests.samples import JAPAN, frontier_table
+from tests.samples import JAPAN, JAPAN_STAGES, frontier_table
 
 TOLERANCE = 0.5
 """Pixels of overlap forgiven: anti-aliasing, not a label over another."""
@@ -189,3 +189,29 @@ def test_the_figures_of_random_problems_read(problem: optiree.Problem) -> None:
         plots.cost_breakdown(result),
     ):
         assert faults(figure) == [], figure.get_suptitle()
+
+
+@pytest.mark.parametrize("scenario", [None, "controls_2026"])
+def test_the_stage_figure_of_the_japan_case_reads(scenario: str | None) -> None:
+    problem = optiree.load_problem(JAPAN_STAGES)
+    result = optiree.solve(problem if scenario is None else disrupted(problem, scenario))
+    figure = plots.stage_shares(result)
+    assert faults(figure) == []
+    assert len(figure.axes[0].texts) >= 4  # the wide segments keep their labels
+
+
+@FEWER
+@given(problem=strategies.problems(), long_ids=st.booleans())
+def test_the_stage_figures_of_random_problems_read(
+    problem: optiree.Problem, long_ids: bool
+) -> None:
+    """A one-stage chain of a random problem, its countries' ids made long or not: a segment
+    label too wide for its segment is left to the legend, never clipped or overlapping."""
+    if long_ids:  # the rules that name a country go with the old ids
+        sources = [s.derive(country=f"{s.country}_a_long_country_name") for s in problem.sources]
+        no_rules = {"caps": [], "scenarios": [], "security": type(problem.security)()}
+        problem = problem.derive(sources=sources, **no_rules)
+    result = optiree.solve(problem.derive(stages=["oxide"]))
+    if not result.is_optimal or result.stage_shares["tonnes"].sum() == 0:
+        return
+    assert faults(plots.stage_shares(result)) == []

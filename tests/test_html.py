@@ -268,3 +268,27 @@ def test_the_report_needs_matplotlib(tmp_path: Path, monkeypatch: pytest.MonkeyP
     with pytest.raises(optiree.MissingDependencyError, match=r"pip install 'optiree\[plot\]'"):
         write_report(problem, result, tmp_path / "report.html")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_a_problem_with_stages_shows_its_shares_by_stage() -> None:
+    """The stage figure and the table of each country's share at each stage [%], in words
+    with units; the Japan case without stages has neither (test_one_png_per_figure)."""
+    problem = optiree.load_problem(samples.JAPAN_STAGES)
+    result = optiree.solve(problem)
+    page = render_report(problem, result)
+    check(page)
+    assert page.count(IMAGE) == 4  # sourcing mix, stock, costs, shares by stage
+    caption = "Share of each country at each stage [% of the stage&#x27;s tonnes]"
+    assert f"<figcaption>{caption}, over the horizon</figcaption>" in page
+    assert f'<h2 id="stage-shares">{caption}, per period</h2>' in page
+    table = page.split('<h2 id="stage-shares">', 1)[1].split("</table>", 1)[0]
+    assert [h for h in _headers(table) if "_" in h] == []
+    assert _headers(table)[:3] == ["stage", "material", "country"]
+    # Dy at the oxide stage in 2026Q1: China separates 95.6%, Malaysia (Kuantan) 4.4%.
+    row = re.search(r"<th[^>]*>oxide</th><th[^>]*>Dy</th><th[^>]*>CN</th>(.*?)</tr>", table)
+    assert row is not None, table[:2000]
+    first = re.findall(r"<td[^>]*>([^<]*)</td>", row.group(1))[0]
+    shares = result.stage_shares.set_index(["stage", "material", "country", "period"])["share"]
+    assert first == f"{100 * shares[('oxide', 'Dy', 'CN', '2026Q1')]:.1f}" == "95.6"
+    plain = render_report(*small())
+    assert "stage-shares" not in plain

@@ -522,3 +522,84 @@ def test_many_periods_are_binned_to_at_most_two_hundred() -> None:
     (stock_ax,) = plots.stock_trajectory(result, problem).axes
     closing = {line.get_label(): line for line in stock_ax.get_lines()}["closing stock"]
     assert list(closing.get_ydata()) == pytest.approx(result.inventory["closing"].to_list()[1::2])
+
+
+@pytest.fixture(scope="module")
+def japan_stages() -> optiree.Result:
+    result = optiree.solve(optiree.load_problem(samples.JAPAN_STAGES))
+    assert result.is_optimal, result.message
+    return result
+
+
+def _stage_bars(ax: Any) -> dict[tuple[str, str], float]:
+    """The panel's bar segments [%], by stage (tick label) and country (bar label)."""
+    stages = [label.get_text() for label in ax.get_yticklabels()]
+    return {
+        (stage, str(bars.get_label())): patch.get_width()
+        for bars in ax.containers
+        for stage, patch in zip(stages, bars.patches, strict=True)
+    }
+
+
+def test_stage_bars_are_the_stage_shares(japan_stages: optiree.Result) -> None:
+    """Each segment is the country's tonnes at the stage over the horizon, as a share of the
+    stage's tonnes: read back from the stage_shares table, stages in the file's order."""
+    table = japan_stages.stage_shares
+    figure = plots.stage_shares(japan_stages)
+    assert [_title(ax) for ax in figure.axes] == ["Dy", "NdPr", "Tb"]
+    for ax in figure.axes:
+        rows = table[table["material"] == _title(ax)]
+        stages = [label.get_text() for label in ax.get_yticklabels()]
+        assert stages == ["concentrate", "oxide", "magnet"]
+        at_stage = rows.groupby("stage")["tonnes"].sum()
+        tonnes = rows.groupby(["stage", "country"])["tonnes"].sum()
+        expected = {key: 100 * t / at_stage[key[0]] for key, t in tonnes.items() if t > 0}
+        drawn = {key: width for key, width in _stage_bars(ax).items() if width > 0}
+        assert drawn == pytest.approx(expected)
+        for stage in stages:  # each bar is whole
+            assert sum(w for (s, _), w in drawn.items() if s == stage) == pytest.approx(100)
+    dy = _stage_bars(figure.axes[0])
+    assert dy[("oxide", "CN")] == pytest.approx(92.3, abs=0.05)  # China separates 92%
+    assert dy[("concentrate", "CN")] == pytest.approx(39.3, abs=0.05)  # but mines 39%
+    labels = {text.get_text() for text in figure.axes[0].texts}
+    assert {"CN 92%", "MM 53%", "JP 94%"} <= labels
+
+
+def test_a_country_keeps_its_colour_at_every_stage(japan_stages: optiree.Result) -> None:
+    figure = plots.stage_shares(japan_stages)
+    colours: dict[str, set[tuple[float, ...]]] = {}
+    for ax in figure.axes:
+        for bars in ax.containers:
+            colours.setdefault(str(bars.get_label()), set()).update(
+                tuple(patch.get_facecolor()) for patch in bars.patches
+            )
+    assert all(len(found) == 1 for found in colours.values()), colours
+    assert len({next(iter(found)) for found in colours.values()}) == len(colours)
+
+
+def test_only_a_problem_with_stages_has_a_stage_figure(
+    japan: tuple[optiree.Problem, optiree.Result], japan_stages: optiree.Result
+) -> None:
+    problem, result = japan
+    assert list(plots.figure_files(result, problem)) == list(plots.FIGURES)
+    with pytest.raises(optiree.PlotError, match="no stages"):
+        plots.stage_shares(result)
+    staged = optiree.load_problem(samples.JAPAN_STAGES)
+    files = plots.figure_files(japan_stages, staged)
+    assert list(files) == [*plots.FIGURES, plots.STAGE_FIGURE]
+    assert files[plots.STAGE_FIGURE] == plots.png(plots.stage_shares(japan_stages))
+
+
+def test_solve_out_writes_the_stage_figure(tmp_path: Path) -> None:
+    """``optiree solve FILE --out DIR`` draws the stage figure beside the others, for a
+    problem with stages only."""
+    from optiree.cli import main  # noqa: PLC0415
+
+    for example, out in (
+        (samples.JAPAN_STAGES, "staged"),
+        (ROOT / "examples/lumpy_mine.yaml", "plain"),
+    ):
+        assert main(["solve", str(example), "--out", str(tmp_path / out), "--quiet"]) == 0
+    assert (tmp_path / "staged" / plots.STAGE_FIGURE).read_bytes().startswith(b"\x89PNG")
+    assert not (tmp_path / "plain" / plots.STAGE_FIGURE).exists()
+    assert (tmp_path / "plain" / plots.FIGURES[0]).exists()

@@ -218,3 +218,15 @@ def test_the_pictures_show_cells_as_excel_does() -> None:
     assert make.shown(0.123456, "#,##0.00##") == "0.1235"
     assert make.shown(1441617600.2021918, "General") == "1441617600"
     assert make.shown(None, "General") == ""
+
+
+def test_the_japan_case_shows_its_stage_figure(site: Path, tmp_path: Path) -> None:
+    """docs/japan.md, "Japan at every stage": the committed picture is the stage figure of
+    examples/japan_2026_stages.yaml as docs/pictures/make.py draws it (same size in pixels:
+    the pixels themselves depend on the fonts of the machine)."""
+    page = _page(site, "japan")
+    assert 'src="../pictures/japan_stage_shares.png"' in page
+    committed = (site / "pictures" / "japan_stage_shares.png").read_bytes()
+    drawn = _pictures().stage_shares_png()
+    assert committed.startswith(b"\x89PNG")
+    assert committed[16:24] == drawn[16:24]  # width and height, from the IHDR chunk

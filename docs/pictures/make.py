@@ -9,6 +9,10 @@
   ``japan.xlsx`` and of the ``summary`` sheet of ``plan.xlsx``, as openpyxl reads them, drawn
   as a spreadsheet grid with the workbook's sheet tabs.
 
+- ``japan_stage_shares.png`` (docs/japan.md, "Japan at every stage"): the figure of
+  ``optiree.plots.stage_shares`` for ``examples/japan_2026_stages.yaml`` without disruption,
+  as ``optiree solve FILE --out DIR`` writes it (``stage_shares.png``).
+
 Each page is written as HTML and photographed by Debian's headless Chromium (``apt-get install
 chromium``); Pillow (which matplotlib brings) trims the blank margin. The pictures are
 committed: the site is built without a browser. Run it again when the card or the workbook
@@ -34,6 +38,7 @@ from optiree.files import MONEY_FORMAT, NUMBER_FORMAT, SHARE_FORMAT
 
 HERE = Path(__file__).resolve().parent
 JAPAN = HERE.parents[1] / "examples" / "japan_2026.yaml"
+JAPAN_STAGES = JAPAN.with_name("japan_2026_stages.yaml")
 EDITED = ("NdPr", 96000, 120000)
 """The price a person changes in Excel: material, old and new reference price [USD/t REO]."""
 STYLE = """
@@ -173,7 +178,15 @@ def screenshot(page_html: str, picture: Path, width: int = 1000) -> None:
         image.crop((max(left - 8, 0), max(top - 8, 0), right + 8, bottom + 8)).save(picture)
 
 
+def stage_shares_png() -> bytes:
+    """The stage figure of the Japan case at every stage, without disruption (PNG bytes)."""
+    from optiree import plots  # noqa: PLC0415
+
+    return plots.png(plots.stage_shares(optiree.solve(optiree.load_problem(JAPAN_STAGES))))
+
+
 def main() -> None:
+    (HERE / "japan_stage_shares.png").write_bytes(stage_shares_png())
     problem = optiree.load_problem(JAPAN)
     screenshot(notebook_html(optiree.solve(problem)), HERE / "notebook_card.png", 900)
     with tempfile.TemporaryDirectory() as folder:
