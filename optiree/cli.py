@@ -26,7 +26,7 @@ import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, TypeAlias, TypeVar
 
 from pydantic import ValidationError
 
@@ -73,6 +73,7 @@ tool ended so, such as ``cat`` in ``cat big.txt | head``."""
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 """The sub-commands of ``optiree``, to which each command adds its parser."""
 ALL_SCENARIOS = "all"
+_Read = TypeVar("_Read")
 
 
 def _say(text: str, *, end: str = "\n", err: bool = False) -> None:
@@ -147,6 +148,19 @@ def _load(path: Path) -> Problem:
         raise _Stop(EXIT_INVALID, f"cannot read {path}: {error.strerror or error}") from None
     except MissingDependencyError as error:
         raise _Stop(EXIT_NOT_SOLVED, f"error: {error}") from None
+
+
+def _read_input(path: Path, what: str, load: Callable[[Path], _Read]) -> _Read:
+    """``load(path)`` for a file given beside the problem (a tree, a process); stops with
+    exit 2 when it cannot be read or is invalid."""
+    try:
+        return load(path)
+    except OptireeError as error:
+        raise _Stop(EXIT_INVALID, f"error: {error}") from None
+    except ValidationError as error:
+        raise _Stop(EXIT_INVALID, format_validation_error(error, path, what)) from None
+    except OSError as error:
+        raise _Stop(EXIT_INVALID, f"cannot read {path}: {error.strerror or error}") from None
 
 
 def _refuse_taken(args: argparse.Namespace, *files: Path | None) -> None:
@@ -1110,19 +1124,13 @@ def _stochastic_tree(args: argparse.Namespace, problem: Problem) -> int:
     given = [flag for flag, value in _NOT_WITH_TREE.items() if getattr(args, value)]
     if args.commit != 1:
         given.append("--commit")
-    try:
-        if given:
-            raise ArgumentError(
-                f"--tree decides at each node of the tree: drop {', '.join(given)} (a tree "
-                "names its own scenarios and the periods they are known from)"
-            )
-        tree = load_tree(args.tree)
-    except OptireeError as error:
-        raise _Stop(EXIT_INVALID, f"error: {error}") from None
-    except ValidationError as error:
-        raise _Stop(EXIT_INVALID, format_validation_error(error, args.tree, "tree")) from None
-    except OSError as error:
-        raise _Stop(EXIT_INVALID, f"cannot read {args.tree}: {error.strerror or error}") from None
+    if given:
+        raise _Stop(
+            EXIT_INVALID,
+            f"error: --tree decides at each node of the tree: drop {', '.join(given)} (a tree "
+            "names its own scenarios and the periods they are known from)",
+        )
+    tree = _read_input(args.tree, "tree", load_tree)
     try:
         with _progress(args, "stochastic"):
             result = solve_stochastic(problem, tree=tree, solver=args.solver, log=args.verbose)
@@ -1451,14 +1459,9 @@ def _simulate(args: argparse.Namespace) -> int:
     problem = _load(args.file)
     try:
         paths, policies = _simulate_flags(args)
-        process = load_process(args.process)
     except OptireeError as error:
         raise _Stop(EXIT_INVALID, f"error: {error}") from None
-    except ValidationError as error:
-        raise _Stop(EXIT_INVALID, format_validation_error(error, args.process, "process")) from None
-    except OSError as error:
-        message = f"cannot read {args.process}: {error.strerror or error}"
-        raise _Stop(EXIT_INVALID, message) from None
+    process = _read_input(args.process, "process", load_process)
     _refuse_taken(args, args.out)
     try:
         if args.out is not None and args.out.suffix.lower() == ".parquet":
