@@ -1909,13 +1909,14 @@ def serving_periods(p: Problem, option: Investment) -> list[str]:
 
 
 def _target_available(p: Problem, option: Investment) -> list[str]:
-    """The periods in which the thing ``option`` expands can be used."""
+    """The periods in which the thing ``option`` expands can be used. Its target is known:
+    the validators ask only once they have found it, and a validated problem has it."""
     if option.substitute is not None:
-        k = next((k for k in p.substitutes if k.id == option.substitute), None)
-        return _available(p, k.available_from if k is not None else None)
-    s = next((s for s in p.sources if s.id == option.source), None)
-    available = _available(p, s.available_from if s is not None else None)
-    if option.separation and s is not None:  # only where the plant has a limit to expand
+        k = next(k for k in p.substitutes if k.id == option.substitute)
+        return _available(p, k.available_from)
+    s = next(s for s in p.sources if s.id == option.source)
+    available = _available(p, s.available_from)
+    if option.separation:  # only where the plant has a limit to expand
         return [t for t in available if _defined_in(s.separation_capacity, t)]
     return available
 
