@@ -805,16 +805,16 @@ def _step_frontier(steps: _Steps, grid: set[float], tolerance: float) -> Frontie
         level for a, b in itertools.pairwise(levels) for level in steps.switches(a, b, tolerance)
     }
     every = sorted(grid | found, key=tracer.looseness)
-    records, before = [], None
+    records, before, cost_before = [], None, math.nan
     for level in every:
         result, decisions = tracer.at(level), steps.decisions(level)
         cost = math.nan if result.total_cost is None else result.total_cost
-        switch = before is not None and decisions != before[0]
-        jump = cost - before[1] if switch and before is not None else math.nan
+        switch = before is not None and decisions != before
+        jump = cost - cost_before if switch else math.nan
         bound, gap = (math.nan if x is None else x for x in (result.best_bound, result.mip_gap))
         lp = (spec.name, spec.subject, level, cost, math.nan, switch, result.status.value)
         records.append((*lp, jump, bound, gap, decisions))  # the LP's columns, then a MILP's
-        before = (decisions, cost)
+        before, cost_before = decisions, cost
     table = pd.DataFrame(records, columns=STEP_COLUMNS)
     solves = len(tracer.solved) + 1
     return Frontier(table, spec.spec.rule, spec.subject, problem.currency, solves, tolerance)
