@@ -252,14 +252,12 @@ def onset_frequency(
         raise ArgumentError(f"first ({first}) is after last ({last}): give the window in order")
     if materials is not None:
         materials = arguments.listed(materials, "materials", arguments.text)
-    began = [
-        e
-        for e in catalogue().episodes
+    names = tuple(
+        e.name
+        for e in sorted(catalogue().episodes, key=lambda e: e.start)
         if first <= e.start <= last
         and (materials is None or any(covered(m, e.materials) for m in materials))
-    ]
-    names = tuple(
-        e.name for e in sorted(began, key=lambda e: e.start) if _aimed(e, country, target)
+        and _aimed(e, country, target)
     )
     return Onsets(first=first, last=last, period_days=float(period_days), names=names)
 
