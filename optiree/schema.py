@@ -1595,7 +1595,7 @@ def _scenario_errors(p: Problem) -> Iterator[InitErrorDetails]:
 def _probability_errors(p: Problem, names: list[str]) -> Iterator[InitErrorDetails]:
     """Probabilities are given for every scenario or none, and sum to 1."""
     given = [s.probability for s in p.scenarios if s.probability is not None]
-    if given and len(given) < len(p.scenarios):
+    if 0 < len(given) < len(p.scenarios):
         yield error_detail(
             ("scenarios",),
             "probability_missing",
