@@ -431,15 +431,11 @@ def moved_prices(
     source named in ``factors`` has every price (materials, tiers of their own, feeds) times
     its factor in ``periods``; :data:`OTHERS` gives its factor to every source outside
     ``country`` not named on its own. A factor of 1 changes nothing and is left out."""
-    named = {s.id for s in problem.sources if s.id in factors}
     changes = []
     for source in problem.sources:
-        if source.id in named:
-            factor = factors[source.id]
-        elif source.country != country and OTHERS in factors:
-            factor = factors[OTHERS]
-        else:
-            continue
-        if factor != 1:
+        factor = factors.get(source.id)
+        if factor is None and source.country != country:
+            factor = factors.get(OTHERS)
+        if factor not in (None, 1):
             changes.append(SourceChange(source=source.id, periods=periods, price_factor=factor))
     return changes
