@@ -616,9 +616,9 @@ def frontier(
     """
     problem = arguments.model(problem, "problem", Problem)
     arguments.text(country, "country")
-    material = None if material is None else arguments.text(material, "material")
-    investor = None if investor is None else arguments.text(investor, "investor")
-    points = None if points is None else arguments.positive_int(points, "points")
+    material = arguments.optional(arguments.text, material, "material")
+    investor = arguments.optional(arguments.text, investor, "investor")
+    points = DEFAULT_POINTS if points is None else arguments.positive_int(points, "points")
     tolerance = arguments.finite_positive(tolerance, "tolerance")
     arguments.boolean(log, "log")
     require(solver, "duals", "a frontier")
@@ -626,7 +626,7 @@ def frontier(
     integers = _Integers.of(problem, time_limit)
     spec = _rule(problem, rule, country, material, investor)
     tracer = _Tracer(problem, spec, solver, log, time_limit)
-    grid = _grid(tracer, DEFAULT_POINTS if points is None else points)
+    grid = _grid(tracer, points)
     if spec.spec.in_money:  # a budget's levels are money: the tolerance is of its range
         tolerance *= max(1.0, max(tracer.ends) - min(tracer.ends))
     if integers is not None:

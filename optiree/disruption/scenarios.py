@@ -74,8 +74,7 @@ def apply(problem: Problem, scenario: Scenario, *, from_period: str | None = Non
     """
     problem = arguments.model(problem, "problem", Problem)
     scenario = arguments.model(scenario, "scenario", Scenario)
-    if from_period is not None:
-        arguments.one_of(from_period, "from_period", problem.periods)
+    arguments.optional(arguments.one_of, from_period, "from_period", problem.periods)
     # Checked alone against the problem: its ids, not its weight among others.
     alone = scenario.derive(probability=None)
     checked = problem.derive(scenarios=[alone]).scenarios[0]
