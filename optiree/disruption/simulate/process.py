@@ -340,14 +340,12 @@ def path_scenario(name: str, effects: Sequence[Effect], periods: Sequence[str]) 
     disruptions: list[Disruption] = []
     sources: list[SourceChange] = []
     start = 0
-    for end in range(1, len(effects) + 1):
-        if end == len(effects) or effects[end] != effects[start]:
-            length = end - start
-            effect = effects[start]
-            disruptions += [
-                d.derive(start=periods[start], length=length) for d in effect.disruptions
-            ]
-            run = list(periods[start:end])
-            sources += [c.derive(periods=run) for c in effect.sources]
-            start = end
+    for effect, same in itertools.groupby(effects):
+        end = start + len(list(same))
+        disruptions += [
+            d.derive(start=periods[start], length=end - start) for d in effect.disruptions
+        ]
+        run = list(periods[start:end])
+        sources += [c.derive(periods=run) for c in effect.sources]
+        start = end
     return Scenario(name=name, disruptions=disruptions, sources=sources)
