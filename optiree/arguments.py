@@ -93,6 +93,12 @@ def finite_positive(
     return float(value)
 
 
+def optional(check: Callable[..., T], value: Any, name: str, *args: Any, **kwargs: Any) -> T | None:
+    """``check(value, name, *args, **kwargs)`` for an argument that may be left out: None
+    stays None."""
+    return None if value is None else check(value, name, *args, **kwargs)
+
+
 def one_of(value: Any, name: str, choices: Iterable[T], error: Error = ArgumentError) -> T:
     """``value`` if it equals one of ``choices`` (an unhashable value is refused, not a
     TypeError)."""
@@ -156,8 +162,10 @@ def pair(value: Any, name: str) -> tuple[float, float]:
 def penalty(value: Any, name: str, materials: Collection[str]) -> Any:
     """``value`` if it is None, a number at least 0, or a mapping of material ids among
     ``materials`` to such numbers."""
-    if value is None or isinstance(value, Mapping):
-        return value if value is None else mapping_of(value, name, _at_least_0, materials)
+    if value is None:
+        return None
+    if isinstance(value, Mapping):
+        return mapping_of(value, name, _at_least_0, materials)
     return _at_least_0(value, name)
 
 

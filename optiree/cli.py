@@ -26,7 +26,7 @@ import sys
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeAlias
+from typing import TYPE_CHECKING, TypeAlias, TypeVar
 
 from pydantic import ValidationError
 
@@ -73,6 +73,7 @@ tool ended so, such as ``cat`` in ``cat big.txt | head``."""
 Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 """The sub-commands of ``optiree``, to which each command adds its parser."""
 ALL_SCENARIOS = "all"
+_Read = TypeVar("_Read")
 
 
 def _say(text: str, *, end: str = "\n", err: bool = False) -> None:
@@ -149,6 +150,19 @@ def _load(path: Path) -> Problem:
         raise _Stop(EXIT_NOT_SOLVED, f"error: {error}") from None
 
 
+def _read_input(path: Path, what: str, load: Callable[[Path], _Read]) -> _Read:
+    """``load(path)`` for a file given beside the problem (a tree, a process); stops with
+    exit 2 when it cannot be read or is invalid."""
+    try:
+        return load(path)
+    except OptireeError as error:
+        raise _Stop(EXIT_INVALID, f"error: {error}") from None
+    except ValidationError as error:
+        raise _Stop(EXIT_INVALID, format_validation_error(error, path, what)) from None
+    except OSError as error:
+        raise _Stop(EXIT_INVALID, f"cannot read {path}: {error.strerror or error}") from None
+
+
 def _refuse_taken(args: argparse.Namespace, *files: Path | None) -> None:
     """Stop (exit 2) when an output exists and may not be replaced (no ``--force``), or its
     path goes through a file."""
@@ -162,11 +176,13 @@ def _refuse_taken_results(args: argparse.Namespace) -> None:
     """Stop (exit 2) when ``--out`` holds results or figures and may not be replaced."""
     out: Path | None = args.out
     _refuse_file_on_path(out)
-    if out is not None and is_workbook(out):
+    if out is None:
+        return
+    if is_workbook(out):
         _refuse_taken(args, out)
         _need_openpyxl()
         return
-    if args.force or out is None:
+    if args.force:
         return
     if out.exists() and not out.is_dir():
         raise _Stop(EXIT_INVALID, f"error: --out {out} is a file: give a folder")
@@ -236,12 +252,9 @@ def _solve(args: argparse.Namespace) -> int:
     _refuse_taken(args, args.lp, args.mps)
     if args.scenario == ALL_SCENARIOS:
         return _solve_all(args, problem)
-    try:
-        faced = _faced(problem, args.scenario)
-        _write_model(args, faced)
-        result = solve(faced, solver=args.solver, time_limit=args.time_limit, log=args.verbose)
-    except OptireeError as error:
-        return _failed(error)
+    faced = _faced(problem, args.scenario)
+    _write_model(args, faced)
+    result = solve(faced, solver=args.solver, time_limit=args.time_limit, log=args.verbose)
     # The files first, the words after: a reader that goes away (`| head`) loses no file.
     written = _write_solved(args, problem, result) if args.out is not None else []
     if isinstance(written, int):
@@ -365,10 +378,7 @@ def _solve_all(args: argparse.Namespace, problem: Problem) -> int:
     _refuse_all(args, problem)
     scenarios = [Scenario(name=NO_DISRUPTION)]
     scenarios += [s.derive(probability=None) for s in problem.scenarios]
-    try:
-        swept = sweep(problem, scenarios, executor="serial", solver=args.solver, progress=False)
-    except OptireeError as error:
-        return _failed(error)
+    swept = sweep(problem, scenarios, executor="serial", solver=args.solver, progress=False)
     _tell(
         args,
         f"{problem.name}: each scenario of {args.file} planned with foresight (solver: "
@@ -403,19 +413,16 @@ def _report(args: argparse.Namespace) -> int:
     problem = _load(args.file)
     _refuse_taken(args, args.out)
     _require_plots("report")
-    try:
-        faced = _faced(problem, args.scenario)
-        _report_needs(args)
-        result = solve(faced, solver=args.solver, log=args.verbose)
-        curve = tables = None
-        if result.is_optimal and has_duals(result):
-            tables = sensitivity(result).tables()
-            curve = _report_frontier(args, faced)
-        path = write_report(
-            faced, result, args.out, frontier=curve, sensitivity=tables, overwrite=args.force
-        )
-    except OptireeError as error:
-        return _failed(error)
+    faced = _faced(problem, args.scenario)
+    _report_needs(args)
+    result = solve(faced, solver=args.solver, log=args.verbose)
+    curve = tables = None
+    if result.is_optimal and has_duals(result):
+        tables = sensitivity(result).tables()
+        curve = _report_frontier(args, faced)
+    path = write_report(
+        faced, result, args.out, frontier=curve, sensitivity=tables, overwrite=args.force
+    )
     _say(str(headline(result)))
     _tell(args, f"Report written to {path}")
     return _exit(result.is_optimal)
@@ -446,21 +453,18 @@ def _frontier(args: argparse.Namespace) -> int:
         _known_scenario(args, problem, args.scenario)
     _check_frontier_options(args, problem)
     _refuse_taken(args, args.out, args.plot)
-    try:
-        with _progress(args, "frontier"):
-            curve = frontier(
-                _faced(problem, args.scenario),
-                args.country,
-                args.rule,
-                material=args.material,
-                investor=args.investor,
-                points=args.points,
-                solver=args.solver,
-                time_limit=args.time_limit,
-                log=args.verbose,
-            )
-    except OptireeError as error:
-        return _failed(error)
+    with _progress(args, "frontier"):
+        curve = frontier(
+            _faced(problem, args.scenario),
+            args.country,
+            args.rule,
+            material=args.material,
+            investor=args.investor,
+            points=args.points,
+            solver=args.solver,
+            time_limit=args.time_limit,
+            log=args.verbose,
+        )
     written = _write_frontier(args, curve)  # the files first: see _solve
     if isinstance(written, int):
         return written
@@ -538,10 +542,7 @@ def _sweep(args: argparse.Namespace) -> int:
     except OptireeError as error:
         raise _Stop(EXIT_INVALID, f"error: {error}") from None
     _refuse_taken(args, args.out)
-    try:
-        swept = _swept(args, problem, scenarios, origin)
-    except OptireeError as error:
-        return _failed(error)
+    swept = _swept(args, problem, scenarios, origin)
     return _exit(swept.all_optimal)
 
 
@@ -705,15 +706,12 @@ def _episodes_solved(args: argparse.Namespace, problem: Problem) -> int:
     from optiree.disruption.sweep import sweep
 
     scenarios, left_out = [Scenario(name=NO_DISRUPTION)], []
-    try:
-        for known in catalogue().episodes:
-            try:
-                scenarios.append(episode(problem, known.name, start=args.start, prices=args.prices))
-            except ScenarioError:
-                left_out.append(known.name)
-        swept = sweep(problem, scenarios, executor="serial", solver=args.solver, progress=False)
-    except OptireeError as error:
-        return _failed(error)
+    for known in catalogue().episodes:
+        try:
+            scenarios.append(episode(problem, known.name, start=args.start, prices=args.prices))
+        except ScenarioError:
+            left_out.append(known.name)
+    swept = sweep(problem, scenarios, executor="serial", solver=args.solver, progress=False)
     _tell(args, episodes_solved_words(problem.name, args.start, args.prices, left_out))
     _say(swept.side_by_side(), end="")
     return _exit(swept.all_optimal)
@@ -969,15 +967,12 @@ def _stress(args: argparse.Namespace) -> int:
     problem = _load(args.file)
     if args.scenario != ALL_SCENARIOS:
         _known_scenario(args, problem, args.scenario)
-    try:
-        with _progress(args, "stress"):
-            plan = solve(problem, solver=args.solver, log=args.verbose)
-            if not plan.is_optimal:
-                _say(plan.summary(), end="")
-                return _exit(False)
-            tested = _stressed(args, problem, plan)
-    except OptireeError as error:
-        return _failed(error)
+    with _progress(args, "stress"):
+        plan = solve(problem, solver=args.solver, log=args.verbose)
+        if not plan.is_optimal:
+            _say(plan.summary(), end="")
+            return _exit(False)
+        tested = _stressed(args, problem, plan)
     if args.scenario == ALL_SCENARIOS:
         _say(stress_all_words(problem.name, args.commit, args.solver))
         _say(tested.summary(), end="")  # the table is the essentials, even with --quiet
@@ -1031,24 +1026,21 @@ def _stochastic(args: argparse.Namespace) -> int:
     if args.tree is not None:
         return _stochastic_tree(args, problem)
     scenarios = None
-    try:
-        _check_stochastic_flags(args)
-        if args.scenarios is not None:
-            scenarios = _drawn(args, problem)
-        elif not problem.scenarios:
-            raise ArgumentError(f"{args.file} has no scenarios: give --scenarios N")
-        if args.decompose is not None:
-            return _decomposed(args, problem, scenarios)
-        with _progress(args, "stochastic"):
-            result = solve_stochastic(
-                problem,
-                scenarios,
-                commit_periods=args.commit,
-                solver=args.solver,
-                log=args.verbose,
-            )
-    except OptireeError as error:
-        return _failed(error)
+    _check_stochastic_flags(args)
+    if args.scenarios is not None:
+        scenarios = _drawn(args, problem)
+    elif not problem.scenarios:
+        raise ArgumentError(f"{args.file} has no scenarios: give --scenarios N")
+    if args.decompose is not None:
+        return _decomposed(args, problem, scenarios)
+    with _progress(args, "stochastic"):
+        result = solve_stochastic(
+            problem,
+            scenarios,
+            commit_periods=args.commit,
+            solver=args.solver,
+            log=args.verbose,
+        )
     _summary(args, result.summary())
     if args.score is None or not result.is_optimal:
         return _exit(result.is_optimal)
@@ -1111,26 +1103,18 @@ def _stochastic_tree(args: argparse.Namespace, problem: Problem) -> int:
     given = [flag for flag, value in _NOT_WITH_TREE.items() if getattr(args, value)]
     if args.commit != 1:
         given.append("--commit")
-    try:
-        if given:
-            raise ArgumentError(
-                f"--tree decides at each node of the tree: drop {', '.join(given)} (a tree "
-                "names its own scenarios and the periods they are known from)"
-            )
-        tree = load_tree(args.tree)
-    except OptireeError as error:
-        raise _Stop(EXIT_INVALID, f"error: {error}") from None
-    except ValidationError as error:
-        raise _Stop(EXIT_INVALID, format_validation_error(error, args.tree, "tree")) from None
-    except OSError as error:
-        raise _Stop(EXIT_INVALID, f"cannot read {args.tree}: {error.strerror or error}") from None
+    if given:
+        raise _Stop(
+            EXIT_INVALID,
+            f"error: --tree decides at each node of the tree: drop {', '.join(given)} (a tree "
+            "names its own scenarios and the periods they are known from)",
+        )
+    tree = _read_input(args.tree, "tree", load_tree)
     try:
         with _progress(args, "stochastic"):
             result = solve_stochastic(problem, tree=tree, solver=args.solver, log=args.verbose)
     except ValidationError as error:
         raise _Stop(EXIT_INVALID, format_validation_error(error, args.tree, "tree")) from None
-    except OptireeError as error:
-        return _failed(error)
     _summary(args, result.summary())
     return _exit(result.is_optimal)
 
@@ -1151,18 +1135,15 @@ def _scored(args: argparse.Namespace, problem: Problem, result: StochasticResult
     from optiree.disruption.sweep import random_scenarios
 
     seed = args.seed + 1 if args.score_seed is None else args.score_seed
-    try:
-        fresh = random_scenarios(
-            problem,
-            args.score,
-            seed=seed,
-            country=args.country,
-            price_moves=_price_moves(args),
-        )
-        with _progress(args, "out of sample"):
-            scored = out_of_sample(problem, result, fresh, solver=args.solver, log=args.verbose)
-    except OptireeError as error:
-        return _failed(error)
+    fresh = random_scenarios(
+        problem,
+        args.score,
+        seed=seed,
+        country=args.country,
+        price_moves=_price_moves(args),
+    )
+    with _progress(args, "out of sample"):
+        scored = out_of_sample(problem, result, fresh, solver=args.solver, log=args.verbose)
     _say("")
     _summary(args, scored.summary())
     return EXIT_OK
@@ -1189,12 +1170,9 @@ def _diagnose(args: argparse.Namespace) -> int:
     problem = _load(args.file)
     if args.scenario not in (None, NO_DISRUPTION):
         _known_scenario(args, problem, args.scenario)
-    try:
-        faced = _faced(problem, args.scenario)
-        with _progress(args, "diagnose"):
-            found = diagnose(faced, solver=args.solver, method=args.method, log=args.verbose)
-    except OptireeError as error:
-        return _failed(error)
+    faced = _faced(problem, args.scenario)
+    with _progress(args, "diagnose"):
+        found = diagnose(faced, solver=args.solver, method=args.method, log=args.verbose)
     _summary(args, found.summary())
     return EXIT_OK
 
@@ -1207,11 +1185,8 @@ def _apply(args: argparse.Namespace) -> int:
     if args.scenario != NO_DISRUPTION:
         _known_scenario(args, problem, args.scenario)
     _refuse_taken(args, args.out)
-    try:
-        faced = disrupted(problem, args.scenario)
-        write_atomic(args.out, problem_yaml(faced), "the problem", overwrite=args.force)
-    except OptireeError as error:
-        return _failed(error)
+    faced = disrupted(problem, args.scenario)
+    write_atomic(args.out, problem_yaml(faced), "the problem", overwrite=args.force)
     _say(applied_words(faced.name, args.scenario, args.out))
     return EXIT_OK
 
@@ -1356,6 +1331,8 @@ def _command(argv: Sequence[str] | None) -> int:
             if stop.message is not None:
                 _say(stop.message, err=True)
             return stop.code
+        except OptireeError as error:  # the command could not do what was asked
+            return _failed(error)
 
 
 def _show_warning(  # noqa: PLR0917  # the signature of warnings.showwarning
@@ -1452,14 +1429,9 @@ def _simulate(args: argparse.Namespace) -> int:
     problem = _load(args.file)
     try:
         paths, policies = _simulate_flags(args)
-        process = load_process(args.process)
     except OptireeError as error:
         raise _Stop(EXIT_INVALID, f"error: {error}") from None
-    except ValidationError as error:
-        raise _Stop(EXIT_INVALID, format_validation_error(error, args.process, "process")) from None
-    except OSError as error:
-        message = f"cannot read {args.process}: {error.strerror or error}"
-        raise _Stop(EXIT_INVALID, message) from None
+    process = _read_input(args.process, "process", load_process)
     _refuse_taken(args, args.out)
     try:
         if args.out is not None and args.out.suffix.lower() == ".parquet":
@@ -1477,8 +1449,6 @@ def _simulate(args: argparse.Namespace) -> int:
         )
     except ValidationError as error:
         raise _Stop(EXIT_INVALID, format_validation_error(error, args.process, "process")) from None
-    except OptireeError as error:
-        return _failed(error)
     _summary(args, simulated.summary())
     if args.out is not None:
         written = write_sweep(simulated.paths, args.out, overwrite=args.force)

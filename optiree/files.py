@@ -411,8 +411,7 @@ def _swap_in(directory: Path, new: Path, old: Path, names: list[str], *, overwri
     """Move each previous file to ``old`` and each file of ``new`` into ``directory``,
     ``summary.json`` out first and in last (without ``overwrite``, a file that appeared
     meanwhile is an error); on failure put every previous file back."""
-    order = [name for name in names if name != SUMMARY]
-    order += [SUMMARY] if SUMMARY in names else []
+    order = sorted(names, key=lambda name: name == SUMMARY)  # the others in order, then it
     moved: list[str] = []  # previous files now in old/
     placed: list[str] = []  # new files now in directory/
     try:
@@ -503,10 +502,8 @@ def _cell(value: Any) -> Any:
     """A table's value as a cell holds it: numpy scalars as Python ones, NaN as an empty cell,
     an infinity as a word (Excel has none)."""
     value = value.item() if hasattr(value, "item") else value
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, float) and math.isinf(value):
-        return infinite(value)
+    if isinstance(value, float) and not math.isfinite(value):
+        return None if math.isnan(value) else infinite(value)
     return value
 
 

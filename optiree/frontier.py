@@ -616,9 +616,9 @@ def frontier(
     """
     problem = arguments.model(problem, "problem", Problem)
     arguments.text(country, "country")
-    material = None if material is None else arguments.text(material, "material")
-    investor = None if investor is None else arguments.text(investor, "investor")
-    points = None if points is None else arguments.positive_int(points, "points")
+    material = arguments.optional(arguments.text, material, "material")
+    investor = arguments.optional(arguments.text, investor, "investor")
+    points = DEFAULT_POINTS if points is None else arguments.positive_int(points, "points")
     tolerance = arguments.finite_positive(tolerance, "tolerance")
     arguments.boolean(log, "log")
     require(solver, "duals", "a frontier")
@@ -626,7 +626,7 @@ def frontier(
     integers = _Integers.of(problem, time_limit)
     spec = _rule(problem, rule, country, material, investor)
     tracer = _Tracer(problem, spec, solver, log, time_limit)
-    grid = _grid(tracer, DEFAULT_POINTS if points is None else points)
+    grid = _grid(tracer, points)
     if spec.spec.in_money:  # a budget's levels are money: the tolerance is of its range
         tolerance *= max(1.0, max(tracer.ends) - min(tracer.ends))
     if integers is not None:
@@ -805,16 +805,16 @@ def _step_frontier(steps: _Steps, grid: set[float], tolerance: float) -> Frontie
         level for a, b in itertools.pairwise(levels) for level in steps.switches(a, b, tolerance)
     }
     every = sorted(grid | found, key=tracer.looseness)
-    records, before = [], None
+    records, before, cost_before = [], None, math.nan
     for level in every:
         result, decisions = tracer.at(level), steps.decisions(level)
         cost = math.nan if result.total_cost is None else result.total_cost
-        switch = before is not None and decisions != before[0]
-        jump = cost - before[1] if switch and before is not None else math.nan
+        switch = before is not None and decisions != before
+        jump = cost - cost_before if switch else math.nan
         bound, gap = (math.nan if x is None else x for x in (result.best_bound, result.mip_gap))
         lp = (spec.name, spec.subject, level, cost, math.nan, switch, result.status.value)
         records.append((*lp, jump, bound, gap, decisions))  # the LP's columns, then a MILP's
-        before = (decisions, cost)
+        before, cost_before = decisions, cost
     table = pd.DataFrame(records, columns=STEP_COLUMNS)
     solves = len(tracer.solved) + 1
     return Frontier(table, spec.spec.rule, spec.subject, problem.currency, solves, tolerance)

@@ -244,13 +244,13 @@ def _tables(problem: "Problem", result: "Result") -> list[str]:
         name = names.get(str(material))
         heading = f"{material} ({name})" if name else str(material)
         parts.append(f"<h3>{_e(heading)}</h3>")
-        parts.append(_table(plan, tonnes) if not plan.empty else "<p>Nothing is bought.</p>")
+        parts.append(_table(plan, tonnes, empty="<p>Nothing is bought.</p>"))
 
     parts.append('<h2 id="substitution">Substitution [units] by substitute and period</h2>')
     units = result.substitution.pivot_table(
         index="substitute", columns="period", values="units", sort=False
     )
-    parts.append(_table(units, tonnes) if not units.empty else "<p>No substitute is used.</p>")
+    parts.append(_table(units, tonnes, empty="<p>No substitute is used.</p>"))
 
     parts.append('<h2 id="stock">Closing stock [t] by material and period</h2>')
     closing = result.inventory.pivot_table(
@@ -263,7 +263,7 @@ def _tables(problem: "Problem", result: "Result") -> list[str]:
         index="material", columns="period", values="tonnes", sort=False
     )
     short = short[short.sum(axis=1) > 0]
-    parts.append(_table(short, tonnes) if not short.empty else "<p>All demand is met.</p>")
+    parts.append(_table(short, tonnes, empty="<p>All demand is met.</p>"))
 
     parts += [
         '<h2 id="shares">Share of supply by country [%]</h2>',
@@ -273,7 +273,7 @@ def _tables(problem: "Problem", result: "Result") -> list[str]:
     shares = result.shares.pivot_table(
         index=["material", "country"], columns="period", values="share", sort=False
     )
-    parts.append(_table(shares * 100, share) if not shares.empty else "<p>Nothing delivered.</p>")
+    parts.append(_table(shares * 100, share, empty="<p>Nothing delivered.</p>"))
     parts += _stage_shares(result)
     parts += _investments(result)
     parts += _binding(result)
@@ -306,7 +306,7 @@ def _investments(result: "Result") -> list[str]:
     return [
         f'<h2 id="investments">Investments (size in t/yr, units/yr for a substitute line; '
         f"costs in {_e(result.currency)})</h2>",
-        _table(table, formats) if not chosen.empty else "<p>Nothing is built.</p>",
+        _table(table, formats, empty="<p>Nothing is built.</p>"),
     ]
 
 
@@ -390,10 +390,18 @@ def _readable(
     return renamed, {headers[column]: fmt for column, fmt in formats.items() if column in headers}
 
 
-def _table(frame: pd.DataFrame, fmt: Format | Mapping[str, Format], *, index: bool = True) -> str:
+def _table(
+    frame: pd.DataFrame,
+    fmt: Format | Mapping[str, Format],
+    *,
+    index: bool = True,
+    empty: str | None = None,
+) -> str:
     """An HTML table: the index levels as row headers (when ``index``), numbers right-aligned,
     every cell escaped; ``fmt`` formats numbers (one function, or one per column, :func:`cell`
-    for the others)."""
+    for the others). ``empty``, when given, stands in for a table without rows."""
+    if frame.empty and empty is not None:
+        return empty
     names = [str(n) if n is not None else "" for n in frame.index.names] if index else []
     header = "".join(f'<th scope="col">{_e(str(c))}</th>' for c in [*names, *frame.columns])
     formats = [fmt if callable(fmt) else fmt.get(str(column), cell) for column in frame.columns]

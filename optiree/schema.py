@@ -15,7 +15,6 @@ import inspect
 import math
 import re
 import types
-from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Annotated, Any, Literal, Self, Union, get_args, get_origin
 
@@ -830,18 +829,20 @@ def _duplicates(
     ids: list[str], prefix: tuple[str | int, ...], suffix: tuple[str, ...], what: str
 ) -> Iterator[InitErrorDetails]:
     """One error at each repeat of an id, at ``(*prefix, index, *suffix)``."""
-    counts = Counter(ids)
+    seen: set[str] = set()
     for i, ident in enumerate(ids):
-        if counts[ident] > 1 and ids.index(ident) < i:
+        if ident in seen:
             yield error_detail(
                 (*prefix, i, *suffix), "duplicate_id", f"duplicate {what} {ident!r}", ident
             )
+        seen.add(ident)
 
 
 def _unknown(
-    loc: tuple[str | int, ...], ident: str, known: list[str], what: str
+    loc: tuple[str | int, ...], ident: str | None, known: list[str], what: str
 ) -> Iterator[InitErrorDetails]:
-    if ident not in known:
+    """An error where ``ident`` is given (not None) but not ``known``."""
+    if ident is not None and ident not in known:
         yield error_detail(
             loc, f"unknown_{what}", f"unknown {what} {ident!r}; known: {_known(known)}", ident
         )
@@ -927,8 +928,7 @@ def _check_sources(p: Problem) -> Iterator[InitErrorDetails]:
     """Each source's periods, materials, prices, tiers, floors and feeds."""
     for i, s in enumerate(p.sources):
         loc: tuple[str | int, ...] = ("sources", i)
-        if s.available_from is not None:
-            yield from _unknown((*loc, "available_from"), s.available_from, p.periods, "period")
+        yield from _unknown((*loc, "available_from"), s.available_from, p.periods, "period")
         for m, capacity in s.capacity.items():
             yield from _unknown((*loc, "capacity", m), m, p.material_ids, "material")
             yield from _period_keys(capacity, (*loc, "capacity", m), p.periods)
@@ -983,8 +983,7 @@ def _check_substitutes(p: Problem) -> Iterator[InitErrorDetails]:
     for i, k in enumerate(p.substitutes):
         loc: tuple[str | int, ...] = ("substitutes", i)
         yield from _share_errors(p, k, loc)
-        if k.available_from is not None:
-            yield from _unknown((*loc, "available_from"), k.available_from, p.periods, "period")
+        yield from _unknown((*loc, "available_from"), k.available_from, p.periods, "period")
         yield from _keys(k.saves, (*loc, "saves"), p.material_ids, "material")
         yield from _period_keys(k.capacity, (*loc, "capacity"), p.periods)
         yield from _period_keys(k.cost, (*loc, "cost"), p.periods)
@@ -1595,7 +1594,7 @@ def _scenario_errors(p: Problem) -> Iterator[InitErrorDetails]:
 def _probability_errors(p: Problem, names: list[str]) -> Iterator[InitErrorDetails]:
     """Probabilities are given for every scenario or none, and sum to 1."""
     given = [s.probability for s in p.scenarios if s.probability is not None]
-    if given and len(given) < len(p.scenarios):
+    if 0 < len(given) < len(p.scenarios):
         yield error_detail(
             ("scenarios",),
             "probability_missing",
@@ -1710,8 +1709,7 @@ def _check_investments(p: Problem) -> Iterator[InitErrorDetails]:
         )
     for i, option in enumerate(p.investments):
         loc: tuple[str | int, ...] = ("investments", i)
-        if option.earliest is not None:
-            yield from _unknown((*loc, "earliest"), option.earliest, p.periods, "period")
+        yield from _unknown((*loc, "earliest"), option.earliest, p.periods, "period")
         yield from _target_errors_of(p, option, loc)
     yield from _budget_errors(p)
 
@@ -1909,13 +1907,14 @@ def serving_periods(p: Problem, option: Investment) -> list[str]:
 
 
 def _target_available(p: Problem, option: Investment) -> list[str]:
-    """The periods in which the thing ``option`` expands can be used."""
+    """The periods in which the thing ``option`` expands can be used. Its target is known:
+    the validators ask only once they have found it, and a validated problem has it."""
     if option.substitute is not None:
-        k = next((k for k in p.substitutes if k.id == option.substitute), None)
-        return _available(p, k.available_from if k is not None else None)
-    s = next((s for s in p.sources if s.id == option.source), None)
-    available = _available(p, s.available_from if s is not None else None)
-    if option.separation and s is not None:  # only where the plant has a limit to expand
+        k = next(k for k in p.substitutes if k.id == option.substitute)
+        return _available(p, k.available_from)
+    s = next(s for s in p.sources if s.id == option.source)
+    available = _available(p, s.available_from)
+    if option.separation:  # only where the plant has a limit to expand
         return [t for t in available if _defined_in(s.separation_capacity, t)]
     return available
 
@@ -1927,8 +1926,7 @@ def _budget_errors(p: Problem) -> Iterator[InitErrorDetails]:
     yield from _duplicates(named, ("budgets",), ("investor",), "budget for investor")
     for i, budget in enumerate(p.budgets):
         loc: tuple[str | int, ...] = ("budgets", i)
-        if budget.investor is not None:
-            yield from _unknown((*loc, "investor"), budget.investor, investors, "investor")
+        yield from _unknown((*loc, "investor"), budget.investor, investors, "investor")
         yield from _period_keys(budget.per_period, (*loc, "per_period"), p.periods)
 
 

@@ -611,22 +611,22 @@ def scenario_summary(table: pd.DataFrame, currency: str) -> str:
     import pandas as pd  # noqa: PLC0415  # pandas loads only where tables are worded
 
     base = table["total_cost"].iloc[0]
+    cost, above = f"total_cost [{currency}]", f"above_{table['scenario'].iloc[0]} [{currency}]"
     shown = pd.DataFrame(
         {
             "scenario": table["scenario"],
             "status": table["status"],
-            f"total_cost [{currency}]": table["total_cost"],
-            f"above_{table['scenario'].iloc[0]} [{currency}]": table["total_cost"] - base,
+            cost: table["total_cost"],
+            above: table["total_cost"] - base,
         }
     )
+    formatters: dict[str, Any] = {cost: money, above: money}
     for column in table.filter(regex="^short_").columns:
         shown[f"{column} [t]"] = table[column]
+        formatters[f"{column} [t]"] = tonnes
     for column in table.filter(regex="^share_").columns:
         shown[f"{column} [%]"] = 100 * table[column]
-    names = [str(c) for c in shown.columns]
-    formatters: dict[str, Any] = {c: money for c in names if c.startswith(("total_cost", "above_"))}
-    formatters |= {c: tonnes for c in names if "[t]" in c}
-    formatters |= {c: share for c in names if "[%]" in c}
+        formatters[f"{column} [%]"] = share
     return shown.to_string(index=False, formatters=formatters, na_rep=MISSING) + "\n"
 
 
@@ -1337,10 +1337,11 @@ def simulate_summary(simulation: SimulationOutcome) -> str:
     for policy, count in zip(failed["policy"], missing, strict=True):
         lines.append(f"Policy {policy}: {int(count)} path(s) not optimal")
     shown = table.drop(columns=["paths", "optimal"]).sort_values("mean", kind="stable")
-    shown = shown.rename(columns={c: f"{c} [{simulation.currency}]" for c in SIMULATE_MONEY})
-    shown = shown.rename(columns={c: f"{c} [t]" for c in ("short", "drawn", "rebuilt")})
-    formatters: dict[str, Any] = {c: money for c in shown.columns if simulation.currency in c}
-    formatters |= {c: tonnes for c in shown.columns if c.endswith("[t]")}
+    in_money = {c: f"{c} [{simulation.currency}]" for c in SIMULATE_MONEY}
+    in_tonnes = {c: f"{c} [t]" for c in ("short", "drawn", "rebuilt")}
+    shown = shown.rename(columns=in_money | in_tonnes)
+    formatters: dict[str, Any] = dict.fromkeys(in_money.values(), money)
+    formatters |= dict.fromkeys(in_tonnes.values(), tonnes)
     lines.append("Cost per path, weighted by the paths' probabilities:")
     lines.append(shown.to_string(index=False, formatters=formatters, na_rep=MISSING))
     return "\n".join(lines) + "\n"

@@ -245,7 +245,7 @@ def _read_book(book: Any, formulas: Any) -> _Document:
 def _read_sheet(sheet: Any, formulas: Any, document: _Document) -> None:
     name = sheet.title
     rows = sheet.iter_rows(values_only=True)
-    header = tuple(str(cell).strip() if cell is not None else "" for cell in next(rows, ()))[:4]
+    header = tuple(_text(cell) for cell in next(rows, ()))[:4]
     if header != WORKBOOK_COLUMNS:
         raise _CellError(name, 1, "item", f"the headers must be {', '.join(WORKBOOK_COLUMNS)}")
     for number, cells in enumerate(rows, start=2):
@@ -258,7 +258,7 @@ def _read_sheet(sheet: Any, formulas: Any, document: _Document) -> None:
                 "a formula without a saved value: open and save the workbook in a spreadsheet "
                 "program so that the cell holds what it computes, or type the number",
             )
-        if value is None or value == "":
+        if value in (None, ""):
             continue
         key = _item(name, number, item)
         parts = (*key, *_path(name, number, path), *([_text(period)] if _text(period) else []))

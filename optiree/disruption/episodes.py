@@ -146,8 +146,7 @@ def episode(
     arguments.boolean(prices, "prices")
     materials = [m for m in problem.material_ids if covered(m, chosen.materials)]
     _check_fits(problem, chosen, materials)
-    if length is not None:
-        arguments.positive_int(length, "length")
+    arguments.optional(arguments.positive_int, length, "length")
     disruption = Disruption(
         country=chosen.country,
         materials=materials,
@@ -250,16 +249,13 @@ def onset_frequency(
     arguments.finite_positive(period_days, "period_days")
     if first > last:
         raise ArgumentError(f"first ({first}) is after last ({last}): give the window in order")
-    if materials is not None:
-        materials = arguments.listed(materials, "materials", arguments.text)
-    began = [
-        e
-        for e in catalogue().episodes
+    materials = arguments.optional(arguments.listed, materials, "materials", arguments.text)
+    names = tuple(
+        e.name
+        for e in sorted(catalogue().episodes, key=lambda e: e.start)
         if first <= e.start <= last
         and (materials is None or any(covered(m, e.materials) for m in materials))
-    ]
-    names = tuple(
-        e.name for e in sorted(began, key=lambda e: e.start) if _aimed(e, country, target)
+        and _aimed(e, country, target)
     )
     return Onsets(first=first, last=last, period_days=float(period_days), names=names)
 

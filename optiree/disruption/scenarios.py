@@ -74,8 +74,7 @@ def apply(problem: Problem, scenario: Scenario, *, from_period: str | None = Non
     """
     problem = arguments.model(problem, "problem", Problem)
     scenario = arguments.model(scenario, "scenario", Scenario)
-    if from_period is not None:
-        arguments.one_of(from_period, "from_period", problem.periods)
+    arguments.optional(arguments.one_of, from_period, "from_period", problem.periods)
     # Checked alone against the problem: its ids, not its weight among others.
     alone = scenario.derive(probability=None)
     checked = problem.derive(scenarios=[alone]).scenarios[0]
@@ -431,15 +430,11 @@ def moved_prices(
     source named in ``factors`` has every price (materials, tiers of their own, feeds) times
     its factor in ``periods``; :data:`OTHERS` gives its factor to every source outside
     ``country`` not named on its own. A factor of 1 changes nothing and is left out."""
-    named = {s.id for s in problem.sources if s.id in factors}
     changes = []
     for source in problem.sources:
-        if source.id in named:
-            factor = factors[source.id]
-        elif source.country != country and OTHERS in factors:
-            factor = factors[OTHERS]
-        else:
-            continue
-        if factor != 1:
+        factor = factors.get(source.id)
+        if factor is None and source.country != country:
+            factor = factors.get(OTHERS)
+        if factor not in (None, 1):
             changes.append(SourceChange(source=source.id, periods=periods, price_factor=factor))
     return changes

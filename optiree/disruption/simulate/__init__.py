@@ -224,6 +224,10 @@ def distribution(table: pd.DataFrame, policies: list[str]) -> pd.DataFrame:
     return pd.DataFrame([_moments(table[table["policy"] == name], name) for name in policies])
 
 
+_MEANS = ("foresight", "short", "drawn", "rebuilt")
+"""The columns of a path averaged as they are (the cost has its own moments)."""
+
+
 def _percentile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
     """The weighted ``q``-th percentile: the least value whose cumulative weight reaches q%
     (numpy's ``percentile(..., weights=, method="inverted_cdf")``, which numpy 1.26, the
@@ -236,24 +240,20 @@ def _percentile(values: np.ndarray, weights: np.ndarray, q: float) -> float:
 
 def _moments(rows: pd.DataFrame, name: str) -> dict[str, Any]:
     optimal = rows[rows["status"] == "optimal"]
+    counted = {"policy": name, "paths": len(rows), "optimal": len(optimal)}
+    if optimal.empty:
+        measured = ["mean", "std", "se", *(f"p{q}" for q in PERCENTILES), "worst", *_MEANS]
+        return counted | dict.fromkeys(measured, math.nan)
     weights = optimal["probability"].to_numpy(dtype=float)
-    weights = weights / weights.sum() if len(weights) else weights
+    weights = weights / weights.sum()
     cost = optimal["cost"].to_numpy(dtype=float)
-    mean = float(weights @ cost) if len(cost) else math.nan
-    shown = {f"p{q}": _percentile(cost, weights, q) if len(cost) else math.nan for q in PERCENTILES}
-    means = {
-        c: float(weights @ optimal[c].to_numpy(dtype=float)) if len(cost) else math.nan
-        for c in ("foresight", "short", "drawn", "rebuilt")
-    }
+    mean = float(weights @ cost)
     spread = (cost - mean) ** 2
-    return {
-        "policy": name,
-        "paths": len(rows),
-        "optimal": len(optimal),
+    return counted | {
         "mean": mean,
-        "std": math.sqrt(max(float(weights @ spread), 0.0)) if len(cost) else math.nan,
-        "se": math.sqrt(max(float(weights**2 @ spread), 0.0)) if len(cost) else math.nan,
-        **shown,
-        "worst": float(cost.max()) if len(cost) else math.nan,
-        **means,
+        "std": math.sqrt(max(float(weights @ spread), 0.0)),
+        "se": math.sqrt(max(float(weights**2 @ spread), 0.0)),
+        **{f"p{q}": _percentile(cost, weights, q) for q in PERCENTILES},
+        "worst": float(cost.max()),
+        **{c: float(weights @ optimal[c].to_numpy(dtype=float)) for c in _MEANS},
     }

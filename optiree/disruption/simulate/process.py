@@ -117,7 +117,7 @@ def _own_errors(process: Process) -> Iterator[InitErrorDetails]:
     if process.first not in names:
         yield _unknown(("initial",), process.first, names)
     given = [process.transitions, process.transitions_by_period, process.paths]
-    if sum(g is not None for g in given) != 1:
+    if given.count(None) != len(given) - 1:
         yield error_detail(
             (),
             "process_kind",
@@ -158,12 +158,12 @@ def _path_errors(paths: list[GivenPath], names: list[str]) -> Iterator[InitError
         for j, state in enumerate(path.states):
             if state not in names:
                 yield _unknown(("paths", i, "states", j), state, names)
-    weights = [p.probability for p in paths]
-    if None in weights and any(w is not None for w in weights):
+    given = [p.probability for p in paths if p.probability is not None]
+    if 0 < len(given) < len(paths):
         yield error_detail(
             ("paths",), "probabilities", "give a probability for every path or for none", None
         )
-    elif paths and None not in weights and abs(math.fsum(map(float, weights)) - 1) > 1e-9:  # type: ignore[arg-type]
+    elif given and abs(math.fsum(map(float, given)) - 1) > 1e-9:
         yield error_detail(("paths",), "probabilities", "the probabilities do not sum to 1", None)
 
 
@@ -340,14 +340,12 @@ def path_scenario(name: str, effects: Sequence[Effect], periods: Sequence[str]) 
     disruptions: list[Disruption] = []
     sources: list[SourceChange] = []
     start = 0
-    for end in range(1, len(effects) + 1):
-        if end == len(effects) or effects[end] != effects[start]:
-            length = end - start
-            effect = effects[start]
-            disruptions += [
-                d.derive(start=periods[start], length=length) for d in effect.disruptions
-            ]
-            run = list(periods[start:end])
-            sources += [c.derive(periods=run) for c in effect.sources]
-            start = end
+    for effect, same in itertools.groupby(effects):
+        end = start + len(list(same))
+        disruptions += [
+            d.derive(start=periods[start], length=end - start) for d in effect.disruptions
+        ]
+        run = list(periods[start:end])
+        sources += [c.derive(periods=run) for c in effect.sources]
+        start = end
     return Scenario(name=name, disruptions=disruptions, sources=sources)

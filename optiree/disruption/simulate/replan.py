@@ -88,7 +88,7 @@ def policy_of(value: object, name: str) -> Policy:
             days = float(value.removeprefix(STOCK))
         except ValueError:
             days = math.nan
-        if math.isfinite(days) and days >= 0:
+        if 0 <= days < math.inf:  # NaN where the days are not a number
             return Policy(value, days)
     raise ArgumentError(
         f"{name}: {value!r} is not a policy: give 'lp' (the problem's own stock targets) or "

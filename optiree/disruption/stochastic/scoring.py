@@ -55,8 +55,10 @@ def estimate(costs: Sequence[float], probabilities: Sequence[float], confidence:
     sigma^2 = sum (c - mean)^2 / (n - 1)). Scenarios of probability 0 do not count."""
     pairs = [(c, p) for c, p in zip(costs, probabilities, strict=True) if p > 0]
     weight = sum(p for _, p in pairs)
-    if not pairs or any(math.isinf(c) for c, _ in pairs):
-        return Estimate(math.inf if pairs else math.nan, math.nan)
+    if not pairs:
+        return Estimate(math.nan, math.nan)
+    if any(math.isinf(c) for c, _ in pairs):
+        return Estimate(math.inf, math.nan)
     mean = sum(p * c for c, p in pairs) / weight
     n = weight**2 / sum(p * p for _, p in pairs)
     if n <= 1 + 1e-12:

@@ -271,11 +271,11 @@ def solve_stochastic(
         SolverError: the solver is not installed.
     """
     problem = arguments.model(problem, "problem", Problem)
-    if scenarios is not None:
-        scenarios = arguments.listed(scenarios, "scenarios", _scenario, minimum=0)
+    scenarios = arguments.optional(arguments.listed, scenarios, "scenarios", _scenario, minimum=0)
     arguments.penalty(penalty, "penalty", problem.material_ids)
-    if first_stage_stock is not None:
-        arguments.mapping_of(first_stage_stock, "first_stage_stock", arguments.number)
+    arguments.optional(
+        arguments.mapping_of, first_stage_stock, "first_stage_stock", arguments.number
+    )
     arguments.boolean(log, "log")
     chosen_risk = as_risk(risk)
     if tree is None:

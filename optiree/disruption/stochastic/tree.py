@@ -212,7 +212,7 @@ def _sibling_probabilities(
     nodes: list[TreeNode], where: list[int], parent: str
 ) -> Iterator[InitErrorDetails]:
     given = [float(p) for i in where if (p := nodes[i].probability) is not None]
-    if given and len(given) < len(where):
+    if 0 < len(given) < len(where):
         yield error_detail(
             ("nodes", where[-1], "probability"),
             "probability_missing",

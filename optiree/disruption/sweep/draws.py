@@ -60,12 +60,12 @@ def random_scenarios(
     problem = arguments.model(problem, "problem", Problem)
     for value, name in ((n, "n"), (seed, "seed"), (min_length, "min_length")):
         arguments.integer(value, name)
-    if max_length is not None:
-        arguments.integer(max_length, "max_length")
+    arguments.optional(arguments.integer, max_length, "max_length")
     arguments.number(embargo_probability, "embargo_probability")
     arguments.text(country, "country")
-    if materials is not None:
-        materials = arguments.listed(materials, "materials", arguments.text, minimum=0)
+    materials = arguments.optional(
+        arguments.listed, materials, "materials", arguments.text, minimum=0
+    )
     cut_range = arguments.pair(cut_range, "cut_range")
     moves = (
         {}
