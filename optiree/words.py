@@ -1706,3 +1706,29 @@ def stage_share_lines(stage_shares: pd.DataFrame | None) -> list[str]:
         return []
     shares = _plan_pivot(stage_shares, ["stage", "material", "country"], "share")
     return _plan_section("Share by country at each stage [%]", shares * 100, share)
+
+
+# --- rules per stage and per group of countries ---
+
+
+def _stage_rule_gives(
+    direction: str,
+) -> Callable[..., str]:
+    """The sentence of a stage or origin rule that gives: its share must move ``direction``."""
+
+    def gives(g: Relaxed, *, subject: str, where: str, path: str, short: str) -> str:
+        return (
+            f"{where}: rule {subject} must give {short} t (the relaxed plan is {short} t past "
+            f"its share of {percent(g.parameter)}); {path} must be {direction} {g.needed:.4g}"
+        )
+
+    return gives
+
+
+_GIVES.update(
+    {
+        "stage_max_share": _stage_rule_gives("at least"),
+        "stage_min_share": _stage_rule_gives("at most"),
+        "origin_share": _stage_rule_gives("at least"),
+    }
+)
