@@ -719,7 +719,7 @@ def frontier(
     integers = _Integers.of(problem, time_limit)
     group = None if group is None else arguments.text(group, "group")
     stage = None if stage is None else arguments.text(stage, "stage")
-    spec = _rule(problem, rule, _Asked(country, material, investor, group, stage))
+    spec = _rule(problem, rule, country, material, investor=investor, group=group, stage=stage)
     tracer = _Tracer(problem, spec, solver, log, time_limit)
     grid = _grid(tracer, DEFAULT_POINTS if points is None else points)
     if spec.spec.in_money:  # a budget's levels are money: the tolerance is of its range
@@ -773,12 +773,13 @@ def _apart(kinks: list[float], levels: list[float], distance: float) -> list[flo
     return kept
 
 
-def _rule(problem: Problem, rule: str, asked: _Asked) -> _Rule:
+def _rule(problem: Problem, rule: str, country: str, material: str | None, **more: Any) -> _Rule:
+    """How to sweep ``rule`` of ``country`` (or of ``more``'s investor, group or stage)."""
     if rule not in FRONTIER_RULES:
         *most, last = FRONTIER_RULES
         choices = f"{', '.join(most)} or {last}"
         raise ArgumentError(f"unknown rule {rule!r}: choose {choices}")
-    return _FRONTIERS[Rule(rule)](problem, asked)
+    return _FRONTIERS[Rule(rule)](problem, _Asked(country, material, **more))
 
 
 def _table(spec: _Rule, levels: list[float], kinks: set[float], tracer: _Tracer) -> pd.DataFrame:

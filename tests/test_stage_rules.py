@@ -255,3 +255,70 @@ def test_bad_rules_name_their_field() -> None:
     named = copy.deepcopy(GROUP)
     named["country_groups"] = {"CN": ["AU"]}
     assert ("country_groups", "CN") in _errors(named)
+
+
+def test_the_shares_the_rules_read_agree_with_the_stage_shares_table() -> None:
+    """Every stage rule row's value / (limit / share) is the country's share in stage_shares,
+    at every stage (with a source at the last stage counted at every stage before it)."""
+    document = copy.deepcopy(SEPARATION)
+    document["sources"].append(
+        {"id": "oxide_cn", "country": "CN", "capacity": {"NdPr": 30}, "prices": {"NdPr": 25}}
+    )
+    result = _solve(_with(document, stage_shares=[{"country": "CN", "max_share": 0.7}]))
+    shares = result.stage_shares.set_index(["stage", "country"])["share"]
+    for stage in ("ore", "oxide"):
+        row = _row(result, f"stage_max_share(CN,{stage},NdPr,P1)")
+        assert row["value"] / (row["limit"] / 0.7) == pytest.approx(shares[stage, "CN"])
+    # the Chinese oxide counts at the ore stage too, in China
+    ore = result.stage_shares.set_index(["stage", "country"])["tonnes"]
+    bought = result.supply.set_index("source")["tonnes"]
+    assert ore["ore", "CN"] == pytest.approx(bought["mine_cn"] + bought["oxide_cn"])
+
+
+def test_diagnose_names_a_stage_rule_and_relaxes_it() -> None:
+    # Kuantan takes 30 t at most: with at most half of the oxide from China, 80 t of oxide
+    # can be made; 70 % lets Baotou make the 70 t needed.
+    document = copy.deepcopy(SEPARATION)
+    document["facilities"][1]["capacity"] = 30
+    document = _with(document, stage_shares=[{"country": "CN", "stage": "oxide", "max_share": 0.5}])
+    problem = Problem.model_validate(document)
+    assert optiree.solve(problem).status == "infeasible"
+    diagnosis = optiree.diagnose(problem)
+    rules = diagnosis.rules.set_index("field")
+    assert list(rules.index) == ["security.stage_shares.0.max_share"]
+    assert rules.loc["security.stage_shares.0.max_share", "sufficient"] == pytest.approx(
+        0.7, abs=1e-3
+    )
+    assert "stage_shares.0.max_share must be at least" in diagnosis.summary()
+    fixed = diagnosis.apply(problem)
+    assert optiree.solve(fixed).status == "optimal"
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_frontier_of_a_stage_share(solver: SolverName) -> None:
+    """China's share of the oxide stage: 20 a point down to 50 % (Australian ore moves from
+    Baotou to Kuantan), 40 a point below (Chinese ore gives way to Australian ore separated in
+    Malaysia); at 0 every tonne goes Mt Weld > Kuantan: 100 x 60."""
+    problem = Problem.model_validate(SEPARATION)
+    curve = optiree.frontier(
+        problem, "CN", "stage_max_share", stage="oxide", points=3, solver=solver
+    )
+    table = curve.table.set_index("level")
+    assert curve.subject == "CN.oxide"
+    assert table.loc[1.0, "total_cost"] == pytest.approx(3000)
+    assert table.loc[0.5, "total_cost"] == pytest.approx(4000)
+    assert table.loc[0.5, "breakpoint"]
+    assert table.loc[0.0, "total_cost"] == pytest.approx(6000)
+    origin = optiree.frontier(problem, "CN", "origin_share", points=1, solver=solver)
+    assert origin.table["total_cost"].max() == pytest.approx(6000)
+
+
+def test_frontier_of_a_group_and_refusals() -> None:
+    problem = Problem.model_validate(GROUP)
+    curve = optiree.frontier(problem, rule="stage_min_share", group="allies", points=1)
+    assert curve.table["total_cost"].iloc[0] == pytest.approx(10000)  # all from China
+    assert curve.table["total_cost"].iloc[-1] == pytest.approx(15000)  # all allied
+    with pytest.raises(optiree.ArgumentError, match="unknown group"):
+        optiree.frontier(problem, rule="stage_min_share", group="nato")
+    with pytest.raises(optiree.ArgumentError, match="unknown stage"):
+        optiree.frontier(problem, rule="stage_max_share", stage="magnet")
