@@ -29,7 +29,7 @@ from optiree.collector import paused
 from optiree.errors import ArgumentError
 from optiree.prepare import FT, KT, MT, PATH_JOIN, SMT, Path, ProblemData
 from optiree.rules import Rule
-from optiree.schema import Problem
+from optiree.schema import CoverRule, Problem
 
 
 @dataclass(frozen=True)
@@ -584,7 +584,7 @@ class _Builder:
                     if need <= 0:
                         continue
                     terms, initial = self.opening(m, t)
-                    terms += self.bought(m, t, c, without=True) + self.saved(m, t)
+                    terms += self.without(rule, m, t) + self.saved(m, t)
                     self.add(
                         Rule.COVER_WITHOUT,
                         (c, m, t),
@@ -598,6 +598,14 @@ class _Builder:
                         meaning=f"{need:g} t must be coverable without {c} but only "
                         f"{initial:g} t of stock is there and nothing else can supply",
                     )
+
+    def without(self, rule: CoverRule, m: str, t: str) -> Terms:
+        """Tonnes of (m, t) delivered without the rule's country: from its other sources, or
+        with a stage, down the paths that have no node of the country at that stage."""
+        if rule.stage is None:
+            return self.bought(m, t, rule.country, without=True)
+        elsewhere = _elsewhere(self.data, rule.stage, rule.country)
+        return self.at_stage(self.data.stages[-1], (m, t), elsewhere, False)[0]
 
     def stock_cover(self) -> None:
         """Closing stock at least the target. A strategic stock may fall below it: the tonnes
@@ -986,6 +994,12 @@ def _there(members: frozenset[str]) -> Callable[[Path, int], bool]:
 def _through(members: frozenset[str]) -> Callable[[Path, int], bool]:
     """Whether a path counts for an origin rule: it passed through one of ``members``."""
     return lambda path, j: not members.isdisjoint(path.countries)
+
+
+def _elsewhere(data: ProblemData, stage: str, country: str) -> Callable[[Path, int], bool]:
+    """Whether a path counts for a cover without ``country`` at ``stage``: its node there
+    stands elsewhere."""
+    return lambda path, j: path.countries[data.node_at(path, stage)] != country
 
 
 def _lp_name(name: str) -> str:

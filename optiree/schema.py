@@ -518,6 +518,9 @@ class CoverRule(StrictModel):
     share: Share
     materials: IdList | None = None
     """Default: every material."""
+    stage: Id | None = None
+    """With stages: leave the country out at this stage only (tonnes whose path has no node
+    of the country there); default: leave out the sources of the country."""
 
 
 class _ShareRule(StrictModel):
@@ -1207,6 +1210,8 @@ def _cover_rule_errors(p: Problem) -> Iterator[InitErrorDetails]:
         loc = ("security", "min_cover_without", i)
         yield from _unknown((*loc, "country"), rule.country, p.countries, "country")
         yield from _id_list(rule.materials, (*loc, "materials"), p.material_ids, "material")
+        if rule.stage is not None:
+            yield from _unknown((*loc, "stage"), rule.stage, p.stages, "stage")
 
 
 def _stock_days_errors(p: Problem, m: str, days: Any) -> Iterator[InitErrorDetails]:

@@ -22,7 +22,7 @@ import pandas as pd
 
 from optiree.prepare import MT, SMT, ProblemData
 from optiree.rules import LIMITS, Rule
-from optiree.schema import StageRule
+from optiree.schema import CoverRule, StageRule
 
 TOLERANCE = 1e-6
 """Largest relative violation a returned plan may have (solvers work to about 1e-7)."""
@@ -273,9 +273,19 @@ def _cover_without(plan: _Plan) -> Iterator[Violation]:
         c = rule.country
         for m in rule.materials or d.materials:
             for t in d.periods:
-                have = plan.without(c, m, t) + plan.saved(m, t) + plan.opening(m, t)
+                have = _without(plan, rule, m, t) + plan.saved(m, t) + plan.opening(m, t)
                 need = rule.share * d.demand[m, t]
                 yield _violation(f"cover_without({c},{m},{t})", need - have, [have, need])
+
+
+def _without(plan: _Plan, rule: CoverRule, m: str, t: str) -> float:
+    """Tonnes of (m, t) delivered without the rule's country (at its stage, with one: read
+    off the flows table, each path's country at the stage)."""
+    if rule.stage is None:
+        return plan.without(rule.country, m, t)
+    paths = _paths_of(plan).get((m, t), [])
+    at = [_share_read(plan, rows, rule.stage, (m, t), False)[0] for rows in paths]
+    return sum(float(rows[-1][3]) for rows, c in zip(paths, at, strict=True) if c != rule.country)
 
 
 def _stock_cover(plan: _Plan) -> Iterator[Violation]:

@@ -1602,6 +1602,23 @@ class _Checker:
             for term in n.arriving_terms(s, m, t)
         ]
 
+    def without(self, rule: Any, m: str, t: str) -> Terms:
+        """The terms of m delivered in t without the rule's country: its sources', or with a
+        stage, those of the paths whose node at that stage stands elsewhere."""
+        if rule.stage is None:
+            return self.supply_of(m, t, lambda country: country != rule.country)
+        stages = self.n.stages
+        return self.stage_read(
+            stages[-1],
+            m,
+            t,
+            lambda c, j: (
+                c.countries[max(0, stages.index(rule.stage) - stages.index(c.stages[0]))]
+                != rule.country
+            ),
+            False,
+        )[0]
+
     def opening(self, m: str, t: str) -> tuple[Terms, float]:
         """The opening stock of m in t: a term, or the initial stock as a number."""
         n = self.n
@@ -1685,9 +1702,7 @@ class _Checker:
             for m in n.materials if rule.materials is None else rule.materials:
                 for t in n.periods:
                     terms, initial = self.opening(m, t)
-                    terms += (
-                        self.supply_of(m, t, lambda country, c=c: country != c) + saved_by[m, t]
-                    )
+                    terms += self.without(rule, m, t) + saved_by[m, t]
                     limit = rule.share * n.demand[m, t]
                     yield RuleRow(
                         f"cover_without({c},{m},{t})",

@@ -322,3 +322,31 @@ def test_frontier_of_a_group_and_refusals() -> None:
         optiree.frontier(problem, rule="stage_min_share", group="nato")
     with pytest.raises(optiree.ArgumentError, match="unknown stage"):
         optiree.frontier(problem, rule="stage_max_share", stage="magnet")
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_cover_without_a_country_at_a_stage(solver: SolverName) -> None:
+    """40 % of demand coverable without China at the oxide stage: Kuantan separates 40 t of
+    Mt Weld ore (60/t), Baotou 50 t of Chinese and 10 t of Australian ore: 3,800; a tonne more
+    of cover costs 60 - 40 = 20. At the ore stage (60 %): Mt Weld sells 60 t, all separated in
+    Baotou (40/t), Chinese ore 40 t (20/t): 3,200, a tonne more of cover 40 - 20 = 20."""
+    oxide = [{"country": "CN", "share": 0.4, "stage": "oxide"}]
+    result = _solve(_with(SEPARATION, min_cover_without=oxide), solver)
+    assert result.total_cost == pytest.approx(3800)
+    assert _row(result, "cover_without(CN,NdPr,P1)")["shadow_price"] == pytest.approx(20)
+    ore = [{"country": "CN", "share": 0.6, "stage": "ore"}]
+    result = _solve(_with(SEPARATION, min_cover_without=ore), solver)
+    assert result.total_cost == pytest.approx(3200)
+    assert _row(result, "cover_without(CN,NdPr,P1)")["shadow_price"] == pytest.approx(20)
+    tonnes = result.supply.set_index("source")["tonnes"]
+    assert tonnes["mine_au"] == pytest.approx(60)
+    assert_unique(
+        Problem.model_validate(_with(SEPARATION, min_cover_without=oxide)),
+        ["cover_without(CN,NdPr,P1)"],
+    )
+
+
+def test_cover_rule_stage_is_known() -> None:
+    rules = [{"country": "CN", "share": 0.4, "stage": "metal"}]
+    document = _with(SEPARATION, min_cover_without=rules)
+    assert ("security", "min_cover_without", 0, "stage") in _errors(document)
