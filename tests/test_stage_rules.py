@@ -17,47 +17,47 @@ from tests.unique import assert_unique
 Document = dict[str, Any]
 SOLVERS = ["highs", "cbc"]
 
-SEPARATION: Document = {
-    "name": "stage cap",
-    "periods": ["P1"],
-    "stages": ["ore", "oxide"],
-    "materials": [{"id": "NdPr"}],
-    "sources": [
-        {
-            "id": "mine_cn",
-            "country": "CN",
-            "stage": "ore",
-            "capacity": {"NdPr": 50},
-            "prices": {"NdPr": 10},
-        },
-        {
-            "id": "mine_au",
-            "country": "AU",
-            "stage": "ore",
-            "capacity": {"NdPr": 200},
-            "prices": {"NdPr": 30},
-        },
-    ],
-    "facilities": [
-        {
-            "id": "sep_cn",
-            "stage": "oxide",
-            "country": "CN",
-            "capacity": 100,
-            "processing_cost": 10,
-            "takes_from": ["mine_cn", "mine_au"],
-        },
-        {
-            "id": "sep_my",
-            "stage": "oxide",
-            "country": "MY",
-            "capacity": 100,
-            "processing_cost": 30,
-            "takes_from": ["mine_au"],
-        },
-    ],
-    "demand": {"NdPr": 100},
-}
+
+def _ore_to_oxide(
+    material: str, mines: list[tuple[Any, ...]], plants: list[tuple[Any, ...]]
+) -> Document:
+    """Mines (id, country, capacity, price) selling ore to separators (id, country, capacity,
+    processing cost, the mines they take from); 100 t of oxide demanded."""
+    return {
+        "name": "ore to oxide",
+        "periods": ["P1"],
+        "stages": ["ore", "oxide"],
+        "materials": [{"id": material}],
+        "sources": [
+            {
+                "id": i,
+                "country": c,
+                "stage": "ore",
+                "capacity": {material: x},
+                "prices": {material: p},
+            }
+            for i, c, x, p in mines
+        ],
+        "facilities": [
+            {
+                "id": i,
+                "stage": "oxide",
+                "country": c,
+                "capacity": x,
+                "processing_cost": k,
+                "takes_from": f,
+            }
+            for i, c, x, k, f in plants
+        ],
+        "demand": {material: 100},
+    }
+
+
+SEPARATION = _ore_to_oxide(
+    "NdPr",
+    [("mine_cn", "CN", 50, 10), ("mine_au", "AU", 200, 30)],
+    [("sep_cn", "CN", 100, 10, ["mine_cn", "mine_au"]), ("sep_my", "MY", 100, 30, ["mine_au"])],
+)
 
 
 def _with(document: Document, **security: Any) -> Document:
@@ -74,6 +74,16 @@ def _solve(document: Document, solver: SolverName = "highs") -> Result:
     return result
 
 
+def _costs(
+    document: Document, solver: SolverName, free: float, ruled: float, **rules: Any
+) -> Result:
+    """The plan under ``rules``, having checked the costs without (``free``) and with them."""
+    assert _solve(document, solver).total_cost == pytest.approx(free)
+    result = _solve(_with(document, **rules), solver)
+    assert result.total_cost == pytest.approx(ruled)
+    return result
+
+
 def _row(result: Result, name: str) -> Any:
     return result.constraints.set_index("constraint").loc[name]
 
@@ -83,10 +93,9 @@ def test_stage_cap_binds_at_separation_not_at_the_mine(solver: SolverName) -> No
     # Free: sep_cn takes 50 t of mine_cn (20/t) and 50 t of mine_au (40/t): 3,000. At most
     # 65 % from CN at every stage: sep_cn takes 65 t, sep_my 35 t of mine_au ore (60/t):
     # 1,000 + 15 x 40 + 35 x 60 = 3,700; the mine stage is 50 % CN, under the cap.
-    assert _solve(SEPARATION, solver).total_cost == pytest.approx(3000)
-    document = _with(SEPARATION, stage_shares=[{"country": "CN", "max_share": 0.65}])
-    result = _solve(document, solver)
-    assert result.total_cost == pytest.approx(3700)
+    rules = [{"country": "CN", "max_share": 0.65}]
+    result = _costs(SEPARATION, solver, 3000, 3700, stage_shares=rules)
+    document = _with(SEPARATION, stage_shares=rules)
     oxide = _row(result, "stage_max_share(CN,oxide,NdPr,P1)")
     ore = _row(result, "stage_max_share(CN,ore,NdPr,P1)")
     assert (oxide["value"], oxide["limit"]) == (pytest.approx(65), pytest.approx(65))
@@ -141,47 +150,17 @@ def test_group_least_share_in_value_and_in_tonnes(solver: SolverName) -> None:
     )
 
 
-ORIGIN: Document = {
-    "name": "origin",
-    "periods": ["P1"],
-    "stages": ["ore", "oxide"],
-    "materials": [{"id": "Dy"}],
-    "sources": [
-        {
-            "id": "mine_cn",
-            "country": "CN",
-            "stage": "ore",
-            "capacity": {"Dy": 200},
-            "prices": {"Dy": 10},
-        },
-        {
-            "id": "mine_au",
-            "country": "AU",
-            "stage": "ore",
-            "capacity": {"Dy": 200},
-            "prices": {"Dy": 30},
-        },
-    ],
-    "facilities": [
-        {
-            "id": "sep_my",
-            "stage": "oxide",
-            "country": "MY",
-            "capacity": 200,
-            "processing_cost": 10,
-            "takes_from": ["mine_cn", "mine_au"],
-        },
-    ],
-    "demand": {"Dy": 100},
-}
+ORIGIN = _ore_to_oxide(
+    "Dy",
+    [("mine_cn", "CN", 200, 10), ("mine_au", "AU", 200, 30)],
+    [("sep_my", "MY", 200, 10, ["mine_cn", "mine_au"])],
+)
 
 
 @pytest.mark.parametrize("solver", SOLVERS)
 def test_origin_cap_at_zero_forces_a_path_without_china(solver: SolverName) -> None:
-    assert _solve(ORIGIN, solver).total_cost == pytest.approx(2000)
-    document = _with(ORIGIN, origin_shares=[{"country": "CN", "max_share": 0.0}])
-    result = _solve(document, solver)
-    assert result.total_cost == pytest.approx(4000)
+    rules = [{"country": "CN", "max_share": 0.0}]
+    result = _costs(ORIGIN, solver, 2000, 4000, origin_shares=rules)
     tonnes = result.supply.set_index("source")["tonnes"]
     assert tonnes["mine_au"] == pytest.approx(100)
     # At 0 the row and the flow's bound at 0 coincide (its shadow price is not unique); at
