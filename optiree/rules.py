@@ -292,8 +292,8 @@ CATALOGUE: dict[Rule, RuleSpec] = {
             "share",
             +1,
             limits=True,
-            frontier_axis="Largest share of a stage from {subject} [%]",
-            frontier_level="% of the stage from {subject}",
+            frontier_axis="Largest share of a stage (rule {subject}) [%]",
+            frontier_level="% of the stage from the country or group of rule {subject}",
         ),
         RuleSpec(
             Rule.STAGE_MIN,
@@ -305,8 +305,8 @@ CATALOGUE: dict[Rule, RuleSpec] = {
             "share",
             -1,
             limits=True,
-            frontier_axis="Least share of a stage from {subject} [%]",
-            frontier_level="% of the stage from {subject}",
+            frontier_axis="Least share of a stage (rule {subject}) [%]",
+            frontier_level="% of the stage from the country or group of rule {subject}",
         ),
         RuleSpec(
             Rule.ORIGIN,
@@ -318,8 +318,9 @@ CATALOGUE: dict[Rule, RuleSpec] = {
             "share",
             +1,
             limits=True,
-            frontier_axis="Largest share of content that passed through {subject} [%]",
-            frontier_level="% of content that passed through {subject}",
+            frontier_axis="Largest share of content through a country (rule {subject}) [%]",
+            frontier_level="% of content that passed through the country or group of rule "
+            "{subject}",
         ),
         # integer rules: their rows hold binaries or integers, physical so that a diagnosis
         # keeps them and relaxes the LP rules around them
