@@ -460,6 +460,8 @@ def _frontier(args: argparse.Namespace) -> int:
             args.rule,
             material=args.material,
             investor=args.investor,
+            group=args.group,
+            stage=args.stage,
             points=args.points,
             solver=args.solver,
             time_limit=args.time_limit,
@@ -759,6 +761,7 @@ def _frontier_command(commands: Commands) -> None:
         "--rule", choices=[rule.value for rule in FRONTIER_RULES], default="max_share"
     )
     frontier_cmd.add_argument("--material", help="material of a stock_cover frontier")
+    _stage_rule_flags(frontier_cmd)
     frontier_cmd.add_argument(
         "--investor", help="investor whose budget a budget frontier sweeps (default: all)"
     )
@@ -780,6 +783,16 @@ def _frontier_command(commands: Commands) -> None:
     )
     _verbose_flag(frontier_cmd)
     frontier_cmd.set_defaults(run=_frontier)
+
+
+def _stage_rule_flags(command: argparse.ArgumentParser) -> None:
+    """--group and --stage: whose share, and at which stage, a stage or origin rule sweeps."""
+    command.add_argument(
+        "--group", help="a group of country_groups a stage or origin rule names (not --country)"
+    )
+    command.add_argument(
+        "--stage", help="the stage of a stage_max_share or stage_min_share rule (default: every)"
+    )
 
 
 def _report_command(commands: Commands) -> None:

@@ -326,6 +326,8 @@ class _Relaxable:
     """Constant moved to the right-hand side (opening stock in the first period)."""
     constraint: pulp.LpConstraint
     slack: pulp.LpVariable
+    share_of: tuple[pulp.LpAffineExpression, pulp.LpAffineExpression] | None = None
+    """A stage or origin rule's (what the country or group has, all of it)."""
 
 
 def _name(kind: str, *index: str) -> str:
@@ -387,7 +389,16 @@ class _Slacks:
         row.constraint.expr.addterm(slack, loosen)
         m, t = row.material, row.period
         return _Relaxable(
-            row.name, row.rule, row.subject, m, t, parameter, row.shift, row.constraint, slack
+            row.name,
+            row.rule,
+            row.subject,
+            m,
+            t,
+            parameter,
+            row.shift,
+            row.constraint,
+            slack,
+            row.share_of,
         )
 
     def lower_sub_shares(self) -> None:
@@ -551,6 +562,8 @@ class _Reader:
             value = self.by_country.get((str(r.subject), m, t), 0.0)
             limit = parameter * total
             needed = value / total if total > 0 else math.nan
+        elif r.share_of is not None:
+            value, limit, needed = _share_reading(r.share_of, parameter)
         else:
             value = _lhs(r.constraint, {r.slack.name}) + r.shift
             limit = -r.constraint.constant + r.shift
@@ -572,6 +585,15 @@ class _Reader:
         if cap.share is None:
             return cap.limit, value, cap.capacity  # max_tonnes
         return parameter, value / cap.capacity, cap.capacity
+
+
+def _share_reading(
+    share_of: tuple[pulp.LpAffineExpression, pulp.LpAffineExpression], share: float
+) -> tuple[float, float, float]:
+    """A stage or origin rule's value (what the country or group has), limit (the share of
+    all) and the share that would just hold."""
+    own, total = (float(expression.value() or 0.0) for expression in share_of)
+    return own, share * total, own / total if total > 0 else math.nan
 
 
 def _as_is(value: float, asked: float) -> float:

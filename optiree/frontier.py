@@ -33,6 +33,7 @@ import itertools
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
@@ -41,7 +42,7 @@ from optiree.errors import ArgumentError, OptireeError
 from optiree.prepare import prepare
 from optiree.results import Result
 from optiree.rules import CATALOGUE, FRONTIER_RULES, Rule, RuleSpec
-from optiree.schema import Budget, CoverRule, Problem
+from optiree.schema import Budget, CoverRule, OriginRule, Problem, StageRule
 from optiree.solve import solve
 from optiree.solvers import SolverName, check, require
 from optiree.words import Carded, frontier_text, integer_decisions, step_frontier_text
@@ -127,6 +128,8 @@ class _Asked:
     country: str
     material: str | None
     investor: str | None = None
+    group: str | None = None
+    stage: str | None = None
 
 
 @dataclass(frozen=True)
@@ -289,11 +292,95 @@ def check_investor(problem: Problem, investor: str | None) -> None:
         raise ArgumentError(f"unknown investor {investor!r}; the options' investors are: {known}")
 
 
+def _stage_target(problem: Problem, asked: _Asked) -> dict[str, Any]:
+    """The country or group and material of a stage or origin rule a frontier sweeps, as the
+    fields of that rule; refused when unknown, or without stages."""
+    if not problem.stages:
+        raise ArgumentError("a stage or origin frontier needs a problem with stages")
+    named = [
+        ("group", asked.group, list(problem.country_groups)),
+        ("stage", asked.stage, problem.stages),
+        ("material", asked.material, problem.material_ids),
+    ]
+    for what, ident, known in named:
+        if ident is not None and ident not in known:
+            raise ArgumentError(f"unknown {what} {ident!r}; known: {', '.join(known)}")
+    who = {"group": asked.group} if asked.group else {"country": asked.country}
+    return who | {"materials": [asked.material] if asked.material else None}
+
+
+def _stage_frontier(kind: Rule) -> Callable[[Problem, _Asked], _Rule]:
+    """The frontier of a largest or least share at a stage (or every stage), in tonnes."""
+    key = "max_share" if kind is Rule.STAGE_MAX else "min_share"
+
+    def make(problem: Problem, asked: _Asked) -> _Rule:
+        target = _stage_target(problem, asked) | {"stage": asked.stage}
+        ident = StageRule(**target, **{key: 0.0}).default_id
+
+        def set_level(problem: Problem, level: float | None) -> Problem:
+            kept = [r for r in problem.security.stage_shares if (r.id or r.default_id) != ident]
+            if level is not None:
+                kept.append(StageRule(id=ident, **target, **{key: level}))
+            return problem.derive(security=problem.security.derive(stage_shares=kept))
+
+        def reached(result: Result) -> float:
+            levels = _stage_levels(result.stage_shares, problem, target)
+            pick = max if kind is Rule.STAGE_MAX else min
+            return float(pick(levels, default=0.0 if kind is Rule.STAGE_MAX else 1.0))
+
+        return _Rule(CATALOGUE[kind], ident, set_level, reached)
+
+    return make
+
+
+def _stage_levels(table: pd.DataFrame, problem: Problem, target: dict[str, Any]) -> list[float]:
+    """The share of the rule's country or group in each (stage, material, period) it covers
+    that has tonnes."""
+    rule = StageRule(**target, max_share=0.0)
+    chosen = table["stage"].isin([rule.stage] if rule.stage else problem.stages)
+    table = table[chosen & table["material"].isin(rule.materials or problem.material_ids)]
+    keys = ["stage", "material", "period"]
+    totals = table.groupby(keys)["tonnes"].sum()
+    mine = table["country"].isin(problem.members(rule.who))
+    own = table[mine].groupby(keys)["tonnes"].sum()
+    shares = own.reindex(totals.index, fill_value=0.0) / totals
+    return [float(x) for x in shares[totals > 0]]
+
+
+def _origin_frontier(problem: Problem, asked: _Asked) -> _Rule:
+    """The frontier of the largest share of content that passed through a country or group."""
+    target = _stage_target(problem, asked)
+    ident = OriginRule(**target, max_share=0.0).default_id
+
+    def set_level(problem: Problem, level: float | None) -> Problem:
+        kept = [r for r in problem.security.origin_shares if (r.id or r.default_id) != ident]
+        if level is not None:
+            kept.append(OriginRule(id=ident, **target, max_share=level))
+        return problem.derive(security=problem.security.derive(origin_shares=kept))
+
+    def reached(result: Result) -> float:
+        members = problem.members(OriginRule(**target, max_share=0.0).who)
+        flows = result.flows
+        through = flows[flows["country"].isin(members)]["path"].unique()
+        last = flows[flows["stage"] == problem.stages[-1]]
+        if target["materials"]:
+            last = last[last["material"].isin(target["materials"])]
+        totals = last.groupby(["material", "period"])["tonnes"].sum()
+        own = last[last["path"].isin(through)].groupby(["material", "period"])["tonnes"].sum()
+        shares = own.reindex(totals.index, fill_value=0.0) / totals
+        return float(shares[totals > 0].max()) if (totals > 0).any() else 0.0
+
+    return _Rule(CATALOGUE[Rule.ORIGIN], ident, set_level, reached)
+
+
 _FRONTIERS: dict[Rule, Callable[[Problem, _Asked], _Rule]] = {
     Rule.MAX_SHARE: _max_share,
     Rule.COVER_WITHOUT: _cover_without,
     Rule.STOCK_COVER: _stock_cover,
     Rule.BUDGET: _budget,
+    Rule.STAGE_MAX: _stage_frontier(Rule.STAGE_MAX),
+    Rule.STAGE_MIN: _stage_frontier(Rule.STAGE_MIN),
+    Rule.ORIGIN: _origin_frontier,
 }
 """How to sweep each rule of :data:`optiree.rules.FRONTIER_RULES`."""
 
@@ -567,6 +654,8 @@ def frontier(
     *,
     material: str | None = None,
     investor: str | None = None,
+    group: str | None = None,
+    stage: str | None = None,
     points: int | None = None,
     solver: SolverName = "highs",
     tolerance: float = 1e-6,
@@ -590,6 +679,10 @@ def frontier(
             the investments may take over the horizon [money]; docs/frontier.md).
         material: the material of a ``stock_cover`` frontier; for ``cover_without``, restrict
             the rule to it (default: the problem's rule's materials, or all).
+        group: for a stage or origin rule, the group in ``country_groups`` it names instead
+            of ``country``.
+        stage: for a ``stage_max_share`` or ``stage_min_share`` frontier, the stage the rule
+            holds at (default: every stage); it sweeps tonnes, of ``material`` or of all.
         investor: the investor of a ``budget`` frontier: its budget is replaced by a total at
             each level, the others kept; default: every budget is replaced by one total over
             every option.
@@ -624,7 +717,9 @@ def frontier(
     require(solver, "duals", "a frontier")
     check(solver)
     integers = _Integers.of(problem, time_limit)
-    spec = _rule(problem, rule, country, material, investor)
+    group = None if group is None else arguments.text(group, "group")
+    stage = None if stage is None else arguments.text(stage, "stage")
+    spec = _rule(problem, rule, country, material, investor=investor, group=group, stage=stage)
     tracer = _Tracer(problem, spec, solver, log, time_limit)
     grid = _grid(tracer, points)
     if spec.spec.in_money:  # a budget's levels are money: the tolerance is of its range
@@ -678,14 +773,13 @@ def _apart(kinks: list[float], levels: list[float], distance: float) -> list[flo
     return kept
 
 
-def _rule(
-    problem: Problem, rule: str, country: str, material: str | None, investor: str | None = None
-) -> _Rule:
+def _rule(problem: Problem, rule: str, country: str, material: str | None, **more: Any) -> _Rule:
+    """How to sweep ``rule`` of ``country`` (or of ``more``'s investor, group or stage)."""
     if rule not in FRONTIER_RULES:
         *most, last = FRONTIER_RULES
         choices = f"{', '.join(most)} or {last}"
         raise ArgumentError(f"unknown rule {rule!r}: choose {choices}")
-    return _FRONTIERS[Rule(rule)](problem, _Asked(country, material, investor))
+    return _FRONTIERS[Rule(rule)](problem, _Asked(country, material, **more))
 
 
 def _table(spec: _Rule, levels: list[float], kinks: set[float], tracer: _Tracer) -> pd.DataFrame:

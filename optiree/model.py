@@ -16,6 +16,7 @@ does not, the problem is infeasible and the row is listed in ``LpModel.impossibl
 first period of each material whose demand to date exceeds all supply possible to date.
 """
 
+import functools
 import itertools
 import math
 from collections.abc import Callable, Iterable, Mapping
@@ -26,9 +27,9 @@ import pulp
 
 from optiree.collector import paused
 from optiree.errors import ArgumentError
-from optiree.prepare import FT, KT, MT, PATH_JOIN, SMT, ProblemData
+from optiree.prepare import FT, KT, MT, PATH_JOIN, SMT, Path, ProblemData
 from optiree.rules import Rule
-from optiree.schema import Problem
+from optiree.schema import CoverRule, Problem
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,9 @@ class Row:
     """How much the right-hand side moves when ``parameter`` tightens by 0.01, at fixed
     purchases [t]; 0 where ``parameter`` is None. For max_share it is filled in from the
     solution (0.01 x total purchases), so it is 0 here."""
+    share_of: tuple[pulp.LpAffineExpression, pulp.LpAffineExpression] | None = None
+    """For a stage or origin rule: (what the country or group has, all of it), the two sums
+    the row holds ``parameter`` between; its value, limit and point are read from them."""
 
 
 class Impossible(NamedTuple):
@@ -143,6 +147,9 @@ class LpModel:
 
 
 Terms = list[tuple[pulp.LpVariable, float]]
+LE, GE = pulp.LpConstraintLE, pulp.LpConstraintGE
+_LOOSEST = {Rule.STAGE_MAX: (LE, 1.0), Rule.STAGE_MIN: (GE, 0.0), Rule.ORIGIN: (LE, 1.0)}
+"""The sense of each stage or origin rule's row, and the share at which it cannot bind."""
 
 
 def _name(kind: str, *index: str) -> str:
@@ -382,6 +389,7 @@ class _Builder:
         shift: float = 0.0,
         per_point: float = 0.0,
         meaning: str = "",
+        share_of: tuple[Terms, Terms] | None = None,
     ) -> None:
         """Add a row; ``material`` defaults to the second last index, the period is the last."""
         name = _name(rule.value, *index)  # the row's name in tables; the LP's has the prefix
@@ -398,7 +406,8 @@ class _Builder:
         constraint = pulp.LpConstraint(expression, sense, self.prefix + name, rhs)
         self.lp.addConstraint(constraint)
         m = index[-2] if material is None else material
-        row = Row(name, rule, subject, m, index[-1], constraint, parameter, shift, per_point)
+        read = None if share_of is None else (_expression(share_of[0]), _expression(share_of[1]))
+        row = Row(name, rule, subject, m, index[-1], constraint, parameter, shift, per_point, read)
         self.rows.append(row)
 
     def objective(self) -> None:
@@ -576,7 +585,7 @@ class _Builder:
                     if need <= 0:
                         continue
                     terms, initial = self.opening(m, t)
-                    terms += self.bought(m, t, c, without=True) + self.saved(m, t)
+                    terms += self.without(rule, m, t) + self.saved(m, t)
                     self.add(
                         Rule.COVER_WITHOUT,
                         (c, m, t),
@@ -590,6 +599,14 @@ class _Builder:
                         meaning=f"{need:g} t must be coverable without {c} but only "
                         f"{initial:g} t of stock is there and nothing else can supply",
                     )
+
+    def without(self, rule: CoverRule, m: str, t: str) -> Terms:
+        """Tonnes of (m, t) delivered without the rule's country: from its other sources, or
+        with a stage, down the paths that have no node of the country at that stage."""
+        if rule.stage is None:
+            return self.bought(m, t, rule.country, without=True)
+        elsewhere = _elsewhere(self.data, rule.stage, rule.country)
+        return self.at_stage(self.data.stages[-1], (m, t), elsewhere, False)[0]
 
     def stock_cover(self) -> None:
         """Closing stock at least the target. A strategic stock may fall below it: the tonnes
@@ -692,6 +709,72 @@ class _Builder:
             self.add(
                 Rule.FACILITY, (f, t), terms, pulp.LpConstraintLE, most, subject=f, material=""
             )
+
+    def stage_shares(self) -> None:
+        """A country's or group's share of a stage, at most or at least (in tonnes or value)."""
+        d = self.data
+        for rule in d.problem.security.stage_shares:
+            kind = Rule.STAGE_MAX if rule.max_share is not None else Rule.STAGE_MIN
+            counts = _there(d.problem.members(rule.who))
+            for stage in [rule.stage] if rule.stage else d.stages:
+                for m, t, share in rule.shares(list(d.materials), list(d.periods)):
+                    read = self.at_stage(stage, (m, t), counts, rule.measure == "value")
+                    self.share_row(kind, (rule.who, stage, m, t), read, share, rule.default_id)
+
+    def origin_shares(self) -> None:
+        """At most a share of the last stage passed through a country or group at any stage."""
+        d = self.data
+        for rule in d.problem.security.origin_shares:
+            counts = _through(d.problem.members(rule.who))
+            for m, t, share in rule.shares(list(d.materials), list(d.periods)):
+                read = self.at_stage(d.stages[-1], (m, t), counts, False)
+                self.share_row(Rule.ORIGIN, (rule.who, m, t), read, share, rule.default_id)
+
+    def at_stage(
+        self, stage: str, cell: MT, counts: Callable[[Path, int], bool], value: bool
+    ) -> tuple[Terms, Terms]:
+        """(terms the rule counts, all terms) of ``stage`` in ``cell``: every path's tonnes
+        (or value) at its node there."""
+        own: Terms = []
+        total: Terms = []
+        for path, entered in self.entering.get(cell, []):
+            j = self.data.node_at(path, stage)
+            weight = self.data.weight(path, j, cell, value)
+            scaled = [(v, a * weight) for v, a in entered]
+            total += scaled
+            own += scaled if counts(path, j) else []
+        return own, total
+
+    def share_row(
+        self,
+        rule: Rule,
+        index: tuple[str, ...],
+        read: tuple[Terms, Terms],
+        share: float,
+        ident: str,
+    ) -> None:
+        """own - share x total, at most 0 (a largest share) or at least 0 (a least share)."""
+        own, total = read
+        sense, loose = _LOOSEST[rule]
+        if share == loose or not (own or sense == GE):
+            return  # a largest share of 1 or a least of 0, or nothing counted: it holds
+        terms = own + [(v, -share * a) for v, a in total]
+        self.add(rule, index, terms, sense, 0.0, subject=ident, parameter=share, share_of=read)
+
+    @functools.cached_property
+    def entering(self) -> dict[MT, list[tuple[Path, Terms]]]:
+        """(material, period) -> every path with the tonnes entering it: its flow, or what
+        its source delivers for a source at the last stage."""
+        cells: dict[str, list[SMT]] = {}
+        for s, m, t in self.supply:
+            cells.setdefault(s, []).append((s, m, t))
+        found: dict[MT, list[tuple[Path, Terms]]] = {}
+        for path in self.data.paths:
+            for s, m, t in cells.get(path.source, []):
+                key = (path.label, m, t)
+                entered = [(self.flow[key], 1.0)] if key in self.flow else self.supply[s, m, t]
+                found.setdefault((m, t), []).append((path, entered))
+        return found
 
     def ramp(self) -> None:
         """Use grows by at most max_increase + max_growth x the use of the period before."""
@@ -902,6 +985,22 @@ class _Builder:
         )
 
 
+def _there(members: frozenset[str]) -> Callable[[Path, int], bool]:
+    """Whether a path's node counts for a stage rule: it stands in one of ``members``."""
+    return lambda path, j: path.countries[j] in members
+
+
+def _through(members: frozenset[str]) -> Callable[[Path, int], bool]:
+    """Whether a path counts for an origin rule: it passed through one of ``members``."""
+    return lambda path, j: not members.isdisjoint(path.countries)
+
+
+def _elsewhere(data: ProblemData, stage: str, country: str) -> Callable[[Path, int], bool]:
+    """Whether a path counts for a cover without ``country`` at ``stage``: its node there
+    stands elsewhere."""
+    return lambda path, j: path.countries[data.node_at(path, stage)] != country
+
+
 def _lp_name(name: str) -> str:
     cleaned = "".join(ch if ch.isalnum() else "_" for ch in name)
     return cleaned or "optiree"
@@ -931,6 +1030,8 @@ def build(data: ProblemData, lp: pulp.LpProblem | None = None, prefix: str = "")
     builder.separation()
     builder.chain()
     builder.facilities()
+    builder.stage_shares()
+    builder.origin_shares()
     builder.ramp()
     builder.sub_share()
     if data.options:
@@ -1139,6 +1240,45 @@ def _set_budget(problem: Problem, subject: str, period: str | None, value: float
     return problem.derive(budgets=budgets)
 
 
+_SHARE_KEYS = {
+    Rule.STAGE_MAX: ("stage_shares", "max_share", "stage_rule_id"),
+    Rule.STAGE_MIN: ("stage_shares", "min_share", "stage_rule_id"),
+    Rule.ORIGIN: ("origin_shares", "max_share", "origin_rule_id"),
+}
+"""Where each stage and origin rule's share is: its list, its field, its id's method."""
+
+
+def _rule_share_setting(rule: Rule) -> Callable[[Problem, str, str | None, float | None], Setting]:
+    """The setting of a stage or origin rule's share, named by the rule's id."""
+
+    def find(problem: Problem, ident: str, period: str | None, parameter: float | None) -> Setting:
+        listed, key, _ = _SHARE_KEYS[rule]
+        i = _rule_index(problem, rule, ident)
+        at = period if isinstance(getattr(_share_rules(problem, rule)[i], key), dict) else None
+        path = f"security.{listed}.{i}.{key}" + (f".{at}" if at is not None else "")
+        return Setting(rule, ident, at, path, float(parameter or 0.0), setter, upper=1.0)
+
+    def setter(problem: Problem, ident: str, period: str | None, value: float) -> Problem:
+        listed, key, _ = _SHARE_KEYS[rule]
+        i = _rule_index(problem, rule, ident)
+        rules = list(_share_rules(problem, rule))
+        given = getattr(rules[i], key)
+        rules[i] = rules[i].derive(**{key: value if period is None else {**given, period: value}})
+        return problem.derive(security=problem.security.derive(**{listed: rules}))
+
+    return find
+
+
+def _share_rules(problem: Problem, rule: Rule) -> list[Any]:
+    return list(getattr(problem.security, _SHARE_KEYS[rule][0]))
+
+
+def _rule_index(problem: Problem, rule: Rule, ident: str) -> int:
+    name_of = getattr(problem, _SHARE_KEYS[rule][2])
+    ids = [name_of(i) for i in range(len(_share_rules(problem, rule)))]
+    return _index(ids, ident, f"{rule.value} rule {ident!r}")
+
+
 SETTINGS: dict[Rule, Callable[[Problem, str, str | None, float | None], Setting]] = {
     Rule.BALANCE: _demand_setting,
     Rule.MAX_SHARE: _max_share_setting,
@@ -1147,6 +1287,7 @@ SETTINGS: dict[Rule, Callable[[Problem, str, str | None, float | None], Setting]
     Rule.CAP: _cap_setting,
     Rule.CONTRACT: _contract_setting,
     Rule.BUDGET: _budget_setting,
+    **{rule: _rule_share_setting(rule) for rule in _SHARE_KEYS},
 }
 """How to find, and set, the input number behind a row of each rule that can give (the
 physical rules never do)."""

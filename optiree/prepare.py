@@ -202,6 +202,10 @@ class Path:
         """Tonnes node ``i`` (a facility, i >= 1) takes in per tonne entering the path."""
         return self.factors[i - 1]
 
+    def processed(self, i: int, processing: dict[str, float]) -> float:
+        """Processing cost per tonne entering, up to and with node ``i``."""
+        return sum(processing[self.nodes[k]] * self.factors[k - 1] for k in range(1, i + 1))
+
 
 @dataclass(frozen=True)
 class ProblemData:
@@ -296,6 +300,23 @@ class ProblemData:
     """(facility, period) -> most tonnes it takes in."""
     processing: dict[str, float] = field(default_factory=dict)
     """Facility -> money per tonne taken in."""
+
+    worth: dict[SMT, float] = field(default_factory=dict)
+    """(source, material, period) -> price per tonne a stage rule in value weighs it by: the
+    list price (first band), or the reference price where the source sells a feed."""
+
+    def node_at(self, path: Path, stage: str) -> int:
+        """The node of ``path`` at ``stage``: its facility there, or its source (0) for a
+        stage up to the source's own (a source counts at every stage up to the one it sells
+        at: Chinese oxide was mined in China)."""
+        return max(0, self.stages.index(stage) - self.stages.index(path.stages[0]))
+
+    def weight(self, path: Path, i: int, cell: MT, value: bool) -> float:
+        """Tonnes (or value) at node ``i`` of ``path`` per tonne entering it in ``cell``:
+        value is the price plus the processing up to the node."""
+        if not value:
+            return path.factors[i]
+        return self.worth.get((path.source, *cell), 0.0) + path.processed(i, self.processing)
 
     @property
     def routed(self) -> tuple[Path, ...]:
@@ -717,7 +738,20 @@ def _with_stages(data: ProblemData) -> ProblemData:
         paths=tuple(_paths(problem, data.country)),
         facility_capacity=capacity,
         processing={f.id: f.processing_cost for f in problem.facilities},
+        worth=_worth(data),
     )
+
+
+def _worth(data: ProblemData) -> dict[SMT, float]:
+    """The price a stage rule in value weighs each (source, material, period) by."""
+    cells = {(s, m, t) for s, m, t in data.price} | {
+        (data.feed_source[f], m, t) for f, t in data.feed_capacity for m in data.yields[f]
+    }
+    reference = data.problem.reference_prices
+    return {
+        (s, m, t): data.price.get((s, m, t), defined_at(reference.get(m), t) or 0.0)
+        for s, m, t in cells
+    }
 
 
 def _paths(problem: Problem, sources: dict[str, str]) -> Iterator[Path]:

@@ -938,12 +938,25 @@ def _stage_shares(d: ProblemData, flows: pd.DataFrame) -> pd.DataFrame:
     if flows.empty:
         return pd.DataFrame(columns=STAGE_TABLES[STAGE_SHARES])
     keys = ["stage", "material", "period", "country"]
-    table = flows.groupby(keys, sort=False)["tonnes"].sum().reset_index()
+    table = pd.concat([flows[[*keys, "tonnes"]], _upstream(d, flows)], ignore_index=True)
+    table = table.astype({"tonnes": float}).groupby(keys, sort=False)["tonnes"].sum().reset_index()
     table["order"] = table["stage"].map(d.stages.index)
     table = table.sort_values(["order", "material", "period"], kind="stable")
     totals = table.groupby(keys[:3], sort=False)["tonnes"].transform("sum")
     table["share"] = (table["tonnes"] / totals).where(totals > 0)
     return table[STAGE_TABLES[STAGE_SHARES]].reset_index(drop=True)
+
+
+def _upstream(d: ProblemData, flows: pd.DataFrame) -> pd.DataFrame:
+    """A source's tonnes at every stage before its own, in its country: a source counts at
+    every stage up to the one it sells at (oxide bought from China was mined there)."""
+    first = flows[flows["step"] == 0]
+    rows = [
+        (stage, row.material, row.period, row.country, row.tonnes)
+        for row in first.itertuples()
+        for stage in d.stages[: d.stages.index(row.stage)]
+    ]
+    return pd.DataFrame(rows, columns=["stage", "material", "period", "country", "tonnes"])
 
 
 def _substitution(model: LpModel) -> pd.DataFrame:
@@ -1069,12 +1082,23 @@ def _as_read(
         # Rule form: tonnes (units) used <= the capacity there was + the new capacity serving.
         new = -sum(a * _value(v) for v, a in row.constraint.items() if a < 0)
         return lhs + new, rhs + new, row.per_point
+    if row.share_of is not None:
+        return _share_of(row.share_of, row.parameter or 0.0)
     if row.rule is not Rule.MAX_SHARE:
         return lhs + row.shift, rhs + row.shift, row.per_point
     # Rule form: tonnes from the country <= share x all purchases of (m, t).
     total = float(totals.get((row.material, row.period), 0.0))
     value = float(by_country.get((row.subject, row.material, row.period), 0.0))
     return value, (row.parameter or 0.0) * total, 0.01 * total
+
+
+def _share_of(
+    share_of: tuple[pulp.LpAffineExpression, pulp.LpAffineExpression], share: float
+) -> tuple[float, float, float]:
+    """A stage or origin rule's row as its rule reads: what the country or group has, against
+    ``share`` of all, and the tonnes (or value) of one point."""
+    own, total = (float(expression.value() or 0.0) for expression in share_of)
+    return own, share * total, 0.01 * total
 
 
 # --- stochastic: the check of warm re-solves ---

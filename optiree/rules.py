@@ -43,6 +43,9 @@ class Rule(StrEnum):
     DISCOUNT_FROM = "discount_from"
     CHAIN = "chain"
     FACILITY = "facility"
+    STAGE_MAX = "stage_max_share"
+    STAGE_MIN = "stage_min_share"
+    ORIGIN = "origin_share"
 
 
 class Family(StrEnum):
@@ -278,6 +281,46 @@ CATALOGUE: dict[Rule, RuleSpec] = {
             "t in",
             +1,
             limits=True,
+        ),
+        RuleSpec(
+            Rule.STAGE_MAX,
+            Family.SECURITY,
+            "tonnes (or value) of a stage from the country or group against a share of the "
+            "stage's [t or money]",
+            "stage rule",
+            "security.stage_shares.max_share",
+            "share",
+            +1,
+            limits=True,
+            frontier_axis="Largest share of a stage (rule {subject}) [%]",
+            frontier_level="% of the stage from the country or group of rule {subject}",
+        ),
+        RuleSpec(
+            Rule.STAGE_MIN,
+            Family.SECURITY,
+            "tonnes (or value) of a stage from the country or group against a share of the "
+            "stage's [t or money]",
+            "stage rule",
+            "security.stage_shares.min_share",
+            "share",
+            -1,
+            limits=True,
+            frontier_axis="Least share of a stage (rule {subject}) [%]",
+            frontier_level="% of the stage from the country or group of rule {subject}",
+        ),
+        RuleSpec(
+            Rule.ORIGIN,
+            Family.SECURITY,
+            "tonnes reaching the last stage whose path passed through the country or group "
+            "against a share of all [t]",
+            "origin rule",
+            "security.origin_shares.max_share",
+            "share",
+            +1,
+            limits=True,
+            frontier_axis="Largest share of content through a country (rule {subject}) [%]",
+            frontier_level="% of content that passed through the country or group of rule "
+            "{subject}",
         ),
         # integer rules: their rows hold binaries or integers, physical so that a diagnosis
         # keeps them and relaxes the LP rules around them

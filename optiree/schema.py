@@ -12,6 +12,7 @@ fractions in [0, 1].
 """
 
 import inspect
+import itertools
 import math
 import re
 import types
@@ -516,6 +517,95 @@ class CoverRule(StrictModel):
     share: Share
     materials: IdList | None = None
     """Default: every material."""
+    stage: Id | None = None
+    """With stages: leave the country out at this stage only (tonnes whose path has no node
+    of the country there); default: leave out the sources of the country."""
+
+
+class _ShareRule(StrictModel):
+    """What a stage rule and an origin rule share: whom they name, their materials, and a
+    share per period."""
+
+    id: Id | None = None
+    """Its name in the results (default: country or group, then stage and materials, joined
+    by '.': ``CN``, ``CN.oxide``, ``allies.magnet.Dy``; an origin rule's starts with
+    ``origin``)."""
+    country: Id | None = None
+    group: Id | None = None
+    """A name in ``country_groups``: give ``country`` or ``group``."""
+    materials: IdList | None = None
+    """Default: every material."""
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Self:
+        _exactly_one(self, "country", "group", "rule_target", "a rule names")
+        return self
+
+    @property
+    def who(self) -> str:
+        """The country or group it names."""
+        return next(filter(None, (self.country, self.group)), "")
+
+    @property
+    def given(self) -> Any:
+        """Its share: one number, or a dict period -> share."""
+        return getattr(self, "max_share", None)
+
+    def shares(self, materials: list[str], periods: list[str]) -> Iterator[tuple[str, str, float]]:
+        """(material, period, share) wherever it gives a share (``materials``: all of them)."""
+        given = self.given
+        for m, t in itertools.product(self.materials or materials, periods):
+            share = given.get(t) if isinstance(given, Mapping) else given
+            if share is not None:
+                yield m, t, share
+
+    def named(self, *parts: str | None) -> str:
+        """Its id: its own, else ``parts``, whom it names and its materials joined by '.'."""
+        return self.id or ".".join(
+            filter(None, (*parts[:1], self.who, *parts[1:], *(self.materials or [])))
+        )
+
+
+class StageRule(_ShareRule):
+    """A share of a stage's tonnes (or value) from a country or a group of countries: at most
+    ``max_share`` or at least ``min_share``, at ``stage`` or at every stage
+    (docs/input.md#rules-per-stage)."""
+
+    stage: Id | None = None
+    """One of ``stages``; none: the rule holds at every stage."""
+    max_share: SharePerPeriod | None = None
+    """Largest share of the stage from the country or group; a dict gives no rule in the
+    periods it does not list."""
+    min_share: SharePerPeriod | None = None
+    """Least share of the stage from the country or group (give one of the two)."""
+    measure: Literal["tonnes", "value"] = "tonnes"
+    """Count tonnes, or value: tonnes weighted by what they cost up to the stage."""
+
+    @model_validator(mode="after")
+    def _one_share(self) -> Self:
+        _exactly_one(self, "max_share", "min_share", "rule_share", "a stage rule sets")
+        return self
+
+    @property
+    def given(self) -> Any:
+        return self.min_share if self.max_share is None else self.max_share
+
+    @property
+    def default_id(self) -> str:
+        return self.named(None, self.stage)
+
+
+class OriginRule(_ShareRule):
+    """At most ``max_share`` of what reaches the last stage passed through a country or a
+    group of countries at any stage (0: none of it did)."""
+
+    max_share: SharePerPeriod
+    """Largest share of the last stage's tonnes whose path passed through it; a dict gives no
+    rule in the periods it does not list."""
+
+    @property
+    def default_id(self) -> str:
+        return self.named("origin")
 
 
 class Security(StrictModel):
@@ -527,6 +617,11 @@ class Security(StrictModel):
     dict gives 0 (no rule) for periods not listed, e.g. to let a stockpile build up."""
     min_stock_days: dict[Id, NumberPerPeriod] = {}
     """Material -> closing stock in days of that period's demand (needs ``period_days``)."""
+    stage_shares: list[StageRule] = []
+    """Shares of a country or group at a stage or at every stage (needs ``stages``)."""
+    origin_shares: list[OriginRule] = []
+    """Largest shares of the last stage that passed through a country or group (needs
+    ``stages``)."""
     max_suppliers: dict[Id, Count] = {}
     """Material -> most sources that deliver any of it in each period. An integer rule: the
     problem becomes a MILP (docs/investment.md)."""
@@ -730,6 +825,9 @@ class Problem(StrictModel):
     """The stages of the product chain, in order (such as ore, oxide, metal, magnet: the names
     are the user's); demand is met at the last. None: every source sells what demand asks for
     (a one-stage chain)."""
+    country_groups: dict[Id, Annotated[list[Id], Field(min_length=1)]] = {}
+    """Named groups of countries (allies, free-trade partners) that a stage or origin rule can
+    name instead of one country; a member no source or facility stands in counts nothing."""
     facilities: list[Facility] = []
     """Plants between the stages, each with its stage, country, capacity, yield, processing
     cost and the routes it takes from (docs/input.md#stages-and-facilities)."""
@@ -750,6 +848,18 @@ class Problem(StrictModel):
     def contract_id(self, index: int) -> str:
         """The id of ``contracts[index]``: its own, or ``contract<index+1>``."""
         return self.contracts[index].id or f"contract{index + 1}"
+
+    def stage_rule_id(self, index: int) -> str:
+        """The id of ``security.stage_shares[index]``: its own, or its default."""
+        return self.security.stage_shares[index].default_id
+
+    def origin_rule_id(self, index: int) -> str:
+        """The id of ``security.origin_shares[index]``: its own, or its default."""
+        return self.security.origin_shares[index].default_id
+
+    def members(self, who: str) -> frozenset[str]:
+        """The countries a rule's country or group stands for."""
+        return frozenset(self.country_groups.get(who, [who]))
 
     def _lines(self) -> list[str]:
         """What a problem holds, in three lines (its ``repr`` and notebook card)."""
@@ -1099,6 +1209,8 @@ def _cover_rule_errors(p: Problem) -> Iterator[InitErrorDetails]:
         loc = ("security", "min_cover_without", i)
         yield from _unknown((*loc, "country"), rule.country, p.countries, "country")
         yield from _id_list(rule.materials, (*loc, "materials"), p.material_ids, "material")
+        if rule.stage is not None:
+            yield from _unknown((*loc, "stage"), rule.stage, p.stages, "stage")
 
 
 def _stock_days_errors(p: Problem, m: str, days: Any) -> Iterator[InitErrorDetails]:
@@ -2095,6 +2207,66 @@ def _dead_ends(p: Problem) -> Iterator[InitErrorDetails]:
             )
 
 
+# -- rules per stage and per group of countries ----------------------------------------------------
+
+
+def _check_stage_rules(p: Problem) -> Iterator[InitErrorDetails]:
+    """Stage and origin rules need stages, name a known country or group, stage, materials and
+    periods, and have distinct ids; groups do not take a country's name."""
+    yield from _group_errors(p)
+    named = [f for f in ("stage_shares", "origin_shares") if getattr(p.security, f)]
+    if named and not p.stages:
+        yield error_detail(
+            ("security", named[0]),
+            "no_stages",
+            "stage and origin rules count stages: name them in 'stages' (one is enough: "
+            "stages: [oxide])",
+            None,
+        )
+    for field in ("stage_shares", "origin_shares"):
+        yield from _rule_list_errors(p, field)
+
+
+def _group_errors(p: Problem) -> Iterator[InitErrorDetails]:
+    """A group does not take a country's name (a rule naming it would be ambiguous)."""
+    for group in sorted(set(p.country_groups) & set(p.countries)):
+        yield error_detail(
+            ("country_groups", group),
+            "group_is_country",
+            f"group {group!r} has the name of a country: rename the group",
+            group,
+        )
+
+
+def _rule_list_errors(p: Problem, field: str) -> Iterator[InitErrorDetails]:
+    """The rules of ``security.<field>``: each names what is known; ids are distinct."""
+    rules = getattr(p.security, field)
+    ids = [rule.default_id for rule in rules]
+    yield from _duplicates(ids, ("security", field), ("id",), "rule id (give each its own 'id')")
+    for i, rule in enumerate(rules):
+        loc: tuple[str | int, ...] = ("security", field, i)
+        yield from _target_rule_errors(p, rule, loc)
+        yield from _id_list(rule.materials, (*loc, "materials"), p.material_ids, "material")
+        key = "max_share" if rule.given is getattr(rule, "max_share", None) else "min_share"
+        yield from _period_keys(rule.given, (*loc, key), p.periods)
+
+
+def _target_rule_errors(
+    p: Problem, rule: StageRule | OriginRule, loc: tuple[str | int, ...]
+) -> Iterator[InitErrorDetails]:
+    """A rule's country stands somewhere in the problem, its group is named, its stage is one
+    of the stages."""
+    places = list(dict.fromkeys(p.countries + [f.country for f in p.facilities]))
+    named = [
+        ("country", rule.country, places),
+        ("group", rule.group, list(p.country_groups)),
+        ("stage", getattr(rule, "stage", None) if p.stages else None, p.stages),
+    ]
+    for what, ident, known in named:
+        if ident is not None:
+            yield from _unknown((*loc, what), ident, known, what)
+
+
 CROSS_CHECKS: tuple[Callable[[Problem], Iterator[InitErrorDetails]], ...] = (
     _check_unique_ids,
     _check_reference_prices,
@@ -2114,5 +2286,6 @@ CROSS_CHECKS: tuple[Callable[[Problem], Iterator[InitErrorDetails]], ...] = (
     _scenario_errors,
     _check_investments,
     _check_stages,
+    _check_stage_rules,
 )
 """The cross-field checks of a :class:`Problem`, one per rule, in the order they report."""

@@ -22,6 +22,7 @@ import pandas as pd
 
 from optiree.prepare import MT, SMT, ProblemData
 from optiree.rules import LIMITS, Rule
+from optiree.schema import CoverRule, StageRule
 
 TOLERANCE = 1e-6
 """Largest relative violation a returned plan may have (solvers work to about 1e-7)."""
@@ -272,9 +273,19 @@ def _cover_without(plan: _Plan) -> Iterator[Violation]:
         c = rule.country
         for m in rule.materials or d.materials:
             for t in d.periods:
-                have = plan.without(c, m, t) + plan.saved(m, t) + plan.opening(m, t)
+                have = _without(plan, rule, m, t) + plan.saved(m, t) + plan.opening(m, t)
                 need = rule.share * d.demand[m, t]
                 yield _violation(f"cover_without({c},{m},{t})", need - have, [have, need])
+
+
+def _without(plan: _Plan, rule: CoverRule, m: str, t: str) -> float:
+    """Tonnes of (m, t) delivered without the rule's country (at its stage, with one: read
+    off the flows table, each path's country at the stage)."""
+    if rule.stage is None:
+        return plan.without(rule.country, m, t)
+    paths = _paths_of(plan).get((m, t), [])
+    at = [_share_read(plan, rows, rule.stage, (m, t), False)[0] for rows in paths]
+    return sum(float(rows[-1][3]) for rows, c in zip(paths, at, strict=True) if c != rule.country)
 
 
 def _stock_cover(plan: _Plan) -> Iterator[Violation]:
@@ -408,7 +419,74 @@ def _chain(plan: _Plan) -> Iterator[Violation]:
         yield _violation(f"chain({s},{m},{t})", abs(sent - delivered), [sent, delivered])
 
 
+def _paths_of(plan: _Plan) -> dict[tuple[str, str], list[list[tuple[Any, ...]]]]:
+    """(material, period) -> every path's rows of the flows table, in step order: (source,
+    stage, country, tonnes, processing cost)."""
+    found: dict[tuple[str, str, str], list[tuple[Any, ...]]] = {}
+    if plan.flows.empty:
+        return {}
+    columns = ("path", "material", "period", "source", "stage", "country", "tonnes", "cost")
+    for path, m, t, *row in _rows(plan.flows.sort_values(["path", "step"]), *columns):
+        found.setdefault((path, m, t), []).append(tuple(row))
+    by_cell: dict[tuple[str, str], list[list[tuple[Any, ...]]]] = {}
+    for (_, m, t), rows in found.items():
+        by_cell.setdefault((m, t), []).append(rows)
+    return by_cell
+
+
+def _share_read(
+    plan: _Plan, rows: list[tuple[Any, ...]], stage: str, cell: tuple[str, str], value: bool
+) -> tuple[str, float]:
+    """The country of a path at ``stage`` (its source's for a stage before the source's own)
+    and its tonnes there, or its value: what they cost up to that node."""
+    stages = plan.data.stages
+    j = max(0, stages.index(stage) - stages.index(rows[0][1]))
+    if not value:
+        return rows[j][2], float(rows[j][3])
+    price = plan.data.worth.get((rows[0][0], *cell), 0.0)
+    return rows[j][2], float(rows[0][3]) * price + sum(float(r[4]) for r in rows[1 : j + 1])
+
+
+def _stage_rules(plan: _Plan, rule: Rule) -> Iterator[Violation]:
+    """Each stage rule of ``rule``'s kind (largest or least share) read off the flows table."""
+    most = rule is Rule.STAGE_MAX
+    for stage_rule in plan.data.problem.security.stage_shares:
+        if (stage_rule.max_share is not None) == most:
+            yield from _stage_rule(plan, stage_rule, rule)
+
+
+def _stage_rule(plan: _Plan, stage_rule: StageRule, rule: Rule) -> Iterator[Violation]:
+    """One stage rule at each stage it holds at, material and period it gives a share for."""
+    d, cells = plan.data, _paths_of(plan)
+    sign = 1 if rule is Rule.STAGE_MAX else -1
+    members, value = d.problem.members(stage_rule.who), stage_rule.measure == "value"
+    for stage in [stage_rule.stage] if stage_rule.stage else d.stages:
+        for m, t, share in stage_rule.shares(list(d.materials), list(d.periods)):
+            read = [_share_read(plan, rows, stage, (m, t), value) for rows in cells.get((m, t), [])]
+            own = sum(x for country, x in read if country in members)
+            total = sum(x for _, x in read)
+            name = f"{rule.value}({stage_rule.who},{stage},{m},{t}) [{stage_rule.default_id}]"
+            yield _violation(name, sign * (own - share * total), [own, total])
+
+
+def _origin_rules(plan: _Plan) -> Iterator[Violation]:
+    """Each origin rule: the last stage's tonnes whose path passed through the country or
+    group, against its share of all."""
+    d, cells = plan.data, _paths_of(plan)
+    for rule in d.problem.security.origin_shares:
+        members = d.problem.members(rule.who)
+        for m, t, share in rule.shares(list(d.materials), list(d.periods)):
+            paths = cells.get((m, t), [])
+            total = sum(float(rows[-1][3]) for rows in paths)
+            own = sum(float(rows[-1][3]) for rows in paths if members & {r[2] for r in rows})
+            name = f"origin_share({rule.who},{m},{t}) [{rule.default_id}]"
+            yield _violation(name, own - share * total, [own, total])
+
+
 CHECKS: dict[Rule, Callable[[_Plan], Iterator[Violation]]] = {
+    Rule.STAGE_MAX: lambda plan: _stage_rules(plan, Rule.STAGE_MAX),
+    Rule.STAGE_MIN: lambda plan: _stage_rules(plan, Rule.STAGE_MIN),
+    Rule.ORIGIN: _origin_rules,
     Rule.MAX_SHARE: _max_share,
     Rule.COVER_WITHOUT: _cover_without,
     Rule.STOCK_COVER: _stock_cover,

@@ -1726,8 +1726,9 @@ STAGE_NOTHING = "nothing passes"
 """A stage of the figure through which none of the material passes."""
 STAGE_SHARES_NOTE = (
     "Each stage's tonnes [t REO] put out by the facilities (or sources) of each country, "
-    "as a share of all the stage's tonnes of the material; a source counts from the stage it "
-    "sells at on (what is bought at the last stage counts at the last stage only)."
+    "as a share of all the stage's tonnes of the material; a source counts in its country at "
+    "the stage it sells at and at every stage before it (oxide bought from China is read as "
+    "mined and separated there)."
 )
 """What the stage figure and the report's stage table count."""
 STAGE_TABLE_NOTE = (
@@ -1745,3 +1746,29 @@ def stage_share_caption(horizon: bool) -> str:
 def stage_segment(country: str, percent: float) -> str:
     """The label in a bar segment of the stage figure: the country and its share."""
     return f"{country} {percent:.0f}%"
+
+
+# --- rules per stage and per group of countries ---
+
+
+def _stage_rule_gives(
+    direction: str,
+) -> Callable[..., str]:
+    """The sentence of a stage or origin rule that gives: its share must move ``direction``."""
+
+    def gives(g: Relaxed, *, subject: str, where: str, path: str, short: str) -> str:
+        return (
+            f"{where}: rule {subject} must give {short} t (the relaxed plan is {short} t past "
+            f"its share of {percent(g.parameter)}); {path} must be {direction} {g.needed:.4g}"
+        )
+
+    return gives
+
+
+_GIVES.update(
+    {
+        "stage_max_share": _stage_rule_gives("at least"),
+        "stage_min_share": _stage_rule_gives("at most"),
+        "origin_share": _stage_rule_gives("at least"),
+    }
+)

@@ -934,6 +934,8 @@ class RuleRow:
     for max_share from the plan)."""
     share: float | None = None
     """max_share's sigma."""
+    read: tuple[Terms, Terms] | None = None
+    """A stage or origin rule's (what the country or group has, all of it)."""
 
 
 class _Plan:
@@ -1473,6 +1475,8 @@ class _Checker:
         yield from self.contract_rows()
         yield from self.separation_rows()
         yield from self.chain_rows()
+        yield from self.stage_rule_rows()
+        yield from self.origin_rule_rows()
         for k in self.problem.substitutes:
             yield from self.substitute_rows(k)
         yield from self.investment_rows()
@@ -1599,6 +1603,23 @@ class _Checker:
             for term in n.arriving_terms(s, m, t)
         ]
 
+    def without(self, rule: Any, m: str, t: str) -> Terms:
+        """The terms of m delivered in t without the rule's country: its sources', or with a
+        stage, those of the paths whose node at that stage stands elsewhere."""
+        if rule.stage is None:
+            return self.supply_of(m, t, lambda country: country != rule.country)
+        stages = self.n.stages
+        return self.stage_read(
+            stages[-1],
+            m,
+            t,
+            lambda c, j: (
+                c.countries[max(0, stages.index(rule.stage) - stages.index(c.stages[0]))]
+                != rule.country
+            ),
+            False,
+        )[0]
+
     def opening(self, m: str, t: str) -> tuple[Terms, float]:
         """The opening stock of m in t: a term, or the initial stock as a number."""
         n = self.n
@@ -1682,9 +1703,7 @@ class _Checker:
             for m in n.materials if rule.materials is None else rule.materials:
                 for t in n.periods:
                     terms, initial = self.opening(m, t)
-                    terms += (
-                        self.supply_of(m, t, lambda country, c=c: country != c) + saved_by[m, t]
-                    )
+                    terms += self.without(rule, m, t) + saved_by[m, t]
                     limit = rule.share * n.demand[m, t]
                     yield RuleRow(
                         f"cover_without({c},{m},{t})",
@@ -1805,6 +1824,114 @@ class _Checker:
             ]
             yield RuleRow(f"facility({f},{t})", "facility", f, "", t, "<=", terms, most)
 
+    def entering(self, m: str, t: str) -> list[tuple["Chain", Terms]]:
+        """Every path with what enters it in (m, t): p, or X for a one-node path."""
+        n = self.n
+        return [
+            (c, [(("p", c.label, m, t), 1.0)] if len(c.nodes) > 1 else supply)
+            for c in n.paths.values()
+            for supply in [n.supply_terms(c.nodes[0], m, t)]
+            if supply
+        ]
+
+    def worth(self, c: "Chain", j: int, m: str, t: str) -> float:
+        """Value per tonne entering path c, at its node j: the first band's price (the
+        reference price for a feed's material), plus the processing up to node j."""
+        n = self.n
+        bands = n.bands.get((c.nodes[0], m, t))
+        price = bands[0].price if bands else value_in(self.problem.reference_prices.get(m), t)
+        spent = sum(n.processing[c.nodes[k]] * c.factors[k - 1] for k in range(1, j + 1))
+        return price + spent
+
+    def stage_read(
+        self, stage: str, m: str, t: str, counts: Any, value: bool
+    ) -> tuple[Terms, Terms]:
+        """(the terms a stage or origin rule counts, all terms) at ``stage`` in (m, t)."""
+        stages = self.n.stages
+        own: Terms = []
+        total: Terms = []
+        for c, entered in self.entering(m, t):
+            j = max(0, stages.index(stage) - stages.index(c.stages[0]))
+            weight = self.worth(c, j, m, t) if value else c.factors[j]
+            terms = [(key, a * weight) for key, a in entered]
+            total += terms
+            own += terms if counts(c, j) else []
+        return own, total
+
+    def stage_rule_rows(self) -> Iterator[RuleRow]:
+        """stage_max_share / stage_min_share: own - share x all of a stage, <= or >= 0."""
+        problem, n = self.problem, self.n
+        for rule in problem.security.stage_shares:
+            most = rule.max_share is not None
+            given = rule.max_share if most else rule.min_share
+            members = set(problem.country_groups.get(rule.who, [rule.who]))
+            ident = rule.id or rule.default_id
+            for stage in [rule.stage] if rule.stage else n.stages:
+                for m in rule.materials or n.materials:
+                    for t in n.periods:
+                        share = given_in(given, t)
+                        if share is None:
+                            continue
+                        read = self.stage_read(
+                            stage,
+                            m,
+                            t,
+                            lambda c, j, members=members: c.countries[j] in members,
+                            rule.measure == "value",
+                        )
+                        yield self.share_rule_row(
+                            "stage_max_share" if most else "stage_min_share",
+                            f"({rule.who},{stage},{m},{t})",
+                            ident,
+                            (m, t),
+                            share,
+                            read,
+                        )
+
+    def origin_rule_rows(self) -> Iterator[RuleRow]:
+        """origin_share: the last stage's tonnes through the country or group, at most share x
+        all."""
+        problem, n = self.problem, self.n
+        for rule in problem.security.origin_shares:
+            members = set(problem.country_groups.get(rule.who, [rule.who]))
+            ident = rule.id or rule.default_id
+            for m in rule.materials or n.materials:
+                for t in n.periods:
+                    share = given_in(rule.max_share, t)
+                    if share is None:
+                        continue
+                    read = self.stage_read(
+                        n.stages[-1],
+                        m,
+                        t,
+                        lambda c, j, members=members: bool(members & set(c.countries)),
+                        False,
+                    )
+                    index = f"({rule.who},{m},{t})"
+                    yield self.share_rule_row("origin_share", index, ident, (m, t), share, read)
+
+    @staticmethod
+    def share_rule_row(
+        rule: str, index: str, ident: str, cell: MT, share: float, read: tuple[Terms, Terms]
+    ) -> RuleRow:
+        own, total = read
+        most = rule != "stage_min_share"
+        terms = own + [(key, -share * a) for key, a in total]
+        required = bool(own) and share < 1 if most else share > 0
+        sense = "<=" if most else ">="
+        return RuleRow(
+            rule + index,
+            rule,
+            ident,
+            *cell,
+            sense,
+            terms,
+            0.0,
+            required=required,
+            share=share,
+            read=read,
+        )
+
     def flows(self, plan: _Plan) -> None:
         """The flows table: one row per node of every path, material and period where its
         source can deliver, each node taking in what the one before put out and putting out
@@ -1856,6 +1983,9 @@ class _Checker:
             self.flow_row(c, i, entering, row)
             key = (c.stages[i], m, t, c.countries[i])
             expected[key] = expected.get(key, 0.0) + entering * c.factors[i]
+        for stage in n.stages[: n.stages.index(c.stages[0])]:  # a source is every stage before
+            key = (stage, m, t, c.countries[0])
+            expected[key] = expected.get(key, 0.0) + entering
 
     def flow_row(self, c: "Chain", i: int, entering: float, row: pd.Series) -> None:
         """One node of a path: its labels, tonnes in and out, and processing cost."""
@@ -1943,6 +2073,8 @@ class _Checker:
         if row.rule == "max_share":
             own = plan.purchased(row.material, row.period, lambda c: c == row.subject)
             return own, (row.share or 0.0) * plan.purchased(row.material, row.period)
+        if row.read is not None:
+            return plan.of(row.read[0]), (row.share or 0.0) * plan.of(row.read[1])
         if row.rule in ("capacity", "separation"):  # used against what there was + the new
             new = -plan.of([(key, a) for key, a in row.terms if a < 0])
             return plan.of(row.terms) + new, row.rhs + new
@@ -2249,6 +2381,8 @@ class _Checker:
         per_point = row.per_point
         if row.rule == "max_share":
             per_point = 0.01 * plan.purchased(row.material, row.period)
+        if row.read is not None:
+            per_point = 0.01 * plan.of(row.read[1])
         cost_per_point = float(record["cost_per_point"])
         if per_point is None:
             if not math.isnan(cost_per_point):

@@ -160,7 +160,9 @@ def test_three_stages(solver: SolverName) -> None:
     assert_unique(problem, ["facility(magnets,P1)"])
     shares = result.stage_shares.set_index(["stage", "country"])
     assert shares.loc[("ore", "AU"), "tonnes"] == _approx(60 / 0.9)
-    assert shares.loc[("oxide", "MY"), "share"] == _approx(1)
+    # China's magnets count at every stage up to theirs: 2 t of the oxide stage is CN
+    assert shares.loc[("oxide", "MY"), "share"] == _approx(60 / 62)
+    assert shares.loc[("ore", "CN"), "tonnes"] == _approx(2)
     assert shares.loc[("magnet", "JP"), "share"] == _approx(48 / 50)
     assert shares.loc[("magnet", "CN"), "share"] == _approx(2 / 50)
     # the existing rules count the delivered magnet by its source's country: AU
