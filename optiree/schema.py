@@ -16,8 +16,8 @@ import itertools
 import math
 import re
 import types
-from collections.abc import Callable, Iterable, Iterator, Mapping
-from typing import Annotated, Any, Literal, Self, Union, get_args, get_origin
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
+from typing import Annotated, Any, Literal, Self, TypeVar, Union, get_args, get_origin
 
 from pydantic import (
     AfterValidator,
@@ -958,6 +958,19 @@ def _unknown(
         )
 
 
+_Item = TypeVar("_Item", Source, Feed, Substitute)
+
+
+def _named(
+    items: Sequence[_Item], ident: str, loc: tuple[str | int, ...], what: str
+) -> Generator[InitErrorDetails, None, _Item | None]:
+    """The first of ``items`` with the id ``ident``; None, after an unknown-id error, if none
+    has it."""
+    known = [item.id for item in items]
+    yield from _unknown(loc, ident, known, what)
+    return items[known.index(ident)] if ident in known else None
+
+
 def _keys(
     mapping: Mapping[str, Any], loc: tuple[str | int, ...], known: list[str], what: str
 ) -> Iterator[InitErrorDetails]:
@@ -1864,10 +1877,10 @@ def _plant_target_errors(
             option.id,
         )
         return
-    source = next((s for s in p.sources if s.id == option.source), None)
+    source = yield from _named(p.sources, option.source, (*loc, "source"), "source")
     if source is None:
-        yield from _unknown((*loc, "source"), option.source, [s.id for s in p.sources], "source")
-    elif option.separation:
+        return
+    if option.separation:
         yield from _separation_target_errors(option, source, loc)
     else:
         yield from _feed_target_errors(p, option, source, loc)
@@ -1892,10 +1905,8 @@ def _feed_target_errors(
     p: Problem, option: Investment, source: Source, loc: tuple[str | int, ...]
 ) -> Iterator[InitErrorDetails]:
     """The source sells the feed, priced wherever its new capacity can serve."""
-    feed = next((f for f in source.feeds if f.id == option.feed), None)
+    feed = yield from _named(source.feeds, str(option.feed), (*loc, "feed"), "feed")
     if feed is None:
-        known = [f.id for f in source.feeds]
-        yield from _unknown((*loc, "feed"), str(option.feed), known, "feed")
         return
     unpriced = [
         t for t in serving_periods(p, option) if not _defined_in(feed.price_per_tonne_feed, t)
@@ -1915,10 +1926,8 @@ def _substitute_target_errors(
     p: Problem, option: Investment, loc: tuple[str | int, ...]
 ) -> Iterator[InitErrorDetails]:
     """The substitute is known and has a cost wherever the new line can serve."""
-    k = next((k for k in p.substitutes if k.id == option.substitute), None)
+    k = yield from _named(p.substitutes, str(option.substitute), (*loc, "substitute"), "substitute")
     if k is None:
-        known = [k.id for k in p.substitutes]
-        yield from _unknown((*loc, "substitute"), str(option.substitute), known, "substitute")
         return
     uncosted = [t for t in serving_periods(p, option) if not _defined_in(k.cost, t)]
     if uncosted:
@@ -1944,9 +1953,8 @@ def _source_target_errors(
             option.id,
         )
         return
-    source = next((s for s in p.sources if s.id == option.source), None)
+    source = yield from _named(p.sources, option.source, (*loc, "source"), "source")
     if source is None:
-        yield from _unknown((*loc, "source"), option.source, [s.id for s in p.sources], "source")
         return
     m = option.material
     if m not in source.capacity:
@@ -2117,8 +2125,7 @@ def _check_stages(p: Problem) -> Iterator[InitErrorDetails]:
         )
         return
     for i, s in enumerate(p.sources):
-        if s.stage is not None:
-            yield from _unknown(("sources", i, "stage"), s.stage, p.stages, "stage")
+        yield from _unknown(("sources", i, "stage"), s.stage, p.stages, "stage")
     sources = {s.id for s in p.sources}
     for i, f in enumerate(p.facilities):
         yield from _facility_errors(p, i, f, sources)
@@ -2193,7 +2200,7 @@ def _dead_ends(p: Problem) -> Iterator[InitErrorDetails]:
     if not p.stages:
         return
     takers, last = _takers(p), p.stages[-1]
-    ends = [("sources", i, "stage", s.id, s.stage) for i, s in enumerate(p.sources) if s.stage]
+    ends = [("sources", i, "stage", s.id, s.stage) for i, s in enumerate(p.sources)]
     ends += [("facilities", i, "id", f.id, f.stage) for i, f in enumerate(p.facilities)]
     for kind, i, field, node, stage in ends:
         if stage in p.stages and stage != last and node not in takers:
