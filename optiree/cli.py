@@ -172,6 +172,16 @@ def _refuse_taken(args: argparse.Namespace, *files: Path | None) -> None:
             raise _Stop(EXIT_INVALID, f"error: {path} already exists: give --force to replace it")
 
 
+def _refuse_taken_table(args: argparse.Namespace) -> None:
+    """Stop (exit 2) when the ``--out`` table exists and may not be replaced; a Parquet table
+    needs pyarrow, checked here, before the work rather than after it."""
+    from optiree.disruption.sweep import require_pyarrow
+
+    _refuse_taken(args, args.out)
+    if args.out is not None and args.out.suffix.lower() == ".parquet":
+        require_pyarrow()
+
+
 def _refuse_taken_results(args: argparse.Namespace) -> None:
     """Stop (exit 2) when ``--out`` holds results or figures and may not be replaced."""
     out: Path | None = args.out
@@ -543,7 +553,7 @@ def _sweep(args: argparse.Namespace) -> int:
         scenarios, origin = _sweep_scenarios(args, problem)
     except OptireeError as error:
         raise _Stop(EXIT_INVALID, f"error: {error}") from None
-    _refuse_taken(args, args.out)
+    _refuse_taken_table(args)
     swept = _swept(args, problem, scenarios, origin)
     return _exit(swept.all_optimal)
 
@@ -552,11 +562,9 @@ def _swept(
     args: argparse.Namespace, problem: Problem, scenarios: list[Scenario], origin: str
 ) -> Sweep:
     """Sweep ``scenarios``, print the summary and write the table to ``--out``, if given."""
-    from optiree.disruption.sweep import require_pyarrow, sweep, write_sweep
+    from optiree.disruption.sweep import sweep, write_sweep
     from optiree.disruption.sweep.table import with_price_factors
 
-    if args.out is not None and args.out.suffix.lower() == ".parquet":
-        require_pyarrow()  # before the sweep, not after it
     asked = _executor(args)
     executor = asked or _default(scenarios)
     swept = sweep(
@@ -1437,7 +1445,7 @@ def _simulate_flags(args: argparse.Namespace) -> tuple[int | str, list[str]]:
 
 def _simulate(args: argparse.Namespace) -> int:
     from optiree.disruption.simulate import load_process, simulate
-    from optiree.disruption.sweep import require_pyarrow, write_sweep
+    from optiree.disruption.sweep import write_sweep
 
     problem = _load(args.file)
     try:
@@ -1445,10 +1453,8 @@ def _simulate(args: argparse.Namespace) -> int:
     except OptireeError as error:
         raise _Stop(EXIT_INVALID, f"error: {error}") from None
     process = _read_input(args.process, "process", load_process)
-    _refuse_taken(args, args.out)
+    _refuse_taken_table(args)
     try:
-        if args.out is not None and args.out.suffix.lower() == ".parquet":
-            require_pyarrow()  # before the simulation, not after it
         simulated = simulate(
             problem,
             process,
