@@ -566,7 +566,11 @@ def _priced(
     }
 
 
-def _value(variable: pulp.LpVariable) -> float:
+def _value(variable: pulp.LpVariable | None) -> float:
+    """The solution value of ``variable`` (0 where it is missing, none was read, or below
+    ``ZERO``)."""
+    if variable is None:
+        return 0.0
     return _clean(float(variable.varValue or 0.0))
 
 
@@ -723,7 +727,7 @@ def _shortage(model: LpModel) -> pd.DataFrame:
             (m, t, d.demand[m, t], tonnes, d.penalty[m], tonnes * d.penalty[m])
             for m in d.penalty
             for t in d.periods
-            for tonnes in [_value(model.short[m, t]) if (m, t) in model.short else 0.0]
+            for tonnes in [_value(model.short.get((m, t)))]
         ],
         columns=COLUMNS["shortage"],
     )
@@ -984,12 +988,12 @@ def _inventory(model: LpModel, supply: pd.DataFrame, substitution: pd.DataFrame)
         opening = d.initial[m]
         for t in d.periods:
             closing = _value(model.stock[m, t])
-            short = _value(model.short[m, t]) if (m, t) in model.short else 0.0
+            short = _value(model.short.get((m, t)))
             below = charged = 0.0
             if (m, t) in model.gap:  # a strategic stock: what the plan is below its target
                 below = _clean(max(0.0, d.stock_cover[m, t] * d.demand[m, t] - closing))
                 charged = _clean(max(0.0, below - short))
-            sold = _value(model.sell[m, t]) if (m, t) in model.sell else 0.0
+            sold = _value(model.sell.get((m, t)))
             purchased = float(bought.get((m, t), 0.0))
             saved = float(substituted.get(t, 0.0))
             surplus = _clean(opening + purchased + saved + short - d.demand[m, t] - sold - closing)
