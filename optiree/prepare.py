@@ -777,15 +777,15 @@ def _with_investments(data: ProblemData) -> ProblemData:
     options = tuple(_option(problem, o) for o in problem.investments)
     served = _served(data.periods, options)
     segments = dict(data.segments)
+    sources = {x.id: x for x in problem.sources}
     for s, m, t in served.supply:
         if (s, m, t) not in segments:
-            source = next(x for x in problem.sources if x.id == s)
-            segments[s, m, t] = _bands(problem, source, m, t, 0.0)
+            segments[s, m, t] = _bands(problem, sources[s], m, t, 0.0)
     sub_capacity, sub_cost = dict(data.sub_capacity), dict(data.sub_cost)
+    substitutes = {x.id: x for x in problem.substitutes}
     for k, t in served.units:
-        sub = next(x for x in problem.substitutes if x.id == k)
         sub_capacity.setdefault((k, t), 0.0)
-        sub_cost.setdefault((k, t), value_at(sub.cost, t))
+        sub_cost.setdefault((k, t), value_at(substitutes[k].cost, t))
     feed_capacity, feed_price = dict(data.feed_capacity), dict(data.feed_price)
     feeds = {f.id: f for source in problem.sources for f in source.feeds}
     for f, t in served.feed:
