@@ -1080,13 +1080,13 @@ def _unpriced_capacity(p: Problem, i: int, s: Source, m: str) -> Iterator[InitEr
 
 def _sells_unpriced(p: Problem, s: Source, m: str, t: str) -> bool:
     """``s`` can sell ``m`` in ``t``, with no tiers, own price or reference price for it there."""
-    own, reference = s.prices.get(m), p.reference_prices.get(m)
-    return (
-        _positive_in(s.capacity[m], t)
-        and not own_priced(s, m)
-        and not (own is not None and _defined_in(own, t))
-        and not (reference is not None and _defined_in(reference, t))
-    )
+    return _positive_in(s.capacity[m], t) and not own_priced(s, m) and not _priced_in(p, s, m, t)
+
+
+def _priced_in(p: Problem, s: Source, m: str, t: str) -> bool:
+    """``s`` has its own price or a reference price for ``m`` in ``t``."""
+    prices = (s.prices.get(m), p.reference_prices.get(m))
+    return any(price is not None and _defined_in(price, t) for price in prices)
 
 
 def _check_feed_ids(p: Problem) -> Iterator[InitErrorDetails]:
@@ -1300,7 +1300,7 @@ def _capacity_for(
 
 def tier_priced(tiers: list[Tier] | None) -> bool:
     """Tiers that give every band a price of its own need no list price."""
-    return bool(tiers) and all(tier.price is not None for tier in tiers or [])
+    return bool(tiers and all(tier.price is not None for tier in tiers))
 
 
 def own_priced(s: Source, m: str) -> bool:
@@ -1991,13 +1991,7 @@ def _unpriced_investment(
 ) -> Iterator[InitErrorDetails]:
     """The source has a price for the material wherever the new capacity can serve."""
     m = str(option.material)
-    own, reference = source.prices.get(m), p.reference_prices.get(m)
-    unpriced = [
-        t
-        for t in serving_periods(p, option)
-        if not (own is not None and _defined_in(own, t))
-        and not (reference is not None and _defined_in(reference, t))
-    ]
+    unpriced = [t for t in serving_periods(p, option) if not _priced_in(p, source, m, t)]
     if unpriced:
         yield error_detail(
             (*loc, "material"),
@@ -2129,9 +2123,11 @@ def _check_stages(p: Problem) -> Iterator[InitErrorDetails]:
     sources = {s.id for s in p.sources}
     for i, f in enumerate(p.facilities):
         yield from _facility_errors(p, i, f, sources)
+    if not p.stages:
+        return  # no facility either (refused above): nothing is routed
     errors = list(_dead_ends(p))
     yield from errors
-    if p.stages and not errors and (count := _path_count(p)) > MAX_PATHS:
+    if not errors and (count := _path_count(p)) > MAX_PATHS:
         yield error_detail(
             ("facilities",),
             "too_many_paths",
@@ -2196,9 +2192,7 @@ def _route_errors(
 
 def _dead_ends(p: Problem) -> Iterator[InitErrorDetails]:
     """Every source and facility before the last stage is taken from by some facility: its
-    product must be able to reach demand."""
-    if not p.stages:
-        return
+    product must be able to reach demand. With stages only."""
     takers, last = _takers(p), p.stages[-1]
     ends = [("sources", i, "stage", s.id, s.stage) for i, s in enumerate(p.sources)]
     ends += [("facilities", i, "id", f.id, f.stage) for i, f in enumerate(p.facilities)]
