@@ -407,9 +407,10 @@ def _chain(plan: _Plan) -> Iterator[Violation]:
     ):
         name = f"flow({path},{m},{t})"
         yield _violation(name, -min(into, out), [into, out])
+        ratio = 1.0
         if step:
             yield _violation(f"{name} into {node}", abs(into - previous), [into, previous])
-        ratio = yields[node] if step else 1.0
+            ratio = yields[node]
         yield _violation(f"{name} out of {node}", abs(out - ratio * into), [out, into])
         previous = out
     keys = ("source", "material", "period")
