@@ -383,8 +383,9 @@ def _place(loc: tuple[str | int, ...], places: dict[Path_, tuple[str, int]]) -> 
             column = "D (value)" if size == len(path) else "B (field)"
             return cell_place(*min(under, key=lambda where: where[1]), column)
     top = path[0] if path else ""
-    sheet = top if top in SHEETS else "problem"
-    return f"sheet {sheet!r}" + ("" if top in SHEETS else f", no row with item {top!r}")
+    if top in SHEETS:
+        return f"sheet {top!r}"
+    return f"sheet 'problem', no row with item {top!r}"
 
 
 def _placed(error: ValidationError, places: dict[Path_, tuple[str, int]]) -> ValidationError:
