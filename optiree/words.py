@@ -1050,6 +1050,7 @@ SHEET_NOTES = {
     "budgets": "one numbered item per budget: investor, per_period and total [currency]",
     "facilities": "one numbered item per facility: id, stage, country, capacity [t taken in "
     "per period], output_per_input, processing_cost [currency per t], takes_from",
+    "country_groups": "item: a group's name; value: its countries, written [AU, JP, US]",
 }
 """What each sheet of a problem workbook holds, with units: the comment on its value header."""
 
