@@ -399,10 +399,14 @@ def _who(problem: Problem, asked: _Asked) -> str:
     if asked.group is None:
         _check_country(problem, asked.country)
         return asked.country
-    if asked.group not in problem.country_groups:
-        known = ", ".join(problem.country_groups) or "none"
-        raise ArgumentError(f"unknown group {asked.group!r}; the country_groups are: {known}")
+    _check_group(problem, asked.group)
     return asked.group
+
+
+def _check_group(problem: Problem, group: str) -> None:
+    if group not in problem.country_groups:
+        known = list(problem.country_groups)
+        raise ArgumentError(f"unknown group {group!r}; the country_groups are: {known}")
 
 
 def _at(table: pd.DataFrame, kind: str, keys: list[str], chosen: "pd.Series[bool]") -> set[str]:

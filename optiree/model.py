@@ -565,17 +565,15 @@ class _Builder:
                         0.0,
                         subject=c,
                         parameter=share,
-                        share_of=self.group_read(c, sellers),
+                        share_of=self.group_read(c, m, t),
                     )
 
-    def group_read(self, c: str, sellers: list[tuple[str, Terms]]) -> tuple[Terms, Terms] | None:
+    def group_read(self, c: str, m: str, t: str) -> tuple[Terms, Terms] | None:
         """A group's max_share row is read from (its countries' tonnes, all tonnes), as a
         stage rule's; None for a country's (read off the shares table)."""
         if c not in self.data.problem.country_groups:
             return None
-        members, country = self.data.problem.members(c), self.data.country
-        own = [term for s, ts in sellers if country[s] in members for term in ts]
-        return own, [term for _, ts in sellers for term in ts]
+        return self.bought(m, t, self.data.problem.members(c)), self.bought(m, t)
 
     def share_terms(
         self, c: str, share: float, sellers: list[tuple[str, Terms]]

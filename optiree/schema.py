@@ -532,7 +532,7 @@ class CoverRule(StrictModel):
     @property
     def who(self) -> str:
         """The country or group it names."""
-        return self.country or self.group or ""
+        return next(filter(None, (self.country, self.group)), "")
 
 
 class _ShareRule(StrictModel):
@@ -1229,12 +1229,12 @@ def _cover_rule_errors(p: Problem) -> Iterator[InitErrorDetails]:
 
 def _unknown_who(p: Problem, loc: tuple[str | int, ...], who: str) -> Iterator[InitErrorDetails]:
     """An error where ``who`` is neither a country of the sources nor a group, naming both."""
-    if who not in p.countries and who not in p.country_groups:
-        groups = _known(p.country_groups)
+    if who not in [*p.countries, *p.country_groups]:
         yield error_detail(
             loc,
             "unknown_country",
-            f"unknown country or group {who!r}; countries: {_known(p.countries)}; groups: {groups}",
+            f"unknown country or group {who!r}; countries: {_known(p.countries)}; "
+            f"groups: {_known(p.country_groups)}",
             who,
         )
 
