@@ -3,7 +3,6 @@ group of ``country_groups`` as well as a country, hand-solved on every solver wi
 prices checked by finite difference, a group of one country against the country rule on random
 problems, and the validation errors at their fields."""
 
-import copy
 from typing import Any
 
 import pytest
@@ -17,6 +16,8 @@ from optiree.solve import SolverName
 from optiree.verify import TOLERANCE, verify
 from tests.checker import check
 from tests.strategies import problems
+from tests.test_stage_rules import _solve as _solved
+from tests.test_stage_rules import _with as _with_rules
 from tests.unique import assert_unique
 
 Document = dict[str, Any]
@@ -38,17 +39,13 @@ THREE: Document = {
 
 
 def _with(**security: Any) -> Document:
-    changed = copy.deepcopy(THREE)
-    changed["security"] = security
-    return changed
+    return _with_rules(THREE, **security)
 
 
 def _solve(document: Document, solver: SolverName = "highs") -> Result:
-    problem = Problem.model_validate(document)
-    result = optiree.solve(problem, solver)
-    assert result.status == "optimal", result.message
-    assert check(problem, result) == []
-    assert verify(prepare(problem), result.tables()).relative <= TOLERANCE
+    """The optimal plan, checked by tests/checker.py and by optiree's own verify."""
+    result = _solved(document, solver)
+    assert verify(prepare(Problem.model_validate(document)), result.tables()).relative <= TOLERANCE
     return result
 
 
