@@ -796,7 +796,9 @@ def _frontier_command(commands: Commands) -> None:
 def _stage_rule_flags(command: argparse.ArgumentParser) -> None:
     """--group and --stage: whose share, and at which stage, a stage or origin rule sweeps."""
     command.add_argument(
-        "--group", help="a group of country_groups a stage or origin rule names (not --country)"
+        "--group",
+        help="a group of country_groups the rule names instead of --country (any share or "
+        "cover rule)",
     )
     command.add_argument(
         "--stage", help="the stage of a stage_max_share or stage_min_share rule (default: every)"

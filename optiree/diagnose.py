@@ -557,13 +557,13 @@ class _Reader:
         asked = self.demand.get((m, t), math.nan)
         parameter = math.nan if r.parameter is None else r.parameter
         capacity = math.nan
-        if r.rule is Rule.MAX_SHARE:
+        if r.share_of is not None:
+            value, limit, needed = _share_reading(r.share_of, parameter)
+        elif r.rule is Rule.MAX_SHARE:
             # Rule form: tonnes from the country <= share x all purchases of (m, t).
             value = self.by_country.get((str(r.subject), m, t), 0.0)
             limit = parameter * total
             needed = value / total if total > 0 else math.nan
-        elif r.share_of is not None:
-            value, limit, needed = _share_reading(r.share_of, parameter)
         else:
             value = _lhs(r.constraint, {r.slack.name}) + r.shift
             limit = -r.constraint.constant + r.shift

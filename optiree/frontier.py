@@ -179,8 +179,8 @@ class _Rule:
 
 
 def _max_share(problem: Problem, asked: _Asked) -> _Rule:
-    country = asked.country
-    _check_country(problem, country)
+    country = _who(problem, asked)
+    members = problem.members(country)
 
     def set_level(problem: Problem, level: float | None) -> Problem:
         shares = {c: s for c, s in problem.security.max_country_share.items() if c != country}
@@ -190,25 +190,26 @@ def _max_share(problem: Problem, asked: _Asked) -> _Rule:
 
     def reached(result: Result) -> float:
         shares = result.shares
-        own = shares[(shares["country"] == country) & (shares["tonnes"] > 0)]
-        return float(own["share"].max()) if not own.empty else 0.0
+        own = shares[shares["country"].isin(members) & (shares["tonnes"] > 0)]
+        summed = own.groupby(["material", "period"])["share"].sum()
+        return float(summed.max()) if not summed.empty else 0.0
 
     return _Rule(CATALOGUE[Rule.MAX_SHARE], country, set_level, reached)
 
 
 def _cover_without(problem: Problem, asked: _Asked) -> _Rule:
-    country = asked.country
-    _check_country(problem, country)
+    country = _who(problem, asked)
     materials = _cover_materials(problem, country, asked.material)
+    field = "group" if asked.group else "country"
 
     def set_level(problem: Problem, level: float | None) -> Problem:
-        rules = [r for r in problem.security.min_cover_without if r.country != country]
+        rules = [r for r in problem.security.min_cover_without if r.who != country]
         if level is not None:
-            rules.append(CoverRule(country=country, share=level, materials=materials))
+            rules.append(CoverRule(**{field: country}, share=level, materials=materials))
         return problem.derive(security=problem.security.derive(min_cover_without=rules))
 
     def reached(result: Result) -> float:
-        return _covered_without(result, country, materials)
+        return _covered_without(result, problem.members(country), materials)
 
     return _Rule(CATALOGUE[Rule.COVER_WITHOUT], country, set_level, reached)
 
@@ -218,15 +219,17 @@ def _cover_materials(problem: Problem, country: str, material: str | None) -> li
     problem's own rule; None: all."""
     if material is not None and material not in problem.material_ids:
         raise ArgumentError(f"unknown material {material!r}")
-    existing = next((r for r in problem.security.min_cover_without if r.country == country), None)
+    existing = next((r for r in problem.security.min_cover_without if r.who == country), None)
     return [material] if material else (existing.materials if existing else None)
 
 
-def _covered_without(result: Result, country: str, materials: list[str] | None) -> float:
-    """The least share of demand the plan covers without ``country``: opening stock + other
+def _covered_without(
+    result: Result, countries: frozenset[str], materials: list[str] | None
+) -> float:
+    """The least share of demand the plan covers without ``countries``: opening stock + other
     supply + substitution, / demand (of ``materials``; None: all)."""
     inventory = result.inventory
-    bought = result.supply[result.supply["country"] != country]
+    bought = result.supply[~result.supply["country"].isin(countries)]
     others = bought.groupby(["material", "period"])["tonnes"].sum()
     rows = inventory[inventory["demand"] > 0]
     if materials:
@@ -389,6 +392,21 @@ def _check_country(problem: Problem, country: str) -> None:
     if country not in problem.countries:
         known = ", ".join(problem.countries)
         raise ArgumentError(f"unknown country {country!r}; the sources' countries are: {known}")
+
+
+def _who(problem: Problem, asked: _Asked) -> str:
+    """The country, or the group (``--group``), of a max_share or cover_without frontier."""
+    if asked.group is None:
+        _check_country(problem, asked.country)
+        return asked.country
+    _check_group(problem, asked.group)
+    return asked.group
+
+
+def _check_group(problem: Problem, group: str) -> None:
+    if group not in problem.country_groups:
+        known = list(problem.country_groups)
+        raise ArgumentError(f"unknown group {group!r}; the country_groups are: {known}")
 
 
 def _at(table: pd.DataFrame, kind: str, keys: list[str], chosen: "pd.Series[bool]") -> set[str]:
@@ -679,8 +697,8 @@ def frontier(
             the investments may take over the horizon [money]; docs/frontier.md).
         material: the material of a ``stock_cover`` frontier; for ``cover_without``, restrict
             the rule to it (default: the problem's rule's materials, or all).
-        group: for a stage or origin rule, the group in ``country_groups`` it names instead
-            of ``country``.
+        group: the group in ``country_groups`` the rule names instead of ``country`` (a
+            ``max_share``, ``cover_without``, stage or origin rule).
         stage: for a ``stage_max_share`` or ``stage_min_share`` frontier, the stage the rule
             holds at (default: every stage); it sweeps tonnes, of ``material`` or of all.
         investor: the investor of a ``budget`` frontier: its budget is replaced by a total at

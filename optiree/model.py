@@ -19,7 +19,7 @@ first period of each material whose demand to date exceeds all supply possible t
 import functools
 import itertools
 import math
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -357,14 +357,16 @@ class _Builder:
                     saved_by_mt.setdefault((m, t), []).append((u, tonnes))
         return saved_by_mt
 
-    def bought(self, m: str, t: str, country: str | None = None, *, without: bool = False) -> Terms:
-        """Tonnes of ``m`` delivered in ``t``: from every source, from ``country`` only, or
-        (``without``) from every source outside it."""
+    def bought(
+        self, m: str, t: str, countries: Collection[str] | None = None, *, without: bool = False
+    ) -> Terms:
+        """Tonnes of ``m`` delivered in ``t``: from every source, from ``countries`` only, or
+        (``without``) from every source outside them."""
         d = self.data
         return [
             term
             for s, terms in self.supply_by_mt.get((m, t), [])
-            if country is None or (d.country[s] == country) != without
+            if countries is None or (d.country[s] in countries) != without
             for term in terms
         ]
 
@@ -563,22 +565,30 @@ class _Builder:
                         0.0,
                         subject=c,
                         parameter=share,
+                        share_of=self.group_read(c, m, t),
                     )
+
+    def group_read(self, c: str, m: str, t: str) -> tuple[Terms, Terms] | None:
+        """A group's max_share row is read from (its countries' tonnes, all tonnes), as a
+        stage rule's; None for a country's (read off the shares table)."""
+        if c not in self.data.problem.country_groups:
+            return None
+        return self.bought(m, t, self.data.problem.members(c)), self.bought(m, t)
 
     def share_terms(
         self, c: str, share: float, sellers: list[tuple[str, Terms]]
     ) -> tuple[Terms, Terms]:
         """Tonnes from c less share x all tonnes: a - share x a for c's terms (first), -share x
         a for the others'."""
-        country = self.data.country
-        own = [(v, a - share * a) for s, ts in sellers if country[s] == c for v, a in ts]
-        others = [(v, -share * a) for s, ts in sellers if country[s] != c for v, a in ts]
+        country, members = self.data.country, self.data.problem.members(c)
+        own = [(v, a - share * a) for s, ts in sellers if country[s] in members for v, a in ts]
+        others = [(v, -share * a) for s, ts in sellers if country[s] not in members for v, a in ts]
         return own, others
 
     def cover_without(self) -> None:
         d = self.data
         for rule in d.problem.security.min_cover_without:
-            c = rule.country
+            c = rule.who
             for m in rule.materials or d.materials:
                 for t in d.periods:
                     need = rule.share * d.demand[m, t]
@@ -603,9 +613,10 @@ class _Builder:
     def without(self, rule: CoverRule, m: str, t: str) -> Terms:
         """Tonnes of (m, t) delivered without the rule's country: from its other sources, or
         with a stage, down the paths that have no node of the country at that stage."""
+        members = self.data.problem.members(rule.who)
         if rule.stage is None:
-            return self.bought(m, t, rule.country, without=True)
-        elsewhere = _elsewhere(self.data, rule.stage, rule.country)
+            return self.bought(m, t, members, without=True)
+        elsewhere = _elsewhere(self.data, rule.stage, members)
         return self.at_stage(self.data.stages[-1], (m, t), elsewhere, False)[0]
 
     def stock_cover(self) -> None:
@@ -995,10 +1006,12 @@ def _through(members: frozenset[str]) -> Callable[[Path, int], bool]:
     return lambda path, j: not members.isdisjoint(path.countries)
 
 
-def _elsewhere(data: ProblemData, stage: str, country: str) -> Callable[[Path, int], bool]:
-    """Whether a path counts for a cover without ``country`` at ``stage``: its node there
+def _elsewhere(
+    data: ProblemData, stage: str, countries: Collection[str]
+) -> Callable[[Path, int], bool]:
+    """Whether a path counts for a cover without ``countries`` at ``stage``: its node there
     stands elsewhere."""
-    return lambda path, j: path.countries[data.node_at(path, stage)] != country
+    return lambda path, j: path.countries[data.node_at(path, stage)] not in countries
 
 
 def _lp_name(name: str) -> str:
@@ -1124,7 +1137,7 @@ def _set_cover(problem: Problem, country: str, period: str | None, value: float)
 
 
 def _cover_index(problem: Problem, country: str) -> int:
-    countries = [rule.country for rule in problem.security.min_cover_without]
+    countries = [rule.who for rule in problem.security.min_cover_without]
     return _index(countries, country, f"min_cover_without rule for {country!r}")
 
 

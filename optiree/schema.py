@@ -511,15 +511,28 @@ class Surplus(StrictModel):
 
 
 class CoverRule(StrictModel):
-    """At least ``share`` of each period's demand must be coverable without ``country``."""
+    """At least ``share`` of each period's demand must be coverable without ``country``, or
+    without every country of ``group`` at once."""
 
-    country: Id
+    country: Id | None = None
+    group: Id | None = None
+    """A name in ``country_groups``: give ``country`` or ``group``."""
     share: Share
     materials: IdList | None = None
     """Default: every material."""
     stage: Id | None = None
     """With stages: leave the country out at this stage only (tonnes whose path has no node
     of the country there); default: leave out the sources of the country."""
+
+    @model_validator(mode="after")
+    def _one_target(self) -> Self:
+        _exactly_one(self, "country", "group", "rule_target", "a cover rule names")
+        return self
+
+    @property
+    def who(self) -> str:
+        """The country or group it names."""
+        return next(filter(None, (self.country, self.group)), "")
 
 
 class _ShareRule(StrictModel):
@@ -610,7 +623,8 @@ class OriginRule(_ShareRule):
 
 class Security(StrictModel):
     max_country_share: dict[Id, Share] = {}
-    """Country -> largest share of each material's purchases in a period."""
+    """Country or group (of ``country_groups``) -> largest share of each material's purchases
+    in a period from it (from the group's countries together)."""
     min_cover_without: list[CoverRule] = []
     min_stock_cover: dict[Id, NumberPerPeriod] = {}
     """Material -> closing stock as a multiple of that period's demand (2 = two periods); a
@@ -1176,9 +1190,8 @@ def _check_surplus(p: Problem) -> Iterator[InitErrorDetails]:
 def _check_security(p: Problem) -> Iterator[InitErrorDetails]:
     """The security rules name known countries, materials and periods."""
     security = p.security
-    yield from _keys(
-        security.max_country_share, ("security", "max_country_share"), p.countries, "country"
-    )
+    for c in security.max_country_share:
+        yield from _unknown_who(p, ("security", "max_country_share", c), c)
     yield from _cover_rule_errors(p)
     yield from _keys(
         security.min_stock_cover, ("security", "min_stock_cover"), p.material_ids, "material"
@@ -1212,18 +1225,31 @@ def _min_suppliers_errors(p: Problem) -> Iterator[InitErrorDetails]:
 
 
 def _cover_rule_errors(p: Problem) -> Iterator[InitErrorDetails]:
-    """One cover rule per country, each naming a known country and materials."""
+    """One cover rule per country or group, each naming a known one and materials."""
     rules = p.security.min_cover_without
-    cover_countries = [rule.country for rule in rules]
+    cover_countries = [rule.who for rule in rules]
     yield from _duplicates(
         cover_countries, ("security", "min_cover_without"), ("country",), "cover rule country"
     )
     for i, rule in enumerate(rules):
         loc = ("security", "min_cover_without", i)
-        yield from _unknown((*loc, "country"), rule.country, p.countries, "country")
+        field = "country" if rule.country else "group"
+        yield from _unknown_who(p, (*loc, field), rule.who)
         yield from _id_list(rule.materials, (*loc, "materials"), p.material_ids, "material")
         if rule.stage is not None:
             yield from _unknown((*loc, "stage"), rule.stage, p.stages, "stage")
+
+
+def _unknown_who(p: Problem, loc: tuple[str | int, ...], who: str) -> Iterator[InitErrorDetails]:
+    """An error where ``who`` is neither a country of the sources nor a group, naming both."""
+    if who not in [*p.countries, *p.country_groups]:
+        yield error_detail(
+            loc,
+            "unknown_country",
+            f"unknown country or group {who!r}; countries: {_known(p.countries)}; "
+            f"groups: {_known(p.country_groups)}",
+            who,
+        )
 
 
 def _stock_days_errors(p: Problem, m: str, days: Any) -> Iterator[InitErrorDetails]:

@@ -13,7 +13,7 @@ relative to the size of the numbers in the row: ``violation / max(1, |terms|)``.
 
 import itertools
 import math
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,10 +135,10 @@ class _Plan:
     def saved(self, m: str, t: str) -> float:
         return self.saved_by_mt.get((m, t), 0.0)
 
-    def without(self, country: str, m: str, t: str) -> float:
-        """Tonnes of (m, t) delivered from outside ``country``."""
+    def without(self, countries: Collection[str], m: str, t: str) -> float:
+        """Tonnes of (m, t) delivered from outside ``countries``."""
         d = self.data
-        return sum(x for s, x in self.by_mt.get((m, t), []) if d.country[s] != country)
+        return sum(x for s, x in self.by_mt.get((m, t), []) if d.country[s] not in countries)
 
     def opening(self, m: str, t: str) -> float:
         before = self.data.previous(t)
@@ -261,8 +261,9 @@ def _balance(plan: _Plan) -> Iterator[Violation]:
 def _max_share(plan: _Plan) -> Iterator[Violation]:
     d = plan.data
     for c, share in d.problem.security.max_country_share.items():
+        members = d.problem.members(c)
         for (m, t), delivered in plan.by_mt.items():
-            own = sum(x for s, x in delivered if d.country[s] == c)
+            own = sum(x for s, x in delivered if d.country[s] in members)
             total = plan.delivered[m, t]
             yield _violation(f"max_share({c},{m},{t})", own - share * total, [own, total])
 
@@ -270,7 +271,7 @@ def _max_share(plan: _Plan) -> Iterator[Violation]:
 def _cover_without(plan: _Plan) -> Iterator[Violation]:
     d = plan.data
     for rule in d.problem.security.min_cover_without:
-        c = rule.country
+        c = rule.who
         for m in rule.materials or d.materials:
             for t in d.periods:
                 have = _without(plan, rule, m, t) + plan.saved(m, t) + plan.opening(m, t)
@@ -281,11 +282,12 @@ def _cover_without(plan: _Plan) -> Iterator[Violation]:
 def _without(plan: _Plan, rule: CoverRule, m: str, t: str) -> float:
     """Tonnes of (m, t) delivered without the rule's country (at its stage, with one: read
     off the flows table, each path's country at the stage)."""
+    members = plan.data.problem.members(rule.who)
     if rule.stage is None:
-        return plan.without(rule.country, m, t)
+        return plan.without(members, m, t)
     paths = _paths_of(plan).get((m, t), [])
     at = [_share_read(plan, rows, rule.stage, (m, t), False)[0] for rows in paths]
-    return sum(float(rows[-1][3]) for rows, c in zip(paths, at, strict=True) if c != rule.country)
+    return sum(float(rows[-1][3]) for rows, c in zip(paths, at, strict=True) if c not in members)
 
 
 def _stock_cover(plan: _Plan) -> Iterator[Violation]:

@@ -1606,8 +1606,10 @@ class _Checker:
     def without(self, rule: Any, m: str, t: str) -> Terms:
         """The terms of m delivered in t without the rule's country: its sources', or with a
         stage, those of the paths whose node at that stage stands elsewhere."""
+        who = rule.country or rule.group
+        members = set(self.problem.country_groups.get(who, [who]))
         if rule.stage is None:
-            return self.supply_of(m, t, lambda country: country != rule.country)
+            return self.supply_of(m, t, lambda country: country not in members)
         stages = self.n.stages
         return self.stage_read(
             stages[-1],
@@ -1615,7 +1617,7 @@ class _Checker:
             t,
             lambda c, j: (
                 c.countries[max(0, stages.index(rule.stage) - stages.index(c.stages[0]))]
-                != rule.country
+                not in members
             ),
             False,
         )[0]
@@ -1677,12 +1679,13 @@ class _Checker:
 
     def share_row(self, c: str, share: float, m: str, t: str) -> RuleRow:
         n = self.n
+        members = set(self.problem.country_groups.get(c, [c]))
         terms = [
-            (key, a * ((1.0 if country == c else 0.0) - share))
+            (key, a * ((1.0 if country in members else 0.0) - share))
             for s, country in n.country.items()
             for key, a in n.arriving_terms(s, m, t)
         ]
-        own = self.supply_of(m, t, lambda country: country == c)
+        own = self.supply_of(m, t, lambda country: country in members)
         return RuleRow(
             f"max_share({c},{m},{t})",
             "max_share",
@@ -1699,7 +1702,7 @@ class _Checker:
     def cover_rows(self, saved_by: dict[MT, Terms]) -> Iterator[RuleRow]:
         n = self.n
         for rule in self.problem.security.min_cover_without:
-            c = rule.country
+            c = rule.country or rule.group
             for m in n.materials if rule.materials is None else rule.materials:
                 for t in n.periods:
                     terms, initial = self.opening(m, t)
@@ -2071,7 +2074,8 @@ class _Checker:
         """The row's value and limit in the rule's own terms, as the constraints table has
         them."""
         if row.rule == "max_share":
-            own = plan.purchased(row.material, row.period, lambda c: c == row.subject)
+            members = set(self.problem.country_groups.get(row.subject, [row.subject]))
+            own = plan.purchased(row.material, row.period, lambda c: c in members)
             return own, (row.share or 0.0) * plan.purchased(row.material, row.period)
         if row.read is not None:
             return plan.of(row.read[0]), (row.share or 0.0) * plan.of(row.read[1])

@@ -188,7 +188,7 @@ BAD_INPUT: dict[str, tuple[Edit, str, str]] = {
     "unknown country in a rule": (
         lambda d: d["security"]["max_country_share"].update(RU=0.5),
         "security.max_country_share.RU",
-        "unknown country 'RU'",
+        "unknown country or group 'RU'; countries: 'CN', 'AU'",
     ),
     "no price where a source can sell": (
         lambda d: d["reference_prices"].pop("Tb"),
