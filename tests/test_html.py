@@ -284,11 +284,11 @@ def test_a_problem_with_stages_shows_its_shares_by_stage() -> None:
     table = page.split('<h2 id="stage-shares">', 1)[1].split("</table>", 1)[0]
     assert [h for h in _headers(table) if "_" in h] == []
     assert _headers(table)[:3] == ["stage", "material", "country"]
-    # Dy at the oxide stage in 2026Q1: China separates 95.6%, Malaysia (Kuantan) 4.4%.
+    # Dy at the oxide stage in 2026Q1: China separates 95.8%, Malaysia (Kuantan) 4.2%.
     row = re.search(r"<th[^>]*>oxide</th><th[^>]*>Dy</th><th[^>]*>CN</th>(.*?)</tr>", table)
     assert row is not None, table[:2000]
     first = re.findall(r"<td[^>]*>([^<]*)</td>", row.group(1))[0]
     shares = result.stage_shares.set_index(["stage", "material", "country", "period"])["share"]
-    assert first == f"{100 * shares[('oxide', 'Dy', 'CN', '2026Q1')]:.1f}" == "95.6"
+    assert first == f"{100 * shares[('oxide', 'Dy', 'CN', '2026Q1')]:.1f}" == "95.8"
     plain = render_report(*small())
     assert "stage-shares" not in plain

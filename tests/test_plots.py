@@ -559,10 +559,10 @@ def test_stage_bars_are_the_stage_shares(japan_stages: optiree.Result) -> None:
         for stage in stages:  # each bar is whole
             assert sum(w for (s, _), w in drawn.items() if s == stage) == pytest.approx(100)
     dy = _stage_bars(figure.axes[0])
-    assert dy[("oxide", "CN")] == pytest.approx(92.3, abs=0.05)  # China separates 92%
-    assert dy[("concentrate", "CN")] == pytest.approx(39.3, abs=0.05)  # but mines 39%
+    assert dy[("oxide", "CN")] == pytest.approx(92.7, abs=0.05)  # China separates 93%
+    assert dy[("concentrate", "CN")] == pytest.approx(42.7, abs=0.05)  # but mines 43%
     labels = {text.get_text() for text in figure.axes[0].texts}
-    assert {"CN 92%", "MM 53%", "JP 94%"} <= labels
+    assert {"CN 93%", "MM 50%", "JP 94%"} <= labels
 
 
 def test_a_country_keeps_its_colour_at_every_stage(japan_stages: optiree.Result) -> None:
