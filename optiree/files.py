@@ -409,15 +409,17 @@ class _NotRestoredError(OutputError):
 
 def _swap_in(directory: Path, new: Path, old: Path, names: list[str], *, overwrite: bool) -> None:
     """Move each previous file to ``old`` and each file of ``new`` into ``directory``,
-    ``summary.json`` out first and in last (without ``overwrite``, a file that appeared
-    meanwhile is an error); on failure put every previous file back."""
+    ``summary.json`` out first and in last; on failure put every previous file back. Without
+    ``overwrite`` nothing is moved aside: a file that appeared meanwhile (another run's) is
+    an error, and stays."""
     order = sorted(names, key=lambda name: name == SUMMARY)  # the others in order, then it
     moved: list[str] = []  # previous files now in old/
     placed: list[str] = []  # new files now in directory/
     try:
-        _move_aside(directory, old, SUMMARY, moved)
+        if overwrite:
+            _move_aside(directory, old, SUMMARY, moved)
         for name in order:
-            if name != SUMMARY:
+            if overwrite and name != SUMMARY:
                 _move_aside(directory, old, name, moved)
             _put(new / name, directory / name, overwrite=overwrite)
             placed.append(name)

@@ -505,6 +505,30 @@ def test_a_results_folder_that_appears_meanwhile_is_refused_with_exit_2(
     assert sorted(_contents(out)) == sorted([*RESULT_FILES, *FIGURES])
 
 
+def test_results_that_appear_in_an_existing_folder_meanwhile_are_not_replaced(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The folder exists and is empty when a run checks it; while the run writes its staging
+    copy, another run fills the folder. Without overwrite the first run is refused and the
+    other's files stay as they are (it used to move them aside and publish its own)."""
+    out = tmp_path / "res"
+    out.mkdir()
+    real = optiree.files._write_all
+
+    def racing(folder: Path, data: Mapping[str, bytes]) -> None:
+        real(folder, data)
+        if folder.name == "new" and not (out / SUMMARY).exists():
+            monkeypatch.setattr(optiree.files, "_write_all", real)
+            _result(_infeasible()).write(out)  # the other run publishes first
+            monkeypatch.setattr(optiree.files, "_write_all", racing)
+
+    monkeypatch.setattr(optiree.files, "_write_all", racing)
+    with pytest.raises(OutputTakenError):
+        _result().write(out)
+    assert json.loads((out / SUMMARY).read_text())["status"] == "infeasible"
+    assert not [p for p in out.iterdir() if p.name.startswith(".")]
+
+
 @pytest.mark.parametrize(
     "command", [["solve"], ["frontier", "--points", "2"], ["sweep", "--serial"]]
 )
