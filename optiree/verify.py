@@ -532,15 +532,13 @@ def _integer_rules(plan: _Plan, tables: dict[str, pd.DataFrame]) -> Iterator[Vio
 def _discounts(data: ProblemData, purchases: pd.DataFrame) -> Iterator[Violation]:
     """A purchase priced by all-unit discounts is bought in one band at most, and pays for
     every tonne of the period the price of the band its total falls in (the last band whose
-    start the total reaches; the table's ``cost``, or tonnes x ``unit_price``)."""
+    start the total reaches; the table's ``cost``)."""
     if not data.discounts:
         return
-    paid_column = "cost" if "cost" in purchases else "unit_price"
     bought: dict[tuple[str, str, str], list[tuple[float, float]]] = {}
-    for s, m, t, x, paid in _rows(purchases, "source", "material", "period", "tonnes", paid_column):
+    for s, m, t, x, paid in _rows(purchases, "source", "material", "period", "tonnes", "cost"):
         if (s, m, t) in data.discounts:
-            cost = float(paid) if paid_column == "cost" else float(paid) * float(x)
-            bought.setdefault((s, m, t), []).append((float(x), cost))
+            bought.setdefault((s, m, t), []).append((float(x), float(paid)))
     for (s, m, t), starts in data.discounts.items():
         rows = bought.get((s, m, t), [])
         total = sum(x for x, _ in rows)
