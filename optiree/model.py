@@ -717,6 +717,7 @@ class _Builder:
                 for m in d.materials
                 if (label, m, t) in self.flow
             ]
+            terms += self.serving(d.new_facility.get((f, t), ()))
             self.add(
                 Rule.FACILITY, (f, t), terms, pulp.LpConstraintLE, most, subject=f, material=""
             )

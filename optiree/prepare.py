@@ -125,11 +125,15 @@ class Option:
     """The feed of ``source`` it expands [t of feed per year], if it expands a feed."""
     separation: bool = False
     """Whether it expands ``source``'s separation plant [t of all materials per year]."""
+    facility: str | None = None
+    """The facility it expands [t taken in per year], if it expands one."""
 
     @property
     def target(self) -> str:
-        """What it expands, in words: ``lynas:NdPr``, ``lynas:feed ore``, ``lynas:separation``
-        or the substitute's id."""
+        """What it expands, in words: ``lynas:NdPr``, ``lynas:feed ore``, ``lynas:separation``,
+        ``kuantan:facility`` or the substitute's id."""
+        if self.facility is not None:
+            return f"{self.facility}:facility"
         if self.feed is not None:
             return f"{self.source}:feed {self.feed}"
         if self.separation:
@@ -138,7 +142,9 @@ class Option:
 
     def cell(self, t: str) -> tuple[str, tuple[str, ...]]:
         """What it expands in period ``t``: its kind (``supply``, ``units``, ``feed``,
-        ``separation``) and the cell of that kind."""
+        ``separation``, ``facility``) and the cell of that kind."""
+        if self.facility is not None:
+            return "facility", (self.facility, t)
         if self.substitute is not None:
             return "units", (self.substitute, t)
         if self.feed is not None:
@@ -167,6 +173,9 @@ class BudgetRow:
 
 Build = tuple[str, str]
 """(option, period decided)."""
+
+BUILT = ("supply", "units", "feed", "separation", "facility")
+"""What an investment option can expand (:meth:`Option.cell`)."""
 
 PATH_JOIN = ">"
 """What joins the nodes of a path in its label: ``mtweld>kuantan>hitachi``."""
@@ -276,6 +285,8 @@ class ProblemData:
     new_feed: dict[FT, tuple[Build, ...]] = field(default_factory=dict)
     """Feed cells new feed capacity can serve -> the builds that serve them."""
     new_separation: dict[ST, tuple[Build, ...]] = field(default_factory=dict)
+    new_facility: dict[ST, tuple[Build, ...]] = field(default_factory=dict)
+    """(facility, period) -> the builds whose capacity serves there."""
     """Separation rows (source, period) a plant's expansion can serve -> its builds."""
     min_lot: dict[SMT, float] = field(default_factory=dict)
     """Least tonnes of a (source, material, period) delivered if any is (integer rule)."""
@@ -806,6 +817,7 @@ def _with_investments(data: ProblemData) -> ProblemData:
         new_units=served.units,
         new_feed=served.feed,
         new_separation=served.separation,
+        new_facility=served.facility,
     )
 
 
@@ -817,13 +829,12 @@ class _Served:
     units: dict[KT, tuple[Build, ...]]
     feed: dict[FT, tuple[Build, ...]]
     separation: dict[ST, tuple[Build, ...]]
+    facility: dict[ST, tuple[Build, ...]]
 
 
 def _served(periods: tuple[str, ...], options: tuple[Option, ...]) -> _Served:
-    """The source, substitute, feed and separation cells new capacity serves."""
-    served: dict[str, dict[Any, list[Build]]] = {
-        kind: {} for kind in ("supply", "units", "feed", "separation")
-    }
+    """The source, substitute, feed, separation and facility cells new capacity serves."""
+    served: dict[str, dict[Any, list[Build]]] = {kind: {} for kind in BUILT}
     for o in options:
         for t in o.serving:
             kind, cell = o.cell(t)
@@ -853,6 +864,7 @@ def _option(problem: Problem, o: Investment) -> Option:
         o.unit_size,
         o.feed,
         o.separation,
+        o.facility,
     )
 
 

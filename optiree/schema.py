@@ -719,8 +719,8 @@ class Investment(StrictModel):
     """An option to build capacity: tonnes (or units) per year decided in a period, serving
     from ``lead_time`` periods later to the end of the horizon. It expands one of: a source's
     capacity for a material (``source`` and ``material``), a source's feed (``source`` and
-    ``feed``), a source's separation plant (``source`` and ``separation: true``) or a
-    substitute's production line (``substitute``)."""
+    ``feed``), a source's separation plant (``source`` and ``separation: true``), a
+    facility of the chain (``facility``) or a substitute's production line (``substitute``)."""
 
     id: Id
     source: Id | None = None
@@ -738,6 +738,9 @@ class Investment(StrictModel):
     """Or, with ``source``: expand the source's ``separation_capacity`` [t of all materials
     together per year]. The source must have a separation limit: without one it separates
     without limit, and there is nothing to expand."""
+    facility: Id | None = None
+    """Or: the facility (of ``facilities``) whose capacity it expands [t taken in per year,
+    every material and origin together, as the facility's ``capacity``]."""
     capital_cost: Price
     """Money per tonne of yearly capacity (per tonne of feed for a feed, per unit for a
     substitute), paid in the period it is decided."""
@@ -1871,18 +1874,22 @@ def _target_errors_of(
     """What ``option`` expands: exactly one target, known and priced."""
     named = [option.material is not None, option.feed is not None, option.separation]
     by_source = option.source is not None or any(named)
-    if by_source == (option.substitute is not None) or sum(named) > 1:
+    alone = [option.substitute is not None, option.facility is not None]
+    if by_source + sum(alone) != 1 or sum(named) > 1:
         yield error_detail(
             loc,
             "investment_target",
             f"investment {option.id!r} expands exactly one of: a source's capacity for a "
             "material ('source' and 'material'), a source's feed ('source' and 'feed'), its "
-            "separation plant ('source' and 'separation: true') or a substitute's line "
-            "('substitute')",
+            "separation plant ('source' and 'separation: true'), a facility ('facility') or a "
+            "substitute's line ('substitute')",
             option.id,
         )
         return
-    if option.substitute is not None:
+    if option.facility is not None:
+        known = [f.id for f in p.facilities]
+        yield from _unknown((*loc, "facility"), option.facility, known, "facility")
+    elif option.substitute is not None:
         yield from _substitute_target_errors(p, option, loc)
     elif option.feed is not None or option.separation:
         yield from _plant_target_errors(p, option, loc)
@@ -2049,6 +2056,8 @@ def serving_periods(p: Problem, option: Investment) -> list[str]:
 def _target_available(p: Problem, option: Investment) -> list[str]:
     """The periods in which the thing ``option`` expands can be used. Its target is known:
     the validators ask only once they have found it, and a validated problem has it."""
+    if option.facility is not None:  # a facility stands from the first period
+        return p.periods
     if option.substitute is not None:
         k = next(k for k in p.substitutes if k.id == option.substitute)
         return _available(p, k.available_from)

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from optiree.prepare import MT, SMT, ProblemData
+from optiree.prepare import BUILT, MT, SMT, ProblemData
 from optiree.rules import LIMITS, Rule
 from optiree.schema import CoverRule, StageRule
 
@@ -63,10 +63,9 @@ INVESTMENT_KEYS = ["investment", "period", "size", "available_from"]
 def _new_capacity(data: ProblemData, builds: pd.DataFrame) -> dict[str, dict[Any, float]]:
     """The new capacity each build of the plan adds from the period it says it serves in to
     the end, by what it expands (``supply``: its source's cells of its material, ``units``:
-    its substitute's, ``feed``: its feed's [t of feed], ``separation``: its source's plant)."""
-    new: dict[str, dict[Any, float]] = {
-        kind: {} for kind in ("supply", "units", "feed", "separation")
-    }
+    its substitute's, ``feed``: its feed's [t of feed], ``separation``: its source's plant,
+    ``facility``: the facility [t taken in])."""
+    new: dict[str, dict[Any, float]] = {kind: {} for kind in BUILT}
     for ident, size, first in _rows(builds, "investment", "size", "available_from"):
         o = data.option(ident)
         for t in data.periods[data.periods.index(first) :]:
@@ -391,8 +390,9 @@ def _facility(plan: _Plan) -> Iterator[Violation]:
     if flows.empty:
         return
     taken = flows[flows["step"] > 0].groupby(["node", "period"])["tonnes_in"].sum().to_dict()
-    for (f, t), most in plan.data.facility_capacity.items():
+    for (f, t), base in plan.data.facility_capacity.items():
         total = float(taken.get((f, t), 0.0))
+        most = base + plan.new["facility"].get((f, t), 0.0)
         yield _violation(f"facility({f},{t})", total - most, [total, most])
 
 

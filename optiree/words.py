@@ -1045,7 +1045,7 @@ SHEET_NOTES = {
     "scenarios": "one numbered item per scenario: name, probability, disruptions, caps, "
     "sources and demand changes",
     "investments": "one numbered item per option: id, source and material (or feed, "
-    "separation, substitute), capital_cost [currency per t/yr], lead_time [periods], "
+    "separation, facility, substitute), capital_cost [currency per t/yr], lead_time [periods], "
     "earliest, max_size [t/yr], operating_cost, investor, unit_size",
     "budgets": "one numbered item per budget: investor, per_period and total [currency]",
     "facilities": "one numbered item per facility: id, stage, country, capacity [t taken in "
@@ -1692,13 +1692,15 @@ def step_frontier_text(
 PLANT_SIZES = {
     ":feed ": "t of feed/yr for a feed",
     ":separation": "t REO/yr separated for a separation plant",
+    ":facility": "t/yr taken in for a facility",
 }
-"""How a target of the investments table reads (``lynas:feed ore``, ``lynas:separation``) ->
+"""How a target of the investments table reads (``lynas:feed ore``, ``lynas:separation``,
+``kuantan:facility``) ->
 the unit of its size, named in the table's title where such an option is."""
 
 
 def plant_sizes(investments: pd.DataFrame) -> str:
-    """The units of the feed and separation options' sizes, to add to the investments
+    """The units of the feed, separation and facility options' sizes, to add to the investments
     table's title (nothing without such options)."""
     targets = investments["target"].astype(str)
     found = [w for mark, w in PLANT_SIZES.items() if targets.str.contains(mark, regex=False).any()]
