@@ -6,6 +6,7 @@ tiers and price floors, and expands each cap and contract into its rows. Nothing
 about PuLP.
 """
 
+import functools
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -75,7 +76,13 @@ class CapRow:
     share: float | None
     """``max_share_of_capacity`` when the cap is a share; None for ``max_tonnes``."""
     capacity: float
-    """Total capacity of ``cells`` [t] (a feed's counts as its yield times its capacity)."""
+    """Total capacity of ``cells`` [t] (a feed's counts as its yield times its capacity); of
+    a facility, its capacity in the row's periods (all materials share it)."""
+    facility: str | None = None
+    """The facility a cap on one counts what it takes in at (``sources`` and ``cells`` are
+    then empty)."""
+    taken: tuple[MT, ...] = ()
+    """The (material, period) of what ``facility`` takes in that the row adds up."""
 
 
 @dataclass(frozen=True)
@@ -333,6 +340,16 @@ class ProblemData:
     def routed(self) -> tuple[Path, ...]:
         """The paths through at least one facility: each a flow per material and period."""
         return tuple(path for path in self.paths if len(path.nodes) > 1)
+
+    @functools.cached_property
+    def passing(self) -> dict[str, list[tuple[Path, int]]]:
+        """Facility -> every path through it, with its node there (in the order of
+        ``paths``)."""
+        through: dict[str, list[tuple[Path, int]]] = {}
+        for path in self.routed:
+            for i, node in enumerate(path.nodes[1:], 1):
+                through.setdefault(node, []).append((path, i))
+        return through
 
     @property
     def integer_rules(self) -> tuple[str, ...]:
@@ -991,12 +1008,48 @@ def _cap(data: ProblemData, i: int) -> Iterator[CapRow]:
     0 <= limit)."""
     problem = data.problem
     cap = problem.caps[i]
+    if cap.facility is not None:
+        yield from _facility_cap(data, i, cap.facility)
+        return
     matching = _matching(problem, cap)
     materials = cap.materials or problem.material_ids
     for m_label, t_label, cells in _groups(data, materials, cap):
         counted = _counted(data, cells, matching)
         if counted:
             yield _cap_row(data, i, (m_label, t_label), counted)
+
+
+def _facility_cap(data: ProblemData, i: int, facility: str) -> Iterator[CapRow]:
+    """The rows of ``caps[i]`` on ``facility``: what it takes in, of the (material, period)
+    cells some path through it can carry."""
+    cap = data.problem.caps[i]
+    for m_label, t_label, cells in _groups(data, cap.materials or data.problem.material_ids, cap):
+        taken = tuple(cell for cell in cells if _carried(data, facility, cell))
+        if taken:
+            yield _facility_cap_row(data, i, (m_label, t_label), cells, taken)
+
+
+def _carried(data: ProblemData, facility: str, cell: MT) -> bool:
+    """Some path through ``facility`` can carry (material, period) ``cell``."""
+    return any(_delivers(data, (path.source, *cell)) for path, _ in data.passing.get(facility, []))
+
+
+def _facility_cap_row(
+    data: ProblemData,
+    i: int,
+    labels: tuple[str, str],
+    cells: list[MT],
+    taken: tuple[MT, ...],
+) -> CapRow:
+    """The row of ``caps[i]`` on its facility over ``cells``, of which it takes in ``taken``:
+    against the facility's capacity in their periods (all materials share it)."""
+    problem = data.problem
+    facility = str(problem.caps[i].facility)
+    periods = dict.fromkeys(t for _, t in cells)
+    total = sum(data.facility_capacity[facility, t] for t in periods)
+    limit = _cap_limit(problem, i, total)
+    share = problem.caps[i].max_share_of_capacity
+    return CapRow(problem.cap_id(i), *labels, (), (), limit, share, total, facility, taken)
 
 
 def _matching(problem: Problem, cap: Cap) -> list[str]:

@@ -74,6 +74,17 @@ def _new_capacity(data: ProblemData, builds: pd.DataFrame) -> dict[str, dict[Any
     return new
 
 
+def _taken(flows: pd.DataFrame) -> dict[tuple[str, str, str], float]:
+    """(facility, material, period) -> the tonnes it takes in, summed over the paths of the
+    ``flows`` table (none without stages)."""
+    taken: dict[tuple[str, str, str], float] = {}
+    if not flows.empty:
+        inside = flows[flows["step"] > 0]
+        for f, m, t, x in _rows(inside, "node", "material", "period", "tonnes_in"):
+            taken[f, m, t] = taken.get((f, m, t), 0.0) + float(x)
+    return taken
+
+
 class _Plan:
     """The plan's numbers by index, read from the result tables."""
 
@@ -88,6 +99,8 @@ class _Plan:
             self.by_mt.setdefault((m, t), []).append((s, x))
             self.by_st[s, t] = self.by_st.get((s, t), 0.0) + x
         self.flows = tables.get("flows", pd.DataFrame())
+        self.taken = _taken(self.flows)
+        """(facility, material, period) -> tonnes it takes in, from the flows."""
         if data.stages and not self.flows.empty:
             self.by_mt = self._reached()
         self.delivered: dict[MT, float] = {
@@ -304,8 +317,10 @@ def _stock_cover(plan: _Plan) -> Iterator[Violation]:
 
 
 def _caps(plan: _Plan) -> Iterator[Violation]:
+    """What the matching sources deliver, or a facility takes in, within the cap."""
     for cap in plan.data.caps:
         total = sum(plan.supply.get(cell, 0.0) for cell in cap.cells)
+        total += sum(plan.taken.get((str(cap.facility), m, t), 0.0) for m, t in cap.taken)
         name = f"cap({cap.cap},{cap.material},{cap.period})"
         yield _violation(name, total - cap.limit, [total, cap.limit])
 
@@ -386,12 +401,9 @@ def _budget(plan: _Plan) -> Iterator[Violation]:
 
 def _facility(plan: _Plan) -> Iterator[Violation]:
     """A facility takes in at most its capacity, of every path through it together."""
-    flows = plan.flows
-    if flows.empty:
-        return
-    taken = flows[flows["step"] > 0].groupby(["node", "period"])["tonnes_in"].sum().to_dict()
+    materials = plan.data.materials
     for (f, t), base in plan.data.facility_capacity.items():
-        total = float(taken.get((f, t), 0.0))
+        total = sum(plan.taken.get((f, m, t), 0.0) for m in materials)
         most = base + plan.new["facility"].get((f, t), 0.0)
         yield _violation(f"facility({f},{t})", total - most, [total, most])
 

@@ -494,10 +494,17 @@ def _below_target(g: Relaxed, needed: float, *, where: str, path: str, short: st
     )
 
 
+def _capped(who: str) -> tuple[str, str]:
+    """How a cap's tonnes go with ``who``: bought from a country or source, taken in by a
+    facility ("facility <id>")."""
+    return ("takes in", "into") if who.startswith("facility ") else ("buys", "from")
+
+
 def _cap_gives(g: Relaxed, who: str, *, subject: str, where: str, path: str, short: str) -> str:
+    verb, way = _capped(who)
     return (
-        f"{where}: cap {subject} (at most {tonnes(g.limit)} t from {who}) must give {short} t: "
-        f"the relaxed plan buys {tonnes(g.value)} t from {who}; {path} must be at least "
+        f"{where}: cap {subject} (at most {tonnes(g.limit)} t {way} {who}) must give {short} "
+        f"t: the relaxed plan {verb} {tonnes(g.value)} t {way} {who}; {path} must be at least "
         f"{tonnes(g.needed)}"
     )
 
@@ -505,10 +512,11 @@ def _cap_gives(g: Relaxed, who: str, *, subject: str, where: str, path: str, sho
 def _share_cap_gives(
     g: Relaxed, who: str, *, subject: str, where: str, path: str, short: str
 ) -> str:
+    verb, way = _capped(who)
     return (
         f"{where}: cap {subject} ({percent(g.parameter)} of {who}'s "
         f"{tonnes(g.capacity)} t capacity: at most {tonnes(g.limit)} t) must give {short} "
-        f"t: the relaxed plan buys {tonnes(g.value)} t from {who} ({percent(g.needed)} of "
+        f"t: the relaxed plan {verb} {tonnes(g.value)} t {way} {who} ({percent(g.needed)} of "
         f"capacity); {path} must be at least {g.needed:.4g}"
     )
 

@@ -45,6 +45,9 @@ every variable >= 0:
 - stock_end:      I[m,T] + b[m,T] >= cover[m,T] * demand[m,T] (where b exists);
 - cap:            sum over a group of cells (``sum_over``) and matching sources of X <= max_tonnes,
                   or <= share * sum of their most deliverable (capacity + yields x feed capacity);
+                  on a facility, sum over the group's cells of what it takes in (F[path,i] p of
+                  every path through it), within max_tonnes or share * its capacity in the
+                  group's periods;
 - contract:       sum over a group of the source's X + o >= min_tonnes (o only with
                   take-or-pay), or = fixed_tonnes;
 - separation:     sum_m X[s,m,t] <= separation_capacity (a dict sets no limit where silent);
@@ -375,6 +378,8 @@ class Group:
     share: float | None = None
     capacity: float = 0.0
     take_or_pay: float | None = None
+    facility: str | None = None
+    """A cap on a facility counts what it takes in (``sources`` is empty)."""
 
     @property
     def cells(self) -> list[MT]:
@@ -864,9 +869,24 @@ def _resolve_caps(problem: Problem, n: Numbers) -> None:
         for ms, ts in groups(materials, periods, cap.sum_over):
             name = f"cap({cap_id},{'+'.join(ms)},{period_label(n.periods, ts)})"
             most = sum(n.most(s, m, t) for s in matching for m in ms for t in ts)
+            if cap.facility is not None:  # its capacity, which its materials share
+                f = next(f for f in problem.facilities if f.id == cap.facility)
+                most = sum(value_in(f.capacity, t) for t in ts)
             share = cap.max_share_of_capacity
             bound = share * most if share is not None else float(cap.max_tonnes or 0.0)
-            n.caps[name] = Group(name, "cap", cap_id, ms, ts, matching, "<=", bound, share, most)
+            n.caps[name] = Group(
+                name,
+                "cap",
+                cap_id,
+                ms,
+                ts,
+                matching,
+                "<=",
+                bound,
+                share,
+                most,
+                facility=cap.facility,
+            )
 
 
 def _matching(problem: Problem, cap: Any) -> tuple[str, ...]:
@@ -1465,6 +1485,13 @@ class _Checker:
         )
 
     def group_terms(self, group: Group) -> Terms:
+        if group.facility is not None:  # what the facility takes in, of every path through it
+            f, cells = group.facility, set(group.cells)
+            return [
+                (key, c.factors[c.nodes.index(f) - 1])
+                for key, (c, m, t) in self.flow_terms().items()
+                if (m, t) in cells and f in c.nodes[1:]
+            ]
         return [
             term
             for m, t in group.cells
