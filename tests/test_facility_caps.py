@@ -108,33 +108,31 @@ def test_the_chain_without_a_cut(solver: SolverName) -> None:
     assert _taken(result) == {"NdPr": _approx(90.0), "Dy": _approx(10.0)}
 
 
-def test_a_cap_on_what_a_facility_takes_in(solver: SolverName) -> None:
-    """At most 50 t into Kuantan, every material together (``sum_over: [materials]``): Mt
+@pytest.mark.parametrize(
+    ("sum_over", "cost", "ndpr", "shadows"),
+    [
+        (["materials"], 16_700.0, 40.0, {"cap(c,NdPr+Dy,P1)": 25.0}),
+        ([], 16_450.0, 50.0, {"cap(c,NdPr,P1)": 25.0, "cap(c,Dy,P1)": 0.0}),
+    ],
+)
+def test_a_cap_on_what_a_facility_takes_in(
+    solver: SolverName, sum_over: list[str], cost: float, ndpr: float, shadows: dict[str, float]
+) -> None:
+    """At most 50 t into Kuantan. Every material together (``sum_over: [materials]``): Mt
     Weld's 10 t of Dy and 40 t of its NdPr (38 t of oxide); China 82 t of NdPr and 0.5 t of
-    Dy: 5,200 + 500 + 2,800 + 8,200 = 16,700. The cap's shadow price is what a tonne more in
-    saves: Mt Weld's NdPr, 25."""
-    cap = {"id": "half", "facility": "kuantan", "max_tonnes": 50, "sum_over": ["materials"]}
+    Dy: 5,200 + 500 + 2,800 + 8,200 = 16,700. Per material (no ``sum_over``, as on sources):
+    Mt Weld's 50 t of NdPr (47.5 t of oxide) and its 10 t of Dy; China 72.5 t of NdPr and 0.5 t
+    of Dy: 5,200 + 500 + 3,500 + 7,250 = 16,450. A binding cap's shadow price is what a tonne
+    more in saves: Mt Weld's NdPr, 25; Kuantan's own row does not bind."""
+    cap = {"id": "c", "facility": "kuantan", "max_tonnes": 50, "sum_over": sum_over}
     problem = _problem(caps=[cap])
     result = _solve(problem, solver)
-    assert result.total_cost == _approx(16_700.0)
-    assert _taken(result) == {"NdPr": _approx(40.0), "Dy": _approx(10.0)}
-    rows = result.constraints.set_index("constraint")
-    assert rows.loc["cap(half,NdPr+Dy,P1)", "shadow_price"] == _approx(25.0)
-    assert rows.loc["facility(kuantan,P1)", "shadow_price"] == _approx(0.0)
+    assert result.total_cost == _approx(cost)
+    assert _taken(result) == {"NdPr": _approx(ndpr), "Dy": _approx(10.0)}
+    rows = result.constraints.set_index("constraint")["shadow_price"]
+    assert {row: rows[row] for row in shadows} == _approx(shadows)
+    assert rows["facility(kuantan,P1)"] == _approx(0.0)
     assert_unique(problem, ["balance(NdPr,P1)", "balance(Dy,P1)"])
-
-
-def test_a_facility_cap_per_material(solver: SolverName) -> None:
-    """Without ``sum_over`` a cap holds per material, as on sources: at most 50 t of NdPr and
-    50 t of Dy into Kuantan. Mt Weld's 50 t of NdPr (47.5 t of oxide) and its 10 t of Dy;
-    China 72.5 t of NdPr and 0.5 t of Dy: 5,200 + 500 + 3,500 + 7,250 = 16,450."""
-    problem = _problem(caps=[{"id": "each", "facility": "kuantan", "max_tonnes": 50}])
-    result = _solve(problem, solver)
-    assert result.total_cost == _approx(16_450.0)
-    assert _taken(result) == {"NdPr": _approx(50.0), "Dy": _approx(10.0)}
-    rows = result.constraints.set_index("constraint")
-    assert rows.loc["cap(each,NdPr,P1)", "shadow_price"] == _approx(25.0)
-    assert rows.loc["cap(each,Dy,P1)", "shadow_price"] == _approx(0.0)
 
 
 def test_a_facility_cut_shares_the_capacity_out(solver: SolverName) -> None:

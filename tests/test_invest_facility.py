@@ -26,7 +26,7 @@ from optiree.solve import SolverName
 from optiree.verify import verify
 from tests.checker import check
 from tests.strategies import supply_documents
-from tests.test_stages import _through_pass
+from tests.test_stages import _solve, _through_pass
 from tests.unique import assert_unique
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "stages.yaml"
@@ -46,14 +46,6 @@ def _with_option(capital: float, max_size: float = 100.0, **more: Any) -> Docume
         | more
     ]
     return document
-
-
-def _solve(document: Document, solver: SolverName) -> tuple[Problem, Result]:
-    problem = Problem.model_validate(document)
-    result = optiree.solve(problem, solver)
-    assert result.status == "optimal", result.message
-    assert check(problem, result) == []
-    return problem, result
 
 
 def _shadow(result: Result, row: str) -> float:
