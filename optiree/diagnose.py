@@ -697,8 +697,8 @@ def _message(problem: Problem, g: _Reading) -> str:
 
 
 def _party(problem: Problem, row: _Relaxable) -> tuple[str, bool]:
-    """Who a cap limits (a country, or "source <id>") and whether it is a share of capacity,
-    or who a contract is with; "" otherwise."""
+    """Who a cap limits (a country, "source <id>" or "facility <id>") and whether it is a
+    share of capacity, or who a contract is with; "" otherwise."""
     if row.rule is Rule.CAP:
         return _cap_party(problem, str(row.subject))
     if row.rule is Rule.CONTRACT:
@@ -713,5 +713,6 @@ def _contract_source(problem: Problem, contract_id: str) -> str:
 
 def _cap_party(problem: Problem, cap_id: str) -> tuple[str, bool]:
     cap = next(c for i, c in enumerate(problem.caps) if problem.cap_id(i) == cap_id)
-    who = cap.country if cap.country is not None else f"source {cap.source}"
+    kind, ident = cap.target
+    who = ident if kind == "country" else f"{kind} {ident}"
     return who, cap.max_share_of_capacity is not None

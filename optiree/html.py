@@ -402,8 +402,7 @@ def _table(
     for the others). ``empty``, when given, stands in for a table without rows."""
     if frame.empty and empty is not None:
         return empty
-    names = [str(n) if n is not None else "" for n in frame.index.names] if index else []
-    header = "".join(f'<th scope="col">{_e(str(c))}</th>' for c in [*names, *frame.columns])
+    header = _header(frame, index)
     formats = [fmt if callable(fmt) else fmt.get(str(column), cell) for column in frame.columns]
     rows = [
         f"<tr>{_row_headers(key) if index else ''}{_cells(values, formats)}</tr>"
@@ -414,6 +413,12 @@ def _table(
         + "\n".join(rows)
         + "\n</tbody>\n</table></div>"
     )
+
+
+def _header(frame: pd.DataFrame, index: bool) -> str:
+    """The column headers: the index levels' names (when ``index``), then the columns."""
+    names = [str(n) if n is not None else "" for n in frame.index.names] if index else []
+    return "".join(f'<th scope="col">{_e(str(c))}</th>' for c in [*names, *frame.columns])
 
 
 def _rows(frame: pd.DataFrame) -> Sequence[Sequence[Any]]:

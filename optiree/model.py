@@ -659,7 +659,7 @@ class _Builder:
             self.add(
                 Rule.CAP,
                 (row.cap, row.material, row.period),
-                self.delivered(row.cells),
+                self.delivered(row.cells) + self.taken_in(row.facility, row.taken),
                 pulp.LpConstraintLE,
                 row.limit,
                 subject=row.cap,
@@ -706,20 +706,23 @@ class _Builder:
     def facilities(self) -> None:
         """A facility takes in at most its capacity, of every path through it together."""
         d = self.data
-        through: dict[str, list[tuple[str, float]]] = {}
-        for path in d.routed:
-            for i, node in enumerate(path.nodes[1:], 1):
-                through.setdefault(node, []).append((path.label, path.taken_in(i)))
         for (f, t), most in d.facility_capacity.items():
-            terms = [
-                (self.flow[label, m, t], a)
-                for label, a in through.get(f, [])
-                for m in d.materials
-                if (label, m, t) in self.flow
-            ]
+            terms = self.taken_in(f, [(m, t) for m in d.materials])
+            terms += self.serving(d.new_facility.get((f, t), ()))
             self.add(
                 Rule.FACILITY, (f, t), terms, pulp.LpConstraintLE, most, subject=f, material=""
             )
+
+    def taken_in(self, facility: str | None, cells: Iterable[MT]) -> Terms:
+        """What ``facility`` takes in of ``cells`` (material, period): every path through it
+        (none without a facility)."""
+        cells = list(cells)
+        return [
+            (self.flow[key], path.taken_in(i))
+            for path, i in self.data.passing.get(facility or "", [])
+            for m, t in cells
+            if (key := (path.label, m, t)) in self.flow
+        ]
 
     def stage_shares(self) -> None:
         """A country's or group's share of a stage, at most or at least (in tonnes or value)."""

@@ -6,6 +6,7 @@ tiers and price floors, and expands each cap and contract into its rows. Nothing
 about PuLP.
 """
 
+import functools
 import math
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field, replace
@@ -75,7 +76,13 @@ class CapRow:
     share: float | None
     """``max_share_of_capacity`` when the cap is a share; None for ``max_tonnes``."""
     capacity: float
-    """Total capacity of ``cells`` [t] (a feed's counts as its yield times its capacity)."""
+    """Total capacity of ``cells`` [t] (a feed's counts as its yield times its capacity); of
+    a facility, its capacity in the row's periods (all materials share it)."""
+    facility: str | None = None
+    """The facility a cap on one counts what it takes in at (``sources`` and ``cells`` are
+    then empty)."""
+    taken: tuple[MT, ...] = ()
+    """The (material, period) of what ``facility`` takes in that the row adds up."""
 
 
 @dataclass(frozen=True)
@@ -125,11 +132,15 @@ class Option:
     """The feed of ``source`` it expands [t of feed per year], if it expands a feed."""
     separation: bool = False
     """Whether it expands ``source``'s separation plant [t of all materials per year]."""
+    facility: str | None = None
+    """The facility it expands [t taken in per year], if it expands one."""
 
     @property
     def target(self) -> str:
-        """What it expands, in words: ``lynas:NdPr``, ``lynas:feed ore``, ``lynas:separation``
-        or the substitute's id."""
+        """What it expands, in words: ``lynas:NdPr``, ``lynas:feed ore``, ``lynas:separation``,
+        ``kuantan:facility`` or the substitute's id."""
+        if self.facility is not None:
+            return f"{self.facility}:facility"
         if self.feed is not None:
             return f"{self.source}:feed {self.feed}"
         if self.separation:
@@ -138,7 +149,9 @@ class Option:
 
     def cell(self, t: str) -> tuple[str, tuple[str, ...]]:
         """What it expands in period ``t``: its kind (``supply``, ``units``, ``feed``,
-        ``separation``) and the cell of that kind."""
+        ``separation``, ``facility``) and the cell of that kind."""
+        if self.facility is not None:
+            return "facility", (self.facility, t)
         if self.substitute is not None:
             return "units", (self.substitute, t)
         if self.feed is not None:
@@ -167,6 +180,9 @@ class BudgetRow:
 
 Build = tuple[str, str]
 """(option, period decided)."""
+
+BUILT = ("supply", "units", "feed", "separation", "facility")
+"""What an investment option can expand (:meth:`Option.cell`)."""
 
 PATH_JOIN = ">"
 """What joins the nodes of a path in its label: ``mtweld>kuantan>hitachi``."""
@@ -276,6 +292,8 @@ class ProblemData:
     new_feed: dict[FT, tuple[Build, ...]] = field(default_factory=dict)
     """Feed cells new feed capacity can serve -> the builds that serve them."""
     new_separation: dict[ST, tuple[Build, ...]] = field(default_factory=dict)
+    new_facility: dict[ST, tuple[Build, ...]] = field(default_factory=dict)
+    """(facility, period) -> the builds whose capacity serves there."""
     """Separation rows (source, period) a plant's expansion can serve -> its builds."""
     min_lot: dict[SMT, float] = field(default_factory=dict)
     """Least tonnes of a (source, material, period) delivered if any is (integer rule)."""
@@ -322,6 +340,16 @@ class ProblemData:
     def routed(self) -> tuple[Path, ...]:
         """The paths through at least one facility: each a flow per material and period."""
         return tuple(path for path in self.paths if len(path.nodes) > 1)
+
+    @functools.cached_property
+    def passing(self) -> dict[str, list[tuple[Path, int]]]:
+        """Facility -> every path through it, with its node there (in the order of
+        ``paths``)."""
+        through: dict[str, list[tuple[Path, int]]] = {}
+        for path in self.routed:
+            for i, node in enumerate(path.nodes[1:], 1):
+                through.setdefault(node, []).append((path, i))
+        return through
 
     @property
     def integer_rules(self) -> tuple[str, ...]:
@@ -806,6 +834,7 @@ def _with_investments(data: ProblemData) -> ProblemData:
         new_units=served.units,
         new_feed=served.feed,
         new_separation=served.separation,
+        new_facility=served.facility,
     )
 
 
@@ -817,13 +846,12 @@ class _Served:
     units: dict[KT, tuple[Build, ...]]
     feed: dict[FT, tuple[Build, ...]]
     separation: dict[ST, tuple[Build, ...]]
+    facility: dict[ST, tuple[Build, ...]]
 
 
 def _served(periods: tuple[str, ...], options: tuple[Option, ...]) -> _Served:
-    """The source, substitute, feed and separation cells new capacity serves."""
-    served: dict[str, dict[Any, list[Build]]] = {
-        kind: {} for kind in ("supply", "units", "feed", "separation")
-    }
+    """The source, substitute, feed, separation and facility cells new capacity serves."""
+    served: dict[str, dict[Any, list[Build]]] = {kind: {} for kind in BUILT}
     for o in options:
         for t in o.serving:
             kind, cell = o.cell(t)
@@ -853,6 +881,7 @@ def _option(problem: Problem, o: Investment) -> Option:
         o.unit_size,
         o.feed,
         o.separation,
+        o.facility,
     )
 
 
@@ -979,12 +1008,48 @@ def _cap(data: ProblemData, i: int) -> Iterator[CapRow]:
     0 <= limit)."""
     problem = data.problem
     cap = problem.caps[i]
+    if cap.facility is not None:
+        yield from _facility_cap(data, i, cap.facility)
+        return
     matching = _matching(problem, cap)
     materials = cap.materials or problem.material_ids
     for m_label, t_label, cells in _groups(data, materials, cap):
         counted = _counted(data, cells, matching)
         if counted:
             yield _cap_row(data, i, (m_label, t_label), counted)
+
+
+def _facility_cap(data: ProblemData, i: int, facility: str) -> Iterator[CapRow]:
+    """The rows of ``caps[i]`` on ``facility``: what it takes in, of the (material, period)
+    cells some path through it can carry."""
+    cap = data.problem.caps[i]
+    for m_label, t_label, cells in _groups(data, cap.materials or data.problem.material_ids, cap):
+        taken = tuple(cell for cell in cells if _carried(data, facility, cell))
+        if taken:
+            yield _facility_cap_row(data, i, (m_label, t_label), cells, taken)
+
+
+def _carried(data: ProblemData, facility: str, cell: MT) -> bool:
+    """Some path through ``facility`` can carry (material, period) ``cell``."""
+    return any(_delivers(data, (path.source, *cell)) for path, _ in data.passing.get(facility, []))
+
+
+def _facility_cap_row(
+    data: ProblemData,
+    i: int,
+    labels: tuple[str, str],
+    cells: list[MT],
+    taken: tuple[MT, ...],
+) -> CapRow:
+    """The row of ``caps[i]`` on its facility over ``cells``, of which it takes in ``taken``:
+    against the facility's capacity in their periods (all materials share it)."""
+    problem = data.problem
+    facility = str(problem.caps[i].facility)
+    periods = dict.fromkeys(t for _, t in cells)
+    total = sum(data.facility_capacity[facility, t] for t in periods)
+    limit = _cap_limit(problem, i, total)
+    share = problem.caps[i].max_share_of_capacity
+    return CapRow(problem.cap_id(i), *labels, (), (), limit, share, total, facility, taken)
 
 
 def _matching(problem: Problem, cap: Cap) -> list[str]:

@@ -1082,7 +1082,7 @@ def _as_read(
     by_country: dict[Any, float],
 ) -> tuple[float, float, float]:
     """The row's value and limit as its rule reads, and the tonnes of one point (0.01) of it."""
-    if row.rule in (Rule.CAPACITY, Rule.SEPARATION):
+    if row.rule in (Rule.CAPACITY, Rule.SEPARATION, Rule.FACILITY):
         # Rule form: tonnes (units) used <= the capacity there was + the new capacity serving.
         new = -sum(a * _value(v) for v, a in row.constraint.items() if a < 0)
         return lhs + new, rhs + new, row.per_point

@@ -123,10 +123,13 @@ that contains it (see :attr:`Material.reo_per_tonne`)."""
 OxideUnit = Literal["t REO", "kg REO"]
 
 
-def _exactly_one(model: BaseModel, first: str, second: str, kind: str, who: str) -> None:
-    """Raise ``kind`` ("<who> exactly one of 'first' or 'second'") unless exactly one is set."""
-    if (getattr(model, first) is None) == (getattr(model, second) is None):
-        raise PydanticCustomError(kind, f"{who} exactly one of '{first}' or '{second}'")
+def _exactly_one(model: BaseModel, *fields_and_words: str) -> None:
+    """Raise ``kind`` ("<who> exactly one of 'a', 'b' or 'c'") unless exactly one of the
+    fields is set: ``_exactly_one(model, "a", "b", "c", kind, who)``."""
+    *fields, kind, who = fields_and_words
+    if sum(getattr(model, name) is not None for name in fields) != 1:
+        *most, last = (f"'{name}'" for name in fields)
+        raise PydanticCustomError(kind, f"{who} exactly one of {', '.join(most)} or {last}")
 
 
 class StrictModel(BaseModel):
@@ -437,19 +440,37 @@ class Stock(StrictModel):
     material's replacement price, the lowest price it is offered at in the last period)."""
 
 
-class Cap(StrictModel):
-    """An embargo, export cut or quota on the matching sources.
+TARGETS = ("country", "source", "facility")
+"""The fields by which a cap or a disruption names what it limits."""
+
+
+class _Targeted(StrictModel):
+    """A cap or a disruption: it names exactly one of a country, a source or a facility."""
+
+    @property
+    def target(self) -> tuple[str, str]:
+        """("country", id), ("source", id) or ("facility", id): what it names."""
+        kind = next(kind for kind in TARGETS if getattr(self, kind) is not None)
+        return kind, str(getattr(self, kind))
+
+
+class Cap(_Targeted):
+    """An embargo, export cut or quota on the matching sources, or on a facility.
 
     For each listed material and period, the tonnes bought from all matching sources together
     are at most ``max_tonnes``, or at most ``max_share_of_capacity`` x their capacity
     (0 is an embargo, 0.2 an 80% export cut). With ``sum_over``, the limit is on a total over
-    the listed periods (an annual quota) or materials, or both.
+    the listed periods (an annual quota) or materials, or both. On a ``facility`` the cap
+    counts what the facility takes in (of every origin), against its capacity, which all
+    materials share.
     """
 
     id: Id | None = None
     """Name used in constraint names and tables; default ``cap1``, ``cap2``... by position."""
     country: Id | None = None
     source: Id | None = None
+    facility: Id | None = None
+    """Or: a facility of the chain (``facilities``): what it takes in."""
     materials: IdList | None = None
     """Default: every material."""
     periods: IdList | None = None
@@ -460,7 +481,7 @@ class Cap(StrictModel):
 
     @model_validator(mode="after")
     def _one_target_one_limit(self) -> Self:
-        _exactly_one(self, "country", "source", "cap_target", "a cap names")
+        _exactly_one(self, "country", "source", "facility", "cap_target", "a cap names")
         _exactly_one(self, "max_tonnes", "max_share_of_capacity", "cap_limit", "a cap sets")
         return self
 
@@ -645,12 +666,15 @@ class Security(StrictModel):
     MILP (docs/investment.md)."""
 
 
-class Disruption(StrictModel):
+class Disruption(_Targeted):
     """An export cut or embargo: a share of the matching sources' capacity withheld, from
-    ``start`` for ``length`` periods."""
+    ``start`` for ``length`` periods; or an outage of a facility: a share of its capacity
+    withheld from the listed materials together (all share it)."""
 
     country: Id | None = None
     source: Id | None = None
+    facility: Id | None = None
+    """Or: a facility of the chain (``facilities``)."""
     materials: IdList | None = None
     """Default: every material."""
     start: Id
@@ -662,7 +686,9 @@ class Disruption(StrictModel):
 
     @model_validator(mode="after")
     def _one_target(self) -> Self:
-        _exactly_one(self, "country", "source", "disruption_target", "a disruption names")
+        _exactly_one(
+            self, "country", "source", "facility", "disruption_target", "a disruption names"
+        )
         return self
 
 
@@ -719,8 +745,8 @@ class Investment(StrictModel):
     """An option to build capacity: tonnes (or units) per year decided in a period, serving
     from ``lead_time`` periods later to the end of the horizon. It expands one of: a source's
     capacity for a material (``source`` and ``material``), a source's feed (``source`` and
-    ``feed``), a source's separation plant (``source`` and ``separation: true``) or a
-    substitute's production line (``substitute``)."""
+    ``feed``), a source's separation plant (``source`` and ``separation: true``), a
+    facility of the chain (``facility``) or a substitute's production line (``substitute``)."""
 
     id: Id
     source: Id | None = None
@@ -738,6 +764,9 @@ class Investment(StrictModel):
     """Or, with ``source``: expand the source's ``separation_capacity`` [t of all materials
     together per year]. The source must have a separation limit: without one it separates
     without limit, and there is nothing to expand."""
+    facility: Id | None = None
+    """Or: the facility (of ``facilities``) whose capacity it expands [t taken in per year,
+    every material and origin together, as the facility's ``capacity``]."""
     capital_cost: Price
     """Money per tonne of yearly capacity (per tonne of feed for a feed, per unit for a
     substitute), paid in the period it is decided."""
@@ -1720,12 +1749,16 @@ def _unit_errors(p: Problem) -> Iterator[InitErrorDetails]:
 def _target_errors(
     p: Problem, target: Cap | Disruption, loc: tuple[str | int, ...]
 ) -> Iterator[InitErrorDetails]:
-    """The country or source and the materials of a cap or a disruption are known."""
+    """The country, source or facility and the materials of a cap or a disruption are
+    known."""
     if target.country is not None:
         yield from _unknown((*loc, "country"), target.country, p.countries, "country")
     if target.source is not None:
         sources = [s.id for s in p.sources]
         yield from _unknown((*loc, "source"), target.source, sources, "source")
+    if target.facility is not None:
+        facilities = [f.id for f in p.facilities]
+        yield from _unknown((*loc, "facility"), target.facility, facilities, "facility")
     yield from _id_list(target.materials, (*loc, "materials"), p.material_ids, "material")
 
 
@@ -1795,10 +1828,27 @@ def _changed_source_errors(
     p: Problem, s: Source, change: SourceChange, where: tuple[str | int, ...]
 ) -> Iterator[InitErrorDetails]:
     """The capacity and the prices a source change scales stay at most :data:`LARGEST`."""
+    for field, kind, largest, fix in _scaled_by(p, s, change):
+        yield from _too_large(
+            (*where, field),
+            kind,
+            (
+                (f"the largest {kind} of {s.id!r} it scales", max(largest, default=0.0)),
+                (field, getattr(change, field)),
+            ),
+            f"lower the factor, or {fix}",
+        )
+
+
+def _scaled_by(
+    p: Problem, s: Source, change: SourceChange
+) -> tuple[tuple[str, str, list[float], str], ...]:
+    """(factor, what it scales, the largest numbers it scales, how to make them smaller) of
+    the capacity and of the prices a source change scales."""
     periods = change.periods or p.periods
     materials = [m for m in change.materials or list(s.capacity) if m in s.capacity]
     feeds = s.feeds if change.materials is None else []
-    scaled = (
+    return (
         (
             "capacity_factor",
             "capacity",
@@ -1814,16 +1864,6 @@ def _changed_source_errors(
             "count prices in a larger currency unit",
         ),
     )
-    for field, kind, largest, fix in scaled:
-        yield from _too_large(
-            (*where, field),
-            kind,
-            (
-                (f"the largest {kind} of {s.id!r} it scales", max(largest, default=0.0)),
-                (field, getattr(change, field)),
-            ),
-            f"lower the factor, or {fix}",
-        )
 
 
 def _demand_change_errors(
@@ -1869,25 +1909,35 @@ def _target_errors_of(
     p: Problem, option: Investment, loc: tuple[str | int, ...]
 ) -> Iterator[InitErrorDetails]:
     """What ``option`` expands: exactly one target, known and priced."""
-    named = [option.material is not None, option.feed is not None, option.separation]
-    by_source = option.source is not None or any(named)
-    if by_source == (option.substitute is not None) or sum(named) > 1:
+    if not _one_investment_target(option):
         yield error_detail(
             loc,
             "investment_target",
             f"investment {option.id!r} expands exactly one of: a source's capacity for a "
             "material ('source' and 'material'), a source's feed ('source' and 'feed'), its "
-            "separation plant ('source' and 'separation: true') or a substitute's line "
-            "('substitute')",
+            "separation plant ('source' and 'separation: true'), a facility ('facility') or a "
+            "substitute's line ('substitute')",
             option.id,
         )
         return
-    if option.substitute is not None:
+    if option.facility is not None:
+        known = [f.id for f in p.facilities]
+        yield from _unknown((*loc, "facility"), option.facility, known, "facility")
+    elif option.substitute is not None:
         yield from _substitute_target_errors(p, option, loc)
     elif option.feed is not None or option.separation:
         yield from _plant_target_errors(p, option, loc)
     else:
         yield from _source_target_errors(p, option, loc)
+
+
+def _one_investment_target(option: Investment) -> bool:
+    """``option`` names one target: a source (with at most one of a material, a feed or its
+    plant), a facility or a substitute."""
+    named = [option.material is not None, option.feed is not None, option.separation]
+    by_source = option.source is not None or any(named)
+    alone = [option.substitute is not None, option.facility is not None]
+    return by_source + sum(alone) == 1 and sum(named) <= 1
 
 
 def _plant_target_errors(
@@ -2049,9 +2099,16 @@ def serving_periods(p: Problem, option: Investment) -> list[str]:
 def _target_available(p: Problem, option: Investment) -> list[str]:
     """The periods in which the thing ``option`` expands can be used. Its target is known:
     the validators ask only once they have found it, and a validated problem has it."""
+    if option.facility is not None:  # a facility stands from the first period
+        return p.periods
     if option.substitute is not None:
         k = next(k for k in p.substitutes if k.id == option.substitute)
         return _available(p, k.available_from)
+    return _source_available(p, option)
+
+
+def _source_available(p: Problem, option: Investment) -> list[str]:
+    """The periods in which the source ``option`` expands sells (its plant: has a limit)."""
     s = next(s for s in p.sources if s.id == option.source)
     available = _available(p, s.available_from)
     if option.separation:  # only where the plant has a limit to expand

@@ -113,10 +113,10 @@ class _Conversion:
         )
 
     def investment(self, option: Investment) -> Investment:
-        """A source's new capacity, and a separation plant's, is a quantity of material (its
-        costs per unit of it); a substitute's line is counted in its own units, a feed's in
-        tonnes of feed."""
-        if option.source is None or option.feed is not None:
+        """A source's new capacity, a separation plant's and a facility's is a quantity of
+        material (its costs per unit of it); a substitute's line is counted in its own units,
+        a feed's in tonnes of feed."""
+        if option.substitute is not None or option.feed is not None:
             return option
         per = 1 / self.tonnes
         return _unchecked(

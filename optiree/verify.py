@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from optiree.prepare import MT, SMT, ProblemData
+from optiree.prepare import BUILT, MT, SMT, ProblemData
 from optiree.rules import LIMITS, Rule
 from optiree.schema import CoverRule, StageRule
 
@@ -63,16 +63,26 @@ INVESTMENT_KEYS = ["investment", "period", "size", "available_from"]
 def _new_capacity(data: ProblemData, builds: pd.DataFrame) -> dict[str, dict[Any, float]]:
     """The new capacity each build of the plan adds from the period it says it serves in to
     the end, by what it expands (``supply``: its source's cells of its material, ``units``:
-    its substitute's, ``feed``: its feed's [t of feed], ``separation``: its source's plant)."""
-    new: dict[str, dict[Any, float]] = {
-        kind: {} for kind in ("supply", "units", "feed", "separation")
-    }
+    its substitute's, ``feed``: its feed's [t of feed], ``separation``: its source's plant,
+    ``facility``: the facility [t taken in])."""
+    new: dict[str, dict[Any, float]] = {kind: {} for kind in BUILT}
     for ident, size, first in _rows(builds, "investment", "size", "available_from"):
         o = data.option(ident)
         for t in data.periods[data.periods.index(first) :]:
             kind, cell = o.cell(t)
             new[kind][cell] = new[kind].get(cell, 0.0) + o.per_period * float(size)
     return new
+
+
+def _taken(flows: pd.DataFrame) -> dict[tuple[str, str, str], float]:
+    """(facility, material, period) -> the tonnes it takes in, summed over the paths of the
+    ``flows`` table (none without stages)."""
+    taken: dict[tuple[str, str, str], float] = {}
+    if not flows.empty:
+        inside = flows[flows["step"] > 0]
+        for f, m, t, x in _rows(inside, "node", "material", "period", "tonnes_in"):
+            taken[f, m, t] = taken.get((f, m, t), 0.0) + float(x)
+    return taken
 
 
 class _Plan:
@@ -89,6 +99,8 @@ class _Plan:
             self.by_mt.setdefault((m, t), []).append((s, x))
             self.by_st[s, t] = self.by_st.get((s, t), 0.0) + x
         self.flows = tables.get("flows", pd.DataFrame())
+        self.taken = _taken(self.flows)
+        """(facility, material, period) -> tonnes it takes in, from the flows."""
         if data.stages and not self.flows.empty:
             self.by_mt = self._reached()
         self.delivered: dict[MT, float] = {
@@ -305,8 +317,10 @@ def _stock_cover(plan: _Plan) -> Iterator[Violation]:
 
 
 def _caps(plan: _Plan) -> Iterator[Violation]:
+    """What the matching sources deliver, or a facility takes in, within the cap."""
     for cap in plan.data.caps:
         total = sum(plan.supply.get(cell, 0.0) for cell in cap.cells)
+        total += sum(plan.taken.get((str(cap.facility), m, t), 0.0) for m, t in cap.taken)
         name = f"cap({cap.cap},{cap.material},{cap.period})"
         yield _violation(name, total - cap.limit, [total, cap.limit])
 
@@ -387,12 +401,10 @@ def _budget(plan: _Plan) -> Iterator[Violation]:
 
 def _facility(plan: _Plan) -> Iterator[Violation]:
     """A facility takes in at most its capacity, of every path through it together."""
-    flows = plan.flows
-    if flows.empty:
-        return
-    taken = flows[flows["step"] > 0].groupby(["node", "period"])["tonnes_in"].sum().to_dict()
-    for (f, t), most in plan.data.facility_capacity.items():
-        total = float(taken.get((f, t), 0.0))
+    materials = plan.data.materials
+    for (f, t), base in plan.data.facility_capacity.items():
+        total = sum(plan.taken.get((f, m, t), 0.0) for m in materials)
+        most = base + plan.new["facility"].get((f, t), 0.0)
         yield _violation(f"facility({f},{t})", total - most, [total, most])
 
 
@@ -532,15 +544,13 @@ def _integer_rules(plan: _Plan, tables: dict[str, pd.DataFrame]) -> Iterator[Vio
 def _discounts(data: ProblemData, purchases: pd.DataFrame) -> Iterator[Violation]:
     """A purchase priced by all-unit discounts is bought in one band at most, and pays for
     every tonne of the period the price of the band its total falls in (the last band whose
-    start the total reaches; the table's ``cost``, or tonnes x ``unit_price``)."""
+    start the total reaches; the table's ``cost``)."""
     if not data.discounts:
         return
-    paid_column = "cost" if "cost" in purchases else "unit_price"
     bought: dict[tuple[str, str, str], list[tuple[float, float]]] = {}
-    for s, m, t, x, paid in _rows(purchases, "source", "material", "period", "tonnes", paid_column):
+    for s, m, t, x, paid in _rows(purchases, "source", "material", "period", "tonnes", "cost"):
         if (s, m, t) in data.discounts:
-            cost = float(paid) if paid_column == "cost" else float(paid) * float(x)
-            bought.setdefault((s, m, t), []).append((float(x), cost))
+            bought.setdefault((s, m, t), []).append((float(x), float(paid)))
     for (s, m, t), starts in data.discounts.items():
         rows = bought.get((s, m, t), [])
         total = sum(x for x, _ in rows)

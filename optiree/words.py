@@ -494,10 +494,17 @@ def _below_target(g: Relaxed, needed: float, *, where: str, path: str, short: st
     )
 
 
+def _capped(who: str) -> tuple[str, str]:
+    """How a cap's tonnes go with ``who``: bought from a country or source, taken in by a
+    facility ("facility <id>")."""
+    return ("takes in", "into") if who.startswith("facility ") else ("buys", "from")
+
+
 def _cap_gives(g: Relaxed, who: str, *, subject: str, where: str, path: str, short: str) -> str:
+    verb, way = _capped(who)
     return (
-        f"{where}: cap {subject} (at most {tonnes(g.limit)} t from {who}) must give {short} t: "
-        f"the relaxed plan buys {tonnes(g.value)} t from {who}; {path} must be at least "
+        f"{where}: cap {subject} (at most {tonnes(g.limit)} t {way} {who}) must give {short} "
+        f"t: the relaxed plan {verb} {tonnes(g.value)} t {way} {who}; {path} must be at least "
         f"{tonnes(g.needed)}"
     )
 
@@ -505,10 +512,11 @@ def _cap_gives(g: Relaxed, who: str, *, subject: str, where: str, path: str, sho
 def _share_cap_gives(
     g: Relaxed, who: str, *, subject: str, where: str, path: str, short: str
 ) -> str:
+    verb, way = _capped(who)
     return (
         f"{where}: cap {subject} ({percent(g.parameter)} of {who}'s "
         f"{tonnes(g.capacity)} t capacity: at most {tonnes(g.limit)} t) must give {short} "
-        f"t: the relaxed plan buys {tonnes(g.value)} t from {who} ({percent(g.needed)} of "
+        f"t: the relaxed plan {verb} {tonnes(g.value)} t {way} {who} ({percent(g.needed)} of "
         f"capacity); {path} must be at least {g.needed:.4g}"
     )
 
@@ -1045,7 +1053,7 @@ SHEET_NOTES = {
     "scenarios": "one numbered item per scenario: name, probability, disruptions, caps, "
     "sources and demand changes",
     "investments": "one numbered item per option: id, source and material (or feed, "
-    "separation, substitute), capital_cost [currency per t/yr], lead_time [periods], "
+    "separation, facility, substitute), capital_cost [currency per t/yr], lead_time [periods], "
     "earliest, max_size [t/yr], operating_cost, investor, unit_size",
     "budgets": "one numbered item per budget: investor, per_period and total [currency]",
     "facilities": "one numbered item per facility: id, stage, country, capacity [t taken in "
@@ -1692,13 +1700,15 @@ def step_frontier_text(
 PLANT_SIZES = {
     ":feed ": "t of feed/yr for a feed",
     ":separation": "t REO/yr separated for a separation plant",
+    ":facility": "t/yr taken in for a facility",
 }
-"""How a target of the investments table reads (``lynas:feed ore``, ``lynas:separation``) ->
+"""How a target of the investments table reads (``lynas:feed ore``, ``lynas:separation``,
+``kuantan:facility``) ->
 the unit of its size, named in the table's title where such an option is."""
 
 
 def plant_sizes(investments: pd.DataFrame) -> str:
-    """The units of the feed and separation options' sizes, to add to the investments
+    """The units of the feed, separation and facility options' sizes, to add to the investments
     table's title (nothing without such options)."""
     targets = investments["target"].astype(str)
     found = [w for mark, w in PLANT_SIZES.items() if targets.str.contains(mark, regex=False).any()]

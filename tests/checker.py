@@ -45,6 +45,9 @@ every variable >= 0:
 - stock_end:      I[m,T] + b[m,T] >= cover[m,T] * demand[m,T] (where b exists);
 - cap:            sum over a group of cells (``sum_over``) and matching sources of X <= max_tonnes,
                   or <= share * sum of their most deliverable (capacity + yields x feed capacity);
+                  on a facility, sum over the group's cells of what it takes in (F[path,i] p of
+                  every path through it), within max_tonnes or share * its capacity in the
+                  group's periods;
 - contract:       sum over a group of the source's X + o >= min_tonnes (o only with
                   take-or-pay), or = fixed_tonnes;
 - separation:     sum_m X[s,m,t] <= separation_capacity (a dict sets no limit where silent);
@@ -67,7 +70,8 @@ every variable >= 0:
   through one facility per stage (source -> facility of the next stage -> ... -> the last);
   F[path] the product of the yields along it, F[path,i] that of the facilities before node i:
   chain:          sum_{paths of s} p - X[s,m,t] = 0, for a source before the last stage;
-  facility:       sum_{paths through f, m} F[path,i] p <= capacity[f,t];
+  facility:       sum_{paths through f, m} F[path,i] p - sum lambda y[o,tau] <= capacity[f,t]
+                  (the options on f decided at least a lead before t);
   and wherever a rule above counts X of such a source towards demand (balance, max_share,
   cover_without) it counts sum_paths F[path] p instead (caps, contracts, separation count X);
 
@@ -276,8 +280,8 @@ class _InTReo:
             self.contract(contract)
         for m, surplus in d["surplus"].items():
             self.surplus(m, surplus)
-        for option in d["investments"]:  # a source's new capacity is a quantity of material
-            if option["source"] is not None and option["feed"] is None:  # a feed's: t of feed
+        for option in d["investments"]:  # a source's or facility's new capacity is a quantity
+            if option["substitute"] is None and option["feed"] is None:  # a feed's: t of feed
                 option["max_size"] *= self.quantity
                 option["capital_cost"] /= self.quantity
                 option["operating_cost"] /= self.quantity
@@ -374,6 +378,8 @@ class Group:
     share: float | None = None
     capacity: float = 0.0
     take_or_pay: float | None = None
+    facility: str | None = None
+    """A cap on a facility counts what it takes in (``sources`` is empty)."""
 
     @property
     def cells(self) -> list[MT]:
@@ -448,6 +454,8 @@ class Numbers:
     """(f, t) -> the builds whose feed capacity [t of feed] serves it."""
     new_separation: dict[KT, list[tuple[str, str]]] = field(default_factory=dict)
     """(s, t) -> the builds of the plant of s serving its separation row in t."""
+    new_facility: dict[KT, list[tuple[str, str]]] = field(default_factory=dict)
+    """(f, t) -> the builds of facility f serving its facility row in t (every period)."""
     budgets: list[tuple[str, str | None, list[str], float]] = field(default_factory=list)
     """(row name, investor or None, periods, most capital) of every budget row."""
     unit_size: dict[str, float] = field(default_factory=dict)
@@ -653,6 +661,8 @@ def _resolve_investments(problem: Problem, n: Numbers) -> None:
         cell = (o.substitute,) if o.substitute else (str(o.source), str(o.material))
         if o.feed is not None or o.separation:
             cell = ("+feed", o.feed) if o.feed is not None else ("+separation", str(o.source))
+        if o.facility is not None:
+            cell = ("+facility", o.facility)
         first = n.periods.index(o.earliest) if o.earliest else 0
         decided = n.periods[first : max(0, len(n.periods) - o.lead_time)]
         per_period = float(problem.period_days or 365.0) / 365.0
@@ -684,7 +694,7 @@ def _resolve_investments(problem: Problem, n: Numbers) -> None:
 
 def _serve(problem: Problem, n: Numbers, cell: tuple[str, ...], build: tuple[str, str]) -> None:
     """Record that ``build`` serves ``cell``, where what it expands can be used then."""
-    if cell[0] in ("+feed", "+separation"):  # not an id: ids have no '+'
+    if cell[0] in ("+feed", "+separation", "+facility"):  # not an id: ids have no '+'
         _serve_plant(problem, n, cell, build)
         return
     if len(cell) == 3:
@@ -706,8 +716,12 @@ def _serve_plant(
     problem: Problem, n: Numbers, cell: tuple[str, ...], build: tuple[str, str]
 ) -> None:
     """A feed's new capacity serves from its source's ``available_from`` on (a period it had
-    no capacity in gets 0 t at its price); a plant's too, where the plant has a limit."""
+    no capacity in gets 0 t at its price); a plant's too, where the plant has a limit; a
+    facility's in every period."""
     kind, ident, t = cell
+    if kind == "+facility":  # a facility stands in every period
+        n.new_facility.setdefault((ident, t), []).append(build)
+        return
     if kind == "+separation":
         s = next(x for x in problem.sources if x.id == ident)
         if (ident, t) in n.separation and t in periods_from(n.periods, s.available_from):
@@ -855,9 +869,24 @@ def _resolve_caps(problem: Problem, n: Numbers) -> None:
         for ms, ts in groups(materials, periods, cap.sum_over):
             name = f"cap({cap_id},{'+'.join(ms)},{period_label(n.periods, ts)})"
             most = sum(n.most(s, m, t) for s in matching for m in ms for t in ts)
+            if cap.facility is not None:  # its capacity, which its materials share
+                f = next(f for f in problem.facilities if f.id == cap.facility)
+                most = sum(value_in(f.capacity, t) for t in ts)
             share = cap.max_share_of_capacity
             bound = share * most if share is not None else float(cap.max_tonnes or 0.0)
-            n.caps[name] = Group(name, "cap", cap_id, ms, ts, matching, "<=", bound, share, most)
+            n.caps[name] = Group(
+                name,
+                "cap",
+                cap_id,
+                ms,
+                ts,
+                matching,
+                "<=",
+                bound,
+                share,
+                most,
+                facility=cap.facility,
+            )
 
 
 def _matching(problem: Problem, cap: Any) -> tuple[str, ...]:
@@ -1456,6 +1485,13 @@ class _Checker:
         )
 
     def group_terms(self, group: Group) -> Terms:
+        if group.facility is not None:  # what the facility takes in, of every path through it
+            f, cells = group.facility, set(group.cells)
+            return [
+                (key, c.factors[c.nodes.index(f) - 1])
+                for key, (c, m, t) in self.flow_terms().items()
+                if (m, t) in cells and f in c.nodes[1:]
+            ]
         return [
             term
             for m, t in group.cells
@@ -1825,6 +1861,8 @@ class _Checker:
                 for key, (c, _, tt) in flows.items()
                 if tt == t and f in c.nodes[1:]
             ]
+            builds = n.new_facility.get((f, t), [])
+            terms += [(("y", o, tau), -n.options[o].per_period) for o, tau in builds]
             yield RuleRow(f"facility({f},{t})", "facility", f, "", t, "<=", terms, most)
 
     def entering(self, m: str, t: str) -> list[tuple["Chain", Terms]]:
@@ -2079,7 +2117,7 @@ class _Checker:
             return own, (row.share or 0.0) * plan.purchased(row.material, row.period)
         if row.read is not None:
             return plan.of(row.read[0]), (row.share or 0.0) * plan.of(row.read[1])
-        if row.rule in ("capacity", "separation"):  # used against what there was + the new
+        if row.rule in ("capacity", "separation", "facility"):  # used against what was + the new
             new = -plan.of([(key, a) for key, a in row.terms if a < 0])
             return plan.of(row.terms) + new, row.rhs + new
         return plan.of(row.terms) + row.shift, row.rhs + row.shift

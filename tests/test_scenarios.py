@@ -105,7 +105,7 @@ def test_an_outage_is_a_zero_capacity() -> None:
         (
             [{"name": "x", "disruptions": [{"start": "A"}]}],
             "scenarios.0.disruptions.0",
-            "exactly one of 'country' or 'source'",
+            "exactly one of 'country', 'source' or 'facility'",
         ),
         (
             [{"name": "x", "demand": [{"material": "Dy", "factor": -1}]}],

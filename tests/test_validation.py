@@ -168,12 +168,12 @@ BAD_INPUT: dict[str, tuple[Edit, str, str]] = {
     "cap with no target": (
         lambda d: d["caps"][0].pop("country"),
         "caps.0",
-        "exactly one of 'country' or 'source'",
+        "exactly one of 'country', 'source' or 'facility'",
     ),
     "cap with both targets": (
         lambda d: d["caps"][0].update(source="china"),
         "caps.0",
-        "exactly one of 'country' or 'source'",
+        "exactly one of 'country', 'source' or 'facility'",
     ),
     "cap naming an unknown source": (
         lambda d: d["caps"].append({"source": "nope", "max_tonnes": 1}),

@@ -39,20 +39,14 @@ def scenario_probabilities(problem: Problem) -> dict[str, float]:
 
 
 Target = tuple[str, str]
-"""("country", id) or ("source", id): what a cap or disruption names."""
+"""("country", id), ("source", id) or ("facility", id): what a cap or disruption names
+(``Cap.target``, ``Disruption.target``)."""
 
 
-def target_of(named: Cap | Disruption) -> Target:
-    """("country", id) or ("source", id): what a cap or a disruption names."""
-    if named.country is not None:
-        return "country", named.country
-    return "source", str(named.source)
-
-
-def country_and_source(target: Target) -> tuple[str | None, str | None]:
-    """The ``country`` and ``source`` fields of a cap on ``target`` (one of them None)."""
+def target_fields(target: Target) -> dict[str, str]:
+    """The field of a cap on ``target``: ``{"country": "CN"}``, ``{"source": ...}``..."""
     kind, who = target
-    return (who, None) if kind == "country" else (None, who)
+    return {kind: who}
 
 
 def apply(problem: Problem, scenario: Scenario, *, from_period: str | None = None) -> Problem:
@@ -133,13 +127,16 @@ def _disruption_caps(scenario: Scenario, periods: list[str], later: set[str]) ->
 
 
 def _disruption_cap(name: str, disruption: Disruption, window: list[str]) -> Cap:
+    """The cap of a disruption in ``window``: per material and period at ``1 - cut`` of the
+    capacity of the sources it names; of a facility, over its materials together (they share
+    its capacity)."""
     return Cap(
         id=name,
-        country=disruption.country,
-        source=disruption.source,
+        **target_fields(disruption.target),
         materials=disruption.materials,
         periods=window,
         max_share_of_capacity=1 - disruption.cut,
+        sum_over=["materials"] if disruption.facility is not None else [],
     )
 
 

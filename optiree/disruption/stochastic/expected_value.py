@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from optiree.disruption.scenarios import country_and_source, target_of
+from optiree.disruption.scenarios import target_fields
 from optiree.disruption.stochastic.stages import TwoStage
 from optiree.prepare import ProblemData, floor_price, prepare
 from optiree.schema import Cap, Feed, PricePerPeriod, Problem, Source, Substitute
@@ -51,28 +51,34 @@ def _weighted(
 
 
 CapTarget = tuple[str, str, str, str]
-"""("country" or "source", its id, material, period)."""
+"""("country", "source" or "facility", its id, material, period); a facility's material
+is the materials its cap totals, joined by '+'."""
 
 
 def _purchase_limits(problem: Problem, data: ProblemData) -> dict[CapTarget, float]:
     """The most that can be bought from each capped country or source per material and period
-    in one scenario: its least cap there, and no more than its capacity."""
+    in one scenario (taken in by each capped facility, of the materials its cap totals): its
+    least cap there, and no more than its capacity."""
     caps = {problem.cap_id(i): cap for i, cap in enumerate(problem.caps)}
     limits: dict[CapTarget, float] = {}
     for row in data.caps:
         cap = caps[row.cap]
-        if cap.sum_over:
+        if "periods" in cap.sum_over or (cap.sum_over and cap.facility is None):
             continue  # a total: kept as the base problem has it
-        key = (*target_of(cap), row.material, row.period)
+        key = (*cap.target, row.material, row.period)
         limits[key] = min(limits.get(key, math.inf), row.limit, row.capacity)
     return limits
 
 
 def _capacity_of(
-    problem: Problem, capacity: Mapping[tuple[str, str, str], float], target: CapTarget
+    data: ProblemData, capacity: Mapping[tuple[str, str, str], float], target: CapTarget
 ) -> float:
+    """The capacity of ``target`` in ``capacity`` (a facility's, which its materials share,
+    is the same in every scenario)."""
     kind, who, m, t = target
-    return sum(capacity.get((s.id, m, t), 0.0) for s in problem.sources if _on(s, kind, who))
+    if kind == "facility":
+        return data.facility_capacity[who, t]
+    return sum(capacity.get((s.id, m, t), 0.0) for s in data.problem.sources if _on(s, kind, who))
 
 
 def _on(source: Source, kind: str, who: str) -> bool:
@@ -96,8 +102,9 @@ def expected_value_problem(stages: TwoStage) -> Problem:
     as they are. Security rules, stock and shortage penalties are the same in every scenario
     and are kept. Feeds' capacity and price are averaged like a source's; price tiers, floors,
     contracts, caps over several periods or materials (``sum_over``) and the other supply
-    terms are the base problem's. The problem is written in
-    t REO (see :mod:`optiree.units`).
+    terms are the base problem's; a facility's cap over its materials is averaged like a
+    source's, its limit and capacity those of its materials together. The problem is written
+    in t REO (see :mod:`optiree.units`).
     """
     means = _means(stages)
     base = means.base
@@ -108,7 +115,7 @@ def expected_value_problem(stages: TwoStage) -> Problem:
         substitutes=[_mean_substitute(means, substitute) for substitute in base.substitutes],
         demand=_per_period(means.average.demand, base.material_ids, base.periods),
         shortage_penalty={m: means.average.penalty.get(m, 0.0) for m in base.material_ids},
-        caps=[*_mean_caps(means), *_totals(base)],
+        caps=[*_mean_caps(means), *_totals(base, stages.problem)],
         scenarios=[],
     )
 
@@ -186,9 +193,11 @@ def _per_period(
     return {i: {t: values[i, t] for t in periods} for i in items}
 
 
-def _totals(problem: Problem) -> list[Cap]:
-    """The caps over several periods or materials (``sum_over``), kept as they are."""
-    return [cap for cap in problem.caps if cap.sum_over]
+def _totals(base: Problem, problem: Problem) -> list[Cap]:
+    """The caps of ``problem`` itself over several periods or materials (``sum_over``), as
+    ``base`` (the first scenario's problem) has them; not the scenario's own."""
+    own = {problem.cap_id(i) for i in range(len(problem.caps))}
+    return [cap for i, cap in enumerate(base.caps) if cap.sum_over and base.cap_id(i) in own]
 
 
 def _mean_source(means: _Means, source: Source) -> Source:
@@ -265,7 +274,7 @@ def _mean_caps(means: _Means) -> list[Cap]:
     caps: list[Cap] = []
     for target in _keys(limits):
         limit = _mean_limit(means, limits, target)
-        if limit < _capacity_of(means.base, means.average.capacity, target):
+        if limit < _capacity_of(means.datas[0], means.average.capacity, target):
             caps.append(_cap(f"mean{len(caps) + 1}", target, max(limit, 0.0)))
     return caps
 
@@ -274,21 +283,21 @@ def _mean_limit(means: _Means, limits: list[dict[CapTarget, float]], target: Cap
     """The mean of the most that can be bought from a target: its least cap in each scenario,
     or its capacity where no cap applies."""
     values = [
-        table.get(target, _capacity_of(p, d.capacity, target))
-        for table, p, d in zip(limits, means.problems, means.datas, strict=True)
+        table.get(target, _capacity_of(d, d.capacity, target))
+        for table, d in zip(limits, means.datas, strict=True)
     ]
     return _mean(values, means.weights)
 
 
 def _cap(name: str, target: CapTarget, tonnes: float) -> Cap:
-    """A cap of ``tonnes`` on a target in one material and period."""
+    """A cap of ``tonnes`` on a target in one material and period (on a facility, in the
+    materials its cap totals together)."""
     kind, who, m, t = target
-    country, source = country_and_source((kind, who))
     return Cap(
         id=name,
-        country=country,
-        source=source,
-        materials=[m],
+        **target_fields((kind, who)),
+        materials=m.split("+"),
         periods=[t],
         max_tonnes=tonnes,
+        sum_over=["materials"] if kind == "facility" else [],
     )

@@ -8,11 +8,10 @@ from collections.abc import Mapping
 
 import pulp
 
-from optiree.disruption.scenarios import target_of
 from optiree.disruption.stochastic.extensive import Key, first_stage_variables, fix_stock, key_name
 from optiree.disruption.stochastic.stages import TwoStage
 from optiree.disruption.stress import settle_committed_rows
-from optiree.disruption.sweep.batch import CapSweep
+from optiree.disruption.sweep.batch import CapSweep, warm_targets
 from optiree.errors import OptireeError
 from optiree.model import LpModel
 from optiree.prepare import prepare
@@ -73,7 +72,7 @@ class WarmScenarios:
         fixed: Mapping[Key, float] | None,
     ) -> None:
         scenarios = stages.problem.scenarios
-        targets = tuple(dict.fromkeys(target_of(d) for s in scenarios for d in s.disruptions))
+        targets = warm_targets(scenarios)
         self.sweep = CapSweep(
             stages.faced,
             targets,

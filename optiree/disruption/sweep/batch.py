@@ -14,9 +14,8 @@ import numpy as np
 from optiree.disruption.scenarios import (
     Target,
     apply,
-    country_and_source,
     disruption_periods,
-    target_of,
+    target_fields,
 )
 from optiree.handoff import RowBoundSweep, lp_arrays
 from optiree.model import LpModel, build
@@ -43,8 +42,14 @@ class Job:
 
 def job_for(faced: Problem, scenarios: Iterable[Scenario], solver: SolverName) -> Job:
     """The job of sweeping ``scenarios`` over the problem ``faced``."""
-    targets = dict.fromkeys(target_of(d) for s in scenarios for d in s.disruptions)
-    return Job(faced.model_dump_json(exclude={"scenarios"}), solver, tuple(targets))
+    return Job(faced.model_dump_json(exclude={"scenarios"}), solver, warm_targets(scenarios))
+
+
+def warm_targets(scenarios: Iterable[Scenario]) -> tuple[Target, ...]:
+    """The targets of the disruptions a re-solve applies as cap bounds (:func:`warm_cut`),
+    in order of appearance: a cap row each in the base LP."""
+    found = (d.target for s in scenarios for d in s.disruptions if warm_cut(d))
+    return tuple(dict.fromkeys(found))
 
 
 @functools.lru_cache(maxsize=2)
@@ -121,8 +126,7 @@ def _with_caps(problem: Problem, cap_ids: dict[Target, str]) -> Problem:
 
 def _full_cap(cap_id: str, who: Target) -> Cap:
     """A cap at the full capacity of a country or source, on every material and period."""
-    country, source = country_and_source(who)
-    return Cap(id=cap_id, country=country, source=source, max_share_of_capacity=1.0)
+    return Cap(id=cap_id, **target_fields(who), max_share_of_capacity=1.0)
 
 
 def _cap_rows(model: LpModel, cap_ids: dict[Target, str]) -> dict[str, dict[tuple[str, str], int]]:
@@ -214,7 +218,7 @@ class CapSweep:
         row_upper = self.solver.row_upper.copy()
         cut: set[int] = set()
         for d in scenario.disruptions:
-            caps = self.caps[self.cap_ids[target_of(d)]]
+            caps = self.caps[self.cap_ids[d.target]]
             rows = _rows_of(caps, d, self.problem, self.later)
             if _twice(rows, cut):
                 return None
@@ -272,5 +276,14 @@ def _twice(rows: list[int], cut: set[int]) -> bool:
 
 
 def _only_disruptions(scenario: Scenario) -> bool:
-    """Whether the scenario changes nothing but by disruptions."""
-    return not any((scenario.caps, scenario.sources, scenario.demand))
+    """Whether the scenario changes nothing but by disruptions of countries or sources (the
+    bounds of the base LP's cap rows)."""
+    changes = (scenario.caps, scenario.sources, scenario.demand)
+    return not any(changes) and all(map(warm_cut, scenario.disruptions))
+
+
+def warm_cut(disruption: Disruption) -> bool:
+    """Whether a re-solve can apply ``disruption`` as bounds of the base LP's cap rows, one
+    per material and period: a country's or a source's; not a facility's, whose cap totals
+    its materials (a row the base LP does not have)."""
+    return disruption.facility is None
