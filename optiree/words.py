@@ -1771,5 +1771,6 @@ _GIVES.update(
         "stage_max_share": _stage_rule_gives("at least"),
         "stage_min_share": _stage_rule_gives("at most"),
         "origin_share": _stage_rule_gives("at least"),
+        "origin_min_share": _stage_rule_gives("at most"),
     }
 )
