@@ -732,7 +732,7 @@ class _Builder:
         for rule in d.problem.security.stage_shares:
             kind = Rule.STAGE_MAX if rule.max_share is not None else Rule.STAGE_MIN
             counts = _there(d.problem.members(rule.who))
-            for stage in [rule.stage] if rule.stage else d.stages:
+            for stage in rule.stages_of(d.stages):
                 for m, t, share in rule.shares(list(d.materials), list(d.periods)):
                     read = self.at_stage(stage, (m, t), counts, rule.measure == "value")
                     self.share_row(kind, (rule.who, stage, m, t), read, share, rule.default_id)

@@ -16,7 +16,7 @@ import itertools
 import math
 import re
 import types
-from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Generator, Iterable, Iterator, Mapping, Sequence
 from typing import Annotated, Any, Literal, Self, TypeVar, Union, get_args, get_origin
 
 from pydantic import (
@@ -599,6 +599,14 @@ class StageRule(_ShareRule):
     def default_id(self) -> str:
         return self.named(None, self.stage)
 
+    def stages_of(self, stages: Sequence[str]) -> list[str]:
+        """The stages it holds at: its own, or every one of ``stages``."""
+        return [self.stage] if self.stage else list(stages)
+
+    def counts(self, members: Collection[str], passed: Sequence[str], here: str) -> bool:
+        """Whether a path counts for it: its country ``here`` at the stage is a member."""
+        return here in members
+
 
 class OriginRule(_ShareRule):
     """A share of what reaches the last stage (its tonnes, or value) that was extracted or
@@ -608,6 +616,14 @@ class OriginRule(_ShareRule):
     @property
     def default_id(self) -> str:
         return self.named("origin")
+
+    def stages_of(self, stages: Sequence[str]) -> list[str]:
+        """The stage it holds at: the last of ``stages``."""
+        return list(stages[-1:])
+
+    def counts(self, members: Collection[str], passed: Sequence[str], here: str) -> bool:
+        """Whether a path counts for it: it ``passed`` through a member at any stage."""
+        return not set(members).isdisjoint(passed)
 
 
 class Security(StrictModel):

@@ -457,18 +457,15 @@ def share_reads(
     read off the flows table: at each of its stages (the last for an origin rule) the tonnes
     or value of the paths that stand in the country or group there (for an origin rule: that
     passed through it at any stage), and of all paths."""
-    cells, origin = _paths_of(flows), isinstance(rule, OriginRule)
+    cells = _paths_of(flows)
     members, value = data.problem.members(rule.who), rule.measure == "value"
-    stages = (
-        [data.stages[-1]] if origin else [getattr(rule, "stage", None) or s for s in data.stages]
-    )
     shares = list(rule.shares(list(data.materials), list(data.periods)))
-    for stage, (m, t, share) in itertools.product(dict.fromkeys(stages), shares):
+    for stage, (m, t, share) in itertools.product(rule.stages_of(data.stages), shares):
         own = total = 0.0
         for rows in cells.get((m, t), []):
             country, x = _share_read(data, rows, stage, (m, t), value)
             total += x
-            own += x if members & ({r[2] for r in rows} if origin else {country}) else 0.0
+            own += x if rule.counts(members, [r[2] for r in rows], country) else 0.0
         yield stage, m, t, share, own, total
 
 
