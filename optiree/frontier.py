@@ -45,7 +45,7 @@ from optiree.rules import CATALOGUE, FRONTIER_RULES, Rule, RuleSpec
 from optiree.schema import Budget, CoverRule, OriginRule, Problem, StageRule
 from optiree.solve import solve
 from optiree.solvers import SolverName, check, require
-from optiree.verify import share_reads
+from optiree.verify import delivered_without, share_reads
 from optiree.words import Carded, frontier_text, integer_decisions, step_frontier_text
 
 COLUMNS = [
@@ -203,17 +203,34 @@ def _cover_without(problem: Problem, asked: _Asked) -> _Rule:
     country = _who(problem, asked)
     materials = _cover_materials(problem, country, asked.material)
     field = "group" if asked.group else "country"
+    stage = _known_stage(problem, asked.stage)
+    data = prepare(problem)
 
     def set_level(problem: Problem, level: float | None) -> Problem:
         rules = [r for r in problem.security.min_cover_without if r.who != country]
         if level is not None:
-            rules.append(CoverRule(**{field: country}, share=level, materials=materials))
+            rule = CoverRule(**{field: country}, share=level, materials=materials, stage=stage)
+            rules.append(rule)
         return problem.derive(security=problem.security.derive(min_cover_without=rules))
 
     def reached(result: Result) -> float:
-        return _covered_without(result, problem.members(country), materials)
+        members = problem.members(country)
+        if stage is None:
+            bought = result.supply[~result.supply["country"].isin(members)]
+            others = bought.groupby(["material", "period"])["tonnes"].sum()
+        else:
+            others = pd.Series(delivered_without(data, result.flows, members, stage), dtype=float)
+        return _covered_without(result, others, materials)
 
     return _Rule(CATALOGUE[Rule.COVER_WITHOUT], country, set_level, reached)
+
+
+def _known_stage(problem: Problem, stage: str | None) -> str | None:
+    """``stage`` (None: none asked), refused when the problem has no such stage."""
+    if stage is not None and stage not in problem.stages:
+        known = ", ".join(problem.stages) or "none"
+        raise ArgumentError(f"unknown stage {stage!r}; the problem's stages are: {known}")
+    return stage
 
 
 def _cover_materials(problem: Problem, country: str, material: str | None) -> list[str] | None:
@@ -226,13 +243,12 @@ def _cover_materials(problem: Problem, country: str, material: str | None) -> li
 
 
 def _covered_without(
-    result: Result, countries: frozenset[str], materials: list[str] | None
+    result: Result, others: "pd.Series[Any]", materials: list[str] | None
 ) -> float:
-    """The least share of demand the plan covers without ``countries``: opening stock + other
-    supply + substitution, / demand (of ``materials``; None: all)."""
+    """The least share of demand the plan covers without a country: opening stock + the
+    tonnes delivered without it (``others``, by material and period) + substitution, / demand
+    (of ``materials``; None: all)."""
     inventory = result.inventory
-    bought = result.supply[~result.supply["country"].isin(countries)]
-    others = bought.groupby(["material", "period"])["tonnes"].sum()
     rows = inventory[inventory["demand"] > 0]
     if materials:
         rows = rows[rows["material"].isin(materials)]

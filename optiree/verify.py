@@ -285,9 +285,21 @@ def _without(plan: _Plan, rule: CoverRule, m: str, t: str) -> float:
     members = plan.data.problem.members(rule.who)
     if rule.stage is None:
         return plan.without(members, m, t)
-    paths = _paths_of(plan.flows).get((m, t), [])
-    at = [_share_read(plan.data, rows, rule.stage, (m, t), False)[0] for rows in paths]
-    return sum(float(rows[-1][3]) for rows, c in zip(paths, at, strict=True) if c not in members)
+    return delivered_without(plan.data, plan.flows, members, rule.stage).get((m, t), 0.0)
+
+
+def delivered_without(
+    data: ProblemData, flows: pd.DataFrame, countries: Collection[str], stage: str
+) -> dict[MT, float]:
+    """Tonnes of each (material, period) delivered down the paths whose node at ``stage``
+    stands outside ``countries`` (a source after the stage: its own country), read off the
+    flows table."""
+    found: dict[MT, float] = {}
+    for cell, paths in _paths_of(flows).items():
+        for rows in paths:
+            if _share_read(data, rows, stage, cell, False)[0] not in countries:
+                found[cell] = found.get(cell, 0.0) + float(rows[-1][3])
+    return found
 
 
 def _stock_cover(plan: _Plan) -> Iterator[Violation]:

@@ -16,7 +16,7 @@ import optiree
 from optiree import Problem, Result
 from optiree.solve import SolverName
 from tests.checker import check
-from tests.test_stage_rules import GROUP
+from tests.test_stage_rules import GROUP, SEPARATION
 from tests.unique import assert_unique
 
 Document = dict[str, Any]
@@ -221,3 +221,27 @@ def test_only_share_rules_count_value() -> None:
         optiree.frontier(problem, "CN", "max_share", measure="value")
     with pytest.raises(optiree.ArgumentError, match="measure"):
         optiree.frontier(problem, "CN", "origin_share", measure="money")
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_frontier_of_cover_without_a_country_at_a_stage(solver: SolverName) -> None:
+    """Cover without China at the oxide stage (tests/test_stage_rules.py's separation case):
+    the free plan separates everything in Baotou (0 %); 20 a point up to 50 % (Australian ore
+    moves from Baotou, 40/t, to Kuantan, 60/t), 40 a point beyond (Chinese ore, 20/t, gives
+    way to Mt Weld > Kuantan): 3,000, 4,000, 6,000. At the ore stage only the mine's country
+    counts: the curve without a stage. Every row is the cost of a cold solve."""
+    problem = Problem.model_validate(SEPARATION)
+    curve = optiree.frontier(problem, "CN", "cover_without", stage="oxide", points=3, solver=solver)
+    table = curve.table.set_index("level")
+    assert list(table.index[table["breakpoint"]]) == [pytest.approx(0.5)]
+    assert list(table.loc[[0.0, 0.5, 1.0], "total_cost"]) == pytest.approx([3000, 4000, 6000])
+    for level, cost in table["total_cost"].items():
+        cover = [{"country": "CN", "share": level, "stage": "oxide"}]
+        document = copy.deepcopy(SEPARATION) | {"security": {"min_cover_without": cover}}
+        assert _solve(document, solver).total_cost == pytest.approx(cost)
+    ore = optiree.frontier(problem, "CN", "cover_without", stage="ore", points=3, solver=solver)
+    plain = optiree.frontier(problem, "CN", "cover_without", points=3, solver=solver)
+    assert ore.table["total_cost"].tolist() == pytest.approx(plain.table["total_cost"].tolist())
+    assert ore.table["level"].iloc[0] == pytest.approx(0.5)
+    with pytest.raises(optiree.ArgumentError, match="unknown stage"):
+        optiree.frontier(problem, "CN", "cover_without", stage="metal")
