@@ -5,6 +5,7 @@ difference; tightening never lowers the cost; a group of one is its country; the
 of rules counted in value."""
 
 import copy
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -245,3 +246,20 @@ def test_frontier_of_cover_without_a_country_at_a_stage(solver: SolverName) -> N
     assert ore.table["level"].iloc[0] == pytest.approx(0.5)
     with pytest.raises(optiree.ArgumentError, match="unknown stage"):
         optiree.frontier(problem, "CN", "cover_without", stage="metal")
+
+
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_the_us_credit_example_is_the_hand_solved_plan(solver: SolverName) -> None:
+    """examples/us_credit.yaml is the value case above (docs/input.md works it out)."""
+    problem = optiree.load_problem(Path(__file__).parents[1] / "examples" / "us_credit.yaml")
+    result = optiree.solve(problem, solver)
+    assert check(problem, result) == []
+    a = 300 / 7
+    assert result.total_cost == pytest.approx(2000 + 20 * a)
+    assert _paths(result) == {"bayanobo>baotou": 100 - a, "bayanobo>mountainpass": a}
+    tonnes = problem.derive(
+        security=problem.security.derive(
+            origin_shares=[problem.security.origin_shares[0].derive(measure="tonnes")]
+        )
+    )
+    assert optiree.solve(tonnes, solver).total_cost == pytest.approx(3200)
