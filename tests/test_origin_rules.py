@@ -263,3 +263,34 @@ def test_the_us_credit_example_is_the_hand_solved_plan(solver: SolverName) -> No
         )
     )
     assert optiree.solve(tonnes, solver).total_cost == pytest.approx(3200)
+
+
+def test_diagnose_names_the_group_and_relaxes_a_least_share_in_value() -> None:
+    """The US plant takes 30 t, Mt Weld sells 10 t: the most value through the group is 30 t
+    CN > US (40) and 10 t AU > CN (45) against 60 t CN > CN (20): 1,650 of 2,850 = 57.89 %;
+    at least 60 % is 0.6 x 2,850 - 1,650 = 60 USD short."""
+    document = _with(CHAIN, {"group": "fta", "min_share": 0.6, "measure": "value"})
+    document["facilities"][1]["capacity"] = 30
+    document["sources"][1]["capacity"] = {"NdPr": 10}
+    problem = Problem.model_validate(document)
+    assert optiree.solve(problem).status == "infeasible"
+    diagnosis = optiree.diagnose(problem)
+    rules = diagnosis.rules.set_index("field")
+    assert list(rules.index) == ["security.origin_shares.0.min_share"]
+    assert rules.iloc[0]["sufficient"] == pytest.approx(1650 / 2850, abs=1e-4)
+    assert rules.iloc[0]["relax_by"] == pytest.approx(60)
+    assert (
+        "NdPr, P1: rule origin.fta (what passed through fta (US, AU) at any stage) must give "
+        "60.0 USD" in diagnosis.summary()
+    )
+    assert optiree.solve(diagnosis.apply(problem)).status == "optimal"
+
+
+def test_diagnose_names_the_stage_of_a_rule_at_every_stage() -> None:
+    """At most half of every stage from China with Kuantan at 30 t: the oxide stage gives
+    (the ore stage can be half Chinese); the sentence names the country and that stage."""
+    document = copy.deepcopy(SEPARATION)
+    document["facilities"][1]["capacity"] = 30
+    document["security"] = {"stage_shares": [{"country": "CN", "max_share": 0.5}]}
+    diagnosis = optiree.diagnose(Problem.model_validate(document))
+    assert "NdPr, P1: rule CN (CN at the oxide stage) must give 20.0 t" in diagnosis.summary()
