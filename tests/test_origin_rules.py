@@ -17,7 +17,7 @@ import optiree
 from optiree import Problem, Result
 from optiree.solve import SolverName
 from tests.checker import check
-from tests.test_stage_rules import GROUP, SEPARATION
+from tests.test_stage_rules import GROUP, SEPARATION, _solve
 from tests.unique import assert_unique
 
 Document = dict[str, Any]
@@ -67,14 +67,6 @@ def _with(document: Document, *rules: Document) -> Document:
     changed = copy.deepcopy(document)
     changed["security"] = {"origin_shares": list(rules)}
     return changed
-
-
-def _solve(document: Document, solver: SolverName = "highs") -> Result:
-    problem = Problem.model_validate(document)
-    result = optiree.solve(problem, solver)
-    assert result.status == "optimal", result.message
-    assert check(problem, result) == []
-    return result
 
 
 def _paths(result: Result) -> dict[str, float]:
