@@ -683,14 +683,17 @@ def frontier(
         country: the country of a ``max_share`` or ``cover_without`` rule.
         rule: "max_share" (largest share of purchases from ``country``), "cover_without"
             (share of demand coverable without ``country``), "stock_cover" (closing stock of
-            ``material`` as a multiple of demand, in every period) or "budget" (the capital
-            the investments may take over the horizon [money]; docs/frontier.md).
+            ``material`` as a multiple of demand, in every period), "budget" (the capital
+            the investments may take over the horizon [money]), or with stages
+            "stage_max_share", "stage_min_share", "origin_share", "origin_min_share"
+            (docs/frontier.md#stage-and-origin-rules).
         material: the material of a ``stock_cover`` frontier; for ``cover_without``, restrict
             the rule to it (default: the problem's rule's materials, or all).
         group: the group in ``country_groups`` the rule names instead of ``country`` (a
             ``max_share``, ``cover_without``, stage or origin rule).
         stage: for a ``stage_max_share`` or ``stage_min_share`` frontier, the stage the rule
-            holds at (default: every stage), of ``material`` or of all.
+            holds at (default: every stage), of ``material`` or of all; for ``cover_without``,
+            the stage the country is left out at (default: by the sources' countries).
         measure: "tonnes" (default) or "value": what a stage or origin rule's share counts
             (docs/input.md#rules-per-stage-and-per-group-of-countries).
         investor: the investor of a ``budget`` frontier: its budget is replaced by a total at

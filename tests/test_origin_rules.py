@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 import optiree
 from optiree import Problem, Result
+from optiree.cli import main
 from optiree.solve import SolverName
 from tests.checker import check
 from tests.test_stage_rules import GROUP, SEPARATION, _solve
@@ -286,3 +287,23 @@ def test_diagnose_names_the_stage_of_a_rule_at_every_stage() -> None:
     document["security"] = {"stage_shares": [{"country": "CN", "max_share": 0.5}]}
     diagnosis = optiree.diagnose(Problem.model_validate(document))
     assert "NdPr, P1: rule CN (CN at the oxide stage) must give 20.0 t" in diagnosis.summary()
+
+
+def test_the_frontier_command_takes_measure_and_a_cover_stage(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    """``--measure value`` reaches the value frontier (its middle row 2,667 = 2,000 + 20 x
+    100/3); ``--rule cover_without --stage oxide`` the cover at a stage (its breakpoint at
+    50 %, as above); ``--measure value`` with a rule in tonnes is refused."""
+    example = str(Path(__file__).parents[1] / "examples" / "us_credit.yaml")
+    argv = ["frontier", example, "--rule", "origin_min_share", "--group", "fta", "--points", "1"]
+    assert main([*argv, "--measure", "value"]) == 0
+    assert "2,667" in capsys.readouterr().out
+    assert main(argv) == 0
+    assert "3,000" in capsys.readouterr().out  # in tonnes: 50 t CN > US
+    stages = Path(__file__).parents[1] / "examples" / "stage_rules.yaml"
+    cover = ["frontier", str(stages), "--rule", "cover_without", "--country", "CN"]
+    assert main([*cover, "--stage", "oxide", "--material", "NdPr", "--points", "1"]) == 0
+    assert "50.0000            5,320" in capsys.readouterr().out
+    assert main(["frontier", example, "--rule", "max_share", "--measure", "value"]) == 2
+    assert "counts tonnes" in capsys.readouterr().err
