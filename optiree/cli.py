@@ -472,6 +472,7 @@ def _frontier(args: argparse.Namespace) -> int:
             investor=args.investor,
             group=args.group,
             stage=args.stage,
+            measure=args.measure,
             points=args.points,
             solver=args.solver,
             time_limit=args.time_limit,
@@ -794,14 +795,23 @@ def _frontier_command(commands: Commands) -> None:
 
 
 def _stage_rule_flags(command: argparse.ArgumentParser) -> None:
-    """--group and --stage: whose share, and at which stage, a stage or origin rule sweeps."""
+    """--group, --stage and --measure: whose share, at which stage and in what a stage or
+    origin rule sweeps."""
     command.add_argument(
         "--group",
         help="a group of country_groups the rule names instead of --country (any share or "
         "cover rule)",
     )
     command.add_argument(
-        "--stage", help="the stage of a stage_max_share or stage_min_share rule (default: every)"
+        "--stage",
+        help="the stage of a stage_max_share, stage_min_share or cover_without rule "
+        "(default: every stage; for cover_without: counted by source)",
+    )
+    command.add_argument(
+        "--measure",
+        choices=["tonnes", "value"],
+        default="tonnes",
+        help="what a stage or origin rule's share counts (default: tonnes)",
     )
 
 

@@ -52,11 +52,11 @@ from optiree.model import LpModel, Row, Setting, build, setting
 from optiree.prepare import prepare
 from optiree.results import Status
 from optiree.rules import CATALOGUE, Family, Rule
-from optiree.schema import Problem
+from optiree.schema import OriginRule, Problem, StageRule
 from optiree.solve import run_solver
 from optiree.solvers import SolverName, name_of, precision, solver_for
 from optiree.units import in_tonnes_of_oxide
-from optiree.words import Carded, diagnosis_message, diagnosis_text
+from optiree.words import Carded, diagnosis_message, diagnosis_text, share_rule_party
 
 Method = Literal["priority", "tonnes"]
 METHODS: tuple[Method, ...] = ("priority", "tonnes")
@@ -684,6 +684,7 @@ def _message(problem: Problem, g: _Reading) -> str:
     row = g.row
     found = _field(problem, row)
     party, by_share = _party(problem, row)
+    shared = _share_rule(problem, row)
     return diagnosis_message(
         row.rule.value,
         row.subject or row.material,
@@ -693,6 +694,7 @@ def _message(problem: Problem, g: _Reading) -> str:
         scale=found.scale,
         party=party,
         by_share=by_share,
+        unit=problem.currency if shared and shared.measure == "value" else "t",
     )
 
 
@@ -703,7 +705,23 @@ def _party(problem: Problem, row: _Relaxable) -> tuple[str, bool]:
         return _cap_party(problem, str(row.subject))
     if row.rule is Rule.CONTRACT:
         return _contract_source(problem, str(row.subject)), False
-    return "", False
+    rule = _share_rule(problem, row)
+    if rule is None:
+        return "", False
+    stage = row.name.partition("(")[2].split(",")[1] if isinstance(rule, StageRule) else None
+    members = problem.country_groups.get(rule.who, [rule.who])
+    return share_rule_party(rule.who, members, stage), False
+
+
+def _share_rule(problem: Problem, row: _Relaxable) -> StageRule | OriginRule | None:
+    """The stage or origin rule of ``row`` (its subject is the rule's id); None for a row
+    of another rule."""
+    security = problem.security
+    stage: list[StageRule | OriginRule] = list(security.stage_shares)
+    origin: list[StageRule | OriginRule] = list(security.origin_shares)
+    rules = {Rule.STAGE_MAX: stage, Rule.STAGE_MIN: stage, Rule.ORIGIN: origin}
+    rules[Rule.ORIGIN_MIN] = origin
+    return next((r for r in rules.get(row.rule, []) if r.default_id == row.subject), None)
 
 
 def _contract_source(problem: Problem, contract_id: str) -> str:

@@ -45,6 +45,7 @@ from optiree.rules import CATALOGUE, FRONTIER_RULES, Rule, RuleSpec
 from optiree.schema import Budget, CoverRule, OriginRule, Problem, StageRule
 from optiree.solve import solve
 from optiree.solvers import SolverName, check, require
+from optiree.verify import delivered_without, share_reads
 from optiree.words import Carded, frontier_text, integer_decisions, step_frontier_text
 
 COLUMNS = [
@@ -130,6 +131,7 @@ class _Asked:
     investor: str | None = None
     group: str | None = None
     stage: str | None = None
+    measure: str = "tonnes"
 
 
 @dataclass(frozen=True)
@@ -201,17 +203,34 @@ def _cover_without(problem: Problem, asked: _Asked) -> _Rule:
     country = _who(problem, asked)
     materials = _cover_materials(problem, country, asked.material)
     field = "group" if asked.group else "country"
+    stage = _known_stage(problem, asked.stage)
+    data = prepare(problem)
 
     def set_level(problem: Problem, level: float | None) -> Problem:
         rules = [r for r in problem.security.min_cover_without if r.who != country]
         if level is not None:
-            rules.append(CoverRule(**{field: country}, share=level, materials=materials))
+            rule = CoverRule(**{field: country}, share=level, materials=materials, stage=stage)
+            rules.append(rule)
         return problem.derive(security=problem.security.derive(min_cover_without=rules))
 
     def reached(result: Result) -> float:
-        return _covered_without(result, problem.members(country), materials)
+        members = problem.members(country)
+        if stage is None:
+            bought = result.supply[~result.supply["country"].isin(members)]
+            others = bought.groupby(["material", "period"])["tonnes"].sum()
+        else:
+            others = pd.Series(delivered_without(data, result.flows, members, stage), dtype=float)
+        return _covered_without(result, others, materials)
 
     return _Rule(CATALOGUE[Rule.COVER_WITHOUT], country, set_level, reached)
+
+
+def _known_stage(problem: Problem, stage: str | None) -> str | None:
+    """``stage`` (None: none asked), refused when the problem has no such stage."""
+    if stage is not None and stage not in problem.stages:
+        known = ", ".join(problem.stages) or "none"
+        raise ArgumentError(f"unknown stage {stage!r}; the problem's stages are: {known}")
+    return stage
 
 
 def _cover_materials(problem: Problem, country: str, material: str | None) -> list[str] | None:
@@ -224,13 +243,12 @@ def _cover_materials(problem: Problem, country: str, material: str | None) -> li
 
 
 def _covered_without(
-    result: Result, countries: frozenset[str], materials: list[str] | None
+    result: Result, others: "pd.Series[Any]", materials: list[str] | None
 ) -> float:
-    """The least share of demand the plan covers without ``countries``: opening stock + other
-    supply + substitution, / demand (of ``materials``; None: all)."""
+    """The least share of demand the plan covers without a country: opening stock + the
+    tonnes delivered without it (``others``, by material and period) + substitution, / demand
+    (of ``materials``; None: all)."""
     inventory = result.inventory
-    bought = result.supply[~result.supply["country"].isin(countries)]
-    others = bought.groupby(["material", "period"])["tonnes"].sum()
     rows = inventory[inventory["demand"] > 0]
     if materials:
         rows = rows[rows["material"].isin(materials)]
@@ -312,68 +330,36 @@ def _stage_target(problem: Problem, asked: _Asked) -> dict[str, Any]:
     return who | {"materials": [asked.material] if asked.material else None}
 
 
-def _stage_frontier(kind: Rule) -> Callable[[Problem, _Asked], _Rule]:
-    """The frontier of a largest or least share at a stage (or every stage), in tonnes."""
-    key = "max_share" if kind is Rule.STAGE_MAX else "min_share"
+def _share_frontier(kind: Rule) -> Callable[[Problem, _Asked], _Rule]:
+    """The frontier of a largest or least share of a stage (or of every stage), or of what
+    reaches the last stage through a country or group (an origin rule), in tonnes or value."""
+    key = "max_share" if CATALOGUE[kind].loosens > 0 else "min_share"
+    origin = kind in (Rule.ORIGIN, Rule.ORIGIN_MIN)
+    model, listed = (OriginRule, "origin_shares") if origin else (StageRule, "stage_shares")
 
     def make(problem: Problem, asked: _Asked) -> _Rule:
-        target = _stage_target(problem, asked) | {"stage": asked.stage}
-        ident = StageRule(**target, **{key: 0.0}).default_id
+        target = _stage_target(problem, asked) | {"measure": asked.measure}
+        target |= {} if origin else {"stage": asked.stage}
+        probe = model(**target, **{key: 0.0})
+        data = prepare(problem)
 
         def set_level(problem: Problem, level: float | None) -> Problem:
-            kept = [r for r in problem.security.stage_shares if (r.id or r.default_id) != ident]
+            rules = getattr(problem.security, listed)
+            kept = [r for r in rules if (r.id or r.default_id) != probe.default_id]
             if level is not None:
-                kept.append(StageRule(id=ident, **target, **{key: level}))
-            return problem.derive(security=problem.security.derive(stage_shares=kept))
+                kept.append(model(id=probe.default_id, **target, **{key: level}))
+            return problem.derive(security=problem.security.derive(**{listed: kept}))
 
         def reached(result: Result) -> float:
-            levels = _stage_levels(result.stage_shares, problem, target)
-            pick = max if kind is Rule.STAGE_MAX else min
-            return float(pick(levels, default=0.0 if kind is Rule.STAGE_MAX else 1.0))
+            read = share_reads(data, result.flows, probe)
+            levels = [own / total for *_, own, total in read if total > 0]
+            return float(
+                max(levels, default=0.0) if key == "max_share" else min(levels, default=1.0)
+            )
 
-        return _Rule(CATALOGUE[kind], ident, set_level, reached)
+        return _Rule(CATALOGUE[kind], probe.default_id, set_level, reached)
 
     return make
-
-
-def _stage_levels(table: pd.DataFrame, problem: Problem, target: dict[str, Any]) -> list[float]:
-    """The share of the rule's country or group in each (stage, material, period) it covers
-    that has tonnes."""
-    rule = StageRule(**target, max_share=0.0)
-    chosen = table["stage"].isin([rule.stage] if rule.stage else problem.stages)
-    table = table[chosen & table["material"].isin(rule.materials or problem.material_ids)]
-    keys = ["stage", "material", "period"]
-    totals = table.groupby(keys)["tonnes"].sum()
-    mine = table["country"].isin(problem.members(rule.who))
-    own = table[mine].groupby(keys)["tonnes"].sum()
-    shares = own.reindex(totals.index, fill_value=0.0) / totals
-    return [float(x) for x in shares[totals > 0]]
-
-
-def _origin_frontier(problem: Problem, asked: _Asked) -> _Rule:
-    """The frontier of the largest share of content that passed through a country or group."""
-    target = _stage_target(problem, asked)
-    ident = OriginRule(**target, max_share=0.0).default_id
-
-    def set_level(problem: Problem, level: float | None) -> Problem:
-        kept = [r for r in problem.security.origin_shares if (r.id or r.default_id) != ident]
-        if level is not None:
-            kept.append(OriginRule(id=ident, **target, max_share=level))
-        return problem.derive(security=problem.security.derive(origin_shares=kept))
-
-    def reached(result: Result) -> float:
-        members = problem.members(OriginRule(**target, max_share=0.0).who)
-        flows = result.flows
-        through = flows[flows["country"].isin(members)]["path"].unique()
-        last = flows[flows["stage"] == problem.stages[-1]]
-        if target["materials"]:
-            last = last[last["material"].isin(target["materials"])]
-        totals = last.groupby(["material", "period"])["tonnes"].sum()
-        own = last[last["path"].isin(through)].groupby(["material", "period"])["tonnes"].sum()
-        shares = own.reindex(totals.index, fill_value=0.0) / totals
-        return float(shares[totals > 0].max()) if (totals > 0).any() else 0.0
-
-    return _Rule(CATALOGUE[Rule.ORIGIN], ident, set_level, reached)
 
 
 _FRONTIERS: dict[Rule, Callable[[Problem, _Asked], _Rule]] = {
@@ -381,11 +367,14 @@ _FRONTIERS: dict[Rule, Callable[[Problem, _Asked], _Rule]] = {
     Rule.COVER_WITHOUT: _cover_without,
     Rule.STOCK_COVER: _stock_cover,
     Rule.BUDGET: _budget,
-    Rule.STAGE_MAX: _stage_frontier(Rule.STAGE_MAX),
-    Rule.STAGE_MIN: _stage_frontier(Rule.STAGE_MIN),
-    Rule.ORIGIN: _origin_frontier,
+    Rule.STAGE_MAX: _share_frontier(Rule.STAGE_MAX),
+    Rule.STAGE_MIN: _share_frontier(Rule.STAGE_MIN),
+    Rule.ORIGIN: _share_frontier(Rule.ORIGIN),
+    Rule.ORIGIN_MIN: _share_frontier(Rule.ORIGIN_MIN),
 }
 """How to sweep each rule of :data:`optiree.rules.FRONTIER_RULES`."""
+_IN_VALUE = (Rule.STAGE_MAX, Rule.STAGE_MIN, Rule.ORIGIN, Rule.ORIGIN_MIN)
+"""The rules whose frontier can count value instead of tonnes."""
 
 
 def _check_country(problem: Problem, country: str) -> None:
@@ -674,6 +663,7 @@ def frontier(
     investor: str | None = None,
     group: str | None = None,
     stage: str | None = None,
+    measure: str = "tonnes",
     points: int | None = None,
     solver: SolverName = "highs",
     tolerance: float = 1e-6,
@@ -693,14 +683,19 @@ def frontier(
         country: the country of a ``max_share`` or ``cover_without`` rule.
         rule: "max_share" (largest share of purchases from ``country``), "cover_without"
             (share of demand coverable without ``country``), "stock_cover" (closing stock of
-            ``material`` as a multiple of demand, in every period) or "budget" (the capital
-            the investments may take over the horizon [money]; docs/frontier.md).
+            ``material`` as a multiple of demand, in every period), "budget" (the capital
+            the investments may take over the horizon [money]), or with stages
+            "stage_max_share", "stage_min_share", "origin_share", "origin_min_share"
+            (docs/frontier.md#stage-and-origin-rules).
         material: the material of a ``stock_cover`` frontier; for ``cover_without``, restrict
             the rule to it (default: the problem's rule's materials, or all).
         group: the group in ``country_groups`` the rule names instead of ``country`` (a
             ``max_share``, ``cover_without``, stage or origin rule).
         stage: for a ``stage_max_share`` or ``stage_min_share`` frontier, the stage the rule
-            holds at (default: every stage); it sweeps tonnes, of ``material`` or of all.
+            holds at (default: every stage), of ``material`` or of all; for ``cover_without``,
+            the stage the country is left out at (default: by the sources' countries).
+        measure: "tonnes" (default) or "value": what a stage or origin rule's share counts
+            (docs/input.md#rules-per-stage-and-per-group-of-countries).
         investor: the investor of a ``budget`` frontier: its budget is replaced by a total at
             each level, the others kept; default: every budget is replaced by one total over
             every option.
@@ -737,7 +732,9 @@ def frontier(
     integers = _Integers.of(problem, time_limit)
     group = None if group is None else arguments.text(group, "group")
     stage = None if stage is None else arguments.text(stage, "stage")
-    spec = _rule(problem, rule, country, material, investor=investor, group=group, stage=stage)
+    measure = arguments.one_of(measure, "measure", ("tonnes", "value"))
+    asked = {"investor": investor, "group": group, "stage": stage, "measure": measure}
+    spec = _rule(problem, rule, country, material, **asked)
     tracer = _Tracer(problem, spec, solver, log, time_limit)
     grid = _grid(tracer, points)
     if spec.spec.in_money:  # a budget's levels are money: the tolerance is of its range
@@ -797,6 +794,9 @@ def _rule(problem: Problem, rule: str, country: str, material: str | None, **mor
         *most, last = FRONTIER_RULES
         choices = f"{', '.join(most)} or {last}"
         raise ArgumentError(f"unknown rule {rule!r}: choose {choices}")
+    if more.get("measure") == "value" and Rule(rule) not in _IN_VALUE:
+        named = ", ".join(_IN_VALUE)
+        raise ArgumentError(f"a {rule} frontier counts tonnes: measure='value' is for {named}")
     return _FRONTIERS[Rule(rule)](problem, _Asked(country, material, **more))
 
 

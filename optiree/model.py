@@ -148,7 +148,12 @@ class LpModel:
 
 Terms = list[tuple[pulp.LpVariable, float]]
 LE, GE = pulp.LpConstraintLE, pulp.LpConstraintGE
-_LOOSEST = {Rule.STAGE_MAX: (LE, 1.0), Rule.STAGE_MIN: (GE, 0.0), Rule.ORIGIN: (LE, 1.0)}
+_LOOSEST = {
+    Rule.STAGE_MAX: (LE, 1.0),
+    Rule.STAGE_MIN: (GE, 0.0),
+    Rule.ORIGIN: (LE, 1.0),
+    Rule.ORIGIN_MIN: (GE, 0.0),
+}
 """The sense of each stage or origin rule's row, and the share at which it cannot bind."""
 
 
@@ -730,19 +735,21 @@ class _Builder:
         for rule in d.problem.security.stage_shares:
             kind = Rule.STAGE_MAX if rule.max_share is not None else Rule.STAGE_MIN
             counts = _there(d.problem.members(rule.who))
-            for stage in [rule.stage] if rule.stage else d.stages:
+            for stage in rule.stages_of(d.stages):
                 for m, t, share in rule.shares(list(d.materials), list(d.periods)):
                     read = self.at_stage(stage, (m, t), counts, rule.measure == "value")
                     self.share_row(kind, (rule.who, stage, m, t), read, share, rule.default_id)
 
     def origin_shares(self) -> None:
-        """At most a share of the last stage passed through a country or group at any stage."""
+        """At most or at least a share of the last stage (in tonnes or value) passed through a
+        country or group at any stage."""
         d = self.data
         for rule in d.problem.security.origin_shares:
+            kind = Rule.ORIGIN if rule.max_share is not None else Rule.ORIGIN_MIN
             counts = _through(d.problem.members(rule.who))
             for m, t, share in rule.shares(list(d.materials), list(d.periods)):
-                read = self.at_stage(d.stages[-1], (m, t), counts, False)
-                self.share_row(Rule.ORIGIN, (rule.who, m, t), read, share, rule.default_id)
+                read = self.at_stage(d.stages[-1], (m, t), counts, rule.measure == "value")
+                self.share_row(kind, (rule.who, m, t), read, share, rule.default_id)
 
     def at_stage(
         self, stage: str, cell: MT, counts: Callable[[Path, int], bool], value: bool
@@ -1260,6 +1267,7 @@ _SHARE_KEYS = {
     Rule.STAGE_MAX: ("stage_shares", "max_share", "stage_rule_id"),
     Rule.STAGE_MIN: ("stage_shares", "min_share", "stage_rule_id"),
     Rule.ORIGIN: ("origin_shares", "max_share", "origin_rule_id"),
+    Rule.ORIGIN_MIN: ("origin_shares", "min_share", "origin_rule_id"),
 }
 """Where each stage and origin rule's share is: its list, its field, its id's method."""
 

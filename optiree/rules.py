@@ -46,6 +46,7 @@ class Rule(StrEnum):
     STAGE_MAX = "stage_max_share"
     STAGE_MIN = "stage_min_share"
     ORIGIN = "origin_share"
+    ORIGIN_MIN = "origin_min_share"
 
 
 class Family(StrEnum):
@@ -311,14 +312,28 @@ CATALOGUE: dict[Rule, RuleSpec] = {
         RuleSpec(
             Rule.ORIGIN,
             Family.SECURITY,
-            "tonnes reaching the last stage whose path passed through the country or group "
-            "against a share of all [t]",
+            "tonnes (or value) reaching the last stage whose path passed through the country or "
+            "group against a share of all [t or money]",
             "origin rule",
             "security.origin_shares.max_share",
             "share",
             +1,
             limits=True,
             frontier_axis="Largest share of content through a country (rule {subject}) [%]",
+            frontier_level="% of content that passed through the country or group of rule "
+            "{subject}",
+        ),
+        RuleSpec(
+            Rule.ORIGIN_MIN,
+            Family.SECURITY,
+            "tonnes (or value) reaching the last stage whose path passed through the country or "
+            "group against a share of all [t or money]",
+            "origin rule",
+            "security.origin_shares.min_share",
+            "share",
+            -1,
+            limits=True,
+            frontier_axis="Least share of content through a country (rule {subject}) [%]",
             frontier_level="% of content that passed through the country or group of rule "
             "{subject}",
         ),

@@ -16,7 +16,7 @@ import itertools
 import math
 import re
 import types
-from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Collection, Generator, Iterable, Iterator, Mapping, Sequence
 from typing import Annotated, Any, Literal, Self, TypeVar, Union, get_args, get_origin
 
 from pydantic import (
@@ -569,10 +569,18 @@ class _ShareRule(StrictModel):
     """A name in ``country_groups``: give ``country`` or ``group``."""
     materials: IdList | None = None
     """Default: every material."""
+    max_share: SharePerPeriod | None = None
+    """Largest share from the country or group; a dict gives no rule in the periods it does
+    not list."""
+    min_share: SharePerPeriod | None = None
+    """Least share from the country or group (give one of the two)."""
+    measure: Literal["tonnes", "value"] = "tonnes"
+    """Count tonnes, or value: tonnes weighted by what they cost up to the stage."""
 
     @model_validator(mode="after")
     def _one_target(self) -> Self:
         _exactly_one(self, "country", "group", "rule_target", "a rule names")
+        _exactly_one(self, "max_share", "min_share", "rule_share", "a rule sets")
         return self
 
     @property
@@ -583,7 +591,7 @@ class _ShareRule(StrictModel):
     @property
     def given(self) -> Any:
         """Its share: one number, or a dict period -> share."""
-        return getattr(self, "max_share", None)
+        return self.min_share if self.max_share is None else self.max_share
 
     def shares(self, materials: list[str], periods: list[str]) -> Iterator[tuple[str, str, float]]:
         """(material, period, share) wherever it gives a share (``materials``: all of them)."""
@@ -607,39 +615,36 @@ class StageRule(_ShareRule):
 
     stage: Id | None = None
     """One of ``stages``; none: the rule holds at every stage."""
-    max_share: SharePerPeriod | None = None
-    """Largest share of the stage from the country or group; a dict gives no rule in the
-    periods it does not list."""
-    min_share: SharePerPeriod | None = None
-    """Least share of the stage from the country or group (give one of the two)."""
-    measure: Literal["tonnes", "value"] = "tonnes"
-    """Count tonnes, or value: tonnes weighted by what they cost up to the stage."""
-
-    @model_validator(mode="after")
-    def _one_share(self) -> Self:
-        _exactly_one(self, "max_share", "min_share", "rule_share", "a stage rule sets")
-        return self
-
-    @property
-    def given(self) -> Any:
-        return self.min_share if self.max_share is None else self.max_share
 
     @property
     def default_id(self) -> str:
         return self.named(None, self.stage)
 
+    def stages_of(self, stages: Sequence[str]) -> list[str]:
+        """The stages it holds at: its own, or every one of ``stages``."""
+        return [self.stage] if self.stage else list(stages)
+
+    def counts(self, members: Collection[str], passed: Sequence[str], here: str) -> bool:
+        """Whether a path counts for it: its country ``here`` at the stage is a member."""
+        return here in members
+
 
 class OriginRule(_ShareRule):
-    """At most ``max_share`` of what reaches the last stage passed through a country or a
-    group of countries at any stage (0: none of it did)."""
-
-    max_share: SharePerPeriod
-    """Largest share of the last stage's tonnes whose path passed through it; a dict gives no
-    rule in the periods it does not list."""
+    """A share of what reaches the last stage (its tonnes, or value) that was extracted or
+    processed in a country or a group of countries (passed through it at any stage): at most
+    ``max_share`` (0: none of it did) or at least ``min_share``."""
 
     @property
     def default_id(self) -> str:
         return self.named("origin")
+
+    def stages_of(self, stages: Sequence[str]) -> list[str]:
+        """The stage it holds at: the last of ``stages``."""
+        return list(stages[-1:])
+
+    def counts(self, members: Collection[str], passed: Sequence[str], here: str) -> bool:
+        """Whether a path counts for it: it ``passed`` through a member at any stage."""
+        return not set(members).isdisjoint(passed)
 
 
 class Security(StrictModel):
@@ -655,8 +660,8 @@ class Security(StrictModel):
     stage_shares: list[StageRule] = []
     """Shares of a country or group at a stage or at every stage (needs ``stages``)."""
     origin_shares: list[OriginRule] = []
-    """Largest shares of the last stage that passed through a country or group (needs
-    ``stages``)."""
+    """Largest or least shares of the last stage that passed through a country or group
+    (needs ``stages``)."""
     max_suppliers: dict[Id, Count] = {}
     """Material -> most sources that deliver any of it in each period. An integer rule: the
     problem becomes a MILP (docs/investment.md)."""
@@ -2331,7 +2336,7 @@ def _rule_list_errors(p: Problem, field: str) -> Iterator[InitErrorDetails]:
         loc: tuple[str | int, ...] = ("security", field, i)
         yield from _target_rule_errors(p, rule, loc)
         yield from _id_list(rule.materials, (*loc, "materials"), p.material_ids, "material")
-        key = "max_share" if rule.given is getattr(rule, "max_share", None) else "min_share"
+        key = "max_share" if rule.max_share is not None else "min_share"
         yield from _period_keys(rule.given, (*loc, key), p.periods)
 
 

@@ -22,7 +22,7 @@ import pandas as pd
 
 from optiree.prepare import BUILT, MT, SMT, ProblemData
 from optiree.rules import LIMITS, Rule
-from optiree.schema import CoverRule, StageRule
+from optiree.schema import CoverRule, OriginRule, StageRule
 
 TOLERANCE = 1e-6
 """Largest relative violation a returned plan may have (solvers work to about 1e-7)."""
@@ -297,9 +297,21 @@ def _without(plan: _Plan, rule: CoverRule, m: str, t: str) -> float:
     members = plan.data.problem.members(rule.who)
     if rule.stage is None:
         return plan.without(members, m, t)
-    paths = _paths_of(plan).get((m, t), [])
-    at = [_share_read(plan, rows, rule.stage, (m, t), False)[0] for rows in paths]
-    return sum(float(rows[-1][3]) for rows, c in zip(paths, at, strict=True) if c not in members)
+    return delivered_without(plan.data, plan.flows, members, rule.stage).get((m, t), 0.0)
+
+
+def delivered_without(
+    data: ProblemData, flows: pd.DataFrame, countries: Collection[str], stage: str
+) -> dict[MT, float]:
+    """Tonnes of each (material, period) delivered down the paths whose node at ``stage``
+    stands outside ``countries`` (a source after the stage: its own country), read off the
+    flows table."""
+    found: dict[MT, float] = {}
+    for cell, paths in _paths_of(flows).items():
+        for rows in paths:
+            if _share_read(data, rows, stage, cell, False)[0] not in countries:
+                found[cell] = found.get(cell, 0.0) + float(rows[-1][3])
+    return found
 
 
 def _stock_cover(plan: _Plan) -> Iterator[Violation]:
@@ -434,14 +446,14 @@ def _chain(plan: _Plan) -> Iterator[Violation]:
         yield _violation(f"chain({s},{m},{t})", abs(sent - delivered), [sent, delivered])
 
 
-def _paths_of(plan: _Plan) -> dict[tuple[str, str], list[list[tuple[Any, ...]]]]:
+def _paths_of(flows: pd.DataFrame) -> dict[tuple[str, str], list[list[tuple[Any, ...]]]]:
     """(material, period) -> every path's rows of the flows table, in step order: (source,
     stage, country, tonnes, processing cost)."""
     found: dict[tuple[str, str, str], list[tuple[Any, ...]]] = {}
-    if plan.flows.empty:
+    if flows.empty:
         return {}
     columns = ("path", "material", "period", "source", "stage", "country", "tonnes", "cost")
-    for path, m, t, *row in _rows(plan.flows.sort_values(["path", "step"]), *columns):
+    for path, m, t, *row in _rows(flows.sort_values(["path", "step"]), *columns):
         found.setdefault((path, m, t), []).append(tuple(row))
     by_cell: dict[tuple[str, str], list[list[tuple[Any, ...]]]] = {}
     for (_, m, t), rows in found.items():
@@ -450,58 +462,56 @@ def _paths_of(plan: _Plan) -> dict[tuple[str, str], list[list[tuple[Any, ...]]]]
 
 
 def _share_read(
-    plan: _Plan, rows: list[tuple[Any, ...]], stage: str, cell: tuple[str, str], value: bool
+    data: ProblemData, rows: list[tuple[Any, ...]], stage: str, cell: tuple[str, str], value: bool
 ) -> tuple[str, float]:
     """The country of a path at ``stage`` (its source's for a stage before the source's own)
     and its tonnes there, or its value: what they cost up to that node."""
-    stages = plan.data.stages
+    stages = data.stages
     j = max(0, stages.index(stage) - stages.index(rows[0][1]))
     if not value:
         return rows[j][2], float(rows[j][3])
-    price = plan.data.worth.get((rows[0][0], *cell), 0.0)
+    price = data.worth.get((rows[0][0], *cell), 0.0)
     return rows[j][2], float(rows[0][3]) * price + sum(float(r[4]) for r in rows[1 : j + 1])
 
 
-def _stage_rules(plan: _Plan, rule: Rule) -> Iterator[Violation]:
-    """Each stage rule of ``rule``'s kind (largest or least share) read off the flows table."""
-    most = rule is Rule.STAGE_MAX
-    for stage_rule in plan.data.problem.security.stage_shares:
-        if (stage_rule.max_share is not None) == most:
-            yield from _stage_rule(plan, stage_rule, rule)
+def share_reads(
+    data: ProblemData, flows: pd.DataFrame, rule: StageRule | OriginRule
+) -> Iterator[tuple[str, str, str, float, float, float]]:
+    """(stage, material, period, share, own, total) of each row of a stage or origin rule,
+    read off the flows table: at each of its stages (the last for an origin rule) the tonnes
+    or value of the paths that stand in the country or group there (for an origin rule: that
+    passed through it at any stage), and of all paths."""
+    cells = _paths_of(flows)
+    members, value = data.problem.members(rule.who), rule.measure == "value"
+    shares = list(rule.shares(list(data.materials), list(data.periods)))
+    for stage, (m, t, share) in itertools.product(rule.stages_of(data.stages), shares):
+        own = total = 0.0
+        for rows in cells.get((m, t), []):
+            country, x = _share_read(data, rows, stage, (m, t), value)
+            total += x
+            own += x if rule.counts(members, [r[2] for r in rows], country) else 0.0
+        yield stage, m, t, share, own, total
 
 
-def _stage_rule(plan: _Plan, stage_rule: StageRule, rule: Rule) -> Iterator[Violation]:
-    """One stage rule at each stage it holds at, material and period it gives a share for."""
-    d, cells = plan.data, _paths_of(plan)
-    sign = 1 if rule is Rule.STAGE_MAX else -1
-    members, value = d.problem.members(stage_rule.who), stage_rule.measure == "value"
-    for stage in [stage_rule.stage] if stage_rule.stage else d.stages:
-        for m, t, share in stage_rule.shares(list(d.materials), list(d.periods)):
-            read = [_share_read(plan, rows, stage, (m, t), value) for rows in cells.get((m, t), [])]
-            own = sum(x for country, x in read if country in members)
-            total = sum(x for _, x in read)
-            name = f"{rule.value}({stage_rule.who},{stage},{m},{t}) [{stage_rule.default_id}]"
-            yield _violation(name, sign * (own - share * total), [own, total])
-
-
-def _origin_rules(plan: _Plan) -> Iterator[Violation]:
-    """Each origin rule: the last stage's tonnes whose path passed through the country or
-    group, against its share of all."""
-    d, cells = plan.data, _paths_of(plan)
-    for rule in d.problem.security.origin_shares:
-        members = d.problem.members(rule.who)
-        for m, t, share in rule.shares(list(d.materials), list(d.periods)):
-            paths = cells.get((m, t), [])
-            total = sum(float(rows[-1][3]) for rows in paths)
-            own = sum(float(rows[-1][3]) for rows in paths if members & {r[2] for r in rows})
-            name = f"origin_share({rule.who},{m},{t}) [{rule.default_id}]"
-            yield _violation(name, own - share * total, [own, total])
+def _share_rules(plan: _Plan, kind: Rule) -> Iterator[Violation]:
+    """Each stage or origin rule of ``kind`` (a largest or least share) read off the flows
+    table."""
+    security, most = plan.data.problem.security, kind in (Rule.STAGE_MAX, Rule.ORIGIN)
+    origin = kind in (Rule.ORIGIN, Rule.ORIGIN_MIN)
+    for rule in security.origin_shares if origin else security.stage_shares:
+        if (rule.max_share is not None) != most:
+            continue
+        for stage, m, t, share, own, total in share_reads(plan.data, plan.flows, rule):
+            where = "" if origin else f"{stage},"
+            name = f"{kind.value}({rule.who},{where}{m},{t}) [{rule.default_id}]"
+            yield _violation(name, (1 if most else -1) * (own - share * total), [own, total])
 
 
 CHECKS: dict[Rule, Callable[[_Plan], Iterator[Violation]]] = {
-    Rule.STAGE_MAX: lambda plan: _stage_rules(plan, Rule.STAGE_MAX),
-    Rule.STAGE_MIN: lambda plan: _stage_rules(plan, Rule.STAGE_MIN),
-    Rule.ORIGIN: _origin_rules,
+    Rule.STAGE_MAX: lambda plan: _share_rules(plan, Rule.STAGE_MAX),
+    Rule.STAGE_MIN: lambda plan: _share_rules(plan, Rule.STAGE_MIN),
+    Rule.ORIGIN: lambda plan: _share_rules(plan, Rule.ORIGIN),
+    Rule.ORIGIN_MIN: lambda plan: _share_rules(plan, Rule.ORIGIN_MIN),
     Rule.MAX_SHARE: _max_share,
     Rule.COVER_WITHOUT: _cover_without,
     Rule.STOCK_COVER: _stock_cover,

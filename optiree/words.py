@@ -14,7 +14,7 @@ import difflib
 import math
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -559,11 +559,13 @@ def diagnosis_message(
     scale: float,
     party: str,
     by_share: bool,
+    unit: str = "t",
 ) -> str:
     """One sentence on a row that gives at the relaxed plan: what cannot hold, the figures,
     what to change (``path``, in its units: ``scale`` per unit of the row's parameter).
-    ``party``: who a cap limits, or the source of a contract; ``by_share``: a cap on a share
-    of capacity."""
+    ``party``: who a cap limits, the source of a contract, whom a stage or origin rule counts;
+    ``by_share``: a cap on a share of capacity; ``unit``: a stage or origin rule's (t, or the
+    currency for one in value)."""
     words = {"subject": subject, "where": where, "path": path, "short": tonnes(figures.relax_by)}
     if rule == "stock_cover":
         needed = figures.needed * scale
@@ -573,6 +575,8 @@ def diagnosis_message(
         return cap(figures, party, **words)
     if rule == "contract":
         return _contract_gives(figures, party, **words)
+    if rule in SHARE_RULE_GIVES:
+        return SHARE_RULE_GIVES[rule](figures, party, unit, **words)
     return _GIVES.get(rule, _rule_gives)(figures, **words)
 
 
@@ -1762,24 +1766,33 @@ def stage_segment(country: str, percent: float) -> str:
 # --- rules per stage and per group of countries ---
 
 
-def _stage_rule_gives(
-    direction: str,
-) -> Callable[..., str]:
-    """The sentence of a stage or origin rule that gives: its share must move ``direction``."""
+def share_rule_party(who: str, members: Sequence[str], stage: str | None) -> str:
+    """Whom a stage rule (at ``stage``) or an origin rule (``stage`` None) counts, in words:
+    ``CN at the oxide stage``, ``what passed through fta (US, AU) at any stage``."""
+    named = who if list(members) == [who] else f"{who} ({', '.join(members)})"
+    return f"{named} at the {stage} stage" if stage else f"what passed through {named} at any stage"
 
-    def gives(g: Relaxed, *, subject: str, where: str, path: str, short: str) -> str:
+
+def _stage_rule_gives(direction: str) -> Callable[..., str]:
+    """The sentence of a stage or origin rule that gives: its share must move ``direction``;
+    ``party`` whom it counts and ``unit`` what (t, or the currency for a rule in value)."""
+
+    def gives(
+        g: Relaxed, party: str, unit: str, *, subject: str, where: str, path: str, short: str
+    ) -> str:
         return (
-            f"{where}: rule {subject} must give {short} t (the relaxed plan is {short} t past "
-            f"its share of {percent(g.parameter)}); {path} must be {direction} {g.needed:.4g}"
+            f"{where}: rule {subject} ({party}) must give {short} {unit} (the relaxed plan is "
+            f"{short} {unit} past its share of {percent(g.parameter)}); {path} must be "
+            f"{direction} {g.needed:.4g}"
         )
 
     return gives
 
 
-_GIVES.update(
-    {
-        "stage_max_share": _stage_rule_gives("at least"),
-        "stage_min_share": _stage_rule_gives("at most"),
-        "origin_share": _stage_rule_gives("at least"),
-    }
-)
+SHARE_RULE_GIVES = {
+    "stage_max_share": _stage_rule_gives("at least"),
+    "stage_min_share": _stage_rule_gives("at most"),
+    "origin_share": _stage_rule_gives("at least"),
+    "origin_min_share": _stage_rule_gives("at most"),
+}
+"""The sentences of the stage and origin rules (they name whom they count, and its unit)."""

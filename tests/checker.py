@@ -1930,15 +1930,17 @@ class _Checker:
                         )
 
     def origin_rule_rows(self) -> Iterator[RuleRow]:
-        """origin_share: the last stage's tonnes through the country or group, at most share x
-        all."""
+        """origin_share / origin_min_share: the last stage's tonnes (or value) through the
+        country or group, at most or at least share x all."""
         problem, n = self.problem, self.n
         for rule in problem.security.origin_shares:
+            most = rule.max_share is not None
+            given = rule.max_share if most else rule.min_share
             members = set(problem.country_groups.get(rule.who, [rule.who]))
             ident = rule.id or rule.default_id
             for m in rule.materials or n.materials:
                 for t in n.periods:
-                    share = given_in(rule.max_share, t)
+                    share = given_in(given, t)
                     if share is None:
                         continue
                     read = self.stage_read(
@@ -1946,17 +1948,18 @@ class _Checker:
                         m,
                         t,
                         lambda c, j, members=members: bool(members & set(c.countries)),
-                        False,
+                        rule.measure == "value",
                     )
+                    kind = "origin_share" if most else "origin_min_share"
                     index = f"({rule.who},{m},{t})"
-                    yield self.share_rule_row("origin_share", index, ident, (m, t), share, read)
+                    yield self.share_rule_row(kind, index, ident, (m, t), share, read)
 
     @staticmethod
     def share_rule_row(
         rule: str, index: str, ident: str, cell: MT, share: float, read: tuple[Terms, Terms]
     ) -> RuleRow:
         own, total = read
-        most = rule != "stage_min_share"
+        most = rule not in ("stage_min_share", "origin_min_share")
         terms = own + [(key, -share * a) for key, a in total]
         required = bool(own) and share < 1 if most else share > 0
         sense = "<=" if most else ">="
