@@ -98,10 +98,21 @@ RELAXATION_COLUMNS = [
     "value",
     "limit",
     "relax_by",
+    "unit",
     "parameter",
     "parameter_needed",
 ]
-RULE_COLUMNS = ["rule", "subject", "period", "field", "current", "sufficient", "relax_by", "rows"]
+RULE_COLUMNS = [
+    "rule",
+    "subject",
+    "period",
+    "field",
+    "current",
+    "sufficient",
+    "relax_by",
+    "unit",
+    "rows",
+]
 
 
 @dataclass(frozen=True)
@@ -120,7 +131,8 @@ class Diagnosis(Carded):
     feasible: bool
     """The problem has a plan as given: nothing has to give."""
     total_relaxation: float
-    """Sum of ``relaxations.relax_by`` [t]."""
+    """Sum of ``relaxations.relax_by``, each in its row's ``unit`` (t, or money for a budget
+    or a stage or origin rule in value): tonnes where every row is in t."""
     relaxations: pd.DataFrame = field(repr=False)
     rules: pd.DataFrame = field(repr=False)
     messages: list[str] = field(repr=False)
@@ -136,7 +148,6 @@ class Diagnosis(Carded):
             f"{self.problem_name}: "
             + ("feasible as given; nothing has to give" if self.feasible else "infeasible")
             + f" (solver: {self.solver}, method: {self.method})",
-            total=self.total_relaxation,
             rules=None if self.feasible else self.rules,
             messages=self.messages,
         )
@@ -216,7 +227,7 @@ def diagnose(
     _run(model, pulp_solver, "cheapest relaxed plan")
 
     readings = _sorted(model, _giving(model, relaxable))
-    relaxations = _relaxations(readings)
+    relaxations = _relaxations(problem, readings)
     return Diagnosis(
         problem.name,
         name_of(solver),
@@ -278,7 +289,7 @@ def _sorted(model: LpModel, readings: Iterable["_Reading"]) -> list["_Reading"]:
     )
 
 
-def _relaxations(readings: list["_Reading"]) -> pd.DataFrame:
+def _relaxations(problem: Problem, readings: list["_Reading"]) -> pd.DataFrame:
     return pd.DataFrame(
         [
             (
@@ -290,6 +301,7 @@ def _relaxations(readings: list["_Reading"]) -> pd.DataFrame:
                 g.value,
                 g.limit,
                 g.relax_by,
+                _unit(problem, g.row),
                 g.parameter,
                 g.needed,
             )
@@ -668,6 +680,7 @@ def _rules(problem: Problem, readings: list[_Reading], margin: float) -> pd.Data
             found.current,
             _sufficient(found, group, margin),
             sum(g.relax_by for g in group),
+            _unit(problem, group[0].row),
             len(group),
         )
         for path, (found, group) in fields.items()
@@ -684,7 +697,6 @@ def _message(problem: Problem, g: _Reading) -> str:
     row = g.row
     found = _field(problem, row)
     party, by_share = _party(problem, row)
-    shared = _share_rule(problem, row)
     return diagnosis_message(
         row.rule.value,
         row.subject or row.material,
@@ -694,8 +706,16 @@ def _message(problem: Problem, g: _Reading) -> str:
         scale=found.scale,
         party=party,
         by_share=by_share,
-        unit=problem.currency if shared and shared.measure == "value" else "t",
+        unit=_unit(problem, row),
     )
+
+
+def _unit(problem: Problem, row: _Relaxable) -> str:
+    """What a row's relaxation is counted in: money for a budget or a stage or origin rule in
+    value, else tonnes."""
+    shared = _share_rule(problem, row)
+    money = row.rule is Rule.BUDGET or (shared is not None and shared.measure == "value")
+    return problem.currency if money else "t"
 
 
 def _party(problem: Problem, row: _Relaxable) -> tuple[str, bool]:

@@ -407,27 +407,25 @@ def sensitivity_text(
     return "\n".join(lines) + "\n"
 
 
-def diagnosis_text(
-    headline: str, *, total: float, rules: pd.DataFrame | None, messages: list[str]
-) -> str:
-    """A diagnosis in words under its ``headline``: what has to give (one message per row),
-    then the input fields to change (``rules``; None when the problem is feasible)."""
+def diagnosis_text(headline: str, *, rules: pd.DataFrame | None, messages: list[str]) -> str:
+    """A diagnosis in words under its ``headline``: what has to give (one message per row; in
+    all, by unit), then the input fields to change (``rules``; None when the problem is
+    feasible)."""
     if rules is None:
         return headline + "\n"
     count = len(messages)
+    by_unit = rules.groupby("unit", sort=False)["relax_by"].sum()
+    total = " and ".join(f"{tonnes(amount)} {unit}" for unit, amount in by_unit.items())
     lines = [
         headline,
-        f"What has to give: {tonnes(total)} t in {count} row{'s' if count != 1 else ''}",
+        f"What has to give: {total} in {count} row{'s' if count != 1 else ''}",
         *(f"- {message}" for message in messages),
         "",
         "Input to change (a value enough for every row above; apply() sets them all):",
     ]
-    shown = rules[["field", "current", "sufficient", "relax_by"]].rename(
-        columns={"relax_by": "relax_by [t]"}
-    )
+    shown = rules[["field", "current", "sufficient", "relax_by", "unit"]]
     text = shown.to_string(
-        index=False,
-        formatters={"current": number, "sufficient": number, "relax_by [t]": tonnes},
+        index=False, formatters={"current": number, "sufficient": number, "relax_by": tonnes}
     )
     lines += ["  " + line for line in text.splitlines()]
     return "\n".join(lines) + "\n"

@@ -374,6 +374,8 @@ def test_diagnose_raises_the_budget() -> None:
     diagnosis = optiree.diagnose(problem)
     rules = diagnosis.rules.set_index("field")
     assert rules.loc["budgets.0.total", "sufficient"] == pytest.approx(400.0, rel=1e-4)
+    assert rules.loc["budgets.0.total", "unit"] == "USD"  # money, not tonnes
+    assert "What has to give: 100.0 USD in 1 row" in diagnosis.summary()
     fixed = diagnosis.apply(problem)
     assert optiree.solve(fixed).status == "optimal"
 

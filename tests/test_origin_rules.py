@@ -272,10 +272,13 @@ def test_diagnose_names_the_group_and_relaxes_a_least_share_in_value() -> None:
     assert list(rules.index) == ["security.origin_shares.0.min_share"]
     assert rules.iloc[0]["sufficient"] == pytest.approx(1650 / 2850, abs=1e-4)
     assert rules.iloc[0]["relax_by"] == pytest.approx(60)
+    assert rules.iloc[0]["unit"] == diagnosis.relaxations.iloc[0]["unit"] == "USD"
+    summary = diagnosis.summary()
     assert (
         "NdPr, P1: rule origin.fta (what passed through fta (US, AU) at any stage) must give "
-        "60.0 USD" in diagnosis.summary()
+        "60.0 USD" in summary
     )
+    assert "What has to give: 60.0 USD in 1 row" in summary
     assert optiree.solve(diagnosis.apply(problem)).status == "optimal"
 
 
