@@ -25,7 +25,7 @@ from optiree.model import LpModel, Row
 from optiree.prepare import Path as ChainPath
 from optiree.prepare import ProblemData
 from optiree.rules import LIMITS, Rule
-from optiree.schema import Units
+from optiree.schema import OriginRule, StageRule, Units
 from optiree.verify import TOLERANCE, verify
 from optiree.words import card, headline, plan_lines, plan_repr, plan_summary, plan_tables
 
@@ -247,6 +247,10 @@ class Result:
     constraints: pd.DataFrame = field(repr=False)
     input_units: Units = field(default_factory=Units)
     """The units the problem was written in; every table is in t REO and ``currency``."""
+    in_value: frozenset[str] = frozenset()
+    """The stage and origin rules counted in value (their ids, the ``subject`` of their rows
+    in ``constraints``): their rows' ``value`` and ``limit`` are money, their
+    ``shadow_price`` money per money of value."""
     max_violation: float = math.nan
     """The largest relative violation of any rule by the plan, as checked before it was
     returned (:func:`optiree.verify.verify`; about 1e-9 or less for a solver's plan); NaN
@@ -334,6 +338,7 @@ class Result:
         currency: str,
         units: Units | None = None,
         tables: Mapping[str, pd.DataFrame] | None = None,
+        in_value: frozenset[str] = frozenset(),
     ) -> "Result":
         """The one way a result is made: with ``tables`` (one of each of :data:`TABLES`), whose
         total cost is the sum of ``costs.cost``; without, a result with no plan (every table
@@ -361,6 +366,7 @@ class Result:
             shares=tables["shares"],
             constraints=tables["constraints"],
             input_units=units if units is not None else Units(),
+            in_value=in_value,
             investments=tables.get(INVESTMENTS, pd.DataFrame(columns=INVESTMENT_COLUMNS)),
             flows=tables.get(FLOWS, pd.DataFrame(columns=STAGE_TABLES[FLOWS])),
             stage_shares=tables.get(STAGE_SHARES, pd.DataFrame(columns=STAGE_TABLES[STAGE_SHARES])),
@@ -632,8 +638,16 @@ def optimal_result(
         currency=d.problem.currency,
         units=d.input_units,
         tables=tables,
+        in_value=_in_value(d),
     )
     return _checked(d, result)
+
+
+def _in_value(data: ProblemData) -> frozenset[str]:
+    """The ids of the problem's stage and origin rules counted in value."""
+    security = data.problem.security
+    rules: tuple[StageRule | OriginRule, ...] = (*security.stage_shares, *security.origin_shares)
+    return frozenset(rule.default_id for rule in rules if rule.measure == "value")
 
 
 def _purchases(model: LpModel, ranges: _Ranging) -> pd.DataFrame:

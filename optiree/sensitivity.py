@@ -58,6 +58,9 @@ class Sensitivity(Carded):
     duals_of: str | None = None
     """For a MILP, what its prices are the duals of: the LP with the integer decisions fixed
     at their optimum (``Result.duals_of``); None for an LP."""
+    in_value: frozenset[str] = frozenset()
+    """The stage and origin rules counted in value (``Result.in_value``): their shadow price
+    is money per money of value."""
 
     def tables(self) -> dict[str, pd.DataFrame]:
         """The tables by name, in the order of :data:`SENSITIVITY_TABLES`."""
@@ -74,6 +77,7 @@ class Sensitivity(Carded):
             order=list(self.periods),
             currency=self.currency,
             top=top,
+            in_value=self.in_value,
         )
         return "\n".join([text, *fixed_duals_line(self.duals_of)]) if self.duals_of else text
 
@@ -146,6 +150,7 @@ def sensitivity(result: Result) -> Sensitivity:
         currency=result.currency,
         periods=tuple(dict.fromkeys(result.inventory["period"])),
         duals_of=result.duals_of,
+        in_value=result.in_value,
     )
 
 

@@ -155,6 +155,8 @@ class Plan(_Headed, Protocol):
     def unmet(self) -> pd.DataFrame: ...
     @property
     def binding(self) -> pd.DataFrame: ...
+    @property
+    def in_value(self) -> frozenset[str]: ...
 
 
 @dataclass(frozen=True)
@@ -281,9 +283,11 @@ def _plan_binding(result: Plan) -> list[str]:
         "shadow_price": price,
         "cost_per_point": money_or_blank,
     }
+    valued = not result.in_value.isdisjoint(binding["subject"])
+    of_value = f", {result.currency} of value for a rule in value" if valued else ""
     return [
         "",
-        f"Binding rules (shadow_price: {result.currency} per tonne of tightening; "
+        f"Binding rules (shadow_price: {result.currency} per tonne of tightening{of_value}; "
         f"cost_per_point: {result.currency} per 0.01 of the rule's share or cover)",
         _plan_indented(shown, formatters),
     ]
@@ -378,9 +382,11 @@ def sensitivity_text(
     order: list[str],
     currency: str,
     top: int,
+    in_value: frozenset[str] = frozenset(),
 ) -> str:
     """The rules that cost most, the capacity worth most, the sources nearest to entering
-    (sensitivity's tables), each grouped over the periods (in ``order``) where it applies."""
+    (sensitivity's tables), each grouped over the periods (in ``order``) where it applies;
+    ``in_value``: the ids of the rules counted in value (tightened per money of value)."""
     costly = rules[rules["shadow_price"] > 0].fillna({"subject": ""})
     near = entry.assign(closeness=-entry["gap"])
     per_tonne = _grouped(costly, ["rule", "subject", "material"], "shadow_price", top, order)
@@ -390,7 +396,7 @@ def sensitivity_text(
     lines.append(" Rules that cost most, per tonne tightened:")
     lines += [
         f"  {_label(r.rule, r.subject, r.material)}: {_price(r, 'shadow_price')} "
-        f"{tightened_per(str(r.rule), currency)} ({r.periods})"
+        f"{tightened_per(str(r.rule), currency, r.subject in in_value)} ({r.periods})"
         for r in per_tonne.itertuples()
     ] or ["  none: no cap or security rule costs anything"]
     lines.append(" Capacity worth most, per extra tonne (of feed, for a feed):")
@@ -1394,8 +1400,11 @@ TIGHTENED_PER = {"budget": "per {currency} of budget", "build_limit": "per t/yr 
 """What a rule's shadow price is per, where it is not a tonne."""
 
 
-def tightened_per(rule: str, currency: str) -> str:
-    """ "per t", or what else a row of ``rule`` is tightened by (a budget: money)."""
+def tightened_per(rule: str, currency: str, in_value: bool = False) -> str:
+    """ "per t", or what else a row of ``rule`` is tightened by (a budget: money; a stage or
+    origin rule ``in_value``: money of value)."""
+    if in_value:
+        return f"per {currency} of value"
     return TIGHTENED_PER.get(rule, "per t").format(currency=currency)
 
 

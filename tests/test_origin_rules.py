@@ -310,3 +310,22 @@ def test_the_frontier_command_takes_measure_and_a_cover_stage(
     assert "50.0000            5,320" in capsys.readouterr().out
     assert main(["frontier", example, "--rule", "max_share", "--measure", "value"]) == 2
     assert "counts tonnes" in capsys.readouterr().err
+
+
+def test_a_rule_in_value_is_priced_per_money_of_value() -> None:
+    """examples/us_credit.yaml's least share through the group counts value: the result knows
+    the rule is in value, and its shadow price (0.71 = 20 USD a point / 28.57 USD of value a
+    point) reads per USD of value, not per tonne."""
+    result = optiree.solve(
+        optiree.load_problem(Path(__file__).parents[1] / "examples/us_credit.yaml")
+    )
+    assert result.in_value == frozenset({"origin.fta"})
+    row = result.constraints.set_index("constraint").loc["origin_min_share(fta,NdPr,P1)"]
+    assert row["shadow_price"] == pytest.approx(
+        row["cost_per_point"] / (0.01 * 2857.142857), rel=1e-6
+    )
+    summary = result.summary()
+    assert "USD per tonne of tightening, USD of value for a rule in value;" in summary
+    prices = optiree.sensitivity(result)
+    assert prices.in_value == result.in_value
+    assert "origin_min_share origin.fta NdPr: 0.71 per USD of value (P1)" in prices.summary()
