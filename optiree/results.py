@@ -769,8 +769,9 @@ def _integer(model: LpModel) -> bool:
 def _has_duals(lp: pulp.LpProblem) -> bool:
     """Whether the solver gave the duals (PuLP leaves ``pi`` and ``dj`` None where it reads
     none: GLPK, SCIP...)."""
-    rows, columns = lp.constraints(), lp.variables()
-    return any(row.pi is not None for row in rows) or any(v.dj is not None for v in columns)
+    if any(row.pi is not None for row in lp.constraints()):
+        return True  # the columns are not listed: lp.variables() walks every coefficient
+    return any(v.dj is not None for v in lp.variables())
 
 
 def _unproved(constraints: pd.DataFrame, purchases: pd.DataFrame, feeds: pd.DataFrame) -> None:
