@@ -7,7 +7,7 @@ their columns.
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ from optiree.prepare import Path as ChainPath
 from optiree.prepare import ProblemData
 from optiree.rules import LIMITS, Rule
 from optiree.schema import Units
-from optiree.verify import TOLERANCE, verify
+from optiree.verify import TOLERANCE, Violation, verify
 from optiree.words import card, headline, plan_lines, plan_repr, plan_summary, plan_tables
 
 FloatArray = NDArray[np.float64]
@@ -334,11 +334,12 @@ class Result:
         currency: str,
         units: Units | None = None,
         tables: Mapping[str, pd.DataFrame] | None = None,
+        max_violation: float = math.nan,
     ) -> "Result":
         """The one way a result is made: with ``tables`` (one of each of :data:`TABLES`), whose
         total cost is the sum of ``costs.cost``; without, a result with no plan (every table
         empty with its columns, no total cost). ``units``: the units the problem was written
-        in (t REO throughout by default)."""
+        in (t REO throughout by default); ``max_violation``: the plan's, as checked."""
         if tables is None:
             tables = {table: pd.DataFrame(columns=columns) for table, columns in COLUMNS.items()}
             total = None
@@ -361,6 +362,7 @@ class Result:
             shares=tables["shares"],
             constraints=tables["constraints"],
             input_units=units if units is not None else Units(),
+            max_violation=max_violation,
             investments=tables.get(INVESTMENTS, pd.DataFrame(columns=INVESTMENT_COLUMNS)),
             flows=tables.get(FLOWS, pd.DataFrame(columns=STAGE_TABLES[FLOWS])),
             stage_shares=tables.get(STAGE_SHARES, pd.DataFrame(columns=STAGE_TABLES[STAGE_SHARES])),
@@ -391,12 +393,7 @@ class Result:
         """Every table by name, in the order of :data:`TABLES`, then ``investments`` where the
         problem has investment options, and ``flows`` and ``stage_shares`` where it has
         stages."""
-        tables = {name: getattr(self, name) for name in TABLES}
-        if not self.investments.empty:
-            tables[INVESTMENTS] = self.investments
-        if not self.flows.empty:
-            tables |= {name: getattr(self, name) for name in STAGE_TABLES}
-        return tables
+        return shown({name: getattr(self, name) for name in (*TABLES, INVESTMENTS, *STAGE_TABLES)})
 
     def summary(self) -> str:
         """A readable report: status, cost, the plan, shares and binding rules."""
@@ -430,6 +427,18 @@ class Result:
                 overwrite=overwrite,
             )
         return write_tables(directory, self.tables(), summary_document(self), overwrite=overwrite)
+
+
+def shown(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The tables a result shows (:meth:`Result.tables`) of ``tables`` (every table by name):
+    those of :data:`TABLES`, then ``investments`` where it has a row, and ``flows`` and
+    ``stage_shares`` where ``flows`` has one."""
+    found = {name: tables[name] for name in TABLES}
+    if not tables[INVESTMENTS].empty:
+        found[INVESTMENTS] = tables[INVESTMENTS]
+    if not tables[FLOWS].empty:
+        found |= {name: tables[name] for name in STAGE_TABLES}
+    return found
 
 
 def summary_document(result: Result) -> dict[str, Any]:
@@ -624,6 +633,9 @@ def optimal_result(
     tables |= {"shares": _shares(supply), "constraints": constraints}
     tables[STAGE_SHARES] = _stage_shares(model.data, tables[FLOWS])
     tables["costs"] = _costs(model, tables)
+    # checked before the result holds the tables: a column read from a table with units
+    # (``attrs``) copies them
+    worst = verify(d, shown(tables))
     result = Result.build(
         name=d.problem.name,
         status=status,
@@ -632,8 +644,9 @@ def optimal_result(
         currency=d.problem.currency,
         units=d.input_units,
         tables=tables,
+        max_violation=worst.relative,
     )
-    return _checked(d, result)
+    return _checked(result, worst)
 
 
 def _purchases(model: LpModel, ranges: _Ranging) -> pd.DataFrame:
@@ -785,12 +798,12 @@ def _unproved(constraints: pd.DataFrame, purchases: pd.DataFrame, feeds: pd.Data
         table["reduced_cost"] = math.nan
 
 
-def _checked(data: ProblemData, result: Result) -> Result:
-    """``result`` with its largest violation, or an error result if it breaks a rule."""
-    worst = verify(data, result.tables())
+def _checked(result: Result, worst: Violation) -> Result:
+    """``result``, or an error result if its plan breaks a rule (``worst``, as
+    :func:`optiree.verify.verify` found) or costs no finite sum."""
     cost = result.total_cost
     if worst.relative <= TOLERANCE and cost is not None and math.isfinite(cost):
-        return replace(result, max_violation=worst.relative)
+        return result
     broken = f"{worst}" if worst.relative > TOLERANCE else f"a total cost of {cost}"
     status, message = _refusal(result, broken)
     return Result.build(
