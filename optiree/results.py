@@ -626,11 +626,11 @@ def optimal_result(
     proved = status is Status.OPTIMAL
     ranges = _Ranging(model.lp if proved else None)
     tables = _plan_tables(model, ranges)
-    supply = arrived(tables["supply"], tables[FLOWS])
-    constraints = _constraints(model, supply, ranges)
+    shares = _shares(arrived(tables["supply"], tables[FLOWS]))
+    constraints = _constraints(model, shares, tables["inventory"], ranges)
     if not proved or not _has_duals(model.lp) or _integer(model):
         _unproved(constraints, tables["purchases"], tables["feeds"])
-    tables |= {"shares": _shares(supply), "constraints": constraints}
+    tables |= {"shares": shares, "constraints": constraints}
     tables[STAGE_SHARES] = _stage_shares(model.data, tables[FLOWS])
     tables["costs"] = _costs(model, tables)
     # checked before the result holds the tables: a column read from a table with units
@@ -1031,9 +1031,15 @@ def _shares(supply: pd.DataFrame) -> pd.DataFrame:
     return table[COLUMNS["shares"]]
 
 
-def _constraints(model: LpModel, supply: pd.DataFrame, ranges: _Ranging) -> pd.DataFrame:
-    totals = supply.groupby(["material", "period"])["tonnes"].sum().to_dict()
-    by_country = supply.groupby(["country", "material", "period"])["tonnes"].sum().to_dict()
+def _constraints(
+    model: LpModel, shares: pd.DataFrame, inventory: pd.DataFrame, ranges: _Ranging
+) -> pd.DataFrame:
+    """One row per row of the LP; a max_share row reads the country's tonnes off ``shares``
+    and all purchases of its material and period off ``inventory``."""
+    purchased = zip(inventory["material"], inventory["period"], strict=True)
+    totals = dict(zip(purchased, inventory["purchased"], strict=True))
+    keys = zip(shares["country"], shares["material"], shares["period"], strict=True)
+    by_country = dict(zip(keys, shares["tonnes"], strict=True))
     activities = row_activities(model.lp)
     records = [
         (
