@@ -766,6 +766,7 @@ def _costs(model: LpModel, tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
         [
             (component, str(item), float(cost))
             for component, table, key, column in parts
+            if len(table)  # an empty table has no item: not grouped
             for item, cost in table.groupby(key, sort=False)[column].sum().items()
         ]
         + _other_costs(model),
