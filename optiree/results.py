@@ -1025,11 +1025,18 @@ def _inventory(model: LpModel, supply: pd.DataFrame, substitution: pd.DataFrame)
 
 
 def _shares(supply: pd.DataFrame) -> pd.DataFrame:
-    by_country = supply.groupby(["material", "period", "country"], sort=False)["tonnes"].sum()
-    table = by_country.reset_index()
-    totals = table.groupby(["material", "period"], sort=False)["tonnes"].transform("sum")
-    table["share"] = (table["tonnes"] / totals).where(totals > 0)
-    return table[COLUMNS["shares"]]
+    tonnes = supply.groupby(["material", "period", "country"], sort=False)["tonnes"].sum()
+    totals = tonnes.groupby(level=[0, 1], sort=False).transform("sum")
+    keys = tonnes.index
+    return pd.DataFrame(
+        {
+            "material": keys.get_level_values(0),
+            "period": keys.get_level_values(1),
+            "country": keys.get_level_values(2),
+            "tonnes": tonnes.to_numpy(),
+            "share": (tonnes / totals).where(totals > 0).to_numpy(),
+        }
+    )
 
 
 def _constraints(

@@ -26,7 +26,8 @@ def _bits(values: dict[tuple[str, ...], float]) -> dict[tuple[str, ...], str]:
 def _assert_sums_as_grouped(result: Result) -> None:
     """What a max_share row reads (the inventory's purchases, the shares' tonnes) are the
     sums of the supply table that reaches the last stage, grouped by pandas as the
-    constraints table grouped them itself."""
+    constraints table grouped them itself; the shares table is that of a groupby of the
+    supply's rows by country."""
     supply = arrived(result.supply, result.flows)
     totals = supply.groupby(["material", "period"])["tonnes"].sum().to_dict()
     by_country = supply.groupby(["country", "material", "period"])["tonnes"].sum().to_dict()
@@ -37,6 +38,11 @@ def _assert_sums_as_grouped(result: Result) -> None:
     assert all(purchased[key] == 0.0 for key in set(purchased) - set(totals))
     keys = zip(shares["country"], shares["material"], shares["period"], strict=True)
     assert _bits(by_country) == _bits(dict(zip(keys, shares["tonnes"], strict=True)))
+    grouped = supply.groupby(["material", "period", "country"], sort=False)["tonnes"].sum()
+    table = grouped.reset_index()
+    totals = table.groupby(["material", "period"], sort=False)["tonnes"].transform("sum")
+    table["share"] = (table["tonnes"] / totals).where(totals > 0)
+    pd.testing.assert_frame_equal(shares, table[list(shares.columns)], check_exact=True)
 
 
 def _assert_checked_as_returned(problem: Problem, result: Result) -> None:
