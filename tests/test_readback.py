@@ -6,6 +6,7 @@ computed where it is used (issue 16, read-back).
 import pandas as pd
 import pytest
 from hypothesis import assume, given, settings
+from hypothesis import strategies as st
 
 import optiree
 from optiree import Problem, Result
@@ -59,24 +60,9 @@ def _solved(problem: Problem) -> Result:
 
 
 @settings(deadline=None)
-@given(problems())
+@given(st.one_of(problems(), supply_problems(), investment_problems()))
 def test_sums_and_check_of_random_problems(problem: Problem) -> None:
-    result = _solved(problem)
-    _assert_sums_as_grouped(result)
-    _assert_checked_as_returned(problem, result)
-
-
-@settings(deadline=None, max_examples=max(10, settings().max_examples // 2))
-@given(supply_problems())
-def test_sums_and_check_with_feeds_tiers_and_contracts(problem: Problem) -> None:
-    result = _solved(problem)
-    _assert_sums_as_grouped(result)
-    _assert_checked_as_returned(problem, result)
-
-
-@settings(deadline=None, max_examples=max(10, settings().max_examples // 2))
-@given(investment_problems())
-def test_sums_and_check_with_investments(problem: Problem) -> None:
+    """Random problems of every feature: feeds, tiers, contracts, investments..."""
     result = _solved(problem)
     _assert_sums_as_grouped(result)
     _assert_checked_as_returned(problem, result)
