@@ -994,12 +994,11 @@ def _substitution(model: LpModel) -> pd.DataFrame:
 def _inventory(model: LpModel, supply: pd.DataFrame, substitution: pd.DataFrame) -> pd.DataFrame:
     d = model.data
     bought = supply.groupby(["material", "period"])["tonnes"].sum().to_dict()
+    by_period = substitution.groupby("period")  # grouped once, summed per material
     records = []
     for m in d.materials:
         column = f"saved_{m}"
-        substituted = (
-            substitution.groupby("period")[column].sum().to_dict() if column in substitution else {}
-        )
+        substituted = by_period[column].sum().to_dict() if column in substitution else {}
         opening = d.initial[m]
         for t in d.periods:
             closing = _value(model.stock[m, t])
