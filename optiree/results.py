@@ -7,7 +7,7 @@ their columns.
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ from optiree.prepare import Path as ChainPath
 from optiree.prepare import ProblemData
 from optiree.rules import LIMITS, Rule
 from optiree.schema import OriginRule, StageRule, Units
-from optiree.verify import TOLERANCE, verify
+from optiree.verify import TOLERANCE, Violation, verify
 from optiree.words import card, headline, plan_lines, plan_repr, plan_summary, plan_tables
 
 FloatArray = NDArray[np.float64]
@@ -339,11 +339,12 @@ class Result:
         units: Units | None = None,
         tables: Mapping[str, pd.DataFrame] | None = None,
         in_value: frozenset[str] = frozenset(),
+        max_violation: float = math.nan,
     ) -> "Result":
         """The one way a result is made: with ``tables`` (one of each of :data:`TABLES`), whose
         total cost is the sum of ``costs.cost``; without, a result with no plan (every table
         empty with its columns, no total cost). ``units``: the units the problem was written
-        in (t REO throughout by default)."""
+        in (t REO throughout by default); ``max_violation``: the plan's, as checked."""
         if tables is None:
             tables = {table: pd.DataFrame(columns=columns) for table, columns in COLUMNS.items()}
             total = None
@@ -367,6 +368,7 @@ class Result:
             constraints=tables["constraints"],
             input_units=units if units is not None else Units(),
             in_value=in_value,
+            max_violation=max_violation,
             investments=tables.get(INVESTMENTS, pd.DataFrame(columns=INVESTMENT_COLUMNS)),
             flows=tables.get(FLOWS, pd.DataFrame(columns=STAGE_TABLES[FLOWS])),
             stage_shares=tables.get(STAGE_SHARES, pd.DataFrame(columns=STAGE_TABLES[STAGE_SHARES])),
@@ -397,12 +399,7 @@ class Result:
         """Every table by name, in the order of :data:`TABLES`, then ``investments`` where the
         problem has investment options, and ``flows`` and ``stage_shares`` where it has
         stages."""
-        tables = {name: getattr(self, name) for name in TABLES}
-        if not self.investments.empty:
-            tables[INVESTMENTS] = self.investments
-        if not self.flows.empty:
-            tables |= {name: getattr(self, name) for name in STAGE_TABLES}
-        return tables
+        return shown({name: getattr(self, name) for name in (*TABLES, INVESTMENTS, *STAGE_TABLES)})
 
     def summary(self) -> str:
         """A readable report: status, cost, the plan, shares and binding rules."""
@@ -436,6 +433,18 @@ class Result:
                 overwrite=overwrite,
             )
         return write_tables(directory, self.tables(), summary_document(self), overwrite=overwrite)
+
+
+def shown(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    """The tables a result shows (:meth:`Result.tables`) of ``tables`` (every table by name):
+    those of :data:`TABLES`, then ``investments`` where it has a row, and ``flows`` and
+    ``stage_shares`` where ``flows`` has one."""
+    found = {name: tables[name] for name in TABLES}
+    if not tables[INVESTMENTS].empty:
+        found[INVESTMENTS] = tables[INVESTMENTS]
+    if not tables[FLOWS].empty:
+        found |= {name: tables[name] for name in STAGE_TABLES}
+    return found
 
 
 def summary_document(result: Result) -> dict[str, Any]:
@@ -623,13 +632,16 @@ def optimal_result(
     proved = status is Status.OPTIMAL
     ranges = _Ranging(model.lp if proved else None)
     tables = _plan_tables(model, ranges)
-    supply = arrived(tables["supply"], tables[FLOWS])
-    constraints = _constraints(model, supply, ranges)
+    shares = _shares(arrived(tables["supply"], tables[FLOWS]))
+    constraints = _constraints(model, shares, tables["inventory"], ranges)
     if not proved or not _has_duals(model.lp) or _integer(model):
         _unproved(constraints, tables["purchases"], tables["feeds"])
-    tables |= {"shares": _shares(supply), "constraints": constraints}
+    tables |= {"shares": shares, "constraints": constraints}
     tables[STAGE_SHARES] = _stage_shares(model.data, tables[FLOWS])
     tables["costs"] = _costs(model, tables)
+    # checked before the result holds the tables: a column read from a table with units
+    # (``attrs``) copies them
+    worst = verify(d, shown(tables))
     result = Result.build(
         name=d.problem.name,
         status=status,
@@ -639,8 +651,9 @@ def optimal_result(
         units=d.input_units,
         tables=tables,
         in_value=_in_value(d),
+        max_violation=worst.relative,
     )
-    return _checked(d, result)
+    return _checked(result, worst)
 
 
 def _in_value(data: ProblemData) -> frozenset[str]:
@@ -767,6 +780,7 @@ def _costs(model: LpModel, tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
         [
             (component, str(item), float(cost))
             for component, table, key, column in parts
+            if len(table)  # an empty table has no item: not grouped
             for item, cost in table.groupby(key, sort=False)[column].sum().items()
         ]
         + _other_costs(model),
@@ -783,8 +797,9 @@ def _integer(model: LpModel) -> bool:
 def _has_duals(lp: pulp.LpProblem) -> bool:
     """Whether the solver gave the duals (PuLP leaves ``pi`` and ``dj`` None where it reads
     none: GLPK, SCIP...)."""
-    rows, columns = lp.constraints(), lp.variables()
-    return any(row.pi is not None for row in rows) or any(v.dj is not None for v in columns)
+    if any(row.pi is not None for row in lp.constraints()):
+        return True  # the columns are not listed: lp.variables() walks every coefficient
+    return any(v.dj is not None for v in lp.variables())
 
 
 def _unproved(constraints: pd.DataFrame, purchases: pd.DataFrame, feeds: pd.DataFrame) -> None:
@@ -798,12 +813,12 @@ def _unproved(constraints: pd.DataFrame, purchases: pd.DataFrame, feeds: pd.Data
         table["reduced_cost"] = math.nan
 
 
-def _checked(data: ProblemData, result: Result) -> Result:
-    """``result`` with its largest violation, or an error result if it breaks a rule."""
-    worst = verify(data, result.tables())
+def _checked(result: Result, worst: Violation) -> Result:
+    """``result``, or an error result if its plan breaks a rule (``worst``, as
+    :func:`optiree.verify.verify` found) or costs no finite sum."""
     cost = result.total_cost
     if worst.relative <= TOLERANCE and cost is not None and math.isfinite(cost):
-        return replace(result, max_violation=worst.relative)
+        return result
     broken = f"{worst}" if worst.relative > TOLERANCE else f"a total cost of {cost}"
     status, message = _refusal(result, broken)
     return Result.build(
@@ -993,12 +1008,11 @@ def _substitution(model: LpModel) -> pd.DataFrame:
 def _inventory(model: LpModel, supply: pd.DataFrame, substitution: pd.DataFrame) -> pd.DataFrame:
     d = model.data
     bought = supply.groupby(["material", "period"])["tonnes"].sum().to_dict()
+    by_period = substitution.groupby("period")  # grouped once, summed per material
     records = []
     for m in d.materials:
         column = f"saved_{m}"
-        substituted = (
-            substitution.groupby("period")[column].sum().to_dict() if column in substitution else {}
-        )
+        substituted = by_period[column].sum().to_dict() if column in substitution else {}
         opening = d.initial[m]
         for t in d.periods:
             closing = _value(model.stock[m, t])
@@ -1024,16 +1038,29 @@ def _inventory(model: LpModel, supply: pd.DataFrame, substitution: pd.DataFrame)
 
 
 def _shares(supply: pd.DataFrame) -> pd.DataFrame:
-    by_country = supply.groupby(["material", "period", "country"], sort=False)["tonnes"].sum()
-    table = by_country.reset_index()
-    totals = table.groupby(["material", "period"], sort=False)["tonnes"].transform("sum")
-    table["share"] = (table["tonnes"] / totals).where(totals > 0)
-    return table[COLUMNS["shares"]]
+    tonnes = supply.groupby(["material", "period", "country"], sort=False)["tonnes"].sum()
+    totals = tonnes.groupby(level=[0, 1], sort=False).transform("sum")
+    keys = tonnes.index
+    return pd.DataFrame(
+        {
+            "material": keys.get_level_values(0),
+            "period": keys.get_level_values(1),
+            "country": keys.get_level_values(2),
+            "tonnes": tonnes.to_numpy(),
+            "share": (tonnes / totals).where(totals > 0).to_numpy(),
+        }
+    )
 
 
-def _constraints(model: LpModel, supply: pd.DataFrame, ranges: _Ranging) -> pd.DataFrame:
-    totals = supply.groupby(["material", "period"])["tonnes"].sum().to_dict()
-    by_country = supply.groupby(["country", "material", "period"])["tonnes"].sum().to_dict()
+def _constraints(
+    model: LpModel, shares: pd.DataFrame, inventory: pd.DataFrame, ranges: _Ranging
+) -> pd.DataFrame:
+    """One row per row of the LP; a max_share row reads the country's tonnes off ``shares``
+    and all purchases of its material and period off ``inventory``."""
+    purchased = zip(inventory["material"], inventory["period"], strict=True)
+    totals = dict(zip(purchased, inventory["purchased"], strict=True))
+    keys = zip(shares["country"], shares["material"], shares["period"], strict=True)
+    by_country = dict(zip(keys, shares["tonnes"], strict=True))
     activities = row_activities(model.lp)
     records = [
         (
