@@ -48,7 +48,7 @@ import pulp
 
 from optiree import arguments
 from optiree.errors import ArgumentError, OptireeError, SolverError
-from optiree.model import LpModel, Row, Setting, build, setting
+from optiree.model import LpModel, Row, Setting, ShareOf, build, setting, share_values
 from optiree.prepare import prepare
 from optiree.results import Status
 from optiree.rules import CATALOGUE, Family, Rule
@@ -338,7 +338,7 @@ class _Relaxable:
     """Constant moved to the right-hand side (opening stock in the first period)."""
     constraint: pulp.LpConstraint
     slack: pulp.LpVariable
-    share_of: tuple[pulp.LpAffineExpression, pulp.LpAffineExpression] | None = None
+    share_of: ShareOf | None = None
     """A stage or origin rule's (what the country or group has, all of it)."""
 
 
@@ -599,12 +599,10 @@ class _Reader:
         return parameter, value / cap.capacity, cap.capacity
 
 
-def _share_reading(
-    share_of: tuple[pulp.LpAffineExpression, pulp.LpAffineExpression], share: float
-) -> tuple[float, float, float]:
+def _share_reading(share_of: ShareOf, share: float) -> tuple[float, float, float]:
     """A stage or origin rule's value (what the country or group has), limit (the share of
     all) and the share that would just hold."""
-    own, total = (float(expression.value() or 0.0) for expression in share_of)
+    own, total = share_values(share_of)
     return own, share * total, own / total if total > 0 else math.nan
 
 

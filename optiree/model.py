@@ -31,6 +31,15 @@ from optiree.prepare import FT, KT, MT, PATH_JOIN, SMT, Path, ProblemData
 from optiree.rules import Rule
 from optiree.schema import CoverRule, Problem
 
+ShareOf = tuple[pulp.LpAffineExpression, pulp.LpAffineExpression]
+"""A share row's two sums: what the country or group has, and all of it."""
+
+
+def share_values(share_of: ShareOf) -> tuple[float, float]:
+    """The two sums of a share row at the solution in the model's variables."""
+    own, total = (float(expression.value() or 0.0) for expression in share_of)
+    return own, total
+
 
 @dataclass(frozen=True)
 class Row:
@@ -55,7 +64,7 @@ class Row:
     """How much the right-hand side moves when ``parameter`` tightens by 0.01, at fixed
     purchases [t]; 0 where ``parameter`` is None. For max_share it is filled in from the
     solution (0.01 x total purchases), so it is 0 here."""
-    share_of: tuple[pulp.LpAffineExpression, pulp.LpAffineExpression] | None = None
+    share_of: ShareOf | None = None
     """For a stage or origin rule: (what the country or group has, all of it), the two sums
     the row holds ``parameter`` between; its value, limit and point are read from them."""
 
@@ -759,7 +768,7 @@ class _Builder:
         own: Terms = []
         total: Terms = []
         for path, entered in self.entering.get(cell, []):
-            j = self.data.node_at(path, stage)
+            j = self.data.node_at(path.stages[0], stage)
             weight = self.data.weight(path, j, cell, value)
             scaled = [(v, a * weight) for v, a in entered]
             total += scaled
@@ -1021,7 +1030,7 @@ def _elsewhere(
 ) -> Callable[[Path, int], bool]:
     """Whether a path counts for a cover without ``countries`` at ``stage``: its node there
     stands elsewhere."""
-    return lambda path, j: path.countries[data.node_at(path, stage)] not in countries
+    return lambda path, j: path.countries[data.node_at(path.stages[0], stage)] not in countries
 
 
 def _lp_name(name: str) -> str:

@@ -292,9 +292,9 @@ class ProblemData:
     new_feed: dict[FT, tuple[Build, ...]] = field(default_factory=dict)
     """Feed cells new feed capacity can serve -> the builds that serve them."""
     new_separation: dict[ST, tuple[Build, ...]] = field(default_factory=dict)
+    """Separation rows (source, period) a plant's expansion can serve -> its builds."""
     new_facility: dict[ST, tuple[Build, ...]] = field(default_factory=dict)
     """(facility, period) -> the builds whose capacity serves there."""
-    """Separation rows (source, period) a plant's expansion can serve -> its builds."""
     min_lot: dict[SMT, float] = field(default_factory=dict)
     """Least tonnes of a (source, material, period) delivered if any is (integer rule)."""
     qualification: dict[str, float] = field(default_factory=dict)
@@ -323,11 +323,11 @@ class ProblemData:
     """(source, material, period) -> price per tonne a stage rule in value weighs it by: the
     list price (first band), or the reference price where the source sells a feed."""
 
-    def node_at(self, path: Path, stage: str) -> int:
-        """The node of ``path`` at ``stage``: its facility there, or its source (0) for a
-        stage up to the source's own (a source counts at every stage up to the one it sells
-        at: Chinese oxide was mined in China)."""
-        return max(0, self.stages.index(stage) - self.stages.index(path.stages[0]))
+    def node_at(self, first: str, stage: str) -> int:
+        """The node at ``stage`` of a path whose source sells at stage ``first``: its facility
+        there, or its source (0) for a stage up to the source's own (a source counts at every
+        stage up to the one it sells at: Chinese oxide was mined in China)."""
+        return max(0, self.stages.index(stage) - self.stages.index(first))
 
     def weight(self, path: Path, i: int, cell: MT, value: bool) -> float:
         """Tonnes (or value) at node ``i`` of ``path`` per tonne entering it in ``cell``:

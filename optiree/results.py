@@ -21,7 +21,7 @@ from optiree import arguments
 from optiree.collector import paused
 from optiree.files import write_tables, write_workbook
 from optiree.handoff import ranging, row_activities
-from optiree.model import LpModel, Row
+from optiree.model import LpModel, Row, ShareOf, share_values
 from optiree.prepare import Path as ChainPath
 from optiree.prepare import ProblemData
 from optiree.rules import LIMITS, Rule
@@ -1137,12 +1137,10 @@ def _as_read(
     return value, (row.parameter or 0.0) * total, 0.01 * total
 
 
-def _share_of(
-    share_of: tuple[pulp.LpAffineExpression, pulp.LpAffineExpression], share: float
-) -> tuple[float, float, float]:
+def _share_of(share_of: ShareOf, share: float) -> tuple[float, float, float]:
     """A stage or origin rule's row as its rule reads: what the country or group has, against
     ``share`` of all, and the tonnes (or value) of one point."""
-    own, total = (float(expression.value() or 0.0) for expression in share_of)
+    own, total = share_values(share_of)
     return own, share * total, 0.01 * total
 
 

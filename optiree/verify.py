@@ -283,21 +283,22 @@ def _max_share(plan: _Plan) -> Iterator[Violation]:
 def _cover_without(plan: _Plan) -> Iterator[Violation]:
     d = plan.data
     for rule in d.problem.security.min_cover_without:
-        c = rule.who
+        c, without = rule.who, _without(plan, rule)
         for m in rule.materials or d.materials:
             for t in d.periods:
-                have = _without(plan, rule, m, t) + plan.saved(m, t) + plan.opening(m, t)
+                have = without(m, t) + plan.saved(m, t) + plan.opening(m, t)
                 need = rule.share * d.demand[m, t]
                 yield _violation(f"cover_without({c},{m},{t})", need - have, [have, need])
 
 
-def _without(plan: _Plan, rule: CoverRule, m: str, t: str) -> float:
+def _without(plan: _Plan, rule: CoverRule) -> Callable[[str, str], float]:
     """Tonnes of (m, t) delivered without the rule's country (at its stage, with one: read
-    off the flows table, each path's country at the stage)."""
+    off the flows table once, each path's country at the stage)."""
     members = plan.data.problem.members(rule.who)
     if rule.stage is None:
-        return plan.without(members, m, t)
-    return delivered_without(plan.data, plan.flows, members, rule.stage).get((m, t), 0.0)
+        return lambda m, t: plan.without(members, m, t)
+    found = delivered_without(plan.data, plan.flows, members, rule.stage)
+    return lambda m, t: found.get((m, t), 0.0)
 
 
 def delivered_without(
@@ -466,8 +467,7 @@ def _share_read(
 ) -> tuple[str, float]:
     """The country of a path at ``stage`` (its source's for a stage before the source's own)
     and its tonnes there, or its value: what they cost up to that node."""
-    stages = data.stages
-    j = max(0, stages.index(stage) - stages.index(rows[0][1]))
+    j = data.node_at(rows[0][1], stage)
     if not value:
         return rows[j][2], float(rows[j][3])
     price = data.worth.get((rows[0][0], *cell), 0.0)

@@ -558,6 +558,11 @@ class Chain:
     def label(self) -> str:
         return ">".join(self.nodes)
 
+    def node_at(self, stages: list[str], stage: str) -> int:
+        """Its node at ``stage``: the facility there, or the source for every stage up to
+        its own."""
+        return max(0, stages.index(stage) - stages.index(self.stages[0]))
+
 
 def _resolve_stages(problem: Problem, n: Numbers) -> None:
     """The paths, walked from each source along the facilities that take from it."""
@@ -1629,6 +1634,10 @@ class _Checker:
                 parts.add("capital", o.id, size * o.capital)
                 parts.add("operating", o.id, size * o.operating * o.per_period * stands)
 
+    def members(self, who: str) -> set[str]:
+        """The countries a rule's country or group names."""
+        return set(self.problem.country_groups.get(who, [who]))
+
     def supply_of(self, m: str, t: str, keep: Any = None) -> Terms:
         """The terms of m delivered in t by the sources whose country ``keep`` accepts."""
         n = self.n
@@ -1642,8 +1651,7 @@ class _Checker:
     def without(self, rule: Any, m: str, t: str) -> Terms:
         """The terms of m delivered in t without the rule's country: its sources', or with a
         stage, those of the paths whose node at that stage stands elsewhere."""
-        who = rule.country or rule.group
-        members = set(self.problem.country_groups.get(who, [who]))
+        members = self.members(rule.country or rule.group)
         if rule.stage is None:
             return self.supply_of(m, t, lambda country: country not in members)
         stages = self.n.stages
@@ -1651,10 +1659,7 @@ class _Checker:
             stages[-1],
             m,
             t,
-            lambda c, j: (
-                c.countries[max(0, stages.index(rule.stage) - stages.index(c.stages[0]))]
-                not in members
-            ),
+            lambda c, j: c.countries[c.node_at(stages, rule.stage)] not in members,
             False,
         )[0]
 
@@ -1715,7 +1720,7 @@ class _Checker:
 
     def share_row(self, c: str, share: float, m: str, t: str) -> RuleRow:
         n = self.n
-        members = set(self.problem.country_groups.get(c, [c]))
+        members = self.members(c)
         terms = [
             (key, a * ((1.0 if country in members else 0.0) - share))
             for s, country in n.country.items()
@@ -1892,7 +1897,7 @@ class _Checker:
         own: Terms = []
         total: Terms = []
         for c, entered in self.entering(m, t):
-            j = max(0, stages.index(stage) - stages.index(c.stages[0]))
+            j = c.node_at(stages, stage)
             weight = self.worth(c, j, m, t) if value else c.factors[j]
             terms = [(key, a * weight) for key, a in entered]
             total += terms
@@ -1901,58 +1906,49 @@ class _Checker:
 
     def stage_rule_rows(self) -> Iterator[RuleRow]:
         """stage_max_share / stage_min_share: own - share x all of a stage, <= or >= 0."""
-        problem, n = self.problem, self.n
-        for rule in problem.security.stage_shares:
-            most = rule.max_share is not None
-            given = rule.max_share if most else rule.min_share
-            members = set(problem.country_groups.get(rule.who, [rule.who]))
-            ident = rule.id or rule.default_id
+        n = self.n
+        for rule in self.problem.security.stage_shares:
+            kind = "stage_max_share" if rule.max_share is not None else "stage_min_share"
+            members, ident = self.members(rule.who), rule.id or rule.default_id
             for stage in [rule.stage] if rule.stage else n.stages:
-                for m in rule.materials or n.materials:
-                    for t in n.periods:
-                        share = given_in(given, t)
-                        if share is None:
-                            continue
-                        read = self.stage_read(
-                            stage,
-                            m,
-                            t,
-                            lambda c, j, members=members: c.countries[j] in members,
-                            rule.measure == "value",
-                        )
-                        yield self.share_rule_row(
-                            "stage_max_share" if most else "stage_min_share",
-                            f"({rule.who},{stage},{m},{t})",
-                            ident,
-                            (m, t),
-                            share,
-                            read,
-                        )
+                for m, t, share in self.share_cells(rule):
+                    read = self.stage_read(
+                        stage,
+                        m,
+                        t,
+                        lambda c, j, members=members: c.countries[j] in members,
+                        rule.measure == "value",
+                    )
+                    index = f"({rule.who},{stage},{m},{t})"
+                    yield self.share_rule_row(kind, index, ident, (m, t), share, read)
 
     def origin_rule_rows(self) -> Iterator[RuleRow]:
         """origin_share / origin_min_share: the last stage's tonnes (or value) through the
         country or group, at most or at least share x all."""
-        problem, n = self.problem, self.n
-        for rule in problem.security.origin_shares:
-            most = rule.max_share is not None
-            given = rule.max_share if most else rule.min_share
-            members = set(problem.country_groups.get(rule.who, [rule.who]))
-            ident = rule.id or rule.default_id
-            for m in rule.materials or n.materials:
-                for t in n.periods:
-                    share = given_in(given, t)
-                    if share is None:
-                        continue
-                    read = self.stage_read(
-                        n.stages[-1],
-                        m,
-                        t,
-                        lambda c, j, members=members: bool(members & set(c.countries)),
-                        rule.measure == "value",
-                    )
-                    kind = "origin_share" if most else "origin_min_share"
-                    index = f"({rule.who},{m},{t})"
-                    yield self.share_rule_row(kind, index, ident, (m, t), share, read)
+        n = self.n
+        for rule in self.problem.security.origin_shares:
+            kind = "origin_share" if rule.max_share is not None else "origin_min_share"
+            members, ident = self.members(rule.who), rule.id or rule.default_id
+            for m, t, share in self.share_cells(rule):
+                read = self.stage_read(
+                    n.stages[-1],
+                    m,
+                    t,
+                    lambda c, j, members=members: bool(members & set(c.countries)),
+                    rule.measure == "value",
+                )
+                index = f"({rule.who},{m},{t})"
+                yield self.share_rule_row(kind, index, ident, (m, t), share, read)
+
+    def share_cells(self, rule: Any) -> Iterator[tuple[str, str, float]]:
+        """(material, period, share) of every row of a stage or origin rule: its materials
+        (all by default) in each period it gives a share for."""
+        given = rule.max_share if rule.max_share is not None else rule.min_share
+        for m in rule.materials or self.n.materials:
+            for t in self.n.periods:
+                share = given_in(given, t)
+                if share is not None:
+                    yield m, t, share
 
     @staticmethod
     def share_rule_row(
@@ -2115,7 +2111,7 @@ class _Checker:
         """The row's value and limit in the rule's own terms, as the constraints table has
         them."""
         if row.rule == "max_share":
-            members = set(self.problem.country_groups.get(row.subject, [row.subject]))
+            members = self.members(row.subject)
             own = plan.purchased(row.material, row.period, lambda c: c in members)
             return own, (row.share or 0.0) * plan.purchased(row.material, row.period)
         if row.read is not None:
