@@ -200,7 +200,7 @@ def _max_share(problem: Problem, asked: _Asked) -> _Rule:
 
 
 def _cover_without(problem: Problem, asked: _Asked) -> _Rule:
-    country = _who(problem, asked)
+    country = _who(problem, asked, staged=asked.stage is not None)
     materials = _cover_materials(problem, country, asked.material)
     field = "group" if asked.group else "country"
     stage = _known_stage(problem, asked.stage)
@@ -213,8 +213,9 @@ def _cover_without(problem: Problem, asked: _Asked) -> _Rule:
             rules.append(rule)
         return problem.derive(security=problem.security.derive(min_cover_without=rules))
 
+    members = problem.members(country)
+
     def reached(result: Result) -> float:
-        members = problem.members(country)
         if stage is None:
             bought = result.supply[~result.supply["country"].isin(members)]
             others = bought.groupby(["material", "period"])["tonnes"].sum()
@@ -318,16 +319,13 @@ def _stage_target(problem: Problem, asked: _Asked) -> dict[str, Any]:
     fields of that rule; refused when unknown, or without stages."""
     if not problem.stages:
         raise ArgumentError("a stage or origin frontier needs a problem with stages")
-    named = [
-        ("group", asked.group, list(problem.country_groups)),
-        ("stage", asked.stage, problem.stages),
-        ("material", asked.material, problem.material_ids),
-    ]
-    for what, ident, known in named:
-        if ident is not None and ident not in known:
-            raise ArgumentError(f"unknown {what} {ident!r}; known: {', '.join(known)}")
-    who = {"group": asked.group} if asked.group else {"country": asked.country}
-    return who | {"materials": [asked.material] if asked.material else None}
+    who = _who(problem, asked, staged=True)
+    _known_stage(problem, asked.stage)
+    if asked.material is not None and asked.material not in problem.material_ids:
+        raise ArgumentError(f"unknown material {asked.material!r}")
+    return {"group" if asked.group else "country": who} | {
+        "materials": [asked.material] if asked.material else None
+    }
 
 
 def _share_frontier(kind: Rule) -> Callable[[Problem, _Asked], _Rule]:
@@ -377,16 +375,20 @@ _IN_VALUE = (Rule.STAGE_MAX, Rule.STAGE_MIN, Rule.ORIGIN, Rule.ORIGIN_MIN)
 """The rules whose frontier can count value instead of tonnes."""
 
 
-def _check_country(problem: Problem, country: str) -> None:
-    if country not in problem.countries:
-        known = ", ".join(problem.countries)
-        raise ArgumentError(f"unknown country {country!r}; the sources' countries are: {known}")
+def _check_country(problem: Problem, country: str, staged: bool = False) -> None:
+    """``country`` is a source's (with ``staged``, a rule at a stage: or a facility's)."""
+    known = problem.places if staged else problem.countries
+    if country not in known:
+        whose = "sources' and facilities'" if staged else "sources'"
+        listed = ", ".join(known)
+        raise ArgumentError(f"unknown country {country!r}; the {whose} countries are: {listed}")
 
 
-def _who(problem: Problem, asked: _Asked) -> str:
-    """The country, or the group (``--group``), of a max_share or cover_without frontier."""
+def _who(problem: Problem, asked: _Asked, staged: bool = False) -> str:
+    """The country, or the group (``--group``), of a frontier's rule (``staged``: a rule at a
+    stage, which may name a facility's country)."""
     if asked.group is None:
-        _check_country(problem, asked.country)
+        _check_country(problem, asked.country, staged)
         return asked.country
     _check_group(problem, asked.group)
     return asked.group
@@ -730,8 +732,8 @@ def frontier(
     require(solver, "duals", "a frontier")
     check(solver)
     integers = _Integers.of(problem, time_limit)
-    group = None if group is None else arguments.text(group, "group")
-    stage = None if stage is None else arguments.text(stage, "stage")
+    group = arguments.optional(arguments.text, group, "group")
+    stage = arguments.optional(arguments.text, stage, "stage")
     measure = arguments.one_of(measure, "measure", ("tonnes", "value"))
     asked = {"investor": investor, "group": group, "stage": stage, "measure": measure}
     spec = _rule(problem, rule, country, material, **asked)
@@ -749,7 +751,9 @@ def frontier(
 
 def _grid(tracer: _Tracer, count: int) -> set[float]:
     """The levels the frontier solves first: from the loosest (the plan's without the rule) to
-    the tightest, ``count`` evenly spaced between them. Tells ``tracer`` the ends."""
+    the tightest, ``count`` evenly spaced between them; the loosest alone where the tightest
+    is it, within the feasibility tolerance (the rule cannot be tightened at all). Tells
+    ``tracer`` the ends."""
     spec = tracer.rule
     free = tracer.at(None)
     if not free.is_optimal:
@@ -759,6 +763,8 @@ def _grid(tracer: _Tracer, count: int) -> set[float]:
         )
     loosest = spec.reached(free)
     tightest = tracer.tightest(loosest)
+    if abs(tightest - loosest) <= FEASIBILITY_TOLERANCE * max(1.0, abs(loosest)):
+        tightest = loosest  # levels apart by the tolerance alone are one level
     tracer.ends = {loosest, tightest}
     return {spec.within(loosest + (tightest - loosest) * i / (count + 1)) for i in range(count + 2)}
 

@@ -531,7 +531,16 @@ class Surplus(StrictModel):
     """Cost per tonne of material wasted (not sold, stocked or used); 0 is free disposal."""
 
 
-class CoverRule(StrictModel):
+class _CountryOrGroup(StrictModel):
+    """A rule that names a country or a group of countries (exactly one)."""
+
+    @property
+    def who(self) -> str:
+        """The country or group it names."""
+        return str(getattr(self, "country", None) or getattr(self, "group", None) or "")
+
+
+class CoverRule(_CountryOrGroup):
     """At least ``share`` of each period's demand must be coverable without ``country``, or
     without every country of ``group`` at once."""
 
@@ -550,13 +559,8 @@ class CoverRule(StrictModel):
         _exactly_one(self, "country", "group", "rule_target", "a cover rule names")
         return self
 
-    @property
-    def who(self) -> str:
-        """The country or group it names."""
-        return next(filter(None, (self.country, self.group)), "")
 
-
-class _ShareRule(StrictModel):
+class _ShareRule(_CountryOrGroup):
     """What a stage rule and an origin rule share: whom they name, their materials, and a
     share per period."""
 
@@ -582,11 +586,6 @@ class _ShareRule(StrictModel):
         _exactly_one(self, "country", "group", "rule_target", "a rule names")
         _exactly_one(self, "max_share", "min_share", "rule_share", "a rule sets")
         return self
-
-    @property
-    def who(self) -> str:
-        """The country or group it names."""
-        return next(filter(None, (self.country, self.group)), "")
 
     @property
     def given(self) -> Any:
@@ -888,6 +887,12 @@ class Problem(StrictModel):
     def countries(self) -> list[str]:
         """Countries of the sources, in order of first appearance."""
         return list(dict.fromkeys(s.country for s in self.sources))
+
+    @property
+    def places(self) -> list[str]:
+        """Countries of the sources, then of the facilities: where a rule at a stage can
+        count a country."""
+        return list(dict.fromkeys(self.countries + [f.country for f in self.facilities]))
 
     def cap_id(self, index: int) -> str:
         """The id of ``caps[index]``: its own, or ``cap<index+1>``."""
@@ -1268,19 +1273,23 @@ def _cover_rule_errors(p: Problem) -> Iterator[InitErrorDetails]:
     for i, rule in enumerate(rules):
         loc = ("security", "min_cover_without", i)
         field = "country" if rule.country else "group"
-        yield from _unknown_who(p, (*loc, field), rule.who)
+        yield from _unknown_who(p, (*loc, field), rule.who, p.places if rule.stage else None)
         yield from _id_list(rule.materials, (*loc, "materials"), p.material_ids, "material")
         if rule.stage is not None:
             yield from _unknown((*loc, "stage"), rule.stage, p.stages, "stage")
 
 
-def _unknown_who(p: Problem, loc: tuple[str | int, ...], who: str) -> Iterator[InitErrorDetails]:
-    """An error where ``who`` is neither a country of the sources nor a group, naming both."""
-    if who not in [*p.countries, *p.country_groups]:
+def _unknown_who(
+    p: Problem, loc: tuple[str | int, ...], who: str, places: list[str] | None = None
+) -> Iterator[InitErrorDetails]:
+    """An error where ``who`` is neither a country of the sources (of ``places``: a rule at a
+    stage may name a facility's) nor a group, naming both."""
+    countries = p.countries if places is None else places
+    if who not in [*countries, *p.country_groups]:
         yield error_detail(
             loc,
             "unknown_country",
-            f"unknown country or group {who!r}; countries: {_known(p.countries)}; "
+            f"unknown country or group {who!r}; countries: {_known(countries)}; "
             f"groups: {_known(p.country_groups)}",
             who,
         )
@@ -2345,9 +2354,8 @@ def _target_rule_errors(
 ) -> Iterator[InitErrorDetails]:
     """A rule's country stands somewhere in the problem, its group is named, its stage is one
     of the stages."""
-    places = list(dict.fromkeys(p.countries + [f.country for f in p.facilities]))
     named = [
-        ("country", rule.country, places),
+        ("country", rule.country, p.places),
         ("group", rule.group, list(p.country_groups)),
         ("stage", getattr(rule, "stage", None) if p.stages else None, p.stages),
     ]

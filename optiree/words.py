@@ -336,7 +336,19 @@ def frontier_text(
         else "cost_per_point: cost of tightening by one point (0.01) towards the next row; "
         f"* a breakpoint; {solves} solves"
     )
-    return f"{title}\n{body}\n{note}\n"
+    return f"{title}\n{body}\n{_one_level(table)}{note}\n"
+
+
+ONE_LEVEL = (
+    "one level: the plan without the rule is already at the tightest level any plan can "
+    "reach, so the rule cannot be tightened"
+)
+"""What a frontier of one row says."""
+
+
+def _one_level(table: pd.DataFrame) -> str:
+    """:data:`ONE_LEVEL` and a line break for a frontier of one row; nothing otherwise."""
+    return f"{ONE_LEVEL}\n" if len(table) == 1 else ""
 
 
 def _label(*parts: object) -> str:
@@ -1703,7 +1715,7 @@ def step_frontier_text(
         f"{unit}; jump: the cost's change there; {solves} solves"
     )
     lines = "\n".join(line.rstrip() for line in body.splitlines())
-    return f"{title}\n{lines}\n{note}\n"
+    return f"{title}\n{lines}\n{_one_level(table)}{note}\n"
 
 
 # --- plant options: feeds and separation plants ---

@@ -325,6 +325,37 @@ def test_cover_without_a_country_at_a_stage(solver: SolverName) -> None:
     )
 
 
+@pytest.mark.parametrize("solver", SOLVERS)
+def test_a_facility_country_at_a_stage(solver: SolverName) -> None:
+    """Malaysia only separates (sep_my): a rule at a stage may name it. At most half of the
+    oxide stage from China and at least half of demand coverable without Malaysia there: 50 t
+    through each separator, Chinese ore in China (20/t) and Mt Weld's in Malaysia (60/t):
+    4,000. Without a stage the cover rule counts the sources' countries, and Malaysia has
+    none: refused, at the field."""
+    stage_cn = [{"country": "CN", "max_share": 0.5, "stage": "oxide"}]
+    cover_my = [{"country": "MY", "share": 0.5, "stage": "oxide"}]
+    both = _with(SEPARATION, stage_shares=stage_cn, min_cover_without=cover_my)
+    result = _solve(both, solver)
+    assert result.total_cost == pytest.approx(4000)
+    flows = result.flows[result.flows["step"] == 1].groupby("node")["tonnes_in"].sum()
+    assert flows.to_dict() == {"sep_cn": pytest.approx(50), "sep_my": pytest.approx(50)}
+    no_stage = _with(SEPARATION, min_cover_without=[{"country": "MY", "share": 0.5}])
+    assert ("security", "min_cover_without", 0, "country") in _errors(no_stage)
+
+
+def test_a_rule_that_cannot_be_tightened_has_a_frontier_of_one_level() -> None:
+    """Malaysia's largest share of the oxide stage is 0 without the rule (Baotou separates all
+    100 t for 3,000), and no plan has less: one row, not levels apart by the solver's
+    tolerance alone, and the summary says so. An unknown country is refused by name."""
+    problem = Problem.model_validate(SEPARATION)
+    curve = optiree.frontier(problem, "MY", "stage_max_share", stage="oxide")
+    assert curve.table["level"].tolist() == [0.0]
+    assert curve.table["total_cost"].tolist() == pytest.approx([3000])
+    assert "the rule cannot be tightened" in curve.summary()
+    with pytest.raises(optiree.ArgumentError, match=r"unknown country 'XX'.*CN, AU, MY"):
+        optiree.frontier(problem, "XX", "stage_max_share")
+
+
 def test_cover_rule_stage_is_known() -> None:
     rules = [{"country": "CN", "share": 0.4, "stage": "metal"}]
     document = _with(SEPARATION, min_cover_without=rules)
