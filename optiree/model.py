@@ -27,7 +27,7 @@ import pulp
 
 from optiree.collector import paused
 from optiree.errors import ArgumentError
-from optiree.prepare import FT, KT, MT, PATH_JOIN, SMT, Path, ProblemData
+from optiree.prepare import FT, KT, MT, PATH_JOIN, SMT, Path, ProblemData, Segment
 from optiree.rules import Rule
 from optiree.schema import CoverRule, Problem
 
@@ -193,6 +193,8 @@ class _Builder:
         self.buy: dict[SMT, pulp.LpVariable] = {}
         self.tier: dict[tuple[str, str, str, str], pulp.LpVariable] = {}
         self.supply: dict[SMT, Terms] = {}
+        self.purchase_costs: Terms = []
+        """The cost of each ``buy`` and ``tier``: the objective's first terms."""
         self.purchases()
         self.build = self.builds()
         self.feed = self.feeds()
@@ -263,15 +265,28 @@ class _Builder:
         return {(m, t): self.variable(kind, (m, t), None) for m, t in cells}
 
     def purchases(self) -> None:
-        """``buy`` in each cell's first price band, ``tier`` in the others."""
-        for (s, m, t), bands in self.data.segments.items():
-            most = None if (s, m, t) in self.data.new_supply else bands[0].width
-            self.buy[s, m, t] = self.variable("buy", (s, m, t), most)
-            self.supply[s, m, t] = [(self.buy[s, m, t], 1.0)]
-            for j, band in enumerate(bands[1:], start=2):
-                key = (s, m, str(j), t)
-                self.tier[key] = self.variable("tier", key, band.width)
-                self.supply[s, m, t].append((self.tier[key], 1.0))
+        """``buy`` in each cell's first price band, ``tier`` in the others, and their costs,
+        in one pass over the cells."""
+        add, prefix, new = self.lp.add_variable, self.prefix, self.data.new_supply
+        bought, supply, costs = self.buy, self.supply, self.purchase_costs
+        for cell, bands in self.data.segments.items():
+            s, m, t = cell
+            first = bands[0]
+            buy = add(f"{prefix}buy({s},{m},{t})", 0, None if cell in new else first.width)
+            bought[cell] = buy
+            supply[cell] = [(buy, 1.0)]
+            costs.append((buy, first.price))
+            if len(bands) > 1:
+                self.tiers(cell, bands)
+
+    def tiers(self, cell: SMT, bands: tuple[Segment, ...]) -> None:
+        """``tier`` in each price band of ``cell`` after the first, and their costs."""
+        s, m, t = cell
+        for j, band in enumerate(bands[1:], start=2):
+            key = (s, m, str(j), t)
+            self.tier[key] = tier = self.variable("tier", key, band.width)
+            self.supply[cell].append((tier, 1.0))
+            self.purchase_costs.append((tier, band.price))
 
     def builds(self) -> dict[tuple[str, str], pulp.LpVariable]:
         """Yearly capacity of each option decided in each period it may be."""
@@ -296,6 +311,8 @@ class _Builder:
     def flows(self) -> dict[tuple[str, str, str], pulp.LpVariable]:
         """Tonnes entering each path through a facility, per material and period in which its
         source can deliver the material: (path label, material, period) -> variable."""
+        if not self.data.routed:
+            return {}
         cells: dict[str, list[tuple[str, str]]] = {}
         for s, m, t in self.supply:
             cells.setdefault(s, []).append((m, t))
@@ -308,9 +325,8 @@ class _Builder:
     def arriving(self) -> dict[SMT, Terms]:
         """Tonnes of each (source, material, period) reaching the last stage: what it delivers
         for a source at the last stage, its paths' flows times their yields for one before."""
-        arriving = {
-            cell: terms for cell, terms in self.supply.items() if cell[0] not in self.staged
-        }
+        staged = self.staged
+        arriving = {cell: terms for cell, terms in self.supply.items() if cell[0] not in staged}
         for path in self.data.routed:
             for s, m, t in self.supply:
                 if s == path.source:
@@ -428,7 +444,7 @@ class _Builder:
 
     def objective(self) -> None:
         d = self.data
-        terms = self.purchase_costs()
+        terms = list(self.purchase_costs)
         terms += [(w, d.feed_price[key]) for key, w in self.feed.items()]
         terms += [(v, d.sub_cost[key]) for key, v in self.sub.items()]
         terms += self.stock_costs() + self.outlet_costs() + self.build_costs()
@@ -467,13 +483,6 @@ class _Builder:
             for (ident, t), v in self.build.items()
             for o in [d.option(ident)]
         ]
-
-    def purchase_costs(self) -> Terms:
-        terms: Terms = []
-        for (s, m, t), bands in self.data.segments.items():
-            terms.append((self.buy[s, m, t], bands[0].price))
-            terms += [(self.tier[s, m, str(j), t], b.price) for j, b in enumerate(bands[1:], 2)]
-        return terms
 
     def stock_costs(self) -> Terms:
         """Holding, and a strategic stock's tonnes below target (charged gap, and below at
@@ -540,8 +549,10 @@ class _Builder:
         """The most tonnes each (material, period) can come in: by capacity, by substitution."""
         d = self.data
         capacity: dict[MT, float] = {}
-        for s, m, t in self.supply:
-            capacity[m, t] = capacity.get((m, t), 0.0) + d.supply_capacity((s, m, t))
+        most = d.supply_capacity
+        for cell in self.supply:
+            mt = cell[1:]
+            capacity[mt] = capacity.get(mt, 0.0) + most(cell)
         for (_, m, t), builds in d.new_supply.items():
             capacity[m, t] = capacity.get((m, t), 0.0) + d.most_new(builds)
         for (f, t), builds in d.new_feed.items():
