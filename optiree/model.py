@@ -211,8 +211,8 @@ class _Builder:
         self.shortfall = self.shortfalls()
         self.flow = self.flows()
         self.supply_by_mt: dict[MT, list[tuple[str, Terms]]] = {}
-        for (s, m, t), terms in self.arriving().items():
-            self.supply_by_mt.setdefault((m, t), []).append((s, terms))
+        for cell, terms in self.arriving().items():
+            self.supply_by_mt.setdefault(cell[1:], []).append((cell[0], terms))
         self.saved_by_mt = self.savings()
         self.units, self.use, self.qualified = self.integer_decisions()
         self.band = {
@@ -247,7 +247,7 @@ class _Builder:
         counted = {*d.max_suppliers, *d.min_suppliers}
         use = {
             cell: self.lp.add_variable(self.prefix + _name("use", *cell), 0, 1, "Integer")
-            for cell in self.supply
+            for cell in (self.supply if d.min_lot or counted else ())
             if cell in d.min_lot or cell[1] in counted
         }
         qualified = {

@@ -678,9 +678,12 @@ def _disposal(problem: Problem) -> dict[str, float]:
 def _capacities(
     segments: dict[SMT, tuple[Segment, ...]], discounts: Mapping[SMT, object]
 ) -> dict[SMT, float]:
-    """Each cell's capacity: its bands' widths added up, or a discounted cell's last top."""
+    """Each cell's capacity: its bands' widths added up, or a discounted cell's last top (and
+    a single band's width, which is its sum)."""
     return {
-        key: bands[-1].width if key in discounts else sum(band.width for band in bands)
+        key: bands[-1].width
+        if len(bands) == 1 or key in discounts
+        else sum(band.width for band in bands)
         for key, bands in segments.items()
     }
 
