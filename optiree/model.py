@@ -247,7 +247,7 @@ class _Builder:
         counted = {*d.max_suppliers, *d.min_suppliers}
         use = {
             cell: self.lp.add_variable(self.prefix + _name("use", *cell), 0, 1, "Integer")
-            for cell in (self.supply if d.min_lot or counted else ())
+            for cell in self.supply
             if cell in d.min_lot or cell[1] in counted
         }
         qualified = {
@@ -311,16 +311,20 @@ class _Builder:
     def flows(self) -> dict[tuple[str, str, str], pulp.LpVariable]:
         """Tonnes entering each path through a facility, per material and period in which its
         source can deliver the material: (path label, material, period) -> variable."""
-        if not self.data.routed:
-            return {}
-        cells: dict[str, list[tuple[str, str]]] = {}
-        for s, m, t in self.supply:
-            cells.setdefault(s, []).append((m, t))
         return {
             (path.label, m, t): self.variable("flow", (*path.nodes, m, t), None)
             for path in self.data.routed
-            for m, t in cells.get(path.source, [])
+            for _, m, t in self.by_source.get(path.source, [])
         }
+
+    @functools.cached_property
+    def by_source(self) -> dict[str, list[SMT]]:
+        """Source -> the (source, material, period) it delivers in, in the order of ``supply``
+        (read once its cells are all there: after the feeds)."""
+        cells: dict[str, list[SMT]] = {}
+        for cell in self.supply:
+            cells.setdefault(cell[0], []).append(cell)
+        return cells
 
     def arriving(self) -> dict[SMT, Terms]:
         """Tonnes of each (source, material, period) reaching the last stage: what it delivers
@@ -328,10 +332,9 @@ class _Builder:
         staged = self.staged
         arriving = {cell: terms for cell, terms in self.supply.items() if cell[0] not in staged}
         for path in self.data.routed:
-            for s, m, t in self.supply:
-                if s == path.source:
-                    flow = self.flow[path.label, m, t]
-                    arriving.setdefault((s, m, t), []).append((flow, path.delivered))
+            for s, m, t in self.by_source.get(path.source, []):
+                flow = self.flow[path.label, m, t]
+                arriving.setdefault((s, m, t), []).append((flow, path.delivered))
         return arriving
 
     @property
@@ -444,7 +447,7 @@ class _Builder:
 
     def objective(self) -> None:
         d = self.data
-        terms = list(self.purchase_costs)
+        terms, self.purchase_costs = self.purchase_costs, []  # let go of (memory)
         terms += [(w, d.feed_price[key]) for key, w in self.feed.items()]
         terms += [(v, d.sub_cost[key]) for key, v in self.sub.items()]
         terms += self.stock_costs() + self.outlet_costs() + self.build_costs()
@@ -806,12 +809,9 @@ class _Builder:
     def entering(self) -> dict[MT, list[tuple[Path, Terms]]]:
         """(material, period) -> every path with the tonnes entering it: its flow, or what
         its source delivers for a source at the last stage."""
-        cells: dict[str, list[SMT]] = {}
-        for s, m, t in self.supply:
-            cells.setdefault(s, []).append((s, m, t))
         found: dict[MT, list[tuple[Path, Terms]]] = {}
         for path in self.data.paths:
-            for s, m, t in cells.get(path.source, []):
+            for s, m, t in self.by_source.get(path.source, []):
                 key = (path.label, m, t)
                 entered = [(self.flow[key], 1.0)] if key in self.flow else self.supply[s, m, t]
                 found.setdefault((m, t), []).append((path, entered))
@@ -955,7 +955,7 @@ class _Builder:
         qualified (big-M: the most it can deliver over the horizon)."""
         d = self.data
         for s, q in self.qualified.items():
-            cells = [cell for cell in self.supply if cell[0] == s]
+            cells = self.by_source.get(s, [])
             terms = [term for cell in cells for term in self.supply[cell]]
             most = sum(d.most_supplied(cell) for cell in cells)
             index = (s, f"{d.periods[0]}..{d.periods[-1]}")

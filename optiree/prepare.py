@@ -585,8 +585,8 @@ def _material_segments(
     problem: Problem, s: Source, m: str, cap: float | Mapping[str, float]
 ) -> dict[SMT, tuple[Segment, ...]]:
     """The price bands of ``m`` from ``s`` in each period it has capacity ``cap``."""
-    tonnes = {t: value_at(cap, t) for t in _periods_from(problem.periods, s.available_from)}
-    tonnes = {t: most for t, most in tonnes.items() if most > 0}
+    periods = _periods_from(problem.periods, s.available_from)
+    tonnes = {t: most for t in periods if (most := value_at(cap, t)) > 0}
     floored = m in s.price_floor or s.price_floor_multiplier is not None
     if m in s.discounts or s.tiers.get(m) or floored:
         return {(s.id, m, t): _bands(problem, s, m, t, most) for t, most in tonnes.items()}
