@@ -447,7 +447,7 @@ class _Builder:
 
     def objective(self) -> None:
         d = self.data
-        terms, self.purchase_costs = self.purchase_costs, []  # let go of (memory)
+        terms, self.purchase_costs = self.purchase_costs, []  # the builder lets go of them (memory)
         terms += [(w, d.feed_price[key]) for key, w in self.feed.items()]
         terms += [(v, d.sub_cost[key]) for key, v in self.sub.items()]
         terms += self.stock_costs() + self.outlet_costs() + self.build_costs()
