@@ -370,9 +370,9 @@ class Result:
             input_units=units if units is not None else Units(),
             in_value=in_value,
             max_violation=max_violation,
-            investments=tables.get(INVESTMENTS, pd.DataFrame(columns=INVESTMENT_COLUMNS)),
-            flows=tables.get(FLOWS, pd.DataFrame(columns=STAGE_TABLES[FLOWS])),
-            stage_shares=tables.get(STAGE_SHARES, pd.DataFrame(columns=STAGE_TABLES[STAGE_SHARES])),
+            investments=_given(tables, INVESTMENTS, INVESTMENT_COLUMNS),
+            flows=_given(tables, FLOWS, STAGE_TABLES[FLOWS]),
+            stage_shares=_given(tables, STAGE_SHARES, STAGE_TABLES[STAGE_SHARES]),
         )
 
     def __str__(self) -> str:
@@ -434,6 +434,11 @@ class Result:
                 overwrite=overwrite,
             )
         return write_tables(directory, self.tables(), summary_document(self), overwrite=overwrite)
+
+
+def _given(tables: Mapping[str, pd.DataFrame], name: str, columns: list[str]) -> pd.DataFrame:
+    """Table ``name`` of ``tables``, or an empty one with ``columns`` where there is none."""
+    return tables[name] if name in tables else pd.DataFrame(columns=columns)
 
 
 def shown(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
