@@ -24,6 +24,7 @@ from tests.test_supply import contract_problem, feed_problem, ramp_problem, tier
 
 Tables = dict[str, pd.DataFrame]
 solve_module = importlib.import_module("optiree.solve")  # optiree.solve is also the function
+verify_module = importlib.import_module("optiree.verify")
 
 
 def capped() -> dict[str, object]:
@@ -230,3 +231,23 @@ def test_a_plan_checked_against_a_tighter_problem_names_the_row(
     worst = verify(prepare(Problem.model_validate(tighter(sample()))), tables)
     assert worst.row == row
     assert worst.amount == pytest.approx(amount)
+
+
+@pytest.mark.parametrize("twice", [False, True])
+def test_large_and_small_supply_tables_are_read_alike(
+    twice: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """verify groups a large supply table by (material, period) with pandas, a small one in a
+    loop: the same worst row and amounts either way, also for a table that holds a cell twice
+    (its last row counts: 50 t more, which breaks the balance)."""
+    problem = optiree.load_problem(JAPAN)
+    tables = optiree.solve(problem).tables()
+    if twice:
+        supply = tables["supply"]
+        again = supply.iloc[[0]].assign(tonnes=supply["tonnes"].iloc[0] + 50.0)
+        tables = tables | {"supply": pd.concat([supply, again], ignore_index=True)}
+    data = prepare(problem)
+    looped = verify(data, tables)
+    assert (looped.relative > TOLERANCE) == twice
+    monkeypatch.setattr(verify_module, "GROUPED", 0)
+    assert verify(data, tables) == looped
