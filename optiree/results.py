@@ -26,6 +26,7 @@ from optiree.prepare import Path as ChainPath
 from optiree.prepare import ProblemData
 from optiree.rules import LIMITS, Rule
 from optiree.schema import OriginRule, StageRule, Units
+from optiree.sums import group_sums
 from optiree.verify import TOLERANCE, Violation, verify
 from optiree.words import card, headline, plan_lines, plan_repr, plan_summary, plan_tables
 
@@ -369,9 +370,9 @@ class Result:
             input_units=units if units is not None else Units(),
             in_value=in_value,
             max_violation=max_violation,
-            investments=tables.get(INVESTMENTS, pd.DataFrame(columns=INVESTMENT_COLUMNS)),
-            flows=tables.get(FLOWS, pd.DataFrame(columns=STAGE_TABLES[FLOWS])),
-            stage_shares=tables.get(STAGE_SHARES, pd.DataFrame(columns=STAGE_TABLES[STAGE_SHARES])),
+            investments=_given(tables, INVESTMENTS, INVESTMENT_COLUMNS),
+            flows=_given(tables, FLOWS, STAGE_TABLES[FLOWS]),
+            stage_shares=_given(tables, STAGE_SHARES, STAGE_TABLES[STAGE_SHARES]),
         )
 
     def __str__(self) -> str:
@@ -433,6 +434,11 @@ class Result:
                 overwrite=overwrite,
             )
         return write_tables(directory, self.tables(), summary_document(self), overwrite=overwrite)
+
+
+def _given(tables: Mapping[str, pd.DataFrame], name: str, columns: list[str]) -> pd.DataFrame:
+    """Table ``name`` of ``tables``, or an empty one with ``columns`` where there is none."""
+    return tables[name] if name in tables else pd.DataFrame(columns=columns)
 
 
 def shown(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
@@ -763,29 +769,41 @@ def _shortage(model: LpModel) -> pd.DataFrame:
 def _costs(model: LpModel, tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """The cost of each component by item (from the other ``tables``), then sales, disposal
     and take-or-pay."""
-    inventory = tables["inventory"]
-    strategic = inventory[inventory["material"].isin(list(model.data.below_cost))]
+    inventory, flows = tables["inventory"], tables[FLOWS]
+    below = set(model.data.below_cost)
+    strategic = np.array([m in below for m in inventory["material"].tolist()], dtype=bool)
     parts = [
-        ("purchases", tables["purchases"], "source", "cost"),
-        ("feeds", tables["feeds"], "feed", "cost"),
-        ("substitution", tables["substitution"], "substitute", "cost"),
-        ("holding", inventory, "material", "holding_cost"),
-        ("below_target", strategic, "material", "below_target_cost"),
-        ("shortage", tables["shortage"], "material", "cost"),
-        ("capital", tables[INVESTMENTS], "investment", "capital_cost"),
-        ("operating", tables[INVESTMENTS], "investment", "operating_cost"),
-        ("processing", tables[FLOWS][tables[FLOWS]["step"] > 0], "node", "cost"),
+        ("purchases", tables["purchases"], "source", "cost", None),
+        ("feeds", tables["feeds"], "feed", "cost", None),
+        ("substitution", tables["substitution"], "substitute", "cost", None),
+        ("holding", inventory, "material", "holding_cost", None),
+        ("below_target", inventory, "material", "below_target_cost", strategic),
+        ("shortage", tables["shortage"], "material", "cost", None),
+        ("capital", tables[INVESTMENTS], "investment", "capital_cost", None),
+        ("operating", tables[INVESTMENTS], "investment", "operating_cost", None),
+        ("processing", flows, "node", "cost", flows["step"].to_numpy() > 0),
     ]
     return pd.DataFrame(
         [
             (component, str(item), float(cost))
-            for component, table, key, column in parts
-            if len(table)  # an empty table has no item: not grouped
-            for item, cost in table.groupby(key, sort=False)[column].sum().items()
+            for component, table, key, column, rows in parts
+            for item, cost in _by_key(table, key, column, rows).items()
         ]
         + _other_costs(model),
         columns=COLUMNS["costs"],
     )
+
+
+def _by_key(
+    table: pd.DataFrame, key: str, column: str, rows: NDArray[np.bool_] | None
+) -> dict[str, float]:
+    """``column`` of ``table`` summed by ``key`` as pandas' groupby sums it (the keys in the
+    order they come), over the ``rows`` marked (all: None)."""
+    keys, values = table[key].tolist(), table[column].to_numpy(dtype=float)
+    if rows is not None:
+        keys = [k for k, keep in zip(keys, rows.tolist(), strict=True) if keep]
+        values = values[rows]
+    return group_sums(keys, values)
 
 
 def _integer(model: LpModel) -> bool:
@@ -1007,12 +1025,17 @@ def _substitution(model: LpModel) -> pd.DataFrame:
 
 def _inventory(model: LpModel, supply: pd.DataFrame, substitution: pd.DataFrame) -> pd.DataFrame:
     d = model.data
-    bought = supply.groupby(["material", "period"])["tonnes"].sum().to_dict()
-    by_period = substitution.groupby("period")  # grouped once, summed per material
+    cells = list(zip(supply["material"].tolist(), supply["period"].tolist(), strict=True))
+    bought = group_sums(cells, supply["tonnes"].to_numpy(dtype=float), sort=True)
+    periods = substitution["period"].tolist()
     records = []
     for m in d.materials:
         column = f"saved_{m}"
-        substituted = by_period[column].sum().to_dict() if column in substitution else {}
+        substituted = (
+            group_sums(periods, substitution[column].to_numpy(dtype=float), sort=True)
+            if column in substitution
+            else {}
+        )
         opening = d.initial[m]
         for t in d.periods:
             closing = _value(model.stock[m, t])
@@ -1038,16 +1061,27 @@ def _inventory(model: LpModel, supply: pd.DataFrame, substitution: pd.DataFrame)
 
 
 def _shares(supply: pd.DataFrame) -> pd.DataFrame:
-    tonnes = supply.groupby(["material", "period", "country"], sort=False)["tonnes"].sum()
-    totals = tonnes.groupby(level=[0, 1], sort=False).transform("sum")
-    keys = tonnes.index
+    """Each country's tonnes of each material and period, and its share of them (NaN where
+    nothing is delivered), summed as pandas' groupby sums them."""
+    if supply.empty:
+        return pd.DataFrame(columns=COLUMNS["shares"])
+    materials, periods = supply["material"].tolist(), supply["period"].tolist()
+    cells = zip(materials, periods, supply["country"].tolist(), strict=True)
+    tonnes = group_sums(list(cells), supply["tonnes"].to_numpy(dtype=float))
+    keys = list(tonnes)
+    totals = group_sums([key[:2] for key in keys], list(tonnes.values()))
+    x = np.array(list(tonnes.values()), dtype=float)
+    total = np.array([totals[key[:2]] for key in keys], dtype=float)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = np.where(total > 0, x / total, math.nan)
+    material, period, country = _columns(keys, 3)
     return pd.DataFrame(
         {
-            "material": keys.get_level_values(0),
-            "period": keys.get_level_values(1),
-            "country": keys.get_level_values(2),
-            "tonnes": tonnes.to_numpy(),
-            "share": (tonnes / totals).where(totals > 0).to_numpy(),
+            "material": list(material),
+            "period": list(period),
+            "country": list(country),
+            "tonnes": x,
+            "share": share,
         }
     )
 

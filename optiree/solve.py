@@ -175,6 +175,11 @@ def _solved(model: LpModel, pulp_solver: pulp.LpSolver) -> tuple[Status, str, di
     return status, message, figures
 
 
+def _with(result: Result, figures: dict[str, Any]) -> Result:
+    """``result`` with a MILP's ``figures`` (an LP has none: the result is not built again)."""
+    return replace(result, **figures) if figures else result
+
+
 def solve(
     problem: Problem,
     solver: SolverName = "highs",
@@ -207,11 +212,11 @@ def solve(
     model = build(prepare(problem))
     status, message, figures = _solved(model, pulp_solver)
     if status is Status.OPTIMAL:
-        return replace(optimal_result(model, name, status, message), **figures)
+        return _with(optimal_result(model, name, status, message), figures)
     if status is Status.TIME_LIMIT and _has_plan(model):
         message += ": the best plan found is returned (checked against every rule), not "
         message += "proved optimal; it has no shadow prices"
-        return replace(optimal_result(model, name, status, message), **figures)
+        return _with(optimal_result(model, name, status, message), figures)
     return Result.build(
         name=problem.name,
         status=status,

@@ -1,6 +1,7 @@
 """The read-back of a solve reads each sum once and checks the plan before the result holds
 it: the tables, their sums and the check are the same to the last bit as when each was
-computed where it is used (issue 16, read-back).
+computed where it is used, and as pandas' groupby sums them (the read-back sums small tables
+without pandas: optiree.sums) (issue 16, read-back).
 """
 
 import pandas as pd
@@ -46,6 +47,41 @@ def _assert_sums_as_grouped(result: Result) -> None:
     pd.testing.assert_frame_equal(shares, table[list(shares.columns)], check_exact=True)
 
 
+COST_PARTS = [
+    ("purchases", "purchases", "source", "cost"),
+    ("feeds", "feeds", "feed", "cost"),
+    ("substitution", "substitution", "substitute", "cost"),
+    ("holding", "inventory", "material", "holding_cost"),
+    ("below_target", "inventory", "material", "below_target_cost"),
+    ("shortage", "shortage", "material", "cost"),
+    ("capital", "investments", "investment", "capital_cost"),
+    ("operating", "investments", "investment", "operating_cost"),
+    ("processing", "flows", "node", "cost"),
+]
+
+
+def _assert_costs_as_grouped(problem: Problem, result: Result) -> None:
+    """Each component's cost by item is pandas' groupby sum of its table's column, in the
+    order pandas gives (strategic stocks only for below_target, facilities only for
+    processing); the total is the sum of the costs table."""
+    expected = []
+    for component, name, key, column in COST_PARTS:
+        table = getattr(result, name)
+        if component == "below_target":
+            table = table[table["material"].isin(list(prepare(problem).below_cost))]
+        elif component == "processing":
+            table = table[table["step"] > 0]
+        if len(table):
+            summed = table.groupby(key, sort=False)[column].sum()
+            expected += [(component, str(item), float(cost)) for item, cost in summed.items()]
+    costs = result.costs
+    kinds = {component for component, *_ in COST_PARTS}
+    mine = costs[costs["component"].isin(kinds)]
+    rows = zip(mine["component"], mine["item"], mine["cost"], strict=True)
+    assert [(c, i, float(x).hex()) for c, i, x in rows] == [(c, i, x.hex()) for c, i, x in expected]
+    assert float(result.total_cost).hex() == float(costs["cost"].sum()).hex()
+
+
 def _assert_checked_as_returned(problem: Problem, result: Result) -> None:
     """The plan's largest violation is that of the tables the result returns, checked
     again."""
@@ -65,6 +101,7 @@ def test_sums_and_check_of_random_problems(problem: Problem) -> None:
     """Random problems of every feature: feeds, tiers, contracts, investments..."""
     result = _solved(problem)
     _assert_sums_as_grouped(result)
+    _assert_costs_as_grouped(problem, result)
     _assert_checked_as_returned(problem, result)
 
 
@@ -74,6 +111,7 @@ def test_sums_and_check_of_the_examples(path: str) -> None:
     result = optiree.solve(problem)
     assert result.is_optimal
     _assert_sums_as_grouped(result)
+    _assert_costs_as_grouped(problem, result)
     _assert_checked_as_returned(problem, result)
 
 

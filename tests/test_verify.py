@@ -6,6 +6,7 @@ fail at the row that breaks, by the amount it breaks.
 
 import importlib
 from collections.abc import Callable
+from typing import Any
 
 import pandas as pd
 import pulp
@@ -18,10 +19,12 @@ from optiree.prepare import prepare
 from optiree.solve import SolverName
 from optiree.verify import TOLERANCE, verify
 from tests.samples import JAPAN, two_country
+from tests.test_integer import qualified
 from tests.test_supply import contract_problem, feed_problem, ramp_problem, tier_problem
 
 Tables = dict[str, pd.DataFrame]
 solve_module = importlib.import_module("optiree.solve")  # optiree.solve is also the function
+verify_module = importlib.import_module("optiree.verify")
 
 
 def capped() -> dict[str, object]:
@@ -164,3 +167,87 @@ def test_negative_stock_and_unpriced_sales_are_named() -> None:
     sold = _changed(tables, "inventory", lambda f: f["material"] == "Dy", "sold", 3.0)
     worst = verify(prepare(problem), sold)
     assert worst.relative > TOLERANCE
+
+
+def _separated() -> dict[str, Any]:
+    """two_country with Lynas separating at most 40 t: China 30 t, Lynas 20 t."""
+    document = two_country()
+    document["sources"][1]["separation_capacity"] = 40
+    return document
+
+
+def _covered() -> dict[str, Any]:
+    """two_country with 30% of the Dy demand covered without China: Lynas' 20 t of 50."""
+    document = two_country()
+    document["security"]["min_cover_without"] = [{"country": "CN", "share": 0.3}]
+    return document
+
+
+def _set(*path: Any) -> Callable[[dict[str, Any]], dict[str, Any]]:
+    """The document with the value at ``path[:-1]`` set to ``path[-1]``."""
+
+    def change(document: dict[str, Any]) -> dict[str, Any]:
+        inner = document
+        for key in path[:-2]:
+            inner = inner[key]
+        inner[path[-2]] = path[-1]
+        return document
+
+    return change
+
+
+@pytest.mark.parametrize(
+    ("sample", "tighter", "row", "amount"),
+    [
+        # 10,000 t of Mount Weld feed, 5,000 t allowed
+        (feed_problem, _set("sources", 1, "feeds", 0, "capacity", 5000), "feed(mtweld,P1)", 5000),
+        # 300 t of NdPr sold, 100 t allowed
+        (feed_problem, _set("surplus", "NdPr", "max_sold", 100), "sell(NdPr,P1)", 200),
+        # 20 ferrite units a period, 10 allowed (every period alike: the first is named)
+        (ramp_problem, _set("substitutes", 0, "capacity", 10), "sub(ferrite,P1)", 10),
+        # Lynas delivers 20 t, separates 10
+        (_separated, _set("sources", 1, "separation_capacity", 10), "separation(lynas,P1)", 10),
+        # 20 t without China, 25 t needed
+        (
+            _covered,
+            _set("security", "min_cover_without", 0, "share", 0.5),
+            "cover_without(CN,Dy,P1)",
+            5,
+        ),
+        # c qualified for 300, the check's problem charges 600: half of its 20 t unpaid
+        (lambda: qualified(300.0), lambda _: qualified(600.0), "qualification(c)", 10),
+    ],
+)
+def test_a_plan_checked_against_a_tighter_problem_names_the_row(
+    sample: Callable[[], dict[str, Any]],
+    tighter: Callable[[dict[str, Any]], dict[str, Any]],
+    row: str,
+    amount: float,
+) -> None:
+    """A plan solved right, checked against the problem with one limit tightened: the row of
+    that limit is the worst, by what the plan exceeds it."""
+    tables = optiree.solve(Problem.model_validate(sample())).tables()
+    assert verify(prepare(Problem.model_validate(sample())), tables).relative <= TOLERANCE
+    worst = verify(prepare(Problem.model_validate(tighter(sample()))), tables)
+    assert worst.row == row
+    assert worst.amount == pytest.approx(amount)
+
+
+@pytest.mark.parametrize("twice", [False, True])
+def test_large_and_small_supply_tables_are_read_alike(
+    twice: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """verify groups a large supply table by (material, period) with pandas, a small one in a
+    loop: the same worst row and amounts either way, also for a table that holds a cell twice
+    (its last row counts: 50 t more, which breaks the balance)."""
+    problem = optiree.load_problem(JAPAN)
+    tables = optiree.solve(problem).tables()
+    if twice:
+        supply = tables["supply"]
+        again = supply.iloc[[0]].assign(tonnes=supply["tonnes"].iloc[0] + 50.0)
+        tables = tables | {"supply": pd.concat([supply, again], ignore_index=True)}
+    data = prepare(problem)
+    looped = verify(data, tables)
+    assert (looped.relative > TOLERANCE) == twice
+    monkeypatch.setattr(verify_module, "GROUPED", 0)
+    assert verify(data, tables) == looped

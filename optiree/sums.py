@@ -1,0 +1,93 @@
+"""Sums by group, equal to the last bit to pandas' ``groupby(keys, sort=...)[column].sum()``,
+without pandas' fixed cost on the small tables of a plan.
+
+A pandas groupby costs about 0.2 ms a call whatever the table's size: the results of the
+bundled file group a dozen tables of tens of rows (docs/performance.md). The figures optiree
+prints are those sums (``summary.json`` writes the total cost to the last bit), so a faster
+sum must add the same numbers in the same way. pandas adds each group's numbers in the order
+of its rows in one of two ways, and :func:`group_sums` does as the installed pandas does:
+
+- with Kahan's compensation (pandas 3.0 always; 3.1 where a group's rows are not all
+  together, or the column holds a NaN), starting from 0 and skipping NaN;
+- with numpy's ``add.reduceat`` over the rows of each group (pandas 3.1 where each group's
+  rows are together and in the order of the groups, and no value is NaN).
+
+Which one the installed pandas takes is read from pandas itself, once (:func:`_reduceat`);
+``tests/test_sums.py`` compares every result with pandas' own on random tables, at both ends
+of the version range. Tables of :data:`LARGE` rows or more go to pandas: there its fixed cost
+is small and a Python loop is not.
+"""
+
+import functools
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+LARGE = 1_000
+"""Tables with at least this many rows are summed by pandas itself."""
+
+
+@functools.cache
+def _reduceat() -> bool:
+    """Whether the installed pandas adds the groups of a sorted table with numpy's
+    ``add.reduceat``: 1e-16 + 1e-16 + 1 is 1 that way (the first number, then the sum of the
+    others), 1 + 2.2e-16 with Kahan's compensation."""
+    probe = pd.Series([1e-16, 1e-16, 1.0]).groupby([0, 0, 0]).sum()
+    return bool(probe.iloc[0] == 1.0)
+
+
+def group_sums(
+    keys: Sequence[Any], values: Sequence[float] | np.ndarray, sort: bool = False
+) -> dict[Any, float]:
+    """``values`` summed by ``keys`` (a key per row: a value, or a tuple for several columns),
+    the groups in the order pandas gives them (by first row, or sorted with ``sort``), each
+    sum as ``pandas.Series(values).groupby(keys, sort=sort).sum()`` gives it."""
+    x = np.asarray(values, dtype=float)
+    with np.errstate(invalid="ignore"):  # inf - inf is NaN, quietly (as in Python)
+        if len(x) >= LARGE:
+            return _by_pandas(keys, x, sort)
+        ids, groups = _ids(keys, sort)
+        if _reduceat() and _together(ids) and not np.isnan(x).any():
+            starts = np.flatnonzero(np.diff(ids, prepend=-1))
+            return dict(zip(groups, np.add.reduceat(x, starts).tolist(), strict=True))
+    return dict(zip(groups, _kahan(ids, x.tolist(), len(groups)), strict=True))
+
+
+def _ids(keys: Sequence[Any], sort: bool) -> tuple[np.ndarray, list[Any]]:
+    """Each row's group number and the groups in their order."""
+    groups = list(dict.fromkeys(keys))
+    if sort:
+        groups.sort()
+    number = dict(zip(groups, range(len(groups)), strict=True))
+    return np.fromiter(map(number.__getitem__, keys), dtype=np.intp, count=len(keys)), groups
+
+
+def _together(ids: np.ndarray) -> bool:
+    """Each group's rows are together and the groups come in order (pandas' monotonic ids)."""
+    return bool((np.diff(ids) >= 0).all())
+
+
+def _kahan(ids: np.ndarray, values: list[float], count: int) -> list[float]:
+    """pandas' Kahan sums by group: from 0, NaN skipped, the compensation reset where an
+    infinity makes it NaN."""
+    sums, carried = [0.0] * count, [0.0] * count
+    for group, value in zip(ids.tolist(), values, strict=True):
+        if math.isnan(value):
+            continue
+        total = sums[group]
+        y = value - carried[group]
+        t = total + y
+        c = t - total - y
+        carried[group] = 0.0 if math.isnan(c) else c
+        sums[group] = t
+    return sums
+
+
+def _by_pandas(keys: Sequence[Any], x: np.ndarray, sort: bool) -> dict[Any, float]:
+    """The sums pandas itself gives (a large table)."""
+    index = pd.MultiIndex.from_tuples(keys) if isinstance(keys[0], tuple) else pd.Index(keys)
+    summed = pd.Series(x, index=index).groupby(level=list(range(index.nlevels)), sort=sort).sum()
+    return dict(zip(summed.index.tolist(), summed.to_numpy().tolist(), strict=True))
