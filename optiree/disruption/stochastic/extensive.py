@@ -11,7 +11,6 @@ from optiree.collector import paused
 from optiree.disruption.stochastic.stages import Decided, Risk, TwoStage, as_risk, fixed_stock
 from optiree.errors import OptireeError
 from optiree.model import LpModel, build
-from optiree.prepare import prepare
 
 SEPARATOR = "|"
 """Between a scenario's name and its variable and row names in the extensive LP:
@@ -84,9 +83,9 @@ def build_extensive(
     name = "".join(ch if ch.isalnum() else "_" for ch in f"{stages.problem.name}_stochastic")
     lp = pulp.LpProblem(name, pulp.LpMinimize)
     models: dict[str, LpModel] = {}
-    for scenario, scenario_problem in stages.problems.items():
+    for scenario, data in stages.prepared():
         prefix = f"{scenario}{SEPARATOR}"
-        models[scenario] = build(prepare(scenario_problem), lp=lp, prefix=prefix)
+        models[scenario] = build(data, lp=lp, prefix=prefix)
         fix_stock(models[scenario], stock, stages.committed[-1], prefix)
 
     root, *below = stages.decided()

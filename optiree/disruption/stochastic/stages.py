@@ -2,7 +2,7 @@
 objective weighs (:func:`two_stage`)."""
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -10,6 +10,7 @@ from pydantic import Field
 
 from optiree.disruption.scenarios import apply, for_disruption, scenario_probabilities
 from optiree.errors import StochasticError
+from optiree.prepare import ProblemData, prepare, with_caps
 from optiree.schema import Problem, Scenario, Share, StrictModel
 
 DEFAULT_CVAR_ALPHA = 0.95
@@ -62,10 +63,24 @@ class TwoStage:
     nodes: tuple[Decided, ...] = ()
     """A tree of more than two stages: what each of its inner nodes decides, the root first
     (``committed``); ``problems`` are its leaves. Empty for two stages: the root alone."""
+    capped: frozenset[str] = frozenset()
+    """The scenarios whose problem is ``faced`` with caps added and a name of its own (no
+    source or demand changes): prepared from ``faced``'s numbers and their own cap rows
+    (:func:`optiree.prepare.with_caps`), not each from scratch."""
 
     def decided(self) -> tuple[Decided, ...]:
         """What each node decides; for two stages, the root: ``committed`` in every scenario."""
         return self.nodes or (Decided("", tuple(self.problems), self.committed),)
+
+    def prepared(self) -> Iterator[tuple[str, ProblemData]]:
+        """Each scenario and its problem's numbers (``prepare(problems[s])``), in order: those
+        of ``capped`` from ``faced``'s, prepared once."""
+        faced = prepare(self.faced) if self.capped else None
+        for scenario, problem in self.problems.items():
+            if faced is not None and scenario in self.capped:
+                yield scenario, with_caps(faced, problem)
+            else:
+                yield scenario, prepare(problem)
 
     def shared(self, scenario: str) -> tuple[str, ...]:
         """The periods ``scenario`` decides alike with some other: before it is known."""
@@ -112,6 +127,7 @@ def two_stage(
         tuple(periods[:commit_periods]),
         revealed,
         faced,
+        capped=frozenset(s.name for s in problem.scenarios if not (s.sources or s.demand)),
     )
 
 
