@@ -8,9 +8,10 @@ Two kinds of rows, each measurement in a child process of its own (``spawn``):
 - **solve_stochastic** with ``--scenarios`` random scenarios (VSS and EVPI included), as it
   runs (``warm``: the wait-and-see and EEV solves re-solved on one warm HiGHS model per kind)
   and with every scenario solved from scratch (``cold``: what it ran before issue 16, and what
-  it runs with CBC; ``--scenarios 0`` leaves the row out); ``per re-solve`` is a bare warm HiGHS re-solve of one scenario (no check,
+  it runs with CBC); ``per re-solve`` is a bare warm HiGHS re-solve of one scenario (no check,
   no tables), ``warm HiGHS`` that time for the 3 x n per-scenario solves, the ratio
   ``warm / warm HiGHS`` what optiree takes beyond it. Both runs must give the same summary.
+  ``--scenarios 0`` leaves this row out.
 - **extensive form** with each of ``--extensive`` random scenarios: ``scenarios`` (the
   scenarios as validated problems, :func:`optiree.disruption.stochastic.two_stage`),
   ``build`` (:func:`optiree.disruption.stochastic.build_extensive`), ``hand-off`` (collected

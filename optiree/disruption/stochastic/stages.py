@@ -75,12 +75,12 @@ class TwoStage:
     def prepared(self) -> Iterator[tuple[str, ProblemData]]:
         """Each scenario and its problem's numbers (``prepare(problems[s])``), in order: those
         of ``capped`` from ``faced``'s, prepared once."""
-        faced = prepare(self.faced) if self.capped else None
+        faced = prepare(self.faced)
         for scenario, problem in self.problems.items():
-            if faced is not None and scenario in self.capped:
-                yield scenario, with_caps(faced, problem)
-            else:
-                yield scenario, prepare(problem)
+            yield (
+                scenario,
+                with_caps(faced, problem) if scenario in self.capped else prepare(problem),
+            )
 
     def shared(self, scenario: str) -> tuple[str, ...]:
         """The periods ``scenario`` decides alike with some other: before it is known."""
@@ -127,8 +127,13 @@ def two_stage(
         tuple(periods[:commit_periods]),
         revealed,
         faced,
-        capped=frozenset(s.name for s in problem.scenarios if not (s.sources or s.demand)),
+        capped=_only_cuts(problem.scenarios),
     )
+
+
+def _only_cuts(scenarios: list[Scenario]) -> frozenset[str]:
+    """The scenarios that change no source and no demand: applied, they only add caps."""
+    return frozenset(s.name for s in scenarios if not (s.sources or s.demand))
 
 
 def _check_recourse_left(commit_periods: int, count: int) -> None:
