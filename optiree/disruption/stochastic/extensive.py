@@ -157,7 +157,7 @@ def _tie(
     prefix: str,
     names: Mapping[Key, str],
 ) -> None:
-    """:func:`tie`, with the rows' names (:func:`row_names`) made once for every scenario."""
+    """:func:`tie`, with the rows' names (:func:`_row_names`) made once for every scenario."""
     if own.keys() != shared.keys():
         raise OptireeError(f"the first-stage variables of {prefix!r} differ from the first's")
     for key, variable in own.items():

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 
 from pydantic import Field
 
-from optiree.disruption.scenarios import apply, for_disruption, scenario_probabilities
+from optiree.disruption.scenarios import apply_checked, for_disruption, scenario_probabilities
 from optiree.errors import StochasticError
 from optiree.prepare import ProblemData, prepare, with_caps
 from optiree.schema import Problem, Scenario, Share, StrictModel
@@ -115,11 +115,12 @@ def two_stage(
     # What a tonne short or below a stock target costs is resolved once, on the problem as it
     # stands: a scenario's price spike does not change it, and the committed periods cost the
     # same in every scenario.
-    # Applied to the problem faced without its scenarios: each scenario is checked alone
-    # against it either way, and a copy of every scenario per scenario would make the work
-    # grow with the square of their number.
+    # Applied to the problem faced without its scenarios (a copy of every scenario per scenario
+    # would make the work grow with the square of their number), and not checked alone once
+    # more: they were checked with the problem, whose ids faced has, when it was validated
+    # (one validation of the whole problem less per scenario).
     faced = for_disruption(problem, penalty=penalty).derive(scenarios=[])
-    problems = {s.name: apply(faced, s, from_period=revealed) for s in problem.scenarios}
+    problems = {s.name: apply_checked(faced, s, revealed) for s in problem.scenarios}
     return TwoStage(
         problem,
         problems,
