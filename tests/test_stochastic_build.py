@@ -1,22 +1,26 @@
 """The extensive form built faster is the same LP (optiree.disruption.stochastic.extensive).
 
-Scenarios that only cut supply are prepared from the faced problem's numbers and their own cap
-rows (``TwoStage.prepared``), the expected cost is summed in one pass and the tie rows' names
-are made once: each checked against the plain way on random problems, and the Japan case's
+The scenarios are applied without checking each alone again (``apply_checked``), those that
+only cut supply are prepared from the faced problem's numbers and their own cap rows
+(``TwoStage.prepared``), the expected cost is summed in one pass and the tie rows' names are
+made once: each checked against the plain way on random problems, and the Japan case's
 extensive LP written to MPS against one built the plain way.
 """
 
 from pathlib import Path
 
 import pulp
+import pytest
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from optiree import Problem, load_problem
+from optiree.disruption.scenarios import apply, for_disruption
 from optiree.disruption.stochastic import SEPARATOR, build_extensive, two_stage
 from optiree.disruption.stochastic.extensive import first_stage_variables, fix_stock, tie
 from optiree.disruption.stochastic.stages import TwoStage, fixed_stock
 from optiree.disruption.sweep import random_scenarios
+from optiree.errors import ScenarioError
 from optiree.model import build
 from optiree.prepare import prepare
 from optiree.schema import Scenario
@@ -38,16 +42,24 @@ def staged(draw: st.DrawFn) -> tuple[Problem, list[Scenario], int]:
 
 @settings(max_examples=EXAMPLES, deadline=None)
 @given(staged())
-def test_scenarios_that_only_cut_supply_are_prepared_as_from_scratch(
+def test_scenarios_are_applied_and_prepared_as_one_by_one(
     case: tuple[Problem, list[Scenario], int],
 ) -> None:
     problem, scenarios, commit = case
-    stages = two_stage(problem, scenarios, commit_periods=commit)
+    try:
+        stages = two_stage(problem, scenarios, commit_periods=commit)
+    except ScenarioError:  # a price change in some periods meets tiers with their own price
+        faced = for_disruption(problem).derive(scenarios=[])
+        with pytest.raises(ScenarioError):
+            [apply(faced, s, from_period=problem.periods[commit]) for s in scenarios]
+        return
     assert stages.capped == {s.name for s in scenarios if not (s.sources or s.demand)}
     prepared = dict(stages.prepared())
     assert list(prepared) == list(stages.problems)
-    for scenario, data in prepared.items():
-        assert data == prepare(stages.problems[scenario]), scenario
+    for scenario, data in zip(stages.problem.scenarios, prepared.values(), strict=True):
+        alone = apply(stages.faced, scenario, from_period=stages.revealed)
+        assert stages.problems[scenario.name] == alone, scenario.name
+        assert data == prepare(alone), scenario.name
 
 
 @settings(max_examples=EXAMPLES, deadline=None)
