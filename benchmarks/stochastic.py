@@ -1,7 +1,7 @@
 """Time the two-stage stochastic model of the Japan case (examples/japan_2026.yaml).
 
     python benchmarks/stochastic.py [--scenarios 100] [--extensive 200 1000] [--repeat 3]
-        [--seed 2026] [--timeout S]
+        [--extensive-repeat 3] [--seed 2026] [--timeout S]
 
 Two kinds of rows, each measurement in a child process of its own (``spawn``):
 
@@ -11,6 +11,7 @@ Two kinds of rows, each measurement in a child process of its own (``spawn``):
   it runs with CBC); ``per re-solve`` is a bare warm HiGHS re-solve of one scenario (no check,
   no tables), ``warm HiGHS`` that time for the 3 x n per-scenario solves, the ratio
   ``warm / warm HiGHS`` what optiree takes beyond it. Both runs must give the same summary.
+  ``--scenarios 0`` leaves this row out.
 - **extensive form** with each of ``--extensive`` random scenarios: ``scenarios`` (the
   scenarios as validated problems, :func:`optiree.disruption.stochastic.two_stage`),
   ``build`` (:func:`optiree.disruption.stochastic.build_extensive`), ``hand-off`` (collected
@@ -18,12 +19,15 @@ Two kinds of rows, each measurement in a child process of its own (``spawn``):
   into the PuLP objects, the objective and the first stage, as ``solve_stochastic`` reads
   them); and ``pulp``, the bare PuLP objects of the same LP
   (:func:`benchmarks.floor.pulp_objects`, from its arrays), the least a PuLP model of record
-  of it costs. Peak memory is each child's peak resident set size from the start of the timed
-  stages [MiB]; ``per scenario`` is the growth of the optiree peak from the smallest to the
-  largest count, and ``fits`` the scenarios whose extensive form one machine of
-  :data:`MACHINE_GIB` holds at that rate.
+  of it costs, then the extensive form built again in that child: ``build / objects`` is the
+  median of those pairs, timed seconds apart (on a machine with other work the load moves
+  between children more than within one). Peak memory is each child's peak resident set
+  size from the start of the timed stages [MiB]; ``per scenario`` is the growth of the
+  optiree peak from the smallest to the largest count, and ``fits`` the scenarios whose
+  extensive form one machine of :data:`MACHINE_GIB` holds at that rate.
 
-Times are wall-clock seconds, the median of ``--repeat`` runs (one for the extensive form).
+Times are wall-clock seconds, the median of ``--repeat`` runs (of ``--extensive-repeat`` for the
+extensive form, optiree and the PuLP objects measured alternately; its peaks are medians too).
 """
 
 import argparse
@@ -130,16 +134,24 @@ def _extensive(n: int, seed: int, report: Callable[[str, Any], None]) -> None:
 
 
 def _pulp(n: int, seed: int, report: Callable[[str, Any], None]) -> None:
-    """The bare PuLP objects of the extensive form's LP with n scenarios."""
+    """The bare PuLP objects of the extensive form's LP with n scenarios, then the extensive
+    form built again in the same child: ``objects`` and ``build`` timed seconds apart, each on
+    memory the first build freed (``build / objects`` is their ratio)."""
     problem = load_problem(JAPAN)
-    extensive = build_extensive(two_stage(problem, random_scenarios(problem, n, seed=seed)))
+    stages = two_stage(problem, random_scenarios(problem, n, seed=seed))
+    extensive = build_extensive(stages)
     lp = handoff.lp_arrays(extensive.lp).highs
     del extensive
     _reset_peak()
     start = time.perf_counter()
-    floor.pulp_objects(lp)
+    objects = floor.pulp_objects(lp)
     report("stage", ("objects", time.perf_counter() - start))
-    report("result", {"peak_mib": _peak_mib()})
+    peak = _peak_mib()
+    del objects
+    start = time.perf_counter()
+    build_extensive(stages)
+    report("stage", ("build", time.perf_counter() - start))
+    report("result", {"peak_mib": peak})
 
 
 def _child(kind: str, n: int, seed: int, queue: Any) -> None:
@@ -175,25 +187,57 @@ def _measure(kind: str, n: int, seed: int, timeout: float) -> dict[str, Any]:
     return figures
 
 
+def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The runs of one measurement as one: the median of each stage and figure; the first
+    error, if any run failed."""
+    failed = [run for run in runs if "error" in run]
+    if failed:
+        return failed[0]
+    merged = runs[0] | {
+        key: statistics.median(run[key] for run in runs)
+        for key, value in runs[0].items()
+        if isinstance(value, float)
+    }
+    merged["seconds"] = {
+        stage: statistics.median(run["seconds"][stage] for run in runs)
+        for stage in runs[0]["seconds"]
+    }
+    return merged
+
+
+def _extensive_row(n: int, seed: int, repeat: int, timeout: float) -> dict[str, Any]:
+    """The extensive form with n scenarios and its PuLP objects, measured alternately."""
+    runs: dict[str, list[dict[str, Any]]] = {"extensive": [], "pulp": []}
+    for _ in range(repeat):
+        for kind, found in runs.items():
+            found.append(_measure(kind, n, seed, timeout))
+    ours, bare = _median(runs["extensive"]), _median(runs["pulp"])
+    row = {"row": "extensive", "scenarios": n, "optiree": ours, "pulp": bare}
+    if "error" not in ours and "error" not in bare:
+        row["build_ratio"] = statistics.median(
+            run["seconds"]["build"] / run["seconds"]["objects"] for run in runs["pulp"]
+        )
+        row["memory_ratio"] = ours["peak_mib"] / bare["peak_mib"]
+    return row
+
+
 def rows(
     scenarios: int = 100,
     extensive: tuple[int, ...] = (200, 1000),
     *,
     seed: int = 2026,
     repeat: int = 3,
+    extensive_repeat: int = 3,
     timeout: float = 1800.0,
 ) -> list[dict[str, Any]]:
-    """The benchmark's rows, as dicts: one for ``solve_stochastic`` with ``scenarios``, one
-    per count of ``extensive`` (and, after them, the memory per scenario and what fits)."""
-    found = [{"row": "solve_stochastic"} | _warm_and_cold(scenarios, seed, repeat)]
-    for n in extensive:
-        ours, bare = _measure("extensive", n, seed, timeout), _measure("pulp", n, seed, timeout)
-        row = {"row": "extensive", "scenarios": n, "optiree": ours, "pulp": bare}
-        if "error" not in ours and "error" not in bare:
-            row["build_ratio"] = ours["seconds"]["build"] / bare["seconds"]["objects"]
-            row["memory_ratio"] = ours["peak_mib"] / bare["peak_mib"]
-        found.append(row)
-    sized = [r for r in found[1:] if "error" not in r["optiree"]]
+    """The benchmark's rows, as dicts: one for ``solve_stochastic`` with ``scenarios`` (none
+    for 0), one per count of ``extensive`` (and, after them, the memory per scenario and what
+    fits)."""
+    found = (
+        [{"row": "solve_stochastic"} | _warm_and_cold(scenarios, seed, repeat)] if scenarios else []
+    )
+    found += [_extensive_row(n, seed, extensive_repeat, timeout) for n in extensive]
+    sized = [r for r in found if r["row"] == "extensive" and "error" not in r["optiree"]]
     if len(sized) >= 2:
         low, high = sized[0], sized[-1]
         per = (high["optiree"]["peak_mib"] - low["optiree"]["peak_mib"]) / (
@@ -228,7 +272,8 @@ def _print(found: list[dict[str, Any]]) -> None:
                 )
             print(
                 f"  pulp objects {bare['seconds'].get('objects', float('nan')):.2f} s, peak "
-                f"{bare.get('peak_mib', float('nan')):,.0f} MiB  {bare.get('error', '')}"
+                f"{bare.get('peak_mib', float('nan')):,.0f} MiB; build in the same child "
+                f"{bare['seconds'].get('build', float('nan')):.2f} s  {bare.get('error', '')}"
             )
             if "build_ratio" in row:
                 print(
@@ -247,6 +292,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scenarios", type=int, default=100)
     parser.add_argument("--extensive", type=int, nargs="*", default=[200, 1000])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--extensive-repeat", type=int, default=3)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--timeout", type=float, default=1800.0)
     args = parser.parse_args(argv)
@@ -256,6 +302,7 @@ def main(argv: list[str] | None = None) -> int:
             tuple(args.extensive),
             seed=args.seed,
             repeat=args.repeat,
+            extensive_repeat=args.extensive_repeat,
             timeout=args.timeout,
         )
     )

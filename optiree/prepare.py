@@ -764,6 +764,14 @@ def prepare(problem: Problem) -> ProblemData:
     return replace(data, caps=_cap_rows(data), contracts=_contract_rows(data))
 
 
+def with_caps(data: ProblemData, problem: Problem) -> ProblemData:
+    """``prepare(problem)`` for a ``problem`` that differs from the one ``data`` was prepared
+    from only in its name and caps (a scenario that only cuts supply, applied to the problem
+    it faces): ``data`` with ``problem`` and its cap rows, the rest not resolved again."""
+    data = replace(data, problem=in_tonnes_of_oxide(problem))
+    return replace(data, caps=_cap_rows(data))
+
+
 def _with_integer_rules(data: ProblemData) -> ProblemData:
     """``data`` with the minimum lots of the cells a source can deliver in, and the
     qualification costs that are positive."""

@@ -533,7 +533,8 @@ def _frame(table: str, columns: dict[str, Any]) -> pd.DataFrame:
     """Results table ``table`` from its columns (with no row, as from no records: no dtypes)."""
     if not len(next(iter(columns.values()))):
         return pd.DataFrame(columns=COLUMNS[table])
-    return pd.DataFrame(columns, columns=COLUMNS[table])
+    # in the table's order, without ``columns=`` (pandas reindexes then: 0.1 ms a table)
+    return pd.DataFrame({name: columns[name] for name in COLUMNS[table]})
 
 
 def _columns(records: list[tuple[Any, ...]], width: int) -> list[tuple[Any, ...]]:

@@ -71,7 +71,18 @@ def apply(problem: Problem, scenario: Scenario, *, from_period: str | None = Non
     arguments.optional(arguments.one_of, from_period, "from_period", problem.periods)
     # Checked alone against the problem: its ids, not its weight among others.
     alone = scenario.derive(probability=None)
-    checked = problem.derive(scenarios=[alone]).scenarios[0]
+    return apply_checked(problem, problem.derive(scenarios=[alone]).scenarios[0], from_period)
+
+
+def apply_checked(problem: Problem, checked: Scenario, from_period: str | None) -> Problem:
+    """:func:`apply` for a scenario already checked against ``problem``'s ids: one of the
+    scenarios of a validated problem with the same sources, materials, countries and periods
+    (the stochastic model's, all checked at once when that problem was validated), so not
+    checked alone again. ``from_period``: one of the problem's periods, or None.
+
+    Raises:
+        pydantic.ValidationError, ScenarioError: as :func:`apply`.
+    """
     periods = problem.periods
     if from_period not in (None, periods[0]):
         _check_curves(checked, str(from_period))

@@ -11,7 +11,6 @@ from optiree.collector import paused
 from optiree.disruption.stochastic.stages import Decided, Risk, TwoStage, as_risk, fixed_stock
 from optiree.errors import OptireeError
 from optiree.model import LpModel, build
-from optiree.prepare import prepare
 
 SEPARATOR = "|"
 """Between a scenario's name and its variable and row names in the extensive LP:
@@ -84,9 +83,9 @@ def build_extensive(
     name = "".join(ch if ch.isalnum() else "_" for ch in f"{stages.problem.name}_stochastic")
     lp = pulp.LpProblem(name, pulp.LpMinimize)
     models: dict[str, LpModel] = {}
-    for scenario, scenario_problem in stages.problems.items():
+    for scenario, data in stages.prepared():
         prefix = f"{scenario}{SEPARATOR}"
-        models[scenario] = build(prepare(scenario_problem), lp=lp, prefix=prefix)
+        models[scenario] = build(data, lp=lp, prefix=prefix)
         fix_stock(models[scenario], stock, stages.committed[-1], prefix)
 
     root, *below = stages.decided()
@@ -95,7 +94,7 @@ def build_extensive(
     shared = next(iter(nodes.values()))
 
     p = stages.probability
-    expected = pulp.lpSum(p[s] * model.objective for s, model in models.items())
+    expected = _expected(models, p)
     cvar = None
     objective = expected
     if chosen_risk is not None and chosen_risk.weight > 0:
@@ -105,6 +104,21 @@ def build_extensive(
     return Extensive(lp, models, shared, expected, cvar, nodes)
 
 
+def _expected(models: Mapping[str, LpModel], p: Mapping[str, float]) -> pulp.LpAffineExpression:
+    """sum_s p_s cost_s in one pass: the terms and constant of
+    ``pulp.lpSum(p[s] * model.objective ...)``, in its order, without an expression per
+    scenario (no variable is in two scenarios, so none adds to another; PuLP drops the
+    terms of a scenario of probability 0)."""
+    terms: dict[pulp.LpVariable, float] = {}
+    constant = 0.0
+    for scenario, model in models.items():
+        weight = p[scenario]
+        if weight != 0:
+            constant += model.objective.constant * weight
+            terms.update((variable, weight * x) for variable, x in model.objective.items())
+    return pulp.LpAffineExpression(terms, constant)
+
+
 def _non_anticipative(
     lp: pulp.LpProblem, models: Mapping[str, LpModel], decided: Decided, rule: str
 ) -> dict[Key, pulp.LpVariable]:
@@ -112,9 +126,10 @@ def _non_anticipative(
     copy, returned): rows ``first_stage`` at the root, ``decided_at_<node>`` below it."""
     first, *others = decided.leaves
     shared = first_stage_variables(models[first], decided.periods)
+    names = _row_names(shared, rule)
     for scenario in others:
         own = first_stage_variables(models[scenario], decided.periods)
-        tie(lp, own, shared, f"{scenario}{SEPARATOR}", rule)
+        _tie(lp, own, shared, f"{scenario}{SEPARATOR}", names)
     return shared
 
 
@@ -132,11 +147,27 @@ def tie(
         OptireeError: the two models have different first-stage variables (a scenario that
             changes the committed periods, which :func:`two_stage` never makes).
     """
+    _tie(lp, own, shared, prefix, _row_names(shared, rule))
+
+
+def _tie(
+    lp: pulp.LpProblem,
+    own: Mapping[Key, pulp.LpVariable],
+    shared: Mapping[Key, pulp.LpVariable],
+    prefix: str,
+    names: Mapping[Key, str],
+) -> None:
+    """:func:`tie`, with the rows' names (:func:`_row_names`) made once for every scenario."""
     if own.keys() != shared.keys():
         raise OptireeError(f"the first-stage variables of {prefix!r} differ from the first's")
     for key, variable in own.items():
-        row = f"{prefix}{rule}({key[0]},{','.join(key[1])})"
-        lp.addConstraint(equal(row, [(variable, 1.0), (shared[key], -1.0)], 0.0))
+        lp.addConstraint(equal(prefix + names[key], [(variable, 1.0), (shared[key], -1.0)], 0.0))
+
+
+def _row_names(shared: Mapping[Key, pulp.LpVariable], rule: str) -> dict[Key, str]:
+    """The name of each decision's tie row without its scenario's prefix:
+    ``<rule>(kind,index)``."""
+    return {key: f"{rule}({key[0]},{','.join(key[1])})" for key in shared}
 
 
 def _cvar(

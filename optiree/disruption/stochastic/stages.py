@@ -2,14 +2,15 @@
 objective weighs (:func:`two_stage`)."""
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from pydantic import Field
 
-from optiree.disruption.scenarios import apply, for_disruption, scenario_probabilities
+from optiree.disruption.scenarios import apply_checked, for_disruption, scenario_probabilities
 from optiree.errors import StochasticError
+from optiree.prepare import ProblemData, prepare, with_caps
 from optiree.schema import Problem, Scenario, Share, StrictModel
 
 DEFAULT_CVAR_ALPHA = 0.95
@@ -62,10 +63,24 @@ class TwoStage:
     nodes: tuple[Decided, ...] = ()
     """A tree of more than two stages: what each of its inner nodes decides, the root first
     (``committed``); ``problems`` are its leaves. Empty for two stages: the root alone."""
+    capped: frozenset[str] = frozenset()
+    """The scenarios whose problem is ``faced`` with caps added and a name of its own (no
+    source or demand changes): prepared from ``faced``'s numbers and their own cap rows
+    (:func:`optiree.prepare.with_caps`), not each from scratch."""
 
     def decided(self) -> tuple[Decided, ...]:
         """What each node decides; for two stages, the root: ``committed`` in every scenario."""
         return self.nodes or (Decided("", tuple(self.problems), self.committed),)
+
+    def prepared(self) -> Iterator[tuple[str, ProblemData]]:
+        """Each scenario and its problem's numbers (``prepare(problems[s])``), in order: those
+        of ``capped`` from ``faced``'s, prepared once."""
+        faced = prepare(self.faced)
+        for scenario, problem in self.problems.items():
+            yield (
+                scenario,
+                with_caps(faced, problem) if scenario in self.capped else prepare(problem),
+            )
 
     def shared(self, scenario: str) -> tuple[str, ...]:
         """The periods ``scenario`` decides alike with some other: before it is known."""
@@ -100,11 +115,12 @@ def two_stage(
     # What a tonne short or below a stock target costs is resolved once, on the problem as it
     # stands: a scenario's price spike does not change it, and the committed periods cost the
     # same in every scenario.
-    # Applied to the problem faced without its scenarios: each scenario is checked alone
-    # against it either way, and a copy of every scenario per scenario would make the work
-    # grow with the square of their number.
+    # Applied to the problem faced without its scenarios (a copy of every scenario per scenario
+    # would make the work grow with the square of their number), and not checked alone once
+    # more: they were checked with the problem, whose ids faced has, when it was validated
+    # (one validation of the whole problem less per scenario).
     faced = for_disruption(problem, penalty=penalty).derive(scenarios=[])
-    problems = {s.name: apply(faced, s, from_period=revealed) for s in problem.scenarios}
+    problems = {s.name: apply_checked(faced, s, revealed) for s in problem.scenarios}
     return TwoStage(
         problem,
         problems,
@@ -112,7 +128,13 @@ def two_stage(
         tuple(periods[:commit_periods]),
         revealed,
         faced,
+        capped=_only_cuts(problem.scenarios),
     )
+
+
+def _only_cuts(scenarios: list[Scenario]) -> frozenset[str]:
+    """The scenarios that change no source and no demand: applied, they only add caps."""
+    return frozenset(s.name for s in scenarios if not (s.sources or s.demand))
 
 
 def _check_recourse_left(commit_periods: int, count: int) -> None:
