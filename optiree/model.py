@@ -27,7 +27,7 @@ import pulp
 
 from optiree.collector import paused
 from optiree.errors import ArgumentError
-from optiree.prepare import FT, KT, MT, PATH_JOIN, SMT, Path, ProblemData
+from optiree.prepare import FT, KT, MT, PATH_JOIN, SMT, Path, ProblemData, Segment
 from optiree.rules import Rule
 from optiree.schema import CoverRule, Problem
 
@@ -193,6 +193,8 @@ class _Builder:
         self.buy: dict[SMT, pulp.LpVariable] = {}
         self.tier: dict[tuple[str, str, str, str], pulp.LpVariable] = {}
         self.supply: dict[SMT, Terms] = {}
+        self.purchase_costs: Terms = []
+        """The cost of each ``buy`` and ``tier``: the objective's first terms."""
         self.purchases()
         self.build = self.builds()
         self.feed = self.feeds()
@@ -209,8 +211,8 @@ class _Builder:
         self.shortfall = self.shortfalls()
         self.flow = self.flows()
         self.supply_by_mt: dict[MT, list[tuple[str, Terms]]] = {}
-        for (s, m, t), terms in self.arriving().items():
-            self.supply_by_mt.setdefault((m, t), []).append((s, terms))
+        for cell, terms in self.arriving().items():
+            self.supply_by_mt.setdefault(cell[1:], []).append((cell[0], terms))
         self.saved_by_mt = self.savings()
         self.units, self.use, self.qualified = self.integer_decisions()
         self.band = {
@@ -263,15 +265,28 @@ class _Builder:
         return {(m, t): self.variable(kind, (m, t), None) for m, t in cells}
 
     def purchases(self) -> None:
-        """``buy`` in each cell's first price band, ``tier`` in the others."""
-        for (s, m, t), bands in self.data.segments.items():
-            most = None if (s, m, t) in self.data.new_supply else bands[0].width
-            self.buy[s, m, t] = self.variable("buy", (s, m, t), most)
-            self.supply[s, m, t] = [(self.buy[s, m, t], 1.0)]
-            for j, band in enumerate(bands[1:], start=2):
-                key = (s, m, str(j), t)
-                self.tier[key] = self.variable("tier", key, band.width)
-                self.supply[s, m, t].append((self.tier[key], 1.0))
+        """``buy`` in each cell's first price band, ``tier`` in the others, and their costs,
+        in one pass over the cells."""
+        add, prefix, new = self.lp.add_variable, self.prefix, self.data.new_supply
+        bought, supply, costs = self.buy, self.supply, self.purchase_costs
+        for cell, bands in self.data.segments.items():
+            s, m, t = cell
+            first = bands[0]
+            buy = add(f"{prefix}buy({s},{m},{t})", 0, None if cell in new else first.width)
+            bought[cell] = buy
+            supply[cell] = [(buy, 1.0)]
+            costs.append((buy, first.price))
+            if len(bands) > 1:
+                self.tiers(cell, bands)
+
+    def tiers(self, cell: SMT, bands: tuple[Segment, ...]) -> None:
+        """``tier`` in each price band of ``cell`` after the first, and their costs."""
+        s, m, t = cell
+        for j, band in enumerate(bands[1:], start=2):
+            key = (s, m, str(j), t)
+            self.tier[key] = tier = self.variable("tier", key, band.width)
+            self.supply[cell].append((tier, 1.0))
+            self.purchase_costs.append((tier, band.price))
 
     def builds(self) -> dict[tuple[str, str], pulp.LpVariable]:
         """Yearly capacity of each option decided in each period it may be."""
@@ -296,26 +311,30 @@ class _Builder:
     def flows(self) -> dict[tuple[str, str, str], pulp.LpVariable]:
         """Tonnes entering each path through a facility, per material and period in which its
         source can deliver the material: (path label, material, period) -> variable."""
-        cells: dict[str, list[tuple[str, str]]] = {}
-        for s, m, t in self.supply:
-            cells.setdefault(s, []).append((m, t))
         return {
             (path.label, m, t): self.variable("flow", (*path.nodes, m, t), None)
             for path in self.data.routed
-            for m, t in cells.get(path.source, [])
+            for _, m, t in self.by_source.get(path.source, [])
         }
+
+    @functools.cached_property
+    def by_source(self) -> dict[str, list[SMT]]:
+        """Source -> the (source, material, period) it delivers in, in the order of ``supply``
+        (read once its cells are all there: after the feeds)."""
+        cells: dict[str, list[SMT]] = {}
+        for cell in self.supply:
+            cells.setdefault(cell[0], []).append(cell)
+        return cells
 
     def arriving(self) -> dict[SMT, Terms]:
         """Tonnes of each (source, material, period) reaching the last stage: what it delivers
         for a source at the last stage, its paths' flows times their yields for one before."""
-        arriving = {
-            cell: terms for cell, terms in self.supply.items() if cell[0] not in self.staged
-        }
+        staged = self.staged
+        arriving = {cell: terms for cell, terms in self.supply.items() if cell[0] not in staged}
         for path in self.data.routed:
-            for s, m, t in self.supply:
-                if s == path.source:
-                    flow = self.flow[path.label, m, t]
-                    arriving.setdefault((s, m, t), []).append((flow, path.delivered))
+            for s, m, t in self.by_source.get(path.source, []):
+                flow = self.flow[path.label, m, t]
+                arriving.setdefault((s, m, t), []).append((flow, path.delivered))
         return arriving
 
     @property
@@ -428,7 +447,7 @@ class _Builder:
 
     def objective(self) -> None:
         d = self.data
-        terms = self.purchase_costs()
+        terms, self.purchase_costs = self.purchase_costs, []  # the builder lets go of them (memory)
         terms += [(w, d.feed_price[key]) for key, w in self.feed.items()]
         terms += [(v, d.sub_cost[key]) for key, v in self.sub.items()]
         terms += self.stock_costs() + self.outlet_costs() + self.build_costs()
@@ -467,13 +486,6 @@ class _Builder:
             for (ident, t), v in self.build.items()
             for o in [d.option(ident)]
         ]
-
-    def purchase_costs(self) -> Terms:
-        terms: Terms = []
-        for (s, m, t), bands in self.data.segments.items():
-            terms.append((self.buy[s, m, t], bands[0].price))
-            terms += [(self.tier[s, m, str(j), t], b.price) for j, b in enumerate(bands[1:], 2)]
-        return terms
 
     def stock_costs(self) -> Terms:
         """Holding, and a strategic stock's tonnes below target (charged gap, and below at
@@ -540,8 +552,10 @@ class _Builder:
         """The most tonnes each (material, period) can come in: by capacity, by substitution."""
         d = self.data
         capacity: dict[MT, float] = {}
-        for s, m, t in self.supply:
-            capacity[m, t] = capacity.get((m, t), 0.0) + d.supply_capacity((s, m, t))
+        most = d.supply_capacity
+        for cell in self.supply:
+            mt = cell[1:]
+            capacity[mt] = capacity.get(mt, 0.0) + most(cell)
         for (_, m, t), builds in d.new_supply.items():
             capacity[m, t] = capacity.get((m, t), 0.0) + d.most_new(builds)
         for (f, t), builds in d.new_feed.items():
@@ -795,12 +809,9 @@ class _Builder:
     def entering(self) -> dict[MT, list[tuple[Path, Terms]]]:
         """(material, period) -> every path with the tonnes entering it: its flow, or what
         its source delivers for a source at the last stage."""
-        cells: dict[str, list[SMT]] = {}
-        for s, m, t in self.supply:
-            cells.setdefault(s, []).append((s, m, t))
         found: dict[MT, list[tuple[Path, Terms]]] = {}
         for path in self.data.paths:
-            for s, m, t in cells.get(path.source, []):
+            for s, m, t in self.by_source.get(path.source, []):
                 key = (path.label, m, t)
                 entered = [(self.flow[key], 1.0)] if key in self.flow else self.supply[s, m, t]
                 found.setdefault((m, t), []).append((path, entered))
@@ -944,7 +955,7 @@ class _Builder:
         qualified (big-M: the most it can deliver over the horizon)."""
         d = self.data
         for s, q in self.qualified.items():
-            cells = [cell for cell in self.supply if cell[0] == s]
+            cells = self.by_source.get(s, [])
             terms = [term for cell in cells for term in self.supply[cell]]
             most = sum(d.most_supplied(cell) for cell in cells)
             index = (s, f"{d.periods[0]}..{d.periods[-1]}")

@@ -476,11 +476,21 @@ def _offered(
 
 def _list_price(problem: Problem, s: Source, m: str, t: str) -> float | None:
     """The source's own price of ``m`` in ``t``, or the reference price x its multiplier."""
-    own = defined_at(s.prices.get(m), t)
-    if own is not None:
-        return own
-    reference = defined_at(problem.reference_prices.get(m), t)
-    return None if reference is None else reference * s.price_multiplier
+    return _price_at(s.prices.get(m), problem.reference_prices.get(m), s.price_multiplier, t)
+
+
+def _price_at(
+    own: float | Mapping[str, float] | None,
+    reference: float | Mapping[str, float] | None,
+    multiplier: float,
+    t: str,
+) -> float | None:
+    """The ``own`` price in ``t``, or the ``reference`` price x ``multiplier``."""
+    price = defined_at(own, t)
+    if price is not None:
+        return price
+    listed = defined_at(reference, t)
+    return None if listed is None else listed * multiplier
 
 
 def floor_price(problem: Problem, s: Source, m: str, t: str) -> float:
@@ -575,8 +585,27 @@ def _material_segments(
     problem: Problem, s: Source, m: str, cap: float | Mapping[str, float]
 ) -> dict[SMT, tuple[Segment, ...]]:
     """The price bands of ``m`` from ``s`` in each period it has capacity ``cap``."""
-    tonnes = {t: value_at(cap, t) for t in _periods_from(problem.periods, s.available_from)}
-    return {(s.id, m, t): _bands(problem, s, m, t, most) for t, most in tonnes.items() if most > 0}
+    periods = _periods_from(problem.periods, s.available_from)
+    tonnes = {t: most for t in periods if (most := value_at(cap, t)) > 0}
+    floored = m in s.price_floor or s.price_floor_multiplier is not None
+    if m in s.discounts or s.tiers.get(m) or floored:
+        return {(s.id, m, t): _bands(problem, s, m, t, most) for t, most in tonnes.items()}
+    return _flat_bands(problem, s, m, tonnes)
+
+
+def _flat_bands(
+    problem: Problem, s: Source, m: str, tonnes: dict[str, float]
+) -> dict[SMT, tuple[Segment, ...]]:
+    """What :func:`_bands` gives ``m`` from ``s`` (no tiers, discounts or floor: one band at
+    the list price) in each period of ``tonnes``, the prices looked up once."""
+    own, reference = s.prices.get(m), problem.reference_prices.get(m)
+    bands: dict[SMT, tuple[Segment, ...]] = {}
+    for t, most in tonnes.items():
+        base = _price_at(own, reference, s.price_multiplier, t)
+        if base is None:
+            base = _base_price(problem, s, m, t)  # raises: no price
+        bands[s.id, m, t] = (Segment(most, max(base or 0.0, 0.0)),)
+    return bands
 
 
 def _feed_offers(problem: Problem) -> tuple[dict[FT, float], dict[FT, float]]:
@@ -649,9 +678,12 @@ def _disposal(problem: Problem) -> dict[str, float]:
 def _capacities(
     segments: dict[SMT, tuple[Segment, ...]], discounts: Mapping[SMT, object]
 ) -> dict[SMT, float]:
-    """Each cell's capacity: its bands' widths added up, or a discounted cell's last top."""
+    """Each cell's capacity: its bands' widths added up, or a discounted cell's last top (and
+    a single band's width, which is its sum)."""
     return {
-        key: bands[-1].width if key in discounts else sum(band.width for band in bands)
+        key: bands[-1].width
+        if len(bands) == 1 or key in discounts
+        else sum(band.width for band in bands)
         for key, bands in segments.items()
     }
 
@@ -923,6 +955,8 @@ def _terminal(data: ProblemData) -> dict[str, float]:
     """Each strategic stock's cost per tonne left below target at the end: its own
     ``terminal_price``, else the replacement price (the lowest price the material is offered at
     in the last period, failing that in any period; 0 if it is never offered)."""
+    if not data.below_cost:
+        return {}
     cheapest, at_end = _cheapest(data)
     given = data.problem.stock.terminal_price
     return {m: given.get(m, at_end.get(m, cheapest.get(m, 0.0))) for m in data.below_cost}
