@@ -26,7 +26,7 @@ from optiree.prepare import Path as ChainPath
 from optiree.prepare import ProblemData
 from optiree.rules import LIMITS, Rule
 from optiree.schema import OriginRule, StageRule, Units
-from optiree.sums import group_sums
+from optiree.sums import column_sums, group_sums
 from optiree.verify import TOLERANCE, Violation, verify
 from optiree.words import card, headline, plan_lines, plan_repr, plan_summary, plan_tables
 
@@ -788,23 +788,11 @@ def _costs(model: LpModel, tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
         [
             (component, str(item), float(cost))
             for component, table, key, column, rows in parts
-            for item, cost in _by_key(table, key, column, rows).items()
+            for item, cost in column_sums(table, [key], column, rows=rows).items()
         ]
         + _other_costs(model),
         columns=COLUMNS["costs"],
     )
-
-
-def _by_key(
-    table: pd.DataFrame, key: str, column: str, rows: NDArray[np.bool_] | None
-) -> dict[str, float]:
-    """``column`` of ``table`` summed by ``key`` as pandas' groupby sums it (the keys in the
-    order they come), over the ``rows`` marked (all: None)."""
-    keys, values = table[key].tolist(), table[column].to_numpy(dtype=float)
-    if rows is not None:
-        keys = [k for k, keep in zip(keys, rows.tolist(), strict=True) if keep]
-        values = values[rows]
-    return group_sums(keys, values)
 
 
 def _integer(model: LpModel) -> bool:
@@ -1026,14 +1014,12 @@ def _substitution(model: LpModel) -> pd.DataFrame:
 
 def _inventory(model: LpModel, supply: pd.DataFrame, substitution: pd.DataFrame) -> pd.DataFrame:
     d = model.data
-    cells = list(zip(supply["material"].tolist(), supply["period"].tolist(), strict=True))
-    bought = group_sums(cells, supply["tonnes"].to_numpy(dtype=float), sort=True)
-    periods = substitution["period"].tolist()
+    bought = column_sums(supply, ["material", "period"], "tonnes", sort=True)
     records = []
     for m in d.materials:
         column = f"saved_{m}"
         substituted = (
-            group_sums(periods, substitution[column].to_numpy(dtype=float), sort=True)
+            column_sums(substitution, ["period"], column, sort=True)
             if column in substitution
             else {}
         )
@@ -1066,9 +1052,7 @@ def _shares(supply: pd.DataFrame) -> pd.DataFrame:
     nothing is delivered), summed as pandas' groupby sums them."""
     if supply.empty:
         return pd.DataFrame(columns=COLUMNS["shares"])
-    materials, periods = supply["material"].tolist(), supply["period"].tolist()
-    cells = zip(materials, periods, supply["country"].tolist(), strict=True)
-    tonnes = group_sums(list(cells), supply["tonnes"].to_numpy(dtype=float))
+    tonnes = column_sums(supply, ["material", "period", "country"], "tonnes")
     keys = list(tonnes)
     totals = group_sums([key[:2] for key in keys], list(tonnes.values()))
     x = np.array(list(tonnes.values()), dtype=float)

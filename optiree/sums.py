@@ -14,20 +14,22 @@ of its rows in one of two ways, and :func:`group_sums` does as the installed pan
 
 Which one the installed pandas takes is read from pandas itself, once (:func:`_reduceat`);
 ``tests/test_sums.py`` compares every result with pandas' own on random tables, at both ends
-of the version range. Tables of :data:`LARGE` rows or more go to pandas: there its fixed cost
-is small and a Python loop is not.
+of the version range. :func:`column_sums` sends tables of :data:`LARGE` rows or more to pandas
+itself: there its fixed cost is small and a Python loop is not.
 """
 
 import functools
+import itertools
 import math
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
+from numpy.typing import NDArray
 
 LARGE = 1_000
-"""Tables with at least this many rows are summed by pandas itself."""
+"""Tables with at least this many rows are summed by pandas itself (:func:`column_sums`)."""
 
 
 @functools.cache
@@ -39,17 +41,38 @@ def _reduceat() -> bool:
     return bool(probe.iloc[0] == 1.0)
 
 
+def column_sums(
+    table: pd.DataFrame,
+    keys: list[str],
+    column: str,
+    sort: bool = False,
+    rows: NDArray[np.bool_] | None = None,
+) -> dict[Any, float]:
+    """``table.groupby(keys, sort=sort)[column].sum()`` over the ``rows`` marked (all: None)
+    as a dictionary: the key (a tuple for several ``keys``) to its sum, in pandas' order. A
+    table of :data:`LARGE` rows or more is grouped by pandas itself, a smaller one by
+    :func:`group_sums`."""
+    chosen = np.ones(len(table), dtype=bool) if rows is None else rows
+    if len(table) >= LARGE:
+        by = keys if len(keys) > 1 else keys[0]
+        frame = table if rows is None else table[rows]
+        summed = frame.groupby(by, sort=sort)[column].sum()
+        return dict(zip(summed.index.tolist(), summed.to_numpy().tolist(), strict=True))
+    read = [list(itertools.compress(table[key].tolist(), chosen)) for key in keys]
+    by_row = list(zip(*read, strict=True)) if len(keys) > 1 else read[0]
+    return group_sums(by_row, table[column].to_numpy(dtype=float)[chosen], sort)
+
+
 def group_sums(
     keys: Sequence[Any], values: Sequence[float] | np.ndarray, sort: bool = False
 ) -> dict[Any, float]:
     """``values`` summed by ``keys`` (a key per row: a value, or a tuple for several columns),
     the groups in the order pandas gives them (by first row, or sorted with ``sort``), each
-    sum as ``pandas.Series(values).groupby(keys, sort=sort).sum()`` gives it."""
+    sum as ``pandas.Series(values).groupby(keys, sort=sort).sum()`` gives it, whatever the
+    number of rows (a Python loop: for tables of up to a few thousand rows)."""
     x = np.asarray(values, dtype=float)
+    ids, groups = _ids(keys, sort)
     with np.errstate(invalid="ignore"):  # inf - inf is NaN, quietly (as in Python)
-        if len(x) >= LARGE:
-            return _by_pandas(keys, x, sort)
-        ids, groups = _ids(keys, sort)
         if _reduceat() and _together(ids) and not np.isnan(x).any():
             starts = np.flatnonzero(np.diff(ids, prepend=-1))
             return dict(zip(groups, np.add.reduceat(x, starts).tolist(), strict=True))
@@ -84,10 +107,3 @@ def _kahan(ids: np.ndarray, values: list[float], count: int) -> list[float]:
         carried[group] = 0.0 if math.isnan(c) else c
         sums[group] = t
     return sums
-
-
-def _by_pandas(keys: Sequence[Any], x: np.ndarray, sort: bool) -> dict[Any, float]:
-    """The sums pandas itself gives (a large table)."""
-    index = pd.MultiIndex.from_tuples(keys) if isinstance(keys[0], tuple) else pd.Index(keys)
-    summed = pd.Series(x, index=index).groupby(level=list(range(index.nlevels)), sort=sort).sum()
-    return dict(zip(summed.index.tolist(), summed.to_numpy().tolist(), strict=True))
