@@ -267,15 +267,12 @@ class _Builder:
     def purchases(self) -> None:
         """``buy`` in each cell's first price band, ``tier`` in the others, and their costs,
         in one pass over the cells."""
-        add, prefix, new = self.lp.add_variable, self.prefix, self.data.new_supply
-        bought, supply, costs = self.buy, self.supply, self.purchase_costs
+        new = self.data.new_supply
         for cell, bands in self.data.segments.items():
-            s, m, t = cell
             first = bands[0]
-            buy = add(f"{prefix}buy({s},{m},{t})", 0, None if cell in new else first.width)
-            bought[cell] = buy
-            supply[cell] = [(buy, 1.0)]
-            costs.append((buy, first.price))
+            self.buy[cell] = buy = self.variable("buy", cell, None if cell in new else first.width)
+            self.supply[cell] = [(buy, 1.0)]
+            self.purchase_costs.append((buy, first.price))
             if len(bands) > 1:
                 self.tiers(cell, bands)
 
