@@ -52,12 +52,12 @@ def column_sums(
     as a dictionary: the key (a tuple for several ``keys``) to its sum, in pandas' order. A
     table of :data:`LARGE` rows or more is grouped by pandas itself, a smaller one by
     :func:`group_sums`."""
-    chosen = np.ones(len(table), dtype=bool) if rows is None else rows
     if len(table) >= LARGE:
         by = keys if len(keys) > 1 else keys[0]
         frame = table if rows is None else table[rows]
         summed = frame.groupby(by, sort=sort)[column].sum()
         return dict(zip(summed.index.tolist(), summed.to_numpy().tolist(), strict=True))
+    chosen = np.ones(len(table), dtype=bool) if rows is None else rows
     read = [list(itertools.compress(table[key].tolist(), chosen)) for key in keys]
     by_row = list(zip(*read, strict=True)) if len(keys) > 1 else read[0]
     return group_sums(by_row, table[column].to_numpy(dtype=float)[chosen], sort)
