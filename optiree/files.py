@@ -308,7 +308,9 @@ def write_files(directory: Path, data: Mapping[str, bytes], *, overwrite: bool =
 
 
 def _refuse_file(directory: Path) -> None:
-    if os.path.lexists(directory):
+    """Raise OutputTakenError when ``directory`` is there but is not a folder (a folder there
+    is another run's, made since this one looked: it is written into as any folder is)."""
+    if os.path.lexists(directory) and not os.path.isdir(directory):
         raise OutputTakenError(f"cannot write results to {directory}: it is not a folder")
 
 

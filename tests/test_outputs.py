@@ -559,3 +559,31 @@ def test_the_library_names_a_file_on_the_path_as_not_a_folder(tmp_path: Path) ->
         with pytest.raises(OutputTakenError, match=f"{blocker} is a file, not a folder"):
             write()
     assert blocker.read_text() == "a file\n"
+
+
+@pytest.mark.parametrize("overwrite", [True, False])
+def test_a_results_folder_made_just_after_the_look_is_a_folder_not_a_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, overwrite: bool
+) -> None:
+    """Another run makes the folder between this run's look (none there) and its write: with
+    overwrite this run's set replaces the other's, whole; without, the other's stays and the
+    error says the folder already exists (it used to call the new folder "not a folder")."""
+    out = tmp_path / "res"
+    real = Path.is_dir
+
+    def racing(path: Path) -> bool:
+        there = real(path)
+        if path == out and not there:
+            monkeypatch.setattr(Path, "is_dir", real)
+            _result(_infeasible()).write(out)  # the other run, just after the look
+        return there
+
+    monkeypatch.setattr(Path, "is_dir", racing)
+    if overwrite:
+        _result().write(out, overwrite=True)
+        assert json.loads((out / SUMMARY).read_text())["status"] == "optimal"
+    else:
+        with pytest.raises(OutputTakenError, match=f"{out} already exists"):
+            _result().write(out)
+        assert json.loads((out / SUMMARY).read_text())["status"] == "infeasible"
+    assert sorted(_contents(out)) == sorted(RESULT_FILES)
