@@ -6,6 +6,7 @@ their columns.
 """
 
 import math
+import threading
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -19,6 +20,16 @@ from numpy.typing import NDArray
 
 from optiree import arguments
 from optiree.collector import paused
+from optiree.columns import (
+    Table,
+    Tabular,
+    floats,
+    frame,
+    from_columns,
+    from_records,
+    no_rows,
+    values,
+)
 from optiree.files import write_tables, write_workbook
 from optiree.handoff import ranging, row_activities
 from optiree.model import LpModel, Row, ShareOf, share_values
@@ -26,7 +37,7 @@ from optiree.prepare import Path as ChainPath
 from optiree.prepare import ProblemData
 from optiree.rules import LIMITS, Rule
 from optiree.schema import OriginRule, StageRule, Units
-from optiree.sums import column_sums, group_sums
+from optiree.sums import column_sums, group_sums, total
 from optiree.verify import TOLERANCE, Violation, verify
 from optiree.words import card, headline, plan_lines, plan_repr, plan_summary, plan_tables
 
@@ -128,6 +139,8 @@ STAGE_TABLES = {
 }
 """The tables of a problem with stages (docs/results.md), kept out of :data:`TABLES` like
 ``investments``: a problem without stages reads, prints and writes exactly as before."""
+EVERY_TABLE = (*TABLES, INVESTMENTS, *STAGE_TABLES)
+"""Every table a result holds, shown or not (:meth:`Result.tables`)."""
 UNMET_COLUMNS = ["material", "demand", "tonnes", "share", "cost"]
 """Columns of :attr:`Result.unmet`."""
 TONNE = "t"
@@ -223,12 +236,47 @@ def column_units(table: str, columns: Iterable[str], currency: str) -> dict[str,
 SENSES = {pulp.LpConstraintGE: ">=", pulp.LpConstraintLE: "<=", pulp.LpConstraintEQ: "="}
 
 
+class _TableField:
+    """A table of :class:`Result`: given as a DataFrame, or as a :class:`optiree.columns.Table`
+    that is made a DataFrame, with its units (``attrs["units"]``), the first time it is read.
+    ``columns``: the table's columns where the field has a default (an empty table of them
+    for each result); None for a field that must be given."""
+
+    def __init__(self, columns: list[str] | None = None) -> None:
+        self.default = columns
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name, self.slot = name, f"_{name}"
+
+    def __get__(self, result: "Result | None", owner: type | None = None) -> pd.DataFrame:
+        if result is None:  # the dataclass asks the field's default
+            if self.default is None:
+                raise AttributeError(self.name)  # none: the field must be given
+            return no_rows(self.default)  # type: ignore[return-value]  # made a frame when read
+        held = result.__dict__[self.slot]
+        if isinstance(held, pd.DataFrame):
+            return held
+        made = held.frame()
+        made.attrs["units"] = column_units(self.name, made.columns, result.currency)
+        with _FRAMING:  # two threads may make it at once: one frame is kept, for both
+            if result.__dict__[self.slot] is held:
+                result.__dict__[self.slot] = made
+            found: pd.DataFrame = result.__dict__[self.slot]
+        return found
+
+    def __set__(self, result: "Result", table: Tabular) -> None:
+        result.__dict__[self.slot] = table
+
+
+_FRAMING = threading.Lock()
+
+
 @dataclass(frozen=True)
 class Result:
     """The outcome of :func:`optiree.solve`. Tables are empty unless ``status`` is optimal.
 
     ``total_cost`` equals ``costs.cost.sum()`` and is None unless optimal. See docs/results.md
-    for every column.
+    for every column. Each table is made (a pandas DataFrame) the first time it is read.
     """
 
     problem_name: str
@@ -237,15 +285,15 @@ class Result:
     solver: str
     currency: str
     total_cost: float | None
-    costs: pd.DataFrame = field(repr=False)
-    purchases: pd.DataFrame = field(repr=False)
-    feeds: pd.DataFrame = field(repr=False)
-    supply: pd.DataFrame = field(repr=False)
-    substitution: pd.DataFrame = field(repr=False)
-    inventory: pd.DataFrame = field(repr=False)
-    shortage: pd.DataFrame = field(repr=False)
-    shares: pd.DataFrame = field(repr=False)
-    constraints: pd.DataFrame = field(repr=False)
+    costs: _TableField = _TableField()
+    purchases: _TableField = _TableField()
+    feeds: _TableField = _TableField()
+    supply: _TableField = _TableField()
+    substitution: _TableField = _TableField()
+    inventory: _TableField = _TableField()
+    shortage: _TableField = _TableField()
+    shares: _TableField = _TableField()
+    constraints: _TableField = _TableField()
     input_units: Units = field(default_factory=Units)
     """The units the problem was written in; every table is in t REO and ``currency``."""
     in_value: frozenset[str] = frozenset()
@@ -256,9 +304,7 @@ class Result:
     """The largest relative violation of any rule by the plan, as checked before it was
     returned (:func:`optiree.verify.verify`; about 1e-9 or less for a solver's plan); NaN
     without a plan."""
-    investments: pd.DataFrame = field(
-        repr=False, default_factory=lambda: pd.DataFrame(columns=INVESTMENT_COLUMNS)
-    )
+    investments: _TableField = _TableField(INVESTMENT_COLUMNS)
     """What the plan builds: one row per investment option and period it may be decided in
     (size 0 where nothing is built); empty for a problem without investment options, and then
     left out of :meth:`tables`."""
@@ -273,23 +319,27 @@ class Result:
     """Where the shadow prices, reduced costs and ranges come from when not from the problem
     itself: for a MILP, :data:`FIXED_DUALS` (the LP with the integer decisions fixed at their
     optimum, re-solved); None for an LP."""
-    flows: pd.DataFrame = field(
-        repr=False, default_factory=lambda: pd.DataFrame(columns=STAGE_TABLES[FLOWS])
-    )
+    flows: _TableField = _TableField(STAGE_TABLES[FLOWS])
     """Tonnes along every path from a source to the last stage, one row per node (the source,
     then each facility); empty for a problem without stages, and then left out of
     :meth:`tables`."""
-    stage_shares: pd.DataFrame = field(
-        repr=False, default_factory=lambda: pd.DataFrame(columns=STAGE_TABLES[STAGE_SHARES])
-    )
+    stage_shares: _TableField = _TableField(STAGE_TABLES[STAGE_SHARES])
     """Each country's tonnes and share at each stage, material and period; empty for a problem
     without stages, and then left out of :meth:`tables`."""
 
     def __post_init__(self) -> None:
-        """Attach to each table the unit of each of its columns: ``df.attrs["units"]``."""
-        for name in (*TABLES, INVESTMENTS, *STAGE_TABLES):
-            table = getattr(self, name)
-            table.attrs["units"] = column_units(name, table.columns, self.currency)
+        """Attach to each table given as a DataFrame the unit of each of its columns:
+        ``df.attrs["units"]`` (a table given as columns gets them when it is made)."""
+        for name in EVERY_TABLE:
+            table = self.__dict__[f"_{name}"]
+            if isinstance(table, pd.DataFrame):
+                table.attrs["units"] = column_units(name, table.columns, self.currency)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """What pickle and copy keep: every field, each table made a DataFrame."""
+        for name in EVERY_TABLE:
+            getattr(self, name)
+        return dict(self.__dict__)
 
     def __repr__(self) -> str:
         """Name, status, total cost and solver, then the size of each table."""
@@ -338,26 +388,27 @@ class Result:
         solver: str,
         currency: str,
         units: Units | None = None,
-        tables: Mapping[str, pd.DataFrame] | None = None,
+        tables: Mapping[str, Tabular] | None = None,
         in_value: frozenset[str] = frozenset(),
         max_violation: float = math.nan,
     ) -> "Result":
-        """The one way a result is made: with ``tables`` (one of each of :data:`TABLES`), whose
-        total cost is the sum of ``costs.cost``; without, a result with no plan (every table
-        empty with its columns, no total cost). ``units``: the units the problem was written
-        in (t REO throughout by default); ``max_violation``: the plan's, as checked."""
+        """The one way a result is made: with ``tables`` (one of each of :data:`TABLES`, each
+        a DataFrame or a :class:`optiree.columns.Table`), whose total cost is the sum of
+        ``costs.cost``; without, a result with no plan (every table empty with its columns,
+        no total cost). ``units``: the units the problem was written in (t REO throughout by
+        default); ``max_violation``: the plan's, as checked."""
         if tables is None:
-            tables = {table: pd.DataFrame(columns=columns) for table, columns in COLUMNS.items()}
-            total = None
+            tables = {table: no_rows(columns) for table, columns in COLUMNS.items()}
+            cost = None
         else:
-            total = float(tables["costs"]["cost"].sum())
+            cost = total(floats(tables["costs"], "cost"))
         return cls(
             problem_name=name,
             status=status,
             message=message,
             solver=solver,
             currency=currency,
-            total_cost=total,
+            total_cost=cost,
             costs=tables["costs"],
             purchases=tables["purchases"],
             feeds=tables["feeds"],
@@ -400,7 +451,8 @@ class Result:
         """Every table by name, in the order of :data:`TABLES`, then ``investments`` where the
         problem has investment options, and ``flows`` and ``stage_shares`` where it has
         stages."""
-        return shown({name: getattr(self, name) for name in (*TABLES, INVESTMENTS, *STAGE_TABLES)})
+        held = {name: self.__dict__[f"_{name}"] for name in EVERY_TABLE}
+        return {name: getattr(self, name) for name in shown(held)}
 
     def summary(self) -> str:
         """A readable report: status, cost, the plan, shares and binding rules."""
@@ -436,12 +488,12 @@ class Result:
         return write_tables(directory, self.tables(), summary_document(self), overwrite=overwrite)
 
 
-def _given(tables: Mapping[str, pd.DataFrame], name: str, columns: list[str]) -> pd.DataFrame:
+def _given(tables: Mapping[str, Tabular], name: str, columns: list[str]) -> Tabular:
     """Table ``name`` of ``tables``, or an empty one with ``columns`` where there is none."""
-    return tables[name] if name in tables else pd.DataFrame(columns=columns)
+    return tables[name] if name in tables else no_rows(columns)
 
 
-def shown(tables: Mapping[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+def shown(tables: Mapping[str, Tabular]) -> dict[str, Tabular]:
     """The tables a result shows (:meth:`Result.tables`) of ``tables`` (every table by name):
     those of :data:`TABLES`, then ``investments`` where it has a row, and ``flows`` and
     ``stage_shares`` where ``flows`` has one."""
@@ -529,12 +581,9 @@ class _Ranging:
         return _clean(max(rhs - down, 0.0)), _clean(max(up - rhs, 0.0))
 
 
-def _frame(table: str, columns: dict[str, Any]) -> pd.DataFrame:
+def _frame(table: str, columns: dict[str, Any]) -> Table:
     """Results table ``table`` from its columns (with no row, as from no records: no dtypes)."""
-    if not len(next(iter(columns.values()))):
-        return pd.DataFrame(columns=COLUMNS[table])
-    # in the table's order, without ``columns=`` (pandas reindexes then: 0.1 ms a table)
-    return pd.DataFrame({name: columns[name] for name in COLUMNS[table]})
+    return from_columns(columns, COLUMNS[table])
 
 
 def _columns(records: list[tuple[Any, ...]], width: int) -> list[tuple[Any, ...]]:
@@ -601,7 +650,7 @@ def _clean(value: float) -> float:
 
 
 @paused
-def _plan_tables(model: LpModel, ranges: "_Ranging") -> dict[str, pd.DataFrame]:
+def _plan_tables(model: LpModel, ranges: "_Ranging") -> dict[str, Tabular]:
     """The tables of the plan in ``model``'s variables, as :func:`optiree.verify.verify` reads
     them: purchases, feeds, supply, substitution, inventory and shortage."""
     supply, substitution = _supply(model), _substitution(model)
@@ -641,9 +690,9 @@ def optimal_result(
     tables = _plan_tables(model, ranges)
     shares = _shares(arrived(tables["supply"], tables[FLOWS]))
     constraints = _constraints(model, shares, tables["inventory"], ranges)
-    if not proved or not _has_duals(model.lp) or _integer(model):
-        _unproved(constraints, tables["purchases"], tables["feeds"])
     tables |= {"shares": shares, "constraints": constraints}
+    if not proved or not _has_duals(model.lp) or _integer(model):
+        tables |= _unproved(tables)
     tables[STAGE_SHARES] = _stage_shares(model.data, tables[FLOWS])
     tables["costs"] = _costs(model, tables)
     # checked before the result holds the tables: a column read from a table with units
@@ -670,7 +719,7 @@ def _in_value(data: ProblemData) -> frozenset[str]:
     return frozenset(rule.default_id for rule in rules if rule.measure == "value")
 
 
-def _purchases(model: LpModel, ranges: _Ranging) -> pd.DataFrame:
+def _purchases(model: LpModel, ranges: _Ranging) -> Table:
     """One row per price band of each source, material and period."""
     d = model.data
     priced_bands = [
@@ -707,7 +756,7 @@ def _new_in(model: LpModel, builds: tuple[tuple[str, str], ...]) -> float:
     return sum(d.option(o).per_period * _value(model.build[o, t]) for o, t in builds)
 
 
-def _investments(model: LpModel) -> pd.DataFrame:
+def _investments(model: LpModel) -> Table:
     """One row per option and period it may be decided in: the size built and its costs."""
     d = model.data
     records = []
@@ -728,10 +777,10 @@ def _investments(model: LpModel) -> pd.DataFrame:
                 operating,
             )
         )
-    return pd.DataFrame(records, columns=INVESTMENT_COLUMNS)
+    return from_records(records, INVESTMENT_COLUMNS)
 
 
-def _feeds(model: LpModel, ranges: _Ranging) -> pd.DataFrame:
+def _feeds(model: LpModel, ranges: _Ranging) -> Table:
     """One row per feed offered in a period."""
     d = model.data
     offered = [
@@ -753,26 +802,26 @@ def _feeds(model: LpModel, ranges: _Ranging) -> pd.DataFrame:
     )
 
 
-def _shortage(model: LpModel) -> pd.DataFrame:
+def _shortage(model: LpModel) -> Table:
     """One row per material with a shortage penalty and period (0 t where none may go)."""
     d = model.data
-    return pd.DataFrame(
+    return from_records(
         [
             (m, t, d.demand[m, t], tonnes, d.penalty[m], tonnes * d.penalty[m])
             for m in d.penalty
             for t in d.periods
             for tonnes in [_value(model.short.get((m, t)))]
         ],
-        columns=COLUMNS["shortage"],
+        COLUMNS["shortage"],
     )
 
 
-def _costs(model: LpModel, tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+def _costs(model: LpModel, tables: Mapping[str, Tabular]) -> Table:
     """The cost of each component by item (from the other ``tables``), then sales, disposal
     and take-or-pay."""
     inventory, flows = tables["inventory"], tables[FLOWS]
     below = set(model.data.below_cost)
-    strategic = np.array([m in below for m in inventory["material"].tolist()], dtype=bool)
+    strategic = np.array([m in below for m in values(inventory, "material")], dtype=bool)
     parts = [
         ("purchases", tables["purchases"], "source", "cost", None),
         ("feeds", tables["feeds"], "feed", "cost", None),
@@ -782,16 +831,16 @@ def _costs(model: LpModel, tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
         ("shortage", tables["shortage"], "material", "cost", None),
         ("capital", tables[INVESTMENTS], "investment", "capital_cost", None),
         ("operating", tables[INVESTMENTS], "investment", "operating_cost", None),
-        ("processing", flows, "node", "cost", flows["step"].to_numpy() > 0),
+        ("processing", flows, "node", "cost", floats(flows, "step") > 0),
     ]
-    return pd.DataFrame(
+    return from_records(
         [
             (component, str(item), float(cost))
             for component, table, key, column, rows in parts
             for item, cost in column_sums(table, [key], column, rows=rows).items()
         ]
         + _other_costs(model),
-        columns=COLUMNS["costs"],
+        COLUMNS["costs"],
     )
 
 
@@ -809,15 +858,19 @@ def _has_duals(lp: pulp.LpProblem) -> bool:
     return any(v.dj is not None for v in lp.variables())
 
 
-def _unproved(constraints: pd.DataFrame, purchases: pd.DataFrame, feeds: pd.DataFrame) -> None:
-    """Mark a plan that has no valid duals (a point, not a proved optimum, or the plan of a
-    solver that reports none): NaN there, and a row binds where it is tight."""
+def _unproved(tables: Mapping[str, Tabular]) -> dict[str, pd.DataFrame]:
+    """The constraints, purchases and feeds of ``tables`` marked as those of a plan that has
+    no valid duals (a point, not a proved optimum, or the plan of a solver that reports
+    none): NaN there, and a row binds where it is tight."""
+    names = ("constraints", "purchases", "feeds")
+    constraints, purchases, feeds = (frame(tables[name]) for name in names)
     unknown = ["shadow_price", "cost_per_point"]
     constraints[unknown] = math.nan
     tight = constraints["slack"] <= BINDING_TOLERANCE * constraints["limit"].abs().clip(lower=1)
     constraints["binding"] = tight & (constraints["limit"].abs() > ZERO)
     for table in (purchases, feeds):
         table["reduced_cost"] = math.nan
+    return {"constraints": constraints, "purchases": purchases, "feeds": feeds}
 
 
 def _checked(result: Result, worst: Violation) -> Result:
@@ -881,7 +934,7 @@ def _by_item(costs: Iterable[tuple[str, float]]) -> dict[str, float]:
     return total
 
 
-def _supply(model: LpModel) -> pd.DataFrame:
+def _supply(model: LpModel) -> Table:
     """Tonnes delivered per source, material and period: bought directly and from feeds."""
     d = model.data
     cells = list(model.supply)
@@ -913,13 +966,13 @@ def _supply(model: LpModel) -> pd.DataFrame:
     )
 
 
-def _flows(model: LpModel, supply: pd.DataFrame) -> pd.DataFrame:
+def _flows(model: LpModel, supply: Tabular) -> Table:
     """One row per node of every path, material and period: the tonnes it takes in and
     puts out, and (for a facility) its processing cost. A source at the last stage is a path
     of one node, its tonnes those it delivers."""
     d = model.data
     if not d.stages:
-        return pd.DataFrame(columns=STAGE_TABLES[FLOWS])
+        return no_rows(STAGE_TABLES[FLOWS])
     delivered = _by_cell(supply)
     records = []
     for path in d.paths:
@@ -931,13 +984,13 @@ def _flows(model: LpModel, supply: pd.DataFrame) -> pd.DataFrame:
                 key = (path.label, m, t)
                 entering = _value(model.flow[key]) if key in model.flow else delivered[cell]
                 records += _path_rows(d, path, (m, t), entering)
-    return pd.DataFrame(records, columns=STAGE_TABLES[FLOWS])
+    return from_records(records, STAGE_TABLES[FLOWS])
 
 
-def _by_cell(supply: pd.DataFrame) -> dict[tuple[str, str, str], float]:
+def _by_cell(supply: Tabular) -> dict[tuple[str, str, str], float]:
     """The ``tonnes`` of a supply table by (source, material, period)."""
-    keys = zip(supply["source"], supply["material"], supply["period"], strict=True)
-    return dict(zip(keys, supply["tonnes"].astype(float), strict=True))
+    keys = zip(*(values(supply, key) for key in ("source", "material", "period")), strict=True)
+    return dict(zip(keys, floats(supply, "tonnes").tolist(), strict=True))
 
 
 def _path_rows(
@@ -961,22 +1014,24 @@ def _path_rows(
     ]
 
 
-def arrived(supply: pd.DataFrame, flows: pd.DataFrame) -> pd.DataFrame:
+def arrived(supply: Tabular, flows: Tabular) -> Tabular:
     """``supply`` with ``tonnes`` what each source's material reaches the last stage with:
     itself without stages, the last node's tonnes of the source's paths with them."""
     if flows.empty:
         return supply
+    supply, flows = frame(supply), frame(flows)
     last = flows[flows["step"] == flows.groupby(["path"])["step"].transform("max")]
     reached = last.groupby(["source", "material", "period"])["tonnes"].sum().to_dict()
     keys = zip(supply["source"], supply["material"], supply["period"], strict=True)
     return supply.assign(tonnes=[float(reached.get(key, 0.0)) for key in keys])
 
 
-def _stage_shares(d: ProblemData, flows: pd.DataFrame) -> pd.DataFrame:
+def _stage_shares(d: ProblemData, flows: Tabular) -> Tabular:
     """Each country's tonnes at each stage, material and period, and its share of them
     (NaN where nothing passes the stage)."""
     if flows.empty:
-        return pd.DataFrame(columns=STAGE_TABLES[STAGE_SHARES])
+        return no_rows(STAGE_TABLES[STAGE_SHARES])
+    flows = frame(flows)
     keys = ["stage", "material", "period", "country"]
     table = pd.concat([flows[[*keys, "tonnes"]], _upstream(d, flows)], ignore_index=True)
     table = table.astype({"tonnes": float}).groupby(keys, sort=False)["tonnes"].sum().reset_index()
@@ -999,7 +1054,7 @@ def _upstream(d: ProblemData, flows: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["stage", "material", "period", "country", "tonnes"])
 
 
-def _substitution(model: LpModel) -> pd.DataFrame:
+def _substitution(model: LpModel) -> Table:
     d = model.data
     saved = sorted({m for k in d.saves for m in d.saves[k]}, key=d.materials.index)
     records = []
@@ -1009,10 +1064,10 @@ def _substitution(model: LpModel) -> pd.DataFrame:
         records.append(
             [k, t, units, cost, units * cost] + [units * d.saves[k].get(m, 0.0) for m in saved]
         )
-    return pd.DataFrame(records, columns=COLUMNS["substitution"] + [f"saved_{m}" for m in saved])
+    return from_records(records, COLUMNS["substitution"] + [f"saved_{m}" for m in saved])
 
 
-def _inventory(model: LpModel, supply: pd.DataFrame, substitution: pd.DataFrame) -> pd.DataFrame:
+def _inventory(model: LpModel, supply: Tabular, substitution: Tabular) -> Table:
     d = model.data
     bought = column_sums(supply, ["material", "period"], "tonnes", sort=True)
     records = []
@@ -1044,14 +1099,14 @@ def _inventory(model: LpModel, supply: pd.DataFrame, substitution: pd.DataFrame)
                 )
             )
             opening = closing
-    return pd.DataFrame(records, columns=COLUMNS["inventory"])
+    return from_records(records, COLUMNS["inventory"])
 
 
-def _shares(supply: pd.DataFrame) -> pd.DataFrame:
+def _shares(supply: Tabular) -> Table:
     """Each country's tonnes of each material and period, and its share of them (NaN where
     nothing is delivered), summed as pandas' groupby sums them."""
     if supply.empty:
-        return pd.DataFrame(columns=COLUMNS["shares"])
+        return no_rows(COLUMNS["shares"])
     tonnes = column_sums(supply, ["material", "period", "country"], "tonnes")
     keys = list(tonnes)
     totals = group_sums([key[:2] for key in keys], list(tonnes.values()))
@@ -1060,26 +1115,25 @@ def _shares(supply: pd.DataFrame) -> pd.DataFrame:
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(total > 0, x / total, math.nan)
     material, period, country = _columns(keys, 3)
-    return pd.DataFrame(
+    return _frame(
+        "shares",
         {
             "material": list(material),
             "period": list(period),
             "country": list(country),
             "tonnes": x,
             "share": share,
-        }
+        },
     )
 
 
-def _constraints(
-    model: LpModel, shares: pd.DataFrame, inventory: pd.DataFrame, ranges: _Ranging
-) -> pd.DataFrame:
+def _constraints(model: LpModel, shares: Tabular, inventory: Tabular, ranges: _Ranging) -> Table:
     """One row per row of the LP; a max_share row reads the country's tonnes off ``shares``
     and all purchases of its material and period off ``inventory``."""
-    purchased = zip(inventory["material"], inventory["period"], strict=True)
-    totals = dict(zip(purchased, inventory["purchased"], strict=True))
-    keys = zip(shares["country"], shares["material"], shares["period"], strict=True)
-    by_country = dict(zip(keys, shares["tonnes"], strict=True))
+    purchased = zip(values(inventory, "material"), values(inventory, "period"), strict=True)
+    totals = dict(zip(purchased, values(inventory, "purchased"), strict=True))
+    keys = zip(*(values(shares, key) for key in ("country", "material", "period")), strict=True)
+    by_country = dict(zip(keys, values(shares, "tonnes"), strict=True))
     activities = row_activities(model.lp)
     records = [
         (
@@ -1088,7 +1142,7 @@ def _constraints(
         )
         for row in model.rows
     ]
-    return pd.DataFrame(records, columns=COLUMNS["constraints"])
+    return from_records(records, COLUMNS["constraints"])
 
 
 def _row_record(

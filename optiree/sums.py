@@ -28,6 +28,8 @@ import numpy as np
 import pandas as pd
 from numpy.typing import NDArray
 
+from optiree.columns import Tabular, floats, frame, values
+
 LARGE = 1_000
 """Tables with at least this many rows are summed by pandas itself (:func:`column_sums`)."""
 
@@ -42,7 +44,7 @@ def _reduceat() -> bool:
 
 
 def column_sums(
-    table: pd.DataFrame,
+    table: Tabular,
     keys: list[str],
     column: str,
     sort: bool = False,
@@ -51,16 +53,22 @@ def column_sums(
     """``table.groupby(keys, sort=sort)[column].sum()`` over the ``rows`` marked (all: None)
     as a dictionary: the key (a tuple for several ``keys``) to its sum, in pandas' order. A
     table of :data:`LARGE` rows or more is grouped by pandas itself, a smaller one by
-    :func:`group_sums`."""
+    :func:`group_sums` (``table``: a DataFrame or a :class:`optiree.columns.Table`)."""
     if len(table) >= LARGE:
         by = keys if len(keys) > 1 else keys[0]
-        frame = table if rows is None else table[rows]
-        summed = frame.groupby(by, sort=sort)[column].sum()
+        whole = frame(table)
+        summed = (whole if rows is None else whole[rows]).groupby(by, sort=sort)[column].sum()
         return dict(zip(summed.index.tolist(), summed.to_numpy().tolist(), strict=True))
     chosen = np.ones(len(table), dtype=bool) if rows is None else rows
-    read = [list(itertools.compress(table[key].tolist(), chosen)) for key in keys]
+    read = [list(itertools.compress(values(table, key), chosen)) for key in keys]
     by_row = list(zip(*read, strict=True)) if len(keys) > 1 else read[0]
-    return group_sums(by_row, table[column].to_numpy(dtype=float)[chosen], sort)
+    return group_sums(by_row, floats(table, column)[chosen], sort)
+
+
+def total(numbers: NDArray[np.float64]) -> float:
+    """The sum of ``numbers`` as ``pandas.Series(numbers).sum()`` gives it: NaN skipped
+    (counted as 0), the rest added by numpy's pairwise sum."""
+    return float(np.where(np.isnan(numbers), 0.0, numbers).sum())
 
 
 def group_sums(

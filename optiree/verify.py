@@ -13,7 +13,7 @@ relative to the size of the numbers in the row: ``violation / max(1, |terms|)``.
 
 import itertools
 import math
-from collections.abc import Callable, Collection, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from itertools import compress, repeat
 from typing import Any, cast
@@ -21,6 +21,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
+from optiree.columns import Table, Tabular, floats, frame, values
 from optiree.prepare import BUILT, MT, SMT, ProblemData
 from optiree.rules import LIMITS, Rule
 from optiree.schema import CoverRule, OriginRule, StageRule
@@ -65,19 +66,23 @@ class _Once(dict[Any, Any]):
 
 
 class _Table:
-    """A result table, each column read once: ``text[column]`` its values as a list,
-    ``numbers[column]`` as a float array, ``keys[columns]`` the rows' tuples of ``columns``.
-    (Each read of a pandas column costs about 10 microseconds, and copies the table's
-    ``attrs``.)"""
+    """A result table (a DataFrame, or a :class:`optiree.columns.Table` of columns), each
+    column read once: ``text[column]`` its values as a list, ``numbers[column]`` as a float
+    array, ``keys[columns]`` the rows' tuples of ``columns``. (Each read of a pandas column
+    costs about 10 microseconds, and copies the table's ``attrs``.)"""
 
-    def __init__(self, frame: pd.DataFrame) -> None:
-        self.frame = frame
-        self.text = _Once(lambda column: frame[column].tolist())
-        self.numbers = _Once(lambda column: frame[column].to_numpy(dtype=float))
+    def __init__(self, table: Tabular) -> None:
+        self.table = table
+        self.text = _Once(lambda column: values(table, column))
+        self.numbers = _Once(lambda column: floats(table, column))
         self.keys = _Once(lambda columns: list(zip(*(self.text[c] for c in columns), strict=True)))
 
     def __len__(self) -> int:
-        return len(self.frame)
+        return len(self.table)
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        return frame(self.table)
 
     def rows(self, *columns: str) -> Iterator[tuple[Any, ...]]:
         """The values of ``columns``, row by row."""
@@ -147,6 +152,13 @@ def _new_capacity(data: ProblemData, builds: _Table) -> dict[str, dict[Any, floa
     return new
 
 
+def _flows(data: ProblemData, flows: Tabular) -> pd.DataFrame:
+    """The flows table as a DataFrame (an empty one of a plan without stages is not made)."""
+    if isinstance(flows, Table) and flows.empty and not data.stages:
+        return NO_FLOWS
+    return frame(flows)
+
+
 def _taken(flows: pd.DataFrame) -> dict[tuple[str, str, str], float]:
     """(facility, material, period) -> the tonnes it takes in, summed over the paths of the
     ``flows`` table (none without stages)."""
@@ -161,14 +173,14 @@ def _taken(flows: pd.DataFrame) -> dict[tuple[str, str, str], float]:
 class _Plan:
     """The plan's numbers by index, read from the result tables (each column once)."""
 
-    def __init__(self, data: ProblemData, tables: dict[str, pd.DataFrame]) -> None:
+    def __init__(self, data: ProblemData, tables: Mapping[str, Tabular]) -> None:
         self.data = data
-        self.tables = {name: _Table(frame) for name, frame in tables.items()}
+        self.tables = {name: _Table(table) for name, table in tables.items()}
         self.builds = _Table(tables.get("investments", NO_BUILDS))
         supply, smt = self.tables["supply"], ("source", "material", "period")
         self.supply: dict[SMT, float] = supply.by_key(smt, "tonnes")
         self.by_mt = self._sellers(supply)
-        self.flows = tables.get("flows", NO_FLOWS)
+        self.flows = _flows(data, tables.get("flows", NO_FLOWS))
         self.taken = _taken(self.flows)
         """(facility, material, period) -> tonnes it takes in, from the flows."""
         if data.stages and not self.flows.empty:
@@ -694,9 +706,10 @@ def _rules(plan: _Plan) -> Iterator[Violation]:
         yield from CHECKS[rule](plan)
 
 
-def verify(data: ProblemData, tables: dict[str, pd.DataFrame]) -> Violation:
-    """The largest relative violation of any rule by the plan in ``tables`` (a zero violation
-    named "none" when there is no row to check)."""
+def verify(data: ProblemData, tables: Mapping[str, Tabular]) -> Violation:
+    """The largest relative violation of any rule by the plan in ``tables`` (DataFrames, or
+    :class:`optiree.columns.Table` s; a zero violation named "none" when there is no row to
+    check)."""
     plan = _Plan(data, tables)
     checks = [*_bounds(plan), *_balance(plan), *_rules(plan)]
     checks += [*_integer_rules(plan), *_suppliers(plan), *_chain(plan)]

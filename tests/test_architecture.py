@@ -28,7 +28,17 @@ from optiree.rules import Rule
 PACKAGE = Path(__file__).resolve().parent.parent / "optiree"
 
 LAYERS: dict[str, tuple[str, ...]] = {
-    "base": ("errors", "collector", "version", "rules", "words", "files", "arguments", "sums"),
+    "base": (
+        "errors",
+        "collector",
+        "version",
+        "rules",
+        "words",
+        "files",
+        "arguments",
+        "sums",
+        "columns",
+    ),
     "input": ("schema", "units", "io", "workbook"),
     "core": ("prepare", "model", "solvers", "handoff", "solve", "verify", "results"),
     "analyses": ("sensitivity", "frontier", "diagnose"),

@@ -17,6 +17,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from optiree import sums
+from optiree.columns import from_records
 
 VALUES = st.one_of(
     st.floats(allow_nan=False, allow_infinity=False, min_value=-1e12, max_value=1e12),
@@ -81,3 +82,22 @@ def test_large_tables_go_to_pandas():
     rng = np.random.default_rng(1)
     rows = [(str(rng.integers(0, 50)), "q", float(v)) for v in rng.normal(size=sums.LARGE) * 1e6]
     _same(_ours(rows, ["a"], False), _pandas(rows, ["a"], False))
+
+
+@pytest.mark.parametrize("large", [10**9, 0], ids=["by group_sums", "by pandas"])
+@given(rows=ROWS, keys=st.sampled_from([["a"], ["a", "b"]]), sort=st.booleans())
+def test_a_table_of_columns_sums_as_its_frame(rows, keys, sort, large):
+    """The same table held as columns (results.py's, before a DataFrame of it is made)."""
+    columns = from_records(rows, ["a", "b", "x"])
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(sums, "LARGE", large)
+        _same(sums.column_sums(columns, keys, "x", sort=sort), _pandas(rows, keys, sort))
+
+
+@given(st.lists(VALUES, max_size=300))
+def test_total_is_pandas_sum(numbers):
+    """A column's total (``Result.total_cost``) as ``Series.sum()`` adds it: NaN skipped,
+    pairwise beyond eight numbers."""
+    x = np.array(numbers, dtype=float)
+    with np.errstate(invalid="ignore"):
+        assert _bits(sums.total(x)) == _bits(float(pd.Series(x).sum()))
