@@ -156,9 +156,7 @@ def _idle(model: LpModel) -> set[str]:
 
 def _mip_figures(model: LpModel) -> dict[str, float | str | None]:
     """A MILP's best bound and gap (NaN where the solver reports none) and where its duals
-    come from; nothing for an LP."""
-    if not model.integers:
-        return {}
+    come from."""
     found = mip_bound(model.lp)
     bound, gap = found if found is not None else (math.nan, math.nan)
     return {"best_bound": bound, "mip_gap": gap, "duals_of": FIXED_DUALS}
@@ -168,7 +166,7 @@ def _solved(model: LpModel, pulp_solver: pulp.LpSolver) -> tuple[Status, str, di
     """Run the solver; for a MILP solved to optimality, fix its integer decisions and solve the
     LP left for the duals. The status, the message and a MILP's figures."""
     status, message = run_solver(model, pulp_solver)
-    figures = _mip_figures(model) if _has_plan(model) else {}
+    figures = _mip_figures(model) if model.integers and _has_plan(model) else {}
     if status is Status.OPTIMAL and figures:
         status, message = fix_integers(model, pulp_solver)
         message += f"; shadow prices are the duals of {FIXED_DUALS}"
