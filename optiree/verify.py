@@ -123,12 +123,13 @@ def _looped(supply: dict[SMT, float]) -> dict[MT, Sellers]:
     return by_mt
 
 
-def _grouped(supply: pd.DataFrame) -> dict[MT, Sellers]:
+def _grouped(supply: "_Table") -> dict[MT, Sellers]:
     """(material, period) -> the sources delivering it and their tonnes, grouped by pandas
-    (a Python step per group, not per row)."""
-    sources = supply["source"].to_numpy(dtype=object)
-    tonnes = supply["tonnes"].to_numpy(dtype=float)
-    groups = supply.groupby(["material", "period"], sort=False).indices
+    (a Python step per group, not per row; the columns as arrays, no DataFrame made)."""
+    sources = np.asarray(supply.text["source"], dtype=object)
+    tonnes = supply.numbers["tonnes"]
+    keys = [np.asarray(supply.text[key], dtype=object) for key in ("material", "period")]
+    groups = pd.Series(tonnes).groupby(keys, sort=False).indices
     return {cast(MT, mt): (sources[i].tolist(), tonnes[i].tolist()) for mt, i in groups.items()}
 
 
@@ -205,8 +206,8 @@ class _Plan:
         the table."""
         if len(supply) < GROUPED:
             return _looped(self.supply)
-        frame = supply.frame if len(self.supply) == len(supply) else _deduplicated(self.supply)
-        return _grouped(frame)
+        whole = len(self.supply) == len(supply)
+        return _grouped(supply if whole else _Table(_deduplicated(self.supply)))
 
     def by_st(self) -> dict[tuple[str, str], float]:
         """(source, period) -> the tonnes it delivers."""

@@ -14,6 +14,7 @@ import pytest
 
 import optiree
 from optiree import Problem, Status
+from optiree.columns import from_records
 from optiree.model import LpModel, _Builder
 from optiree.prepare import prepare
 from optiree.solve import SolverName
@@ -233,19 +234,26 @@ def test_a_plan_checked_against_a_tighter_problem_names_the_row(
     assert worst.amount == pytest.approx(amount)
 
 
+@pytest.mark.parametrize("columns", [False, True], ids=["DataFrames", "columns"])
 @pytest.mark.parametrize("twice", [False, True])
 def test_large_and_small_supply_tables_are_read_alike(
-    twice: bool, monkeypatch: pytest.MonkeyPatch
+    twice: bool, columns: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """verify groups a large supply table by (material, period) with pandas, a small one in a
     loop: the same worst row and amounts either way, also for a table that holds a cell twice
-    (its last row counts: 50 t more, which breaks the balance)."""
+    (its last row counts: 50 t more, which breaks the balance); the tables as DataFrames, or
+    as the columns a solve checks before any DataFrame is made."""
     problem = optiree.load_problem(JAPAN)
-    tables = optiree.solve(problem).tables()
+    tables: dict[str, Any] = optiree.solve(problem).tables()
     if twice:
         supply = tables["supply"]
         again = supply.iloc[[0]].assign(tonnes=supply["tonnes"].iloc[0] + 50.0)
         tables = tables | {"supply": pd.concat([supply, again], ignore_index=True)}
+    if columns:
+        tables = {
+            name: from_records(list(table.itertuples(index=False)), list(table.columns))
+            for name, table in tables.items()
+        }
     data = prepare(problem)
     looped = verify(data, tables)
     assert (looped.relative > TOLERANCE) == twice
