@@ -61,7 +61,8 @@ def column_sums(
         chosen = slice(None) if rows is None else rows
         by = [np.asarray(values(table, key), dtype=object)[chosen] for key in keys]
         numbers = pd.Series(floats(table, column)[chosen])
-        summed = numbers.groupby(by if len(by) > 1 else by[0], sort=sort).sum()
+        with np.errstate(invalid="ignore"):  # inf - inf is NaN, quietly (as in Python)
+            summed = numbers.groupby(by if len(by) > 1 else by[0], sort=sort).sum()
         return dict(zip(summed.index.tolist(), summed.to_numpy().tolist(), strict=True))
     chosen = np.ones(len(table), dtype=bool) if rows is None else rows
     read = [list(itertools.compress(values(table, key), chosen)) for key in keys]
