@@ -497,7 +497,7 @@ class _Solving:
         stage tied to the scenarios' and its cost held at its optimum (row ``_ev|optimal``), so
         that EEV does not depend on the solver's choice.
         """
-        mean = prepare(expected_value_problem(self.stages))
+        mean = prepare(expected_value_problem(self.stages, self.prepared))
         alone = self.alone(mean)
         if not alone.result.is_optimal or alone.result.total_cost is None:
             return alone.result, [math.nan] * len(self.stages.problems)
