@@ -98,8 +98,7 @@ def test_prepare_runs_as_often_whatever_the_number_of_scenarios() -> None:
     ``prepare`` runs as many times for 20 scenarios as for 5 (the faced, capped and
     expected-value problems), not three or four times more per scenario."""
     japan = optiree.load_problem(JAPAN)
-    counts = [
-        _prepare_calls(lambda n=n: solve_stochastic(japan, optiree.random_scenarios(japan, n, seed=11)))
-        for n in (5, 20)
-    ]
-    assert counts[0] == counts[1]
+    few, many = (optiree.random_scenarios(japan, n, seed=11) for n in (5, 20))
+    assert _prepare_calls(lambda: solve_stochastic(japan, few)) == _prepare_calls(
+        lambda: solve_stochastic(japan, many)
+    )
