@@ -34,6 +34,7 @@ from optiree.disruption.stochastic import (
 )
 from optiree.disruption.stochastic.solving import _Solving
 from optiree.disruption.stochastic.warm import WarmScenarios
+from optiree.prepare import ProblemData
 from optiree.schema import Scenario
 from optiree.solve import SolverName
 from tests.checker import check
@@ -833,7 +834,7 @@ def _solved_cold(problem: Problem, scenarios: list[Scenario], **options: Any) ->
     """``solve_stochastic`` with every scenario solved alone from scratch (the warm model
     declines each one), as with CBC."""
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(WarmScenarios, "cost", lambda self, scenario, problem: None)
+        patch.setattr(WarmScenarios, "cost", lambda self, scenario, data: None)
         return solve_stochastic(problem, scenarios, **options)
 
 
@@ -861,7 +862,7 @@ def test_warm_re_solves_of_the_japan_case_match_the_cold_ones() -> None:
     calls = []
 
     def counted(self: _Solving, *args: Any, **kwargs: Any) -> Any:
-        calls.append(args[0].name)
+        calls.append(args[0].problem.name)
         return alone(self, *args, **kwargs)
 
     with pytest.MonkeyPatch.context() as patch:
@@ -881,8 +882,8 @@ def test_warm_re_solves_match_the_cold_ones(
     problem, scenarios, commit, risk = case
     cost, warmed = WarmScenarios.cost, []
 
-    def counted(self: WarmScenarios, scenario: Scenario, problem: Problem) -> float | None:
-        found = cost(self, scenario, problem)
+    def counted(self: WarmScenarios, scenario: Scenario, data: ProblemData) -> float | None:
+        found = cost(self, scenario, data)
         warmed.append(found is not None)
         return found
 

@@ -86,7 +86,9 @@ def _on(source: Source, kind: str, who: str) -> bool:
     return (source.country if kind == "country" else source.id) == who
 
 
-def expected_value_problem(stages: TwoStage) -> Problem:
+def expected_value_problem(
+    stages: TwoStage, prepared: Mapping[str, ProblemData] | None = None
+) -> Problem:
     """The deterministic problem whose uncertain numbers are their means over the scenarios.
 
     Each number is the probability-weighted mean, index by index, over the scenario problems
@@ -104,9 +106,10 @@ def expected_value_problem(stages: TwoStage) -> Problem:
     contracts, caps over several periods or materials (``sum_over``) and the other supply
     terms are the base problem's; a facility's cap over its materials is averaged like a
     source's, its limit and capacity those of its materials together. The problem is written
-    in t REO (see :mod:`optiree.units`).
+    in t REO (see :mod:`optiree.units`). ``prepared``: the scenario problems' numbers
+    (:meth:`TwoStage.prepared`), where already made; else each is prepared here.
     """
-    means = _means(stages)
+    means = _means(stages, prepared)
     base = means.base
     return base.derive(
         name=f"{stages.problem.name} [expected value]",
@@ -148,10 +151,10 @@ class _Means:
     average: _Averages
 
 
-def _means(stages: TwoStage) -> _Means:
+def _means(stages: TwoStage, prepared: Mapping[str, ProblemData] | None) -> _Means:
     names = list(stages.problems)
     problems = [in_tonnes_of_oxide(stages.problems[s]) for s in names]
-    datas = [prepare(p) for p in problems]
+    datas = [prepare(p) for p in problems] if prepared is None else [prepared[s] for s in names]
     weights = [stages.probability[s] for s in names]
     return _Means(problems, datas, weights, problems[0], _averages(datas, weights))
 

@@ -2,6 +2,7 @@
 first stage, and the benchmarks (wait-and-see, the expected-value solution), into a
 :class:`StochasticResult` (:func:`solve_stochastic`)."""
 
+import functools
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
@@ -33,11 +34,12 @@ from optiree.disruption.stochastic.tree import ScenarioTree, tree_stages
 from optiree.disruption.stochastic.warm import WarmScenarios, fix_alone
 from optiree.errors import StochasticError
 from optiree.model import build
-from optiree.prepare import prepare
+from optiree.prepare import ProblemData, prepare
 from optiree.results import Result, Status, optimal_result
 from optiree.schema import Problem, Scenario
 from optiree.solve import run_solver
 from optiree.solvers import SolverName, name_of, solver_for, warm
+from optiree.sums import column_sums
 from optiree.words import Carded, stochastic_summary, tree_summary
 
 ZERO = 1e-9
@@ -336,6 +338,12 @@ class _Solving:
         self.alpha = risk.cvar_alpha if risk is not None else DEFAULT_CVAR_ALPHA
         self.probability = [stages.probability[s] for s in stages.problems]
 
+    @functools.cached_property
+    def prepared(self) -> dict[str, ProblemData]:
+        """Scenario -> its problem's numbers (:meth:`TwoStage.prepared`), made once for every
+        solve of it: the recourse, the warm re-solves' checks and the cold ones."""
+        return dict(self.stages.prepared())
+
     def result(self, extensive: Extensive, pulp_solver: Any) -> StochasticResult:
         """Solve the extensive form, then each scenario's recourse at its first stage."""
         impossible = _impossible(extensive)
@@ -357,10 +365,9 @@ class _Solving:
 
     def recourse(self, extensive: Extensive, values: Mapping[Key, float]) -> dict[str, Result]:
         """Each scenario's plan alone, with what it decides alike with others fixed."""
-        problems = self.stages.problems
         return {
-            s: self.alone(p, *self.decided(extensive, s, values)).result
-            for s, p in problems.items()
+            s: self.alone(data, *self.decided(extensive, s, values)).result
+            for s, data in self.prepared.items()
         }
 
     def decided(
@@ -433,13 +440,15 @@ class _Solving:
 
     def alone(
         self,
-        problem: Problem,
+        data: ProblemData,
         fixed: Mapping[Key, float] | None = None,
         periods: tuple[str, ...] | None = None,
     ) -> _Alone:
-        """Solve ``problem`` alone: with the decisions of ``periods`` (default: the first
-        stage) ``fixed`` (a recourse), or free (full foresight)."""
-        model = build(prepare(problem))
+        """Solve the problem of ``data`` (its prepared numbers) alone: with the decisions of
+        ``periods`` (default: the first stage) ``fixed`` (a recourse), or free (full
+        foresight)."""
+        problem = data.problem
+        model = build(data)
         fix_alone(model, self.stages, self.stock, fixed, periods)
         variables = first_stage_variables(model, self.stages.committed)
         status, message = run_solver(model, solver_for(self.solver, log=self.log))
@@ -459,13 +468,12 @@ class _Solving:
         """Each scenario's least cost alone, with the first stage ``fixed`` or free (+inf where
         it has no plan): with HiGHS re-solved on one warm model (:class:`WarmScenarios`) where
         the scenario allows, else solved from scratch."""
-        stages = self.stages
         reused = self.warm(fixed)
-        scenarios = {s.name: s for s in stages.problem.scenarios}
+        scenarios = {s.name: s for s in self.stages.problem.scenarios}
         costs = []
-        for name, problem in stages.problems.items():
-            cost = reused.cost(scenarios[name], problem) if reused is not None else None
-            costs.append(cost if cost is not None else _cost(self.alone(problem, fixed).result))
+        for name, data in self.prepared.items():
+            cost = reused.cost(scenarios[name], data) if reused is not None else None
+            costs.append(cost if cost is not None else _cost(self.alone(data, fixed).result))
         return costs
 
     def warm(self, fixed: Mapping[Key, float] | None) -> WarmScenarios | None:
@@ -489,7 +497,7 @@ class _Solving:
         stage tied to the scenarios' and its cost held at its optimum (row ``_ev|optimal``), so
         that EEV does not depend on the solver's choice.
         """
-        mean = expected_value_problem(self.stages)
+        mean = prepare(expected_value_problem(self.stages, self.prepared))
         alone = self.alone(mean)
         if not alone.result.is_optimal or alone.result.total_cost is None:
             return alone.result, [math.nan] * len(self.stages.problems)
@@ -502,13 +510,13 @@ class _Solving:
         return self.alone(mean, first).result, costs
 
     def best_first_stage(
-        self, extensive: Extensive, mean: Problem, optimum: float
+        self, extensive: Extensive, mean: ProblemData, optimum: float
     ) -> dict[Key, float] | None:
         """The EV-optimal first stage best for the objective; None when none serves every
         scenario. ``extensive`` is extended in place (not built a second time)."""
         stages = self.stages
         prefix = f"_ev{SEPARATOR}"
-        model = build(prepare(mean), lp=extensive.lp, prefix=prefix)
+        model = build(mean, lp=extensive.lp, prefix=prefix)
         fix_stock(model, self.stock, stages.committed[-1], prefix)
         tie(
             extensive.lp,
@@ -569,7 +577,7 @@ def _scenario_table(
     materials = stages.problem.material_ids
     rows = []
     for (s, plan), ws, ev in zip(plans.items(), ws_costs, ev_costs, strict=True):
-        short = plan.shortage.groupby("material")["tonnes"].sum()
+        short = column_sums(plan.shortage, ["material"], "tonnes", sort=True)
         rows.append(
             [s, stages.probability[s], plan.total_cost, ws, ev]
             + [float(short.get(m, 0.0)) for m in materials]

@@ -14,9 +14,9 @@ from optiree.disruption.stress import settle_committed_rows
 from optiree.disruption.sweep.batch import CapSweep, warm_targets
 from optiree.errors import OptireeError
 from optiree.model import LpModel
-from optiree.prepare import prepare
+from optiree.prepare import ProblemData
 from optiree.results import keeps_rules
-from optiree.schema import Problem, Scenario
+from optiree.schema import Scenario
 
 
 def fix(variables: Mapping[Key, pulp.LpVariable], values: Mapping[Key, float]) -> None:
@@ -80,17 +80,17 @@ class WarmScenarios:
             from_period=stages.revealed,
         )
 
-    def cost(self, scenario: Scenario, problem: Problem) -> float | None:
-        """The least cost of ``problem`` (``scenario`` applied): the re-solve's objective,
-        once its plan is checked; None where it must be solved from scratch (another kind of
-        scenario, no optimal plan, or a plan that fails the check: the fresh solve says
-        why)."""
+    def cost(self, scenario: Scenario, data: ProblemData) -> float | None:
+        """The least cost of the problem ``data`` was prepared from (``scenario`` applied:
+        ``TwoStage.prepared``): the re-solve's objective, once its plan is checked against
+        ``data``; None where it must be solved from scratch (another kind of scenario, no
+        optimal plan, or a plan that fails the check: the fresh solve says why)."""
         x = self.sweep.optimum(scenario)
         if x is None:
             return None
         for variable, value in zip(self.sweep.variables, x.tolist(), strict=True):
             variable.varValue = value
-        if not keeps_rules(self.sweep.model, prepare(problem)):
+        if not keeps_rules(self.sweep.model, data):
             return None
         cost = self.sweep.solver.cost(x)
         return cost if math.isfinite(cost) else None
