@@ -260,9 +260,13 @@ def _covered_without(
     rows = inventory[inventory["demand"] > 0]
     if materials:
         rows = rows[rows["material"].isin(materials)]
+    delivered = dict(zip(others.index, others.to_numpy(), strict=True))  # Series.get, at once
+    columns = ("material", "period", "opening", "substituted", "demand")
     covered = [
-        (row.opening + others.get((row.material, row.period), 0.0) + row.substituted) / row.demand
-        for row in rows.itertuples()
+        (opening + delivered.get((m, t), 0.0) + substituted) / demand
+        for m, t, opening, substituted, demand in zip(
+            *(rows[column].tolist() for column in columns), strict=True
+        )
     ]
     return min(1.0, min(covered, default=1.0))
 
