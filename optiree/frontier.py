@@ -35,6 +35,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from optiree import arguments
@@ -141,8 +142,9 @@ class _Rule:
 
     spec: RuleSpec
     subject: str
-    set_level: Callable[[Problem, float | None], Problem]
-    """The problem with the rule at a level; None removes the rule."""
+    parts: Callable[[Problem, float | None], dict[str, Any]]
+    """The fields of the problem that change with the rule at a level (None removes the
+    rule), each a validated model: ``{"security": ...}`` or ``{"budgets": [...]}``."""
     reached: Callable[[Result], float]
     """The level the plan reaches (the loosest level at which it would still be feasible)."""
     column: str = "subject"
@@ -151,6 +153,11 @@ class _Rule:
     @property
     def name(self) -> str:
         return self.spec.rule.value
+
+    def set_level(self, problem: Problem, level: float | None) -> Problem:
+        """The problem with the rule at ``level`` (None: without it): ``problem`` with its
+        changed parts put in and checked again (:meth:`optiree.schema.Problem.derive_parts`)."""
+        return problem.derive_parts(**self.parts(problem, level))
 
     @property
     def per_unit(self) -> float:
@@ -184,11 +191,11 @@ def _max_share(problem: Problem, asked: _Asked) -> _Rule:
     country = _who(problem, asked)
     members = problem.members(country)
 
-    def set_level(problem: Problem, level: float | None) -> Problem:
+    def parts(problem: Problem, level: float | None) -> dict[str, Any]:
         shares = {c: s for c, s in problem.security.max_country_share.items() if c != country}
         if level is not None:
             shares[country] = level
-        return problem.derive(security=problem.security.derive(max_country_share=shares))
+        return {"security": problem.security.derive(max_country_share=shares)}
 
     def reached(result: Result) -> float:
         shares = result.shares
@@ -196,7 +203,7 @@ def _max_share(problem: Problem, asked: _Asked) -> _Rule:
         summed = own.groupby(["material", "period"])["share"].sum()
         return float(summed.max()) if not summed.empty else 0.0
 
-    return _Rule(CATALOGUE[Rule.MAX_SHARE], country, set_level, reached)
+    return _Rule(CATALOGUE[Rule.MAX_SHARE], country, parts, reached)
 
 
 def _cover_without(problem: Problem, asked: _Asked) -> _Rule:
@@ -206,12 +213,12 @@ def _cover_without(problem: Problem, asked: _Asked) -> _Rule:
     stage = _known_stage(problem, asked.stage)
     data = prepare(problem)
 
-    def set_level(problem: Problem, level: float | None) -> Problem:
+    def parts(problem: Problem, level: float | None) -> dict[str, Any]:
         rules = [r for r in problem.security.min_cover_without if r.who != country]
         if level is not None:
             rule = CoverRule(**{field: country}, share=level, materials=materials, stage=stage)
             rules.append(rule)
-        return problem.derive(security=problem.security.derive(min_cover_without=rules))
+        return {"security": problem.security.derive(min_cover_without=rules)}
 
     members = problem.members(country)
 
@@ -223,7 +230,7 @@ def _cover_without(problem: Problem, asked: _Asked) -> _Rule:
             others = pd.Series(delivered_without(data, result.flows, members, stage), dtype=float)
         return _covered_without(result, others, materials)
 
-    return _Rule(CATALOGUE[Rule.COVER_WITHOUT], country, set_level, reached)
+    return _Rule(CATALOGUE[Rule.COVER_WITHOUT], country, parts, reached)
 
 
 def _known_stage(problem: Problem, stage: str | None) -> str | None:
@@ -253,9 +260,13 @@ def _covered_without(
     rows = inventory[inventory["demand"] > 0]
     if materials:
         rows = rows[rows["material"].isin(materials)]
+    delivered = dict(zip(others.index, others.to_numpy(), strict=True))  # Series.get, at once
+    columns = ("material", "period", "opening", "substituted", "demand")
     covered = [
-        (row.opening + others.get((row.material, row.period), 0.0) + row.substituted) / row.demand
-        for row in rows.itertuples()
+        (opening + delivered.get((m, t), 0.0) + substituted) / demand
+        for m, t, opening, substituted, demand in zip(
+            *(rows[column].tolist() for column in columns), strict=True
+        )
     ]
     return min(1.0, min(covered, default=1.0))
 
@@ -267,13 +278,12 @@ def _stock_cover(problem: Problem, asked: _Asked) -> _Rule:
         raise ArgumentError(f"a stock_cover frontier needs material= one of: {known}")
     chosen = material
 
-    def set_level(problem: Problem, level: float | None) -> Problem:
+    def parts(problem: Problem, level: float | None) -> dict[str, Any]:
         security = problem.security
         days = {m: v for m, v in security.min_stock_days.items() if m != chosen}  # replaced
         # Without the rule: a target of 0 (a strategic stock's cost below target needs one).
         covers = {**security.min_stock_cover, chosen: 0.0 if level is None else level}
-        changed = security.derive(min_stock_days=days, min_stock_cover=covers)
-        return problem.derive(security=changed)
+        return {"security": security.derive(min_stock_days=days, min_stock_cover=covers)}
 
     def reached(result: Result) -> float:
         rows = result.inventory[
@@ -281,19 +291,19 @@ def _stock_cover(problem: Problem, asked: _Asked) -> _Rule:
         ]
         return float((rows["closing"] / rows["demand"]).min()) if not rows.empty else 0.0
 
-    return _Rule(CATALOGUE[Rule.STOCK_COVER], chosen, set_level, reached, "material")
+    return _Rule(CATALOGUE[Rule.STOCK_COVER], chosen, parts, reached, "material")
 
 
 def _budget(problem: Problem, asked: _Asked) -> _Rule:
     investor = asked.investor
     check_investor(problem, investor)
 
-    def set_level(problem: Problem, level: float | None) -> Problem:
+    def parts(problem: Problem, level: float | None) -> dict[str, Any]:
         # Every option's: one total replaces every budget; an investor's: its budget only.
         kept = [b for b in problem.budgets if investor is not None and b.investor != investor]
         if level is not None:
             kept.append(Budget(investor=investor, total=level))
-        return problem.derive(budgets=kept)
+        return {"budgets": kept}
 
     def reached(result: Result) -> float:
         builds = result.investments
@@ -301,7 +311,7 @@ def _budget(problem: Problem, asked: _Asked) -> _Rule:
             builds = builds[builds["investor"] == investor]
         return float(builds["capital_cost"].sum())
 
-    return _Rule(CATALOGUE[Rule.BUDGET], investor or "all", set_level, reached)
+    return _Rule(CATALOGUE[Rule.BUDGET], investor or "all", parts, reached)
 
 
 def check_investor(problem: Problem, investor: str | None) -> None:
@@ -341,12 +351,12 @@ def _share_frontier(kind: Rule) -> Callable[[Problem, _Asked], _Rule]:
         probe = model(**target, **{key: 0.0})
         data = prepare(problem)
 
-        def set_level(problem: Problem, level: float | None) -> Problem:
+        def parts(problem: Problem, level: float | None) -> dict[str, Any]:
             rules = getattr(problem.security, listed)
             kept = [r for r in rules if (r.id or r.default_id) != probe.default_id]
             if level is not None:
                 kept.append(model(id=probe.default_id, **target, **{key: level}))
-            return problem.derive(security=problem.security.derive(**{listed: kept}))
+            return {"security": problem.security.derive(**{listed: kept})}
 
         def reached(result: Result) -> float:
             read = share_reads(data, result.flows, probe)
@@ -355,7 +365,7 @@ def _share_frontier(kind: Rule) -> Callable[[Problem, _Asked], _Rule]:
                 max(levels, default=0.0) if key == "max_share" else min(levels, default=1.0)
             )
 
-        return _Rule(CATALOGUE[kind], probe.default_id, set_level, reached)
+        return _Rule(CATALOGUE[kind], probe.default_id, parts, reached)
 
     return make
 
@@ -400,34 +410,43 @@ def _check_group(problem: Problem, group: str) -> None:
         raise ArgumentError(f"unknown group {group!r}; the country_groups are: {known}")
 
 
-def _at(table: pd.DataFrame, kind: str, keys: list[str], chosen: "pd.Series[bool]") -> set[str]:
-    """``kind(key,...)`` for the rows ``chosen`` of ``table`` (read as lists: a table of a few
-    hundred rows takes a tenth of the time through pandas' row selection)."""
-    rows = zip(*(table[k].tolist() for k in keys), strict=True)
+AT_BOUND = 1e-7
+"""Tonnes (units, size) within which a variable counts as at its bound, in the basis signature."""
+
+
+def _at(table: pd.DataFrame, keys: list[str], column: str, *kinds: str) -> set[str]:
+    """``kind(key,...)`` for the rows of ``table`` whose ``column`` is at 0 (the first of
+    ``kinds``, within :data:`AT_BOUND`) and, with a second kind, at its ``capacity``. The
+    columns are read once, as arrays and lists (a table of a few hundred rows takes a tenth of
+    the time through pandas' row selection)."""
+    values = table[column].to_numpy(dtype=float)
+    marks = [values <= AT_BOUND]
+    if len(kinds) > 1:
+        marks.append(values >= table["capacity"].to_numpy(dtype=float) - AT_BOUND)
+    rows = [(kind, np.flatnonzero(chosen)) for kind, chosen in zip(kinds, marks, strict=True)]
+    if not any(len(chosen) for _, chosen in rows):
+        return set()
+    named = [table[key].tolist() for key in keys]
     return {
-        f"{kind}({','.join(map(str, row))})"
-        for row, keep in zip(rows, chosen.tolist(), strict=True)
-        if keep
+        f"{kind}({','.join(str(column[i]) for column in named)})"
+        for kind, chosen in rows
+        for i in chosen
     }
 
 
 def _signature(result: Result) -> frozenset[str]:
     """What fixes the optimal basis: binding rows and variables at a bound."""
-    tol = 1e-7
     rows = result.constraints
-    names = set(rows.loc[rows["binding"], "constraint"])
-    p, f = result.purchases, result.feeds
-    band = ["source", "material", "tier", "period"]
-    names |= _at(p, "buy@0", band, p["tonnes"] <= tol)
-    names |= _at(p, "buy@cap", band, p["tonnes"] >= p["capacity"] - tol)
-    names |= _at(f, "feed@0", ["feed", "period"], f["tonnes"] <= tol)
-    names |= _at(f, "feed@cap", ["feed", "period"], f["tonnes"] >= f["capacity"] - tol)
-    i, s, u = result.inventory, result.shortage, result.substitution
-    names |= _at(i, "stock@0", ["material", "period"], i["closing"] <= tol)
-    names |= _at(s, "short@0", ["material", "period"], s["tonnes"] <= tol)
-    names |= _at(u, "sub@0", ["substitute", "period"], u["units"] <= tol)
-    b = result.investments
-    names |= _at(b, "build@0", ["investment", "period"], b["size"] <= tol)
+    binding = zip(rows["constraint"].tolist(), rows["binding"].tolist(), strict=True)
+    names = {name for name, bound in binding if bound}
+    names |= _at(
+        result.purchases, ["source", "material", "tier", "period"], "tonnes", "buy@0", "buy@cap"
+    )
+    names |= _at(result.feeds, ["feed", "period"], "tonnes", "feed@0", "feed@cap")
+    names |= _at(result.inventory, ["material", "period"], "closing", "stock@0")
+    names |= _at(result.shortage, ["material", "period"], "tonnes", "short@0")
+    names |= _at(result.substitution, ["substitute", "period"], "units", "sub@0")
+    names |= _at(result.investments, ["investment", "period"], "size", "build@0")
     return frozenset(names)
 
 
@@ -487,6 +506,8 @@ class _Tracer:
         """Seconds each solve may take (a MILP's); None: no limit."""
         self.solved: dict[float, Result] = {}
         self.bases: dict[float, frozenset[str]] = {}
+        self.slopes: dict[float, float] = {}
+        """The slope at each solved level, read once (:meth:`slope`)."""
         self.ends: set[float] = set()
         """The loosest and tightest levels, once known."""
 
@@ -551,11 +572,15 @@ class _Tracer:
     def slope(self, level: float) -> float:
         """d cost / d level at ``level``, from the duals of the rule's rows (envelope theorem):
         tightening by 0.01 costs the sum of their ``cost_per_point`` (by one unit of money, of
-        their ``shadow_price``, for a budget); NaN without duals."""
-        rule = self.rule
-        rows = self.at(level).constraints
-        mine = rows[(rows["rule"] == rule.name) & (rows[rule.column] == rule.subject)]
-        return rule.tighter * rule.per_unit * float(mine[rule.dual].sum(skipna=False))
+        their ``shadow_price``, for a budget); NaN without duals. Read once per level."""
+        if level not in self.slopes:
+            rule = self.rule
+            rows = self.at(level).constraints
+            names = zip(rows["rule"].tolist(), rows[rule.column].tolist(), strict=True)
+            mine = [name == rule.name and subject == rule.subject for name, subject in names]
+            duals = rows[rule.dual][mine].sum(skipna=False)
+            self.slopes[level] = rule.tighter * rule.per_unit * float(duals)
+        return self.slopes[level]
 
     def piece(self, end: float, other: float) -> _Piece:
         """The piece of the curve through ``end``, as seen from ``other``: its cost and slope
