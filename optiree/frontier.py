@@ -155,9 +155,9 @@ class _Rule:
         return self.spec.rule.value
 
     def set_level(self, problem: Problem, level: float | None) -> Problem:
-        """The problem with the rule at ``level`` (None: without it): ``problem`` with its
-        changed parts put in and checked again (:meth:`optiree.schema.Problem.derive_parts`)."""
-        return problem.derive_parts(**self.parts(problem, level))
+        """The problem with the rule at ``level`` (None: without it), derived
+        (:meth:`optiree.schema.Problem.derive`)."""
+        return problem.derive(**self.parts(problem, level))
 
     @property
     def per_unit(self) -> float:

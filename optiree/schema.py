@@ -914,25 +914,6 @@ class Problem(StrictModel):
         """The countries a rule's country or group stands for."""
         return frozenset(self.country_groups.get(who, [who]))
 
-    def derive_parts(self, **parts: object) -> "Problem":
-        """:meth:`derive` where each change is a validated model already (a ``Security``, a list
-        of ``Budget``): a copy with them put in and every cross-field check run again, the
-        fields that did not change kept as they are instead of dumped and validated anew (what
-        an analysis that derives one problem per point saves). The same problem as
-        :meth:`derive` (tests/test_frontier.py checks it on random problems); any other change,
-        or one the cross-field checks refuse, goes through :meth:`derive`, which raises the
-        same error."""
-        fields = type(self).model_fields
-        if all(
-            name in fields and _validated_as(value, fields[name].annotation)
-            for name, value in parts.items()
-        ):
-            copied = {name: list(v) if isinstance(v, list) else v for name, v in parts.items()}
-            derived = self.model_copy(update=copied)
-            if next(_cross_errors(derived), None) is None:
-                return derived
-        return self.derive(**parts)
-
     def _lines(self) -> list[str]:
         """What a problem holds, in three lines (its ``repr`` and notebook card)."""
         counts = {
@@ -977,19 +958,6 @@ class Problem(StrictModel):
         if errors:
             raise ValidationError.from_exception_data(type(self).__name__, errors)
         return self
-
-
-def _validated_as(value: object, annotation: Any) -> bool:
-    """``value`` is a validated model of a field typed ``annotation``: an instance of its model
-    class (not of a subclass), or a list of instances of a ``list[Model]``'s."""
-    model, many = annotation, False
-    if get_origin(annotation) is list:
-        model, many = get_args(annotation)[0], True
-    if not (isinstance(model, type) and issubclass(model, StrictModel)):
-        return False
-    if many:
-        return isinstance(value, list) and all(type(item) is model for item in value)
-    return type(value) is model
 
 
 def error_detail(
