@@ -488,6 +488,14 @@ class Result:
         return write_tables(directory, self.tables(), summary_document(self), overwrite=overwrite)
 
 
+def held(result: Result, table: str) -> Tabular:
+    """Table ``table`` of ``result`` as it holds it: a DataFrame once one was made, else its
+    columns (:mod:`optiree.columns`; reading them makes none), for an analysis that reads a
+    few columns of many results."""
+    found: Tabular = result.__dict__[f"_{table}"]
+    return found
+
+
 def _given(tables: Mapping[str, Tabular], name: str, columns: list[str]) -> Tabular:
     """Table ``name`` of ``tables``, or an empty one with ``columns`` where there is none."""
     return tables[name] if name in tables else no_rows(columns)
