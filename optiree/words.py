@@ -35,12 +35,13 @@ def infinite(value: float) -> str:
 
 def money(value: float | None, *, cents: bool = False) -> str:
     """An amount of money: whole units with thousands separators (``1,345,119,637``), or with
-    cents; "-" when missing, "infinite" when infinite."""
+    cents; "-" when missing, "infinite" when infinite; an amount that rounds to zero is "0",
+    never "-0" (an EVPI of -2e-13 is no loss)."""
     if value is None or math.isnan(value):
         return MISSING
     if math.isinf(value):
         return infinite(value)
-    return f"{value:,.2f}" if cents else f"{value:,.0f}"
+    return f"{value:z,.2f}" if cents else f"{value:z,.0f}"
 
 
 def price(value: float) -> str:
@@ -56,8 +57,8 @@ def money_or_blank(value: float) -> str:
 
 
 def tonnes(value: float) -> str:
-    """Tonnes to 0.1 t with thousands separators (``1,371.9``)."""
-    return f"{value:,.1f}"
+    """Tonnes to 0.1 t with thousands separators (``1,371.9``); "0.0", never "-0.0"."""
+    return f"{value:z,.1f}"
 
 
 def share(value: float) -> str:

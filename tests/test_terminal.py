@@ -13,7 +13,7 @@ import pytest
 import yaml
 
 from optiree.cli import EXIT_PIPE_CLOSED, main
-from optiree.words import for_terminal
+from optiree.words import for_terminal, money, price, tonnes
 from tests.samples import stockpile, two_country
 
 TITLE_AND_CLEAR = "\x1b]0;pwned\x07\x1b[2J"
@@ -200,3 +200,19 @@ def test_a_reader_gone_loses_no_file(tmp_path: Path, name: str) -> None:
     _, err = process.communicate(timeout=120)
     assert (process.returncode, err) == (EXIT_PIPE_CLOSED, b"")
     assert [f for f in written if not (tmp_path / f).is_file()] == []
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        (money(-2.3e-13), "0"),  # an EVPI a warm re-solve leaves 2e-13 below zero
+        (money(-0.4), "0"),
+        (money(-0.6), "-1"),
+        (price(-0.004), "0.00"),
+        (tonnes(-0.04), "0.0"),
+        (tonnes(-0.06), "-0.1"),
+        (money(1_345_119_636.99), "1,345,119,637"),
+    ],
+)
+def test_an_amount_that_rounds_to_zero_is_never_minus_zero(value: str, shown: str) -> None:
+    assert value == shown
