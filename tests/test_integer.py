@@ -413,8 +413,15 @@ def hard(seed: int = 3) -> Problem:
     return Problem.model_validate(document)
 
 
+LIMITS = {"highs": 1.0, "cbc": 2.0}
+"""Seconds each solver gets on :func:`hard`: enough to find a plan, not to prove it optimal.
+CBC on this project's machine (7 Dec 2026): a first plan within 1 s in 17 runs of 17, but once
+in a CI run not (the limit is CBC's own clock, its start-up included); optimal after about
+4.5 s. 2 s leaves room on both sides."""
+
+
 def test_time_limit_returns_the_best_plan_with_its_gap(solver: SolverName) -> None:
-    result = optiree.solve(hard(), solver, time_limit=1.0)
+    result = optiree.solve(hard(), solver, time_limit=LIMITS[solver])
     assert result.status == "time_limit", result.message
     assert "the best plan found is returned" in result.message
     assert result.total_cost is not None
