@@ -246,7 +246,7 @@ class _TableField:
         self.default = columns
 
     def __set_name__(self, owner: type, name: str) -> None:
-        self.name, self.slot = name, f"_{name}"
+        self.name, self.slot = name, _slot(name)
 
     def __get__(self, result: "Result | None", owner: type | None = None) -> pd.DataFrame:
         if result is None:  # the dataclass asks the field's default
@@ -269,6 +269,11 @@ class _TableField:
 
 
 _FRAMING = threading.Lock()
+
+
+def _slot(table: str) -> str:
+    """Where a result keeps table ``table`` (a DataFrame, or columns not yet made one)."""
+    return f"_{table}"
 
 
 @dataclass(frozen=True)
@@ -331,7 +336,7 @@ class Result:
         """Attach to each table given as a DataFrame the unit of each of its columns:
         ``df.attrs["units"]`` (a table given as columns gets them when it is made)."""
         for name in EVERY_TABLE:
-            table = self.__dict__[f"_{name}"]
+            table = held(self, name)
             if isinstance(table, pd.DataFrame):
                 table.attrs["units"] = column_units(name, table.columns, self.currency)
 
@@ -421,9 +426,9 @@ class Result:
             input_units=units if units is not None else Units(),
             in_value=in_value,
             max_violation=max_violation,
-            investments=_given(tables, INVESTMENTS, INVESTMENT_COLUMNS),
-            flows=_given(tables, FLOWS, STAGE_TABLES[FLOWS]),
-            stage_shares=_given(tables, STAGE_SHARES, STAGE_TABLES[STAGE_SHARES]),
+            investments=_given(tables, INVESTMENTS),
+            flows=_given(tables, FLOWS),
+            stage_shares=_given(tables, STAGE_SHARES),
         )
 
     def __str__(self) -> str:
@@ -451,8 +456,8 @@ class Result:
         """Every table by name, in the order of :data:`TABLES`, then ``investments`` where the
         problem has investment options, and ``flows`` and ``stage_shares`` where it has
         stages."""
-        held = {name: self.__dict__[f"_{name}"] for name in EVERY_TABLE}
-        return {name: getattr(self, name) for name in shown(held)}
+        kept = {name: held(self, name) for name in EVERY_TABLE}
+        return {name: getattr(self, name) for name in shown(kept)}
 
     def summary(self) -> str:
         """A readable report: status, cost, the plan, shares and binding rules."""
@@ -492,13 +497,13 @@ def held(result: Result, table: str) -> Tabular:
     """Table ``table`` of ``result`` as it holds it: a DataFrame once one was made, else its
     columns (:mod:`optiree.columns`; reading them makes none), for an analysis that reads a
     few columns of many results."""
-    found: Tabular = result.__dict__[f"_{table}"]
+    found: Tabular = result.__dict__[_slot(table)]
     return found
 
 
-def _given(tables: Mapping[str, Tabular], name: str, columns: list[str]) -> Tabular:
-    """Table ``name`` of ``tables``, or an empty one with ``columns`` where there is none."""
-    return tables[name] if name in tables else no_rows(columns)
+def _given(tables: Mapping[str, Tabular], name: str) -> Tabular:
+    """Table ``name`` of ``tables``, or the field's empty one where there is none."""
+    return tables[name] if name in tables else getattr(Result, name)
 
 
 def shown(tables: Mapping[str, Tabular]) -> dict[str, Tabular]:
