@@ -415,7 +415,7 @@ def hard(seed: int = 3) -> Problem:
 
 LIMITS = {"highs": 1.0, "cbc": 2.0}
 """Seconds each solver gets on :func:`hard`: enough to find a plan, not to prove it optimal.
-CBC on this project's machine (7 Dec 2026): a first plan within 1 s in 17 runs of 17, but once
+CBC on this project's machine (7 Dec 2026): a first plan within 1 s in 15 runs of 15, but once
 in a CI run not (the limit is CBC's own clock, its start-up included); optimal after about
 4.5 s. 2 s leaves room on both sides."""
 
