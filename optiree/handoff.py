@@ -19,6 +19,8 @@ solved with CBC or inspected.
 
 import contextlib
 import operator
+import threading
+from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
 from typing import Any
@@ -147,11 +149,8 @@ def lp_arrays(lp: pulp.LpProblem, *, mip: bool = True) -> LpArrays:
     ``mip=False`` makes integer variables continuous (PuLP's ``mip=False``).
     """
     variables = lp.variables()  # PuLP's column order: every variable in use, sorted by name
-    for j, variable in enumerate(variables):
-        variable.index = j
     constraints = lp.constraints()
-    for i, constraint in enumerate(constraints):
-        constraint.index = i
+    _number(variables, constraints)
     sign = -1.0 if lp.sense == pulp.LpMaximize else 1.0
     objective = lp.objective if lp.objective is not None else pulp.LpAffineExpression()
     cost = np.zeros(len(variables))
@@ -166,28 +165,162 @@ def lp_arrays(lp: pulp.LpProblem, *, mip: bool = True) -> LpArrays:
         index[end : end + length] = _indices(expression)
         value[end : end + length] = np.fromiter(expression.values(), np.float64, length)
         end += length
-    kept = value != 0
-    rows = np.repeat(np.arange(len(constraints)), lengths)[kept]
-    start = np.zeros(len(constraints) + 1, np.int32)
-    np.cumsum(np.bincount(rows, minlength=len(constraints)), out=start[1:])
-
-    rhs = -np.fromiter(map(_CONSTANT, constraints), np.float64, len(constraints))
-    sense = np.fromiter(map(_SENSE, constraints), np.int8, len(constraints))
-    arrays = HighsArrays(
+    arrays = _assembled(
         cost=cost,
         offset=sign * float(objective.constant),
-        col_lower=_bounds(map(_LOW, variables), -np.inf),
-        col_upper=_bounds(map(_UP, variables), np.inf),
+        lower=map(_LOW, variables),
+        upper=map(_UP, variables),
+        integer=np.fromiter((v.cat == pulp.LpInteger for v in variables), bool, len(variables))
+        if mip
+        else None,
+        rows=(lengths, index, value),
+        constant=np.fromiter(map(_CONSTANT, constraints), np.float64, len(constraints)),
+        sense=np.fromiter(map(_SENSE, constraints), np.int8, len(constraints)),
+    )
+    return LpArrays(variables, constraints, arrays)
+
+
+def _number(variables: list[pulp.LpVariable], constraints: list[pulp.LpConstraint]) -> None:
+    """Give each variable its column and each constraint its row (``index``), as HiGHS has them."""
+    for j, variable in enumerate(variables):
+        variable.index = j
+    for i, constraint in enumerate(constraints):
+        constraint.index = i
+
+
+def _assembled(
+    *,
+    cost: FloatArray,
+    offset: float,
+    lower: Any,
+    upper: Any,
+    integer: NDArray[np.bool_] | None,
+    rows: tuple[NDArray[np.int64], IntArray, FloatArray],
+    constant: FloatArray,
+    sense: NDArray[np.int8],
+) -> HighsArrays:
+    """The arrays HiGHS takes, from the columns' costs and bounds (PuLP's: None for none) and the
+    rows as PuLP holds them: each row's length, its entries' columns and coefficients one row
+    after the other, its constant (minus its right-hand side) and its sense. Entries with a zero
+    coefficient are left out, as PuLP's interface leaves them out."""
+    lengths, index, value = rows
+    kept = value != 0
+    numbered = np.repeat(np.arange(len(lengths)), lengths)[kept]
+    start = np.zeros(len(lengths) + 1, np.int32)
+    np.cumsum(np.bincount(numbered, minlength=len(lengths)), out=start[1:])
+    rhs = -constant
+    return HighsArrays(
+        cost=cost,
+        offset=offset,
+        col_lower=_bounds(lower, -np.inf),
+        col_upper=_bounds(upper, np.inf),
         row_lower=np.where(sense == pulp.LpConstraintLE, -np.inf, rhs),
         row_upper=np.where(sense == pulp.LpConstraintGE, np.inf, rhs),
         start=start,
         index=index[kept],
         value=value[kept],
-        integer=np.fromiter((v.cat == pulp.LpInteger for v in variables), bool, len(variables))
-        if mip
-        else None,
+        integer=integer,
     )
-    return LpArrays(variables, constraints, arrays)
+
+
+@dataclass(frozen=True)
+class StatedLp:
+    """A minimisation stated before any PuLP object is made: its columns in the order they were
+    made, its rows in the order they were added, each row's coefficients by column with no
+    column twice.
+
+    :meth:`objects` makes its PuLP objects; :meth:`arrays` gives HiGHS the LP that
+    :func:`lp_arrays` collects from those objects, without them, so that HiGHS can solve while
+    they are made (:func:`solve_stated`). tests/test_handoff.py checks the two equal.
+    """
+
+    names: list[str]
+    """Each column's name, as given to PuLP."""
+    lower: list[float | None]
+    """Each column's lower bound, as given to PuLP (None for none)."""
+    upper: list[float | None]
+    integer: list[bool]
+    """Whether each column is integer."""
+    cost: "tuple[array[int], array[float]]"
+    """The objective: its columns and their costs."""
+    row_names: list[str]
+    lengths: "array[int]"
+    """How many columns each row has."""
+    index: "array[int]"
+    """The column of each entry, row after row (``lengths`` says where each row ends)."""
+    value: "array[float]"
+    """The coefficient of each entry."""
+    rhs: "array[float]"
+    sense: "array[int]"
+    """PuLP's sense of each row: ``pulp.LpConstraintLE``, ``GE`` or ``EQ``."""
+
+    @paused
+    def objects(self, lp: pulp.LpProblem, *, objective: bool) -> "Made":
+        """Make the variables and constraints in ``lp`` (and its objective, if ``objective``),
+        as a model built with PuLP's own calls makes them."""
+        kinds = (pulp.LpContinuous, pulp.LpInteger)
+        variables = [
+            lp.add_variable(name, low, up, kinds[flag])
+            for name, low, up, flag in zip(
+                self.names, self.lower, self.upper, self.integer, strict=True
+            )
+        ]
+        column = variables.__getitem__
+        index, value = self.cost
+        cost = pulp.LpAffineExpression(list(zip(map(column, index), value, strict=True)))
+        if objective:
+            lp.setObjective(cost)
+        constraints = []
+        end = 0
+        rows = zip(self.row_names, self.lengths, self.sense, self.rhs, strict=True)
+        for name, length, sense, rhs in rows:
+            start, end = end, end + length
+            terms = zip(map(column, self.index[start:end]), self.value[start:end], strict=True)
+            constraint = pulp.LpConstraint(pulp.LpAffineExpression(list(terms)), sense, name, rhs)
+            lp.addConstraint(constraint)
+            constraints.append(constraint)
+        return Made(variables, constraints, cost)
+
+    @paused
+    def arrays(self, *, mip: bool = True) -> tuple[HighsArrays, IntArray]:
+        """The LP as :func:`lp_arrays` collects it from :meth:`objects`, and each HiGHS column's
+        column here: PuLP's column order is every column in use (in a row or the objective),
+        sorted by the name PuLP gives it."""
+        objective = np.array(self.cost[0], np.int64)
+        index = np.array(self.index, np.int64)
+        # in the order PuLP first meets them (the rows, then the objective): its sort is stable
+        used, first = np.unique(np.concatenate([index, objective]), return_index=True)
+        used = used[np.argsort(first, kind="stable")].tolist()
+        names = [self.names[j].translate(pulp.LpElement.trans) for j in used]
+        order = np.array([used[k] for k in sorted(range(len(used)), key=names.__getitem__)])
+        order = order.astype(np.int64, copy=False)
+        column = np.zeros(len(self.names), np.int32)
+        column[order] = np.arange(len(order), dtype=np.int32)
+        cost = np.zeros(len(order))
+        cost[column[objective]] = np.array(self.cost[1], np.float64)
+        picked = order.tolist()
+        integer = np.array(self.integer, bool)[order] if mip else None
+        arrays = _assembled(
+            cost=cost,
+            offset=0.0,
+            lower=[self.lower[j] for j in picked],
+            upper=[self.upper[j] for j in picked],
+            integer=integer,
+            rows=(np.array(self.lengths, np.int64), column[index], np.array(self.value)),
+            constant=0.0 - np.array(self.rhs, np.float64),  # PuLP's constant: minus the rhs
+            sense=np.array(self.sense, np.int8),
+        )
+        return arrays, order
+
+
+@dataclass(frozen=True)
+class Made:
+    """The PuLP objects of a :class:`StatedLp`, in its order."""
+
+    variables: list[pulp.LpVariable]
+    constraints: list[pulp.LpConstraint]
+    cost: pulp.LpAffineExpression
+    """The objective."""
 
 
 SMALL_MATRIX_VALUE = 1e-12
@@ -320,6 +453,46 @@ def solve(lp: pulp.LpProblem, solver: pulp.HiGHS) -> int:
         lp.restoreObjective(was_none, dummy)
     lp.solver = solver
     return int(status)
+
+
+BACKGROUND_FROM = 10_000
+"""Matrix entries from which :func:`solve_stated` runs HiGHS in a background thread. Measured
+(docs/performance.md): on 1e3 variables (about 4,200 entries) the thread saves nothing, on the
+bundled file (about 400) it costs a few milliseconds, on 1e4 (about 42,000) it saves a fifth."""
+
+
+def solve_stated(stated: StatedLp, lp: pulp.LpProblem, solver: pulp.HiGHS) -> tuple[int, Made]:
+    """Solve ``stated`` with HiGHS while its PuLP objects are made in ``lp``, its objective
+    included: HiGHS takes :meth:`StatedLp.arrays` and runs in a background thread (its run
+    releases the GIL) while this one makes the objects; both are done on return. Below
+    :data:`BACKGROUND_FROM` entries HiGHS runs first, in this thread. PuLP's status code and the
+    objects, with the solution written into them as :func:`solve` writes it.
+
+    Raises:
+        pulp.PulpSolverError: HiGHS rejects the model (then nothing has been made).
+    """
+    arrays, order = stated.arrays(mip=solver.mip)
+    highs = passed(arrays, solver)
+    lp.solverModel = highs
+    lp.startClock()
+    background = len(arrays.value) >= BACKGROUND_FROM
+    thread = threading.Thread(target=highs.run, name="optiree-highs")
+    if background:
+        thread.start()
+    else:
+        highs.run()
+    try:
+        made = stated.objects(lp, objective=True)
+    finally:
+        if background:
+            thread.join()
+        lp.stopClock()
+    solved()
+    variables = [made.variables[j] for j in order.tolist()]
+    _number(variables, made.constraints)
+    status, _ = write_back(lp, LpArrays(variables, made.constraints, arrays), highs)
+    lp.solver = solver
+    return int(status), made
 
 
 # --- reading a solved LP back: what results ask of HiGHS (ranging, row activities) ---

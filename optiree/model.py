@@ -1,5 +1,10 @@
 """Prepared data -> the PuLP linear program (built here, never solved here).
 
+In two steps: :func:`state` states the LP as numbers (a :class:`Statement`: each variable a
+column number with its bounds, each row its coefficients by column, and what each stands for),
+then :meth:`Statement.objects` makes the PuLP model of it, an :class:`LpModel`; :func:`build`
+does both. Between them HiGHS can already take the numbers (:mod:`optiree.solve`).
+
 Variable and constraint names follow the formulation in docs/formulation.md:
 ``buy(s,m,t)`` (and ``tier(s,m,j,t)`` for price band j >= 2), ``feed(f,t)``, ``sub(k,t)``,
 ``stock(m,t)``, ``gap(m,t)`` and ``below(m,t)`` (a strategic stock's tonnes below its target
@@ -19,6 +24,7 @@ first period of each material whose demand to date exceeds all supply possible t
 import functools
 import itertools
 import math
+from array import array
 from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
@@ -27,6 +33,7 @@ import pulp
 
 from optiree.collector import paused
 from optiree.errors import ArgumentError
+from optiree.handoff import Made, StatedLp
 from optiree.prepare import FT, KT, MT, PATH_JOIN, SMT, Path, ProblemData, Segment
 from optiree.rules import Rule
 from optiree.schema import CoverRule, Problem
@@ -156,6 +163,8 @@ class LpModel:
 
 
 Terms = list[tuple[pulp.LpVariable, float]]
+Entries = list[tuple[int, float]]
+"""A sum as the builder states it: (column number, coefficient) pairs."""
 LE, GE = pulp.LpConstraintLE, pulp.LpConstraintGE
 _LOOSEST = {
     Rule.STAGE_MAX: (LE, 1.0),
@@ -170,30 +179,36 @@ def _name(kind: str, *index: str) -> str:
     return f"{kind}({','.join(index)})"
 
 
-def _expression(terms: Terms) -> pulp.LpAffineExpression:
-    """The sum of ``terms``, with the coefficients of a repeated variable added up (built from
-    the pairs alone, a repeated variable would keep only its last coefficient)."""
-    expression = pulp.LpAffineExpression(terms)
-    if len(expression) == len(terms):
-        return expression  # no variable repeats: the common case, without a Python loop
-    coefficients: dict[pulp.LpVariable, float] = {}
-    for variable, coefficient in terms:
-        coefficients[variable] = coefficients.get(variable, 0.0) + coefficient
-    return pulp.LpAffineExpression(list(coefficients.items()))
+def _coefficients(entries: "Entries") -> dict[int, float]:
+    """Each column's coefficient in the sum of ``entries``, in the order first met, the
+    coefficients of a repeated column added up (the pairs alone would keep its last)."""
+    coefficients = dict(entries)
+    if len(coefficients) == len(entries):
+        return coefficients  # no column repeats: the common case, without a Python loop
+    coefficients = {}
+    for column, coefficient in entries:
+        coefficients[column] = coefficients.get(column, 0.0) + coefficient
+    return coefficients
 
 
 class _Builder:
-    def __init__(self, data: ProblemData, lp: pulp.LpProblem | None, prefix: str) -> None:
+    def __init__(self, data: ProblemData, prefix: str) -> None:
         self.data = data
-        self.own_lp = lp is None
-        self.lp = lp if lp is not None else pulp.LpProblem(_lp_name(data.problem.name))
         self.prefix = prefix
-        self.rows: list[Row] = []
+        self.names: list[str] = []
+        self.lower: list[float | None] = []
+        self.upper: list[float | None] = []
+        self.integer: list[bool] = []
+        self.row_names: list[str] = []
+        self.lengths, self.index = array("q"), array("q")
+        self.value, self.rhs = array("d"), array("d")
+        self.sense = array("b")
+        self.rows: list[RowStatement] = []
         self.impossible: list[Impossible] = []
-        self.buy: dict[SMT, pulp.LpVariable] = {}
-        self.tier: dict[tuple[str, str, str, str], pulp.LpVariable] = {}
-        self.supply: dict[SMT, Terms] = {}
-        self.purchase_costs: Terms = []
+        self.buy: dict[SMT, int] = {}
+        self.tier: dict[tuple[str, str, str, str], int] = {}
+        self.supply: dict[SMT, Entries] = {}
+        self.purchase_costs: Entries = []
         """The cost of each ``buy`` and ``tier``: the objective's first terms."""
         self.purchases()
         self.build = self.builds()
@@ -210,15 +225,13 @@ class _Builder:
         self.waste = self.free("waste", data.disposal)
         self.shortfall = self.shortfalls()
         self.flow = self.flows()
-        self.supply_by_mt: dict[MT, list[tuple[str, Terms]]] = {}
+        self.supply_by_mt: dict[MT, list[tuple[str, Entries]]] = {}
         for cell, terms in self.arriving().items():
             self.supply_by_mt.setdefault(cell[1:], []).append((cell[0], terms))
         self.saved_by_mt = self.savings()
         self.units, self.use, self.qualified = self.integer_decisions()
         self.band = {
-            (s, m, str(j), t): self.lp.add_variable(
-                self.prefix + _name("band", s, m, str(j), t), 0, 1, "Integer"
-            )
+            (s, m, str(j), t): self.column(_name("band", s, m, str(j), t), 0, 1, integer=True)
             for (s, m, t), starts in data.discounts.items()
             for j in range(2, len(starts) + 1)
         }
@@ -226,19 +239,16 @@ class _Builder:
     def integer_decisions(
         self,
     ) -> tuple[
-        dict[tuple[str, str], pulp.LpVariable],
-        dict[SMT, pulp.LpVariable],
-        dict[str, pulp.LpVariable],
+        dict[tuple[str, str], int],
+        dict[SMT, int],
+        dict[str, int],
     ]:
         """Whole units of each lumpy option's builds, whether each cell with a minimum lot is
         bought, whether each source with a qualification cost is used: none for an LP."""
         d = self.data
         units = {
-            key: self.lp.add_variable(
-                self.prefix + _name("units", *key),
-                0,
-                math.floor(o.max_size / o.unit_size),
-                "Integer",
+            key: self.column(
+                _name("units", *key), 0, math.floor(o.max_size / o.unit_size), integer=True
             )
             for key in self.build
             for o in [d.option(key[0])]
@@ -246,20 +256,27 @@ class _Builder:
         }
         counted = {*d.max_suppliers, *d.min_suppliers}
         use = {
-            cell: self.lp.add_variable(self.prefix + _name("use", *cell), 0, 1, "Integer")
+            cell: self.column(_name("use", *cell), 0, 1, integer=True)
             for cell in self.supply
             if cell in d.min_lot or cell[1] in counted
         }
         qualified = {
-            s: self.lp.add_variable(self.prefix + _name("qualified", s), 0, 1, "Integer")
-            for s in d.qualification
+            s: self.column(_name("qualified", s), 0, 1, integer=True) for s in d.qualification
         }
         return units, use, qualified
 
-    def variable(self, kind: str, index: tuple[str, ...], ub: float | None) -> pulp.LpVariable:
-        return self.lp.add_variable(self.prefix + _name(kind, *index), 0, ub)
+    def column(self, name: str, lower: float, upper: float | None, *, integer: bool = False) -> int:
+        """A new column (a variable to be), named ``name`` after the prefix; its number."""
+        self.names.append(self.prefix + name)
+        self.lower.append(lower)
+        self.upper.append(upper)
+        self.integer.append(integer)
+        return len(self.names) - 1
 
-    def free(self, kind: str, materials: Iterable[str]) -> dict[MT, pulp.LpVariable]:
+    def variable(self, kind: str, index: tuple[str, ...], ub: float | None) -> int:
+        return self.column(_name(kind, *index), 0, ub)
+
+    def free(self, kind: str, materials: Iterable[str]) -> dict[MT, int]:
         """A variable with no upper bound for each of ``materials`` in every period."""
         cells = itertools.product(materials, self.data.periods)
         return {(m, t): self.variable(kind, (m, t), None) for m, t in cells}
@@ -285,7 +302,7 @@ class _Builder:
             self.supply[cell].append((tier, 1.0))
             self.purchase_costs.append((tier, band.price))
 
-    def builds(self) -> dict[tuple[str, str], pulp.LpVariable]:
+    def builds(self) -> dict[tuple[str, str], int]:
         """Yearly capacity of each option decided in each period it may be."""
         return {
             (o.id, t): self.variable("build", (o.id, t), o.max_size)
@@ -293,7 +310,7 @@ class _Builder:
             for t in o.decided
         }
 
-    def feeds(self) -> dict[FT, pulp.LpVariable]:
+    def feeds(self) -> dict[FT, int]:
         """Tonnes of each feed, whose yields its source delivers."""
         d = self.data
         feed = {
@@ -305,7 +322,7 @@ class _Builder:
                 self.supply.setdefault((d.feed_source[f], m, t), []).append((w, per_tonne))
         return feed
 
-    def flows(self) -> dict[tuple[str, str, str], pulp.LpVariable]:
+    def flows(self) -> dict[tuple[str, str, str], int]:
         """Tonnes entering each path through a facility, per material and period in which its
         source can deliver the material: (path label, material, period) -> variable."""
         return {
@@ -323,7 +340,7 @@ class _Builder:
             cells.setdefault(cell[0], []).append(cell)
         return cells
 
-    def arriving(self) -> dict[SMT, Terms]:
+    def arriving(self) -> dict[SMT, Entries]:
         """Tonnes of each (source, material, period) reaching the last stage: what it delivers
         for a source at the last stage, its paths' flows times their yields for one before."""
         staged = self.staged
@@ -339,12 +356,12 @@ class _Builder:
         """The sources before the last stage (their tonnes reach demand through facilities)."""
         return {path.source for path in self.data.routed}
 
-    def shortages(self) -> dict[MT, pulp.LpVariable]:
+    def shortages(self) -> dict[MT, int]:
         d = self.data
         cells = itertools.product(d.penalty, d.periods)
         return {mt: self.variable("short", mt, d.demand[mt]) for mt in cells if d.demand[mt] > 0}
 
-    def gaps(self) -> dict[MT, pulp.LpVariable]:
+    def gaps(self) -> dict[MT, int]:
         d = self.data
         return {
             (m, t): self.variable("gap", (m, t), None)
@@ -352,7 +369,7 @@ class _Builder:
             if m in d.below_cost and cover * d.demand[m, t] > 0
         }
 
-    def belows(self) -> dict[MT, pulp.LpVariable]:
+    def belows(self) -> dict[MT, int]:
         last = self.data.periods[-1]
         return {
             (m, t): self.variable("below", (m, t), None)
@@ -360,7 +377,7 @@ class _Builder:
             if t == last and (m, t) in self.short
         }
 
-    def sales(self) -> dict[MT, pulp.LpVariable]:
+    def sales(self) -> dict[MT, int]:
         """Selling at no price is free disposal: no variable needed."""
         d = self.data
         return {
@@ -369,7 +386,7 @@ class _Builder:
             if most > 0 and d.salvage[key] > 0
         }
 
-    def shortfalls(self) -> dict[tuple[str, str, str], pulp.LpVariable]:
+    def shortfalls(self) -> dict[tuple[str, str, str], int]:
         return {
             (row.contract, row.material, row.period): self.variable(
                 "shortfall", (row.contract, row.material, row.period), row.tonnes
@@ -378,9 +395,9 @@ class _Builder:
             if row.take_or_pay is not None and row.tonnes > 0
         }
 
-    def savings(self) -> dict[MT, Terms]:
+    def savings(self) -> dict[MT, Entries]:
         """Tonnes of each (material, period) substitutes save."""
-        saved_by_mt: dict[MT, Terms] = {}
+        saved_by_mt: dict[MT, Entries] = {}
         for (k, t), u in self.sub.items():
             for m, tonnes in self.data.saves[k].items():
                 if tonnes > 0:
@@ -389,7 +406,7 @@ class _Builder:
 
     def bought(
         self, m: str, t: str, countries: Collection[str] | None = None, *, without: bool = False
-    ) -> Terms:
+    ) -> Entries:
         """Tonnes of ``m`` delivered in ``t``: from every source, from ``countries`` only, or
         (``without``) from every source outside them."""
         d = self.data
@@ -400,7 +417,7 @@ class _Builder:
             for term in terms
         ]
 
-    def opening(self, m: str, t: str) -> tuple[Terms, float]:
+    def opening(self, m: str, t: str) -> tuple[Entries, float]:
         """Opening stock of (m, t) as (terms, constant): last closing stock, or the initial."""
         before = self.data.previous(t)
         if before is None:
@@ -411,7 +428,7 @@ class _Builder:
         self,
         rule: Rule,
         index: tuple[str, ...],
-        terms: Terms,
+        terms: Entries,
         sense: int,
         rhs: float,
         *,
@@ -421,12 +438,12 @@ class _Builder:
         shift: float = 0.0,
         per_point: float = 0.0,
         meaning: str = "",
-        share_of: tuple[Terms, Terms] | None = None,
+        share_of: tuple[Entries, Entries] | None = None,
     ) -> None:
         """Add a row; ``material`` defaults to the second last index, the period is the last."""
         name = _name(rule.value, *index)  # the row's name in tables; the LP's has the prefix
-        expression = _expression(terms)
-        if not expression:
+        coefficients = _coefficients(terms)
+        if not coefficients:
             holds = {
                 pulp.LpConstraintLE: rhs >= 0,
                 pulp.LpConstraintGE: rhs <= 0,
@@ -435,12 +452,17 @@ class _Builder:
             if holds[sense]:
                 return  # 0 <= rhs, 0 >= rhs or 0 == 0: it holds and cannot bind
             self.impossible.append(Impossible(name, meaning))
-        constraint = pulp.LpConstraint(expression, sense, self.prefix + name, rhs)
-        self.lp.addConstraint(constraint)
+        self.row_names.append(self.prefix + name)
+        self.lengths.append(len(coefficients))
+        self.index.extend(coefficients)
+        self.value.extend(coefficients.values())
+        self.rhs.append(rhs)
+        self.sense.append(sense)
         m = index[-2] if material is None else material
-        read = None if share_of is None else (_expression(share_of[0]), _expression(share_of[1]))
-        row = Row(name, rule, subject, m, index[-1], constraint, parameter, shift, per_point, read)
-        self.rows.append(row)
+        read = None if share_of is None else (share_of[0], share_of[1])
+        self.rows.append(
+            RowStatement(name, rule, subject, m, index[-1], parameter, shift, per_point, read)
+        )
 
     def objective(self) -> None:
         d = self.data
@@ -450,11 +472,9 @@ class _Builder:
         terms += self.stock_costs() + self.outlet_costs() + self.build_costs()
         terms += [(v, d.qualification[s]) for s, v in self.qualified.items()]
         terms += self.processing_costs()
-        self.cost = _expression(terms)
-        if self.own_lp:
-            self.lp.setObjective(self.cost)
+        self.cost = _coefficients(terms)
 
-    def outlet_costs(self) -> Terms:
+    def outlet_costs(self) -> Entries:
         """Shortage, sales (at minus their price), waste and take-or-pay shortfall."""
         d = self.data
         terms = [(v, d.penalty[m]) for (m, _), v in self.short.items()]
@@ -464,7 +484,7 @@ class _Builder:
         terms += [(v, prices[key] or 0.0) for key, v in self.shortfall.items()]
         return terms
 
-    def processing_costs(self) -> Terms:
+    def processing_costs(self) -> Entries:
         """Each facility's cost per tonne it takes in, along every path through it."""
         d = self.data
         paths = {path.label: path for path in d.routed}
@@ -475,7 +495,7 @@ class _Builder:
             for nodes in [path.nodes[1:]]
         ]
 
-    def build_costs(self) -> Terms:
+    def build_costs(self) -> Entries:
         """Capital when decided, and the operating cost of every period the build stands."""
         d = self.data
         return [
@@ -484,7 +504,7 @@ class _Builder:
             for o in [d.option(ident)]
         ]
 
-    def stock_costs(self) -> Terms:
+    def stock_costs(self) -> Entries:
         """Holding, and a strategic stock's tonnes below target (charged gap, and below at
         the end)."""
         d = self.data
@@ -509,17 +529,17 @@ class _Builder:
                     Rule.BALANCE, (m, t), terms, sense, d.demand[m, t] - initial, shift=initial
                 )
 
-    def outgoing(self, m: str, t: str) -> Terms:
+    def outgoing(self, m: str, t: str) -> Entries:
         """Variables in the balance row besides purchases and substitution, with their sign:
         shortage, closing stock, sales and waste."""
         outlets = [(self.short, 1.0), (self.stock, -1.0), (self.sell, -1.0), (self.waste, -1.0)]
         return [(v[m, t], sign) for v, sign in outlets if (m, t) in v]
 
-    def saved(self, m: str, t: str) -> Terms:
+    def saved(self, m: str, t: str) -> Entries:
         """Tonnes of m substitutes save in t."""
         return self.saved_by_mt.get((m, t), [])
 
-    def delivered(self, cells: Iterable[SMT]) -> Terms:
+    def delivered(self, cells: Iterable[SMT]) -> Entries:
         """Tonnes delivered in ``cells`` (source, material, period)."""
         return [term for cell in cells for term in self.supply.get(cell, [])]
 
@@ -593,7 +613,7 @@ class _Builder:
                         share_of=self.group_read(c, m, t),
                     )
 
-    def group_read(self, c: str, m: str, t: str) -> tuple[Terms, Terms] | None:
+    def group_read(self, c: str, m: str, t: str) -> tuple[Entries, Entries] | None:
         """A group's max_share row is read from (its countries' tonnes, all tonnes), as a
         stage rule's; None for a country's (read off the shares table)."""
         if c not in self.data.problem.country_groups:
@@ -601,8 +621,8 @@ class _Builder:
         return self.bought(m, t, self.data.problem.members(c)), self.bought(m, t)
 
     def share_terms(
-        self, c: str, share: float, sellers: list[tuple[str, Terms]]
-    ) -> tuple[Terms, Terms]:
+        self, c: str, share: float, sellers: list[tuple[str, Entries]]
+    ) -> tuple[Entries, Entries]:
         """Tonnes from c less share x all tonnes: a - share x a for c's terms (first), -share x
         a for the others'."""
         country, members = self.data.country, self.data.problem.members(c)
@@ -635,7 +655,7 @@ class _Builder:
                         f"{initial:g} t of stock is there and nothing else can supply",
                     )
 
-    def without(self, rule: CoverRule, m: str, t: str) -> Terms:
+    def without(self, rule: CoverRule, m: str, t: str) -> Entries:
         """Tonnes of (m, t) delivered without the rule's country: from its other sources, or
         with a stage, down the paths that have no node of the country at that stage."""
         members = self.data.problem.members(rule.who)
@@ -663,9 +683,9 @@ class _Builder:
                     per_point=0.01 * d.demand[m, t],
                 )
 
-    def held(self, m: str, t: str) -> Terms:
+    def held(self, m: str, t: str) -> Entries:
         """Closing stock, and for a strategic stock its charged gap and shortage."""
-        terms: Terms = [(self.stock[m, t], 1.0)]
+        terms: Entries = [(self.stock[m, t], 1.0)]
         if (m, t) in self.gap:
             terms += [(v[m, t], 1.0) for v in (self.gap, self.short) if (m, t) in v]
         return terms
@@ -721,7 +741,7 @@ class _Builder:
 
     def chain(self) -> None:
         """What a source before the last stage delivers is sent down its paths, all of it."""
-        by_cell: dict[SMT, Terms] = {}
+        by_cell: dict[SMT, Entries] = {}
         for (label, m, t), v in self.flow.items():
             by_cell.setdefault((label.split(PATH_JOIN)[0], m, t), []).append((v, 1.0))
         for (s, m, t), flows in by_cell.items():
@@ -738,7 +758,7 @@ class _Builder:
                 Rule.FACILITY, (f, t), terms, pulp.LpConstraintLE, most, subject=f, material=""
             )
 
-    def taken_in(self, facility: str | None, cells: Iterable[MT]) -> Terms:
+    def taken_in(self, facility: str | None, cells: Iterable[MT]) -> Entries:
         """What ``facility`` takes in of ``cells`` (material, period): every path through it
         (none without a facility)."""
         cells = list(cells)
@@ -773,11 +793,11 @@ class _Builder:
 
     def at_stage(
         self, stage: str, cell: MT, counts: Callable[[Path, int], bool], value: bool
-    ) -> tuple[Terms, Terms]:
+    ) -> tuple[Entries, Entries]:
         """(terms the rule counts, all terms) of ``stage`` in ``cell``: every path's tonnes
         (or value) at its node there."""
-        own: Terms = []
-        total: Terms = []
+        own: Entries = []
+        total: Entries = []
         for path, entered in self.entering.get(cell, []):
             j = self.data.node_at(path.stages[0], stage)
             weight = self.data.weight(path, j, cell, value)
@@ -790,7 +810,7 @@ class _Builder:
         self,
         rule: Rule,
         index: tuple[str, ...],
-        read: tuple[Terms, Terms],
+        read: tuple[Entries, Entries],
         share: float,
         ident: str,
     ) -> None:
@@ -803,10 +823,10 @@ class _Builder:
         self.add(rule, index, terms, sense, 0.0, subject=ident, parameter=share, share_of=read)
 
     @functools.cached_property
-    def entering(self) -> dict[MT, list[tuple[Path, Terms]]]:
+    def entering(self) -> dict[MT, list[tuple[Path, Entries]]]:
         """(material, period) -> every path with the tonnes entering it: its flow, or what
         its source delivers for a source at the last stage."""
-        found: dict[MT, list[tuple[Path, Terms]]] = {}
+        found: dict[MT, list[tuple[Path, Entries]]] = {}
         for path in self.data.paths:
             for s, m, t in self.by_source.get(path.source, []):
                 key = (path.label, m, t)
@@ -818,11 +838,11 @@ class _Builder:
         """Use grows by at most max_increase + max_growth x the use of the period before."""
         d = self.data
         for k, (increase, growth, initial) in d.ramp.items():
-            before: pulp.LpVariable | None = None
+            before: int | None = None
             for i, t in enumerate(d.periods):
                 u = self.sub.get((k, t))
                 if u is not None:
-                    terms: Terms = [(u, 1.0)]
+                    terms: Entries = [(u, 1.0)]
                     if before is not None:
                         terms.append((before, -(1 + growth)))
                     most = increase + ((1 + growth) * initial if i == 0 else 0.0)
@@ -849,12 +869,12 @@ class _Builder:
                 per_point=0.01 * d.demand[m, t],
             )
 
-    def serving(self, builds: Iterable[tuple[str, str]]) -> Terms:
+    def serving(self, builds: Iterable[tuple[str, str]]) -> Entries:
         """Minus the capacity per period ``builds`` add (to move to a row's left-hand side)."""
         d = self.data
         return [(self.build[key], -d.option(key[0]).per_period) for key in builds]
 
-    def most(self, rule: Rule, index: tuple[str, str], terms: Terms, limit: float) -> None:
+    def most(self, rule: Rule, index: tuple[str, str], terms: Entries, limit: float) -> None:
         """A ``<=`` row of no material on (subject, period) ``index``."""
         self.add(rule, index, terms, pulp.LpConstraintLE, limit, subject=index[0], material="")
 
@@ -862,7 +882,7 @@ class _Builder:
         """Tonnes (units) used at most the capacity there was plus the new capacity serving."""
         d = self.data
         for (s, m, t), builds in d.new_supply.items():
-            terms: Terms = [(self.buy[s, m, t], 1.0), *self.serving(builds)]
+            terms: Entries = [(self.buy[s, m, t], 1.0), *self.serving(builds)]
             width = d.segments[s, m, t][0].width
             self.add(Rule.CAPACITY, (s, m, t), terms, pulp.LpConstraintLE, width, subject=s)
         for (k, t), builds in d.new_units.items():
@@ -966,7 +986,7 @@ class _Builder:
                 material="",
             )
 
-    def band_tonnes(self, s: str, m: str, j: int, t: str) -> pulp.LpVariable:
+    def band_tonnes(self, s: str, m: str, j: int, t: str) -> int:
         """The tonnes bought in band ``j`` (from 1) of (s, m, t)."""
         return self.buy[s, m, t] if j == 1 else self.tier[s, m, str(j), t]
 
@@ -995,31 +1015,117 @@ class _Builder:
             terms = [(self.band_tonnes(s, m, 1, t), 1.0), *others]
             self.add(Rule.DISCOUNT, (s, m, t), terms, pulp.LpConstraintLE, first, subject=s)
 
-    def model(self) -> LpModel:
+    def statement(self) -> "Statement":
+        stated = StatedLp(
+            self.names,
+            self.lower,
+            self.upper,
+            self.integer,
+            (array("q", self.cost), array("d", self.cost.values())),
+            self.row_names,
+            self.lengths,
+            self.index,
+            self.value,
+            self.rhs,
+            self.sense,
+        )
+        columns: dict[str, dict[Any, int]] = {
+            "buy": self.buy,
+            "tier": self.tier,
+            "feed": self.feed,
+            "sub": self.sub,
+            "stock": self.stock,
+            "gap": self.gap,
+            "below": self.below,
+            "short": self.short,
+            "sell": self.sell,
+            "waste": self.waste,
+            "shortfall": self.shortfall,
+            "build": self.build,
+            "units": self.units,
+            "use": self.use,
+            "qualified": self.qualified,
+            "band": self.band,
+            "flow": self.flow,
+        }
+        return Statement(
+            self.data, stated, columns, self.supply, tuple(self.rows), tuple(self.impossible)
+        )
+
+
+class RowStatement(NamedTuple):
+    """A row as :func:`state` states it: a :class:`Row` before its constraint is made, the two
+    sums of a share row by column number."""
+
+    name: str
+    rule: Rule
+    subject: str
+    material: str
+    period: str
+    parameter: float | None
+    shift: float
+    per_point: float
+    share_of: tuple[Entries, Entries] | None
+
+
+@dataclass(frozen=True)
+class Statement:
+    """The LP of a problem stated as numbers (:func:`state`): the LP itself, and what its
+    columns and rows stand for. :meth:`objects` makes the PuLP model of it, an :class:`LpModel`."""
+
+    data: ProblemData
+    lp: StatedLp
+    columns: dict[str, dict[Any, int]]
+    """Each of :class:`LpModel`'s maps of variables (``buy``, ``stock``...) by field name, to
+    column numbers."""
+    supply: dict[SMT, Entries]
+    rows: tuple[RowStatement, ...]
+    """What each of the LP's rows stands for, in its order."""
+    impossible: tuple[Impossible, ...]
+
+    def new_lp(self) -> pulp.LpProblem:
+        """An empty PuLP problem named after the problem."""
+        return pulp.LpProblem(_lp_name(self.data.problem.name))
+
+    def objects(self, lp: pulp.LpProblem | None = None) -> LpModel:
+        """The PuLP model, in a problem of its own or, with ``lp``, added to that problem
+        (whose objective stays: see :func:`build`)."""
+        target = self.new_lp() if lp is None else lp
+        return self.model(target, self.lp.objects(target, objective=lp is None))
+
+    @paused
+    def model(self, lp: pulp.LpProblem, made: Made) -> LpModel:
+        """The :class:`LpModel` of ``made``, this statement's PuLP objects in ``lp``."""
+        variables = made.variables
+
+        def sum_of(entries: Entries) -> pulp.LpAffineExpression:
+            pairs = _coefficients(entries).items()
+            return pulp.LpAffineExpression([(variables[j], a) for j, a in pairs])
+
+        rows = tuple(
+            Row(
+                *row[:5],
+                constraint,
+                *row[5:8],
+                None if read is None else (sum_of(read[0]), sum_of(read[1])),
+            )
+            for row, constraint in zip(self.rows, made.constraints, strict=True)
+            for read in [row.share_of]
+        )
+        supply = {
+            cell: [(variables[j], a) for j, a in terms] for cell, terms in self.supply.items()
+        }
         return LpModel(
             self.data,
-            self.lp,
-            self.buy,
-            self.tier,
-            self.feed,
-            self.sub,
-            self.stock,
-            self.gap,
-            self.below,
-            self.short,
-            self.sell,
-            self.waste,
-            self.shortfall,
-            self.supply,
-            tuple(self.rows),
-            tuple(self.impossible),
-            self.cost,
-            self.build,
-            self.units,
-            self.use,
-            self.qualified,
-            self.band,
-            self.flow,
+            lp,
+            supply=supply,
+            rows=rows,
+            impossible=self.impossible,
+            objective=made.cost,
+            **{
+                name: {key: variables[j] for key, j in found.items()}
+                for name, found in self.columns.items()
+            },
         )
 
 
@@ -1047,16 +1153,10 @@ def _lp_name(name: str) -> str:
 
 
 @paused
-def build(data: ProblemData, lp: pulp.LpProblem | None = None, prefix: str = "") -> LpModel:
-    """Build the LP of ``data``: variables with their bounds, the objective and every row.
-
-    With ``lp``, the variables and rows are added to that problem (which keeps its own
-    objective: ``LpModel.objective`` is this model's cost, to weigh into it), their names
-    starting with ``prefix``: several scenarios can then share one LP. The duals of such a
-    shared LP are those of the whole (weighted by the objective's coefficients), so read a
-    scenario's shadow prices from a model of its own, not with ``optimal_result`` on this one.
-    """
-    builder = _Builder(data, lp, prefix)
+def state(data: ProblemData, prefix: str = "") -> "Statement":
+    """State the LP of ``data`` as numbers, before any PuLP object: its columns with their
+    bounds, the objective and every row (:meth:`Statement.objects` makes the PuLP model)."""
+    builder = _Builder(data, prefix)
     builder.objective()
     builder.supply_gaps()
     builder.balance()
@@ -1083,7 +1183,19 @@ def build(data: ProblemData, lp: pulp.LpProblem | None = None, prefix: str = "")
     builder.qualification()
     builder.suppliers()
     builder.discounts()
-    return builder.model()
+    return builder.statement()
+
+
+def build(data: ProblemData, lp: pulp.LpProblem | None = None, prefix: str = "") -> LpModel:
+    """Build the LP of ``data``: variables with their bounds, the objective and every row.
+
+    With ``lp``, the variables and rows are added to that problem (which keeps its own
+    objective: ``LpModel.objective`` is this model's cost, to weigh into it), their names
+    starting with ``prefix``: several scenarios can then share one LP. The duals of such a
+    shared LP are those of the whole (weighted by the objective's coefficients), so read a
+    scenario's shadow prices from a model of its own, not with ``optimal_result`` on this one.
+    """
+    return state(data, prefix).objects(lp)
 
 
 # -- the input number behind each rule's rows -----------------------------------------------------

@@ -1,7 +1,10 @@
-"""The solve pipeline: prepare -> build -> run the solver -> read the result.
+"""The solve pipeline: prepare -> state -> make the PuLP model and run the solver -> read the
+result.
 
-Each step is a function of its own (:func:`optiree.prepare.prepare`, :func:`optiree.model.build`,
-:func:`run_solver`, :func:`optiree.results.optimal_result`); :func:`solve` chains them.
+Each step is a function of its own (:func:`optiree.prepare.prepare`, :func:`optiree.model.state`,
+:func:`made_and_run`, :func:`optiree.results.optimal_result`); :func:`solve` chains them. With
+HiGHS, the solver runs on the stated LP while the PuLP model of it is made; :func:`run_solver`
+solves a model already made (:func:`optiree.model.build`).
 """
 
 import math
@@ -11,9 +14,9 @@ from typing import Any
 import pulp
 
 from optiree import arguments
-from optiree.handoff import mip_bound, solved
+from optiree.handoff import mip_bound, solve_stated, solved
 from optiree.handoff import solve as solve_with_highs
-from optiree.model import LpModel, build
+from optiree.model import LpModel, Statement, state
 from optiree.prepare import prepare
 from optiree.results import FIXED_DUALS, Result, Status, optimal_result
 from optiree.schema import LARGEST, Problem
@@ -46,10 +49,37 @@ def run_solver(model: LpModel, solver: pulp.LpSolver) -> tuple[Status, str]:
         code = _run(model.lp, solver)
     except pulp.PulpSolverError as error:
         return Status.ERROR, _with_cause(f"the solver failed: {error}", model.lp)
-    status, message = _outcome(code, model.lp.sol_status, solver.timeLimit)
+    return _ended(model.lp, code, solver)
+
+
+def _ended(lp: pulp.LpProblem, code: int, solver: pulp.LpSolver) -> tuple[Status, str]:
+    """How the run that left PuLP's ``code`` in ``lp`` ended, in words."""
+    status, message = _outcome(code, lp.sol_status, solver.timeLimit)
     if status is Status.ERROR:
-        return status, _with_cause(message, model.lp)
+        return status, _with_cause(message, lp)
     return status, message
+
+
+def made_and_run(statement: Statement, solver: pulp.LpSolver) -> tuple[LpModel, Status, str]:
+    """Make the PuLP model of ``statement`` and solve it in place (:func:`run_solver`).
+
+    With HiGHS, HiGHS takes the statement's arrays and solves while the PuLP objects are made
+    (:func:`optiree.handoff.solve_stated`): the same LP, in the same order, as the hand-off of
+    the finished model gives it (tests/test_handoff.py), so the same solution. A problem found
+    infeasible before solving, or with nothing to minimise, is made first and run as usual, as
+    is one HiGHS rejects (whose error is then reported with its cause).
+    """
+    if isinstance(solver, pulp.HiGHS) and statement.lp.cost[0] and not statement.impossible:
+        lp = statement.new_lp()
+        try:
+            code, made = solve_stated(statement.lp, lp, solver)
+        except pulp.PulpSolverError:
+            pass
+        else:
+            model = statement.model(lp, made)
+            return model, *_ended(lp, code, solver)
+    model = statement.objects()
+    return model, *run_solver(model, solver)
 
 
 def _run(lp: pulp.LpProblem, solver: pulp.LpSolver) -> int:
@@ -162,15 +192,18 @@ def _mip_figures(model: LpModel) -> dict[str, float | str | None]:
     return {"best_bound": bound, "mip_gap": gap, "duals_of": FIXED_DUALS}
 
 
-def _solved(model: LpModel, pulp_solver: pulp.LpSolver) -> tuple[Status, str, dict[str, Any]]:
-    """Run the solver; for a MILP solved to optimality, fix its integer decisions and solve the
-    LP left for the duals. The status, the message and a MILP's figures."""
-    status, message = run_solver(model, pulp_solver)
+def _solved(
+    statement: Statement, pulp_solver: pulp.LpSolver
+) -> tuple[LpModel, Status, str, dict[str, Any]]:
+    """Make the model and run the solver; for a MILP solved to optimality, fix its integer
+    decisions and solve the LP left for the duals. The model, the status, the message and a
+    MILP's figures."""
+    model, status, message = made_and_run(statement, pulp_solver)
     figures = _mip_figures(model) if model.integers and _has_plan(model) else {}
     if status is Status.OPTIMAL and figures:
         status, message = fix_integers(model, pulp_solver)
         message += f"; shadow prices are the duals of {FIXED_DUALS}"
-    return status, message, figures
+    return model, status, message, figures
 
 
 def _with(result: Result, figures: dict[str, Any]) -> Result:
@@ -207,8 +240,7 @@ def solve(
     arguments.boolean(log, "log")
     pulp_solver = solver_for(solver, time_limit, log=log)
     name = name_of(solver)
-    model = build(prepare(problem))
-    status, message, figures = _solved(model, pulp_solver)
+    model, status, message, figures = _solved(state(prepare(problem)), pulp_solver)
     if status is Status.OPTIMAL:
         return _with(optimal_result(model, name, status, message), figures)
     if status is Status.TIME_LIMIT and _has_plan(model):

@@ -13,7 +13,9 @@ import math
 import os
 import tempfile
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import highspy
 import numpy as np
@@ -25,13 +27,20 @@ from hypothesis import strategies as st
 import optiree
 from optiree import Problem, handoff
 from optiree.disruption.sweep import random_scenarios, sweep
-from optiree.model import LpModel, build
+from optiree.model import LpModel, build, state
 from optiree.prepare import prepare
 from optiree.results import optimal_result
 from optiree.schema import Scenario
-from optiree.solve import solver_for
+from optiree.solve import made_and_run, run_solver, solver_for
 from tests.samples import JAPAN, two_country
-from tests.strategies import problems, supply_problems
+from tests.strategies import (
+    discount_problems,
+    integer_problems,
+    investment_problems,
+    plant_investment_problems,
+    problems,
+    supply_problems,
+)
 
 RELATIVE = 1e-6
 """Relative tolerance between solvers (CBC stops at its own tolerances)."""
@@ -388,3 +397,63 @@ def test_the_japan_lp_handed_over_is_the_lp_pulp_writes() -> None:
     _mps_check(japan)
     for scenario in japan.scenarios:
         _mps_check(optiree.apply(japan, scenario))
+
+
+def _bits(array: Any) -> tuple[str, tuple[int, ...], bytes]:
+    """An array's type, shape and bytes: equal only if every number is the same, bit for bit
+    (0.0 and -0.0 differ)."""
+    return str(array.dtype), array.shape, array.tobytes()
+
+
+def _stated_check(problem: Problem) -> None:
+    """Issue 16's stretch route: HiGHS takes the arrays a statement gives before any PuLP
+    object (:meth:`StatedLp.arrays`), and they are, bit for bit and column for column, what the
+    hand-off collects from the PuLP model made of it (:func:`handoff.lp_arrays`); and solving
+    either way writes the same numbers into the PuLP objects."""
+    statement = state(prepare(problem))
+    for mip in (True, False):
+        lp = statement.new_lp()
+        made = statement.lp.objects(lp, objective=True)
+        stated, order = statement.lp.arrays(mip=mip)
+        collected = handoff.lp_arrays(lp, mip=mip)
+        assert all(
+            made.variables[j] is v for j, v in zip(order.tolist(), collected.variables, strict=True)
+        )
+        assert [c.name for c in made.constraints] == [c.name for c in collected.constraints]
+        for name in ("cost", "col_lower", "col_upper", "row_lower", "row_upper", "start", "index"):
+            assert _bits(getattr(stated, name)) == _bits(getattr(collected.highs, name)), name
+        assert _bits(stated.value) == _bits(collected.highs.value)
+        assert stated.offset == collected.highs.offset
+        integer = (stated.integer, collected.highs.integer)
+        assert integer == (None, None) if not mip else _bits(integer[0]) == _bits(integer[1])
+    if statement.impossible or not statement.lp.cost[0]:
+        return  # made first and run as usual (made_and_run)
+    one_by_one = statement.objects()
+    status = run_solver(one_by_one, solver_for("highs"))[0]
+    for background in (0, math.inf):  # HiGHS in a background thread, and first in this one
+        with mock.patch.object(handoff, "BACKGROUND_FROM", background):
+            at_once, stated_status, _ = made_and_run(statement, solver_for("highs"))
+        assert stated_status == status
+        assert _solution(at_once.lp) == _solution(one_by_one.lp)
+
+
+@given(
+    st.one_of(
+        problems(),
+        supply_problems(),
+        investment_problems(),
+        plant_investment_problems(),
+        integer_problems(),
+        discount_problems(),
+    )
+)
+def test_the_stated_lp_is_the_lp_handed_over(problem: Problem) -> None:
+    _stated_check(problem)
+
+
+@pytest.mark.parametrize("path", sorted(JAPAN.parent.glob("*.yaml")), ids=lambda path: path.stem)
+def test_the_stated_lp_of_each_example_is_the_lp_handed_over(path: Path) -> None:
+    problem = optiree.load_problem(path)
+    _stated_check(problem)
+    for scenario in problem.scenarios:
+        _stated_check(optiree.apply(problem, scenario))
