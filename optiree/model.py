@@ -1089,13 +1089,23 @@ class Statement:
 
     def objects(self, lp: pulp.LpProblem | None = None) -> LpModel:
         """The PuLP model, in a problem of its own or, with ``lp``, added to that problem
-        (whose objective stays: see :func:`build`)."""
+        (whose objective stays: see :func:`build`); once (:meth:`model`)."""
         target = self.new_lp() if lp is None else lp
         return self.model(target, self.lp.objects(target, objective=lp is None))
 
     @paused
     def model(self, lp: pulp.LpProblem, made: Made) -> LpModel:
-        """The :class:`LpModel` of ``made``, this statement's PuLP objects in ``lp``."""
+        """The :class:`LpModel` of ``made``, this statement's PuLP objects in ``lp``.
+
+        The statement's maps of columns and its supply become the model's, their column numbers
+        turned into variables in place, so that a large model is not held twice: a statement
+        makes one model (:func:`state` the problem again for another).
+
+        Raises:
+            ArgumentError: this statement has made its model already.
+        """
+        if not self.columns:
+            raise ArgumentError("this statement has made its model already: state it again")
         variables = made.variables
 
         def sum_of(entries: Entries) -> pulp.LpAffineExpression:
@@ -1112,9 +1122,14 @@ class Statement:
             for row, constraint in zip(self.rows, made.constraints, strict=True)
             for read in [row.share_of]
         )
-        supply = {
-            cell: [(variables[j], a) for j, a in terms] for cell, terms in self.supply.items()
-        }
+        maps = {}
+        while self.columns:
+            name, found = self.columns.popitem()
+            maps[name] = {key: variables[j] for key, j in found.items()}
+            del found  # its numbers go as its variables come
+        supply: dict[SMT, Any] = self.supply
+        for terms in supply.values():
+            terms[:] = [(variables[j], a) for j, a in terms]
         return LpModel(
             self.data,
             lp,
@@ -1122,10 +1137,7 @@ class Statement:
             rows=rows,
             impossible=self.impossible,
             objective=made.cost,
-            **{
-                name: {key: variables[j] for key, j in found.items()}
-                for name, found in self.columns.items()
-            },
+            **maps,
         )
 
 

@@ -27,6 +27,7 @@ from hypothesis import strategies as st
 import optiree
 from optiree import Problem, handoff
 from optiree.disruption.sweep import random_scenarios, sweep
+from optiree.errors import ArgumentError
 from optiree.model import LpModel, build, state
 from optiree.prepare import prepare
 from optiree.results import optimal_result
@@ -410,7 +411,8 @@ def _stated_check(problem: Problem) -> None:
     object (:meth:`StatedLp.arrays`), and they are, bit for bit and column for column, what the
     hand-off collects from the PuLP model made of it (:func:`handoff.lp_arrays`); and solving
     either way writes the same numbers into the PuLP objects."""
-    statement = state(prepare(problem))
+    data = prepare(problem)
+    statement = state(data)
     for mip in (True, False):
         lp = statement.new_lp()
         made = statement.lp.objects(lp, objective=True)
@@ -428,11 +430,11 @@ def _stated_check(problem: Problem) -> None:
         assert integer == (None, None) if not mip else _bits(integer[0]) == _bits(integer[1])
     if statement.impossible or not statement.lp.cost[0]:
         return  # made first and run as usual (made_and_run)
-    one_by_one = statement.objects()
+    one_by_one = state(data).objects()
     status = run_solver(one_by_one, solver_for("highs"))[0]
     for background in (0, math.inf):  # HiGHS in a background thread, and first in this one
         with mock.patch.object(handoff, "BACKGROUND_FROM", background):
-            at_once, stated_status, _ = made_and_run(statement, solver_for("highs"))
+            at_once, stated_status, _ = made_and_run(state(data), solver_for("highs"))
         assert stated_status == status
         assert _solution(at_once.lp) == _solution(one_by_one.lp)
 
@@ -457,3 +459,15 @@ def test_the_stated_lp_of_each_example_is_the_lp_handed_over(path: Path) -> None
     _stated_check(problem)
     for scenario in problem.scenarios:
         _stated_check(optiree.apply(problem, scenario))
+
+
+def test_a_statement_makes_one_model() -> None:
+    """Its column numbers become the model's variables in place: a second model is refused
+    with a clear error, and the problem stated again makes one."""
+    data = prepare(optiree.load_problem(JAPAN))
+    statement = state(data)
+    first = statement.objects()
+    with pytest.raises(ArgumentError, match="made its model already"):
+        statement.objects()
+    second = state(data).objects()
+    assert [v.name for v in first.lp.variables()] == [v.name for v in second.lp.variables()]
