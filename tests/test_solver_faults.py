@@ -8,6 +8,9 @@ import pytest
 
 import optiree
 from optiree import Problem, SolverError
+from optiree.handoff import Made, StatedLp
+from optiree.model import Statement
+from optiree.prepare import ProblemData
 from optiree.solve import SolverName
 from tests.samples import two_country
 
@@ -28,11 +31,28 @@ def test_a_missing_solver_says_what_to_install(
         optiree.solve(PROBLEM, solver)
 
 
+def _run_ends(monkeypatch: pytest.MonkeyPatch, code: int, found: int) -> None:
+    """HiGHS's run, on either route (the PuLP model made first, or made while HiGHS solves the
+    stated LP), ends with PuLP's ``code`` and solution status ``found``."""
+
+    def made_first(lp: pulp.LpProblem, solver: pulp.LpSolver) -> int:
+        lp.sol_status = found
+        return code
+
+    def stated(stated: StatedLp, lp: pulp.LpProblem, solver: pulp.LpSolver) -> tuple[int, Made]:
+        made = stated.objects(lp, objective=True)
+        return made_first(lp, solver), made
+
+    monkeypatch.setattr(solve_module, "solve_with_highs", made_first)
+    monkeypatch.setattr(solve_module, "solve_stated", stated)
+
+
 def test_a_solver_crash_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
-    def crash(lp: pulp.LpProblem, solver: pulp.LpSolver) -> int:
+    def crash(*args: object) -> int:
         raise pulp.PulpSolverError("HiGHS stopped: out of memory")
 
     monkeypatch.setattr(solve_module, "solve_with_highs", crash)
+    monkeypatch.setattr(solve_module, "solve_stated", crash)
     result = optiree.solve(PROBLEM)
     assert result.status == "error"
     assert "out of memory" in result.message
@@ -40,11 +60,7 @@ def test_a_solver_crash_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def test_a_status_pulp_does_not_map_is_reported(monkeypatch: pytest.MonkeyPatch) -> None:
-    def odd(lp: pulp.LpProblem, solver: pulp.LpSolver) -> int:
-        lp.sol_status = pulp.LpSolutionNoSolutionFound
-        return pulp.LpStatusUndefined
-
-    monkeypatch.setattr(solve_module, "solve_with_highs", odd)
+    _run_ends(monkeypatch, pulp.LpStatusUndefined, pulp.LpSolutionNoSolutionFound)
     result = optiree.solve(PROBLEM)
     assert result.status == "error"
     assert "Undefined" in result.message
@@ -54,10 +70,7 @@ def test_not_solved_says_what_to_try(monkeypatch: pytest.MonkeyPatch) -> None:
     """Issue 15: a run that ended "Not Solved" gave no cause; with every number in range the
     message says so, with the largest, and what to try."""
 
-    def unsolved(lp: pulp.LpProblem, solver: pulp.LpSolver) -> int:
-        return pulp.LpStatusNotSolved
-
-    monkeypatch.setattr(solve_module, "solve_with_highs", unsolved)
+    _run_ends(monkeypatch, pulp.LpStatusNotSolved, pulp.LpSolutionNoSolutionFound)
     result = optiree.solve(PROBLEM)
     assert result.status == "error"
     assert result.message == (
@@ -71,15 +84,18 @@ def test_not_solved_says_what_to_try(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_a_number_past_the_solvers_range_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
     """A coefficient no validated input can make (validation holds every product to LARGEST):
     HiGHS rejects the model, and the message names the number and where it is."""
-    build = solve_module.build
+    state = solve_module.state
 
-    def doctored(problem: object) -> object:
-        model = build(problem)
-        row = model.lp.get_constraint_by_name("balance(Dy,P1)").expr
-        row[next(v for v in row if v.name == "buy(china,Dy,P1)")] = 1e16
-        return model
+    def doctored(data: ProblemData) -> Statement:
+        statement = state(data)
+        stated = statement.lp
+        row = stated.row_names.index("balance(Dy,P1)")
+        start = sum(stated.lengths[:row])
+        columns = list(stated.index[start : start + stated.lengths[row]])
+        stated.value[start + columns.index(stated.names.index("buy(china,Dy,P1)"))] = 1e16
+        return statement
 
-    monkeypatch.setattr(solve_module, "build", doctored)
+    monkeypatch.setattr(solve_module, "state", doctored)
     result = optiree.solve(PROBLEM)
     assert result.status == "error"
     assert result.message.startswith("the solver failed: HiGHS rejected the model")

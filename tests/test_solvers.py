@@ -109,7 +109,7 @@ def _chosen(name: str) -> pulp.LpSolver | SolverError:
 def test_an_unknown_name_says_the_choices_before_any_work(
     name: Any, words: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(sys.modules["optiree.solve"], "build", _no_work)
+    monkeypatch.setattr(sys.modules["optiree.solve"], "state", _no_work)
     with pytest.raises(SolverChoiceError, match=words):
         optiree.solve(Problem.model_validate(two_country()), solver=name)
 
@@ -120,7 +120,7 @@ def _no_work(*args: Any, **kwargs: Any) -> Any:
 
 def test_a_solver_not_installed_says_how_to_install_it(monkeypatch: pytest.MonkeyPatch) -> None:
     assert not pulp.GUROBI_CMD(msg=False).available()
-    monkeypatch.setattr(sys.modules["optiree.solve"], "build", _no_work)
+    monkeypatch.setattr(sys.modules["optiree.solve"], "state", _no_work)
     problem = Problem.model_validate(two_country())
     with pytest.raises(SolverError, match="GUROBI_CMD is not available: install") as raised:
         optiree.solve(problem, solver="GUROBI_CMD")

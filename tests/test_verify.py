@@ -15,7 +15,7 @@ import pytest
 import optiree
 from optiree import Problem, Status
 from optiree.columns import from_records
-from optiree.model import LpModel, _Builder
+from optiree.model import LpModel, Statement, _Builder
 from optiree.prepare import prepare
 from optiree.solve import SolverName
 from optiree.verify import TOLERANCE, verify
@@ -132,13 +132,13 @@ def test_a_run_stopped_at_its_time_limit_returns_its_checked_plan(
     its cost, no shadow prices. The point is simulated by the finished solve, reported as
     stopped (a real stop depends on the machine's speed)."""
     problem = Problem.model_validate(capped())
-    original = solve_module.run_solver
+    original = solve_module.made_and_run
 
-    def stopped(model: LpModel, solver: pulp.LpSolver) -> tuple[Status, str]:
-        original(model, solver)
-        return Status.TIME_LIMIT, "stopped at the time limit of 1 s"
+    def stopped(statement: Statement, solver: pulp.LpSolver) -> tuple[LpModel, Status, str]:
+        model, _, _ = original(statement, solver)
+        return model, Status.TIME_LIMIT, "stopped at the time limit of 1 s"
 
-    monkeypatch.setattr(solve_module, "run_solver", stopped)
+    monkeypatch.setattr(solve_module, "made_and_run", stopped)
     result = optiree.solve(problem, time_limit=1.0)
     assert result.status == "time_limit"
     assert "best plan found" in result.message
