@@ -6,8 +6,7 @@ In turn: the sizes (floor, PuLP bound and optiree, measured alternately, one tab
 ratios and each peak; ``benchmarks/run.py``) and a 1,000-scenario sweep of the Japan case; the
 frontiers of the Japan case against a warm HiGHS re-solve (``benchmarks/frontier.py``); the
 stochastic model with 100 scenarios and its extensive form with 200 (``benchmarks/stochastic.py``);
-``import optiree`` and the commands on the bundled file (``benchmarks/startup.py``); the build
-with HiGHS solving at once, issue 16's stretch route (``benchmarks/overlap.py``, 1e5 and 1e6).
+``import optiree`` and the commands on the bundled file (``benchmarks/startup.py``).
 ``--quick`` measures the sizes up to 1e5 with fewer runs and leaves out the slow rows.
 """
 
@@ -19,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from benchmarks import frontier, overlap, run, startup, stochastic
+from benchmarks import frontier, run, startup, stochastic
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -38,8 +37,6 @@ def main(argv: list[str] | None = None) -> int:
     stochastic.main(["--extensive", "200", *(["--repeat", "1"] if args.quick else [])])
     print("\n## Start-up")
     startup.main(["--runs", "3" if args.quick else "10", "--sweeps", "100", "1000"])
-    print("\n## The build while HiGHS solves (the stretch route)")
-    overlap.main(["--sizes", "1e5", *([] if args.quick else ["1e6"])])
     return failed
 
 

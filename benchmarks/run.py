@@ -6,9 +6,10 @@
 For each size, each measurement runs in a child process of its own (started with ``spawn``):
 
 - **optiree**: the instance as a validated :class:`optiree.Problem` (not timed), then
-  ``build`` (prepare and build the PuLP model), ``hand-off`` (collect it into arrays and pass
-  it to HiGHS), ``solve`` (HiGHS runs) and ``read-back`` (the solution into the PuLP objects,
-  then :func:`optiree.results.optimal_result`: the plan as DataFrames);
+  ``state`` (prepare, and the LP stated as numbers: :func:`optiree.model.state`), ``made and
+  solved`` (HiGHS solves the stated LP in a background thread while the PuLP model is made of
+  it, and the solution is written into the PuLP objects: :func:`optiree.solve.made_and_run`)
+  and ``read-back`` (:func:`optiree.results.optimal_result`: the plan as DataFrames);
 - **floor**: the instance's arrays (not timed), then ``build`` (the sparse matrix, numpy) and
   ``solve`` (one ``passModel``, the run and the solution read as arrays);
 - **pulp**: the floor's arrays (not timed), then ``objects``: the PuLP objects of the same LP
@@ -49,13 +50,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import pulp
 
 from benchmarks import floor, generator
-from optiree import handoff, load_problem
+from optiree import load_problem
 from optiree.disruption.scenarios import apply, for_disruption
 from optiree.disruption.sweep import random_scenarios, sweep
-from optiree.model import build
+from optiree.model import build, state
 from optiree.prepare import prepare
-from optiree.results import optimal_result
-from optiree.solve import solve, solver_for
+from optiree.results import Status, optimal_result
+from optiree.solve import made_and_run, solve, solver_for
 
 AGREEMENT = 1e-9
 """Largest relative difference between optiree's and the floor's optimal cost."""
@@ -101,29 +102,26 @@ def _optiree(size: int, seed: int, repeat: int, report: Report) -> None:
     stages: dict[str, list[float]] = {}
     solver = solver_for("highs")
     for _ in range(repeat):
-        done = _timed(stages, "build", report)
-        model = build(prepare(problem))
+        done = _timed(stages, "state", report)
+        statement = state(prepare(problem))
         done()
-        done = _timed(stages, "hand-off", report)
-        arrays, highs = handoff.hand_over(model.lp, solver)
+        done = _timed(stages, "made and solved", report)
+        model, status, message = made_and_run(statement, solver)
         done()
-        done = _timed(stages, "solve", report)
-        highs.run()
-        done()
+        del statement
         done = _timed(stages, "read-back", report)
-        status, _ = handoff.write_back(model.lp, arrays, highs)
         result = optimal_result(model, "highs")
         done()
-        if status != pulp.LpStatusOptimal:
-            raise RuntimeError(f"optiree did not solve size {size}: {pulp.LpStatus[status]}")
-    highs_arrays = arrays.highs
+        if status is not Status.OPTIMAL:
+            raise RuntimeError(f"optiree did not solve size {size}: {message}")
+    highs = model.lp.solverModel
     report(
         "result",
         {
             "objective": result.total_cost,
-            "columns": len(highs_arrays.cost),
-            "rows": len(highs_arrays.row_lower),
-            "nonzeros": len(highs_arrays.value),
+            "columns": highs.getNumCol(),
+            "rows": highs.getNumRow(),
+            "nonzeros": highs.getNumNz(),
             "peak_mib": _peak_mib(),
         },
     )

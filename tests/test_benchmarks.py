@@ -1,13 +1,12 @@
 """The benchmark instances (benchmarks/generator.py) and the floor (benchmarks/floor.py): the
-generator is deterministic and makes the stated size, and the floor's LP is optiree's LP; the
-overlap benchmark (benchmarks/overlap.py) runs."""
+generator is deterministic and makes the stated size, and the floor's LP is optiree's LP."""
 
 import numpy as np
 import pulp
 import pytest
 
 import optiree
-from benchmarks import floor, generator, overlap
+from benchmarks import floor, generator
 from optiree import handoff
 from optiree.model import build
 from optiree.prepare import prepare
@@ -67,15 +66,3 @@ def test_the_pulp_objects_are_the_floor_s_lp() -> None:
     )
     assert handoff.solve(problem, pulp.HiGHS(msg=False)) == pulp.LpStatusOptimal
     assert pulp.value(problem.objective) == pytest.approx(floor.solve(lp).objective, rel=1e-9)
-
-
-def test_the_overlap_benchmark_times_both_ways(capsys: pytest.CaptureFixture[str]) -> None:
-    """benchmarks/overlap.py measures the build and HiGHS alone and at once, and prints a row
-    per size whose sum is the two alone."""
-    figures = overlap.measure(SMALL)
-    assert set(figures) == {"build", "highs", "together", "build_together", "highs_together"}
-    assert figures["together"] >= max(figures["build_together"], figures["highs_together"])
-    overlap.main(["--sizes", "1e3"])
-    row = capsys.readouterr().out.splitlines()[-1].split()
-    assert row[0] == "1e3"
-    assert float(row[3]) == pytest.approx(float(row[1]) + float(row[2]), abs=0.011)
