@@ -17,9 +17,9 @@ The PuLP problem stays the model of record: it can still be written as an LP or 
 solved with CBC or inspected.
 """
 
+import concurrent.futures
 import contextlib
 import operator
-import threading
 from array import array
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, replace
@@ -456,17 +456,21 @@ def solve(lp: pulp.LpProblem, solver: pulp.HiGHS) -> int:
 
 
 BACKGROUND_FROM = 10_000
-"""Matrix entries from which :func:`solve_stated` runs HiGHS in a background thread. Measured
-(docs/performance.md): on 1e3 variables (about 4,200 entries) the thread saves nothing, on the
-bundled file (about 400) it costs a few milliseconds, on 1e4 (about 42,000) it saves a fifth."""
+"""Matrix entries from which :func:`solve_stated` makes the PuLP objects in a background thread
+while HiGHS runs. Measured (docs/performance.md): on 1e3 variables (about 4,200 entries) the
+thread saves nothing, on the bundled file (about 400) it costs a few milliseconds, on 1e4
+(about 42,000) it saves a fifth."""
 
 
 def solve_stated(stated: StatedLp, lp: pulp.LpProblem, solver: pulp.HiGHS) -> tuple[int, Made]:
     """Solve ``stated`` with HiGHS while its PuLP objects are made in ``lp``, its objective
-    included: HiGHS takes :meth:`StatedLp.arrays` and runs in a background thread (its run
-    releases the GIL) while this one makes the objects; both are done on return. Below
-    :data:`BACKGROUND_FROM` entries HiGHS runs first, in this thread. PuLP's status code and the
-    objects, with the solution written into them as :func:`solve` writes it.
+    included: HiGHS takes :meth:`StatedLp.arrays` and runs in this thread (its run releases the
+    GIL) while a background thread makes the objects; both are done on return. (The other way
+    round, each thread's own heap kept HiGHS's freed memory from the tables read after: the
+    peak of a second solve of 1e5 variables in one process rose from 475 to 553 MiB.) Below
+    :data:`BACKGROUND_FROM` entries there is no thread: HiGHS runs, then the objects are made.
+    PuLP's status code and the objects, with the solution written into them as :func:`solve`
+    writes it.
 
     Raises:
         pulp.PulpSolverError: HiGHS rejects the model (then nothing has been made).
@@ -475,17 +479,16 @@ def solve_stated(stated: StatedLp, lp: pulp.LpProblem, solver: pulp.HiGHS) -> tu
     highs = passed(arrays, solver)
     lp.solverModel = highs
     lp.startClock()
-    background = len(arrays.value) >= BACKGROUND_FROM
-    thread = threading.Thread(target=highs.run, name="optiree-highs")
-    if background:
-        thread.start()
-    else:
-        highs.run()
     try:
-        made = stated.objects(lp, objective=True)
+        if len(arrays.value) < BACKGROUND_FROM:
+            highs.run()
+            made = stated.objects(lp, objective=True)
+        else:
+            with concurrent.futures.ThreadPoolExecutor(1, "optiree-pulp") as making:
+                making_made = making.submit(stated.objects, lp, objective=True)
+                highs.run()
+                made = making_made.result()
     finally:
-        if background:
-            thread.join()
         lp.stopClock()
     solved()
     variables = [made.variables[j] for j in order.tolist()]

@@ -432,7 +432,7 @@ def _stated_check(problem: Problem) -> None:
         return  # made first and run as usual (made_and_run)
     one_by_one = state(data).objects()
     status = run_solver(one_by_one, solver_for("highs"))[0]
-    for background in (0, math.inf):  # HiGHS in a background thread, and first in this one
+    for background in (0, math.inf):  # the objects made in a thread while HiGHS runs; after it
         with mock.patch.object(handoff, "BACKGROUND_FROM", background):
             at_once, stated_status, _ = made_and_run(state(data), solver_for("highs"))
         assert stated_status == status
