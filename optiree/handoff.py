@@ -13,6 +13,11 @@ Two options differ from PuLP's: HiGHS keeps matrix entries down to 1e-12
 (:data:`SMALL_MATRIX_VALUE`), and prints nothing, its banner included, unless ``msg`` asks
 (:class:`QuietHighs`).
 
+An LP can also be handed over before its PuLP objects exist: :class:`StatedLp` holds it as
+numbers (columns, rows, objective) and gives both HiGHS's arrays, the same as
+:func:`lp_arrays` would collect, and the PuLP objects; :func:`solve_stated` has HiGHS solve
+while the objects are made.
+
 The PuLP problem stays the model of record: it can still be written as an LP or MPS file,
 solved with CBC or inspected.
 """

@@ -162,6 +162,12 @@ class LpModel:
         }
 
 
+VARIABLE_MAPS = (
+    *("buy", "tier", "feed", "sub", "stock", "gap", "below", "short", "sell", "waste"),
+    *("shortfall", "build", "units", "use", "qualified", "band", "flow"),
+)
+"""The fields of :class:`LpModel` that map an index to a variable; the builder keeps each map
+under the same name, as column numbers (:class:`Statement`)."""
 Terms = list[tuple[pulp.LpVariable, float]]
 Entries = list[tuple[int, float]]
 """A sum as the builder states it: (column number, coefficient) pairs."""
@@ -1029,25 +1035,7 @@ class _Builder:
             self.rhs,
             self.sense,
         )
-        columns: dict[str, dict[Any, int]] = {
-            "buy": self.buy,
-            "tier": self.tier,
-            "feed": self.feed,
-            "sub": self.sub,
-            "stock": self.stock,
-            "gap": self.gap,
-            "below": self.below,
-            "short": self.short,
-            "sell": self.sell,
-            "waste": self.waste,
-            "shortfall": self.shortfall,
-            "build": self.build,
-            "units": self.units,
-            "use": self.use,
-            "qualified": self.qualified,
-            "band": self.band,
-            "flow": self.flow,
-        }
+        columns: dict[str, dict[Any, int]] = {name: getattr(self, name) for name in VARIABLE_MAPS}
         return Statement(
             self.data, stated, columns, self.supply, tuple(self.rows), tuple(self.impossible)
         )
