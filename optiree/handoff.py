@@ -287,7 +287,7 @@ class StatedLp:
         return Made(variables, constraints, cost)
 
     @paused
-    def arrays(self, *, mip: bool = True) -> tuple[HighsArrays, IntArray]:
+    def arrays(self, *, mip: bool = True) -> tuple[HighsArrays, NDArray[np.int64]]:
         """The LP as :func:`lp_arrays` collects it from :meth:`objects`, and each HiGHS column's
         column here: PuLP's column order is every column in use (in a row or the objective),
         sorted by the name PuLP gives it."""
@@ -297,8 +297,9 @@ class StatedLp:
         used, first = np.unique(np.concatenate([index, objective]), return_index=True)
         used = used[np.argsort(first, kind="stable")].tolist()
         names = [self.names[j].translate(pulp.LpElement.trans) for j in used]
-        order = np.array([used[k] for k in sorted(range(len(used)), key=names.__getitem__)])
-        order = order.astype(np.int64, copy=False)
+        order = np.array(
+            [used[k] for k in sorted(range(len(used)), key=names.__getitem__)], np.int64
+        )
         column = np.zeros(len(self.names), np.int32)
         column[order] = np.arange(len(order), dtype=np.int32)
         cost = np.zeros(len(order))

@@ -168,7 +168,6 @@ VARIABLE_MAPS = (
 )
 """The fields of :class:`LpModel` that map an index to a variable; the builder keeps each map
 under the same name, as column numbers (:class:`Statement`)."""
-Terms = list[tuple[pulp.LpVariable, float]]
 Entries = list[tuple[int, float]]
 """A sum as the builder states it: (column number, coefficient) pairs."""
 LE, GE = pulp.LpConstraintLE, pulp.LpConstraintGE
@@ -465,9 +464,8 @@ class _Builder:
         self.rhs.append(rhs)
         self.sense.append(sense)
         m = index[-2] if material is None else material
-        read = None if share_of is None else (share_of[0], share_of[1])
         self.rows.append(
-            RowStatement(name, rule, subject, m, index[-1], parameter, shift, per_point, read)
+            RowStatement(name, rule, subject, m, index[-1], parameter, shift, per_point, share_of)
         )
 
     def objective(self) -> None:
